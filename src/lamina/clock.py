@@ -1,0 +1,24 @@
+"""Time, injected: core code asks a ``Clock`` so tests can drive it."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def wall(self) -> float:
+        """Seconds since the epoch (deadlines and timestamps that leave the process)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (durations, keep-alive)."""
+        ...
+
+
+class SystemClock:
+    def wall(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()

@@ -1,0 +1,1 @@
+"""Plain data describing what a template deploys. Imports nothing of Lamina."""

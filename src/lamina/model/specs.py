@@ -1,0 +1,109 @@
+"""Immutable specs: what the template asked for, with every intrinsic function already resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+
+def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSpec:
+    """``LoggingConfig`` of a function. ``log_format`` is ``Text`` or ``JSON``."""
+
+    log_format: str = "Text"
+    application_log_level: str | None = None
+    system_log_level: str | None = None
+    log_group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSpec:
+    logical_id: str
+    name: str
+    arn: str
+    # The directory that becomes /opt on Lambda: its python/ (and python/lib/pythonX.Y/
+    # site-packages/) subdirectories go on sys.path.
+    content_dir: Path
+    compatible_runtimes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    runtime: str
+    # Directory holding the code (CodeUri); for InlineCode the build step writes one.
+    code_dir: Path | None = None
+    inline_code: str | None = None
+    memory_mb: int = 128
+    timeout_s: float = 3.0
+    environment: Mapping[str, str] = field(default_factory=_frozen)
+    layers: tuple[LayerSpec, ...] = ()
+    reserved_concurrency: int | None = None
+    provisioned_concurrency: int = 0
+    auto_publish_alias: str | None = None
+    logging: LoggingSpec = field(default_factory=LoggingSpec)
+    ephemeral_storage_mb: int = 512
+    architectures: tuple[str, ...] = ("x86_64",)
+    description: str = ""
+    # Where the build step installed requirements.txt (None when there is none).
+    dependencies_dir: Path | None = None
+
+    @property
+    def log_group(self) -> str:
+        return self.logging.log_group or f"/aws/lambda/{self.name}"
+
+    @property
+    def is_python(self) -> bool:
+        return self.runtime.startswith("python")
+
+
+@dataclass(frozen=True, slots=True)
+class UnsupportedResource:
+    """A resource the template declares that Lamina does not run (yet)."""
+
+    logical_id: str
+    type: str
+    note: str = "not supported yet"
+
+    def describe(self) -> str:
+        return f"{self.logical_id} ({self.type}): {self.note}"
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """Everything one template deploys."""
+
+    name: str
+    template_path: Path
+    region: str
+    account_id: str
+    functions: Mapping[str, FunctionSpec] = field(default_factory=lambda: MappingProxyType({}))
+    layers: Mapping[str, LayerSpec] = field(default_factory=lambda: MappingProxyType({}))
+    unsupported: tuple[UnsupportedResource, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def find_function(self, name: str) -> FunctionSpec | None:
+        """By logical id, physical name or ARN, as ``lamina invoke`` and the Lambda API accept."""
+        if name in self.functions:
+            return self.functions[name]
+        for spec in self.functions.values():
+            if name in (spec.name, spec.arn):
+                return spec
+        return None
+
+    def unsupported_warning(self) -> str | None:
+        """One warning naming every resource Lamina will not run, or None when there is none."""
+        if not self.unsupported:
+            return None
+        lines = [f"Lamina does not run {len(self.unsupported)} resource(s) of this template yet:"]
+        lines += [f"  - {r.describe()}" for r in self.unsupported]
+        return "\n".join(lines)

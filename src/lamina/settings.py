@@ -1,0 +1,60 @@
+"""Settings: one immutable value built at the edge (CLI flags, ``LAMINA_*`` variables).
+
+Core code receives a ``Settings``; nothing below the CLI reads ``os.environ`` for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    state_dir: Path
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT_ID
+    # Lambda's default account limit; a setting so a laptop can be gentler.
+    account_concurrency: int = 1000
+    # How long an idle environment stays warm before it is reaped.
+    keep_alive_s: float = 300.0
+    # Lamina's own AWS endpoint, handed to every function as AWS_ENDPOINT_URL.
+    services_endpoint: str | None = "http://127.0.0.1:4566"
+    # Per-service real backends (service id -> URL), handed over as AWS_ENDPOINT_URL_<SERVICE>.
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    # The interpreter that runs Python functions (the zygote's).
+    python: str = sys.executable
+    # Modules the zygote imports once so that every fork starts with them loaded.
+    preload: tuple[str, ...] = ("boto3",)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(
+        cls, state_dir: Path, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Settings from ``LAMINA_<FIELD>`` variables, then explicit overrides (CLI flags)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"LAMINA_{f.name.upper()}")
+            if raw is None or f.name in ("state_dir", "endpoints"):
+                continue
+            if f.name in ("account_concurrency",):
+                values[f.name] = int(raw)
+            elif f.name in ("keep_alive_s",):
+                values[f.name] = float(raw)
+            elif f.name == "preload":
+                values[f.name] = tuple(p for p in raw.split(",") if p)
+            else:
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(state_dir=state_dir, **values)
