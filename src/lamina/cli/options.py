@@ -1,0 +1,26 @@
+"""Options shared by several commands, and their parsing."""
+
+from __future__ import annotations
+
+import typer
+
+
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    """``Key=Value`` items (also SAM CLI's ``ParameterKey=K,ParameterValue=V``)."""
+    values: dict[str, str] = {}
+    for item in items:
+        for token in item.split() if " " in item and "ParameterKey" in item else [item]:
+            if token.startswith("ParameterKey="):
+                parts = dict(p.split("=", 1) for p in token.split(",") if "=" in p)
+                key, value = parts.get("ParameterKey"), parts.get("ParameterValue")
+                if key is None or value is None:
+                    raise typer.BadParameter(f"cannot read parameter override {token!r}")
+                values[key] = value
+            elif "=" in token:
+                key, value = token.split("=", 1)
+                values[key.strip()] = value
+            else:
+                raise typer.BadParameter(
+                    f"parameter override {token!r} is not of the form Key=Value"
+                )
+    return values

@@ -1,0 +1,153 @@
+"""The build step: make every function of a stack runnable from local directories.
+
+* Inline code (``InlineCode``/``ZipFile``) is written to
+  ``<state>/build/inline/<LogicalId>/index.py``, what Lambda does with ZipFile for Python; the file
+  is rewritten only when its content changes.
+* Code or layer content given as a ``.zip`` file is extracted under ``<state>/build/zip/``.
+* A Python function whose code directory holds ``requirements.txt`` gets its dependencies in
+  ``<state>/build/deps/<key>``, ``key`` a hash of the requirements and the interpreter version.
+  An install goes to a temporary directory renamed into place when pip succeeds, so a crash never
+  leaves a half-installed cache entry behind, and an existing entry is reused without pip.
+  Paths inside requirements.txt are relative to the code directory, where pip runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+
+from lamina.errors import BuildError
+from lamina.model.specs import FunctionSpec, LayerSpec, Stack
+
+Log = Callable[[str], None]
+_STDERR_TAIL = 30
+
+
+def _write_if_changed(path: Path, content: bytes) -> None:
+    if path.is_file() and path.read_bytes() == content:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
+
+
+def _digest(*parts: bytes) -> str:
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
+def _extracted(archive: Path, root: Path) -> Path:
+    """The directory ``archive`` is extracted to, extracting it first when its content is new."""
+    target = root / _digest(archive.read_bytes())
+    if not target.is_dir():
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(tmp)
+        _move_into_place(tmp, target)
+    return target
+
+
+def _move_into_place(tmp: Path, target: Path) -> None:
+    try:
+        tmp.rename(target)
+    except OSError:
+        # Another process finished the same work first; its result is as good as ours.
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not target.is_dir():
+            raise
+
+
+def _python_version(python: str) -> str:
+    if Path(python) == Path(sys.executable):
+        return sys.version
+    done = subprocess.run(
+        [python, "-c", "import sys; print(sys.version)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BuildError(f"cannot run the Python interpreter {python}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def _install(
+    spec: FunctionSpec, code_dir: Path, deps_root: Path, python: str, version: str, log: Log
+) -> Path:
+    requirements = code_dir / "requirements.txt"
+    target = deps_root / _digest(requirements.read_bytes(), version.encode())
+    if target.is_dir():
+        return target
+    log(f"{spec.logical_id}: installing {requirements} into {target}")
+    deps_root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=deps_root, prefix=".tmp-"))
+    command = [
+        python, "-m", "pip", "install", "--target", str(tmp), "-r", "requirements.txt",
+        "--disable-pip-version-check", "--quiet",
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=code_dir, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tail = "\n".join(done.stderr.strip().splitlines()[-_STDERR_TAIL:])
+        raise BuildError(
+            f"{spec.logical_id}: pip install -r {requirements} failed "
+            f"(exit status {done.returncode}):\n{tail}"
+        )
+    _move_into_place(tmp, target)
+    return target
+
+
+def _layer(layer: LayerSpec, build: Path) -> LayerSpec:
+    if layer.content_dir.is_file():
+        return replace(layer, content_dir=_extracted(layer.content_dir, build / "zip"))
+    return layer
+
+
+def _function(
+    spec: FunctionSpec, build: Path, python: str, version: Callable[[], str], log: Log
+) -> FunctionSpec:
+    code_dir = spec.code_dir
+    if spec.inline_code is not None:
+        code_dir = build / "inline" / spec.logical_id
+        _write_if_changed(code_dir / "index.py", spec.inline_code.encode())
+    elif code_dir is not None and code_dir.is_file():
+        code_dir = _extracted(code_dir, build / "zip")
+    dependencies = None
+    if spec.is_python and code_dir is not None and (code_dir / "requirements.txt").is_file():
+        dependencies = _install(spec, code_dir, build / "deps", python, version(), log)
+    layers = tuple(_layer(layer, build) for layer in spec.layers)
+    return replace(spec, code_dir=code_dir, dependencies_dir=dependencies, layers=layers)
+
+
+def prepare(
+    stack: Stack,
+    state_dir: Path,
+    *,
+    python: str = sys.executable,
+    log: Log = lambda s: None,
+) -> Stack:
+    """A copy of ``stack`` whose functions run from local directories: inline code written out,
+    archives extracted, ``requirements.txt`` installed with ``python -m pip`` into
+    ``dependencies_dir``.
+
+    Raises ``BuildError`` naming the function, with the tail of pip's stderr, when pip fails.
+    """
+    build = state_dir / "build"
+    # Asked at most once, and only when some function has requirements.
+    version = functools.cache(lambda: _python_version(python))
+    functions = {
+        logical_id: _function(spec, build, python, version, log)
+        for logical_id, spec in stack.functions.items()
+    }
+    layers = {logical_id: _layer(layer, build) for logical_id, layer in stack.layers.items()}
+    return replace(stack, functions=MappingProxyType(functions), layers=MappingProxyType(layers))

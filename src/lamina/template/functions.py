@@ -1,0 +1,303 @@
+"""Lambda functions and layers of an expanded template -> ``FunctionSpec`` and ``LayerSpec``.
+
+Works on CloudFormation (after the SAM expansion), resolving each property it reads. Functions
+Lamina cannot run (container images, code in S3) are reported as unsupported rather than failing
+the template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from lamina.model.specs import FunctionSpec, LayerSpec, LoggingSpec, UnsupportedResource
+from lamina.template.intrinsics import NO_VALUE, ResolveError, Resolver, text
+from lamina.template.loader import Template
+from lamina.template.names import Place, ResourceIds
+from lamina.template.sam import LOCAL_BUCKET, Expanded
+
+_MISSING: Any = object()
+
+
+@dataclass
+class Found:
+    """What the template's Lambda resources amount to."""
+
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    layers: dict[str, LayerSpec] = field(default_factory=dict)
+    unsupported: list[UnsupportedResource] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Reader:
+    """Reads resolved, type-checked properties of the expanded template's resources."""
+
+    def __init__(
+        self,
+        template: Template,
+        expanded: Expanded,
+        resources: Mapping[str, Mapping[str, Any]],
+        resolver: Resolver,
+    ) -> None:
+        self.template = template
+        self.expanded = expanded
+        self.resources = resources
+        self.resolver = resolver
+
+    def original_id(self, logical_id: str) -> str:
+        return self.expanded.original_ids.get(logical_id, logical_id)
+
+    def get(self, logical_id: str, name: str, default: Any = _MISSING) -> Any:
+        properties = self.resources[logical_id].get("Properties") or {}
+        if not isinstance(properties, dict):
+            raise self.template.error(
+                "Properties must be a mapping", resource=self.original_id(logical_id)
+            )
+        path = ("Resources", self.original_id(logical_id), "Properties", name)
+        if name not in properties:
+            if default is _MISSING:
+                raise self.template.error(
+                    f"{name} is required", resource=self.original_id(logical_id), field=name
+                )
+            return default
+        value = self.resolver.resolve(properties[name], path)
+        return default if value is NO_VALUE and default is not _MISSING else value
+
+    def string(self, logical_id: str, name: str, default: Any = _MISSING) -> Any:
+        value = self.get(logical_id, name, default)
+        if value is default and default is not _MISSING:
+            return value
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise self.fail(
+                logical_id, name, f"{name} must be a string, got {type(value).__name__}"
+            )
+        return str(value)
+
+    def integer(
+        self, logical_id: str, name: str, default: int | None, low: int, high: int
+    ) -> int | None:
+        value = self.get(logical_id, name, default)
+        if value is None:
+            return None
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise self.fail(logical_id, name, f"{name} must be an integer, got {value!r}") from None
+        if not low <= number <= high:
+            raise self.fail(
+                logical_id, name, f"{name} must be between {low} and {high}, got {number}"
+            )
+        return number
+
+    def fail(self, logical_id: str, name: str, message: str) -> Exception:
+        return self.template.error(message, resource=self.original_id(logical_id), field=name)
+
+    def of_type(self, *types: str) -> list[str]:
+        return [i for i, r in self.resources.items() if r.get("Type") in types]
+
+
+def _local_code(reader: _Reader, code: Any) -> Path | None:
+    if isinstance(code, dict) and code.get("S3Bucket") == LOCAL_BUCKET:
+        return reader.expanded.local_code.get(str(code.get("S3Key")))
+    return None
+
+
+def _original_type(reader: _Reader, logical_id: str) -> str:
+    original = reader.template.data["Resources"].get(reader.original_id(logical_id))
+    if isinstance(original, dict) and isinstance(original.get("Type"), str):
+        return str(original["Type"])
+    return str(reader.resources[logical_id].get("Type"))
+
+
+def _layers(reader: _Reader, ids: ResourceIds, found: Found) -> dict[str, LayerSpec]:
+    """Local layers by ARN (what a function's Layers list holds once resolved)."""
+    by_arn: dict[str, LayerSpec] = {}
+    for logical_id in reader.of_type("AWS::Lambda::LayerVersion"):
+        original = reader.original_id(logical_id)
+        content_dir = _local_code(reader, reader.get(logical_id, "Content", None))
+        if content_dir is None:
+            found.unsupported.append(
+                UnsupportedResource(
+                    original,
+                    _original_type(reader, logical_id),
+                    "layer content in S3 is not fetched",
+                )
+            )
+            continue
+        arn = str(reader.resolver.resolve({"Ref": logical_id}))
+        runtimes = reader.get(logical_id, "CompatibleRuntimes", [])
+        layer = LayerSpec(
+            logical_id=original,
+            name=ids.name(logical_id, reader.resolver.resolve),
+            arn=arn,
+            content_dir=content_dir,
+            compatible_runtimes=tuple(str(r) for r in runtimes)
+            if isinstance(runtimes, list)
+            else (),
+        )
+        found.layers[original] = layer
+        by_arn[arn] = layer
+    return by_arn
+
+
+def _environment(reader: _Reader, logical_id: str) -> Mapping[str, str]:
+    environment = reader.get(logical_id, "Environment", {})
+    variables = environment.get("Variables", {}) if isinstance(environment, dict) else None
+    if not isinstance(variables, dict):
+        raise reader.fail(logical_id, "Environment", "Environment.Variables must be a mapping")
+    result = {}
+    for key, value in variables.items():
+        try:
+            result[str(key)] = text(value, f"Environment variable {key}", ())
+        except ResolveError:
+            raise reader.fail(
+                logical_id,
+                f"Environment.Variables.{key}",
+                "Value of property Variables must be an object with String (or simple type) "
+                "properties",
+            ) from None
+    return MappingProxyType(result)
+
+
+def _logging(reader: _Reader, logical_id: str) -> LoggingSpec:
+    config = reader.get(logical_id, "LoggingConfig", {})
+    if not isinstance(config, dict):
+        raise reader.fail(logical_id, "LoggingConfig", "LoggingConfig must be a mapping")
+
+    def optional(key: str) -> str | None:
+        return None if config.get(key) is None else str(config[key])
+
+    return LoggingSpec(
+        log_format=str(config.get("LogFormat", "Text")),
+        application_log_level=optional("ApplicationLogLevel"),
+        system_log_level=optional("SystemLogLevel"),
+        log_group=optional("LogGroup"),
+    )
+
+
+def _aliases(reader: _Reader, function_id: str, name: str, arn: str) -> tuple[str | None, int]:
+    """The function's alias (SAM's AutoPublishAlias one first) and its provisioned concurrency,
+    summed over the aliases and versions that configure it."""
+    alias_names: list[tuple[bool, str]] = []
+    provisioned = 0
+    for logical_id in reader.of_type("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+        target = str(reader.get(logical_id, "FunctionName", ""))
+        if target not in (name, arn, function_id):
+            continue
+        config = reader.get(logical_id, "ProvisionedConcurrencyConfig", {})
+        count = config.get("ProvisionedConcurrentExecutions", 0) if isinstance(config, dict) else 0
+        if isinstance(count, bool) or not str(count).isdigit():
+            # SAM's generated alias has no line of its own; the function that asked for it has.
+            written = logical_id in reader.template.data["Resources"]
+            raise reader.fail(
+                logical_id if written else function_id,
+                "ProvisionedConcurrencyConfig",
+                "ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions must be an integer",
+            )
+        provisioned += int(str(count))
+        if reader.resources[logical_id].get("Type") == "AWS::Lambda::Alias":
+            alias = str(reader.get(logical_id, "Name"))
+            alias_names.append((logical_id != f"{function_id}Alias{alias}", alias))
+    return (min(alias_names)[1] if alias_names else None), provisioned
+
+
+def _function(
+    reader: _Reader,
+    logical_id: str,
+    place: Place,
+    layers: Mapping[str, LayerSpec],
+    found: Found,
+) -> None:
+    original_type = _original_type(reader, logical_id)
+    code = reader.get(logical_id, "Code", {})
+    if reader.get(logical_id, "PackageType", "Zip") == "Image" or (
+        isinstance(code, dict) and "ImageUri" in code
+    ):
+        note = "container image functions (PackageType Image) are not supported yet"
+        found.unsupported.append(UnsupportedResource(logical_id, original_type, note))
+        return
+    code_dir = _local_code(reader, code)
+    inline = code.get("ZipFile") if isinstance(code, dict) else None
+    if inline is not None and not isinstance(inline, str):
+        raise reader.fail(logical_id, "Code.ZipFile", "inline code must be a string")
+    if code_dir is None and inline is None:
+        note = "code in S3 is not fetched; point CodeUri at a local directory"
+        found.unsupported.append(UnsupportedResource(logical_id, original_type, note))
+        return
+    runtime = reader.string(logical_id, "Runtime")
+    name = str(reader.resolver.resolve({"Ref": logical_id}, ("Resources", logical_id)))
+    arn = place.function_arn(name)
+    function_layers = []
+    layer_arns = reader.get(logical_id, "Layers", [])
+    if not isinstance(layer_arns, list):
+        raise reader.fail(logical_id, "Layers", "Layers must be a list of layer version ARNs")
+    for index, layer_arn in enumerate(layer_arns):
+        if str(layer_arn) in layers:
+            function_layers.append(layers[str(layer_arn)])
+        else:
+            found.warnings.append(
+                f"{logical_id}: layer {layer_arn} is not defined in this template; it is skipped "
+                f"(Layers.{index})"
+            )
+    if not runtime.startswith("python"):
+        found.warnings.append(
+            f"{logical_id}: runtime {runtime} is not supported yet (only python3.x runs)"
+        )
+    alias, provisioned = _aliases(reader, logical_id, name, arn)
+    storage = reader.get(logical_id, "EphemeralStorage", {})
+    storage_mb = storage.get("Size", 512) if isinstance(storage, dict) else None
+    if not str(storage_mb).isdigit() or not 512 <= int(str(storage_mb)) <= 10240:
+        raise reader.fail(
+            logical_id, "EphemeralStorage", "EphemeralStorage.Size must be between 512 and 10240"
+        )
+    architectures = reader.get(logical_id, "Architectures", ["x86_64"])
+    found.functions[logical_id] = FunctionSpec(
+        logical_id=logical_id,
+        name=name,
+        arn=arn,
+        handler=reader.string(logical_id, "Handler"),
+        runtime=runtime,
+        code_dir=code_dir,
+        inline_code=inline,
+        memory_mb=reader.integer(logical_id, "MemorySize", 128, 128, 10240) or 128,
+        timeout_s=float(reader.integer(logical_id, "Timeout", 3, 1, 900) or 3),
+        environment=_environment(reader, logical_id),
+        layers=tuple(function_layers),
+        reserved_concurrency=reader.integer(
+            logical_id, "ReservedConcurrentExecutions", None, 0, 1_000_000
+        ),
+        provisioned_concurrency=provisioned,
+        auto_publish_alias=alias,
+        logging=_logging(reader, logical_id),
+        ephemeral_storage_mb=int(str(storage_mb)),
+        architectures=tuple(str(a) for a in architectures)
+        if isinstance(architectures, list)
+        else ("x86_64",),
+        description=str(reader.get(logical_id, "Description", "")),
+    )
+
+
+def find(
+    template: Template,
+    expanded: Expanded,
+    resources: Mapping[str, Mapping[str, Any]],
+    resolver: Resolver,
+    ids: ResourceIds,
+    place: Place,
+) -> Found:
+    """The functions and layers among ``resources`` (the expanded template's active ones)."""
+    reader = _Reader(template, expanded, resources, resolver)
+    found = Found()
+    try:
+        layers = _layers(reader, ids, found)
+        for logical_id in reader.of_type("AWS::Lambda::Function"):
+            _function(reader, logical_id, place, layers, found)
+    except ResolveError as exc:
+        path = exc.path
+        if len(path) >= 2 and path[0] == "Resources":
+            path = ("Resources", reader.original_id(str(path[1])), *path[2:])
+        raise template.error_at(exc.message, path) from None
+    return found

@@ -1,0 +1,102 @@
+"""A template file -> the ``Stack`` it deploys: load, check parameters, expand SAM, resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from lamina.errors import TemplateError
+from lamina.model.specs import Stack
+from lamina.template import functions, loader, parameters, report, sam
+from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
+from lamina.template.names import Place, ResourceIds
+
+
+def _section(template: loader.Template, data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name) or {}
+    if not isinstance(value, dict):
+        raise TemplateError(
+            f"{name} must be a mapping", file=str(template.file), line=template.line_of(name)
+        )
+    return value
+
+
+def _is_active(
+    template: loader.Template, conditions: Resolver, logical_id: str, resource: Mapping[str, Any]
+) -> bool:
+    name = resource.get("Condition")
+    if name is None:
+        return True
+    path = ("Resources", logical_id, "Condition")
+    try:
+        return conditions.condition(str(name), path)
+    except ResolveError as exc:
+        raise template.error_at(exc.message, exc.path) from None
+
+
+def load_stack(
+    path: Path,
+    *,
+    stack_name: str,
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+    parameter_overrides: Mapping[str, str] | None = None,
+) -> Stack:
+    """The stack the template at ``path`` (a file, or a directory with ``template.yaml``,
+    ``template.yml`` or ``template.json``) deploys as ``stack_name``.
+
+    Every intrinsic function Lamina reads is resolved; resources whose Condition is false are
+    gone. Raises ``TemplateError`` (file, line, resource, field as far as known) when the
+    template cannot be used.
+    """
+    template = loader.load(path)
+    place = Place(stack_name=stack_name, region=region, account_id=account_id)
+    params = parameters.resolve(template, parameter_overrides)
+    values = {**place.pseudo_parameters(), **params.values}
+
+    def resolver(data: Mapping[str, Any], ids: ResourceIds) -> Resolver:
+        return Resolver(
+            parameters=values,
+            resources=ids,
+            conditions=_section(template, data, "Conditions"),
+            mappings=_section(template, data, "Mappings"),
+            region=region,
+        )
+
+    # Before expansion only parameters are known: enough for a CodeUri given as !Ref or !Sub.
+    early = resolver(template.data, ResourceIds({}, place))
+
+    def resolve_early(value: Any, at: KeyPath) -> Any:
+        try:
+            return early.resolve(value, at)
+        except ResolveError:
+            return value
+
+    expanded = sam.expand(template, parameters=values, region=region, resolve=resolve_early)
+    # Conditions cannot refer to resources, so a resolver without any decides which are active.
+    conditions = resolver(expanded.data, ResourceIds({}, place))
+    active = {
+        logical_id: resource
+        for logical_id, resource in expanded.data["Resources"].items()
+        if _is_active(
+            template, conditions, expanded.original_ids.get(logical_id, logical_id), resource
+        )
+    }
+    ids = ResourceIds(active, place)
+    found = functions.find(template, expanded, active, resolver(expanded.data, ids), ids, place)
+    unsupported = report.unsupported(
+        template.data["Resources"],
+        lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
+    )
+    return Stack(
+        name=stack_name,
+        template_path=template.file,
+        region=region,
+        account_id=account_id,
+        functions=MappingProxyType(found.functions),
+        layers=MappingProxyType(found.layers),
+        unsupported=(*unsupported, *found.unsupported),
+        warnings=(*params.warnings, *found.warnings, *ids.warnings),
+    )

@@ -1,0 +1,121 @@
+"""``lamina validate``: the functions on stdout, warnings and errors on stderr, the exit status."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from lamina.cli import validate
+
+from .conftest import FIXTURES, WriteApp
+
+# Wide enough that rich never wraps a table cell or a message in these tests.
+ENV = {"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def _run(*args: str) -> typer.testing.Result:
+    app = typer.Typer()
+    app.command()(validate.command)
+    return CliRunner().invoke(app, list(args), env=ENV)
+
+
+def test_valid_template_lists_functions_and_warns_on_stderr() -> None:
+    """A usable template exits 0, lists each function with its settings, and sends the
+    unsupported-resources warning and other warnings to stderr."""
+    result = _run(str(FIXTURES / "app"))
+    assert result.exit_code == 0, result.output
+    hello = next(line for line in result.stdout.splitlines() if "HelloFunction" in line)
+    for cell in ("app-HelloFunction-", "python3.12", "app.handler", "256", "15"):
+        assert cell in hello
+    assert "InlineFunction" in result.stdout
+    assert "is a valid template" in result.stdout
+    assert "ItemsTable (AWS::Serverless::SimpleTable)" in result.stderr
+    assert "LambdaInsightsExtension" in result.stderr
+    assert "ItemsTable" not in result.stdout
+
+
+def test_parameter_overrides_in_both_styles() -> None:
+    """Overrides are accepted as Key=Value and as SAM CLI's ParameterKey=K,ParameterValue=V."""
+    result = _run(str(FIXTURES / "app"), "--parameter-overrides", "Stage=prod")
+    assert result.exit_code == 0, result.output
+    assert "ProdOnlyFunction" in result.stdout
+    result = _run(
+        str(FIXTURES / "app"),
+        "--parameter-overrides",
+        "ParameterKey=Stage,ParameterValue=prod",
+    )
+    assert result.exit_code == 0, result.output
+    assert "ProdOnlyFunction" in result.stdout
+
+
+def test_invalid_template_exits_1_with_the_located_error(write_app: WriteApp) -> None:
+    """An unusable template exits 1 with file:line, resource, field and message on stderr."""
+    path = write_app(
+        """
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: missing/
+              Handler: app.handler
+              Runtime: python3.12
+        """
+    )
+    result = _run(str(path))
+    assert result.exit_code == 1
+    assert f"Error: {path}:6, resource Fn, field CodeUri: CodeUri missing/ does not exist" in (
+        result.stderr
+    )
+    assert result.stdout == ""
+
+
+def test_error_messages_are_not_taken_for_markup(write_app: WriteApp) -> None:
+    """Square brackets in messages ("Parameters: [Stage]") reach the terminal intact."""
+    path = write_app(
+        """
+        Parameters:
+          Stage: {Type: String}
+        Resources:
+          Queue: {Type: AWS::SQS::Queue}
+        """
+    )
+    result = _run(str(path))
+    assert result.exit_code == 1
+    assert "Parameters: [Stage] must have values" in result.stderr
+
+
+def test_default_template_is_template_yaml_in_the_working_directory(
+    write_app: WriteApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an argument the command validates ./template.yaml."""
+    path = write_app("Resources:\n  Queue: {Type: AWS::SQS::Queue}\n")
+    monkeypatch.chdir(path.parent)
+    result = _run()
+    assert result.exit_code == 0, result.output
+    assert "Queue (AWS::SQS::Queue)" in result.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cfnlint") is None, reason="cfn-lint not installed")
+def test_lint_reports_cfn_lint_findings(write_app: WriteApp) -> None:
+    """--lint runs cfn-lint and prints its findings; an error finding makes the exit status 1."""
+    path = write_app(
+        """
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src/
+              Handler: app.handler
+              Runtime: python9.9
+        """
+    )
+    result = _run(str(path), "--lint")
+    assert result.exit_code == 1
+    assert "E3030" in result.stderr
+    assert Path(path).name in result.stderr
