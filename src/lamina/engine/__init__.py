@@ -1,0 +1,1 @@
+"""Execution environments and their lifecycle. Callers above use ``lamina.engine.api`` only."""

@@ -1,0 +1,91 @@
+"""The engine's interface: what the gateway, the Lambda API and event sources call.
+
+Contract of ``Invoker.invoke``:
+
+* It runs one invocation of a function to completion and returns an ``InvokeResult``. A function
+  that fails (handler exception, init error, timeout, crash, memory overrun, unserialisable
+  result) is still a *result*: ``function_error`` is set and ``payload`` holds Lambda's error
+  document, exactly as Lambda's Invoke answers 200 with ``X-Amz-Function-Error``.
+* It *raises* only what Lambda's Invoke API itself would reject with an error status:
+  ``ResourceNotFoundException`` (no such function), ``TooManyRequestsException`` (a concurrency
+  limit), ``RequestEntityTooLargeException`` (payload over 6 MB), ``InvalidRequestContentException``
+  (payload not JSON), ``ServiceUnavailableException`` (the engine is closed).
+* ``DRY_RUN`` checks the function and the request and runs nothing.
+* Calls may run concurrently; each gets its own execution environment.
+* After ``close()`` every call raises ``ServiceUnavailableException``; in-flight calls finish
+  or fail with a function error, never hang.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+MAX_ASYNC_PAYLOAD = 1024 * 1024
+
+
+class InvocationType(enum.Enum):
+    REQUEST_RESPONSE = "RequestResponse"
+    EVENT = "Event"
+    DRY_RUN = "DryRun"
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeRequest:
+    function: str
+    payload: bytes = b"{}"
+    invocation_type: InvocationType = InvocationType.REQUEST_RESPONSE
+    qualifier: str | None = None
+    # The X-Amz-Client-Context header: base64 of a JSON document.
+    client_context: str | None = None
+    cognito_identity: str | None = None
+    trace_id: str | None = None
+    # Callers that already gave the request an id (the gateway, async retries) pass it on.
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The figures of a REPORT line."""
+
+    duration_ms: float
+    billed_duration_ms: int
+    memory_size_mb: int
+    max_memory_used_mb: int
+    init_duration_ms: float | None = None
+    # None on success; "timeout" or "error" as Lambda's REPORT ``Status`` field.
+    status: str | None = None
+    error_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeResult:
+    request_id: str
+    payload: bytes
+    report: Report
+    executed_version: str = "$LATEST"
+    # "Unhandled" when the invocation failed, as in X-Amz-Function-Error.
+    function_error: str | None = None
+    # The errorType of the failure (Lambda's error document), when there is one.
+    error_type: str | None = None
+    # The invocation's log text: START, function output, END, REPORT.
+    log: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.function_error is None
+
+
+class Invoker(Protocol):
+    async def invoke(self, request: InvokeRequest) -> InvokeResult: ...
+
+
+class Engine(Invoker, Protocol):
+    """An ``Invoker`` with a lifecycle: ``start()`` returns once provisioned environments are
+    initialised; ``close()`` stops every environment and is safe to call once started."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...

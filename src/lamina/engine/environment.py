@@ -1,0 +1,299 @@
+"""One execution environment: a forked process serving one invocation at a time.
+
+The engine owns the process through a pidfd (so a kill never hits a recycled pid), talks to it in
+frames over a socket pair, and reads everything it writes to stdout/stderr from a pipe. Before an
+``Outcome`` is returned, the pipe is drained: the process wrote its output before its reply, so the
+log of an invocation is complete when its result is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from lamina.engine.states import IllegalTransition, Lifecycle, State
+from lamina.runtime import wire
+
+log = logging.getLogger("lamina.engine")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_MEMORY_POLL_S = 0.005
+
+
+class Spawner(Protocol):
+    async def spawn(self, spec: dict[str, Any], chan_fd: int, log_fd: int) -> int: ...
+    def exit_status(self, pid: int) -> asyncio.Future[int]: ...
+    def forget(self, pid: int) -> None: ...
+
+
+class Ending(enum.Enum):
+    """How an invocation or an init ended."""
+
+    OK = "ok"
+    ERROR = "error"  # the handler (or the runtime inside) reported an error document
+    TIMEOUT = "timeout"
+    OUT_OF_MEMORY = "oom"
+    EXITED = "exited"  # the process died (crash, os._exit, signal)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ending: Ending
+    body: bytes = b""
+    duration_ms: float = 0.0
+    max_rss_kb: int = 0
+    exit_status: int | None = None
+    log: str = ""
+
+    def exit_description(self) -> str:
+        """Lambda's wording for how the runtime exited: ``signal: killed``, ``exit status 1``."""
+        status = self.exit_status
+        if status is None:
+            return "signal: killed" if self.ending is Ending.OUT_OF_MEMORY else "exit status 1"
+        if status < 0:
+            names = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault",
+                     signal.SIGABRT: "aborted", signal.SIGTERM: "terminated"}  # fmt: skip
+            return f"signal: {names.get(signal.Signals(-status), signal.Signals(-status).name)}"
+        return f"exit status {status}"
+
+
+class _Channel(asyncio.Protocol):
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+        self._reader = wire.FrameReader()
+
+    def data_received(self, data: bytes) -> None:
+        for frame in self._reader.feed(data):
+            self._env._on_frame(frame)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._env._on_eof()
+
+
+class Environment:
+    def __init__(
+        self, env_id: str, name: str, spawner: Spawner, clock: Callable[[], float]
+    ) -> None:
+        self.id = env_id
+        self.lifecycle = Lifecycle(f"environment {env_id} of {name}", clock)
+        self.pid = 0
+        self.late_replies: list[IllegalTransition] = []
+        self.invocations = 0
+        self._clock = clock
+        self._spawner = spawner
+        self._pidfd = -1
+        self._transport: asyncio.Transport | None = None
+        self._log_fd = -1
+        self._log = bytearray()
+        self._waiter: asyncio.Future[wire.Frame | None] | None = None
+        self._oom = False
+        self._loop = asyncio.get_running_loop()
+
+    @property
+    def state(self) -> State:
+        return self.lifecycle.state
+
+    async def start(self, spec: dict[str, Any], init_timeout_s: float) -> Outcome:
+        """Fork and initialise; ``Ending.OK`` means the handler is imported and the env is IDLE."""
+        ours, theirs = socket.socketpair()
+        log_r, log_w = os.pipe()
+        started = self._clock()
+        try:
+            self.pid = await self._spawner.spawn(spec, theirs.fileno(), log_w)
+        except BaseException:
+            ours.close()
+            os.close(log_r)
+            raise
+        finally:
+            theirs.close()
+            os.close(log_w)
+        self._pidfd = os.pidfd_open(self.pid)
+        os.set_blocking(log_r, False)
+        self._log_fd = log_r
+        self._loop.add_reader(log_r, self._read_log)
+        ours.setblocking(False)
+        self._waiter = self._loop.create_future()
+        transport, _ = await self._loop.create_unix_connection(lambda: _Channel(self), sock=ours)
+        self._transport = transport
+        self.lifecycle.to(State.INITIALIZING)
+        return await self._await_reply(init_timeout_s, started, memory_limit=None)
+
+    async def invoke(
+        self, header: dict[str, Any], body: bytes, timeout_s: float, memory_limit: int
+    ) -> Outcome:
+        self.lifecycle.to(State.INVOKING)
+        self.invocations += 1
+        assert self._transport is not None
+        self._waiter = self._loop.create_future()
+        started = self._clock()
+        self._transport.write(wire.encode(wire.INVOKE, header, body))
+        return await self._await_reply(timeout_s, started, memory_limit)
+
+    async def _await_reply(
+        self, timeout_s: float, started: float, memory_limit: int | None
+    ) -> Outcome:
+        assert self._waiter is not None
+        watchdog = self._watch_memory(memory_limit) if memory_limit else None
+        try:
+            frame = await asyncio.wait_for(asyncio.shield(self._waiter), timeout_s)
+        except TimeoutError:
+            self.lifecycle.to(State.TIMED_OUT)
+            elapsed = (self._clock() - started) * 1000.0
+            rss = self._rss_kb()
+            await self._kill_and_wait()
+            return Outcome(Ending.TIMEOUT, duration_ms=elapsed, max_rss_kb=rss, log=self.take_log())
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        elapsed = (self._clock() - started) * 1000.0
+        if frame is None:  # the process is gone
+            status = await self._kill_and_wait()
+            ending = Ending.OUT_OF_MEMORY if self._oom else Ending.EXITED
+            return Outcome(ending, duration_ms=elapsed, exit_status=status, log=self.take_log())
+        header = frame.header
+        duration = float(header.get("ms", header.get("init_ms", elapsed)))
+        rss = int(header.get("rss", 0))
+        if frame.kind in (wire.READY, wire.RESULT):
+            self.lifecycle.to(State.IDLE)
+            ending = Ending.OK
+        else:
+            ending = Ending.ERROR
+            if frame.kind == wire.INIT_ERROR:
+                await self._kill_and_wait()
+            else:
+                self.lifecycle.to(State.IDLE)
+        if frame.kind in (wire.READY, wire.INIT_ERROR):
+            duration = elapsed  # init is timed from the fork request: that is what the caller waits
+        return Outcome(ending, frame.body, duration, rss, log=self.take_log())
+
+    def _on_frame(self, frame: wire.Frame) -> None:
+        waiting = self._waiter is not None and not self._waiter.done()
+        if waiting and self.state in (State.INVOKING, State.INITIALIZING):
+            assert self._waiter is not None
+            self._waiter.set_result(frame)
+            return
+        # A reply nobody waits for: after a timeout (or a kill) it must never be delivered.
+        try:
+            self.lifecycle.to(State.IDLE)
+        except IllegalTransition as refused:
+            self.late_replies.append(refused)
+            log.warning(
+                "%s; discarded a late reply for request %s", refused, frame.header.get("id")
+            )
+
+    def _on_eof(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _watch_memory(self, limit_bytes: int) -> _MemoryWatch:
+        return _MemoryWatch(self, limit_bytes)
+
+    def _rss_bytes(self) -> int:
+        try:
+            with open(f"/proc/{self.pid}/statm", "rb") as f:
+                return int(f.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def _rss_kb(self) -> int:
+        try:
+            with open(f"/proc/{self.pid}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"VmHWM:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def _read_log(self) -> None:
+        try:
+            while True:
+                chunk = os.read(self._log_fd, 65536)
+                if not chunk:
+                    self._loop.remove_reader(self._log_fd)
+                    return
+                self._log += chunk
+        except BlockingIOError:
+            return
+        except OSError:
+            self._loop.remove_reader(self._log_fd)
+
+    def take_log(self) -> str:
+        """Everything the process wrote since the last call."""
+        if self._log_fd >= 0:
+            self._read_log()
+        text = self._log.decode("utf-8", "backslashreplace")
+        self._log.clear()
+        return text
+
+    def _signal_kill(self) -> None:
+        if self._pidfd >= 0:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            # The environment leads its own process group: take its subprocesses with it.
+            with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+                os.killpg(self.pid, signal.SIGKILL)
+
+    async def _kill_and_wait(self) -> int | None:
+        """Kill the process (if alive), release everything, return its exit status."""
+        self._signal_kill()
+        status: int | None = None
+        if self.pid:
+            try:
+                status = await asyncio.wait_for(
+                    asyncio.shield(self._spawner.exit_status(self.pid)), 2.0
+                )
+            except TimeoutError:
+                status = None
+            self._spawner.forget(self.pid)
+        self._release()
+        return status
+
+    def _release(self) -> None:
+        if self.state is not State.DEAD:
+            self.lifecycle.to(State.DEAD)
+        if self._transport is not None:
+            self._transport.abort()
+            self._transport = None
+        if self._log_fd >= 0:
+            self._read_log()
+            self._loop.remove_reader(self._log_fd)
+            os.close(self._log_fd)
+            self._log_fd = -1
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1
+
+    async def stop(self) -> None:
+        """Discard the environment (reaped, scaled down, shutting down)."""
+        if self.state is not State.DEAD:
+            await self._kill_and_wait()
+
+
+class _MemoryWatch:
+    """Polls the environment's resident set while it invokes; kills it past its MemorySize."""
+
+    def __init__(self, env: Environment, limit_bytes: int) -> None:
+        self._env = env
+        self._limit = limit_bytes
+        self._handle = env._loop.call_later(_MEMORY_POLL_S, self._check)
+
+    def _check(self) -> None:
+        env = self._env
+        if env.state is not State.INVOKING:
+            return
+        if env._rss_bytes() > self._limit:
+            env._oom = True
+            env._signal_kill()
+            return
+        self._handle = env._loop.call_later(_MEMORY_POLL_S, self._check)
+
+    def cancel(self) -> None:
+        self._handle.cancel()

@@ -1,0 +1,109 @@
+"""What a new execution environment starts with: variables, paths, limits, working directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from lamina.model.specs import FunctionSpec
+from lamina.settings import Settings
+
+MIB = 1024 * 1024
+_PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
+# Lambda's PATH, after the directory of the interpreter that actually runs the function.
+_PATH = ":".join(
+    [str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin", "/opt/bin"]
+)
+_RUNTIME_DIR = str(Path(__file__).resolve().parent.parent / "runtime")
+# Data-segment backstop beyond MemorySize: thread stacks and lazily touched arenas count as data
+# but not as resident memory, so the real limit is the resident-set watchdog, not this.
+_DATA_SLACK = 1024 * MIB
+
+
+def layer_paths(fn: FunctionSpec) -> list[str]:
+    """Layer directories in the order Python should search them: Lambda extracts layers into
+    /opt in order, so a later layer's files win."""
+    paths: list[str] = []
+    for layer in reversed(fn.layers):
+        base = layer.content_dir / "python"
+        paths += [str(base / "lib" / _PY / "site-packages"), str(base)]
+    return paths
+
+
+def code_dir(fn: FunctionSpec) -> Path:
+    if fn.code_dir is None:
+        raise ValueError(f"{fn.logical_id} has no code directory (was the stack prepared?)")
+    return fn.code_dir
+
+
+def environment_variables(
+    fn: FunctionSpec, settings: Settings, env_id: str, init_type: str, tmp: Path
+) -> dict[str, str]:
+    """Lamina's additions, then the template's variables, then Lambda's reserved ones (which a
+    template cannot override on Lambda either)."""
+    task_root = str(code_dir(fn))
+    variables: dict[str, str] = {"TMPDIR": str(tmp)}
+    if settings.services_endpoint:
+        variables["AWS_ENDPOINT_URL"] = settings.services_endpoint
+    for service, url in settings.endpoints.items():
+        variables[f"AWS_ENDPOINT_URL_{service.upper()}"] = url
+    variables.update(fn.environment)
+    lib_dirs = [f"{task_root}/lib"] + [str(layer.content_dir / "lib") for layer in fn.layers]
+    inherited_ld = os.environ.get("LD_LIBRARY_PATH")
+    stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[$LATEST]{env_id}"
+    variables.update(
+        {
+            "_HANDLER": fn.handler,
+            "AWS_REGION": settings.region,
+            "AWS_DEFAULT_REGION": settings.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
+            "AWS_LAMBDA_LOG_GROUP_NAME": fn.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+            "AWS_ACCESS_KEY_ID": "lamina",
+            "AWS_SECRET_ACCESS_KEY": "lamina",
+            "AWS_SESSION_TOKEN": "lamina",
+            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_RUNTIME_DIR": _RUNTIME_DIR,
+            "TZ": ":UTC",
+            "LANG": "en_US.UTF-8",
+            "PATH": _PATH,
+            "LD_LIBRARY_PATH": ":".join(lib_dirs + ([inherited_ld] if inherited_ld else [])),
+        }
+    )
+    if fn.logging.log_format.upper() == "JSON":
+        variables["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        variables["AWS_LAMBDA_LOG_LEVEL"] = (fn.logging.application_log_level or "INFO").upper()
+    return variables
+
+
+def spawn_spec(
+    fn: FunctionSpec, settings: Settings, env_id: str, init_type: str, base_data_bytes: int
+) -> dict[str, Any]:
+    """The SPAWN header the zygote hands to ``runtime.bootstrap.run``."""
+    tmp = settings.state_dir / "envs" / env_id / "tmp"
+    root = code_dir(fn)
+    paths = [str(root)]
+    if fn.dependencies_dir is not None:
+        paths.append(str(fn.dependencies_dir))
+    paths += layer_paths(fn)
+    json_logs = fn.logging.log_format.upper() == "JSON"
+    return {
+        "env": environment_variables(fn, settings, env_id, init_type, tmp),
+        "cwd": str(root),
+        "path": paths,
+        "handler": fn.handler,
+        "tmp": str(tmp),
+        "log_format": "JSON" if json_logs else "Text",
+        "log_level": (fn.logging.application_log_level or "INFO") if json_logs else "",
+        "data_limit": base_data_bytes + fn.memory_mb * MIB + _DATA_SLACK,
+        # Lambda's runtime escapes non-ASCII in results on every version but python3.12.
+        "ensure_ascii": fn.runtime != "python3.12",
+    }

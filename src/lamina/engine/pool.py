@@ -1,0 +1,55 @@
+"""The warm environments of one function.
+
+Idle environments are reused last-in first-out, so the most recently used (warmest) one serves
+next and the others age towards the keep-alive. Provisioned environments are never reaped.
+"""
+
+from __future__ import annotations
+
+from lamina.engine.environment import Environment
+from lamina.engine.states import State
+
+
+class Pool:
+    def __init__(self) -> None:
+        self._idle: list[tuple[float, Environment]] = []
+        self.busy: set[Environment] = set()
+        self.provisioned: set[Environment] = set()
+
+    def take(self) -> Environment | None:
+        while self._idle:
+            _, env = self._idle.pop()
+            if env.state is State.IDLE:
+                self.busy.add(env)
+                return env
+        return None
+
+    def hold(self, env: Environment) -> None:
+        """Count an environment that is being started for an invocation as busy."""
+        self.busy.add(env)
+
+    def put(self, env: Environment, now: float) -> None:
+        self.busy.discard(env)
+        if env.state is State.IDLE:
+            self._idle.append((now, env))
+        else:
+            self.provisioned.discard(env)
+
+    def expired(self, now: float, keep_alive_s: float) -> list[Environment]:
+        """Remove and return idle environments unused for longer than the keep-alive."""
+        keep: list[tuple[float, Environment]] = []
+        gone: list[Environment] = []
+        for since, env in self._idle:
+            if env in self.provisioned or now - since < keep_alive_s:
+                keep.append((since, env))
+            else:
+                gone.append(env)
+        self._idle = keep
+        return gone
+
+    def all(self) -> list[Environment]:
+        return [env for _, env in self._idle] + list(self.busy)
+
+    @property
+    def idle_count(self) -> int:
+        return len(self._idle)

@@ -1,0 +1,282 @@
+"""The life of one execution environment, after the zygote forked it.
+
+``run`` never returns: it prepares the process (limits, environment, working directory, log
+capture, ``sys.path``), imports the handler (the INIT phase), then serves ``INVOKE`` frames one at a
+time until the engine closes the socket. See ``wire`` for the frames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import resource
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn
+
+from lamina.runtime import faults, logsetup, wire
+from lamina.runtime.context import LambdaContext
+from lamina.runtime.marshal import to_json
+
+MAX_RESPONSE = 6_291_556
+_RUNTIME_FILES = (
+    os.path.join("lamina", "runtime", "bootstrap.py"),
+    os.path.join("lamina", "runtime", "zygote.py"),
+)
+Handler = Callable[[Any, LambdaContext], Any]
+
+
+def run(
+    spec: dict[str, Any], chan: socket.socket, log_fd: int, third_party: Iterable[str]
+) -> NoReturn:
+    code = 0
+    try:
+        started = time.perf_counter()
+        _prepare_process(spec, log_fd, third_party)
+        ids = logsetup.configure(spec.get("log_format", "Text"), spec.get("log_level", ""))
+        json_logs = spec.get("log_format", "Text").upper() == "JSON"
+        try:
+            handler = load_handler(spec["handler"])
+        except Exception as exc:
+            doc = _init_failure(exc)
+            _log_failure(doc, json_logs)
+            _send(
+                chan,
+                wire.INIT_ERROR,
+                {"init_ms": _ms_since(started), "rss": _max_rss_kb()},
+                json.dumps(doc).encode(),
+            )
+            code = 1
+        else:
+            _send(chan, wire.READY, {"init_ms": _ms_since(started), "rss": _max_rss_kb()})
+            _serve(chan, handler, ids, json_logs, spec.get("ensure_ascii", True))
+    except BaseException as exc:  # SystemExit in user code ends the environment, as on Lambda
+        code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 1
+    finally:
+        _flush()
+        os._exit(code)
+
+
+def _prepare_process(spec: dict[str, Any], log_fd: int, third_party: Iterable[str]) -> None:
+    os.setsid()
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    # Unbuffered, like Lambda's runtime: output reaches the log even if the process is killed.
+    sys.stdout = _unbuffered(1)
+    sys.stderr = _unbuffered(2)
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    os.makedirs(spec["tmp"], exist_ok=True)
+    tempfile.tempdir = None
+    os.chdir(spec["cwd"])
+    _limit(resource.RLIMIT_NOFILE, 1024)
+    _limit(resource.RLIMIT_CORE, 0)
+    if spec.get("data_limit"):
+        _limit(resource.RLIMIT_DATA, int(spec["data_limit"]))
+    paths = [p for p in spec["path"] if p]
+    sys.path[:] = paths + [p for p in sys.path if p not in paths]
+    _forget_shadowed(paths, third_party)
+    importlib.invalidate_caches()
+
+
+def _unbuffered(fd: int) -> io.TextIOWrapper:
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace", write_through=True)
+
+
+def _limit(which: int, value: int) -> None:
+    _soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(which, (value, hard))
+
+
+def _forget_shadowed(paths: list[str], third_party: Iterable[str]) -> None:
+    """A function that ships its own copy of a preloaded package (boto3 in its code or
+    requirements) must import that copy, not the zygote's: drop the preloaded one."""
+    shipped: set[str] = set()
+    for path in paths:
+        try:
+            names = os.listdir(path)
+        except OSError:
+            continue
+        shipped.update(n[:-3] if n.endswith(".py") else n for n in names)
+    clash = shipped.intersection(third_party)
+    if not clash:
+        return
+    for name in list(sys.modules):
+        if name.partition(".")[0] in clash:
+            del sys.modules[name]
+
+
+def load_handler(handler: str) -> Handler:
+    """Resolve ``module.function`` with Lambda's Python runtime's faults and wording."""
+    try:
+        module_name, function_name = handler.rsplit(".", 1)
+    except ValueError as exc:
+        raise faults.Fault(
+            faults.MALFORMED_HANDLER_NAME, f"Bad handler '{handler}': {exc}"
+        ) from exc
+    if module_name.split(".")[0] in sys.builtin_module_names:
+        raise faults.Fault(
+            faults.BUILT_IN_MODULE_CONFLICT,
+            f"Cannot use built-in module {module_name} as a handler module",
+        )
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as exc:
+        raise faults.Fault(
+            faults.IMPORT_MODULE_ERROR, f"Unable to import module '{module_name}': {exc}"
+        ) from exc
+    except SyntaxError as exc:
+        trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
+        raise faults.Fault(
+            faults.USER_CODE_SYNTAX_ERROR, f"Syntax error in module '{module_name}': {exc}", trace
+        ) from exc
+    try:
+        function: Handler = getattr(module, function_name)
+    except AttributeError as exc:
+        raise faults.Fault(
+            faults.HANDLER_NOT_FOUND, f"Handler '{function_name}' missing on module '{module_name}'"
+        ) from exc
+    return function
+
+
+def _init_failure(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, faults.Fault):
+        return faults.error_document(exc.message, exc.error_type, exc.trace)
+    trace = faults.user_stack_trace(exc.__traceback__, _RUNTIME_FILES)
+    return faults.error_document(str(exc), type(exc).__name__, trace)
+
+
+def _serve(
+    chan: socket.socket, handler: Handler, ids: logsetup.RequestIds, json_logs: bool, ascii_: bool
+) -> None:
+    while True:
+        frame = _receive(chan)
+        if frame is None:
+            return
+        header = frame.header
+        request_id = header["id"]
+        ids.request_id = request_id
+        if header.get("trace"):
+            os.environ["_X_AMZN_TRACE_ID"] = header["trace"]
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        started = time.perf_counter()
+        kind, body = _invoke(handler, frame, ascii_)
+        if kind == wire.ERROR:
+            _log_failure(json.loads(body), json_logs)
+        _flush()
+        reply = {"id": request_id, "ms": _ms_since(started), "rss": _max_rss_kb()}
+        _send(chan, kind, reply, body)
+
+
+def _invoke(handler: Handler, frame: wire.Frame, ascii_: bool) -> tuple[bytes, bytes]:
+    header = frame.header
+    request_id = header["id"]
+    try:
+        try:
+            event = json.loads(frame.body)
+        except ValueError as exc:
+            raise faults.Fault(faults.UNMARSHAL_ERROR, f"Unable to unmarshal input: {exc}") from exc
+        context = LambdaContext(
+            request_id,
+            header["deadline"],
+            header["arn"],
+            _json_header(header.get("client_context"), "Client Context"),
+            _json_header(header.get("identity"), "Cognito Identity"),
+            header.get("tenant"),
+        )
+        result = handler(event, context)
+        if isinstance(result, bytes):
+            body = result
+        else:
+            try:
+                body = to_json(result, ensure_ascii=ascii_).encode()
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise faults.Fault(
+                    faults.MARSHAL_ERROR, f"Unable to marshal response: {exc}"
+                ) from exc
+        if len(body) > MAX_RESPONSE:
+            raise faults.Fault(
+                faults.RESPONSE_TOO_LARGE,
+                f"Response payload size exceeded maximum allowed payload size "
+                f"({MAX_RESPONSE} bytes).",
+            )
+        return wire.RESULT, body
+    except faults.Fault as fault:
+        doc = faults.error_document(fault.message, fault.error_type, fault.trace, request_id)
+    except Exception as exc:
+        trace = faults.user_stack_trace(exc.__traceback__, _RUNTIME_FILES)
+        doc = faults.error_document(str(exc), type(exc).__name__, trace, request_id)
+    return wire.ERROR, json.dumps(doc).encode()
+
+
+def _json_header(raw: str | None, name: str) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise faults.Fault(
+            faults.CONTEXT_UNMARSHAL_ERROR, f"Unable to parse {name} JSON: {exc}"
+        ) from exc
+    return value if isinstance(value, dict) else None
+
+
+def _log_failure(doc: dict[str, Any], json_logs: bool) -> None:
+    if json_logs:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        sys.stdout.write(json.dumps({"timestamp": stamp, "level": "ERROR", **doc}) + "\n")
+    else:
+        sys.stdout.write(faults.text_log_lines(doc))
+
+
+def _receive(chan: socket.socket) -> wire.Frame | None:
+    prefix = _read_exact(chan, wire.PREFIX_SIZE)
+    if prefix is None:
+        return None
+    kind, hlen, blen = wire.PREFIX.unpack(prefix)
+    rest = _read_exact(chan, hlen + blen)
+    if rest is None:
+        return None
+    return wire.Frame(kind, json.loads(rest[:hlen]), bytes(rest[hlen:]))
+
+
+def _read_exact(chan: socket.socket, size: int) -> bytearray | None:
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = chan.recv_into(view[got:])
+        if n == 0:
+            return None
+        got += n
+    return buf
+
+
+def _send(chan: socket.socket, kind: bytes, header: dict[str, Any], body: bytes = b"") -> None:
+    chan.sendall(wire.encode(kind, header, body))
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+def _max_rss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

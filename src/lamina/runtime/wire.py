@@ -1,0 +1,79 @@
+"""The frames the engine and an execution environment exchange.
+
+A frame is ``kind (1 byte) | header length (4, big-endian) | body length (4) | header | body``.
+The header is a small JSON object (ids, deadlines, context fields); the body is raw bytes (the
+event, the result). Keeping payloads out of the JSON header means a 6 MB event is copied, never
+re-encoded.
+
+Engine -> environment: ``INVOKE``.
+Environment -> engine: exactly one ``READY`` or ``INIT_ERROR`` after start, then one ``RESULT`` or
+``ERROR`` per ``INVOKE``, in order.
+
+Engine <-> zygote (a SOCK_SEQPACKET socket, one frame per message): ``SPAWN`` (with the
+environment's socket and log pipe attached as file descriptors) answered by ``SPAWNED``; ``EXITED``
+whenever a child the zygote forked has been reaped.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any, NamedTuple
+
+PREFIX = struct.Struct(">cII")
+PREFIX_SIZE = PREFIX.size
+
+INVOKE = b"v"
+READY = b"i"
+INIT_ERROR = b"e"
+RESULT = b"r"
+ERROR = b"x"
+SPAWN = b"s"
+SPAWNED = b"p"
+EXITED = b"q"
+
+
+class Frame(NamedTuple):
+    kind: bytes
+    header: dict[str, Any]
+    body: bytes
+
+
+def encode(kind: bytes, header: dict[str, Any], body: bytes = b"") -> bytes:
+    head = json.dumps(header, separators=(",", ":")).encode()
+    return PREFIX.pack(kind, len(head), len(body)) + head + body
+
+
+def decode(data: bytes) -> Frame:
+    """One whole frame (as received from a SOCK_SEQPACKET socket)."""
+    kind, hlen, blen = PREFIX.unpack_from(data)
+    start = PREFIX_SIZE
+    header = json.loads(data[start : start + hlen])
+    return Frame(kind, header, bytes(data[start + hlen : start + hlen + blen]))
+
+
+class FrameReader:
+    """Cuts a byte stream into frames: feed it what the socket gave, take the whole frames."""
+
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[Frame]:
+        buf = self._buf
+        buf += data
+        frames: list[Frame] = []
+        while len(buf) >= PREFIX_SIZE:
+            kind, hlen, blen = PREFIX.unpack_from(buf)
+            end = PREFIX_SIZE + hlen + blen
+            if len(buf) < end:
+                break
+            header = json.loads(buf[PREFIX_SIZE : PREFIX_SIZE + hlen])
+            frames.append(Frame(kind, header, bytes(buf[PREFIX_SIZE + hlen : end])))
+            del buf[:end]
+        return frames
+
+    @property
+    def pending(self) -> int:
+        return len(self._buf)

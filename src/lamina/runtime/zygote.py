@@ -1,0 +1,172 @@
+"""The zygote: one warm interpreter that forks execution environments.
+
+Started by the engine as ``python -m lamina.runtime.zygote FD PRELOAD`` with FD one end of a
+SOCK_SEQPACKET socket pair. It imports the runtime and the heavy common modules once (boto3 with
+the service models Lamina serves), freezes the heap so forked children share it copy-on-write,
+says READY, then serves ``SPAWN`` requests: each carries an environment's spec plus two file
+descriptors (the environment's socket and log pipe), and is answered by ``SPAWNED`` with the pid.
+It reaps its children and reports each exit as ``EXITED`` (``status`` is the exit code, or minus
+the signal number). When the engine's end closes, the zygote kills every child and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import selectors
+import signal
+import socket
+import sys
+import sysconfig
+from typing import Any
+
+from lamina.runtime import bootstrap, wire
+
+# The services Lamina serves: a client created at import in user code then finds its model loaded.
+_WARM_SERVICES = ("dynamodb", "sqs", "s3", "sns", "events", "lambda", "stepfunctions")
+
+
+def _preload(names: list[str]) -> None:
+    for name in names:
+        try:
+            __import__(name)
+        except Exception as exc:  # a missing optional module only costs speed
+            print(f"lamina zygote: could not preload {name}: {exc}", file=sys.stderr)
+    if "boto3" in sys.modules:
+        _warm_boto3()
+
+
+def _warm_boto3() -> None:
+    import boto3
+
+    # The default session persists into every child; its loader caches the parsed models.
+    session = boto3.Session()
+    boto3.DEFAULT_SESSION = session
+    for service in _WARM_SERVICES:
+        try:
+            session.client(
+                service,
+                region_name="us-east-1",
+                aws_access_key_id="warm",
+                aws_secret_access_key="warm",
+                endpoint_url="http://127.0.0.1:1",
+            )
+        except Exception as exc:
+            print(f"lamina zygote: could not warm {service}: {exc}", file=sys.stderr)
+
+
+def _third_party_modules() -> frozenset[str]:
+    """Top-level names of preloaded modules that live outside the standard library."""
+    paths = sysconfig.get_paths()
+    stdlib = (paths["stdlib"], paths["platstdlib"])
+    installed = (paths["purelib"], paths["platlib"])  # site-packages may sit inside stdlib's dir
+    names = set()
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and "." not in name and (path.startswith(installed) or not path.startswith(stdlib)):
+            names.add(name)
+    names.discard("lamina")
+    return frozenset(names)
+
+
+class Zygote:
+    def __init__(self, control: socket.socket) -> None:
+        self.control = control
+        self.children: set[int] = set()
+        self.third_party = _third_party_modules()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        os.set_blocking(self._wake_r, False)
+
+    def serve(self) -> None:
+        signal.set_wakeup_fd(self._wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the engine's to handle
+        selector = selectors.DefaultSelector()
+        selector.register(self.control, selectors.EVENT_READ, "control")
+        selector.register(self._wake_r, selectors.EVENT_READ, "signal")
+        self._send(wire.READY, {"pid": os.getpid()})
+        while True:
+            for key, _ in selector.select():
+                if key.data == "signal":
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self._wake_r, 4096)
+                    self._reap()
+                elif not self._on_control():
+                    self._shutdown()
+                    return
+
+    def _on_control(self) -> bool:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.control, 1 << 20, 4)
+        except InterruptedError:
+            return True
+        if not data:
+            return False
+        frame = wire.decode(data)
+        if frame.kind == wire.SPAWN:
+            self._spawn(frame.header, fds)
+        else:
+            for fd in fds:
+                os.close(fd)
+        return True
+
+    def _spawn(self, spec: dict[str, Any], fds: list[int]) -> None:
+        chan_fd, log_fd = fds
+        pid = os.fork()
+        if pid == 0:
+            self._become_child()
+            chan = socket.socket(fileno=chan_fd)
+            bootstrap.run(spec, chan, log_fd, self.third_party)
+        os.close(chan_fd)
+        os.close(log_fd)
+        self.children.add(pid)
+        self._send(wire.SPAWNED, {"ref": spec["ref"], "pid": pid})
+
+    def _become_child(self) -> None:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.control.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+            code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+            self._send(wire.EXITED, {"pid": pid, "status": code})
+
+    def _send(self, kind: bytes, header: dict[str, Any]) -> None:
+        # If the engine is gone the send fails; the control loop sees EOF next.
+        with contextlib.suppress(OSError):
+            self.control.send(wire.encode(kind, header))
+
+    def _shutdown(self) -> None:
+        for pid in self.children:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    preload = [name for name in (sys.argv[2] if len(sys.argv) > 2 else "").split(",") if name]
+    # The engine's working directory is not part of any function's code.
+    cwd = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
+    _preload(preload)
+    gc.collect()
+    # Objects that exist now are never collected: children sharing them stay copy-on-write.
+    gc.freeze()
+    Zygote(control).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Building stacks and engines for tests without going through a template."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from lamina.engine.api import InvokeRequest, InvokeResult
+from lamina.engine.engine import LocalEngine
+from lamina.model.specs import FunctionSpec, LayerSpec, LoggingSpec, Stack
+from lamina.settings import Settings
+
+FUNCTIONS = Path(__file__).parent / "functions"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+def function(logical_id: str, handler: str, code: str = "app", **fields: Any) -> FunctionSpec:
+    name = fields.pop("name", f"test-{logical_id}")
+    if isinstance(fields.get("logging"), str):
+        fields["logging"] = LoggingSpec(log_format=fields["logging"])
+    return FunctionSpec(
+        logical_id=logical_id,
+        name=name,
+        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+        handler=handler,
+        runtime=fields.pop("runtime", "python3.11"),
+        code_dir=FUNCTIONS / code,
+        **fields,
+    )
+
+
+def layer(name: str) -> LayerSpec:
+    return LayerSpec(
+        logical_id=name,
+        name=name,
+        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:1",
+        content_dir=FUNCTIONS / name,
+    )
+
+
+def stack(functions: Iterable[FunctionSpec]) -> Stack:
+    return Stack(
+        name="tests",
+        template_path=FUNCTIONS / "template.yaml",
+        region=REGION,
+        account_id=ACCOUNT,
+        functions=MappingProxyType({f.logical_id: f for f in functions}),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(
+    functions: Iterable[FunctionSpec], state_dir: Path, **settings: Any
+) -> AsyncIterator[LocalEngine]:
+    engine = LocalEngine(stack(functions), Settings(state_dir=state_dir, **settings))
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.close()
+
+
+async def invoke(
+    engine: LocalEngine, function: str, payload: bytes = b"{}", **kw: Any
+) -> InvokeResult:
+    return await engine.invoke(InvokeRequest(function=function, payload=payload, **kw))
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)

@@ -1,0 +1,114 @@
+"""Handlers the engine tests invoke; each returns what the test needs to observe."""
+
+import ctypes
+import logging
+import os
+import sys
+import time
+
+CALLS = 0
+LOADED_AT = time.time()
+
+
+def count(event, context):
+    global CALLS
+    CALLS += 1
+    return {"calls": CALLS, "pid": os.getpid()}
+
+
+def sleep(event, context):
+    started = time.time()
+    time.sleep(event.get("seconds", 0.5))
+    return {"pid": os.getpid(), "started": started, "ended": time.time()}
+
+
+def context_fields(event, context):
+    before = context.get_remaining_time_in_millis()
+    time.sleep(event.get("sleep", 0))
+    after = context.get_remaining_time_in_millis()
+    return {
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "invoked_function_arn": context.invoked_function_arn,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "aws_request_id": context.aws_request_id,
+        "log_group_name": context.log_group_name,
+        "log_stream_name": context.log_stream_name,
+        "identity": {
+            "cognito_identity_id": context.identity.cognito_identity_id,
+            "cognito_identity_pool_id": context.identity.cognito_identity_pool_id,
+        },
+        "client_context": None
+        if context.client_context is None
+        else {
+            "custom": context.client_context.custom,
+            "env": context.client_context.env,
+            "installation_id": context.client_context.client.installation_id,
+        },
+        "tenant_id": context.tenant_id,
+        "before": before,
+        "after": after,
+    }
+
+
+def environment(event, context):
+    return {"env": dict(os.environ), "cwd": os.getcwd(), "path": sys.path[:6]}
+
+
+def logs(event, context):
+    print("printed line")
+    sys.stderr.write("stderr line\n")
+    logging.getLogger().warning("warned %s", "here")
+    logging.getLogger().info("info line")
+    logging.getLogger().debug("debug line")
+    os.write(1, b"raw fd line\n")
+    return "ok"
+
+
+def fail(event, context):
+    return 1 / 0
+
+
+def unserialisable(event, context):
+    return {"a": {1, 2}}
+
+
+def big_echo(event, context):
+    return {"size": len(event["data"]), "tail": event["data"][-10:]}
+
+
+def big_result(event, context):
+    return "x" * (7 * 1024 * 1024)
+
+
+def grow(event, context):
+    hog = [b"x" * (1024 * 1024) for _ in range(event.get("mb", 400))]
+    return len(hog)
+
+
+def segfault(event, context):
+    ctypes.string_at(0)
+
+
+def exit_now(event, context):
+    os._exit(3)
+
+
+def write_tmp(event, context):
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        f.write(b"data")
+    return {"tmp": f.name, "tmpdir": tempfile.gettempdir()}
+
+
+def modules(event, context):
+    import boto3
+
+    return {"boto3_file": boto3.__file__, "boto3_version": boto3.__version__}
+
+
+def layered(event, context):
+    import layer_helper
+
+    return layer_helper.greet()

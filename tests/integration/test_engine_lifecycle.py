@@ -1,0 +1,325 @@
+"""The engine runs functions the way Lambda does: real forked processes, warm reuse, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from lamina.engine.states import State
+from lamina.errors import (
+    InvalidRequestContentException,
+    InvalidRuntimeException,
+    RequestEntityTooLargeException,
+    ResourceNotFoundException,
+    TooManyRequestsException,
+)
+from tests.integration.engine_support import function, invoke, run, running
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie not yet reaped by the zygote counts as gone.
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(") ")[1][0] != "Z"
+
+
+def test_globals_persist_across_warm_invokes(tmp_path: Path) -> None:
+    """A warm environment keeps its module globals: the second call sees the first's count."""
+
+    async def scenario() -> list[dict[str, int]]:
+        async with running([function("Count", "basic.count")], tmp_path) as engine:
+            return [json.loads((await invoke(engine, "Count")).payload) for _ in range(3)]
+
+    results = run(scenario())
+    assert [r["calls"] for r in results] == [1, 2, 3]
+    assert len({r["pid"] for r in results}) == 1
+
+
+def test_concurrent_invokes_get_separate_environments(tmp_path: Path) -> None:
+    """Two invocations at once run in two processes, at the same time (one per environment)."""
+
+    async def scenario() -> list[dict[str, float]]:
+        async with running([function("Sleep", "basic.sleep")], tmp_path) as engine:
+            results = await asyncio.gather(
+                invoke(engine, "Sleep", b'{"seconds": 0.5}'),
+                invoke(engine, "Sleep", b'{"seconds": 0.5}'),
+            )
+            assert len(engine.environments("Sleep")) == 2
+            return [json.loads(r.payload) for r in results]
+
+    a, b = run(scenario())
+    assert a["pid"] != b["pid"]
+    # The two handler runs overlap in time: neither waited for the other.
+    assert a["started"] < b["ended"] and b["started"] < a["ended"]
+
+
+def test_timeout_discards_only_its_environment(tmp_path: Path) -> None:
+    """A timed-out invocation is killed and reported as Lambda does; the other warm environment
+    of the same function lives on and serves the next call."""
+
+    async def scenario() -> None:
+        fn = function("Sleep", "basic.sleep", timeout_s=1.0)
+        async with running([fn], tmp_path) as engine:
+            first = await asyncio.gather(
+                invoke(engine, "Sleep", b'{"seconds": 0.2}'),
+                invoke(engine, "Sleep", b'{"seconds": 0.3}'),
+            )
+            pids = {json.loads(r.payload)["pid"] for r in first}
+            slow = await invoke(engine, "Sleep", b'{"seconds": 5}')
+            assert slow.function_error == "Unhandled"
+            doc = json.loads(slow.payload)
+            assert doc["errorType"] == "Sandbox.Timedout"
+            assert doc["errorMessage"] == (
+                f"RequestId: {slow.request_id} Error: Task timed out after 1.00 seconds"
+            )
+            assert f"{slow.request_id} Task timed out after 1.00 seconds" in slow.log
+            assert "Status: timeout" in slow.log
+            await asyncio.sleep(0.2)
+            survivors = [p for p in pids if _alive(p)]
+            assert len(survivors) == 1
+            again = json.loads((await invoke(engine, "Sleep", b'{"seconds": 0}')).payload)
+            assert again["pid"] == survivors[0]
+
+    run(scenario())
+
+
+def test_memory_overrun_is_killed_and_next_call_cold_starts(tmp_path: Path) -> None:
+    """Growing past MemorySize kills the environment (Runtime.ExitError, signal: killed); the
+    next invocation gets a fresh environment."""
+
+    async def scenario() -> None:
+        fns = [function("Grow", "basic.grow", memory_mb=128), function("Count", "basic.count")]
+        async with running(fns, tmp_path) as engine:
+            before = json.loads((await invoke(engine, "Count")).payload)["pid"]
+            result = await invoke(engine, "Grow", b'{"mb": 400}')
+            doc = json.loads(result.payload)
+            assert doc == {
+                "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with "
+                "error: signal: killed",
+                "errorType": "Runtime.ExitError",
+            }
+            assert "Error Type: Runtime.OutOfMemory" in result.log
+            small = await invoke(engine, "Grow", b'{"mb": 1}')
+            assert small.ok and json.loads(small.payload) == 1
+            assert "Init Duration" in small.log
+            # The other function's environment was not touched.
+            assert json.loads((await invoke(engine, "Count")).payload)["pid"] == before
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("handler", "description"),
+    [("basic.segfault", "signal: segmentation fault"), ("basic.exit_now", "exit status 3")],
+)
+def test_crash_is_discarded_cleanly(tmp_path: Path, handler: str, description: str) -> None:
+    """A process that dies mid-invocation yields Runtime.ExitError and a fresh environment next."""
+
+    async def scenario() -> None:
+        async with running([function("Crash", handler)], tmp_path) as engine:
+            result = await invoke(engine, "Crash")
+            assert json.loads(result.payload) == {
+                "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with "
+                f"error: {description}",
+                "errorType": "Runtime.ExitError",
+            }
+            assert result.function_error == "Unhandled"
+            assert "Error Type: Runtime.ExitError" in result.log
+            await asyncio.sleep(0.05)
+            assert all(env.state is State.DEAD for env in engine.environments("Crash"))
+            second = await invoke(engine, "Crash")
+            assert second.request_id != result.request_id and not second.ok
+
+    run(scenario())
+
+
+def test_reserved_concurrency_throttles(tmp_path: Path) -> None:
+    """Reserved concurrency 1 admits one invocation at a time; 0 disables the function."""
+
+    async def scenario() -> None:
+        fns = [
+            function("One", "basic.sleep", reserved_concurrency=1),
+            function("Off", "basic.count", reserved_concurrency=0),
+        ]
+        async with running(fns, tmp_path) as engine:
+            results = await asyncio.gather(
+                invoke(engine, "One", b'{"seconds": 0.5}'),
+                invoke(engine, "One", b'{"seconds": 0.5}'),
+                return_exceptions=True,
+            )
+            errors = [r for r in results if isinstance(r, Exception)]
+            assert len(errors) == 1
+            assert isinstance(errors[0], TooManyRequestsException)
+            assert errors[0].reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+            assert errors[0].status == 429
+            with pytest.raises(TooManyRequestsException) as off:
+                await invoke(engine, "Off")
+            assert off.value.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+            # Once the first finished, the function takes calls again.
+            assert (await invoke(engine, "One", b'{"seconds": 0}')).ok
+
+    run(scenario())
+
+
+def test_account_concurrency_limit_throttles(tmp_path: Path) -> None:
+    """The account-level limit (a setting) throttles with ConcurrentInvocationLimitExceeded."""
+
+    async def scenario() -> None:
+        async with running(
+            [function("Sleep", "basic.sleep")], tmp_path, account_concurrency=1
+        ) as engine:
+            results = await asyncio.gather(
+                invoke(engine, "Sleep", b'{"seconds": 0.4}'),
+                invoke(engine, "Sleep", b'{"seconds": 0.4}'),
+                return_exceptions=True,
+            )
+            errors = [r for r in results if isinstance(r, TooManyRequestsException)]
+            assert [e.reason for e in errors] == ["ConcurrentInvocationLimitExceeded"]
+
+    run(scenario())
+
+
+def test_provisioned_environments_exist_before_first_invoke(tmp_path: Path) -> None:
+    """Provisioned concurrency is initialised at start, with the provisioned init type, and the
+    first invocation on it is warm (no Init Duration in its REPORT)."""
+
+    async def scenario() -> None:
+        fn = function("Prov", "basic.environment", provisioned_concurrency=2)
+        async with running([fn], tmp_path) as engine:
+            envs = engine.environments("Prov")
+            assert len(envs) == 2 and all(e.state is State.IDLE for e in envs)
+            result = await invoke(engine, "Prov")
+            env = json.loads(result.payload)["env"]
+            assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "provisioned-concurrency"
+            assert "Init Duration" not in result.log
+            assert "INIT_START" in result.log
+
+    run(scenario())
+
+
+def test_idle_environments_are_reaped_after_keep_alive(tmp_path: Path) -> None:
+    """An environment idle for longer than the keep-alive is stopped; the next call is cold."""
+
+    async def scenario() -> None:
+        async with running(
+            [function("Count", "basic.count")], tmp_path, keep_alive_s=0.3
+        ) as engine:
+            pid = json.loads((await invoke(engine, "Count")).payload)["pid"]
+            for _ in range(40):
+                await asyncio.sleep(0.05)
+                if not _alive(pid):
+                    break
+            assert not _alive(pid)
+            again = await invoke(engine, "Count")
+            assert json.loads(again.payload) == {
+                "calls": 1,
+                "pid": json.loads(again.payload)["pid"],
+            }
+            assert "Init Duration" in again.log
+
+    run(scenario())
+
+
+def test_payload_limits(tmp_path: Path) -> None:
+    """Up to 6 MB in: delivered intact. Over it: RequestEntityTooLargeException. A result over
+    6 MB: Function.ResponseSizeTooLarge."""
+
+    async def scenario() -> None:
+        fns = [function("Echo", "basic.big_echo"), function("Big", "basic.big_result")]
+        async with running(fns, tmp_path) as engine:
+            data = "y" * (6 * 1024 * 1024 - 200) + "0123456789"
+            payload = json.dumps({"data": data}).encode()
+            echoed = json.loads((await invoke(engine, "Echo", payload)).payload)
+            assert echoed == {"size": len(data), "tail": "0123456789"}
+            with pytest.raises(RequestEntityTooLargeException):
+                await invoke(engine, "Echo", json.dumps({"data": "z" * 7_000_000}).encode())
+            big = await invoke(engine, "Big")
+            assert json.loads(big.payload)["errorType"] == "Function.ResponseSizeTooLarge"
+
+    run(scenario())
+
+
+def test_api_level_errors(tmp_path: Path) -> None:
+    """Unknown function, non-JSON payload and unsupported runtime are refused before running."""
+
+    async def scenario() -> None:
+        fns = [
+            function("Count", "basic.count"),
+            function("Node", "index.handler", runtime="nodejs20.x"),
+        ]
+        async with running(fns, tmp_path) as engine:
+            with pytest.raises(
+                ResourceNotFoundException, match="Function not found: arn:aws:lambda"
+            ):
+                await invoke(engine, "Nope")
+            with pytest.raises(
+                InvalidRequestContentException, match="Could not parse request body"
+            ):
+                await invoke(engine, "Count", b"{not json")
+            with pytest.raises(InvalidRuntimeException, match=r"nodejs20\.x"):
+                await invoke(engine, "Node")
+
+    run(scenario())
+
+
+def test_dry_run_runs_nothing(tmp_path: Path) -> None:
+    """DryRun validates and returns without starting an environment."""
+    from lamina.engine.api import InvocationType
+
+    async def scenario() -> None:
+        async with running([function("Count", "basic.count")], tmp_path) as engine:
+            result = await invoke(engine, "Count", invocation_type=InvocationType.DRY_RUN)
+            assert result.payload == b"" and result.ok
+            assert engine.environments("Count") == []
+
+    run(scenario())
+
+
+def test_report_line_format(tmp_path: Path) -> None:
+    """START, END and REPORT lines as Lambda writes them; Init Duration only when cold."""
+    report = re.compile(
+        r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: \d+\.\d\d ms\t"
+        r"Billed Duration: \d+ ms\tMemory Size: 256 MB\tMax Memory Used: \d+ MB\t"
+        r"(?P<init>Init Duration: \d+\.\d\d ms\t)?$",
+        re.MULTILINE,
+    )
+
+    async def scenario() -> None:
+        async with running([function("Count", "basic.count", memory_mb=256)], tmp_path) as engine:
+            cold = await invoke(engine, "Count")
+            warm = await invoke(engine, "Count")
+            for result, is_cold in ((cold, True), (warm, False)):
+                lines = result.log.splitlines()
+                assert f"START RequestId: {result.request_id} Version: $LATEST" in lines
+                assert f"END RequestId: {result.request_id}" in lines
+                match = report.search(result.log)
+                assert match and match["id"] == result.request_id
+                assert bool(match["init"]) is is_cold
+                assert result.log.rstrip("\n").splitlines()[-1].startswith("REPORT")
+                assert result.report.max_memory_used_mb > 0
+                assert result.report.billed_duration_ms >= int(result.report.duration_ms)
+
+    run(scenario())
+
+
+def test_tmp_is_private_and_removed_with_the_environment(tmp_path: Path) -> None:
+    """Each environment writes temporary files in its own directory, gone when it is discarded."""
+
+    async def scenario() -> None:
+        async with running([function("Tmp", "basic.write_tmp")], tmp_path) as engine:
+            a, b = await asyncio.gather(invoke(engine, "Tmp"), invoke(engine, "Tmp"))
+            dirs = {json.loads(a.payload)["tmpdir"], json.loads(b.payload)["tmpdir"]}
+            assert len(dirs) == 2
+            assert all(d.startswith(str(tmp_path / "envs")) for d in dirs)
+            assert all(Path(json.loads(r.payload)["tmp"]).exists() for r in (a, b))
+        assert not any(Path(d).exists() for d in dirs)
+
+    run(scenario())

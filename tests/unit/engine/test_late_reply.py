@@ -1,0 +1,38 @@
+"""A reply that arrives when nobody waits for it is refused explicitly, never delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+from lamina.engine.environment import Environment
+from lamina.engine.states import State
+from lamina.runtime import wire
+
+
+class _NoSpawner:
+    async def spawn(self, spec: dict[str, Any], chan_fd: int, log_fd: int) -> int:
+        raise AssertionError("not used")
+
+    def exit_status(self, pid: int) -> asyncio.Future[int]:
+        raise AssertionError("not used")
+
+    def forget(self, pid: int) -> None:
+        pass
+
+
+def test_result_after_timeout_is_recorded_as_a_late_reply() -> None:
+    """After TIMED_OUT, a RESULT frame becomes a late-reply error and the state stays put."""
+
+    async def scenario() -> Environment:
+        env = Environment("e1", "fn", _NoSpawner(), iter(itertools.count()).__next__)
+        for state in (State.INITIALIZING, State.IDLE, State.INVOKING, State.TIMED_OUT):
+            env.lifecycle.to(state)
+        env._on_frame(wire.Frame(wire.RESULT, {"id": "req-1"}, b'"late"'))
+        return env
+
+    env = asyncio.run(scenario())
+    assert env.state is State.TIMED_OUT
+    assert len(env.late_replies) == 1
+    assert "timed-out to idle" in str(env.late_replies[0])
