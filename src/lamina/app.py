@@ -1,0 +1,65 @@
+"""The composition root: the one place that builds concrete parts from settings and wires them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from lamina.engine.engine import LocalEngine
+from lamina.engine.zygote import ZygoteProcess
+from lamina.model.specs import Stack
+from lamina.settings import Settings
+from lamina.template import load_stack
+from lamina.template.build import prepare
+
+TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
+
+
+def find_template(path: Path) -> Path:
+    """A template file, or the template inside a directory (as ``sam`` looks for it)."""
+    if path.is_dir():
+        for name in TEMPLATE_NAMES:
+            if (path / name).is_file():
+                return path / name
+        return path / TEMPLATE_NAMES[0]
+    return path
+
+
+def default_state_dir(template: Path) -> Path:
+    return template.resolve().parent / ".lamina"
+
+
+def stack_name_for(template: Path) -> str:
+    name = template.resolve().parent.name or "lamina"
+    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in name).strip("-")
+    return cleaned or "lamina"
+
+
+def load(
+    template: Path,
+    settings: Settings,
+    parameter_overrides: Mapping[str, str] | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> Stack:
+    """Read the template and prepare what its functions need to run (inline code, requirements)."""
+    stack = load_stack(
+        template,
+        stack_name=stack_name_for(template),
+        region=settings.region,
+        account_id=settings.account_id,
+        parameter_overrides=parameter_overrides,
+    )
+    return prepare(stack, settings.state_dir, python=settings.python, log=log)
+
+
+def launch_zygote(settings: Settings) -> ZygoteProcess:
+    """Start the zygote's process early (it warms up while the template is read)."""
+    zygote = ZygoteProcess(settings.python, settings.preload)
+    zygote.launch()
+    return zygote
+
+
+def build_engine(
+    stack: Stack, settings: Settings, zygote: ZygoteProcess | None = None
+) -> LocalEngine:
+    return LocalEngine(stack, settings, zygote=zygote)
