@@ -74,9 +74,12 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
     cold_n = args.cold
     functions = [spec(i) for i in range(cold_n)]
     stack = Stack(
-        name="bench", template_path=CODE / "template.yaml", region="us-east-1",
-        account_id="123456789012", functions=MappingProxyType({f.logical_id: f for f in functions}),
-    )  # fmt: skip
+        name="bench",
+        template_path=CODE / "template.yaml",
+        region="us-east-1",
+        account_id="123456789012",
+        functions=MappingProxyType({f.logical_id: f for f in functions}),
+    )
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as state:
         engine = LocalEngine(stack, Settings(state_dir=Path(state)))
@@ -90,9 +93,14 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
                 cold.append((time.perf_counter() - start) * 1000)
                 assert result.ok, result.payload
             fresh = fresh_interpreter_ms(args.fresh)
-            rows.append(("cold start, boto3 function (p50)", f"{statistics.median(cold):.2f} ms",
-                         f"fresh python -c 'import boto3': {statistics.median(fresh):.1f} ms",
-                         f"{statistics.median(fresh) / statistics.median(cold):.0f}x faster"))  # fmt: skip
+            rows.append(
+                (
+                    "cold start, boto3 function (p50)",
+                    f"{statistics.median(cold):.2f} ms",
+                    f"fresh python -c 'import boto3': {statistics.median(fresh):.1f} ms",
+                    f"{statistics.median(fresh) / statistics.median(cold):.0f}x faster",
+                )
+            )
 
             # Warm round trip against a direct in-process call of the same handler.
             import bench_app
@@ -110,9 +118,14 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
                 await engine.invoke(request)
                 warm.append((time.perf_counter() - start) * 1000)
             overhead = statistics.median(warm) - statistics.median(direct)
-            rows.append(("warm round trip (p50 / p99)", f"{statistics.median(warm):.3f} / {pct(warm, 99):.3f} ms",
-                         f"direct call: {statistics.median(direct) * 1000:.1f} us",
-                         f"overhead {overhead * 1000:.0f} us"))  # fmt: skip
+            rows.append(
+                (
+                    "warm round trip (p50 / p99)",
+                    f"{statistics.median(warm):.3f} / {pct(warm, 99):.3f} ms",
+                    f"direct call: {statistics.median(direct) * 1000:.1f} us",
+                    f"overhead {overhead * 1000:.0f} us",
+                )
+            )
 
             # Throughput with 1 and 8 callers, spread over all functions (8 environments).
             for callers in (1, 8):
@@ -128,8 +141,14 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
                 await asyncio.gather(*(caller(k) for k in range(callers)))
                 elapsed = time.perf_counter() - start
                 rate = per * callers / elapsed
-                rows.append((f"invokes/second, {callers} caller(s)", f"{rate:,.0f}/s",
-                             f"direct calls/s: {1000 / statistics.median(direct):,.0f}", ""))  # fmt: skip
+                rows.append(
+                    (
+                        f"invokes/second, {callers} caller(s)",
+                        f"{rate:,.0f}/s",
+                        f"direct calls/s: {1000 / statistics.median(direct):,.0f}",
+                        "",
+                    )
+                )
 
             # Idle memory: every environment is idle now.
             pids = [env.pid for f in functions for env in engine.environments(f.logical_id)]
@@ -137,9 +156,14 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
             zygote_uss, zygote_pss = memory_kb(engine._zygote.pid or 0)
             uss = statistics.median(u for u, _ in usage) / 1024
             pss = statistics.median(p for _, p in usage) / 1024
-            rows.append(("idle environment memory (median)", f"USS {uss:.1f} MB, PSS {pss:.1f} MB",
-                         f"zygote: USS {zygote_uss / 1024:.1f} MB, PSS {zygote_pss / 1024:.1f} MB",
-                         f"{len(pids)} idle environments"))  # fmt: skip
+            rows.append(
+                (
+                    "idle environment memory (median)",
+                    f"USS {uss:.1f} MB, PSS {pss:.1f} MB",
+                    f"zygote: USS {zygote_uss / 1024:.1f} MB, PSS {zygote_pss / 1024:.1f} MB",
+                    f"{len(pids)} idle environments",
+                )
+            )
         finally:
             await engine.close()
     return rows

@@ -33,6 +33,10 @@ class Settings:
     python: str = sys.executable
     # Modules the zygote imports once so that every fork starts with them loaded.
     preload: tuple[str, ...] = ("boto3",)
+    # Where `lamina up` listens: the template's APIs, and the AWS endpoint.
+    host: str = "127.0.0.1"
+    port: int = 3000
+    services_port: int = 4566
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -48,7 +52,7 @@ class Settings:
             raw = env.get(f"LAMINA_{f.name.upper()}")
             if raw is None or f.name in ("state_dir", "endpoints"):
                 continue
-            if f.name in ("account_concurrency",):
+            if f.name in ("account_concurrency", "port", "services_port"):
                 values[f.name] = int(raw)
             elif f.name in ("keep_alive_s",):
                 values[f.name] = float(raw)

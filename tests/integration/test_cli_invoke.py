@@ -61,9 +61,16 @@ def test_invoke_reads_the_event_from_stdin_and_defaults_to_empty(state: list[str
 def test_invoke_applies_parameter_overrides(state: list[str]) -> None:
     """--parameter-overrides reaches the function through !Ref in its environment."""
     done = lamina(
-        "invoke", "HelloFunction", "-t", str(HELLO), "-e", str(EVENT),
-        "--parameter-overrides", "Greeting=Bonjour", *state,
-    )  # fmt: skip
+        "invoke",
+        "HelloFunction",
+        "-t",
+        str(HELLO),
+        "-e",
+        str(EVENT),
+        "--parameter-overrides",
+        "Greeting=Bonjour",
+        *state,
+    )
     assert json.loads(json.loads(done.stdout)["body"]) == {"message": "Bonjour, Lamina!"}
 
 
@@ -76,11 +83,21 @@ def test_example_answers_400_on_invalid_json(state: list[str]) -> None:
 
 def test_generated_event_pipes_into_invoke(state: list[str]) -> None:
     """`lamina generate-event` output is a valid event for `lamina invoke`."""
-    generated = lamina("generate-event", "apigateway", "aws-proxy", "--method", "POST",
-                       "--path", "/hello", "--body", '{"name": "pipe"}')  # fmt: skip
+    generated = lamina(
+        "generate-event",
+        "apigateway",
+        "aws-proxy",
+        "--method",
+        "POST",
+        "--path",
+        "/hello",
+        "--body",
+        '{"name": "pipe"}',
+    )
     assert generated.returncode == 0, generated.stderr
-    done = lamina("invoke", "HelloFunction", "-t", str(HELLO), "-e", "-", *state,
-                  stdin=generated.stdout)  # fmt: skip
+    done = lamina(
+        "invoke", "HelloFunction", "-t", str(HELLO), "-e", "-", *state, stdin=generated.stdout
+    )
     assert json.loads(json.loads(done.stdout)["body"]) == {"message": "Hello, pipe!"}
 
 

@@ -71,8 +71,9 @@ def test_handler_exception_has_lambdas_shape(tmp_path: Path) -> None:
             assert doc["errorType"] == "ZeroDivisionError"
             assert doc["requestId"] == result.request_id
             assert len(doc["stackTrace"]) == 1
-            assert re.match(r'  File ".*basic\.py", line \d+, in fail\n    return 1 / 0\n',
-                            doc["stackTrace"][0])  # fmt: skip
+            assert re.match(
+                r'  File ".*basic\.py", line \d+, in fail\n    return 1 / 0\n', doc["stackTrace"][0]
+            )
             assert "[ERROR] ZeroDivisionError: division by zero\rTraceback" in result.log
             # The environment survives a handler exception.
             assert (
@@ -141,8 +142,13 @@ def test_reserved_environment_variables(tmp_path: Path) -> None:
     directory is the working directory and first on sys.path."""
 
     async def scenario() -> None:
-        fn = function("Env", "basic.environment", environment={"TABLE": "items", "TZ": "mine"},
-                      memory_mb=512, runtime="python3.12")  # fmt: skip
+        fn = function(
+            "Env",
+            "basic.environment",
+            environment={"TABLE": "items", "TZ": "mine"},
+            memory_mb=512,
+            runtime="python3.12",
+        )
         async with running([fn], tmp_path) as engine:
             got = json.loads(
                 (await invoke(engine, "Env", trace_id="Root=1-abc-def;Sampled=1")).payload
@@ -167,9 +173,16 @@ def test_reserved_environment_variables(tmp_path: Path) -> None:
                 "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
             }
             assert {k: env.get(k) for k in expected} == expected
-            for present in ("AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                            "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_RUNTIME_DIR",
-                            "PATH", "LD_LIBRARY_PATH"):  # fmt: skip
+            for present in (
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_LAMBDA_RUNTIME_API",
+                "LAMBDA_RUNTIME_DIR",
+                "PATH",
+                "LD_LIBRARY_PATH",
+            ):
                 assert env.get(present), present
             assert got["cwd"] == code
             assert got["path"][0] == code
@@ -204,8 +217,11 @@ def test_json_logging_format(tmp_path: Path) -> None:
     with the configured application log level."""
 
     async def scenario() -> None:
-        fn = function("Logs", "basic.logs",
-                      logging=LoggingSpec(log_format="JSON", application_log_level="DEBUG"))  # fmt: skip
+        fn = function(
+            "Logs",
+            "basic.logs",
+            logging=LoggingSpec(log_format="JSON", application_log_level="DEBUG"),
+        )
         async with running([fn], tmp_path) as engine:
             result = await invoke(engine, "Logs")
             records = [json.loads(line) for line in result.log.splitlines() if line.startswith("{")]

@@ -6,7 +6,6 @@ function's log (ending with its REPORT line) goes to stderr.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import sys
@@ -50,7 +49,7 @@ def command(
     try:
         stack = app.load(template_path, settings, parse_overrides(parameter_overrides), _note)
         engine = app.build_engine(_only(stack, function), settings, zygote)
-        result = asyncio.run(_invoke(engine, function, payload, qualifier))
+        result = app.run(_invoke(engine, function, payload, qualifier))
     except AwsError as exc:
         _fail(f"{exc.code}: {exc.message}")
     except LaminaError as exc:

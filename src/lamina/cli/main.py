@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lamina.cli import generate_event, invoke, validate
+from lamina.cli import generate_event, invoke, up, validate
 
 app = typer.Typer(
     name="lamina",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("up")(up.command)
 app.command("invoke")(invoke.command)
 app.command("validate")(validate.command)
 app.add_typer(generate_event.app, name="generate-event")

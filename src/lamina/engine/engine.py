@@ -9,7 +9,7 @@ import logging
 import shutil
 import sys
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +89,46 @@ class LocalEngine:
         self._started = True
         self._reaper = asyncio.create_task(self._reap_forever())
 
+    async def redeploy(self, stack: Stack, recycle: Collection[str] = ()) -> None:
+        """Switch to a new stack without stopping.
+
+        Functions whose spec is unchanged and whose logical id is not in ``recycle`` keep their
+        warm environments. The others get fresh environments (and their provisioned ones) for
+        new requests, while invocations already running finish on the old environments, which
+        are discarded afterwards.
+        """
+        old_stack, old_pools = self.stack, self._pools
+        pools: dict[str, Pool] = {}
+        retired: list[Pool] = []
+        fresh: list[FunctionSpec] = []
+        for logical_id, fn in stack.functions.items():
+            previous = old_stack.functions.get(logical_id)
+            if previous == fn and logical_id not in recycle and logical_id in old_pools:
+                pools[logical_id] = old_pools[logical_id]
+            else:
+                pools[logical_id] = Pool()
+                fresh.append(fn)
+        for logical_id, pool in old_pools.items():
+            if pools.get(logical_id) is not pool:
+                retired.append(pool)
+        if any(fn.is_python for fn in stack.functions.values()) and self._zygote.pid is None:
+            await self._zygote.start()
+            self._base_data = _vm_data(self._zygote.pid)
+        self.stack, self._pools = stack, pools
+        self._limits = Concurrency(self.settings.account_concurrency, stack.functions.values())
+        for pool in retired:
+            for env in pool.retire():
+                self._spawn_task(self._discard(env))
+        self._announce_interpreter()
+        await asyncio.gather(
+            *(
+                self._start_provisioned(fn)
+                for fn in fresh
+                if fn.is_python
+                for _ in range(fn.provisioned_concurrency)
+            )
+        )
+
     async def close(self) -> None:
         self._closed = True
         if self._reaper is not None:
@@ -130,11 +170,12 @@ class LocalEngine:
             raise InvalidRuntimeException(
                 f"The runtime parameter of {fn.runtime} is not supported by Lamina yet."
             )
-        self._limits.acquire(fn.name)
+        limits = self._limits  # a redeploy may replace it meanwhile: release where acquired
+        limits.acquire(fn.name)
         try:
             return await self._run(fn, request, request_id)
         finally:
-            self._limits.release(fn.name)
+            limits.release(fn.name)
 
     def _resolve(self, request: InvokeRequest) -> FunctionSpec:
         fn = self.stack.find_function(request.function)
@@ -192,8 +233,8 @@ class LocalEngine:
                 header, request.payload or b"{}", fn.timeout_s, fn.memory_mb * launch.MIB
             )
         finally:
-            pool.put(env, self._clock.monotonic())
-        if not env.lifecycle.alive:
+            kept = pool.put(env, self._clock.monotonic())
+        if not kept:
             self._spawn_task(self._discard(env))
         return self._result(fn, platform, request_id, head, outcome, init_ms)
 
@@ -276,7 +317,8 @@ class LocalEngine:
         started = await self._start_env(fn, "provisioned-concurrency", pool)
         if started.outcome.ending is Ending.OK:
             pool.provisioned.add(started.env)
-            pool.put(started.env, self._clock.monotonic())
+            if not pool.put(started.env, self._clock.monotonic()):
+                await self._discard(started.env)
         else:
             log.error(
                 "provisioned environment of %s failed to initialise:\n%s",

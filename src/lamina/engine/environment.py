@@ -58,8 +58,12 @@ class Outcome:
         if status is None:
             return "signal: killed" if self.ending is Ending.OUT_OF_MEMORY else "exit status 1"
         if status < 0:
-            names = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault",
-                     signal.SIGABRT: "aborted", signal.SIGTERM: "terminated"}  # fmt: skip
+            names = {
+                signal.SIGKILL: "killed",
+                signal.SIGSEGV: "segmentation fault",
+                signal.SIGABRT: "aborted",
+                signal.SIGTERM: "terminated",
+            }
             return f"signal: {names.get(signal.Signals(-status), signal.Signals(-status).name)}"
         return f"exit status {status}"
 

@@ -15,6 +15,8 @@ class Pool:
         self._idle: list[tuple[float, Environment]] = []
         self.busy: set[Environment] = set()
         self.provisioned: set[Environment] = set()
+        # A retired pool belongs to a replaced deployment: what comes back to it is discarded.
+        self.retired = False
 
     def take(self) -> Environment | None:
         while self._idle:
@@ -28,12 +30,22 @@ class Pool:
         """Count an environment that is being started for an invocation as busy."""
         self.busy.add(env)
 
-    def put(self, env: Environment, now: float) -> None:
+    def put(self, env: Environment, now: float) -> bool:
+        """Return an environment after use; False when it must be discarded instead."""
         self.busy.discard(env)
-        if env.state is State.IDLE:
+        if env.state is State.IDLE and not self.retired:
             self._idle.append((now, env))
-        else:
-            self.provisioned.discard(env)
+            return True
+        self.provisioned.discard(env)
+        return False
+
+    def retire(self) -> list[Environment]:
+        """Stop taking environments back; returns the idle ones, to be discarded now."""
+        self.retired = True
+        idle = [env for _, env in self._idle]
+        self._idle = []
+        self.provisioned.clear()
+        return idle
 
     def expired(self, now: float, keep_alive_s: float) -> list[Environment]:
         """Remove and return idle environments unused for longer than the keep-alive."""

@@ -19,12 +19,31 @@ from typing import Any, TextIO
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 _RESERVED = frozenset(
     {
-        "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module",
-        "exc_info", "exc_text", "stack_info", "lineno", "funcName", "created", "msecs",
-        "relativeCreated", "thread", "threadName", "processName", "process", "taskName",
-        "aws_request_id", "tenant_id",
+        "name",
+        "msg",
+        "args",
+        "levelname",
+        "levelno",
+        "pathname",
+        "filename",
+        "module",
+        "exc_info",
+        "exc_text",
+        "stack_info",
+        "lineno",
+        "funcName",
+        "created",
+        "msecs",
+        "relativeCreated",
+        "thread",
+        "threadName",
+        "processName",
+        "process",
+        "taskName",
+        "aws_request_id",
+        "tenant_id",
     }
-)  # fmt: skip
+)
 
 
 class RequestIds(logging.Filter):

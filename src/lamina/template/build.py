@@ -92,9 +92,17 @@ def _install(
     deps_root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=deps_root, prefix=".tmp-"))
     command = [
-        python, "-m", "pip", "install", "--target", str(tmp), "-r", "requirements.txt",
-        "--disable-pip-version-check", "--quiet",
-    ]  # fmt: skip
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--target",
+        str(tmp),
+        "-r",
+        "requirements.txt",
+        "--disable-pip-version-check",
+        "--quiet",
+    ]
     done = subprocess.run(command, cwd=code_dir, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)

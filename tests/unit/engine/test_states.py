@@ -9,12 +9,17 @@ import pytest
 from lamina.engine.states import IllegalTransition, Lifecycle, State
 
 ALLOWED = {
-    (State.STARTING, State.INITIALIZING), (State.STARTING, State.DEAD),
-    (State.INITIALIZING, State.IDLE), (State.INITIALIZING, State.DEAD),
-    (State.IDLE, State.INVOKING), (State.IDLE, State.DEAD),
-    (State.INVOKING, State.IDLE), (State.INVOKING, State.TIMED_OUT), (State.INVOKING, State.DEAD),
+    (State.STARTING, State.INITIALIZING),
+    (State.STARTING, State.DEAD),
+    (State.INITIALIZING, State.IDLE),
+    (State.INITIALIZING, State.DEAD),
+    (State.IDLE, State.INVOKING),
+    (State.IDLE, State.DEAD),
+    (State.INVOKING, State.IDLE),
+    (State.INVOKING, State.TIMED_OUT),
+    (State.INVOKING, State.DEAD),
     (State.TIMED_OUT, State.DEAD),
-}  # fmt: skip
+}
 
 
 def _at(state: State) -> Lifecycle:

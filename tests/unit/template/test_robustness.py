@@ -21,10 +21,25 @@ from .conftest import FIXTURES
 
 BASES = {name: load(FIXTURES / name).data for name in ("app", "intrinsics", "plain-json")}
 JUNK: list[Any] = [
-    None, 0, 7, "x", "", True, [], {}, [1, 2], {"a": 1},
-    {"Ref": "Nowhere"}, {"Ref": "Stage"}, {"Fn::GetAtt": "x"}, {"Fn::Sub": 3},
-    {"Fn::If": [1]}, {"Fn::Join": 1}, {"Fn::Select": ["a", "b"]}, "s3://bucket/key",
-]  # fmt: skip
+    None,
+    0,
+    7,
+    "x",
+    "",
+    True,
+    [],
+    {},
+    [1, 2],
+    {"a": 1},
+    {"Ref": "Nowhere"},
+    {"Ref": "Stage"},
+    {"Fn::GetAtt": "x"},
+    {"Fn::Sub": 3},
+    {"Fn::If": [1]},
+    {"Fn::Join": 1},
+    {"Fn::Select": ["a", "b"]},
+    "s3://bucket/key",
+]
 
 
 def _paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 from lamina.engine.engine import LocalEngine
 from lamina.engine.zygote import ZygoteProcess
@@ -13,6 +16,17 @@ from lamina.template import load_stack
 from lamina.template.build import prepare
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
+T = TypeVar("T")
+log = logging.getLogger("lamina")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """Run the top-level coroutine on uvloop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def find_template(path: Path) -> Path:

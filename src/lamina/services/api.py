@@ -1,0 +1,40 @@
+"""The seam between the AWS endpoint and each service it serves.
+
+A ``Service`` says whether a request is for it (by SigV4 credential scope, ``X-Amz-Target`` or
+path) and answers it. Services never raise for a bad request: they answer with the error document
+their protocol uses. ``close()`` is called once at shutdown, after the endpoint stops accepting
+requests.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from lamina.net.messages import Request, Response
+
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+
+
+class Service(Protocol):
+    name: str
+
+    def matches(self, request: Request) -> bool: ...
+
+    async def handle(self, request: Request) -> Response: ...
+
+    async def close(self) -> None: ...
+
+
+def signing_scope(request: Request) -> tuple[str, str] | None:
+    """(region, service) from a SigV4 Authorization header, as every AWS SDK and the CLI send."""
+    auth = request.header("authorization")
+    if not auth:
+        return None
+    match = _SCOPE.search(auth)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def signing_service(request: Request) -> str | None:
+    scope = signing_scope(request)
+    return scope[1] if scope else None

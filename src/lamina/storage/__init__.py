@@ -1,0 +1,1 @@
+"""SQLite plumbing: connections in WAL mode, migrations, durability. Imports nothing of Lamina."""
