@@ -78,6 +78,8 @@ class Lamina:
         self.engine = app.build_engine(self.stack, settings, zygote)
         await self.engine.start()
         self.services = build_services(self.stack, settings, self.engine)
+        for service in self.services:
+            await service.deploy(self.stack)
         self.endpoint.services = list(self.services)
         api_server = await serve(self._gateway, settings.host, settings.port)
         self._servers.append(api_server)
@@ -118,8 +120,10 @@ class Lamina:
 
 
 def build_services(stack: Stack, settings: Settings, engine: LocalEngine) -> list[Service]:
-    """The AWS services this deployment serves on the endpoint."""
-    return []
+    """The AWS services this deployment serves on the endpoint (each may be sent to a real
+    backend instead with ``settings.endpoints``, and is then not built here)."""
+    services: list[Service] = []
+    return services
 
 
 def _port(server: asyncio.Server) -> int:

@@ -2,8 +2,12 @@
 
 A ``Service`` says whether a request is for it (by SigV4 credential scope, ``X-Amz-Target`` or
 path) and answers it. Services never raise for a bad request: they answer with the error document
-their protocol uses. ``close()`` is called once at shutdown, after the endpoint stops accepting
-requests.
+their protocol uses.
+
+Order of calls: ``deploy(stack)`` once before the first request and again after each hot reload
+(create what the template declares: tables, queues, functions in the Lambda API; never delete
+data a client created); ``matches``/``handle`` any number of times, concurrently;
+``close()`` once at shutdown, after the endpoint stops accepting requests.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
@@ -18,6 +23,8 @@ _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_reque
 
 class Service(Protocol):
     name: str
+
+    async def deploy(self, stack: Stack) -> None: ...
 
     def matches(self, request: Request) -> bool: ...
 
