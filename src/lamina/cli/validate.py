@@ -8,6 +8,7 @@ resource, field) when it is not.
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -78,7 +79,9 @@ def command(
     ] = False,
 ) -> None:
     """Check that a template can run under Lamina and list its functions."""
-    out, err = Console(), Console(stderr=True)
+    # Piped output is not cut to 80 columns: names and ARNs stay whole and greppable.
+    out = Console() if sys.stdout.isatty() else Console(width=250)
+    err = Console(stderr=True, width=None if sys.stderr.isatty() else 250)
     overrides = parse_overrides(parameter_overrides)
     try:
         file = find_template(template)
