@@ -2,8 +2,13 @@
 
 Start order: the zygote warms up while the template is read; the AWS endpoint binds first and
 answers ``/_lamina/health`` with 503 until the engine (with its provisioned environments), the
-services and the gateway are all up, then 200. Stop order: stop accepting, close the services,
-then the engine (which stops every environment).
+services and the gateway are all up, then 200. Stop order: stop watching, stop accepting, close
+the services, then the engine (which stops every environment).
+
+Hot reload (``watch``): a change to the template, a function's code or requirements, or a layer
+is read as a new deployment; functions whose files changed get fresh environments (in-flight
+requests finish on the old ones), and the gateway and services switch to the new stack. A
+template that no longer loads leaves the previous deployment serving, and the error is noted.
 """
 
 from __future__ import annotations
@@ -12,12 +17,16 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lamina import app
+from lamina.app.reload import Watcher, touched_functions, watched_roots
 from lamina.engine.engine import LocalEngine
+from lamina.gateway.handler import Gateway
+from lamina.gateway.routing import URL_PREFIX
+from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import serve
@@ -26,11 +35,23 @@ from lamina.services.endpoint import Endpoint
 from lamina.settings import Settings
 
 log = logging.getLogger("lamina")
-Handler = Callable[[Request], Awaitable[Response]]
+# API Gateway's own payload quota, answered before anything is invoked.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+REQUEST_TOO_LARGE = Response(
+    413,
+    [("Content-Type", "text/plain; charset=utf-8")],
+    b"HTTP content length exceeded 10485760 bytes.",
+)
 
 
-async def _not_found(request: Request) -> Response:
-    return json_response(404, b'{"message":"Not Found"}')
+@dataclass
+class ServedApi:
+    """One API as the CLI prints it: where it answers and its routes."""
+
+    logical_id: str
+    kind: str
+    urls: list[str]
+    routes: list[tuple[str, str, str]]
 
 
 @dataclass
@@ -41,6 +62,7 @@ class Served:
     services_url: str
     functions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    apis: list[ServedApi] = field(default_factory=list)
 
 
 class Lamina:
@@ -50,18 +72,29 @@ class Lamina:
         settings: Settings,
         parameter_overrides: Mapping[str, str] | None = None,
         note: Callable[[str], None] = lambda _: None,
+        *,
+        watch: bool = False,
+        access_log: Callable[[str], None] | None = None,
+        function_log: Callable[[str], None] | None = None,
     ) -> None:
         self.template = app.find_template(template)
         self.settings = settings
         self.overrides = dict(parameter_overrides or {})
         self.note = note
+        self.watch = watch
         self.stack: Stack | None = None
         self.engine: LocalEngine | None = None
         self.services: list[Service] = []
-        self.gateway: Handler = _not_found
+        self.gateway: Gateway | None = None
+        self.reloads = 0
+        self._access_log = access_log
+        self._function_log = function_log
         self._ready = False
         self._started_at = time.time()
         self._servers: list[asyncio.Server] = []
+        self._watcher: Watcher | None = None
+        self._watching: asyncio.Task[None] | None = None
+        self._reload_lock = asyncio.Lock()
         self.endpoint = Endpoint([], {"/_lamina/health": self._health})
 
     # -- start / stop ----------------------------------------------------------------------
@@ -71,6 +104,10 @@ class Lamina:
         zygote = app.launch_zygote(settings)
         services_server = await serve(self.endpoint, settings.host, settings.services_port)
         self._servers.append(services_server)
+        if settings.services_port == 0:
+            # Functions must reach the endpoint on the port it really got.
+            endpoint = f"http://{settings.host}:{_port(services_server)}"
+            settings = self.settings = settings.with_(services_endpoint=endpoint)
         loop = asyncio.get_running_loop()
         self.stack = await loop.run_in_executor(
             None, lambda: app.load(self.template, settings, self.overrides, self.note)
@@ -81,18 +118,41 @@ class Lamina:
         for service in self.services:
             await service.deploy(self.stack)
         self.endpoint.services = list(self.services)
-        api_server = await serve(self._gateway, settings.host, settings.port)
+        self.gateway = Gateway(
+            self.engine,
+            region=settings.region,
+            account_id=settings.account_id,
+            access_log=self._access_log,
+            function_log=self._function_log,
+        )
+        conflicts = self.gateway.deploy(
+            self.stack.apis, _function_ids(self.stack), _timeouts(self.stack)
+        )
+        api_server = await serve(
+            self.gateway, settings.host, settings.port, MAX_REQUEST_BYTES, REQUEST_TOO_LARGE
+        )
         self._servers.append(api_server)
+        if self.watch:
+            self._start_watching(self.stack)
         self._ready = True
+        api_url = f"http://{settings.host}:{_port(api_server)}"
         return Served(
-            api_url=f"http://{settings.host}:{_port(api_server)}",
+            api_url=api_url,
             services_url=f"http://{settings.host}:{_port(services_server)}",
             functions=sorted(self.stack.functions),
-            warnings=[w for w in (self.stack.unsupported_warning(), *self.stack.warnings) if w],
+            warnings=[
+                w for w in (self.stack.unsupported_warning(), *self.stack.warnings, *conflicts) if w
+            ],
+            apis=[describe(api, api_url) for api in self.stack.apis],
         )
 
     async def close(self) -> None:
         self._ready = False
+        if self._watcher is not None:
+            self._watcher.stop()
+        if self._watching is not None:
+            self._watching.cancel()
+            await asyncio.gather(self._watching, return_exceptions=True)
         for server in self._servers:
             server.close()
         for server in self._servers:
@@ -101,10 +161,43 @@ class Lamina:
         if self.engine is not None:
             await self.engine.close()
 
-    # -- handlers --------------------------------------------------------------------------
+    # -- hot reload ------------------------------------------------------------------------
 
-    async def _gateway(self, request: Request) -> Response:
-        return await self.gateway(request)
+    def _start_watching(self, stack: Stack) -> None:
+        self._watcher = Watcher(watched_roots(stack), self.settings.state_dir, self.reload)
+        self._watching = asyncio.create_task(self._watcher.run())
+
+    async def reload(self, changed: set[Path]) -> bool:
+        """Deploy the template again after ``changed`` files changed; False (and the previous
+        deployment still serving) when it cannot be loaded."""
+        async with self._reload_lock:
+            old = self.stack
+            assert old is not None and self.engine is not None and self.gateway is not None
+            loop = asyncio.get_running_loop()
+            settings = self.settings
+            try:
+                stack = await loop.run_in_executor(
+                    None, lambda: app.load(self.template, settings, self.overrides, self.note)
+                )
+            except Exception as exc:  # any failure keeps the running deployment
+                self.note(f"reload failed, still serving the previous deployment:\n{exc}")
+                return False
+            recycle = touched_functions(old, changed) | touched_functions(stack, changed)
+            await self.engine.redeploy(stack, recycle=recycle)
+            for service in self.services:
+                await service.deploy(stack)
+            for conflict in self.gateway.deploy(stack.apis, _function_ids(stack), _timeouts(stack)):
+                self.note(conflict)
+            self.stack = stack
+            self.reloads += 1
+            names = ", ".join(sorted(recycle)) or "no function code"
+            self.note(f"reloaded ({names} changed)")
+            if self._watcher is not None and watched_roots(stack) != watched_roots(old):
+                self._watcher.stop()
+                self._start_watching(stack)
+            return True
+
+    # -- handlers --------------------------------------------------------------------------
 
     async def _health(self, request: Request) -> Response:
         if not self._ready or self.stack is None:
@@ -113,7 +206,9 @@ class Lamina:
             "status": "ok",
             "template": str(self.template),
             "functions": sorted(self.stack.functions),
+            "apis": [a.logical_id for a in self.stack.apis],
             "services": [s.name for s in self.services],
+            "reloads": self.reloads,
             "uptime_s": round(time.time() - self._started_at, 3),
         }
         return json_response(200, json.dumps(body).encode())
@@ -122,8 +217,46 @@ class Lamina:
 def build_services(stack: Stack, settings: Settings, engine: LocalEngine) -> list[Service]:
     """The AWS services this deployment serves on the endpoint (each may be sent to a real
     backend instead with ``settings.endpoints``, and is then not built here)."""
+    from lamina.services.lambda_.service import LambdaService
+
     services: list[Service] = []
+    if "lambda" not in settings.endpoints:
+        services.append(LambdaService(settings, engine))
+    if "dynamodb" not in settings.endpoints:
+        from lamina.services.dynamodb.service import DynamoDBService
+
+        services.append(DynamoDBService(settings.state_dir, settings.region, settings.account_id))
     return services
+
+
+def describe(api: Api, api_url: str) -> ServedApi:
+    """Where ``api`` answers on the merged port (and on its own host) and its routes."""
+    port = api_url.rpartition(":")[2]
+    if api.kind is ApiKind.FUNCTION_URL:
+        urls = [
+            f"http://{api.id}.lambda-url.localhost:{port}/",
+            f"{api_url}{URL_PREFIX}{api.function or api.logical_id}/",
+        ]
+    else:
+        urls = []
+        for stage in api.stages:
+            prefix = "" if stage.name == DEFAULT_STAGE else f"/{stage.name}"
+            urls.append(f"{api_url}{prefix}/")
+            urls.append(f"http://{api.id}.execute-api.localhost:{port}{prefix}/")
+    routes = []
+    for route in api.routes:
+        integration = route.integration
+        target = integration.function or integration.uri or integration.type.value
+        routes.append((route.method, route.path, target.rsplit(":function:", 1)[-1]))
+    return ServedApi(api.logical_id, api.kind.value, urls, routes)
+
+
+def _function_ids(stack: Stack) -> dict[str, str]:
+    return {f.name: f.logical_id for f in stack.functions.values()}
+
+
+def _timeouts(stack: Stack) -> dict[str, float]:
+    return {f.name: f.timeout_s for f in stack.functions.values()}
 
 
 def _port(server: asyncio.Server) -> int:

@@ -1,4 +1,4 @@
-"""``lamina up``: deploy a template locally and serve it until Ctrl+C."""
+"""``lamina up``: deploy a template locally and serve it until Ctrl+C (or SIGTERM)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,39 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from lamina import app
-from lamina.app.serve import Lamina
+from lamina.app.serve import Lamina, Served
 from lamina.cli.options import parse_overrides
 from lamina.errors import LaminaError
 from lamina.settings import Settings
 
 console = Console(stderr=True, highlight=False)
+
+
+class Lines:
+    """Log lines written in one go per event-loop turn: a write per request would cost a system
+    call each on the gateway's hot path."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._pending: list[str] = []
+
+    def __call__(self, text: str) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(text if text.endswith("\n") else text + "\n")
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.write("".join(pending))
+            self._stream.flush()
 
 
 def command(
@@ -41,6 +62,20 @@ def command(
     watch: Annotated[
         bool, typer.Option("--watch/--no-watch", help="Reload on code or template changes.")
     ] = True,
+    function_logs: Annotated[
+        bool,
+        typer.Option(
+            "--function-logs/--no-function-logs", help="Print each invocation's log (START ...)."
+        ),
+    ] = True,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--endpoint",
+            help="SERVICE=URL: send a service (e.g. dynamodb) to a real backend instead of "
+            "Lamina's own; repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Deploy a template on this machine and serve its APIs and AWS services until Ctrl+C."""
     logging.basicConfig(level=logging.INFO, format="lamina: %(message)s", stream=sys.stderr)
@@ -51,33 +86,71 @@ def command(
         port=port,
         services_port=services_port,
         services_endpoint=f"http://{host}:{services_port}",
+        endpoints=parse_endpoints(endpoint or []),
     )
     overrides = parse_overrides(parameter_overrides or [])
     try:
-        app.run(_serve(template_path, settings, overrides, watch))
+        app.run(_serve(template_path, settings, overrides, watch, function_logs))
     except LaminaError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", markup=True)
         raise typer.Exit(2) from exc
 
 
+def parse_endpoints(items: list[str]) -> dict[str, str]:
+    """``--endpoint SERVICE=URL`` items: the service id (as in ``AWS_ENDPOINT_URL_<SERVICE>``,
+    e.g. ``dynamodb``) and the URL its clients are sent to instead of Lamina's own service."""
+    endpoints: dict[str, str] = {}
+    for item in items:
+        service, _, url = item.partition("=")
+        service = service.strip().lower()
+        if not service or not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(
+                f"--endpoint {item!r} is not of the form SERVICE=http(s)://..."
+            )
+        endpoints[service] = url
+    return endpoints
+
+
+def print_served(served: Served) -> None:
+    for warning in served.warnings:
+        console.print(warning, style="yellow", markup=False)
+    table = Table(title=None, show_edge=False, pad_edge=False, box=None)
+    for column in ("API", "method", "path", "integration"):
+        table.add_column(column)
+    for api in served.apis:
+        console.print(f"{api.logical_id} ({api.kind}): {'  '.join(api.urls)}", markup=False)
+        for method, path, target in api.routes:
+            table.add_row(api.logical_id, method, path, target)
+    if served.apis:
+        console.print(table)
+    console.print(f"APIs:         {served.api_url}", markup=False)
+    console.print(f"AWS endpoint: {served.services_url}  (health: /_lamina/health)", markup=False)
+    console.print(f"Functions:    {', '.join(served.functions) or '(none)'}", markup=False)
+    console.print("Serving. Press Ctrl+C to stop.")
+
+
 async def _serve(
-    template: Path, settings: Settings, overrides: dict[str, str], watch: bool
+    template: Path, settings: Settings, overrides: dict[str, str], watch: bool, function_logs: bool
 ) -> None:
-    lamina = Lamina(template, settings, overrides, note=lambda m: console.print(f"lamina: {m}"))
+    lines = Lines(sys.stderr)
+    lamina = Lamina(
+        template,
+        settings,
+        overrides,
+        note=lambda m: console.print(f"lamina: {m}", markup=False),
+        watch=watch,
+        access_log=lines,
+        function_log=lines if function_logs else None,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        served = await lamina.start()
-        for warning in served.warnings:
-            console.print(f"[yellow]{warning}[/yellow]")
-        console.print(f"APIs:         {served.api_url}")
-        console.print(f"AWS endpoint: {served.services_url}  (health: /_lamina/health)")
-        console.print(f"Functions:    {', '.join(served.functions) or '(none)'}")
-        console.print("Serving. Press Ctrl+C to stop.")
+        print_served(await lamina.start())
         await stop.wait()
         console.print("lamina: stopping")
     finally:
         with contextlib.suppress(Exception):
             await lamina.close()
+        lines.flush()

@@ -1,10 +1,13 @@
 """An HTTP/1.1 server: one asyncio protocol per connection on httptools' parser.
 
 Contract: for each complete request the handler is awaited and its ``Response`` written back;
-requests pipelined on one connection are answered in order. Keep-alive follows HTTP/1.1 (and
-``Connection: keep-alive`` on 1.0); every answer is HTTP/1.1. ``Expect: 100-continue`` is
-answered at once. A body larger than ``max_body`` gets 413 and the connection closes. A handler
-that raises produces 500 and the error is logged; it never takes the server down.
+requests pipelined on one connection are answered in order, one at a time (reading pauses while
+too many wait). Keep-alive follows HTTP/1.1 (and ``Connection: keep-alive`` on 1.0); every answer
+is HTTP/1.1. ``Expect: 100-continue`` is answered once the headers are read, unless the declared
+body is too large. A body larger than ``max_body`` gets the ``too_large`` answer and the
+connection closes. A handler that raises produces 500 and the error is logged; it never takes
+the server down. A client that goes away mid-request does not cancel its handler (an invocation
+runs to its end, as on AWS); the answer is dropped.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from http import HTTPStatus
+from typing import cast
 
 import httptools
 
@@ -23,42 +28,57 @@ from lamina.net.messages import Request, Response
 log = logging.getLogger("lamina.net")
 Handler = Callable[[Request], Awaitable[Response]]
 
-_REASONS = {s.value: s.phrase for s in HTTPStatus}
-_DATE: list[object] = [0.0, b""]
+_REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
+_SKIPPED = frozenset({"content-length", "connection", "transfer-encoding", "date"})
+# Pipelined requests waiting on one connection before it stops reading.
+_MAX_PIPELINED = 32
+_INTERNAL_ERROR = Response(
+    500, [("Content-Type", "application/json")], b'{"message":"Internal server error"}'
+)
+DEFAULT_TOO_LARGE = Response(
+    413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}'
+)
 
 
-def _date_header() -> bytes:
-    # Formatting a date per response is measurable on the hot path: refresh once a second.
-    now = time.time()
-    if now - float(_DATE[0]) >= 1.0:  # type: ignore[arg-type]
-        _DATE[0] = now
-        _DATE[1] = formatdate(now, usegmt=True).encode()
-    return _DATE[1]  # type: ignore[return-value]
+class _Clock:
+    """The Date header, formatted at most once a second (formatting per response shows up in
+    profiles of the hot path)."""
+
+    def __init__(self) -> None:
+        self._second = 0
+        self._value = b""
+
+    def date(self) -> bytes:
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._value = formatdate(now, usegmt=True).encode()
+        return self._value
+
+
+_CLOCK = _Clock()
 
 
 def render(response: Response, keep_alive: bool, head_only: bool = False) -> bytes:
-    reason = _REASONS.get(response.status, "Unknown")
-    lines = [f"HTTP/1.1 {response.status} {reason}".encode()]
-    has_length = False
+    """The bytes of ``response``: Content-Length, Date and Connection are always Lamina's."""
+    parts = [b"HTTP/1.1 %d %s\r\n" % (response.status, _REASONS.get(response.status, b"Unknown"))]
     for name, value in response.headers:
-        lowered = name.lower()
-        if lowered == "content-length":
-            has_length = True
-        elif lowered in ("connection", "transfer-encoding"):
+        if name.lower() in _SKIPPED:
             continue
-        lines.append(f"{name}: {value}".encode("latin-1", "replace"))
-    if not has_length:
-        lines.append(b"Content-Length: " + str(len(response.body)).encode())
-    lines.append(b"Date: " + _date_header())
-    lines.append(b"Connection: keep-alive" if keep_alive else b"Connection: close")
-    head = b"\r\n".join(lines) + b"\r\n\r\n"
-    return head if head_only else head + response.body
+        parts.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+    body = response.body
+    parts.append(b"Content-Length: %d\r\nDate: %s\r\n" % (len(body), _CLOCK.date()))
+    parts.append(b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n")
+    if not head_only and body:
+        parts.append(body)
+    return b"".join(parts)
 
 
 class HttpProtocol(asyncio.Protocol):
-    def __init__(self, handler: Handler, max_body: int) -> None:
+    def __init__(self, handler: Handler, max_body: int, too_large: Response) -> None:
         self._handler = handler
         self._max_body = max_body
+        self._too_large_answer = too_large
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
@@ -66,16 +86,18 @@ class HttpProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._size = 0
         self._too_large = False
-        self._queue: asyncio.Queue[tuple[Request, bool] | None] | None = None
-        self._worker: asyncio.Task[None] | None = None
+        self._expect_continue = False
+        self._waiting: deque[tuple[Request, bool]] = deque()
+        self._busy = False
+        self._paused = False
         self._client: tuple[str, int] = ("127.0.0.1", 0)
         self._server: tuple[str, int] = ("127.0.0.1", 0)
-        self._closing = False
 
     # -- connection ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         sock = transport.get_extra_info("sockname")
         if isinstance(peer, tuple):
@@ -84,10 +106,8 @@ class HttpProtocol(asyncio.Protocol):
             self._server = (str(sock[0]), int(sock[1]))
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._closing = True
         self._transport = None
-        if self._queue is not None:
-            self._queue.put_nowait(None)
+        self._waiting.clear()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -105,21 +125,26 @@ class HttpProtocol(asyncio.Protocol):
         self._body = []
         self._size = 0
         self._too_large = False
+        self._expect_continue = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        key = name.decode("latin-1")
-        text = value.decode("latin-1")
-        self._headers.append((key, text))
-        if key.lower() == "expect" and text.lower() == "100-continue" and self._transport:
-            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         for key, value in self._headers:
-            if key.lower() == "content-length" and value.isdigit() and int(value) > self._max_body:
+            lowered = key.lower()
+            if lowered == "content-length" and value.isdigit() and int(value) > self._max_body:
                 self._too_large = True
+            elif lowered == "expect" and value.lower() == "100-continue":
+                self._expect_continue = True
+        if self._too_large and self._expect_continue:
+            # The client waits for our word before sending the body: it gets the refusal.
+            self._reply_and_close(self._too_large_answer)
+        elif self._expect_continue and self._transport is not None:
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         if self._too_large:
@@ -133,57 +158,60 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if self._too_large:
-            self._reply_and_close(
-                Response(
-                    413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}'
-                )
-            )
+            self._reply_and_close(self._too_large_answer)
             return
-        raw = self._url.decode("latin-1")
-        path, _, query = raw.partition("?")
-        version = self._parser.get_http_version()
+        path, _, query = self._url.decode("latin-1").partition("?")
+        body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         request = Request(
             method=self._parser.get_method().decode("ascii"),
             path=path,
             query=query,
             headers=self._headers,
-            body=b"".join(self._body),
-            http_version=version,
+            body=body,
+            http_version=self._parser.get_http_version(),
             client=self._client,
             server=self._server,
             received_at=time.time(),
         )
-        keep_alive = bool(self._parser.should_keep_alive())
-        if self._queue is None:
-            self._queue = asyncio.Queue()
-            self._worker = asyncio.get_running_loop().create_task(self._work())
-        self._queue.put_nowait((request, keep_alive))
+        self._waiting.append((request, bool(self._parser.should_keep_alive())))
+        if not self._busy:
+            self._next()
+        elif len(self._waiting) >= _MAX_PIPELINED and self._transport is not None:
+            self._transport.pause_reading()
+            self._paused = True
 
     # -- answering -------------------------------------------------------------------------
 
-    async def _work(self) -> None:
-        assert self._queue is not None
-        while True:
-            item = await self._queue.get()
-            if item is None or self._closing:
-                return
-            request, keep_alive = item
-            try:
-                response = await self._handler(request)
-            except Exception:
-                log.exception("handler failed on %s %s", request.method, request.path)
-                response = Response(
-                    500,
-                    [("Content-Type", "application/json")],
-                    b'{"message":"Internal server error"}',
-                )
-            transport = self._transport
-            if transport is None or transport.is_closing():
-                return
-            transport.write(render(response, keep_alive, request.method == "HEAD"))
-            if not keep_alive:
-                transport.close()
-                return
+    def _next(self) -> None:
+        if not self._waiting or self._transport is None:
+            self._busy = False
+            return
+        self._busy = True
+        request, keep_alive = self._waiting.popleft()
+        if self._paused and len(self._waiting) < _MAX_PIPELINED // 2:
+            self._paused = False
+            self._transport.resume_reading()
+        task = asyncio.ensure_future(self._handler(request))
+        task.add_done_callback(lambda t: self._answered(t, request, keep_alive))
+
+    def _answered(self, task: asyncio.Task[Response], request: Request, keep_alive: bool) -> None:
+        if task.cancelled():
+            response = _INTERNAL_ERROR
+        elif (error := task.exception()) is not None:
+            log.error("handler failed on %s %s", request.method, request.path, exc_info=error)
+            response = _INTERNAL_ERROR
+        else:
+            response = task.result()
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            self._busy = False
+            return
+        transport.write(render(response, keep_alive, request.method == "HEAD"))
+        if not keep_alive:
+            transport.close()
+            self._busy = False
+            return
+        self._next()
 
     def _reply_and_close(self, response: Response) -> None:
         if self._transport is not None and not self._transport.is_closing():
@@ -192,10 +220,18 @@ class HttpProtocol(asyncio.Protocol):
 
 
 async def serve(
-    handler: Handler, host: str, port: int, max_body: int = 10 * 1024 * 1024
+    handler: Handler,
+    host: str,
+    port: int,
+    max_body: int = 10 * 1024 * 1024,
+    too_large: Response = DEFAULT_TOO_LARGE,
 ) -> asyncio.Server:
     """Listen on ``host:port`` (0 picks a free port: read it from ``server.sockets``)."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: HttpProtocol(handler, max_body), host, port, reuse_address=True, backlog=1024
+        lambda: HttpProtocol(handler, max_body, too_large),
+        host,
+        port,
+        reuse_address=True,
+        backlog=1024,
     )

@@ -1,0 +1,271 @@
+"""The gateway through `lamina up`, beside a raw uvicorn app measured in the same run.
+
+    pip install -e '.[bench]' && apt-get install -y wrk   # once
+    python benchmarks/gateway.py [--seconds 5]
+
+Prints one table: requests/s and p50/p99 latency (wrk, keep-alive) with 1 and 64 connections
+for a trivial function behind `lamina up` and for a raw uvicorn "hello" ASGI app (httptools,
+uvloop, no access log), the ratio between them, and the first-request latency of cold
+functions that import boto3 (the target's case) and, for information, of cold functions that
+also create an S3 client at import time. Targets on 2 cores: at least
+40% of uvicorn's requests/s, p50 overhead under 1 ms at 1 connection, cold boto3 function first
+request under 20 ms. wrk must be on PATH (it cannot bottleneck a Python server); without it the
+throughput rows are skipped, and the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+COLD_FUNCTIONS = 5
+UVICORN_APP = """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"hello"})
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_app(root: Path) -> Path:
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "ping.py").write_text(
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'hello'}\n"
+    )
+    # The target's case: a module that imports boto3.
+    (root / "src" / "cold.py").write_text(
+        "import boto3  # noqa: F401\n\n\n"
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'cold'}\n"
+    )
+    # A harsher one, for information: it also builds an S3 client at import.
+    (root / "src" / "coldclient.py").write_text(
+        "import boto3\n\nclient = boto3.client('s3', region_name='us-east-1')\n\n\n"
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'cold'}\n"
+    )
+    colds = "".join(
+        textwrap.dedent(
+            f"""
+              Cold{i}:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Handler: cold.handler
+                  Events:
+                    Get: {{Type: HttpApi, Properties: {{Path: /cold{i}, Method: get}}}}
+              ColdClient{i}:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Handler: coldclient.handler
+                  Events:
+                    Get: {{Type: HttpApi, Properties: {{Path: /coldclient{i}, Method: get}}}}
+            """
+        ).replace("\n", "\n  ")
+        for i in range(COLD_FUNCTIONS)
+    )
+    template = textwrap.dedent(
+        """
+        Transform: AWS::Serverless-2016-10-31
+        Globals:
+          Function: {Runtime: python3.11, CodeUri: src/, Timeout: 10, MemorySize: 256}
+        Resources:
+          Ping:
+            Type: AWS::Serverless::Function
+            Properties:
+              Handler: ping.handler
+              Events:
+                Get: {Type: HttpApi, Properties: {Path: /ping, Method: get}}
+        """
+    )
+    (root / "template.yaml").write_text(template + colds)
+    return root
+
+
+def wait_for(url_host: str, port: int, path: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection(url_host, port, timeout=2)
+            connection.request("GET", path)
+            if connection.getresponse().status < 500:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answered on {port}{path}")
+
+
+def wrk(port: int, path: str, connections: int, seconds: int) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms)."""
+    threads = 1 if connections == 1 else 2
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        found = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not found:
+            return float("nan")
+        value, unit = float(found.group(1)), found.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return (float(rate.group(1)) if rate else float("nan")), ms("50"), ms("99")
+
+
+def first_request_ms(port: int, path: str) -> float:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.connect()
+    started = time.perf_counter()
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status == 200, response.status
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk run")
+    args = parser.parse_args()
+    has_wrk = shutil.which("wrk") is not None
+    processes: list[subprocess.Popen[bytes]] = []
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        app = write_app(Path(tmp) / "app")
+        lamina_port, services_port, uvicorn_port = free_port(), free_port(), free_port()
+        try:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "lamina",
+                        "up",
+                        str(app),
+                        "--port",
+                        str(lamina_port),
+                        "--services-port",
+                        str(services_port),
+                        "--no-watch",
+                        "--no-function-logs",
+                        "--state-dir",
+                        str(Path(tmp) / "state"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            (Path(tmp) / "hello_asgi.py").write_text(UVICORN_APP)
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "hello_asgi:app",
+                        "--port",
+                        str(uvicorn_port),
+                        "--http",
+                        "httptools",
+                        "--loop",
+                        "uvloop",
+                        "--no-access-log",
+                        "--log-level",
+                        "warning",
+                    ],
+                    cwd=tmp,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            wait_for("127.0.0.1", services_port, "/_lamina/health")
+            wait_for("127.0.0.1", lamina_port, "/ping")
+            wait_for("127.0.0.1", uvicorn_port, "/")
+            colds = [first_request_ms(lamina_port, f"/cold{i}") for i in range(COLD_FUNCTIONS)]
+            client_colds = [
+                first_request_ms(lamina_port, f"/coldclient{i}") for i in range(COLD_FUNCTIONS)
+            ]
+            if has_wrk:
+                results = {}
+                for name, port, path in (
+                    ("lamina up", lamina_port, "/ping"),
+                    ("raw uvicorn", uvicorn_port, "/"),
+                ):
+                    wrk(port, path, 64, 2)  # warm-up: 64 environments, connections
+                    for connections in (1, 64):
+                        results[name, connections] = wrk(port, path, connections, args.seconds)
+                for connections in (1, 64):
+                    ours, base = (
+                        results["lamina up", connections],
+                        results["raw uvicorn", connections],
+                    )
+                    for name, (rate, p50, p99) in (("lamina up", ours), ("raw uvicorn", base)):
+                        rows.append(
+                            (
+                                f"{name}, {connections} conn",
+                                f"{rate:9.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:7.2f} ms",
+                            )
+                        )
+                    rows.append(
+                        (
+                            f"ratio, {connections} conn",
+                            f"{ours[0] / base[0]:9.1%} of uvicorn   p50 overhead "
+                            f"{ours[1] - base[1]:+.2f} ms",
+                        )
+                    )
+            else:
+                rows.append(
+                    ("throughput", "SKIPPED: wrk is not installed (apt-get install -y wrk)")
+                )
+            for label, times in (
+                ("cold fn importing boto3, 1st request", colds),
+                ("cold fn making an S3 client at import", client_colds),
+            ):
+                rows.append(
+                    (
+                        label,
+                        f"median {statistics.median(times):6.1f} ms   "
+                        f"min {min(times):.1f}   max {max(times):.1f}   (n={len(times)})",
+                    )
+                )
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(30)
+    print(f"gateway benchmark ({os.cpu_count()} cores; wrk runs of {args.seconds} s)")
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()

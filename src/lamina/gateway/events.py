@@ -1,0 +1,275 @@
+"""The events API Gateway sends to Lambda: payload format 1.0 (REST APIs, and HTTP APIs that ask
+for it) and 2.0 (HTTP APIs, Function URLs), field for field.
+
+Pure: everything the event says comes from the ``Call``. Shapes follow AWS: a 1.0 event has
+``null`` for absent query strings, path parameters, stage variables and body; a 2.0 event leaves
+them out (a Function URL event has ``pathParameters`` and ``stageVariables`` as ``null``).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from lamina.gateway.routing import Match
+from lamina.model.apis import ApiKind
+from lamina.net.messages import Request
+
+# Request bodies an HTTP API (and a Function URL) passes as text; every other body, a missing
+# Content-Type and form posts included, arrives base64-encoded (checked against AWS by others).
+_TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(slots=True)
+class Call:
+    """One request on its way to an integration: everything events and logs are made of."""
+
+    request: Request
+    match: Match
+    request_id: str
+    trace_id: str
+    # Epoch seconds when the request arrived.
+    time: float
+    account_id: str
+    region: str
+
+    @property
+    def domain(self) -> str:
+        host = self.request.header("host") or self.request.server[0]
+        return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+
+    @property
+    def source_ip(self) -> str:
+        return self.request.client[0]
+
+    @property
+    def protocol(self) -> str:
+        return f"HTTP/{self.request.http_version}"
+
+
+def gateway_time(epoch: float) -> str:
+    """API Gateway's ``requestTime``: ``04/Mar/2020:19:15:17 +0000``."""
+    t = time.gmtime(epoch)
+    return (
+        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+    )
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def matches_media(media: str, patterns: tuple[str, ...]) -> bool:
+    """``media`` against REST ``binaryMediaTypes`` (``image/png``, ``image/*``, ``*/*``)."""
+    if not media:
+        return False
+    major = media.split("/", 1)[0]
+    return any(p in (media, "*/*", f"{major}/*") for p in patterns)
+
+
+def _is_text_v2(content_type: str | None) -> bool:
+    media = media_type(content_type)
+    return media.startswith("text/") or media in _TEXT_TYPES
+
+
+def _body(call: Call) -> tuple[str | None, bool]:
+    body = call.request.body
+    if not body:
+        return None, False
+    content_type = call.request.header("content-type")
+    api = call.match.api
+    if api.kind is ApiKind.REST:
+        binary = matches_media(media_type(content_type), api.binary_media_types)
+    else:
+        binary = not _is_text_v2(content_type)
+    if binary:
+        return base64.b64encode(body).decode("ascii"), True
+    return body.decode("utf-8", "replace"), False
+
+
+def forwarded_headers(call: Call) -> list[tuple[str, str]]:
+    """The request's headers as the integration sees them: API Gateway adds ``X-Forwarded-*``
+    (appending the client to an existing ``X-Forwarded-For``) and ``X-Amzn-Trace-Id``."""
+    headers = []
+    forwarded_for = None
+    has_trace = False
+    for name, value in call.request.headers:
+        lowered = name.lower()
+        if lowered == "x-forwarded-for":
+            forwarded_for = f"{value}, {call.source_ip}"
+            continue
+        if lowered in ("x-forwarded-port", "x-forwarded-proto"):
+            continue
+        has_trace = has_trace or lowered == "x-amzn-trace-id"
+        headers.append((name, value))
+    headers.append(("X-Forwarded-For", forwarded_for or call.source_ip))
+    headers.append(("X-Forwarded-Port", str(call.request.server[1])))
+    headers.append(("X-Forwarded-Proto", "http"))
+    if not has_trace:
+        headers.append(("X-Amzn-Trace-Id", call.trace_id))
+    return headers
+
+
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    return parse_qsl(query, keep_blank_values=True) if query else []
+
+
+def _extended_id(request_id: str) -> str:
+    """An id shaped like API Gateway's (``FiV9AHvHoAMFtsg=``), derived from the request id."""
+    return base64.b64encode(bytes.fromhex(request_id.replace("-", ""))[:11]).decode()
+
+
+def v1(call: Call) -> dict[str, Any]:
+    """Payload format 1.0: a REST API proxy event, or an HTTP API one that asks for 1.0."""
+    request, match, api = call.request, call.match, call.match.api
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
+    for name, value in forwarded_headers(call):
+        name = spelling.setdefault(name.lower(), name)
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    pairs = _query_pairs(request.query)
+    query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for key, value in pairs:
+        query[key] = value
+        multi_query.setdefault(key, []).append(value)
+    body, encoded = _body(call)
+    rest = api.kind is ApiKind.REST
+    route = match.route
+    epoch_ms = int(call.time * 1000)
+    context: dict[str, Any] = {
+        "accountId": call.account_id,
+        "apiId": api.id,
+        "domainName": call.domain,
+        "domainPrefix": call.domain.split(".", 1)[0],
+        "extendedRequestId": _extended_id(call.request_id),
+        "httpMethod": request.method,
+        "identity": {
+            "accessKey": None,
+            "accountId": None,
+            "caller": None,
+            "cognitoAuthenticationProvider": None,
+            "cognitoAuthenticationType": None,
+            "cognitoIdentityId": None,
+            "cognitoIdentityPoolId": None,
+            "principalOrgId": None,
+            "sourceIp": call.source_ip,
+            "user": None,
+            "userAgent": request.header("user-agent"),
+            "userArn": None,
+            "clientCert": None,
+        },
+        "path": match.path,
+        "protocol": call.protocol,
+        "requestId": call.request_id,
+        "requestTime": gateway_time(call.time),
+        "requestTimeEpoch": epoch_ms,
+        "resourceId": _resource_id(api.id, route.path) if rest else None,
+        "resourcePath": route.path,
+        "stage": match.stage.name,
+    }
+    if rest and route.operation_name:
+        context["operationName"] = route.operation_name
+    if not rest:
+        # HTTP API 1.0 events carry an authorizer block even without an authorizer.
+        context["authorizer"] = {"claims": None, "scopes": None}
+    return {
+        "version": "1.0",
+        "resource": route.path,
+        # REST: the path below the stage; HTTP API 1.0: the path as requested.
+        "path": match.stage_path if rest else match.path,
+        "httpMethod": request.method,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "requestContext": context,
+        "pathParameters": match.path_parameters or None,
+        "stageVariables": dict(match.stage.variables) or None,
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def _resource_id(api_id: str, path: str) -> str:
+    """A REST resource id (6 lower-case characters), stable per API and path."""
+    digest = hashlib.sha256(f"{api_id}{path}".encode()).digest()
+    return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:6])
+
+
+def v2(call: Call) -> dict[str, Any]:
+    """Payload format 2.0: an HTTP API event, or a Function URL one."""
+    request, match, api = call.request, call.match, call.match.api
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in forwarded_headers(call):
+        lowered = name.lower()
+        if lowered == "cookie":
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+            continue
+        headers[lowered] = f"{headers[lowered]},{value}" if lowered in headers else value
+    query: dict[str, str] = {}
+    for key, value in _query_pairs(request.query):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    url = api.kind is ApiKind.FUNCTION_URL
+    context = {
+        "accountId": "anonymous" if url else call.account_id,
+        "apiId": api.id,
+        "domainName": call.domain,
+        "domainPrefix": call.domain.split(".", 1)[0],
+        "http": {
+            "method": request.method,
+            "path": match.path,
+            "protocol": call.protocol,
+            "sourceIp": call.source_ip,
+            "userAgent": request.header("user-agent"),
+        },
+        "requestId": call.request_id,
+        "routeKey": match.route.key,
+        "stage": match.stage.name,
+        "time": gateway_time(call.time),
+        "timeEpoch": int(call.time * 1000),
+    }
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": match.route.key,
+        "rawPath": match.path,
+        "rawQueryString": request.query,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    event["headers"] = headers
+    if query:
+        event["queryStringParameters"] = query
+    event["requestContext"] = context
+    body, encoded = _body(call)
+    if body is not None:
+        event["body"] = body
+    if url:
+        event["pathParameters"] = None
+        event["stageVariables"] = None
+    else:
+        if match.path_parameters:
+            event["pathParameters"] = match.path_parameters
+        if match.stage.variables:
+            event["stageVariables"] = dict(match.stage.variables)
+    event["isBase64Encoded"] = encoded
+    return event
+
+
+def build(call: Call) -> dict[str, Any]:
+    """The event for ``call``'s integration, in the payload format it asks for."""
+    if call.match.route.integration.payload_format == "2.0":
+        return v2(call)
+    return v1(call)

@@ -1,0 +1,115 @@
+"""Immutable specs of what a template serves over HTTP: REST APIs, HTTP APIs and Function URLs.
+
+Everything is resolved: no intrinsic function survives, paths are API Gateway route paths
+(``/items/{id}``, ``/{proxy+}``) or ``$default``, methods are upper-case or ``ANY``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+DEFAULT_ROUTE = "$default"
+DEFAULT_STAGE = "$default"
+
+
+def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+class ApiKind(enum.Enum):
+    """Which product answers: the three differ in events, errors and response mapping."""
+
+    REST = "REST"
+    HTTP = "HTTP"
+    FUNCTION_URL = "FUNCTION_URL"
+
+
+class IntegrationType(enum.Enum):
+    AWS_PROXY = "AWS_PROXY"
+    HTTP_PROXY = "HTTP_PROXY"
+    MOCK = "MOCK"
+
+
+@dataclass(frozen=True, slots=True)
+class MockResponse:
+    """What a REST ``MOCK`` integration answers: its default integration response."""
+
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=_frozen)
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    type: IntegrationType
+    # AWS_PROXY: the function's ARN (or name), possibly with a qualifier, and possibly holding
+    # ``${stageVariables.name}`` references that are filled in per request.
+    function: str | None = None
+    # HTTP_PROXY: the URL requests are forwarded to (may hold ``{proxy}``-style path
+    # parameters and ``${stageVariables.name}``), and the method used (None: the client's).
+    uri: str | None = None
+    http_method: str | None = None
+    # "1.0" or "2.0" (HTTP APIs and Function URLs; REST APIs always send 1.0).
+    payload_format: str = "1.0"
+    timeout_s: float = 29.0
+    mock: MockResponse | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One method on one path (``method`` ``ANY`` matches every method)."""
+
+    method: str
+    path: str
+    integration: Integration
+    operation_name: str | None = None
+    # Where the template defines it, for conflict reports and error messages.
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        """The HTTP API route key: ``GET /items/{id}`` or ``$default``."""
+        return DEFAULT_ROUTE if self.path == DEFAULT_ROUTE else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Cors:
+    """An HTTP API ``CorsConfiguration`` or a Function URL's ``Cors``."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    variables: Mapping[str, str] = field(default_factory=_frozen)
+    # API Gateway's access log format (``$context.requestId ...``), when configured.
+    access_log_format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    logical_id: str
+    # The id in the API's URL: ``{id}.execute-api...`` or ``{id}.lambda-url...``.
+    id: str
+    kind: ApiKind
+    name: str = ""
+    routes: tuple[Route, ...] = ()
+    stages: tuple[Stage, ...] = ()
+    cors: Cors | None = None
+    # REST: request/response Content-Types passed as binary (base64 in events).
+    binary_media_types: tuple[str, ...] = ()
+    # Function URLs: the function they belong to (logical id).
+    function: str | None = None
+
+    @property
+    def is_rest(self) -> bool:
+        return self.kind is ApiKind.REST

@@ -1,0 +1,114 @@
+"""Routing precedence and addressing, as API Gateway resolves routes (pure)."""
+
+from __future__ import annotations
+
+from lamina.gateway.routing import Match, NoRoute, Router
+from lamina.model.apis import ApiKind
+
+from .support import api, lambda_route
+
+
+def matched(router: Router, method: str, path: str, host: str = "localhost:3000") -> Match:
+    found = router.match(method, host, path)
+    assert isinstance(found, Match), found
+    return found
+
+
+def test_static_beats_param_beats_greedy() -> None:
+    """Segment by segment from the left: static, then {param}, then {proxy+}."""
+    router = Router(
+        [
+            api(
+                lambda_route("GET", "/a/b"),
+                lambda_route("GET", "/a/{x}"),
+                lambda_route("GET", "/{proxy+}"),
+                lambda_route("GET", "/a/{x}/c"),
+            )
+        ]
+    )
+    assert matched(router, "GET", "/Prod/a/b").route.path == "/a/b"
+    assert matched(router, "GET", "/Prod/a/z").route.path == "/a/{x}"
+    assert matched(router, "GET", "/Prod/a/z/c").route.path == "/a/{x}/c"
+    found = matched(router, "GET", "/Prod/q/r/s")
+    assert (found.route.path, found.path_parameters) == ("/{proxy+}", {"proxy": "q/r/s"})
+
+
+def test_specific_method_beats_any_and_any_matches_all() -> None:
+    """GET /x goes to the GET route, other methods to ANY /x."""
+    router = Router([api(lambda_route("ANY", "/x"), lambda_route("GET", "/x", function="get"))])
+    assert matched(router, "GET", "/Prod/x").route.method == "GET"
+    for method in ("POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
+        assert matched(router, method, "/Prod/x").route.method == "ANY"
+
+
+def test_params_trailing_slash_and_decoding() -> None:
+    """All {params} arrive percent-decoded; a trailing slash reaches the route without it."""
+    router = Router([api(lambda_route("GET", "/u/{id}/o/{oid}"))])
+    found = matched(router, "GET", "/Prod/u/a%20b/o/7/")
+    assert found.path_parameters == {"id": "a b", "oid": "7"}
+    assert found.stage_path == "/u/a%20b/o/7/"
+
+
+def test_greedy_needs_a_segment_and_root() -> None:
+    """{proxy+} does not match the bare prefix; the root path is its own route."""
+    router = Router([api(lambda_route("GET", "/p/{proxy+}"), lambda_route("GET", "/"))])
+    assert isinstance(router.match("GET", "h", "/Prod/p"), NoRoute)
+    assert matched(router, "GET", "/Prod").route.path == "/"
+    assert matched(router, "GET", "/Prod/").route.path == "/"
+
+
+def test_no_route_kinds() -> None:
+    """REST misses are REST's (403), HTTP API misses HTTP's (404)."""
+    rest = Router([api(lambda_route("GET", "/a"))])
+    assert rest.match("GET", "h", "/Prod/b") == NoRoute(
+        ApiKind.REST, rest.apis[0], rest.apis[0].stages[0]
+    )
+    http = Router([api(lambda_route("GET", "/a"), kind=ApiKind.HTTP)])
+    found = http.match("GET", "h", "/b")
+    assert isinstance(found, NoRoute) and found.kind is ApiKind.HTTP
+
+
+def test_default_route_catches_only_unmatched() -> None:
+    """HTTP API $default catches what no route matched."""
+    router = Router(
+        [api(lambda_route("GET", "/a"), lambda_route("ANY", "$default"), kind=ApiKind.HTTP)]
+    )
+    assert matched(router, "GET", "/a").route.path == "/a"
+    assert matched(router, "POST", "/a").route.path == "$default"
+    assert matched(router, "GET", "/zzz").route.key == "$default"
+
+
+def test_merged_port_and_api_hosts() -> None:
+    """On the merged port a named stage is a path prefix and $default is the root; each API is
+    alone on its own host; conflicts are reported with where to reach the hidden route."""
+    rest = api(lambda_route("GET", "/a"), api_id="restid", logical_id="Rest")
+    one = api(
+        lambda_route("GET", "/a", function="one"), kind=ApiKind.HTTP, api_id="one", logical_id="One"
+    )
+    two = api(
+        lambda_route("GET", "/a", function="two"), kind=ApiKind.HTTP, api_id="two", logical_id="Two"
+    )
+    router = Router([rest, one, two])
+    assert matched(router, "GET", "/Prod/a").api.logical_id == "Rest"
+    assert matched(router, "GET", "/a").api.logical_id == "One"
+    assert (
+        matched(router, "GET", "/a", host="two.execute-api.localhost:3000").api.logical_id == "Two"
+    )
+    assert isinstance(router.match("GET", "restid.execute-api.localhost", "/a"), NoRoute)
+    (conflict,) = router.conflicts()
+    assert "Two" in conflict and "two.execute-api.localhost" in conflict
+
+
+def test_function_urls_by_host_and_prefix() -> None:
+    """A Function URL answers on {urlId}.lambda-url.* (or the function's logical id) and
+    under /_lamina/urls/{Function}/, where the event's path is what follows the prefix."""
+    url = api(
+        lambda_route("ANY", "$default", "2.0"),
+        kind=ApiKind.FUNCTION_URL,
+        api_id="urlid",
+        logical_id="FnUrl",
+    )
+    router = Router([url])
+    assert matched(router, "POST", "/x", host="urlid.lambda-url.localhost").path == "/x"
+    assert matched(router, "GET", "/y", host="fn.lambda-url.localhost:1").api.id == "urlid"
+    assert matched(router, "GET", "/_lamina/urls/Fn/z/w").path == "/z/w"
