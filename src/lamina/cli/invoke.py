@@ -2,15 +2,21 @@
 
 The Invoke payload goes to stdout exactly as ``aws lambda invoke`` writes its outfile; the
 function's log (ending with its REPORT line) goes to stderr.
+
+With ``--endpoint URL`` the function is invoked on a running Lamina (``lamina up``) through its
+Lambda API over HTTP, as any AWS client would: nothing is started here, and the template is not
+read (the function may be one created through the API).
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import logging
 import sys
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any, NoReturn
 
 import typer
 
@@ -39,12 +45,30 @@ def command(
         help="Where Lamina keeps builds and state. Default: .lamina/ beside the template.",
     ),
     qualifier: str | None = typer.Option(None, "--qualifier", help="Version or alias."),
+    endpoint: str | None = typer.Option(
+        None, "--endpoint", help="Invoke on a running Lamina's AWS endpoint (http://HOST:PORT)."
+    ),
+    invocation_type: str = typer.Option(
+        "RequestResponse",
+        "--invocation-type",
+        help="RequestResponse, Event or DryRun (Event and DryRun need --endpoint).",
+    ),
 ) -> None:
     """Invoke a function of a template once and print its result."""
     _configure_logging()
-    template_path = app.find_template(template)
-    settings = Settings.from_env(state_dir or app.default_state_dir(template_path))
     payload = _read_event(event)
+    if endpoint is not None:
+        ok = _invoke_remote(endpoint, function, payload, qualifier, invocation_type)
+        raise typer.Exit(0 if ok else 1)
+    if invocation_type != "RequestResponse":
+        raise typer.BadParameter(
+            "Event and DryRun invocations need --endpoint", param_hint="--invocation-type"
+        )
+    template_path = app.find_template(template)
+    # A one-shot run leaves queued asynchronous events to `lamina up` (no async worker here).
+    settings = Settings.from_env(
+        state_dir or app.default_state_dir(template_path), async_concurrency=0
+    )
     zygote = app.launch_zygote(settings)
     try:
         stack = app.load(template_path, settings, parse_overrides(parameter_overrides), _note)
@@ -107,6 +131,57 @@ def _note(message: str) -> None:
     sys.stderr.write(f"lamina: {message}\n")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     sys.stderr.write(f"lamina: error: {message}\n")
     raise typer.Exit(2)
+
+
+# -- on a running Lamina, through its Lambda API ------------------------------------------
+
+# Lamina's endpoint ignores credentials, but botocore signs every request and needs some.
+_CREDENTIALS = {"aws_access_key_id": "lamina", "aws_secret_access_key": "lamina"}
+
+
+def lambda_client(endpoint: str, region: str = "us-east-1") -> Any:
+    """A boto3 ``lambda`` client for ``endpoint`` that does not retry (errors show at once)."""
+    import boto3  # imported lazily: keeps the CLI's start fast for every other command
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=900)
+    return boto3.client(
+        "lambda", endpoint_url=endpoint, region_name=region, config=config, **_CREDENTIALS
+    )
+
+
+def _invoke_remote(
+    endpoint: str, function: str, payload: bytes, qualifier: str | None, invocation_type: str
+) -> bool:
+    """Invoke once; the payload on stdout, the log tail on stderr. False if the function failed."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = lambda_client(endpoint)
+    kwargs: dict[str, Any] = {
+        "FunctionName": function,
+        "Payload": payload,
+        "InvocationType": invocation_type,
+        "LogType": "Tail" if invocation_type == "RequestResponse" else "None",
+    }
+    if qualifier:
+        kwargs["Qualifier"] = qualifier
+    try:
+        response = client.invoke(**kwargs)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        _fail(f"{error.get('Code')}: {error.get('Message')}")
+    except BotoCoreError as exc:
+        _fail(f"cannot reach {endpoint}: {exc}")
+    if response.get("LogResult"):
+        sys.stderr.write(base64.b64decode(response["LogResult"]).decode("utf-8", "replace"))
+    body = response["Payload"].read()
+    if invocation_type != "RequestResponse":
+        sys.stderr.write(f"lamina: {response['StatusCode']} ({invocation_type} accepted)\n")
+    sys.stdout.buffer.write(body)
+    if body and sys.stdout.isatty():
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
+    return "FunctionError" not in response

@@ -11,6 +11,13 @@ Contract of ``Invoker.invoke``:
   limit), ``RequestEntityTooLargeException`` (payload over 6 MB), ``InvalidRequestContentException``
   (payload not JSON), ``ServiceUnavailableException`` (the engine is closed).
 * ``DRY_RUN`` checks the function and the request and runs nothing.
+* ``EVENT`` checks the function and the request (1 MB at most), commits the event to the durable
+  async queue and returns at once with an empty payload: an event accepted is never lost, and
+  is run at least once (after a restart if need be), retried and sent on as its function's
+  ``EventInvokeConfig`` says.
+* ``function`` is a name, a template logical id or an ARN, optionally with ``:qualifier``;
+  ``qualifier`` is ``$LATEST``, a published version or an alias (weighted routing picks the
+  version per invocation; ``InvokeResult.executed_version`` tells which).
 * Calls may run concurrently; each gets its own execution environment.
 * After ``close()`` every call raises ``ServiceUnavailableException``; in-flight calls finish
   or fail with a function error, never hang.
@@ -19,8 +26,11 @@ Contract of ``Invoker.invoke``:
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
+
+from lamina.model.lambdas import LambdaFunction
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 1024 * 1024
@@ -89,3 +99,37 @@ class Engine(Invoker, Protocol):
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class FunctionControl(Protocol):
+    """Functions changed while the engine runs (the Lambda API).
+
+    ``put_function`` deploys a function's whole runtime state at once (its ``$LATEST``, published
+    versions, aliases, reserved and provisioned concurrency, async configuration) and returns
+    once new invocations see it; provisioned environments start in the background. For a
+    template function the template keeps ``$LATEST``; everything else comes from the value put.
+    Environments whose spec did not change stay warm. ``delete_function`` removes a function put
+    before (and its queued async events); a template function falls back to its template form.
+    """
+
+    def deployed(self) -> Mapping[str, LambdaFunction]: ...
+
+    async def put_function(self, function: LambdaFunction) -> None: ...
+
+    async def delete_function(self, name: str) -> None: ...
+
+    def provisioned_ready(self, name: str, qualifier: str) -> int:
+        """How many provisioned environments of that version or alias are initialised."""
+        ...
+
+
+class LambdaEngine(Engine, FunctionControl, Protocol):
+    """What the Lambda API drives."""
+
+
+class DestinationSink(Protocol):
+    """Delivers to a non-Lambda destination (a queue, a topic, a bus) what asynchronous
+    invocation sends on: invocation records and dead-lettered events. Raising means not
+    delivered; the engine logs it and drops the record, as Lambda does after its own retries."""
+
+    async def send(self, arn: str, body: bytes, attributes: Mapping[str, str]) -> None: ...

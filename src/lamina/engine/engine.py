@@ -4,36 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import random
 import shutil
 import sys
 import uuid
-from collections.abc import Collection, Coroutine
+from collections.abc import Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lamina import fastjson, ids
 from lamina.clock import Clock, SystemClock
-from lamina.engine import launch
+from lamina.engine import launch, results
 from lamina.engine.api import (
+    MAX_ASYNC_PAYLOAD,
     MAX_SYNC_PAYLOAD,
+    DestinationSink,
     InvocationType,
     InvokeRequest,
     InvokeResult,
 )
+from lamina.engine.asyncinvoke import AsyncInvoker
+from lamina.engine.asyncqueue import EventQueue, NewEvent
+from lamina.engine.catalog import Catalog, PoolKey, Target
 from lamina.engine.environment import Ending, Environment, Outcome
 from lamina.engine.limits import Concurrency
 from lamina.engine.pool import Pool
-from lamina.engine.report import PlatformLog, exit_message, make_report, timeout_message
+from lamina.engine.report import PlatformLog, make_report
 from lamina.engine.zygote import ZygoteProcess
 from lamina.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
     InvalidRuntimeException,
     RequestEntityTooLargeException,
-    ResourceNotFoundException,
     ServiceUnavailableException,
 )
+from lamina.model.lambdas import LATEST, LambdaFunction
 from lamina.model.specs import FunctionSpec, Stack
 from lamina.settings import Settings
 
@@ -50,7 +56,11 @@ class _Started:
 
 
 class LocalEngine:
-    """Implements ``lamina.engine.api.Invoker`` (see its contract)."""
+    """Implements ``lamina.engine.api.LambdaEngine`` (see its contracts).
+
+    Pools of environments are kept per (function name, version): a published version keeps its
+    own warm environments, running its own snapshot of the code.
+    """
 
     def __init__(
         self,
@@ -58,36 +68,53 @@ class LocalEngine:
         settings: Settings,
         clock: Clock | None = None,
         zygote: ZygoteProcess | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.stack = stack
         self.settings = settings
         self._clock = clock or SystemClock()
         self._zygote = zygote or ZygoteProcess(settings.python, settings.preload)
-        self._pools: dict[str, Pool] = {name: Pool() for name in stack.functions}
-        self._limits = Concurrency(settings.account_concurrency, stack.functions.values())
+        self._rng = rng or random.Random()
+        self._overlays: dict[str, LambdaFunction] = {}
+        self.catalog = Catalog.build(stack, self._overlays, self._rng)
+        self._pools: dict[PoolKey, Pool] = {key: Pool() for key in self.catalog.runnable()}
+        self._limits = Concurrency(settings.account_concurrency, ())
+        self._limits.reconfigure(settings.account_concurrency, self.catalog.reserved())
+        self._provisioning: dict[PoolKey, int] = {}
+        self._sinks: dict[str, DestinationSink] = {}
+        self._async: AsyncInvoker | None = None
         self._closed = False
         self._started = False
         self._reaper: asyncio.Task[None] | None = None
         self._base_data = 0
         self._tasks: set[asyncio.Task[object]] = set()
+        self._announced: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the zygote, then every provisioned environment, before answering anything."""
+        """Start the zygote, then every provisioned environment, before answering anything;
+        then the async worker (unless ``async_concurrency`` is 0) on what the queue holds."""
         if any(fn.is_python for fn in self.stack.functions.values()):
             await self._zygote.start()
             self._base_data = _vm_data(self._zygote.pid)
         self._announce_interpreter()
-        provisioned = [
-            self._start_provisioned(fn)
-            for fn in self.stack.functions.values()
-            if fn.is_python
-            for _ in range(fn.provisioned_concurrency)
-        ]
-        await asyncio.gather(*provisioned)
+        await asyncio.gather(*self._provision())
+        self._async = AsyncInvoker(
+            EventQueue(self.settings.state_dir / "async" / "events.db"),
+            self,
+            self._clock,
+            self.settings.async_concurrency,
+            self.settings.async_retry_delays_s,
+            self._sinks,
+        )
         self._started = True
+        self._async.start()
         self._reaper = asyncio.create_task(self._reap_forever())
+
+    def add_destination(self, service: str, sink: DestinationSink) -> None:
+        """Where async records for ``arn:aws:<service>:...`` destinations go (sqs, sns, events)."""
+        self._sinks[service] = sink
 
     async def redeploy(self, stack: Stack, recycle: Collection[str] = ()) -> None:
         """Switch to a new stack without stopping.
@@ -95,42 +122,79 @@ class LocalEngine:
         Functions whose spec is unchanged and whose logical id is not in ``recycle`` keep their
         warm environments. The others get fresh environments (and their provisioned ones) for
         new requests, while invocations already running finish on the old environments, which
-        are discarded afterwards.
+        are discarded afterwards. Versions, aliases and settings put through the Lambda API stay.
         """
-        old_stack, old_pools = self.stack, self._pools
-        pools: dict[str, Pool] = {}
-        retired: list[Pool] = []
-        fresh: list[FunctionSpec] = []
-        for logical_id, fn in stack.functions.items():
-            previous = old_stack.functions.get(logical_id)
-            if previous == fn and logical_id not in recycle and logical_id in old_pools:
-                pools[logical_id] = old_pools[logical_id]
+        names = {stack.functions[i].name for i in recycle if i in stack.functions}
+        self.stack = stack
+        await self._apply(Catalog.build(stack, self._overlays, self._rng), names)
+        await asyncio.gather(*self._provision())
+
+    # -- functions changed at runtime (FunctionControl) ------------------------------------
+
+    def deployed(self) -> Mapping[str, LambdaFunction]:
+        return self.catalog.functions
+
+    async def put_function(self, function: LambdaFunction) -> None:
+        self._overlays[function.name] = function
+        await self._apply(Catalog.build(self.stack, self._overlays, self._rng), ())
+        for start in self._provision():
+            self._spawn_task(start)
+
+    async def delete_function(self, name: str) -> None:
+        self._overlays.pop(name, None)
+        await self._apply(Catalog.build(self.stack, self._overlays, self._rng), ())
+        if self._async is not None and self.catalog.find(name) is None:
+            self._async.queue.drop_function(name)
+
+    def provisioned_ready(self, name: str, qualifier: str) -> int:
+        fn = self.catalog.find(name)
+        if fn is None:
+            return 0
+        alias = fn.aliases.get(qualifier)
+        pool = self._pools.get((fn.name, alias.function_version if alias else qualifier))
+        return len(pool.provisioned) if pool else 0
+
+    async def _apply(self, catalog: Catalog, recycle: Collection[str]) -> None:
+        """Switch to ``catalog``: pools whose spec is unchanged (and not recycled) stay."""
+        old_specs, new_specs = self.catalog.runnable(), catalog.runnable()
+        pools: dict[PoolKey, Pool] = {}
+        for key, spec in new_specs.items():
+            recycled = key[0] in recycle and key[1] == LATEST
+            if old_specs.get(key) == spec and not recycled and key in self._pools:
+                pools[key] = self._pools[key]
             else:
-                pools[logical_id] = Pool()
-                fresh.append(fn)
-        for logical_id, pool in old_pools.items():
-            if pools.get(logical_id) is not pool:
-                retired.append(pool)
-        if any(fn.is_python for fn in stack.functions.values()) and self._zygote.pid is None:
+                pools[key] = Pool()
+        retired = [pool for key, pool in self._pools.items() if pools.get(key) is not pool]
+        if any(s.is_python for s in new_specs.values()) and self._zygote.pid is None:
             await self._zygote.start()
             self._base_data = _vm_data(self._zygote.pid)
-        self.stack, self._pools = stack, pools
-        self._limits = Concurrency(self.settings.account_concurrency, stack.functions.values())
+        self.catalog, self._pools = catalog, pools
+        self._limits.reconfigure(self.settings.account_concurrency, catalog.reserved())
         for pool in retired:
             for env in pool.retire():
                 self._spawn_task(self._discard(env))
         self._announce_interpreter()
-        await asyncio.gather(
-            *(
-                self._start_provisioned(fn)
-                for fn in fresh
-                if fn.is_python
-                for _ in range(fn.provisioned_concurrency)
-            )
-        )
+
+    def _provision(self) -> list[Coroutine[Any, Any, None]]:
+        """Starts for the provisioned environments missing; releases the ones no longer wanted
+        (they stay warm until reaped)."""
+        starts: list[Coroutine[Any, Any, None]] = []
+        specs = self.catalog.runnable()
+        wanted = self.catalog.provisioned()
+        for key, pool in self._pools.items():
+            count = wanted.get(key, 0)
+            have = len(pool.provisioned) + self._provisioning.get(key, 0)
+            if count < len(pool.provisioned):
+                for env in list(pool.provisioned)[count:]:
+                    pool.provisioned.discard(env)
+            if specs[key].is_python:
+                starts += [self._start_provisioned(key, specs[key]) for _ in range(count - have)]
+        return starts
 
     async def close(self) -> None:
         self._closed = True
+        if self._async is not None:
+            await self._async.close()
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -148,7 +212,10 @@ class LocalEngine:
 
     def _announce_interpreter(self) -> None:
         host = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        for runtime in sorted({f.runtime for f in self.stack.functions.values() if f.is_python}):
+        runtimes = {f.runtime for f in self.catalog.runnable().values() if f.is_python}
+        # Said once per runtime: the Lambda API redeploys often.
+        for runtime in sorted(runtimes - self._announced):
+            self._announced.add(runtime)
             if runtime != host:
                 log.warning("functions on %s run on this machine's Python (%s)", runtime, host)
 
@@ -157,58 +224,60 @@ class LocalEngine:
     async def invoke(self, request: InvokeRequest) -> InvokeResult:
         if self._closed or not self._started:
             raise ServiceUnavailableException("Lamina's engine is not running.")
-        fn = self._resolve(request)
-        self._check_payload(request)
-        request_id = request.request_id or str(uuid.uuid4())
+        target = self.catalog.resolve(request.function, request.qualifier)
+        fn = target.spec
+        is_event = request.invocation_type is InvocationType.EVENT
+        self._check_payload(request, MAX_ASYNC_PAYLOAD if is_event else MAX_SYNC_PAYLOAD)
+        request_id = request.request_id or ids.request_id()
         if request.invocation_type is InvocationType.DRY_RUN:
-            return InvokeResult(request_id, b"", make_report(0.0, fn.memory_mb, 0))
-        if request.invocation_type is InvocationType.EVENT:
-            raise InvalidParameterValueException(
-                "Asynchronous invocation (InvocationType Event) is not available in this engine."
-            )
+            return InvokeResult(request_id, b"", make_report(0.0, fn.memory_mb, 0), fn.version)
+        if is_event:
+            return self._enqueue(target, request, request_id)
         if not fn.is_python:
             raise InvalidRuntimeException(
                 f"The runtime parameter of {fn.runtime} is not supported by Lamina yet."
             )
-        limits = self._limits  # a redeploy may replace it meanwhile: release where acquired
+        limits = self._limits
         limits.acquire(fn.name)
         try:
-            return await self._run(fn, request, request_id)
+            return await self._run(target, request, request_id)
         finally:
             limits.release(fn.name)
 
-    def _resolve(self, request: InvokeRequest) -> FunctionSpec:
-        fn = self.stack.find_function(request.function)
-        qualifier = request.qualifier
-        if fn is not None and qualifier not in (None, "$LATEST", fn.auto_publish_alias):
-            fn = None
-        if fn is None:
-            arn = request.function
-            if not arn.startswith("arn:"):
-                arn = (
-                    f"arn:aws:lambda:{self.settings.region}:{self.settings.account_id}"
-                    f":function:{request.function}"
-                )
-            suffix = f":{qualifier}" if qualifier else ""
-            raise ResourceNotFoundException(f"Function not found: {arn}{suffix}")
-        return fn
+    def _enqueue(self, target: Target, request: InvokeRequest, request_id: str) -> InvokeResult:
+        assert self._async is not None
+        _client_context(request.client_context)  # refused now rather than at every retry
+        self._async.submit(
+            NewEvent(
+                request_id=request_id,
+                function=target.function.name,
+                qualifier=target.qualifier,
+                payload=request.payload or b"{}",
+                received_at=self._clock.wall(),
+                client_context=request.client_context,
+                trace_id=request.trace_id,
+            )
+        )
+        return InvokeResult(request_id, b"", make_report(0.0, target.spec.memory_mb, 0))
 
     @staticmethod
-    def _check_payload(request: InvokeRequest) -> None:
-        if len(request.payload) > MAX_SYNC_PAYLOAD:
+    def _check_payload(request: InvokeRequest, limit: int) -> None:
+        if len(request.payload) > limit:
+            operation = "Invoke" if limit == MAX_SYNC_PAYLOAD else "InvokeAsync"
             raise RequestEntityTooLargeException(
-                f"Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the Invoke operation"
+                f"Request must be smaller than {limit} bytes for the {operation} operation"
             )
         try:
-            json.loads(request.payload or b"null")
+            fastjson.loads(request.payload or b"null")
         except ValueError as exc:
             raise InvalidRequestContentException(
                 f"Could not parse request body into json: Could not parse payload into json: {exc}"
             ) from exc
 
-    async def _run(self, fn: FunctionSpec, request: InvokeRequest, request_id: str) -> InvokeResult:
-        pool = self._pools[fn.logical_id]
-        platform = PlatformLog(fn.logging.log_format.upper() == "JSON", fn.name)
+    async def _run(self, target: Target, request: InvokeRequest, request_id: str) -> InvokeResult:
+        fn = target.spec
+        pool = self._pools[target.key]
+        platform = PlatformLog(fn.logging.log_format.upper() == "JSON", fn.name, fn.version)
         env = pool.take()
         head = ""
         init_ms: float | None = None
@@ -217,13 +286,13 @@ class LocalEngine:
             env, init_ms = started.env, started.outcome.duration_ms
             head = platform.init_start("on-demand") + started.outcome.log
             if started.outcome.ending is not Ending.OK:
-                return self._failed_init(fn, platform, request_id, head, started.outcome)
+                return results.failed_init(fn, platform, request_id, head, started.outcome)
         elif env.invocations == 0:  # first use of a provisioned environment: its init log
             head = platform.init_start("provisioned-concurrency") + env.take_log()
         header = {
             "id": request_id,
             "deadline": int((self._clock.wall() + fn.timeout_s) * 1000),
-            "arn": fn.arn if not request.qualifier else f"{fn.arn}:{request.qualifier}",
+            "arn": target.invoked_arn,
             "trace": request.trace_id,
             "client_context": _client_context(request.client_context),
             "identity": request.cognito_identity,
@@ -236,63 +305,7 @@ class LocalEngine:
             kept = pool.put(env, self._clock.monotonic())
         if not kept:
             self._spawn_task(self._discard(env))
-        return self._result(fn, platform, request_id, head, outcome, init_ms)
-
-    def _result(
-        self,
-        fn: FunctionSpec,
-        platform: PlatformLog,
-        request_id: str,
-        head: str,
-        outcome: Outcome,
-        init_ms: float | None,
-    ) -> InvokeResult:
-        body, error_type, status, report_error = outcome.body, None, None, None
-        tail = ""
-        if outcome.ending is Ending.ERROR:
-            error_type = _error_type(body)
-            status, report_error = "error", error_type
-        elif outcome.ending is Ending.TIMEOUT:
-            error_type = "Sandbox.Timedout"
-            body = _doc(timeout_message(request_id, fn.timeout_s), error_type)
-            status = "timeout"
-            tail = platform.timed_out(request_id, fn.timeout_s)
-        elif outcome.ending in (Ending.EXITED, Ending.OUT_OF_MEMORY):
-            error_type = "Runtime.ExitError"
-            body = _doc(exit_message(request_id, outcome.exit_description()), error_type)
-            status = "error"
-            report_error = (
-                "Runtime.OutOfMemory" if outcome.ending is Ending.OUT_OF_MEMORY else error_type
-            )
-            tail = platform.exited(request_id, outcome.exit_description(), error_type)
-        report = make_report(
-            outcome.duration_ms, fn.memory_mb, outcome.max_rss_kb, init_ms, status, report_error
-        )
-        text = (
-            head
-            + platform.start(request_id)
-            + outcome.log
-            + tail
-            + platform.end(request_id)
-            + platform.report(request_id, report)
-        )
-        return InvokeResult(
-            request_id=request_id,
-            payload=body,
-            report=report,
-            function_error="Unhandled" if outcome.ending is not Ending.OK else None,
-            error_type=error_type,
-            log=text,
-        )
-
-    def _failed_init(
-        self, fn: FunctionSpec, platform: PlatformLog, request_id: str, head: str, outcome: Outcome
-    ) -> InvokeResult:
-        """The cold start that was to serve this request failed: the request gets the init error."""
-        init_ms = outcome.duration_ms
-        shown = Outcome(outcome.ending, outcome.body, 0.0, outcome.max_rss_kb, outcome.exit_status)
-        result = self._result(fn, platform, request_id, head + outcome.log, shown, init_ms)
-        return result
+        return results.build(fn, platform, request_id, head, outcome, init_ms)
 
     # -- environments ----------------------------------------------------------------------
 
@@ -312,9 +325,13 @@ class LocalEngine:
             self._spawn_task(self._discard(env))
         return _Started(env, outcome, init_type)
 
-    async def _start_provisioned(self, fn: FunctionSpec) -> None:
-        pool = self._pools[fn.logical_id]
-        started = await self._start_env(fn, "provisioned-concurrency", pool)
+    async def _start_provisioned(self, key: PoolKey, fn: FunctionSpec) -> None:
+        pool = self._pools[key]
+        self._provisioning[key] = self._provisioning.get(key, 0) + 1
+        try:
+            started = await self._start_env(fn, "provisioned-concurrency", pool)
+        finally:
+            self._provisioning[key] -= 1
         if started.outcome.ending is Ending.OK:
             pool.provisioned.add(started.env)
             if not pool.put(started.env, self._clock.monotonic()):
@@ -356,10 +373,11 @@ class LocalEngine:
     # -- introspection (tests, console) ----------------------------------------------------
 
     def environments(self, function: str) -> list[Environment]:
-        fn = self.stack.find_function(function)
+        """Every environment of the function, all versions."""
+        fn = self.catalog.find(function)
         if fn is None:
             return []
-        return self._pools[fn.logical_id].all()
+        return [env for key, pool in self._pools.items() if key[0] == fn.name for env in pool.all()]
 
 
 def _vm_data(pid: int | None) -> int:
@@ -373,18 +391,6 @@ def _vm_data(pid: int | None) -> int:
     except OSError:
         pass
     return 0
-
-
-def _error_type(body: bytes) -> str | None:
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return None
-    return doc.get("errorType") if isinstance(doc, dict) else None
-
-
-def _doc(message: str, error_type: str) -> bytes:
-    return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
 
 
 def _client_context(raw: str | None) -> str | None:

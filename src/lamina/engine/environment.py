@@ -19,12 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from lamina import fastjson
 from lamina.engine.states import IllegalTransition, Lifecycle, State
 from lamina.runtime import wire
 
 log = logging.getLogger("lamina.engine")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
-_MEMORY_POLL_S = 0.005
+# The first look comes early (a quick invocation is never looked at), later ones less often.
+_MEMORY_FIRST_LOOK_S = 0.005
+_MEMORY_POLL_S = 0.02
 
 
 class Spawner(Protocol):
@@ -68,10 +71,19 @@ class Outcome:
         return f"exit status {status}"
 
 
+# What an expired deadline puts in the waiter instead of a frame.
+_EXPIRED = wire.Frame(b"", {}, b"")
+
+
+def _expire(waiter: asyncio.Future[wire.Frame | None]) -> None:
+    if not waiter.done():
+        waiter.set_result(_EXPIRED)
+
+
 class _Channel(asyncio.Protocol):
     def __init__(self, env: Environment) -> None:
         self._env = env
-        self._reader = wire.FrameReader()
+        self._reader = wire.FrameReader(fastjson.loads)
 
     def data_received(self, data: bytes) -> None:
         for frame in self._reader.feed(data):
@@ -93,6 +105,7 @@ class Environment:
         self._clock = clock
         self._spawner = spawner
         self._pidfd = -1
+        self._statm_fd = -1
         self._transport: asyncio.Transport | None = None
         self._log_fd = -1
         self._log = bytearray()
@@ -124,9 +137,11 @@ class Environment:
         self._loop.add_reader(log_r, self._read_log)
         ours.setblocking(False)
         self._waiter = self._loop.create_future()
+        # Before connecting: READY may be read before create_unix_connection returns, and a
+        # frame seen in STARTING would be refused as late.
+        self.lifecycle.to(State.INITIALIZING)
         transport, _ = await self._loop.create_unix_connection(lambda: _Channel(self), sock=ours)
         self._transport = transport
-        self.lifecycle.to(State.INITIALIZING)
         return await self._await_reply(init_timeout_s, started, memory_limit=None)
 
     async def invoke(
@@ -137,25 +152,30 @@ class Environment:
         assert self._transport is not None
         self._waiter = self._loop.create_future()
         started = self._clock()
-        self._transport.write(wire.encode(wire.INVOKE, header, body))
+        self._transport.write(wire.frame(wire.INVOKE, fastjson.dumps(header), body))
         return await self._await_reply(timeout_s, started, memory_limit)
 
     async def _await_reply(
         self, timeout_s: float, started: float, memory_limit: int | None
     ) -> Outcome:
-        assert self._waiter is not None
+        waiter = self._waiter
+        assert waiter is not None
         watchdog = self._watch_memory(memory_limit) if memory_limit else None
+        # One timer resolving the waiter with a sentinel: wait_for + shield cost a task per call.
+        deadline = self._loop.call_later(timeout_s, _expire, waiter)
         try:
-            frame = await asyncio.wait_for(asyncio.shield(self._waiter), timeout_s)
-        except TimeoutError:
-            self.lifecycle.to(State.TIMED_OUT)
+            frame = await waiter
+        finally:
+            deadline.cancel()
+            if watchdog is not None:
+                watchdog.cancel()
+        if frame is _EXPIRED:
+            if self.state is State.INVOKING:  # an init that timed out goes straight to DEAD
+                self.lifecycle.to(State.TIMED_OUT)
             elapsed = (self._clock() - started) * 1000.0
             rss = self._rss_kb()
             await self._kill_and_wait()
             return Outcome(Ending.TIMEOUT, duration_ms=elapsed, max_rss_kb=rss, log=self.take_log())
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
         elapsed = (self._clock() - started) * 1000.0
         if frame is None:  # the process is gone
             status = await self._kill_and_wait()
@@ -183,14 +203,11 @@ class Environment:
             assert self._waiter is not None
             self._waiter.set_result(frame)
             return
-        # A reply nobody waits for: after a timeout (or a kill) it must never be delivered.
-        try:
-            self.lifecycle.to(State.IDLE)
-        except IllegalTransition as refused:
-            self.late_replies.append(refused)
-            log.warning(
-                "%s; discarded a late reply for request %s", refused, frame.header.get("id")
-            )
+        # A reply nobody waits for (after a timeout or a kill, or out of turn) is refused and
+        # never delivered.
+        refused = IllegalTransition(self.state, State.IDLE, self.lifecycle.name)
+        self.late_replies.append(refused)
+        log.warning("%s; discarded a late reply for request %s", refused, frame.header.get("id"))
 
     def _on_eof(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -200,9 +217,12 @@ class Environment:
         return _MemoryWatch(self, limit_bytes)
 
     def _rss_bytes(self) -> int:
+        # The watchdog reads this every few milliseconds per busy environment: keep the file
+        # open and re-read it in place (the kernel regenerates it on every read).
         try:
-            with open(f"/proc/{self.pid}/statm", "rb") as f:
-                return int(f.read().split()[1]) * _PAGE
+            if self._statm_fd < 0:
+                self._statm_fd = os.open(f"/proc/{self.pid}/statm", os.O_RDONLY)
+            return int(os.pread(self._statm_fd, 128, 0).split()[1]) * _PAGE
         except (OSError, IndexError, ValueError):
             return 0
 
@@ -274,6 +294,9 @@ class Environment:
         if self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = -1
+        if self._statm_fd >= 0:
+            os.close(self._statm_fd)
+            self._statm_fd = -1
 
     async def stop(self) -> None:
         """Discard the environment (reaped, scaled down, shutting down)."""
@@ -287,7 +310,7 @@ class _MemoryWatch:
     def __init__(self, env: Environment, limit_bytes: int) -> None:
         self._env = env
         self._limit = limit_bytes
-        self._handle = env._loop.call_later(_MEMORY_POLL_S, self._check)
+        self._handle = env._loop.call_later(_MEMORY_FIRST_LOOK_S, self._check)
 
     def _check(self) -> None:
         env = self._env

@@ -53,7 +53,7 @@ def environment_variables(
     variables.update(fn.environment)
     lib_dirs = [f"{task_root}/lib"] + [str(layer.content_dir / "lib") for layer in fn.layers]
     inherited_ld = os.environ.get("LD_LIBRARY_PATH")
-    stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[$LATEST]{env_id}"
+    stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{fn.version}]{env_id}"
     variables.update(
         {
             "_HANDLER": fn.handler,
@@ -62,7 +62,7 @@ def environment_variables(
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
             "AWS_LAMBDA_FUNCTION_NAME": fn.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_VERSION": fn.version,
             "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
             "AWS_LAMBDA_LOG_GROUP_NAME": fn.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,

@@ -1,0 +1,185 @@
+"""Which spec an invocation runs: a function found by name, logical id or ARN, then its qualifier
+($LATEST, a version number, or an alias with weighted routing) resolved to one version.
+
+Pure logic: the catalog is an immutable snapshot, rebuilt whenever the template is redeployed or
+the Lambda API changes a function. Template functions keep the template's ``$LATEST``; the Lambda
+API adds versions, aliases and configuration on top (``overlays``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lamina.errors import InvalidParameterValueException, ResourceNotFoundException
+from lamina.model.lambdas import LATEST, EventInvokeConfig, LambdaFunction
+from lamina.model.specs import FunctionSpec, Stack
+
+# A function name, a partial ARN (account:function:name) or a full ARN, each with an optional
+# ":qualifier" suffix, as Lambda's FunctionName parameter accepts them.
+_FUNCTION = re.compile(
+    r"^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
+    r"(?P<name>[A-Za-z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
+)
+_DEFAULT_CONFIG = EventInvokeConfig()
+PoolKey = tuple[str, str]  # (function name, version)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One resolved invocation target."""
+
+    function: LambdaFunction
+    spec: FunctionSpec  # ``spec.version`` is the executed version
+    qualifier: str | None  # as the caller gave it (an alias, a version, $LATEST or None)
+
+    @property
+    def key(self) -> PoolKey:
+        return (self.spec.name, self.spec.version)
+
+    @property
+    def invoked_arn(self) -> str:
+        base = self.function.latest.arn
+        return f"{base}:{self.qualifier}" if self.qualifier else base
+
+
+def split_qualifier(function: str) -> tuple[str, str | None]:
+    """``name:qualifier`` or an ARN with a qualifier -> (unqualified name or ARN, qualifier)."""
+    match = _FUNCTION.match(function)
+    if match is None or match.group("qualifier") is None:
+        return function, None
+    qualifier = match.group("qualifier")
+    return function[: -len(qualifier) - 1], qualifier
+
+
+class Catalog:
+    def __init__(
+        self,
+        functions: Mapping[str, LambdaFunction],
+        region: str,
+        account_id: str,
+        logical_ids: Mapping[str, str] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.functions = dict(functions)
+        self._region = region
+        self._account = account_id
+        self._logical = dict(logical_ids or {})
+        self._rng = rng or random.Random()
+
+    @classmethod
+    def build(
+        cls, stack: Stack, overlays: Mapping[str, LambdaFunction], rng: random.Random | None = None
+    ) -> Catalog:
+        functions: dict[str, LambdaFunction] = {}
+        logical: dict[str, str] = {}
+        for logical_id, spec in stack.functions.items():
+            overlay = overlays.get(spec.name)
+            # The template owns $LATEST of its functions; the Lambda API owns the rest.
+            functions[spec.name] = (
+                dataclasses.replace(overlay, latest=spec) if overlay else LambdaFunction.of(spec)
+            )
+            logical[logical_id] = spec.name
+        for name, overlay in overlays.items():
+            functions.setdefault(name, overlay)
+        return cls(functions, stack.region, stack.account_id, logical, rng)
+
+    # -- lookup ----------------------------------------------------------------------------
+
+    def find(self, function: str) -> LambdaFunction | None:
+        """By name, logical id (template functions) or unqualified ARN."""
+        found = self.functions.get(function) or self.functions.get(self._logical.get(function, ""))
+        if found is None:
+            match = _FUNCTION.match(function)
+            if match is not None and match.group("qualifier") is None:
+                found = self.functions.get(match.group("name"))
+        return found
+
+    def arn(self, function: str, qualifier: str | None = None) -> str:
+        arn = function
+        if not arn.startswith("arn:"):
+            arn = f"arn:aws:lambda:{self._region}:{self._account}:function:{function}"
+        return f"{arn}:{qualifier}" if qualifier else arn
+
+    def resolve(self, function: str, qualifier: str | None = None) -> Target:
+        """The spec to run; raises ``ResourceNotFoundException`` with Lambda's message."""
+        base, embedded = split_qualifier(function)
+        if embedded is not None and self.find(function) is None:
+            if qualifier is not None and qualifier != embedded:
+                raise InvalidParameterValueException(
+                    "The derived qualifier from the function name does not match the specified "
+                    "qualifier."
+                )
+            function, qualifier = base, embedded
+        fn = self.find(function)
+        if fn is None:
+            raise ResourceNotFoundException(f"Function not found: {self.arn(function, qualifier)}")
+        if qualifier is None or qualifier == LATEST:
+            return Target(fn, fn.latest, qualifier)
+        if qualifier in fn.versions:
+            return Target(fn, fn.versions[qualifier], qualifier)
+        alias = fn.aliases.get(qualifier)
+        if alias is None:
+            if qualifier.isdigit():
+                raise ResourceNotFoundException(f"Function not found: {fn.latest.arn}:{qualifier}")
+            raise ResourceNotFoundException(f"Cannot find alias arn: {fn.latest.arn}:{qualifier}")
+        return Target(
+            fn, self._spec(fn, self._route(alias.function_version, alias.weights)), qualifier
+        )
+
+    def _route(self, primary: str, weights: Mapping[str, float]) -> str:
+        """Weighted routing: each extra version gets its share, the primary the rest."""
+        if not weights:
+            return primary
+        draw = self._rng.random()
+        for version, weight in weights.items():
+            if draw < weight:
+                return version
+            draw -= weight
+        return primary
+
+    @staticmethod
+    def _spec(fn: LambdaFunction, version: str) -> FunctionSpec:
+        if version == LATEST:
+            return fn.latest
+        spec = fn.versions.get(version)
+        if spec is None:
+            raise ResourceNotFoundException(f"Function not found: {fn.latest.arn}:{version}")
+        return spec
+
+    # -- what the engine keeps running -----------------------------------------------------
+
+    def runnable(self) -> dict[PoolKey, FunctionSpec]:
+        """Every spec an invocation may run, by pool key."""
+        specs: dict[PoolKey, FunctionSpec] = {}
+        for fn in self.functions.values():
+            specs[(fn.name, LATEST)] = fn.latest
+            for version, spec in fn.versions.items():
+                specs[(fn.name, version)] = spec
+        return specs
+
+    def provisioned(self) -> dict[PoolKey, int]:
+        """Provisioned environments wanted per pool (an alias provisions its primary version)."""
+        wanted: dict[PoolKey, int] = {}
+        for fn in self.functions.values():
+            for qualifier, count in fn.provisioned.items():
+                alias = fn.aliases.get(qualifier)
+                version = alias.function_version if alias else qualifier
+                if version == LATEST or version in fn.versions:
+                    key = (fn.name, version)
+                    wanted[key] = wanted.get(key, 0) + count
+        return wanted
+
+    def reserved(self) -> dict[str, int]:
+        return {
+            name: fn.reserved_concurrency
+            for name, fn in self.functions.items()
+            if fn.reserved_concurrency is not None
+        }
+
+    def event_config(self, fn: LambdaFunction, qualifier: str | None) -> EventInvokeConfig:
+        """The async configuration of the qualifier the event was sent to ($LATEST when none)."""
+        return fn.event_invoke.get(qualifier or LATEST, _DEFAULT_CONFIG)

@@ -1,0 +1,149 @@
+"""Alias operations: Create/Get/Update/Delete/ListAliases, with weighted ``RoutingConfig``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lamina.model.lambdas import LATEST
+from lamina.net.messages import Response
+from lamina.services.lambda_.errors import (
+    InvalidParameterValueException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+    validation,
+)
+from lamina.services.lambda_.models import Alias, FunctionDoc, revision
+from lamina.services.lambda_.registry import Registry
+from lamina.services.lambda_.routes import Call, paginate
+
+_ALIAS = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$")
+
+
+def shape(doc: FunctionDoc, alias: Alias) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "AliasArn": f"{doc.arn}:{alias.name}",
+        "Name": alias.name,
+        "FunctionVersion": alias.function_version,
+        "Description": alias.description,
+        "RevisionId": alias.revision_id,
+    }
+    if alias.weights:
+        result["RoutingConfig"] = {"AdditionalVersionWeights": dict(alias.weights)}
+    return result
+
+
+def _check_version(doc: FunctionDoc, version: str) -> None:
+    if version != LATEST and version not in doc.versions:
+        raise ResourceNotFoundException(f"Function not found: {doc.arn}:{version}")
+
+
+def _weights(doc: FunctionDoc, primary: str, routing: Any) -> dict[str, float]:
+    if not routing:
+        return {}
+    weights = routing.get("AdditionalVersionWeights") or {}
+    if not isinstance(weights, dict):
+        raise InvalidParameterValueException("AdditionalVersionWeights must be a map.")
+    if len(weights) > 1:
+        raise InvalidParameterValueException(
+            "Number of items in AdditionalVersionWeights cannot be greater than 1"
+        )
+    result: dict[str, float] = {}
+    for version, weight in weights.items():
+        if not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+            raise validation(
+                weight,
+                "routingConfig.additionalVersionWeights",
+                "Map value must satisfy constraint: [Member must have value less than or equal "
+                "to 1.0, Member must have value greater than or equal to 0.0]",
+            )
+        if version == primary:
+            raise InvalidParameterValueException(
+                f"Invalid function version {version}. Function version {version} is already "
+                "included in routing configuration."
+            )
+        if primary == LATEST or version == LATEST:
+            raise InvalidParameterValueException(
+                "$LATEST is not supported for an alias pointing to more than 1 version"
+            )
+        _check_version(doc, str(version))
+        result[str(version)] = float(weight)
+    return result
+
+
+def _alias(doc: FunctionDoc, name: str) -> Alias:
+    alias = doc.aliases.get(name)
+    if alias is None:
+        raise ResourceNotFoundException(f"Cannot find alias arn: {doc.arn}:{name}")
+    return alias
+
+
+async def create_alias(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    body = call.json()
+    name = str(body.get("Name", ""))
+    if not _ALIAS.match(name):
+        raise validation(
+            name,
+            "name",
+            "Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)",
+        )
+    if name in doc.aliases:
+        raise ResourceConflictException(f"Alias already exists: {doc.arn}:{name}")
+    version = str(body.get("FunctionVersion", ""))
+    _check_version(doc, version)
+    weights = _weights(doc, version, body.get("RoutingConfig"))
+    alias = Alias(name, version, str(body.get("Description") or ""), weights)
+    doc.aliases[name] = alias
+    await registry.commit(doc)
+    return call.reply(201, shape(doc, alias))
+
+
+async def get_alias(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    return call.reply(200, shape(doc, _alias(doc, call.params["Name"])))
+
+
+async def update_alias(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    alias = _alias(doc, call.params["Name"])
+    body = call.json()
+    registry.check_revision(alias.revision_id, body.get("RevisionId"))
+    version = str(body.get("FunctionVersion") or alias.function_version)
+    _check_version(doc, version)
+    if "RoutingConfig" in body:
+        alias.weights = _weights(doc, version, body["RoutingConfig"])
+    elif version != alias.function_version:
+        alias.weights = _weights(doc, version, {"AdditionalVersionWeights": alias.weights})
+    alias.function_version = version
+    if "Description" in body:
+        alias.description = str(body["Description"] or "")
+    alias.revision_id = revision()
+    await registry.commit(doc)
+    return call.reply(200, shape(doc, alias))
+
+
+async def delete_alias(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    name = call.params["Name"]
+    if doc.aliases.pop(name, None) is not None:
+        doc.provisioned.pop(name, None)
+        doc.event_invoke.pop(name, None)
+        doc.urls.pop(name, None)
+        await registry.commit(doc)
+    return call.reply(204)
+
+
+async def list_aliases(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    wanted = call.q("FunctionVersion")
+    aliases = [
+        shape(doc, doc.aliases[n])
+        for n in sorted(doc.aliases)
+        if wanted is None or doc.aliases[n].function_version == wanted
+    ]
+    page, marker = paginate(aliases, call.q("Marker"), call.q("MaxItems"))
+    result: dict[str, Any] = {"Aliases": page}
+    if marker:
+        result["NextMarker"] = marker
+    return call.reply(200, result)

@@ -1,0 +1,119 @@
+"""Function code on disk: uploaded zips, local directories, and the snapshots versions run.
+
+Everything lives under ``<state>/lambda/``. An uploaded zip is extracted once into a directory
+named after its hash, so identical uploads share it and nothing ever writes into it again:
+that directory is itself an immutable snapshot. A directory that may change (a template
+function's ``CodeUri``, a local directory given to CreateFunction) is copied when a version is
+published, so the version keeps running the code it was published with.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lamina.services.lambda_.errors import InvalidParameterValueException
+
+# Code.S3Bucket that means "this local directory" (S3Key) for Lamina's own use.
+LOCAL_BUCKET = "lamina-local"
+# Never part of a function's code: a CodeUri of "." holds the state directory itself, and a
+# snapshot copied into it would copy itself.
+SKIPPED = frozenset({".lamina", ".git", "__pycache__", ".aws-sam"})
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    directory: Path
+    sha256: str  # base64 of the SHA-256, as Lambda's CodeSha256
+    size: int
+    # True when ``directory`` never changes (extracted from a zip): versions may share it.
+    immutable: bool
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+class CodeStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def from_zip(self, data: bytes) -> Code:
+        digest = hashlib.sha256(data).digest()
+        target = self.root / "code" / binascii.hexlify(digest).decode()
+        if not target.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    archive.extractall(tmp)
+            except (zipfile.BadZipFile, ValueError, OSError) as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise InvalidParameterValueException(
+                    "Could not unzip uploaded file. Please check your file, then try to upload "
+                    "again."
+                ) from exc
+            _into_place(tmp, target)
+        return Code(target, _b64(digest), len(data), immutable=True)
+
+    def from_directory(self, directory: Path) -> Code:
+        if not directory.is_dir():
+            raise InvalidParameterValueException(
+                f"Code directory {directory} does not exist on this machine."
+            )
+        digest, size = directory_digest(directory)
+        return Code(directory, _b64(digest), size, immutable=False)
+
+    def snapshot(self, code: Code, function: str, version: str) -> Path:
+        """The directory version ``version`` runs: ``code`` itself when immutable, else a copy."""
+        if code.immutable:
+            return code.directory
+        target = self.root / "versions" / function / version
+        if not target.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+            shutil.copytree(
+                code.directory, tmp, dirs_exist_ok=True, symlinks=True, ignore=self._ignore
+            )
+            _into_place(tmp, target)
+        return target
+
+    def _ignore(self, directory: str, names: list[str]) -> set[str]:
+        state = self.root.parent.resolve()
+        return {n for n in names if n in SKIPPED or (Path(directory) / n).resolve() == state}
+
+
+def directory_digest(directory: Path) -> tuple[bytes, int]:
+    """SHA-256 over the relative paths and contents of every file, and their total size."""
+    digest = hashlib.sha256()
+    size = 0
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED)
+        for name in sorted(files):
+            path = Path(root) / name
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            digest.update(str(path.relative_to(directory)).encode() + b"\0")
+            digest.update(hashlib.sha256(data).digest())
+            size += len(data)
+    return digest.digest(), size
+
+
+def _into_place(tmp: Path, target: Path) -> None:
+    try:
+        tmp.rename(target)
+    except OSError:
+        # Someone else put the same content there first; theirs is as good as ours.
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not target.is_dir():
+            raise

@@ -1,0 +1,121 @@
+"""Function URL configuration: Create/Get/Update/Delete/ListFunctionUrlConfig(s).
+
+The configuration is kept and shown as Lambda does; the URL is Lamina's local form,
+``http://<url-id>.lambda-url.localhost:<api port>/`` (serving it is the gateway's).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from lamina.model.lambdas import LATEST
+from lamina.net.messages import Response
+from lamina.services.lambda_.errors import (
+    ResourceConflictException,
+    ResourceNotFoundException,
+    validation,
+)
+from lamina.services.lambda_.models import FunctionDoc, timestamp
+from lamina.services.lambda_.registry import Registry
+from lamina.services.lambda_.routes import Call, paginate
+
+_AUTH_TYPES = ("AWS_IAM", "NONE")
+_MODES = ("BUFFERED", "RESPONSE_STREAM")
+
+
+def _target(registry: Registry, call: Call) -> tuple[FunctionDoc, str]:
+    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
+    qualifier = qualifier or LATEST
+    if qualifier != LATEST and qualifier not in doc.aliases:
+        raise ResourceNotFoundException(f"Cannot find alias arn: {doc.arn}:{qualifier}")
+    return doc, qualifier
+
+
+def _url(doc: FunctionDoc, qualifier: str) -> dict[str, Any]:
+    url = doc.urls.get(qualifier)
+    if url is None:
+        raise ResourceNotFoundException("The resource you requested does not exist.")
+    return url
+
+
+def _apply(url: dict[str, Any], body: dict[str, Any]) -> None:
+    if "AuthType" in body:
+        if body["AuthType"] not in _AUTH_TYPES:
+            raise validation(
+                body["AuthType"], "authType", "Member must satisfy enum value set: [AWS_IAM, NONE]"
+            )
+        url["AuthType"] = body["AuthType"]
+    if "InvokeMode" in body:
+        if body["InvokeMode"] not in _MODES:
+            raise validation(
+                body["InvokeMode"],
+                "invokeMode",
+                "Member must satisfy enum value set: [BUFFERED, RESPONSE_STREAM]",
+            )
+        url["InvokeMode"] = body["InvokeMode"]
+    if "Cors" in body:
+        url["Cors"] = body["Cors"] or {}
+
+
+def _shape(doc: FunctionDoc, qualifier: str) -> dict[str, Any]:
+    url = dict(_url(doc, qualifier))
+    url["FunctionArn"] = doc.arn if qualifier == LATEST else f"{doc.arn}:{qualifier}"
+    if not url.get("Cors"):
+        url.pop("Cors", None)
+    return url
+
+
+async def create_function_url_config(registry: Registry, call: Call) -> Response:
+    doc, qualifier = _target(registry, call)
+    if qualifier in doc.urls:
+        arn = doc.arn if qualifier == LATEST else f"{doc.arn}:{qualifier}"
+        raise ResourceConflictException(
+            f"Failed to create function url config for [functionArn = {arn}]. Error message:  "
+            "FunctionUrlConfig exists for this Lambda function"
+        )
+    settings = registry.settings
+    now = timestamp()
+    url: dict[str, Any] = {
+        "FunctionUrl": f"http://{secrets.token_hex(16)}.lambda-url.localhost:{settings.port}/",
+        "AuthType": "NONE",
+        "InvokeMode": "BUFFERED",
+        "CreationTime": now,
+        "LastModifiedTime": now,
+    }
+    _apply(url, call.json())
+    doc.urls[qualifier] = url
+    await registry.commit(doc)
+    return call.reply(201, _shape(doc, qualifier))
+
+
+async def get_function_url_config(registry: Registry, call: Call) -> Response:
+    doc, qualifier = _target(registry, call)
+    return call.reply(200, _shape(doc, qualifier))
+
+
+async def update_function_url_config(registry: Registry, call: Call) -> Response:
+    doc, qualifier = _target(registry, call)
+    url = _url(doc, qualifier)
+    _apply(url, call.json())
+    url["LastModifiedTime"] = timestamp()
+    await registry.commit(doc)
+    return call.reply(200, _shape(doc, qualifier))
+
+
+async def delete_function_url_config(registry: Registry, call: Call) -> Response:
+    doc, qualifier = _target(registry, call)
+    _url(doc, qualifier)
+    del doc.urls[qualifier]
+    await registry.commit(doc)
+    return call.reply(204)
+
+
+async def list_function_url_configs(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    configs = [_shape(doc, q) for q in sorted(doc.urls)]
+    page, marker = paginate(configs, call.q("Marker"), call.q("MaxItems"))
+    result: dict[str, Any] = {"FunctionUrlConfigs": page}
+    if marker:
+        result["NextMarker"] = marker
+    return call.reply(200, result)

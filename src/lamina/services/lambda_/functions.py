@@ -1,0 +1,184 @@
+"""Function operations: Create/Get/List/Update/Delete, PublishVersion, ListVersionsByFunction."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from lamina.model.lambdas import LATEST
+from lamina.net.messages import Response
+from lamina.services.lambda_ import config
+from lamina.services.lambda_.errors import (
+    InvalidParameterValueException,
+    ResourceConflictException,
+)
+from lamina.services.lambda_.models import FunctionDoc, Meta, Version, revision, timestamp
+from lamina.services.lambda_.registry import Registry, split_function
+from lamina.services.lambda_.routes import Call, paginate
+
+
+async def create_function(registry: Registry, call: Call) -> Response:
+    body = call.json()
+    name = config.check_name(split_function(str(body.get("FunctionName", "")))[0])
+    if name in registry.functions:
+        raise ResourceConflictException(f"Function already exist: {name}")
+    code = registry.upload(body.get("Code") or {})
+    spec = config.new_spec(name, registry.arn(name), code.directory, body, registry.layers)
+    meta = Meta(
+        code.sha256,
+        code.size,
+        role=str(body.get("Role", "")),
+        layers=list(body.get("Layers") or []),
+        tracing=(body.get("TracingConfig") or {}).get("Mode", "PassThrough"),
+        immutable_code=code.immutable,
+    )
+    doc = registry.new(spec, meta)
+    doc.tags = {str(k): str(v) for k, v in (body.get("Tags") or {}).items()}
+    shown = doc.latest
+    if body.get("Publish"):
+        shown = registry.publish(doc, code)
+    await registry.commit(doc)
+    return call.reply(201, config.configuration(doc, shown))
+
+
+async def get_function(registry: Registry, call: Call) -> Response:
+    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
+    version = registry.version(doc, qualifier)
+    shape: dict[str, Any] = {
+        "Configuration": config.configuration(doc, version),
+        "Code": {"RepositoryType": "S3", "Location": _code_location(version)},
+        "Tags": dict(doc.tags),
+    }
+    if doc.reserved is not None:
+        shape["Concurrency"] = {"ReservedConcurrentExecutions": doc.reserved}
+    return call.reply(200, shape)
+
+
+def _code_location(version: Version) -> str:
+    # Lamina keeps code as directories; their place is the most useful location to show.
+    directory = version.spec.code_dir
+    return directory.resolve().as_uri() if directory is not None else ""
+
+
+async def get_function_configuration(registry: Registry, call: Call) -> Response:
+    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
+    return call.reply(200, config.configuration(doc, registry.version(doc, qualifier)))
+
+
+async def list_functions(registry: Registry, call: Call) -> Response:
+    every_version = call.q("FunctionVersion") == "ALL"
+    shapes = []
+    for name in sorted(registry.functions):
+        doc = registry.functions[name]
+        shapes.append(config.configuration(doc, doc.latest, qualified=every_version))
+        if every_version:
+            shapes += [config.configuration(doc, doc.versions[v]) for v in _numbers(doc)]
+    page, marker = paginate(shapes, call.q("Marker"), call.q("MaxItems"))
+    result: dict[str, Any] = {"Functions": page}
+    if marker:
+        result["NextMarker"] = marker
+    return call.reply(200, result)
+
+
+def _numbers(doc: FunctionDoc) -> list[str]:
+    return sorted(doc.versions, key=int)
+
+
+async def update_function_code(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    registry.api_owned(doc, "update the code of")
+    body = call.json()
+    registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
+    code = registry.upload(body)
+    spec = dataclasses.replace(doc.latest.spec, code_dir=code.directory)
+    meta = dataclasses.replace(
+        doc.latest.meta,
+        code_sha256=code.sha256,
+        code_size=code.size,
+        immutable_code=code.immutable,
+        last_modified=timestamp(),
+        revision_id=revision(),
+    )
+    if body.get("DryRun"):
+        return call.reply(200, config.configuration(doc, Version(spec, meta)))
+    doc.latest = Version(spec, meta)
+    shown = registry.publish(doc, code) if body.get("Publish") else doc.latest
+    await registry.commit(doc)
+    return call.reply(200, config.configuration(doc, shown))
+
+
+async def update_function_configuration(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    registry.api_owned(doc, "change the configuration of")
+    body = call.json()
+    registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
+    spec = config.apply(doc.latest.spec, body, registry.layers)
+    meta = dataclasses.replace(doc.latest.meta, last_modified=timestamp(), revision_id=revision())
+    if "Role" in body:
+        meta.role = str(body["Role"])
+    if "Layers" in body:
+        meta.layers = list(body["Layers"] or [])
+    if "TracingConfig" in body:
+        meta.tracing = (body["TracingConfig"] or {}).get("Mode", "PassThrough")
+    doc.latest = Version(spec, meta)
+    await registry.commit(doc)
+    return call.reply(200, config.configuration(doc, doc.latest))
+
+
+async def delete_function(registry: Registry, call: Call) -> Response:
+    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
+    if qualifier is None:
+        registry.api_owned(doc, "delete")
+        del registry.functions[doc.name]
+        registry.store.delete(doc.name)
+        await registry.engine.delete_function(doc.name)
+        return call.reply(204)
+    if qualifier == LATEST:
+        raise InvalidParameterValueException(
+            "$LATEST version cannot be deleted without deleting the function."
+        )
+    registry.version(doc, qualifier)
+    if qualifier not in doc.versions:
+        raise InvalidParameterValueException(
+            "Deletion of aliases is not supported by DeleteFunction; use DeleteAlias."
+        )
+    using = sorted(
+        a.name
+        for a in doc.aliases.values()
+        if a.function_version == qualifier or qualifier in a.weights
+    )
+    if using:
+        raise ResourceConflictException(
+            f"Unable to delete version because the following aliases reference it: {using}"
+        )
+    del doc.versions[qualifier]
+    doc.provisioned.pop(qualifier, None)
+    doc.event_invoke.pop(qualifier, None)
+    await registry.commit(doc)
+    return call.reply(204)
+
+
+async def publish_version(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    body = call.json()
+    registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
+    sha = body.get("CodeSha256")
+    if sha and sha != doc.latest.meta.code_sha256:
+        raise InvalidParameterValueException(
+            f"CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST "
+            f"({doc.latest.meta.code_sha256}). Please try again with the CodeSHA256 in $LATEST."
+        )
+    version = registry.publish(doc, None, str(body.get("Description") or ""))
+    await registry.commit(doc)
+    return call.reply(201, config.configuration(doc, version))
+
+
+async def list_versions_by_function(registry: Registry, call: Call) -> Response:
+    doc, _ = registry.get(call.params["FunctionName"])
+    shapes = [config.configuration(doc, doc.latest, qualified=True)]
+    shapes += [config.configuration(doc, doc.versions[v]) for v in _numbers(doc)]
+    page, marker = paginate(shapes, call.q("Marker"), call.q("MaxItems"))
+    result: dict[str, Any] = {"Versions": page}
+    if marker:
+        result["NextMarker"] = marker
+    return call.reply(200, result)

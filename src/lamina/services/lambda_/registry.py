@@ -1,0 +1,242 @@
+"""The Lambda API's functions: the template's and those created through the API, durably.
+
+The registry is the source of truth for what the API shows; after every change it stores the
+function's document (committed before the API answers) and deploys the function's runtime form
+to the engine (``FunctionControl.put_function``). Template functions are refreshed by
+``deploy(stack)``: the template owns their ``$LATEST`` (code and configuration), the API may add
+versions, aliases and settings; ``AutoPublishAlias`` publishes a version whenever the code or
+configuration changed and points the alias at it, as SAM does.
+
+Mutations are serialised by the service (one at a time); reads may run alongside.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import logging
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lamina.engine.api import LambdaEngine
+from lamina.model.lambdas import LATEST
+from lamina.model.specs import FunctionSpec, LayerSpec, Stack
+from lamina.services.lambda_ import config
+from lamina.services.lambda_.code import LOCAL_BUCKET, Code, CodeStore
+from lamina.services.lambda_.errors import (
+    InvalidParameterValueException,
+    PreconditionFailedException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
+from lamina.services.lambda_.models import (
+    API,
+    TEMPLATE,
+    Alias,
+    FunctionDoc,
+    Meta,
+    Version,
+    revision,
+    timestamp,
+)
+from lamina.services.lambda_.store import FunctionStore
+from lamina.settings import Settings
+
+log = logging.getLogger("lamina.services")
+_FUNCTION = re.compile(
+    r"^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
+    r"(?P<name>[A-Za-z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
+)
+
+
+def split_function(function: str) -> tuple[str, str | None]:
+    """A FunctionName parameter (name, ARN or partial ARN, maybe qualified) -> (name, qualifier)."""
+    match = _FUNCTION.match(function)
+    if match is None:
+        return function, None
+    return match.group("name"), match.group("qualifier")
+
+
+class Registry:
+    def __init__(
+        self, store: FunctionStore, code: CodeStore, engine: LambdaEngine, settings: Settings
+    ) -> None:
+        self.store = store
+        self.code = code
+        self.engine = engine
+        self.settings = settings
+        self.functions: dict[str, FunctionDoc] = store.load()
+        self.layers: Mapping[str, LayerSpec] = {}
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        base = f"arn:aws:lambda:{self.settings.region}:{self.settings.account_id}:function:{name}"
+        return f"{base}:{qualifier}" if qualifier else base
+
+    # -- lookup ----------------------------------------------------------------------------
+
+    def get(self, function: str, qualifier: str | None = None) -> tuple[FunctionDoc, str | None]:
+        """The function and the qualifier asked for (from the name or the parameter)."""
+        name, embedded = split_function(function)
+        if embedded and qualifier and embedded != qualifier:
+            raise InvalidParameterValueException(
+                "The derived qualifier from the function name does not match the specified "
+                "qualifier."
+            )
+        qualifier = qualifier or embedded
+        doc = self.functions.get(name) or self._by_logical_id(name)
+        if doc is None:
+            raise ResourceNotFoundException(f"Function not found: {self.arn(name, qualifier)}")
+        return doc, qualifier
+
+    def _by_logical_id(self, logical_id: str) -> FunctionDoc | None:
+        """Template functions answer to their logical id too, as ``lamina invoke`` does."""
+        for doc in self.functions.values():
+            if doc.origin == TEMPLATE and doc.logical_id == logical_id:
+                return doc
+        return None
+
+    def version(self, doc: FunctionDoc, qualifier: str | None) -> Version:
+        """The version a qualifier names (an alias names its primary version)."""
+        alias = doc.aliases.get(qualifier or "")
+        found = doc.version(alias.function_version if alias else qualifier)
+        if found is None:
+            if qualifier and not qualifier.isdigit() and qualifier != LATEST:
+                raise ResourceNotFoundException(f"Cannot find alias arn: {doc.arn}:{qualifier}")
+            raise ResourceNotFoundException(f"Function not found: {doc.arn}:{qualifier}")
+        return found
+
+    # -- persistence -----------------------------------------------------------------------
+
+    async def commit(self, doc: FunctionDoc) -> None:
+        """Store, then deploy to the engine: acknowledged changes are durable."""
+        self.functions[doc.name] = doc
+        self.store.save(doc)
+        await self.engine.put_function(doc.runtime())
+
+    async def deploy(self, stack: Stack) -> None:
+        """Bring the template's functions in (see the module docstring), then every function."""
+        self.layers = {layer.arn: layer for layer in stack.layers.values()}
+        names = set()
+        for logical_id, spec in stack.functions.items():
+            names.add(spec.name)
+            self._from_template(logical_id, spec)
+        for name, doc in list(self.functions.items()):
+            if doc.origin == TEMPLATE and name not in names:
+                del self.functions[name]
+                self.store.delete(name)
+                await self.engine.delete_function(name)
+        for doc in self.functions.values():
+            await self.engine.put_function(doc.runtime())
+
+    def _from_template(self, logical_id: str, spec: FunctionSpec) -> None:
+        code = self._directory_code(spec)
+        doc = self.functions.get(spec.name)
+        if doc is not None and doc.origin != TEMPLATE:
+            log.warning("template function %s replaces the API function of that name", spec.name)
+            doc = None
+        if doc is None:
+            doc = FunctionDoc(TEMPLATE, Version(spec, Meta(code.sha256, code.size)), logical_id)
+        else:
+            old = doc.latest
+            changed = old.meta.code_sha256 != code.sha256 or not config.same_configuration(
+                old.spec, spec
+            )
+            meta = Meta(code.sha256, code.size) if changed else old.meta
+            doc.latest, doc.logical_id = Version(spec, meta), logical_id
+        if spec.reserved_concurrency is not None:
+            doc.reserved = spec.reserved_concurrency
+        now = time.time()
+        for event_config in spec.event_invoke:
+            doc.event_invoke[event_config.qualifier] = (event_config, now)
+        if spec.auto_publish_alias:
+            version = self.publish(doc, code)
+            alias = doc.aliases.get(spec.auto_publish_alias)
+            if alias is None or alias.function_version != version.spec.version:
+                doc.aliases[spec.auto_publish_alias] = Alias(
+                    spec.auto_publish_alias, version.spec.version
+                )
+        if spec.provisioned_concurrency:
+            qualifier = spec.auto_publish_alias or LATEST
+            doc.provisioned[qualifier] = {
+                "Requested": spec.provisioned_concurrency,
+                "LastModified": timestamp(),
+            }
+        self.functions[spec.name] = doc
+        self.store.save(doc)
+
+    def _directory_code(self, spec: FunctionSpec) -> Code:
+        if spec.code_dir is None or not spec.code_dir.is_dir():
+            return Code(spec.code_dir or Path("."), "", 0, immutable=False)
+        return self.code.from_directory(spec.code_dir)
+
+    # -- code and versions -----------------------------------------------------------------
+
+    def upload(self, code: Mapping[str, Any]) -> Code:
+        """``Code`` of CreateFunction (or UpdateFunctionCode's fields): a zip, or for Lamina's
+        own use ``S3Bucket: lamina-local`` with a local directory as ``S3Key``."""
+        if code.get("ZipFile") is not None:
+            try:
+                data = base64.b64decode(code["ZipFile"], validate=True)
+            except (binascii.Error, TypeError) as exc:
+                raise InvalidParameterValueException("ZipFile must be base64 encoded.") from exc
+            return self.code.from_zip(data)
+        if code.get("S3Bucket") == LOCAL_BUCKET and code.get("S3Key"):
+            return self.code.from_directory(Path(str(code["S3Key"])))
+        if code.get("ImageUri"):
+            raise InvalidParameterValueException(
+                "Lamina runs functions from deployment packages (PackageType Zip) only."
+            )
+        raise InvalidParameterValueException(
+            "Lamina cannot fetch code from S3: upload a ZipFile, or give S3Bucket "
+            f"'{LOCAL_BUCKET}' and a local directory as S3Key."
+        )
+
+    def publish(self, doc: FunctionDoc, code: Code | None = None, description: str = "") -> Version:
+        """Publish $LATEST; an unchanged $LATEST returns the last version, as Lambda does."""
+        latest = doc.latest
+        last = doc.versions.get(str(doc.next_version - 1))
+        if (
+            last is not None
+            and last.meta.code_sha256 == latest.meta.code_sha256
+            and config.same_configuration(last.spec, latest.spec)
+        ):
+            return last
+        number = str(doc.next_version)
+        if code is None:
+            directory = latest.spec.code_dir or Path(".")
+            code = Code(directory, latest.meta.code_sha256, latest.meta.code_size, False)
+            code = dataclasses.replace(code, immutable=latest.meta.immutable_code)
+        snapshot = self.code.snapshot(code, doc.name, number)
+        spec = dataclasses.replace(
+            latest.spec,
+            version=number,
+            code_dir=snapshot,
+            description=description or latest.spec.description,
+        )
+        meta = dataclasses.replace(latest.meta, last_modified=timestamp(), revision_id=revision())
+        doc.versions[number] = Version(spec, meta)
+        doc.next_version += 1
+        return doc.versions[number]
+
+    @staticmethod
+    def check_revision(current: str, given: str | None) -> None:
+        if given and given != current:
+            raise PreconditionFailedException(
+                "The Revision Id provided does not match the latest Revision Id. Call the "
+                "GetFunction/GetAlias API to retrieve the latest Revision Id"
+            )
+
+    @staticmethod
+    def api_owned(doc: FunctionDoc, action: str) -> None:
+        if doc.origin == TEMPLATE:
+            raise ResourceConflictException(
+                f"{doc.name} is defined by the template (resource {doc.logical_id}); Lamina "
+                f"cannot {action} it through the API. Change the template instead."
+            )
+
+    def new(self, spec: FunctionSpec, meta: Meta) -> FunctionDoc:
+        return FunctionDoc(API, Version(spec, meta))

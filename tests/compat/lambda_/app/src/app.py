@@ -1,0 +1,2 @@
+def handler(event, context):
+    return {"from": "template", "version": context.function_version}
