@@ -37,6 +37,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 3000
     services_port: int = 4566
+    # Waits before the retries of a failed asynchronous invocation: Lambda's are about 1, then 2
+    # minutes. A setting so tests (and impatient developers) can shrink them.
+    async_retry_delays_s: tuple[float, ...] = (60.0, 120.0)
+    # How many queued asynchronous invocations run at once (each in its own environment).
+    async_concurrency: int = 16
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -52,12 +57,14 @@ class Settings:
             raw = env.get(f"LAMINA_{f.name.upper()}")
             if raw is None or f.name in ("state_dir", "endpoints"):
                 continue
-            if f.name in ("account_concurrency", "port", "services_port"):
+            if f.name in ("account_concurrency", "port", "services_port", "async_concurrency"):
                 values[f.name] = int(raw)
             elif f.name in ("keep_alive_s",):
                 values[f.name] = float(raw)
             elif f.name == "preload":
                 values[f.name] = tuple(p for p in raw.split(",") if p)
+            elif f.name == "async_retry_delays_s":
+                values[f.name] = tuple(float(p) for p in raw.split(",") if p.strip())
             else:
                 values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from lamina.model.apis import Api
+from lamina.model.lambdas import EventInvokeConfig
+from lamina.model.tables import TableSpec
+
 
 def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
     return MappingProxyType(dict(mapping or {}))
@@ -56,6 +60,12 @@ class FunctionSpec:
     description: str = ""
     # Where the build step installed requirements.txt (None when there is none).
     dependencies_dir: Path | None = None
+    # "$LATEST", or the number of the published version this spec is an immutable snapshot of.
+    version: str = "$LATEST"
+    # DeadLetterConfig.TargetArn: the queue or topic that gets events whose async processing failed.
+    dead_letter_target: str | None = None
+    # EventInvokeConfig of the template (one per qualifier: $LATEST or the AutoPublishAlias).
+    event_invoke: tuple[EventInvokeConfig, ...] = ()
 
     @property
     def log_group(self) -> str:
@@ -88,8 +98,12 @@ class Stack:
     account_id: str
     functions: Mapping[str, FunctionSpec] = field(default_factory=lambda: MappingProxyType({}))
     layers: Mapping[str, LayerSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # DynamoDB tables by logical id.
+    tables: Mapping[str, TableSpec] = field(default_factory=lambda: MappingProxyType({}))
     unsupported: tuple[UnsupportedResource, ...] = ()
     warnings: tuple[str, ...] = ()
+    # REST APIs, HTTP APIs and Function URLs, in template order.
+    apis: tuple[Api, ...] = ()
 
     def find_function(self, name: str) -> FunctionSpec | None:
         """By logical id, physical name or ARN, as ``lamina invoke`` and the Lambda API accept."""

@@ -242,17 +242,26 @@ def _log_failure(doc: dict[str, Any], json_logs: bool) -> None:
 
 
 def _receive(chan: socket.socket) -> wire.Frame | None:
-    prefix = _read_exact(chan, wire.PREFIX_SIZE)
-    if prefix is None:
-        return None
-    kind, hlen, blen = wire.PREFIX.unpack(prefix)
-    rest = _read_exact(chan, hlen + blen)
-    if rest is None:
-        return None
-    return wire.Frame(kind, json.loads(rest[:hlen]), bytes(rest[hlen:]))
+    # One recv brings a small frame whole (one syscall per invocation); larger ones are
+    # completed into a buffer of their exact size.
+    first = chan.recv(65536)
+    if len(first) < wire.PREFIX_SIZE:
+        rest = _read_exact(chan, wire.PREFIX_SIZE - len(first)) if first else None
+        if rest is None:
+            return None
+        first += rest
+    kind, hlen, blen = wire.PREFIX.unpack_from(first)
+    total = wire.PREFIX_SIZE + hlen + blen
+    if len(first) < total:
+        rest = _read_exact(chan, total - len(first))
+        if rest is None:
+            return None
+        first = first + rest
+    start = wire.PREFIX_SIZE
+    return wire.Frame(kind, json.loads(first[start : start + hlen]), first[start + hlen : total])
 
 
-def _read_exact(chan: socket.socket, size: int) -> bytearray | None:
+def _read_exact(chan: socket.socket, size: int) -> bytes | None:
     buf = bytearray(size)
     view = memoryview(buf)
     got = 0
@@ -261,7 +270,7 @@ def _read_exact(chan: socket.socket, size: int) -> bytearray | None:
         if n == 0:
             return None
         got += n
-    return buf
+    return bytes(buf)
 
 
 def _send(chan: socket.socket, kind: bytes, header: dict[str, Any], body: bytes = b"") -> None:

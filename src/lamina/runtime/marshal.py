@@ -30,9 +30,16 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_ENCODERS = {
+    True: json.JSONEncoder(default=_default, ensure_ascii=True),
+    False: json.JSONEncoder(default=_default, ensure_ascii=False),
+}
+
+
 def to_json(obj: Any, ensure_ascii: bool = True) -> str:
     """Encode a handler's result; raises TypeError/ValueError for what cannot be encoded."""
-    text = json.dumps(obj, default=_default, ensure_ascii=ensure_ascii)
+    text = _ENCODERS[ensure_ascii].encode(obj)
     if _MARK in text:
         text = _TOKEN_RE.sub(lambda m: m.group(1), text)
     return text

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.specs import FunctionSpec, LayerSpec, LoggingSpec, UnsupportedResource
 from lamina.template.intrinsics import NO_VALUE, ResolveError, Resolver, text
 from lamina.template.loader import Template
@@ -204,6 +205,55 @@ def _aliases(reader: _Reader, function_id: str, name: str, arn: str) -> tuple[st
     return (min(alias_names)[1] if alias_names else None), provisioned
 
 
+def _destination(reader: _Reader, logical_id: str, config: Any, which: str) -> str | None:
+    entry = config.get(which) if isinstance(config, dict) else None
+    if entry is None:
+        return None
+    target = entry.get("Destination") if isinstance(entry, dict) else None
+    if not isinstance(target, str):
+        raise reader.fail(
+            logical_id,
+            f"DestinationConfig.{which}.Destination",
+            f"DestinationConfig.{which}.Destination must be an ARN",
+        )
+    return target
+
+
+def _event_invoke(
+    reader: _Reader, function_id: str, name: str, arn: str
+) -> tuple[EventInvokeConfig, ...]:
+    """The AWS::Lambda::EventInvokeConfig resources (SAM's EventInvokeConfig) of a function."""
+    configs = []
+    for logical_id in reader.of_type("AWS::Lambda::EventInvokeConfig"):
+        if str(reader.get(logical_id, "FunctionName", "")) not in (name, arn, function_id):
+            continue
+        destinations = reader.get(logical_id, "DestinationConfig", {})
+        configs.append(
+            EventInvokeConfig(
+                maximum_retry_attempts=reader.integer(logical_id, "MaximumRetryAttempts", 2, 0, 2)
+                or 0,
+                maximum_event_age_s=reader.integer(
+                    logical_id, "MaximumEventAgeInSeconds", 21600, 60, 21600
+                )
+                or 21600,
+                on_success=_destination(reader, logical_id, destinations, "OnSuccess"),
+                on_failure=_destination(reader, logical_id, destinations, "OnFailure"),
+                qualifier=str(reader.get(logical_id, "Qualifier", "$LATEST")),
+            )
+        )
+    return tuple(configs)
+
+
+def _dead_letter(reader: _Reader, logical_id: str) -> str | None:
+    config = reader.get(logical_id, "DeadLetterConfig", {})
+    target = config.get("TargetArn") if isinstance(config, dict) else None
+    if target is not None and not isinstance(target, str):
+        raise reader.fail(
+            logical_id, "DeadLetterConfig", "DeadLetterConfig.TargetArn must be an ARN"
+        )
+    return target
+
+
 def _function(
     reader: _Reader,
     logical_id: str,
@@ -277,6 +327,8 @@ def _function(
         if isinstance(architectures, list)
         else ("x86_64",),
         description=str(reader.get(logical_id, "Description", "")),
+        dead_letter_target=_dead_letter(reader, logical_id),
+        event_invoke=_event_invoke(reader, logical_id, name, arn),
     )
 
 

@@ -20,6 +20,24 @@ SUPPORTED = frozenset(
         "AWS::Lambda::LayerVersion",
         "AWS::Lambda::Version",
         "AWS::Lambda::Alias",
+        "AWS::Lambda::EventInvokeConfig",
+        # Served by the gateway (authorizers, keys and usage plans are reported below).
+        "AWS::Serverless::Api",
+        "AWS::Serverless::HttpApi",
+        "AWS::ApiGateway::RestApi",
+        "AWS::ApiGateway::Resource",
+        "AWS::ApiGateway::Method",
+        "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Stage",
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Route",
+        "AWS::ApiGatewayV2::Integration",
+        "AWS::ApiGatewayV2::Stage",
+        "AWS::ApiGatewayV2::Deployment",
+        "AWS::Lambda::Url",
+        # Created at `lamina up` on the AWS endpoint's DynamoDB service.
+        "AWS::Serverless::SimpleTable",
+        "AWS::DynamoDB::Table",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.
@@ -34,9 +52,13 @@ NO_LOCAL_EFFECT = frozenset(
 )
 # SAM function properties that make the translator generate resources Lamina does not run.
 _FUNCTION_EXTRAS = {
-    "FunctionUrlConfig": "not supported yet",
     "DeploymentPreference": "no local effect",
 }
+# Function event types the gateway serves.
+_SERVED_EVENTS = frozenset({"Api", "HttpApi"})
+# API properties that ask for what the gateway does not enforce yet (a later issue).
+_API_AUTH = ("Auth", "ApiKeyRequired", "UsagePlan")
+_NOT_ENFORCED = "authorizers, API keys and usage plans are not enforced yet: requests pass"
 
 
 def unsupported(
@@ -53,6 +75,8 @@ def unsupported(
             report.append(UnsupportedResource(logical_id, type_, "no local effect"))
         elif type_ not in SUPPORTED:
             report.append(UnsupportedResource(logical_id, type_))
+        if type_ in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
+            report += _api_auth(logical_id, type_, resource.get("Properties"))
         if type_ != "AWS::Serverless::Function":
             continue
         properties = resource.get("Properties")
@@ -62,6 +86,10 @@ def unsupported(
         if isinstance(events, dict):
             for name, event in events.items():
                 event_type = event.get("Type") if isinstance(event, dict) else None
+                if event_type in _SERVED_EVENTS:
+                    event_props = event.get("Properties") if isinstance(event, dict) else None
+                    report += _api_auth(f"{logical_id}.Events.{name}", event_type, event_props)
+                    continue
                 report.append(
                     UnsupportedResource(
                         f"{logical_id}.Events.{name}",
@@ -73,3 +101,18 @@ def unsupported(
             if properties.get(extra) is not None:
                 report.append(UnsupportedResource(f"{logical_id}.{extra}", extra, note))
     return report
+
+
+def _api_auth(name: str, type_: str, properties: Any) -> list[UnsupportedResource]:
+    """An API or API event that configures authorizers, API keys or a usage plan: served, but
+    without what those would enforce, which the user must hear about."""
+    if not isinstance(properties, dict):
+        return []
+    auth = properties.get("Auth")
+    asked = isinstance(auth, dict) and any(
+        auth.get(k) not in (None, "NONE", False, {}, [])
+        for k in ("Authorizer", "Authorizers", "DefaultAuthorizer", *_API_AUTH, "ResourcePolicy")
+    )
+    if not asked:
+        return []
+    return [UnsupportedResource(f"{name}.Auth", str(type_), _NOT_ENFORCED)]

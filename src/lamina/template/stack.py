@@ -9,7 +9,7 @@ from typing import Any
 
 from lamina.errors import TemplateError
 from lamina.model.specs import Stack
-from lamina.template import functions, loader, parameters, report, sam
+from lamina.template import apis, functions, includes, loader, parameters, report, sam, tables
 from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
 from lamina.template.names import Place, ResourceIds
 
@@ -51,7 +51,7 @@ def load_stack(
     gone. Raises ``TemplateError`` (file, line, resource, field as far as known) when the
     template cannot be used.
     """
-    template = loader.load(path)
+    template = includes.inline(loader.load(path))
     place = Place(stack_name=stack_name, region=region, account_id=account_id)
     params = parameters.resolve(template, parameter_overrides)
     values = {**place.pseudo_parameters(), **params.values}
@@ -86,6 +86,20 @@ def load_stack(
     }
     ids = ResourceIds(active, place)
     found = functions.find(template, expanded, active, resolver(expanded.data, ids), ids, place)
+    served = apis.find(
+        template,
+        active,
+        resolver(expanded.data, ids),
+        lambda logical_id: expanded.original_ids.get(logical_id, logical_id),
+        stack_name,
+        found.functions,
+    )
+    found_tables = tables.find(
+        template,
+        active,
+        resolver(expanded.data, ids),
+        lambda logical_id: expanded.original_ids.get(logical_id, logical_id),
+    )
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
@@ -97,6 +111,8 @@ def load_stack(
         account_id=account_id,
         functions=MappingProxyType(found.functions),
         layers=MappingProxyType(found.layers),
-        unsupported=(*unsupported, *found.unsupported),
-        warnings=(*params.warnings, *found.warnings, *ids.warnings),
+        tables=MappingProxyType(found_tables),
+        unsupported=(*unsupported, *found.unsupported, *served.unsupported),
+        warnings=(*params.warnings, *found.warnings, *served.warnings, *ids.warnings),
+        apis=tuple(served.apis),
     )

@@ -114,19 +114,18 @@ def test_conditions_drop_resources(app: Stack) -> None:
 
 def test_unsupported_report_names_what_the_user_wrote(app: Stack) -> None:
     """Unsupported resources are listed by their original ids and types, with each function
-    event; resources the translator generated (roles, implicit API) are not listed."""
+    event the gateway does not serve (Api events and Serverless APIs are served, so absent, and
+    so are DynamoDB tables);
+    resources the translator generated (roles, implicit API) are not listed."""
     report = {r.logical_id: (r.type, r.note) for r in app.unsupported}
     assert report == {
-        "HelloFunction.Events.Hello": ("Api", report["HelloFunction.Events.Hello"][1]),
         "HelloFunction.Events.Nightly": ("Schedule", report["HelloFunction.Events.Nightly"][1]),
-        "ItemsTable": ("AWS::Serverless::SimpleTable", "not supported yet"),
-        "MyApi": ("AWS::Serverless::Api", "not supported yet"),
         "ExtraRole": ("AWS::IAM::Role", "no local effect"),
         "InvokePermission": ("AWS::Lambda::Permission", "no local effect"),
     }
     warning = app.unsupported_warning()
     assert warning is not None
-    assert "ItemsTable (AWS::Serverless::SimpleTable)" in warning
+    assert "ExtraRole (AWS::IAM::Role): no local effect" in warning
 
 
 def test_plain_cloudformation_json(app: Stack) -> None:
@@ -260,7 +259,8 @@ def test_serverless_types_need_the_transform(write_app: WriteApp) -> None:
 
 
 def test_function_properties_that_generate_resources_are_reported(write_app: WriteApp) -> None:
-    """FunctionUrlConfig and DeploymentPreference are listed under the function that has them."""
+    """DeploymentPreference is listed under the function that has it; FunctionUrlConfig is
+    served by the gateway, so it is not."""
     path = _function(
         write_app,
         "CodeUri: src/\nRuntime: python3.12\nAutoPublishAlias: live\nFunctionUrlConfig:\n"
@@ -268,7 +268,6 @@ def test_function_properties_that_generate_resources_are_reported(write_app: Wri
     )
     report = {r.logical_id: (r.type, r.note) for r in load_stack(path, stack_name="s").unsupported}
     assert report == {
-        "Fn.FunctionUrlConfig": ("FunctionUrlConfig", "not supported yet"),
         "Fn.DeploymentPreference": ("DeploymentPreference", "no local effect"),
     }
 

@@ -33,7 +33,7 @@ def test_valid_template_lists_functions_and_warns_on_stderr() -> None:
         assert cell in hello
     assert "InlineFunction" in result.stdout
     assert "is a valid template" in result.stdout
-    assert "ItemsTable (AWS::Serverless::SimpleTable)" in result.stderr
+    assert "HelloFunction.Events.Nightly (Schedule)" in result.stderr
     assert "LambdaInsightsExtension" in result.stderr
     assert "ItemsTable" not in result.stdout
 

@@ -1,0 +1,30 @@
+"""JSON on the hot paths (events, results, frame headers): orjson, with the standard library as
+the judge of what orjson refuses.
+
+orjson is several times faster than ``json`` but stricter: it refuses integers beyond 64 bits and
+the ``NaN``/``Infinity`` literals that Python's ``json`` (and so a function's result) may contain.
+``loads`` falls back to ``json.loads`` for those, so Lamina accepts exactly what Lambda's own
+runtime produces.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+JSONDecodeError = json.JSONDecodeError
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON; raises ``ValueError`` (``json.JSONDecodeError``) when it is not JSON."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON of plain data (str keys; what Lamina builds itself)."""
+    return orjson.dumps(value)
