@@ -3,7 +3,8 @@
 Pure. Addressing: every API is reachable on its own host ``{apiId}.execute-api.<anything>``
 (where routes of different APIs never collide); on any other host all APIs are merged: a REST
 stage (and a named HTTP API stage) is the first path segment (``/Prod/hello``), an HTTP API's
-``$default`` stage sits at the root. Function URLs answer on ``{urlId}.lambda-url.<anything>``
+``$default`` stage sits at the root; a REST route is also reached without its stage segment
+(``/hello``) when nothing else on the merged port answers that path. Function URLs answer on ``{urlId}.lambda-url.<anything>``
 (the function's logical id or name works as ``urlId`` too) and under
 ``/_lamina/urls/{FunctionLogicalId}/`` on the merged port.
 
@@ -173,6 +174,12 @@ class Router:
             self.merged += targets
             self.by_host[api.id.lower()] = targets
             self.by_host.setdefault(api.logical_id.lower(), targets)
+        # REST stages seen as if at the root, for the merged port's stage-less fallback.
+        self._stageless = [
+            Target(t.api, t.stage, "", t.static, t.dynamic, t.default, t.methods_by_path)
+            for t in self.merged
+            if t.api.kind is ApiKind.REST
+        ]
         kinds = {t.api.kind for t in self.merged if not t.prefix}
         self._root_kind = ApiKind.HTTP if ApiKind.HTTP in kinds or not self.merged else ApiKind.REST
         if not kinds and self.merged:
@@ -212,7 +219,15 @@ class Router:
                 if isinstance(found, Match):
                     found.path = found.stage_path
                 return found
-        return self._match_in(self.merged, method, path)
+        found = self._match_in(self.merged, method, path)
+        if isinstance(found, NoRoute) and found.api is None and self._stageless:
+            # As `sam local start-api` does (and a custom domain mapped to a stage), the merged
+            # port also answers a REST API's routes without the stage segment: /items as well
+            # as /Prod/items. Only when nothing else answers; the API's own host stays strict.
+            fallback = self._match_in(self._stageless, method, path)
+            if isinstance(fallback, Match):
+                return fallback
+        return found
 
     def _match_in(self, targets: list[Target], method: str, path: str) -> Match | NoRoute:
         best: tuple[tuple[int, ...], Target, Route, dict[str, str], str] | None = None

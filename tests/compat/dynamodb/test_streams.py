@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from tests.compat.dynamodb.harness import CONFIG, CREDENTIALS, REGION, LaminaServer, outcome
@@ -45,7 +46,9 @@ def _changes(ddb: Any, streams: Any) -> Any:
 
 def test_stream_records_every_change(lamina_server: LaminaServer, tmp_path: Any) -> None:
     """INSERT, MODIFY and REMOVE records carry the keys and the images the view type asks for,
-    in order, the same as moto's."""
+    in order, the same as moto's (where moto can answer the installed botocore's Streams calls:
+    some moto releases answer DescribeStream "Not yet implemented" for newer botocores; AWS's
+    documented records are asserted on Lamina either way)."""
     service = lamina_server.attach(tmp_path / "state")
     ddb, streams = lamina_server.client(), lamina_server.client("dynamodbstreams")
     try:
@@ -54,11 +57,22 @@ def test_stream_records_every_change(lamina_server: LaminaServer, tmp_path: Any)
         ddb.close()
         streams.close()
         lamina_server.detach(service)
+    item = key("s", "1")
+    assert ours["events"] == ["INSERT", "MODIFY", "REMOVE"]
+    assert ours["view"] == "NEW_AND_OLD_IMAGES" and ours["table"] == TABLE
+    assert ours["keys"] == [item, item, item]
+    assert ours["new"] == [{**item, "v": {"N": "1"}}, {**item, "v": {"N": "2"}}, None]
+    assert ours["old"] == [None, {**item, "v": {"N": "1"}}, {**item, "v": {"N": "2"}}]
+    assert ours["ordered"]
     with mock_aws():
         kw = {"region_name": REGION, "config": CONFIG, **CREDENTIALS}
-        theirs = _changes(boto3.client("dynamodb", **kw), boto3.client("dynamodbstreams", **kw))
+        try:
+            theirs = _changes(boto3.client("dynamodb", **kw), boto3.client("dynamodbstreams", **kw))
+        except ClientError as exc:
+            if "Not yet implemented" not in str(exc):
+                raise
+            return
     assert ours == theirs
-    assert ours["events"] == ["INSERT", "MODIFY", "REMOVE"]
 
 
 @pytest.mark.parametrize("kind", ["LATEST", "AFTER_SEQUENCE_NUMBER"])

@@ -34,10 +34,23 @@ def event_of(reply: Reply) -> dict[str, Any]:
 
 def test_no_route_is_missing_authentication_token(lamina: Running) -> None:
     """A path no REST route answers, and a method the path does not have: 403 as API Gateway."""
-    for method, path in (("GET", "/Prod/nowhere"), ("DELETE", "/Prod/echo"), ("GET", "/echo")):
+    for method, path in (("GET", "/Prod/nowhere"), ("DELETE", "/Prod/echo"), ("GET", "/nowhere")):
         reply = lamina.request(method, path)
         assert reply.status == 403
         assert reply.json() == {"message": "Missing Authentication Token"}
+
+
+def test_merged_port_also_answers_without_the_stage(lamina: Running) -> None:
+    """Like `sam local start-api`, the merged port reaches a REST route without its stage
+    segment (/echo as /Prod/echo), with the stage still in the event; the API's own host keeps
+    API Gateway's addressing, where the stage segment is required."""
+    event = event_of(lamina.get("/echo"))["event"]
+    assert event["resource"] == "/echo"
+    assert event["requestContext"]["stage"] == "Prod"
+    api = next(a for a in lamina.served.apis if a.logical_id == "ServerlessRestApi")
+    api_id = api.urls[1].split("//")[1].split(".")[0]
+    assert lamina.get("/Prod/echo", host=f"{api_id}.execute-api.localhost").status == 200
+    assert lamina.get("/echo", host=f"{api_id}.execute-api.localhost").status == 403
 
 
 def test_stage_in_path_and_event_basics(lamina: Running) -> None:
