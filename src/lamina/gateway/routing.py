@@ -4,8 +4,9 @@ Pure. Addressing: every API is reachable on its own host ``{apiId}.execute-api.<
 (where routes of different APIs never collide); on any other host all APIs are merged: a REST
 stage (and a named HTTP API stage) is the first path segment (``/Prod/hello``), an HTTP API's
 ``$default`` stage sits at the root; a REST route is also reached without its stage segment
-(``/hello``) when nothing else on the merged port answers that path. Function URLs answer on ``{urlId}.lambda-url.<anything>``
-(the function's logical id or name works as ``urlId`` too) and under
+(``/hello``) when nothing else on the merged port answers that path. Function URLs answer on
+``{urlId}.lambda-url.<anything>`` (the function's logical id or name works as ``urlId`` too) and
+under
 ``/_lamina/urls/{FunctionLogicalId}/`` on the merged port.
 
 Precedence inside one API: a static segment beats ``{param}``, which beats ``{proxy+}``
