@@ -221,7 +221,7 @@ class Router:
                     found.path = found.stage_path
                 return found
         found = self._match_in(self.merged, method, path)
-        if isinstance(found, NoRoute) and found.api is None and self._stageless:
+        if isinstance(found, NoRoute) and self._stageless and not self._names_a_stage(path):
             # As `sam local start-api` does (and a custom domain mapped to a stage), the merged
             # port also answers a REST API's routes without the stage segment: /items as well
             # as /Prod/items. Only when nothing else answers; the API's own host stays strict.
@@ -229,6 +229,11 @@ class Router:
             if isinstance(fallback, Match):
                 return fallback
         return found
+
+    def _names_a_stage(self, path: str) -> bool:
+        return any(
+            path == t.prefix or path.startswith(t.prefix + "/") for t in self.merged if t.prefix
+        )
 
     def _match_in(self, targets: list[Target], method: str, path: str) -> Match | NoRoute:
         best: tuple[tuple[int, ...], Target, Route, dict[str, str], str] | None = None

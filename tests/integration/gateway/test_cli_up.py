@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -21,9 +22,11 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def start(tmp_path: Path) -> tuple[subprocess.Popen[str], str, str, list[str]]:
+def start(
+    tmp_path: Path, source: Path = TEMPLATES / "reload"
+) -> tuple[subprocess.Popen[str], str, str, list[str]]:
     app_dir = tmp_path / "app"
-    shutil.copytree(TEMPLATES / "reload", app_dir)
+    shutil.copytree(source, app_dir, ignore=shutil.ignore_patterns(".lamina"))
     process = subprocess.Popen(
         [sys.executable, "-m", "lamina", "up", str(app_dir), "--port", "0", "--services-port", "0"],
         cwd=ROOT,
@@ -74,3 +77,22 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path, sig: int) -> None:
     assert process.returncode == 0, rest
     assert "lamina: stopping" in rest
     assert re.search(r"GET /hello 200 [\d.]+ ms HelloFunction", rest), rest
+
+
+def test_readme_example_answers(tmp_path: Path) -> None:
+    """The README's first command, `lamina up examples/hello`, then its curl: POST /hello with
+    a name is greeted (also at /Prod/hello, API Gateway's own address), invalid JSON gets 400."""
+    process, api, _, _ = start(tmp_path, ROOT / "examples" / "hello")
+    try:
+        for path in ("/hello", "/Prod/hello"):
+            request = urllib.request.Request(f"{api}{path}", data=b'{"name":"Ada"}', method="POST")
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                assert json.loads(reply.read()) == {"message": "Hello, Ada!"}
+        bad = urllib.request.Request(f"{api}/hello", data=b"{nope", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(bad, timeout=30)
+        refused.value.close()
+        assert refused.value.code == 400
+    finally:
+        stop(process, signal.SIGTERM)
+    assert process.returncode == 0

@@ -112,3 +112,16 @@ def test_function_urls_by_host_and_prefix() -> None:
     assert matched(router, "POST", "/x", host="urlid.lambda-url.localhost").path == "/x"
     assert matched(router, "GET", "/y", host="fn.lambda-url.localhost:1").api.id == "urlid"
     assert matched(router, "GET", "/_lamina/urls/Fn/z/w").path == "/z/w"
+
+
+def test_a_lone_rest_api_answers_without_its_stage_on_the_merged_port() -> None:
+    """With only one REST API deployed, /hello reaches its /Prod/hello route on the merged port
+    (sam local start-api's addressing), a path naming the stage keeps API Gateway's 403 for
+    what it lacks, and the API's own host still requires the stage."""
+    router = Router([api(lambda_route("POST", "/hello"))])
+    found = router.match("POST", "localhost:3000", "/hello")
+    assert isinstance(found, Match) and found.route.path == "/hello"
+    assert found.stage.name == "Prod"
+    assert isinstance(router.match("POST", "localhost:3000", "/Prod/nope"), NoRoute)
+    assert isinstance(router.match("POST", "localhost:3000", "/nope"), NoRoute)
+    assert isinstance(router.match("POST", "abc123.execute-api.localhost", "/hello"), NoRoute)
