@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 from lamina.errors import BuildError
 from lamina.model.specs import FunctionSpec, LayerSpec, Stack
+from lamina.storage.files import move_into_place
 
 Log = Callable[[str], None]
 _STDERR_TAIL = 30
@@ -53,18 +54,8 @@ def _extracted(archive: Path, root: Path) -> Path:
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
         with zipfile.ZipFile(archive) as zf:
             zf.extractall(tmp)
-        _move_into_place(tmp, target)
+        move_into_place(tmp, target)
     return target
-
-
-def _move_into_place(tmp: Path, target: Path) -> None:
-    try:
-        tmp.rename(target)
-    except OSError:
-        # Another process finished the same work first; its result is as good as ours.
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not target.is_dir():
-            raise
 
 
 def _python_version(python: str) -> str:
@@ -111,7 +102,7 @@ def _install(
             f"{spec.logical_id}: pip install -r {requirements} failed "
             f"(exit status {done.returncode}):\n{tail}"
         )
-    _move_into_place(tmp, target)
+    move_into_place(tmp, target)
     return target
 
 

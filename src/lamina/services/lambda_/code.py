@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lamina.services.lambda_.errors import InvalidParameterValueException
+from lamina.storage.files import move_into_place
 
 # Code.S3Bucket that means "this local directory" (S3Key) for Lamina's own use.
 LOCAL_BUCKET = "lamina-local"
@@ -61,7 +62,7 @@ class CodeStore:
                     "Could not unzip uploaded file. Please check your file, then try to upload "
                     "again."
                 ) from exc
-            _into_place(tmp, target)
+            move_into_place(tmp, target)
         return Code(target, _b64(digest), len(data), immutable=True)
 
     def from_directory(self, directory: Path) -> Code:
@@ -83,7 +84,7 @@ class CodeStore:
             shutil.copytree(
                 code.directory, tmp, dirs_exist_ok=True, symlinks=True, ignore=self._ignore
             )
-            _into_place(tmp, target)
+            move_into_place(tmp, target)
         return target
 
     def _ignore(self, directory: str, names: list[str]) -> set[str]:
@@ -107,13 +108,3 @@ def directory_digest(directory: Path) -> tuple[bytes, int]:
             digest.update(hashlib.sha256(data).digest())
             size += len(data)
     return digest.digest(), size
-
-
-def _into_place(tmp: Path, target: Path) -> None:
-    try:
-        tmp.rename(target)
-    except OSError:
-        # Someone else put the same content there first; theirs is as good as ours.
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not target.is_dir():
-            raise
