@@ -27,7 +27,7 @@ from lamina.engine.api import (
 from lamina.engine.asyncinvoke import AsyncInvoker
 from lamina.engine.asyncqueue import EventQueue, NewEvent
 from lamina.engine.catalog import Catalog, PoolKey, Target
-from lamina.engine.environment import Ending, Environment, Outcome
+from lamina.engine.environment import Ending, Environment, Outcome, status_kb
 from lamina.engine.limits import Concurrency
 from lamina.engine.pool import Pool
 from lamina.engine.report import PlatformLog, make_report
@@ -97,7 +97,7 @@ class LocalEngine:
         then the async worker (unless ``async_concurrency`` is 0) on what the queue holds."""
         if any(fn.is_python for fn in self.stack.functions.values()):
             await self._zygote.start()
-            self._base_data = _vm_data(self._zygote.pid)
+            self._base_data = status_kb(self._zygote.pid, b"VmData") * 1024
         self._announce_interpreter()
         await asyncio.gather(*self._provision())
         self._async = AsyncInvoker(
@@ -167,7 +167,7 @@ class LocalEngine:
         retired = [pool for key, pool in self._pools.items() if pools.get(key) is not pool]
         if any(s.is_python for s in new_specs.values()) and self._zygote.pid is None:
             await self._zygote.start()
-            self._base_data = _vm_data(self._zygote.pid)
+            self._base_data = status_kb(self._zygote.pid, b"VmData") * 1024
         self.catalog, self._pools = catalog, pools
         self._limits.reconfigure(self.settings.account_concurrency, catalog.reserved())
         for pool in retired:
@@ -378,19 +378,6 @@ class LocalEngine:
         if fn is None:
             return []
         return [env for key, pool in self._pools.items() if key[0] == fn.name for env in pool.all()]
-
-
-def _vm_data(pid: int | None) -> int:
-    if pid is None:
-        return 0
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmData:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def _client_context(raw: str | None) -> str | None:

@@ -75,9 +75,19 @@ class Outcome:
 _EXPIRED = wire.Frame(b"", {}, b"")
 
 
-def _expire(waiter: asyncio.Future[wire.Frame | None]) -> None:
-    if not waiter.done():
-        waiter.set_result(_EXPIRED)
+def status_kb(pid: int | None, field: bytes) -> int:
+    """A kB figure of ``/proc/<pid>/status`` (``VmHWM``, ``VmData`` ...); 0 when unknown."""
+    if not pid:
+        return 0
+    prefix = field + b":"
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(prefix):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 class _Channel(asyncio.Protocol):
@@ -162,7 +172,7 @@ class Environment:
         assert waiter is not None
         watchdog = self._watch_memory(memory_limit) if memory_limit else None
         # One timer resolving the waiter with a sentinel: wait_for + shield cost a task per call.
-        deadline = self._loop.call_later(timeout_s, _expire, waiter)
+        deadline = self._loop.call_later(timeout_s, self._expire, waiter)
         try:
             frame = await waiter
         finally:
@@ -170,8 +180,6 @@ class Environment:
             if watchdog is not None:
                 watchdog.cancel()
         if frame is _EXPIRED:
-            if self.state is State.INVOKING:  # an init that timed out goes straight to DEAD
-                self.lifecycle.to(State.TIMED_OUT)
             elapsed = (self._clock() - started) * 1000.0
             rss = self._rss_kb()
             await self._kill_and_wait()
@@ -196,6 +204,16 @@ class Environment:
         if frame.kind in (wire.READY, wire.INIT_ERROR):
             duration = elapsed  # init is timed from the fork request: that is what the caller waits
         return Outcome(ending, frame.body, duration, rss, log=self.take_log())
+
+    def _expire(self, waiter: asyncio.Future[wire.Frame | None]) -> None:
+        """The deadline: an invocation is TIMED_OUT from this moment, so a reply read before
+        the waiting coroutine resumes is already refused (an init that timed out goes
+        straight to DEAD when it is killed)."""
+        if waiter.done():
+            return
+        if self.state is State.INVOKING:
+            self.lifecycle.to(State.TIMED_OUT)
+        waiter.set_result(_EXPIRED)
 
     def _on_frame(self, frame: wire.Frame) -> None:
         waiting = self._waiter is not None and not self._waiter.done()
@@ -227,14 +245,7 @@ class Environment:
             return 0
 
     def _rss_kb(self) -> int:
-        try:
-            with open(f"/proc/{self.pid}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"VmHWM:"):
-                        return int(line.split()[1])
-        except (OSError, ValueError):
-            pass
-        return 0
+        return status_kb(self.pid, b"VmHWM")
 
     def _read_log(self) -> None:
         try:

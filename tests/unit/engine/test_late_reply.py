@@ -36,3 +36,23 @@ def test_result_after_timeout_is_recorded_as_a_late_reply() -> None:
     assert env.state is State.TIMED_OUT
     assert len(env.late_replies) == 1
     assert "timed-out to idle" in str(env.late_replies[0])
+
+
+def test_deadline_times_out_before_a_racing_reply_is_read() -> None:
+    """At the deadline the environment is TIMED_OUT at once: a result read in the same loop
+    turn, before the waiting invocation resumes, is refused rather than delivered."""
+
+    async def scenario() -> tuple[Environment, object]:
+        env = Environment("e2", "fn", _NoSpawner(), iter(itertools.count()).__next__)
+        for state in (State.INITIALIZING, State.IDLE, State.INVOKING):
+            env.lifecycle.to(state)
+        waiter: asyncio.Future[wire.Frame | None] = asyncio.get_running_loop().create_future()
+        env._waiter = waiter
+        env._expire(waiter)
+        env._on_frame(wire.Frame(wire.RESULT, {"id": "req-2"}, b'"too late"'))
+        return env, waiter.result()
+
+    env, delivered = asyncio.run(scenario())
+    assert env.state is State.TIMED_OUT
+    assert len(env.late_replies) == 1
+    assert isinstance(delivered, wire.Frame) and delivered.body != b'"too late"'
