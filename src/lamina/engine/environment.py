@@ -1,9 +1,9 @@
 """One execution environment: a forked process serving one invocation at a time.
 
 The engine owns the process through a pidfd (so a kill never hits a recycled pid), talks to it in
-frames over a socket pair, and reads everything it writes to stdout/stderr from a pipe. Before an
-``Outcome`` is returned, the pipe is drained: the process wrote its output before its reply, so the
-log of an invocation is complete when its result is.
+frames over two pipes (see ``wire``), and reads everything it writes to stdout/stderr from a third.
+Before an ``Outcome`` is returned, the pipe is drained: the process wrote its output before its
+reply, so the log of an invocation is complete when its result is.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import enum
 import logging
 import os
 import signal
-import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,7 +30,10 @@ _MEMORY_POLL_S = 0.02
 
 
 class Spawner(Protocol):
-    async def spawn(self, spec: dict[str, Any], chan_fd: int, log_fd: int) -> int: ...
+    async def spawn(self, spec: dict[str, Any], fds: Sequence[int]) -> int:
+        """Fork an environment given (its inbox's read end, its outbox's write end, its log
+        pipe's write end); returns its pid."""
+
     def exit_status(self, pid: int) -> asyncio.Future[int]: ...
     def forget(self, pid: int) -> None: ...
 
@@ -116,7 +118,8 @@ class Environment:
         self._spawner = spawner
         self._pidfd = -1
         self._statm_fd = -1
-        self._transport: asyncio.Transport | None = None
+        self._writer: asyncio.WriteTransport | None = None
+        self._reader: asyncio.ReadTransport | None = None
         self._log_fd = -1
         self._log = bytearray()
         self._waiter: asyncio.Future[wire.Frame | None] | None = None
@@ -129,29 +132,35 @@ class Environment:
 
     async def start(self, spec: dict[str, Any], init_timeout_s: float) -> Outcome:
         """Fork and initialise; ``Ending.OK`` means the handler is imported and the env is IDLE."""
-        ours, theirs = socket.socketpair()
+        inbox_r, inbox_w = os.pipe()
+        outbox_r, outbox_w = os.pipe()
         log_r, log_w = os.pipe()
         started = self._clock()
         try:
-            self.pid = await self._spawner.spawn(spec, theirs.fileno(), log_w)
+            self.pid = await self._spawner.spawn(spec, (inbox_r, outbox_w, log_w))
         except BaseException:
-            ours.close()
-            os.close(log_r)
+            for fd in (inbox_w, outbox_r, log_r):
+                os.close(fd)
             raise
         finally:
-            theirs.close()
-            os.close(log_w)
+            for fd in (inbox_r, outbox_w, log_w):
+                os.close(fd)
         self._pidfd = os.pidfd_open(self.pid)
         os.set_blocking(log_r, False)
         self._log_fd = log_r
         self._loop.add_reader(log_r, self._read_log)
-        ours.setblocking(False)
         self._waiter = self._loop.create_future()
-        # Before connecting: READY may be read before create_unix_connection returns, and a
-        # frame seen in STARTING would be refused as late.
+        # Before connecting: READY may be read before connect_read_pipe returns, and a frame
+        # seen in STARTING would be refused as late.
         self.lifecycle.to(State.INITIALIZING)
-        transport, _ = await self._loop.create_unix_connection(lambda: _Channel(self), sock=ours)
-        self._transport = transport
+        self._writer, _ = await self._loop.connect_write_pipe(
+            asyncio.Protocol,
+            open(inbox_w, "wb", buffering=0),  # noqa: SIM115 (the transport owns it)
+        )
+        self._reader, _ = await self._loop.connect_read_pipe(
+            lambda: _Channel(self),
+            open(outbox_r, "rb", buffering=0),  # noqa: SIM115 (the transport owns it)
+        )
         return await self._await_reply(init_timeout_s, started, memory_limit=None)
 
     async def invoke(
@@ -159,10 +168,10 @@ class Environment:
     ) -> Outcome:
         self.lifecycle.to(State.INVOKING)
         self.invocations += 1
-        assert self._transport is not None
+        assert self._writer is not None
         self._waiter = self._loop.create_future()
         started = self._clock()
-        self._transport.write(wire.frame(wire.INVOKE, fastjson.dumps(header), body))
+        self._writer.write(wire.frame(wire.INVOKE, fastjson.dumps(header), body))
         return await self._await_reply(timeout_s, started, memory_limit)
 
     async def _await_reply(
@@ -294,9 +303,12 @@ class Environment:
     def _release(self) -> None:
         if self.state is not State.DEAD:
             self.lifecycle.to(State.DEAD)
-        if self._transport is not None:
-            self._transport.abort()
-            self._transport = None
+        # A pipe transport closes itself when the other end goes away.
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.abort()
+        if self._reader is not None and not self._reader.is_closing():
+            self._reader.close()
+        self._writer = self._reader = None
         if self._log_fd >= 0:
             self._read_log()
             self._loop.remove_reader(self._log_fd)

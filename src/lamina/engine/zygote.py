@@ -1,9 +1,10 @@
 """The engine's side of the zygote: start it, ask it to fork environments, learn of their exits.
 
 The zygote is a child process of the engine; environments are children of the zygote. A spawn
-request carries the environment's spec and two descriptors (its socket and its log pipe) over a
-SOCK_SEQPACKET socket; the answer is the new pid. Exit statuses arrive asynchronously and wait in
-``exit_status(pid)`` futures. If the engine dies, the zygote sees EOF and kills every environment.
+request carries the environment's spec and three descriptors (the read end of its inbox pipe, the
+write end of its outbox pipe, its log pipe) over a SOCK_SEQPACKET socket; the answer is the new pid.
+Exit statuses arrive asynchronously and wait in ``exit_status(pid)`` futures. If the engine dies,
+the zygote sees EOF and kills every environment.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class ZygoteProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
-    async def spawn(self, spec: dict[str, Any], chan_fd: int, log_fd: int) -> int:
+    async def spawn(self, spec: dict[str, Any], fds: Sequence[int]) -> int:
         """Fork an environment; returns its pid once the zygote has forked it."""
         if self._sock is None or self._loop is None:
             raise ServiceUnavailableException("The execution environment factory is not running.")
@@ -80,7 +81,7 @@ class ZygoteProcess:
         message = wire.encode(wire.SPAWN, {**spec, "ref": ref})
         while True:
             try:
-                socket.send_fds(self._sock, [message], [chan_fd, log_fd])
+                socket.send_fds(self._sock, [message], list(fds))
                 break
             except BlockingIOError:
                 await asyncio.sleep(0.001)

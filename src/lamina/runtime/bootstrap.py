@@ -2,7 +2,7 @@
 
 ``run`` never returns: it prepares the process (limits, environment, working directory, log
 capture, ``sys.path``), imports the handler (the INIT phase), then serves ``INVOKE`` frames one at a
-time until the engine closes the socket. See ``wire`` for the frames.
+time until the engine closes its end of the inbox. See ``wire`` for the frames.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import io
 import json
 import os
 import resource
-import socket
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ Handler = Callable[[Any, LambdaContext], Any]
 
 
 def run(
-    spec: dict[str, Any], chan: socket.socket, log_fd: int, third_party: Iterable[str]
+    spec: dict[str, Any], chan: wire.Channel, log_fd: int, third_party: Iterable[str]
 ) -> NoReturn:
     code = 0
     try:
@@ -46,15 +45,14 @@ def run(
         except Exception as exc:
             doc = _init_failure(exc)
             _log_failure(doc, json_logs)
-            _send(
-                chan,
+            chan.send(
                 wire.INIT_ERROR,
                 {"init_ms": _ms_since(started), "rss": _max_rss_kb()},
                 json.dumps(doc).encode(),
             )
             code = 1
         else:
-            _send(chan, wire.READY, {"init_ms": _ms_since(started), "rss": _max_rss_kb()})
+            chan.send(wire.READY, {"init_ms": _ms_since(started), "rss": _max_rss_kb()})
             _serve(chan, handler, ids, json_logs, spec.get("ensure_ascii", True))
     except BaseException as exc:  # SystemExit in user code ends the environment, as on Lambda
         code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 1
@@ -158,10 +156,10 @@ def _init_failure(exc: BaseException) -> dict[str, Any]:
 
 
 def _serve(
-    chan: socket.socket, handler: Handler, ids: logsetup.RequestIds, json_logs: bool, ascii_: bool
+    chan: wire.Channel, handler: Handler, ids: logsetup.RequestIds, json_logs: bool, ascii_: bool
 ) -> None:
     while True:
-        frame = _receive(chan)
+        frame = chan.receive()
         if frame is None:
             return
         header = frame.header
@@ -177,7 +175,7 @@ def _serve(
             _log_failure(json.loads(body), json_logs)
         _flush()
         reply = {"id": request_id, "ms": _ms_since(started), "rss": _max_rss_kb()}
-        _send(chan, kind, reply, body)
+        chan.send(kind, reply, body)
 
 
 def _invoke(handler: Handler, frame: wire.Frame, ascii_: bool) -> tuple[bytes, bytes]:
@@ -239,42 +237,6 @@ def _log_failure(doc: dict[str, Any], json_logs: bool) -> None:
         sys.stdout.write(json.dumps({"timestamp": stamp, "level": "ERROR", **doc}) + "\n")
     else:
         sys.stdout.write(faults.text_log_lines(doc))
-
-
-def _receive(chan: socket.socket) -> wire.Frame | None:
-    # One recv brings a small frame whole (one syscall per invocation); larger ones are
-    # completed into a buffer of their exact size.
-    first = chan.recv(65536)
-    if len(first) < wire.PREFIX_SIZE:
-        rest = _read_exact(chan, wire.PREFIX_SIZE - len(first)) if first else None
-        if rest is None:
-            return None
-        first += rest
-    kind, hlen, blen = wire.PREFIX.unpack_from(first)
-    total = wire.PREFIX_SIZE + hlen + blen
-    if len(first) < total:
-        rest = _read_exact(chan, total - len(first))
-        if rest is None:
-            return None
-        first = first + rest
-    start = wire.PREFIX_SIZE
-    return wire.Frame(kind, json.loads(first[start : start + hlen]), first[start + hlen : total])
-
-
-def _read_exact(chan: socket.socket, size: int) -> bytes | None:
-    buf = bytearray(size)
-    view = memoryview(buf)
-    got = 0
-    while got < size:
-        n = chan.recv_into(view[got:])
-        if n == 0:
-            return None
-        got += n
-    return bytes(buf)
-
-
-def _send(chan: socket.socket, kind: bytes, header: dict[str, Any], body: bytes = b"") -> None:
-    chan.sendall(wire.encode(kind, header, body))
 
 
 def _flush() -> None:

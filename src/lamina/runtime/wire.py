@@ -5,6 +5,11 @@ The header is a small JSON object (ids, deadlines, context fields); the body is 
 event, the result). Keeping payloads out of the JSON header means a 6 MB event is copied, never
 re-encoded.
 
+The engine and an environment talk over two pipes, one each way (see ``Channel``): with a socket
+pair, the engine reading a reply wakes the environment already asleep on its next read (a Unix
+socket wakes its writer's waiters when buffer space frees up), a wasted context switch on every
+invocation.
+
 Engine -> environment: ``INVOKE``.
 Environment -> engine: exactly one ``READY`` or ``INIT_ERROR`` after start, then one ``RESULT`` or
 ``ERROR`` per ``INVOKE``, in order.
@@ -17,6 +22,7 @@ whenever a child the zygote forked has been reaped.
 from __future__ import annotations
 
 import json
+import os
 import struct
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -89,3 +95,50 @@ class FrameReader:
     @property
     def pending(self) -> int:
         return len(self._buf)
+
+
+class Channel:
+    """The environment's end: blocking reads of whole frames from its inbox, writes of whole
+    frames to its outbox."""
+
+    __slots__ = ("inbox", "outbox")
+
+    def __init__(self, inbox: int, outbox: int) -> None:
+        self.inbox = inbox
+        self.outbox = outbox
+
+    def receive(self) -> Frame | None:
+        """The next frame, or None when the engine closed its end."""
+        # One read brings a small frame whole (one system call per invocation); a larger one
+        # is completed into a buffer of its exact size.
+        first = os.read(self.inbox, 65536)
+        if len(first) < PREFIX_SIZE:
+            rest = self._read_exact(PREFIX_SIZE - len(first)) if first else None
+            if rest is None:
+                return None
+            first += rest
+        kind, hlen, blen = PREFIX.unpack_from(first)
+        total = PREFIX_SIZE + hlen + blen
+        if len(first) < total:
+            rest = self._read_exact(total - len(first))
+            if rest is None:
+                return None
+            first += rest
+        start = PREFIX_SIZE
+        return Frame(kind, json.loads(first[start : start + hlen]), first[start + hlen : total])
+
+    def _read_exact(self, size: int) -> bytes | None:
+        buf = bytearray(size)
+        view = memoryview(buf)
+        got = 0
+        while got < size:
+            n = os.readv(self.inbox, [view[got:]])
+            if n == 0:
+                return None
+            got += n
+        return bytes(buf)
+
+    def send(self, kind: bytes, header: dict[str, Any], body: bytes = b"") -> None:
+        data = memoryview(encode(kind, header, body))
+        while data:
+            data = data[os.write(self.outbox, data) :]

@@ -1,12 +1,12 @@
 """The zygote: one warm interpreter that forks execution environments.
 
 Started by the engine as ``python -m lamina.runtime.zygote FD PRELOAD`` with FD one end of a
-SOCK_SEQPACKET socket pair. It imports the runtime and the heavy common modules once (boto3 with
-the service models Lamina serves), freezes the heap so forked children share it copy-on-write,
-says READY, then serves ``SPAWN`` requests: each carries an environment's spec plus two file
-descriptors (the environment's socket and log pipe), and is answered by ``SPAWNED`` with the pid.
-It reaps its children and reports each exit as ``EXITED`` (``status`` is the exit code, or minus
-the signal number). When the engine's end closes, the zygote kills every child and exits.
+SOCK_SEQPACKET socket pair. It imports the runtime and the heavy common modules once (boto3 with the
+service models Lamina serves), freezes the heap so forked children share it copy-on-write, says
+READY, then serves ``SPAWN`` requests: each carries an environment's spec plus three file
+descriptors (its inbox and outbox pipes, and its log pipe), and is answered by ``SPAWNED`` with the
+pid. It reaps its children and reports each exit as ``EXITED`` (``status`` is the exit code, or
+minus the signal number). When the engine's end closes, the zygote kills every child and exits.
 """
 
 from __future__ import annotations
@@ -113,14 +113,13 @@ class Zygote:
         return True
 
     def _spawn(self, spec: dict[str, Any], fds: list[int]) -> None:
-        chan_fd, log_fd = fds
+        inbox, outbox, log_fd = fds
         pid = os.fork()
         if pid == 0:
             self._become_child()
-            chan = socket.socket(fileno=chan_fd)
-            bootstrap.run(spec, chan, log_fd, self.third_party)
-        os.close(chan_fd)
-        os.close(log_fd)
+            bootstrap.run(spec, wire.Channel(inbox, outbox), log_fd, self.third_party)
+        for fd in fds:
+            os.close(fd)
         self.children.add(pid)
         self._send(wire.SPAWNED, {"ref": spec["ref"], "pid": pid})
 

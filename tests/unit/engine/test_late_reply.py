@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 from lamina.engine.environment import Environment
@@ -12,7 +13,7 @@ from lamina.runtime import wire
 
 
 class _NoSpawner:
-    async def spawn(self, spec: dict[str, Any], chan_fd: int, log_fd: int) -> int:
+    async def spawn(self, spec: dict[str, Any], fds: Sequence[int]) -> int:
         raise AssertionError("not used")
 
     def exit_status(self, pid: int) -> asyncio.Future[int]:
