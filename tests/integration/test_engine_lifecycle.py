@@ -323,3 +323,59 @@ def test_tmp_is_private_and_removed_with_the_environment(tmp_path: Path) -> None
         assert not any(Path(d).exists() for d in dirs)
 
     run(scenario())
+
+
+def test_one_memory_guard_watches_every_invoking_environment(tmp_path: Path) -> None:
+    """Two environments overrunning at the same time are both killed (one timer looks at all
+    invoking environments), and a third, within its limit, is left alone."""
+
+    async def scenario() -> None:
+        fns = [function("Grow", "basic.grow", memory_mb=128)]
+        async with running(fns, tmp_path) as engine:
+            results = await asyncio.gather(
+                invoke(engine, "Grow", b'{"mb": 400}'),
+                invoke(engine, "Grow", b'{"mb": 400}'),
+                invoke(engine, "Grow", b'{"mb": 1}'),
+            )
+            errors = [json.loads(r.payload).get("errorType") for r in results[:2]]
+            assert errors == ["Runtime.ExitError", "Runtime.ExitError"]
+            assert all("Error Type: Runtime.OutOfMemory" in r.log for r in results[:2])
+            assert results[2].ok and json.loads(results[2].payload) == 1
+
+    run(scenario())
+
+
+def _switches(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError("no voluntary_ctxt_switches")
+
+
+def test_an_invocation_wakes_its_environment_once(tmp_path: Path) -> None:
+    """A warm invocation costs its environment one sleep (waiting for the next frame). Over a
+    socket pair it cost two: reading the reply woke the environment already waiting for its
+    next request. Blocking elsewhere only adds, so the bound is safe on a busy machine."""
+
+    async def scenario() -> float:
+        async with running([function("Count", "basic.count")], tmp_path) as engine:
+            pid = json.loads((await invoke(engine, "Count")).payload)["pid"]
+            before = _switches(pid)
+            for _ in range(200):
+                await invoke(engine, "Count")
+            return (_switches(pid) - before) / 200
+
+    assert run(scenario()) < 1.5
+
+
+def test_environments_yield_to_the_gateway_when_woken(tmp_path: Path) -> None:
+    """Environments run under SCHED_BATCH: a woken function does not preempt the event loop
+    that serves requests (its work waits for the scheduler's next turn instead)."""
+
+    async def scenario() -> int:
+        async with running([function("Count", "basic.count")], tmp_path) as engine:
+            pid = json.loads((await invoke(engine, "Count")).payload)["pid"]
+            return os.sched_getscheduler(pid)
+
+    assert run(scenario()) == os.SCHED_BATCH

@@ -54,6 +54,8 @@ class InvokeRequest:
     trace_id: str | None = None
     # Callers that already gave the request an id (the gateway, async retries) pass it on.
     request_id: str | None = None
+    # The caller encoded the payload as JSON itself (the gateway's events): not parsed again.
+    payload_is_json: bool = False
 
 
 @dataclass(frozen=True, slots=True)

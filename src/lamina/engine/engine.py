@@ -27,7 +27,7 @@ from lamina.engine.api import (
 from lamina.engine.asyncinvoke import AsyncInvoker
 from lamina.engine.asyncqueue import EventQueue, NewEvent
 from lamina.engine.catalog import Catalog, PoolKey, Target
-from lamina.engine.environment import Ending, Environment, Outcome, status_kb
+from lamina.engine.environment import Ending, Environment, MemoryGuard, Outcome, status_kb
 from lamina.engine.limits import Concurrency
 from lamina.engine.pool import Pool
 from lamina.engine.report import PlatformLog, make_report
@@ -89,6 +89,7 @@ class LocalEngine:
         self._base_data = 0
         self._tasks: set[asyncio.Task[object]] = set()
         self._announced: set[str] = set()
+        self._memory = MemoryGuard()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -267,6 +268,8 @@ class LocalEngine:
             raise RequestEntityTooLargeException(
                 f"Request must be smaller than {limit} bytes for the {operation} operation"
             )
+        if request.payload_is_json:
+            return
         try:
             fastjson.loads(request.payload or b"null")
         except ValueError as exc:
@@ -311,7 +314,7 @@ class LocalEngine:
 
     async def _start_env(self, fn: FunctionSpec, init_type: str, pool: Pool) -> _Started:
         env_id = uuid.uuid4().hex
-        env = Environment(env_id, fn.name, self._zygote, self._clock.monotonic)
+        env = Environment(env_id, fn.name, self._zygote, self._clock.monotonic, self._memory)
         pool.hold(env)
         spec = launch.spawn_spec(fn, self.settings, env_id, init_type, self._base_data)
         try:

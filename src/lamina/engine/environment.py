@@ -24,9 +24,8 @@ from lamina.runtime import wire
 
 log = logging.getLogger("lamina.engine")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
-# The first look comes early (a quick invocation is never looked at), later ones less often.
-_MEMORY_FIRST_LOOK_S = 0.005
-_MEMORY_POLL_S = 0.02
+# How often the resident set of each invoking environment is looked at.
+MEMORY_LOOK_S = 0.01
 
 
 class Spawner(Protocol):
@@ -107,7 +106,12 @@ class _Channel(asyncio.Protocol):
 
 class Environment:
     def __init__(
-        self, env_id: str, name: str, spawner: Spawner, clock: Callable[[], float]
+        self,
+        env_id: str,
+        name: str,
+        spawner: Spawner,
+        clock: Callable[[], float],
+        guard: MemoryGuard | None = None,
     ) -> None:
         self.id = env_id
         self.lifecycle = Lifecycle(f"environment {env_id} of {name}", clock)
@@ -125,6 +129,7 @@ class Environment:
         self._waiter: asyncio.Future[wire.Frame | None] | None = None
         self._oom = False
         self._loop = asyncio.get_running_loop()
+        self._guard = guard or MemoryGuard()
 
     @property
     def state(self) -> State:
@@ -179,15 +184,16 @@ class Environment:
     ) -> Outcome:
         waiter = self._waiter
         assert waiter is not None
-        watchdog = self._watch_memory(memory_limit) if memory_limit else None
+        if memory_limit:
+            self._guard.watch(self, memory_limit)
         # One timer resolving the waiter with a sentinel: wait_for + shield cost a task per call.
         deadline = self._loop.call_later(timeout_s, self._expire, waiter)
         try:
             frame = await waiter
         finally:
             deadline.cancel()
-            if watchdog is not None:
-                watchdog.cancel()
+            if memory_limit:
+                self._guard.unwatch(self)
         if frame is _EXPIRED:
             elapsed = (self._clock() - started) * 1000.0
             rss = self._rss_kb()
@@ -239,9 +245,6 @@ class Environment:
     def _on_eof(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
-
-    def _watch_memory(self, limit_bytes: int) -> _MemoryWatch:
-        return _MemoryWatch(self, limit_bytes)
 
     def _rss_bytes(self) -> int:
         # The watchdog reads this every few milliseconds per busy environment: keep the file
@@ -327,23 +330,30 @@ class Environment:
             await self._kill_and_wait()
 
 
-class _MemoryWatch:
-    """Polls the environment's resident set while it invokes; kills it past its MemorySize."""
+class MemoryGuard:
+    """Looks at the resident set of every invoking environment each ``MEMORY_LOOK_S`` and kills
+    those past their MemorySize. One timer serves them all, and runs only while some environment
+    invokes: a timer per invocation cost more than the looks."""
 
-    def __init__(self, env: Environment, limit_bytes: int) -> None:
-        self._env = env
-        self._limit = limit_bytes
-        self._handle = env._loop.call_later(_MEMORY_FIRST_LOOK_S, self._check)
+    def __init__(self, interval_s: float = MEMORY_LOOK_S) -> None:
+        self._interval = interval_s
+        self._watched: dict[Environment, int] = {}
+        self._timer: asyncio.TimerHandle | None = None
 
-    def _check(self) -> None:
-        env = self._env
-        if env.state is not State.INVOKING:
-            return
-        if env._rss_bytes() > self._limit:
-            env._oom = True
-            env._signal_kill()
-            return
-        self._handle = env._loop.call_later(_MEMORY_POLL_S, self._check)
+    def watch(self, env: Environment, limit_bytes: int) -> None:
+        self._watched[env] = limit_bytes
+        if self._timer is None:
+            self._timer = env._loop.call_later(self._interval, self._look, env._loop)
 
-    def cancel(self) -> None:
-        self._handle.cancel()
+    def unwatch(self, env: Environment) -> None:
+        self._watched.pop(env, None)
+
+    def _look(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        for env, limit in list(self._watched.items()):
+            if env.state is State.INVOKING and env._rss_bytes() > limit:
+                env._oom = True
+                env._signal_kill()
+                del self._watched[env]
+        if self._watched:
+            self._timer = loop.call_later(self._interval, self._look, loop)

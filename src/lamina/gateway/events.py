@@ -56,7 +56,12 @@ class Call:
 
 def gateway_time(epoch: float) -> str:
     """API Gateway's ``requestTime``: ``04/Mar/2020:19:15:17 +0000``."""
-    t = time.gmtime(epoch)
+    return _gateway_second(int(epoch))
+
+
+@functools.lru_cache(maxsize=4)
+def _gateway_second(second: int) -> str:
+    t = time.gmtime(second)
     return (
         f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
@@ -147,11 +152,12 @@ def v1(call: Call) -> dict[str, Any]:
     rest = api.kind is ApiKind.REST
     route = match.route
     epoch_ms = int(call.time * 1000)
+    domain = call.domain
     context: dict[str, Any] = {
         "accountId": call.account_id,
         "apiId": api.id,
-        "domainName": call.domain,
-        "domainPrefix": call.domain.split(".", 1)[0],
+        "domainName": domain,
+        "domainPrefix": domain.split(".", 1)[0],
         "extendedRequestId": _extended_id(call.request_id),
         "httpMethod": request.method,
         "identity": {
@@ -223,11 +229,12 @@ def v2(call: Call) -> dict[str, Any]:
     for key, value in _query_pairs(request.query):
         query[key] = f"{query[key]},{value}" if key in query else value
     url = api.kind is ApiKind.FUNCTION_URL
+    domain = call.domain
     context = {
         "accountId": "anonymous" if url else call.account_id,
         "apiId": api.id,
-        "domainName": call.domain,
-        "domainPrefix": call.domain.split(".", 1)[0],
+        "domainName": domain,
+        "domainPrefix": domain.split(".", 1)[0],
         "http": {
             "method": request.method,
             "path": match.path,

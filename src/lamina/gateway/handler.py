@@ -164,6 +164,7 @@ class Gateway:
             qualifier=qualifier,
             trace_id=call.trace_id,
             request_id=call.request_id,
+            payload_is_json=True,
         )
         try:
             if self._timeouts.get(name, math.inf) <= integration.timeout_s:

@@ -19,14 +19,15 @@ class Request:
     server: tuple[str, int] = ("127.0.0.1", 0)
     # Epoch seconds at which the request was fully read.
     received_at: float = 0.0
+    # Lower-cased name -> first value; built on the first lookup unless the server gave it.
+    index: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first value of a header, matched without regard to case."""
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return default
+        index = self.index
+        if index is None:
+            index = self.index = first_values(self.headers)
+        return index.get(name.lower(), default)
 
     def header_values(self, name: str) -> list[str]:
         lowered = name.lower()
@@ -35,6 +36,13 @@ class Request:
     @property
     def host(self) -> str:
         return self.header("host") or f"{self.server[0]}:{self.server[1]}"
+
+
+def first_values(headers: list[tuple[str, str]]) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for key, value in headers:
+        index.setdefault(key.lower(), value)
+    return index
 
 
 @dataclass(slots=True)

@@ -1,13 +1,14 @@
 """An HTTP/1.1 server: one asyncio protocol per connection on httptools' parser.
 
 Contract: for each complete request the handler is awaited and its ``Response`` written back;
-requests pipelined on one connection are answered in order, one at a time (reading pauses while
-too many wait). Keep-alive follows HTTP/1.1 (and ``Connection: keep-alive`` on 1.0); every answer
-is HTTP/1.1. ``Expect: 100-continue`` is answered once the headers are read, unless the declared
-body is too large. A body larger than ``max_body`` gets the ``too_large`` answer and the
-connection closes. A handler that raises produces 500 and the error is logged; it never takes
-the server down. A client that goes away mid-request does not cancel its handler (an invocation
-runs to its end, as on AWS); the answer is dropped.
+requests pipelined on one connection are answered in order, one at a time (reading pauses while too
+many wait), by one task that lives as long as the connection (a task per request costs more than the
+rest of the server's work on it). Keep-alive follows HTTP/1.1 (and ``Connection: keep-alive`` on
+1.0); every answer is HTTP/1.1. ``Expect: 100-continue`` is answered once the headers are read,
+unless the declared body is too large. A body larger than ``max_body`` gets the ``too_large`` answer
+and the connection closes. A handler that raises produces 500 and the error is logged; it never
+takes the server down. A client that goes away mid-request does not cancel its handler (an
+invocation runs to its end, as on AWS); the answer is dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import cast
 
 import httptools
 
-from lamina.net.messages import Request, Response
+from lamina.net.messages import Request, Response, first_values
 
 log = logging.getLogger("lamina.net")
 Handler = Callable[[Request], Awaitable[Response]]
@@ -87,8 +88,11 @@ class HttpProtocol(asyncio.Protocol):
         self._size = 0
         self._too_large = False
         self._expect_continue = False
+        self._index: dict[str, str] = {}
         self._waiting: deque[tuple[Request, bool]] = deque()
-        self._busy = False
+        self._worker: asyncio.Task[None] | None = None
+        # Set while the worker waits for the next request.
+        self._wakeup: asyncio.Future[None] | None = None
         self._paused = False
         self._client: tuple[str, int] = ("127.0.0.1", 0)
         self._server: tuple[str, int] = ("127.0.0.1", 0)
@@ -106,8 +110,10 @@ class HttpProtocol(asyncio.Protocol):
             self._server = (str(sock[0]), int(sock[1]))
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # A handler running now is not cancelled: its answer is dropped when it comes.
         self._transport = None
         self._waiting.clear()
+        self._wake()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -134,12 +140,13 @@ class HttpProtocol(asyncio.Protocol):
         self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
-        for key, value in self._headers:
-            lowered = key.lower()
-            if lowered == "content-length" and value.isdigit() and int(value) > self._max_body:
-                self._too_large = True
-            elif lowered == "expect" and value.lower() == "100-continue":
-                self._expect_continue = True
+        index = self._index = first_values(self._headers)
+        length = index.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self._max_body:
+            self._too_large = True
+        expect = index.get("expect")
+        if expect is not None and expect.lower() == "100-continue":
+            self._expect_continue = True
         if self._too_large and self._expect_continue:
             # The client waits for our word before sending the body: it gets the refusal.
             self._reply_and_close(self._too_large_answer)
@@ -172,46 +179,49 @@ class HttpProtocol(asyncio.Protocol):
             client=self._client,
             server=self._server,
             received_at=time.time(),
+            index=self._index,
         )
         self._waiting.append((request, bool(self._parser.should_keep_alive())))
-        if not self._busy:
-            self._next()
-        elif len(self._waiting) >= _MAX_PIPELINED and self._transport is not None:
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._work())
+        else:
+            self._wake()
+        if len(self._waiting) >= _MAX_PIPELINED and self._transport is not None:
             self._transport.pause_reading()
             self._paused = True
 
     # -- answering -------------------------------------------------------------------------
 
-    def _next(self) -> None:
-        if not self._waiting or self._transport is None:
-            self._busy = False
-            return
-        self._busy = True
-        request, keep_alive = self._waiting.popleft()
-        if self._paused and len(self._waiting) < _MAX_PIPELINED // 2:
-            self._paused = False
-            self._transport.resume_reading()
-        task = asyncio.ensure_future(self._handler(request))
-        task.add_done_callback(lambda t: self._answered(t, request, keep_alive))
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
 
-    def _answered(self, task: asyncio.Task[Response], request: Request, keep_alive: bool) -> None:
-        if task.cancelled():
-            response = _INTERNAL_ERROR
-        elif (error := task.exception()) is not None:
-            log.error("handler failed on %s %s", request.method, request.path, exc_info=error)
-            response = _INTERNAL_ERROR
-        else:
-            response = task.result()
-        transport = self._transport
-        if transport is None or transport.is_closing():
-            self._busy = False
-            return
-        transport.write(render(response, keep_alive, request.method == "HEAD"))
-        if not keep_alive:
-            transport.close()
-            self._busy = False
-            return
-        self._next()
+    async def _work(self) -> None:
+        """Answer the connection's requests in order until it closes."""
+        loop = asyncio.get_running_loop()
+        while self._transport is not None:
+            if not self._waiting:
+                self._wakeup = loop.create_future()
+                await self._wakeup
+                self._wakeup = None
+                continue
+            request, keep_alive = self._waiting.popleft()
+            if self._paused and len(self._waiting) < _MAX_PIPELINED // 2:
+                self._paused = False
+                self._transport.resume_reading()
+            try:
+                response = await self._handler(request)
+            except Exception as error:
+                log.error("handler failed on %s %s", request.method, request.path, exc_info=error)
+                response = _INTERNAL_ERROR
+            transport = self._transport
+            if transport is None or transport.is_closing():
+                break
+            transport.write(render(response, keep_alive, request.method == "HEAD"))
+            if not keep_alive:
+                transport.close()
+                break
+        self._worker = None
 
     def _reply_and_close(self, response: Response) -> None:
         if self._transport is not None and not self._transport.is_closing():
