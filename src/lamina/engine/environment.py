@@ -166,7 +166,14 @@ class Environment:
             lambda: _Channel(self),
             open(outbox_r, "rb", buffering=0),  # noqa: SIM115 (the transport owns it)
         )
-        return await self._await_reply(init_timeout_s, started, memory_limit=None)
+        waiter = self._waiter
+        assert waiter is not None
+        deadline = self._loop.call_later(init_timeout_s, self._expire, waiter)
+        try:
+            frame = await waiter
+        finally:
+            deadline.cancel()
+        return await self._settle(frame, started)
 
     async def invoke(
         self, header: dict[str, Any], body: bytes, timeout_s: float, memory_limit: int
@@ -174,26 +181,32 @@ class Environment:
         self.lifecycle.to(State.INVOKING)
         self.invocations += 1
         assert self._writer is not None
-        self._waiter = self._loop.create_future()
+        waiter = self._waiter = self._loop.create_future()
         started = self._clock()
         self._writer.write(wire.frame(wire.INVOKE, fastjson.dumps(header), body))
-        return await self._await_reply(timeout_s, started, memory_limit)
-
-    async def _await_reply(
-        self, timeout_s: float, started: float, memory_limit: int | None
-    ) -> Outcome:
-        waiter = self._waiter
-        assert waiter is not None
-        if memory_limit:
-            self._guard.watch(self, memory_limit)
+        self._guard.watch(self, memory_limit)
         # One timer resolving the waiter with a sentinel: wait_for + shield cost a task per call.
         deadline = self._loop.call_later(timeout_s, self._expire, waiter)
         try:
             frame = await waiter
         finally:
             deadline.cancel()
-            if memory_limit:
-                self._guard.unwatch(self)
+            self._guard.unwatch(self)
+        if frame is not None and frame.kind == wire.RESULT:  # the common case, settled here
+            self.lifecycle.to(State.IDLE)
+            header = frame.header
+            return Outcome(
+                Ending.OK,
+                frame.body,
+                float(header.get("ms", 0.0)),
+                int(header.get("rss", 0)),
+                log=self.take_log(),
+            )
+        return await self._settle(frame, started)
+
+    async def _settle(self, frame: wire.Frame | None, started: float) -> Outcome:
+        """The outcome of an init or an invocation from what ended the wait: a frame, the
+        deadline (``_EXPIRED``) or the end of the process (None)."""
         if frame is _EXPIRED:
             elapsed = (self._clock() - started) * 1000.0
             rss = self._rss_kb()

@@ -27,6 +27,10 @@ class State(enum.Enum):
     TIMED_OUT = "timed-out"
     DEAD = "dead"
 
+    # Members are singletons compared by identity: hash them by identity too (Enum's own
+    # __hash__ is Python code, and every invocation looks states up several times).
+    __hash__ = object.__hash__
+
 
 _ALLOWED: dict[State, frozenset[State]] = {
     State.STARTING: frozenset({State.INITIALIZING, State.DEAD}),

@@ -221,10 +221,12 @@ def v2(call: Call) -> dict[str, Any]:
     cookies: list[str] = []
     for name, value in forwarded_headers(call):
         lowered = name.lower()
-        if lowered == "cookie":
+        if lowered in headers:
+            headers[lowered] = f"{headers[lowered]},{value}"
+        elif lowered != "cookie":
+            headers[lowered] = value
+        else:
             cookies += [c.strip() for c in value.split(";") if c.strip()]
-            continue
-        headers[lowered] = f"{headers[lowered]},{value}" if lowered in headers else value
     query: dict[str, str] = {}
     for key, value in _query_pairs(request.query):
         query[key] = f"{query[key]},{value}" if key in query else value
