@@ -181,8 +181,8 @@ def _serve(
         # The request id is Lamina's own (a UUID or an id a caller gave, JSON-escaped here).
         reply = b'{"id":%s,"ms":%r,"rss":%d}' % (
             json.dumps(request_id).encode(),
-            (time.perf_counter() - started) * 1000.0,
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            _ms_since(started),
+            _max_rss_kb(),
         )
         chan.send_raw(kind, reply, body)
 
