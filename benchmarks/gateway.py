@@ -5,7 +5,8 @@
 
 Prints one table: requests/s and p50/p99 latency (wrk, keep-alive) with 1 and 64 connections
 for a trivial function behind `lamina up` and for a raw uvicorn "hello" ASGI app (httptools,
-uvloop, no access log), the ratio between them, and the first-request latency of cold
+uvloop, no access log), the ratio between them (the two servers are measured in turns, --rounds
+times, and the medians are printed: the machine's speed drifts between runs), and the first-request latency of cold
 functions that import boto3 (the target's case) and, for information, of cold functions that
 also create an S3 client at import time. Targets on 2 cores: at least
 40% of uvicorn's requests/s, p50 overhead under 1 ms at 1 connection, cold boto3 function first
@@ -154,6 +155,7 @@ def first_request_ms(port: int, path: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of lamina then uvicorn")
     args = parser.parse_args()
     has_wrk = shutil.which("wrk") is not None
     processes: list[subprocess.Popen[bytes]] = []
@@ -214,31 +216,38 @@ def main() -> None:
                 first_request_ms(lamina_port, f"/coldclient{i}") for i in range(COLD_FUNCTIONS)
             ]
             if has_wrk:
-                results = {}
-                for name, port, path in (
-                    ("lamina up", lamina_port, "/ping"),
-                    ("raw uvicorn", uvicorn_port, "/"),
-                ):
+                targets = (("lamina up", lamina_port, "/ping"), ("raw uvicorn", uvicorn_port, "/"))
+                for _, port, path in targets:
                     wrk(port, path, 64, 2)  # warm-up: 64 environments, connections
-                    for connections in (1, 64):
-                        results[name, connections] = wrk(port, path, connections, args.seconds)
                 for connections in (1, 64):
-                    ours, base = (
-                        results["lamina up", connections],
-                        results["raw uvicorn", connections],
-                    )
-                    for name, (rate, p50, p99) in (("lamina up", ours), ("raw uvicorn", base)):
+                    runs: dict[str, list[tuple[float, float, float]]] = {
+                        "lamina up": [],
+                        "raw uvicorn": [],
+                    }
+                    ratios = []
+                    for _ in range(args.rounds):
+                        for name, port, path in targets:
+                            runs[name].append(wrk(port, path, connections, args.seconds))
+                        ratios.append(runs["lamina up"][-1][0] / runs["raw uvicorn"][-1][0])
+                    medians = {
+                        name: tuple(statistics.median(r[i] for r in found) for i in range(3))
+                        for name, found in runs.items()
+                    }
+                    for name, (rate, p50, p99) in medians.items():
                         rows.append(
                             (
                                 f"{name}, {connections} conn",
                                 f"{rate:9.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:7.2f} ms",
                             )
                         )
+                    ours, base = medians["lamina up"], medians["raw uvicorn"]
                     rows.append(
                         (
                             f"ratio, {connections} conn",
-                            f"{ours[0] / base[0]:9.1%} of uvicorn   p50 overhead "
-                            f"{ours[1] - base[1]:+.2f} ms",
+                            f"{statistics.median(ratios):9.1%} of uvicorn   p50 overhead "
+                            f"{ours[1] - base[1]:+.2f} ms   (rounds: "
+                            + ", ".join(f"{r:.1%}" for r in ratios)
+                            + ")",
                         )
                     )
             else:
