@@ -379,3 +379,46 @@ def test_environments_yield_to_the_gateway_when_woken(tmp_path: Path) -> None:
             return os.sched_getscheduler(pid)
 
     assert run(scenario()) == os.SCHED_BATCH
+
+
+def test_engine_polls_for_the_reply_of_a_quick_lone_invocation(tmp_path: Path) -> None:
+    """A quick function invoked alone has its reply polled for (no sleep, no wake-up of an
+    idle CPU); a slow one is waited for asleep, however alone: polling would burn the CPU."""
+
+    async def scenario() -> tuple[int, int, list[int]]:
+        fns = [function("Count", "basic.count"), function("Sleep", "basic.sleep")]
+        async with running(fns, tmp_path) as engine:
+            calls = [
+                json.loads((await invoke(engine, "Count")).payload)["calls"] for _ in range(30)
+            ]
+            for _ in range(5):
+                await invoke(engine, "Sleep", b'{"seconds": 0.01}')
+            (quick,) = engine.environments("test-Count")
+            (slow,) = engine.environments("test-Sleep")
+            return quick.spins, slow.spins, calls
+
+    quick, slow, calls = run(scenario())
+    assert calls == list(range(1, 31))  # every reply delivered, in order, to its caller
+    assert quick > 0
+    assert slow == 0
+
+
+def test_polling_lets_an_environment_on_the_same_cpu_answer(tmp_path: Path) -> None:
+    """With the engine and its environments on one CPU, the polling loop yields between looks,
+    so the environment it waits for gets the CPU and answers (without yielding, every poll ran
+    out its window while the answer waited for the CPU)."""
+    everywhere = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(everywhere)})  # the zygote and its environments inherit it
+
+    async def scenario() -> int:
+        async with running([function("Count", "basic.count")], tmp_path) as engine:
+            for _ in range(30):
+                await invoke(engine, "Count")
+            (env,) = engine.environments("test-Count")
+            return env.spins
+
+    try:
+        spins = run(scenario())
+    finally:
+        os.sched_setaffinity(0, everywhere)
+    assert spins > 10

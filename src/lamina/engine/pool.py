@@ -9,6 +9,10 @@ from __future__ import annotations
 from lamina.engine.environment import Environment
 from lamina.engine.states import State
 
+# A function whose recent invocations took at most this long (handler time) is expected to
+# answer within the engine's polling window (``environment.SPIN_S``).
+QUICK_MS = 0.1
+
 
 class Pool:
     def __init__(self) -> None:
@@ -17,6 +21,17 @@ class Pool:
         self.provisioned: set[Environment] = set()
         # A retired pool belongs to a replaced deployment: what comes back to it is discarded.
         self.retired = False
+        # Moving average of recent invocations' handler time; None before the first.
+        self.recent_ms: float | None = None
+
+    @property
+    def quick(self) -> bool:
+        """Recent invocations were quick enough for the engine to poll for the reply."""
+        return self.recent_ms is not None and self.recent_ms <= QUICK_MS
+
+    def note_duration(self, ms: float) -> None:
+        recent = self.recent_ms
+        self.recent_ms = ms if recent is None else recent + 0.25 * (ms - recent)
 
     def take(self) -> Environment | None:
         while self._idle:
