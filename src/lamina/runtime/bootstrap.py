@@ -8,6 +8,7 @@ time until the engine closes its end of the inbox. See ``wire`` for the frames.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import io
 import json
@@ -24,6 +25,7 @@ from lamina.runtime.context import LambdaContext
 from lamina.runtime.marshal import to_json
 
 MAX_RESPONSE = 6_291_556
+_TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
 _RUNTIME_FILES = (
     os.path.join("lamina", "runtime", "bootstrap.py"),
     os.path.join("lamina", "runtime", "zygote.py"),
@@ -162,6 +164,7 @@ def _init_failure(exc: BaseException) -> dict[str, Any]:
 def _serve(
     chan: wire.Channel, handler: Handler, ids: logsetup.RequestIds, json_logs: bool, ascii_: bool
 ) -> None:
+    trace = TraceVariable()
     while True:
         frame = chan.receive()
         if frame is None:
@@ -169,10 +172,7 @@ def _serve(
         header = frame.header
         request_id = header["id"]
         ids.request_id = request_id
-        if header.get("trace"):
-            os.environ["_X_AMZN_TRACE_ID"] = header["trace"]
-        else:
-            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        trace.set(header.get("trace"))
         started = time.perf_counter()
         kind, body = _invoke(handler, frame, ascii_)
         if kind == wire.ERROR:
@@ -185,6 +185,39 @@ def _serve(
             _max_rss_kb(),
         )
         chan.send_raw(kind, reply, body)
+
+
+class TraceVariable:
+    """``_X_AMZN_TRACE_ID``, set for each invocation in ``os.environ`` and in the process's C
+    environment (what subprocesses and native code see), as Lambda's runtime sets it.
+
+    ``os.environ[...] = value`` would leak: glibc's ``setenv`` keeps every distinct string it
+    was ever given, and each invocation brings a new trace id (about 110 bytes an invocation,
+    until a long-lived environment runs out of memory). Here one buffer is rewritten in place
+    and handed to ``putenv``, which keeps the pointer and allocates nothing.
+    """
+
+    _PREFIX = (_TRACE_VARIABLE + "=").encode()
+    _CAPACITY = 4096
+
+    def __init__(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._putenv = libc.putenv
+        self._putenv.argtypes = [ctypes.c_char_p]
+        self._buffer = ctypes.create_string_buffer(self._PREFIX, self._CAPACITY)
+        self._value_at = ctypes.addressof(self._buffer) + len(self._PREFIX)
+        self._mapping: dict[bytes, bytes] = os.environ._data  # type: ignore[attr-defined]
+
+    def set(self, value: str | None) -> None:
+        raw = value.encode() if value else b""
+        if not raw or b"\0" in raw or len(raw) >= self._CAPACITY - len(self._PREFIX):
+            os.environ.pop(_TRACE_VARIABLE, None)
+            if raw and b"\0" not in raw:  # too long for the buffer: the leaking way, rarely
+                os.environ[_TRACE_VARIABLE] = value  # type: ignore[assignment]
+            return
+        ctypes.memmove(self._value_at, raw + b"\0", len(raw) + 1)
+        self._putenv(self._buffer)
+        self._mapping[_TRACE_VARIABLE.encode()] = raw
 
 
 def _invoke(handler: Handler, frame: wire.Frame, ascii_: bool) -> tuple[bytes, bytes]:

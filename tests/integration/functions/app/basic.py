@@ -3,6 +3,7 @@
 import ctypes
 import logging
 import os
+import subprocess
 import sys
 import time
 
@@ -112,3 +113,10 @@ def layered(event, context):
     import layer_helper
 
     return layer_helper.greet()
+
+
+def trace_seen(event, context):
+    shell = subprocess.run(
+        ["sh", "-c", 'printf %s "$_X_AMZN_TRACE_ID"'], capture_output=True, text=True, check=True
+    )
+    return {"python": os.environ.get("_X_AMZN_TRACE_ID"), "subprocess": shell.stdout}
