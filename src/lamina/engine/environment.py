@@ -374,7 +374,8 @@ class Environment:
 class MemoryGuard:
     """Looks at the resident set of every invoking environment each ``MEMORY_LOOK_S`` and kills
     those past their MemorySize. One timer serves them all, and runs only while some environment
-    invokes: a timer per invocation cost more than the looks."""
+    invokes: a timer per invocation cost more than the looks. An invocation younger than the
+    interval is not looked at yet (under load most invocations end before their first look)."""
 
     def __init__(self, interval_s: float = MEMORY_LOOK_S) -> None:
         self._interval = interval_s
@@ -392,7 +393,11 @@ class MemoryGuard:
     def _look(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
         for env, limit in list(self._watched.items()):
-            if env.state is State.INVOKING and env._rss_bytes() > limit:
+            if env.state is not State.INVOKING:
+                continue
+            if env._clock() - env.lifecycle.entered_at < self._interval:
+                continue
+            if env._rss_bytes() > limit:
                 env._oom = True
                 env._signal_kill()
                 del self._watched[env]
