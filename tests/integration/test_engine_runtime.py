@@ -325,3 +325,24 @@ def test_trace_id_reaches_python_and_subprocesses_and_leaks_nothing(tmp_path: Pa
         {"python": None, "subprocess": ""},
     ]
     assert growth_kb < 1024, growth_kb
+
+
+def test_each_log_holds_exactly_its_invocations_output(tmp_path: Path) -> None:
+    """What a handler prints is in its own invocation's log, all of it and nothing of another
+    invocation's: small outputs read by the loop's log reader before the reply resumes the
+    caller, and outputs larger than the pipe's buffer."""
+
+    async def scenario() -> list[tuple[str, str, int]]:
+        async with running([function("Chatter", "basic.chatter")], tmp_path) as engine:
+            seen = []
+            for i in range(200):
+                event = {"lines": 1 + i % 5, "width": 200_000 if i % 50 == 7 else 10}
+                result = await invoke(engine, "Chatter", json.dumps(event).encode())
+                seen.append((result.request_id, result.log, event["lines"]))
+            return seen
+
+    for request_id, text, lines in run(scenario()):
+        printed = [line for line in text.splitlines() if " line " in line]
+        assert [line.split(" ")[:3] for line in printed] == [
+            [request_id, "line", str(i)] for i in range(lines)
+        ]

@@ -2,8 +2,8 @@
 
 The engine owns the process through a pidfd (so a kill never hits a recycled pid), talks to it in
 frames over two pipes (see ``wire``), and reads everything it writes to stdout/stderr from a third.
-Before an ``Outcome`` is returned, the pipe is drained: the process wrote its output before its
-reply, so the log of an invocation is complete when its result is.
+The log of an invocation is complete when its result is: the process wrote its output before its
+reply, and the log pipe is emptied before an ``Outcome`` is returned (see ``take_log``).
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ class Environment:
                 frame.body,
                 float(header.get("ms", 0.0)),
                 int(header.get("rss", 0)),
-                log=self.take_log(),
+                log=self.take_log(drain=False),
             )
         return await self._settle(frame, started)
 
@@ -313,9 +313,13 @@ class Environment:
         except OSError:
             self._loop.remove_reader(self._log_fd)
 
-    def take_log(self) -> str:
-        """Everything the process wrote since the last call."""
-        if self._log_fd >= 0:
+    def take_log(self, drain: bool = True) -> str:
+        """Everything the process wrote since the last call. ``drain=False`` skips reading the
+        pipe once more, for a caller resumed by a reply: the process wrote its output before
+        the reply, so the log pipe was readable no later than the reply pipe, and the event
+        loop ran the log's reader (which empties the pipe) before the callbacks the reply
+        scheduled, the resumption of the waiting invocation among them."""
+        if drain and self._log_fd >= 0:
             self._read_log()
         text = self._log.decode("utf-8", "backslashreplace")
         self._log.clear()

@@ -120,3 +120,9 @@ def trace_seen(event, context):
         ["sh", "-c", 'printf %s "$_X_AMZN_TRACE_ID"'], capture_output=True, text=True, check=True
     )
     return {"python": os.environ.get("_X_AMZN_TRACE_ID"), "subprocess": shell.stdout}
+
+
+def chatter(event, context):
+    for i in range(event.get("lines", 3)):
+        print(f"{context.aws_request_id} line {i} " + "x" * event.get("width", 10))
+    return event.get("lines", 3)
