@@ -307,11 +307,18 @@ def test_trace_id_reaches_python_and_subprocesses_and_leaks_nothing(tmp_path: Pa
         fns = [function("Trace", "basic.trace_seen"), function("Count", "basic.count")]
         async with running(fns, tmp_path) as engine:
             seen = []
-            for trace in ("Root=1-aaa;Sampled=1", "Root=1-bbb;Sampled=0"):
-                result = await invoke(engine, "Trace", trace_id=trace)
+            steps = [
+                ("Root=1-aaa;Sampled=1", {}),
+                ("Root=1-bbb;Sampled=0", {"set": "by the handler"}),
+                ("Root=1-ccc;Sampled=0", {"unset": True}),
+                ("Root=1-ddd;Sampled=0", {}),
+                (None, {}),
+                ("Root=1-eee;Sampled=1", {}),
+            ]
+            for trace, event in steps:
+                payload = json.dumps(event).encode()
+                result = await invoke(engine, "Trace", payload, trace_id=trace)
                 seen.append(json.loads(result.payload))
-            result = await invoke(engine, "Trace")
-            seen.append(json.loads(result.payload))
             pid = json.loads((await invoke(engine, "Count", trace_id="Root=1-0")).payload)["pid"]
             before = _rss_kb(pid)
             for i in range(50_000):
@@ -319,10 +326,14 @@ def test_trace_id_reaches_python_and_subprocesses_and_leaks_nothing(tmp_path: Pa
             return seen, _rss_kb(pid) - before
 
     seen, growth_kb = run(scenario())
+    # Whatever the handler did to the variable, the next invocation sees its own trace id.
     assert seen == [
         {"python": "Root=1-aaa;Sampled=1", "subprocess": "Root=1-aaa;Sampled=1"},
         {"python": "Root=1-bbb;Sampled=0", "subprocess": "Root=1-bbb;Sampled=0"},
+        {"python": "Root=1-ccc;Sampled=0", "subprocess": "Root=1-ccc;Sampled=0"},
+        {"python": "Root=1-ddd;Sampled=0", "subprocess": "Root=1-ddd;Sampled=0"},
         {"python": None, "subprocess": ""},
+        {"python": "Root=1-eee;Sampled=1", "subprocess": "Root=1-eee;Sampled=1"},
     ]
     assert growth_kb < 1024, growth_kb
 

@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
+import orjson
+
 from lamina.runtime import faults, logsetup, wire
 from lamina.runtime.context import LambdaContext
 from lamina.runtime.marshal import to_json
@@ -180,7 +182,7 @@ def _serve(
         _flush()
         # The request id is Lamina's own (a UUID or an id a caller gave, JSON-escaped here).
         reply = b'{"id":%s,"ms":%r,"rss":%d}' % (
-            json.dumps(request_id).encode(),
+            orjson.dumps(request_id),
             _ms_since(started),
             _max_rss_kb(),
         )
@@ -194,10 +196,12 @@ class TraceVariable:
     ``os.environ[...] = value`` would leak: glibc's ``setenv`` keeps every distinct string it
     was ever given, and each invocation brings a new trace id (about 110 bytes an invocation,
     until a long-lived environment runs out of memory). Here one buffer is rewritten in place
-    and handed to ``putenv``, which keeps the pointer and allocates nothing.
+    and handed to ``putenv``, which keeps the pointer and allocates nothing; it is handed again
+    only when something else changed the variable since.
     """
 
     _PREFIX = (_TRACE_VARIABLE + "=").encode()
+    _KEY = _TRACE_VARIABLE.encode()
     _CAPACITY = 4096
 
     def __init__(self) -> None:
@@ -205,19 +209,27 @@ class TraceVariable:
         self._putenv = libc.putenv
         self._putenv.argtypes = [ctypes.c_char_p]
         self._buffer = ctypes.create_string_buffer(self._PREFIX, self._CAPACITY)
-        self._value_at = ctypes.addressof(self._buffer) + len(self._PREFIX)
+        self._view = memoryview(self._buffer).cast("B")
         self._mapping: dict[bytes, bytes] = os.environ._data  # type: ignore[attr-defined]
+        # The value os.environ's mapping held when the buffer was last put in the environment.
+        self._put: bytes | None = None
 
     def set(self, value: str | None) -> None:
         raw = value.encode() if value else b""
-        if not raw or b"\0" in raw or len(raw) >= self._CAPACITY - len(self._PREFIX):
+        start = len(self._PREFIX)
+        if not raw or b"\0" in raw or start + len(raw) >= self._CAPACITY:
             os.environ.pop(_TRACE_VARIABLE, None)
+            self._put = None
             if raw and b"\0" not in raw:  # too long for the buffer: the leaking way, rarely
                 os.environ[_TRACE_VARIABLE] = value  # type: ignore[assignment]
             return
-        ctypes.memmove(self._value_at, raw + b"\0", len(raw) + 1)
-        self._putenv(self._buffer)
-        self._mapping[_TRACE_VARIABLE.encode()] = raw
+        end = start + len(raw)
+        self._view[start:end] = raw
+        self._view[end] = 0
+        mapping = self._mapping
+        if self._put is None or mapping.get(self._KEY) is not self._put:
+            self._putenv(self._buffer)  # first time, or user code set or removed it meanwhile
+        mapping[self._KEY] = self._put = raw
 
 
 def _invoke(handler: Handler, frame: wire.Frame, ascii_: bool) -> tuple[bytes, bytes]:

@@ -46,6 +46,29 @@ class ClientContext:
         self.env = document.get("env")
 
 
+class _Reserved:
+    """Reserved variables as ``os.environ`` holds them now (a context reads them at each
+    invocation, as Lambda's runtime does), decoded again only when their value changed."""
+
+    def __init__(self) -> None:
+        self._data: dict[bytes, bytes] = os.environ._data  # type: ignore[attr-defined]
+        self._decoded: dict[bytes, tuple[bytes, str]] = {}
+
+    def get(self, key: bytes) -> str | None:
+        raw = self._data.get(key)
+        if raw is None:
+            return None
+        seen = self._decoded.get(key)
+        if seen is not None and seen[0] is raw:
+            return seen[1]
+        value: str = os.environ.decodevalue(raw)  # type: ignore[arg-type]  # bytes in, str out
+        self._decoded[key] = (raw, value)
+        return value
+
+
+_RESERVED = _Reserved()
+
+
 class LambdaContext:
     """Built per invocation; environment-level fields come from the reserved variables."""
 
@@ -58,13 +81,13 @@ class LambdaContext:
         cognito_identity: dict[str, Any] | None = None,
         tenant_id: str | None = None,
     ) -> None:
-        env = os.environ
+        env = _RESERVED.get
         self.aws_request_id = request_id
-        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
-        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
-        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
-        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = env(b"AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = env(b"AWS_LAMBDA_FUNCTION_VERSION")
+        self.memory_limit_in_mb = env(b"AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = env(b"AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = env(b"AWS_LAMBDA_LOG_STREAM_NAME")
         self.invoked_function_arn = invoked_function_arn
         self.tenant_id = tenant_id
         self.client_context = ClientContext(client_context) if client_context else None

@@ -119,7 +119,12 @@ def trace_seen(event, context):
     shell = subprocess.run(
         ["sh", "-c", 'printf %s "$_X_AMZN_TRACE_ID"'], capture_output=True, text=True, check=True
     )
-    return {"python": os.environ.get("_X_AMZN_TRACE_ID"), "subprocess": shell.stdout}
+    seen = {"python": os.environ.get("_X_AMZN_TRACE_ID"), "subprocess": shell.stdout}
+    if "set" in event:  # user code changing the variable itself
+        os.environ["_X_AMZN_TRACE_ID"] = event["set"]
+    if event.get("unset"):
+        del os.environ["_X_AMZN_TRACE_ID"]
+    return seen
 
 
 def chatter(event, context):
