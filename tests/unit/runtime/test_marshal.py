@@ -36,3 +36,29 @@ def test_unencodable_results_raise() -> None:
     """A set is not JSON: the caller turns this into Runtime.MarshalError."""
     with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
         to_json({1, 2})
+
+
+def test_output_is_json_dumps_output() -> None:
+    """Separators, escaping, NaN and non-string keys as json.dumps writes them."""
+    for value in (
+        {"statusCode": 200, "body": "héllo", "headers": {"a": "b"}},
+        [1.5, None, True, float("nan"), float("inf")],
+        {1: "one", None: "none", 2.5: "x"},
+        "text",
+        7,
+    ):
+        assert to_json(value) == json.dumps(value)
+        assert to_json(value, ensure_ascii=False) == json.dumps(value, ensure_ascii=False)
+
+
+def test_a_failed_encoding_does_not_spoil_the_next() -> None:
+    """A circular result fails each time it is returned, and other results encode after it."""
+    loop: list[object] = []
+    loop.append(loop)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Circular reference detected"):
+            to_json(loop)
+        with pytest.raises(TypeError):
+            to_json({"a": [{1, 2}]})
+        shared = [1]
+        assert to_json({"x": shared, "y": shared}) == '{"x": [1], "y": [1]}'
