@@ -389,7 +389,7 @@ def test_engine_polls_for_the_reply_of_a_quick_lone_invocation(tmp_path: Path) -
         fns = [function("Count", "basic.count"), function("Sleep", "basic.sleep")]
         async with running(fns, tmp_path) as engine:
             calls = [
-                json.loads((await invoke(engine, "Count")).payload)["calls"] for _ in range(30)
+                json.loads((await invoke(engine, "Count")).payload)["calls"] for _ in range(100)
             ]
             for _ in range(5):
                 await invoke(engine, "Sleep", b'{"seconds": 0.01}')
@@ -398,7 +398,7 @@ def test_engine_polls_for_the_reply_of_a_quick_lone_invocation(tmp_path: Path) -
             return quick.spins, slow.spins, calls
 
     quick, slow, calls = run(scenario())
-    assert calls == list(range(1, 31))  # every reply delivered, in order, to its caller
+    assert calls == list(range(1, 101))  # every reply delivered, in order, to its caller
     assert quick > 0
     assert slow == 0
 
@@ -412,7 +412,7 @@ def test_polling_lets_an_environment_on_the_same_cpu_answer(tmp_path: Path) -> N
 
     async def scenario() -> int:
         async with running([function("Count", "basic.count")], tmp_path) as engine:
-            for _ in range(30):
+            for _ in range(100):
                 await invoke(engine, "Count")
             (env,) = engine.environments("test-Count")
             return env.spins
