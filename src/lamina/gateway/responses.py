@@ -140,7 +140,10 @@ def _flag(value: Any) -> bool:
 
 
 def _finish(status: int, headers: list[tuple[str, str]], body: bytes) -> Response:
-    if not any(n.lower() == "content-type" for n, _ in headers):
+    for name, _ in headers:
+        if name.lower() == "content-type":
+            break
+    else:
         headers.append(("Content-Type", JSON))
     return Response(status, headers, body)
 
@@ -183,7 +186,11 @@ def from_v2(payload: bytes) -> Response:
     headers = document.get("headers") or {}
     if not isinstance(headers, dict):
         raise MalformedResult("headers must be an object")
-    pairs = [(str(n), _text(v, f"headers.{n}")) for n, v in headers.items() if v is not None]
+    pairs = [
+        (n, v) if type(v) is str else (str(n), _text(v, f"headers.{n}"))
+        for n, v in headers.items()
+        if v is not None
+    ]
     cookies = document.get("cookies") or []
     if not isinstance(cookies, list):
         raise MalformedResult("cookies must be a list of strings")

@@ -162,6 +162,43 @@ def test_v2_event_fields() -> None:
     assert "body" not in event and "stageVariables" not in event
 
 
+def test_v2_headers_are_the_forwarded_headers() -> None:
+    """2.0 headers are forwarded_headers() (what a proxy integration sends) in lower case: the
+    client's X-Forwarded-For gets the source IP appended, its port and proto are replaced, its
+    trace id is kept, repeated names are joined and every cookie header moves to cookies."""
+    router = Router([api(lambda_route("GET", "/items/{id}", "2.0"), kind=ApiKind.HTTP)])
+    req = request(
+        "GET",
+        "/items/9",
+        "",
+        [
+            ("Host", "h"),
+            ("X-Forwarded-For", "10.0.0.1"),
+            ("X-Forwarded-Port", "1"),
+            ("x-forwarded-proto", "ftp"),
+            ("X-Amzn-Trace-Id", "Root=1-mine"),
+            ("Cookie", "a=1; b=2"),
+            ("X-A", "1"),
+            ("cookie", "c=3"),
+            ("x-a", "2"),
+        ],
+    )
+    call = call_for(router, req)
+    event = events.v2(call)
+    expected: dict[str, str] = {}
+    for name, value in events.forwarded_headers(call):
+        lowered = name.lower()
+        if lowered != "cookie":
+            expected[lowered] = f"{expected[lowered]},{value}" if lowered in expected else value
+    assert event["headers"] == expected
+    assert list(event["headers"]) == list(expected)
+    assert event["headers"]["x-forwarded-for"] == "10.0.0.1, 127.0.0.1"
+    assert event["headers"]["x-forwarded-proto"] == "http"
+    assert event["headers"]["x-amzn-trace-id"] == "Root=1-mine"
+    assert event["headers"]["x-a"] == "1,2"
+    assert event["cookies"] == ["a=1", "b=2", "c=3"]
+
+
 @pytest.mark.parametrize(
     ("content_type", "binary"),
     [
