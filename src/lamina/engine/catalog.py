@@ -9,11 +9,13 @@ API adds versions, aliases and configuration on top (``overlays``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lamina.engine.report import PlatformLog
 from lamina.errors import InvalidParameterValueException, ResourceNotFoundException
 from lamina.model.lambdas import LATEST, EventInvokeConfig, LambdaFunction
 from lamina.model.specs import FunctionSpec, Stack
@@ -28,19 +30,24 @@ _DEFAULT_CONFIG = EventInvokeConfig()
 PoolKey = tuple[str, str]  # (function name, version)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Target:
-    """One resolved invocation target."""
+    """One resolved invocation target (the catalog reuses it: its derived values are cached)."""
 
     function: LambdaFunction
     spec: FunctionSpec  # ``spec.version`` is the executed version
     qualifier: str | None  # as the caller gave it (an alias, a version, $LATEST or None)
 
-    @property
+    @functools.cached_property
     def key(self) -> PoolKey:
         return (self.spec.name, self.spec.version)
 
-    @property
+    @functools.cached_property
+    def platform_log(self) -> PlatformLog:
+        spec = self.spec
+        return PlatformLog(spec.logging.log_format.upper() == "JSON", spec.name, spec.version)
+
+    @functools.cached_property
     def invoked_arn(self) -> str:
         base = self.function.latest.arn
         return f"{base}:{self.qualifier}" if self.qualifier else base
@@ -69,6 +76,10 @@ class Catalog:
         self._account = account_id
         self._logical = dict(logical_ids or {})
         self._rng = rng or random.Random()
+        # Resolutions that cannot change while this catalog lives (everything but a weighted
+        # alias, which picks a version per invocation); a new catalog replaces this one on any
+        # change. Keys are only ones that resolved, so the cache stays as small as the catalog.
+        self._resolved: dict[tuple[str, str | None], Target] = {}
 
     @classmethod
     def build(
@@ -106,6 +117,17 @@ class Catalog:
 
     def resolve(self, function: str, qualifier: str | None = None) -> Target:
         """The spec to run; raises ``ResourceNotFoundException`` with Lambda's message."""
+        known = self._resolved.get((function, qualifier))
+        if known is not None:
+            return known
+        target = self._resolve(function, qualifier)
+        fn = target.function
+        alias = fn.aliases.get(target.qualifier) if target.qualifier else None
+        if alias is None or not alias.weights:
+            self._resolved[function, qualifier] = target
+        return target
+
+    def _resolve(self, function: str, qualifier: str | None) -> Target:
         base, embedded = split_qualifier(function)
         if embedded is not None and self.find(function) is None:
             if qualifier is not None and qualifier != embedded:

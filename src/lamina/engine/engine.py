@@ -30,7 +30,7 @@ from lamina.engine.catalog import Catalog, PoolKey, Target
 from lamina.engine.environment import Ending, Environment, MemoryGuard, Outcome, status_kb
 from lamina.engine.limits import Concurrency
 from lamina.engine.pool import Pool
-from lamina.engine.report import PlatformLog, make_report
+from lamina.engine.report import make_report
 from lamina.engine.zygote import ZygoteProcess
 from lamina.errors import (
     InvalidParameterValueException,
@@ -282,7 +282,7 @@ class LocalEngine:
     async def _run(self, target: Target, request: InvokeRequest, request_id: str) -> InvokeResult:
         fn = target.spec
         pool = self._pools[target.key]
-        platform = PlatformLog(fn.logging.log_format.upper() == "JSON", fn.name, fn.version)
+        platform = target.platform_log
         env = pool.take()
         head = ""
         init_ms: float | None = None
