@@ -73,3 +73,12 @@ async def invoke(
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def status_field(pid: int, name: str) -> int:
+    """A number of ``/proc/<pid>/status`` (``VmRSS`` in kB, ``voluntary_ctxt_switches``...)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {name} in /proc/{pid}/status")

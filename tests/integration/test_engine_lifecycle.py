@@ -18,7 +18,7 @@ from lamina.errors import (
     ResourceNotFoundException,
     TooManyRequestsException,
 )
-from tests.integration.engine_support import function, invoke, run, running
+from tests.integration.engine_support import function, invoke, run, running, status_field
 
 
 def _alive(pid: int) -> bool:
@@ -345,14 +345,6 @@ def test_one_memory_guard_watches_every_invoking_environment(tmp_path: Path) -> 
     run(scenario())
 
 
-def _switches(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("voluntary_ctxt_switches:"):
-                return int(line.split()[1])
-    raise AssertionError("no voluntary_ctxt_switches")
-
-
 def test_an_invocation_wakes_its_environment_once(tmp_path: Path) -> None:
     """A warm invocation costs its environment one sleep (waiting for the next frame). Over a
     socket pair it cost two: reading the reply woke the environment already waiting for its
@@ -361,10 +353,10 @@ def test_an_invocation_wakes_its_environment_once(tmp_path: Path) -> None:
     async def scenario() -> float:
         async with running([function("Count", "basic.count")], tmp_path) as engine:
             pid = json.loads((await invoke(engine, "Count")).payload)["pid"]
-            before = _switches(pid)
+            before = status_field(pid, "voluntary_ctxt_switches")
             for _ in range(200):
                 await invoke(engine, "Count")
-            return (_switches(pid) - before) / 200
+            return (status_field(pid, "voluntary_ctxt_switches") - before) / 200
 
     assert run(scenario()) < 1.5
 

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from lamina.model.specs import LoggingSpec
-from tests.integration.engine_support import FUNCTIONS, function, invoke, layer, run, running
+from tests.integration.engine_support import (
+    FUNCTIONS,
+    function,
+    invoke,
+    layer,
+    run,
+    running,
+    status_field,
+)
 
 
 @pytest.mark.parametrize(
@@ -290,14 +298,6 @@ def test_other_interpreter_version_is_announced_once(
     assert len(notes) == 1
 
 
-def _rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def test_trace_id_reaches_python_and_subprocesses_and_leaks_nothing(tmp_path: Path) -> None:
     """Each invocation's trace id is in os.environ and in the C environment a subprocess
     inherits; a trace id per invocation does not make the environment grow (os.environ's
@@ -320,10 +320,10 @@ def test_trace_id_reaches_python_and_subprocesses_and_leaks_nothing(tmp_path: Pa
                 result = await invoke(engine, "Trace", payload, trace_id=trace)
                 seen.append(json.loads(result.payload))
             pid = json.loads((await invoke(engine, "Count", trace_id="Root=1-0")).payload)["pid"]
-            before = _rss_kb(pid)
+            before = status_field(pid, "VmRSS")
             for i in range(50_000):
                 await invoke(engine, "Count", trace_id=f"Root=1-5759e988-{i:024x};Sampled=0")
-            return seen, _rss_kb(pid) - before
+            return seen, status_field(pid, "VmRSS") - before
 
     seen, growth_kb = run(scenario())
     # Whatever the handler did to the variable, the next invocation sees its own trace id.
