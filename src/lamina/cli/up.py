@@ -154,6 +154,7 @@ async def _serve(
     try:
         print_served(await lamina.start())
         await stop.wait()
+        lines.flush()  # what was served before the signal is printed before the goodbye
         console.print("lamina: stopping")
     finally:
         with contextlib.suppress(Exception):
