@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.response import StreamingBody
 
 ROOT = Path(__file__).resolve().parents[3]
 _ENDPOINT = re.compile(r"AWS endpoint: (http://\S+)")
@@ -109,8 +111,19 @@ class LaminaUp:
             aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
         )
+        client.meta.events.register("after-call.lambda.Invoke", _read_payload)
         self._clients.append(client)
         return client
+
+
+def _read_payload(parsed: dict[str, Any], **_: Any) -> None:
+    """An Invoke's Payload is a stream holding the connection until it is read; a test that
+    ignores it would leave the socket to the garbage collector (a ResourceWarning, an error in
+    whichever later test collects it). Read it now; the test reads the same bytes."""
+    payload = parsed.get("Payload")
+    if isinstance(payload, StreamingBody):
+        data = payload.read()
+        parsed["Payload"] = StreamingBody(io.BytesIO(data), len(data))
 
 
 @contextlib.contextmanager
