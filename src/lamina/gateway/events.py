@@ -217,31 +217,16 @@ def _resource_id(api_id: str, path: str) -> str:
 def v2(call: Call) -> dict[str, Any]:
     """Payload format 2.0: an HTTP API event, or a Function URL one."""
     request, match, api = call.request, call.match, call.match.api
-    source_ip = request.client[0]
-    # forwarded_headers(), lower-cased, repeated names joined by commas, cookies apart: in one
-    # pass over the request's headers (this runs for every request).
     headers: dict[str, str] = {}
     cookies: list[str] = []
-    forwarded_for = None
-    has_trace = False
-    for name, value in request.headers:
+    for name, value in forwarded_headers(call):
         lowered = name.lower()
-        if lowered == "x-forwarded-for":
-            forwarded_for = f"{value}, {source_ip}"
-        elif lowered == "x-forwarded-port" or lowered == "x-forwarded-proto":
-            continue
-        elif lowered == "cookie":
+        if lowered == "cookie":
             cookies += [c.strip() for c in value.split(";") if c.strip()]
         elif lowered in headers:
             headers[lowered] = f"{headers[lowered]},{value}"
         else:
-            has_trace = has_trace or lowered == "x-amzn-trace-id"
             headers[lowered] = value
-    headers["x-forwarded-for"] = forwarded_for or source_ip
-    headers["x-forwarded-port"] = str(request.server[1])
-    headers["x-forwarded-proto"] = "http"
-    if not has_trace:
-        headers["x-amzn-trace-id"] = call.trace_id
     query: dict[str, str] = {}
     for key, value in _query_pairs(request.query):
         query[key] = f"{query[key]},{value}" if key in query else value
@@ -257,7 +242,7 @@ def v2(call: Call) -> dict[str, Any]:
             "method": request.method,
             "path": match.path,
             "protocol": call.protocol,
-            "sourceIp": source_ip,
+            "sourceIp": call.source_ip,
             "userAgent": request.header("user-agent"),
         },
         "requestId": call.request_id,
