@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -265,6 +266,28 @@ def test_function_shipping_its_own_boto3_gets_it(tmp_path: Path) -> None:
             assert "site-packages" in std["boto3_file"]
 
     run(scenario())
+
+
+def test_boto3_from_the_base_interpreter_counts_as_third_party(tmp_path: Path) -> None:
+    """In a venv made with --system-site-packages, boto3 is imported from the base interpreter's
+    site-packages (inside the standard library's directory): it is still a third-party module
+    the zygote drops for a function that ships its own."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    probe = (
+        "import sys, boto3; sys.path.insert(0, sys.argv[1]);"
+        "from lamina.runtime.zygote import _third_party_modules;"
+        "print(boto3.__file__); print('boto3' in _third_party_modules())"
+    )
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", probe, src],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert not out[0].startswith(str(venv))  # the base interpreter's copy
+    assert out[1] == "True"
 
 
 def test_layers_are_on_sys_path(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import gc
 import os
 import selectors
 import signal
+import site
 import socket
 import sys
 import sysconfig
@@ -60,7 +61,9 @@ def _third_party_modules() -> frozenset[str]:
     """Top-level names of preloaded modules that live outside the standard library."""
     paths = sysconfig.get_paths()
     stdlib = (paths["stdlib"], paths["platstdlib"])
-    installed = (paths["purelib"], paths["platlib"])  # site-packages may sit inside stdlib's dir
+    # site-packages sits inside stdlib's directory; a venv made with --system-site-packages
+    # also imports from the base interpreter's, which is not this venv's purelib.
+    installed = (paths["purelib"], paths["platlib"], *site.getsitepackages())
     names = set()
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
