@@ -271,6 +271,21 @@ def main() -> None:
             for process in processes:
                 process.wait(30)
     print(f"gateway benchmark ({os.cpu_count()} cores; wrk runs of {args.seconds} s)")
+    compiled = subprocess.run(
+        [sys.executable, "-c", "import lamina; print(len(lamina.compiled_modules()))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    rows.insert(
+        0,
+        (
+            "lamina build",
+            f"compiled with mypyc ({compiled} modules)"
+            if compiled != "0"
+            else "pure Python (LAMINA_COMPILE=1 pip install . for the compiled build)",
+        ),
+    )
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lamina import app
+from lamina import app, compiled_modules
 from lamina.app.serve import Lamina, Served
 from lamina.cli.options import parse_overrides
 from lamina.errors import LaminaError
@@ -131,6 +131,9 @@ def print_served(served: Served) -> None:
     console.print(f"APIs:         {served.api_url}", markup=False)
     console.print(f"AWS endpoint: {served.services_url}  (health: /_lamina/health)", markup=False)
     console.print(f"Functions:    {', '.join(served.functions) or '(none)'}", markup=False)
+    compiled = compiled_modules()
+    if compiled:
+        console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)
     console.print("Serving. Press Ctrl+C to stop.")
 
 
