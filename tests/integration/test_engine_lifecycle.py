@@ -82,6 +82,9 @@ def test_timeout_discards_only_its_environment(tmp_path: Path) -> None:
             )
             assert f"{slow.request_id} Task timed out after 1.00 seconds" in slow.log
             assert "Status: timeout" in slow.log
+            # Ended by the watchdog's looks, never before the deadline.
+            duration = re.search(r"\tDuration: ([0-9.]+) ms", slow.log)
+            assert duration is not None and float(duration.group(1)) >= 1000.0
             await asyncio.sleep(0.2)
             survivors = [p for p in pids if _alive(p)]
             assert len(survivors) == 1

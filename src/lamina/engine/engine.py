@@ -27,7 +27,7 @@ from lamina.engine.api import (
 from lamina.engine.asyncinvoke import AsyncInvoker
 from lamina.engine.asyncqueue import EventQueue, NewEvent
 from lamina.engine.catalog import Catalog, PoolKey, Target
-from lamina.engine.environment import Ending, Environment, MemoryGuard, Outcome, status_kb
+from lamina.engine.environment import Ending, Environment, Outcome, Watchdog, status_kb
 from lamina.engine.limits import Concurrency
 from lamina.engine.pool import Pool
 from lamina.engine.report import make_report
@@ -89,7 +89,7 @@ class LocalEngine:
         self._base_data = 0
         self._tasks: set[asyncio.Task[object]] = set()
         self._announced: set[str] = set()
-        self._memory = MemoryGuard()
+        self._watchdog = Watchdog()
         # Invocations waiting on an environment's reply right now.
         self._in_flight = 0
 
@@ -322,7 +322,7 @@ class LocalEngine:
 
     async def _start_env(self, fn: FunctionSpec, init_type: str, pool: Pool) -> _Started:
         env_id = uuid.uuid4().hex
-        env = Environment(env_id, fn.name, self._zygote, self._clock.monotonic, self._memory)
+        env = Environment(env_id, fn.name, self._zygote, self._clock.monotonic, self._watchdog)
         pool.hold(env)
         spec = launch.spawn_spec(fn, self.settings, env_id, init_type, self._base_data)
         try:

@@ -26,8 +26,9 @@ from lamina.runtime import wire
 
 log = logging.getLogger("lamina.engine")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
-# How often the resident set of each invoking environment is looked at.
-MEMORY_LOOK_S = 0.01
+# How often each invoking environment's deadline and resident set are looked at: a timeout is
+# noticed at most this late.
+LOOK_S = 0.01
 # At most how long the engine polls for a reply it expects soon (see ``Environment.invoke``).
 SPIN_S = 0.0002
 
@@ -135,7 +136,7 @@ class Environment:
         name: str,
         spawner: Spawner,
         clock: Callable[[], float],
-        guard: MemoryGuard | None = None,
+        guard: Watchdog | None = None,
     ) -> None:
         self.id = env_id
         self.lifecycle = Lifecycle(f"environment {env_id} of {name}", clock)
@@ -153,7 +154,7 @@ class Environment:
         self._waiter: asyncio.Future[wire.Frame | None] | None = None
         self._oom = False
         self._loop = asyncio.get_running_loop()
-        self._guard = guard or MemoryGuard()
+        self._guard = guard or Watchdog()
         self._poller = select.poll()
         # How many invocations were answered while the engine polled for the reply.
         self.spins = 0
@@ -220,15 +221,14 @@ class Environment:
         waiter = self._waiter = self._loop.create_future()
         started = self._clock()
         self._writer.write(wire.frame(wire.INVOKE, fastjson.dumps(header), body))
-        self._guard.watch(self, memory_limit)
-        # One timer resolving the waiter with a sentinel: wait_for + shield cost a task per call.
-        deadline = self._loop.call_later(timeout_s, self._expire, waiter)
+        # The watchdog resolves the waiter with a sentinel at the deadline: a timer per
+        # invocation (call_later and cancel) cost more than its looks.
+        self._guard.watch(self, memory_limit, started + timeout_s, waiter)
         if spin:
             self._loop.call_soon(self._spin, time.perf_counter() + SPIN_S)
         try:
             frame = await waiter
         finally:
-            deadline.cancel()
             self._guard.unwatch(self)
         if frame is not None and frame.kind == wire.RESULT:  # the common case, settled here
             self.lifecycle.to(State.IDLE)
@@ -395,19 +395,28 @@ class Environment:
             await self._kill_and_wait()
 
 
-class MemoryGuard:
-    """Looks at the resident set of every invoking environment each ``MEMORY_LOOK_S`` and kills
-    those past their MemorySize. One timer serves them all, and runs only while some environment
-    invokes: a timer per invocation cost more than the looks. An invocation younger than the
-    interval is not looked at yet (under load most invocations end before their first look)."""
+class Watchdog:
+    """Looks at every invoking environment each ``LOOK_S``: ends the wait of an invocation past
+    its deadline (the environment is then TIMED_OUT and killed) and kills an environment past
+    its MemorySize. One timer serves them all, and runs only while some environment invokes: a
+    timer per invocation cost more than the looks. The resident set of an invocation younger
+    than the interval is not read yet (under load most invocations end before their first look).
+    """
 
-    def __init__(self, interval_s: float = MEMORY_LOOK_S) -> None:
+    def __init__(self, interval_s: float = LOOK_S) -> None:
         self._interval = interval_s
-        self._watched: dict[Environment, int] = {}
+        # environment -> (memory limit in bytes, deadline on its clock, the invocation's waiter)
+        self._watched: dict[Environment, tuple[int, float, asyncio.Future[wire.Frame | None]]] = {}
         self._timer: asyncio.TimerHandle | None = None
 
-    def watch(self, env: Environment, limit_bytes: int) -> None:
-        self._watched[env] = limit_bytes
+    def watch(
+        self,
+        env: Environment,
+        limit_bytes: int,
+        deadline: float,
+        waiter: asyncio.Future[wire.Frame | None],
+    ) -> None:
+        self._watched[env] = (limit_bytes, deadline, waiter)
         if self._timer is None:
             self._timer = env._loop.call_later(self._interval, self._look, env._loop)
 
@@ -416,12 +425,14 @@ class MemoryGuard:
 
     def _look(self, loop: asyncio.AbstractEventLoop) -> None:
         self._timer = None
-        for env, limit in list(self._watched.items()):
+        for env, (limit, deadline, waiter) in list(self._watched.items()):
             if env.state is not State.INVOKING:
                 continue
-            if env._clock() - env.lifecycle.entered_at < self._interval:
-                continue
-            if env._rss_bytes() > limit:
+            now = env._clock()
+            if now >= deadline:
+                del self._watched[env]
+                env._expire(waiter)
+            elif now - env.lifecycle.entered_at >= self._interval and env._rss_bytes() > limit:
                 env._oom = True
                 env._signal_kill()
                 del self._watched[env]
