@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # The request path's tests: HTTP server, gateway, engine and the environment's loop.
 SUITES = [
+    "tests/unit/cli/test_lines.py",
     "tests/unit/net",
     "tests/unit/gateway",
     "tests/integration/gateway",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 
-from lamina.cli.up import Lines
+from lamina.cli.lines import Lines
 
 
 class _Stream(io.StringIO):
