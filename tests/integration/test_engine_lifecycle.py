@@ -417,3 +417,52 @@ def test_polling_lets_an_environment_on_the_same_cpu_answer(tmp_path: Path) -> N
     finally:
         os.sched_setaffinity(0, everywhere)
     assert spins > 10
+
+
+def test_a_quick_function_under_load_shares_a_few_environments(tmp_path: Path) -> None:
+    """Many concurrent invocations of a function that answers in microseconds wait for its few
+    busy environments (a handful per CPU) instead of each waking or starting its own; every
+    invocation still runs exactly once, one at a time per environment."""
+
+    async def scenario() -> tuple[list[dict[str, int]], int]:
+        async with running([function("Count", "basic.count")], tmp_path) as engine:
+            for _ in range(20):  # recent invocations were quick
+                await invoke(engine, "Count")
+            results = await asyncio.gather(*(invoke(engine, "Count") for _ in range(300)))
+            assert all(r.ok for r in results)
+            return [json.loads(r.payload) for r in results], len(engine.environments("test-Count"))
+
+    answers, environments = run(scenario())
+    # Without the waiting, 300 concurrent invocations start about 300 environments.
+    assert environments < 50
+    calls: dict[int, list[int]] = {}
+    for answer in answers:
+        calls.setdefault(answer["pid"], []).append(answer["calls"])
+    assert sum(len(c) for c in calls.values()) == 300
+    for pid, seen in calls.items():  # each environment counted its own invocations, no repeats
+        assert len(set(seen)) == len(seen), pid
+
+
+def test_waiting_for_a_stalled_quick_function_ends(tmp_path: Path) -> None:
+    """When every busy environment of a usually quick function blocks, an invocation waiting
+    for one of them starts its own environment instead, and answers long before them."""
+
+    async def scenario() -> tuple[set[str], int]:
+        async with running([function("Sleep", "basic.sleep", timeout_s=10.0)], tmp_path) as engine:
+            for _ in range(20):
+                await invoke(engine, "Sleep", b'{"seconds": 0}')
+            limit = 4 * (os.cpu_count() or 1)
+            blocked = [
+                asyncio.ensure_future(invoke(engine, "Sleep", b'{"seconds": 3}'))
+                for _ in range(limit)
+            ]
+            await asyncio.sleep(0.3)  # all of them running
+            quick = asyncio.ensure_future(invoke(engine, "Sleep", b'{"seconds": 0}'))
+            done, _ = await asyncio.wait([quick, *blocked], return_when=asyncio.FIRST_COMPLETED)
+            names = {"quick" if task is quick else "blocked" for task in done}
+            await asyncio.gather(*blocked, quick)
+            return names, len(engine.environments("test-Sleep"))
+
+    first, environments = run(scenario())
+    assert first == {"quick"}
+    assert environments >= 4 * (os.cpu_count() or 1) + 1

@@ -46,6 +46,9 @@ from lamina.settings import Settings
 log = logging.getLogger("lamina.engine")
 # Lambda gives INIT ten seconds on demand; a longer function timeout is honoured for init too.
 _ON_DEMAND_INIT_S = 10.0
+# Invocations waiting for a busy environment of a quick function (``pool``) are released to
+# start their own when none of its environments came back for this long: it stalled.
+STALL_S = 0.01
 
 
 @dataclass(slots=True)
@@ -92,6 +95,8 @@ class LocalEngine:
         self._watchdog = Watchdog()
         # Invocations waiting on an environment's reply right now.
         self._in_flight = 0
+        # Looks for stalled pools while invocations wait for busy environments.
+        self._stall_timer: asyncio.TimerHandle | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -283,7 +288,16 @@ class LocalEngine:
         fn = target.spec
         pool = self._pools[target.key]
         platform = target.platform_log
-        env = pool.take()
+        env = None
+        if pool.must_wait():
+            waiter = pool.wait(self._clock.monotonic())
+            if self._stall_timer is None:
+                self._stall_timer = asyncio.get_running_loop().call_later(
+                    STALL_S, self._release_stalled
+                )
+            env = await waiter
+        if env is None:
+            env = pool.take()
         head = ""
         init_ms: float | None = None
         if env is None:
@@ -303,7 +317,7 @@ class LocalEngine:
             "identity": request.cognito_identity,
         }
         # Alone and quick: worth polling for the reply rather than sleeping until it comes.
-        spin = self._in_flight == 0 and pool.quick
+        spin = self._in_flight == 0 and pool.quick and not pool.waiters
         self._in_flight += 1
         try:
             outcome = await env.invoke(
@@ -317,6 +331,24 @@ class LocalEngine:
         if outcome.ending is Ending.OK:
             pool.note_duration(outcome.duration_ms)
         return results.build(fn, platform, request_id, head, outcome, init_ms)
+
+    def _release_stalled(self) -> None:
+        """Waiters of a pool none of whose environments came back for ``STALL_S`` (a usually
+        quick function now blocks) start environments of their own, as on Lambda."""
+        self._stall_timer = None
+        now = self._clock.monotonic()
+        waiting = False
+        for pool in self._pools.values():
+            if not pool.waiters:
+                continue
+            if now - pool.freed_at >= STALL_S and now - pool.waiters[0][0] >= STALL_S:
+                pool.release_waiters()
+            else:
+                waiting = True
+        if waiting:
+            self._stall_timer = asyncio.get_running_loop().call_later(
+                STALL_S, self._release_stalled
+            )
 
     # -- environments ----------------------------------------------------------------------
 
