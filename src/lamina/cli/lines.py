@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 
 class Lines:
@@ -12,7 +12,7 @@ class Lines:
     the event loop) would cost a system call each on the gateway's hot path."""
 
     # Late enough to gather many lines under load, too soon for a person to notice.
-    DELAY_S = 0.01
+    DELAY_S: ClassVar[float] = 0.01
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
