@@ -466,3 +466,37 @@ def test_waiting_for_a_stalled_quick_function_ends(tmp_path: Path) -> None:
     first, environments = run(scenario())
     assert first == {"quick"}
     assert environments >= 4 * (os.cpu_count() or 1) + 1
+
+
+def test_cancelled_waiting_invocations_leave_no_environment_busy(tmp_path: Path) -> None:
+    """Invocations cancelled while they wait for a busy environment of a quick function (a
+    client gone) neither take one nor keep one: afterwards every environment is idle again."""
+
+    async def scenario() -> tuple[int, list[State], int]:
+        async with running([function("Sleep", "basic.sleep", timeout_s=10.0)], tmp_path) as engine:
+            for _ in range(20):
+                await invoke(engine, "Sleep", b'{"seconds": 0}')
+            limit = 4 * (os.cpu_count() or 1)
+            busy = [
+                asyncio.ensure_future(invoke(engine, "Sleep", b'{"seconds": 0.3}'))
+                for _ in range(limit)
+            ]
+            await asyncio.sleep(0.1)
+            waiting = [
+                asyncio.ensure_future(invoke(engine, "Sleep", b'{"seconds": 0}')) for _ in range(40)
+            ]
+            await asyncio.sleep(0)
+            for task in waiting[::2]:
+                task.cancel()
+            done = await asyncio.gather(*busy, *waiting, return_exceptions=True)
+            answered = sum(1 for r in done if not isinstance(r, BaseException))
+            states = [env.state for env in engine.environments("test-Sleep")]
+            after = await asyncio.gather(
+                *(invoke(engine, "Sleep", b'{"seconds": 0}') for _ in range(50))
+            )
+            return answered, states, sum(1 for r in after if r.ok)
+
+    answered, states, after = run(scenario())
+    assert answered == 4 * (os.cpu_count() or 1) + 20
+    assert states and all(state is State.IDLE for state in states)
+    assert after == 50

@@ -48,7 +48,7 @@ log = logging.getLogger("lamina.engine")
 _ON_DEMAND_INIT_S = 10.0
 # Invocations waiting for a busy environment of a quick function (``pool``) are released to
 # start their own when none of its environments came back for this long: it stalled.
-STALL_S = 0.01
+STALL_S = 0.1
 
 
 @dataclass(slots=True)
@@ -295,7 +295,13 @@ class LocalEngine:
                 self._stall_timer = asyncio.get_running_loop().call_later(
                     STALL_S, self._release_stalled
                 )
-            env = await waiter
+            try:
+                env = await waiter
+            except asyncio.CancelledError:
+                # Cancelled after an environment was handed over: it goes back to the pool.
+                if waiter.done() and not waiter.cancelled() and (handed := waiter.result()):
+                    pool.put(handed, self._clock.monotonic())
+                raise
         if env is None:
             env = pool.take()
         head = ""
