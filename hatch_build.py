@@ -66,7 +66,14 @@ class CompiledBuild(BuildHookInterface):
         if not modules:
             raise RuntimeError("[tool.hatch.build.targets.wheel.hooks.custom] lists no modules")
         work = Path(tempfile.mkdtemp(prefix="lamina-mypyc-"))
-        self._work = work
+        self._work = work  # removed in finalize(), or here when the build fails
+        try:
+            self._compile(work, modules, build_data)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+
+    def _compile(self, work: Path, modules: list[str], build_data: dict[str, Any]) -> None:
         shutil.copytree(Path(self.root) / "src", work / "src")
         shutil.copy(Path(self.root) / "pyproject.toml", work / "mypy.toml")
         (work / "setup.py").write_text(_SETUP)
