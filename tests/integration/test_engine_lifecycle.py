@@ -7,9 +7,11 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from lamina.engine.engine import LocalEngine
 from lamina.engine.states import State
 from lamina.errors import (
     InvalidRequestContentException,
@@ -443,19 +445,26 @@ def test_a_quick_function_under_load_shares_a_few_environments(tmp_path: Path) -
         assert len(set(seen)) == len(seen), pid
 
 
+# Busy environments of a quick function before invocations wait (pool.BUSY_PER_CPU per CPU).
+_BUSY_LIMIT = 4 * (os.cpu_count() or 1)
+
+
+async def _quick_then_all_busy(engine: LocalEngine, seconds: float) -> list[asyncio.Future[Any]]:
+    """Make test-Sleep quick (recent invocations instant), then occupy as many of its
+    environments as a quick function may have busy, each sleeping ``seconds``."""
+    for _ in range(20):
+        await invoke(engine, "Sleep", b'{"seconds": 0}')
+    payload = json.dumps({"seconds": seconds}).encode()
+    return [asyncio.ensure_future(invoke(engine, "Sleep", payload)) for _ in range(_BUSY_LIMIT)]
+
+
 def test_waiting_for_a_stalled_quick_function_ends(tmp_path: Path) -> None:
     """When every busy environment of a usually quick function blocks, an invocation waiting
     for one of them starts its own environment instead, and answers long before them."""
 
     async def scenario() -> tuple[set[str], int]:
         async with running([function("Sleep", "basic.sleep", timeout_s=10.0)], tmp_path) as engine:
-            for _ in range(20):
-                await invoke(engine, "Sleep", b'{"seconds": 0}')
-            limit = 4 * (os.cpu_count() or 1)
-            blocked = [
-                asyncio.ensure_future(invoke(engine, "Sleep", b'{"seconds": 3}'))
-                for _ in range(limit)
-            ]
+            blocked = await _quick_then_all_busy(engine, 3.0)
             await asyncio.sleep(0.3)  # all of them running
             quick = asyncio.ensure_future(invoke(engine, "Sleep", b'{"seconds": 0}'))
             done, _ = await asyncio.wait([quick, *blocked], return_when=asyncio.FIRST_COMPLETED)
@@ -465,7 +474,7 @@ def test_waiting_for_a_stalled_quick_function_ends(tmp_path: Path) -> None:
 
     first, environments = run(scenario())
     assert first == {"quick"}
-    assert environments >= 4 * (os.cpu_count() or 1) + 1
+    assert environments >= _BUSY_LIMIT + 1
 
 
 def test_cancelled_waiting_invocations_leave_no_environment_busy(tmp_path: Path) -> None:
@@ -474,13 +483,7 @@ def test_cancelled_waiting_invocations_leave_no_environment_busy(tmp_path: Path)
 
     async def scenario() -> tuple[int, list[State], int]:
         async with running([function("Sleep", "basic.sleep", timeout_s=10.0)], tmp_path) as engine:
-            for _ in range(20):
-                await invoke(engine, "Sleep", b'{"seconds": 0}')
-            limit = 4 * (os.cpu_count() or 1)
-            busy = [
-                asyncio.ensure_future(invoke(engine, "Sleep", b'{"seconds": 0.3}'))
-                for _ in range(limit)
-            ]
+            busy = await _quick_then_all_busy(engine, 0.3)
             await asyncio.sleep(0.1)
             waiting = [
                 asyncio.ensure_future(invoke(engine, "Sleep", b'{"seconds": 0}')) for _ in range(40)
@@ -497,6 +500,6 @@ def test_cancelled_waiting_invocations_leave_no_environment_busy(tmp_path: Path)
             return answered, states, sum(1 for r in after if r.ok)
 
     answered, states, after = run(scenario())
-    assert answered == 4 * (os.cpu_count() or 1) + 20
+    assert answered == _BUSY_LIMIT + 20
     assert states and all(state is State.IDLE for state in states)
     assert after == 50
