@@ -207,6 +207,9 @@ class LocalEngine:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
         envs = [env for pool in self._pools.values() for env in pool.all()]
         await asyncio.gather(*(self._discard(env) for env in envs))
         await self._zygote.close()
