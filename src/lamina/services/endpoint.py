@@ -1,21 +1,74 @@
 """The AWS endpoint: routes each request to the service it is for.
 
 Lamina's own routes (``/_lamina/...``: health, later metrics and the console) are matched first;
-then each service is asked in turn. A request no service claims gets the error an AWS endpoint
-gives for an unknown operation.
+then each service is asked in turn. A request no service claims is answered in the protocol its
+client spoke (``lamina.services.protocols``), naming the AWS service and operation it asked for
+("Lamina does not serve sns:Publish yet."), with the code that protocol's clients expect for an
+operation a service does not have, so an SDK raises a clean error and the AWS CLI prints one line.
+Identifying the service may read botocore's models: that runs off the event loop.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from lamina.net.messages import Request, Response, json_response
+from lamina import ids
+from lamina.errors import AwsError
+from lamina.net.messages import Request, Response
 from lamina.services.api import Service, signing_service
+from lamina.services.errors import render
+from lamina.services.protocols import catalog
+from lamina.services.protocols.wire import JSON, QUERY, REST_JSON, REST_XML, Spoken, spoken
 
 log = logging.getLogger("lamina.services")
 Route = Callable[[Request], Awaitable[Response]]
+
+
+# What each protocol's clients get for an operation the service does not have.
+class UnknownOperationException(AwsError):
+    code = "UnknownOperationException"
+    status = 400
+
+
+class InvalidAction(AwsError):
+    code = "InvalidAction"
+    status = 400
+
+
+class UnknownRestOperation(AwsError):
+    code = "UnknownOperationException"
+    status = 404
+
+
+class S3NotImplemented(AwsError):
+    code = "NotImplemented"
+    status = 501
+
+
+_NOT_SERVED: dict[str, type[AwsError]] = {
+    JSON: UnknownOperationException,
+    QUERY: InvalidAction,
+    REST_JSON: UnknownRestOperation,
+    REST_XML: S3NotImplemented,
+}
+
+
+def not_served(request: Request) -> tuple[Spoken, catalog.ServiceModel | None, str]:
+    """The request's protocol, the AWS service it is for (when botocore knows it) and a message
+    naming what it asked for."""
+    name = signing_service(request)
+    service = catalog.find(name, request.header("x-amz-target"))
+    said = spoken(request, service)
+    label = name or (service.signing_name if service else None)
+    if label and said.operation:
+        what = f"{label}:{said.operation}"
+    elif label:
+        what = f"{label} ({request.method} {request.path})"
+    else:
+        what = f"{request.method} {request.path}"
+    return said, service, f"Lamina does not serve {what} yet."
 
 
 class Endpoint:
@@ -30,18 +83,20 @@ class Endpoint:
         for service in self.services:
             if service.matches(request):
                 return await service.handle(request)
-        return self._unknown(request)
+        return await self._unknown(request)
 
-    def _unknown(self, request: Request) -> Response:
-        service = signing_service(request) or "unknown"
-        target = request.header("x-amz-target")
-        what = f"{request.method} {request.path}" + (f" ({target})" if target else "")
-        log.warning("no service answers %s for signing name %s", what, service)
-        body = {
-            "__type": "UnknownOperationException",
-            "message": f"Lamina does not serve {what} (service {service!r}) yet.",
-        }
-        return json_response(400, json.dumps(body).encode())
+    async def _unknown(self, request: Request) -> Response:
+        loop = asyncio.get_running_loop()
+        said, service, message = await loop.run_in_executor(None, not_served, request)
+        log.warning("%s", message)
+        error = _NOT_SERVED.get(said.protocol, UnknownOperationException)(message)
+        return render(
+            error,
+            said.protocol,
+            ids.request_id(),
+            json_version=service.json_version if service else "1.0",
+            xml_namespace=service.xml_namespace if service else None,
+        )
 
     async def close(self) -> None:
         for service in self.services:

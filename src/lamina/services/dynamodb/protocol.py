@@ -24,6 +24,8 @@ from lamina.services.dynamodb.errors import (
     UnknownOperationException,
 )
 from lamina.services.dynamodb.store import DUMPS
+from lamina.services.errors import render
+from lamina.services.protocols.wire import JSON
 
 log = logging.getLogger("lamina.dynamodb")
 TARGET_PREFIXES = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
@@ -69,7 +71,11 @@ def respond(status: int, body: bytes) -> Response:
 
 
 def error(exc: DynamoDBError) -> Response:
-    return respond(exc.status, DUMPS(exc.document()).encode("utf-8"))
+    answer = render(
+        exc, JSON, uuid.uuid4().hex, type_name=exc.namespace + exc.code, extra=exc.extra
+    )
+    answer.headers.append(("x-amz-crc32", str(zlib.crc32(answer.body))))
+    return answer
 
 
 def handle(request: Request, operations: Mapping[str, Operation]) -> Response:

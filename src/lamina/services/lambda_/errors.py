@@ -7,8 +7,6 @@ a few exceptions spell the key ``Message`` (botocore's model says which), and
 
 from __future__ import annotations
 
-import json
-
 from lamina.errors import (
     AwsError,
     InvalidParameterValueException,
@@ -19,6 +17,8 @@ from lamina.errors import (
     TooManyRequestsException,
 )
 from lamina.net.messages import Response
+from lamina.services.errors import render
+from lamina.services.protocols.wire import REST_JSON
 
 __all__ = [
     "InvalidParameterValueException",
@@ -36,6 +36,11 @@ __all__ = [
 
 # Shapes whose message member is capitalised in Lambda's model.
 _CAPITAL_MESSAGE = frozenset({"ResourceNotFoundException", "ServiceException"})
+
+
+class ServiceException(AwsError):
+    code = "ServiceException"
+    status = 500
 
 
 class ResourceConflictException(AwsError):
@@ -72,18 +77,18 @@ def validation(value: object, member: str, constraint: str) -> ValidationExcepti
 
 
 def error_response(exc: AwsError, request_id: str) -> Response:
-    code = exc.code
-    status = exc.status
     if isinstance(exc, ServiceUnavailableException):
-        code, status = "ServiceException", 500
-    body: dict[str, object] = {"Type": "User" if status < 500 else "Service"}
-    body["Message" if code in _CAPITAL_MESSAGE else "message"] = exc.message
-    headers = [
-        ("Content-Type", "application/json"),
-        ("x-amzn-RequestId", request_id),
-        ("x-amzn-ErrorType", code),
-    ]
+        exc = ServiceException(exc.message)
+    extra: dict[str, object] = {"Type": "User" if exc.status < 500 else "Service"}
     if isinstance(exc, TooManyRequestsException):
-        body["Reason"] = exc.reason
-        headers.append(("Retry-After", "1"))
-    return Response(status, headers, json.dumps(body).encode())
+        extra["Reason"] = exc.reason
+    answer = render(
+        exc,
+        REST_JSON,
+        request_id,
+        extra=extra,
+        message_key="Message" if exc.code in _CAPITAL_MESSAGE else "message",
+    )
+    if isinstance(exc, TooManyRequestsException):
+        answer.headers.append(("Retry-After", "1"))
+    return answer

@@ -1,0 +1,65 @@
+"""One error renderer: any ``AwsError`` leaves in the protocol the client spoke.
+
+Each protocol carries an error as botocore parses it back into ``ClientError``:
+
+* ``json``: ``{"__type": "<namespace#>Code", "message": ...}`` with the service's JSON content type;
+* ``rest-json``: the code in ``x-amzn-ErrorType``, ``{"message": ...}`` in the body;
+* ``query``: ``<ErrorResponse><Error><Type>Sender</Type><Code/><Message/></Error><RequestId/>``;
+* ``rest-xml``: ``<Error><Code/><Message/><RequestId/></Error>`` (S3's shape).
+
+Services add what their API adds (DynamoDB's ``__type`` namespaces, Lambda's ``Type`` member)
+through ``type_name``, ``extra`` and ``message_key``; the status is the exception's own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lamina.errors import AwsError
+from lamina.net.messages import Response
+from lamina.services.protocols.wire import QUERY, REST_JSON, REST_XML
+
+
+def render(
+    exc: AwsError,
+    protocol: str,
+    request_id: str,
+    *,
+    json_version: str = "1.0",
+    type_name: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    message_key: str = "message",
+    xml_namespace: str | None = None,
+) -> Response:
+    headers = [("x-amzn-RequestId", request_id)]
+    if protocol in (QUERY, REST_XML):
+        headers.append(("Content-Type", "text/xml" if protocol == QUERY else "application/xml"))
+        return Response(exc.status, headers, _xml(exc, protocol, request_id, xml_namespace))
+    body: dict[str, Any] = {}
+    if protocol == REST_JSON:
+        headers.append(("Content-Type", "application/json"))
+        headers.append(("x-amzn-ErrorType", exc.code))
+    else:
+        headers.append(("Content-Type", f"application/x-amz-json-{json_version}"))
+        body["__type"] = type_name or exc.code
+    body[message_key] = exc.message
+    if extra:
+        body.update(extra)
+    return Response(exc.status, headers, json.dumps(body).encode())
+
+
+def _xml(exc: AwsError, protocol: str, request_id: str, namespace: str | None) -> bytes:
+    code = f"<Code>{escape(exc.code)}</Code><Message>{escape(exc.message)}</Message>"
+    if protocol == REST_XML:
+        text = f"<Error>{code}<RequestId>{request_id}</RequestId></Error>"
+    else:
+        kind = "Sender" if exc.status < 500 else "Receiver"
+        xmlns = f' xmlns="{escape(namespace)}"' if namespace else ""
+        text = (
+            f"<ErrorResponse{xmlns}><Error><Type>{kind}</Type>{code}</Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode()

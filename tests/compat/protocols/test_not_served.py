@@ -1,0 +1,160 @@
+"""A request for an AWS service or operation Lamina does not serve is answered in the protocol its
+client spoke, naming it: boto3 raises a clean ``ClientError`` with the code that protocol's
+clients expect, and the AWS CLI prints one line. Served services (DynamoDB over json, Lambda over
+rest-json) keep answering on the same endpoint."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.integration.asyncinvoke.lamina_up import ROOT, LaminaUp
+
+pytestmark = pytest.mark.slow
+_ENV = {
+    **os.environ,
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_PAGER": "",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
+    template = ROOT / "examples" / "hello" / "template.yaml"
+    up = LaminaUp(template, tmp_path_factory.mktemp("protocols") / "state").start()
+    yield up
+    up.stop()
+
+
+def client(server: LaminaUp, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "kwargs", "code", "status", "named"),
+    [
+        # query: form body, XML answer.
+        (
+            "sns",
+            "publish",
+            {"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "m"},
+            "InvalidAction",
+            400,
+            "sns:Publish",
+        ),
+        # json 1.0 (SQS's current protocol) and json 1.1.
+        ("sqs", "list_queues", {}, "UnknownOperationException", 400, "sqs:ListQueues"),
+        ("events", "list_rules", {}, "UnknownOperationException", 400, "events:ListRules"),
+        # rest-json and rest-xml: the operation is found from the method and path.
+        (
+            "scheduler",
+            "list_schedules",
+            {},
+            "UnknownOperationException",
+            404,
+            "scheduler:ListSchedules",
+        ),
+        ("s3", "list_buckets", {}, "NotImplemented", 501, "s3:ListBuckets"),
+        (
+            "s3",
+            "get_object",
+            {"Bucket": "b", "Key": "k/x.txt"},
+            "NotImplemented",
+            501,
+            "s3:GetObject",
+        ),
+    ],
+)
+def test_boto3_gets_a_clean_error_naming_the_operation(
+    server: LaminaUp,
+    service: str,
+    call: str,
+    kwargs: dict[str, Any],
+    code: str,
+    status: int,
+    named: str,
+) -> None:
+    """Each protocol's unserved operation is a ClientError with that protocol's code and status
+    and a message naming service:Operation (never a ResponseParserError)."""
+    with pytest.raises(ClientError) as raised:
+        getattr(client(server, service), call)(**kwargs)
+    error = raised.value.response
+    assert error["Error"]["Code"] == code
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == status
+    if call != "get_object":  # S3 answers a GET's error body; botocore keeps its Message
+        assert error["Error"]["Message"] == f"Lamina does not serve {named} yet."
+    else:
+        assert named in error["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (
+            ["sns", "publish", "--topic-arn", "arn:aws:sns:us-east-1:1:t", "--message", "m"],
+            "sns:Publish",
+        ),
+        (["sqs", "list-queues"], "sqs:ListQueues"),
+        (["events", "list-rules"], "events:ListRules"),
+        (["s3api", "list-buckets"], "s3:ListBuckets"),
+    ],
+)
+def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) -> None:
+    """The AWS CLI reports an unserved operation as one error line naming it."""
+    done = subprocess.run(
+        ["aws", *args, "--endpoint-url", server.endpoint],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_ENV,
+    )
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert f"Lamina does not serve {named} yet." in lines[0]
+    assert "ResponseParserError" not in done.stderr
+
+
+def test_old_query_client_of_a_json_service_gets_xml(server: LaminaUp) -> None:
+    """An older SDK speaking query to SQS (whose model is json now) gets query's XML error."""
+    request = urllib.request.Request(
+        server.endpoint + "/",
+        data=b"Action=ListQueues&Version=2012-11-05",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261204/us-east-1/sqs/aws4_request,"
+            " SignedHeaders=host, Signature=0",
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    body = raised.value.read().decode()
+    assert raised.value.code == 400
+    assert "<Code>InvalidAction</Code>" in body
+    assert "Lamina does not serve sqs:ListQueues yet." in body
+    assert "<Type>Sender</Type>" in body
+
+
+def test_served_services_still_answer(server: LaminaUp) -> None:
+    """DynamoDB (json) and Lambda (rest-json) answer on the same endpoint."""
+    assert client(server, "dynamodb").list_tables()["TableNames"] == []
+    names = [f["FunctionName"] for f in client(server, "lambda").list_functions()["Functions"]]
+    assert names
