@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import site
 import subprocess
 import sys
 import tomllib
@@ -49,14 +50,26 @@ def _pip(venv: Path, *args: str, compile_: bool = True) -> subprocess.CompletedP
     )
 
 
-def test_compiled_build(tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    # The test dependencies come from this environment; only Lamina is installed in the venv.
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+def _venv_seeing_this_one(venv: Path) -> Path:
+    """A new venv that imports its own packages first, then this environment's (the test
+    dependencies), whatever this environment is: a venv of its own (a new user's, CI's) or the
+    base interpreter. ``--system-site-packages`` would reach the *base* interpreter's packages
+    instead, which in a fresh venv lack pytest-timeout and the rest. The paths are listed in a
+    ``.pth`` file, so this environment's own ``.pth`` files (an editable Lamina) are not run."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    inner = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import site; print(site.getsitepackages()[0])"],
+        capture_output=True,
+        text=True,
         check=True,
-        timeout=120,
-    )
+    ).stdout.strip()
+    outer = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(inner) / "_outer_environment.pth").write_text("\n".join(outer) + "\n")
+    return venv
+
+
+def test_compiled_build(tmp_path: Path) -> None:
+    venv = _venv_seeing_this_one(tmp_path / "venv")
     before = _extensions_in_source()
 
     editable = _pip(venv, "-e", ".")
