@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 from lamina.engine.api import InvokeRequest, InvokeResult
 from lamina.engine.engine import LocalEngine
 from lamina.model.specs import FunctionSpec, LayerSpec, LoggingSpec, Stack
+from lamina.observe.api import LogEvent, LogSink
 from lamina.settings import Settings
 
 FUNCTIONS = Path(__file__).parent / "functions"
@@ -53,11 +54,32 @@ def stack(functions: Iterable[FunctionSpec]) -> Stack:
     )
 
 
+class RecordingSink:
+    """A LogSink keeping every event, by stream, for tests to read."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, LogEvent]] = []
+
+    def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
+        self.events.extend((group, stream, event) for event in events)
+
+    def close(self) -> None:
+        pass
+
+    def messages(self) -> list[str]:
+        return [event.message for _, _, event in self.events]
+
+
 @contextlib.asynccontextmanager
 async def running(
-    functions: Iterable[FunctionSpec], state_dir: Path, **settings: Any
+    functions: Iterable[FunctionSpec],
+    state_dir: Path,
+    log_sink: LogSink | None = None,
+    **settings: Any,
 ) -> AsyncIterator[LocalEngine]:
-    engine = LocalEngine(stack(functions), Settings(state_dir=state_dir, **settings))
+    engine = LocalEngine(
+        stack(functions), Settings(state_dir=state_dir, **settings), log_sink=log_sink
+    )
     await engine.start()
     try:
         yield engine

@@ -14,6 +14,7 @@ import pytest
 from lamina.model.specs import LoggingSpec
 from tests.integration.engine_support import (
     FUNCTIONS,
+    RecordingSink,
     function,
     invoke,
     layer,
@@ -362,12 +363,14 @@ def test_trace_id_reaches_python_and_subprocesses_and_leaks_nothing(tmp_path: Pa
 
 
 def test_each_log_holds_exactly_its_invocations_output(tmp_path: Path) -> None:
-    """What a handler prints is in its own invocation's log, all of it and nothing of another
-    invocation's: small outputs read by the loop's log reader before the reply resumes the
-    caller, and outputs larger than the pipe's buffer."""
+    """What a handler prints goes to its environment's log stream between its own START and
+    END, all of it and nothing of another invocation's: small outputs read by the loop's log
+    reader before the reply resumes the caller, and outputs larger than the pipe's buffer.
+    The result keeps only a bounded tail of it (what LogType=Tail answers)."""
+    sink = RecordingSink()
 
     async def scenario() -> list[tuple[str, str, int]]:
-        async with running([function("Chatter", "basic.chatter")], tmp_path) as engine:
+        async with running([function("Chatter", "basic.chatter")], tmp_path, sink) as engine:
             seen = []
             for i in range(200):
                 event = {"lines": 1 + i % 5, "width": 200_000 if i % 50 == 7 else 10}
@@ -375,8 +378,14 @@ def test_each_log_holds_exactly_its_invocations_output(tmp_path: Path) -> None:
                 seen.append((result.request_id, result.log, event["lines"]))
             return seen
 
-    for request_id, text, lines in run(scenario()):
-        printed = [line for line in text.splitlines() if " line " in line]
+    results = run(scenario())
+    messages = sink.messages()
+    for request_id, text, lines in results:
+        start = messages.index(f"START RequestId: {request_id} Version: $LATEST")
+        end = messages.index(f"END RequestId: {request_id}")
+        printed = [line for line in messages[start:end] if " line " in line]
         assert [line.split(" ")[:3] for line in printed] == [
             [request_id, "line", str(i)] for i in range(lines)
         ]
+        assert len(text) < 3 * 4096 + 1024  # START, the tail, END and REPORT only
+        assert text.rstrip().endswith(messages[end + 1].rstrip())

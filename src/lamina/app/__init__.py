@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 from lamina.engine.engine import LocalEngine
 from lamina.engine.zygote import ZygoteProcess
 from lamina.model.specs import Stack
+from lamina.observe.api import LogSink
+from lamina.observe.store import LogStore
 from lamina.settings import Settings
 from lamina.template import load_stack
 from lamina.template.build import prepare
@@ -74,6 +76,14 @@ def launch_zygote(settings: Settings) -> ZygoteProcess:
 
 
 def build_engine(
-    stack: Stack, settings: Settings, zygote: ZygoteProcess | None = None
+    stack: Stack,
+    settings: Settings,
+    zygote: ZygoteProcess | None = None,
+    log_sink: LogSink | None = None,
 ) -> LocalEngine:
-    return LocalEngine(stack, settings, zygote=zygote)
+    return LocalEngine(stack, settings, zygote=zygote, log_sink=log_sink)
+
+
+def build_log_store(settings: Settings) -> LogStore:
+    """The log groups of this state directory (CloudWatch Logs' data)."""
+    return LogStore(settings.state_dir / "logs")

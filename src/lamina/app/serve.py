@@ -30,6 +30,8 @@ from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import serve
+from lamina.observe.console import ConsoleSink, Fanout
+from lamina.observe.store import LogStore
 from lamina.services.api import Service
 from lamina.services.endpoint import Endpoint
 from lamina.settings import Settings
@@ -84,6 +86,7 @@ class Lamina:
         self.watch = watch
         self.stack: Stack | None = None
         self.engine: LocalEngine | None = None
+        self.log_store: LogStore | None = None
         self.services: list[Service] = []
         self.gateway: Gateway | None = None
         self.reloads = 0
@@ -112,9 +115,13 @@ class Lamina:
         self.stack = await loop.run_in_executor(
             None, lambda: app.load(self.template, settings, self.overrides, self.note)
         )
-        self.engine = app.build_engine(self.stack, settings, zygote)
+        self.log_store = app.build_log_store(settings)
+        console = ConsoleSink(self._function_log) if self._function_log else None
+        self.engine = app.build_engine(
+            self.stack, settings, zygote, log_sink=Fanout([console, self.log_store])
+        )
         await self.engine.start()
-        self.services = build_services(self.stack, settings, self.engine)
+        self.services = build_services(self.stack, settings, self.engine, self.log_store)
         for service in self.services:
             await service.deploy(self.stack)
         self.endpoint.services = list(self.services)
@@ -123,7 +130,6 @@ class Lamina:
             region=settings.region,
             account_id=settings.account_id,
             access_log=self._access_log,
-            function_log=self._function_log,
         )
         conflicts = self.gateway.deploy(
             self.stack.apis, _function_ids(self.stack), _timeouts(self.stack)
@@ -160,6 +166,8 @@ class Lamina:
         await self.endpoint.close()
         if self.engine is not None:
             await self.engine.close()
+        if self.log_store is not None:
+            self.log_store.close()
 
     # -- hot reload ------------------------------------------------------------------------
 
@@ -214,7 +222,9 @@ class Lamina:
         return json_response(200, json.dumps(body).encode())
 
 
-def build_services(stack: Stack, settings: Settings, engine: LocalEngine) -> list[Service]:
+def build_services(
+    stack: Stack, settings: Settings, engine: LocalEngine, log_store: LogStore
+) -> list[Service]:
     """The AWS services this deployment serves on the endpoint (each may be sent to a real
     backend instead with ``settings.endpoints``, and is then not built here)."""
     from lamina.services.lambda_.service import LambdaService
@@ -226,6 +236,10 @@ def build_services(stack: Stack, settings: Settings, engine: LocalEngine) -> lis
         from lamina.services.dynamodb.service import DynamoDBService
 
         services.append(DynamoDBService(settings.state_dir, settings.region, settings.account_id))
+    if "logs" not in settings.endpoints:
+        from lamina.services.logs.service import LogsService
+
+        services.append(LogsService(log_store, settings.region, settings.account_id))
     return services
 
 

@@ -25,6 +25,7 @@ from lamina.cli.options import parse_overrides
 from lamina.engine.api import Engine, InvokeRequest, InvokeResult
 from lamina.errors import AwsError, LaminaError
 from lamina.model.specs import Stack
+from lamina.observe.console import ConsoleSink
 from lamina.settings import Settings
 
 
@@ -72,20 +73,26 @@ def command(
     zygote = app.launch_zygote(settings)
     try:
         stack = app.load(template_path, settings, parse_overrides(parameter_overrides), _note)
-        engine = app.build_engine(_only(stack, function), settings, zygote)
+        # The log is printed as the function writes it, as `lamina up` prints it.
+        engine = app.build_engine(
+            _only(stack, function), settings, zygote, log_sink=ConsoleSink(_log, prefixed=False)
+        )
         result = app.run(_invoke(engine, function, payload, qualifier))
     except AwsError as exc:
         _fail(f"{exc.code}: {exc.message}")
     except LaminaError as exc:
         _fail(str(exc))
-    sys.stderr.write(result.log)
-    sys.stderr.flush()
     sys.stdout.buffer.write(result.payload)
     if sys.stdout.isatty():
         sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _log(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
 
 
 def _only(stack: Stack, function: str) -> Stack:

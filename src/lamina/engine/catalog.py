@@ -45,7 +45,7 @@ class Target:
     @functools.cached_property
     def platform_log(self) -> PlatformLog:
         spec = self.spec
-        return PlatformLog(spec.logging.log_format.upper() == "JSON", spec.name, spec.version)
+        return PlatformLog.for_function(spec)
 
     @functools.cached_property
     def invoked_arn(self) -> str:

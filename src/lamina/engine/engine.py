@@ -29,8 +29,9 @@ from lamina.engine.asyncqueue import EventQueue, NewEvent
 from lamina.engine.catalog import Catalog, PoolKey, Target
 from lamina.engine.environment import Ending, Environment, Outcome, Watchdog, status_kb
 from lamina.engine.limits import Concurrency
+from lamina.engine.logoutlet import LogOutlet
 from lamina.engine.pool import Pool
-from lamina.engine.report import make_report
+from lamina.engine.report import PlatformLog, make_report
 from lamina.engine.zygote import ZygoteProcess
 from lamina.errors import (
     InvalidParameterValueException,
@@ -41,6 +42,7 @@ from lamina.errors import (
 )
 from lamina.model.lambdas import LATEST, LambdaFunction
 from lamina.model.specs import FunctionSpec, Stack
+from lamina.observe.api import LogSink
 from lamina.settings import Settings
 
 log = logging.getLogger("lamina.engine")
@@ -72,8 +74,11 @@ class LocalEngine:
         clock: Clock | None = None,
         zygote: ZygoteProcess | None = None,
         rng: random.Random | None = None,
+        log_sink: LogSink | None = None,
     ) -> None:
         self.stack = stack
+        # Every invocation's log, whoever invoked it, goes here as it is written.
+        self.log_sink = log_sink
         self.settings = settings
         self._clock = clock or SystemClock()
         self._zygote = zygote or ZygoteProcess(settings.python, settings.preload)
@@ -314,9 +319,16 @@ class LocalEngine:
             env, init_ms = started.env, started.outcome.duration_ms
             head = platform.init_start("on-demand") + started.outcome.log
             if started.outcome.ending is not Ending.OK:
-                return results.failed_init(fn, platform, request_id, head, started.outcome)
+                env.outlet.platform(platform.start(request_id))
+                result, closing = results.failed_init(
+                    fn, platform, request_id, head, started.outcome
+                )
+                env.outlet.platform(closing)
+                return result
         elif env.invocations == 0:  # first use of a provisioned environment: its init log
             head = platform.init_start("provisioned-concurrency") + env.take_log()
+        outlet = env.outlet
+        outlet.platform(platform.start(request_id))
         header = {
             "id": request_id,
             "deadline": int((self._clock.wall() + fn.timeout_s) * 1000),
@@ -339,7 +351,9 @@ class LocalEngine:
             self._spawn_task(self._discard(env))
         if outcome.ending is Ending.OK:
             pool.note_duration(outcome.duration_ms)
-        return results.build(fn, platform, request_id, head, outcome, init_ms)
+        result, closing = results.build(fn, platform, request_id, head, outcome, init_ms)
+        outlet.platform(closing)
+        return result
 
     def _release_stalled(self) -> None:
         """Waiters of a pool none of whose environments came back for ``STALL_S`` (a usually
@@ -363,7 +377,17 @@ class LocalEngine:
 
     async def _start_env(self, fn: FunctionSpec, init_type: str, pool: Pool) -> _Started:
         env_id = uuid.uuid4().hex
-        env = Environment(env_id, fn.name, self._zygote, self._clock.monotonic, self._watchdog)
+        wall = self._clock.wall
+        outlet = LogOutlet(
+            self.log_sink,
+            fn.log_group,
+            launch.log_stream(fn, env_id, wall()),
+            lambda: int(wall() * 1000),
+        )
+        outlet.platform(PlatformLog.for_function(fn).init_start(init_type))
+        env = Environment(
+            env_id, fn.name, self._zygote, self._clock.monotonic, self._watchdog, outlet
+        )
         pool.hold(env)
         spec = launch.spawn_spec(fn, self.settings, env_id, init_type, self._base_data)
         try:

@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lamina import fastjson
+from lamina.engine.logoutlet import LogOutlet
 from lamina.engine.states import IllegalTransition, Lifecycle, State
 from lamina.runtime import wire
 
 log = logging.getLogger("lamina.engine")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+# Log pipe reads (64 KiB each) per turn of the event loop.
+_READS_PER_TURN = 16
 # How often each invoking environment's deadline and resident set are looked at: a timeout is
 # noticed at most this late.
 LOOK_S = 0.01
@@ -137,6 +140,7 @@ class Environment:
         spawner: Spawner,
         clock: Callable[[], float],
         guard: Watchdog | None = None,
+        outlet: LogOutlet | None = None,
     ) -> None:
         self.id = env_id
         self.lifecycle = Lifecycle(f"environment {env_id} of {name}", clock)
@@ -150,7 +154,9 @@ class Environment:
         self._writer: asyncio.WriteTransport | None = None
         self._reader: asyncio.ReadTransport | None = None
         self._log_fd = -1
-        self._log = bytearray()
+        # Where the process's output goes, line by line, as it is written.
+        self._behind = False
+        self.outlet = outlet or LogOutlet(None, "", "", lambda: 0)
         self._waiter: asyncio.Future[wire.Frame | None] | None = None
         self._oom = False
         self._loop = asyncio.get_running_loop()
@@ -320,30 +326,43 @@ class Environment:
     def _rss_kb(self) -> int:
         return status_kb(self.pid, b"VmHWM")
 
-    def _read_log(self) -> None:
+    def _read_log(self, limit: int = 0) -> None:
+        """Read the log pipe into the outlet. From the event loop, at most ``_READS_PER_TURN``
+        chunks per turn: a function writing without pause must not keep the loop here (the
+        rest is read on the next turns, and ``_behind`` says some is left)."""
+        feed = self.outlet.feed
+        reads = limit or _READS_PER_TURN
         try:
-            while True:
+            while reads:
                 chunk = os.read(self._log_fd, 65536)
                 if not chunk:
                     self._loop.remove_reader(self._log_fd)
+                    self._behind = False
                     return
-                self._log += chunk
+                feed(chunk)
+                reads -= 1
         except BlockingIOError:
+            self._behind = False
             return
         except OSError:
+            self._behind = False
             self._loop.remove_reader(self._log_fd)
+            return
+        self._behind = True
 
     def take_log(self, drain: bool = True) -> str:
-        """Everything the process wrote since the last call. ``drain=False`` skips reading the
+        """What the process wrote since the last call (its events already went to the
+        outlet's sink; this is the bounded tail of it). ``drain=False`` skips reading the
         pipe once more, for a caller resumed by a reply: the process wrote its output before
         the reply, so the log pipe was readable no later than the reply pipe, and the event
-        loop ran the log's reader (which empties the pipe) before the callbacks the reply
-        scheduled, the resumption of the waiting invocation among them."""
-        if drain and self._log_fd >= 0:
-            self._read_log()
-        text = self._log.decode("utf-8", "backslashreplace")
-        self._log.clear()
-        return text
+        loop ran the log's reader before the callbacks the reply scheduled, the resumption of
+        the waiting invocation among them; unless that reader stopped at its limit per turn
+        (``_behind``): then what is left (at most the pipe's capacity, since the process has
+        replied) is read here."""
+        if self._log_fd >= 0 and (drain or self._behind):
+            self._read_log(limit=-1)
+        self.outlet.finish_line()
+        return self.outlet.take_tail()
 
     def _signal_kill(self) -> None:
         if self._pidfd >= 0:

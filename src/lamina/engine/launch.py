@@ -39,6 +39,11 @@ def code_dir(fn: FunctionSpec) -> Path:
     return fn.code_dir
 
 
+def log_stream(fn: FunctionSpec, env_id: str, now: float) -> str:
+    """The environment's log stream, named as Lambda names it: ``YYYY/MM/DD/[VERSION]id``."""
+    return time.strftime("%Y/%m/%d", time.gmtime(now)) + f"/[{fn.version}]{env_id}"
+
+
 def environment_variables(
     fn: FunctionSpec, settings: Settings, env_id: str, init_type: str, tmp: Path
 ) -> dict[str, str]:
@@ -53,7 +58,7 @@ def environment_variables(
     variables.update(fn.environment)
     lib_dirs = [f"{task_root}/lib"] + [str(layer.content_dir / "lib") for layer in fn.layers]
     inherited_ld = os.environ.get("LD_LIBRARY_PATH")
-    stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{fn.version}]{env_id}"
+    stream = log_stream(fn, env_id, time.time())
     variables.update(
         {
             "_HANDLER": fn.handler,

@@ -9,6 +9,7 @@ import sys
 import time
 
 from lamina.engine.api import Report
+from lamina.model.specs import FunctionSpec
 
 RUNTIME_VERSION = f"python:{sys.version_info.major}.{sys.version_info.minor}.lamina"
 
@@ -54,6 +55,10 @@ class PlatformLog:
         self.json = json_format
         self.function_name = function_name
         self.version = version
+
+    @classmethod
+    def for_function(cls, fn: FunctionSpec) -> PlatformLog:
+        return cls(fn.logging.log_format.upper() == "JSON", fn.name, fn.version)
 
     def _event(self, kind: str, record: dict[str, object]) -> str:
         return json.dumps({"time": iso_now(), "type": kind, "record": record}) + "\n"

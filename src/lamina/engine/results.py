@@ -18,7 +18,9 @@ def build(
     head: str,
     outcome: Outcome,
     init_ms: float | None,
-) -> InvokeResult:
+) -> tuple[InvokeResult, str]:
+    """The result, and the platform's closing lines (what follows the function's output in
+    its log stream: a timeout or exit line, END, REPORT)."""
     body, error_type, status, report_error = outcome.body, None, None, None
     tail = ""
     if outcome.ending is Ending.ERROR:
@@ -40,15 +42,9 @@ def build(
     report = make_report(
         outcome.duration_ms, fn.memory_mb, outcome.max_rss_kb, init_ms, status, report_error
     )
-    text = (
-        head
-        + platform.start(request_id)
-        + outcome.log
-        + tail
-        + platform.end(request_id)
-        + platform.report(request_id, report)
-    )
-    return InvokeResult(
+    closing = tail + platform.end(request_id) + platform.report(request_id, report)
+    text = head + platform.start(request_id) + outcome.log + closing
+    result = InvokeResult(
         request_id=request_id,
         payload=body,
         report=report,
@@ -57,11 +53,12 @@ def build(
         error_type=error_type,
         log=text,
     )
+    return result, closing
 
 
 def failed_init(
     fn: FunctionSpec, platform: PlatformLog, request_id: str, head: str, outcome: Outcome
-) -> InvokeResult:
+) -> tuple[InvokeResult, str]:
     """The cold start that was to serve this request failed: the request gets the init error."""
     shown = Outcome(outcome.ending, outcome.body, 0.0, outcome.max_rss_kb, outcome.exit_status)
     return build(fn, platform, request_id, head + outcome.log, shown, outcome.duration_ms)

@@ -62,14 +62,12 @@ class Gateway:
         region: str,
         account_id: str,
         access_log: Callable[[str], None] | None = None,
-        function_log: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._invoker = invoker
         self._region = region
         self._account_id = account_id
         self._access_log = access_log
-        self._function_log = function_log
         self._clock = clock
         self._router = Router(())
         self._cors: dict[str, CorsPolicy] = {}
@@ -194,8 +192,6 @@ class Gateway:
         except AwsError as exc:
             log.error("%s could not be invoked: %s (%s)", function, exc.message, exc.code)
             return responses.lambda_rejected(kind), function
-        if self._function_log is not None and result.log:
-            self._function_log(result.log)
         if result.function_error:
             return responses.integration_failed(kind), function
         try:
@@ -232,9 +228,8 @@ class Gateway:
         return task.result()
 
     def _orphan_done(self, task: asyncio.Task[InvokeResult]) -> None:
+        # Its log went to the log pipeline as it ran, like every invocation's.
         self._orphans.discard(task)
-        if not task.cancelled() and task.exception() is None and self._function_log:
-            self._function_log(task.result().log)
 
     async def _proxy(self, call: Call, integration: Integration) -> Response:
         match, kind = call.match, call.match.api.kind

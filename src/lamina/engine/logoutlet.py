@@ -1,0 +1,95 @@
+"""One execution environment's log stream: what its process writes, as CloudWatch log events.
+
+The environment's log pipe is read as the function runs; each complete line becomes a
+``LogEvent`` of the environment's stream (``/aws/lambda/NAME``, ``YYYY/MM/DD/[VERSION]id``) at
+once, so a line printed before a long sleep is seen before the function returns. A line longer
+than CloudWatch's event quota is cut into several events. Nothing keeps a whole invocation's
+output: only the last ``TAIL_BYTES`` (what ``LogType=Tail`` answers and ``lamina invoke``
+shows when it has no sink) and an unfinished line (at most one event's worth).
+
+The engine writes the platform's lines (INIT_START, START, END, REPORT) through ``platform``,
+in order with the function's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lamina.observe.api import MAX_EVENT_BYTES, LogEvent, LogSink
+
+# Lambda's LogType=Tail answers the last 4 KB of the invocation's log.
+TAIL_BYTES = 4096
+
+
+class LogOutlet:
+    __slots__ = ("_clock_ms", "_partial", "_sink", "_tail", "group", "stream")
+
+    def __init__(
+        self, sink: LogSink | None, group: str, stream: str, clock_ms: Callable[[], int]
+    ) -> None:
+        self._sink = sink
+        self.group = group
+        self.stream = stream
+        self._clock_ms = clock_ms
+        self._partial = b""
+        self._tail = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        """Bytes the process wrote; complete lines leave as events now."""
+        self._keep(chunk)
+        if self._sink is None:
+            return
+        data = self._partial + chunk if self._partial else chunk
+        end = data.rfind(b"\n")
+        if end < 0:
+            self._partial = data
+            if len(data) >= MAX_EVENT_BYTES:
+                self._partial = b""
+                self._emit(data.split(b"\n"))
+            return
+        self._partial = data[end + 1 :]
+        self._emit(data[:end].split(b"\n"))
+
+    def platform(self, text: str) -> None:
+        """Lines the platform writes (each ending with a newline), after what the process
+        wrote so far. They are not part of the tail: the engine composes an invocation's
+        whole log (``InvokeResult.log``) from the tail and its own lines."""
+        self.finish_line()
+        if self._sink is not None and text:
+            now = self._clock_ms()
+            self._sink.put(
+                self.group,
+                self.stream,
+                [LogEvent(now, line) for line in text.rstrip("\n").split("\n")],
+            )
+
+    def finish_line(self) -> None:
+        """An unfinished line leaves as an event (the invocation ended without its newline)."""
+        if self._partial:
+            partial, self._partial = self._partial, b""
+            self._emit([partial])
+
+    def take_tail(self) -> str:
+        """What was written since the previous call: at least its last ``TAIL_BYTES``."""
+        text = self._tail.decode("utf-8", "backslashreplace")
+        self._tail.clear()
+        return text
+
+    def _keep(self, data: bytes) -> None:
+        tail = self._tail
+        tail += data
+        if len(tail) > 2 * TAIL_BYTES:
+            del tail[: len(tail) - TAIL_BYTES]
+
+    def _emit(self, lines: list[bytes]) -> None:
+        assert self._sink is not None
+        now = self._clock_ms()
+        events = []
+        for line in lines:
+            if len(line) > MAX_EVENT_BYTES:
+                for start in range(0, len(line), MAX_EVENT_BYTES):
+                    piece = line[start : start + MAX_EVENT_BYTES]
+                    events.append(LogEvent(now, piece.decode("utf-8", "backslashreplace")))
+            else:
+                events.append(LogEvent(now, line.decode("utf-8", "backslashreplace")))
+        self._sink.put(self.group, self.stream, events)

@@ -1,0 +1,309 @@
+"""Log groups, streams and events on disk, as CloudWatch Logs keeps them.
+
+Layout under the root (``.lamina/logs/``): a folder per log group (its name percent-encoded)
+holding ``group.json`` (creation time, retention) and a file per stream, one event per line as
+``[timestamp_ms, ingestion_ms, "message"]``. Files, not SQLite: the engine appends several events
+per invocation at thousands of invocations per second, and an append is the cheapest write there
+is; reads (the CloudWatch Logs API) are rare and scan a stream at most.
+
+``put`` (the ``LogSink`` the engine writes to) only appends to a buffer: a writer thread writes
+it out every few milliseconds. The buffer is bounded (``MAX_BUFFERED``): past it ``put`` waits
+for the writer, so a function logging faster than the disk takes it slows Lamina down rather
+than filling its memory. ``write`` (PutLogEvents) writes before it returns, so what the API
+acknowledged survives a ``kill -9`` of Lamina. Events of the engine's buffer not yet written when
+Lamina is killed are lost, as CloudWatch loses what a crashed agent had not sent.
+
+Retention: a group's ``retentionInDays`` hides older events from every read at once, and
+``expire`` (run in the background) deletes them from disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lamina import fastjson
+from lamina.observe.api import LogEvent
+
+# Bytes of events waiting for the writer before put() waits for it.
+MAX_BUFFERED = 2 * 1024 * 1024
+# How often the writer wakes when there is something to write.
+WRITE_EVERY_S = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    timestamp: int
+    ingestion: int
+    message: str
+    stream: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    name: str
+    creation_time: int
+    first_event: int | None
+    last_event: int | None
+    last_ingestion: int | None
+    stored_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    name: str
+    creation_time: int
+    retention_days: int | None
+    stored_bytes: int
+
+
+def _file_name(name: str) -> str:
+    return urllib.parse.quote(name, safe="") or "%00"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class LogStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._pending: list[tuple[str, str, Sequence[LogEvent]]] = []
+        self._pending_bytes = 0
+        self._closed = False
+        self._known: set[tuple[str, str]] = set()
+        self._writer = threading.Thread(target=self._write_forever, name="lamina-logs", daemon=True)
+        self._writer.start()
+
+    # -- the sink --------------------------------------------------------------------------
+
+    def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
+        size = sum(len(e.message) for e in events) + 32 * len(events)
+        with self._lock:
+            while self._pending_bytes > MAX_BUFFERED and not self._closed:
+                self._wake.notify()
+                self._wake.wait(0.1)
+            if not self._pending:
+                self._wake.notify()
+            self._pending.append((group, stream, events))
+            self._pending_bytes += size
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._wake.notify_all()
+        self._writer.join(10)
+
+    def flush(self) -> None:
+        """Write out everything buffered so far (the API reads what the engine wrote)."""
+        with self._lock:
+            batch, self._pending, self._pending_bytes = self._pending, [], 0
+            self._wake.notify_all()
+            self._append(batch)
+
+    def _write_forever(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
+                closed = self._closed
+            if not closed:
+                time.sleep(WRITE_EVERY_S)  # let a burst gather into one write per stream
+            with self._lock:
+                batch, self._pending, self._pending_bytes = self._pending, [], 0
+                self._wake.notify_all()
+                self._append(batch)
+            if closed:
+                return
+
+    def _append(self, batch: list[tuple[str, str, Sequence[LogEvent]]]) -> None:
+        """Called with the lock held: writes are in the order of the puts."""
+        if not batch:
+            return
+        now = _now_ms()
+        lines: dict[tuple[str, str], list[bytes]] = {}
+        for group, stream, events in batch:
+            out = lines.setdefault((group, stream), [])
+            out.extend(fastjson.dumps([e.timestamp_ms, now, e.message]) + b"\n" for e in events)
+        for (group, stream), chunk in lines.items():
+            path = self._stream_path(group, stream, create=True)
+            with contextlib.suppress(OSError), path.open("ab") as f:
+                f.writelines(chunk)
+
+    # -- groups and streams ----------------------------------------------------------------
+
+    def _group_dir(self, group: str) -> Path:
+        return self.root / _file_name(group)
+
+    def _stream_path(self, group: str, stream: str, create: bool = False) -> Path:
+        path = self._group_dir(group) / (_file_name(stream) + ".jsonl")
+        if create and (group, stream) not in self._known:
+            self.create_group(group, exist_ok=True)
+            path.touch(exist_ok=True)
+            self._known.add((group, stream))
+        return path
+
+    def create_group(self, group: str, exist_ok: bool = False) -> bool:
+        """False when it already existed (and ``exist_ok``)."""
+        folder = self._group_dir(group)
+        meta = folder / "group.json"
+        if meta.exists():
+            if exist_ok:
+                return False
+            raise FileExistsError(group)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta.write_text(json.dumps({"name": group, "creationTime": _now_ms()}))
+        return True
+
+    def create_stream(self, group: str, stream: str) -> bool:
+        """False when the stream already existed; KeyError when the group does not."""
+        if not self.has_group(group):
+            raise KeyError(group)
+        path = self._stream_path(group, stream)
+        if path.exists():
+            return False
+        path.touch()
+        return True
+
+    def has_group(self, group: str) -> bool:
+        return (self._group_dir(group) / "group.json").exists()
+
+    def has_stream(self, group: str, stream: str) -> bool:
+        return self._stream_path(group, stream).exists()
+
+    def delete_group(self, group: str) -> None:
+        with self._lock:
+            self._known = {k for k in self._known if k[0] != group}
+            shutil.rmtree(self._group_dir(group))
+
+    def delete_stream(self, group: str, stream: str) -> None:
+        with self._lock:
+            self._known.discard((group, stream))
+            self._stream_path(group, stream).unlink()
+
+    def _meta(self, group: str) -> dict[str, object]:
+        try:
+            doc = json.loads((self._group_dir(group) / "group.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    def set_retention(self, group: str, days: int | None) -> None:
+        meta = self._meta(group)
+        if days is None:
+            meta.pop("retentionInDays", None)
+        else:
+            meta["retentionInDays"] = days
+        (self._group_dir(group) / "group.json").write_text(json.dumps(meta))
+
+    def groups(self) -> list[GroupInfo]:
+        found = []
+        for folder in sorted(self.root.iterdir()) if self.root.exists() else []:
+            meta_path = folder / "group.json"
+            if not meta_path.exists():
+                continue
+            meta = self._meta(urllib.parse.unquote(folder.name))
+            size = sum(p.stat().st_size for p in folder.glob("*.jsonl"))
+            retention = meta.get("retentionInDays")
+            found.append(
+                GroupInfo(
+                    str(meta.get("name") or urllib.parse.unquote(folder.name)),
+                    int(meta.get("creationTime") or 0),  # type: ignore[call-overload]
+                    int(retention) if isinstance(retention, int) else None,
+                    size,
+                )
+            )
+        return sorted(found, key=lambda g: g.name)
+
+    def streams(self, group: str) -> list[StreamInfo]:
+        folder = self._group_dir(group)
+        found = []
+        for path in folder.glob("*.jsonl"):
+            events = list(self._read(path, group, ""))
+            stat = path.stat()
+            found.append(
+                StreamInfo(
+                    urllib.parse.unquote(path.name.removesuffix(".jsonl")),
+                    int(stat.st_ctime * 1000),
+                    events[0].timestamp if events else None,
+                    events[-1].timestamp if events else None,
+                    max((e.ingestion for e in events), default=None),
+                    stat.st_size,
+                )
+            )
+        return sorted(found, key=lambda s: s.name)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def write(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
+        """Append now (PutLogEvents): written before the caller answers."""
+        with self._lock:
+            self._append([(group, stream, events)])
+
+    def events(self, group: str, stream: str) -> list[StoredEvent]:
+        """Every event of the stream within the group's retention, in the order written."""
+        self.flush()
+        return list(self._read(self._stream_path(group, stream), group, stream))
+
+    def all_events(self, group: str, streams: Sequence[str]) -> Iterator[StoredEvent]:
+        self.flush()
+        for stream in streams:
+            yield from self._read(self._stream_path(group, stream), group, stream)
+
+    def _cutoff(self, group: str) -> int:
+        days = self._meta(group).get("retentionInDays")
+        return _now_ms() - int(days) * 86_400_000 if isinstance(days, int) else 0
+
+    def _read(self, path: Path, group: str, stream: str) -> Iterator[StoredEvent]:
+        cutoff = self._cutoff(group)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        for line in data.split(b"\n"):
+            if not line:
+                continue
+            try:
+                timestamp, ingestion, message = fastjson.loads(line)
+            except ValueError:
+                continue  # a line being written right now
+            if timestamp >= cutoff:
+                yield StoredEvent(timestamp, ingestion, message, stream)
+
+    def expire(self) -> int:
+        """Delete events older than their group's retention; returns how many went."""
+        gone = 0
+        for group in self.groups():
+            if group.retention_days is None:
+                continue
+            cutoff = self._cutoff(group.name)
+            for path in self._group_dir(group.name).glob("*.jsonl"):
+                with self._lock:
+                    kept, lines = [], path.read_bytes().split(b"\n")
+                    for line in lines:
+                        if not line:
+                            continue
+                        try:
+                            if fastjson.loads(line)[0] >= cutoff:
+                                kept.append(line)
+                                continue
+                        except ValueError:
+                            kept.append(line)
+                            continue
+                        gone += 1
+                    if len(kept) < len([x for x in lines if x]):
+                        tmp = path.with_suffix(".tmp")
+                        tmp.write_bytes(b"".join(k + b"\n" for k in kept))
+                        os.replace(tmp, path)
+        return gone
