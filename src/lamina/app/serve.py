@@ -34,6 +34,7 @@ from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.store import LogStore
 from lamina.services.api import Service
 from lamina.services.endpoint import Endpoint
+from lamina.services.lambda_.service import LambdaService
 from lamina.settings import Settings
 
 log = logging.getLogger("lamina")
@@ -131,13 +132,20 @@ class Lamina:
             account_id=settings.account_id,
             access_log=self._access_log,
         )
-        conflicts = self.gateway.deploy(
-            self.stack.apis, _function_ids(self.stack), _timeouts(self.stack)
-        )
         api_server = await serve(
             self.gateway, settings.host, settings.port, MAX_REQUEST_BYTES, REQUEST_TOO_LARGE
         )
         self._servers.append(api_server)
+        if settings.port == 0:
+            # Function URLs created through the API name the port the APIs really got.
+            settings = self.settings = settings.with_(port=_port(api_server))
+            for service in self.services:
+                if isinstance(service, LambdaService):
+                    service.registry.settings = settings
+        conflicts = self._deploy_gateway(self.stack)
+        for service in self.services:
+            if isinstance(service, LambdaService):
+                service.registry.on_change = self._urls_changed
         if self.watch:
             self._start_watching(self.stack)
         self._ready = True
@@ -194,7 +202,7 @@ class Lamina:
             await self.engine.redeploy(stack, recycle=recycle)
             for service in self.services:
                 await service.deploy(stack)
-            for conflict in self.gateway.deploy(stack.apis, _function_ids(stack), _timeouts(stack)):
+            for conflict in self._deploy_gateway(stack):
                 self.note(conflict)
             self.stack = stack
             self.reloads += 1
@@ -204,6 +212,21 @@ class Lamina:
                 self._watcher.stop()
                 self._start_watching(stack)
             return True
+
+    def _deploy_gateway(self, stack: Stack) -> list[str]:
+        """The gateway serves the template's APIs and the Function URLs the Lambda API holds
+        (the registry is their owner); returns the merged port's route conflicts."""
+        assert self.gateway is not None
+        apis = list(stack.apis)
+        for service in self.services:
+            if isinstance(service, LambdaService):
+                apis += service.url_apis()
+        return self.gateway.deploy(apis, _function_ids(stack), _timeouts(stack))
+
+    def _urls_changed(self) -> None:
+        if self.stack is not None and self.gateway is not None:
+            for conflict in self._deploy_gateway(self.stack):
+                self.note(conflict)
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -227,8 +250,6 @@ def build_services(
 ) -> list[Service]:
     """The AWS services this deployment serves on the endpoint (each may be sent to a real
     backend instead with ``settings.endpoints``, and is then not built here)."""
-    from lamina.services.lambda_.service import LambdaService
-
     services: list[Service] = []
     if "lambda" not in settings.endpoints:
         services.append(LambdaService(settings, engine))

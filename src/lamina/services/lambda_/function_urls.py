@@ -6,9 +6,22 @@ The configuration is kept and shown as Lambda does; the URL is Lamina's local fo
 
 from __future__ import annotations
 
+import logging
 import secrets
+import urllib.parse
 from typing import Any
 
+from lamina.model.apis import (
+    DEFAULT_ROUTE,
+    DEFAULT_STAGE,
+    Api,
+    ApiKind,
+    Cors,
+    Integration,
+    IntegrationType,
+    Route,
+    Stage,
+)
 from lamina.model.lambdas import LATEST
 from lamina.net.messages import Response
 from lamina.services.lambda_.errors import (
@@ -20,8 +33,57 @@ from lamina.services.lambda_.models import FunctionDoc, timestamp
 from lamina.services.lambda_.registry import Registry
 from lamina.services.lambda_.routes import Call, paginate
 
+log = logging.getLogger("lamina.services")
 _AUTH_TYPES = ("AWS_IAM", "NONE")
 _MODES = ("BUFFERED", "RESPONSE_STREAM")
+
+
+def url_apis(registry: Registry) -> list[Api]:
+    """The Function URLs created through this API, as the gateway serves them. A URL whose
+    AuthType is AWS_IAM is not served (Lamina does not check SigV4 on URLs yet, and a URL AWS
+    protects must never be open): requests to it get the gateway's answer for no URL."""
+    apis = []
+    for doc in registry.functions.values():
+        for qualifier, url in sorted(doc.urls.items()):
+            if url.get("AuthType") == "AWS_IAM":
+                log.warning(
+                    "Function URL of %s (%s) is not served: AuthType AWS_IAM is not enforced yet",
+                    doc.name,
+                    qualifier,
+                )
+                continue
+            host = urllib.parse.urlsplit(url["FunctionUrl"]).hostname or ""
+            arn = doc.arn if qualifier == LATEST else f"{doc.arn}:{qualifier}"
+            integration = Integration(
+                IntegrationType.AWS_PROXY, function=arn, payload_format="2.0", timeout_s=900.0
+            )
+            config = url.get("Cors")
+            apis.append(
+                Api(
+                    logical_id=f"{doc.name} URL" + ("" if qualifier == LATEST else f" {qualifier}"),
+                    id=host.split(".", 1)[0],
+                    kind=ApiKind.FUNCTION_URL,
+                    name=doc.name,
+                    routes=(
+                        Route("ANY", DEFAULT_ROUTE, integration, source="CreateFunctionUrlConfig"),
+                    ),
+                    stages=(Stage(DEFAULT_STAGE),),
+                    cors=_cors(config) if config else None,
+                    function=doc.name if qualifier == LATEST else f"{doc.name}:{qualifier}",
+                )
+            )
+    return apis
+
+
+def _cors(config: dict[str, Any]) -> Cors:
+    return Cors(
+        allow_origins=tuple(config.get("AllowOrigins") or ()),
+        allow_methods=tuple(config.get("AllowMethods") or ()),
+        allow_headers=tuple(config.get("AllowHeaders") or ()),
+        expose_headers=tuple(config.get("ExposeHeaders") or ()),
+        allow_credentials=bool(config.get("AllowCredentials")),
+        max_age=config.get("MaxAge"),
+    )
 
 
 def _target(registry: Registry, call: Call) -> tuple[FunctionDoc, str]:

@@ -132,6 +132,7 @@ async def delete_function(registry: Registry, call: Call) -> Response:
         del registry.functions[doc.name]
         registry.store.delete(doc.name)
         await registry.engine.delete_function(doc.name)
+        registry.on_change()
         return call.reply(204)
     if qualifier == LATEST:
         raise InvalidParameterValueException(

@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,9 @@ class Registry:
         self.code = code
         self.engine = engine
         self.settings = settings
+        # Told after every change that may change what is served (the app redeploys the
+        # gateway's Function URLs from it); services never import the gateway.
+        self.on_change: Callable[[], None] = lambda: None
         self.functions: dict[str, FunctionDoc] = store.load()
         self.layers: Mapping[str, LayerSpec] = {}
 
@@ -116,6 +119,7 @@ class Registry:
         self.functions[doc.name] = doc
         self.store.save(doc)
         await self.engine.put_function(doc.runtime())
+        self.on_change()
 
     async def deploy(self, stack: Stack) -> None:
         """Bring the template's functions in (see the module docstring), then every function."""
@@ -131,6 +135,7 @@ class Registry:
                 await self.engine.delete_function(name)
         for doc in self.functions.values():
             await self.engine.put_function(doc.runtime())
+        self.on_change()
 
     def _from_template(self, logical_id: str, spec: FunctionSpec) -> None:
         code = self._directory_code(spec)

@@ -15,6 +15,7 @@ import uuid
 
 from lamina.engine.api import LambdaEngine
 from lamina.errors import AwsError
+from lamina.model.apis import Api
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
 from lamina.services.api import signing_service
@@ -177,6 +178,10 @@ class LambdaService:
     async def deploy(self, stack: Stack) -> None:
         async with self._lock:
             await self.registry.deploy(stack)
+
+    def url_apis(self) -> list[Api]:
+        """Function URLs created through the API, for the gateway (see ``Registry.on_change``)."""
+        return function_urls.url_apis(self.registry)
 
     def matches(self, request: Request) -> bool:
         return is_lambda(request)
