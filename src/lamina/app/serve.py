@@ -30,6 +30,7 @@ from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import serve
+from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.store import LogStore
 from lamina.services.api import Service
@@ -117,10 +118,10 @@ class Lamina:
             None, lambda: app.load(self.template, settings, self.overrides, self.note)
         )
         self.log_store = app.build_log_store(settings)
-        console = ConsoleSink(self._function_log) if self._function_log else None
-        self.engine = app.build_engine(
-            self.stack, settings, zygote, log_sink=Fanout([console, self.log_store])
-        )
+        sink: LogSink = self.log_store
+        if self._function_log is not None:
+            sink = Fanout([ConsoleSink(self._function_log), self.log_store])
+        self.engine = app.build_engine(self.stack, settings, zygote, log_sink=sink)
         await self.engine.start()
         self.services = build_services(self.stack, settings, self.engine, self.log_store)
         for service in self.services:

@@ -328,7 +328,7 @@ class LocalEngine:
         elif env.invocations == 0:  # first use of a provisioned environment: its init log
             head = platform.init_start("provisioned-concurrency") + env.take_log()
         outlet = env.outlet
-        outlet.platform(platform.start(request_id))
+        outlet.opening(platform.start(request_id))
         header = {
             "id": request_id,
             "deadline": int((self._clock.wall() + fn.timeout_s) * 1000),

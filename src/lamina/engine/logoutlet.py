@@ -22,7 +22,7 @@ TAIL_BYTES = 4096
 
 
 class LogOutlet:
-    __slots__ = ("_clock_ms", "_partial", "_sink", "_tail", "group", "stream")
+    __slots__ = ("_clock_ms", "_opening", "_partial", "_sink", "_tail", "group", "stream")
 
     def __init__(
         self, sink: LogSink | None, group: str, stream: str, clock_ms: Callable[[], int]
@@ -33,6 +33,9 @@ class LogOutlet:
         self._clock_ms = clock_ms
         self._partial = b""
         self._tail = bytearray()
+        # START, held until the invocation's first line or its end, so that a quiet invocation
+        # costs the sink one put instead of two (it keeps its own timestamp).
+        self._opening: list[LogEvent] = []
 
     def feed(self, chunk: bytes) -> None:
         """Bytes the process wrote; complete lines leave as events now."""
@@ -50,6 +53,12 @@ class LogOutlet:
         self._partial = data[end + 1 :]
         self._emit(data[:end].split(b"\n"))
 
+    def opening(self, text: str) -> None:
+        """The invocation's first platform line(s) (START): they leave with what follows."""
+        if self._sink is not None:
+            now = self._clock_ms()
+            self._opening = [LogEvent(now, line) for line in text.rstrip("\n").split("\n")]
+
     def platform(self, text: str) -> None:
         """Lines the platform writes (each ending with a newline), after what the process
         wrote so far. They are not part of the tail: the engine composes an invocation's
@@ -57,11 +66,10 @@ class LogOutlet:
         self.finish_line()
         if self._sink is not None and text:
             now = self._clock_ms()
-            self._sink.put(
-                self.group,
-                self.stream,
-                [LogEvent(now, line) for line in text.rstrip("\n").split("\n")],
-            )
+            events = self._opening
+            self._opening = []
+            events.extend(LogEvent(now, line) for line in text.rstrip("\n").split("\n"))
+            self._sink.put(self.group, self.stream, events)
 
     def finish_line(self) -> None:
         """An unfinished line leaves as an event (the invocation ended without its newline)."""
@@ -84,7 +92,8 @@ class LogOutlet:
     def _emit(self, lines: list[bytes]) -> None:
         assert self._sink is not None
         now = self._clock_ms()
-        events = []
+        events = self._opening
+        self._opening = []
         for line in lines:
             if len(line) > MAX_EVENT_BYTES:
                 for start in range(0, len(line), MAX_EVENT_BYTES):

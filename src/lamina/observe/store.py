@@ -6,12 +6,14 @@ holding ``group.json`` (creation time, retention) and a file per stream, one eve
 per invocation at thousands of invocations per second, and an append is the cheapest write there
 is; reads (the CloudWatch Logs API) are rare and scan a stream at most.
 
-``put`` (the ``LogSink`` the engine writes to) only appends to a buffer: a writer thread writes
-it out every few milliseconds. The buffer is bounded (``MAX_BUFFERED``): past it ``put`` waits
-for the writer, so a function logging faster than the disk takes it slows Lamina down rather
-than filling its memory. ``write`` (PutLogEvents) writes before it returns, so what the API
-acknowledged survives a ``kill -9`` of Lamina. Events of the engine's buffer not yet written when
-Lamina is killed are lost, as CloudWatch loses what a crashed agent had not sent.
+``put`` (the ``LogSink`` the engine writes to, on the event loop) only gathers events; every
+``GATHER_S``, or as soon as ``HANDOVER_BYTES`` have gathered, they are encoded and appended in
+one go, on the loop (about a millisecond for a thousand events: a writer thread measured worse,
+its holding of the GIL delaying the loop by several milliseconds at a time). Memory stays at
+``HANDOVER_BYTES`` however fast a function logs. ``write`` (PutLogEvents, from an API thread)
+writes before it returns, so what the API acknowledged survives a ``kill -9`` of Lamina; events
+the engine gave in the last ``GATHER_S`` before Lamina is killed are lost, as CloudWatch loses
+what a crashed agent had not sent.
 
 Retention: a group's ``retentionInDays`` hides older events from every read at once, and
 ``expire`` (run in the background) deletes them from disk.
@@ -19,6 +21,7 @@ Retention: a group's ``retentionInDays`` hides older events from every read at o
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -33,10 +36,10 @@ from pathlib import Path
 from lamina import fastjson
 from lamina.observe.api import LogEvent
 
-# Bytes of events waiting for the writer before put() waits for it.
-MAX_BUFFERED = 2 * 1024 * 1024
-# How often the writer wakes when there is something to write.
-WRITE_EVERY_S = 0.05
+# Bytes of events gathered on the event loop before they are written at once.
+HANDOVER_BYTES = 1024 * 1024
+# How long events gather on the event loop before they are written.
+GATHER_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,69 +76,74 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+Batch = list[tuple[str, str, Sequence[LogEvent]]]
+
+
 class LogStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
+        # Files are written by one thread at a time: the event loop's, or an API call's.
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._pending: list[tuple[str, str, Sequence[LogEvent]]] = []
-        self._pending_bytes = 0
-        self._closed = False
         self._known: set[tuple[str, str]] = set()
-        self._writer = threading.Thread(target=self._write_forever, name="lamina-logs", daemon=True)
-        self._writer.start()
+        # Gathered on the event loop (only its thread touches these).
+        self._gathered: Batch = []
+        self._gathered_bytes = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    # -- the sink --------------------------------------------------------------------------
+    # -- the sink (event loop thread) ------------------------------------------------------
 
     def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
-        size = sum(len(e.message) for e in events) + 32 * len(events)
-        with self._lock:
-            while self._pending_bytes > MAX_BUFFERED and not self._closed:
-                self._wake.notify()
-                self._wake.wait(0.1)
-            if not self._pending:
-                self._wake.notify()
-            self._pending.append((group, stream, events))
-            self._pending_bytes += size
+        self._gathered.append((group, stream, events))
+        # An invocation's few platform lines are counted by number (summing their lengths
+        # costs more than the rest of put); a function's output, by its bytes.
+        count = len(events)
+        self._gathered_bytes += (
+            sum(len(e.message) for e in events) + 32 * count if count > 4 else 256 * count
+        )
+        if self._gathered_bytes >= HANDOVER_BYTES:
+            self._write_gathered()
+        elif self._timer is None:
+            loop = self._loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(GATHER_S, self._write_gathered)
+
+    def _write_gathered(self, done: threading.Event | None = None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch = self._gathered
+        if batch:
+            self._gathered, self._gathered_bytes = [], 0
+            with self._lock:
+                self._append(batch)
+        if done is not None:
+            done.set()
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            self._wake.notify_all()
-        self._writer.join(10)
+        self._write_gathered()
 
     def flush(self) -> None:
-        """Write out everything buffered so far (the API reads what the engine wrote)."""
-        with self._lock:
-            batch, self._pending, self._pending_bytes = self._pending, [], 0
-            self._wake.notify_all()
-            self._append(batch)
-
-    def _write_forever(self) -> None:
-        while True:
-            with self._lock:
-                while not self._pending and not self._closed:
-                    self._wake.wait()
-                closed = self._closed
-            if not closed:
-                time.sleep(WRITE_EVERY_S)  # let a burst gather into one write per stream
-            with self._lock:
-                batch, self._pending, self._pending_bytes = self._pending, [], 0
-                self._wake.notify_all()
-                self._append(batch)
-            if closed:
-                return
-
-    def _append(self, batch: list[tuple[str, str, Sequence[LogEvent]]]) -> None:
-        """Called with the lock held: writes are in the order of the puts."""
-        if not batch:
+        """Write out everything put so far (an API call reads what the engine wrote): from
+        another thread, through the event loop that gathers it."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
             return
+        done = threading.Event()
+        try:
+            loop.call_soon_threadsafe(self._write_gathered, done)
+        except RuntimeError:  # the loop closed meanwhile
+            return
+        done.wait(5)
+
+    def _append(self, batch: Batch) -> None:
+        """Called with the lock held: writes are in the order of the puts."""
         now = _now_ms()
+        dumps = fastjson.dumps
         lines: dict[tuple[str, str], list[bytes]] = {}
         for group, stream, events in batch:
             out = lines.setdefault((group, stream), [])
-            out.extend(fastjson.dumps([e.timestamp_ms, now, e.message]) + b"\n" for e in events)
+            out.extend(dumps([e.timestamp_ms, now, e.message]) + b"\n" for e in events)
         for (group, stream), chunk in lines.items():
             path = self._stream_path(group, stream, create=True)
             with contextlib.suppress(OSError), path.open("ab") as f:
@@ -247,7 +255,7 @@ class LogStore:
     # -- events ----------------------------------------------------------------------------
 
     def write(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
-        """Append now (PutLogEvents): written before the caller answers."""
+        """Append now (PutLogEvents, from an API thread): written before the caller answers."""
         with self._lock:
             self._append([(group, stream, events)])
 
