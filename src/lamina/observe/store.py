@@ -2,9 +2,10 @@
 
 Layout under the root (``.lamina/logs/``): a folder per log group (its name percent-encoded)
 holding ``group.json`` (creation time, retention) and a file per stream, one event per line as
-``[timestamp_ms, ingestion_ms, "message"]``. Files, not SQLite: the engine appends several events
-per invocation at thousands of invocations per second, and an append is the cheapest write there
-is; reads (the CloudWatch Logs API) are rare and scan a stream at most.
+``timestamp_ms<TAB>ingestion_ms<TAB>message`` (backslashes and newlines escaped). Files, not
+SQLite: the engine appends several events per invocation at thousands of invocations per second,
+and an append is the cheapest write there is; reads (the CloudWatch Logs API) are rare and scan
+a stream at most.
 
 ``put`` (the ``LogSink`` the engine writes to, on the event loop) only gathers events; every
 ``GATHER_S``, or as soon as ``HANDOVER_BYTES`` have gathered, they are encoded and appended in
@@ -25,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -32,12 +34,14 @@ import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from lamina import fastjson
 from lamina.observe.api import LogEvent
 
 # Bytes of events gathered on the event loop before they are written at once.
 HANDOVER_BYTES = 1024 * 1024
+# Stream files kept open for appending.
+MAX_OPEN_FILES = 256
 # How long events gather on the event loop before they are written.
 GATHER_S = 0.05
 
@@ -86,6 +90,7 @@ class LogStore:
         # Files are written by one thread at a time: the event loop's, or an API call's.
         self._lock = threading.Lock()
         self._known: set[tuple[str, str]] = set()
+        self._handles: dict[tuple[str, str], BinaryIO] = {}
         # Gathered on the event loop (only its thread touches these).
         self._gathered: Batch = []
         self._gathered_bytes = 0
@@ -122,12 +127,23 @@ class LogStore:
 
     def close(self) -> None:
         self._write_gathered()
+        with self._lock:
+            for handle in self._handles.values():
+                handle.close()
+            self._handles.clear()
 
     def flush(self) -> None:
         """Write out everything put so far (an API call reads what the engine wrote): from
         another thread, through the event loop that gathers it."""
         loop = self._loop
         if loop is None or loop.is_closed():
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._write_gathered()
             return
         done = threading.Event()
         try:
@@ -137,17 +153,46 @@ class LogStore:
         done.wait(5)
 
     def _append(self, batch: Batch) -> None:
-        """Called with the lock held: writes are in the order of the puts."""
-        now = _now_ms()
-        dumps = fastjson.dumps
-        lines: dict[tuple[str, str], list[bytes]] = {}
+        """Called with the lock held: writes are in the order of the puts. One line per event,
+        ``timestamp<TAB>ingestion<TAB>message``, the message's backslashes and newlines escaped
+        (a function's lines have none; PutLogEvents' messages may)."""
+        now = f"\t{_now_ms()}\t"
+        texts: dict[tuple[str, str], list[str]] = {}
         for group, stream, events in batch:
-            out = lines.setdefault((group, stream), [])
-            out.extend(dumps([e.timestamp_ms, now, e.message]) + b"\n" for e in events)
-        for (group, stream), chunk in lines.items():
-            path = self._stream_path(group, stream, create=True)
-            with contextlib.suppress(OSError), path.open("ab") as f:
-                f.writelines(chunk)
+            out = texts.get((group, stream))
+            if out is None:
+                out = texts[(group, stream)] = []
+            for e in events:
+                message = e.message
+                if "\n" in message or "\\" in message:
+                    message = message.replace("\\", "\\\\").replace("\n", "\\n")
+                out.append(f"{e.timestamp_ms}{now}{message}\n")
+        for (group, stream), lines in texts.items():
+            handle = self._handle(group, stream)
+            if handle is not None:
+                with contextlib.suppress(OSError):
+                    handle.write("".join(lines).encode("utf-8", "surrogatepass"))
+                    handle.flush()
+
+    def _handle(self, group: str, stream: str) -> BinaryIO | None:
+        """The stream's file, open for appending (kept open: a batch touches dozens of
+        streams, and opening each every time cost more than writing)."""
+        key = (group, stream)
+        handle = self._handles.pop(key, None)
+        if handle is None:
+            try:
+                handle = self._stream_path(group, stream, create=True).open("ab")
+            except OSError:
+                return None
+            if len(self._handles) >= MAX_OPEN_FILES:
+                oldest = next(iter(self._handles))
+                self._handles.pop(oldest).close()
+        self._handles[key] = handle  # most recently used last
+        return handle
+
+    def _close_handles(self, group: str, stream: str | None = None) -> None:
+        for key in [k for k in self._handles if k[0] == group and stream in (None, k[1])]:
+            self._handles.pop(key).close()
 
     # -- groups and streams ----------------------------------------------------------------
 
@@ -193,11 +238,13 @@ class LogStore:
     def delete_group(self, group: str) -> None:
         with self._lock:
             self._known = {k for k in self._known if k[0] != group}
+            self._close_handles(group)
             shutil.rmtree(self._group_dir(group))
 
     def delete_stream(self, group: str, stream: str) -> None:
         with self._lock:
             self._known.discard((group, stream))
+            self._close_handles(group, stream)
             self._stream_path(group, stream).unlink()
 
     def _meta(self, group: str) -> dict[str, object]:
@@ -280,14 +327,9 @@ class LogStore:
         except OSError:
             return
         for line in data.split(b"\n"):
-            if not line:
-                continue
-            try:
-                timestamp, ingestion, message = fastjson.loads(line)
-            except ValueError:
-                continue  # a line being written right now
-            if timestamp >= cutoff:
-                yield StoredEvent(timestamp, ingestion, message, stream)
+            event = _parse(line, stream)
+            if event is not None and event.timestamp >= cutoff:
+                yield event
 
     def expire(self) -> int:
         """Delete events older than their group's retention; returns how many went."""
@@ -298,20 +340,27 @@ class LogStore:
             cutoff = self._cutoff(group.name)
             for path in self._group_dir(group.name).glob("*.jsonl"):
                 with self._lock:
-                    kept, lines = [], path.read_bytes().split(b"\n")
-                    for line in lines:
-                        if not line:
-                            continue
-                        try:
-                            if fastjson.loads(line)[0] >= cutoff:
-                                kept.append(line)
-                                continue
-                        except ValueError:
-                            kept.append(line)
-                            continue
-                        gone += 1
-                    if len(kept) < len([x for x in lines if x]):
-                        tmp = path.with_suffix(".tmp")
-                        tmp.write_bytes(b"".join(k + b"\n" for k in kept))
-                        os.replace(tmp, path)
+                    lines = [x for x in path.read_bytes().split(b"\n") if x]
+                    kept = [
+                        x for x in lines if (e := _parse(x, "")) is None or e.timestamp >= cutoff
+                    ]
+                    if len(kept) == len(lines):
+                        continue
+                    gone += len(lines) - len(kept)
+                    stream = urllib.parse.unquote(path.name.removesuffix(".jsonl"))
+                    self._close_handles(group.name, stream)
+                    tmp = path.with_suffix(".tmp")
+                    tmp.write_bytes(b"".join(k + b"\n" for k in kept))
+                    os.replace(tmp, path)
         return gone
+
+
+def _parse(line: bytes, stream: str) -> StoredEvent | None:
+    """One stored line; None for a line being written right now (or not one of ours)."""
+    parts = line.split(b"\t", 2)
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    message = parts[2].decode("utf-8", "surrogatepass")
+    if "\\" in message:
+        message = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), message)
+    return StoredEvent(int(parts[0]), int(parts[1]), message, stream)
