@@ -232,18 +232,20 @@ class Lamina:
     # -- handlers --------------------------------------------------------------------------
 
     async def _health(self, request: Request) -> Response:
-        if not self._ready or self.stack is None:
+        if not self._ready or self.stack is None or self.engine is None:
             return json_response(503, b'{"status":"starting"}')
+        degraded = self.engine.degraded
         body = {
-            "status": "ok",
+            "status": "degraded" if degraded else "ok",
             "template": str(self.template),
             "functions": sorted(self.stack.functions),
             "apis": [a.logical_id for a in self.stack.apis],
             "services": [s.name for s in self.services],
             "reloads": self.reloads,
+            "zygote_restarts": self.engine.zygote_restarts,
             "uptime_s": round(time.time() - self._started_at, 3),
         }
-        return json_response(200, json.dumps(body).encode())
+        return json_response(503 if degraded else 200, json.dumps(body).encode())
 
 
 def build_services(

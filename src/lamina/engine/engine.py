@@ -235,6 +235,15 @@ class LocalEngine:
             if runtime != host:
                 log.warning("functions on %s run on this machine's Python (%s)", runtime, host)
 
+    @property
+    def degraded(self) -> bool:
+        """The zygote died and a new one is starting (cold starts wait for it)."""
+        return self._zygote.restarting
+
+    @property
+    def zygote_restarts(self) -> int:
+        return self._zygote.restarts
+
     # -- invoke ----------------------------------------------------------------------------
 
     async def invoke(self, request: InvokeRequest) -> InvokeResult:

@@ -5,13 +5,21 @@ request carries the environment's spec and three descriptors (the read end of it
 write end of its outbox pipe, its log pipe) over a SOCK_SEQPACKET socket; the answer is the new pid.
 Exit statuses arrive asynchronously and wait in ``exit_status(pid)`` futures. If the engine dies,
 the zygote sees EOF and kills every environment.
+
+If the zygote dies (a function can kill its parent), a new one is started at once: ``restarting``
+is true meanwhile (health says ``degraded``), and a spawn asked for in the meantime, or lost with
+the old zygote, waits for the new one instead of failing. Environments the old zygote forked
+live on (they talk to the engine, not to it); their exit statuses are no longer known, so a
+wait for one answers ``SIGKILL``'s status, the engine having killed them by pidfd.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
+import signal
 import socket
 import subprocess
 from collections.abc import Sequence
@@ -21,6 +29,10 @@ from lamina.errors import ServiceUnavailableException
 from lamina.runtime import wire
 
 log = logging.getLogger("lamina.engine")
+
+
+class _Lost(Exception):
+    """The zygote died with this request in flight: ask the next one."""
 
 
 class ZygoteProcess:
@@ -34,6 +46,9 @@ class ZygoteProcess:
         self._exits: dict[int, asyncio.Future[int]] = {}
         self._refs = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing = False
+        self._restart: asyncio.Task[None] | None = None
+        self.restarts = 0
 
     def launch(self) -> None:
         """Start the process now; ``start()`` later waits for it to be ready. Launching early
@@ -71,10 +86,30 @@ class ZygoteProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
+    @property
+    def restarting(self) -> bool:
+        return self._restart is not None and not self._restart.done()
+
     async def spawn(self, spec: dict[str, Any], fds: Sequence[int]) -> int:
-        """Fork an environment; returns its pid once the zygote has forked it."""
+        """Fork an environment; returns its pid once the zygote has forked it. A spawn lost
+        with a zygote that died is asked again of the next one (once)."""
+        for attempt in (1, 2):
+            if self._restart is not None and not self._restart.done():
+                await asyncio.shield(self._restart)
+            try:
+                return await self._spawn_once(spec, fds)
+            except _Lost:
+                if attempt == 2:
+                    break
+        raise ServiceUnavailableException("The execution environment factory exited.")
+
+    async def _spawn_once(self, spec: dict[str, Any], fds: Sequence[int]) -> int:
         if self._sock is None or self._loop is None:
-            raise ServiceUnavailableException("The execution environment factory is not running.")
+            if self._closing or self._restart is None:
+                raise ServiceUnavailableException(
+                    "The execution environment factory is not running."
+                )
+            raise _Lost()
         ref = next(self._refs)
         future: asyncio.Future[int] = self._loop.create_future()
         self._pending[ref] = future
@@ -85,6 +120,9 @@ class ZygoteProcess:
                 break
             except BlockingIOError:
                 await asyncio.sleep(0.001)
+            except OSError as exc:
+                self._pending.pop(ref, None)
+                raise _Lost() from exc
         return await future
 
     def exit_status(self, pid: int) -> asyncio.Future[int]:
@@ -125,17 +163,48 @@ class ZygoteProcess:
     def _on_lost(self) -> None:
         if self._loop and self._sock:
             self._loop.remove_reader(self._sock.fileno())
-        error = ServiceUnavailableException("The execution environment factory exited.")
+        starting = self._ready is not None and not self._ready.done()
+        if starting or self._closing:
+            error: Exception = ServiceUnavailableException(
+                "The execution environment factory exited."
+            )
+        else:
+            error = _Lost()
         for future in [self._ready, *self._pending.values()]:
             if future is not None and not future.done():
                 future.set_exception(error)
         self._pending.clear()
+        # The old zygote's environments are killed by pidfd; nobody reports their ends now.
+        for exit_future in self._exits.values():
+            if not exit_future.done():
+                exit_future.set_result(-signal.SIGKILL)
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-            log.error("the zygote exited unexpectedly")
+        if self._closing or starting or self._loop is None:
+            return
+        log.error("the zygote exited unexpectedly; starting a new one")
+        self.restarts += 1
+        self._restart = self._loop.create_task(self._start_again())
+
+    async def _start_again(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            for _ in range(100):
+                if proc.poll() is not None:
+                    break
+                await asyncio.sleep(0.01)
+        try:
+            await self.start()
+        except Exception:
+            log.exception("the zygote could not be started again")
 
     async def close(self) -> None:
+        self._closing = True
+        if self._restart is not None and not self._restart.done():
+            self._restart.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._restart
         sock, self._sock = self._sock, None
         if sock is not None and self._loop is not None:
             self._loop.remove_reader(sock.fileno())
