@@ -145,3 +145,25 @@ def test_rest_chooses_the_resource_by_path_then_the_method() -> None:
     http = Router([api(*routes, kind=ApiKind.HTTP)])
     assert matched(http, "DELETE", "/items/7").route.path == "/{proxy+}"
     assert matched(http, "DELETE", "/items").route.path == "/{proxy+}"
+
+
+def test_rest_routes_on_the_resource_and_method_pair() -> None:
+    """REST, as measured on API Gateway: a resource that matches the path but lacks the method
+    does not stop the search; a less specific resource having it ({param} or {proxy+} ANY)
+    answers, and only when none has the method is it 403 Missing Authentication Token."""
+    rest = Router(
+        [
+            api(
+                lambda_route("POST", "/roles/provision"),
+                lambda_route("GET", "/roles/{roleId}"),
+                lambda_route("GET", "/jobs/{op}"),
+                lambda_route("ANY", "/things/{proxy+}"),
+                lambda_route("GET", "/things/real"),
+            )
+        ]
+    )
+    assert matched(rest, "POST", "/Prod/roles/provision").route.path == "/roles/provision"
+    assert matched(rest, "GET", "/Prod/roles/provision").route.path == "/roles/{roleId}"
+    assert matched(rest, "POST", "/Prod/things/real").route.path == "/things/{proxy+}"
+    found = rest.match("POST", "h", "/Prod/jobs/reboot")
+    assert isinstance(found, NoRoute) and found.kind is ApiKind.REST
