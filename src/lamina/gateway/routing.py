@@ -152,26 +152,17 @@ def best_route(
     route = target.static.get((method, path)) or target.static.get(("ANY", path))
     if route is not None:
         return (_STATIC,), route, {}
-    # REST APIs choose the resource by the path alone, then its method: a resource that
-    # matches without the method answers "no route", even when a less specific resource
-    # (a {proxy+} with ANY) has it. HTTP APIs choose among the routes that have the method.
-    rest = target.api.is_rest
-    if rest and path in target.methods_by_path:
-        return None
     best: tuple[tuple[int, ...], Route, dict[str, str]] | None = None
     parts = _segments(path)
     for compiled in target.dynamic:
-        given = compiled.route.method
-        if not rest and given not in (method, "ANY"):
+        if compiled.route.method not in (method, "ANY"):
             continue
         fitted = _fit(compiled, parts)
         if fitted is None:
             continue
-        rank = (*fitted[0], 0 if given == method else 1 if given == "ANY" else 2)
+        rank = (*fitted[0], 0 if compiled.route.method == method else 1)
         if best is None or rank < best[0]:
             best = (rank, compiled.route, fitted[1])
-    if best is not None and best[0][-1] == 2:
-        return None  # REST: the resource has no such method
     if best is None and target.default is not None:
         return (9,), target.default, {}
     return best

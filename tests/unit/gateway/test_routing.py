@@ -127,26 +127,6 @@ def test_a_lone_rest_api_answers_without_its_stage_on_the_merged_port() -> None:
     assert isinstance(router.match("POST", "abc123.execute-api.localhost", "/hello"), NoRoute)
 
 
-def test_rest_chooses_the_resource_by_path_then_the_method() -> None:
-    """REST: the most specific resource for the path decides; if it lacks the method, the answer
-    is no route (403 Missing Authentication Token), not a less specific {proxy+} ANY. HTTP APIs
-    choose among the routes having the method, so there the {proxy+} answers."""
-    routes = (
-        lambda_route("GET", "/items/{id}"),
-        lambda_route("GET", "/items"),
-        lambda_route("ANY", "/{proxy+}", function="proxy"),
-    )
-    rest = Router([api(*routes)])
-    assert matched(rest, "GET", "/Prod/items/7").route.path == "/items/{id}"
-    for path in ("/Prod/items/7", "/Prod/items"):
-        found = rest.match("DELETE", "h", path)
-        assert isinstance(found, NoRoute) and found.kind is ApiKind.REST, found
-    assert matched(rest, "DELETE", "/Prod/other/thing").route.path == "/{proxy+}"
-    http = Router([api(*routes, kind=ApiKind.HTTP)])
-    assert matched(http, "DELETE", "/items/7").route.path == "/{proxy+}"
-    assert matched(http, "DELETE", "/items").route.path == "/{proxy+}"
-
-
 def test_rest_routes_on_the_resource_and_method_pair() -> None:
     """REST, as measured on API Gateway: a resource that matches the path but lacks the method
     does not stop the search; a less specific resource having it ({param} or {proxy+} ANY)
