@@ -67,7 +67,18 @@ def _third_party_modules() -> frozenset[str]:
     names = set()
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
-        if path and "." not in name and (path.startswith(installed) or not path.startswith(stdlib)):
+        if (
+            path
+            and "." not in name
+            and (
+                path.startswith(installed)
+                or not path.startswith(stdlib)
+                # Packages reached through a .pth file (another environment's site-packages, which
+                # may sit inside the base interpreter's stdlib directory) are installed ones too.
+                or "/site-packages/" in path
+                or "/dist-packages/" in path
+            )
+        ):
             names.add(name)
     names.discard("lamina")
     return frozenset(names)
