@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,16 +13,10 @@ from typing import Any
 import pytest
 
 from tests.compat.lambda_.conftest import ROLE, package
-from tests.integration.asyncinvoke.lamina_up import ROOT, LaminaUp, wait_for
+from tests.integration.asyncinvoke.lamina_up import AWS_CLI_ENV, ROOT, LaminaUp, wait_for
 
 pytestmark = pytest.mark.slow
-_ENV = {
-    **os.environ,
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_PAGER": "",
-}
+_ENV = AWS_CLI_ENV
 
 
 def aws(server: LaminaUp, *args: str) -> subprocess.CompletedProcess[str]:

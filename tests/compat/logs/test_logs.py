@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import threading
 import time
@@ -16,23 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.integration.asyncinvoke.lamina_up import LaminaUp, wait_for
+from tests.integration.asyncinvoke.lamina_up import AWS_CLI_ENV, LaminaUp, wait_for
 from tests.integration.engine_support import status_field
 
 pytestmark = pytest.mark.slow
 TEMPLATE = Path(__file__).parent / "app" / "template.yaml"
-_ENV = {
-    **os.environ,
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_PAGER": "",
-}
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +33,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
 
 
 def client(server: LaminaUp, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=180),
-    )
+    return server.aws(service, read_timeout=180)
 
 
 def function_name(server: LaminaUp, logical_id: str) -> str:
@@ -98,7 +81,7 @@ def test_lambda_api_invocations_are_logged_and_found_by_the_aws_cli(server: Lami
             ["aws", "logs", "filter-log-events", "--log-group-name", group,
              "--filter-pattern", '{ $.level = "ERROR" }', "--endpoint-url", server.endpoint,
              "--output", "json"],
-            capture_output=True, text=True, timeout=60, env=_ENV,
+            capture_output=True, text=True, timeout=60, env=AWS_CLI_ENV,
         )  # fmt: skip
         assert run.returncode == 0, run.stderr
         return list(json.loads(run.stdout)["events"])

@@ -5,28 +5,18 @@ rest-json) keep answering on the same endpoint."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.integration.asyncinvoke.lamina_up import ROOT, LaminaUp
+from tests.integration.asyncinvoke.lamina_up import AWS_CLI_ENV, ROOT, LaminaUp
 
 pytestmark = pytest.mark.slow
-_ENV = {
-    **os.environ,
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_PAGER": "",
-}
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
 
 
 def client(server: LaminaUp, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    return server.aws(service)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +107,7 @@ def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) 
         capture_output=True,
         text=True,
         timeout=60,
-        env=_ENV,
+        env=AWS_CLI_ENV,
     )
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.strip()]

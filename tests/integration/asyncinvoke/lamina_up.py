@@ -21,6 +21,14 @@ from botocore.response import StreamingBody
 
 ROOT = Path(__file__).resolve().parents[3]
 _ENDPOINT = re.compile(r"AWS endpoint: (http://\S+)")
+# The environment the AWS CLI runs in, in tests (``--endpoint-url`` names the server).
+AWS_CLI_ENV = {
+    **os.environ,
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_PAGER": "",
+}
 _COMMAND = (
     sys.executable,
     "-m",
@@ -100,6 +108,19 @@ class LaminaUp:
             self.process.wait(20)
         except subprocess.TimeoutExpired:
             self.kill()
+
+    def aws(self, service: str, **config: Any) -> Any:
+        """A boto3 client of ``service`` on this server (closed when the server stops)."""
+        client = boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+        )
+        self._clients.append(client)
+        return client
 
     def client(self, **config: Any) -> Any:
         """A boto3 ``lambda`` client on this server (closed when the server stops)."""

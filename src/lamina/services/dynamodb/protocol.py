@@ -9,7 +9,6 @@ Errors: status 400 (500 for internal errors) and ``{"__type": "<namespace>#<Code
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 import zlib
@@ -25,6 +24,7 @@ from lamina.services.dynamodb.errors import (
 )
 from lamina.services.dynamodb.store import DUMPS
 from lamina.services.errors import render
+from lamina.services.protocols import awsjson
 from lamina.services.protocols.wire import JSON
 
 log = logging.getLogger("lamina.dynamodb")
@@ -42,20 +42,6 @@ def target(request: Request) -> str | None:
         if value.startswith(prefix):
             return value[len(prefix) :]
     return None
-
-
-def _parse(body: bytes) -> dict[str, Any]:
-    if not body:
-        return {}
-    try:
-        params = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise SerializationException(
-            "Start of structure or map found where not expected."
-        ) from None
-    if not isinstance(params, dict):
-        raise SerializationException("Start of structure or map found where not expected.")
-    return params
 
 
 def respond(status: int, body: bytes) -> Response:
@@ -85,7 +71,7 @@ def handle(request: Request, operations: Mapping[str, Operation]) -> Response:
     try:
         if operation is None:
             raise UnknownOperationException(f"Unknown operation: {name}")
-        result = operation(_parse(request.body))
+        result = operation(awsjson.params(request.body, SerializationException))
     except DynamoDBError as exc:
         return error(exc)
     except Exception:

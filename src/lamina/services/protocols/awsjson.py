@@ -57,9 +57,9 @@ async def dispatch(
         operation = operations.get(name)
         if operation is None:
             raise UnknownOperationException(f"Lamina does not serve {service}:{name} yet.")
-        params = _params(request.body)
+        members = params(request.body)
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, operation, params)
+        result = await loop.run_in_executor(None, operation, members)
     except AwsError as exc:
         return render(exc, JSON, request_id, json_version=json_version)
     except Exception:
@@ -76,15 +76,15 @@ async def dispatch(
     )
 
 
-def _params(body: bytes) -> dict[str, Any]:
+def params(body: bytes, error: type[AwsError] = SerializationException) -> dict[str, Any]:
+    """A json-protocol request's members; ``error`` (the service's SerializationException)
+    when the body is not a JSON object."""
     if not body:
         return {}
     try:
-        params = json.loads(body)
+        members = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise SerializationException(
-            "Start of structure or map found where not expected."
-        ) from None
-    if not isinstance(params, dict):
-        raise SerializationException("Start of structure or map found where not expected.")
-    return params
+        raise error("Start of structure or map found where not expected.") from None
+    if not isinstance(members, dict):
+        raise error("Start of structure or map found where not expected.")
+    return members
