@@ -149,7 +149,9 @@ def test_context_fields_and_remaining_time(tmp_path: Path) -> None:
 
 def test_reserved_environment_variables(tmp_path: Path) -> None:
     """The reserved variables of the contracts page are set, the template's too, and the code
-    directory is the working directory and first on sys.path."""
+    directory is the working directory and first on sys.path; AWS_LAMBDA_LOG_STREAM_NAME names
+    the stream the environment's log really goes to."""
+    sink = RecordingSink()
 
     async def scenario() -> None:
         fn = function(
@@ -159,7 +161,7 @@ def test_reserved_environment_variables(tmp_path: Path) -> None:
             memory_mb=512,
             runtime="python3.12",
         )
-        async with running([fn], tmp_path) as engine:
+        async with running([fn], tmp_path, sink) as engine:
             got = json.loads(
                 (await invoke(engine, "Env", trace_id="Root=1-abc-def;Sampled=1")).payload
             )
@@ -196,6 +198,10 @@ def test_reserved_environment_variables(tmp_path: Path) -> None:
                 assert env.get(present), present
             assert got["cwd"] == code
             assert got["path"][0] == code
+            streams = {(group, stream) for group, stream, _ in sink.events}
+            assert streams == {
+                (env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"])
+            }
 
     run(scenario())
 

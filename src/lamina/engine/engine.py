@@ -387,18 +387,15 @@ class LocalEngine:
     async def _start_env(self, fn: FunctionSpec, init_type: str, pool: Pool) -> _Started:
         env_id = uuid.uuid4().hex
         wall = self._clock.wall
-        outlet = LogOutlet(
-            self.log_sink,
-            fn.log_group,
-            launch.log_stream(fn, env_id, wall()),
-            lambda: int(wall() * 1000),
-        )
+        # One name for the stream the engine writes and the one the function is told about.
+        stream = launch.log_stream(fn, env_id, wall())
+        outlet = LogOutlet(self.log_sink, fn.log_group, stream, lambda: int(wall() * 1000))
         outlet.platform(PlatformLog.for_function(fn).init_start(init_type))
         env = Environment(
             env_id, fn.name, self._zygote, self._clock.monotonic, self._watchdog, outlet
         )
         pool.hold(env)
-        spec = launch.spawn_spec(fn, self.settings, env_id, init_type, self._base_data)
+        spec = launch.spawn_spec(fn, self.settings, env_id, init_type, self._base_data, stream)
         try:
             outcome = await env.start(spec, max(_ON_DEMAND_INIT_S, fn.timeout_s))
         except BaseException:

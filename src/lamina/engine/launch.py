@@ -45,7 +45,7 @@ def log_stream(fn: FunctionSpec, env_id: str, now: float) -> str:
 
 
 def environment_variables(
-    fn: FunctionSpec, settings: Settings, env_id: str, init_type: str, tmp: Path
+    fn: FunctionSpec, settings: Settings, init_type: str, tmp: Path, stream: str
 ) -> dict[str, str]:
     """Lamina's additions, then the template's variables, then Lambda's reserved ones (which a
     template cannot override on Lambda either)."""
@@ -58,7 +58,6 @@ def environment_variables(
     variables.update(fn.environment)
     lib_dirs = [f"{task_root}/lib"] + [str(layer.content_dir / "lib") for layer in fn.layers]
     inherited_ld = os.environ.get("LD_LIBRARY_PATH")
-    stream = log_stream(fn, env_id, time.time())
     variables.update(
         {
             "_HANDLER": fn.handler,
@@ -90,7 +89,12 @@ def environment_variables(
 
 
 def spawn_spec(
-    fn: FunctionSpec, settings: Settings, env_id: str, init_type: str, base_data_bytes: int
+    fn: FunctionSpec,
+    settings: Settings,
+    env_id: str,
+    init_type: str,
+    base_data_bytes: int,
+    stream: str,
 ) -> dict[str, Any]:
     """The SPAWN header the zygote hands to ``runtime.bootstrap.run``."""
     tmp = settings.state_dir / "envs" / env_id / "tmp"
@@ -101,7 +105,7 @@ def spawn_spec(
     paths += layer_paths(fn)
     json_logs = fn.logging.log_format.upper() == "JSON"
     return {
-        "env": environment_variables(fn, settings, env_id, init_type, tmp),
+        "env": environment_variables(fn, settings, init_type, tmp, stream),
         "cwd": str(root),
         "path": paths,
         "handler": fn.handler,

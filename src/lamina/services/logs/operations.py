@@ -208,7 +208,8 @@ class Logs:
         stream = params["logStreamName"]
         if not self.store.has_stream(group, stream):
             raise no_stream()
-        events = _within(self.store.events(group, stream), params)
+        within = _in_window(params)
+        events = [e for e in self.store.events(group, stream) if within(e.timestamp)]
         limit = min(int(params.get("limit") or 10_000), 10_000)
         token = params.get("nextToken")
         if token:
@@ -247,12 +248,15 @@ class Logs:
             streams = [s for s in streams if s in names]
         elif prefix:
             streams = [s for s in streams if s.startswith(prefix)]
-        found: list[tuple[int, str, int, StoredEvent]] = []
+        within = _in_window(params)
+        hits: list[tuple[int, str, int, StoredEvent]] = []
         for stream in streams:
+            # The ordinal is the event's place in its stream: its eventId stays the same
+            # whatever the window (aws logs tail drops the ids it has shown).
             for ordinal, event in enumerate(self.store.events(group, stream)):
-                found.append((event.timestamp, stream, ordinal, event))
-        found.sort(key=lambda f: (f[0], f[1], f[2]))
-        hits = [f for f in _within_tuples(found, params) if matches(f[3].message)]
+                if within(event.timestamp) and matches(event.message):
+                    hits.append((event.timestamp, stream, ordinal, event))
+        hits.sort(key=lambda f: (f[0], f[1], f[2]))
         limit = min(int(params.get("limit") or 10_000), 10_000)
         start = _read_token(params["nextToken"], ("n",))[1] if params.get("nextToken") else 0
         page = hits[start : start + limit]
@@ -276,20 +280,10 @@ class Logs:
         return result
 
 
-def _within(events: list[StoredEvent], params: Params) -> list[StoredEvent]:
+def _in_window(params: Params) -> Callable[[int], bool]:
+    """Whether a timestamp is within the request's startTime and endTime (both inclusive)."""
     start, end = params.get("startTime"), params.get("endTime")
-    return [
-        e
-        for e in events
-        if (start is None or e.timestamp >= start) and (end is None or e.timestamp <= end)
-    ]
-
-
-def _within_tuples(
-    found: list[tuple[int, str, int, StoredEvent]], params: Params
-) -> list[tuple[int, str, int, StoredEvent]]:
-    start, end = params.get("startTime"), params.get("endTime")
-    return [f for f in found if (start is None or f[0] >= start) and (end is None or f[0] <= end)]
+    return lambda stamp: (start is None or stamp >= start) and (end is None or stamp <= end)
 
 
 def _read_token(token: str, kinds: tuple[str, ...]) -> tuple[str, int]:
