@@ -154,8 +154,9 @@ class Environment:
         self._writer: asyncio.WriteTransport | None = None
         self._reader: asyncio.ReadTransport | None = None
         self._log_fd = -1
-        # Where the process's output goes, line by line, as it is written.
+        # The log reader stopped at its limit per turn with output left in the pipe.
         self._behind = False
+        # Where the process's output goes, line by line, as it is written.
         self.outlet = outlet or LogOutlet(None, "", "", lambda: 0)
         self._waiter: asyncio.Future[wire.Frame | None] | None = None
         self._oom = False
@@ -329,7 +330,8 @@ class Environment:
     def _read_log(self, limit: int = 0) -> None:
         """Read the log pipe into the outlet. From the event loop, at most ``_READS_PER_TURN``
         chunks per turn: a function writing without pause must not keep the loop here (the
-        rest is read on the next turns, and ``_behind`` says some is left)."""
+        rest is read on the next turns, and ``_behind`` says some is left); ``limit=-1``
+        reads until the pipe is empty."""
         feed = self.outlet.feed
         reads = limit or _READS_PER_TURN
         try:

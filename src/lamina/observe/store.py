@@ -85,25 +85,22 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-Batch = list[tuple[str, str, Sequence[LogEvent]]]
 Encoded = list[tuple[tuple[str, str], bytes]]
 
 
-def _encode(batch: Batch) -> Encoded:
-    """One line per event, ``timestamp<TAB>ingestion<TAB>message``, the message's backslashes
-    and newlines escaped (a function's lines have none; PutLogEvents' messages may)."""
-    now = f"\t{_now_ms()}\t"
-    texts: dict[tuple[str, str], list[str]] = {}
-    for group, stream, events in batch:
-        out = texts.get((group, stream))
-        if out is None:
-            out = texts[(group, stream)] = []
-        for e in events:
-            message = e.message
-            if "\n" in message or "\\" in message:
-                message = message.replace("\\", "\\\\").replace("\n", "\\n")
-            out.append(f"{e.timestamp_ms}{now}{message}\n")
-    return [(key, "".join(lines).encode("utf-8", "surrogatepass")) for key, lines in texts.items()]
+def _add_lines(events: Sequence[LogEvent], ingestion: str, out: list[str]) -> int:
+    """One line per event into ``out``, ``timestamp<TAB>ingestion<TAB>message`` (``ingestion``
+    holds its tabs), the message's backslashes and newlines escaped (a function's lines have
+    none; PutLogEvents' messages may); returns the characters added."""
+    size = 0
+    for e in events:
+        message = e.message
+        if "\n" in message or "\\" in message:
+            message = message.replace("\\", "\\\\").replace("\n", "\\n")
+        line = f"{e.timestamp_ms}{ingestion}{message}\n"
+        size += len(line)
+        out.append(line)
+    return size
 
 
 class LogStore:
@@ -142,15 +139,7 @@ class LogStore:
         lines = self._gathered.get(key)
         if lines is None:
             lines = self._gathered[key] = []
-        now = self._ingestion
-        size = 0
-        for e in events:
-            message = e.message
-            if "\n" in message or "\\" in message:
-                message = message.replace("\\", "\\\\").replace("\n", "\\n")
-            line = f"{e.timestamp_ms}{now}{message}\n"
-            size += len(line)
-            lines.append(line)
+        size = _add_lines(events, self._ingestion, lines)
         self._gathered_bytes += size
         if self._gathered_bytes >= HANDOVER_BYTES:
             self._write_gathered()
@@ -360,7 +349,9 @@ class LogStore:
     def write(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
         """Append now (PutLogEvents, from an API thread): written before the caller answers."""
         with self._lock:
-            self._write(_encode([(group, stream, events)]))
+            lines: list[str] = []
+            _add_lines(events, f"\t{_now_ms()}\t", lines)
+            self._write([((group, stream), "".join(lines).encode("utf-8", "surrogatepass"))])
 
     def events(self, group: str, stream: str) -> list[StoredEvent]:
         """Every event of the stream within the group's retention, in the order written."""
