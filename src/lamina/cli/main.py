@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lamina.cli import generate_event, invoke, up, validate
+from lamina.cli import env, generate_event, invoke, up, validate
 
 app = typer.Typer(
     name="lamina",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.command("up")(up.command)
 app.command("invoke")(invoke.command)
 app.command("validate")(validate.command)
+app.command("env")(env.command)
 app.add_typer(generate_event.app, name="generate-event")
 
 

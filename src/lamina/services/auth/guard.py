@@ -1,0 +1,102 @@
+"""The AWS endpoint's door: which requests are let in at all, before any service sees them.
+
+Three checks, in order, each answering in the protocol the client spoke:
+1. ``Host`` names an address Lamina listens on (``localhost``, ``127.0.0.1``, ``[::1]``, the
+   configured host, or a ``*.localhost`` name): a web page whose own name was rebound to
+   127.0.0.1 sends its own name and is refused.
+2. ``Origin``, when a browser sends one, is one Lamina serves (the endpoint's own, for the
+   console) or one the user allowed: a page elsewhere gets 403 and no CORS headers.
+3. The request carries a valid SigV4 signature by a key pair Lamina knows
+   (``lamina.services.auth.sigv4``), unless the user chose to accept any (``accept_any``), as
+   LocalStack does. Lamina's own routes (``/_lamina/...``) need no signature: they run no code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from lamina.errors import AwsError
+from lamina.net.messages import Request
+from lamina.services.auth import sigv4
+from lamina.services.auth.refusals import error_for
+
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+OWN_PREFIX = "/_lamina/"
+
+
+class Forbidden(AwsError):
+    code = "AccessDeniedException"
+    status = 403
+
+
+@dataclass(frozen=True, slots=True)
+class Turned:
+    """Why a request was turned away; ``error(protocol)`` is the error to answer it with, once
+    the endpoint knows which protocol the client spoke."""
+
+    forbidden: Forbidden | None = None
+    refusal: sigv4.Refusal | None = None
+
+    def error(self, protocol: str) -> AwsError:
+        if self.refusal is not None:
+            return error_for(self.refusal, protocol)
+        assert self.forbidden is not None
+        return self.forbidden
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    """What the endpoint admits: the key pairs (id -> secret), its own host names, the origins a
+    browser may call it from, and whether any signature (or none) is accepted."""
+
+    secrets: Mapping[str, str]
+    hosts: frozenset[str] = _LOOPBACK_NAMES
+    origins: frozenset[str] = field(default_factory=frozenset)
+    accept_any: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        secrets: Mapping[str, str],
+        host: str,
+        port: int,
+        origins: Iterable[str] = (),
+        accept_any: bool = False,
+    ) -> Door:
+        hosts = set(_LOOPBACK_NAMES)
+        if host not in ("0.0.0.0", "::", ""):
+            hosts.add(host.lower())
+        own = {f"http://{name}:{port}" for name in hosts if name != "::1"}
+        return cls(dict(secrets), frozenset(hosts), frozenset(own | set(origins)), accept_any)
+
+    def refuse(self, request: Request, now: float | None = None) -> Turned | None:
+        """None when the request may go in; otherwise why it may not."""
+        name = host_name(request.header("host") or "")
+        if name not in self.hosts and not name.endswith(".localhost"):
+            return Turned(
+                Forbidden(
+                    f"Lamina's AWS endpoint does not answer for host '{name}': only for "
+                    "localhost, 127.0.0.1, [::1], *.localhost and the address it listens on."
+                )
+            )
+        origin = request.header("origin")
+        if origin is not None and origin not in self.origins:
+            return Turned(
+                Forbidden(f"Origin '{origin}' is not allowed to call Lamina's AWS endpoint.")
+            )
+        if self.accept_any or request.path.startswith(OWN_PREFIX):
+            return None
+        try:
+            sigv4.verify(request, self.secrets, now)
+        except sigv4.Refusal as refusal:
+            return Turned(refusal=refusal)
+        return None
+
+
+def host_name(host: str) -> str:
+    """A ``Host`` header's name without its port, lower-cased (``[::1]`` keeps its brackets)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.rsplit(":", 1)[0] if ":" in host else host
