@@ -42,6 +42,15 @@ class Settings:
     async_retry_delays_s: tuple[float, ...] = (60.0, 120.0)
     # How many queued asynchronous invocations run at once (each in its own environment).
     async_concurrency: int = 16
+    # Seconds a client has to send a request's headers, and an idle keep-alive connection lives.
+    header_timeout_s: float = 30.0
+    idle_timeout_s: float = 75.0
+    # Key pairs the AWS endpoint accepts besides the state directory's: "KEYID:SECRET,...".
+    credentials: str = ""
+    # Accept any signature, or none, on the AWS endpoint (LocalStack's behaviour): a warning.
+    accept_any_credentials: bool = False
+    # Browser origins allowed to call the AWS endpoint besides its own.
+    allowed_origins: tuple[str, ...] = ()
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -59,10 +68,12 @@ class Settings:
                 continue
             if f.name in ("account_concurrency", "port", "services_port", "async_concurrency"):
                 values[f.name] = int(raw)
-            elif f.name in ("keep_alive_s",):
+            elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s"):
                 values[f.name] = float(raw)
-            elif f.name == "preload":
-                values[f.name] = tuple(p for p in raw.split(",") if p)
+            elif f.name == "accept_any_credentials":
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif f.name in ("preload", "allowed_origins"):
+                values[f.name] = tuple(p.strip() for p in raw.split(",") if p.strip())
             elif f.name == "async_retry_delays_s":
                 values[f.name] = tuple(float(p) for p in raw.split(",") if p.strip())
             else:

@@ -6,9 +6,15 @@ many wait), by one task that lives as long as the connection (a task per request
 rest of the server's work on it). Keep-alive follows HTTP/1.1 (and ``Connection: keep-alive`` on
 1.0); every answer is HTTP/1.1. ``Expect: 100-continue`` is answered once the headers are read,
 unless the declared body is too large. A body larger than ``max_body`` gets the ``too_large`` answer
-and the connection closes. A handler that raises produces 500 and the error is logged; it never
-takes the server down. A client that goes away mid-request does not cancel its handler (an
-invocation runs to its end, as on AWS); the answer is dropped.
+and the connection closes. A request line and headers larger than ``max_head`` bytes in all get 431
+as soon as the limit is passed, before more is buffered. Headers must arrive within
+``header_timeout`` seconds of the request's first byte (or of the connection's opening), else 408
+and the connection closes (a slow client cannot hold a connection with a trickle of header bytes);
+a connection with no request in flight that sends nothing for ``idle_timeout`` seconds is closed.
+One sweep per server checks both once a second, so the request path pays no timer. A handler
+that raises produces 500 and the error is logged; it never takes the server down. A client that
+goes away mid-request does not cancel its handler (an invocation runs to its end, as on AWS); the
+answer is dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import cast
@@ -39,6 +46,16 @@ _INTERNAL_ERROR = Response(
 DEFAULT_TOO_LARGE = Response(
     413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}'
 )
+# API Gateway's limit on the request line and headers together (HTTP and REST APIs).
+DEFAULT_MAX_HEAD = 10_240
+_HEAD_TOO_LARGE = Response(
+    431, [("Content-Type", "application/json")], b'{"message":"Request Header Fields Too Large"}'
+)
+_TIMED_OUT = Response(408, [("Content-Type", "application/json")], b'{"message":"Request Timeout"}')
+
+
+class _HeadTooLarge(Exception):
+    """Raised from a parser callback to stop parsing a request whose head is over the limit."""
 
 
 class _Clock:
@@ -75,11 +92,32 @@ def render(response: Response, keep_alive: bool, head_only: bool = False) -> byt
     return b"".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one connection may send, and how slowly."""
+
+    max_body: int = 10 * 1024 * 1024
+    too_large: Response = field(default_factory=lambda: DEFAULT_TOO_LARGE)
+    max_head: int = DEFAULT_MAX_HEAD
+    header_timeout: float = 30.0
+    idle_timeout: float = 75.0
+
+
 class HttpProtocol(asyncio.Protocol):
-    def __init__(self, handler: Handler, max_body: int, too_large: Response) -> None:
+    def __init__(
+        self, handler: Handler, limits: Limits, connections: set[HttpProtocol] | None = None
+    ) -> None:
         self._handler = handler
-        self._max_body = max_body
-        self._too_large_answer = too_large
+        self._max_body = limits.max_body
+        self._too_large_answer = limits.too_large
+        self._max_head = limits.max_head
+        self._head_size = self._head_raw = 0
+        self._connections = connections
+        # Loop times the sweep reads: when the current request's head began (None once it is
+        # read), when bytes last came or an answer last left, and requests not yet answered.
+        self._head_since: float | None = None
+        self._last_seen = 0.0
+        self._in_flight = 0
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
@@ -108,16 +146,35 @@ class HttpProtocol(asyncio.Protocol):
             self._client = (str(peer[0]), int(peer[1]))
         if isinstance(sock, tuple):
             self._server = (str(sock[0]), int(sock[1]))
+        self._head_since = self._last_seen = asyncio.get_running_loop().time()
+        if self._connections is not None:
+            self._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         # A handler running now is not cancelled: its answer is dropped when it comes.
         self._transport = None
         self._waiting.clear()
         self._wake()
+        if self._connections is not None:
+            self._connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
+        self._last_seen = asyncio.get_running_loop().time()
         try:
             self._parser.feed_data(data)
+            if self._head_since is not None:
+                # Still in a head: the parser holds a header until its line ends, so the bytes
+                # themselves are counted too (with room for the separators the fields omit).
+                self._head_raw += len(data)
+                if self._head_raw > self._max_head + 2048:
+                    raise _HeadTooLarge
+        except _HeadTooLarge:
+            self._reply_and_close(_HEAD_TOO_LARGE)
+        except httptools.HttpParserCallbackError as error:
+            if isinstance(error.__context__, _HeadTooLarge):
+                self._reply_and_close(_HEAD_TOO_LARGE)
+            else:
+                raise
         except httptools.HttpParserUpgrade:
             self._reply_and_close(Response(400, [], b"Upgrades are not supported"))
         except httptools.HttpParserError:
@@ -126,6 +183,8 @@ class HttpProtocol(asyncio.Protocol):
     # -- parser callbacks ------------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        if self._head_since is None:
+            self._head_since = self._last_seen
         self._url = b""
         self._headers = []
         self._body = []
@@ -135,11 +194,19 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        self._head_size += len(url)
+        if self._head_size > self._max_head:
+            raise _HeadTooLarge
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value)
+        if self._head_size > self._max_head:
+            raise _HeadTooLarge
         self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
+        self._head_since = None
+        self._head_size = self._head_raw = 0
         index = self._index = first_values(self._headers)
         length = index.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._max_body:
@@ -182,6 +249,7 @@ class HttpProtocol(asyncio.Protocol):
             index=self._index,
         )
         self._waiting.append((request, bool(self._parser.should_keep_alive())))
+        self._in_flight += 1
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._work())
         else:
@@ -214,10 +282,12 @@ class HttpProtocol(asyncio.Protocol):
             except Exception as error:
                 log.error("handler failed on %s %s", request.method, request.path, exc_info=error)
                 response = _INTERNAL_ERROR
+            self._in_flight -= 1
             transport = self._transport
             if transport is None or transport.is_closing():
                 break
             transport.write(render(response, keep_alive, request.method == "HEAD"))
+            self._last_seen = loop.time()
             if not keep_alive:
                 transport.close()
                 break
@@ -228,6 +298,17 @@ class HttpProtocol(asyncio.Protocol):
             self._transport.write(render(response, keep_alive=False))
             self._transport.close()
 
+    def sweep(self, now: float, limits: Limits) -> None:
+        """Close the connection if its head is overdue, or it has been idle too long."""
+        if self._head_since is not None and now - self._head_since > limits.header_timeout:
+            self._reply_and_close(_TIMED_OUT)
+        elif self._in_flight == 0 and now - self._last_seen > limits.idle_timeout:
+            self._close()
+
+    def _close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
 
 async def serve(
     handler: Handler,
@@ -235,13 +316,35 @@ async def serve(
     port: int,
     max_body: int = 10 * 1024 * 1024,
     too_large: Response = DEFAULT_TOO_LARGE,
+    limits: Limits | None = None,
 ) -> asyncio.Server:
     """Listen on ``host:port`` (0 picks a free port: read it from ``server.sockets``)."""
     loop = asyncio.get_running_loop()
-    return await loop.create_server(
-        lambda: HttpProtocol(handler, max_body, too_large),
+    limits = limits or Limits(max_body=max_body, too_large=too_large)
+    connections: set[HttpProtocol] = set()
+    server = await loop.create_server(
+        lambda: HttpProtocol(handler, limits, connections),
         host,
         port,
         reuse_address=True,
         backlog=1024,
     )
+    _SWEEPS[server] = loop.create_task(_sweep(server, connections, limits))
+    return server
+
+
+# The sweep of each listening server, kept referenced until it ends.
+_SWEEPS: dict[asyncio.Server, asyncio.Task[None]] = {}
+
+
+async def _sweep(server: asyncio.Server, connections: set[HttpProtocol], limits: Limits) -> None:
+    loop = asyncio.get_running_loop()
+    every = min(1.0, limits.header_timeout / 4, limits.idle_timeout / 4)
+    try:
+        while server.is_serving() or connections:
+            await asyncio.sleep(every)
+            now = loop.time()
+            for connection in list(connections):
+                connection.sweep(now, limits)
+    finally:
+        _SWEEPS.pop(server, None)
