@@ -27,7 +27,7 @@ async def _listen(limits: Limits) -> tuple[asyncio.Server, int]:
 async def _closed(reader: asyncio.StreamReader, within: float) -> bool:
     try:
         return await asyncio.wait_for(reader.read(), within) == b""
-    except (asyncio.TimeoutError, ConnectionError):
+    except (TimeoutError, ConnectionError):
         return False
 
 

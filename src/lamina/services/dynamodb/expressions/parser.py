@@ -3,6 +3,11 @@
 Grammar (AWS's, precedence from loosest): ``OR`` < ``AND`` < ``NOT`` < comparisons,
 ``BETWEEN``, ``IN`` and functions < parentheses. Names and values are substituted while parsing;
 semantic checks that need the whole tree live in ``validate``.
+
+DynamoDB's limits are checked before the work they bound, so no expression costs more than its
+4 KB: the size in bytes before tokenizing, the count of operators and functions (300) once
+tokenized, and the nesting of parentheses, ``NOT`` and function calls (32) and of document paths
+(32) while parsing.
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ OPERAND_FUNCTIONS = {"size": 1}
 UPDATE_FUNCTIONS = {"if_not_exists": 2, "list_append": 2}
 COMPARATORS = ("=", "<>", "<", "<=", ">", ">=")
 MAX_IN_OPTIONS = 100
+MAX_EXPRESSION_BYTES = 4096
+MAX_OPERATORS = 300
+MAX_NESTING = 32
+_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "BETWEEN", "IN"})
+_OPERATOR_SIGNS = frozenset({*COMPARATORS, "+", "-"})
 _CLAUSES = ("SET", "REMOVE", "ADD", "DELETE")
 
 
@@ -54,8 +64,20 @@ class _Parser:
         self.subs = subs
         if not text.strip():
             raise ExpressionError(kind, "The expression can not be empty;")
+        size = len(text.encode("utf-8"))
+        if size > MAX_EXPRESSION_BYTES:
+            raise ExpressionError(
+                kind,
+                f"Expression size has exceeded the maximum allowed size; expression size: {size}",
+            )
         self.tokens = tokenize(text, kind)
+        operators = _count_operators(self.tokens)
+        if operators > MAX_OPERATORS:
+            raise ExpressionError(
+                kind, f"The expression contains too many operators; operator count: {operators}"
+            )
         self.at = 0
+        self.depth = 0
 
     # -- token plumbing ----------------------------------------------------------------------
 
@@ -83,6 +105,13 @@ class _Parser:
         if self.peek().kind != "EOF":
             raise self.fail()
 
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(
+                f"The expression has too many nesting levels; nesting levels: {self.depth}"
+            )
+
     # -- operands ----------------------------------------------------------------------------
 
     def path(self) -> Path:
@@ -101,6 +130,11 @@ class _Parser:
                 self.expect_op("]")
                 elements.append(int(index.text))
             else:
+                if len(elements) > MAX_NESTING:
+                    raise self.error(
+                        "The document path has too many nesting levels; "
+                        f"nesting levels: {len(elements)}"
+                    )
                 return Path(tuple(elements))
 
     def _name(self) -> str:
@@ -145,7 +179,10 @@ class _Parser:
             if name not in functions:
                 self._refuse_function(name)
             self.take()
-            return Call(name, self.arguments(functions))
+            self.deeper()
+            call = Call(name, self.arguments(functions))
+            self.depth -= 1
+            return call
         return self.path()
 
     def _refuse_function(self, name: str) -> None:
@@ -188,15 +225,20 @@ class _Parser:
     def _negation(self) -> Condition:
         if self.peek().is_word("NOT"):
             self.take()
-            return Not(self._negation())
+            self.deeper()
+            negated = Not(self._negation())
+            self.depth -= 1
+            return negated
         return self._primary()
 
     def _primary(self) -> Condition:
         token = self.peek()
         if token.is_op("("):
             self.take()
+            self.deeper()
             inner = self.condition()
             self.expect_op(")")
+            self.depth -= 1
             return inner
         if token.kind == "NAME" and token.text in CONDITION_FUNCTIONS and self.peek(1).is_op("("):
             self.take()
@@ -266,6 +308,20 @@ class _Parser:
             self.take()
             return Arith(token.text, left, self.operand(UPDATE_FUNCTIONS))
         return left
+
+
+def _count_operators(tokens: list[Token]) -> int:
+    """Operators as DynamoDB counts them: comparators, arithmetic, the logical words, BETWEEN,
+    IN and function calls (a name followed by a parenthesis)."""
+    count = 0
+    for at, token in enumerate(tokens):
+        if token.kind == "OP":
+            count += token.text in _OPERATOR_SIGNS
+        elif token.kind == "NAME" and (
+            token.text.upper() in _OPERATOR_WORDS or tokens[at + 1].is_op("(")
+        ):
+            count += 1
+    return count
 
 
 def parse_condition(text: str, kind: str, subs: Substitutions) -> Condition:
