@@ -23,6 +23,10 @@ from pathlib import Path
 from lamina.services.lambda_.errors import InvalidParameterValueException
 from lamina.storage.files import move_into_place
 
+# Lambda's quota on a function's unzipped code (with its layers), and how many files a zip may hold.
+MAX_UNZIPPED_BYTES = 262_144_000
+MAX_ZIP_ENTRIES = 100_000
+_CHUNK = 1 << 20
 # Code.S3Bucket that means "this local directory" (S3Key) for Lamina's own use.
 LOCAL_BUCKET = "lamina-local"
 # Never part of a function's code: a CodeUri of "." holds the state directory itself, and a
@@ -55,8 +59,11 @@ class CodeStore:
             tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
             try:
                 with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                    archive.extractall(tmp)
-            except (zipfile.BadZipFile, ValueError, OSError) as exc:
+                    _extract(archive, tmp)
+            except InvalidParameterValueException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise InvalidParameterValueException(
                     "Could not unzip uploaded file. Please check your file, then try to upload "
@@ -90,6 +97,44 @@ class CodeStore:
     def _ignore(self, directory: str, names: list[str]) -> set[str]:
         state = self.root.parent.resolve()
         return {n for n in names if n in SKIPPED or (Path(directory) / n).resolve() == state}
+
+
+def _extract(archive: zipfile.ZipFile, into: Path) -> None:
+    """Extract ``archive`` counting the bytes actually written, not the sizes the zip declares,
+    and stop past Lambda's unzipped quota: a zip bomb costs at most that much disk, briefly."""
+    members = archive.infolist()
+    if len(members) > MAX_ZIP_ENTRIES:
+        raise InvalidParameterValueException(
+            f"Uploaded file must have at most {MAX_ZIP_ENTRIES} entries."
+        )
+    written = 0
+    for member in members:
+        target = _member_path(member, into)
+        if target is None:
+            continue
+        if member.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(member) as source, open(target, "wb") as out:
+            while chunk := source.read(_CHUNK):
+                written += len(chunk)
+                if written > MAX_UNZIPPED_BYTES:
+                    raise InvalidParameterValueException(
+                        f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
+                    )
+                out.write(chunk)
+        mode = (member.external_attr >> 16) & 0o777
+        if mode:
+            os.chmod(target, mode | 0o600)
+
+
+def _member_path(member: zipfile.ZipInfo, into: Path) -> Path | None:
+    """Where a member goes under ``into``; None for a name that would leave it."""
+    parts = [p for p in member.filename.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return into.joinpath(*parts)
 
 
 def directory_digest(directory: Path) -> tuple[bytes, int]:
