@@ -45,6 +45,10 @@ class Settings:
     # Seconds a client has to send a request's headers, and an idle keep-alive connection lives.
     header_timeout_s: float = 30.0
     idle_timeout_s: float = 75.0
+    # The key pair functions get (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY): `lamina up` puts the
+    # state directory's here, so that the AWS endpoint accepts what functions sign.
+    access_key_id: str = "lamina"
+    secret_access_key: str = "lamina"
     # Key pairs the AWS endpoint accepts besides the state directory's: "KEYID:SECRET,...".
     credentials: str = ""
     # Accept any signature, or none, on the AWS endpoint (LocalStack's behaviour): a warning.

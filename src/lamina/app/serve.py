@@ -21,19 +21,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lamina import app
+from lamina import app, credentials
 from lamina.app.reload import Watcher, touched_functions, watched_roots
 from lamina.engine.engine import LocalEngine
+from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
 from lamina.gateway.routing import URL_PREFIX
 from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
-from lamina.net.server import serve
+from lamina.net.server import Limits, serve
 from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.store import LogStore
 from lamina.services.api import Service
+from lamina.services.auth.guard import Door
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_.service import LambdaService
 from lamina.settings import Settings
@@ -45,6 +47,25 @@ REQUEST_TOO_LARGE = Response(
     413,
     [("Content-Type", "text/plain; charset=utf-8")],
     b"HTTP content length exceeded 10485760 bytes.",
+)
+# Lambda's CreateFunction/UpdateFunctionCode quota on a request (a 50 MB zip, base64-encoded).
+MAX_SERVICES_REQUEST_BYTES = 69_905_067
+SERVICES_REQUEST_TOO_LARGE = Response(
+    413,
+    [
+        ("Content-Type", "application/json"),
+        ("x-amzn-ErrorType", "RequestEntityTooLargeException"),
+    ],
+    b'{"Type":"User","message":"Request must be smaller than 69905067 bytes for the '
+    b'CreateFunction operation"}',
+)
+ACCEPT_ANY_WARNING = (
+    "warning: LAMINA_ACCEPT_ANY_CREDENTIALS is on: the AWS endpoint accepts any signature or "
+    "none, so anything that can reach it can run code as this user."
+)
+OPEN_HOST_WARNING = (
+    "warning: --host {host} makes the APIs and the AWS endpoint reachable from the network; the "
+    "endpoint still requires a signature by Lamina's key pair."
 )
 
 
@@ -67,6 +88,9 @@ class Served:
     functions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     apis: list[ServedApi] = field(default_factory=list)
+    # The key pair the AWS endpoint accepts (also written to the state directory).
+    access_key_id: str = ""
+    secret_access_key: str = ""
 
 
 class Lamina:
@@ -106,13 +130,32 @@ class Lamina:
 
     async def start(self) -> Served:
         settings = self.settings
+        pair = credentials.load_or_create(settings.state_dir)
+        try:
+            extra = credentials.parse_pairs(settings.credentials)
+        except ValueError as exc:
+            raise LaminaError(f"LAMINA_CREDENTIALS: {exc}") from exc
+        settings = self.settings = settings.with_(
+            access_key_id=pair.access_key_id, secret_access_key=pair.secret_access_key
+        )
+        secrets = {p.access_key_id: p.secret_access_key for p in (pair, *extra)}
+        self.endpoint.door = self._door(secrets, settings.services_port)
         zygote = app.launch_zygote(settings)
-        services_server = await serve(self.endpoint, settings.host, settings.services_port)
+        limits = Limits(
+            max_body=MAX_SERVICES_REQUEST_BYTES,
+            too_large=SERVICES_REQUEST_TOO_LARGE,
+            header_timeout=settings.header_timeout_s,
+            idle_timeout=settings.idle_timeout_s,
+        )
+        services_server = await serve(
+            self.endpoint, settings.host, settings.services_port, limits=limits
+        )
         self._servers.append(services_server)
         if settings.services_port == 0:
             # Functions must reach the endpoint on the port it really got.
             endpoint = f"http://{settings.host}:{_port(services_server)}"
             settings = self.settings = settings.with_(services_endpoint=endpoint)
+            self.endpoint.door = self._door(secrets, _port(services_server))
         loop = asyncio.get_running_loop()
         self.stack = await loop.run_in_executor(
             None, lambda: app.load(self.template, settings, self.overrides, self.note)
@@ -134,7 +177,15 @@ class Lamina:
             access_log=self._access_log,
         )
         api_server = await serve(
-            self.gateway, settings.host, settings.port, MAX_REQUEST_BYTES, REQUEST_TOO_LARGE
+            self.gateway,
+            settings.host,
+            settings.port,
+            limits=Limits(
+                max_body=MAX_REQUEST_BYTES,
+                too_large=REQUEST_TOO_LARGE,
+                header_timeout=settings.header_timeout_s,
+                idle_timeout=settings.idle_timeout_s,
+            ),
         )
         self._servers.append(api_server)
         if settings.port == 0:
@@ -156,10 +207,37 @@ class Lamina:
             services_url=f"http://{settings.host}:{_port(services_server)}",
             functions=sorted(self.stack.functions),
             warnings=[
-                w for w in (self.stack.unsupported_warning(), *self.stack.warnings, *conflicts) if w
+                w
+                for w in (
+                    *self._exposure_warnings(),
+                    self.stack.unsupported_warning(),
+                    *self.stack.warnings,
+                    *conflicts,
+                )
+                if w
             ],
             apis=[describe(api, api_url) for api in self.stack.apis],
+            access_key_id=settings.access_key_id,
+            secret_access_key=settings.secret_access_key,
         )
+
+    def _door(self, secrets: Mapping[str, str], port: int) -> Door:
+        settings = self.settings
+        return Door.build(
+            secrets,
+            settings.host,
+            port,
+            origins=settings.allowed_origins,
+            accept_any=settings.accept_any_credentials,
+        )
+
+    def _exposure_warnings(self) -> list[str]:
+        warnings = []
+        if self.settings.accept_any_credentials:
+            warnings.append(ACCEPT_ANY_WARNING)
+        if self.settings.host in ("0.0.0.0", "::", ""):
+            warnings.append(OPEN_HOST_WARNING.format(host=self.settings.host or "''"))
+        return warnings
 
     async def close(self) -> None:
         self._ready = False

@@ -4,7 +4,8 @@ The Invoke payload goes to stdout exactly as ``aws lambda invoke`` writes its ou
 function's log (ending with its REPORT line) goes to stderr.
 
 With ``--endpoint URL`` the function is invoked on a running Lamina (``lamina up``) through its
-Lambda API over HTTP, as any AWS client would: nothing is started here, and the template is not
+Lambda API over HTTP, as any AWS client would, signed with the state directory's key pair (or the
+usual AWS credential chain when there is none): nothing is started here, and the template is not
 read (the function may be one created through the API).
 """
 
@@ -20,7 +21,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from lamina import app
+from lamina import app, credentials
 from lamina.cli.options import parse_overrides
 from lamina.engine.api import Engine, InvokeRequest, InvokeResult
 from lamina.errors import AwsError, LaminaError
@@ -59,7 +60,8 @@ def command(
     _configure_logging()
     payload = _read_event(event)
     if endpoint is not None:
-        ok = _invoke_remote(endpoint, function, payload, qualifier, invocation_type)
+        pair = credentials.read(state_dir or app.default_state_dir(app.find_template(template)))
+        ok = _invoke_remote(endpoint, function, payload, qualifier, invocation_type, pair)
         raise typer.Exit(0 if ok else 1)
     if invocation_type != "RequestResponse":
         raise typer.BadParameter(
@@ -145,28 +147,37 @@ def _fail(message: str) -> NoReturn:
 
 # -- on a running Lamina, through its Lambda API ------------------------------------------
 
-# Lamina's endpoint ignores credentials, but botocore signs every request and needs some.
-_CREDENTIALS = {"aws_access_key_id": "lamina", "aws_secret_access_key": "lamina"}
 
-
-def lambda_client(endpoint: str, region: str = "us-east-1") -> Any:
-    """A boto3 ``lambda`` client for ``endpoint`` that does not retry (errors show at once)."""
+def lambda_client(
+    endpoint: str, pair: credentials.KeyPair | None, region: str = "us-east-1"
+) -> Any:
+    """A boto3 ``lambda`` client for ``endpoint`` that does not retry (errors show at once),
+    signing with the state directory's key pair, or else with the usual AWS credential chain
+    (``eval "$(lamina env)"`` sets it)."""
     import boto3  # imported lazily: keeps the CLI's start fast for every other command
     from botocore.config import Config
 
     config = Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=900)
-    return boto3.client(
-        "lambda", endpoint_url=endpoint, region_name=region, config=config, **_CREDENTIALS
+    keys = (
+        {"aws_access_key_id": pair.access_key_id, "aws_secret_access_key": pair.secret_access_key}
+        if pair is not None
+        else {}
     )
+    return boto3.client("lambda", endpoint_url=endpoint, region_name=region, config=config, **keys)
 
 
 def _invoke_remote(
-    endpoint: str, function: str, payload: bytes, qualifier: str | None, invocation_type: str
+    endpoint: str,
+    function: str,
+    payload: bytes,
+    qualifier: str | None,
+    invocation_type: str,
+    pair: credentials.KeyPair | None,
 ) -> bool:
     """Invoke once; the payload on stdout, the log tail on stderr. False if the function failed."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = lambda_client(endpoint)
+    client = lambda_client(endpoint, pair)
     kwargs: dict[str, Any] = {
         "FunctionName": function,
         "Payload": payload,

@@ -106,6 +106,13 @@ def print_served(served: Served) -> None:
         console.print(table)
     console.print(f"APIs:         {served.api_url}", markup=False)
     console.print(f"AWS endpoint: {served.services_url}  (health: /_lamina/health)", markup=False)
+    if served.access_key_id:
+        console.print(
+            f"Credentials:  AWS_ACCESS_KEY_ID={served.access_key_id} "
+            f"AWS_SECRET_ACCESS_KEY={served.secret_access_key}  "
+            '(eval "$(lamina env)" sets them, with the endpoint and region)',
+            markup=False,
+        )
     console.print(f"Functions:    {', '.join(served.functions) or '(none)'}", markup=False)
     compiled = compiled_modules()
     if compiled:

@@ -1,7 +1,10 @@
 """The AWS endpoint: routes each request to the service it is for.
 
-Lamina's own routes (``/_lamina/...``: health, later metrics and the console) are matched first;
-then each service is asked in turn. A request no service claims is answered in the protocol its
+Every request first passes the door (``lamina.services.auth.guard``: host, origin, SigV4
+signature), then Lamina's own routes (``/_lamina/...``: health, later metrics and the console) are
+matched; then each service is asked in turn. A request turned away at the door is answered in the
+protocol its client spoke; a large body's signature is checked off the event loop (hashing it
+would stall every other client). A request no service claims is answered in the protocol its
 client spoke (``lamina.services.protocols``), naming the AWS service and operation it asked for
 ("Lamina does not serve sns:Publish yet."), with the code that protocol's clients expect for an
 operation a service does not have, so an SDK raises a clean error and the AWS CLI prints one line.
@@ -18,6 +21,7 @@ from lamina import ids
 from lamina.errors import AwsError
 from lamina.net.messages import Request, Response
 from lamina.services.api import Service, signing_service
+from lamina.services.auth.guard import Door, Turned
 from lamina.services.errors import render
 from lamina.services.protocols import catalog
 from lamina.services.protocols.wire import JSON, QUERY, REST_JSON, REST_XML, Spoken, spoken
@@ -71,12 +75,32 @@ def not_served(request: Request) -> tuple[Spoken, catalog.ServiceModel | None, s
     return said, service, f"Lamina does not serve {what} yet."
 
 
+# Bodies larger than this are hashed for their signature on a worker thread.
+_HASH_ON_LOOP_BYTES = 256 * 1024
+
+
 class Endpoint:
-    def __init__(self, services: Sequence[Service], routes: dict[str, Route] | None = None) -> None:
+    def __init__(
+        self,
+        services: Sequence[Service],
+        routes: dict[str, Route] | None = None,
+        door: Door | None = None,
+    ) -> None:
         self.services = list(services)
         self.routes = dict(routes or {})
+        # None only where a test drives services without signing (the app always sets one).
+        self.door = door
 
     async def __call__(self, request: Request) -> Response:
+        door = self.door
+        if door is not None:
+            if len(request.body) > _HASH_ON_LOOP_BYTES:
+                loop = asyncio.get_running_loop()
+                turned = await loop.run_in_executor(None, door.refuse, request)
+            else:
+                turned = door.refuse(request)
+            if turned is not None:
+                return await self._turn_away(request, turned)
         route = self.routes.get(request.path)
         if route is not None:
             return await route(request)
@@ -90,6 +114,19 @@ class Endpoint:
         said, service, message = await loop.run_in_executor(None, not_served, request)
         log.warning("%s", message)
         error = _NOT_SERVED.get(said.protocol, UnknownOperationException)(message)
+        return render(
+            error,
+            said.protocol,
+            ids.request_id(),
+            json_version=service.json_version if service else "1.0",
+            xml_namespace=service.xml_namespace if service else None,
+        )
+
+    async def _turn_away(self, request: Request, turned: Turned) -> Response:
+        loop = asyncio.get_running_loop()
+        said, service, _ = await loop.run_in_executor(None, not_served, request)
+        error = turned.error(said.protocol)
+        log.warning("refused %s %s: %s", request.method, request.path, error.message)
         return render(
             error,
             said.protocol,

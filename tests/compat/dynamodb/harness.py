@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from lamina.net.server import serve
+from lamina.services.auth.guard import Door
 from lamina.services.dynamodb.service import DynamoDBService
 from lamina.services.endpoint import Endpoint
 
@@ -32,7 +33,11 @@ CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
 class LaminaServer:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.endpoint = Endpoint([])
+        # The door checks every request's signature, as `lamina up`'s does.
+        door = Door.build(
+            {CREDENTIALS["aws_access_key_id"]: CREDENTIALS["aws_secret_access_key"]}, "127.0.0.1", 0
+        )
+        self.endpoint = Endpoint([], door=door)
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.server = self.run(serve(self.endpoint, "127.0.0.1", 0))

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from tests.compat.lambda_.conftest import ROLE, package
-from tests.integration.asyncinvoke.lamina_up import AWS_CLI_ENV, ROOT, LaminaUp, wait_for
+from tests.integration.asyncinvoke.lamina_up import ROOT, LaminaUp, wait_for
 
 pytestmark = pytest.mark.slow
-_ENV = AWS_CLI_ENV
 
 
 def aws(server: LaminaUp, *args: str) -> subprocess.CompletedProcess[str]:
@@ -25,7 +24,7 @@ def aws(server: LaminaUp, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
-        env=_ENV,
+        env=server.cli_env,
     )
 
 
@@ -130,7 +129,17 @@ def test_lamina_invoke_endpoint(server: LaminaUp, tmp_path: Path) -> None:
 
     def lamina(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "lamina", "invoke", *args, "--endpoint", server.endpoint],
+            [
+                sys.executable,
+                "-m",
+                "lamina",
+                "invoke",
+                *args,
+                "--endpoint",
+                server.endpoint,
+                "--state-dir",
+                str(server.state_dir),
+            ],
             input=stdin,
             capture_output=True,
             text=True,

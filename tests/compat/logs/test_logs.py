@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.asyncinvoke.lamina_up import AWS_CLI_ENV, LaminaUp, wait_for
+from tests.integration.asyncinvoke.lamina_up import LaminaUp, wait_for
 from tests.integration.engine_support import status_field
 
 pytestmark = pytest.mark.slow
@@ -81,7 +81,7 @@ def test_lambda_api_invocations_are_logged_and_found_by_the_aws_cli(server: Lami
             ["aws", "logs", "filter-log-events", "--log-group-name", group,
              "--filter-pattern", '{ $.level = "ERROR" }', "--endpoint-url", server.endpoint,
              "--output", "json"],
-            capture_output=True, text=True, timeout=60, env=AWS_CLI_ENV,
+            capture_output=True, text=True, timeout=60, env=server.cli_env,
         )  # fmt: skip
         assert run.returncode == 0, run.stderr
         return list(json.loads(run.stdout)["events"])

@@ -12,9 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.integration.asyncinvoke.lamina_up import AWS_CLI_ENV, ROOT, LaminaUp
+from tests.integration.asyncinvoke.lamina_up import ROOT, LaminaUp
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +110,7 @@ def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) 
         capture_output=True,
         text=True,
         timeout=60,
-        env=AWS_CLI_ENV,
+        env=server.cli_env,
     )
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.strip()]
@@ -118,14 +121,18 @@ def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) 
 
 def test_old_query_client_of_a_json_service_gets_xml(server: LaminaUp) -> None:
     """An older SDK speaking query to SQS (whose model is json now) gets query's XML error."""
-    request = urllib.request.Request(
-        server.endpoint + "/",
+    aws = AWSRequest(
+        method="POST",
+        url=server.endpoint + "/",
         data=b"Action=ListQueues&Version=2012-11-05",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261204/us-east-1/sqs/aws4_request,"
-            " SignedHeaders=host, Signature=0",
-        },
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    pair = server.key_pair
+    SigV4Auth(Credentials(pair.access_key_id, pair.secret_access_key), "sqs", "us-east-1").add_auth(
+        aws
+    )
+    request = urllib.request.Request(
+        server.endpoint + "/", data=aws.body, headers=dict(aws.headers.items()), method="POST"
     )
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(request, timeout=10)

@@ -19,16 +19,10 @@ import boto3
 from botocore.config import Config
 from botocore.response import StreamingBody
 
+from lamina import credentials
+
 ROOT = Path(__file__).resolve().parents[3]
 _ENDPOINT = re.compile(r"AWS endpoint: (http://\S+)")
-# The environment the AWS CLI runs in, in tests (``--endpoint-url`` names the server).
-AWS_CLI_ENV = {
-    **os.environ,
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_PAGER": "",
-}
 _COMMAND = (
     sys.executable,
     "-m",
@@ -80,6 +74,25 @@ class LaminaUp:
         self.stop()
         raise RuntimeError(f"lamina up did not start:\n{self.log()}")
 
+    @property
+    def key_pair(self) -> credentials.KeyPair:
+        """The key pair `lamina up` made in its state directory (and printed)."""
+        pair = credentials.read(self.state_dir)
+        assert pair is not None, "lamina up has not started"
+        return pair
+
+    @property
+    def cli_env(self) -> dict[str, str]:
+        """The environment the AWS CLI runs in against this server, as ``lamina env`` sets it."""
+        return {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": self.key_pair.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.key_pair.secret_access_key,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_PAGER": "",
+        }
+
     def log(self) -> str:
         return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
 
@@ -115,8 +128,8 @@ class LaminaUp:
             service,
             endpoint_url=self.endpoint,
             region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            aws_access_key_id=self.key_pair.access_key_id,
+            aws_secret_access_key=self.key_pair.secret_access_key,
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
         )
         self._clients.append(client)
@@ -128,8 +141,8 @@ class LaminaUp:
             "lambda",
             endpoint_url=self.endpoint,
             region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            aws_access_key_id=self.key_pair.access_key_id,
+            aws_secret_access_key=self.key_pair.secret_access_key,
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
         )
         client.meta.events.register("after-call.lambda.Invoke", _read_payload)

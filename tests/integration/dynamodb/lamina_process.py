@@ -66,6 +66,8 @@ class LaminaProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # A key pair of the user's own, as LAMINA_CREDENTIALS configures one.
+                env={**os.environ, "LAMINA_CREDENTIALS": "lamina:lamina"},
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

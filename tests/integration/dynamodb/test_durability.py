@@ -100,6 +100,8 @@ def test_endpoint_option_sends_dynamodb_elsewhere(tmp_path: Path) -> None:
     """With ``--endpoint dynamodb=URL`` Lamina serves no DynamoDB of its own and the function's
     boto3 writes to the backend at URL (through ``AWS_ENDPOINT_URL_DYNAMODB``)."""
     backend = LaminaServer()
+    # Like DynamoDB Local, the backend accepts any credentials: the function signs with Lamina's.
+    backend.endpoint.door = None
     service = backend.attach(tmp_path / "backend")
     client = backend.client()
     lamina = LaminaProcess(ITEMS, tmp_path / "state", "--endpoint", f"dynamodb={backend.url}")

@@ -24,6 +24,7 @@ only; the per-chunk signatures are S3's to check when it decodes the chunks.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import hmac
 import re
@@ -130,7 +131,9 @@ def verify(request: Request, secrets: Mapping[str, str], now: float | None = Non
     )
 
 
+@functools.lru_cache(maxsize=256)
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The day's key for a scope (four HMACs; the same for every request of that day)."""
     key = hmac.new(f"AWS4{secret}".encode(), date.encode(), hashlib.sha256).digest()
     for part in (region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
