@@ -64,12 +64,15 @@ def wait_listening(port: int, timeout_s: float = 60.0) -> None:
 
 def _serve_lamina(port: int, state_dir: str) -> None:
     from lamina.net.server import serve
+    from lamina.services.auth.guard import Door
     from lamina.services.dynamodb.service import DynamoDBService
     from lamina.services.endpoint import Endpoint
 
     async def main() -> None:
         service = DynamoDBService(Path(state_dir), REGION)
-        await serve(Endpoint([service]), "127.0.0.1", port)
+        # Every request's signature is checked, as on `lamina up`'s endpoint.
+        door = Door.build({CREDENTIALS.access_key: CREDENTIALS.secret_key}, "127.0.0.1", port)
+        await serve(Endpoint([service], door=door), "127.0.0.1", port)
         await asyncio.Event().wait()
 
     try:
