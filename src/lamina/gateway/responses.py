@@ -12,6 +12,7 @@ HTTP API; Function URL where it differs):
 * integration timeout: 504 ``Endpoint request timed out``; 503 ``Service Unavailable``.
 * Lambda refuses the invocation (throttled, missing): 500 (Function URL: 429 when throttled).
 * an event over Lambda's 6 MB: 413 ``Request Too Long``.
+* a header name or value holding CR, LF or NUL (response splitting): as an unusable result.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from lamina import fastjson
@@ -27,6 +29,10 @@ from lamina.model.apis import ApiKind
 from lamina.net.messages import Request, Response
 
 JSON = "application/json"
+# What a header value may not hold (RFC 9110: no CR, LF or NUL), and a header name (no control
+# character, space or colon, and not empty).
+_UNSAFE = re.compile(r"[\r\n\0]")
+_UNSAFE_NAME = re.compile(r"[\x00-\x20:\x7f]|^$")
 
 
 class MalformedResult(ValueError):
@@ -140,10 +146,14 @@ def _flag(value: Any) -> bool:
 
 
 def _finish(status: int, headers: list[tuple[str, str]], body: bytes) -> Response:
-    for name, _ in headers:
-        if name.lower() == "content-type":
-            break
-    else:
+    typed = False
+    for name, value in headers:
+        # A CR or LF would let a function's header end the head and forge another response.
+        if _UNSAFE.search(value) or _UNSAFE_NAME.search(name):
+            raise MalformedResult(f"header {name!r} holds a control character or separator")
+        if not typed and name.lower() == "content-type":
+            typed = True
+    if not typed:
         headers.append(("Content-Type", JSON))
     return Response(status, headers, body)
 

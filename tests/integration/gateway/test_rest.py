@@ -327,3 +327,22 @@ def test_api_host_addresses_one_api(lamina: Running) -> None:
     api_id = api.urls[1].split("//")[1].split(".")[0]
     assert lamina.get("/dev/variables", host=f"{api_id}.execute-api.localhost").status == 200
     assert lamina.get("/Prod/echo", host=f"{api_id}.execute-api.localhost").status == 403
+
+
+@pytest.mark.parametrize("where", ["value", "name", "nul"])
+def test_a_header_with_cr_lf_or_nul_is_a_502_not_a_second_response(
+    lamina: Running, where: str
+) -> None:
+    """A function's header holding CR, LF or NUL gets API Gateway's 502 for a malformed Lambda
+    response: exactly one answer comes back on the connection, and no forged header in it."""
+    with socket.create_connection(("127.0.0.1", lamina.port), timeout=30) as sock:
+        sock.sendall(
+            f"GET /smuggle?in={where} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        )
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    assert raw.startswith(b"HTTP/1.1 502 ")
+    assert raw.count(b"HTTP/1.1 ") == 1
+    assert b"X-Forged" not in raw and b"smuggled" not in raw
+    assert raw.endswith(b'{"message": "Internal server error"}')

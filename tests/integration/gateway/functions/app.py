@@ -56,6 +56,16 @@ def multi_headers(event, context):
     }
 
 
+def smuggle(event, context):
+    """A header that would end the head and forge a second response, if it went out as is."""
+    where = (event.get("queryStringParameters") or {}).get("in", "value")
+    forged = "x\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nX-Forged: yes"
+    headers = {"X-Name\r\nX-Forged: yes": "v"} if where == "name" else {"X-Note": forged}
+    if where == "nul":
+        headers = {"X-Note": "a\0b"}
+    return {"statusCode": 200, "headers": headers, "body": "smuggled"}
+
+
 def binary(event, context):
     return {
         "statusCode": 200,
