@@ -16,6 +16,7 @@ import typer
 
 from lamina import app, credentials
 from lamina.settings import Settings
+from lamina.template.loader import find_template
 
 
 def command(
@@ -33,7 +34,7 @@ def command(
     ] = None,
 ) -> None:
     """Print export lines for AWS_ENDPOINT_URL, Lamina's key pair and the region."""
-    template_path = app.find_template(template)
+    template_path = find_template(template)
     settings = Settings.from_env(
         state_dir or app.default_state_dir(template_path), services_port=services_port
     )

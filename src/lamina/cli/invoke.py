@@ -28,6 +28,7 @@ from lamina.errors import AwsError, LaminaError
 from lamina.model.specs import Stack
 from lamina.observe.console import ConsoleSink
 from lamina.settings import Settings
+from lamina.template.loader import find_template
 
 
 def command(
@@ -60,7 +61,7 @@ def command(
     _configure_logging()
     payload = _read_event(event)
     if endpoint is not None:
-        pair = credentials.read(state_dir or app.default_state_dir(app.find_template(template)))
+        pair = credentials.read(state_dir or app.default_state_dir(find_template(template)))
         ok = _invoke_remote(endpoint, function, payload, qualifier, invocation_type, pair)
         raise typer.Exit(0 if ok else 1)
     if invocation_type != "RequestResponse":
