@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from lamina import app, credentials
+from lamina.errors import LaminaError
 from lamina.settings import Settings
 from lamina.template.loader import find_template
 
@@ -34,10 +35,13 @@ def command(
     ] = None,
 ) -> None:
     """Print export lines for AWS_ENDPOINT_URL, Lamina's key pair and the region."""
-    template_path = find_template(template)
-    settings = Settings.from_env(
-        state_dir or app.default_state_dir(template_path), services_port=services_port
-    )
+    if state_dir is None:
+        try:
+            state_dir = app.default_state_dir(find_template(template))
+        except LaminaError as exc:
+            typer.echo(f"lamina: error: {exc} (or give --state-dir)", err=True)
+            raise typer.Exit(2) from exc
+    settings = Settings.from_env(state_dir, services_port=services_port)
     pair = credentials.load_or_create(settings.state_dir)
     shown_host = "localhost" if host in ("0.0.0.0", "::") else host
     if ":" in shown_host:
