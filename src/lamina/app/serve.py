@@ -236,12 +236,13 @@ class Lamina:
         (the registry is their owner); returns the merged port's route conflicts."""
         assert self.gateway is not None
         apis = list(stack.apis)
+        # From the owner of function state, API changes included (a Timeout updated through
+        # the Lambda API is the one the gateway races).
+        functions = template_functions(stack)
         for service in self.services:
             if isinstance(service, LambdaService):
                 apis += service.url_apis()
-        assert self.engine is not None
-        # What the engine was last deployed with: the registry's snapshot, API changes included.
-        functions = self.engine.catalog.functions
+                functions = service.registry.snapshot()
         ids = {name: fn.latest.logical_id for name, fn in functions.items()}
         timeouts = {name: fn.latest.timeout_s for name, fn in functions.items()}
         return self.gateway.deploy(apis, ids, timeouts)
