@@ -63,8 +63,10 @@ class _Started:
 class LocalEngine:
     """Implements ``lamina.engine.api.LambdaEngine`` (see its contracts).
 
-    Pools of environments are kept per (function name, version): a published version keeps its
-    own warm environments, running its own snapshot of the code.
+    It runs what it was last deployed with (``deploy``) and owns no function state: the caller
+    (the Lambda registry, or the app) decides what exists. Pools of environments are kept per
+    (function name, version): a published version keeps its own warm environments, running its
+    own snapshot of the code.
     """
 
     def __init__(

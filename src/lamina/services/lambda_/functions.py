@@ -89,8 +89,8 @@ async def update_function_code(registry: Registry, call: Call) -> Response:
     body = call.json()
     registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
     code = registry.upload(body)
-    # The package holds the whole code: a template function's built requirements go with the
-    # template's code.
+    # A package is the whole code, as on AWS: requirements built for a template function's
+    # own code (and its inline code) do not apply to it.
     spec = dataclasses.replace(
         doc.latest.spec, code_dir=code.directory, inline_code=None, dependencies_dir=None
     )
