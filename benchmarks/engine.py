@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "functions"))
 
 from lamina.engine.api import InvokeRequest
 from lamina.engine.engine import LocalEngine
+from lamina.model.lambdas import template_functions
 from lamina.model.specs import FunctionSpec, Stack
 from lamina.settings import Settings
 
@@ -82,7 +83,8 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
     )
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as state:
-        engine = LocalEngine(stack, Settings(state_dir=Path(state)))
+        engine = LocalEngine(Settings(state_dir=Path(state)))
+        await engine.deploy(template_functions(stack))
         await engine.start()
         try:
             # Cold starts: each function's first invocation forks a new environment.

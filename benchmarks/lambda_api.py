@@ -33,6 +33,7 @@ from tests.integration.asyncinvoke.lamina_up import LaminaUp, wait_for  # noqa: 
 
 from lamina.engine.api import InvokeRequest  # noqa: E402
 from lamina.engine.engine import LocalEngine  # noqa: E402
+from lamina.model.lambdas import template_functions  # noqa: E402
 from lamina.model.specs import FunctionSpec, Stack  # noqa: E402
 from lamina.settings import Settings  # noqa: E402
 
@@ -90,7 +91,8 @@ def direct_engine(code: Path, state: Path, n: int) -> tuple[float, list[float]]:
                   MappingProxyType({"Bench": spec}))  # fmt: skip
 
     async def run() -> tuple[float, list[float]]:
-        engine = LocalEngine(stack, Settings(state_dir=state, async_concurrency=0))
+        engine = LocalEngine(Settings(state_dir=state, async_concurrency=0))
+        await engine.deploy(template_functions(stack))
         await engine.start()
         try:
             request = InvokeRequest(function="Bench", payload=b'{"n": 1}')

@@ -11,6 +11,7 @@ from typing import Any
 
 from lamina.engine.api import InvokeRequest, InvokeResult
 from lamina.engine.engine import LocalEngine
+from lamina.model.lambdas import template_functions
 from lamina.model.specs import FunctionSpec, LayerSpec, LoggingSpec, Stack
 from lamina.observe.api import LogEvent, LogSink
 from lamina.settings import Settings
@@ -77,9 +78,8 @@ async def running(
     log_sink: LogSink | None = None,
     **settings: Any,
 ) -> AsyncIterator[LocalEngine]:
-    engine = LocalEngine(
-        stack(functions), Settings(state_dir=state_dir, **settings), log_sink=log_sink
-    )
+    engine = LocalEngine(Settings(state_dir=state_dir, **settings), log_sink=log_sink)
+    await engine.deploy(template_functions(stack(functions)))
     await engine.start()
     try:
         yield engine

@@ -76,12 +76,12 @@ def launch_zygote(settings: Settings) -> ZygoteProcess:
 
 
 def build_engine(
-    stack: Stack,
     settings: Settings,
     zygote: ZygoteProcess | None = None,
     log_sink: LogSink | None = None,
 ) -> LocalEngine:
-    return LocalEngine(stack, settings, zygote=zygote, log_sink=log_sink)
+    """An engine running nothing until it is deployed (``FunctionControl.deploy``)."""
+    return LocalEngine(settings, zygote=zygote, log_sink=log_sink)
 
 
 def build_log_store(settings: Settings) -> LogStore:

@@ -28,6 +28,7 @@ from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
 from lamina.gateway.routing import URL_PREFIX
 from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
+from lamina.model.lambdas import template_functions
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
@@ -164,11 +165,11 @@ class Lamina:
         sink: LogSink = self.log_store
         if self._function_log is not None:
             sink = Fanout([ConsoleSink(self._function_log), self.log_store])
-        self.engine = app.build_engine(self.stack, settings, zygote, log_sink=sink)
-        await self.engine.start()
+        self.engine = app.build_engine(settings, zygote, log_sink=sink)
         self.services = build_services(self.stack, settings, self.engine, self.log_store)
-        for service in self.services:
-            await service.deploy(self.stack)
+        # Deployed before the engine starts: start() waits for the provisioned environments.
+        await self._deploy(self.stack, set())
+        await self.engine.start()
         self.endpoint.services = list(self.services)
         self.gateway = Gateway(
             self.engine,
@@ -278,9 +279,9 @@ class Lamina:
                 self.note(f"reload failed, still serving the previous deployment:\n{exc}")
                 return False
             recycle = touched_functions(old, changed) | touched_functions(stack, changed)
-            await self.engine.redeploy(stack, recycle=recycle)
-            for service in self.services:
-                await service.deploy(stack)
+            await self._deploy(
+                stack, {stack.functions[i].name for i in recycle if i in stack.functions}
+            )
             for conflict in self._deploy_gateway(stack):
                 self.note(conflict)
             self.stack = stack
@@ -292,15 +293,37 @@ class Lamina:
                 self._start_watching(stack)
             return True
 
+    async def _deploy(self, stack: Stack, recycle: set[str]) -> None:
+        """One deployment, one direction: the Lambda registry (the one owner of function state)
+        overlays its durable state on the template's functions and deploys the engine once;
+        with Lambda external (``--endpoint lambda=URL``) the engine runs the template's
+        projection as it is. ``recycle`` names functions whose files changed."""
+        assert self.engine is not None
+        served = False
+        for service in self.services:
+            if isinstance(service, LambdaService):
+                await service.deploy(stack, recycle)
+                served = True
+            else:
+                await service.deploy(stack)
+        if not served:
+            await self.engine.deploy(template_functions(stack), recycle)
+
     def _deploy_gateway(self, stack: Stack) -> list[str]:
         """The gateway serves the template's APIs and the Function URLs the Lambda API holds
         (the registry is their owner); returns the merged port's route conflicts."""
         assert self.gateway is not None
         apis = list(stack.apis)
+        # From the owner of function state, API changes included (a Timeout updated through
+        # the Lambda API is the one the gateway races).
+        functions = template_functions(stack)
         for service in self.services:
             if isinstance(service, LambdaService):
                 apis += service.url_apis()
-        return self.gateway.deploy(apis, _function_ids(stack), _timeouts(stack))
+                functions = service.registry.snapshot()
+        ids = {name: fn.latest.logical_id for name, fn in functions.items()}
+        timeouts = {name: fn.latest.timeout_s for name, fn in functions.items()}
+        return self.gateway.deploy(apis, ids, timeouts)
 
     def _urls_changed(self) -> None:
         if self.stack is not None and self.gateway is not None:
@@ -365,14 +388,6 @@ def describe(api: Api, api_url: str) -> ServedApi:
         target = integration.function or integration.uri or integration.type.value
         routes.append((route.method, route.path, target.rsplit(":function:", 1)[-1]))
     return ServedApi(api.logical_id, api.kind.value, urls, routes)
-
-
-def _function_ids(stack: Stack) -> dict[str, str]:
-    return {f.name: f.logical_id for f in stack.functions.values()}
-
-
-def _timeouts(stack: Stack) -> dict[str, float]:
-    return {f.name: f.timeout_s for f in stack.functions.values()}
 
 
 def _port(server: asyncio.Server) -> int:

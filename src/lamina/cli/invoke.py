@@ -15,6 +15,7 @@ import base64
 import dataclasses
 import logging
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -23,8 +24,9 @@ import typer
 
 from lamina import app, credentials
 from lamina.cli.options import parse_overrides
-from lamina.engine.api import Engine, InvokeRequest, InvokeResult
+from lamina.engine.api import InvokeRequest, InvokeResult, LambdaEngine
 from lamina.errors import AwsError, LaminaError
+from lamina.model.lambdas import LambdaFunction, template_functions
 from lamina.model.specs import Stack
 from lamina.observe.console import ConsoleSink
 from lamina.settings import Settings
@@ -77,10 +79,9 @@ def command(
     try:
         stack = app.load(template_path, settings, parse_overrides(parameter_overrides), _note)
         # The log is printed as the function writes it, as `lamina up` prints it.
-        engine = app.build_engine(
-            _only(stack, function), settings, zygote, log_sink=ConsoleSink(_log, prefixed=False)
-        )
-        result = app.run(_invoke(engine, function, payload, qualifier))
+        engine = app.build_engine(settings, zygote, log_sink=ConsoleSink(_log, prefixed=False))
+        functions = template_functions(_only(stack, function))
+        result = app.run(_invoke(engine, functions, function, payload, qualifier))
     except AwsError as exc:
         _fail(f"{exc.code}: {exc.message}")
     except LaminaError as exc:
@@ -111,8 +112,13 @@ def _only(stack: Stack, function: str) -> Stack:
 
 
 async def _invoke(
-    engine: Engine, function: str, payload: bytes, qualifier: str | None
+    engine: LambdaEngine,
+    functions: Mapping[str, LambdaFunction],
+    function: str,
+    payload: bytes,
+    qualifier: str | None,
 ) -> InvokeResult:
+    await engine.deploy(functions)
     await engine.start()
     try:
         return await engine.invoke(

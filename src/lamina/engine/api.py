@@ -26,7 +26,7 @@ Contract of ``Invoker.invoke``:
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -174,21 +174,22 @@ class Engine(Invoker, Protocol):
 
 
 class FunctionControl(Protocol):
-    """Functions changed while the engine runs (the Lambda API).
+    """What runs: the engine is told, it owns none of it.
 
-    ``put_function`` deploys a function's whole runtime state at once (its ``$LATEST``, published
-    versions, aliases, reserved and provisioned concurrency, async configuration) and returns
-    once new invocations see it; provisioned environments start in the background. For a
-    template function the template keeps ``$LATEST``; everything else comes from the value put.
-    Environments whose spec did not change stay warm. ``delete_function`` removes a function put
-    before (and its queued async events); a template function falls back to its template form.
+    ``deploy`` replaces the whole set of functions at once with ``functions`` (by name: each
+    one's ``$LATEST``, published versions, aliases, reserved and provisioned concurrency, async
+    configuration), and returns once new invocations see it. The caller is the one owner of
+    function state (the Lambda registry, or the app with the template's projection when Lambda
+    is external) and sends a whole snapshot once per change; the engine merges nothing.
+    Environments whose spec did not change stay warm, unless their function's name is in
+    ``recycle`` (its files changed on disk). Functions missing from the snapshot are gone, with
+    their queued async events. Provisioned environments start with ``start()`` or, once
+    started, in the background.
     """
 
-    def deployed(self) -> Mapping[str, LambdaFunction]: ...
-
-    async def put_function(self, function: LambdaFunction) -> None: ...
-
-    async def delete_function(self, name: str) -> None: ...
+    async def deploy(
+        self, functions: Mapping[str, LambdaFunction], recycle: Collection[str] = ()
+    ) -> None: ...
 
     def provisioned_ready(self, name: str, qualifier: str) -> int:
         """How many provisioned environments of that version or alias are initialised."""

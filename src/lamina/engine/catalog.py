@@ -1,14 +1,13 @@
 """Which spec an invocation runs: a function found by name, logical id or ARN, then its qualifier
 ($LATEST, a version number, or an alias with weighted routing) resolved to one version.
 
-Pure logic: the catalog is an immutable snapshot, rebuilt whenever the template is redeployed or
-the Lambda API changes a function. Template functions keep the template's ``$LATEST``; the Lambda
-API adds versions, aliases and configuration on top (``overlays``).
+Pure logic: the catalog is an immutable snapshot of every function that exists, built from the
+whole snapshot the engine is deployed with (``FunctionControl.deploy``); it merges nothing (the
+Lambda registry, or the app's template projection when Lambda is external, decided what exists).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import random
 import re
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from lamina.engine.report import PlatformLog
 from lamina.errors import InvalidParameterValueException, ResourceNotFoundException
 from lamina.model.lambdas import LATEST, EventInvokeConfig, LambdaFunction
-from lamina.model.specs import FunctionSpec, Stack
+from lamina.model.specs import FunctionSpec
 
 # A function name, a partial ARN (account:function:name) or a full ARN, each with an optional
 # ":qualifier" suffix, as Lambda's FunctionName parameter accepts them.
@@ -68,35 +67,18 @@ class Catalog:
         functions: Mapping[str, LambdaFunction],
         region: str,
         account_id: str,
-        logical_ids: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.functions = dict(functions)
         self._region = region
         self._account = account_id
-        self._logical = dict(logical_ids or {})
+        # Template functions answer to their logical id too (an API function's is its name).
+        self._logical = {fn.latest.logical_id: name for name, fn in self.functions.items()}
         self._rng = rng or random.Random()
         # Resolutions that cannot change while this catalog lives (everything but a weighted
         # alias, which picks a version per invocation); a new catalog replaces this one on any
         # change. Keys are only ones that resolved, so the cache stays as small as the catalog.
         self._resolved: dict[tuple[str, str | None], Target] = {}
-
-    @classmethod
-    def build(
-        cls, stack: Stack, overlays: Mapping[str, LambdaFunction], rng: random.Random | None = None
-    ) -> Catalog:
-        functions: dict[str, LambdaFunction] = {}
-        logical: dict[str, str] = {}
-        for logical_id, spec in stack.functions.items():
-            overlay = overlays.get(spec.name)
-            # The template owns $LATEST of its functions; the Lambda API owns the rest.
-            functions[spec.name] = (
-                dataclasses.replace(overlay, latest=spec) if overlay else LambdaFunction.of(spec)
-            )
-            logical[logical_id] = spec.name
-        for name, overlay in overlays.items():
-            functions.setdefault(name, overlay)
-        return cls(functions, stack.region, stack.account_id, logical, rng)
 
     # -- lookup ----------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from lamina.errors import (
     ServiceUnavailableException,
 )
 from lamina.model.lambdas import LATEST, LambdaFunction
-from lamina.model.specs import FunctionSpec, Stack
+from lamina.model.specs import FunctionSpec
 from lamina.observe.api import LogSink
 from lamina.settings import Settings
 
@@ -63,28 +63,28 @@ class _Started:
 class LocalEngine:
     """Implements ``lamina.engine.api.LambdaEngine`` (see its contracts).
 
-    Pools of environments are kept per (function name, version): a published version keeps its
-    own warm environments, running its own snapshot of the code.
+    It runs what it was last deployed with (``deploy``) and owns no function state: the caller
+    (the Lambda registry, or the app) decides what exists. Pools of environments are kept per
+    (function name, version): a published version keeps its own warm environments, running its
+    own snapshot of the code.
     """
 
     def __init__(
         self,
-        stack: Stack,
         settings: Settings,
         clock: Clock | None = None,
         zygote: ZygoteProcess | None = None,
         rng: random.Random | None = None,
         log_sink: LogSink | None = None,
     ) -> None:
-        self.stack = stack
         # Every invocation's log, whoever invoked it, goes here as it is written.
         self.log_sink = log_sink
         self.settings = settings
         self._clock = clock or SystemClock()
         self._zygote = zygote or ZygoteProcess(settings.python, settings.preload)
         self._rng = rng or random.Random()
-        self._overlays: dict[str, LambdaFunction] = {}
-        self.catalog = Catalog.build(stack, self._overlays, self._rng)
+        # Nothing runs until the first ``deploy``.
+        self.catalog = Catalog({}, settings.region, settings.account_id, self._rng)
         self._pools: dict[PoolKey, Pool] = {key: Pool() for key in self.catalog.runnable()}
         self._limits = Concurrency(settings.account_concurrency, ())
         self._limits.reconfigure(settings.account_concurrency, self.catalog.reserved())
@@ -93,6 +93,7 @@ class LocalEngine:
         self._async: AsyncInvoker | None = None
         self._closed = False
         self._started = False
+        self._zygote_started = False
         self._reaper: asyncio.Task[None] | None = None
         self._base_data = 0
         self._tasks: set[asyncio.Task[object]] = set()
@@ -108,9 +109,7 @@ class LocalEngine:
     async def start(self) -> None:
         """Start the zygote, then every provisioned environment, before answering anything;
         then the async worker (unless ``async_concurrency`` is 0) on what the queue holds."""
-        if any(fn.is_python for fn in self.stack.functions.values()):
-            await self._zygote.start()
-            self._base_data = status_kb(self._zygote.pid, b"VmData") * 1024
+        await self._start_zygote(self.catalog.runnable())
         self._announce_interpreter()
         await asyncio.gather(*self._provision())
         self._async = AsyncInvoker(
@@ -129,35 +128,29 @@ class LocalEngine:
         """Where async records for ``arn:aws:<service>:...`` destinations go (sqs, sns, events)."""
         self._sinks[service] = sink
 
-    async def redeploy(self, stack: Stack, recycle: Collection[str] = ()) -> None:
-        """Switch to a new stack without stopping.
+    # -- deployment (FunctionControl) ------------------------------------------------------
 
-        Functions whose spec is unchanged and whose logical id is not in ``recycle`` keep their
-        warm environments. The others get fresh environments (and their provisioned ones) for
-        new requests, while invocations already running finish on the old environments, which
-        are discarded afterwards. Versions, aliases and settings put through the Lambda API stay.
+    async def deploy(
+        self, functions: Mapping[str, LambdaFunction], recycle: Collection[str] = ()
+    ) -> None:
+        """Switch to ``functions``, the whole snapshot of what exists, without stopping.
+
+        Pools whose spec is unchanged (and whose function name is not in ``recycle``) keep their
+        warm environments; the others get fresh ones for new requests while invocations already
+        running finish on the old environments, discarded afterwards. Queued async events of a
+        function no longer deployed are dropped. Once started, missing provisioned environments
+        start in the background (``provisioned_ready`` counts them); before ``start`` they wait
+        for it.
         """
-        names = {stack.functions[i].name for i in recycle if i in stack.functions}
-        self.stack = stack
-        await self._apply(Catalog.build(stack, self._overlays, self._rng), names)
-        await asyncio.gather(*self._provision())
-
-    # -- functions changed at runtime (FunctionControl) ------------------------------------
-
-    def deployed(self) -> Mapping[str, LambdaFunction]:
-        return self.catalog.functions
-
-    async def put_function(self, function: LambdaFunction) -> None:
-        self._overlays[function.name] = function
-        await self._apply(Catalog.build(self.stack, self._overlays, self._rng), ())
-        for start in self._provision():
-            self._spawn_task(start)
-
-    async def delete_function(self, name: str) -> None:
-        self._overlays.pop(name, None)
-        await self._apply(Catalog.build(self.stack, self._overlays, self._rng), ())
-        if self._async is not None and self.catalog.find(name) is None:
-            self._async.queue.drop_function(name)
+        gone = self.catalog.functions.keys() - functions.keys()
+        catalog = Catalog(functions, self.settings.region, self.settings.account_id, self._rng)
+        await self._apply(catalog, recycle)
+        if self._async is not None:
+            for name in gone:
+                self._async.queue.drop_function(name)
+        if self._started:
+            for start in self._provision():
+                self._spawn_task(start)
 
     def provisioned_ready(self, name: str, qualifier: str) -> int:
         fn = self.catalog.find(name)
@@ -178,9 +171,8 @@ class LocalEngine:
             else:
                 pools[key] = Pool()
         retired = [pool for key, pool in self._pools.items() if pools.get(key) is not pool]
-        if any(s.is_python for s in new_specs.values()) and self._zygote.pid is None:
-            await self._zygote.start()
-            self._base_data = status_kb(self._zygote.pid, b"VmData") * 1024
+        if self._started:  # before the switch: no invocation may find it missing
+            await self._start_zygote(new_specs)
         self.catalog, self._pools = catalog, pools
         self._limits.reconfigure(self.settings.account_concurrency, catalog.reserved())
         for pool in retired:
@@ -203,6 +195,15 @@ class LocalEngine:
             if specs[key].is_python:
                 starts += [self._start_provisioned(key, specs[key]) for _ in range(count - have)]
         return starts
+
+    async def _start_zygote(self, specs: Mapping[PoolKey, FunctionSpec]) -> None:
+        """Once some Python function is deployed (and not before: other runtimes need none)."""
+        if self._zygote_started:
+            return
+        if any(spec.is_python for spec in specs.values()):
+            await self._zygote.start()
+            self._zygote_started = True
+            self._base_data = status_kb(self._zygote.pid, b"VmData") * 1024
 
     async def close(self) -> None:
         self._closed = True

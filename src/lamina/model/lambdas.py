@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # specs imports this module for EventInvokeConfig: no cycle at run time
-    from lamina.model.specs import FunctionSpec
+    from lamina.model.specs import FunctionSpec, Stack
 
 LATEST = "$LATEST"
 # Lambda's defaults for asynchronous invocation.
@@ -85,3 +85,10 @@ class LambdaFunction:
             provisioned=MappingProxyType(provisioned),
             event_invoke=MappingProxyType(configs),
         )
+
+
+def template_functions(stack: Stack) -> dict[str, LambdaFunction]:
+    """The template's projection: its functions by name, as the template alone declares them
+    (what the engine runs when the Lambda API is not served here; otherwise the registry
+    overlays its durable state on it)."""
+    return {spec.name: LambdaFunction.of(spec) for spec in stack.functions.values()}

@@ -38,9 +38,16 @@ _COMMAND = (
 
 class LaminaUp:
     def __init__(
-        self, template: Path, state_dir: Path, env: Mapping[str, str] | None = None
+        self,
+        template: Path,
+        state_dir: Path,
+        env: Mapping[str, str] | None = None,
+        *,
+        watch: bool = False,
     ) -> None:
         self.template = template
+        # Hot reload on (edits to the template or code are deployed while it runs).
+        self.watch = watch
         self.state_dir = state_dir
         self.env = {**os.environ, **(env or {})}
         self.log_path = state_dir.parent / f"{state_dir.name}-lamina.log"
@@ -53,7 +60,12 @@ class LaminaUp:
         log = self.log_path.open("ab")
         start_at = log.tell()
         self.process = subprocess.Popen(
-            [*_COMMAND, str(self.template), "--state-dir", str(self.state_dir)],
+            [
+                *(c for c in _COMMAND if not (self.watch and c == "--no-watch")),
+                str(self.template),
+                "--state-dir",
+                str(self.state_dir),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

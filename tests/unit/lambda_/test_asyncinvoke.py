@@ -17,7 +17,7 @@ from lamina.engine.catalog import Catalog
 from lamina.engine.report import make_report
 from lamina.errors import TooManyRequestsException
 from lamina.model.lambdas import EventInvokeConfig, LambdaFunction
-from tests.integration.engine_support import function, stack
+from tests.integration.engine_support import ACCOUNT, REGION, function
 
 DEST = "arn:aws:lambda:us-east-1:123456789012:function:test-Dest"
 DLQ = "arn:aws:sqs:us-east-1:123456789012:dlq"
@@ -57,7 +57,7 @@ def _catalog(config: EventInvokeConfig, dead_letter: str | None = None) -> Catal
     # The destination function is not deployed: its record stays queued for the test to read.
     fn = function("Fn", "app.handler", dead_letter_target=dead_letter)
     overlay = LambdaFunction(latest=fn, event_invoke=MappingProxyType({"$LATEST": config}))
-    return Catalog.build(stack([fn]), {fn.name: overlay})
+    return Catalog({fn.name: overlay}, REGION, ACCOUNT)
 
 
 async def _run(

@@ -11,7 +11,7 @@ import pytest
 from lamina.engine.catalog import Catalog, split_qualifier
 from lamina.errors import InvalidParameterValueException, ResourceNotFoundException
 from lamina.model.lambdas import AliasSpec, LambdaFunction
-from tests.integration.engine_support import function, stack
+from tests.integration.engine_support import ACCOUNT, REGION, function
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:test-Fn"
 
@@ -30,7 +30,7 @@ def _catalog(seed: int = 1) -> Catalog:
         ),
         provisioned=MappingProxyType({"live": 2, "2": 1}),
     )
-    return Catalog.build(stack([spec]), {spec.name: overlay}, random.Random(seed))
+    return Catalog({spec.name: overlay}, REGION, ACCOUNT, random.Random(seed))
 
 
 @pytest.mark.parametrize(
@@ -80,14 +80,6 @@ def test_weighted_alias_draws_each_version_in_proportion() -> None:
 def test_provisioned_by_alias_lands_on_its_version() -> None:
     """Provisioned concurrency on an alias provisions the alias's version."""
     assert _catalog().provisioned() == {("test-Fn", "1"): 2, ("test-Fn", "2"): 1}
-
-
-def test_template_keeps_latest_over_an_overlay() -> None:
-    """For a template function the template's $LATEST wins over the one the API last put."""
-    spec = function("Fn", "app.handler")
-    stale = dataclasses.replace(spec, handler="old.handler")
-    catalog = Catalog.build(stack([spec]), {spec.name: LambdaFunction(latest=stale)})
-    assert catalog.resolve("Fn").spec.handler == "app.handler"
 
 
 def test_split_qualifier() -> None:

@@ -86,11 +86,14 @@ def _numbers(doc: FunctionDoc) -> list[str]:
 
 async def update_function_code(registry: Registry, call: Call) -> Response:
     doc, _ = registry.get(call.params["FunctionName"])
-    registry.api_owned(doc, "update the code of")
     body = call.json()
     registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
     code = registry.upload(body)
-    spec = dataclasses.replace(doc.latest.spec, code_dir=code.directory)
+    # A package is the whole code, as on AWS: requirements built for a template function's
+    # own code (and its inline code) do not apply to it.
+    spec = dataclasses.replace(
+        doc.latest.spec, code_dir=code.directory, inline_code=None, dependencies_dir=None
+    )
     meta = dataclasses.replace(
         doc.latest.meta,
         code_sha256=code.sha256,
@@ -102,6 +105,7 @@ async def update_function_code(registry: Registry, call: Call) -> Response:
     if body.get("DryRun"):
         return call.reply(200, config.configuration(doc, Version(spec, meta)))
     doc.latest = Version(spec, meta)
+    registry.override(doc)
     shown = registry.publish(doc, code) if body.get("Publish") else doc.latest
     await registry.commit(doc)
     return call.reply(200, config.configuration(doc, shown))
@@ -109,7 +113,6 @@ async def update_function_code(registry: Registry, call: Call) -> Response:
 
 async def update_function_configuration(registry: Registry, call: Call) -> Response:
     doc, _ = registry.get(call.params["FunctionName"])
-    registry.api_owned(doc, "change the configuration of")
     body = call.json()
     registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
     spec = config.apply(doc.latest.spec, body, registry.layers)
@@ -121,6 +124,7 @@ async def update_function_configuration(registry: Registry, call: Call) -> Respo
     if "TracingConfig" in body:
         meta.tracing = (body["TracingConfig"] or {}).get("Mode", "PassThrough")
     doc.latest = Version(spec, meta)
+    registry.override(doc)
     await registry.commit(doc)
     return call.reply(200, config.configuration(doc, doc.latest))
 
@@ -129,10 +133,7 @@ async def delete_function(registry: Registry, call: Call) -> Response:
     doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
     if qualifier is None:
         registry.api_owned(doc, "delete")
-        del registry.functions[doc.name]
-        registry.store.delete(doc.name)
-        await registry.engine.delete_function(doc.name)
-        registry.on_change()
+        await registry.remove(doc.name)
         return call.reply(204)
     if qualifier == LATEST:
         raise InvalidParameterValueException(

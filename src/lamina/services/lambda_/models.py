@@ -82,6 +82,10 @@ class FunctionDoc:
     event_invoke: dict[str, tuple[EventInvokeConfig, float]] = field(default_factory=dict)
     urls: dict[str, dict[str, Any]] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # Template functions: the template's form of the function when last deployed, and whether
+    # UpdateFunctionCode/Configuration changed $LATEST since (kept until that form changes).
+    template_form: dict[str, Any] | None = None
+    overridden: bool = False
 
     @property
     def name(self) -> str:
@@ -123,6 +127,8 @@ class FunctionDoc:
             "event_invoke": {q: [to_json(c), t] for q, (c, t) in self.event_invoke.items()},
             "urls": self.urls,
             "tags": self.tags,
+            "template_form": self.template_form,
+            "overridden": self.overridden,
         }
 
     @classmethod
@@ -142,7 +148,14 @@ class FunctionDoc:
             },
             urls=dict(doc.get("urls", {})),
             tags=dict(doc.get("tags", {})),
+            template_form=doc.get("template_form"),
+            overridden=bool(doc.get("overridden", False)),
         )
+
+
+def template_form(spec: FunctionSpec, code_sha256: str) -> dict[str, Any]:
+    """What a template says about one function, as JSON (compared across restarts)."""
+    return {"spec": to_json(spec), "code_sha256": code_sha256}
 
 
 def _version_json(version: Version) -> dict[str, Any]:

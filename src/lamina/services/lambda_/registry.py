@@ -1,11 +1,23 @@
 """The Lambda API's functions: the template's and those created through the API, durably.
 
-The registry is the source of truth for what the API shows; after every change it stores the
-function's document (committed before the API answers) and deploys the function's runtime form
-to the engine (``FunctionControl.put_function``). Template functions are refreshed by
-``deploy(stack)``: the template owns their ``$LATEST`` (code and configuration), the API may add
-versions, aliases and settings; ``AutoPublishAlias`` publishes a version whenever the code or
-configuration changed and points the alias at it, as SAM does.
+The registry is the one owner of function state: what functions exist, their versions,
+aliases, URLs, concurrency and async configuration. After every change it stores the changed
+document (committed before the API answers), then deploys the whole snapshot to the engine
+once (``FunctionControl.deploy``); the engine merges nothing and the registry never reads
+state back from it.
+
+Template functions are brought in by ``deploy(stack)`` (at start and on every reload):
+
+* the template defines a template function's ``$LATEST`` (code and configuration), and the API
+  may add versions, aliases and settings; ``AutoPublishAlias`` publishes a version whenever the
+  code or configuration changed and points the alias at it, as SAM does;
+* ``UpdateFunctionCode`` and ``UpdateFunctionConfiguration`` change a template function's
+  ``$LATEST`` as they do on AWS. The change is durable and survives restarts **until the
+  template next changes that function**: a deploy whose definition of the function (its
+  properties after the template is read) or whose code differs from the last one deployed puts
+  the template's ``$LATEST`` back, as a CloudFormation update that touches the function does.
+  A deploy that leaves the function as it was (a restart, another function edited) keeps the
+  API's change.
 
 Mutations are serialised by the service (one at a time); reads may run alongside.
 """
@@ -18,12 +30,12 @@ import dataclasses
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from lamina.engine.api import LambdaEngine
-from lamina.model.lambdas import LATEST
+from lamina.model.lambdas import LATEST, LambdaFunction
 from lamina.model.specs import FunctionSpec, LayerSpec, Stack
 from lamina.services.lambda_ import config
 from lamina.services.lambda_.code import LOCAL_BUCKET, Code, CodeStore
@@ -41,6 +53,7 @@ from lamina.services.lambda_.models import (
     Meta,
     Version,
     revision,
+    template_form,
     timestamp,
 )
 from lamina.services.lambda_.store import FunctionStore
@@ -114,15 +127,25 @@ class Registry:
 
     # -- persistence -----------------------------------------------------------------------
 
+    def snapshot(self) -> dict[str, LambdaFunction]:
+        """Every function as the engine runs it, by name."""
+        return {name: doc.runtime() for name, doc in self.functions.items()}
+
     async def commit(self, doc: FunctionDoc) -> None:
         """Store, then deploy to the engine: acknowledged changes are durable."""
         self.functions[doc.name] = doc
         self.store.save(doc)
-        await self.engine.put_function(doc.runtime())
-        self.on_change()
+        await self._publish_snapshot()
 
-    async def deploy(self, stack: Stack) -> None:
-        """Bring the template's functions in (see the module docstring), then every function."""
+    async def remove(self, name: str) -> None:
+        """Delete a function (and, in the engine, its queued async events)."""
+        del self.functions[name]
+        self.store.delete(name)
+        await self._publish_snapshot()
+
+    async def deploy(self, stack: Stack, recycle: Collection[str] = ()) -> None:
+        """Bring the template's functions in (see the module docstring), then deploy every
+        function to the engine at once; ``recycle`` names functions whose files changed."""
         self.layers = {layer.arn: layer for layer in stack.layers.values()}
         names = set()
         for logical_id, spec in stack.functions.items():
@@ -132,19 +155,24 @@ class Registry:
             if doc.origin == TEMPLATE and name not in names:
                 del self.functions[name]
                 self.store.delete(name)
-                await self.engine.delete_function(name)
-        for doc in self.functions.values():
-            await self.engine.put_function(doc.runtime())
+        await self._publish_snapshot(recycle)
+
+    async def _publish_snapshot(self, recycle: Collection[str] = ()) -> None:
+        await self.engine.deploy(self.snapshot(), recycle)
         self.on_change()
 
     def _from_template(self, logical_id: str, spec: FunctionSpec) -> None:
         code = self._directory_code(spec)
+        form = template_form(spec, code.sha256)
         doc = self.functions.get(spec.name)
         if doc is not None and doc.origin != TEMPLATE:
             log.warning("template function %s replaces the API function of that name", spec.name)
             doc = None
         if doc is None:
             doc = FunctionDoc(TEMPLATE, Version(spec, Meta(code.sha256, code.size)), logical_id)
+        elif doc.overridden and doc.template_form == form:
+            # The template did not change this function: the API's $LATEST stays.
+            doc.logical_id = logical_id
         else:
             old = doc.latest
             changed = old.meta.code_sha256 != code.sha256 or not config.same_configuration(
@@ -152,12 +180,15 @@ class Registry:
             )
             meta = Meta(code.sha256, code.size) if changed else old.meta
             doc.latest, doc.logical_id = Version(spec, meta), logical_id
+            doc.overridden = False
+        kept = doc.overridden
+        doc.template_form = form
         if spec.reserved_concurrency is not None:
             doc.reserved = spec.reserved_concurrency
         now = time.time()
         for event_config in spec.event_invoke:
             doc.event_invoke[event_config.qualifier] = (event_config, now)
-        if spec.auto_publish_alias:
+        if spec.auto_publish_alias and not kept:
             version = self.publish(doc, code)
             alias = doc.aliases.get(spec.auto_publish_alias)
             if alias is None or alias.function_version != version.spec.version:
@@ -234,6 +265,13 @@ class Registry:
                 "The Revision Id provided does not match the latest Revision Id. Call the "
                 "GetFunction/GetAlias API to retrieve the latest Revision Id"
             )
+
+    @staticmethod
+    def override(doc: FunctionDoc) -> None:
+        """A template function's $LATEST was changed through the API (until the template
+        changes it: see the module docstring)."""
+        if doc.origin == TEMPLATE:
+            doc.overridden = True
 
     @staticmethod
     def api_owned(doc: FunctionDoc, action: str) -> None:

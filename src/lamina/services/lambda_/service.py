@@ -12,6 +12,7 @@ import asyncio
 import logging
 import urllib.parse
 import uuid
+from collections.abc import Collection
 
 from lamina.engine.api import LambdaEngine
 from lamina.errors import AwsError
@@ -175,9 +176,11 @@ class LambdaService:
         )
         self._lock = asyncio.Lock()
 
-    async def deploy(self, stack: Stack) -> None:
+    async def deploy(self, stack: Stack, recycle: Collection[str] = ()) -> None:
+        """The template's functions into the registry, then everything to the engine once
+        (``Registry.deploy``); ``recycle`` names functions whose files changed."""
         async with self._lock:
-            await self.registry.deploy(stack)
+            await self.registry.deploy(stack, recycle)
 
     def url_apis(self) -> list[Api]:
         """Function URLs created through the API, for the gateway (see ``Registry.on_change``)."""
