@@ -11,7 +11,7 @@ from typing import Any
 from lamina.model.specs import Stack
 from lamina.model.tables import IndexSpec, KeyAttribute, TableSpec
 from lamina.net.messages import Request
-from lamina.services.dynamodb import ttl
+from lamina.services.dynamodb import deployment, ttl
 from lamina.services.dynamodb.service import DynamoDBService
 
 
@@ -132,3 +132,38 @@ def test_deploy_creates_once_and_keeps_data(tmp_path: Path) -> None:
         "StreamViewType": "OLD_IMAGE",
     }
     asyncio.run(again.close())
+
+
+def test_deploy_applies_removals_and_names_what_it_cannot_change(tmp_path: Path) -> None:
+    """Deploying a changed spec over an existing table deletes a GSI the template dropped,
+    disables TTL and the stream, switches billing to PROVISIONED, and warns (keeping the table)
+    about an LSI it cannot add after creation."""
+    service = DynamoDBService(tmp_path, clock=FakeClock(1.0))
+    asyncio.run(service.deploy(_stack(tmp_path)))
+    changed = TableSpec(
+        logical_id="Sessions",
+        name="sessions",
+        hash=KeyAttribute("id", "S"),
+        range=None,
+        indexes=(IndexSpec("by-day", "LSI", KeyAttribute("id", "S"), KeyAttribute("day", "S")),),
+        billing_mode="PROVISIONED",
+        read_capacity=7,
+        write_capacity=3,
+    )
+    applied, warnings = deployment.deploy(service.db, changed)
+    assert applied == [
+        "table Sessions (sessions): GSI by-user deleted",
+        "table Sessions (sessions): billing mode PROVISIONED",
+        "table Sessions (sessions): stream disabled",
+        "table Sessions (sessions): TTL on expires disabled",
+    ]
+    assert len(warnings) == 1
+    assert "local secondary indexes changed (none -> by-day)" in warnings[0]
+    table = call(service, "DescribeTable", {"TableName": "sessions"})["Table"]
+    assert "GlobalSecondaryIndexes" not in table and "LocalSecondaryIndexes" not in table
+    assert "StreamSpecification" not in table
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
+    ttl_state = call(service, "DescribeTimeToLive", {"TableName": "sessions"})
+    assert ttl_state["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
+    assert deployment.deploy(service.db, changed) == ([], warnings)
+    asyncio.run(service.close())
