@@ -35,6 +35,9 @@ class LayerSpec:
     # site-packages/) subdirectories go on sys.path.
     content_dir: Path
     compatible_runtimes: tuple[str, ...] = ()
+    # A pip requirement the build step installs as the layer's python/ directory (a public
+    # layer Lamina provides from PyPI; see template/public_layers.py), None for local content.
+    requirement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

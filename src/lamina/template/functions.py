@@ -15,6 +15,7 @@ from typing import Any
 
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.specs import FunctionSpec, LayerSpec, LoggingSpec, UnsupportedResource
+from lamina.template import public_layers
 from lamina.template.intrinsics import NO_VALUE, ResolveError, Resolver, text
 from lamina.template.loader import Template
 from lamina.template.names import Place, ResourceIds
@@ -113,9 +114,10 @@ def _original_type(reader: _Reader, logical_id: str) -> str:
     return str(reader.resources[logical_id].get("Type"))
 
 
-def _layers(reader: _Reader, ids: ResourceIds, found: Found) -> dict[str, LayerSpec]:
-    """Local layers by ARN (what a function's Layers list holds once resolved)."""
-    by_arn: dict[str, LayerSpec] = {}
+def _layers(reader: _Reader, ids: ResourceIds, found: Found) -> dict[str, LayerSpec | None]:
+    """The template's layers by ARN (what a function's Layers list holds once resolved); None
+    for a layer whose content Lamina does not fetch."""
+    by_arn: dict[str, LayerSpec | None] = {}
     for logical_id in reader.of_type("AWS::Lambda::LayerVersion"):
         original = reader.original_id(logical_id)
         content_dir = _local_code(reader, reader.get(logical_id, "Content", None))
@@ -127,6 +129,7 @@ def _layers(reader: _Reader, ids: ResourceIds, found: Found) -> dict[str, LayerS
                     "layer content in S3 is not fetched",
                 )
             )
+            by_arn[str(reader.resolver.resolve({"Ref": logical_id}))] = None
             continue
         arn = str(reader.resolver.resolve({"Ref": logical_id}))
         runtimes = reader.get(logical_id, "CompatibleRuntimes", [])
@@ -142,6 +145,38 @@ def _layers(reader: _Reader, ids: ResourceIds, found: Found) -> dict[str, LayerS
         found.layers[original] = layer
         by_arn[arn] = layer
     return by_arn
+
+
+def _layer(
+    reader: _Reader,
+    logical_id: str,
+    index: int,
+    arn: str,
+    layers: Mapping[str, LayerSpec | None],
+    found: Found,
+) -> LayerSpec | None:
+    """The layer a function lists at ``Layers[index]``: one of the template's, or a public one
+    Lamina provides (``public_layers``); any other ARN is refused, as Lamina cannot fetch it."""
+    if arn in layers:
+        if layers[arn] is None:
+            found.warnings.append(
+                f"{logical_id}: layer {arn} has its content in S3, which is not fetched; it is "
+                f"skipped (Layers.{index})"
+            )
+        return layers[arn]
+    provided = public_layers.provide(arn)
+    if provided is None:
+        raise reader.fail(
+            logical_id,
+            f"Layers.{index}",
+            f"layer {arn} is neither defined in this template nor one Lamina can provide "
+            "(it provides AWS's Powertools for AWS Lambda (Python) layers from PyPI); define the "
+            "layer in the template with local content",
+        )
+    layer, note = provided
+    if note is not None:
+        found.warnings.append(f"{logical_id}: {note}")
+    return layer
 
 
 def _environment(reader: _Reader, logical_id: str) -> Mapping[str, str]:
@@ -258,7 +293,7 @@ def _function(
     reader: _Reader,
     logical_id: str,
     place: Place,
-    layers: Mapping[str, LayerSpec],
+    layers: Mapping[str, LayerSpec | None],
     found: Found,
 ) -> None:
     original_type = _original_type(reader, logical_id)
@@ -285,13 +320,9 @@ def _function(
     if not isinstance(layer_arns, list):
         raise reader.fail(logical_id, "Layers", "Layers must be a list of layer version ARNs")
     for index, layer_arn in enumerate(layer_arns):
-        if str(layer_arn) in layers:
-            function_layers.append(layers[str(layer_arn)])
-        else:
-            found.warnings.append(
-                f"{logical_id}: layer {layer_arn} is not defined in this template; it is skipped "
-                f"(Layers.{index})"
-            )
+        layer = _layer(reader, logical_id, index, str(layer_arn), layers, found)
+        if layer is not None:
+            function_layers.append(layer)
     if not runtime.startswith("python"):
         found.warnings.append(
             f"{logical_id}: runtime {runtime} is not supported yet (only python3.x runs)"
