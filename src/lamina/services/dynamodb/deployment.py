@@ -9,6 +9,9 @@ DynamoDB cannot change (the key schema, local secondary indexes, a GSI's key or 
 left as it is and named in a warning: CloudFormation would replace the table or the index and
 lose its items, Lamina keeps the user's data. A change DynamoDB refuses is a warning too; the
 deployment goes on with the other tables.
+
+What changes is what the template changed since its last deployment, which the store keeps per
+table (``Store.deployed``): a setting made through the API survives reloads that leave it alone.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from lamina.model.tables import IndexSpec, KeyAttribute, TableSpec
-from lamina.services.dynamodb import tables, ttl
+from lamina.services.dynamodb import tables, tags, ttl
 from lamina.services.dynamodb.database import Database
 from lamina.services.dynamodb.errors import DynamoDBError
 from lamina.services.dynamodb.keys import KeySchema
@@ -26,15 +29,20 @@ from lamina.services.dynamodb.schema import Index, Table
 # Capacity a PROVISIONED table or GSI gets when the template names none (CloudFormation requires
 # it; SAM's SimpleTable defaults to 5/5).
 DEFAULT_CAPACITY = 5
+NOT_APPLIED = "not applied"
 _KEEPS_DATA = "CloudFormation would replace the {what}; Lamina keeps it and its items as they are"
 
 
 def deploy(db: Database, spec: TableSpec) -> tuple[list[str], list[str]]:
     """Create or update the table ``spec`` declares; returns (what changed, warnings)."""
     table = db.store.tables.get(spec.name)
-    if table is None:
-        return _create(db, spec)
-    return _update(db, table, spec)
+    changed, warnings = _create(db, spec) if table is None else _update(db, table, spec)
+    # Recorded only when all of it was applied: a change DynamoDB refused is tried again at
+    # the next deployment (every step checks the table first, so repeating one is harmless).
+    if spec.name in db.store.tables and not any(NOT_APPLIED in w for w in warnings):
+        with db.store.transaction():
+            db.store.save_deployed(spec.name, _settings(spec))
+    return changed, warnings
 
 
 def _create(db: Database, spec: TableSpec) -> tuple[list[str], list[str]]:
@@ -47,7 +55,43 @@ def _create(db: Database, spec: TableSpec) -> tuple[list[str], list[str]]:
     return [], []
 
 
+def _settings(spec: TableSpec) -> dict[str, Any]:
+    """What a template sets of a table that UpdateTable, UpdateTimeToLive and TagResource can
+    change, in the form the store keeps (JSON)."""
+    params = create_params(spec)
+    return {
+        "gsis": sorted(i.name for i in spec.indexes if i.kind == "GSI"),
+        "billing": _billing(params),
+        "deletion_protection": spec.deletion_protection,
+        "stream": spec.stream_view_type,
+        "ttl": spec.ttl_attribute,
+        "tags": dict(spec.tags),
+    }
+
+
+def _live(table: Table) -> dict[str, Any]:
+    """The same settings as the table has them now."""
+    billing: dict[str, Any] = {"BillingMode": table.billing_mode}
+    if table.billing_mode == "PROVISIONED":
+        billing["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": table.read_capacity,
+            "WriteCapacityUnits": table.write_capacity,
+        }
+    return {
+        "gsis": sorted(i.name for i in table.indexes if i.is_global),
+        "billing": billing,
+        "deletion_protection": table.deletion_protection,
+        "stream": table.stream_view,
+        "ttl": table.ttl_attribute,
+        "tags": dict(table.tags),
+    }
+
+
 def _update(db: Database, table: Table, spec: TableSpec) -> tuple[list[str], list[str]]:
+    """Apply what the template changed since it was last deployed (CloudFormation diffs the old
+    template against the new one, not against the table): a GSI, TTL or stream made through the
+    API survives a reload that does not touch it. Without a record of the last deployment (a
+    table made through the API, then declared), the table itself is the old state."""
     changed: list[str] = []
     warnings = _unchangeable(table, spec)
     label = f"table {spec.logical_id} ({spec.name})"
@@ -58,21 +102,22 @@ def _update(db: Database, table: Table, spec: TableSpec) -> tuple[list[str], lis
         try:
             operation(db, {"TableName": spec.name, **params})
         except DynamoDBError as exc:
-            warnings.append(f"{label}: {what} not applied: {exc}")
+            warnings.append(f"{label}: {what} {NOT_APPLIED}: {exc}")
         else:
             changed.append(what)
 
-    wanted = create_params(spec)
-    current = {i.name: i for i in table.indexes if i.is_global}
-    declared = {i.name: i for i in spec.indexes if i.kind == "GSI"}
-    for name in sorted(current.keys() - declared.keys()):
-        apply(
-            f"GSI {name} deleted",
-            tables.update_table,
-            {"GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": name}}]},
-        )
-    for entry in wanted.get("GlobalSecondaryIndexes", []):
-        if entry["IndexName"] in current:
+    wanted, live = _settings(spec), _live(table)
+    before = db.store.deployed(spec.name) or live
+    params = create_params(spec)
+    for name in sorted(set(before["gsis"]) - set(wanted["gsis"])):
+        if name in live["gsis"]:
+            apply(
+                f"GSI {name} deleted",
+                tables.update_table,
+                {"GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": name}}]},
+            )
+    for entry in params.get("GlobalSecondaryIndexes", []):
+        if entry["IndexName"] in before["gsis"] or entry["IndexName"] in live["gsis"]:
             continue
         apply(
             f"GSI {entry['IndexName']} created",
@@ -81,23 +126,26 @@ def _update(db: Database, table: Table, spec: TableSpec) -> tuple[list[str], lis
                 # Only the new index's attributes: the table's own keep the types they have.
                 "AttributeDefinitions": [
                     d
-                    for d in wanted["AttributeDefinitions"]
+                    for d in params["AttributeDefinitions"]
                     if any(d["AttributeName"] == k["AttributeName"] for k in entry["KeySchema"])
                 ],
                 "GlobalSecondaryIndexUpdates": [{"Create": entry}],
             },
         )
-    billing = _billing(wanted)
-    if billing != _billing_of(table):
-        apply(f"billing mode {spec.billing_mode}", tables.update_table, billing)
-    if table.deletion_protection != spec.deletion_protection:
+
+    def changes(setting: str) -> bool:
+        return bool(wanted[setting] != before[setting] and wanted[setting] != live[setting])
+
+    if changes("billing"):
+        apply(f"billing mode {spec.billing_mode}", tables.update_table, wanted["billing"])
+    if changes("deletion_protection"):
         state = "enabled" if spec.deletion_protection else "disabled"
         apply(
             f"deletion protection {state}",
             tables.update_table,
             {"DeletionProtectionEnabled": spec.deletion_protection},
         )
-    if table.stream_view != spec.stream_view_type:
+    if changes("stream"):
         if table.stream_view is not None:
             # DynamoDB changes a view type only by disabling the stream and enabling a new one.
             apply(
@@ -109,9 +157,9 @@ def _update(db: Database, table: Table, spec: TableSpec) -> tuple[list[str], lis
             apply(
                 f"stream {spec.stream_view_type} enabled",
                 tables.update_table,
-                {"StreamSpecification": wanted["StreamSpecification"]},
+                {"StreamSpecification": params["StreamSpecification"]},
             )
-    if table.ttl_attribute != spec.ttl_attribute:
+    if changes("ttl"):
         if table.ttl_attribute is not None:
             apply(
                 f"TTL on {table.ttl_attribute} disabled",
@@ -123,6 +171,24 @@ def _update(db: Database, table: Table, spec: TableSpec) -> tuple[list[str], lis
                 f"TTL on {spec.ttl_attribute} enabled",
                 ttl.update_time_to_live,
                 _ttl_params(spec.name, spec.ttl_attribute, True),
+            )
+    if wanted["tags"] != before["tags"]:
+        removed = sorted(set(before["tags"]) - set(wanted["tags"]) & set(live["tags"]))
+        if removed:
+            apply(
+                f"tags {', '.join(removed)} removed",
+                tags.untag_resource,
+                {"ResourceArn": table.arn, "TagKeys": removed},
+            )
+        added = {k: v for k, v in wanted["tags"].items() if live["tags"].get(k) != v}
+        if added:
+            apply(
+                f"tags {', '.join(sorted(added))} set",
+                tags.tag_resource,
+                {
+                    "ResourceArn": table.arn,
+                    "Tags": [{"Key": k, "Value": v} for k, v in added.items()],
+                },
             )
     return [f"{label}: {what}" for what in changed], warnings
 
@@ -188,16 +254,6 @@ def _billing(params: Mapping[str, Any]) -> dict[str, Any]:
     billing = {"BillingMode": params["BillingMode"]}
     if "ProvisionedThroughput" in params:
         billing["ProvisionedThroughput"] = params["ProvisionedThroughput"]
-    return billing
-
-
-def _billing_of(table: Table) -> dict[str, Any]:
-    billing: dict[str, Any] = {"BillingMode": table.billing_mode}
-    if table.billing_mode == "PROVISIONED":
-        billing["ProvisionedThroughput"] = {
-            "ReadCapacityUnits": table.read_capacity,
-            "WriteCapacityUnits": table.write_capacity,
-        }
     return billing
 
 
