@@ -35,13 +35,19 @@ logger = Logger(service="orders")
 
 def handler(event, context):
     logger.info("powertools works")
-    return {"version": VERSION, "from": __import__("aws_lambda_powertools").__file__}
+    return {
+        "version": VERSION,
+        "from": __import__("aws_lambda_powertools").__file__,
+        "pydantic": __import__("pydantic").__file__,
+        "boto3": __import__("boto3").__file__,
+    }
 """
 
 
 def test_powertools_layer_arn_is_provided_from_pypi(tmp_path: Path) -> None:
     """Layer version 5 of the V3 layer is aws-lambda-powertools 3.4.0: the function imports it
-    from the build cache's layer directory and its Logger writes a JSON line to the log."""
+    and its extras (pydantic) from the build cache's layer directory, but boto3 from the
+    runtime, as the published layer leaves boto3 out; its Logger writes a JSON line."""
     app = tmp_path / "app"
     (app / "src").mkdir(parents=True)
     (app / "template.yaml").write_text(TEMPLATE)
@@ -56,6 +62,9 @@ def test_powertools_layer_arn_is_provided_from_pypi(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["version"] == "3.4.0"
-    assert str(app / ".lamina" / "build" / "layers") in result["from"]
+    layers = str(app / ".lamina" / "build" / "layers")
+    assert result["from"].startswith(layers)
+    assert result["pydantic"].startswith(layers)
+    assert not result["boto3"].startswith(layers)
     logged = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert any(entry.get("message") == "powertools works" for entry in logged)

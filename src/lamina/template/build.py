@@ -10,9 +10,9 @@
   leaves a half-installed cache entry behind, and an existing entry is reused without pip.
   Paths inside requirements.txt are relative to the code directory, where pip runs.
 * A public layer Lamina provides from PyPI (``LayerSpec.requirement``, see ``public_layers``)
-  is installed the same way into ``<state>/build/layers/<key>/python``, ``key`` a hash of the
-  requirement and the interpreter version; the layer's ``content_dir`` becomes
-  ``<state>/build/layers/<key>``.
+  is installed the same way into ``<state>/build/layers/<key>/python``, less what its
+  ``requirement_excludes`` name, ``key`` a hash of both and the interpreter version; the layer's
+  ``content_dir`` becomes ``<state>/build/layers/<key>``.
 """
 
 from __future__ import annotations
@@ -130,8 +130,23 @@ def _layer(
     if layer.requirement is not None:
         # A public layer provided from PyPI: its content is the python/ directory Lambda's
         # /opt holds, so the engine puts it on sys.path like any layer's.
-        root = build / "layers" / _digest(layer.requirement.encode(), version().encode())
-        _pip_install(root / "python", [layer.requirement], None, python, f"layer {layer.arn}", log)
+        key = "\0".join((layer.requirement, *layer.requirement_excludes))
+        root = build / "layers" / _digest(key.encode(), version().encode())
+        if not root.is_dir():
+            root.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".tmp-"))
+            try:
+                _pip_install(tmp / "python", [layer.requirement], None, python, layer.arn, log)
+            except BuildError:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            for pattern in layer.requirement_excludes:
+                for path in (tmp / "python").glob(pattern):
+                    if path.is_dir():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink()
+            move_into_place(tmp, root)
         return replace(layer, content_dir=root)
     if layer.content_dir.is_file():
         return replace(layer, content_dir=_extracted(layer.content_dir, build / "zip"))

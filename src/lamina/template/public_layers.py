@@ -14,6 +14,11 @@ and the same names under ``arn:aws-cn:lambda:cn-north-1:498634801083``. A layer 
 release Lamina knows installs exactly that release; any other gets the latest release of its
 major version, and ``provide`` says so in a note. Every other ARN is unknown (None).
 
+The content is what Powertools' own layer build puts in the layer (``layer_v3/docker/Dockerfile``
+of the project's repository): the package with all its extras (``[all]``: pydantic, the X-Ray
+SDK, fastjsonschema, the encryption SDK ...) minus boto3 and its dependencies, which the runtime
+provides (Lamina's environments preload the host's boto3).
+
 The layer-version table is not published by Powertools as a table; it was read from the layer
 ARN each release's documentation (``docs/index.md`` of the project's repository) names and the
 maintainers' "update layer version number" changes, which name the release each layer carries.
@@ -27,6 +32,8 @@ from pathlib import Path
 from lamina.model.specs import LayerSpec
 
 PACKAGE = "aws-lambda-powertools"
+# Removed after the install, as the published layers remove them.
+RUNTIME_PROVIDED = ("boto*", "s3transfer*", "*dateutil*", "urllib3*", "six*", "jmespath*")
 _ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083"}
 _ARN = re.compile(
     r"arn:(?P<partition>aws|aws-cn):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:"
@@ -74,18 +81,19 @@ def provide(arn: str) -> tuple[LayerSpec, str | None] | None:
     release = RELEASES.get(major, {}).get(version)
     note = None
     if release is None:
-        requirement = f"{PACKAGE}>={major},<{major + 1}"
+        requirement = f"{PACKAGE}[all]>={major},<{major + 1}"
         note = (
             f"layer {arn}: Lamina does not know which {PACKAGE} release layer version {version} "
             f"carries; it provides the latest {major}.x release from PyPI instead"
         )
     else:
-        requirement = f"{PACKAGE}=={release}"
+        requirement = f"{PACKAGE}[all]=={release}"
     layer = LayerSpec(
         logical_id=match["name"],
         name=match["name"],
         arn=arn,
         content_dir=UNBUILT,
         requirement=requirement,
+        requirement_excludes=RUNTIME_PROVIDED,
     )
     return layer, note

@@ -15,29 +15,30 @@ ACCOUNT = "017000801446"
     [
         (
             f"arn:aws:lambda:eu-west-1:{ACCOUNT}:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:5",
-            "aws-lambda-powertools==3.4.0",
+            "aws-lambda-powertools[all]==3.4.0",
         ),
         (
             f"arn:aws:lambda:eu-west-1:{ACCOUNT}:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:1",
-            "aws-lambda-powertools==3.0.0",
+            "aws-lambda-powertools[all]==3.0.0",
         ),
         (
             f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:AWSLambdaPowertoolsPythonV2:69",
-            "aws-lambda-powertools==2.37.0",
+            "aws-lambda-powertools[all]==2.37.0",
         ),
         (
             f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:AWSLambdaPowertoolsPythonV2-Arm64:78",
-            "aws-lambda-powertools==2.43.0",
+            "aws-lambda-powertools[all]==2.43.0",
         ),
         (
             "arn:aws-cn:lambda:cn-north-1:498634801083:layer:"
             "AWSLambdaPowertoolsPythonV3-python311-x86_64:2",
-            "aws-lambda-powertools==3.1.0",
+            "aws-lambda-powertools[all]==3.1.0",
         ),
     ],
 )
 def test_known_layer_versions_install_their_release(arn: str, requirement: str) -> None:
-    """A layer version whose release is known installs exactly that release, without a note."""
+    """A layer version whose release is known installs exactly that release with all its
+    extras, as the published layer holds them, without a note."""
     provided = provide(arn)
     assert provided is not None
     layer, note = provided
@@ -47,9 +48,9 @@ def test_known_layer_versions_install_their_release(arn: str, requirement: str) 
 @pytest.mark.parametrize(
     ("name", "requirement"),
     [
-        ("AWSLambdaPowertoolsPythonV3-python312-x86_64:400", "aws-lambda-powertools>=3,<4"),
-        ("AWSLambdaPowertoolsPythonV2:12", "aws-lambda-powertools>=2,<3"),
-        ("AWSLambdaPowertoolsPython:40", "aws-lambda-powertools>=1,<2"),
+        ("AWSLambdaPowertoolsPythonV3-python312-x86_64:400", "aws-lambda-powertools[all]>=3,<4"),
+        ("AWSLambdaPowertoolsPythonV2:12", "aws-lambda-powertools[all]>=2,<3"),
+        ("AWSLambdaPowertoolsPython:40", "aws-lambda-powertools[all]>=1,<2"),
     ],
 )
 def test_other_versions_take_the_latest_of_their_major(name: str, requirement: str) -> None:
