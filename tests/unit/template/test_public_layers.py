@@ -3,8 +3,13 @@ recognised by their publishing account and name, each mapped to a pip requiremen
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
+from lamina.app.reload import watched_roots
+from lamina.model.specs import FunctionSpec, LayerSpec, Stack
 from lamina.template.public_layers import provide
 
 ACCOUNT = "017000801446"
@@ -77,3 +82,29 @@ def test_anything_else_is_unknown(arn: str) -> None:
     """Another account (even with Powertools' layer name), another layer, another language or
     the wrong partition's account is not provided."""
     assert provide(arn) is None
+
+
+def test_a_provided_layer_is_not_watched(tmp_path: Path) -> None:
+    """``lamina up`` watches the template's directory and local layers, not a layer it
+    installed from PyPI (build output: thousands of files no one edits)."""
+    provided = provide(f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:AWSLambdaPowertoolsPythonV2:69")
+    assert provided is not None
+    built = dataclasses.replace(provided[0], content_dir=tmp_path / "build" / "layers" / "k")
+    local = LayerSpec("Local", "local", "arn:local", tmp_path / "layers" / "local")
+    function = FunctionSpec(
+        "Fn",
+        "fn",
+        "arn:fn",
+        "app.handler",
+        "python3.12",
+        tmp_path / "app" / "src",
+        layers=(built, local),
+    )
+    stack = Stack(
+        name="s",
+        template_path=tmp_path / "app" / "template.yaml",
+        region="us-east-1",
+        account_id="123456789012",
+        functions={"Fn": function},
+    )
+    assert watched_roots(stack) == [tmp_path / "app", tmp_path / "layers" / "local"]
