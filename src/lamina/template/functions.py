@@ -2,7 +2,8 @@
 
 Works on CloudFormation (after the SAM expansion), resolving each property it reads. Functions
 Lamina cannot run (container images, code in S3) are reported as unsupported rather than failing
-the template.
+the template. A function's ``Layers`` entry is one of the template's layers, or an ARN of a public
+layer Lamina provides (``public_layers``); any other ARN is a ``TemplateError`` at that entry.
 """
 
 from __future__ import annotations
