@@ -124,29 +124,39 @@ def _install(
     )
 
 
+def _provided(
+    layer: LayerSpec, requirement: str, build: Path, python: str, version: str, log: Log
+) -> Path:
+    """The directory of a public layer provided from PyPI: its python/ directory holds the
+    install less ``requirement_excludes``, so the engine puts it on sys.path like any layer's."""
+    key = "\0".join((requirement, *layer.requirement_excludes))
+    root = build / "layers" / _digest(key.encode(), version.encode())
+    if root.is_dir():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".tmp-"))
+    log(f"{layer.arn}: installing {requirement} into {root}")
+    try:
+        # Silent: the line above names the real target, not the temporary one.
+        _pip_install(tmp / "python", [requirement], None, python, layer.arn, lambda _: None)
+    except BuildError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for pattern in layer.requirement_excludes:
+        for path in (tmp / "python").glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    move_into_place(tmp, root)
+    return root
+
+
 def _layer(
     layer: LayerSpec, build: Path, python: str, version: Callable[[], str], log: Log
 ) -> LayerSpec:
     if layer.requirement is not None:
-        # A public layer provided from PyPI: its content is the python/ directory Lambda's
-        # /opt holds, so the engine puts it on sys.path like any layer's.
-        key = "\0".join((layer.requirement, *layer.requirement_excludes))
-        root = build / "layers" / _digest(key.encode(), version().encode())
-        if not root.is_dir():
-            root.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".tmp-"))
-            try:
-                _pip_install(tmp / "python", [layer.requirement], None, python, layer.arn, log)
-            except BuildError:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-            for pattern in layer.requirement_excludes:
-                for path in (tmp / "python").glob(pattern):
-                    if path.is_dir():
-                        shutil.rmtree(path)
-                    else:
-                        path.unlink()
-            move_into_place(tmp, root)
+        root = _provided(layer, layer.requirement, build, python, version(), log)
         return replace(layer, content_dir=root)
     if layer.content_dir.is_file():
         return replace(layer, content_dir=_extracted(layer.content_dir, build / "zip"))
