@@ -126,3 +126,19 @@ def test_function_error_exits_1_with_the_error_document(tmp_path: Path) -> None:
     doc = json.loads(done.stdout)
     assert (doc["errorType"], doc["errorMessage"]) == ("ValueError", "bad input")
     assert "[ERROR] ValueError: bad input" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["invoke", "Hello", "--state-dir", "s", "-t"], ["validate"], ["up", "--state-dir", "s"]],
+)
+def test_every_command_finds_templates_alike(command: list[str], tmp_path: Path) -> None:
+    """``up``, ``invoke`` and ``validate`` share one template finder: a directory without a
+    template is refused by each with the same message, before anything is started."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = lamina(*command, str(empty))
+    assert done.returncode != 0
+    assert f"no template.yaml, template.yml or template.json in {empty}" in (
+        done.stdout + done.stderr
+    )

@@ -17,7 +17,6 @@ from lamina.settings import Settings
 from lamina.template import load_stack
 from lamina.template.build import prepare
 
-TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
 T = TypeVar("T")
 log = logging.getLogger("lamina")
 
@@ -29,16 +28,6 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     except ImportError:
         return asyncio.run(main)
     return uvloop.run(main)
-
-
-def find_template(path: Path) -> Path:
-    """A template file, or the template inside a directory (as ``sam`` looks for it)."""
-    if path.is_dir():
-        for name in TEMPLATE_NAMES:
-            if (path / name).is_file():
-                return path / name
-        return path / TEMPLATE_NAMES[0]
-    return path
 
 
 def default_state_dir(template: Path) -> Path:

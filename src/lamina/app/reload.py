@@ -26,7 +26,10 @@ def watched_roots(stack: Stack) -> list[Path]:
     for function in stack.functions.values():
         if function.code_dir is not None:
             roots.add(function.code_dir.resolve())
-        roots.update(layer.content_dir.resolve() for layer in function.layers)
+        # A layer installed from PyPI is build output, not something the user edits.
+        roots.update(
+            layer.content_dir.resolve() for layer in function.layers if layer.requirement is None
+        )
     kept: list[Path] = []
     for root in sorted(roots, key=lambda p: len(p.parts)):
         if not any(root.is_relative_to(k) for k in kept):

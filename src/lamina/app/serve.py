@@ -40,6 +40,7 @@ from lamina.services.auth.guard import Door
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_.service import LambdaService
 from lamina.settings import Settings
+from lamina.template import find_template
 
 log = logging.getLogger("lamina")
 # API Gateway's own payload quota, answered before anything is invoked.
@@ -106,7 +107,7 @@ class Lamina:
         access_log: Callable[[str], None] | None = None,
         function_log: Callable[[str], None] | None = None,
     ) -> None:
-        self.template = app.find_template(template)
+        self.template = find_template(template)
         self.settings = settings
         self.overrides = dict(parameter_overrides or {})
         self.note = note

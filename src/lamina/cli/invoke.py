@@ -30,7 +30,7 @@ from lamina.model.lambdas import LambdaFunction, template_functions
 from lamina.model.specs import Stack
 from lamina.observe.console import ConsoleSink
 from lamina.settings import Settings
-from lamina.template.loader import find_template
+from lamina.template import find_template
 
 
 def command(
@@ -70,7 +70,10 @@ def command(
         raise typer.BadParameter(
             "Event and DryRun invocations need --endpoint", param_hint="--invocation-type"
         )
-    template_path = app.find_template(template)
+    try:
+        template_path = find_template(template)
+    except LaminaError as exc:
+        _fail(str(exc))
     # A one-shot run leaves queued asynchronous events to `lamina up` (no async worker here).
     settings = Settings.from_env(
         state_dir or app.default_state_dir(template_path), async_concurrency=0

@@ -20,6 +20,7 @@ from lamina.cli.lines import Lines
 from lamina.cli.options import parse_overrides
 from lamina.errors import LaminaError
 from lamina.settings import Settings
+from lamina.template import find_template
 
 console = Console(stderr=True, highlight=False)
 
@@ -60,7 +61,12 @@ def command(
 ) -> None:
     """Deploy a template on this machine and serve its APIs and AWS services until Ctrl+C."""
     logging.basicConfig(level=logging.INFO, format="lamina: %(message)s", stream=sys.stderr)
-    template_path = app.find_template(template)
+    try:
+        template_path = find_template(template)
+    except LaminaError as exc:
+        # Unwrapped: a path cut in two could not be copied.
+        console.print(f"[red]error:[/red] {exc}", markup=True, soft_wrap=True)
+        raise typer.Exit(2) from exc
     settings = Settings.from_env(
         state_dir or app.default_state_dir(template_path),
         host=host,

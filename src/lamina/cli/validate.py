@@ -20,8 +20,7 @@ from lamina.app import stack_name_for
 from lamina.cli.options import parse_overrides
 from lamina.errors import TemplateError
 from lamina.model.specs import Stack
-from lamina.template import load_stack
-from lamina.template.loader import find_template
+from lamina.template import find_template, load_stack
 
 
 def _functions_table(stack: Stack) -> Table:

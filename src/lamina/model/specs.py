@@ -35,6 +35,12 @@ class LayerSpec:
     # site-packages/) subdirectories go on sys.path.
     content_dir: Path
     compatible_runtimes: tuple[str, ...] = ()
+    # A pip requirement the build step installs as the layer's python/ directory (a public
+    # layer Lamina provides from PyPI; see template/public_layers.py), None for local content.
+    requirement: str | None = None
+    # Glob patterns removed from that python/ directory after the install (what the runtime
+    # already provides, as the published layer leaves it out).
+    requirement_excludes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 from lamina.model.apis import DEFAULT_ROUTE, ApiKind, Route, Stage
 from lamina.model.specs import UnsupportedResource
 from lamina.template import openapi
+from lamina.template.resources import Resources
 
 if TYPE_CHECKING:
-    from lamina.template.apis import FoundApis, Reader
+    from lamina.template.apis import FoundApis
 
 
-def _belongs(reader: Reader, logical_id: str, key: str, api_id: str) -> bool:
+def _belongs(reader: Resources, logical_id: str, key: str, api_id: str) -> bool:
     return str(reader.get(logical_id, key) or "") == api_id
 
 
@@ -29,7 +30,7 @@ def _access_log(setting: Any) -> str | None:
     return None
 
 
-def _variables(reader: Reader, logical_id: str, value: Any, name: str) -> dict[str, str]:
+def _variables(reader: Resources, logical_id: str, value: Any, name: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -37,7 +38,7 @@ def _variables(reader: Reader, logical_id: str, value: Any, name: str) -> dict[s
     return {str(k): str(v) for k, v in value.items()}
 
 
-def rest_stages(reader: Reader, api_logical_id: str) -> list[Stage]:
+def rest_stages(reader: Resources, api_logical_id: str) -> list[Stage]:
     """Stages of a REST API: its Stage resources, then stages its user-written Deployments
     create with ``StageName`` (SAM's generated Deployment names a stage ``Stage`` that SAM
     users never address, so generated ones are skipped)."""
@@ -66,7 +67,7 @@ def rest_stages(reader: Reader, api_logical_id: str) -> list[Stage]:
     return list(stages.values())
 
 
-def _resource_paths(reader: Reader, api_logical_id: str) -> dict[str, str]:
+def _resource_paths(reader: Resources, api_logical_id: str) -> dict[str, str]:
     """Resolved resource id -> its full path, for every Resource of the API."""
     api_id = reader.ref(api_logical_id)
     root = reader.ref(api_logical_id, "RootResourceId")
@@ -95,7 +96,7 @@ def _resource_paths(reader: Reader, api_logical_id: str) -> dict[str, str]:
     return paths
 
 
-def rest_methods(reader: Reader, api_logical_id: str, found: FoundApis) -> list[Route]:
+def rest_methods(reader: Resources, api_logical_id: str, found: FoundApis) -> list[Route]:
     """Routes of ``AWS::ApiGateway::Method`` resources of the REST API."""
     api_id = reader.ref(api_logical_id)
     methods = [
@@ -145,7 +146,7 @@ def rest_methods(reader: Reader, api_logical_id: str, found: FoundApis) -> list[
     return routes
 
 
-def http_stages(reader: Reader, api_logical_id: str) -> list[Stage]:
+def http_stages(reader: Resources, api_logical_id: str) -> list[Stage]:
     api_id = reader.ref(api_logical_id)
     stages = []
     for logical_id in reader.of_type("AWS::ApiGatewayV2::Stage"):
@@ -160,7 +161,7 @@ def http_stages(reader: Reader, api_logical_id: str) -> list[Stage]:
     return stages
 
 
-def http_routes(reader: Reader, api_logical_id: str, found: FoundApis) -> list[Route]:
+def http_routes(reader: Resources, api_logical_id: str, found: FoundApis) -> list[Route]:
     """Routes of ``AWS::ApiGatewayV2::Route`` resources of the HTTP API."""
     api_id = reader.ref(api_logical_id)
     integrations = {}
@@ -181,7 +182,9 @@ def http_routes(reader: Reader, api_logical_id: str, found: FoundApis) -> list[R
                 f"Target {target!r} is not integrations/<an integration of this API>",
             )
         properties = {
-            k: reader.get(integration_id, k) for k in reader.props(integration_id) if k != "ApiId"
+            k: reader.get(integration_id, k)
+            for k in reader.properties(integration_id)
+            if k != "ApiId"
         }
         try:
             integration = openapi.integration_of(properties, ApiKind.HTTP, "Integration")

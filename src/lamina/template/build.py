@@ -9,6 +9,10 @@
   An install goes to a temporary directory renamed into place when pip succeeds, so a crash never
   leaves a half-installed cache entry behind, and an existing entry is reused without pip.
   Paths inside requirements.txt are relative to the code directory, where pip runs.
+* A public layer Lamina provides from PyPI (``LayerSpec.requirement``, see ``public_layers``)
+  is installed the same way into ``<state>/build/layers/<key>/python``, less what its
+  ``requirement_excludes`` name, ``key`` a hash of both and the interpreter version; the layer's
+  ``content_dir`` becomes ``<state>/build/layers/<key>``.
 """
 
 from __future__ import annotations
@@ -72,16 +76,16 @@ def _python_version(python: str) -> str:
     return done.stdout.strip()
 
 
-def _install(
-    spec: FunctionSpec, code_dir: Path, deps_root: Path, python: str, version: str, log: Log
+def _pip_install(
+    target: Path, arguments: list[str], cwd: Path | None, python: str, what: str, log: Log
 ) -> Path:
-    requirements = code_dir / "requirements.txt"
-    target = deps_root / _digest(requirements.read_bytes(), version.encode())
+    """``target``, made by ``pip install --target`` into a temporary directory renamed into
+    place when pip succeeds; an existing ``target`` is reused without pip."""
     if target.is_dir():
         return target
-    log(f"{spec.logical_id}: installing {requirements} into {target}")
-    deps_root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=deps_root, prefix=".tmp-"))
+    log(f"{what}: installing {' '.join(arguments)} into {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
     command = [
         python,
         "-m",
@@ -89,24 +93,71 @@ def _install(
         "install",
         "--target",
         str(tmp),
-        "-r",
-        "requirements.txt",
+        *arguments,
         "--disable-pip-version-check",
         "--quiet",
     ]
-    done = subprocess.run(command, cwd=code_dir, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         tail = "\n".join(done.stderr.strip().splitlines()[-_STDERR_TAIL:])
         raise BuildError(
-            f"{spec.logical_id}: pip install -r {requirements} failed "
+            f"{what}: pip install {' '.join(arguments)} failed "
             f"(exit status {done.returncode}):\n{tail}"
         )
     move_into_place(tmp, target)
     return target
 
 
-def _layer(layer: LayerSpec, build: Path) -> LayerSpec:
+def _install(
+    spec: FunctionSpec, code_dir: Path, deps_root: Path, python: str, version: str, log: Log
+) -> Path:
+    requirements = code_dir / "requirements.txt"
+    target = deps_root / _digest(requirements.read_bytes(), version.encode())
+    return _pip_install(
+        target,
+        ["-r", "requirements.txt"],
+        code_dir,
+        python,
+        spec.logical_id,
+        log,
+    )
+
+
+def _provided(
+    layer: LayerSpec, requirement: str, build: Path, python: str, version: str, log: Log
+) -> Path:
+    """The directory of a public layer provided from PyPI: its python/ directory holds the
+    install less ``requirement_excludes``, so the engine puts it on sys.path like any layer's."""
+    key = "\0".join((requirement, *layer.requirement_excludes))
+    root = build / "layers" / _digest(key.encode(), version.encode())
+    if root.is_dir():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".tmp-"))
+    log(f"{layer.arn}: installing {requirement} into {root}")
+    try:
+        # Silent: the line above names the real target, not the temporary one.
+        _pip_install(tmp / "python", [requirement], None, python, layer.arn, lambda _: None)
+    except BuildError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for pattern in layer.requirement_excludes:
+        for path in (tmp / "python").glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    move_into_place(tmp, root)
+    return root
+
+
+def _layer(
+    layer: LayerSpec, build: Path, python: str, version: Callable[[], str], log: Log
+) -> LayerSpec:
+    if layer.requirement is not None:
+        root = _provided(layer, layer.requirement, build, python, version(), log)
+        return replace(layer, content_dir=root)
     if layer.content_dir.is_file():
         return replace(layer, content_dir=_extracted(layer.content_dir, build / "zip"))
     return layer
@@ -124,7 +175,7 @@ def _function(
     dependencies = None
     if spec.is_python and code_dir is not None and (code_dir / "requirements.txt").is_file():
         dependencies = _install(spec, code_dir, build / "deps", python, version(), log)
-    layers = tuple(_layer(layer, build) for layer in spec.layers)
+    layers = tuple(_layer(layer, build, python, version, log) for layer in spec.layers)
     return replace(spec, code_dir=code_dir, dependencies_dir=dependencies, layers=layers)
 
 
@@ -137,16 +188,20 @@ def prepare(
 ) -> Stack:
     """A copy of ``stack`` whose functions run from local directories: inline code written out,
     archives extracted, ``requirements.txt`` installed with ``python -m pip`` into
-    ``dependencies_dir``.
+    ``dependencies_dir``, public layers installed from PyPI.
 
-    Raises ``BuildError`` naming the function, with the tail of pip's stderr, when pip fails.
+    Raises ``BuildError`` naming the function (or the layer), with the tail of pip's stderr,
+    when pip fails.
     """
     build = state_dir / "build"
-    # Asked at most once, and only when some function has requirements.
+    # Asked at most once, and only when something is installed.
     version = functools.cache(lambda: _python_version(python))
     functions = {
         logical_id: _function(spec, build, python, version, log)
         for logical_id, spec in stack.functions.items()
     }
-    layers = {logical_id: _layer(layer, build) for logical_id, layer in stack.layers.items()}
+    layers = {
+        logical_id: _layer(layer, build, python, version, log)
+        for logical_id, layer in stack.layers.items()
+    }
     return replace(stack, functions=MappingProxyType(functions), layers=MappingProxyType(layers))

@@ -2,25 +2,24 @@
 
 Works on CloudFormation (after the SAM expansion), resolving each property it reads. Functions
 Lamina cannot run (container images, code in S3) are reported as unsupported rather than failing
-the template.
+the template. A function's ``Layers`` entry is one of the template's layers, or an ARN of a public
+layer Lamina provides (``public_layers``); any other ARN is a ``TemplateError`` at that entry.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.specs import FunctionSpec, LayerSpec, LoggingSpec, UnsupportedResource
-from lamina.template.intrinsics import NO_VALUE, ResolveError, Resolver, text
-from lamina.template.loader import Template
+from lamina.template import public_layers
+from lamina.template.intrinsics import ResolveError, text
 from lamina.template.names import Place, ResourceIds
-from lamina.template.sam import LOCAL_BUCKET, Expanded
-
-_MISSING: Any = object()
+from lamina.template.resources import Resources
 
 
 @dataclass
@@ -33,92 +32,20 @@ class Found:
     warnings: list[str] = field(default_factory=list)
 
 
-class _Reader:
-    """Reads resolved, type-checked properties of the expanded template's resources."""
-
-    def __init__(
-        self,
-        template: Template,
-        expanded: Expanded,
-        resources: Mapping[str, Mapping[str, Any]],
-        resolver: Resolver,
-    ) -> None:
-        self.template = template
-        self.expanded = expanded
-        self.resources = resources
-        self.resolver = resolver
-
-    def original_id(self, logical_id: str) -> str:
-        return self.expanded.original_ids.get(logical_id, logical_id)
-
-    def get(self, logical_id: str, name: str, default: Any = _MISSING) -> Any:
-        properties = self.resources[logical_id].get("Properties") or {}
-        if not isinstance(properties, dict):
-            raise self.template.error(
-                "Properties must be a mapping", resource=self.original_id(logical_id)
-            )
-        path = ("Resources", self.original_id(logical_id), "Properties", name)
-        if name not in properties:
-            if default is _MISSING:
-                raise self.template.error(
-                    f"{name} is required", resource=self.original_id(logical_id), field=name
-                )
-            return default
-        value = self.resolver.resolve(properties[name], path)
-        return default if value is NO_VALUE and default is not _MISSING else value
-
-    def string(self, logical_id: str, name: str, default: Any = _MISSING) -> Any:
-        value = self.get(logical_id, name, default)
-        if value is default and default is not _MISSING:
-            return value
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.fail(
-                logical_id, name, f"{name} must be a string, got {type(value).__name__}"
-            )
-        return str(value)
-
-    def integer(
-        self, logical_id: str, name: str, default: int | None, low: int, high: int
-    ) -> int | None:
-        value = self.get(logical_id, name, default)
-        if value is None:
-            return None
-        try:
-            number = int(str(value))
-        except ValueError:
-            raise self.fail(logical_id, name, f"{name} must be an integer, got {value!r}") from None
-        if not low <= number <= high:
-            raise self.fail(
-                logical_id, name, f"{name} must be between {low} and {high}, got {number}"
-            )
-        return number
-
-    def fail(self, logical_id: str, name: str, message: str) -> Exception:
-        return self.template.error(message, resource=self.original_id(logical_id), field=name)
-
-    def of_type(self, *types: str) -> list[str]:
-        return [i for i, r in self.resources.items() if r.get("Type") in types]
-
-
-def _local_code(reader: _Reader, code: Any) -> Path | None:
-    if isinstance(code, dict) and code.get("S3Bucket") == LOCAL_BUCKET:
-        return reader.expanded.local_code.get(str(code.get("S3Key")))
-    return None
-
-
-def _original_type(reader: _Reader, logical_id: str) -> str:
+def _original_type(reader: Resources, logical_id: str) -> str:
     original = reader.template.data["Resources"].get(reader.original_id(logical_id))
     if isinstance(original, dict) and isinstance(original.get("Type"), str):
         return str(original["Type"])
     return str(reader.resources[logical_id].get("Type"))
 
 
-def _layers(reader: _Reader, ids: ResourceIds, found: Found) -> dict[str, LayerSpec]:
-    """Local layers by ARN (what a function's Layers list holds once resolved)."""
-    by_arn: dict[str, LayerSpec] = {}
+def _layers(reader: Resources, ids: ResourceIds, found: Found) -> dict[str, LayerSpec | None]:
+    """The template's layers by ARN (what a function's Layers list holds once resolved); None
+    for a layer whose content Lamina does not fetch."""
+    by_arn: dict[str, LayerSpec | None] = {}
     for logical_id in reader.of_type("AWS::Lambda::LayerVersion"):
         original = reader.original_id(logical_id)
-        content_dir = _local_code(reader, reader.get(logical_id, "Content", None))
+        content_dir = reader.local_code(reader.get(logical_id, "Content", None))
         if content_dir is None:
             found.unsupported.append(
                 UnsupportedResource(
@@ -127,12 +54,13 @@ def _layers(reader: _Reader, ids: ResourceIds, found: Found) -> dict[str, LayerS
                     "layer content in S3 is not fetched",
                 )
             )
+            by_arn[reader.ref(logical_id)] = None
             continue
-        arn = str(reader.resolver.resolve({"Ref": logical_id}))
+        arn = reader.ref(logical_id)
         runtimes = reader.get(logical_id, "CompatibleRuntimes", [])
         layer = LayerSpec(
             logical_id=original,
-            name=ids.name(logical_id, reader.resolver.resolve),
+            name=ids.name(logical_id, functools.partial(reader.resolve, logical_id)),
             arn=arn,
             content_dir=content_dir,
             compatible_runtimes=tuple(str(r) for r in runtimes)
@@ -144,7 +72,39 @@ def _layers(reader: _Reader, ids: ResourceIds, found: Found) -> dict[str, LayerS
     return by_arn
 
 
-def _environment(reader: _Reader, logical_id: str) -> Mapping[str, str]:
+def _layer(
+    reader: Resources,
+    logical_id: str,
+    index: int,
+    arn: str,
+    layers: Mapping[str, LayerSpec | None],
+    found: Found,
+) -> LayerSpec | None:
+    """The layer a function lists at ``Layers[index]``: one of the template's, or a public one
+    Lamina provides (``public_layers``); any other ARN is refused, as Lamina cannot fetch it."""
+    if arn in layers:
+        if layers[arn] is None:
+            found.warnings.append(
+                f"{logical_id}: layer {arn} has its content in S3, which is not fetched; it is "
+                f"skipped (Layers.{index})"
+            )
+        return layers[arn]
+    provided = public_layers.provide(arn)
+    if provided is None:
+        raise reader.fail(
+            logical_id,
+            f"Layers.{index}",
+            f"layer {arn} is neither defined in this template nor one Lamina can provide "
+            "(it provides AWS's Powertools for AWS Lambda (Python) layers from PyPI); define the "
+            "layer in the template with local content",
+        )
+    layer, note = provided
+    if note is not None:
+        found.warnings.append(f"{logical_id}: {note}")
+    return layer
+
+
+def _environment(reader: Resources, logical_id: str) -> Mapping[str, str]:
     environment = reader.get(logical_id, "Environment", {})
     variables = environment.get("Variables", {}) if isinstance(environment, dict) else None
     if not isinstance(variables, dict):
@@ -163,7 +123,7 @@ def _environment(reader: _Reader, logical_id: str) -> Mapping[str, str]:
     return MappingProxyType(result)
 
 
-def _logging(reader: _Reader, logical_id: str) -> LoggingSpec:
+def _logging(reader: Resources, logical_id: str) -> LoggingSpec:
     config = reader.get(logical_id, "LoggingConfig", {})
     if not isinstance(config, dict):
         raise reader.fail(logical_id, "LoggingConfig", "LoggingConfig must be a mapping")
@@ -179,7 +139,7 @@ def _logging(reader: _Reader, logical_id: str) -> LoggingSpec:
     )
 
 
-def _aliases(reader: _Reader, function_id: str, name: str, arn: str) -> tuple[str | None, int]:
+def _aliases(reader: Resources, function_id: str, name: str, arn: str) -> tuple[str | None, int]:
     """The function's alias (SAM's AutoPublishAlias one first) and its provisioned concurrency,
     summed over the aliases and versions that configure it."""
     alias_names: list[tuple[bool, str]] = []
@@ -200,12 +160,12 @@ def _aliases(reader: _Reader, function_id: str, name: str, arn: str) -> tuple[st
             )
         provisioned += int(str(count))
         if reader.resources[logical_id].get("Type") == "AWS::Lambda::Alias":
-            alias = str(reader.get(logical_id, "Name"))
+            alias = str(reader.required(logical_id, "Name"))
             alias_names.append((logical_id != f"{function_id}Alias{alias}", alias))
     return (min(alias_names)[1] if alias_names else None), provisioned
 
 
-def _destination(reader: _Reader, logical_id: str, config: Any, which: str) -> str | None:
+def _destination(reader: Resources, logical_id: str, config: Any, which: str) -> str | None:
     entry = config.get(which) if isinstance(config, dict) else None
     if entry is None:
         return None
@@ -220,7 +180,7 @@ def _destination(reader: _Reader, logical_id: str, config: Any, which: str) -> s
 
 
 def _event_invoke(
-    reader: _Reader, function_id: str, name: str, arn: str
+    reader: Resources, function_id: str, name: str, arn: str
 ) -> tuple[EventInvokeConfig, ...]:
     """The AWS::Lambda::EventInvokeConfig resources (SAM's EventInvokeConfig) of a function."""
     configs = []
@@ -244,7 +204,7 @@ def _event_invoke(
     return tuple(configs)
 
 
-def _dead_letter(reader: _Reader, logical_id: str) -> str | None:
+def _dead_letter(reader: Resources, logical_id: str) -> str | None:
     config = reader.get(logical_id, "DeadLetterConfig", {})
     target = config.get("TargetArn") if isinstance(config, dict) else None
     if target is not None and not isinstance(target, str):
@@ -255,10 +215,10 @@ def _dead_letter(reader: _Reader, logical_id: str) -> str | None:
 
 
 def _function(
-    reader: _Reader,
+    reader: Resources,
     logical_id: str,
     place: Place,
-    layers: Mapping[str, LayerSpec],
+    layers: Mapping[str, LayerSpec | None],
     found: Found,
 ) -> None:
     original_type = _original_type(reader, logical_id)
@@ -269,7 +229,7 @@ def _function(
         note = "container image functions (PackageType Image) are not supported yet"
         found.unsupported.append(UnsupportedResource(logical_id, original_type, note))
         return
-    code_dir = _local_code(reader, code)
+    code_dir = reader.local_code(code)
     inline = code.get("ZipFile") if isinstance(code, dict) else None
     if inline is not None and not isinstance(inline, str):
         raise reader.fail(logical_id, "Code.ZipFile", "inline code must be a string")
@@ -278,20 +238,16 @@ def _function(
         found.unsupported.append(UnsupportedResource(logical_id, original_type, note))
         return
     runtime = reader.string(logical_id, "Runtime")
-    name = str(reader.resolver.resolve({"Ref": logical_id}, ("Resources", logical_id)))
+    name = reader.ref(logical_id)
     arn = place.function_arn(name)
     function_layers = []
     layer_arns = reader.get(logical_id, "Layers", [])
     if not isinstance(layer_arns, list):
         raise reader.fail(logical_id, "Layers", "Layers must be a list of layer version ARNs")
     for index, layer_arn in enumerate(layer_arns):
-        if str(layer_arn) in layers:
-            function_layers.append(layers[str(layer_arn)])
-        else:
-            found.warnings.append(
-                f"{logical_id}: layer {layer_arn} is not defined in this template; it is skipped "
-                f"(Layers.{index})"
-            )
+        layer = _layer(reader, logical_id, index, str(layer_arn), layers, found)
+        if layer is not None:
+            function_layers.append(layer)
     if not runtime.startswith("python"):
         found.warnings.append(
             f"{logical_id}: runtime {runtime} is not supported yet (only python3.x runs)"
@@ -332,24 +288,10 @@ def _function(
     )
 
 
-def find(
-    template: Template,
-    expanded: Expanded,
-    resources: Mapping[str, Mapping[str, Any]],
-    resolver: Resolver,
-    ids: ResourceIds,
-    place: Place,
-) -> Found:
-    """The functions and layers among ``resources`` (the expanded template's active ones)."""
-    reader = _Reader(template, expanded, resources, resolver)
+def find(reader: Resources, ids: ResourceIds, place: Place) -> Found:
+    """The functions and layers among the template's active resources."""
     found = Found()
-    try:
-        layers = _layers(reader, ids, found)
-        for logical_id in reader.of_type("AWS::Lambda::Function"):
-            _function(reader, logical_id, place, layers, found)
-    except ResolveError as exc:
-        path = exc.path
-        if len(path) >= 2 and path[0] == "Resources":
-            path = ("Resources", reader.original_id(str(path[1])), *path[2:])
-        raise template.error_at(exc.message, path) from None
+    layers = _layers(reader, ids, found)
+    for logical_id in reader.of_type("AWS::Lambda::Function"):
+        _function(reader, logical_id, place, layers, found)
     return found

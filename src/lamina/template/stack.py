@@ -12,6 +12,7 @@ from lamina.model.specs import Stack
 from lamina.template import apis, functions, includes, loader, parameters, report, sam, tables
 from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
 from lamina.template.names import Place, ResourceIds
+from lamina.template.resources import Resources
 
 
 def _section(template: loader.Template, data: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -85,21 +86,10 @@ def load_stack(
         )
     }
     ids = ResourceIds(active, place)
-    found = functions.find(template, expanded, active, resolver(expanded.data, ids), ids, place)
-    served = apis.find(
-        template,
-        active,
-        resolver(expanded.data, ids),
-        lambda logical_id: expanded.original_ids.get(logical_id, logical_id),
-        stack_name,
-        found.functions,
-    )
-    found_tables = tables.find(
-        template,
-        active,
-        resolver(expanded.data, ids),
-        lambda logical_id: expanded.original_ids.get(logical_id, logical_id),
-    )
+    reader = Resources(template, expanded, active, resolver(expanded.data, ids))
+    found = functions.find(reader, ids, place)
+    served = apis.find(reader, stack_name, found.functions)
+    found_tables = tables.find(reader)
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),

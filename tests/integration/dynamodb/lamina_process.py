@@ -26,9 +26,10 @@ def free_port() -> int:
 
 
 class LaminaProcess:
-    def __init__(self, template: Path, state_dir: Path, *extra: str) -> None:
+    def __init__(self, template: Path, state_dir: Path, *extra: str, watch: bool = False) -> None:
         self.template = template
         self.extra = extra
+        self.watch = watch
         self.state_dir = state_dir
         self.port = free_port()
         self.services_port = free_port()
@@ -59,7 +60,7 @@ class LaminaProcess:
                     str(self.port),
                     "--services-port",
                     str(self.services_port),
-                    "--no-watch",
+                    *(() if self.watch else ("--no-watch",)),
                     *self.extra,
                 ],
                 cwd=ROOT,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from lamina.model.specs import Stack
 from lamina.model.tables import IndexSpec, KeyAttribute, TableSpec
 from lamina.net.messages import Request
-from lamina.services.dynamodb import ttl
+from lamina.services.dynamodb import deployment, ttl
 from lamina.services.dynamodb.service import DynamoDBService
 
 
@@ -131,4 +132,88 @@ def test_deploy_creates_once_and_keeps_data(tmp_path: Path) -> None:
         "StreamEnabled": True,
         "StreamViewType": "OLD_IMAGE",
     }
+    asyncio.run(again.close())
+
+
+def test_deploy_applies_removals_and_names_what_it_cannot_change(tmp_path: Path) -> None:
+    """Deploying a changed spec over an existing table deletes a GSI the template dropped,
+    disables TTL and the stream, switches billing to PROVISIONED, and warns (keeping the table)
+    about an LSI it cannot add after creation."""
+    service = DynamoDBService(tmp_path, clock=FakeClock(1.0))
+    asyncio.run(service.deploy(_stack(tmp_path)))
+    changed = TableSpec(
+        logical_id="Sessions",
+        name="sessions",
+        hash=KeyAttribute("id", "S"),
+        range=None,
+        indexes=(IndexSpec("by-day", "LSI", KeyAttribute("id", "S"), KeyAttribute("day", "S")),),
+        billing_mode="PROVISIONED",
+        read_capacity=7,
+        write_capacity=3,
+    )
+    applied, warnings = deployment.deploy(service.db, changed)
+    assert applied == [
+        "table Sessions (sessions): GSI by-user deleted",
+        "table Sessions (sessions): billing mode PROVISIONED",
+        "table Sessions (sessions): stream disabled",
+        "table Sessions (sessions): TTL on expires disabled",
+    ]
+    assert len(warnings) == 1
+    assert "local secondary indexes changed (none -> by-day)" in warnings[0]
+    table = call(service, "DescribeTable", {"TableName": "sessions"})["Table"]
+    assert "GlobalSecondaryIndexes" not in table and "LocalSecondaryIndexes" not in table
+    assert "StreamSpecification" not in table
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
+    ttl_state = call(service, "DescribeTimeToLive", {"TableName": "sessions"})
+    assert ttl_state["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
+    assert deployment.deploy(service.db, changed) == ([], warnings)
+    asyncio.run(service.close())
+
+
+def test_redeploy_keeps_what_the_api_changed_and_the_template_did_not(tmp_path: Path) -> None:
+    """A reload diffs the template against the one deployed before, as CloudFormation does, not
+    against the table: a GSI and tags added through the API survive redeploying the same
+    template (a code edit reloads it), also after a restart; a GSI the template drops goes, and
+    a tag it adds is set beside the API's."""
+    service = DynamoDBService(tmp_path, clock=FakeClock(1.0))
+    asyncio.run(service.deploy(_stack(tmp_path)))
+    call(
+        service,
+        "UpdateTable",
+        {
+            "TableName": "sessions",
+            "AttributeDefinitions": [{"AttributeName": "day", "AttributeType": "S"}],
+            "GlobalSecondaryIndexUpdates": [
+                {
+                    "Create": {
+                        "IndexName": "by-day",
+                        "KeySchema": [{"AttributeName": "day", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    }
+                }
+            ],
+        },
+    )
+    arn = call(service, "DescribeTable", {"TableName": "sessions"})["Table"]["TableArn"]
+    call(service, "TagResource", {"ResourceArn": arn, "Tags": [{"Key": "team", "Value": "a"}]})
+    assert deployment.deploy(service.db, SPEC) == ([], [])
+    asyncio.run(service.close())
+    again = DynamoDBService(tmp_path, clock=FakeClock(2.0))
+    asyncio.run(again.deploy(_stack(tmp_path)))
+    table = call(again, "DescribeTable", {"TableName": "sessions"})["Table"]
+    assert sorted(i["IndexName"] for i in table["GlobalSecondaryIndexes"]) == ["by-day", "by-user"]
+    assert call(again, "ListTagsOfResource", {"ResourceArn": arn})["Tags"] == [
+        {"Key": "team", "Value": "a"}
+    ]
+    dropped = dataclasses.replace(SPEC, indexes=(), tags={"env": "dev"})
+    assert deployment.deploy(again.db, dropped)[0] == [
+        "table Sessions (sessions): GSI by-user deleted",
+        "table Sessions (sessions): tags env set",
+    ]
+    assert call(again, "ListTagsOfResource", {"ResourceArn": arn})["Tags"] == [
+        {"Key": "team", "Value": "a"},
+        {"Key": "env", "Value": "dev"},
+    ]
+    table = call(again, "DescribeTable", {"TableName": "sessions"})["Table"]
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["by-day"]
     asyncio.run(again.close())

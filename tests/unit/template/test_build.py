@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lamina.errors import BuildError
-from lamina.model.specs import FunctionSpec, Stack
+from lamina.model.specs import FunctionSpec, LayerSpec, Stack
 from lamina.template import load_stack
 from lamina.template.build import prepare
 
@@ -168,3 +168,36 @@ def test_zipped_code_is_extracted(write_app: WriteApp, tmp_path: Path) -> None:
     code_dir = prepare(stack, tmp_path).functions["Fn"].code_dir
     assert code_dir is not None and code_dir.parent == tmp_path / "build" / "zip"
     assert (code_dir / "app.py").is_file()
+
+
+def test_provided_layer_is_installed_once_less_its_excludes(tmp_path: Path) -> None:
+    """A layer with a requirement is pip-installed into build/layers/<key>/python, what its
+    excludes name is removed, and a second build reuses the directory without pip."""
+    wheel = _wheel(tmp_path / "wheels", name="providedpkg")
+    layer = LayerSpec(
+        "Provided",
+        "provided",
+        "arn:aws:lambda:us-east-1:017000801446:layer:Example:1",
+        tmp_path / "unbuilt",
+        requirement=str(wheel),
+        requirement_excludes=("*.dist-info",),
+    )
+    function = FunctionSpec(
+        "Fn", "fn", "arn:fn", "app.handler", "python3.12", tmp_path, layers=(layer,)
+    )
+    stack = Stack(
+        name="s",
+        template_path=tmp_path / "template.yaml",
+        region="us-east-1",
+        account_id="123456789012",
+        functions={"Fn": function},
+    )
+    logged: list[str] = []
+    built = prepare(stack, tmp_path / "state", log=logged.append).functions["Fn"].layers[0]
+    root = built.content_dir
+    assert root.parent == tmp_path / "state" / "build" / "layers"
+    assert sorted(p.name for p in (root / "python").iterdir()) == ["providedpkg"]
+    assert logged == [f"{layer.arn}: installing {wheel} into {root}"]
+    assert [p.name for p in root.parent.iterdir()] == [root.name]
+    again = prepare(stack, tmp_path / "state", log=logged.append).functions["Fn"].layers[0]
+    assert again.content_dir == root and len(logged) == 1

@@ -66,8 +66,7 @@ def test_inline_code(app: Stack) -> None:
 
 
 def test_layers(app: Stack) -> None:
-    """Local layers (SAM and plain) resolve to LayerSpecs by their original logical ids;
-    a layer ARN from outside the template is skipped with a warning."""
+    """Local layers (SAM and plain) resolve to LayerSpecs by their original logical ids."""
     common, plain = app.functions["HelloFunction"].layers
     assert (common.logical_id, common.name, common.content_dir) == (
         "CommonLayer",
@@ -79,7 +78,6 @@ def test_layers(app: Stack) -> None:
     assert plain.logical_id == "PlainLayer"
     assert plain.content_dir == APP / "layers" / "plain"
     assert set(app.layers) == {"CommonLayer", "PlainLayer"}
-    assert any("LambdaInsightsExtension" in w and "HelloFunction" in w for w in app.warnings)
 
 
 def test_physical_names_and_arns(app: Stack) -> None:

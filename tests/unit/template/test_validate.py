@@ -34,7 +34,6 @@ def test_valid_template_lists_functions_and_warns_on_stderr() -> None:
     assert "InlineFunction" in result.stdout
     assert "is a valid template" in result.stdout
     assert "HelloFunction.Events.Nightly (Schedule)" in result.stderr
-    assert "LambdaInsightsExtension" in result.stderr
     assert "ItemsTable" not in result.stdout
 
 
@@ -72,6 +71,49 @@ def test_invalid_template_exits_1_with_the_located_error(write_app: WriteApp) ->
         result.stderr
     )
     assert result.stdout == ""
+
+
+LAYERED = """
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Fn:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: src/
+          Handler: app.handler
+          Runtime: python3.12
+          Layers:
+            - !Sub arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:999
+            - LAYER
+    """
+
+
+def test_unknown_layer_arn_is_refused_naming_it(write_app: WriteApp) -> None:
+    """A layer ARN that is neither in the template nor one Lamina provides is an error located
+    at the function's Layers entry, naming the ARN and saying which layers Lamina provides."""
+    arn = "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:38"
+    path = write_app(LAYERED.replace("LAYER", arn))
+    result = _run(str(path))
+    assert result.exit_code == 1
+    assert (
+        f"Error: {path}:11, resource Fn, field Layers.1: layer {arn} is neither defined in this "
+        "template nor one Lamina can provide (it provides AWS's Powertools for AWS Lambda "
+        "(Python) layers from PyPI)"
+    ) in result.stderr
+
+
+def test_powertools_layer_of_unknown_version_is_noted(write_app: WriteApp) -> None:
+    """A Powertools layer version Lamina cannot map to a release is accepted, with a one-line
+    note that the latest 3.x release from PyPI is provided instead."""
+    path = write_app(LAYERED.replace("- LAYER", ""))
+    result = _run(str(path))
+    assert result.exit_code == 0, result.output
+    assert (
+        "Warning: Fn: layer arn:aws:lambda:us-east-1:017000801446:layer:"
+        "AWSLambdaPowertoolsPythonV3-python312-x86_64:999: Lamina does not know which "
+        "aws-lambda-powertools release layer version 999 carries; it provides the latest 3.x "
+        "release from PyPI instead"
+    ) in result.stderr
 
 
 def test_error_messages_are_not_taken_for_markup(write_app: WriteApp) -> None:

@@ -2,7 +2,8 @@
 
 Lifecycle (see ``services.api``): built with the state directory (the database is
 ``dynamodb.sqlite3`` there); ``deploy(stack)`` creates the template's tables that do not exist
-yet (never dropping or changing one that does: its data is the user's) and starts the TTL
+yet and updates those that do as far as DynamoDB can without losing items (``deployment``:
+what it cannot change is logged as a warning, a table is never dropped), then starts the TTL
 sweeper; ``handle`` answers requests; ``close()`` stops the sweeper and closes the database.
 
 Operations run synchronously on the event loop, one at a time: each is a few SQLite statements,
@@ -22,10 +23,10 @@ from typing import Any
 
 from lamina.clock import Clock, SystemClock
 from lamina.model.specs import Stack
-from lamina.model.tables import TableSpec
 from lamina.net.messages import Request, Response
 from lamina.services.dynamodb import (
     batch,
+    deployment,
     items,
     partiql,
     protocol,
@@ -35,7 +36,6 @@ from lamina.services.dynamodb import (
     ttl,
 )
 from lamina.services.dynamodb.database import Database, Place
-from lamina.services.dynamodb.errors import DynamoDBError
 from lamina.services.dynamodb.store import Store
 from lamina.services.dynamodb.transactions import Transactions
 
@@ -118,23 +118,11 @@ class DynamoDBService:
 
     async def deploy(self, stack: Stack) -> None:
         for spec in stack.tables.values():
-            if spec.name in self.store.tables:
-                continue
-            try:
-                tables.create_table(self.db, create_params(spec))
-                if spec.ttl_attribute:
-                    ttl.update_time_to_live(
-                        self.db,
-                        {
-                            "TableName": spec.name,
-                            "TimeToLiveSpecification": {
-                                "Enabled": True,
-                                "AttributeName": spec.ttl_attribute,
-                            },
-                        },
-                    )
-            except DynamoDBError as exc:
-                log.warning("table %s (%s) not created: %s", spec.logical_id, spec.name, exc)
+            changed, warnings = deployment.deploy(self.db, spec)
+            for line in changed:
+                log.info("%s", line)
+            for line in warnings:
+                log.warning("%s", line)
         if self._sweeper is None:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
@@ -177,60 +165,3 @@ def _describe_limits(params: Params) -> dict[str, Any]:
         "TableMaxReadCapacityUnits": 40000,
         "TableMaxWriteCapacityUnits": 40000,
     }
-
-
-def create_params(spec: TableSpec) -> dict[str, Any]:
-    """The CreateTable request a template's table amounts to."""
-    attributes = {spec.hash.name: spec.hash.type}
-    schema = [{"AttributeName": spec.hash.name, "KeyType": "HASH"}]
-    if spec.range is not None:
-        attributes[spec.range.name] = spec.range.type
-        schema.append({"AttributeName": spec.range.name, "KeyType": "RANGE"})
-    params: dict[str, Any] = {
-        "TableName": spec.name,
-        "KeySchema": schema,
-        "BillingMode": spec.billing_mode,
-        "DeletionProtectionEnabled": spec.deletion_protection,
-    }
-    if spec.billing_mode == "PROVISIONED":
-        params["ProvisionedThroughput"] = {
-            "ReadCapacityUnits": spec.read_capacity or 5,
-            "WriteCapacityUnits": spec.write_capacity or 5,
-        }
-    for kind, field in (("GSI", "GlobalSecondaryIndexes"), ("LSI", "LocalSecondaryIndexes")):
-        entries = []
-        for index in spec.indexes:
-            if index.kind != kind:
-                continue
-            keys = [{"AttributeName": index.hash.name, "KeyType": "HASH"}]
-            attributes[index.hash.name] = index.hash.type
-            if index.range is not None:
-                keys.append({"AttributeName": index.range.name, "KeyType": "RANGE"})
-                attributes[index.range.name] = index.range.type
-            projection: dict[str, Any] = {"ProjectionType": index.projection_type}
-            if index.non_key_attributes:
-                projection["NonKeyAttributes"] = list(index.non_key_attributes)
-            entry: dict[str, Any] = {
-                "IndexName": index.name,
-                "KeySchema": keys,
-                "Projection": projection,
-            }
-            if kind == "GSI" and spec.billing_mode == "PROVISIONED":
-                entry["ProvisionedThroughput"] = {
-                    "ReadCapacityUnits": index.read_capacity or 5,
-                    "WriteCapacityUnits": index.write_capacity or 5,
-                }
-            entries.append(entry)
-        if entries:
-            params[field] = entries
-    params["AttributeDefinitions"] = [
-        {"AttributeName": n, "AttributeType": t} for n, t in attributes.items()
-    ]
-    if spec.stream_view_type:
-        params["StreamSpecification"] = {
-            "StreamEnabled": True,
-            "StreamViewType": spec.stream_view_type,
-        }
-    if spec.tags:
-        params["Tags"] = [{"Key": k, "Value": v} for k, v in spec.tags.items()]
-    return params

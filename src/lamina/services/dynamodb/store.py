@@ -39,6 +39,8 @@ _MIGRATIONS = [
     );
     CREATE INDEX stream_records_by_arn ON stream_records(arn, seq);
     """,
+    # The template's settings last deployed to each table (see deployment.py).
+    "CREATE TABLE deployed (name TEXT PRIMARY KEY, settings TEXT NOT NULL);",
 ]
 DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -124,7 +126,19 @@ class Store:
             self.conn.execute(f"DROP TABLE {_index_table(table, index)}")
         self.conn.execute(f"DROP TABLE t{table.number}")
         self.conn.execute("DELETE FROM catalog WHERE name = ?", (table.name,))
+        # A table made again is new: no template deployed anything to it yet.
+        self.conn.execute("DELETE FROM deployed WHERE name = ?", (table.name,))
         del self.tables[table.name]
+
+    def deployed(self, name: str) -> dict[str, Any] | None:
+        """The settings a template last deployed to table ``name``, None when none did."""
+        row = self.conn.execute("SELECT settings FROM deployed WHERE name = ?", (name,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def save_deployed(self, name: str, settings: dict[str, Any]) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO deployed VALUES (?, ?)", (name, json.dumps(settings))
+        )
 
     def _create_index_table(self, table: Table, index: Index) -> None:
         self.conn.execute(
