@@ -42,6 +42,8 @@ class Settings:
     async_retry_delays_s: tuple[float, ...] = (60.0, 120.0)
     # How many queued asynchronous invocations run at once (each in its own environment).
     async_concurrency: int = 16
+    # Environments that may live at once; 0: as many as open files and memory allow.
+    max_environments: int = 0
     # Seconds a client has to send a request's headers, and an idle keep-alive connection lives.
     header_timeout_s: float = 30.0
     idle_timeout_s: float = 75.0
@@ -70,7 +72,13 @@ class Settings:
             raw = env.get(f"LAMINA_{f.name.upper()}")
             if raw is None or f.name in ("state_dir", "endpoints"):
                 continue
-            if f.name in ("account_concurrency", "port", "services_port", "async_concurrency"):
+            if f.name in (
+                "account_concurrency",
+                "port",
+                "services_port",
+                "async_concurrency",
+                "max_environments",
+            ):
                 values[f.name] = int(raw)
             elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s"):
                 values[f.name] = float(raw)

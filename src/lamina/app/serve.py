@@ -345,6 +345,10 @@ class Lamina:
             "services": [s.name for s in self.services],
             "reloads": self.reloads,
             "zygote_restarts": self.engine.zygote_restarts,
+            "environments": {
+                "live": self.engine.budget.live,
+                "limit": self.engine.budget.limit,
+            },
             "uptime_s": round(time.time() - self._started_at, 3),
         }
         return json_response(503 if degraded else 200, json.dumps(body).encode())

@@ -26,12 +26,14 @@ from lamina.engine.api import (
 )
 from lamina.engine.asyncinvoke import AsyncInvoker
 from lamina.engine.asyncqueue import EventQueue, NewEvent
+from lamina.engine.budget import Budget, default_limit
 from lamina.engine.catalog import Catalog, PoolKey, Target
 from lamina.engine.environment import Ending, Environment, Outcome, Watchdog, status_kb
 from lamina.engine.limits import Concurrency
 from lamina.engine.logoutlet import LogOutlet
 from lamina.engine.pool import Pool
 from lamina.engine.report import PlatformLog, make_report
+from lamina.engine.states import State
 from lamina.engine.zygote import ZygoteProcess
 from lamina.errors import (
     InvalidParameterValueException,
@@ -103,12 +105,16 @@ class LocalEngine:
         self._in_flight = 0
         # Looks for stalled pools while invocations wait for busy environments.
         self._stall_timer: asyncio.TimerHandle | None = None
+        # How many environments may live at once (descriptors and memory); set at start.
+        self.budget = Budget(settings.max_environments or 1 << 30)
+        self._live: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start the zygote, then every provisioned environment, before answering anything;
         then the async worker (unless ``async_concurrency`` is 0) on what the queue holds."""
+        self.budget.limit = default_limit(self.settings.max_environments)
         await self._start_zygote(self.catalog.runnable())
         self._announce_interpreter()
         await asyncio.gather(*self._provision())
@@ -322,6 +328,8 @@ class LocalEngine:
                 raise
         if env is None:
             env = pool.take()
+        if env is None and not self.budget.has_room():
+            env = await self._wait_for_room(pool)
         head = ""
         init_ms: float | None = None
         if env is None:
@@ -356,7 +364,7 @@ class LocalEngine:
             )
         finally:
             self._in_flight -= 1
-            kept = pool.put(env, self._clock.monotonic())
+            kept = self._return(pool, env)
         if not kept:
             self._spawn_task(self._discard(env))
         if outcome.ending is Ending.OK:
@@ -364,6 +372,44 @@ class LocalEngine:
         result, closing = results.build(fn, platform, request_id, head, outcome, init_ms)
         outlet.platform(closing)
         return result
+
+    async def _wait_for_room(self, pool: Pool) -> Environment | None:
+        """No room for another environment: stop the idle one unused longest (of any function)
+        and wait, first come first served, for an environment of this function to come back
+        (returned) or for room (None: start one)."""
+        budget = self.budget
+        while True:
+            oldest: tuple[float, Environment, Pool] | None = None
+            for other in self._pools.values():
+                found = other.oldest_idle()
+                if found is not None and (oldest is None or found[0] < oldest[0]):
+                    oldest = (found[0], found[1], other)
+            if oldest is not None:
+                oldest[2].remove_idle(oldest[1])
+                self._spawn_task(self._discard(oldest[1]))
+            waiter = budget.wait(pool)
+            try:
+                env: Environment | None = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and (handed := waiter.result()):
+                    self._return(pool, handed)
+                raise
+            if env is not None or budget.live < budget.limit:
+                return env
+
+    def _return(self, pool: Pool, env: Environment) -> bool:
+        """An environment is done with an invocation: handed to an invocation of its function
+        waiting for room, else back to its pool; stopped instead (False) when it cannot be reused
+        or another function waits for the room it takes."""
+        budget = self.budget
+        if budget.waiters and env.state is State.IDLE and not pool.retired:
+            if budget.hand_over(pool, env):
+                return True
+            if budget.others_waiting(pool) and env not in pool.provisioned:
+                pool.put(env, self._clock.monotonic())
+                pool.remove_idle(env)
+                return False
+        return pool.put(env, self._clock.monotonic())
 
     def _release_stalled(self) -> None:
         """Waiters of a pool none of whose environments came back for ``STALL_S`` (a usually
@@ -395,6 +441,8 @@ class LocalEngine:
         env = Environment(
             env_id, fn.name, self._zygote, self._clock.monotonic, self._watchdog, outlet
         )
+        self.budget.opened()
+        self._live.add(env_id)
         pool.hold(env)
         spec = launch.spawn_spec(fn, self.settings, env_id, init_type, self._base_data, stream)
         try:
@@ -427,8 +475,13 @@ class LocalEngine:
             )
 
     async def _discard(self, env: Environment) -> None:
-        await env.stop()
-        shutil.rmtree(self.settings.state_dir / "envs" / env.id, ignore_errors=True)
+        try:
+            await env.stop()
+            shutil.rmtree(self.settings.state_dir / "envs" / env.id, ignore_errors=True)
+        finally:
+            if env.id in self._live:
+                self._live.discard(env.id)
+                self.budget.closed()
 
     async def _reap_forever(self) -> None:
         interval = max(0.05, min(self.settings.keep_alive_s / 4, 30.0))

@@ -133,6 +133,17 @@ class Pool:
         self._idle = keep
         return gone
 
+    def oldest_idle(self) -> tuple[float, Environment] | None:
+        """The idle environment unused the longest (never a provisioned one)."""
+        for since, env in self._idle:
+            if env not in self.provisioned and env.state is State.IDLE:
+                return since, env
+        return None
+
+    def remove_idle(self, env: Environment) -> None:
+        """Take ``env`` out of the idle list (it is about to be stopped)."""
+        self._idle = [(since, e) for since, e in self._idle if e is not env]
+
     def all(self) -> list[Environment]:
         return [env for _, env in self._idle] + list(self.busy)
 
