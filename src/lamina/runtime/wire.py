@@ -81,6 +81,10 @@ def loads(data: bytes) -> Any:
     return value
 
 
+# ``unpack`` is ``_make``: a header of the wrong length raises TypeError; values are as decoded
+# (the sender packed them from these very fields).
+
+
 class Invoke(NamedTuple):
     """Run the handler once on the frame's body (the event)."""
 
@@ -102,7 +106,7 @@ class Invoke(NamedTuple):
 
     @classmethod
     def unpack(cls, header: list[Any]) -> Invoke:
-        return cls(*header)
+        return cls._make(header)
 
 
 class Result(NamedTuple):
@@ -121,7 +125,7 @@ class Result(NamedTuple):
 
     @classmethod
     def unpack(cls, header: list[Any]) -> Result:
-        return cls(header[0], float(header[1]), int(header[2]))
+        return cls._make(header)
 
 
 class Ready(NamedTuple):
@@ -136,7 +140,7 @@ class Ready(NamedTuple):
 
     @classmethod
     def unpack(cls, header: list[Any]) -> Ready:
-        return cls(float(header[0]), int(header[1]))
+        return cls._make(header)
 
 
 class ZygoteReady(NamedTuple):
@@ -149,7 +153,7 @@ class ZygoteReady(NamedTuple):
 
     @classmethod
     def unpack(cls, header: list[Any]) -> ZygoteReady:
-        return cls(*header)
+        return cls._make(header)
 
 
 class Spawn(NamedTuple):
@@ -176,7 +180,7 @@ class Spawn(NamedTuple):
 
     @classmethod
     def unpack(cls, header: list[Any]) -> Spawn:
-        return cls(*header)
+        return cls._make(header)
 
 
 class Spawned(NamedTuple):
@@ -190,7 +194,7 @@ class Spawned(NamedTuple):
 
     @classmethod
     def unpack(cls, header: list[Any]) -> Spawned:
-        return cls(*header)
+        return cls._make(header)
 
 
 class Exited(NamedTuple):
@@ -204,7 +208,7 @@ class Exited(NamedTuple):
 
     @classmethod
     def unpack(cls, header: list[Any]) -> Exited:
-        return cls(*header)
+        return cls._make(header)
 
 
 class Frame(NamedTuple):
