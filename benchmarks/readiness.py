@@ -1,6 +1,6 @@
 """Readiness: is the first request after ``/_lamina/health`` says ok as fast as a later cold start?
 
-Run:  python benchmarks/readiness.py [--rounds 5] [--pause 1.0]
+Run:  python benchmarks/readiness.py [--rounds 5] [--pause 1.0] [--quiet]
 
 Each round starts ``lamina up`` on a fresh template with two functions that import boto3 (each
 behind an HTTP API route), polls ``/_lamina/health`` on the services port until it answers 200,
@@ -100,13 +100,13 @@ def request_ms(port: int, path: str) -> float:
     return elapsed
 
 
-def one_round(pause: float) -> tuple[float, float, float]:
+def one_round(pause: float, flags: list[str]) -> tuple[float, float, float]:
     """(seconds until healthy, first request ms, later cold request ms)."""
     with tempfile.TemporaryDirectory() as tmp:
         app = write_app(Path(tmp) / "app")
         port, services_port = free_port(), free_port()
         command = [sys.executable, "-m", "lamina", "up", str(app), "--port", str(port)]
-        command += ["--services-port", str(services_port), "--no-watch", "--no-function-logs"]
+        command += ["--services-port", str(services_port), *flags]
         command += ["--state-dir", str(Path(tmp) / "state")]
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -128,8 +128,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pause", type=float, default=1.0, help="seconds before the 2nd request")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="lamina up --no-watch --no-function-logs (default: lamina up's defaults)",
+    )
     args = parser.parse_args()
-    rounds = [one_round(args.pause) for _ in range(args.rounds)]
+    flags = ["--no-watch", "--no-function-logs"] if args.quiet else []
+    rounds = [one_round(args.pause, flags) for _ in range(args.rounds)]
     for i, (ready_s, first, later) in enumerate(rounds, 1):
         print(
             f"round {i}: healthy after {ready_s:.2f} s, first {first:.1f} ms, later {later:.1f} ms"
@@ -141,6 +147,11 @@ def main() -> None:
     print(f"first request after health (p50) {first_p50:.1f} ms")
     print(f"later cold start (p50)            {later_p50:.1f} ms")
     print(f"ratio first / later               {first_p50 / later_p50:.2f}")
+    # The median hides the failure mode: a health request answered in a gap between pieces of
+    # start-up work left on the event loop, with the rest paid by the first request.
+    worst_first = max(r[1] for r in rounds)
+    worst_later = max(r[2] for r in rounds)
+    print(f"worst first / worst later         {worst_first:.1f} ms / {worst_later:.1f} ms")
 
 
 if __name__ == "__main__":
