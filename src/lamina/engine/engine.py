@@ -346,6 +346,7 @@ class LocalEngine:
             request.trace_id,
             _client_context(request.client_context),
             request.cognito_identity,
+            request.tenant_id,
         )
         # Alone and quick: worth polling for the reply rather than sleeping until it comes.
         spin = self._in_flight == 0 and pool.quick and not pool.waiters
