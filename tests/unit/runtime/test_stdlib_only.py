@@ -42,7 +42,9 @@ _PROBE = textwrap.dedent(
 
 def _sandbox(root: Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     package = root / "lamina"
-    shutil.copytree(RUNTIME, package / "runtime", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        RUNTIME, package / "runtime", ignore=shutil.ignore_patterns("__pycache__", "*.so")
+    )
     (package / "__init__.py").write_text("")
     for name, text in (extra or {}).items():
         (package / "runtime" / name).write_text(text)
