@@ -9,6 +9,7 @@ been quiet for a moment.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -71,8 +72,21 @@ class Watcher:
             return False
         return not path.name.endswith(_IGNORED_SUFFIXES)
 
+    async def start(self) -> asyncio.Task[None]:
+        """Start watching (``run`` in a task); returns once the watches are in place, so that
+        nothing of the watcher's setup is left to slow the first requests down."""
+        # Imported here (only `lamina up --watch` needs it), off the event loop: watchfiles
+        # brings anyio and multiprocessing, about 40 ms.
+        await asyncio.get_running_loop().run_in_executor(
+            None, importlib.import_module, "watchfiles"
+        )
+        task = asyncio.create_task(self.run())
+        # The task's first step runs ``awatch`` up to its first wait, having built the notifier
+        # (which puts the watches in place) and imported anyio's backend: all synchronous.
+        await asyncio.sleep(0)
+        return task
+
     async def run(self) -> None:
-        # Imported here: only `lamina up --watch` needs it.
         from watchfiles import awatch
 
         async for changes in awatch(

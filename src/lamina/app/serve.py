@@ -1,8 +1,10 @@
 """``lamina up``: one template deployed and served until stopped.
 
 Start order: the zygote warms up while the template is read; the AWS endpoint binds first and
-answers ``/_lamina/health`` with 503 until the engine (with its provisioned environments), the
-services and the gateway are all up, then 200. Stop order: stop watching, stop accepting, close
+answers ``/_lamina/health`` with 503 until the engine (with its warm zygote and its provisioned
+environments), the services and the gateway are all up, the file watcher has its watches in place
+and the CLI has printed what is served, then 200: nothing of the start is left for the first
+requests to wait on. Stop order: stop watching, stop accepting, close
 the services, then the engine (which stops every environment).
 
 Hot reload (``watch``): a change to the template, a function's code or requirements, or a layer
@@ -130,7 +132,10 @@ class Lamina:
 
     # -- start / stop ----------------------------------------------------------------------
 
-    async def start(self) -> Served:
+    async def start(self, announce: Callable[[Served], object] | None = None) -> Served:
+        """Deploy and serve; health answers ok from the return on. ``announce`` (the CLI's
+        printing of the routes) runs before: anything left to do on the event loop after health
+        says ok would be paid by the first requests."""
         settings = self.settings
         pair = credentials.load_or_create(settings.state_dir)
         try:
@@ -201,10 +206,9 @@ class Lamina:
             if isinstance(service, LambdaService):
                 service.registry.on_change = self._urls_changed
         if self.watch:
-            self._start_watching(self.stack)
-        self._ready = True
+            await self._start_watching(self.stack)
         api_url = f"http://{settings.host}:{_port(api_server)}"
-        return Served(
+        served = Served(
             api_url=api_url,
             services_url=f"http://{settings.host}:{_port(services_server)}",
             functions=sorted(self.stack.functions),
@@ -222,6 +226,10 @@ class Lamina:
             access_key_id=settings.access_key_id,
             secret_access_key=settings.secret_access_key,
         )
+        if announce is not None:
+            announce(served)
+        self._ready = True
+        return served
 
     def _door(self, secrets: Mapping[str, str], port: int) -> Door:
         settings = self.settings
@@ -260,9 +268,9 @@ class Lamina:
 
     # -- hot reload ------------------------------------------------------------------------
 
-    def _start_watching(self, stack: Stack) -> None:
+    async def _start_watching(self, stack: Stack) -> None:
         self._watcher = Watcher(watched_roots(stack), self.settings.state_dir, self.reload)
-        self._watching = asyncio.create_task(self._watcher.run())
+        self._watching = await self._watcher.start()
 
     async def reload(self, changed: set[Path]) -> bool:
         """Deploy the template again after ``changed`` files changed; False (and the previous
@@ -291,7 +299,7 @@ class Lamina:
             self.note(f"reloaded ({names} changed)")
             if self._watcher is not None and watched_roots(stack) != watched_roots(old):
                 self._watcher.stop()
-                self._start_watching(stack)
+                await self._start_watching(stack)
             return True
 
     async def _deploy(self, stack: Stack, recycle: set[str]) -> None:

@@ -144,7 +144,7 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        print_served(await lamina.start())
+        await lamina.start(announce=print_served)
         await stop.wait()
         lines.flush()  # what was served before the signal is printed before the goodbye
         console.print("lamina: stopping")

@@ -60,6 +60,8 @@ class InvokeRequest:
     request_id: str | None = None
     # The caller encoded the payload as JSON itself (the gateway's events): not parsed again.
     payload_is_json: bool = False
+    # The X-Amz-Tenant-Id header: the function sees it as ``context.tenant_id``.
+    tenant_id: str | None = None
 
     def __init__(
         self,
@@ -72,6 +74,7 @@ class InvokeRequest:
         trace_id: str | None = None,
         request_id: str | None = None,
         payload_is_json: bool = False,
+        tenant_id: str | None = None,
     ) -> None:
         self.function = function
         self.payload = payload
@@ -82,6 +85,7 @@ class InvokeRequest:
         self.trace_id = trace_id
         self.request_id = request_id
         self.payload_is_json = payload_is_json
+        self.tenant_id = tenant_id
 
 
 @dataclass(slots=True, init=False)

@@ -45,6 +45,7 @@ from lamina.errors import (
 from lamina.model.lambdas import LATEST, LambdaFunction
 from lamina.model.specs import FunctionSpec
 from lamina.observe.api import LogSink
+from lamina.runtime import wire
 from lamina.settings import Settings
 
 log = logging.getLogger("lamina.engine")
@@ -347,20 +348,21 @@ class LocalEngine:
             head = platform.init_start("provisioned-concurrency") + env.take_log()
         outlet = env.outlet
         outlet.opening(platform.start(request_id))
-        header = {
-            "id": request_id,
-            "deadline": int((self._clock.wall() + fn.timeout_s) * 1000),
-            "arn": target.invoked_arn,
-            "trace": request.trace_id,
-            "client_context": _client_context(request.client_context),
-            "identity": request.cognito_identity,
-        }
+        message = wire.Invoke(
+            request_id,
+            int((self._clock.wall() + fn.timeout_s) * 1000),
+            target.invoked_arn,
+            request.trace_id,
+            _client_context(request.client_context),
+            request.cognito_identity,
+            request.tenant_id,
+        )
         # Alone and quick: worth polling for the reply rather than sleeping until it comes.
         spin = self._in_flight == 0 and pool.quick and not pool.waiters
         self._in_flight += 1
         try:
             outcome = await env.invoke(
-                header, request.payload or b"{}", fn.timeout_s, fn.memory_mb * launch.MIB, spin
+                message, request.payload or b"{}", fn.timeout_s, fn.memory_mb * launch.MIB, spin
             )
         finally:
             self._in_flight -= 1

@@ -18,7 +18,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from lamina import fastjson
 from lamina.engine.logoutlet import LogOutlet
@@ -37,7 +37,7 @@ SPIN_S = 0.0002
 
 
 class Spawner(Protocol):
-    async def spawn(self, spec: dict[str, Any], fds: Sequence[int]) -> int:
+    async def spawn(self, spec: wire.Spawn, fds: Sequence[int]) -> int:
         """Fork an environment given (its inbox's read end, its outbox's write end, its log
         pipe's write end); returns its pid."""
 
@@ -101,7 +101,7 @@ class Outcome:
 
 
 # What an expired deadline puts in the waiter instead of a frame.
-_EXPIRED = wire.Frame(b"", {}, b"")
+_EXPIRED = wire.Frame(b"", [], b"")
 
 
 def status_kb(pid: int | None, field: bytes) -> int:
@@ -170,7 +170,7 @@ class Environment:
     def state(self) -> State:
         return self.lifecycle.state
 
-    async def start(self, spec: dict[str, Any], init_timeout_s: float) -> Outcome:
+    async def start(self, spec: wire.Spawn, init_timeout_s: float) -> Outcome:
         """Fork and initialise; ``Ending.OK`` means the handler is imported and the env is IDLE."""
         inbox_r, inbox_w = os.pipe()
         outbox_r, outbox_w = os.pipe()
@@ -213,7 +213,7 @@ class Environment:
 
     async def invoke(
         self,
-        header: dict[str, Any],
+        message: wire.Invoke,
         body: bytes,
         timeout_s: float,
         memory_limit: int,
@@ -227,7 +227,7 @@ class Environment:
         assert self._writer is not None
         waiter = self._waiter = self._loop.create_future()
         started = self._clock()
-        self._writer.write(wire.frame(wire.INVOKE, fastjson.dumps(header), body))
+        self._writer.write(message.pack(body, fastjson.dumps))
         # The watchdog resolves the waiter with a sentinel at the deadline: a timer per
         # invocation (call_later and cancel) cost more than its looks.
         self._guard.watch(self, memory_limit, started + timeout_s, waiter)
@@ -239,13 +239,9 @@ class Environment:
             self._guard.unwatch(self)
         if frame is not None and frame.kind == wire.RESULT:  # the common case, settled here
             self.lifecycle.to(State.IDLE)
-            header = frame.header
+            result = wire.Result.unpack(frame.header)
             return Outcome(
-                Ending.OK,
-                frame.body,
-                float(header.get("ms", 0.0)),
-                int(header.get("rss", 0)),
-                log=self.take_log(drain=False),
+                Ending.OK, frame.body, result.ms, result.rss_kb, log=self.take_log(drain=False)
             )
         return await self._settle(frame, started)
 
@@ -262,9 +258,12 @@ class Environment:
             status = await self._kill_and_wait()
             ending = Ending.OUT_OF_MEMORY if self._oom else Ending.EXITED
             return Outcome(ending, duration_ms=elapsed, exit_status=status, log=self.take_log())
-        header = frame.header
-        duration = float(header.get("ms", header.get("init_ms", elapsed)))
-        rss = int(header.get("rss", 0))
+        if frame.kind in (wire.READY, wire.INIT_ERROR):
+            # Init is timed from the fork request: that is what the caller waits.
+            duration, rss = elapsed, wire.Ready.unpack(frame.header).rss_kb
+        else:
+            result = wire.Result.unpack(frame.header)
+            duration, rss = result.ms, result.rss_kb
         if frame.kind in (wire.READY, wire.RESULT):
             self.lifecycle.to(State.IDLE)
             ending = Ending.OK
@@ -274,8 +273,6 @@ class Environment:
                 await self._kill_and_wait()
             else:
                 self.lifecycle.to(State.IDLE)
-        if frame.kind in (wire.READY, wire.INIT_ERROR):
-            duration = elapsed  # init is timed from the fork request: that is what the caller waits
         return Outcome(ending, frame.body, duration, rss, log=self.take_log())
 
     def _spin(self, until: float) -> None:
@@ -308,7 +305,12 @@ class Environment:
         # never delivered.
         refused = IllegalTransition(self.state, State.IDLE, self.lifecycle.name)
         self.late_replies.append(refused)
-        log.warning("%s; discarded a late reply for request %s", refused, frame.header.get("id"))
+        request = (
+            wire.Result.unpack(frame.header).request_id
+            if frame.kind in (wire.RESULT, wire.ERROR)
+            else None
+        )
+        log.warning("%s; discarded a late reply for request %s", refused, request)
 
     def _on_eof(self) -> None:
         if self._waiter is not None and not self._waiter.done():

@@ -6,9 +6,9 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from lamina.model.specs import FunctionSpec
+from lamina.runtime import wire
 from lamina.settings import Settings
 
 MIB = 1024 * 1024
@@ -95,8 +95,8 @@ def spawn_spec(
     init_type: str,
     base_data_bytes: int,
     stream: str,
-) -> dict[str, Any]:
-    """The SPAWN header the zygote hands to ``runtime.bootstrap.run``."""
+) -> wire.Spawn:
+    """What the zygote hands to ``runtime.bootstrap.run`` (``ref`` is the zygote client's)."""
     tmp = settings.state_dir / "envs" / env_id / "tmp"
     root = code_dir(fn)
     paths = [str(root)]
@@ -104,15 +104,16 @@ def spawn_spec(
         paths.append(str(fn.dependencies_dir))
     paths += layer_paths(fn)
     json_logs = fn.logging.log_format.upper() == "JSON"
-    return {
-        "env": environment_variables(fn, settings, init_type, tmp, stream),
-        "cwd": str(root),
-        "path": paths,
-        "handler": fn.handler,
-        "tmp": str(tmp),
-        "log_format": "JSON" if json_logs else "Text",
-        "log_level": (fn.logging.application_log_level or "INFO") if json_logs else "",
-        "data_limit": base_data_bytes + fn.memory_mb * MIB + _DATA_SLACK,
+    return wire.Spawn(
+        ref=0,
+        env=environment_variables(fn, settings, init_type, tmp, stream),
+        cwd=str(root),
+        path=paths,
+        handler=fn.handler,
+        tmp=str(tmp),
+        log_format="JSON" if json_logs else "Text",
+        log_level=(fn.logging.application_log_level or "INFO") if json_logs else "",
+        data_limit=base_data_bytes + fn.memory_mb * MIB + _DATA_SLACK,
         # Lambda's runtime escapes non-ASCII in results on every version but python3.12.
-        "ensure_ascii": fn.runtime != "python3.12",
-    }
+        ensure_ascii=fn.runtime != "python3.12",
+    )

@@ -23,8 +23,8 @@ import signal
 import socket
 import subprocess
 from collections.abc import Sequence
-from typing import Any
 
+from lamina import fastjson
 from lamina.errors import ServiceUnavailableException
 from lamina.runtime import wire
 
@@ -90,7 +90,7 @@ class ZygoteProcess:
     def restarting(self) -> bool:
         return self._restart is not None and not self._restart.done()
 
-    async def spawn(self, spec: dict[str, Any], fds: Sequence[int]) -> int:
+    async def spawn(self, spec: wire.Spawn, fds: Sequence[int]) -> int:
         """Fork an environment; returns its pid once the zygote has forked it. A spawn lost
         with a zygote that died is asked again of the next one (once)."""
         for attempt in (1, 2):
@@ -103,7 +103,7 @@ class ZygoteProcess:
                     break
         raise ServiceUnavailableException("The execution environment factory exited.")
 
-    async def _spawn_once(self, spec: dict[str, Any], fds: Sequence[int]) -> int:
+    async def _spawn_once(self, spec: wire.Spawn, fds: Sequence[int]) -> int:
         if self._sock is None or self._loop is None:
             if self._closing or self._restart is None:
                 raise ServiceUnavailableException(
@@ -113,7 +113,7 @@ class ZygoteProcess:
         ref = next(self._refs)
         future: asyncio.Future[int] = self._loop.create_future()
         self._pending[ref] = future
-        message = wire.encode(wire.SPAWN, {**spec, "ref": ref})
+        message = spec._replace(ref=ref).pack(fastjson.dumps)
         while True:
             try:
                 socket.send_fds(self._sock, [message], list(fds))
@@ -148,17 +148,19 @@ class ZygoteProcess:
             if not data:
                 self._on_lost()
                 return
-            frame = wire.decode(data)
+            frame = wire.decode(data, fastjson.loads)
             if frame.kind == wire.READY and self._ready and not self._ready.done():
-                self._ready.set_result(frame.header["pid"])
+                self._ready.set_result(wire.ZygoteReady.unpack(frame.header).pid)
             elif frame.kind == wire.SPAWNED:
-                pending = self._pending.pop(frame.header["ref"], None)
+                spawned = wire.Spawned.unpack(frame.header)
+                pending = self._pending.pop(spawned.ref, None)
                 if pending and not pending.done():
-                    pending.set_result(frame.header["pid"])
+                    pending.set_result(spawned.pid)
             elif frame.kind == wire.EXITED:
-                future = self.exit_status(frame.header["pid"])
+                exited = wire.Exited.unpack(frame.header)
+                future = self.exit_status(exited.pid)
                 if not future.done():
-                    future.set_result(frame.header["status"])
+                    future.set_result(exited.status)
 
     def _on_lost(self) -> None:
         if self._loop and self._sock:

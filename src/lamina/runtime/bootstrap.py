@@ -1,8 +1,9 @@
 """The life of one execution environment, after the zygote forked it.
 
 ``run`` never returns: it prepares the process (limits, environment, working directory, log
-capture, ``sys.path``), imports the handler (the INIT phase), then serves ``INVOKE`` frames one at a
-time until the engine closes its end of the inbox. See ``wire`` for the frames.
+capture, ``sys.path``), imports the handler (the INIT phase), then serves ``wire.Invoke``
+messages one at a time until the engine closes its end of the inbox. See ``wire`` for the
+messages.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
-import orjson
-
 from lamina.runtime import faults, logsetup, wire
 from lamina.runtime.context import LambdaContext
 from lamina.runtime.marshal import to_json
@@ -35,29 +34,24 @@ _RUNTIME_FILES = (
 Handler = Callable[[Any, LambdaContext], Any]
 
 
-def run(
-    spec: dict[str, Any], chan: wire.Channel, log_fd: int, third_party: Iterable[str]
-) -> NoReturn:
+def run(spec: wire.Spawn, chan: wire.Channel, log_fd: int, third_party: Iterable[str]) -> NoReturn:
     code = 0
     try:
         started = time.perf_counter()
         _prepare_process(spec, log_fd, third_party)
-        ids = logsetup.configure(spec.get("log_format", "Text"), spec.get("log_level", ""))
-        json_logs = spec.get("log_format", "Text").upper() == "JSON"
+        ids = logsetup.configure(spec.log_format, spec.log_level)
+        json_logs = spec.log_format.upper() == "JSON"
         try:
-            handler = load_handler(spec["handler"])
+            handler = load_handler(spec.handler)
         except Exception as exc:
             doc = _init_failure(exc)
             _log_failure(doc, json_logs)
-            chan.send(
-                wire.INIT_ERROR,
-                {"init_ms": _ms_since(started), "rss": _max_rss_kb()},
-                json.dumps(doc).encode(),
-            )
+            ready = wire.Ready(_ms_since(started), _max_rss_kb())
+            chan.send(ready.pack(json.dumps(doc).encode(), failed=True))
             code = 1
         else:
-            chan.send(wire.READY, {"init_ms": _ms_since(started), "rss": _max_rss_kb()})
-            _serve(chan, handler, ids, json_logs, spec.get("ensure_ascii", True))
+            chan.send(wire.Ready(_ms_since(started), _max_rss_kb()).pack())
+            _serve(chan, handler, ids, json_logs, spec.ensure_ascii)
     except BaseException as exc:  # SystemExit in user code ends the environment, as on Lambda
         code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 1
     finally:
@@ -65,7 +59,7 @@ def run(
         os._exit(code)
 
 
-def _prepare_process(spec: dict[str, Any], log_fd: int, third_party: Iterable[str]) -> None:
+def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) -> None:
     os.setsid()
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
@@ -74,19 +68,19 @@ def _prepare_process(spec: dict[str, Any], log_fd: int, third_party: Iterable[st
     sys.stdout = _unbuffered(1)
     sys.stderr = _unbuffered(2)
     os.environ.clear()
-    os.environ.update(spec["env"])
-    os.makedirs(spec["tmp"], exist_ok=True)
+    os.environ.update(spec.env)
+    os.makedirs(spec.tmp, exist_ok=True)
     tempfile.tempdir = None
-    os.chdir(spec["cwd"])
+    os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)
     _limit(resource.RLIMIT_CORE, 0)
     # Function work is batch work to the scheduler: a woken environment does not preempt the
     # event loop serving requests (which would cut its batches of replies and requests short).
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    if spec.get("data_limit"):
-        _limit(resource.RLIMIT_DATA, int(spec["data_limit"]))
-    paths = [p for p in spec["path"] if p]
+    if spec.data_limit:
+        _limit(resource.RLIMIT_DATA, spec.data_limit)
+    paths = [p for p in spec.path if p]
     sys.path[:] = paths + [p for p in sys.path if p not in paths]
     _forget_shadowed(paths, third_party)
     importlib.invalidate_caches()
@@ -171,22 +165,16 @@ def _serve(
         frame = chan.receive()
         if frame is None:
             return
-        header = frame.header
-        request_id = header["id"]
-        ids.request_id = request_id
-        trace.set(header.get("trace"))
+        invoke = wire.Invoke.unpack(frame.header)
+        ids.request_id = invoke.request_id
+        trace.set(invoke.trace_id)
         started = time.perf_counter()
-        kind, body = _invoke(handler, frame, ascii_)
-        if kind == wire.ERROR:
+        failed, body = _invoke(handler, invoke, frame.body, ascii_)
+        if failed:
             _log_failure(json.loads(body), json_logs)
         _flush()
-        # The request id is Lamina's own (a UUID or an id a caller gave, JSON-escaped here).
-        reply = b'{"id":%s,"ms":%r,"rss":%d}' % (
-            orjson.dumps(request_id),
-            _ms_since(started),
-            _max_rss_kb(),
-        )
-        chan.send_raw(kind, reply, body)
+        result = wire.Result(invoke.request_id, _ms_since(started), _max_rss_kb())
+        chan.send(result.pack(body, failed))
 
 
 class TraceVariable:
@@ -232,21 +220,23 @@ class TraceVariable:
         mapping[self._KEY] = self._put = raw
 
 
-def _invoke(handler: Handler, frame: wire.Frame, ascii_: bool) -> tuple[bytes, bytes]:
-    header = frame.header
-    request_id = header["id"]
+def _invoke(
+    handler: Handler, invoke: wire.Invoke, payload: bytes, ascii_: bool
+) -> tuple[bool, bytes]:
+    """(failed, the result or the error document)."""
+    request_id = invoke.request_id
     try:
         try:
-            event = wire.loads(frame.body)
+            event = wire.loads(payload)
         except ValueError as exc:
             raise faults.Fault(faults.UNMARSHAL_ERROR, f"Unable to unmarshal input: {exc}") from exc
         context = LambdaContext(
             request_id,
-            header["deadline"],
-            header["arn"],
-            _json_header(header.get("client_context"), "Client Context"),
-            _json_header(header.get("identity"), "Cognito Identity"),
-            header.get("tenant"),
+            invoke.deadline_ms,
+            invoke.arn,
+            _json_header(invoke.client_context, "Client Context"),
+            _json_header(invoke.identity, "Cognito Identity"),
+            invoke.tenant_id,
         )
         result = handler(event, context)
         if isinstance(result, bytes):
@@ -264,13 +254,13 @@ def _invoke(handler: Handler, frame: wire.Frame, ascii_: bool) -> tuple[bytes, b
                 f"Response payload size exceeded maximum allowed payload size "
                 f"({MAX_RESPONSE} bytes).",
             )
-        return wire.RESULT, body
+        return False, body
     except faults.Fault as fault:
         doc = faults.error_document(fault.message, fault.error_type, fault.trace, request_id)
     except Exception as exc:
         trace = faults.user_stack_trace(exc.__traceback__, _RUNTIME_FILES)
         doc = faults.error_document(str(exc), type(exc).__name__, trace, request_id)
-    return wire.ERROR, json.dumps(doc).encode()
+    return True, json.dumps(doc).encode()
 
 
 def _json_header(raw: str | None, name: str) -> dict[str, Any] | None:

@@ -3,10 +3,11 @@
 Started by the engine as ``python -m lamina.runtime.zygote FD PRELOAD`` with FD one end of a
 SOCK_SEQPACKET socket pair. It imports the runtime and the heavy common modules once (boto3 with the
 service models Lamina serves), freezes the heap so forked children share it copy-on-write, says
-READY, then serves ``SPAWN`` requests: each carries an environment's spec plus three file
-descriptors (its inbox and outbox pipes, and its log pipe), and is answered by ``SPAWNED`` with the
-pid. It reaps its children and reports each exit as ``EXITED`` (``status`` is the exit code, or
-minus the signal number). When the engine's end closes, the zygote kills every child and exits.
+READY (``wire.ZygoteReady``), then serves ``wire.Spawn`` requests: each carries an environment's
+spec plus three file descriptors (its inbox and outbox pipes, and its log pipe), and is answered by
+``wire.Spawned`` with the pid. It reaps its children and reports each exit as ``wire.Exited``
+(``status`` is the exit code, or minus the signal number). When the engine's end closes, the
+zygote kills every child and exits.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import site
 import socket
 import sys
 import sysconfig
-from typing import Any
 
 from lamina.runtime import bootstrap, wire
 
@@ -100,7 +100,7 @@ class Zygote:
         selector = selectors.DefaultSelector()
         selector.register(self.control, selectors.EVENT_READ, "control")
         selector.register(self._wake_r, selectors.EVENT_READ, "signal")
-        self._send(wire.READY, {"pid": os.getpid()})
+        self._send(wire.ZygoteReady(os.getpid()).pack())
         while True:
             for key, _ in selector.select():
                 if key.data == "signal":
@@ -120,13 +120,13 @@ class Zygote:
             return False
         frame = wire.decode(data)
         if frame.kind == wire.SPAWN:
-            self._spawn(frame.header, fds)
+            self._spawn(wire.Spawn.unpack(frame.header), fds)
         else:
             for fd in fds:
                 os.close(fd)
         return True
 
-    def _spawn(self, spec: dict[str, Any], fds: list[int]) -> None:
+    def _spawn(self, spec: wire.Spawn, fds: list[int]) -> None:
         inbox, outbox, log_fd = fds
         pid = os.fork()
         if pid == 0:
@@ -135,7 +135,7 @@ class Zygote:
         for fd in fds:
             os.close(fd)
         self.children.add(pid)
-        self._send(wire.SPAWNED, {"ref": spec["ref"], "pid": pid})
+        self._send(wire.Spawned(spec.ref, pid).pack())
 
     def _become_child(self) -> None:
         signal.set_wakeup_fd(-1)
@@ -155,12 +155,12 @@ class Zygote:
                 return
             self.children.discard(pid)
             code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-            self._send(wire.EXITED, {"pid": pid, "status": code})
+            self._send(wire.Exited(pid, code).pack())
 
-    def _send(self, kind: bytes, header: dict[str, Any]) -> None:
+    def _send(self, message: bytes) -> None:
         # If the engine is gone the send fails; the control loop sees EOF next.
         with contextlib.suppress(OSError):
-            self.control.send(wire.encode(kind, header))
+            self.control.send(message)
 
     def _shutdown(self) -> None:
         for pid in self.children:

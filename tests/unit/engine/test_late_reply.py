@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Sequence
-from typing import Any
 
 from lamina.engine.environment import Environment
 from lamina.engine.states import State
@@ -13,7 +12,7 @@ from lamina.runtime import wire
 
 
 class _NoSpawner:
-    async def spawn(self, spec: dict[str, Any], fds: Sequence[int]) -> int:
+    async def spawn(self, spec: wire.Spawn, fds: Sequence[int]) -> int:
         raise AssertionError("not used")
 
     def exit_status(self, pid: int) -> asyncio.Future[int]:
@@ -30,7 +29,7 @@ def test_result_after_timeout_is_recorded_as_a_late_reply() -> None:
         env = Environment("e1", "fn", _NoSpawner(), iter(itertools.count()).__next__)
         for state in (State.INITIALIZING, State.IDLE, State.INVOKING, State.TIMED_OUT):
             env.lifecycle.to(state)
-        env._on_frame(wire.Frame(wire.RESULT, {"id": "req-1"}, b'"late"'))
+        env._on_frame(wire.Frame(wire.RESULT, ["req-1", 1.0, 1], b'"late"'))
         return env
 
     env = asyncio.run(scenario())
@@ -50,7 +49,7 @@ def test_deadline_times_out_before_a_racing_reply_is_read() -> None:
         waiter: asyncio.Future[wire.Frame | None] = asyncio.get_running_loop().create_future()
         env._waiter = waiter
         env._expire(waiter)
-        env._on_frame(wire.Frame(wire.RESULT, {"id": "req-2"}, b'"too late"'))
+        env._on_frame(wire.Frame(wire.RESULT, ["req-2", 1.0, 1], b'"too late"'))
         return env, waiter.result()
 
     env, delivered = asyncio.run(scenario())

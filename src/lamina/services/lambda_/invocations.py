@@ -51,6 +51,7 @@ async def invoke(registry: Registry, call: Call) -> Response:
             qualifier=qualifier,
             client_context=request.header("x-amz-client-context"),
             trace_id=request.header("x-amzn-trace-id"),
+            tenant_id=request.header("x-amz-tenant-id"),
         )
     )
     headers = [("x-amzn-RequestId", result.request_id)]
