@@ -1,4 +1,5 @@
-"""Request ids in Lambda's and API Gateway's form (random UUIDs, version 4).
+"""Every random id Lamina makes: request ids in Lambda's and API Gateway's form (random UUIDs,
+version 4) and the same 128 bits as 32 hex digits (environment ids, DynamoDB stream event ids).
 
 ``uuid.uuid4()`` builds an object per id and asks the kernel for randomness (a system call); the
 gateway and the engine make one id per request, so ids come from a seeded Mersenne Twister and
@@ -19,3 +20,8 @@ os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 def request_id() -> str:
     h = f"{_random.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+def hex_id() -> str:
+    """A random version-4 UUID as 32 hex digits, as ``uuid.uuid4().hex`` writes it."""
+    return request_id().replace("-", "")

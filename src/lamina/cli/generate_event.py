@@ -9,12 +9,12 @@ to stdout with a 2-space indent, so it can be saved to a file or piped to anothe
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 
+from lamina import ids
 from lamina.cli import sample_apigateway, sample_events
 from lamina.clock import SystemClock
 
@@ -65,7 +65,7 @@ def _now() -> float:
 
 
 def _new_id() -> str:
-    return str(uuid.uuid4())
+    return ids.request_id()
 
 
 def _split(values: Sequence[str] | None, sep: str, option: str) -> list[tuple[str, str]]:

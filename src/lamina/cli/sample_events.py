@@ -13,9 +13,10 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
+
+from lamina.timestamps import gateway_time, iso_millis, iso_seconds, millis
 
 Event = dict[str, Any]
 
@@ -23,37 +24,12 @@ SAMPLE_NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 SAMPLE_ID = "3f2d6c1e-8a4b-4c5d-9e6f-7a8b9c0d1e2f"
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+# The timestamp formats the samples use (also read by sample_apigateway).
+__all__ = ["gateway_time", "iso_millis", "iso_seconds", "millis"]
 # TEST-NET-3 (RFC 5737): plainly an example address, never routed anywhere.
 SOURCE_IP = "203.0.113.10"
 LOWER36 = "abcdefghijklmnopqrstuvwxyz0123456789"
 UPPER36 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-# Spelled out so API Gateway timestamps do not depend on the process locale (%b does).
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def millis(now: float) -> int:
-    """``now`` in whole milliseconds, rounded (``x.135 * 1000`` is ``x134.99...`` in floats)."""
-    return round(now * 1000)
-
-
-def _utc(now: float) -> datetime:
-    return datetime.fromtimestamp(millis(now) // 1000, UTC)
-
-
-def gateway_time(now: float) -> str:
-    """API Gateway's ``requestTime`` / ``time`` format: ``04/Mar/2020:19:15:17 +0000``."""
-    t = _utc(now)
-    return f"{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S} +0000"
-
-
-def iso_millis(now: float) -> str:
-    """ISO 8601 with milliseconds, as SNS and S3 write it: ``2019-09-03T19:37:27.192Z``."""
-    return f"{_utc(now):%Y-%m-%dT%H:%M:%S}.{millis(now) % 1000:03d}Z"
-
-
-def iso_seconds(now: float) -> str:
-    """ISO 8601 to the second, as EventBridge writes it: ``2017-12-22T18:43:48Z``."""
-    return f"{_utc(now):%Y-%m-%dT%H:%M:%S}Z"
 
 
 def md5_hex(text: str) -> str:

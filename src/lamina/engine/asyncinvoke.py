@@ -26,10 +26,10 @@ import dataclasses
 import functools
 import json
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from lamina import ids
 from lamina.clock import Clock
 from lamina.engine import destinations
 from lamina.engine.api import DestinationSink, InvokeRequest, InvokeResult
@@ -243,7 +243,7 @@ class AsyncInvoker:
                 function, qualifier = split_qualifier(destination)
                 found = self._host.catalog.find(function)
                 name = found.name if found else function
-                follow_ups.append(NewEvent(str(uuid.uuid4()), name, qualifier, body, now))
+                follow_ups.append(NewEvent(ids.request_id(), name, qualifier, body, now))
             else:
                 await self._deliver(destination, body, {})
         elif dead_letter:

@@ -8,7 +8,6 @@ import logging
 import random
 import shutil
 import sys
-import uuid
 from collections.abc import Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -434,7 +433,7 @@ class LocalEngine:
     # -- environments ----------------------------------------------------------------------
 
     async def _start_env(self, fn: FunctionSpec, init_type: str, pool: Pool) -> _Started:
-        env_id = uuid.uuid4().hex
+        env_id = ids.hex_id()
         wall = self._clock.wall
         # One name for the stream the engine writes and the one the function is told about.
         stream = launch.log_stream(fn, env_id, wall())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
+from lamina import timestamps
 from lamina.model.specs import FunctionSpec
 from lamina.runtime import wire
 from lamina.settings import Settings
@@ -41,7 +41,7 @@ def code_dir(fn: FunctionSpec) -> Path:
 
 def log_stream(fn: FunctionSpec, env_id: str, now: float) -> str:
     """The environment's log stream, named as Lambda names it: ``YYYY/MM/DD/[VERSION]id``."""
-    return time.strftime("%Y/%m/%d", time.gmtime(now)) + f"/[{fn.version}]{env_id}"
+    return f"{timestamps.day_path(now)}/[{fn.version}]{env_id}"
 
 
 def environment_variables(

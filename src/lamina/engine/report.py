@@ -8,6 +8,7 @@ import math
 import sys
 import time
 
+from lamina import timestamps
 from lamina.engine.api import Report
 from lamina.model.specs import FunctionSpec
 
@@ -15,8 +16,7 @@ RUNTIME_VERSION = f"python:{sys.version_info.major}.{sys.version_info.minor}.lam
 
 
 def iso_now(now: float | None = None) -> str:
-    now = time.time() if now is None else now
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+    return timestamps.iso_millis(time.time() if now is None else now)
 
 
 def make_report(

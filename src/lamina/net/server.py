@@ -25,13 +25,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from http import HTTPStatus
 from typing import cast
 
 import httptools
 
 from lamina.net.messages import Request, Response, first_values
+from lamina.timestamps import http_date
 
 log = logging.getLogger("lamina.net")
 Handler = Callable[[Request], Awaitable[Response]]
@@ -70,7 +70,7 @@ class _Clock:
         now = int(time.time())
         if now != self._second:
             self._second = now
-            self._value = formatdate(now, usegmt=True).encode()
+            self._value = http_date(now).encode()
         return self._value
 
 

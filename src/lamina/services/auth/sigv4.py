@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_tz
 
+from lamina import timestamps
 from lamina.net.messages import Request
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -269,12 +270,12 @@ def _from_http_date(value: str | None) -> str | None:
     if parsed is None:
         return None
     stamp = calendar.timegm(parsed[:9]) - (parsed[9] or 0)
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(stamp))
+    return timestamps.amz_date(stamp)
 
 
 def _check_time(signed: _Signed, request: Request, now: float) -> None:
     at = calendar.timegm(time.strptime(signed.amz_date, "%Y%m%dT%H%M%SZ"))
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    stamp = timestamps.amz_date(now)
     if signed.presigned:
         if at > now + MAX_SKEW_S:
             raise Refusal(EXPIRED, "Request is not valid yet")
@@ -282,14 +283,14 @@ def _check_time(signed: _Signed, request: Request, now: float) -> None:
             raise Refusal(EXPIRED, "Request has expired")
         return
     if at < now - MAX_SKEW_S:
-        earliest = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now - MAX_SKEW_S))
+        earliest = timestamps.amz_date(now - MAX_SKEW_S)
         raise Refusal(
             EXPIRED,
             f"Signature expired: {signed.amz_date} is now earlier than {earliest} "
             f"({stamp} - 15 min.)",
         )
     if at > now + MAX_SKEW_S:
-        latest = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now + MAX_SKEW_S))
+        latest = timestamps.amz_date(now + MAX_SKEW_S)
         raise Refusal(
             EXPIRED,
             f"Signature not yet current: {signed.amz_date} is still later than {latest} "

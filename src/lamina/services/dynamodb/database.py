@@ -8,10 +8,10 @@ transaction, so a stream never shows a change that was not stored, nor misses on
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from lamina import ids
 from lamina.clock import Clock
 from lamina.services.dynamodb.errors import (
     ResourceNotFoundException,
@@ -137,7 +137,7 @@ class Database:
             item_size(body[k]) for k in ("Keys", "NewImage", "OldImage") if k in body
         )
         record: dict[str, Any] = {
-            "eventID": uuid.uuid4().hex,
+            "eventID": ids.hex_id(),
             "eventName": event,
             "eventVersion": "1.1",
             "eventSource": "aws:dynamodb",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
+from lamina import timestamps
 from lamina.services.dynamodb.keys import KeySchema
 from lamina.services.dynamodb.types import Item
 
@@ -101,8 +101,7 @@ class Table:
 
 def stream_label(created: float) -> str:
     """AWS labels a stream with its creation time, to the millisecond."""
-    moment = datetime.fromtimestamp(created, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+    return timestamps.iso_millis(created, zone="")
 
 
 def _throughput(read: int, write: int, billing: str) -> dict[str, Any]:

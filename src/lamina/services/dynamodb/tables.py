@@ -6,10 +6,10 @@ GSI is back-filled from the items already there inside the UpdateTable transacti
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from lamina import ids
 from lamina.services.dynamodb import definitions
 from lamina.services.dynamodb.database import Database
 from lamina.services.dynamodb.errors import (
@@ -73,7 +73,7 @@ def create_table(db: Database, params: Params) -> dict[str, Any]:
             keys=keys,
             attributes=attributes,
             arn=db.place.table_arn(name),
-            table_id=str(uuid.uuid4()),
+            table_id=ids.request_id(),
             created=now,
             indexes=tuple(indexes),
             billing_mode=mode,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import uuid
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from lamina import ids, timestamps
 from lamina.model.lambdas import LATEST, AliasSpec, EventInvokeConfig, LambdaFunction
 from lamina.model.specs import FunctionSpec
 from lamina.services.lambda_.specjson import spec_from_json, to_json
@@ -23,13 +23,11 @@ TEMPLATE = "template"
 
 def timestamp(now: float | None = None) -> str:
     """Lambda's LastModified: ``2024-05-01T12:00:00.000+0000``."""
-    now = time.time() if now is None else now
-    millis = int(now * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{millis:03d}+0000"
+    return timestamps.iso_millis(time.time() if now is None else now, "+0000")
 
 
 def revision() -> str:
-    return str(uuid.uuid4())
+    return ids.request_id()
 
 
 @dataclass

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
-import uuid
 from collections.abc import Collection
 
+from lamina import ids
 from lamina.engine.api import LambdaEngine
 from lamina.errors import AwsError
 from lamina.model.apis import Api
@@ -190,7 +190,7 @@ class LambdaService:
         return is_lambda(request)
 
     async def handle(self, request: Request) -> Response:
-        request_id = str(uuid.uuid4())
+        request_id = ids.request_id()
         found = match(ROUTES, request)
         try:
             if found is None:
