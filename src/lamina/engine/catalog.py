@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import functools
 import random
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lamina.engine.report import PlatformLog
 from lamina.errors import InvalidParameterValueException, ResourceNotFoundException
+from lamina.model import arns
 from lamina.model.lambdas import LATEST, EventInvokeConfig, LambdaFunction
 from lamina.model.specs import FunctionSpec
 
-# A function name, a partial ARN (account:function:name) or a full ARN, each with an optional
-# ":qualifier" suffix, as Lambda's FunctionName parameter accepts them.
-_FUNCTION = re.compile(
-    r"^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
-    r"(?P<name>[A-Za-z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
-)
 _DEFAULT_CONFIG = EventInvokeConfig()
 PoolKey = tuple[str, str]  # (function name, version)
 
@@ -54,10 +48,9 @@ class Target:
 
 def split_qualifier(function: str) -> tuple[str, str | None]:
     """``name:qualifier`` or an ARN with a qualifier -> (unqualified name or ARN, qualifier)."""
-    match = _FUNCTION.match(function)
-    if match is None or match.group("qualifier") is None:
+    qualifier = arns.split_function(function)[1]
+    if qualifier is None:
         return function, None
-    qualifier = match.group("qualifier")
     return function[: -len(qualifier) - 1], qualifier
 
 
@@ -86,16 +79,15 @@ class Catalog:
         """By name, logical id (template functions) or unqualified ARN."""
         found = self.functions.get(function) or self.functions.get(self._logical.get(function, ""))
         if found is None:
-            match = _FUNCTION.match(function)
-            if match is not None and match.group("qualifier") is None:
-                found = self.functions.get(match.group("name"))
+            name, qualifier = arns.split_function(function)
+            if qualifier is None:
+                found = self.functions.get(name)
         return found
 
     def arn(self, function: str, qualifier: str | None = None) -> str:
-        arn = function
-        if not arn.startswith("arn:"):
-            arn = f"arn:aws:lambda:{self._region}:{self._account}:function:{function}"
-        return f"{arn}:{qualifier}" if qualifier else arn
+        if function.startswith("arn:"):
+            return f"{function}:{qualifier}" if qualifier else function
+        return arns.function_arn(self._region, self._account, function, qualifier)
 
     def resolve(self, function: str, qualifier: str | None = None) -> Target:
         """The spec to run; raises ``ResourceNotFoundException`` with Lambda's message."""

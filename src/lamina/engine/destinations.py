@@ -12,6 +12,7 @@ from typing import Any
 
 from lamina.engine.asyncqueue import QueuedEvent
 from lamina.engine.report import iso_now
+from lamina.model import arns
 
 SUCCESS = "Success"
 RETRIES_EXHAUSTED = "RetriesExhausted"
@@ -69,7 +70,4 @@ def dead_letter_attributes(event: QueuedEvent) -> dict[str, str]:
     }
 
 
-def service_of(arn: str) -> str:
-    """``arn:aws:sqs:...`` -> ``sqs``."""
-    parts = arn.split(":")
-    return parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
+service_of = arns.service_of

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lamina.model import arns
+
 _ALPHABET = string.digits + string.ascii_uppercase
 Resolve = Callable[[Any, tuple[str | int, ...]], Any]
 
@@ -49,9 +51,12 @@ class Place:
         }
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        return (
-            f"arn:{self.partition}:{service}:{self.region if region else ''}:"
-            f"{self.account_id if account else ''}:{resource}"
+        return arns.arn(
+            service,
+            self.region if region else "",
+            self.account_id if account else "",
+            resource,
+            self.partition,
         )
 
     def function_arn(self, name: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from lamina import ids
 from lamina.clock import Clock
+from lamina.model import arns
 from lamina.services.dynamodb.errors import (
     ResourceNotFoundException,
     ValidationException,
@@ -34,7 +35,7 @@ class Place:
     account_id: str
 
     def table_arn(self, name: str) -> str:
-        return f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{name}"
+        return arns.arn("dynamodb", self.region, self.account_id, f"table/{name}")
 
 
 class Database:

@@ -28,13 +28,13 @@ import base64
 import binascii
 import dataclasses
 import logging
-import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from lamina.engine.api import LambdaEngine
+from lamina.model import arns
 from lamina.model.lambdas import LATEST, LambdaFunction
 from lamina.model.specs import FunctionSpec, LayerSpec, Stack
 from lamina.services.lambda_ import config
@@ -60,18 +60,7 @@ from lamina.services.lambda_.store import FunctionStore
 from lamina.settings import Settings
 
 log = logging.getLogger("lamina.services")
-_FUNCTION = re.compile(
-    r"^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
-    r"(?P<name>[A-Za-z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
-)
-
-
-def split_function(function: str) -> tuple[str, str | None]:
-    """A FunctionName parameter (name, ARN or partial ARN, maybe qualified) -> (name, qualifier)."""
-    match = _FUNCTION.match(function)
-    if match is None:
-        return function, None
-    return match.group("name"), match.group("qualifier")
+split_function = arns.split_function
 
 
 class Registry:
@@ -89,8 +78,7 @@ class Registry:
         self.layers: Mapping[str, LayerSpec] = {}
 
     def arn(self, name: str, qualifier: str | None = None) -> str:
-        base = f"arn:aws:lambda:{self.settings.region}:{self.settings.account_id}:function:{name}"
-        return f"{base}:{qualifier}" if qualifier else base
+        return arns.function_arn(self.settings.region, self.settings.account_id, name, qualifier)
 
     # -- lookup ----------------------------------------------------------------------------
 

@@ -1,0 +1,66 @@
+"""Amazon Resource Names: made and read in one place.
+
+``arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE``; the resource part may itself hold colons
+(``function:NAME:QUALIFIER``) or slashes (``table/NAME``). Lambda's ``FunctionName`` parameter
+takes a name, a partial ARN (``ACCOUNT:function:NAME``) or a full ARN, each with an optional
+``:QUALIFIER``: ``split_function`` reads all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FUNCTION = re.compile(
+    r"^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
+    r"(?P<name>[A-Za-z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Arn:
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+    def __str__(self) -> str:
+        return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
+
+
+def arn(service: str, region: str, account: str, resource: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def parse(text: str) -> Arn | None:
+    """The parts of an ARN; None when ``text`` is not one."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1] or not parts[2]:
+        return None
+    return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
+
+
+def service_of(text: str) -> str:
+    """``arn:aws:sqs:...`` -> ``sqs``; "" for anything that is not an ARN."""
+    found = parse(text)
+    return found.service if found else ""
+
+
+def function_arn(region: str, account: str, name: str, qualifier: str | None = None) -> str:
+    base = arn("lambda", region, account, f"function:{name}")
+    return f"{base}:{qualifier}" if qualifier else base
+
+
+def split_function(function: str) -> tuple[str, str | None]:
+    """A FunctionName parameter (name, ARN or partial ARN, maybe qualified) -> (name,
+    qualifier); a value that is none of those comes back whole, unqualified."""
+    match = _FUNCTION.match(function)
+    if match is None:
+        return function, None
+    return match.group("name"), match.group("qualifier")
+
+
+def is_function_reference(function: str) -> bool:
+    """Whether ``function`` is a valid name, partial ARN or ARN of a function."""
+    return _FUNCTION.match(function) is not None
