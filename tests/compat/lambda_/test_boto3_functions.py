@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.compat.lambda_.conftest import ROLE, package
+from tests.integration.asyncinvoke.lamina_up import LaminaUp
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 
@@ -130,3 +131,20 @@ def test_function_url_config(client: Any, make_function: Callable[..., str]) -> 
     client.delete_function_url_config(FunctionName=name)
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.get_function_url_config(FunctionName=name)
+
+
+def test_delete_function_deletes_its_code_but_not_code_another_function_shares(
+    client: Any, make_function: Callable[..., str], server: LaminaUp
+) -> None:
+    """The extracted zip lives until the last function using it is deleted; a published
+    version's code goes with its function."""
+    first = make_function(code="delete-me")
+    second = make_function(code="delete-me")
+    sha = client.get_function(FunctionName=first)["Configuration"]["CodeSha256"]
+    extracted = server.state_dir / "lambda" / "code" / base64.b64decode(sha).hex()
+    assert (extracted / "handlers.py").is_file()
+    client.publish_version(FunctionName=first)
+    client.delete_function(FunctionName=first)
+    assert extracted.is_dir(), "the second function still runs this code"
+    client.delete_function(FunctionName=second)
+    assert not extracted.exists()

@@ -94,6 +94,17 @@ class CodeStore:
             move_into_place(tmp, target)
         return target
 
+    def forget(self, directories: set[Path], function: str) -> None:
+        """Delete code directories Lamina made (extracted zips, version snapshots) that no
+        function uses any more; a user's own directories (a template's CodeUri) are never
+        touched."""
+        root = self.root.resolve()
+        for directory in directories:
+            resolved = directory.resolve()
+            if resolved.is_relative_to(root) and resolved != root:
+                shutil.rmtree(resolved, ignore_errors=True)
+        shutil.rmtree(self.root / "versions" / function, ignore_errors=True)
+
     def _ignore(self, directory: str, names: list[str]) -> set[str]:
         state = self.root.parent.resolve()
         return {n for n in names if n in SKIPPED or (Path(directory) / n).resolve() == state}

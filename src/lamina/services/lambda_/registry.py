@@ -24,6 +24,7 @@ Mutations are serialised by the service (one at a time); reads may run alongside
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import dataclasses
@@ -126,10 +127,20 @@ class Registry:
         await self._publish_snapshot()
 
     async def remove(self, name: str) -> None:
-        """Delete a function (and, in the engine, its queued async events)."""
-        del self.functions[name]
+        """Delete a function (and, in the engine, its queued async events), then the code on
+        disk that no function left uses (its versions' snapshots, its extracted zips)."""
+        doc = self.functions.pop(name)
         self.store.delete(name)
         await self._publish_snapshot()
+        owned = {v.spec.code_dir for v in (doc.latest, *doc.versions.values()) if v.spec.code_dir}
+        used = {
+            v.spec.code_dir
+            for other in self.functions.values()
+            for v in (other.latest, *other.versions.values())
+            if v.spec.code_dir
+        }
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.code.forget, owned - used, name)
 
     async def deploy(self, stack: Stack, recycle: Collection[str] = ()) -> None:
         """Bring the template's functions in (see the module docstring), then deploy every
