@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
 from lamina.model.lambdas import LATEST
 from lamina.net.messages import Response
 from lamina.services.lambda_ import config
+from lamina.services.lambda_.code import Code
 from lamina.services.lambda_.errors import (
     InvalidParameterValueException,
     ResourceConflictException,
@@ -18,11 +20,11 @@ from lamina.services.lambda_.routes import Call, paginate
 
 
 async def create_function(registry: Registry, call: Call) -> Response:
-    body = call.json()
+    body = await call.json_body()
     name = config.check_name(split_function(str(body.get("FunctionName", "")))[0])
     if name in registry.functions:
         raise ResourceConflictException(f"Function already exist: {name}")
-    code = registry.upload(body.get("Code") or {})
+    code = await _upload(registry, body.get("Code") or {})
     spec = config.new_spec(name, registry.arn(name), code.directory, body, registry.layers)
     meta = Meta(
         code.sha256,
@@ -39,6 +41,11 @@ async def create_function(registry: Registry, call: Call) -> Response:
         shown = registry.publish(doc, code)
     await registry.commit(doc)
     return call.reply(201, config.configuration(doc, shown))
+
+
+async def _upload(registry: Registry, code: dict[str, Any]) -> Code:
+    """Decoding, hashing and unzipping a package happen on a worker thread, off the loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, registry.upload, code)
 
 
 async def get_function(registry: Registry, call: Call) -> Response:
@@ -86,9 +93,9 @@ def _numbers(doc: FunctionDoc) -> list[str]:
 
 async def update_function_code(registry: Registry, call: Call) -> Response:
     doc, _ = registry.get(call.params["FunctionName"])
-    body = call.json()
+    body = await call.json_body()
     registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
-    code = registry.upload(body)
+    code = await _upload(registry, body)
     # A package is the whole code, as on AWS: requirements built for a template function's
     # own code (and its inline code) do not apply to it.
     spec = dataclasses.replace(
