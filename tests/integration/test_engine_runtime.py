@@ -395,3 +395,24 @@ def test_each_log_holds_exactly_its_invocations_output(tmp_path: Path) -> None:
         ]
         assert len(text) < 3 * 4096 + 1024  # START, the tail, END and REPORT only
         assert text.rstrip().endswith(messages[end + 1].rstrip())
+
+
+def test_functions_do_not_see_the_hosts_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host's AWS keys and other variables reach neither a function's os.environ nor its
+    /proc/self/environ (the block the process started with): the zygote starts with a clean
+    environment, and a function gets the Lambda variables and Lamina's own credentials only."""
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "host-secret-value")
+    monkeypatch.setenv("AWS_PROFILE", "host-profile")
+    monkeypatch.setenv("SOME_HOST_TOKEN", "host-token-value")
+
+    async def scenario() -> None:
+        async with running([function("Env", "basic.environment")], tmp_path) as engine:
+            got = json.loads((await invoke(engine, "Env")).payload)
+        for leaked in ("host-secret-value", "host-profile", "host-token-value"):
+            assert leaked not in json.dumps(got["env"])
+            assert leaked not in got["proc_environ"]
+        assert got["env"]["AWS_SECRET_ACCESS_KEY"] == "lamina"
+
+    run(scenario())

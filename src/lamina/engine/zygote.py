@@ -19,10 +19,11 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import signal
 import socket
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from lamina import fastjson
 from lamina.errors import ServiceUnavailableException
@@ -33,6 +34,36 @@ log = logging.getLogger("lamina.engine")
 
 class _Lost(Exception):
     """The zygote died with this request in flight: ask the next one."""
+
+
+# What the zygote (and so every environment, whose /proc/self/environ is the block the zygote
+# started with) inherits from the host: finding Python and its packages, the locale, TLS roots
+# and proxies. Never the host's AWS credentials, profiles or anything else of the user's.
+_INHERITED = frozenset(
+    {
+        "PATH",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "VIRTUAL_ENV",
+        "LD_LIBRARY_PATH",
+        "LANG",
+        "LC_ALL",
+        "LC_CTYPE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    }
+)
+
+
+def zygote_environment(host: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in host.items() if name in _INHERITED}
 
 
 class ZygoteProcess:
@@ -66,6 +97,7 @@ class ZygoteProcess:
             ],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
+            env=zygote_environment(os.environ),
             # Ctrl+C in a terminal reaches the engine only; it shuts environments down in order.
             start_new_session=True,
         )

@@ -53,7 +53,14 @@ def context_fields(event, context):
 
 
 def environment(event, context):
-    return {"env": dict(os.environ), "cwd": os.getcwd(), "path": sys.path[:6]}
+    with open("/proc/self/environ", "rb") as raw:
+        initial = raw.read().decode("utf-8", "replace")
+    return {
+        "env": dict(os.environ),
+        "proc_environ": initial,
+        "cwd": os.getcwd(),
+        "path": sys.path[:6],
+    }
 
 
 def logs(event, context):
