@@ -37,6 +37,9 @@ class Route:
     method: str
     path: re.Pattern[str]
     query_keys: tuple[str, ...]
+    # Required header members: S3's CopyObject is PutObject's method and path plus
+    # x-amz-copy-source, UploadPartCopy is UploadPart's.
+    headers: tuple[str, ...]
 
 
 def _route(operation: Operation) -> Route:
@@ -51,16 +54,27 @@ def _route(operation: Operation) -> Route:
         else:
             regex += f"(?P<{_group(part)}>[^/]+)"
     keys = tuple(k.split("=", 1)[0] for k in query.split("&") if k)
-    return Route(operation.name, operation.method, re.compile(regex + "/?"), keys)
+    shape = operation.input
+    headers = tuple(
+        shape.members[n].wire_name
+        for n in (shape.required if shape is not None else ())
+        if shape is not None and shape.members[n].location == "header"
+    )
+    return Route(operation.name, operation.method, re.compile(regex + "/?"), keys, headers)
 
 
 def _group(label: str) -> str:
     return "L_" + re.sub(r"\W", "_", label)
 
 
-def _specificity(route: Route) -> tuple[int, int, int]:
+def _specificity(route: Route) -> tuple[int, int, int, int]:
     literal = re.sub(r"\(\?P<[^>]+>.*?\)", "", route.path.pattern)
-    return (-len(route.query_keys), -len(literal), route.path.pattern.count("(?P"))
+    return (
+        -len(route.query_keys),
+        -len(route.headers),
+        -len(literal),
+        route.path.pattern.count("(?P"),
+    )
 
 
 class Routes:
@@ -83,6 +97,7 @@ class Routes:
                 route.method == request.method
                 and route.path.fullmatch(path)
                 and all(k in keys for k in route.query_keys)
+                and all(request.header(h) is not None for h in route.headers)
             ):
                 return route.name
         return None
