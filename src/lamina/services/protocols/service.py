@@ -41,6 +41,7 @@ from lamina.services.protocols.wire import JSON, QUERY, REST_JSON, REST_XML, que
 log = logging.getLogger("lamina.services")
 Handler = Callable[[dict[str, Any]], Any]
 ErrorHook = Callable[[AwsError, str, str], Response]
+Finish = Callable[[Response], Response]
 
 
 class ModelService:
@@ -54,6 +55,7 @@ class ModelService:
         inline: bool = False,
         validate: bool = True,
         render_error: ErrorHook | None = None,
+        finish: Finish | None = None,
     ) -> None:
         self.model = shapes.model(model_name)
         self.name = name or model_name
@@ -62,6 +64,7 @@ class ModelService:
         self.inline = inline
         self.validate = validate
         self._render_error = render_error
+        self._finish = finish
         self._prefix = f"{self.model.target_prefix}." if self.model.target_prefix else None
         self._routes = (
             rest.Routes(self.model) if self.model.protocol in (REST_JSON, REST_XML) else None
@@ -79,30 +82,37 @@ class ModelService:
         return signing_service(request) in self.signing_names
 
     async def handle(self, request: Request) -> Response:
+        if self.inline:
+            return self.handle_sync(request)
         protocol, name = self.spoken(request)
         request_id = ids.request_id()
         try:
-            operation = self.model.operation(name) if name else None
-            handler = self.handlers.get(name or "")
-            if operation is None or handler is None:
-                what = name or f"{request.method} {request.path}"
-                raise NOT_SERVED.get(protocol, UnknownOperationException)(
-                    f"Lamina does not serve {self.name}:{what} yet."
-                )
-            if self.inline:
-                return self.answer(request, protocol, operation, handler, request_id)
+            operation, handler = self.operation(protocol, name, request)
             params = self.parse(request, protocol, operation)
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(None, handler, params)
-            return self.serialise(result, protocol, operation, request_id)
+            answer = self.serialise(result, protocol, operation, request_id)
         except AwsError as exc:
-            return self.error(exc, protocol, request_id)
+            answer = self.error(exc, protocol, request_id)
         except Exception:
             log.exception("%s:%s failed", self.name, name)
-            failure = InternalFailure(
-                "The request processing has failed because of an unknown error."
-            )
-            return self.error(failure, protocol, request_id)
+            answer = self.error(_failure(), protocol, request_id)
+        return self._finish(answer) if self._finish is not None else answer
+
+    def handle_sync(self, request: Request) -> Response:
+        """``handle`` on the calling thread, handler included; never raises."""
+        protocol, name = self.spoken(request)
+        request_id = ids.request_id()
+        try:
+            operation, handler = self.operation(protocol, name, request)
+            result = handler(self.parse(request, protocol, operation))
+            answer = self.serialise(result, protocol, operation, request_id)
+        except AwsError as exc:
+            answer = self.error(exc, protocol, request_id)
+        except Exception:
+            log.exception("%s:%s failed", self.name, name)
+            answer = self.error(_failure(), protocol, request_id)
+        return self._finish(answer) if self._finish is not None else answer
 
     async def close(self) -> None:
         return None
@@ -119,21 +129,18 @@ class ModelService:
             return self.model.protocol, self._routes.find(request)
         return QUERY, query_action(request)
 
-    def answer(
-        self, request: Request, protocol: str, operation: Operation, handler: Handler, rid: str
-    ) -> Response:
-        """Parse, run and serialise on the calling thread; never raises."""
-        try:
-            result = handler(self.parse(request, protocol, operation))
-            return self.serialise(result, protocol, operation, rid)
-        except AwsError as exc:
-            return self.error(exc, protocol, rid)
-        except Exception:
-            log.exception("%s:%s failed", self.name, operation.name)
-            failure = InternalFailure(
-                "The request processing has failed because of an unknown error."
+    def operation(
+        self, protocol: str, name: str | None, request: Request
+    ) -> tuple[Operation, Handler]:
+        """The operation named and its handler, or the protocol's not-served error."""
+        handler = self.handlers.get(name or "")
+        operation = self.model.operation(name) if handler is not None and name else None
+        if operation is None or handler is None:
+            what = name or f"{request.method} {request.path}"
+            raise NOT_SERVED.get(protocol, UnknownOperationException)(
+                f"Lamina does not serve {self.name}:{what} yet."
             )
-            return self.error(failure, protocol, rid)
+        return operation, handler
 
     def parse(self, request: Request, protocol: str, operation: Operation) -> dict[str, Any]:
         if protocol == JSON:
@@ -164,3 +171,7 @@ class ModelService:
             json_version=self.model.json_version,
             xml_namespace=self.model.xml_namespace,
         )
+
+
+def _failure() -> InternalFailure:
+    return InternalFailure("The request processing has failed because of an unknown error.")
