@@ -7,10 +7,6 @@ querystring, URI label, status code), their names on the wire (``locationName``,
 (recursive shapes share one node), so a request walks small dataclasses, never botocore's lazy
 objects.
 
-``needs`` on a shape says whether anything under it has a wire form different from its Python
-form (timestamps, blobs): serialisers skip whole subtrees where it is false, which is what keeps
-DynamoDB's large nested ``AttributeValue`` maps cheap.
-
 Loading a model reads one JSON file from botocore (tens of milliseconds); models are cached per
 process.
 """
@@ -46,7 +42,6 @@ class Shape:
     max: int | None = None
     location_name: str | None = None
     xml_namespace: str | None = None
-    needs: bool = False
 
 
 @dataclass(eq=False)
@@ -112,7 +107,6 @@ class Model:
             output=self.shape(output) if output is not None else None,
             result_wrapper=output.serialization.get("resultWrapper") if output else None,
         )
-        _mark_needs(self._shapes)
         self._operations[name] = found
         return found
 
@@ -159,26 +153,6 @@ class Model:
             xml_attribute=bool(serial.get("xmlAttribute")),
             json_value=bool(serial.get("jsonvalue")),
         )
-
-
-def _children(shape: Shape) -> list[Member]:
-    if shape.kind == "structure":
-        return list(shape.members.values())
-    return [m for m in (shape.member, shape.key, shape.value) if m is not None]
-
-
-def _mark_needs(shapes: dict[str, Shape]) -> None:
-    # A fixed point over the (possibly cyclic) graph: cheap, models have at most a few thousand
-    # shapes and this runs once per shape compiled.
-    changed = True
-    while changed:
-        changed = False
-        for shape in shapes.values():
-            if shape.needs:
-                continue
-            if shape.kind in ("timestamp", "blob") or any(c.shape.needs for c in _children(shape)):
-                shape.needs = True
-                changed = True
 
 
 @functools.cache
