@@ -40,6 +40,9 @@ class Route:
     # Required header members: S3's CopyObject is PutObject's method and path plus
     # x-amz-copy-source, UploadPartCopy is UploadPart's.
     headers: tuple[str, ...]
+    # A deprecated operation that shares its method and URI with its successor loses to it
+    # (S3's PutBucketLifecycle and PutBucketLifecycleConfiguration).
+    deprecated: bool
 
 
 def _route(operation: Operation) -> Route:
@@ -60,20 +63,22 @@ def _route(operation: Operation) -> Route:
         for n in (shape.required if shape is not None else ())
         if shape is not None and shape.members[n].location == "header"
     )
-    return Route(operation.name, operation.method, re.compile(regex + "/?"), keys, headers)
+    pattern = re.compile(regex + "/?")
+    return Route(operation.name, operation.method, pattern, keys, headers, operation.deprecated)
 
 
 def _group(label: str) -> str:
     return "L_" + re.sub(r"\W", "_", label)
 
 
-def _specificity(route: Route) -> tuple[int, int, int, int]:
+def _specificity(route: Route) -> tuple[int, int, int, int, bool]:
     literal = re.sub(r"\(\?P<[^>]+>.*?\)", "", route.path.pattern)
     return (
         -len(route.query_keys),
         -len(route.headers),
         -len(literal),
         route.path.pattern.count("(?P"),
+        route.deprecated,
     )
 
 

@@ -65,6 +65,7 @@ class Operation:
     input: Shape | None
     output: Shape | None
     result_wrapper: str | None
+    deprecated: bool
 
 
 class Model:
@@ -106,6 +107,7 @@ class Model:
             input=self.shape(model.input_shape) if model.input_shape is not None else None,
             output=self.shape(output) if output is not None else None,
             result_wrapper=output.serialization.get("resultWrapper") if output else None,
+            deprecated=bool(model.deprecated),
         )
         self._operations[name] = found
         return found
