@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import re
 import urllib.parse
@@ -26,7 +27,7 @@ from typing import Any
 
 from lamina.net.messages import Request, Response
 from lamina.services.errors import SerializationException, ValidationException
-from lamina.services.protocols import awsjson, scalars, validation, xmlbody
+from lamina.services.protocols import awsjson, scalars, shapes, validation, xmlbody
 from lamina.services.protocols.shapes import Member, Model, Operation, Shape
 from lamina.services.protocols.wire import REST_JSON
 
@@ -80,6 +81,12 @@ def _specificity(route: Route) -> tuple[int, int, int, int, bool]:
         route.path.pattern.count("(?P"),
         route.deprecated,
     )
+
+
+@functools.cache
+def routes(model_name: str) -> Routes:
+    """The routes of botocore's model ``model_name``, compiled once per process."""
+    return Routes(shapes.model(model_name))
 
 
 class Routes:

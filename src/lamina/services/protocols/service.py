@@ -67,7 +67,7 @@ class ModelService:
         self._finish = finish
         self._prefix = f"{self.model.target_prefix}." if self.model.target_prefix else None
         self._routes = (
-            rest.Routes(self.model) if self.model.protocol in (REST_JSON, REST_XML) else None
+            rest.routes(model_name) if self.model.protocol in (REST_JSON, REST_XML) else None
         )
 
     # -- Service ------------------------------------------------------------------------------
