@@ -7,6 +7,7 @@ protocol layer is what is tested."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -38,7 +39,8 @@ class Recorder:
         self.record("ListRules", params)
         return {"Rules": [{"Name": "nightly", "ScheduleExpression": "rate(1 day)"}]}
 
-    def describe_rule(self, params: Params) -> Params:
+    async def describe_rule(self, params: Params) -> Params:
+        await asyncio.sleep(0)  # a coroutine handler is awaited on the endpoint's loop
         return {"Name": params["Name"], "CreatedBy": "123456789012"}
 
     # -- query (sns) -------------------------------------------------------------------------
@@ -182,6 +184,12 @@ def test_json_members_are_checked_against_the_model(served: Served) -> None:
     )
     error = error_of(events.describe_rule, Name=7)
     assert error["Error"]["Code"] == "SerializationException"
+
+
+def test_a_coroutine_handler_is_awaited(served: Served) -> None:
+    """An async handler (DescribeRule here) answers like a synchronous one."""
+    rule = served.client("events").describe_rule(Name="nightly")
+    assert (rule["Name"], rule["CreatedBy"]) == ("nightly", "123456789012")
 
 
 # -- query ---------------------------------------------------------------------------------------

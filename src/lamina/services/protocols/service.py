@@ -13,9 +13,11 @@ output shape's members the same way (a ``json`` handler may instead return the b
 written, ``str`` or ``bytes``). Handlers raise ``AwsError`` for the client's mistakes; anything
 else is logged and answered as the protocol's internal failure, never a stack trace.
 
-Handlers run in the default executor (they may touch the disk), concurrently with each other;
-``inline=True`` runs them on the event loop instead, one at a time, for services whose
-operations are a few cheap statements and rely on not interleaving (DynamoDB). ``validate=False``
+Handlers run in the default executor (they may touch the disk), concurrently with each other.
+A handler that is a coroutine function is awaited on the event loop instead (for operations
+that wait on other tasks, as Lambda's Invoke waits on the engine). ``inline=True`` runs
+synchronous handlers on the event loop instead, one at a time, for services whose operations
+are a few cheap statements and rely on not interleaving (DynamoDB). ``validate=False``
 skips the model's checks for services that word their own (DynamoDB). An operation the model
 has but the table does not is answered "Lamina does not serve sts:AssumeRole yet." with the code
 the protocol's clients expect for it.
@@ -90,7 +92,10 @@ class ModelService:
             operation, handler = self.operation(protocol, name, request)
             params = self.parse(request, protocol, operation)
             loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(None, handler, params)
+            if asyncio.iscoroutinefunction(handler):
+                result = await handler(params)
+            else:
+                result = await loop.run_in_executor(None, handler, params)
             answer = self.serialise(result, protocol, operation, request_id)
         except AwsError as exc:
             answer = self.error(exc, protocol, request_id)
