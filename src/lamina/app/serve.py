@@ -378,6 +378,10 @@ def build_services(
         from lamina.services.logs.service import LogsService
 
         services.append(LogsService(log_store, settings.region, settings.account_id))
+    if "sts" not in settings.endpoints:
+        from lamina.services.sts.service import sts_service
+
+        services.append(sts_service(settings.account_id))
     return services
 
 

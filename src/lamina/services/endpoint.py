@@ -18,45 +18,15 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from lamina import ids
-from lamina.errors import AwsError
 from lamina.net.messages import Request, Response
 from lamina.services.api import Service, signing_service
 from lamina.services.auth.guard import Door, Turned
-from lamina.services.errors import render
+from lamina.services.errors import NOT_SERVED, UnknownOperationException, render
 from lamina.services.protocols import catalog
-from lamina.services.protocols.wire import JSON, QUERY, REST_JSON, REST_XML, Spoken, spoken
+from lamina.services.protocols.wire import Spoken, spoken
 
 log = logging.getLogger("lamina.services")
 Route = Callable[[Request], Awaitable[Response]]
-
-
-# What each protocol's clients get for an operation the service does not have.
-class UnknownOperationException(AwsError):
-    code = "UnknownOperationException"
-    status = 400
-
-
-class InvalidAction(AwsError):
-    code = "InvalidAction"
-    status = 400
-
-
-class UnknownRestOperation(AwsError):
-    code = "UnknownOperationException"
-    status = 404
-
-
-class S3NotImplemented(AwsError):
-    code = "NotImplemented"
-    status = 501
-
-
-_NOT_SERVED: dict[str, type[AwsError]] = {
-    JSON: UnknownOperationException,
-    QUERY: InvalidAction,
-    REST_JSON: UnknownRestOperation,
-    REST_XML: S3NotImplemented,
-}
 
 
 def not_served(request: Request) -> tuple[Spoken, catalog.ServiceModel | None, str]:
@@ -113,7 +83,7 @@ class Endpoint:
         loop = asyncio.get_running_loop()
         said, service, message = await loop.run_in_executor(None, not_served, request)
         log.warning("%s", message)
-        error = _NOT_SERVED.get(said.protocol, UnknownOperationException)(message)
+        error = NOT_SERVED.get(said.protocol, UnknownOperationException)(message)
         return render(
             error,
             said.protocol,

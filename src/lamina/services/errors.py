@@ -63,3 +63,66 @@ def _xml(exc: AwsError, protocol: str, request_id: str, namespace: str | None) -
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         )
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode()
+
+
+# The protocol layer's own errors: what AWS's request layer answers before a service runs.
+class SerializationException(AwsError):
+    """A json body, or a member in it, that cannot be read as the model says."""
+
+    code = "SerializationException"
+    status = 400
+
+
+class ValidationException(AwsError):
+    """json and REST protocols: members that break the model's constraints."""
+
+    code = "ValidationException"
+    status = 400
+
+
+class ValidationError(AwsError):
+    """query protocol (STS, IAM): members that break the model's constraints."""
+
+    code = "ValidationError"
+    status = 400
+
+
+class InvalidParameterValue(AwsError):
+    """query protocol: a parameter whose text is not the model's type."""
+
+    code = "InvalidParameterValue"
+    status = 400
+
+
+class InternalFailure(AwsError):
+    code = "InternalFailure"
+    status = 500
+
+
+# What each protocol's clients get for an operation a service does not have.
+class UnknownOperationException(AwsError):
+    code = "UnknownOperationException"
+    status = 400
+
+
+class InvalidAction(AwsError):
+    code = "InvalidAction"
+    status = 400
+
+
+class UnknownRestOperation(AwsError):
+    code = "UnknownOperationException"
+    status = 404
+
+
+class S3NotImplemented(AwsError):
+    code = "NotImplemented"
+    status = 501
+
+
+NOT_SERVED: dict[str, type[AwsError]] = {
+    "json": UnknownOperationException,
+    "query": InvalidAction,
+    "rest-json": UnknownRestOperation,
+    "rest-xml": S3NotImplemented,
+}

@@ -144,7 +144,9 @@ def test_old_query_client_of_a_json_service_gets_xml(server: LaminaUp) -> None:
 
 
 def test_served_services_still_answer(server: LaminaUp) -> None:
-    """DynamoDB (json) and Lambda (rest-json) answer on the same endpoint."""
+    """DynamoDB (json), Lambda (rest-json) and STS (query) answer on the same endpoint."""
     assert client(server, "dynamodb").list_tables()["TableNames"] == []
+    identity = client(server, "sts").get_caller_identity()
+    assert identity["Arn"] == "arn:aws:iam::123456789012:root"
     names = [f["FunctionName"] for f in client(server, "lambda").list_functions()["Functions"]]
     assert names

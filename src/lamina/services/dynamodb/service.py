@@ -62,6 +62,7 @@ class DynamoDBService:
         self.sweep_interval_s = sweep_interval_s
         self._sweeper: asyncio.Task[None] | None = None
         self.operations = self._operations()
+        self.apis = protocol.services(self.operations)
 
     def _operations(self) -> dict[str, protocol.Operation]:
         db = self.db
@@ -111,10 +112,10 @@ class DynamoDBService:
         return protocol.target(request) is not None
 
     async def handle(self, request: Request) -> Response:
-        return protocol.handle(request, self.operations)
+        return protocol.handle(request, self.apis)
 
     def handle_sync(self, request: Request) -> Response:
-        return protocol.handle(request, self.operations)
+        return protocol.handle(request, self.apis)
 
     async def deploy(self, stack: Stack) -> None:
         for spec in stack.tables.values():

@@ -11,7 +11,7 @@ from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
 from lamina.observe.store import LogStore
 from lamina.services.logs.operations import Logs
-from lamina.services.protocols.awsjson import dispatch
+from lamina.services.protocols.service import ModelService
 
 TARGET_PREFIX = "Logs_20140328."
 EXPIRE_EVERY_S = 60.0
@@ -22,7 +22,8 @@ class LogsService:
 
     def __init__(self, store: LogStore, region: str, account_id: str) -> None:
         self.logs = Logs(store, region, account_id)
-        self._operations = self.logs.operations()
+        # Members are checked against botocore's model of CloudWatch Logs before an operation runs.
+        self.protocol = ModelService("logs", self.logs.operations())
         self._expiry: asyncio.Task[None] | None = None
 
     async def deploy(self, stack: Stack) -> None:
@@ -33,9 +34,7 @@ class LogsService:
         return (request.header("x-amz-target") or "").startswith(TARGET_PREFIX)
 
     async def handle(self, request: Request) -> Response:
-        return await dispatch(
-            request, TARGET_PREFIX, self._operations, service="logs", json_version="1.1"
-        )
+        return await self.protocol.handle(request)
 
     async def _expire_forever(self) -> None:
         loop = asyncio.get_running_loop()

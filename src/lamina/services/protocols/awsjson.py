@@ -1,41 +1,27 @@
-"""The ``json`` protocol's dispatch (JSON 1.0/1.1, the operation in ``X-Amz-Target``).
+"""The ``json`` protocol (JSON 1.0/1.1): the operation in ``X-Amz-Target``, members in a JSON body.
 
-``dispatch`` parses the body, runs the named operation off the event loop (operations may touch
-the disk) and answers its result, or renders its ``AwsError`` through the one error renderer.
-An operation takes the request's members (a dict) and returns the response's members.
+``parse`` reads a request's members and checks them against the operation's input shape
+(``validation``); ``serialise`` writes a result as the body botocore reads back. Timestamps leave
+as epoch seconds and blobs as base64 by their Python type (``datetime``, ``bytes``) through
+orjson's ``default`` hook, so a result is never walked in Python: a large DynamoDB item costs one
+``orjson.dumps``. (No json-protocol model botocore ships gives a body timestamp another format.)
 """
 
 from __future__ import annotations
 
-import asyncio
+import datetime as dt
 import json
-import logging
-from collections.abc import Callable, Mapping
 from typing import Any
 
-from lamina import ids
+import orjson
+
 from lamina.errors import AwsError
 from lamina.net.messages import Request, Response
-from lamina.services.errors import render
-from lamina.services.protocols.wire import JSON
+from lamina.services.errors import SerializationException, ValidationException
+from lamina.services.protocols import scalars, validation
+from lamina.services.protocols.shapes import Operation
 
-log = logging.getLogger("lamina.services")
-Operation = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class SerializationException(AwsError):
-    code = "SerializationException"
-    status = 400
-
-
-class UnknownOperationException(AwsError):
-    code = "UnknownOperationException"
-    status = 400
-
-
-class InternalFailure(AwsError):
-    code = "InternalFailure"
-    status = 500
+_NOT_AN_OBJECT = "Start of structure or map found where not expected."
 
 
 def operation_name(request: Request, prefix: str) -> str | None:
@@ -43,48 +29,65 @@ def operation_name(request: Request, prefix: str) -> str | None:
     return target[len(prefix) :] if target.startswith(prefix) else None
 
 
-async def dispatch(
-    request: Request,
-    prefix: str,
-    operations: Mapping[str, Operation],
-    *,
-    service: str,
-    json_version: str,
-) -> Response:
-    request_id = ids.request_id()
-    name = operation_name(request, prefix) or ""
+def params(body: bytes, error: type[AwsError] = SerializationException) -> dict[str, Any]:
+    """A json-protocol request's members, unchecked; ``error`` (the service's
+    SerializationException) when the body is not a JSON object."""
+    if not body:
+        return {}
     try:
-        operation = operations.get(name)
-        if operation is None:
-            raise UnknownOperationException(f"Lamina does not serve {service}:{name} yet.")
-        members = params(request.body)
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(None, operation, members)
-    except AwsError as exc:
-        return render(exc, JSON, request_id, json_version=json_version)
-    except Exception:
-        log.exception("%s:%s failed", service, name)
-        failure = InternalFailure("The request processing has failed because of an unknown error.")
-        return render(failure, JSON, request_id, json_version=json_version)
+        members = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and Python's json reads: NaN, integers past 64 bits
+            members = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise error(_NOT_AN_OBJECT) from None
+    if not isinstance(members, dict):
+        raise error(_NOT_AN_OBJECT)
+    return members
+
+
+def parse(request: Request, operation: Operation) -> dict[str, Any]:
+    """The request's members, checked against the operation's input shape."""
+    members = params(request.body)
+    if operation.input is None:
+        return members
+    try:
+        return validation.check(operation.input, members)  # type: ignore[no-any-return]
+    except validation.WrongType as exc:
+        raise SerializationException(str(exc)) from None
+    except validation.Invalid as exc:
+        raise ValidationException(str(exc)) from None
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return scalars.write_timestamp(value, scalars.UNIX)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return scalars.write_blob(bytes(value))
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+def body(result: Any) -> bytes:
+    """A result's JSON body; ``str``/``bytes`` results are bodies already written."""
+    if isinstance(result, bytes):
+        return result
+    if isinstance(result, str):
+        return result.encode("utf-8")
+    try:
+        return orjson.dumps(result, default=_default, option=_OPTIONS)
+    except TypeError:  # integers past 64 bits, which Python's json writes
+        return json.dumps(result, default=_default, separators=(",", ":")).encode()
+
+
+def serialise(result: Any, request_id: str, json_version: str) -> Response:
     return Response(
         200,
         [
             ("Content-Type", f"application/x-amz-json-{json_version}"),
             ("x-amzn-RequestId", request_id),
         ],
-        json.dumps(result).encode(),
+        body(result),
     )
-
-
-def params(body: bytes, error: type[AwsError] = SerializationException) -> dict[str, Any]:
-    """A json-protocol request's members; ``error`` (the service's SerializationException)
-    when the body is not a JSON object."""
-    if not body:
-        return {}
-    try:
-        members = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise error("Start of structure or map found where not expected.") from None
-    if not isinstance(members, dict):
-        raise error("Start of structure or map found where not expected.")
-    return members

@@ -1,7 +1,8 @@
 """Which AWS service a request is for, from botocore's own service models.
 
 A ``ServiceModel`` holds what the endpoint needs of a model's metadata (protocols, target
-prefix, signing name, XML namespace) and its operations' HTTP bindings. Models are read from the
+prefix, signing name, XML namespace); a REST operation is found from the method and path by
+``rest.routes`` (the same routing a served service uses). Models are read from the
 botocore that is installed, so a service botocore knows is recognised even when Lamina does not
 serve it, and an unserved request can be answered in that service's protocol, naming it.
 
@@ -13,7 +14,6 @@ callers run ``find`` off the event loop.
 from __future__ import annotations
 
 import functools
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -25,14 +25,6 @@ _INDEX_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
-class Operation:
-    name: str
-    method: str
-    # The request URI's path as a regex ({Label} one segment, {Label+} the rest), query ignored.
-    path: re.Pattern[str]
-
-
-@dataclass(frozen=True, slots=True)
 class ServiceModel:
     name: str
     signing_name: str
@@ -40,47 +32,15 @@ class ServiceModel:
     target_prefix: str | None
     json_version: str
     xml_namespace: str | None
-    operations: tuple[Operation, ...]
 
     @property
     def protocol(self) -> str:
         return self.protocols[0]
 
-    def operation_at(self, method: str, path: str) -> str | None:
-        """The REST operation whose method and URI template match, most specific first."""
-        for operation in self.operations:
-            if operation.method == method and operation.path.fullmatch(path):
-                return operation.name
-        return None
-
-
-def _path_pattern(uri: str) -> re.Pattern[str]:
-    path = uri.split("?", 1)[0]
-    parts = re.split(r"\{([^}]+)\}", path)
-    regex = "".join(
-        re.escape(part) if i % 2 == 0 else ("(.+)" if part.endswith("+") else "([^/]+)")
-        for i, part in enumerate(parts)
-    )
-    return re.compile(regex + "/?")
-
-
-def _specificity(operation: Operation) -> tuple[int, int]:
-    # Literal characters first, then fewer labels: /{Bucket}?tagging beats /{Bucket}.
-    literal = re.sub(r"\(.*?\)", "", operation.path.pattern)
-    return (-len(literal), operation.path.pattern.count("("))
-
 
 def _build(name: str, document: dict[str, Any]) -> ServiceModel:
     meta = document.get("metadata", {})
     protocols = tuple(meta.get("protocols") or [meta.get("protocol", "json")])
-    operations = [
-        Operation(
-            op_name, op["http"].get("method", "POST"), _path_pattern(op["http"]["requestUri"])
-        )
-        for op_name, op in document.get("operations", {}).items()
-        if "http" in op and "requestUri" in op["http"]
-    ]
-    operations.sort(key=_specificity)
     return ServiceModel(
         name=name,
         signing_name=meta.get("signingName") or meta.get("endpointPrefix") or name,
@@ -90,7 +50,6 @@ def _build(name: str, document: dict[str, Any]) -> ServiceModel:
         xml_namespace=meta.get("xmlNamespace", {}).get("uri")
         if isinstance(meta.get("xmlNamespace"), dict)
         else None,
-        operations=tuple(operations),
     )
 
 

@@ -48,7 +48,10 @@ def spoken(request: Request, service: ServiceModel | None) -> Spoken:
         return Spoken(JSON, None)
     protocol = service.protocol
     if protocol in (REST_JSON, REST_XML):
-        return Spoken(protocol, service.operation_at(request.method, request.path))
+        # Imported here: rest needs the error classes, whose renderer needs these names.
+        from lamina.services.protocols import rest
+
+        return Spoken(protocol, rest.routes(service.name).find(request))
     if protocol == "ec2":
         protocol = QUERY
     return Spoken(protocol, None)

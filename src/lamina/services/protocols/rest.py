@@ -1,0 +1,317 @@
+"""The REST protocols, ``rest-json`` (Lambda, Scheduler) and ``rest-xml`` (S3).
+
+The operation is the method and the request URI: ``Routes`` compiles each operation's
+``requestUri`` (``/{Bucket}/{Key+}?tagging``: ``{Label}`` one path segment, ``{Label+}`` the rest,
+literal query keys required) and tries the most specific first. Members travel where the model
+says: URI labels, query string, headers (``headers`` maps take every header with a prefix), the
+status code, or the body; a structure's ``payload`` member is the whole body (raw bytes for a
+blob, text for a string, JSON or XML for a structure). Body members are JSON (``rest-json``) or
+the children of the XML root element (``rest-xml``).
+
+Text from URIs, query strings, headers and XML is converted by the member's shape and checked
+(``validation``): wrong types and broken constraints are ``ValidationException`` in AWS's
+words. Timestamps leave as epoch seconds in JSON bodies, ISO 8601 in XML, HTTP dates in headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import json
+import re
+import urllib.parse
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Any
+
+from lamina.net.messages import Request, Response
+from lamina.services.errors import SerializationException, ValidationException
+from lamina.services.protocols import awsjson, scalars, shapes, validation, xmlbody
+from lamina.services.protocols.shapes import Member, Model, Operation, Shape
+from lamina.services.protocols.wire import REST_JSON
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    method: str
+    path: re.Pattern[str]
+    query_keys: tuple[str, ...]
+    # Required header members: S3's CopyObject is PutObject's method and path plus
+    # x-amz-copy-source, UploadPartCopy is UploadPart's.
+    headers: tuple[str, ...]
+    # A deprecated operation that shares its method and URI with its successor loses to it
+    # (S3's PutBucketLifecycle and PutBucketLifecycleConfiguration).
+    deprecated: bool
+
+
+def _route(operation: Operation) -> Route:
+    path, _, query = operation.request_uri.partition("?")
+    parts = re.split(r"\{([^}]+)\}", path)
+    regex = ""
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            regex += re.escape(part)
+        elif part.endswith("+"):
+            regex += f"(?P<{_group(part[:-1])}>.+)"
+        else:
+            regex += f"(?P<{_group(part)}>[^/]+)"
+    keys = tuple(k.split("=", 1)[0] for k in query.split("&") if k)
+    shape = operation.input
+    headers = tuple(
+        shape.members[n].wire_name
+        for n in (shape.required if shape is not None else ())
+        if shape is not None and shape.members[n].location == "header"
+    )
+    pattern = re.compile(regex + "/?")
+    return Route(operation.name, operation.method, pattern, keys, headers, operation.deprecated)
+
+
+def _group(label: str) -> str:
+    return "L_" + re.sub(r"\W", "_", label)
+
+
+def _specificity(route: Route) -> tuple[int, int, int, int, bool]:
+    literal = re.sub(r"\(\?P<[^>]+>.*?\)", "", route.path.pattern)
+    return (
+        -len(route.query_keys),
+        -len(route.headers),
+        -len(literal),
+        route.path.pattern.count("(?P"),
+        route.deprecated,
+    )
+
+
+@functools.cache
+def routes(model_name: str) -> Routes:
+    """The routes of botocore's model ``model_name``, compiled once per process."""
+    return Routes(shapes.model(model_name))
+
+
+class Routes:
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        routes = []
+        for name in model.operation_names:
+            operation = model.operation(name)
+            if operation is not None:
+                routes.append(_route(operation))
+        routes.sort(key=_specificity)
+        self.routes = routes
+        self._by_name = {r.name: r for r in routes}
+
+    def find(self, request: Request) -> str | None:
+        path = request.path.split("?", 1)[0]
+        keys = {k for k, _ in urllib.parse.parse_qsl(request.query, keep_blank_values=True)}
+        for route in self.routes:
+            if (
+                route.method == request.method
+                and route.path.fullmatch(path)
+                and all(k in keys for k in route.query_keys)
+                and all(request.header(h) is not None for h in route.headers)
+            ):
+                return route.name
+        return None
+
+    def parse(self, request: Request, operation: Operation, protocol: str) -> dict[str, Any]:
+        shape = operation.input
+        if shape is None:
+            return {}
+        route = self._by_name[operation.name]
+        match = route.path.fullmatch(request.path.split("?", 1)[0])
+        labels = match.groupdict() if match else {}
+        query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
+        raw: dict[str, Any] = {}
+        bound: set[str] = set()
+        for name, member in shape.members.items():
+            where = member.location
+            if where == "uri":
+                value = labels.get(_group(member.wire_name))
+                if value is not None:
+                    raw[name] = _text(member, urllib.parse.unquote(value))
+            elif where == "querystring":
+                if member.shape.kind == "map":
+                    continue
+                values = query.get(member.wire_name)
+                bound.add(member.wire_name)
+                if values is not None:
+                    if member.shape.kind == "list":
+                        raw[name] = [_text(member.shape.member, v) for v in values]
+                    else:
+                        raw[name] = _text(member, values[0])
+            elif where == "header":
+                header = request.header(member.wire_name)
+                if header is not None:
+                    raw[name] = _header(member, header)
+            elif where == "headers":
+                prefix = member.wire_name.lower()
+                found = {
+                    k[len(prefix) :]: v for k, v in request.headers if k.lower().startswith(prefix)
+                }
+                if found:
+                    raw[name] = found
+        for name, member in shape.members.items():  # a querystring map takes what is left
+            if member.location == "querystring" and member.shape.kind == "map":
+                rest = {k: v[0] for k, v in query.items() if k not in bound}
+                if rest:
+                    raw[name] = rest
+        raw.update(_body(request, shape, protocol))
+        try:
+            return validation.check(shape, raw)  # type: ignore[no-any-return]
+        except validation.WrongType as exc:
+            raise SerializationException(str(exc)) from None
+        except validation.Invalid as exc:
+            raise ValidationException(str(exc)) from None
+
+
+def _body(request: Request, shape: Shape, protocol: str) -> dict[str, Any]:
+    if shape.payload is not None:
+        member = shape.members[shape.payload]
+        kind = member.shape.kind
+        if kind == "blob":
+            return {shape.payload: request.body} if request.body else {}
+        if kind == "string":
+            return {shape.payload: request.body.decode("utf-8")} if request.body else {}
+        if not request.body:
+            return {}
+        return {shape.payload: _document(request.body, member.shape, protocol)}
+    if not request.body or not any(m.location is None for m in shape.members.values()):
+        return {}
+    members = _document(request.body, shape, protocol)
+    if protocol == REST_JSON:
+        renamed = {m.wire_name: n for n, m in shape.members.items() if m.wire_name != n}
+        return {renamed.get(k, k): v for k, v in members.items()}
+    return members  # type: ignore[no-any-return]
+
+
+def _document(body: bytes, shape: Shape, protocol: str) -> Any:
+    if protocol == REST_JSON:
+        return awsjson.params(body)
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        raise SerializationException("The XML you provided was not well-formed.") from None
+    return _typed(shape, xmlbody.read(shape, root))
+
+
+def _typed(shape: Shape, raw: Any) -> Any:
+    """XML's text leaves converted to the shape's scalar types."""
+    kind = shape.kind
+    if kind == "structure" and isinstance(raw, dict):
+        return {n: _typed(shape.members[n].shape, v) for n, v in raw.items()}
+    if kind == "list" and isinstance(raw, list) and shape.member is not None:
+        return [_typed(shape.member.shape, v) for v in raw]
+    if kind == "map" and isinstance(raw, dict) and shape.value is not None:
+        return {k: _typed(shape.value.shape, v) for k, v in raw.items()}
+    if isinstance(raw, str):
+        return _convert(shape, raw)
+    return raw
+
+
+def _convert(shape: Shape, text: str) -> Any:
+    kind = shape.kind
+    try:
+        if kind in ("integer", "long"):
+            return int(text)
+        if kind in ("float", "double"):
+            return float(text)
+        if kind == "boolean":
+            return scalars.read_bool(text)
+    except ValueError:
+        return text  # the check names it as the wrong type
+    return text
+
+
+def _text(member: Member | None, text: str) -> Any:
+    return _convert(member.shape, text) if member is not None else text
+
+
+def _header(member: Member, text: str) -> Any:
+    if member.json_value:
+        try:
+            return json.loads(base64.b64decode(text))
+        except ValueError:
+            return text
+    if member.shape.kind == "list":
+        return [part.strip() for part in text.split(",")]
+    return _text(member, text)
+
+
+def serialise(
+    result: dict[str, Any], operation: Operation, request_id: str, protocol: str, model: Model
+) -> Response:
+    headers = [("x-amzn-RequestId", request_id)]
+    status = operation.status
+    shape = operation.output
+    if shape is None:
+        return Response(status, headers, b"")
+    body_members: dict[str, Any] = {}
+    for name, value in result.items():
+        member = shape.members.get(name)
+        if member is None or value is None:
+            continue
+        where = member.location
+        if where == "header":
+            headers.append((member.wire_name, _header_text(member, value)))
+        elif where == "headers":
+            headers.extend((member.wire_name + k, str(v)) for k, v in value.items())
+        elif where == "statusCode":
+            status = int(value)
+        elif name != shape.payload:
+            body_members[name] = value
+    if shape.payload is not None:
+        member = shape.members[shape.payload]
+        value = result.get(shape.payload)
+        if value is None:
+            return Response(status, headers, b"")
+        if member.shape.kind in ("blob", "string"):
+            data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+            return Response(status, headers, data)
+        return _document_response(
+            status, headers, member.wire_name, member.shape, value, protocol, model
+        )
+    if not body_members and protocol != REST_JSON:
+        return Response(status, headers, b"")
+    root = shape.location_name or f"{operation.name}Result"
+    return _document_response(status, headers, root, shape, body_members, protocol, model)
+
+
+def _document_response(
+    status: int,
+    headers: list[tuple[str, str]],
+    root: str,
+    shape: Shape,
+    value: dict[str, Any],
+    protocol: str,
+    model: Model,
+) -> Response:
+    if protocol == REST_JSON:
+        renamed = {n: m.wire_name for n, m in shape.members.items() if m.wire_name != n}
+        if renamed:
+            value = {renamed.get(k, k): v for k, v in value.items()}
+        headers.append(("Content-Type", "application/json"))
+        return Response(status, headers, awsjson.body(value))
+    namespace = shape.xml_namespace or model.xml_namespace
+    xmlns = f' xmlns="{namespace}"' if namespace else ""
+    text = f"{xmlbody.DECLARATION}<{root}{xmlns}>{xmlbody.children(shape, value)}</{root}>"
+    headers.append(("Content-Type", "application/xml"))
+    return Response(status, headers, text.encode("utf-8"))
+
+
+def _header_text(member: Member, value: Any) -> str:
+    if member.json_value:
+        return base64.b64encode(json.dumps(value).encode()).decode("ascii")
+    kind = member.shape.kind
+    if kind == "timestamp":
+        form = member.timestamp_format or member.shape.timestamp_format or scalars.HTTP_DATE
+        return str(scalars.write_timestamp(value, form))
+    if kind == "boolean":
+        return scalars.write_bool(bool(value))
+    if kind == "list":
+        return ",".join(str(v) for v in value)
+    if kind == "blob":
+        return scalars.write_blob(value)
+    if isinstance(value, dt.datetime):
+        return str(scalars.write_timestamp(value, scalars.HTTP_DATE))
+    return str(value)

@@ -1,0 +1,182 @@
+"""A service on the AWS endpoint as a table of handlers, one per operation, over botocore's model.
+
+``ModelService(model_name, handlers)`` is a ``lamina.services.api.Service``. For each request it
+finds the operation (``X-Amz-Target`` for ``json``, ``Action`` for ``query``, method and path for
+``rest-json``/``rest-xml``), parses and checks the members against the operation's input shape
+in the protocol the client spoke, calls the handler and serialises what it returns against the
+output shape. A service package therefore writes only handlers.
+
+Handler contract: ``handler(params) -> result``, synchronous. ``params`` holds the input shape's
+members by their model names, in Python form (timestamps ``datetime``, blobs ``bytes``, REST
+members taken from the URI, query string and headers as well as the body). ``result`` holds the
+output shape's members the same way (a ``json`` handler may instead return the body already
+written, ``str`` or ``bytes``). Handlers raise ``AwsError`` for the client's mistakes; anything
+else is logged and answered as the protocol's internal failure, never a stack trace.
+
+Handlers run in the default executor (they may touch the disk), concurrently with each other.
+A handler that is a coroutine function is awaited on the event loop instead (for operations
+that wait on other tasks, as Lambda's Invoke waits on the engine). ``inline=True`` runs
+synchronous handlers on the event loop instead, one at a time, for services whose operations
+are a few cheap statements and rely on not interleaving (DynamoDB). ``validate=False``
+skips the model's checks for services that word their own (DynamoDB). An operation the model
+has but the table does not is answered "Lamina does not serve sts:AssumeRole yet." with the code
+the protocol's clients expect for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from lamina import ids
+from lamina.errors import AwsError
+from lamina.model.specs import Stack
+from lamina.net.messages import Request, Response
+from lamina.services.api import signing_service
+from lamina.services.errors import NOT_SERVED, InternalFailure, UnknownOperationException, render
+from lamina.services.protocols import awsjson, query, rest, shapes
+from lamina.services.protocols.shapes import Operation
+from lamina.services.protocols.wire import JSON, QUERY, REST_JSON, REST_XML, query_action
+
+log = logging.getLogger("lamina.services")
+Handler = Callable[[dict[str, Any]], Any]
+ErrorHook = Callable[[AwsError, str, str], Response]
+Finish = Callable[[Response], Response]
+
+
+class ModelService:
+    def __init__(
+        self,
+        model_name: str,
+        handlers: Mapping[str, Handler],
+        *,
+        name: str | None = None,
+        signing_names: tuple[str, ...] = (),
+        inline: bool = False,
+        validate: bool = True,
+        render_error: ErrorHook | None = None,
+        finish: Finish | None = None,
+    ) -> None:
+        self.model = shapes.model(model_name)
+        self.name = name or model_name
+        self.handlers = dict(handlers)
+        self.signing_names = signing_names or (self.name,)
+        self.inline = inline
+        self.validate = validate
+        self._render_error = render_error
+        self._finish = finish
+        self._prefix = f"{self.model.target_prefix}." if self.model.target_prefix else None
+        self._routes = (
+            rest.routes(model_name) if self.model.protocol in (REST_JSON, REST_XML) else None
+        )
+
+    # -- Service ------------------------------------------------------------------------------
+
+    async def deploy(self, stack: Stack) -> None:
+        return None
+
+    def matches(self, request: Request) -> bool:
+        target = request.header("x-amz-target")
+        if target is not None:
+            return self._prefix is not None and target.startswith(self._prefix)
+        return signing_service(request) in self.signing_names
+
+    async def handle(self, request: Request) -> Response:
+        if self.inline:
+            return self.handle_sync(request)
+        protocol, name = self.spoken(request)
+        request_id = ids.request_id()
+        try:
+            operation, handler = self.operation(protocol, name, request)
+            params = self.parse(request, protocol, operation)
+            loop = asyncio.get_running_loop()
+            if asyncio.iscoroutinefunction(handler):
+                result = await handler(params)
+            else:
+                result = await loop.run_in_executor(None, handler, params)
+            answer = self.serialise(result, protocol, operation, request_id)
+        except AwsError as exc:
+            answer = self.error(exc, protocol, request_id)
+        except Exception:
+            log.exception("%s:%s failed", self.name, name)
+            answer = self.error(_failure(), protocol, request_id)
+        return self._finish(answer) if self._finish is not None else answer
+
+    def handle_sync(self, request: Request) -> Response:
+        """``handle`` on the calling thread, handler included; never raises."""
+        protocol, name = self.spoken(request)
+        request_id = ids.request_id()
+        try:
+            operation, handler = self.operation(protocol, name, request)
+            result = handler(self.parse(request, protocol, operation))
+            answer = self.serialise(result, protocol, operation, request_id)
+        except AwsError as exc:
+            answer = self.error(exc, protocol, request_id)
+        except Exception:
+            log.exception("%s:%s failed", self.name, name)
+            answer = self.error(_failure(), protocol, request_id)
+        return self._finish(answer) if self._finish is not None else answer
+
+    async def close(self) -> None:
+        return None
+
+    # -- the steps ----------------------------------------------------------------------------
+
+    def spoken(self, request: Request) -> tuple[str, str | None]:
+        """The protocol the client spoke and the operation it names."""
+        if self._prefix is not None:
+            target = request.header("x-amz-target")
+            if target is not None:
+                return JSON, awsjson.operation_name(request, self._prefix)
+        if self._routes is not None:
+            return self.model.protocol, self._routes.find(request)
+        return QUERY, query_action(request)
+
+    def operation(
+        self, protocol: str, name: str | None, request: Request
+    ) -> tuple[Operation, Handler]:
+        """The operation named and its handler, or the protocol's not-served error."""
+        handler = self.handlers.get(name or "")
+        operation = self.model.operation(name) if handler is not None and name else None
+        if operation is None or handler is None:
+            what = name or f"{request.method} {request.path}"
+            raise NOT_SERVED.get(protocol, UnknownOperationException)(
+                f"Lamina does not serve {self.name}:{what} yet."
+            )
+        return operation, handler
+
+    def parse(self, request: Request, protocol: str, operation: Operation) -> dict[str, Any]:
+        if protocol == JSON:
+            if not self.validate:
+                return awsjson.params(request.body)
+            return awsjson.parse(request, operation)
+        if protocol == QUERY:
+            return query.parse(request, operation)
+        assert self._routes is not None
+        return self._routes.parse(request, operation, protocol)
+
+    def serialise(
+        self, result: Any, protocol: str, operation: Operation, request_id: str
+    ) -> Response:
+        if protocol == JSON:
+            return awsjson.serialise(result, request_id, self.model.json_version)
+        if protocol == QUERY:
+            return query.serialise(result or {}, operation, request_id, self.model.xml_namespace)
+        return rest.serialise(result or {}, operation, request_id, protocol, self.model)
+
+    def error(self, exc: AwsError, protocol: str, request_id: str) -> Response:
+        if self._render_error is not None:
+            return self._render_error(exc, protocol, request_id)
+        return render(
+            exc,
+            protocol,
+            request_id,
+            json_version=self.model.json_version,
+            xml_namespace=self.model.xml_namespace,
+        )
+
+
+def _failure() -> InternalFailure:
+    return InternalFailure("The request processing has failed because of an unknown error.")
