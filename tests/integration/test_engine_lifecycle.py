@@ -323,7 +323,7 @@ def test_tmp_is_private_and_removed_with_the_environment(tmp_path: Path) -> None
             a, b = await asyncio.gather(invoke(engine, "Tmp"), invoke(engine, "Tmp"))
             dirs = {json.loads(a.payload)["tmpdir"], json.loads(b.payload)["tmpdir"]}
             assert len(dirs) == 2
-            assert all(d.startswith(str(tmp_path / "envs")) for d in dirs)
+            assert all(d.startswith(str(tmp_path / "envs")) for d in dirs), (dirs, tmp_path)
             assert all(Path(json.loads(r.payload)["tmp"]).exists() for r in (a, b))
         assert not any(Path(d).exists() for d in dirs)
 

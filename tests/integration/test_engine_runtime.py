@@ -416,3 +416,24 @@ def test_functions_do_not_see_the_hosts_environment(
         assert got["env"]["AWS_SECRET_ACCESS_KEY"] == "lamina"
 
     run(scenario())
+
+
+def test_each_environment_has_a_tmp_of_its_own(tmp_path: Path) -> None:
+    """A literal /tmp path works, and what one environment writes there neither another
+    environment (of another function) nor the host sees: /tmp is the environment's own."""
+    marker = f"lamina-test-{tmp_path.name}"
+
+    async def scenario() -> None:
+        fns = [function("Writer", "basic.tmp_files"), function("Reader", "basic.tmp_files")]
+        async with running(fns, tmp_path) as engine:
+            wrote = json.loads(
+                (
+                    await invoke(engine, "Writer", payload=json.dumps({"write": marker}).encode())
+                ).payload
+            )
+            seen = json.loads((await invoke(engine, "Reader")).payload)
+        assert marker in wrote
+        assert marker not in seen
+        assert not Path("/tmp", marker).exists()
+
+    run(scenario())

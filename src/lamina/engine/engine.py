@@ -209,6 +209,11 @@ class LocalEngine:
         if any(spec.is_python for spec in specs.values()):
             await self._zygote.start()
             self._zygote_started = True
+            if self._zygote.sandbox_missing:
+                log.warning(
+                    "functions share this machine's /tmp (no /tmp of their own): %s",
+                    self._zygote.sandbox_missing,
+                )
             self._base_data = status_kb(self._zygote.pid, b"VmData") * 1024
 
     async def close(self) -> None:

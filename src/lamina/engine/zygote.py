@@ -80,6 +80,8 @@ class ZygoteProcess:
         self._closing = False
         self._restart: asyncio.Task[None] | None = None
         self.restarts = 0
+        # Why environments share the host's /tmp ("" when each has its own).
+        self.sandbox_missing = ""
 
     def launch(self) -> None:
         """Start the process now; ``start()`` later waits for it to be ready. Launching early
@@ -182,7 +184,9 @@ class ZygoteProcess:
                 return
             frame = wire.decode(data, fastjson.loads)
             if frame.kind == wire.READY and self._ready and not self._ready.done():
-                self._ready.set_result(wire.ZygoteReady.unpack(frame.header).pid)
+                ready = wire.ZygoteReady.unpack(frame.header)
+                self.sandbox_missing = ready.sandbox_missing
+                self._ready.set_result(ready.pid)
             elif frame.kind == wire.SPAWNED:
                 spawned = wire.Spawned.unpack(frame.header)
                 pending = self._pending.pop(spawned.ref, None)

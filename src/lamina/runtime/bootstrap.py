@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
-from lamina.runtime import faults, logsetup, wire
+from lamina.runtime import faults, logsetup, sandbox, wire
 from lamina.runtime.context import LambdaContext
 from lamina.runtime.marshal import to_json
 
@@ -70,6 +70,9 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     os.environ.clear()
     os.environ.update(spec.env)
     os.makedirs(spec.tmp, exist_ok=True)
+    if sandbox.available:
+        with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
+            sandbox.enter(spec.tmp, (spec.cwd, *spec.path))
     tempfile.tempdir = None
     os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)

@@ -147,6 +147,8 @@ class ZygoteReady(NamedTuple):
     """The zygote has preloaded its modules and serves ``SPAWN`` requests."""
 
     pid: int
+    # Why environments cannot have a /tmp of their own on this host ("" when they can).
+    sandbox_missing: str = ""
 
     def pack(self) -> bytes:
         return frame(READY, dumps(tuple(self)))

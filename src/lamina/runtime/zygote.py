@@ -22,7 +22,7 @@ import socket
 import sys
 import sysconfig
 
-from lamina.runtime import bootstrap, wire
+from lamina.runtime import bootstrap, sandbox, wire
 
 # The services Lamina serves: a client created at import in user code then finds its model loaded.
 _WARM_SERVICES = ("dynamodb", "sqs", "s3", "sns", "events", "lambda", "stepfunctions")
@@ -100,7 +100,8 @@ class Zygote:
         selector = selectors.DefaultSelector()
         selector.register(self.control, selectors.EVENT_READ, "control")
         selector.register(self._wake_r, selectors.EVENT_READ, "signal")
-        self._send(wire.ZygoteReady(os.getpid()).pack())
+        missing = sandbox.probe() or ""
+        self._send(wire.ZygoteReady(os.getpid(), missing).pack())
         while True:
             for key, _ in selector.select():
                 if key.data == "signal":

@@ -8,7 +8,9 @@ import concurrent.futures
 import hashlib
 import http.client
 import json
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -259,11 +261,14 @@ def test_throttled_function_is_500(lamina: Running) -> None:
 def test_parallel_requests_run_in_parallel_environments(lamina: Running, tmp_path: Path) -> None:
     """Four requests to one function are inside it at the same time (each waits for the
     others), in four different environments."""
-    room = tmp_path / "room"
-    room.mkdir()
+    # Outside /tmp: each environment has a /tmp of its own, so they cannot meet there.
+    room = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="lamina-room-"))
     path = f"/Prod/barrier?dir={room}&n=4"
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        replies = list(pool.map(lambda _: lamina.get(path), range(4)))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            replies = list(pool.map(lambda _: lamina.get(path), range(4)))
+    finally:
+        shutil.rmtree(room, ignore_errors=True)
     assert [r.status for r in replies] == [200] * 4
     assert len({r.json()["pid"] for r in replies}) == 4
 

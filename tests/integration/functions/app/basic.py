@@ -138,3 +138,11 @@ def chatter(event, context):
     for i in range(event.get("lines", 3)):
         print(f"{context.aws_request_id} line {i} " + "x" * event.get("width", 10))
     return event.get("lines", 3)
+
+
+def tmp_files(event, context):
+    """Writes /tmp/NAME (a literal path, as Lambda code does) and lists /tmp."""
+    if event.get("write"):
+        with open(f"/tmp/{event['write']}", "w") as out:
+            out.write("mine")
+    return sorted(os.listdir("/tmp"))
