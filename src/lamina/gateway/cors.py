@@ -7,7 +7,7 @@ CORS headers to every answer for an allowed ``Origin`` and ignores the ones the 
 sets. An absent or unknown ``Origin`` gets no CORS headers at all. (REST APIs do CORS through
 the mock ``OPTIONS`` methods SAM generates, served by ``integrations.mock``.) ``CorsStep`` is
 the policy as the first step of a route's plan; the gateway also asks the policy to answer
-preflights that match no route. """
+preflights that match no route."""
 
 from __future__ import annotations
 

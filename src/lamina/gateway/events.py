@@ -75,6 +75,11 @@ class Call:
         return f"HTTP/{self.request.http_version}"
 
 
+def trace_id(now: float, request_id: str) -> str:
+    """An X-Ray trace header for a request that came without one, derived from its id."""
+    return f"Root=1-{int(now):08x}-{request_id.replace('-', '')[:24]};Sampled=0"
+
+
 def gateway_time(epoch: float) -> str:
     """API Gateway's ``requestTime``: ``04/Mar/2020:19:15:17 +0000``."""
     return _gateway_second(int(epoch))
@@ -137,8 +142,10 @@ def forwarded_headers(call: Call) -> list[tuple[str, str]]:
         has_trace = has_trace or lowered == "x-amzn-trace-id"
         headers.append((name, value))
     headers.append(("X-Forwarded-For", forwarded_for or call.source_ip))
-    headers.append(("X-Forwarded-Port", str(call.request.server[1])))
-    headers.append(("X-Forwarded-Proto", "http"))
+    port = call.request.server[1]
+    headers.append(("X-Forwarded-Port", str(port)))
+    # Lamina serves plain HTTP; a request on 443 (generate-event's) came through TLS in front.
+    headers.append(("X-Forwarded-Proto", "https" if port == 443 else "http"))
     if not has_trace:
         headers.append(("X-Amzn-Trace-Id", call.trace_id))
     return headers

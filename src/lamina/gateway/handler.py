@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 
 from lamina import ids
 from lamina.engine.api import Invoker, InvokeResult
-from lamina.gateway import accesslog, responses, stagevars
+from lamina.gateway import accesslog, events, responses, stagevars
 from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
 from lamina.gateway.integrations.httpproxy import HttpProxy
@@ -125,7 +125,7 @@ class Gateway:
             return response
         plan = self._plans[(id(found.stage), id(found.route))]
         now = request.received_at or self._clock()
-        trace = request.header("x-amzn-trace-id") or _trace_id(now, request_id)
+        trace = request.header("x-amzn-trace-id") or events.trace_id(now, request_id)
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
         response = await plan.run(call)
         response.headers.append((plan.request_id_header, request_id))
@@ -165,7 +165,3 @@ class Gateway:
         self._access_log(
             accesslog.formatted(record, template) if template else accesslog.line(record)
         )
-
-
-def _trace_id(now: float, request_id: str) -> str:
-    return f"Root=1-{int(now):08x}-{request_id.replace('-', '')[:24]};Sampled=0"
