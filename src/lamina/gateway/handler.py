@@ -151,6 +151,19 @@ class Gateway:
     ) -> None:
         if self._access_log is None:
             return
+        template = call.match.stage.access_log_format if call else None
+        if not template:
+            self._access_log(
+                accesslog.plain(
+                    request.method,
+                    request.path,
+                    response.status,
+                    (time.perf_counter() - started) * 1000,
+                    function,
+                    request_id,
+                )
+            )
+            return
         record = accesslog.Record(
             method=request.method,
             path=request.path,
@@ -161,7 +174,4 @@ class Gateway:
             request_id=request_id,
             call=call,
         )
-        template = call.match.stage.access_log_format if call else None
-        self._access_log(
-            accesslog.formatted(record, template) if template else accesslog.line(record)
-        )
+        self._access_log(accesslog.formatted(record, template))
