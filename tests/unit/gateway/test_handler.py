@@ -173,3 +173,34 @@ def test_function_and_qualifier() -> None:
     assert function_and_qualifier("arn:aws:lambda:r:1:function:f") == ("f", None)
     assert function_and_qualifier("arn:aws:lambda:r:1:function:f:3") == ("f", "3")
     assert function_and_qualifier("f") == ("f", None)
+
+
+def test_cors_step_decorates_every_answer_and_leaves_options_routes_their_preflight() -> None:
+    """On an HTTP API with CORS, the CORS step wraps the integration: a failing HTTP proxy's
+    500 carries the allowed origin, and a route of method OPTIONS gets the preflight itself
+    (the function is invoked) instead of the gateway's answer."""
+    cors = Cors(allow_origins=("https://o",))
+    origin = [("Origin", "https://o")]
+    failing = Route(
+        "GET", "/p", Integration(IntegrationType.HTTP_PROXY, uri="http://127.0.0.1:9/", timeout_s=5)
+    )
+    response = serve(
+        FakeInvoker(result({})),
+        failing,
+        kind=ApiKind.HTTP,
+        cors=cors,
+        req=request("GET", "/p", headers=origin),
+    )
+    assert response.status == 500
+    assert response.header("Access-Control-Allow-Origin") == "https://o"
+    invoker = FakeInvoker(result({"statusCode": 200, "body": "mine"}))
+    preflight = [*origin, ("Access-Control-Request-Method", "GET")]
+    response = serve(
+        invoker,
+        lambda_route("OPTIONS", "/a", "2.0"),
+        kind=ApiKind.HTTP,
+        cors=cors,
+        req=request("OPTIONS", "/a", headers=preflight),
+    )
+    assert (response.status, response.body, len(invoker.calls)) == (200, b"mine", 1)
+    assert response.header("Access-Control-Allow-Origin") == "https://o"
