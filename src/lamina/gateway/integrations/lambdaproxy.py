@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from lamina import fastjson
@@ -138,11 +138,11 @@ class LambdaProxy:
             log.error("%s returned a malformed proxy response: %s", self.function, exc)
             return responses.integration_failed(kind)
 
-    async def _within(self, invocation: Awaitable[InvokeResult]) -> InvokeResult:
+    async def _within(self, invocation: Coroutine[Any, Any, InvokeResult]) -> InvokeResult:
         """The invocation's result, or ``TimeoutError`` after the integration's timeout while
         the invocation runs on (a timer and a future: cheaper than ``wait_for`` + ``shield``)."""
         loop = asyncio.get_running_loop()
-        task: asyncio.Task[InvokeResult] = loop.create_task(invocation)  # type: ignore[arg-type]
+        task: asyncio.Task[InvokeResult] = loop.create_task(invocation)
         woken: asyncio.Future[None] = loop.create_future()
 
         def wake(_: object = None) -> None:
