@@ -48,8 +48,9 @@ class Gateway:
         self._clock = clock
         self._router = Router(())
         self._cors: dict[str, CorsPolicy] = {}
-        # Plans by (id(stage), id(route)): the router answers with the deployed objects.
-        self._plans: dict[tuple[int, int], Plan] = {}
+        # Plans by (id(api), id(stage), id(route)): the router answers with the deployed objects
+        # (which ``_router.apis`` keeps alive), and specs may share equal stages or routes.
+        self._plans: dict[tuple[int, int, int], Plan] = {}
         # Invocations whose request already got its timeout answer.
         self._orphans: set[asyncio.Task[InvokeResult]] = set()
 
@@ -70,7 +71,7 @@ class Gateway:
         functions, timeouts = dict(functions or {}), dict(timeouts or {})
         cors = {a.id: CorsPolicy(a.cors) for a in apis if a.cors and a.kind is not ApiKind.REST}
         plans = {
-            (id(stage), id(route)): self._plan(
+            (id(api), id(stage), id(route)): self._plan(
                 api, stage, route, cors.get(api.id), functions, timeouts
             )
             for api in apis
@@ -123,7 +124,7 @@ class Gateway:
             response = self._no_route(request, found)
             self._log(request, response, started, None, request_id, None)
             return response
-        plan = self._plans[(id(found.stage), id(found.route))]
+        plan = self._plans[(id(found.api), id(found.stage), id(found.route))]
         now = request.received_at or self._clock()
         trace = request.header("x-amzn-trace-id") or events.trace_id(now, request_id)
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
