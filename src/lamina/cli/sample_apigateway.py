@@ -1,15 +1,17 @@
 """Sample API Gateway events: REST API proxy (payload 1.0) and HTTP API (payload 2.0).
 
-Pure and deterministic like the rest of ``sample_events``. The events describe a plain request
-made with curl to a regional API: REST events carry ``null`` for empty maps, HTTP API events omit
-them, and neither carries ``authorizer`` or mutual-TLS details, which API Gateway sends only when
-an authorizer or a client certificate is configured.
+Built by the gateway's own event builders (``lamina.gateway.events.v1`` and ``v2``), so a sample
+is exactly what ``lamina up`` would send the function: this module only makes the request a curl
+to a regional API would be (the API, its one route and stage, the headers API Gateway adds) and
+routes it with the gateway's router. Pure and deterministic in its arguments like the rest of
+``sample_events``. REST events carry ``null`` for empty maps, HTTP API events omit them, and
+neither carries ``authorizer`` or mutual-TLS details, which API Gateway sends only when an
+authorizer or a client certificate is configured.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from urllib.parse import parse_qsl
 
 from lamina.cli.sample_events import (
     DEFAULT_ACCOUNT_ID,
@@ -19,80 +21,93 @@ from lamina.cli.sample_events import (
     SAMPLE_NOW,
     SOURCE_IP,
     Event,
-    derived_b64,
-    derived_bytes,
     derived_token,
-    gateway_time,
-    millis,
 )
+from lamina.gateway import events
+from lamina.gateway.routing import Match, Router
+from lamina.model.apis import (
+    DEFAULT_STAGE,
+    Api,
+    ApiKind,
+    Integration,
+    IntegrationType,
+    Route,
+    Stage,
+)
+from lamina.net.messages import Request
 
 _USER_AGENT = "curl/8.5.0"
+# What the sample's request reached: API Gateway's HTTPS port.
+_PORT = 443
 
 
 def _api_id(account_id: str, region: str) -> str:
     return derived_token(f"{account_id}:{region}", "api", LOWER36, 10)
 
 
-def path_parameters(template: str, path: str) -> dict[str, str]:
-    """The values ``path`` gives the ``{name}`` and greedy ``{name+}`` placeholders of ``template``.
-
-    ``/users/{id}`` against ``/users/42`` gives ``{"id": "42"}``; ``/{proxy+}`` against ``/a/b``
-    gives ``{"proxy": "a/b"}``. Raises ``ValueError`` when the path does not fit the template.
-    """
-    want, got = template.strip("/").split("/"), path.strip("/").split("/")
-    params: dict[str, str] = {}
-    for i, segment in enumerate(want):
-        name = segment[1:-1] if segment.startswith("{") and segment.endswith("}") else None
-        if name is not None and name.endswith("+"):
-            # Greedy: only as the last segment, and it must take at least one path segment.
-            rest = "/".join(got[i:])
-            if i == len(want) - 1 and rest:
-                params[name[:-1]] = rest
-                return params
-        elif i < len(got) and (got[i] == segment or (name is not None and got[i])):
-            if name is not None:
-                params[name] = got[i]
-            continue
-        break
-    else:
-        if len(got) == len(want):
-            return params
-    raise ValueError(f"path {path!r} does not match {template!r}")
-
-
-def _query_pairs(query: str | None) -> list[tuple[str, str]]:
-    return parse_qsl((query or "").removeprefix("?"), keep_blank_values=True)
-
-
-def _multi(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for name, value in pairs:
-        out.setdefault(name, []).append(value)
-    return out
-
-
-def _multi_headers(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
-    """Values per header; names compare case-insensitively and keep their first spelling."""
-    spelling: dict[str, str] = {}
-    return _multi([(spelling.setdefault(n.lower(), n), v) for n, v in pairs])
-
-
 def _request_headers(
-    domain: str, now: float, request_id: str, extra: Sequence[tuple[str, str]]
+    domain: str, body: str | None, extra: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str]]:
-    """What a curl request carries once API Gateway adds its own; ``extra`` replaces by name."""
-    trace = f"Root=1-{int(now):08x}-{derived_bytes(request_id, 'trace', 12).hex()}"
-    base = [
-        ("Accept", "*/*"),
-        ("Host", domain),
-        ("User-Agent", _USER_AGENT),
-        ("X-Amzn-Trace-Id", trace),
-        ("X-Forwarded-For", SOURCE_IP),
-        ("X-Forwarded-Port", "443"),
-        ("X-Forwarded-Proto", "https"),
-    ]
+    """What curl sends; ``extra`` replaces by name (API Gateway adds its own: ``events``)."""
+    base = [("Accept", "*/*"), ("Host", domain), ("User-Agent", _USER_AGENT)]
+    if body is not None:
+        base.append(("Content-Type", "application/json"))
     replaced = {name.lower() for name, _ in extra}
     return [(n, v) for n, v in base if n.lower() not in replaced] + list(extra)
+
+
+def _event(
+    kind: ApiKind,
+    *,
+    method: str,
+    template: str,
+    stage: str,
+    path: str,
+    query: str | None,
+    headers: list[tuple[str, str]],
+    body: str | None,
+    stage_variables: Mapping[str, str] | None,
+    account_id: str,
+    region: str,
+    now: float,
+    request_id: str,
+) -> Event:
+    """The event the gateway builds for this request to an API with one route ``template``.
+    Raises ``ValueError`` when ``path`` does not fit ``template``."""
+    api_id = _api_id(account_id, region)
+    domain = f"{api_id}.execute-api.{region}.amazonaws.com"
+    v2 = kind is ApiKind.HTTP
+    integration = Integration(
+        IntegrationType.AWS_PROXY, function="sample", payload_format="2.0" if v2 else "1.0"
+    )
+    api = Api(
+        logical_id="SampleApi",
+        id=api_id,
+        kind=kind,
+        routes=(Route(method, template, integration),),
+        stages=(Stage(stage, dict(stage_variables or {})),),
+    )
+    # On the execute-api domain a named stage is the first path segment.
+    prefix = "" if stage == DEFAULT_STAGE else f"/{stage}"
+    found = Router((api,)).match(method, domain, prefix + path)
+    if not isinstance(found, Match):
+        raise ValueError(f"path {path!r} does not match {template!r}")
+    headers = _request_headers(domain, body, headers)
+    if not any(name.lower() == "x-amzn-trace-id" for name, _ in headers):
+        headers.append(("X-Amzn-Trace-Id", events.trace_id(now, request_id)))
+    request = Request(
+        method=method,
+        path=prefix + path,
+        query=(query or "").removeprefix("?"),
+        headers=headers,
+        body=(body or "").encode(),
+        client=(SOURCE_IP, 50000),
+        server=(domain, _PORT),
+        received_at=now,
+    )
+    trace = request.header("x-amzn-trace-id") or ""
+    call = events.Call(request, found, request_id, trace, now, account_id, region)
+    return events.v2(call) if v2 else events.v1(call)
 
 
 def apigateway_rest_event(
@@ -116,58 +131,21 @@ def apigateway_rest_event(
     ``pathParameters`` (``ValueError`` if ``path`` does not fit). Repeated query keys and headers
     keep their last value in the single-value maps and every value in the ``multiValue`` maps.
     """
-    method = method.upper()
-    resource = resource or path
-    api_id = _api_id(account_id, region)
-    domain = f"{api_id}.execute-api.{region}.amazonaws.com"
-    multi_headers = _multi_headers(_request_headers(domain, now, request_id, headers))
-    query_pairs = _query_pairs(query)
-    user_agent = next((v[-1] for n, v in multi_headers.items() if n.lower() == "user-agent"), None)
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {name: values[-1] for name, values in multi_headers.items()},
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": dict(query_pairs) or None,
-        "multiValueQueryStringParameters": _multi(query_pairs) or None,
-        "pathParameters": path_parameters(resource, path) or None,
-        "stageVariables": dict(stage_variables) if stage_variables else None,
-        "requestContext": {
-            "accountId": account_id,
-            "apiId": api_id,
-            "domainName": domain,
-            "domainPrefix": api_id,
-            "extendedRequestId": derived_b64(request_id, "extended", 11),
-            "httpMethod": method,
-            "identity": {
-                "accessKey": None,
-                "accountId": None,
-                "caller": None,
-                "cognitoAuthenticationProvider": None,
-                "cognitoAuthenticationType": None,
-                "cognitoIdentityId": None,
-                "cognitoIdentityPoolId": None,
-                "principalOrgId": None,
-                "sourceIp": SOURCE_IP,
-                "user": None,
-                "userAgent": user_agent,
-                "userArn": None,
-                "clientCert": None,
-            },
-            # On the execute-api domain the stage is the first path segment.
-            "path": f"/{stage}{path}",
-            "protocol": "HTTP/1.1",
-            "requestId": request_id,
-            "requestTime": gateway_time(now),
-            "requestTimeEpoch": millis(now),
-            "resourceId": derived_token(resource, "resource", LOWER36, 6),
-            "resourcePath": resource,
-            "stage": stage,
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    return _event(
+        ApiKind.REST,
+        method=method.upper(),
+        template=resource or path,
+        stage=stage,
+        path=path,
+        query=query,
+        headers=list(headers),
+        body=body,
+        stage_variables=stage_variables,
+        account_id=account_id,
+        region=region,
+        now=now,
+        request_id=request_id,
+    )
 
 
 def apigateway_http_event(
@@ -194,52 +172,19 @@ def apigateway_http_event(
     ``cookies``, ``queryStringParameters``, ``pathParameters``, ``stageVariables`` and ``body``
     are left out when empty, as API Gateway leaves them out.
     """
-    method = method.upper()
-    route = route or path
-    api_id = _api_id(account_id, region)
-    domain = f"{api_id}.execute-api.{region}.amazonaws.com"
-    header_map: dict[str, str] = {}
-    jar: list[str] = []
-    for name, value in _request_headers(domain, now, request_id, headers):
-        if name.lower() == "cookie":
-            jar.extend(c.strip() for c in value.split(";") if c.strip())
-        else:
-            seen = header_map.get(name.lower())
-            header_map[name.lower()] = value if seen is None else f"{seen},{value}"
-    jar.extend(cookies)
-    query_map = {k: ",".join(vs) for k, vs in _multi(_query_pairs(query)).items()}
-    route_key = "$default" if route == "$default" else f"{method} {route}"
-    params = {} if route == "$default" else path_parameters(route, path)
-    event: Event = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": (query or "").removeprefix("?"),
-        "cookies": jar,
-        "headers": header_map,
-        "queryStringParameters": query_map,
-        "requestContext": {
-            "accountId": account_id,
-            "apiId": api_id,
-            "domainName": domain,
-            "domainPrefix": api_id,
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": SOURCE_IP,
-                "userAgent": header_map.get("user-agent", ""),
-            },
-            "requestId": derived_b64(request_id, "extended", 11),
-            "routeKey": route_key,
-            "stage": "$default",
-            "time": gateway_time(now),
-            "timeEpoch": millis(now),
-        },
-        "body": body,
-        "pathParameters": params,
-        "isBase64Encoded": False,
-        "stageVariables": dict(stage_variables or {}),
-    }
-    optional = ("cookies", "queryStringParameters", "pathParameters", "stageVariables", "body")
-    return {k: v for k, v in event.items() if k not in optional or v}
+    jar = "; ".join(cookies)
+    return _event(
+        ApiKind.HTTP,
+        method=method.upper(),
+        template=route or path,
+        stage=DEFAULT_STAGE,
+        path=path,
+        query=query,
+        headers=[*headers, ("Cookie", jar)] if jar else list(headers),
+        body=body,
+        stage_variables=stage_variables,
+        account_id=account_id,
+        region=region,
+        now=now,
+        request_id=request_id,
+    )

@@ -65,10 +65,21 @@ class Record:
 
 def line(record: Record) -> str:
     """Lamina's line: ``GET /Prod/hello 200 1.25 ms HelloFunction 8d1c...``."""
-    return (
-        f"{record.method} {record.path} {record.status} {record.latency_ms:.2f} ms "
-        f"{record.function or '-'} {record.request_id}"
+    return plain(
+        record.method,
+        record.path,
+        record.status,
+        record.latency_ms,
+        record.function,
+        record.request_id,
     )
+
+
+def plain(
+    method: str, path: str, status: int, latency_ms: float, function: str | None, request_id: str
+) -> str:
+    """``line`` from its parts: the gateway writes one per request without making a Record."""
+    return f"{method} {path} {status} {latency_ms:.2f} ms {function or '-'} {request_id}"
 
 
 def _context(record: Record) -> dict[str, Callable[[], object]]:

@@ -1,19 +1,25 @@
 """CORS as HTTP APIs (``CorsConfiguration``) and Function URLs (``Cors``) apply it.
 
-Pure; one object per configuration, built once per deployment (decisions precomputed, branches
-taken early, as starlette's middleware does). API Gateway answers a preflight ``OPTIONS`` itself
-unless the API has an ``OPTIONS`` route of its own; it adds the CORS headers to every answer for
-an allowed ``Origin`` and ignores the ones the integration sets. An absent or unknown ``Origin``
-gets no CORS headers at all. (REST APIs do CORS through the mock ``OPTIONS`` methods SAM
-generates, served by ``mock``.)
-"""
+``CorsPolicy`` is pure; one object per configuration, built once per deployment (decisions
+precomputed, branches taken early, as starlette's middleware does). API Gateway answers a
+preflight ``OPTIONS`` itself unless the API has an ``OPTIONS`` route of its own; it adds the
+CORS headers to every answer for an allowed ``Origin`` and ignores the ones the integration
+sets. An absent or unknown ``Origin`` gets no CORS headers at all. (REST APIs do CORS through
+the mock ``OPTIONS`` methods SAM generates, served by ``integrations.mock``.) ``CorsStep`` is
+the policy as the first step of a route's plan; the gateway also asks the policy to answer
+preflights that match no route."""
 
 from __future__ import annotations
 
 import fnmatch
+from typing import TYPE_CHECKING
 
 from lamina.model.apis import Cors
 from lamina.net.messages import Request, Response
+
+if TYPE_CHECKING:
+    from lamina.gateway.events import Call
+    from lamina.gateway.plan import Next
 
 
 class CorsPolicy:
@@ -73,3 +79,20 @@ class CorsPolicy:
             kept += [("Access-Control-Allow-Origin", origin), *self.actual]
         response.headers = kept
         return response
+
+
+class CorsStep:
+    """CORS as one step of a route's plan (``plan.py``): a preflight ``OPTIONS`` is answered
+    here unless the route is an ``OPTIONS`` route of its own; every other answer is decorated."""
+
+    __slots__ = ("_policy", "_preflight")
+
+    def __init__(self, policy: CorsPolicy, method: str) -> None:
+        self._policy = policy
+        self._preflight = method != "OPTIONS"
+
+    async def __call__(self, call: Call, next: Next, /) -> Response:
+        request = call.request
+        if self._preflight and self._policy.is_preflight(request):
+            return self._policy.answer_preflight(request)
+        return self._policy.decorate(request, await next(call))

@@ -24,6 +24,10 @@ from lamina.net.messages import Request
 # Content-Type and form posts included, arrives base64-encoded (checked against AWS by others).
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# Request headers a 2.0 event does not pass as they came.
+_V2_SPECIAL = frozenset(
+    ("cookie", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id")
+)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -75,6 +79,11 @@ class Call:
         return f"HTTP/{self.request.http_version}"
 
 
+def trace_id(now: float, request_id: str) -> str:
+    """An X-Ray trace header for a request that came without one, derived from its id."""
+    return f"Root=1-{int(now):08x}-{request_id.replace('-', '')[:24]};Sampled=0"
+
+
 def gateway_time(epoch: float) -> str:
     """API Gateway's ``requestTime``: ``04/Mar/2020:19:15:17 +0000``."""
     return _gateway_second(int(epoch))
@@ -121,6 +130,13 @@ def _body(call: Call) -> tuple[str | None, bool]:
     return body.decode("utf-8", "replace"), False
 
 
+@functools.lru_cache(maxsize=16)
+def _forwarded_port(port: int) -> tuple[str, str]:
+    """``X-Forwarded-Port`` and ``-Proto`` for the port the request came to: Lamina serves plain
+    HTTP; a request on 443 (generate-event's) came through TLS in front of it."""
+    return str(port), "https" if port == 443 else "http"
+
+
 def forwarded_headers(call: Call) -> list[tuple[str, str]]:
     """The request's headers as the integration sees them: API Gateway adds ``X-Forwarded-*``
     (appending the client to an existing ``X-Forwarded-For``) and ``X-Amzn-Trace-Id``."""
@@ -137,8 +153,9 @@ def forwarded_headers(call: Call) -> list[tuple[str, str]]:
         has_trace = has_trace or lowered == "x-amzn-trace-id"
         headers.append((name, value))
     headers.append(("X-Forwarded-For", forwarded_for or call.source_ip))
-    headers.append(("X-Forwarded-Port", str(call.request.server[1])))
-    headers.append(("X-Forwarded-Proto", "http"))
+    port, proto = _forwarded_port(call.request.server[1])
+    headers.append(("X-Forwarded-Port", port))
+    headers.append(("X-Forwarded-Proto", proto))
     if not has_trace:
         headers.append(("X-Amzn-Trace-Id", call.trace_id))
     return headers
@@ -238,16 +255,32 @@ def _resource_id(api_id: str, path: str) -> str:
 def v2(call: Call) -> dict[str, Any]:
     """Payload format 2.0: an HTTP API event, or a Function URL one."""
     request, match, api = call.request, call.match, call.match.api
+    # forwarded_headers() inlined: this runs for every request to an HTTP API.
+    source_ip = request.client[0]
+    forwarded_for = source_ip
+    has_trace = False
     headers: dict[str, str] = {}
     cookies: list[str] = []
-    for name, value in forwarded_headers(call):
+    for name, value in request.headers:
         lowered = name.lower()
-        if lowered == "cookie":
-            cookies += [c.strip() for c in value.split(";") if c.strip()]
-        elif lowered in headers:
-            headers[lowered] = f"{headers[lowered]},{value}"
-        else:
-            headers[lowered] = value
+        if lowered in _V2_SPECIAL:
+            if lowered == "cookie":
+                cookies += [c.strip() for c in value.split(";") if c.strip()]
+                continue
+            if lowered == "x-forwarded-for":
+                forwarded_for = f"{value}, {source_ip}"
+                continue
+            if lowered != "x-amzn-trace-id":
+                continue  # X-Forwarded-Port and -Proto: API Gateway's own replace them
+            has_trace = True
+        seen = headers.get(lowered)
+        headers[lowered] = value if seen is None else f"{seen},{value}"
+    headers["x-forwarded-for"] = forwarded_for
+    port, proto = _forwarded_port(request.server[1])
+    headers["x-forwarded-port"] = port
+    headers["x-forwarded-proto"] = proto
+    if not has_trace:
+        headers["x-amzn-trace-id"] = call.trace_id
     query: dict[str, str] = {}
     for key, value in _query_pairs(request.query):
         query[key] = f"{query[key]},{value}" if key in query else value
@@ -263,7 +296,7 @@ def v2(call: Call) -> dict[str, Any]:
             "method": request.method,
             "path": match.path,
             "protocol": call.protocol,
-            "sourceIp": call.source_ip,
+            "sourceIp": source_ip,
             "userAgent": request.header("user-agent"),
         },
         "requestId": call.request_id,

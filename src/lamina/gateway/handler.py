@@ -1,57 +1,34 @@
 """The gateway: one request in, API Gateway's answer out.
 
-Contract of ``Gateway``: ``deploy(apis)`` swaps the routing tables atomically (requests already
-routed finish on what they matched) and returns the route conflicts of the merged port;
-``__call__`` never raises for a bad request or a failing integration, it answers the way API
-Gateway answers. An integration that outlives its timeout gets the timeout answer while the
-invocation goes on to its end in the engine, as on AWS. The engine is reached only through
-``Invoker.invoke``.
+Contract of ``Gateway``: ``deploy(apis)`` swaps the routing tables and the routes' plans
+atomically (requests already routed finish on what they matched) and returns the route conflicts
+of the merged port; ``__call__`` never raises for a bad request or a failing integration, it
+answers the way API Gateway answers. A request is routed, becomes a ``Call``, runs its route's
+plan (``plan.py``: steps, then the integration, all compiled at deploy), gets its request-id
+header and an access log line; nothing else happens here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import logging
 import math
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from lamina import fastjson, ids
-from lamina.engine.api import MAX_SYNC_PAYLOAD, Invoker, InvokeRequest, InvokeResult
-from lamina.errors import (
-    AwsError,
-    RequestEntityTooLargeException,
-    ResourceNotFoundException,
-    TooManyRequestsException,
-)
-from lamina.gateway import accesslog, events, mock, proxy, responses
-from lamina.gateway.cors import CorsPolicy
+from lamina import ids
+from lamina.engine.api import Invoker, InvokeResult
+from lamina.gateway import accesslog, events, responses, stagevars
+from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
+from lamina.gateway.integrations.httpproxy import HttpProxy
+from lamina.gateway.integrations.lambdaproxy import LambdaProxy, function_and_qualifier
+from lamina.gateway.integrations.mock import Mock
+from lamina.gateway.plan import Integration, Plan, compile_plan
 from lamina.gateway.routing import NoRoute, Router
-from lamina.model.apis import Api, ApiKind, Integration, IntegrationType
+from lamina.model.apis import Api, ApiKind, IntegrationType, Route, Stage
 from lamina.net.messages import Request, Response
 
-log = logging.getLogger("lamina.gateway")
-_STAGE_VARIABLE = "${stageVariables."
-
-
-@functools.lru_cache(maxsize=4096)
-def function_and_qualifier(target: str) -> tuple[str, str | None]:
-    """``arn:aws:lambda:r:a:function:NAME[:QUALIFIER]`` (or a bare name) -> (NAME, QUALIFIER)."""
-    if target.startswith("arn:"):
-        parts = target.split(":")
-        if len(parts) >= 7:
-            return parts[6], (parts[7] if len(parts) > 7 and parts[7] else None)
-    name, _, qualifier = target.partition(":")
-    return name, qualifier or None
-
-
-def _fill_stage_variables(text: str, variables: dict[str, str]) -> str:
-    for name, value in variables.items():
-        text = text.replace(f"{_STAGE_VARIABLE}{name}}}", value)
-    return text
+__all__ = ["Gateway", "function_and_qualifier"]
 
 
 class Gateway:
@@ -71,8 +48,9 @@ class Gateway:
         self._clock = clock
         self._router = Router(())
         self._cors: dict[str, CorsPolicy] = {}
-        self._functions: dict[str, str] = {}
-        self._timeouts: dict[str, float] = {}
+        # Plans by (id(api), id(stage), id(route)): the router answers with the deployed objects
+        # (which ``_router.apis`` keeps alive), and specs may share equal stages or routes.
+        self._plans: dict[tuple[int, int, int], Plan] = {}
         # Invocations whose request already got its timeout answer.
         self._orphans: set[asyncio.Task[InvokeResult]] = set()
 
@@ -90,169 +68,76 @@ class Gateway:
         logs), ``timeouts`` function names to their Timeout (a function that times out before
         its integration needs no integration timer). Returns the conflicts of the merged port."""
         apis = tuple(apis)
+        functions, timeouts = dict(functions or {}), dict(timeouts or {})
         cors = {a.id: CorsPolicy(a.cors) for a in apis if a.cors and a.kind is not ApiKind.REST}
+        plans = {
+            (id(api), id(stage), id(route)): self._plan(
+                api, stage, route, cors.get(api.id), functions, timeouts
+            )
+            for api in apis
+            for stage in api.stages
+            for route in api.routes
+        }
         router = Router(apis)
-        self._router, self._cors, self._functions = router, cors, dict(functions or {})
-        self._timeouts = dict(timeouts or {})
+        self._router, self._cors, self._plans = router, cors, plans
         return router.conflicts()
+
+    def _plan(
+        self,
+        api: Api,
+        stage: Stage,
+        route: Route,
+        policy: CorsPolicy | None,
+        functions: dict[str, str],
+        timeouts: dict[str, float],
+    ) -> Plan:
+        spec = route.integration
+        integration: Integration
+        if spec.type is IntegrationType.AWS_PROXY:
+            target = stagevars.fill(spec.function or "", stage.variables)
+            name, _ = function_and_qualifier(target)
+            integration = LambdaProxy(
+                self._invoker,
+                api,
+                route,
+                target,
+                function=functions.get(name, name),
+                function_timeout_s=timeouts.get(name, math.inf),
+                orphans=self._orphans,
+            )
+        elif spec.type is IntegrationType.HTTP_PROXY:
+            integration = HttpProxy(api, route, stagevars.fill(spec.uri or "", stage.variables))
+        else:
+            assert spec.mock is not None
+            integration = Mock(spec.mock)
+        return compile_plan(
+            integration,
+            request_id_header="x-amzn-RequestId" if api.kind is ApiKind.REST else "apigw-requestid",
+            cors=CorsStep(policy, route.method) if policy is not None else None,
+        )
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
-        now = request.received_at or self._clock()
         request_id = ids.request_id()
-        path = request.path
-        found = self._router.match(request.method, request.host, path)
+        found = self._router.match(request.method, request.host, request.path)
         if isinstance(found, NoRoute):
             response = self._no_route(request, found)
             self._log(request, response, started, None, request_id, None)
             return response
-        trace = request.header("x-amzn-trace-id") or _trace_id(now, request_id)
+        plan = self._plans[(id(found.api), id(found.stage), id(found.route))]
+        now = request.received_at or self._clock()
+        trace = request.header("x-amzn-trace-id") or events.trace_id(now, request_id)
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
-        response, function = await self._answer(call)
-        kind = found.api.kind
-        response.headers.append(
-            ("x-amzn-RequestId", request_id)
-            if kind is ApiKind.REST
-            else ("apigw-requestid", request_id)
-        )
-        self._log(request, response, started, function, request_id, call)
+        response = await plan.run(call)
+        response.headers.append((plan.request_id_header, request_id))
+        self._log(request, response, started, plan.function, request_id, call)
         return response
-
-    # -- routing outcomes ----------------------------------------------------------------------
 
     def _no_route(self, request: Request, found: NoRoute) -> Response:
         policy = self._cors.get(found.api.id) if found.api else None
         if policy is not None and policy.is_preflight(request):
             return policy.answer_preflight(request)
         return responses.no_route(found.kind)
-
-    async def _answer(self, call: Call) -> tuple[Response, str | None]:
-        match = call.match
-        policy = self._cors.get(match.api.id)
-        request = call.request
-        if policy is not None and match.route.method != "OPTIONS" and policy.is_preflight(request):
-            return policy.answer_preflight(request), None
-        integration = match.route.integration
-        if integration.type is IntegrationType.AWS_PROXY:
-            response, function = await self._invoke(call, integration)
-        elif integration.type is IntegrationType.HTTP_PROXY:
-            response, function = await self._proxy(call, integration), None
-        else:
-            assert integration.mock is not None
-            response, function = mock.answer(integration.mock), None
-        if policy is not None:
-            response = policy.decorate(request, response)
-        return response, function
-
-    # -- integrations ----------------------------------------------------------------------
-
-    async def _invoke(self, call: Call, integration: Integration) -> tuple[Response, str | None]:
-        match, kind = call.match, call.match.api.kind
-        target = integration.function or ""
-        if _STAGE_VARIABLE in target:
-            target = _fill_stage_variables(target, dict(match.stage.variables))
-        name, qualifier = function_and_qualifier(target)
-        function = self._functions.get(name, name)
-        payload = fastjson.dumps(events.build(call))
-        if len(payload) > MAX_SYNC_PAYLOAD:
-            return responses.too_large(kind), function
-        invocation = InvokeRequest(
-            function=name,
-            payload=payload,
-            qualifier=qualifier,
-            trace_id=call.trace_id,
-            request_id=call.request_id,
-            payload_is_json=True,
-        )
-        try:
-            if self._timeouts.get(name, math.inf) <= integration.timeout_s:
-                # The function times out first: no need for a task racing the integration's.
-                result = await self._invoker.invoke(invocation)
-            else:
-                result = await self._within(self._invoker.invoke(invocation), integration.timeout_s)
-        except TimeoutError:
-            log.warning(
-                "%s: %s timed out after %.0f s", function, match.route.key, integration.timeout_s
-            )
-            return responses.timed_out(kind), function
-        except TooManyRequestsException as exc:
-            log.warning("%s throttled: %s", function, exc.message)
-            return responses.throttled(kind), function
-        except RequestEntityTooLargeException:
-            return responses.too_large(kind), function
-        except ResourceNotFoundException as exc:
-            log.error(
-                "%s %s: the integration invokes %s, which does not exist (%s)",
-                match.api.logical_id,
-                match.route.key,
-                target,
-                exc.message,
-            )
-            return responses.integration_failed(kind), function
-        except AwsError as exc:
-            log.error("%s could not be invoked: %s (%s)", function, exc.message, exc.code)
-            return responses.lambda_rejected(kind), function
-        if result.function_error:
-            return responses.integration_failed(kind), function
-        try:
-            if integration.payload_format == "2.0":
-                return responses.from_v2(result.payload), function
-            return responses.from_v1(
-                result.payload, kind, match.api.binary_media_types, call.request
-            ), function
-        except responses.MalformedResult as exc:
-            log.error("%s returned a malformed proxy response: %s", function, exc)
-            return responses.integration_failed(kind), function
-
-    async def _within(self, invocation: Any, timeout_s: float) -> InvokeResult:
-        """The invocation's result, or ``TimeoutError`` after ``timeout_s`` while the
-        invocation runs on (a timer and a future: cheaper than ``wait_for`` + ``shield``)."""
-        loop = asyncio.get_running_loop()
-        task: asyncio.Task[InvokeResult] = loop.create_task(invocation)
-        woken: asyncio.Future[None] = loop.create_future()
-
-        def wake(_: object = None) -> None:
-            if not woken.done():
-                woken.set_result(None)
-
-        task.add_done_callback(wake)
-        timer = loop.call_later(timeout_s, wake)
-        try:
-            await woken
-        finally:
-            timer.cancel()
-        if not task.done():
-            self._orphans.add(task)
-            task.add_done_callback(self._orphan_done)
-            raise TimeoutError
-        return task.result()
-
-    def _orphan_done(self, task: asyncio.Task[InvokeResult]) -> None:
-        # Its log went to the log pipeline as it ran, like every invocation's.
-        self._orphans.discard(task)
-
-    async def _proxy(self, call: Call, integration: Integration) -> Response:
-        match, kind = call.match, call.match.api.kind
-        url = proxy.target_url(
-            integration.uri or "",
-            match.path_parameters,
-            dict(match.stage.variables),
-            call.request.query,
-        )
-        method = integration.http_method or call.request.method
-        headers = events.forwarded_headers(call)
-        try:
-            return await proxy.forward(
-                url, method, headers, call.request.body, integration.timeout_s
-            )
-        except TimeoutError:
-            log.warning(
-                "%s: %s timed out after %.0f s", url, match.route.key, integration.timeout_s
-            )
-            return responses.timed_out(kind)
-        except OSError as exc:
-            log.error("%s: cannot forward to %s: %s", match.route.key, url, exc)
-            return responses.integration_failed(kind)
 
     # -- logs ------------------------------------------------------------------------------
 
@@ -267,6 +152,19 @@ class Gateway:
     ) -> None:
         if self._access_log is None:
             return
+        template = call.match.stage.access_log_format if call else None
+        if not template:
+            self._access_log(
+                accesslog.plain(
+                    request.method,
+                    request.path,
+                    response.status,
+                    (time.perf_counter() - started) * 1000,
+                    function,
+                    request_id,
+                )
+            )
+            return
         record = accesslog.Record(
             method=request.method,
             path=request.path,
@@ -277,11 +175,4 @@ class Gateway:
             request_id=request_id,
             call=call,
         )
-        template = call.match.stage.access_log_format if call else None
-        self._access_log(
-            accesslog.formatted(record, template) if template else accesslog.line(record)
-        )
-
-
-def _trace_id(now: float, request_id: str) -> str:
-    return f"Root=1-{int(now):08x}-{request_id.replace('-', '')[:24]};Sampled=0"
+        self._access_log(accesslog.formatted(record, template))

@@ -1,9 +1,9 @@
 """``HTTP_PROXY`` integrations: the request forwarded to a URL, the answer passed back.
 
-The URL may use the route's path parameters (``http://backend/{proxy}``) and stage variables
-(``${stageVariables.host}``); the query string is forwarded as is. API Gateway's forwarding
-headers are added and hop-by-hop headers dropped in both directions. One connection per request
-(``Connection: close``): simple, and a local backend makes it cheap.
+The URL may use the route's path parameters (``http://backend/{proxy}``; its stage variables are
+filled in at deploy time, ``stagevars``); the query string is forwarded as is. API Gateway's
+forwarding headers are added and hop-by-hop headers dropped in both directions. One connection
+per request (``Connection: close``): simple, and a local backend makes it cheap.
 
 Contract of ``forward``: returns the backend's response; raises ``TimeoutError`` when the backend
 takes longer than ``timeout_s`` and ``OSError`` (``ConnectionError``) when it cannot be reached or
@@ -35,13 +35,11 @@ _HOP_BY_HOP = frozenset(
     }
 )
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.\-]+?)\+?\}")
-_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_.\-]+)\}")
 
 
-def target_url(template: str, params: dict[str, str], variables: dict[str, str], query: str) -> str:
+def target_url(template: str, params: dict[str, str], query: str) -> str:
     """The URL to forward to: placeholders filled in, the client's query string appended."""
-    url = _STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), template)
-    url = _PLACEHOLDER.sub(lambda m: quote(params.get(m.group(1), ""), safe="/"), url)
+    url = _PLACEHOLDER.sub(lambda m: quote(params.get(m.group(1), ""), safe="/"), template)
     if query:
         url += ("&" if "?" in url else "?") + query
     return url

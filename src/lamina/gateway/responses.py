@@ -192,7 +192,9 @@ def from_v2(payload: bytes) -> Response:
         if isinstance(document, str):
             return _finish(200, [], document.encode())
         return _finish(200, [], payload)
-    status = _status(document["statusCode"])
+    status = document["statusCode"]
+    if type(status) is not int or not 100 <= status <= 599:
+        status = _status(status)
     headers = document.get("headers") or {}
     if not isinstance(headers, dict):
         raise MalformedResult("headers must be an object")
@@ -201,8 +203,13 @@ def from_v2(payload: bytes) -> Response:
         for n, v in headers.items()
         if v is not None
     ]
-    cookies = document.get("cookies") or []
-    if not isinstance(cookies, list):
-        raise MalformedResult("cookies must be a list of strings")
-    pairs += [("Set-Cookie", _text(c, "cookies")) for c in cookies]
+    cookies = document.get("cookies")
+    if cookies:
+        if not isinstance(cookies, list):
+            raise MalformedResult("cookies must be a list of strings")
+        pairs += [("Set-Cookie", _text(c, "cookies")) for c in cookies]
+    body = document.get("body")
+    if type(body) is str and not document.get("isBase64Encoded"):
+        # The common answer: a text body.
+        return _finish(status, pairs, body.encode())
     return _finish(status, pairs, _body(document, _flag(document.get("isBase64Encoded"))))

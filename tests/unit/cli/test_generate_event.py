@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
@@ -15,6 +16,18 @@ from typer.testing import CliRunner
 
 from lamina.cli import sample_apigateway, sample_events
 from lamina.cli.generate_event import app
+from lamina.engine.api import InvokeRequest, InvokeResult, Report
+from lamina.gateway.handler import Gateway
+from lamina.model.apis import (
+    DEFAULT_STAGE,
+    Api,
+    ApiKind,
+    Integration,
+    IntegrationType,
+    Route,
+    Stage,
+)
+from lamina.net.messages import Request
 
 REFERENCE = Path(__file__).parents[3].parent / "shared" / "reference" / "events"
 
@@ -318,3 +331,56 @@ def test_s3_put_event_encodes_the_key_as_s3_does() -> None:
         "2024/my+cat.jpg",
         99,
     )
+
+
+def test_http_api_sample_is_the_event_the_gateway_sends() -> None:
+    """``generate-event apigateway http-api`` builds with the gateway's own router and 2.0
+    builder: the same request to ``lamina up``'s gateway, with the sample's request id and time,
+    reaches the function as exactly the sample event."""
+    sample = sample_apigateway.apigateway_http_event(
+        path="/users/42", route="/users/{id}", query="a=1&a=2", body='{"x": 1}', cookies=["c=3"]
+    )
+    seen: list[InvokeRequest] = []
+
+    class Invoker:
+        async def invoke(self, request: InvokeRequest) -> InvokeResult:
+            seen.append(request)
+            return InvokeResult(
+                request.request_id or "", b'{"statusCode": 204}', Report(1, 1, 1, 1)
+            )
+
+    domain = sample["requestContext"]["domainName"]
+    integration = Integration(IntegrationType.AWS_PROXY, function="fn", payload_format="2.0")
+    gateway = Gateway(Invoker(), region="us-east-1", account_id=sample_events.DEFAULT_ACCOUNT_ID)
+    gateway.deploy(
+        [
+            Api(
+                logical_id="Api",
+                id=sample["requestContext"]["apiId"],
+                kind=ApiKind.HTTP,
+                routes=(Route("GET", "/users/{id}", integration),),
+                stages=(Stage(DEFAULT_STAGE),),
+            )
+        ]
+    )
+    request = Request(
+        method="GET",
+        path="/users/42",
+        query="a=1&a=2",
+        headers=[
+            ("Accept", "*/*"),
+            ("Host", domain),
+            ("User-Agent", "curl/8.5.0"),
+            ("Content-Type", "application/json"),
+            ("Cookie", "c=3"),
+            ("X-Amzn-Trace-Id", sample["headers"]["x-amzn-trace-id"]),
+        ],
+        body=b'{"x": 1}',
+        client=(sample_events.SOURCE_IP, 50000),
+        server=(domain, 443),
+        received_at=sample_events.SAMPLE_NOW,
+    )
+    assert asyncio.run(gateway(request)).status == 204
+    sent = json.loads(seen[0].payload)
+    sent["requestContext"]["requestId"] = sample["requestContext"]["requestId"]
+    assert sent == sample

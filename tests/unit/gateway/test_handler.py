@@ -173,3 +173,63 @@ def test_function_and_qualifier() -> None:
     assert function_and_qualifier("arn:aws:lambda:r:1:function:f") == ("f", None)
     assert function_and_qualifier("arn:aws:lambda:r:1:function:f:3") == ("f", "3")
     assert function_and_qualifier("f") == ("f", None)
+
+
+def test_cors_step_decorates_every_answer_and_leaves_options_routes_their_preflight() -> None:
+    """On an HTTP API with CORS, the CORS step wraps the integration: a failing HTTP proxy's
+    500 carries the allowed origin, and a route of method OPTIONS gets the preflight itself
+    (the function is invoked) instead of the gateway's answer."""
+    cors = Cors(allow_origins=("https://o",))
+    origin = [("Origin", "https://o")]
+    failing = Route(
+        "GET", "/p", Integration(IntegrationType.HTTP_PROXY, uri="http://127.0.0.1:9/", timeout_s=5)
+    )
+    response = serve(
+        FakeInvoker(result({})),
+        failing,
+        kind=ApiKind.HTTP,
+        cors=cors,
+        req=request("GET", "/p", headers=origin),
+    )
+    assert response.status == 500
+    assert response.header("Access-Control-Allow-Origin") == "https://o"
+    invoker = FakeInvoker(result({"statusCode": 200, "body": "mine"}))
+    preflight = [*origin, ("Access-Control-Request-Method", "GET")]
+    response = serve(
+        invoker,
+        lambda_route("OPTIONS", "/a", "2.0"),
+        kind=ApiKind.HTTP,
+        cors=cors,
+        req=request("OPTIONS", "/a", headers=preflight),
+    )
+    assert (response.status, response.body, len(invoker.calls)) == (200, b"mine", 1)
+    assert response.header("Access-Control-Allow-Origin") == "https://o"
+
+
+def test_http_proxy_url_takes_the_stages_variables_and_the_routes_parameters() -> None:
+    """An HTTP_PROXY URI naming ${stageVariables.port} and {proxy} forwards to the stage's port
+    (filled in when the gateway deploys) with the matched path and the client's query string."""
+
+    async def scenario() -> tuple[Response, bytes]:
+        seen: list[bytes] = []
+
+        async def backend(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.append(await reader.readline())
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(backend, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        uri = "http://127.0.0.1:${stageVariables.port}/b/{proxy}"
+        route = Route("GET", "/p/{proxy+}", Integration(IntegrationType.HTTP_PROXY, uri=uri))
+        gateway = Gateway(FakeInvoker(result({})), region="us-east-1", account_id="1")  # type: ignore[arg-type]
+        gateway.deploy([api(route, variables={"port": str(port)})])
+        async with server:
+            response = await gateway(request("GET", "/Prod/p/x/y", query="q=1"))
+        return response, seen[0]
+
+    response, line = asyncio.run(scenario())
+    assert (response.status, response.body) == (200, b"ok")
+    assert line == b"GET /b/x/y?q=1 HTTP/1.1\r\n"

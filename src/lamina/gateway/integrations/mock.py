@@ -8,6 +8,7 @@ with a mock integration returning the configured ``Access-Control-*`` headers.
 
 from __future__ import annotations
 
+from lamina.gateway.events import Call
 from lamina.model.apis import MockResponse
 from lamina.net.messages import Response
 
@@ -17,3 +18,17 @@ def answer(mock: MockResponse) -> Response:
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))
     return Response(mock.status, headers, mock.body.encode())
+
+
+class Mock:
+    """A ``MOCK`` integration: the same answer to every call."""
+
+    __slots__ = ("_mock", "function")
+
+    def __init__(self, mock: MockResponse) -> None:
+        self._mock = mock
+        self.function: str | None = None
+
+    async def __call__(self, call: Call, /) -> Response:
+        # A fresh Response each time: later steps add headers to it.
+        return answer(self._mock)

@@ -1,0 +1,162 @@
+"""``AWS_PROXY``: the route's function invoked with a 1.0 or 2.0 event, its result mapped back.
+
+Contract of ``LambdaProxy``: never raises for a failing invocation; each outcome gets API
+Gateway's answer (``responses``). An invocation that outlives the integration's timeout gets the
+timeout answer while it goes on to its end in the engine, as on AWS (it is kept in ``orphans``
+until then). When the function's own Timeout is not longer than the integration's, the function
+times out first and no timer races it. The engine is reached only through ``Invoker.invoke``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from lamina import fastjson
+from lamina.engine.api import MAX_SYNC_PAYLOAD, Invoker, InvokeRequest, InvokeResult
+from lamina.errors import (
+    AwsError,
+    RequestEntityTooLargeException,
+    ResourceNotFoundException,
+    TooManyRequestsException,
+)
+from lamina.gateway import events, responses
+from lamina.gateway.events import Call
+from lamina.model.apis import Api, Route
+from lamina.net.messages import Response
+
+log = logging.getLogger("lamina.gateway")
+
+
+@functools.lru_cache(maxsize=4096)
+def function_and_qualifier(target: str) -> tuple[str, str | None]:
+    """``arn:aws:lambda:r:a:function:NAME[:QUALIFIER]`` (or a bare name) -> (NAME, QUALIFIER)."""
+    if target.startswith("arn:"):
+        parts = target.split(":")
+        if len(parts) >= 7:
+            return parts[6], (parts[7] if len(parts) > 7 and parts[7] else None)
+    name, _, qualifier = target.partition(":")
+    return name, qualifier or None
+
+
+class LambdaProxy:
+    """One route's Lambda proxy integration on one stage."""
+
+    __slots__ = (
+        "_binary",
+        "_event",
+        "_invoker",
+        "_kind",
+        "_name",
+        "_orphans",
+        "_qualifier",
+        "_race",
+        "_target",
+        "_timeout_s",
+        "_v2",
+        "_where",
+        "function",
+    )
+
+    def __init__(
+        self,
+        invoker: Invoker,
+        api: Api,
+        route: Route,
+        target: str,
+        *,
+        function: str,
+        function_timeout_s: float,
+        orphans: set[asyncio.Task[InvokeResult]],
+    ) -> None:
+        """``target`` is the integration's function (stage variables filled in), ``function``
+        its logical id for logs, ``function_timeout_s`` its Timeout (``inf`` if unknown)."""
+        integration = route.integration
+        self.function = function
+        self._invoker = invoker
+        self._orphans = orphans
+        self._target = target
+        self._name, self._qualifier = function_and_qualifier(target)
+        self._kind = api.kind
+        self._v2 = integration.payload_format == "2.0"
+        self._event: Callable[[Call], dict[str, Any]] = events.v2 if self._v2 else events.v1
+        self._timeout_s = integration.timeout_s
+        # The function times out first: no need for a timer racing the integration's.
+        self._race = function_timeout_s > integration.timeout_s
+        self._where = f"{api.logical_id} {route.key}"
+        self._binary = api.binary_media_types
+
+    async def __call__(self, call: Call, /) -> Response:
+        kind = self._kind
+        payload = fastjson.dumps(self._event(call))
+        if len(payload) > MAX_SYNC_PAYLOAD:
+            return responses.too_large(kind)
+        invocation = InvokeRequest(
+            function=self._name,
+            payload=payload,
+            qualifier=self._qualifier,
+            trace_id=call.trace_id,
+            request_id=call.request_id,
+            payload_is_json=True,
+        )
+        try:
+            if self._race:
+                result = await self._within(self._invoker.invoke(invocation))
+            else:
+                result = await self._invoker.invoke(invocation)
+        except TimeoutError:
+            log.warning(
+                "%s: %s timed out after %.0f s", self.function, self._where, self._timeout_s
+            )
+            return responses.timed_out(kind)
+        except TooManyRequestsException as exc:
+            log.warning("%s throttled: %s", self.function, exc.message)
+            return responses.throttled(kind)
+        except RequestEntityTooLargeException:
+            return responses.too_large(kind)
+        except ResourceNotFoundException as exc:
+            log.error(
+                "%s: the integration invokes %s, which does not exist (%s)",
+                self._where,
+                self._target,
+                exc.message,
+            )
+            return responses.integration_failed(kind)
+        except AwsError as exc:
+            log.error("%s could not be invoked: %s (%s)", self.function, exc.message, exc.code)
+            return responses.lambda_rejected(kind)
+        if result.function_error:
+            return responses.integration_failed(kind)
+        try:
+            if self._v2:
+                return responses.from_v2(result.payload)
+            return responses.from_v1(result.payload, kind, self._binary, call.request)
+        except responses.MalformedResult as exc:
+            log.error("%s returned a malformed proxy response: %s", self.function, exc)
+            return responses.integration_failed(kind)
+
+    async def _within(self, invocation: Coroutine[Any, Any, InvokeResult]) -> InvokeResult:
+        """The invocation's result, or ``TimeoutError`` after the integration's timeout while
+        the invocation runs on (a timer and a future: cheaper than ``wait_for`` + ``shield``)."""
+        loop = asyncio.get_running_loop()
+        task: asyncio.Task[InvokeResult] = loop.create_task(invocation)
+        woken: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None) -> None:
+            if not woken.done():
+                woken.set_result(None)
+
+        task.add_done_callback(wake)
+        timer = loop.call_later(self._timeout_s, wake)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+        if not task.done():
+            self._orphans.add(task)
+            task.add_done_callback(self._orphans.discard)
+            raise TimeoutError
+        return task.result()
