@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from lamina import timestamps
 from lamina.gateway.routing import Match
 from lamina.model.apis import ApiKind
 from lamina.net.messages import Request
@@ -28,7 +28,6 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _V2_SPECIAL = frozenset(
     ("cookie", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id")
 )
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(slots=True, init=False)
@@ -89,13 +88,8 @@ def gateway_time(epoch: float) -> str:
     return _gateway_second(int(epoch))
 
 
-@functools.lru_cache(maxsize=4)
-def _gateway_second(second: int) -> str:
-    t = time.gmtime(second)
-    return (
-        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
-    )
+# Formatted once per second: the hot path asks for it on every request.
+_gateway_second = functools.lru_cache(maxsize=4)(timestamps.gateway_time)
 
 
 def media_type(content_type: str | None) -> str:

@@ -64,3 +64,14 @@ def split_function(function: str) -> tuple[str, str | None]:
 def is_function_reference(function: str) -> bool:
     """Whether ``function`` is a valid name, partial ARN or ARN of a function."""
     return _FUNCTION.match(function) is not None
+
+
+def integration_target(target: str) -> tuple[str, str | None]:
+    """What an API Gateway Lambda integration names: a function ARN (any account or region, as
+    its URI holds it) or ``NAME[:QUALIFIER]`` -> (NAME, QUALIFIER)."""
+    found = parse(target)
+    if found is not None and found.service == "lambda" and found.resource.startswith("function:"):
+        _, name, *rest = found.resource.split(":")
+        return name, (rest[0] if rest and rest[0] else None)
+    name, _, qualifier = target.partition(":")
+    return name, qualifier or None

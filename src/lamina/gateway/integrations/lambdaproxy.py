@@ -25,6 +25,7 @@ from lamina.errors import (
 )
 from lamina.gateway import events, responses
 from lamina.gateway.events import Call
+from lamina.model import arns
 from lamina.model.apis import Api, Route
 from lamina.net.messages import Response
 
@@ -34,12 +35,7 @@ log = logging.getLogger("lamina.gateway")
 @functools.lru_cache(maxsize=4096)
 def function_and_qualifier(target: str) -> tuple[str, str | None]:
     """``arn:aws:lambda:r:a:function:NAME[:QUALIFIER]`` (or a bare name) -> (NAME, QUALIFIER)."""
-    if target.startswith("arn:"):
-        parts = target.split(":")
-        if len(parts) >= 7:
-            return parts[6], (parts[7] if len(parts) > 7 and parts[7] else None)
-    name, _, qualifier = target.partition(":")
-    return name, qualifier or None
+    return arns.integration_target(target)
 
 
 class LambdaProxy:
