@@ -110,17 +110,10 @@ def _value(shape: Shape, form: dict[str, str], key: str) -> Any:
 
 def _scalar(shape: Shape, text: str, key: str) -> Any:
     """Text converted to the shape's type; left as text when it is not (the check names it)."""
-    kind = shape.kind
     try:
-        if kind in ("integer", "long"):
-            return int(text)
-        if kind in ("float", "double"):
-            return float(text)
-        if kind == "boolean":
-            return scalars.read_bool(text)
+        return scalars.read_number_or_bool(shape.kind, text)
     except ValueError:
         raise InvalidParameterValue(f"Value ({text}) for parameter {key} is invalid.") from None
-    return text
 
 
 def serialise(

@@ -210,17 +210,10 @@ def _typed(shape: Shape, raw: Any) -> Any:
 
 
 def _convert(shape: Shape, text: str) -> Any:
-    kind = shape.kind
     try:
-        if kind in ("integer", "long"):
-            return int(text)
-        if kind in ("float", "double"):
-            return float(text)
-        if kind == "boolean":
-            return scalars.read_bool(text)
+        return scalars.read_number_or_bool(shape.kind, text)
     except ValueError:
         return text  # the check names it as the wrong type
-    return text
 
 
 def _text(member: Member | None, text: str) -> Any:

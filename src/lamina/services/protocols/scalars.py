@@ -77,3 +77,15 @@ def read_bool(value: str) -> bool:
     if value in ("true", "false"):
         return value == "true"
     raise ValueError(value)
+
+
+def read_number_or_bool(kind: str, text: str) -> object:
+    """Text as the scalar ``kind`` says (integer, long, float, double, boolean); other kinds
+    stay text. Raises ``ValueError`` for text that is not of the kind."""
+    if kind in ("integer", "long"):
+        return int(text)
+    if kind in ("float", "double"):
+        return float(text)
+    if kind == "boolean":
+        return read_bool(text)
+    return text
