@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import gc
+import os
+from pathlib import Path
 
 import pytest
+
+# Each execution environment has a /tmp of its own, as on Lambda: tests that share files with
+# the functions they run (a barrier directory, a file a function touches) keep their temporary
+# directories outside /tmp.
+_OUTSIDE_TMP = Path("/var/tmp") / f"lamina-tests-{os.getuid()}"
+try:
+    _OUTSIDE_TMP.mkdir(parents=True, exist_ok=True)
+except OSError:
+    _OUTSIDE_TMP = Path(__file__).resolve().parents[1] / ".pytest-tmp"
+    _OUTSIDE_TMP.mkdir(exist_ok=True)
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(_OUTSIDE_TMP))
 
 
 @pytest.hookimpl(trylast=True)

@@ -290,7 +290,10 @@ class Resolver:
     def _split(self, argument: Any, path: KeyPath) -> list[str]:
         delimiter, source = self._arguments("Fn::Split", argument, 2, path)
         source = text(self.resolve(source, (*path, 1)), "Fn::Split", path)
-        return source.split(text(delimiter, "Fn::Split", path))
+        separator = text(delimiter, "Fn::Split", path)
+        if not separator:
+            raise ResolveError("Fn::Split needs a delimiter that is not empty", path)
+        return source.split(separator)
 
     def _if(self, argument: Any, path: KeyPath) -> Any:
         name, when_true, when_false = self._arguments("Fn::If", argument, 3, path)

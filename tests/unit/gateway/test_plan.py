@@ -6,7 +6,18 @@ import asyncio
 
 from lamina.gateway.events import Call
 from lamina.gateway.plan import Next, compile_plan
+from lamina.gateway.routing import Match, Router
 from lamina.net.messages import Response
+
+from .support import api, lambda_route, request
+
+
+def a_call() -> Call:
+    """A real request matched to a real route (the compiled build checks the types)."""
+    req = request("GET", "/Prod/a", headers=[("Host", "h")])
+    found = Router([api(lambda_route("GET", "/a"))]).match("GET", "h", "/Prod/a")
+    assert isinstance(found, Match)
+    return Call(req, found, "rid", "t", req.received_at, "1", "us-east-1")
 
 
 class Recorder:
@@ -46,7 +57,7 @@ def test_steps_run_in_the_documented_order_around_the_integration() -> None:
     names = ("validator", "throttle", "api_keys", "authorizer", "cors")
     steps = {name: Recorder(name, trail) for name in names}
     plan = compile_plan(Answer(trail), request_id_header="x-amzn-RequestId", **steps)
-    response = asyncio.run(plan.run(None))  # type: ignore[arg-type]
+    response = asyncio.run(plan.run(a_call()))
     assert response.status == 200 and plan.function == "Fn"
     inward = ["cors>", "authorizer>", "api_keys>", "throttle>", "validator>"]
     outward = [f"<{name[:-1]}" for name in reversed(inward)]
@@ -64,6 +75,6 @@ def test_a_step_that_answers_stops_the_plan_and_a_plan_without_steps_is_its_inte
         cors=Recorder("cors", trail),
         authorizer=Refuser(),
     )
-    assert asyncio.run(plan.run(None)).status == 403  # type: ignore[arg-type]
+    assert asyncio.run(plan.run(a_call())).status == 403
     assert trail == ["cors>", "<cors"]
     assert compile_plan(integration, request_id_header="apigw-requestid").run is integration
