@@ -115,7 +115,9 @@ def main() -> None:
     parser.add_argument("--sync", type=int, default=2000, help="sync invokes (default 2000)")
     parser.add_argument("--events", type=int, default=2000, help="async events (default 2000)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="lamina-bench-"))
+    # Outside /tmp: the recording function appends to a file here, and each execution
+    # environment has a /tmp of its own.
+    work = Path(tempfile.mkdtemp(prefix="lamina-bench-", dir="/var/tmp"))
     (work / "app" / "src").mkdir(parents=True)
     (work / "app" / "src" / "app.py").write_text(HANDLER)
     (work / "app" / "template.yaml").write_text(TEMPLATE)

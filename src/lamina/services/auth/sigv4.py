@@ -274,8 +274,10 @@ def _from_http_date(value: str | None) -> str | None:
 
 
 def _check_time(signed: _Signed, request: Request, now: float) -> None:
-    at = calendar.timegm(time.strptime(signed.amz_date, "%Y%m%dT%H%M%SZ"))
-    stamp = timestamps.amz_date(now)
+    d = signed.amz_date  # checked against _AMZ_DATE: 8 digits, T, 6 digits, Z
+    at = calendar.timegm(
+        (int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]))
+    )
     if signed.presigned:
         if at > now + MAX_SKEW_S:
             raise Refusal(EXPIRED, "Request is not valid yet")
@@ -283,6 +285,7 @@ def _check_time(signed: _Signed, request: Request, now: float) -> None:
             raise Refusal(EXPIRED, "Request has expired")
         return
     if at < now - MAX_SKEW_S:
+        stamp = timestamps.amz_date(now)
         earliest = timestamps.amz_date(now - MAX_SKEW_S)
         raise Refusal(
             EXPIRED,
@@ -290,6 +293,7 @@ def _check_time(signed: _Signed, request: Request, now: float) -> None:
             f"({stamp} - 15 min.)",
         )
     if at > now + MAX_SKEW_S:
+        stamp = timestamps.amz_date(now)
         latest = timestamps.amz_date(now + MAX_SKEW_S)
         raise Refusal(
             EXPIRED,
@@ -353,10 +357,11 @@ def _query_forms(raw: str, presigned: bool) -> list[str]:
 
 
 def _canonical_headers(request: Request, names: tuple[str, ...]) -> str:
-    lines = []
-    for name in names:
-        values = request.header_values(name)
-        if not values and name == "host":
-            values = [request.host]
-        lines.append(f"{name}:{','.join(' '.join(v.split()) for v in values)}")
-    return "\n".join(lines) + "\n"
+    wanted: dict[str, list[str]] = {name: [] for name in names}
+    for key, value in request.headers:
+        found = wanted.get(key.lower())
+        if found is not None:
+            found.append(" ".join(value.split()))
+    if "host" in wanted and not wanted["host"]:
+        wanted["host"].append(request.host)
+    return "".join(f"{name}:{','.join(values)}\n" for name, values in wanted.items())
