@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -437,3 +440,23 @@ def test_each_environment_has_a_tmp_of_its_own(tmp_path: Path) -> None:
         assert not Path("/tmp", marker).exists()
 
     run(scenario())
+
+
+def test_packages_under_the_hosts_tmp_stay_importable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interpreter whose packages live under the host's /tmp (a virtualenv made by mktemp, as
+    CI makes one) still imports them inside an environment with a /tmp of its own."""
+    packages = Path(tempfile.mkdtemp(dir="/tmp", prefix="lamina-site-"))
+    try:
+        (packages / "under_host_tmp.py").write_text("VALUE = 'found'\n")
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(packages), *sys.path]))
+
+        async def scenario() -> None:
+            async with running([function("Imp", "basic.import_named")], tmp_path) as engine:
+                got = await invoke(engine, "Imp", payload=b'{"module": "under_host_tmp"}')
+            assert json.loads(got.payload) == "found", got.payload
+
+        run(scenario())
+    finally:
+        shutil.rmtree(packages, ignore_errors=True)

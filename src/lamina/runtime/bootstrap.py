@@ -72,7 +72,10 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     os.makedirs(spec.tmp, exist_ok=True)
     if sandbox.available:
         with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
-            sandbox.enter(spec.tmp, (spec.cwd, *spec.path))
+            # What the environment runs from stays in place even under the host's /tmp: its
+            # code and packages, and the interpreter with its own (a virtualenv made by mktemp).
+            interpreter = (sys.prefix, sys.exec_prefix, os.path.dirname(sys.executable))
+            sandbox.enter(spec.tmp, (spec.cwd, *spec.path, *sys.path, *interpreter))
     tempfile.tempdir = None
     os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)

@@ -146,3 +146,10 @@ def tmp_files(event, context):
         with open(f"/tmp/{event['write']}", "w") as out:
             out.write("mine")
     return sorted(os.listdir("/tmp"))
+
+
+def import_named(event, context):
+    """Imports the module the event names (from wherever the interpreter finds it)."""
+    import importlib
+
+    return importlib.import_module(event["module"]).VALUE
