@@ -113,11 +113,17 @@ def print_served(served: Served) -> None:
     console.print(f"APIs:         {served.api_url}", markup=False)
     console.print(f"AWS endpoint: {served.services_url}  (health: /_lamina/health)", markup=False)
     if served.access_key_id:
+        # Never wrapped: the key pair is copied from here.
         console.print(
-            f"Credentials:  AWS_ACCESS_KEY_ID={served.access_key_id} "
-            f"AWS_SECRET_ACCESS_KEY={served.secret_access_key}  "
-            '(eval "$(lamina env)" sets them, with the endpoint and region)',
+            f"Credentials:  AWS_ACCESS_KEY_ID={served.access_key_id}", markup=False, soft_wrap=True
+        )
+        console.print(
+            f"              AWS_SECRET_ACCESS_KEY={served.secret_access_key}",
             markup=False,
+            soft_wrap=True,
+        )
+        console.print(
+            '              (eval "$(lamina env)" sets them, with the endpoint and region)'
         )
     console.print(f"Functions:    {', '.join(served.functions) or '(none)'}", markup=False)
     compiled = compiled_modules()
