@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from lamina import ids
+from lamina.errors import AwsError
 from lamina.net.messages import Request, Response
 from lamina.services.api import Service, signing_service
 from lamina.services.auth.guard import Door, Turned
@@ -43,6 +44,20 @@ def not_served(request: Request) -> tuple[Spoken, catalog.ServiceModel | None, s
     else:
         what = f"{request.method} {request.path}"
     return said, service, f"Lamina does not serve {what} yet."
+
+
+async def _answer(request: Request, error: Callable[[str, str], AwsError]) -> Response:
+    """An error answer in the protocol the request's client spoke (working that out may read
+    botocore's models: off the loop); ``error`` gets the protocol and the "not served" message."""
+    loop = asyncio.get_running_loop()
+    said, service, message = await loop.run_in_executor(None, not_served, request)
+    return render(
+        error(said.protocol, message),
+        said.protocol,
+        ids.request_id(),
+        json_version=service.json_version if service else "1.0",
+        xml_namespace=service.xml_namespace if service else None,
+    )
 
 
 # Bodies larger than this are hashed for their signature on a worker thread.
@@ -80,30 +95,19 @@ class Endpoint:
         return await self._unknown(request)
 
     async def _unknown(self, request: Request) -> Response:
-        loop = asyncio.get_running_loop()
-        said, service, message = await loop.run_in_executor(None, not_served, request)
-        log.warning("%s", message)
-        error = NOT_SERVED.get(said.protocol, UnknownOperationException)(message)
-        return render(
-            error,
-            said.protocol,
-            ids.request_id(),
-            json_version=service.json_version if service else "1.0",
-            xml_namespace=service.xml_namespace if service else None,
-        )
+        def error(protocol: str, message: str) -> AwsError:
+            log.warning("%s", message)
+            return NOT_SERVED.get(protocol, UnknownOperationException)(message)
+
+        return await _answer(request, error)
 
     async def _turn_away(self, request: Request, turned: Turned) -> Response:
-        loop = asyncio.get_running_loop()
-        said, service, _ = await loop.run_in_executor(None, not_served, request)
-        error = turned.error(said.protocol)
-        log.warning("refused %s %s: %s", request.method, request.path, error.message)
-        return render(
-            error,
-            said.protocol,
-            ids.request_id(),
-            json_version=service.json_version if service else "1.0",
-            xml_namespace=service.xml_namespace if service else None,
-        )
+        def error(protocol: str, _: str) -> AwsError:
+            refused = turned.error(protocol)
+            log.warning("refused %s %s: %s", request.method, request.path, refused.message)
+            return refused
+
+        return await _answer(request, error)
 
     async def close(self) -> None:
         for service in self.services:
