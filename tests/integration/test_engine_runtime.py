@@ -460,3 +460,23 @@ def test_packages_under_the_hosts_tmp_stay_importable(
         run(scenario())
     finally:
         shutil.rmtree(packages, ignore_errors=True)
+
+
+def test_lamina_s_state_is_hidden_from_functions(tmp_path: Path) -> None:
+    """A function cannot read Lamina's state files (its databases, its credentials), though it
+    runs, its TMPDIR included, from directories inside the state directory."""
+    secret = tmp_path / "credentials.json"
+    secret.write_text('{"aws_secret_access_key": "never-shown"}')
+
+    async def scenario() -> None:
+        async with running([function("Peek", "basic.read_file")], tmp_path) as engine:
+            got = json.loads(
+                (await invoke(engine, "Peek", json.dumps({"path": str(secret)}).encode())).payload
+            )
+            env = json.loads(
+                (await invoke(engine, "Peek", b'{"path": "/proc/self/environ"}')).payload
+            )
+        assert got == {"error": "FileNotFoundError"}
+        assert "read" in env, "a function's own files still read"
+
+    run(scenario())

@@ -116,4 +116,5 @@ def spawn_spec(
         data_limit=base_data_bytes + fn.memory_mb * MIB + _DATA_SLACK,
         # Lambda's runtime escapes non-ASCII in results on every version but python3.12.
         ensure_ascii=fn.runtime != "python3.12",
+        hidden=[str(settings.state_dir)],
     )

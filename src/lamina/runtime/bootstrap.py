@@ -75,7 +75,9 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
             # What the environment runs from stays in place even under the host's /tmp: its
             # code and packages, and the interpreter with its own (a virtualenv made by mktemp).
             interpreter = (sys.prefix, sys.exec_prefix, os.path.dirname(sys.executable))
-            sandbox.enter(spec.tmp, (spec.cwd, *spec.path, *sys.path, *interpreter))
+            sandbox.enter(
+                spec.tmp, (spec.cwd, *spec.path, *sys.path, *interpreter), tuple(spec.hidden)
+            )
     tempfile.tempdir = None
     os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)

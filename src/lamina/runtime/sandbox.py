@@ -36,17 +36,43 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def enter(tmp: str, keep: tuple[str, ...] = ()) -> None:
-    """Make ``tmp`` this process's ``/tmp``, in mount (and user) namespaces of its own; the
-    directories in ``keep`` (its code, its packages) stay where they are even when they live
-    under the host's ``/tmp``. Raises ``OSError`` naming the step the host refused."""
+def enter(tmp: str, keep: tuple[str, ...] = (), hidden: tuple[str, ...] = ()) -> None:
+    """Make ``tmp`` this process's ``/tmp``, in mount (and user) namespaces of its own, and hide
+    the ``hidden`` directories (Lamina's state: its databases, credentials, other functions'
+    code) under an empty tmpfs; the directories in ``keep`` (its code, its packages, ``tmp``)
+    stay where they are even when they live under the host's ``/tmp`` or a hidden directory.
+    Raises ``OSError`` naming the step the host refused."""
     _enter(tmp, _under_tmp((tmp, *keep)))
+    libc = _libc()
+    for directory in hidden:
+        top = os.path.realpath(directory)
+        if not os.path.isdir(top) or top == "/tmp" or top.startswith("/tmp/"):
+            continue  # under /tmp it is hidden already
+        kept = _under(top, (tmp, *keep))
+        handles = [(path, os.open(path, os.O_PATH)) for path in kept]
+        try:
+            _check(
+                libc.mount(b"tmpfs", top.encode(), b"tmpfs", 0, b"mode=755,size=1m"),
+                f"mount tmpfs on {top}",
+            )
+            for path, fd in handles:
+                os.makedirs(path, exist_ok=True)
+                source = f"/proc/self/fd/{fd}".encode()
+                _check(libc.mount(source, path.encode(), None, _MS_BIND, None), f"bind {path}")
+        finally:
+            for _, fd in handles:
+                os.close(fd)
 
 
 def _under_tmp(paths: tuple[str, ...]) -> list[str]:
+    return _under("/tmp", paths)
+
+
+def _under(top: str, paths: tuple[str, ...]) -> list[str]:
+    """The directories among ``paths`` below ``top``, outermost only."""
     found: list[str] = []
     for path in sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)}):
-        if path.startswith("/tmp/") and not any(path.startswith(f + "/") for f in found):
+        if path.startswith(top + "/") and not any(path.startswith(f + "/") for f in found):
             found.append(path)
     return found
 

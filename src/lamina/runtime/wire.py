@@ -176,6 +176,8 @@ class Spawn(NamedTuple):
     data_limit: int
     # Results escape non-ASCII characters (every Python runtime but python3.12).
     ensure_ascii: bool
+    # Directories hidden from the function (Lamina's state), but for what it runs from.
+    hidden: list[str] = []
 
     def pack(self, dumps: Dumps = dumps) -> bytes:
         return frame(SPAWN, dumps(tuple(self)))

@@ -153,3 +153,12 @@ def import_named(event, context):
     import importlib
 
     return importlib.import_module(event["module"]).VALUE
+
+
+def read_file(event, context):
+    """Reads the file the event names; the error's type if it cannot."""
+    try:
+        with open(event["path"], "rb") as source:
+            return {"read": len(source.read())}
+    except OSError as exc:
+        return {"error": type(exc).__name__}
