@@ -69,19 +69,26 @@ class Budget:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.live = 0
+        # The environments counted, by id: one closed twice (discarded by two paths) counts once.
+        self._open: set[str] = set()
         self.waiters: collections.deque[tuple[object, asyncio.Future[Any]]] = collections.deque()
 
     def has_room(self) -> bool:
         """Room for one more environment, and nobody queued before us for it."""
         return self.live < self.limit and not self.waiters
 
-    def opened(self) -> None:
-        self.live += 1
+    @property
+    def live(self) -> int:
+        return len(self._open)
 
-    def closed(self) -> None:
+    def opened(self, env_id: str) -> None:
+        self._open.add(env_id)
+
+    def closed(self, env_id: str) -> None:
         """An environment is gone: the first waiter (if any) may start one."""
-        self.live -= 1
+        if env_id not in self._open:
+            return
+        self._open.discard(env_id)
         while self.waiters and self.live < self.limit:
             _, waiter = self.waiters.popleft()
             if not waiter.done():

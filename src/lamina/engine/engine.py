@@ -107,7 +107,6 @@ class LocalEngine:
         self._stall_timer: asyncio.TimerHandle | None = None
         # How many environments may live at once (descriptors and memory); set at start.
         self.budget = Budget(settings.max_environments or 1 << 30)
-        self._live: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -412,8 +411,7 @@ class LocalEngine:
             if budget.hand_over(pool, env):
                 return True
             if budget.others_waiting(pool) and env not in pool.provisioned:
-                pool.put(env, self._clock.monotonic())
-                pool.remove_idle(env)
+                pool.drop(env)
                 return False
         return pool.put(env, self._clock.monotonic())
 
@@ -447,8 +445,7 @@ class LocalEngine:
         env = Environment(
             env_id, fn.name, self._zygote, self._clock.monotonic, self._watchdog, outlet
         )
-        self.budget.opened()
-        self._live.add(env_id)
+        self.budget.opened(env_id)
         pool.hold(env)
         spec = launch.spawn_spec(fn, self.settings, env_id, init_type, self._base_data, stream)
         try:
@@ -485,9 +482,7 @@ class LocalEngine:
             await env.stop()
             shutil.rmtree(self.settings.state_dir / "envs" / env.id, ignore_errors=True)
         finally:
-            if env.id in self._live:
-                self._live.discard(env.id)
-                self.budget.closed()
+            self.budget.closed(env.id)
 
     async def _reap_forever(self) -> None:
         interval = max(0.05, min(self.settings.keep_alive_s / 4, 30.0))

@@ -106,11 +106,16 @@ class Pool:
             self.busy.discard(env)
             self._idle.append((now, env))
             return True
+        self.drop(env)
+        return False
+
+    def drop(self, env: Environment) -> None:
+        """Forget a busy environment that is to be stopped; a waiting invocation that was to get
+        it starts another."""
         self.busy.discard(env)
         self.provisioned.discard(env)
         if self.waiters:
             self._hand_over(None)
-        return False
 
     def retire(self) -> list[Environment]:
         """Stop taking environments back; returns the idle ones, to be discarded now."""

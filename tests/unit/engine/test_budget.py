@@ -18,15 +18,17 @@ def test_the_limit_is_the_smaller_of_what_descriptors_and_memory_allow() -> None
 def test_room_goes_to_waiters_in_order_and_a_freed_environment_to_its_own_function() -> None:
     async def main() -> None:
         budget = Budget(2)
-        budget.opened()
-        budget.opened()
+        budget.opened("one")
+        budget.opened("two")
         assert not budget.has_room()
         first, second = budget.wait("pool-a"), budget.wait("pool-b")
         assert not budget.has_room(), "a newcomer queues behind the waiters"
         assert budget.hand_over("pool-b", "env-b")
         assert second.result() == "env-b" and not first.done()
         assert budget.others_waiting("pool-b")
-        budget.closed()
+        budget.closed("one")
         assert first.result() is None
+        budget.closed("one")
+        assert budget.live == 1, "an environment closed twice counts once"
 
     asyncio.run(main())
