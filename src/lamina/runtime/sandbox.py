@@ -42,30 +42,15 @@ def enter(tmp: str, keep: tuple[str, ...] = (), hidden: tuple[str, ...] = ()) ->
     code) under an empty tmpfs; the directories in ``keep`` (its code, its packages, ``tmp``)
     stay where they are even when they live under the host's ``/tmp`` or a hidden directory.
     Raises ``OSError`` naming the step the host refused."""
-    _enter(tmp, _under_tmp((tmp, *keep)))
-    libc = _libc()
+    needed = (tmp, *keep)
+    libc = _private_namespaces()
+    # The host's /tmp gives way to the environment's own.
+    _cover(libc, "/tmp", (tmp.encode(), None, _MS_BIND, None), needed)
     for directory in hidden:
         top = os.path.realpath(directory)
-        if not os.path.isdir(top) or top == "/tmp" or top.startswith("/tmp/"):
-            continue  # under /tmp it is hidden already
-        kept = _under(top, (tmp, *keep))
-        handles = [(path, os.open(path, os.O_PATH)) for path in kept]
-        try:
-            _check(
-                libc.mount(b"tmpfs", top.encode(), b"tmpfs", 0, b"mode=755,size=1m"),
-                f"mount tmpfs on {top}",
-            )
-            for path, fd in handles:
-                os.makedirs(path, exist_ok=True)
-                source = f"/proc/self/fd/{fd}".encode()
-                _check(libc.mount(source, path.encode(), None, _MS_BIND, None), f"bind {path}")
-        finally:
-            for _, fd in handles:
-                os.close(fd)
-
-
-def _under_tmp(paths: tuple[str, ...]) -> list[str]:
-    return _under("/tmp", paths)
+        if os.path.isdir(top) and top != "/tmp" and not top.startswith("/tmp/"):
+            # (Under /tmp it is hidden already.)
+            _cover(libc, top, (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m"), needed)
 
 
 def _under(top: str, paths: tuple[str, ...]) -> list[str]:
@@ -77,7 +62,8 @@ def _under(top: str, paths: tuple[str, ...]) -> list[str]:
     return found
 
 
-def _enter(tmp: str, kept: list[str]) -> None:
+def _private_namespaces() -> ctypes.CDLL:
+    """Enter a mount namespace of this process's own (and a user namespace when not root)."""
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
     root = os.geteuid() == 0
@@ -92,15 +78,27 @@ def _enter(tmp: str, kept: list[str]) -> None:
             gid_map.write(f"{gid} {gid} 1")
     # Nothing mounted here reaches the host's mount table, and nothing of it comes back.
     _check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
-    # Handles on what the new /tmp will hide, taken in this namespace before it hides them (a
-    # bind mount's source must belong to the namespace it is mounted in).
-    handles = [(path, os.open(path, os.O_PATH)) for path in kept]
+    return libc
+
+
+def _cover(
+    libc: ctypes.CDLL,
+    top: str,
+    mount: tuple[bytes, bytes | None, int, bytes | None],
+    needed: tuple[str, ...],
+) -> None:
+    """Mount ``mount`` (source, type, flags, data) over ``top``, then bind the ``needed``
+    directories that lived below it back in place."""
+    # Handles on what the mount will hide, taken in this namespace before it hides them (a bind
+    # mount's source must belong to the namespace it is mounted in).
+    handles = [(path, os.open(path, os.O_PATH)) for path in _under(top, needed)]
     try:
-        _check(libc.mount(tmp.encode(), b"/tmp", None, _MS_BIND, None), "mount --bind TMP /tmp")
+        source, kind, flags, data = mount
+        _check(libc.mount(source, top.encode(), kind, flags, data), f"mount on {top}")
         for path, fd in handles:
             os.makedirs(path, exist_ok=True)
-            source = f"/proc/self/fd/{fd}".encode()
-            _check(libc.mount(source, path.encode(), None, _MS_BIND, None), f"bind {path}")
+            bound = f"/proc/self/fd/{fd}".encode()
+            _check(libc.mount(bound, path.encode(), None, _MS_BIND, None), f"bind {path}")
     finally:
         for _, fd in handles:
             os.close(fd)
@@ -116,7 +114,8 @@ def probe() -> str | None:
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         os.close(read)
         try:
-            _enter(scratch, [])
+            libc = _private_namespaces()
+            _cover(libc, "/tmp", (scratch.encode(), None, _MS_BIND, None), ())
             answer = b"" if not os.listdir("/tmp") else b"the private /tmp is not empty"
         except OSError as exc:
             answer = str(exc).encode()
