@@ -118,6 +118,7 @@ class HttpProtocol(asyncio.Protocol):
         self._head_since: float | None = None
         self._last_seen = 0.0
         self._in_flight = 0
+        self._now: Callable[[], float] = time.monotonic  # the loop's clock once connected
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
@@ -146,7 +147,8 @@ class HttpProtocol(asyncio.Protocol):
             self._client = (str(peer[0]), int(peer[1]))
         if isinstance(sock, tuple):
             self._server = (str(sock[0]), int(sock[1]))
-        self._head_since = self._last_seen = asyncio.get_running_loop().time()
+        self._now = asyncio.get_running_loop().time
+        self._head_since = self._last_seen = self._now()
         if self._connections is not None:
             self._connections.add(self)
 
@@ -159,7 +161,7 @@ class HttpProtocol(asyncio.Protocol):
             self._connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
-        self._last_seen = asyncio.get_running_loop().time()
+        self._last_seen = self._now()
         try:
             self._parser.feed_data(data)
             if self._head_since is not None:
