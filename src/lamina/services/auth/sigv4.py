@@ -90,10 +90,6 @@ class _Signed:
     expires: int | None = None
 
 
-def is_signed(request: Request) -> bool:
-    return bool(request.header("authorization")) or "X-Amz-Signature=" in request.query
-
-
 def verify(request: Request, secrets: Mapping[str, str], now: float | None = None) -> Signer:
     """The request's signer, once its signature checks out against ``secrets`` (key id ->
     secret key); raises ``Refusal`` otherwise."""
