@@ -148,12 +148,7 @@ class Lamina:
         secrets = {p.access_key_id: p.secret_access_key for p in (pair, *extra)}
         self.endpoint.door = self._door(secrets, settings.services_port)
         zygote = app.launch_zygote(settings)
-        limits = Limits(
-            max_body=MAX_SERVICES_REQUEST_BYTES,
-            too_large=SERVICES_REQUEST_TOO_LARGE,
-            header_timeout=settings.header_timeout_s,
-            idle_timeout=settings.idle_timeout_s,
-        )
+        limits = _limits(settings, MAX_SERVICES_REQUEST_BYTES, SERVICES_REQUEST_TOO_LARGE)
         services_server = await serve(
             self.endpoint, settings.host, settings.services_port, limits=limits
         )
@@ -187,12 +182,7 @@ class Lamina:
             self.gateway,
             settings.host,
             settings.port,
-            limits=Limits(
-                max_body=MAX_REQUEST_BYTES,
-                too_large=REQUEST_TOO_LARGE,
-                header_timeout=settings.header_timeout_s,
-                idle_timeout=settings.idle_timeout_s,
-            ),
+            limits=_limits(settings, MAX_REQUEST_BYTES, REQUEST_TOO_LARGE),
         )
         self._servers.append(api_server)
         if settings.port == 0:
@@ -360,6 +350,16 @@ class Lamina:
             "uptime_s": round(time.time() - self._started_at, 3),
         }
         return json_response(503 if degraded else 200, json.dumps(body).encode())
+
+
+def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:
+    """A port's limits: its own body quota, the timeouts both ports share."""
+    return Limits(
+        max_body=max_body,
+        too_large=too_large,
+        header_timeout=settings.header_timeout_s,
+        idle_timeout=settings.idle_timeout_s,
+    )
 
 
 def build_services(
