@@ -53,6 +53,7 @@ def load(
         region=settings.region,
         account_id=settings.account_id,
         parameter_overrides=parameter_overrides,
+        queue_endpoint=None if "sqs" in settings.endpoints else settings.services_endpoint,
     )
     return prepare(stack, settings.state_dir, python=settings.python, log=log)
 

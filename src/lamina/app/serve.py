@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lamina import app, credentials
 from lamina.app.reload import Watcher, touched_functions, watched_roots
+from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
@@ -92,6 +93,8 @@ class Served:
     functions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     apis: list[ServedApi] = field(default_factory=list)
+    # SQS queues the template declares: (logical id, queue URL).
+    queues: list[tuple[str, str]] = field(default_factory=list)
     # The key pair the AWS endpoint accepts (also written to the state directory).
     access_key_id: str = ""
     secret_access_key: str = ""
@@ -129,6 +132,8 @@ class Lamina:
         self._watching: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
         self.endpoint = Endpoint([], {"/_lamina/health": self._health})
+        # The one set of delivery targets services hand messages to each other through.
+        self.deliveries = Deliveries()
 
     # -- start / stop ----------------------------------------------------------------------
 
@@ -167,7 +172,9 @@ class Lamina:
         if self._function_log is not None:
             sink = Fanout([ConsoleSink(self._function_log), self.log_store])
         self.engine = app.build_engine(settings, zygote, log_sink=sink)
-        self.services = build_services(self.stack, settings, self.engine, self.log_store)
+        self.services = build_services(
+            self.stack, settings, self.engine, self.log_store, self.deliveries
+        )
         # Deployed before the engine starts: start() waits for the provisioned environments.
         await self._deploy(self.stack, set())
         await self.engine.start()
@@ -213,6 +220,7 @@ class Lamina:
                 if w
             ],
             apis=[describe(api, api_url) for api in self.stack.apis],
+            queues=_queues(self.stack, settings),
             access_key_id=settings.access_key_id,
             secret_access_key=settings.secret_access_key,
         )
@@ -363,10 +371,16 @@ def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:
 
 
 def build_services(
-    stack: Stack, settings: Settings, engine: LocalEngine, log_store: LogStore
+    stack: Stack,
+    settings: Settings,
+    engine: LocalEngine,
+    log_store: LogStore,
+    deliveries: Deliveries | None = None,
 ) -> list[Service]:
     """The AWS services this deployment serves on the endpoint (each may be sent to a real
-    backend instead with ``settings.endpoints``, and is then not built here)."""
+    backend instead with ``settings.endpoints``, and is then not built here). Services that
+    receive messages from others register in ``deliveries``."""
+    deliveries = deliveries if deliveries is not None else Deliveries()
     services: list[Service] = []
     if "lambda" not in settings.endpoints:
         services.append(LambdaService(settings, engine))
@@ -382,7 +396,28 @@ def build_services(
         from lamina.services.sts.service import sts_service
 
         services.append(sts_service(settings.account_id))
+    if "sqs" not in settings.endpoints:
+        from lamina.services.sqs.service import SqsService
+
+        sqs = SqsService(
+            settings.state_dir,
+            settings.region,
+            settings.account_id,
+            settings.services_endpoint or f"http://localhost:{settings.services_port}",
+        )
+        deliveries.serve("sqs", sqs)
+        engine.add_destination("sqs", sqs)
+        services.append(sqs)
     return services
+
+
+def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
+    """The template's queues and their URLs, for the banner."""
+    endpoint = settings.services_endpoint or f"http://localhost:{settings.services_port}"
+    return [
+        (spec.logical_id, f"{endpoint}/{settings.account_id}/{spec.name}")
+        for spec in stack.queues.values()
+    ]
 
 
 def describe(api: Api, api_url: str) -> ServedApi:

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from lamina.model.apis import Api
 from lamina.model.lambdas import EventInvokeConfig
+from lamina.model.queues import QueuePolicySpec, QueueSpec
 from lamina.model.tables import TableSpec
 
 
@@ -106,6 +107,9 @@ class Stack:
     layers: Mapping[str, LayerSpec] = field(default_factory=lambda: MappingProxyType({}))
     # DynamoDB tables by logical id.
     tables: Mapping[str, TableSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # SQS queues by logical id, and the queue policies applied to them.
+    queues: Mapping[str, QueueSpec] = field(default_factory=lambda: MappingProxyType({}))
+    queue_policies: tuple[QueuePolicySpec, ...] = ()
     unsupported: tuple[UnsupportedResource, ...] = ()
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.

@@ -29,6 +29,8 @@ class Place:
     account_id: str
     partition: str = "aws"
     url_suffix: str = "amazonaws.com"
+    # Where SQS queue URLs point: the services endpoint Lamina serves SQS on (None: AWS's form).
+    queue_endpoint: str | None = None
 
     @property
     def stack_id(self) -> str:
@@ -66,7 +68,10 @@ class Place:
         return self.arn("lambda", f"layer:{name}:{version}")
 
     def queue_url(self, name: str) -> str:
-        # The AWS form: boto3 inside a function sends it to AWS_ENDPOINT_URL anyway.
+        # The URL Lamina's SQS answers for the queue (services/sqs/urls.py), so a template's
+        # value and the API's agree; AWS's form when no endpoint serves SQS (it accepts both).
+        if self.queue_endpoint:
+            return f"{self.queue_endpoint.rstrip('/')}/{self.account_id}/{name}"
         return f"https://sqs.{self.region}.{self.url_suffix}/{self.account_id}/{name}"
 
 

@@ -38,6 +38,9 @@ SUPPORTED = frozenset(
         # Created at `lamina up` on the AWS endpoint's DynamoDB service.
         "AWS::Serverless::SimpleTable",
         "AWS::DynamoDB::Table",
+        # Created at `lamina up` on the AWS endpoint's SQS service (policies recorded).
+        "AWS::SQS::Queue",
+        "AWS::SQS::QueuePolicy",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.

@@ -9,7 +9,17 @@ from typing import Any
 
 from lamina.errors import TemplateError
 from lamina.model.specs import Stack
-from lamina.template import apis, functions, includes, loader, parameters, report, sam, tables
+from lamina.template import (
+    apis,
+    functions,
+    includes,
+    loader,
+    parameters,
+    queues,
+    report,
+    sam,
+    tables,
+)
 from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
 from lamina.template.names import Place, ResourceIds
 from lamina.template.resources import Resources
@@ -44,6 +54,7 @@ def load_stack(
     region: str = "us-east-1",
     account_id: str = "123456789012",
     parameter_overrides: Mapping[str, str] | None = None,
+    queue_endpoint: str | None = None,
 ) -> Stack:
     """The stack the template at ``path`` (a file, or a directory with ``template.yaml``,
     ``template.yml`` or ``template.json``) deploys as ``stack_name``.
@@ -53,7 +64,12 @@ def load_stack(
     template cannot be used.
     """
     template = includes.inline(loader.load(path))
-    place = Place(stack_name=stack_name, region=region, account_id=account_id)
+    place = Place(
+        stack_name=stack_name,
+        region=region,
+        account_id=account_id,
+        queue_endpoint=queue_endpoint,
+    )
     params = parameters.resolve(template, parameter_overrides)
     values = {**place.pseudo_parameters(), **params.values}
 
@@ -90,6 +106,7 @@ def load_stack(
     found = functions.find(reader, ids, place)
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
+    found_queues = queues.find(reader)
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
@@ -102,7 +119,15 @@ def load_stack(
         functions=MappingProxyType(found.functions),
         layers=MappingProxyType(found.layers),
         tables=MappingProxyType(found_tables),
+        queues=MappingProxyType(found_queues.queues),
+        queue_policies=tuple(found_queues.policies),
         unsupported=(*unsupported, *found.unsupported, *served.unsupported),
-        warnings=(*params.warnings, *found.warnings, *served.warnings, *ids.warnings),
+        warnings=(
+            *params.warnings,
+            *found.warnings,
+            *served.warnings,
+            *found_queues.warnings,
+            *ids.warnings,
+        ),
         apis=tuple(served.apis),
     )
