@@ -63,8 +63,16 @@ _MEMBER_NAMES: dict[tuple[str, str], str] = {
 _TAG_MAPS = frozenset({"TagMap"})
 
 
-def _patch(document: dict[str, Any]) -> dict[str, Any]:
+def _lenient(document: dict[str, Any]) -> dict[str, Any]:
+    """The model without the enum of queue attribute names: SQS answers an unknown name with
+    its own ``InvalidAttributeName`` ("Unknown Attribute X."), not a validation error."""
     doc = copy.deepcopy(document)
+    doc["shapes"]["QueueAttributeName"].pop("enum", None)
+    return doc
+
+
+def _patch(document: dict[str, Any]) -> dict[str, Any]:
+    doc = _lenient(document)
     doc["metadata"] = {
         **doc["metadata"],
         "protocol": "query",
@@ -90,6 +98,12 @@ def _patch(document: dict[str, Any]) -> dict[str, Any]:
         if output is not None:
             operation["output"] = {**output, "resultWrapper": f"{name}Result"}
     return doc
+
+
+@functools.cache
+def json_model() -> Model:
+    document = botocore.loaders.Loader().load_service_model("sqs", "service-2")
+    return Model(botocore.model.ServiceModel(_lenient(document), service_name="sqs"))
 
 
 @functools.cache

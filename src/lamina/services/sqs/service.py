@@ -35,7 +35,7 @@ from lamina.services.protocols.wire import QUERY
 from lamina.services.sqs import deployment, errors, urls
 from lamina.services.sqs.broker import Broker, Outgoing, Place
 from lamina.services.sqs.operations import Handler, Operations
-from lamina.services.sqs.querymodel import XML_NAMESPACE, query_model
+from lamina.services.sqs.querymodel import XML_NAMESPACE, json_model, query_model
 from lamina.services.sqs.store import DATABASE, Store
 
 log = logging.getLogger("lamina.sqs")
@@ -48,6 +48,7 @@ class _Protocol(ModelService):
 
     def __init__(self, handlers: Mapping[str, Handler]) -> None:
         super().__init__("sqs", handlers, render_error=errors.render)
+        self.model = json_model()
         self.query = query_model()
 
     def operation(
