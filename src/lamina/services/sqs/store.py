@@ -47,7 +47,8 @@ _MIGRATIONS = (
         first_receive REAL,
         receipt TEXT
     );
-    CREATE INDEX messages_ready ON messages (queue, visible_at, seq);
+    CREATE INDEX messages_order ON messages (queue, seq);
+    CREATE INDEX messages_visible ON messages (queue, visible_at);
     CREATE TABLE dedup (
         queue TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -207,8 +208,10 @@ class Store:
         """Up to ``limit`` messages receivable at ``now``, oldest first (none older than
         ``oldest``: past their retention)."""
         rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE queue = ? AND visible_at <= ? AND sent >= ?"
-            " ORDER BY seq LIMIT ?",
+            # In send order, skipping what is hidden: the scan stops after ``limit`` messages,
+            # and in-flight or delayed ones are few next to the backlog.
+            f"SELECT {_COLUMNS} FROM messages INDEXED BY messages_order WHERE queue = ?"
+            " AND visible_at <= ? AND sent >= ? ORDER BY seq LIMIT ?",
             (queue, now, oldest, limit),
         ).fetchall()
         return [_message(r) for r in rows]
