@@ -175,3 +175,11 @@ def test_aws_cli(served: Served) -> None:
     missing = served.cli("sqs", "get-queue-url", "--queue-name", "missing")
     assert missing.returncode != 0
     assert "NonExistentQueue" in missing.stderr or "QueueDoesNotExist" in missing.stderr
+
+
+def test_query_missing_parameter(served: Served) -> None:
+    """A query request without a required parameter is SQS's MissingParameter, naming it."""
+    status, error = query(served, {"Action": "CreateQueue"})
+    assert status == 400
+    assert _text(error, "s:Error/s:Code") == "MissingParameter"
+    assert _text(error, "s:Error/s:Message") == "The request must contain the parameter QueueName."

@@ -123,7 +123,8 @@ class Operations:
                 raise InvalidAttributeName(f"Unknown Attribute {name}.")
         everything = "All" in wanted
         values = self._attributes(queue, everything or any(n in attrs.COMPUTED for n in wanted))
-        return {"Attributes": {k: v for k, v in values.items() if everything or k in wanted}}
+        chosen = {k: v for k, v in values.items() if everything or k in wanted}
+        return {"Attributes": chosen} if chosen else {}
 
     def _attributes(self, queue: Queue, computed: bool) -> dict[str, str]:
         values = dict(queue.attributes)

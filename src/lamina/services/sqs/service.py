@@ -29,6 +29,7 @@ from lamina.delivery import DeliveryError, Message
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
+from lamina.services.protocols import query
 from lamina.services.protocols.service import ModelService
 from lamina.services.protocols.shapes import Operation
 from lamina.services.protocols.wire import QUERY
@@ -86,14 +87,19 @@ class _Protocol(ModelService):
                     else request.headers,
                     body,
                 )
+        if protocol == QUERY and operation.input is not None:
+            # SQS's own wording for a missing parameter, before the model's generic check.
+            form = query.fields(request)
+            for name in operation.input.required:
+                wire = operation.input.members[name].wire_name
+                if wire not in form and not any(k.startswith(wire + ".") for k in form):
+                    raise errors.MissingParameter(f"The request must contain the parameter {wire}.")
         return super().parse(request, protocol, operation)
 
     def serialise(
         self, result: object, protocol: str, operation: Operation, request_id: str
     ) -> Response:
         if protocol == QUERY:
-            from lamina.services.protocols import query
-
             return query.serialise(result or {}, operation, request_id, XML_NAMESPACE)  # type: ignore[arg-type]
         return super().serialise(result, protocol, operation, request_id)
 
