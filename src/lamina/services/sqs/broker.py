@@ -419,7 +419,7 @@ class Broker:
             busy = self.store.busy_groups(queue.name, now) if queue.fifo else set()
             # FIFO: more candidates than asked, as busy groups' messages are skipped.
             limit = max_messages * 10 + 100 if queue.fifo else max_messages * 2 + 10
-            for message in self.store.ready(queue.name, now, oldest, limit):
+            for message in self.store.ready(queue.name, now, oldest, limit, in_order=queue.fifo):
                 if len(received) >= max_messages:
                     break
                 if queue.fifo and message.group_id in busy:

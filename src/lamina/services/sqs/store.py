@@ -48,7 +48,7 @@ _MIGRATIONS = (
         receipt TEXT
     );
     CREATE INDEX messages_order ON messages (queue, seq);
-    CREATE INDEX messages_visible ON messages (queue, visible_at);
+    CREATE INDEX messages_visible ON messages (queue, visible_at, seq);
     CREATE TABLE dedup (
         queue TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -204,16 +204,25 @@ class Store:
     def set_system(self, seq: int, system: dict[str, str]) -> None:
         self.conn.execute("UPDATE messages SET system = ? WHERE seq = ?", (json.dumps(system), seq))
 
-    def ready(self, queue: str, now: float, oldest: float, limit: int) -> list[StoredMessage]:
-        """Up to ``limit`` messages receivable at ``now``, oldest first (none older than
-        ``oldest``: past their retention)."""
-        rows = self.conn.execute(
-            # In send order, skipping what is hidden: the scan stops after ``limit`` messages,
-            # and in-flight or delayed ones are few next to the backlog.
-            f"SELECT {_COLUMNS} FROM messages INDEXED BY messages_order WHERE queue = ?"
-            " AND visible_at <= ? AND sent >= ? ORDER BY seq LIMIT ?",
-            (queue, now, oldest, limit),
-        ).fetchall()
+    def ready(
+        self, queue: str, now: float, oldest: float, limit: int, *, in_order: bool
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` messages receivable at ``now`` (none older than ``oldest``: past
+        their retention). ``in_order`` (FIFO): in send order, a scan that skips what is hidden.
+        Otherwise (standard queues promise no order) in the order they became visible, a seek
+        whatever the number of messages in flight: a new message after the ones already
+        waiting, one whose visibility timeout ended when it ended."""
+        if in_order:
+            sql = (
+                f"SELECT {_COLUMNS} FROM messages INDEXED BY messages_order WHERE queue = ?"
+                " AND visible_at <= ? AND sent >= ? ORDER BY seq LIMIT ?"
+            )
+        else:
+            sql = (
+                f"SELECT {_COLUMNS} FROM messages INDEXED BY messages_visible WHERE queue = ?"
+                " AND visible_at <= ? AND sent >= ? ORDER BY visible_at, seq LIMIT ?"
+            )
+        rows = self.conn.execute(sql, (queue, now, oldest, limit)).fetchall()
         return [_message(r) for r in rows]
 
     def busy_groups(self, queue: str, now: float) -> set[str]:
