@@ -1,5 +1,8 @@
 """SQS queues and queue policies of an expanded template -> ``QueueSpec``/``QueuePolicySpec``.
 
+Policies come from ``AWS::SQS::QueuePolicy`` (``Queues``, a list of URLs) and
+``AWS::SQS::QueueInlinePolicy`` (``Queue``, one URL).
+
 The physical name is the one ``!GetAtt Q.QueueName`` resolves to (``QueueName``, else
 ``{stack}-{LogicalId}-{suffix}``, ``.fifo`` for FIFO queues). Properties map to the queue
 attributes of SQS's API (``RedrivePolicy`` and ``RedriveAllowPolicy`` objects become their JSON
@@ -19,6 +22,8 @@ from lamina.template.resources import Resources
 
 QUEUE_TYPE = "AWS::SQS::Queue"
 POLICY_TYPE = "AWS::SQS::QueuePolicy"
+# One queue's policy (the newer type): ``Queue`` is one URL.
+INLINE_POLICY_TYPE = "AWS::SQS::QueueInlinePolicy"
 # CloudFormation properties that are queue attributes of the same name.
 _ATTRIBUTES = (
     "ContentBasedDeduplication",
@@ -87,10 +92,13 @@ def _queue(reader: Resources, logical_id: str, warnings: list[str]) -> QueueSpec
     )
 
 
-def _policy(reader: Resources, logical_id: str) -> QueuePolicySpec:
-    queues = reader.required(logical_id, "Queues")
+def _policy(reader: Resources, logical_id: str, inline: bool) -> QueuePolicySpec:
+    field = "Queue" if inline else "Queues"
+    given = reader.required(logical_id, field)
+    queues = [given] if inline else given
     if not isinstance(queues, list) or not all(isinstance(q, str) for q in queues):
-        raise reader.fail(logical_id, "Queues", "Queues must be a list of queue URLs")
+        what = "a queue URL" if inline else "a list of queue URLs"
+        raise reader.fail(logical_id, field, f"{field} must be {what}")
     document = reader.required(logical_id, "PolicyDocument")
     if not isinstance(document, dict | str):
         raise reader.fail(logical_id, "PolicyDocument", "PolicyDocument must be a JSON object")
@@ -103,6 +111,7 @@ def find(reader: Resources) -> Found:
     for logical_id in reader.of_type(QUEUE_TYPE):
         spec = _queue(reader, logical_id, found.warnings)
         found.queues[spec.logical_id] = spec
-    for logical_id in reader.of_type(POLICY_TYPE):
-        found.policies.append(_policy(reader, logical_id))
+    for logical_id in reader.of_type(POLICY_TYPE, INLINE_POLICY_TYPE):
+        inline = reader.resources[logical_id].get("Type") == INLINE_POLICY_TYPE
+        found.policies.append(_policy(reader, logical_id, inline))
     return found

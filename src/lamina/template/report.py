@@ -41,6 +41,7 @@ SUPPORTED = frozenset(
         # Created at `lamina up` on the AWS endpoint's SQS service (policies recorded).
         "AWS::SQS::Queue",
         "AWS::SQS::QueuePolicy",
+        "AWS::SQS::QueueInlinePolicy",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.

@@ -345,6 +345,11 @@ def test_queues_and_their_urls(write_app: WriteApp) -> None:
             Properties:
               Queues: [!Ref Jobs]
               PolicyDocument: {Statement: []}
+          Inline:
+            Type: AWS::SQS::QueueInlinePolicy
+            Properties:
+              Queue: !Ref Fifo
+              PolicyDocument: {Statement: []}
         """
     )
     stack = load_stack(path, stack_name="s", queue_endpoint="http://localhost:4566")
@@ -357,8 +362,10 @@ def test_queues_and_their_urls(write_app: WriteApp) -> None:
     assert dict(jobs.tags) == {"team": "a"}
     assert stack.queues["Fifo"].name.endswith(".fifo") and stack.queues["Fifo"].fifo
     assert any("Bogus" in w for w in stack.warnings)
-    (policy,) = stack.queue_policies
+    policy, inline = stack.queue_policies
     assert policy.queue_urls == (f"http://localhost:4566/123456789012/{jobs.name}",)
+    fifo_url = f"http://localhost:4566/123456789012/{stack.queues['Fifo'].name}"
+    assert inline.queue_urls == (fifo_url,)
     aws = load_stack(path, stack_name="s").queue_policies[0]
     assert aws.queue_urls == (f"https://sqs.us-east-1.amazonaws.com/123456789012/{jobs.name}",)
     assert not any(r.type.startswith("AWS::SQS") for r in stack.unsupported)

@@ -145,6 +145,8 @@ class Broker:
         self.place = place
         self.clock = clock
         self.queues: dict[str, Queue] = {}
+        # Set at shutdown: long polls answer at once (empty) instead of waiting on.
+        self.closed = False
         for row in store.queues():
             self.queues[row.name] = self._queue(row)
 
@@ -461,13 +463,15 @@ class Broker:
                 raise QueueDoesNotExist()
             received = self.receive_now(queue, max_messages, visibility_timeout)
             left = deadline - self.clock.monotonic()
-            if received or left <= 0:
+            if received or left <= 0 or self.closed:
                 return received
             await self.available(queue, left)
 
     async def available(self, queue: Queue, timeout_s: float) -> None:
         """Returns when a message of ``queue`` may have become receivable, or after
         ``timeout_s``: woken by sends and moves, or at the next delay or visibility end."""
+        if self.closed:
+            return
         now = self.clock.wall()
         upcoming = self.store.next_visible(queue.name, now)
         if upcoming is not None:
@@ -484,7 +488,8 @@ class Broker:
             bell.set()
 
     def wake_all(self) -> None:
-        """At shutdown: every long poll returns (empty) at once."""
+        """At shutdown: every long poll returns (empty) at once, and none waits from now on."""
+        self.closed = True
         for queue in self.queues.values():
             self._ring(queue)
 
