@@ -106,10 +106,13 @@ def test_redrive_to_dead_letter_queue_and_back(sqs: Any) -> None:
     )
     handle = sqs.start_message_move_task(SourceArn=_arn(sqs, dlq))["TaskHandle"]
     assert handle
+    back = sqs.receive_message(
+        QueueUrl=url, WaitTimeSeconds=10, MessageSystemAttributeNames=["All"]
+    )["Messages"]
     tasks = sqs.list_message_move_tasks(SourceArn=_arn(sqs, dlq))["Results"]
     assert tasks[0]["Status"] == "COMPLETED"
     assert tasks[0]["ApproximateNumberOfMessagesMoved"] == 1
-    back = sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"])["Messages"]
+    assert tasks[0]["ApproximateNumberOfMessagesToMove"] == 1
     assert back[0]["Body"] == "poison"
     assert back[0]["Attributes"]["ApproximateReceiveCount"] == "1"
 
@@ -135,3 +138,30 @@ def test_redrive_policy_checks(sqs: Any) -> None:
         )
     with pytest.raises(ClientError):
         sqs.start_message_move_task(SourceArn=arn)
+
+
+def test_move_task_runs_at_its_rate_and_can_be_cancelled(sqs: Any) -> None:
+    """A task at one message a second is RUNNING (its handle listed), a second task on the same
+    queue is refused while it runs, and CancelMessageMoveTask stops it: CANCELLED, with fewer
+    messages moved than it had to move."""
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    policy = json.dumps({"deadLetterTargetArn": _arn(sqs, dlq), "maxReceiveCount": 1})
+    sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": policy})
+    for i in range(5):
+        sqs.send_message(QueueUrl=dlq, MessageBody=str(i))
+    target = sqs.create_queue(QueueName="elsewhere")["QueueUrl"]
+    handle = sqs.start_message_move_task(
+        SourceArn=_arn(sqs, dlq), DestinationArn=_arn(sqs, target), MaxNumberOfMessagesPerSecond=1
+    )["TaskHandle"]
+    (running,) = sqs.list_message_move_tasks(SourceArn=_arn(sqs, dlq))["Results"]
+    assert running["Status"] == "RUNNING" and running["TaskHandle"] == handle
+    assert running["ApproximateNumberOfMessagesToMove"] == 5
+    with pytest.raises(ClientError) as twice:
+        sqs.start_message_move_task(SourceArn=_arn(sqs, dlq))
+    assert twice.value.response["Error"]["Code"] == "AWS.SimpleQueueService.UnsupportedOperation"
+    moved = sqs.cancel_message_move_task(TaskHandle=handle)["ApproximateNumberOfMessagesMoved"]
+    assert moved < 5
+    (cancelled,) = sqs.list_message_move_tasks(SourceArn=_arn(sqs, dlq))["Results"]
+    assert cancelled["Status"] == "CANCELLED" and "TaskHandle" not in cancelled
+    with pytest.raises(ClientError):
+        sqs.cancel_message_move_task(TaskHandle=handle)

@@ -52,7 +52,6 @@ from lamina.services.sqs.errors import (
     QueueDoesNotExist,
     QueueNameExists,
     ReceiptHandleIsInvalid,
-    ResourceNotFoundException,
 )
 from lamina.services.sqs.store import QueueRow, Store, StoredMessage
 
@@ -531,7 +530,7 @@ class Broker:
         if timeout == 0:
             self._ring(queue)
 
-    # -- upkeep and redrive back -----------------------------------------------------------
+    # -- upkeep and moving back -----------------------------------------------------------
 
     def expire(self) -> None:
         """Messages past their queue's retention period are deleted; old dedup ids forgotten."""
@@ -542,24 +541,24 @@ class Broker:
     def _oldest(self, queue: Queue, now: float) -> float:
         return now - queue.number("MessageRetentionPeriod")
 
-    def start_move_task(self, source: Queue, destination: Queue | None, rate: int | None) -> str:
-        """StartMessageMoveTask: every message of the dead-letter queue ``source`` moves to
-        ``destination`` (else back to the queue it was dead-lettered from), in one transaction:
-        the task is complete when this returns."""
-        if not self.dead_letter_sources(source):
-            raise InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.")
+    def move_back(
+        self, source: Queue, destination: Queue | None, after: int, upto: int, limit: int
+    ) -> tuple[int, int, int]:
+        """Up to ``limit`` messages of ``source`` with ``after < seq <= upto`` moved to
+        ``destination`` (else to the queue each was dead-lettered from), received anew, in one
+        transaction; returns (moved, skipped for want of a queue, the last seq looked at)."""
         now = self.clock.wall()
-        handle = base64.b64encode(f"{ids.hex_id()}:{source.arn}:{now}".encode()).decode()
-        moved = 0
+        moved = skipped = 0
+        last = after
         woken: set[str] = set()
         with self.store.transaction():
-            messages = self.store.oldest(source.name, 1_000_000)
-            for message in messages:
+            for message in self.store.oldest(source.name, limit, after=after, upto=upto):
+                last = message.seq
                 target = destination
                 if target is None:
-                    origin = message.system.get("DeadLetterQueueSourceArn", "")
-                    target = self.by_arn(origin)
+                    target = self.by_arn(message.system.get("DeadLetterQueueSourceArn", ""))
                 if target is None:
+                    skipped += 1
                     continue
                 system = {
                     k: v for k, v in message.system.items() if k != "DeadLetterQueueSourceArn"
@@ -567,36 +566,10 @@ class Broker:
                 self.store.move(message.seq, target.name, now, system)
                 woken.add(target.name)
                 moved += 1
-            self.store.save_task(
-                {
-                    "handle": handle,
-                    "source": source.arn,
-                    "destination": destination.arn if destination is not None else None,
-                    "rate": rate,
-                    "status": "COMPLETED",
-                    "started": now,
-                    "moved": moved,
-                    "to_move": len(messages),
-                    "failure": None,
-                }
-            )
         for name in woken:
-            self._ring(self.queues[name])
-        return handle
-
-    def move_tasks(self, source: Queue) -> list[dict[str, Any]]:
-        return self.store.tasks(source.arn)
-
-    def cancel_move_task(self, handle: str) -> dict[str, Any]:
-        for queue in self.queues.values():
-            for task in self.store.tasks(queue.arn):
-                if task["handle"] == handle:
-                    if task["status"] != "RUNNING":
-                        raise InvalidParameterValue(
-                            f"Only active tasks can be cancelled. Task status: {task['status']}"
-                        )
-                    return task
-        raise ResourceNotFoundException("Task does not exist.")
+            if name in self.queues:
+                self._ring(self.queues[name])
+        return moved, skipped, last
 
 
 def size(message: Outgoing) -> int:

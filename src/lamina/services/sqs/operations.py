@@ -30,6 +30,7 @@ from lamina.services.sqs.errors import (
     SqsError,
     TooManyEntriesInBatchRequest,
 )
+from lamina.services.sqs.movetasks import MoveTasks
 
 Params = Mapping[str, Any]
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -49,8 +50,9 @@ MAX_BATCH = 10
 
 
 class Operations:
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, moves: MoveTasks) -> None:
         self.broker = broker
+        self.moves = moves
 
     def handlers(self) -> dict[str, Handler]:
         names = [
@@ -296,13 +298,18 @@ class Operations:
         destination = params.get("DestinationArn")
         target = self._by_arn(destination) if destination else None
         rate = params.get("MaxNumberOfMessagesPerSecond")
-        return {"TaskHandle": self.broker.start_move_task(source, target, rate)}
+        return {"TaskHandle": self.moves.start(source, target, rate)}
 
     async def list_message_move_tasks(self, params: Params) -> dict[str, Any]:
         source = self._by_arn(params["SourceArn"])
         limit = params.get("MaxResults") or 1
+        if not 1 <= limit <= 10:
+            raise InvalidParameterValue(
+                f"Value {limit} for parameter MaxResults is invalid. Reason: Must be between 1 "
+                "and 10."
+            )
         results = []
-        for task in self.broker.move_tasks(source)[:limit]:
+        for task in self.moves.listing(source)[:limit]:
             entry: dict[str, Any] = {
                 "Status": task["status"],
                 "SourceArn": task["source"],
@@ -316,11 +323,13 @@ class Operations:
                 entry["DestinationArn"] = task["destination"]
             if task["rate"] is not None:
                 entry["MaxNumberOfMessagesPerSecond"] = task["rate"]
+            if task["failure"]:
+                entry["FailureReason"] = task["failure"]
             results.append(entry)
         return {"Results": results}
 
     async def cancel_message_move_task(self, params: Params) -> dict[str, Any]:
-        task = self.broker.cancel_move_task(params["TaskHandle"])
+        task = self.moves.cancel(params["TaskHandle"])
         return {"ApproximateNumberOfMessagesMoved": task["moved"]}
 
 

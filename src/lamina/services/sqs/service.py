@@ -35,6 +35,7 @@ from lamina.services.protocols.shapes import Operation
 from lamina.services.protocols.wire import QUERY
 from lamina.services.sqs import deployment, errors, urls
 from lamina.services.sqs.broker import Broker, Outgoing, Place
+from lamina.services.sqs.movetasks import MoveTasks
 from lamina.services.sqs.operations import Handler, Operations
 from lamina.services.sqs.querymodel import XML_NAMESPACE, json_model, query_model
 from lamina.services.sqs.store import DATABASE, Store
@@ -119,7 +120,8 @@ class SqsService:
         self.broker = Broker(
             self.store, Place(region, account_id, endpoint), clock or SystemClock()
         )
-        self.protocol = _Protocol(Operations(self.broker).handlers())
+        self.moves = MoveTasks(self.broker)
+        self.protocol = _Protocol(Operations(self.broker, self.moves).handlers())
         self._sweeper: asyncio.Task[None] | None = None
 
     # -- Service ---------------------------------------------------------------------------
@@ -128,6 +130,7 @@ class SqsService:
         for line in deployment.deploy(self.broker, stack.queues.values(), stack.queue_policies):
             log.warning("%s", line)
         if self._sweeper is None:
+            self.moves.resume()
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     def matches(self, request: Request) -> bool:
@@ -138,6 +141,7 @@ class SqsService:
 
     async def close(self) -> None:
         self.broker.wake_all()
+        await self.moves.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -66,7 +66,10 @@ _MIGRATIONS = (
         started REAL NOT NULL,
         moved INTEGER NOT NULL DEFAULT 0,
         to_move INTEGER NOT NULL DEFAULT 0,
-        failure TEXT
+        failure TEXT,
+        -- the messages to move: those of the source up to this seq, past ``done``
+        upto INTEGER NOT NULL DEFAULT 0,
+        done INTEGER NOT NULL DEFAULT 0
     );
     """,
 )
@@ -265,10 +268,14 @@ class Store:
         with self.transaction() as conn:
             conn.execute("DELETE FROM messages WHERE queue = ?", (queue,))
 
-    def oldest(self, queue: str, limit: int) -> list[StoredMessage]:
+    def oldest(
+        self, queue: str, limit: int, *, after: int = 0, upto: int | None = None
+    ) -> list[StoredMessage]:
+        """Messages of ``queue`` in send order, visible or not, with ``after < seq <= upto``."""
         rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE queue = ? ORDER BY seq LIMIT ?",
-            (queue, limit),
+            f"SELECT {_COLUMNS} FROM messages INDEXED BY messages_order WHERE queue = ?"
+            " AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (queue, after, upto if upto is not None else 2**62, limit),
         ).fetchall()
         return [_message(r) for r in rows]
 
@@ -316,21 +323,48 @@ class Store:
     # -- move tasks ------------------------------------------------------------------------
 
     def save_task(self, task: dict[str, Any]) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO move_tasks (handle, source, destination, rate, status,"
-            " started, moved, to_move, failure) VALUES (:handle, :source, :destination, :rate,"
-            " :status, :started, :moved, :to_move, :failure)",
-            task,
-        )
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO move_tasks (handle, source, destination, rate, status,"
+                " started, moved, to_move, failure, upto, done) VALUES (:handle, :source,"
+                " :destination, :rate, :status, :started, :moved, :to_move, :failure, :upto,"
+                " :done)",
+                task,
+            )
 
-    def tasks(self, source: str) -> list[dict[str, Any]]:
+    def tasks(self, source: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """Move tasks, newest first: of one source queue (ARN), or all with ``status``."""
+        where, args = ("source = ?", source) if source is not None else ("status = ?", status)
         cursor = self.conn.execute(
-            "SELECT handle, source, destination, rate, status, started, moved, to_move, failure"
-            " FROM move_tasks WHERE source = ? ORDER BY started DESC",
-            (source,),
+            "SELECT handle, source, destination, rate, status, started, moved, to_move, failure,"
+            f" upto, done FROM move_tasks WHERE {where} ORDER BY started DESC, rowid DESC",
+            (args,),
         )
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def task(self, handle: str) -> dict[str, Any] | None:
+        cursor = self.conn.execute(
+            "SELECT handle, source, destination, rate, status, started, moved, to_move, failure,"
+            " upto, done FROM move_tasks WHERE handle = ?",
+            (handle,),
+        )
+        names = [d[0] for d in cursor.description]
+        row = cursor.fetchone()
+        return None if row is None else dict(zip(names, row, strict=True))
+
+    def count_between(self, queue: str, after: int, upto: int) -> int:
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM messages WHERE queue = ? AND seq > ? AND seq <= ?",
+            (queue, after, upto),
+        ).fetchone()
+        return int(row[0])
+
+    def last_seq(self, queue: str) -> int:
+        row = self.conn.execute(
+            "SELECT MAX(seq) FROM messages WHERE queue = ?", (queue,)
+        ).fetchone()
+        return int(row[0] or 0)
 
 
 def _maybe(text: str | None) -> dict[str, Any] | None:

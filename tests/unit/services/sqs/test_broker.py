@@ -111,3 +111,44 @@ def test_available_wakes_on_send(tmp_path: Path) -> None:
         return [r.message.body for r in received]
 
     assert asyncio.run(scenario()) == ["second"]
+
+
+def test_move_task_running_at_a_stop_resumes_after_it(tmp_path: Path) -> None:
+    """A move task interrupted by a stop (still RUNNING in the store) goes on when the next
+    broker resumes tasks, and moves every message it had to, each exactly once."""
+    from lamina.services.sqs.movetasks import MoveTasks
+
+    clock = FakeClock()
+    broker = _broker(tmp_path, clock)
+    dlq = broker.create_queue("dlq", {})
+    broker.create_queue(
+        "work", {"RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq.arn}","maxReceiveCount":1}}'}
+    )
+    target = broker.create_queue("target", {})
+    for i in range(5):
+        broker.send(dlq, Outgoing(body=str(i)))
+
+    async def interrupted() -> None:
+        moves = MoveTasks(broker)
+        moves.start(dlq, target, 2)
+        await asyncio.sleep(0)
+        await moves.close()
+
+    asyncio.run(interrupted())
+    assert broker.counts(target)[0] == 2
+    broker.store.close()
+    reopened = _broker(tmp_path, clock)
+
+    async def resumed() -> str:
+        moves = MoveTasks(reopened)
+        moves.resume()
+        while (
+            status := reopened.store.tasks(reopened.queues["dlq"].arn)[0]["status"]
+        ) == "RUNNING":
+            await asyncio.sleep(0.05)
+        return str(status)
+
+    assert asyncio.run(asyncio.wait_for(resumed(), 30)) == "COMPLETED"
+    bodies = [m.body for m in reopened.store.oldest("target", 10)]
+    assert sorted(bodies) == ["0", "1", "2", "3", "4"]
+    assert reopened.counts(reopened.queues["dlq"]) == (0, 0, 0)
