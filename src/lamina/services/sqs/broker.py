@@ -29,8 +29,6 @@ first message of an id for 5 minutes.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import hashlib
 import re
@@ -42,29 +40,22 @@ from lamina import ids
 from lamina.clock import Clock
 from lamina.model import arns
 from lamina.services.sqs import attributes as attrs
-from lamina.services.sqs import digests, urls
+from lamina.services.sqs import digests, outgoing, receipts, urls
 from lamina.services.sqs.errors import (
     InvalidAddress,
-    InvalidMessageContents,
     InvalidParameterValue,
-    MissingParameter,
     PurgeQueueInProgress,
     QueueDoesNotExist,
     QueueNameExists,
     ReceiptHandleIsInvalid,
 )
+from lamina.services.sqs.outgoing import Outgoing
 from lamina.services.sqs.store import QueueRow, Store, StoredMessage
 
 DEDUP_WINDOW_S = 300.0
 PURGE_WINDOW_S = 60.0
 MAX_VISIBILITY_S = 43_200
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-# XML 1.0's characters: what SQS accepts in a body or attribute value.
-_INVALID_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_INVALID_CONTENTS = (
-    "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF |"
-    " #xE000 to #xFFFD | #x10000 to #x10FFFF"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,20 +98,6 @@ class Queue:
         return QueueRow(
             self.name, self.created, self.modified, self.attributes, self.tags, self.deployed
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message to send, as SendMessage takes it (attributes in their API form)."""
-
-    body: str
-    attributes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    system_attributes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    delay_s: int | None = None
-    group_id: str | None = None
-    deduplication_id: str | None = None
-    # Recorded as DeadLetterQueueSourceArn-like provenance by deliveries (not returned).
-    source_arn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,47 +272,13 @@ class Broker:
     # -- sending ---------------------------------------------------------------------------
 
     def check(self, queue: Queue, message: Outgoing) -> None:
-        """What SendMessage refuses before anything is stored."""
-        if not message.body:
-            raise MissingParameter("The request must contain the parameter MessageBody.")
-        if _INVALID_CHARS.search(message.body):
-            raise InvalidMessageContents(_INVALID_CONTENTS)
-        limit = queue.number("MaximumMessageSize")
-        if size(message) > limit:
-            raise InvalidParameterValue(
-                f"One or more parameters are invalid. Reason: Message must be shorter than "
-                f"{limit} bytes."
-            )
-        for name, value in message.attributes.items():
-            _check_attribute(name, value)
-        if queue.fifo:
-            if message.delay_s:
-                raise InvalidParameterValue(
-                    f"Value {message.delay_s} for parameter DelaySeconds is invalid. Reason: "
-                    "The request include parameter that is not valid for this queue type."
-                )
-            if not message.group_id:
-                raise MissingParameter("The request must contain the parameter MessageGroupId.")
-            if (
-                not message.deduplication_id
-                and queue.attributes.get("ContentBasedDeduplication") != "true"
-            ):
-                raise InvalidParameterValue(
-                    "The queue should either have ContentBasedDeduplication enabled or "
-                    "MessageDeduplicationId provided explicitly"
-                )
-        elif message.deduplication_id:
-            raise InvalidParameterValue(
-                "Value "
-                + message.deduplication_id
-                + " for parameter MessageDeduplicationId is invalid. Reason: The request "
-                "include parameter that is not valid for this queue type."
-            )
-        if message.delay_s is not None and not 0 <= message.delay_s <= 900:
-            raise InvalidParameterValue(
-                f"Value {message.delay_s} for parameter DelaySeconds is invalid. Reason: must "
-                "be between 0 and 900, if provided."
-            )
+        """What SendMessage refuses of ``message`` for ``queue``, before anything is stored."""
+        outgoing.check(
+            message,
+            limit=queue.number("MaximumMessageSize"),
+            fifo=queue.fifo,
+            content_based=queue.attributes.get("ContentBasedDeduplication") == "true",
+        )
 
     def send(self, queue: Queue, message: Outgoing) -> Sent:
         """SendMessage: ``message`` stored (committed) in ``queue``, waiters woken."""
@@ -443,7 +386,7 @@ class Broker:
                 self.store.mark_received(
                     message.seq, message.receive_count, first, now + hide, token
                 )
-                received.append(Received(message, _handle(queue.name, message.seq, token)))
+                received.append(Received(message, receipts.make(queue.name, message.seq, token)))
         if moved and dead_letter is not None:
             self._ring(dead_letter)
         return received
@@ -493,7 +436,7 @@ class Broker:
             self._ring(queue)
 
     def _message_for(self, queue: Queue, handle: Any) -> tuple[int, str]:
-        parsed = parse_handle(handle)
+        parsed = receipts.parse(handle)
         if parsed is None or parsed[0] != queue.name:
             raise ReceiptHandleIsInvalid(
                 f'The input receipt handle "{handle}" is not a valid receipt handle.'
@@ -570,70 +513,3 @@ class Broker:
             if name in self.queues:
                 self._ring(self.queues[name])
         return moved, skipped, last
-
-
-def size(message: Outgoing) -> int:
-    """What counts against MaximumMessageSize: the body, and each attribute's name, type and
-    value."""
-    total = len(message.body.encode("utf-8"))
-    for name, value in message.attributes.items():
-        total += len(name.encode("utf-8")) + len(str(value.get("DataType", "")).encode("utf-8"))
-        if value.get("StringValue") is not None:
-            total += len(str(value["StringValue"]).encode("utf-8"))
-        elif value.get("BinaryValue") is not None:
-            binary = value["BinaryValue"]
-            total += len(binary) if isinstance(binary, bytes) else len(str(binary)) * 3 // 4
-    return total
-
-
-def _check_attribute(name: str, value: Mapping[str, Any]) -> None:
-    data_type = value.get("DataType")
-    if not name or len(name) > 256:
-        raise InvalidParameterValue("Message (user) attribute name must be shorter than 256 Bytes!")
-    if not data_type:
-        raise InvalidParameterValue(
-            f"The message attribute '{name}' must contain non-empty message attribute type."
-        )
-    kind = str(data_type).split(".", 1)[0]
-    if kind not in ("String", "Number", "Binary"):
-        raise InvalidParameterValue(
-            f"The type of message (user) attribute '{name}' is invalid. You must use only the "
-            "following supported type prefixes: Binary, Number, String."
-        )
-    has_string = value.get("StringValue") is not None
-    has_binary = value.get("BinaryValue") is not None
-    if kind in ("String", "Number") and not has_string:
-        raise InvalidParameterValue(
-            f"The message attribute '{name}' with type '{kind}' must use field 'String'."
-        )
-    if kind == "Binary" and not has_binary:
-        raise InvalidParameterValue(
-            f"The message attribute '{name}' with type 'Binary' must use field 'Binary'."
-        )
-    if kind == "Number":
-        try:
-            float(str(value["StringValue"]))
-        except ValueError:
-            raise InvalidParameterValue(
-                f"Can't cast the value of message (user) attribute '{name}' to a number."
-            ) from None
-    if has_string and _INVALID_CHARS.search(str(value["StringValue"])):
-        raise InvalidMessageContents(_INVALID_CONTENTS)
-
-
-def _handle(queue: str, seq: int, token: str) -> str:
-    return base64.urlsafe_b64encode(f"{queue}\n{seq}\n{token}".encode()).decode()
-
-
-def parse_handle(handle: Any) -> tuple[str, int, str] | None:
-    """(queue name, message seq, receipt token) of a receipt handle Lamina gave out."""
-    if not isinstance(handle, str) or not handle:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(handle.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    parts = text.split("\n")
-    if len(parts) != 3 or not parts[1].isdigit():
-        return None
-    return parts[0], int(parts[1]), parts[2]

@@ -17,7 +17,7 @@ from typing import Any
 from lamina.errors import AwsError
 from lamina.services.sqs import attributes as attrs
 from lamina.services.sqs import digests
-from lamina.services.sqs.broker import Broker, Outgoing, Queue, Received, size
+from lamina.services.sqs.broker import Broker, Queue, Received
 from lamina.services.sqs.errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -31,6 +31,7 @@ from lamina.services.sqs.errors import (
     TooManyEntriesInBatchRequest,
 )
 from lamina.services.sqs.movetasks import MoveTasks
+from lamina.services.sqs.outgoing import Outgoing, size
 
 Params = Mapping[str, Any]
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]

@@ -34,9 +34,10 @@ from lamina.services.protocols.service import ModelService
 from lamina.services.protocols.shapes import Operation
 from lamina.services.protocols.wire import QUERY
 from lamina.services.sqs import deployment, errors, urls
-from lamina.services.sqs.broker import Broker, Outgoing, Place
+from lamina.services.sqs.broker import Broker, Place
 from lamina.services.sqs.movetasks import MoveTasks
 from lamina.services.sqs.operations import Handler, Operations
+from lamina.services.sqs.outgoing import Outgoing
 from lamina.services.sqs.querymodel import XML_NAMESPACE, json_model, query_model
 from lamina.services.sqs.store import DATABASE, Store
 

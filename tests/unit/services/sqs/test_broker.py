@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lamina.services.sqs.broker import Broker, Outgoing, Place, parse_handle
+from lamina.services.sqs.broker import Broker, Place
 from lamina.services.sqs.errors import ReceiptHandleIsInvalid
+from lamina.services.sqs.outgoing import Outgoing
+from lamina.services.sqs.receipts import parse as parse_handle
 from lamina.services.sqs.store import Store
 
 

@@ -8,7 +8,8 @@ from types import MappingProxyType
 
 from lamina.model.queues import QueuePolicySpec, QueueSpec
 from lamina.services.sqs import deployment
-from lamina.services.sqs.broker import Broker, Outgoing, Place
+from lamina.services.sqs.broker import Broker, Place
+from lamina.services.sqs.outgoing import Outgoing
 from lamina.services.sqs.store import Store
 from tests.unit.services.sqs.test_broker import FakeClock
 
