@@ -140,3 +140,13 @@ def test_purge_and_delete(sqs: Any) -> None:
     assert "QueueUrls" not in sqs.list_queues()
     with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.receive_message(QueueUrl=url)
+
+
+def test_a_policy_set_to_nothing_is_gone(sqs: Any) -> None:
+    """Setting Policy (or RedrivePolicy) to "" removes it: GetQueueAttributes no longer lists it."""
+    url = sqs.create_queue(QueueName="q", Attributes={"Policy": '{"Statement":[]}'})["QueueUrl"]
+    assert "Policy" in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+    assert (
+        "Policy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    )

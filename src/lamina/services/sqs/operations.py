@@ -130,9 +130,8 @@ class Operations:
         return {"Attributes": chosen} if chosen else {}
 
     def _attributes(self, queue: Queue, computed: bool) -> dict[str, str]:
-        values = dict(queue.attributes)
-        if not values.get("RedrivePolicy"):
-            values.pop("RedrivePolicy", None)
+        # An attribute set to "" (a policy removed) is not there, as AWS answers.
+        values = {k: v for k, v in queue.attributes.items() if v != ""}
         if computed:
             visible, in_flight, delayed = self.broker.counts(queue)
             values.update(
