@@ -150,3 +150,32 @@ def test_a_policy_set_to_nothing_is_gone(sqs: Any) -> None:
     assert (
         "Policy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     )
+
+
+def test_add_and_remove_permission_write_the_policy(sqs: Any) -> None:
+    """AddPermission adds a labelled statement to the queue's Policy (a label twice is
+    InvalidParameterValue); RemovePermission takes it out, and an unknown label is refused."""
+    import json
+
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    sqs.add_permission(
+        QueueUrl=url, Label="send", AWSAccountIds=["111122223333"], Actions=["SendMessage"]
+    )
+    policy = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    )
+    (statement,) = policy["Statement"]
+    assert statement["Sid"] == "send"
+    assert statement["Principal"] == {"AWS": ["arn:aws:iam::111122223333:root"]}
+    assert statement["Action"] == ["SQS:SendMessage"]
+    with pytest.raises(ClientError) as twice:
+        sqs.add_permission(
+            QueueUrl=url, Label="send", AWSAccountIds=["111122223333"], Actions=["SendMessage"]
+        )
+    assert _code(twice) == "InvalidParameterValue"
+    sqs.remove_permission(QueueUrl=url, Label="send")
+    assert (
+        "Policy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    )
+    with pytest.raises(ClientError):
+        sqs.remove_permission(QueueUrl=url, Label="send")

@@ -10,6 +10,7 @@ against botocore's model, in either protocol). Batch operations check the batch 
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -176,11 +177,38 @@ class Operations:
         return {"queueUrls": sources}
 
     async def add_permission(self, params: Params) -> None:
-        # Permissions are not enforced locally; the queue must exist, as on AWS.
-        self.broker.queue(params["QueueUrl"])
+        """A statement labelled ``Label`` added to the queue's Policy, as AWS writes it
+        (recorded; Lamina enforces no policy)."""
+        queue = self.broker.queue(params["QueueUrl"])
+        label = params["Label"]
+        policy = _policy(queue)
+        if any(s.get("Sid") == label for s in policy["Statement"]):
+            raise InvalidParameterValue(
+                f"Value {label} for parameter Label is invalid. Reason: Already exists."
+            )
+        policy["Statement"].append(
+            {
+                "Sid": label,
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in params["AWSAccountIds"]]},
+                "Action": [f"SQS:{a}" for a in params["Actions"]],
+                "Resource": queue.arn,
+            }
+        )
+        self.broker.set_attributes(queue, {"Policy": json.dumps(policy)})
 
     async def remove_permission(self, params: Params) -> None:
-        self.broker.queue(params["QueueUrl"])
+        queue = self.broker.queue(params["QueueUrl"])
+        label = params["Label"]
+        policy = _policy(queue)
+        kept = [s for s in policy["Statement"] if s.get("Sid") != label]
+        if len(kept) == len(policy["Statement"]):
+            raise InvalidParameterValue(
+                f"Value {label} for parameter Label is invalid. Reason: can't find label on "
+                "existing policy."
+            )
+        policy["Statement"] = kept
+        self.broker.set_attributes(queue, {"Policy": json.dumps(policy) if kept else ""})
 
     # -- messages --------------------------------------------------------------------------
 
@@ -331,6 +359,21 @@ class Operations:
     async def cancel_message_move_task(self, params: Params) -> dict[str, Any]:
         task = self.moves.cancel(params["TaskHandle"])
         return {"ApproximateNumberOfMessagesMoved": task["moved"]}
+
+
+def _policy(queue: Queue) -> dict[str, Any]:
+    """The queue's Policy document, or an empty one with AWS's default Id."""
+    try:
+        policy = json.loads(queue.attributes.get("Policy") or "{}")
+    except ValueError:
+        policy = {}
+    if not isinstance(policy, dict):
+        policy = {}
+    policy.setdefault("Version", "2012-10-17")
+    policy.setdefault("Id", f"{queue.arn}/SQSDefaultPolicy")
+    if not isinstance(policy.get("Statement"), list):
+        policy["Statement"] = [policy["Statement"]] if policy.get("Statement") else []
+    return policy
 
 
 def _snake(name: str) -> str:
