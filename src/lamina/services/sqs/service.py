@@ -163,6 +163,8 @@ class SqsService:
 
     async def deliver(self, arn: str, message: Message) -> None:
         """``message`` sent to the queue ``arn`` (committed), or ``DeliveryError``."""
+        if self.broker.closed:
+            raise DeliveryError(f"SQS is shutting down; not delivered to {arn}")
         queue = self.broker.by_arn(arn)
         if queue is None:
             raise DeliveryError(f"no such queue: {arn}")
