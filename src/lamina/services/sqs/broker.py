@@ -18,8 +18,14 @@ The in-process API for pollers (an SQS event source mapping):
 * ``await available(queue, timeout_s)``: returns when a message may be receivable (one was sent,
   moved or made visible, or a delay or visibility timeout ended) or after ``timeout_s``; never
   a timer loop: a waiter sleeps until the next known visibility instant or a send wakes it.
-* ``queue(url)``/``by_arn(arn)`` find a queue; ``QueueDoesNotExist`` when it is gone (a
-  poller stops polling a queue that is deleted).
+* ``queue(url)`` finds a queue (``QueueDoesNotExist`` when there is none), ``by_arn(arn)``
+  too (None when there is none); ``receive`` raises ``QueueDoesNotExist`` once the queue is
+  deleted, so a poller stops polling it.
+* A ``Received`` holds the ``StoredMessage`` (``message_id``, ``body``, ``attributes`` in their
+  API form with binary values base64, ``system``: ``SenderId``, ``SentTimestamp`` in ms,
+  ``MessageGroupId``... as strings, ``receive_count``, ``first_receive``) and its
+  ``receipt_handle``: what an SQS event record is built from (``digests.body`` gives its
+  ``md5OfBody``, ``Queue.arn`` its ``eventSourceARN``).
 
 FIFO queues hand out a message group's messages in order, and none of a group while some of it is
 in flight; deduplication (by id, or the body's SHA-256 with ContentBasedDeduplication) keeps the
