@@ -165,3 +165,20 @@ def test_move_task_runs_at_its_rate_and_can_be_cancelled(sqs: Any) -> None:
     assert cancelled["Status"] == "CANCELLED" and "TaskHandle" not in cancelled
     with pytest.raises(ClientError):
         sqs.cancel_message_move_task(TaskHandle=handle)
+
+
+def test_receive_request_attempt_id_returns_the_same_messages(sqs: Any) -> None:
+    """A FIFO receive retried with the same ReceiveRequestAttemptId gets the same messages and
+    receipt handles, not counted again; once they are deleted, the same id receives anew."""
+    url = _fifo(sqs, ContentBasedDeduplication="true")
+    for body in ("a", "b"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body)
+    first = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="try-1")["Messages"]
+    again = sqs.receive_message(
+        QueueUrl=url, ReceiveRequestAttemptId="try-1", AttributeNames=["ApproximateReceiveCount"]
+    )["Messages"]
+    assert [m["ReceiptHandle"] for m in again] == [m["ReceiptHandle"] for m in first]
+    assert again[0]["Attributes"]["ApproximateReceiveCount"] == "1"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])
+    other = sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="try-1")["Messages"]
+    assert [m["Body"] for m in other] == ["b"]

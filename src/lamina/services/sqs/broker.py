@@ -129,6 +129,8 @@ class Broker:
         self.queues: dict[str, Queue] = {}
         # Set at shutdown: long polls answer at once (empty) instead of waiting on.
         self.closed = False
+        # FIFO receive attempts: (queue, ReceiveRequestAttemptId) -> (until, what they got).
+        self._attempts: dict[tuple[str, str], tuple[float, list[Received]]] = {}
         for row in store.queues():
             self.queues[row.name] = self._queue(row)
 
@@ -403,8 +405,19 @@ class Broker:
         max_messages: int = 1,
         visibility_timeout: int | None = None,
         wait_s: float = 0.0,
+        attempt_id: str | None = None,
     ) -> list[Received]:
-        """``receive_now``, waiting up to ``wait_s`` for a first message (long polling)."""
+        """``receive_now``, waiting up to ``wait_s`` for a first message (long polling).
+
+        ``attempt_id`` (FIFO's ReceiveRequestAttemptId): a retry with the same id within 5
+        minutes gets the same messages and receipt handles again, not counted as received
+        again, while all of them are still in flight under those receipts (a client retrying
+        after a lost answer); otherwise it receives anew. Kept in memory: a retry across a
+        restart receives anew, as after the 5 minutes."""
+        if attempt_id is not None and queue.fifo:
+            again = self._attempt(queue, attempt_id)
+            if again is not None:
+                return again
         deadline = self.clock.monotonic() + wait_s
         while True:
             if queue.name not in self.queues:
@@ -412,8 +425,31 @@ class Broker:
             received = self.receive_now(queue, max_messages, visibility_timeout)
             left = deadline - self.clock.monotonic()
             if received or left <= 0 or self.closed:
+                if attempt_id is not None and queue.fifo and received:
+                    self._attempts[(queue.name, attempt_id)] = (
+                        self.clock.wall() + DEDUP_WINDOW_S,
+                        received,
+                    )
                 return received
             await self.available(queue, left)
+
+    def _attempt(self, queue: Queue, attempt_id: str) -> list[Received] | None:
+        now = self.clock.wall()
+        for key in [k for k, (until, _) in self._attempts.items() if until <= now]:
+            del self._attempts[key]
+        found = self._attempts.get((queue.name, attempt_id))
+        if found is None:
+            return None
+        for received in found[1]:
+            current = self.store.get(received.message.seq)
+            if (
+                current is None
+                or current.receipt != received.message.receipt
+                or current.visible_at <= now
+            ):
+                del self._attempts[(queue.name, attempt_id)]
+                return None
+        return found[1]
 
     async def available(self, queue: Queue, timeout_s: float) -> None:
         """Returns when a message of ``queue`` may have become receivable, or after

@@ -266,7 +266,9 @@ class Operations:
                 f"Value {visibility} for parameter VisibilityTimeout is invalid. Reason: Must "
                 "be >= 0 and <= 43200, if provided."
             )
-        received = await self.broker.receive(queue, count, visibility, float(wait))
+        received = await self.broker.receive(
+            queue, count, visibility, float(wait), params.get("ReceiveRequestAttemptId")
+        )
         if not received:
             return {}
         system_names = set(params.get("AttributeNames") or ()) | set(
