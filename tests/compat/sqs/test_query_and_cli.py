@@ -9,6 +9,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -183,3 +184,35 @@ def test_query_missing_parameter(served: Served) -> None:
     assert status == 400
     assert _text(error, "s:Error/s:Code") == "MissingParameter"
     assert _text(error, "s:Error/s:Message") == "The request must contain the parameter QueueName."
+
+
+def test_json_error_shape_as_aws_documents_it(served: Served) -> None:
+    """A json error carries __type com.amazonaws.sqs#QueueDoesNotExist and the header
+    x-amzn-query-error: AWS.SimpleQueueService.NonExistentQueue;Sender (SDKs such as the
+    JavaScript v3 client read the header), as AWS's SQS guide shows."""
+    body = json.dumps({"QueueName": "missing"})
+    request = AWSRequest(
+        method="POST",
+        url=served.url + "/",
+        data=body,
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "AmazonSQS.GetQueueUrl",
+        },
+    )
+    SigV4Auth(Credentials(KEY_ID, SECRET), "sqs", "us-east-1").add_auth(request)
+    prepared = urllib.request.Request(
+        served.url + "/", data=body.encode(), headers=dict(request.headers), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(prepared, timeout=30)
+    with raised.value as response:
+        assert response.code == 400
+        assert response.headers["x-amzn-query-error"] == (
+            "AWS.SimpleQueueService.NonExistentQueue;Sender"
+        )
+        assert response.headers["Content-Type"] == "application/x-amz-json-1.0"
+        assert json.loads(response.read()) == {
+            "__type": "com.amazonaws.sqs#QueueDoesNotExist",
+            "message": "The specified queue does not exist.",
+        }
