@@ -65,31 +65,9 @@ class _Protocol(ModelService):
         return operation, handler
 
     def parse(self, request: Request, protocol: str, operation: Operation) -> dict[str, object]:
-        if (
-            protocol == QUERY
-            and operation.input is not None
-            and "QueueUrl" in operation.input.members
-        ):
-            named = urls.path_queue(request.path)
-            if (
-                named is not None
-                and b"QueueUrl=" not in request.body
-                and "QueueUrl=" not in request.query
-            ):
-                host = request.header("host") or "localhost"
-                url = f"http://{host}/{named[0]}/{named[1]}"
-                extra = urllib.parse.urlencode({"QueueUrl": url}).encode()
-                body = request.body + (b"&" if request.body else b"") + extra
-                request = Request(
-                    request.method,
-                    request.path,
-                    request.query,
-                    [*request.headers, ("Content-Type", "application/x-www-form-urlencoded")]
-                    if request.header("content-type") is None
-                    else request.headers,
-                    body,
-                )
         if protocol == QUERY and operation.input is not None:
+            if "QueueUrl" in operation.input.members:
+                request = _queue_from_path(request)
             # SQS's own wording for a missing parameter, before the model's generic check.
             form = query.fields(request)
             for name in operation.input.required:
@@ -104,6 +82,22 @@ class _Protocol(ModelService):
         if protocol == QUERY:
             return query.serialise(result or {}, operation, request_id, XML_NAMESPACE)  # type: ignore[arg-type]
         return super().serialise(result, protocol, operation, request_id)
+
+
+def _queue_from_path(request: Request) -> Request:
+    """A query request posted to a queue's URL (``/ACCOUNT/NAME``) without ``QueueUrl`` in its
+    form, as older SDKs send them: the same request with the URL added to the form."""
+    named = urls.path_queue(request.path)
+    fields = query.fields(request)
+    if named is None or "QueueUrl" in fields:
+        return request
+    host = request.header("host") or "localhost"
+    extra = urllib.parse.urlencode({"QueueUrl": f"http://{host}/{named[0]}/{named[1]}"})
+    headers = request.headers
+    if request.header("content-type") is None:
+        headers = [*headers, ("Content-Type", "application/x-www-form-urlencoded")]
+    body = request.body + b"&" + extra.encode() if request.body else extra.encode()
+    return Request(request.method, request.path, request.query, headers, body)
 
 
 class SqsService:
