@@ -16,15 +16,14 @@ template that no longer loads leaves the previous deployment serving, and the er
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lamina import app, credentials
+from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
+from lamina.clock import SYSTEM
 from lamina.engine.engine import LocalEngine
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
@@ -123,7 +122,7 @@ class Lamina:
         self._access_log = access_log
         self._function_log = function_log
         self._ready = False
-        self._started_at = time.time()
+        self._started_at = SYSTEM.monotonic()
         self._servers: list[asyncio.Server] = []
         self._watcher: Watcher | None = None
         self._watching: asyncio.Task[None] | None = None
@@ -347,9 +346,9 @@ class Lamina:
                 "live": self.engine.budget.live,
                 "limit": self.engine.budget.limit,
             },
-            "uptime_s": round(time.time() - self._started_at, 3),
+            "uptime_s": round(SYSTEM.monotonic() - self._started_at, 3),
         }
-        return json_response(503 if degraded else 200, json.dumps(body).encode())
+        return json_response(503 if degraded else 200, fastjson.dumps(body))
 
 
 def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:
