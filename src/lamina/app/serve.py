@@ -24,6 +24,7 @@ from pathlib import Path
 from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
 from lamina.clock import SYSTEM
+from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
@@ -41,6 +42,9 @@ from lamina.services.auth.guard import Door
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_.service import LambdaService
 from lamina.settings import Settings
+from lamina.sources.api import StreamRecords
+from lamina.sources.pollers import Pollers
+from lamina.sources.positions import Positions
 from lamina.template import find_template
 
 log = logging.getLogger("lamina")
@@ -94,6 +98,8 @@ class Served:
     # The key pair the AWS endpoint accepts (also written to the state directory).
     access_key_id: str = ""
     secret_access_key: str = ""
+    # Event source mappings, as "source -> function".
+    mappings: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -118,6 +124,9 @@ class Lamina:
         self.log_store: LogStore | None = None
         self.services: list[Service] = []
         self.gateway: Gateway | None = None
+        # What services hand each other messages through (queues, topics, functions).
+        self.deliveries = Deliveries()
+        self.pollers: Pollers | None = None
         self.reloads = 0
         self._access_log = access_log
         self._function_log = function_log
@@ -170,6 +179,8 @@ class Lamina:
         # Deployed before the engine starts: start() waits for the provisioned environments.
         await self._deploy(self.stack, set())
         await self.engine.start()
+        self.pollers = build_pollers(settings, self.engine, self.deliveries)
+        await self._deploy_sources(self.stack)
         self.endpoint.services = list(self.services)
         self.gateway = Gateway(
             self.engine,
@@ -214,6 +225,7 @@ class Lamina:
             apis=[describe(api, api_url) for api in self.stack.apis],
             access_key_id=settings.access_key_id,
             secret_access_key=settings.secret_access_key,
+            mappings=[m.describe() for m in self.pollers.mappings] if self.pollers else [],
         )
         if announce is not None:
             announce(served)
@@ -250,6 +262,8 @@ class Lamina:
         for server in self._servers:
             await server.wait_closed()
         await self.endpoint.close()
+        if self.pollers is not None:
+            await self.pollers.close()
         if self.engine is not None:
             await self.engine.close()
         if self.log_store is not None:
@@ -282,6 +296,7 @@ class Lamina:
             )
             for conflict in self._deploy_gateway(stack):
                 self.note(conflict)
+            await self._deploy_sources(stack)
             self.stack = stack
             self.reloads += 1
             names = ", ".join(sorted(recycle)) or "no function code"
@@ -306,6 +321,10 @@ class Lamina:
                 await service.deploy(stack)
         if not served:
             await self.engine.deploy(template_functions(stack), recycle)
+
+    async def _deploy_sources(self, stack: Stack) -> None:
+        if self.pollers is not None:
+            await self.pollers.deploy(stack.mappings)
 
     def _deploy_gateway(self, stack: Stack) -> list[str]:
         """The gateway serves the template's APIs and the Function URLs the Lambda API holds
@@ -382,6 +401,18 @@ def build_services(
 
         services.append(sts_service(settings.account_id))
     return services
+
+
+def build_pollers(settings: Settings, engine: LocalEngine, deliveries: Deliveries) -> Pollers:
+    """The event source mappings' pollers, reading the streams of the services served here."""
+    streams: dict[str, StreamRecords] = {}
+    if "dynamodb" not in settings.endpoints:
+        from lamina.services.dynamodb.service import DATABASE
+        from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
+
+        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+    positions = Positions(settings.state_dir / "sources.sqlite3")
+    return Pollers(positions, engine, deliveries, streams, settings.region, settings.account_id)
 
 
 def describe(api: Api, api_url: str) -> ServedApi:

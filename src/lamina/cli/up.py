@@ -126,6 +126,8 @@ def print_served(served: Served) -> None:
             '              (eval "$(lamina env)" sets them, with the endpoint and region)'
         )
     console.print(f"Functions:    {', '.join(served.functions) or '(none)'}", markup=False)
+    if served.mappings:
+        console.print(f"Mappings:     {', '.join(served.mappings)}", markup=False)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)
