@@ -23,9 +23,10 @@ from pathlib import Path
 
 from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
-from lamina.clock import SYSTEM
+from lamina.clock import SYSTEM, ScaledClock
 from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
+from lamina.engine.lambdatarget import LambdaTarget
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
 from lamina.gateway.routing import URL_PREFIX
@@ -45,6 +46,7 @@ from lamina.settings import Settings
 from lamina.sources.api import StreamRecords
 from lamina.sources.pollers import Pollers
 from lamina.sources.positions import Positions
+from lamina.sources.schedules import Firings, Schedules
 from lamina.template import find_template
 
 log = logging.getLogger("lamina")
@@ -100,6 +102,8 @@ class Served:
     secret_access_key: str = ""
     # Event source mappings, as "source -> function".
     mappings: list[str] = field(default_factory=list)
+    # Rules' and Scheduler's schedules, as "name expression".
+    schedules: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -127,6 +131,7 @@ class Lamina:
         # What services hand each other messages through (queues, topics, functions).
         self.deliveries = Deliveries()
         self.pollers: Pollers | None = None
+        self.schedules: Schedules | None = None
         self.reloads = 0
         self._access_log = access_log
         self._function_log = function_log
@@ -179,7 +184,9 @@ class Lamina:
         # Deployed before the engine starts: start() waits for the provisioned environments.
         await self._deploy(self.stack, set())
         await self.engine.start()
+        self.deliveries.serve("lambda", LambdaTarget(self.engine))
         self.pollers = build_pollers(settings, self.engine, self.deliveries)
+        self.schedules = build_schedules(settings, self.deliveries)
         await self._deploy_sources(self.stack)
         self.endpoint.services = list(self.services)
         self.gateway = Gateway(
@@ -226,6 +233,7 @@ class Lamina:
             access_key_id=settings.access_key_id,
             secret_access_key=settings.secret_access_key,
             mappings=[m.describe() for m in self.pollers.mappings] if self.pollers else [],
+            schedules=[s.describe() for s in self.schedules.schedules] if self.schedules else [],
         )
         if announce is not None:
             announce(served)
@@ -264,6 +272,8 @@ class Lamina:
         await self.endpoint.close()
         if self.pollers is not None:
             await self.pollers.close()
+        if self.schedules is not None:
+            await self.schedules.close()
         if self.engine is not None:
             await self.engine.close()
         if self.log_store is not None:
@@ -325,6 +335,8 @@ class Lamina:
     async def _deploy_sources(self, stack: Stack) -> None:
         if self.pollers is not None:
             await self.pollers.deploy(stack.mappings)
+        if self.schedules is not None:
+            await self.schedules.deploy(stack.schedules)
 
     def _deploy_gateway(self, stack: Stack) -> list[str]:
         """The gateway serves the template's APIs and the Function URLs the Lambda API holds
@@ -413,6 +425,20 @@ def build_pollers(settings: Settings, engine: LocalEngine, deliveries: Deliverie
         streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
     positions = Positions(settings.state_dir / "sources.sqlite3")
     return Pollers(positions, engine, deliveries, streams, settings.region, settings.account_id)
+
+
+def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:
+    """The schedules' runner, on a clock ``LAMINA_CLOCK_RATE`` may speed up."""
+    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+    return Schedules(
+        Firings(settings.state_dir / "schedules.sqlite3"),
+        deliveries,
+        settings.account_id,
+        settings.region,
+        clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+        rate=rate,
+        catch_up=settings.schedule_catch_up,
+    )
 
 
 def describe(api: Api, api_url: str) -> ServedApi:

@@ -128,6 +128,8 @@ def print_served(served: Served) -> None:
     console.print(f"Functions:    {', '.join(served.functions) or '(none)'}", markup=False)
     if served.mappings:
         console.print(f"Mappings:     {', '.join(served.mappings)}", markup=False)
+    if served.schedules:
+        console.print(f"Schedules:    {', '.join(served.schedules)}", markup=False)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from lamina.model.apis import Api
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
+from lamina.model.schedules import ScheduleSpec
 from lamina.model.tables import TableSpec
 
 
@@ -113,6 +114,8 @@ class Stack:
     apis: tuple[Api, ...] = ()
     # Event source mappings Lamina polls.
     mappings: tuple[EventSourceMapping, ...] = ()
+    # EventBridge rules' and Scheduler's schedules.
+    schedules: tuple[ScheduleSpec, ...] = ()
 
     def find_function(self, name: str) -> FunctionSpec | None:
         """By logical id, physical name or ARN, as ``lamina invoke`` and the Lambda API accept."""

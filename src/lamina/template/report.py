@@ -40,6 +40,9 @@ SUPPORTED = frozenset(
         "AWS::DynamoDB::Table",
         # Polled by sources/ (a mapping from a source not polled yet is reported by mappings.py).
         "AWS::Lambda::EventSourceMapping",
+        # Run by sources/schedules.py (a rule with an event pattern is reported by schedules.py).
+        "AWS::Events::Rule",
+        "AWS::Scheduler::Schedule",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.
@@ -50,6 +53,7 @@ NO_LOCAL_EFFECT = frozenset(
         "AWS::IAM::ManagedPolicy",
         "AWS::Lambda::Permission",
         "AWS::Serverless::Connector",
+        "AWS::Scheduler::ScheduleGroup",
     }
 )
 # SAM function properties that make the translator generate resources Lamina does not run.
@@ -58,7 +62,7 @@ _FUNCTION_EXTRAS = {
 }
 # Function event types the gateway serves, and those whose event source mappings are polled.
 _SERVED_EVENTS = frozenset({"Api", "HttpApi"})
-_POLLED_EVENTS = frozenset({"DynamoDB"})
+_POLLED_EVENTS = frozenset({"DynamoDB", "Schedule", "ScheduleV2"})
 # API properties that ask for what the gateway does not enforce yet (a later issue).
 _API_AUTH = ("Auth", "ApiKeyRequired", "UsagePlan")
 _NOT_ENFORCED = "authorizers, API keys and usage plans are not enforced yet: requests pass"

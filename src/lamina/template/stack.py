@@ -18,6 +18,7 @@ from lamina.template import (
     parameters,
     report,
     sam,
+    schedules,
     tables,
 )
 from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
@@ -101,6 +102,7 @@ def load_stack(
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
     found_mappings = mappings.find(reader, stack_name)
+    found_schedules = schedules.find(reader, region, account_id)
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
@@ -118,8 +120,10 @@ def load_stack(
             *found.unsupported,
             *served.unsupported,
             *found_mappings.unsupported,
+            *found_schedules.unsupported,
         ),
         warnings=(*params.warnings, *found.warnings, *served.warnings, *ids.warnings),
         apis=tuple(served.apis),
         mappings=tuple(found_mappings.mappings),
+        schedules=tuple(found_schedules.schedules),
     )
