@@ -62,7 +62,7 @@ def test_a_bad_expression_is_an_error_at_its_field(write_app: WriteApp) -> None:
                 Schedule: cron(0 3 * * * *)
     """
     )
-    with pytest.raises(TemplateError, match="ScheduleExpression is not valid: .*exactly one"):
+    with pytest.raises(TemplateError, match=r"ScheduleExpression is not valid: .*exactly one"):
         load_stack(path, stack_name="demo")
 
 
