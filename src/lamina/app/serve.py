@@ -408,6 +408,10 @@ def build_services(
         from lamina.services.logs.service import LogsService
 
         services.append(LogsService(log_store, settings.region, settings.account_id))
+    if "ssm" not in settings.endpoints:
+        from lamina.services.ssm.service import SsmService
+
+        services.append(SsmService(settings.state_dir, settings.region, settings.account_id))
     if "sts" not in settings.endpoints:
         from lamina.services.sts.service import sts_service
 
