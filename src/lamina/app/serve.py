@@ -412,6 +412,12 @@ def build_services(
         from lamina.services.ssm.service import SsmService
 
         services.append(SsmService(settings.state_dir, settings.region, settings.account_id))
+    if "secretsmanager" not in settings.endpoints:
+        from lamina.services.secretsmanager.service import SecretsManagerService
+
+        services.append(
+            SecretsManagerService(settings.state_dir, settings.region, settings.account_id)
+        )
     if "sts" not in settings.endpoints:
         from lamina.services.sts.service import sts_service
 

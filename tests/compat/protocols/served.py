@@ -63,6 +63,9 @@ class Served:
             transport.close()
         await asyncio.sleep(0)
 
+    async def _stop_listening(self) -> None:
+        self.server.close()
+
     def run(self, coro: Any) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self.loop)
         return future.result(timeout=30)
@@ -92,7 +95,8 @@ class Served:
     def close(self) -> None:
         for client in self._clients:
             client.close()
-        self.server.close()
+        # On the loop's own thread: Server.close is not thread-safe (it raced the loop here).
+        self.run(self._stop_listening())
         self.run(self._close_connections())
         self.run(self.server.wait_closed())
         self.run(self.endpoint.close())
