@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from lamina.model.apis import Api
+from lamina.model.configs import ParameterSpec, SecretSpec
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.schedules import ScheduleSpec
@@ -116,6 +117,9 @@ class Stack:
     mappings: tuple[EventSourceMapping, ...] = ()
     # EventBridge rules' and Scheduler's schedules.
     schedules: tuple[ScheduleSpec, ...] = ()
+    # SSM parameters and Secrets Manager secrets the template stores.
+    ssm_parameters: tuple[ParameterSpec, ...] = ()
+    secrets: tuple[SecretSpec, ...] = ()
 
     def find_function(self, name: str) -> FunctionSpec | None:
         """By logical id, physical name or ARN, as ``lamina invoke`` and the Lambda API accept."""

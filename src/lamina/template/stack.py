@@ -11,6 +11,7 @@ from lamina.errors import TemplateError
 from lamina.model.specs import Stack
 from lamina.template import (
     apis,
+    configs,
     functions,
     includes,
     loader,
@@ -103,6 +104,7 @@ def load_stack(
     found_tables = tables.find(reader)
     found_mappings = mappings.find(reader, stack_name)
     found_schedules = schedules.find(reader, region, account_id)
+    found_configs = configs.find(reader)
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
@@ -121,9 +123,12 @@ def load_stack(
             *served.unsupported,
             *found_mappings.unsupported,
             *found_schedules.unsupported,
+            *found_configs.unsupported,
         ),
         warnings=(*params.warnings, *found.warnings, *served.warnings, *ids.warnings),
         apis=tuple(served.apis),
         mappings=tuple(found_mappings.mappings),
         schedules=tuple(found_schedules.schedules),
+        ssm_parameters=tuple(found_configs.parameters),
+        secrets=tuple(found_configs.secrets),
     )

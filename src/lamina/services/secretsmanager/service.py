@@ -10,18 +10,21 @@ not served yet ("Lamina does not serve secretsmanager:RotateSecret yet").
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import re
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from lamina import ids
+from lamina import fastjson, ids
 from lamina.clock import SYSTEM, Clock
 from lamina.model import arns
+from lamina.model.configs import SecretSpec
+from lamina.model.specs import Stack
 from lamina.services.protocols.service import ModelService
 from lamina.services.secretsmanager.errors import (
     InvalidParameterException,
@@ -66,7 +69,72 @@ class SecretsApi:
 
     # -- secrets ---------------------------------------------------------------------------
 
+    def deploy(self, specs: Iterable[SecretSpec]) -> None:
+        """Make the template's secrets that do not exist (their ARNs are the ones the template's
+        ``!Ref`` gave), generating ``GenerateSecretString`` values once; a template value that
+        changed since the last deploy becomes the current version."""
+        for spec in specs:
+            doc = fastjson.dumps_text([spec.secret_string, dict(spec.generate), spec.description])
+            with self.store.lock:
+                secret = self._live_or_none(spec.name)
+                if secret is not None and secret.doc.get("DeletedDate"):
+                    self.restore_secret({"SecretId": secret.arn})
+                if secret is None:
+                    params: Params = {"Name": spec.name}
+                    value = spec.secret_string
+                    if value is None:
+                        value = self._generated(spec.generate)
+                    params["SecretString"] = value
+                    if spec.description is not None:
+                        params["Description"] = spec.description
+                    if spec.kms_key_id is not None:
+                        params["KmsKeyId"] = spec.kms_key_id
+                    if spec.tags:
+                        params["Tags"] = [{"Key": k, "Value": v} for k, v in spec.tags]
+                    self._create(params, arns.secret_suffix(spec.name))
+                elif spec.secret_string is not None and self.store.deployed(spec.name) != doc:
+                    self.put_secret_value(
+                        {"SecretId": secret.arn, "SecretString": spec.secret_string}
+                    )
+                self.store.set_deployed(spec.name, doc)
+
+    def _generated(self, generate: Mapping[str, Any]) -> str:
+        options = {
+            k: generate[k]
+            for k in (
+                "PasswordLength",
+                "ExcludeCharacters",
+                "ExcludeNumbers",
+                "ExcludePunctuation",
+                "ExcludeUppercase",
+                "ExcludeLowercase",
+                "IncludeSpace",
+                "RequireEachIncludedType",
+            )
+            if k in generate
+        }
+        for flag in (
+            "ExcludeNumbers",
+            "ExcludePunctuation",
+            "ExcludeUppercase",
+            "ExcludeLowercase",
+            "IncludeSpace",
+            "RequireEachIncludedType",
+        ):
+            if flag in options:
+                options[flag] = str(options[flag]).lower() in ("true", "1")
+        password = self.get_random_password(options)["RandomPassword"]
+        template, key = generate.get("SecretStringTemplate"), generate.get("GenerateStringKey")
+        if template is None or key is None:
+            return str(password)
+        doc = fastjson.loads(str(template))
+        doc[str(key)] = password
+        return fastjson.dumps_text(doc)
+
     def create_secret(self, params: Params) -> Params:
+        return self._create(params, None)
+
+    def _create(self, params: Params, fixed_suffix: str | None) -> Params:
         name = str(params["Name"])
         if not _NAME.match(name):
             raise InvalidParameterException(
@@ -85,10 +153,8 @@ class SecretsApi:
                 raise ResourceExistsException(
                     f"The operation failed because the secret {name} already exists."
                 )
-            suffix = "".join(secrets.choice(_SUFFIX) for _ in range(6))
-            arn = arns.arn(
-                "secretsmanager", self.region, self.account_id, f"secret:{name}-{suffix}"
-            )
+            suffix = fixed_suffix or "".join(secrets.choice(_SUFFIX) for _ in range(6))
+            arn = arns.secret_arn(self.region, self.account_id, name, suffix)
             now = self.clock.wall()
             doc: Params = {"CreatedDate": now, "LastChangedDate": now, "Tags": []}
             for key in ("Description", "KmsKeyId"):
@@ -495,6 +561,9 @@ class SecretsManagerService(ModelService):
     ) -> None:
         self.api = SecretsApi(SecretStore(state_dir / DATABASE), region, account_id, clock)
         super().__init__("secretsmanager", self.api.operations())
+
+    async def deploy(self, stack: Stack) -> None:
+        await asyncio.to_thread(self.api.deploy, stack.secrets)
 
     async def close(self) -> None:
         self.api.store.close()

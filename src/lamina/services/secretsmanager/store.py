@@ -24,6 +24,10 @@ _MIGRATIONS = (
         PRIMARY KEY (arn, id)
     );
     """,
+    # What the template last deployed to each secret, by name.
+    """
+    CREATE TABLE deployed (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    """,
 )
 
 
@@ -125,6 +129,15 @@ class SecretStore:
             self._conn.execute("DELETE FROM versions WHERE arn = ?", (arn,))
             self._conn.execute("DELETE FROM secrets WHERE arn = ?", (arn,))
             self._conn.execute("COMMIT")
+
+    def deployed(self, name: str) -> str | None:
+        with self.lock:
+            row = self._conn.execute("SELECT doc FROM deployed WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_deployed(self, name: str, doc: str) -> None:
+        with self.lock:
+            self._conn.execute("INSERT OR REPLACE INTO deployed VALUES (?, ?)", (name, doc))
 
     def close(self) -> None:
         with self.lock:

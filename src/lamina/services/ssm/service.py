@@ -10,14 +10,17 @@ serve ssm:... yet".
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from lamina import fastjson
 from lamina.clock import SYSTEM, Clock
 from lamina.model import arns
+from lamina.model.configs import ParameterSpec
 from lamina.model.specs import Stack
 from lamina.services.protocols.service import ModelService
 from lamina.services.ssm.errors import (
@@ -72,6 +75,32 @@ class ParameterStoreApi:
             "RemoveTagsFromResource": self.remove_tags_from_resource,
             "ListTagsForResource": self.list_tags_for_resource,
         }
+
+    def deploy(self, specs: Iterable[ParameterSpec]) -> None:
+        """Put the template's parameters: new ones, and those whose template value changed since
+        the last deploy (a value put through the API stays until then)."""
+        for spec in specs:
+            doc = fastjson.dumps_text(
+                [spec.type, spec.value, spec.description, spec.allowed_pattern, spec.tier]
+            )
+            with self.store.lock:
+                latest = self.store.latest(spec.name)
+                if latest is not None and self.store.deployed(spec.name) == doc:
+                    continue
+                params: Params = {"Name": spec.name, "Value": spec.value, "Type": spec.type}
+                for key, value in (
+                    ("Description", spec.description),
+                    ("AllowedPattern", spec.allowed_pattern),
+                    ("Tier", spec.tier),
+                    ("DataType", spec.data_type),
+                ):
+                    if value is not None:
+                        params[key] = value
+                if latest is None and spec.tags:
+                    params["Tags"] = [{"Key": k, "Value": v} for k, v in spec.tags]
+                params["Overwrite"] = latest is not None
+                self.put_parameter(params)
+                self.store.set_deployed(spec.name, doc)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -469,7 +498,7 @@ class SsmService(ModelService):
         super().__init__("ssm", self.api.operations())
 
     async def deploy(self, stack: Stack) -> None:
-        return None
+        await asyncio.to_thread(self.api.deploy, stack.ssm_parameters)
 
     async def close(self) -> None:
         self.api.store.close()

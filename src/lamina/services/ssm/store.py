@@ -36,6 +36,11 @@ _MIGRATIONS = (
         PRIMARY KEY (name, key)
     );
     """,
+    # What the template last deployed to each parameter (a value changed through the API
+    # stays until the template changes).
+    """
+    CREATE TABLE deployed (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    """,
 )
 
 
@@ -174,6 +179,15 @@ class ParameterStore:
             self._conn.executemany(
                 "DELETE FROM tags WHERE name = ? AND key = ?", [(name, k) for k in keys]
             )
+
+    def deployed(self, name: str) -> str | None:
+        with self.lock:
+            row = self._conn.execute("SELECT doc FROM deployed WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_deployed(self, name: str, doc: str) -> None:
+        with self.lock:
+            self._conn.execute("INSERT OR REPLACE INTO deployed VALUES (?, ?)", (name, doc))
 
     def close(self) -> None:
         with self.lock:
