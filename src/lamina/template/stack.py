@@ -22,6 +22,7 @@ from lamina.template import (
     schedules,
     tables,
 )
+from lamina.template.dynamic import DynamicValues
 from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
 from lamina.template.names import Place, ResourceIds
 from lamina.template.resources import Resources
@@ -56,6 +57,7 @@ def load_stack(
     region: str = "us-east-1",
     account_id: str = "123456789012",
     parameter_overrides: Mapping[str, str] | None = None,
+    dynamic: DynamicValues | None = None,
 ) -> Stack:
     """The stack the template at ``path`` (a file, or a directory with ``template.yaml``,
     ``template.yml`` or ``template.json``) deploys as ``stack_name``.
@@ -76,6 +78,7 @@ def load_stack(
             conditions=_section(template, data, "Conditions"),
             mappings=_section(template, data, "Mappings"),
             region=region,
+            dynamic=dynamic,
         )
 
     # Before expansion only parameters are known: enough for a CodeUri given as !Ref or !Sub.

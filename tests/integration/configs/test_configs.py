@@ -1,7 +1,8 @@
 """A template's SSM parameter and Secrets Manager secret exist once `lamina up` has started:
 its function reads them with boto3 by the names and ARNs `!Ref` gave it; a generated secret
 keeps its value across restarts, and a value changed through the API survives a restart until
-the template changes it."""
+the template changes it. Dynamic references resolve from Lamina's stores, else from the file
+LAMINA_DYNAMIC_VALUES names."""
 
 from __future__ import annotations
 
@@ -25,7 +26,17 @@ def read(up: LaminaUp) -> dict[str, Any]:
 
 def test_functions_read_the_templates_configuration(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    up = LaminaUp(TEMPLATE, state).start()
+    values = tmp_path / "values.json"
+    values.write_text(
+        json.dumps(
+            {
+                "ssm": {"/external/host": "from-file"},
+                "secretsmanager": {"external/db": json.dumps({"password": "pw-from-file"})},
+            }
+        )
+    )
+    env = {"LAMINA_DYNAMIC_VALUES": str(values)}
+    up = LaminaUp(TEMPLATE, state, env).start()
     try:
         first = read(up)
         assert first["parameter"] == "hello" and first["from_template"] == "hello"
@@ -39,10 +50,12 @@ def test_functions_read_the_templates_configuration(tmp_path: Path) -> None:
             ResourceType="Parameter", ResourceId="/app/greeting"
         )["TagList"]
         assert tags == [{"Key": "team", "Value": "blue"}]
+        assert (first["external_host"], first["external_password"]) == ("from-file", "pw-from-file")
         up.aws("ssm").put_parameter(Name="/app/greeting", Value="changed", Overwrite=True)
+        up.aws("ssm").put_parameter(Name="/external/host", Value="from-lamina", Type="String")
     finally:
         up.stop()
-    again = LaminaUp(TEMPLATE, state).start()
+    again = LaminaUp(TEMPLATE, state, env).start()
     try:
         second = read(again)
         assert second["secret"] == secret  # generated once

@@ -14,4 +14,6 @@ def read(event, context):
         "from_template": os.environ["PARAM_VALUE"],
         "secret": json.loads(secret["SecretString"]),
         "secret_arn": secret["ARN"],
+        "external_host": os.environ["EXTERNAL_HOST"],
+        "external_password": os.environ["EXTERNAL_PASSWORD"],
     }
