@@ -104,6 +104,9 @@ class Served:
     mappings: list[str] = field(default_factory=list)
     # Rules' and Scheduler's schedules, as "name expression".
     schedules: list[str] = field(default_factory=list)
+    # The stack's name and its outputs, resolved.
+    stack_name: str = ""
+    outputs: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Lamina:
@@ -234,6 +237,8 @@ class Lamina:
             secret_access_key=settings.secret_access_key,
             mappings=[m.describe() for m in self.pollers.mappings] if self.pollers else [],
             schedules=[s.describe() for s in self.schedules.schedules] if self.schedules else [],
+            stack_name=self.stack.name,
+            outputs=[(o.key, o.value) for o in self.stack.outputs],
         )
         if announce is not None:
             announce(served)
@@ -418,6 +423,10 @@ def build_services(
         services.append(
             SecretsManagerService(settings.state_dir, settings.region, settings.account_id)
         )
+    if "cloudformation" not in settings.endpoints:
+        from lamina.services.cloudformation.service import CloudFormationService
+
+        services.append(CloudFormationService(settings.region, settings.account_id))
     if "sts" not in settings.endpoints:
         from lamina.services.sts.service import sts_service
 

@@ -16,6 +16,7 @@ from lamina.template import (
     includes,
     loader,
     mappings,
+    outputs,
     parameters,
     report,
     sam,
@@ -108,6 +109,7 @@ def load_stack(
     found_mappings = mappings.find(reader, stack_name)
     found_schedules = schedules.find(reader, region, account_id)
     found_configs = configs.find(reader)
+    resolved = reader.resolver
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
@@ -134,4 +136,27 @@ def load_stack(
         schedules=tuple(found_schedules.schedules),
         ssm_parameters=tuple(found_configs.parameters),
         secrets=tuple(found_configs.secrets),
+        description=_description(template),
+        parameters=_shown_parameters(template, params.values),
+        outputs=outputs.outputs(template, expanded.data, resolved),
+        resources=outputs.resources(reader),
     )
+
+
+def _description(template: loader.Template) -> str | None:
+    value = template.data.get("Description")
+    return None if value is None else str(value)
+
+
+def _shown_parameters(
+    template: loader.Template, values: Mapping[str, Any]
+) -> tuple[tuple[str, str], ...]:
+    """The parameters as DescribeStacks shows them: NoEcho values masked."""
+    declared = template.data.get("Parameters") or {}
+    shown = []
+    for name, value in values.items():
+        decl = declared.get(name) if isinstance(declared, dict) else None
+        secret = isinstance(decl, dict) and str(decl.get("NoEcho", "")).lower() == "true"
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        shown.append((str(name), "****" if secret else text))
+    return tuple(shown)

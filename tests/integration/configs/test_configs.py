@@ -7,10 +7,12 @@ LAMINA_DYNAMIC_VALUES names."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.integration.asyncinvoke.lamina_up import LaminaUp
 
@@ -22,6 +24,46 @@ def read(up: LaminaUp) -> dict[str, Any]:
     answer = up.aws("lambda").invoke(FunctionName="config-reader")
     assert "FunctionError" not in answer, answer["Payload"].read()
     return dict(json.loads(answer["Payload"].read()))
+
+
+def check_the_stack(up: LaminaUp) -> None:
+    """`aws cloudformation describe-stacks --query "Stacks[0].Outputs"` prints the resolved
+    outputs as after `sam deploy`; resources map logical to physical ids; NoEcho is masked;
+    the banner prints the outputs."""
+    done = subprocess.run(
+        ["aws", "cloudformation", "describe-stacks", "--query", "Stacks[0].Outputs"],
+        capture_output=True,
+        text=True,
+        env=up.cli_env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    outputs = {o["OutputKey"]: o for o in json.loads(done.stdout)}
+    assert outputs["ReaderArn"]["OutputValue"].endswith(":function:config-reader")
+    assert outputs["ReaderArn"]["Description"] == "The reader function"
+    assert outputs["GreetingName"] == {
+        "OutputKey": "GreetingName",
+        "OutputValue": "/app/greeting",
+        "ExportName": "dev-greeting",
+    }
+    cfn = up.aws("cloudformation")
+    (stack,) = cfn.describe_stacks()["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE" and stack["StackName"] == "app"
+    assert {"ParameterKey": "Token", "ParameterValue": "****"} in stack["Parameters"]
+    resources = {
+        r["LogicalResourceId"]: r
+        for r in cfn.list_stack_resources(StackName="app")["StackResourceSummaries"]
+    }
+    assert resources["Reader"]["PhysicalResourceId"] == "config-reader"
+    assert resources["Reader"]["ResourceType"] == "AWS::Lambda::Function"
+    assert resources["Greeting"]["PhysicalResourceId"] == "/app/greeting"
+    assert "ReaderRole" in resources  # what SAM generated is listed as CloudFormation lists it
+    detail = cfn.describe_stack_resource(StackName="app", LogicalResourceId="DbSecret")
+    assert detail["StackResourceDetail"]["PhysicalResourceId"].startswith("arn:aws:secretsmanager:")
+    with pytest.raises(ClientError) as missing:
+        cfn.describe_stacks(StackName="other")
+    assert missing.value.response["Error"]["Code"] == "ValidationError"
+    assert "GreetingName = /app/greeting" in up.log()
 
 
 def test_functions_read_the_templates_configuration(tmp_path: Path) -> None:
@@ -51,6 +93,7 @@ def test_functions_read_the_templates_configuration(tmp_path: Path) -> None:
         )["TagList"]
         assert tags == [{"Key": "team", "Value": "blue"}]
         assert (first["external_host"], first["external_password"]) == ("from-file", "pw-from-file")
+        check_the_stack(up)
         up.aws("ssm").put_parameter(Name="/app/greeting", Value="changed", Overwrite=True)
         up.aws("ssm").put_parameter(Name="/external/host", Value="from-lamina", Type="String")
     finally:
