@@ -421,7 +421,9 @@ def build_services(
         from lamina.services.secretsmanager.service import SecretsManagerService
 
         services.append(
-            SecretsManagerService(settings.state_dir, settings.region, settings.account_id)
+            SecretsManagerService(
+                settings.state_dir, settings.region, settings.account_id, invoker=engine
+            )
         )
     if "cloudformation" not in settings.endpoints:
         from lamina.services.cloudformation.service import CloudFormationService

@@ -4,8 +4,9 @@ A secret has versions, each with staging labels: a new value takes ``AWSCURRENT`
 version that had it becomes ``AWSPREVIOUS``. ``SecretId`` is a name, an ARN or a partial ARN
 (without the six random characters AWS appends). A deleted secret waits out its recovery window
 (``RestoreSecret`` brings it back; reading it is ``InvalidRequestException``) unless deleted
-``ForceDeleteWithoutRecovery``. Values are stored as written (Lamina holds no KMS). Rotation is
-not served yet ("Lamina does not serve secretsmanager:RotateSecret yet").
+``ForceDeleteWithoutRecovery``. Values are stored as written (Lamina holds no KMS).
+``RotateSecret`` stages a pending version under its token and runs the rotation function's four
+steps as AWS does; scheduled rotation (``RotationRules``) is recorded, not run.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import logging
 import re
 import secrets
 import string
@@ -22,6 +24,8 @@ from typing import Any
 
 from lamina import fastjson, ids
 from lamina.clock import SYSTEM, Clock
+from lamina.engine.api import Invoker, InvokeRequest
+from lamina.errors import AwsError
 from lamina.model import arns
 from lamina.model.configs import SecretSpec
 from lamina.model.specs import Stack
@@ -30,20 +34,25 @@ from lamina.services.secretsmanager.errors import (
     InvalidParameterException,
     InvalidRequestException,
     ResourceExistsException,
+    ResourceNotFoundException,
     not_found,
 )
 from lamina.services.secretsmanager.store import Secret, SecretStore, SecretVersion
 
 DATABASE = "secretsmanager.sqlite3"
-CURRENT, PREVIOUS = "AWSCURRENT", "AWSPREVIOUS"
+CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"
+ROTATION_STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 _NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 _SUFFIX = string.ascii_letters + string.digits
 Params = dict[str, Any]
+log = logging.getLogger("lamina.secretsmanager")
 
 
 class SecretsApi:
     def __init__(self, store: SecretStore, region: str, account_id: str, clock: Clock) -> None:
+        # Starts a rotation's four steps (set by the service: they invoke a function).
+        self.rotator: Callable[[str, str, str], None] | None = None
         self.store = store
         self.region = region
         self.account_id = account_id
@@ -65,6 +74,8 @@ class SecretsApi:
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
             "GetRandomPassword": self.get_random_password,
+            "RotateSecret": self.rotate_secret,
+            "CancelRotateSecret": self.cancel_rotate_secret,
         }
 
     # -- secrets ---------------------------------------------------------------------------
@@ -206,6 +217,13 @@ class SecretsApi:
             stages = list(params.get("VersionStages") or [CURRENT])
             token = params.get("ClientRequestToken")
             for version in self.store.versions(secret.arn):
+                if (
+                    token
+                    and version.id == token
+                    and version.string is None
+                    and version.binary is None
+                ):
+                    break  # a rotation's pending version, filled now
                 if token and version.id == token:
                     if (version.string, version.binary) != _value_of(params):
                         raise ResourceExistsException(
@@ -341,6 +359,64 @@ class SecretsApi:
             self.store.save(secret)
         return {}
 
+    def rotate_secret(self, params: Params) -> Params:
+        """Record the rotation, stage a pending version under the request's token, and start
+        the rotation function's four steps (createSecret, setSecret, testSecret, finishSecret)."""
+        with self.store.lock:
+            secret = self._live(params["SecretId"])
+            function = params.get("RotationLambdaARN") or secret.doc.get("RotationLambdaARN")
+            if not function:
+                raise InvalidRequestException(
+                    "No Lambda rotation function ARN is associated with this secret."
+                )
+            versions = self.store.versions(secret.arn)
+            if any(PENDING in v.stages and CURRENT not in v.stages for v in versions):
+                raise InvalidRequestException(
+                    "A previous rotation isn't complete. That rotation will be reattempted."
+                )
+            secret.doc["RotationEnabled"] = True
+            secret.doc["RotationLambdaARN"] = function
+            if params.get("RotationRules"):
+                secret.doc["RotationRules"] = params["RotationRules"]
+            self.store.save(secret)
+            token = str(params.get("ClientRequestToken") or ids.request_id())
+            if params.get("RotateImmediately", True):
+                pending = SecretVersion(token, None, None, [PENDING], self.clock.wall())
+                self.store.put_version(secret.arn, pending, [])
+                if self.rotator is None:
+                    raise InvalidRequestException("Lamina cannot run rotation functions here.")
+                self.rotator(secret.arn, token, str(function))
+        return {"ARN": secret.arn, "Name": secret.name, "VersionId": token}
+
+    def cancel_rotate_secret(self, params: Params) -> Params:
+        with self.store.lock:
+            secret = self._live(params["SecretId"])
+            secret.doc["RotationEnabled"] = False
+            self.store.save(secret)
+            versions = self.store.versions(secret.arn)
+            pending = [v for v in versions if PENDING in v.stages and CURRENT not in v.stages]
+            for version in pending:
+                version.stages = [s for s in version.stages if s != PENDING]
+            self.store.restage(secret.arn, pending)
+        answer: Params = {"ARN": secret.arn, "Name": secret.name}
+        if pending:
+            answer["VersionId"] = pending[0].id
+        return answer
+
+    def rotated(self, arn: str, token: str, ok: bool) -> None:
+        """A rotation ended: done, its pending label is removed and the date kept."""
+        with self.store.lock:
+            secret = self.store.find(arn)
+            if secret is None or not ok:
+                return
+            versions = self.store.versions(arn)
+            for version in versions:
+                if version.id == token:
+                    version.stages = [s for s in version.stages if s != PENDING]
+            self.store.restage(arn, versions)
+            secret.doc["LastRotatedDate"] = self.clock.wall()
+            self.store.save(secret)
+
     def get_random_password(self, params: Params) -> Params:
         length = int(params.get("PasswordLength") or 32)
         excluded = set(params.get("ExcludeCharacters") or "")
@@ -402,20 +478,20 @@ class SecretsApi:
         return secret
 
     def _version(self, secret: Secret, version_id: Any, stage: Any) -> SecretVersion:
+        """The version asked for (by id, stage, or AWSCURRENT); a version a rotation made but
+        has not filled yet holds no value, so it is not found either."""
         for version in self.store.versions(secret.arn):
             if version_id and version.id != version_id:
                 continue
             if (stage or (None if version_id else CURRENT)) not in (None, *version.stages):
                 continue
+            if version.string is None and version.binary is None:
+                break
             return version
-        label = stage or CURRENT
-        raise not_found().__class__(
+        which = f"VersionId: {version_id}" if version_id and not stage else None
+        raise ResourceNotFoundException(
             "Secrets Manager can't find the specified secret value for "
-            + (
-                f"VersionId: {version_id}"
-                if version_id and not stage
-                else f"staging label: {label}"
-            )
+            + (which or f"staging label: {stage or CURRENT}")
         )
 
     def _new_version(self, secret: Secret, params: Params, stages: list[str]) -> SecretVersion:
@@ -484,7 +560,10 @@ class SecretsApi:
         ):
             if secret.doc.get(key) is not None:
                 entry[key] = secret.doc[key]
-        entry["RotationEnabled"] = False
+        entry["RotationEnabled"] = bool(secret.doc.get("RotationEnabled", False))
+        for key in ("RotationLambdaARN", "RotationRules", "LastRotatedDate"):
+            if secret.doc.get(key) is not None:
+                entry[key] = secret.doc[key]
         entry["Tags"] = secret.doc.get("Tags", [])
         entry["VersionIdsToStages"] = {
             v.id: v.stages for v in self.store.versions(secret.arn) if v.stages
@@ -556,14 +635,61 @@ def _token(token: Any) -> int:
 
 
 class SecretsManagerService(ModelService):
+    """The store on ``state_dir`` behind the model's seam. Rotation functions are invoked
+    through ``invoker`` (the engine), on the event loop, one step after another; each step's
+    failure ends the rotation, leaving the pending version for the next attempt, as on AWS."""
+
     def __init__(
-        self, state_dir: Path, region: str, account_id: str, clock: Clock = SYSTEM
+        self,
+        state_dir: Path,
+        region: str,
+        account_id: str,
+        clock: Clock = SYSTEM,
+        invoker: Invoker | None = None,
     ) -> None:
         self.api = SecretsApi(SecretStore(state_dir / DATABASE), region, account_id, clock)
+        self._invoker = invoker
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._rotations: set[asyncio.Future[None]] = set()
+        if invoker is not None:
+            self.api.rotator = self._start_rotation
         super().__init__("secretsmanager", self.api.operations())
 
+    def _start_rotation(self, arn: str, token: str, function: str) -> None:
+        """Called from an API thread: the steps run on the event loop."""
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(self._rotate(arn, token, function), self._loop)
+        wrapped = asyncio.wrap_future(future, loop=self._loop)
+        self._loop.call_soon_threadsafe(self._rotations.add, wrapped)
+        wrapped.add_done_callback(self._rotations.discard)
+
+    async def _rotate(self, arn: str, token: str, function: str) -> None:
+        assert self._invoker is not None
+        name, qualifier = arns.split_function(function)
+        ok = True
+        for step in ROTATION_STEPS:
+            event = {"Step": step, "SecretId": arn, "ClientRequestToken": token}
+            try:
+                result = await self._invoker.invoke(
+                    InvokeRequest(name, fastjson.dumps(event), qualifier=qualifier)
+                )
+            except AwsError as exc:
+                log.warning("rotation of %s could not invoke %s: %s", arn, function, exc.message)
+                ok = False
+                break
+            if not result.ok:
+                log.warning(
+                    "rotation of %s failed at %s: %s", arn, step, result.payload[:500].decode()
+                )
+                ok = False
+                break
+        await asyncio.to_thread(self.api.rotated, arn, token, ok)
+
     async def deploy(self, stack: Stack) -> None:
+        self._loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.api.deploy, stack.secrets)
 
     async def close(self) -> None:
+        for rotation in list(self._rotations):
+            rotation.cancel()
         self.api.store.close()
