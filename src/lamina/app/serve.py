@@ -42,6 +42,8 @@ from lamina.services.api import Service
 from lamina.services.auth.guard import Door
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_.service import LambdaService
+from lamina.services.sqs.mappingsource import SqsMessages
+from lamina.services.sqs.service import SqsService
 from lamina.settings import Settings
 from lamina.sources.api import StreamRecords
 from lamina.sources.pollers import Pollers
@@ -192,7 +194,7 @@ class Lamina:
         await self._deploy(self.stack, set())
         await self.engine.start()
         self.deliveries.serve("lambda", LambdaTarget(self.engine))
-        self.pollers = build_pollers(settings, self.engine, self.deliveries)
+        self.pollers = build_pollers(settings, self.engine, self.deliveries, self.services)
         self.schedules = build_schedules(settings, self.deliveries)
         await self._deploy_sources(self.stack)
         self.endpoint.services = list(self.services)
@@ -468,8 +470,14 @@ def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
     ]
 
 
-def build_pollers(settings: Settings, engine: LocalEngine, deliveries: Deliveries) -> Pollers:
-    """The event source mappings' pollers, reading the streams of the services served here."""
+def build_pollers(
+    settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
+) -> Pollers:
+    """The event source mappings' pollers, reading the streams and queues served here."""
+    queues = None
+    for service in services:
+        if isinstance(service, SqsService):
+            queues = SqsMessages(service.broker, settings.region)
     streams: dict[str, StreamRecords] = {}
     if "dynamodb" not in settings.endpoints:
         from lamina.services.dynamodb.service import DATABASE
@@ -477,7 +485,15 @@ def build_pollers(settings: Settings, engine: LocalEngine, deliveries: Deliverie
 
         streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
     positions = Positions(settings.state_dir / "sources.sqlite3")
-    return Pollers(positions, engine, deliveries, streams, settings.region, settings.account_id)
+    return Pollers(
+        positions,
+        engine,
+        deliveries,
+        streams,
+        settings.region,
+        settings.account_id,
+        queues=queues,
+    )
 
 
 def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:

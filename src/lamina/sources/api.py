@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 # (position in the shard, arrival time in epoch seconds, the record as the service's API shows it)
@@ -24,3 +25,30 @@ class StreamRecords(Protocol):
     def read(self, arn: str, after: int, limit: int) -> list[StreamRecord]:
         """Up to ``limit`` records after position ``after``, oldest first."""
         ...
+
+
+class QueueMessage(Protocol):
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def receipt_handle(self) -> str: ...
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The record as Lambda's SQS event carries it (messageId, receiptHandle, body,
+        attributes, messageAttributes, md5OfBody, eventSource, eventSourceARN, awsRegion)."""
+        ...
+
+
+class QueueMessages(Protocol):
+    """Queues as an event source mapping polls them (SQS)."""
+
+    def exists(self, arn: str) -> bool: ...
+
+    async def receive(self, arn: str, max_messages: int, wait_s: float) -> Sequence[QueueMessage]:
+        """Up to ``max_messages`` messages, hidden for the queue's visibility timeout and
+        counted as received (redrive applies), waiting up to ``wait_s`` for a first one."""
+        ...
+
+    def delete(self, arn: str, receipt_handles: list[str]) -> None: ...

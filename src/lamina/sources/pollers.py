@@ -14,8 +14,9 @@ from lamina.delivery import Deliveries
 from lamina.engine.api import Invoker
 from lamina.model import arns
 from lamina.model.mappings import EventSourceMapping
-from lamina.sources.api import StreamRecords
+from lamina.sources.api import QueueMessages, StreamRecords
 from lamina.sources.positions import Positions
+from lamina.sources.queues import QueuePoller
 from lamina.sources.streams import StreamPoller
 
 log = logging.getLogger("lamina.sources")
@@ -34,7 +35,9 @@ class Pollers:
         region: str,
         account_id: str,
         filters: Filter = lambda _: None,
+        queues: QueueMessages | None = None,
     ) -> None:
+        self._queues = queues
         self._positions = positions
         self._invoker = invoker
         self._deliveries = deliveries
@@ -49,7 +52,7 @@ class Pollers:
         return [mapping for mapping, _ in self._running.values()]
 
     async def deploy(self, mappings: Iterable[EventSourceMapping]) -> None:
-        wanted = {m.uuid: m for m in mappings if m.enabled and m.source in self._streams}
+        wanted = {m.uuid: m for m in mappings if m.enabled and self._polls(m)}
         for uuid in list(self._running):
             mapping, _ = self._running[uuid]
             if wanted.get(uuid) != mapping:
@@ -58,7 +61,21 @@ class Pollers:
             if uuid not in self._running:
                 self._start(mapping)
 
+    def _polls(self, mapping: EventSourceMapping) -> bool:
+        if mapping.source == "sqs":
+            return self._queues is not None
+        return mapping.source in self._streams
+
     def _start(self, mapping: EventSourceMapping) -> None:
+        poller: StreamPoller | QueuePoller
+        if mapping.source == "sqs":
+            assert self._queues is not None
+            poller = QueuePoller(
+                mapping, self._queues, self._invoker, matches=self._filters(mapping)
+            )
+            task = asyncio.create_task(poller.run(), name=f"esm-{mapping.uuid}")
+            self._running[mapping.uuid] = (mapping, task)
+            return
         poller = StreamPoller(
             mapping,
             self._streams[mapping.source],

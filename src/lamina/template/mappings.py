@@ -20,7 +20,7 @@ from lamina.template.resources import Resources
 
 MAPPING_TYPE = "AWS::Lambda::EventSourceMapping"
 # The sources Lamina polls.
-POLLED = frozenset({"dynamodb"})
+POLLED = frozenset({"dynamodb", "sqs"})
 _STREAMS = frozenset({"dynamodb", "kinesis"})
 _POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 # Properties of sources Lamina does not poll, or behaviour it does not have yet.

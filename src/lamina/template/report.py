@@ -69,7 +69,7 @@ _FUNCTION_EXTRAS = {
 }
 # Function event types the gateway serves, and those whose event source mappings are polled.
 _SERVED_EVENTS = frozenset({"Api", "HttpApi"})
-_POLLED_EVENTS = frozenset({"DynamoDB", "Schedule", "ScheduleV2"})
+_POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Schedule", "ScheduleV2"})
 # API properties that ask for what the gateway does not enforce yet (a later issue).
 _API_AUTH = ("Auth", "ApiKeyRequired", "UsagePlan")
 _NOT_ENFORCED = "authorizers, API keys and usage plans are not enforced yet: requests pass"

@@ -62,8 +62,8 @@ def test_a_sam_dynamodb_event_is_a_mapping_with_awss_defaults(write_app: WriteAp
 
 
 def test_unpolled_sources_and_unhonoured_properties_are_reported(write_app: WriteApp) -> None:
-    """A SAM SQS event and a written mapping from Kinesis are named as not served; a
-    TumblingWindowInSeconds is named as not honoured."""
+    """A SAM Kinesis event and a written mapping from Kinesis are named as not served; a
+    TumblingWindowInSeconds is named as not honoured; a SAM SQS event is a mapping."""
     path = write_app(
         HEAD
         + """
@@ -72,6 +72,11 @@ def test_unpolled_sources_and_unhonoured_properties_are_reported(write_app: Writ
               Type: SQS
               Properties:
                 Queue: arn:aws:sqs:us-east-1:123456789012:jobs
+            Clicks:
+              Type: Kinesis
+              Properties:
+                Stream: arn:aws:kinesis:us-east-1:123456789012:stream/clicks
+                StartingPosition: LATEST
       FromKinesis:
         Type: AWS::Lambda::EventSourceMapping
         Properties:
@@ -89,10 +94,13 @@ def test_unpolled_sources_and_unhonoured_properties_are_reported(write_app: Writ
     )
     stack = load_stack(path, stack_name="demo")
     described = [u.describe() for u in stack.unsupported]
-    assert any("Fn.Events.Jobs" in d and "SQS" in d for d in described), described
+    assert any("Fn.Events.Clicks" in d and "Kinesis" in d for d in described), described
+    assert not any("Jobs" in d for d in described), described
     assert any("FromKinesis" in d and "kinesis are not served yet" in d for d in described)
     assert any("Windowed.TumblingWindowInSeconds" in d for d in described), described
-    assert [m.logical_id for m in stack.mappings] == ["Windowed"]
+    assert sorted(str(m.logical_id) for m in stack.mappings) == ["FnJobs", "Windowed"]
+    sqs = next(m for m in stack.mappings if m.source == "sqs")
+    assert (sqs.batch_size, sqs.starting_position) == (10, None)
 
 
 def test_a_stream_mapping_without_a_starting_position_is_refused(write_app: WriteApp) -> None:

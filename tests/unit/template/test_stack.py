@@ -139,8 +139,9 @@ def test_plain_cloudformation_json(app: Stack) -> None:
     assert zipped.inline_code == "def handler(event, context):\n    return 1"
     assert {(r.logical_id, r.type) for r in stack.unsupported} == {
         ("WorkerRole", "AWS::IAM::Role"),
-        ("Mapping", "AWS::Lambda::EventSourceMapping"),
     }
+    (mapping,) = stack.mappings  # an SQS mapping: polled
+    assert (mapping.logical_id, mapping.source, mapping.function) == ("Mapping", "sqs", worker.name)
     assert stack.template_path.name == "template.json"
 
 
