@@ -144,3 +144,39 @@ def test_messages_survive_kill_9_and_in_flight_ones_reappear(tmp_path: Path) -> 
         assert sqs.receive_message(QueueUrl=extra_url)["Messages"][0]["Body"] == "api queue"
     finally:
         second.stop()
+
+
+def test_hot_reload_updates_template_queues_and_keeps_messages(tmp_path: Path) -> None:
+    """While `lamina up` watches, an edit of a queue's VisibilityTimeout in the template is
+    applied to the running queue, a queue added to the template is created, and the messages
+    already queued stay."""
+    import shutil
+    import urllib.request
+
+    from tests.integration.asyncinvoke.lamina_up import wait_for
+
+    app = tmp_path / "app"
+    shutil.copytree(TEMPLATE.parent, app)
+    template = app / "template.yaml"
+    server = LaminaUp(template, tmp_path / "state", watch=True).start()
+
+    def reloads() -> int:
+        with urllib.request.urlopen(f"{server.endpoint}/_lamina/health", timeout=5) as response:
+            return int(json.loads(response.read())["reloads"])
+
+    try:
+        sqs = server.aws("sqs")
+        work = _url(sqs, "-Work-")
+        sqs.send_message(QueueUrl=work, MessageBody="before the edit")
+        seen = reloads()
+        text = template.read_text()
+        text = text.replace("      VisibilityTimeout: 2\n", "      VisibilityTimeout: 7\n")
+        text = text.replace("  Failures:\n", "  Added:\n    Type: AWS::SQS::Queue\n  Failures:\n")
+        template.write_text(text)
+        assert wait_for(lambda: reloads() > seen, 30), server.log()
+        attributes = sqs.get_queue_attributes(QueueUrl=work, AttributeNames=["All"])["Attributes"]
+        assert attributes["VisibilityTimeout"] == "7"
+        assert attributes["ApproximateNumberOfMessages"] == "1"
+        assert _url(sqs, "-Added-")
+    finally:
+        server.stop()

@@ -163,7 +163,8 @@ def test_long_poll_returns_when_a_message_arrives(sqs: Any, served: Any) -> None
 
 
 def test_send_refusals(sqs: Any) -> None:
-    """Past MaximumMessageSize, invalid characters, or a bad attribute: AWS's errors."""
+    """Past MaximumMessageSize, invalid characters, a bad attribute or more than 10 of them:
+    AWS's errors."""
     url = _queue(sqs, MaximumMessageSize="1024")
     with pytest.raises(ClientError) as big:
         sqs.send_message(QueueUrl=url, MessageBody="x" * 1025)
@@ -179,6 +180,15 @@ def test_send_refusals(sqs: Any) -> None:
             MessageAttributes={"n": {"DataType": "Number", "StringValue": "abc"}},
         )
     assert _code(number) == "InvalidParameterValue"
+    with pytest.raises(ClientError) as many:
+        sqs.send_message(
+            QueueUrl=url,
+            MessageBody="x",
+            MessageAttributes={
+                f"a{i}": {"DataType": "String", "StringValue": "v"} for i in range(11)
+            },
+        )
+    assert "exceeds the allowed maximum [10]" in str(many.value)
 
 
 def test_default_maximum_is_one_mebibyte(sqs: Any) -> None:

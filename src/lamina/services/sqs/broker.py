@@ -432,6 +432,8 @@ class Broker:
                     )
                 return received
             await self.available(queue, left)
+            if self.closed:
+                return []  # shutting down: the store may be closing under this poll
 
     def _attempt(self, queue: Queue, attempt_id: str) -> list[Received] | None:
         now = self.clock.wall()

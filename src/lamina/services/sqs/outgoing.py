@@ -19,6 +19,7 @@ from lamina.services.sqs.errors import (
     MissingParameter,
 )
 
+MAX_ATTRIBUTES = 10
 # XML 1.0's characters: what SQS accepts in a body or attribute value.
 _INVALID_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _INVALID_CONTENTS = (
@@ -51,6 +52,11 @@ def check(message: Outgoing, *, limit: int, fifo: bool, content_based: bool) -> 
         raise InvalidParameterValue(
             f"One or more parameters are invalid. Reason: Message must be shorter than "
             f"{limit} bytes."
+        )
+    if len(message.attributes) > MAX_ATTRIBUTES:
+        raise InvalidParameterValue(
+            f"Number of message attributes [{len(message.attributes)}] exceeds the allowed "
+            f"maximum [{MAX_ATTRIBUTES}]."
         )
     for name, value in message.attributes.items():
         _check_attribute(name, value)

@@ -154,3 +154,22 @@ def test_move_task_running_at_a_stop_resumes_after_it(tmp_path: Path) -> None:
     bodies = [m.body for m in reopened.store.oldest("target", 10)]
     assert sorted(bodies) == ["0", "1", "2", "3", "4"]
     assert reopened.counts(reopened.queues["dlq"]) == (0, 0, 0)
+
+
+def test_shutdown_answers_waiting_long_polls(tmp_path: Path) -> None:
+    """A long poll waiting when SQS closes answers at once with no message, and so does any
+    long poll that starts after."""
+    from lamina.services.sqs.service import SqsService
+
+    service = SqsService(tmp_path, "us-east-1", "123456789012", "http://localhost:4566")
+    queue = service.broker.create_queue("q", {})
+
+    async def scenario() -> tuple[list[object], list[object]]:
+        polling = asyncio.create_task(service.broker.receive(queue, 1, None, 3600))
+        await asyncio.sleep(0)
+        await service.close()
+        waited = await asyncio.wait_for(polling, 10)
+        later = await asyncio.wait_for(service.broker.available(queue, 3600), 10)
+        return list(waited), [later]
+
+    assert asyncio.run(scenario()) == ([], [None])
