@@ -12,11 +12,11 @@ warning rather than skipped silently; a value of the wrong type is a ``TemplateE
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from lamina import fastjson
 from lamina.model.queues import QueuePolicySpec, QueueSpec
 from lamina.template.resources import Resources
 
@@ -55,7 +55,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"))
+        return fastjson.dumps_text(value)
     return str(value)
 
 

@@ -7,10 +7,10 @@ refused when set. FIFO-only attributes are unknown names on a standard queue, as
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from lamina import fastjson
 from lamina.services.sqs.errors import InvalidAttributeName, InvalidAttributeValue
 
 MAX_MESSAGE_BYTES = 1_048_576
@@ -108,7 +108,7 @@ def _value(name: str, value: str) -> str:
         return _redrive_allow(value)
     if name == "Policy" and value:
         try:
-            json.loads(value)
+            fastjson.loads(value)
         except ValueError:
             raise _invalid(name) from None
     return value
@@ -118,7 +118,7 @@ def _redrive(value: str) -> str:
     if value == "":
         return ""
     try:
-        policy = json.loads(value)
+        policy = fastjson.loads(value)
     except ValueError:
         raise InvalidAttributeValue(
             "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a "
@@ -136,15 +136,14 @@ def _redrive(value: str) -> str:
             "for maxReceiveCount: " + str(count) + ", valid values are from 1 to 1000 both "
             "inclusive."
         )
-    return json.dumps(
-        {"deadLetterTargetArn": policy["deadLetterTargetArn"], "maxReceiveCount": int(count)},
-        separators=(",", ":"),
+    return fastjson.dumps_text(
+        {"deadLetterTargetArn": policy["deadLetterTargetArn"], "maxReceiveCount": int(count)}
     )
 
 
 def _redrive_allow(value: str) -> str:
     try:
-        policy = json.loads(value)
+        policy = fastjson.loads(value)
     except ValueError:
         raise _invalid("RedriveAllowPolicy") from None
     permission = policy.get("redrivePermission") if isinstance(policy, dict) else None
@@ -167,7 +166,7 @@ def redrive(attributes: Mapping[str, str]) -> tuple[str, int] | None:
     text = attributes.get("RedrivePolicy")
     if not text:
         return None
-    policy = json.loads(text)
+    policy = fastjson.loads(text)
     return str(policy["deadLetterTargetArn"]), int(policy["maxReceiveCount"])
 
 
@@ -176,7 +175,7 @@ def allows_source(attributes: Mapping[str, str], source_arn: str) -> bool:
     text = attributes.get("RedriveAllowPolicy")
     if not text:
         return True
-    policy = json.loads(text)
+    policy = fastjson.loads(text)
     permission = policy.get("redrivePermission")
     if permission == "denyAll":
         return False

@@ -9,9 +9,9 @@ botocore reads to raise ``client.exceptions.QueueDoesNotExist`` with the query c
 
 from __future__ import annotations
 
-import json
 from typing import ClassVar
 
+from lamina import fastjson
 from lamina.errors import AwsError
 from lamina.net.messages import Response
 from lamina.services.errors import render as render_common
@@ -130,7 +130,7 @@ def render(exc: AwsError, protocol: str, request_id: str) -> Response:
         kind = type(exc.code, (AwsError,), {"code": query_code, "status": exc.status})
         return render_common(kind(exc.message), protocol, request_id, xml_namespace=XML_NAMESPACE)
     fault = "Sender" if exc.status < 500 else "Receiver"
-    body = json.dumps({"__type": NAMESPACE + exc.code, "message": exc.message}).encode()
+    body = fastjson.dumps({"__type": NAMESPACE + exc.code, "message": exc.message})
     return Response(
         exc.status,
         [

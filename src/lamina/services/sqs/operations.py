@@ -10,11 +10,11 @@ against botocore's model, in either protocol). Batch operations check the batch 
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from lamina import fastjson
 from lamina.errors import AwsError
 from lamina.services.sqs import attributes as attrs
 from lamina.services.sqs import digests
@@ -195,7 +195,7 @@ class Operations:
                 "Resource": queue.arn,
             }
         )
-        self.broker.set_attributes(queue, {"Policy": json.dumps(policy)})
+        self.broker.set_attributes(queue, {"Policy": fastjson.spaced(policy)})
 
     async def remove_permission(self, params: Params) -> None:
         queue = self.broker.queue(params["QueueUrl"])
@@ -208,7 +208,7 @@ class Operations:
                 "existing policy."
             )
         policy["Statement"] = kept
-        self.broker.set_attributes(queue, {"Policy": json.dumps(policy) if kept else ""})
+        self.broker.set_attributes(queue, {"Policy": fastjson.spaced(policy) if kept else ""})
 
     # -- messages --------------------------------------------------------------------------
 
@@ -366,7 +366,7 @@ class Operations:
 def _policy(queue: Queue) -> dict[str, Any]:
     """The queue's Policy document, or an empty one with AWS's default Id."""
     try:
-        policy = json.loads(queue.attributes.get("Policy") or "{}")
+        policy = fastjson.loads(queue.attributes.get("Policy") or "{}")
     except ValueError:
         policy = {}
     if not isinstance(policy, dict):

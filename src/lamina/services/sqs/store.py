@@ -12,7 +12,6 @@ The connection is used from the event loop only (the service runs its operations
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lamina import fastjson
 from lamina.storage.sqlite import connect
 
 DATABASE = "sqs.sqlite3"
@@ -106,8 +106,8 @@ def _message(row: tuple[Any, ...]) -> StoredMessage:
         queue=row[1],
         message_id=row[2],
         body=row[3],
-        attributes=json.loads(row[4]),
-        system=json.loads(row[5]),
+        attributes=fastjson.loads(row[4]),
+        system=fastjson.loads(row[5]),
         group_id=row[6],
         sent=row[7],
         visible_at=row[8],
@@ -151,7 +151,7 @@ class Store:
             "SELECT name, created, modified, attributes, tags, deployed FROM queues"
         ).fetchall()
         return [
-            QueueRow(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), _maybe(r[5]))
+            QueueRow(r[0], r[1], r[2], fastjson.loads(r[3]), fastjson.loads(r[4]), _maybe(r[5]))
             for r in rows
         ]
 
@@ -163,9 +163,9 @@ class Store:
                 row.name,
                 row.created,
                 row.modified,
-                json.dumps(row.attributes),
-                json.dumps(row.tags),
-                None if row.deployed is None else json.dumps(row.deployed),
+                fastjson.dumps_text(row.attributes),
+                fastjson.dumps_text(row.tags),
+                None if row.deployed is None else fastjson.dumps_text(row.deployed),
             ),
         )
 
@@ -195,8 +195,8 @@ class Store:
                 queue,
                 message_id,
                 body,
-                json.dumps(attributes),
-                json.dumps(system),
+                fastjson.dumps_text(attributes),
+                fastjson.dumps_text(system),
                 group_id,
                 sent,
                 visible_at,
@@ -205,7 +205,9 @@ class Store:
         return int(cursor.lastrowid or 0)
 
     def set_system(self, seq: int, system: dict[str, str]) -> None:
-        self.conn.execute("UPDATE messages SET system = ? WHERE seq = ?", (json.dumps(system), seq))
+        self.conn.execute(
+            "UPDATE messages SET system = ? WHERE seq = ?", (fastjson.dumps_text(system), seq)
+        )
 
     def ready(
         self, queue: str, now: float, oldest: float, limit: int, *, in_order: bool
@@ -258,7 +260,7 @@ class Store:
         self.conn.execute(
             "UPDATE messages SET queue = ?, visible_at = ?, receive_count = 0,"
             " first_receive = NULL, receipt = NULL, system = ? WHERE seq = ?",
-            (queue, visible_at, json.dumps(system), seq),
+            (queue, visible_at, fastjson.dumps_text(system), seq),
         )
 
     def delete(self, seq: int) -> bool:
@@ -368,4 +370,4 @@ class Store:
 
 
 def _maybe(text: str | None) -> dict[str, Any] | None:
-    return None if text is None else dict(json.loads(text))
+    return None if text is None else dict(fastjson.loads(text))
