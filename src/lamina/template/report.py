@@ -70,9 +70,6 @@ _FUNCTION_EXTRAS = {
 # Function event types the gateway serves, and those whose event source mappings are polled.
 _SERVED_EVENTS = frozenset({"Api", "HttpApi"})
 _POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Schedule", "ScheduleV2"})
-# API properties that ask for what the gateway does not enforce yet (a later issue).
-_API_AUTH = ("Auth", "ApiKeyRequired", "UsagePlan")
-_NOT_ENFORCED = "authorizers, API keys and usage plans are not enforced yet: requests pass"
 
 
 def unsupported(
@@ -120,15 +117,19 @@ def unsupported(
 
 
 def _api_auth(name: str, type_: str, properties: Any) -> list[UnsupportedResource]:
-    """An API or API event that configures authorizers, API keys or a usage plan: served, but
-    without what those would enforce, which the user must hear about."""
+    """What an API's or API event's ``Auth`` asks for that Lamina does not apply yet. Lambda
+    authorizers are enforced; the other authorizers and API keys refuse their routes (reported
+    per route by ``apis.py``); usage plans and resource policies have no effect yet."""
     if not isinstance(properties, dict):
         return []
     auth = properties.get("Auth")
-    asked = isinstance(auth, dict) and any(
-        auth.get(k) not in (None, "NONE", False, {}, [])
-        for k in ("Authorizer", "Authorizers", "DefaultAuthorizer", *_API_AUTH, "ResourcePolicy")
-    )
-    if not asked:
+    if not isinstance(auth, dict):
         return []
-    return [UnsupportedResource(f"{name}.Auth", str(type_), _NOT_ENFORCED)]
+    found = []
+    for key, what in (
+        ("UsagePlan", "usage plans' throttles and quotas are not applied yet"),
+        ("ResourcePolicy", "resource policies are not applied yet"),
+    ):
+        if auth.get(key) not in (None, "NONE", False, {}, []):
+            found.append(UnsupportedResource(f"{name}.Auth.{key}", str(type_), what))
+    return found
