@@ -12,7 +12,7 @@ from lamina.services.lambda_.errors import (
     ProvisionedConcurrencyConfigNotFoundException,
     validation,
 )
-from lamina.services.lambda_.models import FunctionDoc, timestamp
+from lamina.services.lambda_.models import FunctionDoc
 from lamina.services.lambda_.registry import Registry
 from lamina.services.lambda_.routes import Call, paginate
 
@@ -90,7 +90,7 @@ async def put_provisioned_concurrency_config(registry: Registry, call: Call) -> 
             "provisionedConcurrentExecutions",
             "Member must have value greater than or equal to 1",
         )
-    doc.provisioned[qualifier] = {"Requested": count, "LastModified": timestamp()}
+    doc.provisioned[qualifier] = {"Requested": count, "LastModified": registry.now()}
     await registry.commit(doc)
     return call.reply(202, _shape(registry, doc, qualifier))
 

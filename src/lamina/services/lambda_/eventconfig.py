@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from lamina.model.lambdas import LATEST, EventInvokeConfig
@@ -77,7 +76,7 @@ def _configure(base: EventInvokeConfig, body: dict[str, Any], qualifier: str) ->
 async def put_function_event_invoke_config(registry: Registry, call: Call) -> Response:
     doc, qualifier = _qualifier(registry, call)
     config = _configure(EventInvokeConfig(qualifier=qualifier), call.json(), qualifier)
-    doc.event_invoke[qualifier] = (config, time.time())
+    doc.event_invoke[qualifier] = (config, registry.clock.wall())
     await registry.commit(doc)
     return call.reply(200, shape(doc, qualifier))
 
@@ -89,7 +88,7 @@ async def update_function_event_invoke_config(registry: Registry, call: Call) ->
             f"The function {doc.arn}:{qualifier} doesn't have an EventInvokeConfig"
         )
     config = _configure(doc.event_invoke[qualifier][0], call.json(), qualifier)
-    doc.event_invoke[qualifier] = (config, time.time())
+    doc.event_invoke[qualifier] = (config, registry.clock.wall())
     await registry.commit(doc)
     return call.reply(200, shape(doc, qualifier))
 

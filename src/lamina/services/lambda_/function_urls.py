@@ -29,7 +29,7 @@ from lamina.services.lambda_.errors import (
     ResourceNotFoundException,
     validation,
 )
-from lamina.services.lambda_.models import FunctionDoc, timestamp
+from lamina.services.lambda_.models import FunctionDoc
 from lamina.services.lambda_.registry import Registry
 from lamina.services.lambda_.routes import Call, paginate
 
@@ -137,7 +137,7 @@ async def create_function_url_config(registry: Registry, call: Call) -> Response
             "FunctionUrlConfig exists for this Lambda function"
         )
     settings = registry.settings
-    now = timestamp()
+    now = registry.now()
     url: dict[str, Any] = {
         "FunctionUrl": f"http://{secrets.token_hex(16)}.lambda-url.localhost:{settings.port}/",
         "AuthType": "NONE",
@@ -160,7 +160,7 @@ async def update_function_url_config(registry: Registry, call: Call) -> Response
     doc, qualifier = _target(registry, call)
     url = _url(doc, qualifier)
     _apply(url, call.json())
-    url["LastModifiedTime"] = timestamp()
+    url["LastModifiedTime"] = registry.now()
     await registry.commit(doc)
     return call.reply(200, _shape(doc, qualifier))
 

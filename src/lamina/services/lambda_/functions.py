@@ -14,7 +14,7 @@ from lamina.services.lambda_.errors import (
     InvalidParameterValueException,
     ResourceConflictException,
 )
-from lamina.services.lambda_.models import FunctionDoc, Meta, Version, revision, timestamp
+from lamina.services.lambda_.models import FunctionDoc, Meta, Version, revision
 from lamina.services.lambda_.registry import Registry, split_function
 from lamina.services.lambda_.routes import Call, paginate
 
@@ -29,6 +29,7 @@ async def create_function(registry: Registry, call: Call) -> Response:
     meta = Meta(
         code.sha256,
         code.size,
+        registry.now(),
         role=str(body.get("Role", "")),
         layers=list(body.get("Layers") or []),
         tracing=(body.get("TracingConfig") or {}).get("Mode", "PassThrough"),
@@ -106,7 +107,7 @@ async def update_function_code(registry: Registry, call: Call) -> Response:
         code_sha256=code.sha256,
         code_size=code.size,
         immutable_code=code.immutable,
-        last_modified=timestamp(),
+        last_modified=registry.now(),
         revision_id=revision(),
     )
     if body.get("DryRun"):
@@ -123,7 +124,9 @@ async def update_function_configuration(registry: Registry, call: Call) -> Respo
     body = call.json()
     registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
     spec = config.apply(doc.latest.spec, body, registry.layers)
-    meta = dataclasses.replace(doc.latest.meta, last_modified=timestamp(), revision_id=revision())
+    meta = dataclasses.replace(
+        doc.latest.meta, last_modified=registry.now(), revision_id=revision()
+    )
     if "Role" in body:
         meta.role = str(body["Role"])
     if "Layers" in body:

@@ -8,8 +8,8 @@ base64, in ``X-Amz-Log-Result``); 202 once an Event is durably queued; 204 for a
 from __future__ import annotations
 
 import base64
-import json
 
+from lamina import fastjson
 from lamina.engine.api import InvocationType, InvokeRequest
 from lamina.net.messages import Response
 from lamina.services.lambda_.errors import validation
@@ -79,4 +79,4 @@ async def invoke_async(registry: Registry, call: Call) -> Response:
         )
     )
     headers = [("x-amzn-RequestId", result.request_id), ("Content-Type", "application/json")]
-    return Response(202, headers, json.dumps({"Status": 202}).encode())
+    return Response(202, headers, fastjson.dumps({"Status": 202}))

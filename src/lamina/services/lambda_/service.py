@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Collection
 
 from lamina import ids
+from lamina.clock import Clock, SystemClock
 from lamina.engine.api import LambdaEngine
 from lamina.errors import AwsError
 from lamina.model.apis import Api
@@ -169,10 +170,16 @@ def is_lambda(request: Request) -> bool:
 class LambdaService:
     name = "lambda"
 
-    def __init__(self, settings: Settings, engine: LambdaEngine) -> None:
+    def __init__(
+        self, settings: Settings, engine: LambdaEngine, clock: Clock | None = None
+    ) -> None:
         root = settings.state_dir / "lambda"
         self.registry = Registry(
-            FunctionStore(root / "functions.db"), CodeStore(root), engine, settings
+            FunctionStore(root / "functions.db"),
+            CodeStore(root),
+            engine,
+            settings,
+            clock or SystemClock(),
         )
         self._lock = asyncio.Lock()
 
