@@ -25,8 +25,6 @@ Mutations are serialised by the service (one at a time); reads may run alongside
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import dataclasses
 import logging
 from collections.abc import Callable, Collection, Mapping
@@ -223,14 +221,12 @@ class Registry:
     # -- code and versions -----------------------------------------------------------------
 
     def upload(self, code: Mapping[str, Any]) -> Code:
-        """``Code`` of CreateFunction (or UpdateFunctionCode's fields): a zip, or for Lamina's
-        own use ``S3Bucket: lamina-local`` with a local directory as ``S3Key``."""
-        if code.get("ZipFile") is not None:
-            try:
-                data = base64.b64decode(code["ZipFile"], validate=True)
-            except (binascii.Error, TypeError) as exc:
-                raise InvalidParameterValueException("ZipFile must be base64 encoded.") from exc
-            return self.code.from_zip(data)
+        """``Code`` of CreateFunction (or UpdateFunctionCode's members): a zip (bytes: the
+        protocol layer decoded the model's blob), or for Lamina's own use
+        ``S3Bucket: lamina-local`` with a local directory as ``S3Key``."""
+        zipped = code.get("ZipFile")
+        if zipped is not None:
+            return self.code.from_zip(bytes(zipped))
         if code.get("S3Bucket") == LOCAL_BUCKET and code.get("S3Key"):
             return self.code.from_directory(Path(str(code["S3Key"])))
         if code.get("ImageUri"):

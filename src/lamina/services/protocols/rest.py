@@ -253,6 +253,8 @@ def serialise(
             status = int(value)
         elif name != shape.payload:
             body_members[name] = value
+    if status == 204 or status == 304:  # HTTP allows these no body (Lambda's DeleteFunction)
+        return Response(status, headers, b"")
     if shape.payload is not None:
         member = shape.members[shape.payload]
         value = result.get(shape.payload)

@@ -37,7 +37,7 @@ class Shape:
     value: Member | None = None
     flattened: bool = False
     timestamp_format: str | None = None
-    enum: frozenset[str] = frozenset()
+    enum: tuple[str, ...] = ()  # in the model's order, as AWS's messages list them
     min: int | None = None
     max: int | None = None
     location_name: str | None = None
@@ -122,7 +122,7 @@ class Model:
             name=source.name,
             kind=source.type_name,
             timestamp_format=serial.get("timestampFormat"),
-            enum=frozenset(getattr(source, "enum", None) or ()),
+            enum=tuple(getattr(source, "enum", None) or ()),
             min=meta.get("min"),
             max=meta.get("max"),
             flattened=bool(serial.get("flattened")),

@@ -105,7 +105,7 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(value, str):
             raise WrongType(path, kind, value)
         if shape.enum and value not in shape.enum:
-            allowed = ", ".join(sorted(shape.enum))
+            allowed = ", ".join(shape.enum)
             problems.append(
                 f"Value '{value}' at '{path}' failed to satisfy constraint: "
                 f"Member must satisfy enum value set: [{allowed}]"
