@@ -46,6 +46,17 @@ class Route:
     deprecated: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """An operation's input members outside the body, by location: (name, member) pairs."""
+
+    labels: tuple[tuple[str, str, Member], ...]  # with the label's regex group
+    query: tuple[tuple[str, Member], ...]
+    query_map: str | None  # the member that takes every other query parameter
+    headers: tuple[tuple[str, Member], ...]
+    prefixed: tuple[tuple[str, Member], ...]  # ``headers`` maps: every header with a prefix
+
+
 def _route(operation: Operation) -> Route:
     path, _, query = operation.request_uri.partition("?")
     parts = re.split(r"\{([^}]+)\}", path)
@@ -100,6 +111,24 @@ class Routes:
         routes.sort(key=_specificity)
         self.routes = routes
         self._by_name = {r.name: r for r in routes}
+        self._inputs: dict[str, _Inputs] = {}
+
+    def _compile(self, name: str, shape: Shape) -> _Inputs:
+        """Where ``shape``'s members travel, sorted by location once per operation: a request
+        then visits only the members its locations hold (Invoke's hot path among them)."""
+        members = shape.members.items()
+        maps = [n for n, m in members if m.location == "querystring" and m.shape.kind == "map"]
+        inputs = _Inputs(
+            labels=tuple((n, _group(m.wire_name), m) for n, m in members if m.location == "uri"),
+            query=tuple(
+                (n, m) for n, m in members if m.location == "querystring" and m.shape.kind != "map"
+            ),
+            query_map=maps[0] if maps else None,
+            headers=tuple((n, m) for n, m in members if m.location == "header"),
+            prefixed=tuple((n, m) for n, m in members if m.location == "headers"),
+        )
+        self._inputs[name] = inputs
+        return inputs
 
     def find(self, request: Request) -> str | None:
         path = request.path.split("?", 1)[0]
@@ -118,44 +147,41 @@ class Routes:
         shape = operation.input
         if shape is None:
             return {}
-        route = self._by_name[operation.name]
-        match = route.path.fullmatch(request.path.split("?", 1)[0])
-        labels = match.groupdict() if match else {}
-        query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
+        inputs = self._inputs.get(operation.name) or self._compile(operation.name, shape)
         raw: dict[str, Any] = {}
-        bound: set[str] = set()
-        for name, member in shape.members.items():
-            where = member.location
-            if where == "uri":
-                value = labels.get(_group(member.wire_name))
+        if inputs.labels:
+            route = self._by_name[operation.name]
+            match = route.path.fullmatch(request.path.split("?", 1)[0])
+            labels = match.groupdict() if match else {}
+            for name, group, member in inputs.labels:
+                value = labels.get(group)
                 if value is not None:
                     raw[name] = _text(member, urllib.parse.unquote(value))
-            elif where == "querystring":
-                if member.shape.kind == "map":
-                    continue
+        if request.query and (inputs.query or inputs.query_map):
+            query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
+            for name, member in inputs.query:
                 values = query.get(member.wire_name)
-                bound.add(member.wire_name)
                 if values is not None:
                     if member.shape.kind == "list":
                         raw[name] = [_text(member.shape.member, v) for v in values]
                     else:
                         raw[name] = _text(member, values[0])
-            elif where == "header":
-                header = request.header(member.wire_name)
-                if header is not None:
-                    raw[name] = _header(member, header)
-            elif where == "headers":
-                prefix = member.wire_name.lower()
-                found = {
-                    k[len(prefix) :]: v for k, v in request.headers if k.lower().startswith(prefix)
-                }
-                if found:
-                    raw[name] = found
-        for name, member in shape.members.items():  # a querystring map takes what is left
-            if member.location == "querystring" and member.shape.kind == "map":
+            if inputs.query_map is not None:  # a querystring map takes what is left
+                bound = {m.wire_name for _, m in inputs.query}
                 rest = {k: v[0] for k, v in query.items() if k not in bound}
                 if rest:
-                    raw[name] = rest
+                    raw[inputs.query_map] = rest
+        for name, member in inputs.headers:
+            header = request.header(member.wire_name)
+            if header is not None:
+                raw[name] = _header(member, header)
+        for name, member in inputs.prefixed:
+            prefix = member.wire_name.lower()
+            found = {
+                k[len(prefix) :]: v for k, v in request.headers if k.lower().startswith(prefix)
+            }
+            if found:
+                raw[name] = found
         raw.update(_body(request, shape, protocol))
         try:
             return validation.check(shape, raw)  # type: ignore[no-any-return]

@@ -54,6 +54,11 @@ class Member:
     timestamp_format: str | None
     xml_attribute: bool = False
     json_value: bool = False  # a header holding base64 JSON (``jsonvalue``)
+    # The name in AWS's validation messages (lower-case first letter), made once here.
+    path_name: str = ""
+
+    def __post_init__(self) -> None:
+        self.path_name = self.name[:1].lower() + self.name[1:]
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,8 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> Any:
             member = members.get(name)
             if member is None or item is None:
                 continue  # AWS ignores members it does not know; so do its request parsers
-            out[name] = _check(member.shape, item, member_path(path, name), problems)
+            where = f"{path}.{member.path_name}" if path else member.path_name
+            out[name] = _check(member.shape, item, where, problems)
         return out
     if kind == "list":
         if not isinstance(value, list):
