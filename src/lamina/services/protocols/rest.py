@@ -50,11 +50,16 @@ class Route:
 class _Inputs:
     """An operation's input members outside the body, by location: (name, member) pairs."""
 
-    labels: tuple[tuple[str, str, Member], ...]  # with the label's regex group
+    # Labels and headers carry whether the member is plain text (a string, taken as it is).
+    labels: tuple[tuple[str, str, Member, bool], ...]  # with the label's regex group
     query: tuple[tuple[str, Member], ...]
     query_map: str | None  # the member that takes every other query parameter
-    headers: tuple[tuple[str, Member], ...]
+    headers: tuple[tuple[str, Member, bool], ...]
     prefixed: tuple[tuple[str, Member], ...]  # ``headers`` maps: every header with a prefix
+
+
+def _plain(member: Member) -> bool:
+    return member.shape.kind == "string" and not member.json_value
 
 
 def _route(operation: Operation) -> Route:
@@ -119,12 +124,14 @@ class Routes:
         members = shape.members.items()
         maps = [n for n, m in members if m.location == "querystring" and m.shape.kind == "map"]
         inputs = _Inputs(
-            labels=tuple((n, _group(m.wire_name), m) for n, m in members if m.location == "uri"),
+            labels=tuple(
+                (n, _group(m.wire_name), m, _plain(m)) for n, m in members if m.location == "uri"
+            ),
             query=tuple(
                 (n, m) for n, m in members if m.location == "querystring" and m.shape.kind != "map"
             ),
             query_map=maps[0] if maps else None,
-            headers=tuple((n, m) for n, m in members if m.location == "header"),
+            headers=tuple((n, m, _plain(m)) for n, m in members if m.location == "header"),
             prefixed=tuple((n, m) for n, m in members if m.location == "headers"),
         )
         self._inputs[name] = inputs
@@ -153,10 +160,11 @@ class Routes:
             route = self._by_name[operation.name]
             match = route.path.fullmatch(request.path.split("?", 1)[0])
             labels = match.groupdict() if match else {}
-            for name, group, member in inputs.labels:
+            for name, group, member, plain in inputs.labels:
                 value = labels.get(group)
                 if value is not None:
-                    raw[name] = _text(member, urllib.parse.unquote(value))
+                    text = urllib.parse.unquote(value)
+                    raw[name] = text if plain else _text(member, text)
         if request.query and (inputs.query or inputs.query_map):
             query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
             for name, member in inputs.query:
@@ -171,10 +179,10 @@ class Routes:
                 rest = {k: v[0] for k, v in query.items() if k not in bound}
                 if rest:
                     raw[inputs.query_map] = rest
-        for name, member in inputs.headers:
+        for name, member, plain in inputs.headers:
             header = request.header(member.wire_name)
             if header is not None:
-                raw[name] = _header(member, header)
+                raw[name] = header if plain else _header(member, header)
         for name, member in inputs.prefixed:
             prefix = member.wire_name.lower()
             found = {
@@ -272,7 +280,8 @@ def serialise(
             continue
         where = member.location
         if where == "header":
-            headers.append((member.wire_name, _header_text(member, value)))
+            text = value if type(value) is str and _plain(member) else _header_text(member, value)
+            headers.append((member.wire_name, text))
         elif where == "headers":
             headers.extend((member.wire_name + k, str(v)) for k, v in value.items())
         elif where == "statusCode":
