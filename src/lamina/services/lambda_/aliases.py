@@ -79,8 +79,7 @@ def _alias(doc: FunctionDoc, name: str) -> Alias:
 
 async def create_alias(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
     doc, _ = registry.get(params["FunctionName"])
-    body = params
-    name = str(body.get("Name", ""))
+    name = str(params.get("Name", ""))
     if not _ALIAS.match(name):
         raise validation(
             name,
@@ -89,10 +88,10 @@ async def create_alias(registry: Registry, params: dict[str, Any]) -> dict[str, 
         )
     if name in doc.aliases:
         raise ResourceConflictException(f"Alias already exists: {doc.arn}:{name}")
-    version = str(body.get("FunctionVersion", ""))
+    version = str(params.get("FunctionVersion", ""))
     _check_version(doc, version)
-    weights = _weights(doc, version, body.get("RoutingConfig"))
-    alias = Alias(name, version, str(body.get("Description") or ""), weights)
+    weights = _weights(doc, version, params.get("RoutingConfig"))
+    alias = Alias(name, version, str(params.get("Description") or ""), weights)
     doc.aliases[name] = alias
     await registry.commit(doc)
     return shape(doc, alias)
@@ -106,17 +105,16 @@ async def get_alias(registry: Registry, params: dict[str, Any]) -> dict[str, Any
 async def update_alias(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
     doc, _ = registry.get(params["FunctionName"])
     alias = _alias(doc, params["Name"])
-    body = params
-    registry.check_revision(alias.revision_id, body.get("RevisionId"))
-    version = str(body.get("FunctionVersion") or alias.function_version)
+    registry.check_revision(alias.revision_id, params.get("RevisionId"))
+    version = str(params.get("FunctionVersion") or alias.function_version)
     _check_version(doc, version)
-    if "RoutingConfig" in body:
-        alias.weights = _weights(doc, version, body["RoutingConfig"])
+    if "RoutingConfig" in params:
+        alias.weights = _weights(doc, version, params["RoutingConfig"])
     elif version != alias.function_version:
         alias.weights = _weights(doc, version, {"AdditionalVersionWeights": alias.weights})
     alias.function_version = version
-    if "Description" in body:
-        alias.description = str(body["Description"] or "")
+    if "Description" in params:
+        alias.description = str(params["Description"] or "")
     alias.revision_id = revision()
     await registry.commit(doc)
     return shape(doc, alias)

@@ -23,25 +23,24 @@ from lamina.services.lambda_.registry import Registry, split_function
 
 
 async def create_function(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
-    body = params
     name = config.check_name(split_function(params["FunctionName"])[0])
     if name in registry.functions:
         raise ResourceConflictException(f"Function already exist: {name}")
     code = await _upload(registry, params["Code"])
-    spec = config.new_spec(name, registry.arn(name), code.directory, body, registry.layers)
+    spec = config.new_spec(name, registry.arn(name), code.directory, params, registry.layers)
     meta = Meta(
         code.sha256,
         code.size,
         registry.now(),
-        role=str(body.get("Role", "")),
-        layers=list(body.get("Layers") or []),
-        tracing=(body.get("TracingConfig") or {}).get("Mode", "PassThrough"),
+        role=str(params.get("Role", "")),
+        layers=list(params.get("Layers") or []),
+        tracing=(params.get("TracingConfig") or {}).get("Mode", "PassThrough"),
         immutable_code=code.immutable,
     )
     doc = registry.new(spec, meta)
-    doc.tags = {str(k): str(v) for k, v in (body.get("Tags") or {}).items()}
+    doc.tags = {str(k): str(v) for k, v in (params.get("Tags") or {}).items()}
     shown = doc.latest
-    if body.get("Publish"):
+    if params.get("Publish"):
         shown = registry.publish(doc, code)
     await registry.commit(doc)
     return config.configuration(doc, shown)
@@ -97,9 +96,8 @@ def _numbers(doc: FunctionDoc) -> list[str]:
 
 async def update_function_code(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
     doc, _ = registry.get(params["FunctionName"])
-    body = params
-    registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
-    code = await _upload(registry, body)
+    registry.check_revision(doc.latest.meta.revision_id, params.get("RevisionId"))
+    code = await _upload(registry, params)
     # A package is the whole code, as on AWS: requirements built for a template function's
     # own code (and its inline code) do not apply to it.
     spec = dataclasses.replace(
@@ -113,11 +111,11 @@ async def update_function_code(registry: Registry, params: dict[str, Any]) -> di
         last_modified=registry.now(),
         revision_id=revision(),
     )
-    if body.get("DryRun"):
+    if params.get("DryRun"):
         return config.configuration(doc, Version(spec, meta))
     doc.latest = Version(spec, meta)
     registry.override(doc)
-    shown = registry.publish(doc, code) if body.get("Publish") else doc.latest
+    shown = registry.publish(doc, code) if params.get("Publish") else doc.latest
     await registry.commit(doc)
     return config.configuration(doc, shown)
 
@@ -126,18 +124,17 @@ async def update_function_configuration(
     registry: Registry, params: dict[str, Any]
 ) -> dict[str, Any]:
     doc, _ = registry.get(params["FunctionName"])
-    body = params
-    registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
-    spec = config.apply(doc.latest.spec, body, registry.layers)
+    registry.check_revision(doc.latest.meta.revision_id, params.get("RevisionId"))
+    spec = config.apply(doc.latest.spec, params, registry.layers)
     meta = dataclasses.replace(
         doc.latest.meta, last_modified=registry.now(), revision_id=revision()
     )
-    if "Role" in body:
-        meta.role = str(body["Role"])
-    if "Layers" in body:
-        meta.layers = list(body["Layers"] or [])
-    if "TracingConfig" in body:
-        meta.tracing = (body["TracingConfig"] or {}).get("Mode", "PassThrough")
+    if "Role" in params:
+        meta.role = str(params["Role"])
+    if "Layers" in params:
+        meta.layers = list(params["Layers"] or [])
+    if "TracingConfig" in params:
+        meta.tracing = (params["TracingConfig"] or {}).get("Mode", "PassThrough")
     doc.latest = Version(spec, meta)
     registry.override(doc)
     await registry.commit(doc)
@@ -177,15 +174,14 @@ async def delete_function(registry: Registry, params: dict[str, Any]) -> dict[st
 
 async def publish_version(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
     doc, _ = registry.get(params["FunctionName"])
-    body = params
-    registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
-    sha = body.get("CodeSha256")
+    registry.check_revision(doc.latest.meta.revision_id, params.get("RevisionId"))
+    sha = params.get("CodeSha256")
     if sha and sha != doc.latest.meta.code_sha256:
         raise InvalidParameterValueException(
             f"CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST "
             f"({doc.latest.meta.code_sha256}). Please try again with the CodeSHA256 in $LATEST."
         )
-    version = registry.publish(doc, None, str(body.get("Description") or ""))
+    version = registry.publish(doc, None, str(params.get("Description") or ""))
     await registry.commit(doc)
     return config.configuration(doc, version)
 
