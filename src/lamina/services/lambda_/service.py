@@ -18,6 +18,7 @@ still parsed and its answer written from the model.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
@@ -169,19 +170,14 @@ class LambdaService:
 
             return change
 
-        def invoke(invocation: Invocation) -> Handler:
-            async def invoked(params: dict[str, Any], call: Call) -> dict[str, Any]:
-                return await invocation(registry, params, call)
-
-            return invoked
-
         model = shapes.model("lambda")
         table: dict[str, Handler] = {}
         for name, operation in OPERATIONS.items():
             found = model.operation(name)
             table[name] = run(operation, found is not None and found.method == "GET")
         for name, invocation in INVOCATIONS.items():
-            table[name] = invoke(invocation)
+            # A partial, not a wrapper coroutine: one coroutine frame less on Invoke's hot path.
+            table[name] = functools.partial(invocation, registry)
         return table
 
     async def deploy(self, stack: Stack, recycle: Collection[str] = ()) -> None:
