@@ -118,17 +118,6 @@ def is_lambda(request: Request) -> bool:
     return signing_service(request) == "lambda" or request.path.startswith(PREFIXES)
 
 
-def _label(response: Response) -> Response:
-    """Invoke's payload leaves labelled ``application/json``, whatever it holds, as Lambda labels
-    it; it is the only 200 the model writes without a Content-Type."""
-    if response.status == 200:
-        for name, _ in response.headers:
-            if len(name) == 12 and name.lower() == "content-type":
-                return response
-        response.headers.append(("Content-Type", "application/json"))
-    return response
-
-
 class LambdaService:
     name = "lambda"
 
@@ -149,8 +138,9 @@ class LambdaService:
             self._handlers(),
             signing_names=("lambda",),
             render_error=errors.render,
-            finish=_label,
             calls=True,
+            # Invoke's payload leaves labelled as Lambda labels it, whatever it holds.
+            payload_type="application/json",
         )
 
     def _handlers(self) -> dict[str, Handler]:

@@ -266,8 +266,15 @@ def _header(member: Member, text: str) -> Any:
 
 
 def serialise(
-    result: dict[str, Any], operation: Operation, request_id: str, protocol: str, model: Model
+    result: dict[str, Any],
+    operation: Operation,
+    request_id: str,
+    protocol: str,
+    model: Model,
+    payload_type: str | None = None,
 ) -> Response:
+    """``result`` as the operation's response; a raw (blob or string) payload leaves labelled
+    ``payload_type`` when given (Lambda labels Invoke's payload ``application/json``)."""
     headers = [("x-amzn-RequestId", request_id)]
     status = operation.status
     shape = operation.output
@@ -297,6 +304,8 @@ def serialise(
             return Response(status, headers, b"")
         if member.shape.kind in ("blob", "string"):
             data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+            if payload_type is not None:
+                headers.append(("Content-Type", payload_type))
             return Response(status, headers, data)
         return _document_response(
             status, headers, member.wire_name, member.shape, value, protocol, model

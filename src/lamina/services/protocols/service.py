@@ -26,9 +26,12 @@ the protocol's clients expect for it.
 carries (Lambda's Invoke gives it to the invocation, so the function's ``aws_request_id`` is the
 response's) and the request itself, for what the model does not name (``X-Amzn-Trace-Id``).
 A body over 256 KB is parsed on a worker thread: a 50 MB zip arrives base64 in JSON, and
-decoding it on the loop would stall every other client. ``answer`` is ``handle`` for a request
-whose protocol and operation the caller already knows: a service's fast path for its hottest
-operation skips the route search, never the model's parsing and serialising.
+decoding it on the loop would stall every other client. ``payload_type`` labels a REST
+operation's raw payload (a blob or string that is the whole body): the model gives it no
+Content-Type of its own, and Lambda answers Invoke's as ``application/json``. ``answer`` is
+``handle`` for a request whose protocol and operation the caller already knows: a service's
+fast path for its hottest operation skips the route search, never the model's parsing and
+serialising.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ class ModelService:
         render_error: ErrorHook | None = None,
         finish: Finish | None = None,
         calls: bool = False,
+        payload_type: str | None = None,
     ) -> None:
         self.model = shapes.model(model_name)
         self.name = name or model_name
@@ -90,6 +94,7 @@ class ModelService:
         self._render_error = render_error
         self._finish = finish
         self.calls = calls
+        self.payload_type = payload_type
         self._prefix = f"{self.model.target_prefix}." if self.model.target_prefix else None
         self._routes = (
             rest.routes(model_name) if self.model.protocol in (REST_JSON, REST_XML) else None
@@ -196,7 +201,9 @@ class ModelService:
             return awsjson.serialise(result, request_id, self.model.json_version)
         if protocol == QUERY:
             return query.serialise(result or {}, operation, request_id, self.model.xml_namespace)
-        return rest.serialise(result or {}, operation, request_id, protocol, self.model)
+        return rest.serialise(
+            result or {}, operation, request_id, protocol, self.model, self.payload_type
+        )
 
     def error(self, exc: AwsError, protocol: str, request_id: str) -> Response:
         if self._render_error is not None:
