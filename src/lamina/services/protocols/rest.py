@@ -116,6 +116,10 @@ class Routes:
         routes.sort(key=_specificity)
         self.routes = routes
         self._by_name = {r.name: r for r in routes}
+        # Each method's routes, most specific first: a request tries only its own method's.
+        self._by_method: dict[str, list[Route]] = {}
+        for route in routes:
+            self._by_method.setdefault(route.method, []).append(route)
         self._inputs: dict[str, _Inputs] = {}
 
     def _compile(self, name: str, shape: Shape) -> _Inputs:
@@ -139,11 +143,15 @@ class Routes:
 
     def find(self, request: Request) -> str | None:
         path = request.path.split("?", 1)[0]
-        keys = {k for k, _ in urllib.parse.parse_qsl(request.query, keep_blank_values=True)}
-        for route in self.routes:
+        query = request.query
+        keys = (
+            {k for k, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)}
+            if query
+            else set()
+        )
+        for route in self._by_method.get(request.method, ()):
             if (
-                route.method == request.method
-                and route.path.fullmatch(path)
+                route.path.fullmatch(path)
                 and all(k in keys for k in route.query_keys)
                 and all(request.header(h) is not None for h in route.headers)
             ):
