@@ -7,9 +7,9 @@ write.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from lamina import fastjson
 from lamina.services.lambda_.models import FunctionDoc
 from lamina.storage.sqlite import connect
 
@@ -29,13 +29,13 @@ class FunctionStore:
 
     def load(self) -> dict[str, FunctionDoc]:
         rows = self._db.execute("SELECT name, doc FROM functions").fetchall()
-        return {str(name): FunctionDoc.from_json(json.loads(doc)) for name, doc in rows}
+        return {str(name): FunctionDoc.from_json(fastjson.loads(doc)) for name, doc in rows}
 
     def save(self, function: FunctionDoc) -> None:
         self._db.execute(
             "INSERT INTO functions (name, doc) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET doc = excluded.doc",
-            (function.name, json.dumps(function.to_json())),
+            (function.name, fastjson.dumps(function.to_json()).decode()),
         )
 
     def delete(self, name: str) -> None:
