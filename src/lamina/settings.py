@@ -57,6 +57,12 @@ class Settings:
     accept_any_credentials: bool = False
     # Browser origins allowed to call the AWS endpoint besides its own.
     allowed_origins: tuple[str, ...] = ()
+    # Set environments apart (namespaces, read-only code, memory cgroups, no privileges); off
+    # only to compare (the engine benchmark) or to debug a function from outside.
+    isolation: bool = True
+    # The template's directory: hidden from functions but for their own code (as on Lambda,
+    # where a function's package holds its CodeUri alone).
+    project_dir: Path | None = None
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -70,7 +76,7 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"LAMINA_{f.name.upper()}")
-            if raw is None or f.name in ("state_dir", "endpoints"):
+            if raw is None or f.name in ("state_dir", "endpoints", "project_dir"):
                 continue
             if f.name in (
                 "account_concurrency",
@@ -82,6 +88,8 @@ class Settings:
                 values[f.name] = int(raw)
             elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s"):
                 values[f.name] = float(raw)
+            elif f.name == "isolation":
+                values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")
             elif f.name == "accept_any_credentials":
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif f.name in ("preload", "allowed_origins"):

@@ -88,6 +88,8 @@ class LocalEngine:
         # Nothing runs until the first ``deploy``.
         self.catalog = Catalog({}, settings.region, settings.account_id, self._rng)
         self._pools: dict[PoolKey, Pool] = {key: Pool() for key in self.catalog.runnable()}
+        # What each environment must not see of the other functions (see ``launch``).
+        self._function_dirs = launch.function_dirs(self.catalog.runnable().values())
         self._limits = Concurrency(settings.account_concurrency, ())
         self._limits.reconfigure(settings.account_concurrency, self.catalog.reserved())
         self._provisioning: dict[PoolKey, int] = {}
@@ -179,6 +181,7 @@ class LocalEngine:
         if self._started:  # before the switch: no invocation may find it missing
             await self._start_zygote(new_specs)
         self.catalog, self._pools = catalog, pools
+        self._function_dirs = launch.function_dirs(new_specs.values())
         self._limits.reconfigure(self.settings.account_concurrency, catalog.reserved())
         for pool in retired:
             for env in pool.retire():
@@ -208,11 +211,8 @@ class LocalEngine:
         if any(spec.is_python for spec in specs.values()):
             await self._zygote.start()
             self._zygote_started = True
-            if self._zygote.sandbox_missing:
-                log.warning(
-                    "functions share this machine's /tmp (no /tmp of their own): %s",
-                    self._zygote.sandbox_missing,
-                )
+            for missing in self.isolation_missing:
+                log.warning("functions are not isolated here as on Lambda: no %s", missing)
             self._base_data = status_kb(self._zygote.pid, b"VmData") * 1024
 
     async def close(self) -> None:
@@ -254,6 +254,14 @@ class LocalEngine:
     @property
     def zygote_restarts(self) -> int:
         return self._zygote.restarts
+
+    @property
+    def isolation_missing(self) -> list[str]:
+        """The protections this host refuses environments, each with why (see
+        ``runtime.sandbox``); all of them when isolation is turned off."""
+        if not self.settings.isolation:
+            return ["isolation: turned off (LAMINA_ISOLATION=0)"]
+        return list(self._zygote.sandbox_missing)
 
     # -- invoke ----------------------------------------------------------------------------
 
@@ -447,7 +455,9 @@ class LocalEngine:
         )
         self.budget.opened(env_id)
         pool.hold(env)
-        spec = launch.spawn_spec(fn, self.settings, env_id, init_type, self._base_data, stream)
+        spec = launch.spawn_spec(
+            fn, self.settings, env_id, init_type, self._base_data, stream, self._function_dirs
+        )
         try:
             outcome = await env.start(spec, max(_ON_DEMAND_INIT_S, fn.timeout_s))
         except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lamina import timestamps
@@ -88,6 +89,16 @@ def environment_variables(
     return variables
 
 
+def function_dirs(functions: Iterable[FunctionSpec]) -> tuple[str, ...]:
+    """Every directory the ``functions`` run from (code, packages, layers): what an environment
+    must not see of the others'."""
+    dirs: set[str] = set()
+    for fn in functions:
+        dirs.update(str(d) for d in (fn.code_dir, fn.dependencies_dir) if d is not None)
+        dirs.update(str(layer.content_dir) for layer in fn.layers)
+    return tuple(sorted(dirs))
+
+
 def spawn_spec(
     fn: FunctionSpec,
     settings: Settings,
@@ -95,8 +106,11 @@ def spawn_spec(
     init_type: str,
     base_data_bytes: int,
     stream: str,
+    others: Sequence[str] = (),
 ) -> wire.Spawn:
-    """What the zygote hands to ``runtime.bootstrap.run`` (``ref`` is the zygote client's)."""
+    """What the zygote hands to ``runtime.bootstrap.run`` (``ref`` is the zygote client's).
+    ``others``: the directories of every deployed function (``function_dirs``), hidden from
+    this one but for its own."""
     tmp = settings.state_dir / "envs" / env_id / "tmp"
     root = code_dir(fn)
     paths = [str(root)]
@@ -116,5 +130,11 @@ def spawn_spec(
         data_limit=base_data_bytes + fn.memory_mb * MIB + _DATA_SLACK,
         # Lambda's runtime escapes non-ASCII in results on every version but python3.12.
         ensure_ascii=fn.runtime != "python3.12",
-        hidden=[str(settings.state_dir)],
+        hidden=[
+            str(settings.state_dir),
+            *([str(settings.project_dir)] if settings.project_dir else []),
+            *others,
+        ],
+        isolate=settings.isolation,
+        memory_limit=fn.memory_mb * MIB,
     )

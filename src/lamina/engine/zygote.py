@@ -80,8 +80,10 @@ class ZygoteProcess:
         self._closing = False
         self._restart: asyncio.Task[None] | None = None
         self.restarts = 0
-        # Why environments share the host's /tmp ("" when each has its own).
-        self.sandbox_missing = ""
+        # The protections this host refuses environments, each with why (empty when none).
+        self.sandbox_missing: list[str] = []
+        # Environments the kernel killed for exceeding their memory cgroup.
+        self._out_of_memory: set[int] = set()
 
     def launch(self) -> None:
         """Start the process now; ``start()`` later waits for it to be ready. Launching early
@@ -167,6 +169,14 @@ class ZygoteProcess:
             future = self._exits[pid] = self._loop.create_future()
         return future
 
+    def out_of_memory(self, pid: int) -> bool:
+        """Whether ``pid`` (reaped) was killed by the kernel for exceeding its MemorySize;
+        answered once."""
+        if pid in self._out_of_memory:
+            self._out_of_memory.discard(pid)
+            return True
+        return False
+
     def forget(self, pid: int) -> None:
         self._exits.pop(pid, None)
 
@@ -194,6 +204,8 @@ class ZygoteProcess:
                     pending.set_result(spawned.pid)
             elif frame.kind == wire.EXITED:
                 exited = wire.Exited.unpack(frame.header)
+                if exited.out_of_memory:
+                    self._out_of_memory.add(exited.pid)
                 future = self.exit_status(exited.pid)
                 if not future.done():
                     future.set_result(exited.status)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
-from lamina.runtime import faults, logsetup, sandbox, wire
+from lamina.runtime import cgroups, faults, logsetup, sandbox, wire
 from lamina.runtime.context import LambdaContext
 from lamina.runtime.marshal import to_json
 
@@ -34,11 +34,17 @@ _RUNTIME_FILES = (
 Handler = Callable[[Any, LambdaContext], Any]
 
 
-def run(spec: wire.Spawn, chan: wire.Channel, log_fd: int, third_party: Iterable[str]) -> NoReturn:
+def run(
+    spec: wire.Spawn,
+    chan: wire.Channel,
+    log_fd: int,
+    third_party: Iterable[str],
+    cgroup: str = "",
+) -> NoReturn:
     code = 0
     try:
         started = time.perf_counter()
-        _prepare_process(spec, log_fd, third_party)
+        _prepare_process(spec, log_fd, third_party, cgroup)
         ids = logsetup.configure(spec.log_format, spec.log_level)
         json_logs = spec.log_format.upper() == "JSON"
         try:
@@ -59,7 +65,9 @@ def run(spec: wire.Spawn, chan: wire.Channel, log_fd: int, third_party: Iterable
         os._exit(code)
 
 
-def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) -> None:
+def _prepare_process(
+    spec: wire.Spawn, log_fd: int, third_party: Iterable[str], cgroup: str
+) -> None:
     os.setsid()
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
@@ -70,14 +78,18 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     os.environ.clear()
     os.environ.update(spec.env)
     os.makedirs(spec.tmp, exist_ok=True)
-    if sandbox.available:
+    if cgroup:
+        # First: the function's init is limited too. (Before ``lock``: joining takes root.)
+        with contextlib.suppress(OSError):
+            cgroups.join(cgroup)
+    if spec.isolate and sandbox.available:
         with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
-            # What the environment runs from stays in place even under the host's /tmp: its
-            # code and packages, and the interpreter with its own (a virtualenv made by mktemp).
+            # What the environment runs from stays in place even under the host's /tmp or a
+            # hidden directory: its code and packages, and the interpreter with its own (a
+            # virtualenv made by mktemp); its code, packages and layers become read-only.
             interpreter = (sys.prefix, sys.exec_prefix, os.path.dirname(sys.executable))
-            sandbox.enter(
-                spec.tmp, (spec.cwd, *spec.path, *sys.path, *interpreter), tuple(spec.hidden)
-            )
+            code = (spec.cwd, *spec.path)
+            sandbox.enter(spec.tmp, (*code, *sys.path, *interpreter), tuple(spec.hidden), code)
     tempfile.tempdir = None
     os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)
@@ -88,6 +100,8 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     if spec.data_limit:
         _limit(resource.RLIMIT_DATA, spec.data_limit)
+    if spec.isolate:
+        sandbox.lock()
     paths = [p for p in spec.path if p]
     sys.path[:] = paths + [p for p in sys.path if p not in paths]
     _forget_shadowed(paths, third_party)

@@ -1,29 +1,84 @@
-"""Linux mechanisms that set an environment apart: for now, a ``/tmp`` of its own.
+"""Linux mechanisms that set an environment apart from Lamina, the host and each other.
 
-On Lambda every execution environment has its own ``/tmp``; here an environment enters a mount
-namespace of its own (inside a user namespace of its own when Lamina does not run as root, so no
-privilege is needed) and its directory under the state directory is bind-mounted on ``/tmp``:
-literal ``/tmp`` paths work as on Lambda, and no function sees another's files there or the
-host's. Where the host refuses (no user namespaces, seccomp), the zygote's ``probe`` says why
-once, and environments keep the host's ``/tmp`` (``TMPDIR`` still points at their own).
+Each environment, forked by the zygote:
 
-Standard library only (``ctypes`` reaches ``unshare`` and ``mount``, which Python 3.11 lacks).
+* runs in a PID namespace of its own (``fork``): it is process 1 there and cannot name, so
+  cannot signal, the zygote, the engine or another environment;
+* enters a mount namespace of its own (inside a user namespace of its own when Lamina does not
+  run as root, so no privilege is needed; ``enter``): its directory under the state directory is
+  bind-mounted on ``/tmp``, so literal ``/tmp`` paths work as on Lambda and no function sees
+  another's files there; Lamina's state directory and every other function's code are hidden
+  under empty tmpfs mounts, but for the directories it runs from, which are bound back in place;
+  its code, packages and layers are read-only (a write fails with ``EROFS`` as on Lambda, so a
+  published version's code cannot change);
+* then gives up every privilege (``lock``): no capabilities (so the mounts cannot be undone),
+  no new privileges through ``execve``, and not dumpable (nothing of the same user may trace it
+  or open its ``/proc`` files).
+
+Where the host refuses a mechanism (no user namespaces, seccomp), the zygote's ``probe`` says
+which protection is missing and why, once; environments then go without it (``TMPDIR`` still
+points at their own directory).
+
+Standard library only (``ctypes`` reaches ``unshare``, ``setns``, ``mount``, ``capset`` and
+``prctl``, which Python 3.11 lacks).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import tempfile
 
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
+_CLONE_NEWPID = 0x20000000
+_MS_RDONLY = 1
+_MS_NOSUID = 2
+_MS_NODEV = 4
+_MS_NOEXEC = 8
+_MS_REMOUNT = 32
+_MS_NOATIME = 1024
+_MS_NODIRATIME = 2048
 _MS_BIND = 4096
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
+_MS_RELATIME = 1 << 21
+# statvfs flags -> the mount flags a remount must repeat (in a user namespace, the kernel
+# refuses a remount that would clear flags the mount was locked with).
+_KEPT_FLAGS = (
+    (os.ST_NOSUID, _MS_NOSUID),
+    (os.ST_NODEV, _MS_NODEV),
+    (os.ST_NOEXEC, _MS_NOEXEC),
+    (os.ST_NOATIME, _MS_NOATIME),
+    (os.ST_NODIRATIME, _MS_NODIRATIME),
+    (os.ST_RELATIME, _MS_RELATIME),
+)
+_PR_SET_DUMPABLE = 4
+_PR_CAPBSET_DROP = 24
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_CAP_AMBIENT = 47
+_PR_CAP_AMBIENT_CLEAR_ALL = 4
+_CAPABILITY_VERSION_3 = 0x20080522
 
-# Set in the zygote by ``probe``; environments forked from it inherit the answer.
-available = False
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    )
+
+
+# Set in the zygote by ``probe``; environments forked from it inherit the answers.
+available = False  # the mount namespace: private /tmp, hidden state and code, read-only code
+pid_namespaces = False
+# The zygote's own PID namespace, to come back to after each ``fork`` (-1 before ``probe``).
+_own_pid_namespace = -1
 
 
 def _libc() -> ctypes.CDLL:
@@ -36,21 +91,43 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def enter(tmp: str, keep: tuple[str, ...] = (), hidden: tuple[str, ...] = ()) -> None:
-    """Make ``tmp`` this process's ``/tmp``, in mount (and user) namespaces of its own, and hide
+def enter(
+    tmp: str,
+    keep: tuple[str, ...] = (),
+    hidden: tuple[str, ...] = (),
+    read_only: tuple[str, ...] = (),
+) -> None:
+    """Make ``tmp`` this process's ``/tmp``, in mount (and user) namespaces of its own; hide
     the ``hidden`` directories (Lamina's state: its databases, credentials, other functions'
     code) under an empty tmpfs; the directories in ``keep`` (its code, its packages, ``tmp``)
-    stay where they are even when they live under the host's ``/tmp`` or a hidden directory.
-    Raises ``OSError`` naming the step the host refused."""
+    stay where they are even when they live under the host's ``/tmp`` or a hidden directory;
+    the ``read_only`` ones (its code, packages and layers) become read-only. Raises ``OSError``
+    naming the step the host refused."""
     needed = (tmp, *keep)
     libc = _private_namespaces()
     # The host's /tmp gives way to the environment's own.
     _cover(libc, "/tmp", (tmp.encode(), None, _MS_BIND, None), needed)
-    for directory in hidden:
-        top = os.path.realpath(directory)
-        if os.path.isdir(top) and top != "/tmp" and not top.startswith("/tmp/"):
-            # (Under /tmp it is hidden already.)
+    # What this environment runs from is never hidden (two functions may share their code);
+    # looked for under the new /tmp: what is not bound back there is gone already.
+    own = {os.path.realpath(p) for p in needed if p}
+    for top in _outermost(tuple(h for h in hidden if os.path.realpath(h) not in own)):
+        # / or a directory right below it is never covered: a template whose code is the
+        # whole disk keeps working, unprotected.
+        if top != "/tmp" and top.count("/") > 1:
             _cover(libc, top, (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m"), needed)
+    # Outer directories first: an inner one (packages installed below the code directory) is
+    # made read-only on its own, since a remount changes one mount only.
+    for directory in sorted({os.path.realpath(d) for d in read_only if d and os.path.isdir(d)}):
+        _read_only(libc, directory)
+
+
+def _outermost(paths: tuple[str, ...]) -> list[str]:
+    """The existing directories among ``paths``, resolved, without those inside another."""
+    found: list[str] = []
+    for path in sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)}):
+        if not any(path == f or path.startswith(f + "/") for f in found):
+            found.append(path)
+    return found
 
 
 def _under(top: str, paths: tuple[str, ...]) -> list[str]:
@@ -69,16 +146,20 @@ def _private_namespaces() -> ctypes.CDLL:
     root = os.geteuid() == 0
     _check(libc.unshare(_CLONE_NEWNS | (0 if root else _CLONE_NEWUSER)), "unshare")
     if not root:
-        # Keep this process's own ids inside the new user namespace.
-        with open("/proc/self/setgroups", "w") as setgroups:
-            setgroups.write("deny")
-        with open("/proc/self/uid_map", "w") as uid_map:
-            uid_map.write(f"{uid} {uid} 1")
-        with open("/proc/self/gid_map", "w") as gid_map:
-            gid_map.write(f"{gid} {gid} 1")
+        _map_own_ids(uid, gid)
     # Nothing mounted here reaches the host's mount table, and nothing of it comes back.
     _check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
     return libc
+
+
+def _map_own_ids(uid: int, gid: int) -> None:
+    """Keep this process's own ids inside the user namespace it just entered."""
+    with open("/proc/self/setgroups", "w") as setgroups:
+        setgroups.write("deny")
+    with open("/proc/self/uid_map", "w") as uid_map:
+        uid_map.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as gid_map:
+        gid_map.write(f"{gid} {gid} 1")
 
 
 def _cover(
@@ -104,10 +185,81 @@ def _cover(
             os.close(fd)
 
 
-def probe() -> str | None:
-    """Try ``enter`` in a throwaway child; None when it works (and set ``available``), else what
-    the host refused."""
+def _read_only(libc: ctypes.CDLL, directory: str) -> None:
+    """Bind ``directory`` on itself, then make that mount read-only (a bind mount takes its
+    own flags only on a remount). Recursively: what is mounted below it (a tmpfs hiding the
+    state directory inside a template's code) stays mounted."""
+    path = directory.encode()
+    _check(libc.mount(path, path, None, _MS_BIND | _MS_REC, None), f"bind {directory}")
+    kept = os.statvfs(directory).f_flag
+    flags = _MS_BIND | _MS_REMOUNT | _MS_RDONLY
+    for statvfs_flag, mount_flag in _KEPT_FLAGS:
+        if kept & statvfs_flag:
+            flags |= mount_flag
+    _check(libc.mount(None, path, None, flags, None), f"read-only {directory}")
+
+
+def lock() -> None:
+    """Give up every privilege for good: capabilities (so the mounts above cannot be undone, and
+    as root, nothing of root's but its user id is left), any gained through ``execve`` later,
+    and dumpability (another process of the same user cannot trace this one or read its
+    ``/proc`` files). Never fails: each step the host refuses is one protection less."""
+    libc = _libc()
+    prctl = libc.prctl
+    ulong = ctypes.c_ulong
+    prctl(_PR_CAP_AMBIENT, ulong(_PR_CAP_AMBIENT_CLEAR_ALL), ulong(0), ulong(0), ulong(0))
+    for cap in range(_last_capability() + 1):
+        prctl(_PR_CAPBSET_DROP, ulong(cap), ulong(0), ulong(0), ulong(0))
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    libc.capset(ctypes.byref(header), data)
+    prctl(_PR_SET_NO_NEW_PRIVS, ulong(1), ulong(0), ulong(0), ulong(0))
+    prctl(_PR_SET_DUMPABLE, ulong(0), ulong(0), ulong(0), ulong(0))
+
+
+def _last_capability() -> int:
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as last:
+            return int(last.read())
+    except (OSError, ValueError):
+        return 63
+
+
+def fork() -> int:
+    """``os.fork``, the child in a PID namespace of its own when ``probe`` found them: there
+    it is process 1, and the processes outside (the zygote, the engine, other environments)
+    have no pid it could name. The zygote's own children stay in the zygote's namespace."""
+    if not pid_namespaces:
+        return os.fork()
+    libc = _libc()
+    if libc.unshare(_CLONE_NEWPID) != 0:  # (refused after the probe: a protection less)
+        return os.fork()
+    try:
+        return os.fork()
+    finally:
+        # In the parent: the next child (the probe's, a shell's) is born here again. (setns to
+        # the caller's own namespace is the one way back; unshare cannot be repeated before it.)
+        if os.getpid() != 1:
+            libc.setns(_own_pid_namespace, _CLONE_NEWPID)
+
+
+def probe() -> list[str]:
+    """Try each mechanism; the protections the host refuses, each with why (empty when none).
+    Sets ``available`` and ``pid_namespaces`` for the environments forked from here on."""
     global available
+    missing = []
+    refused = _probe_mounts()
+    available = not refused
+    if refused:
+        missing.append(f"private /tmp, hidden state and code, read-only code: {refused}")
+    refused = _probe_pid_namespaces()
+    if refused:
+        missing.append(f"signals to Lamina and other functions: {refused}")
+    return missing
+
+
+def _probe_mounts() -> str:
+    """Try ``enter`` in a throwaway child; "" when it works, else what the host refused."""
     scratch = tempfile.mkdtemp(prefix="lamina-probe-")
     read, write = os.pipe()
     pid = os.fork()
@@ -128,6 +280,34 @@ def probe() -> str | None:
     os.close(read)
     os.waitpid(pid, 0)
     os.rmdir(scratch)
-    refused = b"".join(chunks).decode("utf-8", "replace")
-    available = not refused
-    return refused or None
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _probe_pid_namespaces() -> str:
+    """Make a PID namespace for the next child and come back; "" when both work."""
+    global pid_namespaces, _own_pid_namespace
+    libc = _libc()
+    try:
+        own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        return str(exc)
+    try:
+        _check(libc.unshare(_CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+        _check(libc.setns(own, _CLONE_NEWPID), "setns(CLONE_NEWPID)")
+    except OSError as exc:
+        os.close(own)
+        return str(exc)
+    _own_pid_namespace, pid_namespaces = own, True
+    return ""
+
+
+def own_user_namespace() -> None:
+    """When not root: enter a user namespace of this process's own (keeping its ids), where it
+    may make PID namespaces for its children. Best effort: ``probe`` reports what it cost."""
+    if os.geteuid() == 0:
+        return
+    libc = _libc()
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(_CLONE_NEWUSER) == 0:
+        with contextlib.suppress(OSError):
+            _map_own_ids(uid, gid)

@@ -1,0 +1,90 @@
+"""A function that attacks Lamina and its neighbours from inside; it reports what the host let
+it do. The test tells it where to aim (pids and paths it could find by scanning /proc)."""
+
+import ctypes
+import errno
+import os
+import signal
+
+
+def _outcome(action):
+    """ "done" when ``action`` worked, else the name of the error the host answered."""
+    try:
+        action()
+    except OSError as exc:
+        return errno.errorcode.get(exc.errno, str(exc))
+    return "done"
+
+
+def _read(path):
+    with open(path, "rb") as file:
+        file.read()
+
+
+def _write(path):
+    with open(path, "w") as file:
+        file.write("changed by another function")
+
+
+def _listdir(path):
+    """Raises when ``path`` is gone; "done" only when it lists something."""
+    if not os.listdir(path):
+        raise FileNotFoundError(errno.ENOENT, "empty", path)
+
+
+def _pidfd_kill(pid):
+    fd = os.open(f"/proc/{pid}", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        signal.pidfd_send_signal(fd, signal.SIGKILL)
+    finally:
+        os.close(fd)
+
+
+def _umount(path):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.umount2(path.encode(), 2) != 0:  # MNT_DETACH
+        raise OSError(ctypes.get_errno(), "umount2", path)
+
+
+def attack(event, context):
+    root = os.environ["LAMBDA_TASK_ROOT"]
+    kills = {}
+    for name, pid in event["pids"].items():
+        kills[f"kill {name}"] = _outcome(lambda pid=pid: os.kill(pid, signal.SIGKILL))
+        kills[f"pidfd kill {name}"] = _outcome(lambda pid=pid: _pidfd_kill(pid))
+    state = event["state_dir"]
+    zygote = event["pids"]["zygote"]
+    return {
+        **kills,
+        "read sibling code": _outcome(lambda: _read(event["sibling_handler"])),
+        "list sibling code": _outcome(lambda: _listdir(event["sibling_code"])),
+        "state dir holds": sorted(os.listdir(state)) if os.path.isdir(state) else [],
+        "read credentials": _outcome(lambda: _read(os.path.join(state, "credentials.json"))),
+        "read template": _outcome(lambda: _read(event["template"])),
+        "read credentials via the zygote's root": _outcome(
+            lambda: _read(f"/proc/{zygote}/root{state}/credentials.json")
+        ),
+        "read the engine's environment": _outcome(
+            lambda: _read(f"/proc/{event['pids']['engine']}/environ")
+        ),
+        "unmount the cover on the state dir": _outcome(lambda: _umount(state)),
+        "write own code": _outcome(lambda: _write(os.path.join(root, "handlers.py"))),
+        "add to own code": _outcome(lambda: _write(os.path.join(root, "new.py"))),
+        "write /tmp": _outcome(lambda: _write("/tmp/mine")),
+        "read own code": _outcome(lambda: _read(os.path.join(root, "handlers.py"))),
+    }
+
+
+def memory_limit(event, context):
+    """The limit of this environment's memory cgroup, as the kernel shows it."""
+    with open("/proc/self/cgroup") as own:
+        lines = own.read().splitlines()
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            with open(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes") as limit:
+                return {"limit": int(limit.read())}
+        if controllers == "":
+            with open(f"/sys/fs/cgroup{path}/memory.max") as limit:
+                return {"limit": int(limit.read())}
+    return {"limit": None}

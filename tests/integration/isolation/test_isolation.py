@@ -1,0 +1,136 @@
+"""Functions are isolated from Lamina and from each other (issue 12, item 6), tried as an
+attacker would: a real function under `lamina up` goes after the zygote, the engine, a sibling
+environment, Lamina's state directory, other functions' code and its own code."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.asyncinvoke.lamina_up import LaminaUp
+
+pytestmark = pytest.mark.slow
+APP = Path(__file__).parent / "app"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
+    up = LaminaUp(APP / "template.yaml", tmp_path_factory.mktemp("isolation") / "state").start()
+    yield up
+    up.stop()
+
+
+def names(server: LaminaUp) -> dict[str, str]:
+    functions = server.client().list_functions()["Functions"]
+    return {f["FunctionName"].split("-")[1]: f["FunctionName"] for f in functions}
+
+
+def invoke(server: LaminaUp, name: str, event: Any = None) -> tuple[dict[str, Any], str]:
+    """The function's answer (its payload, decoded) and the tail of its log."""
+    answer = server.client().invoke(
+        FunctionName=names(server)[name], Payload=json.dumps(event or {}), LogType="Tail"
+    )
+    payload = json.loads(answer["Payload"].read())
+    return payload, base64.b64decode(answer.get("LogResult", "")).decode()
+
+
+def missing(server: LaminaUp) -> list[str]:
+    """The protections the host refuses, as health reports them."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server.endpoint}/_lamina/health", timeout=5) as answer:
+        return list(json.loads(answer.read())["isolation"]["missing"])
+
+
+def require(server: LaminaUp, protection: str) -> None:
+    refused = [m for m in missing(server) if m.startswith(protection)]
+    if refused:
+        pytest.skip(f"this host refuses it: {refused[0]}")
+
+
+def zygote_pid(server: LaminaUp) -> int:
+    """The zygote: the child of `lamina up` running ``lamina.runtime.zygote``."""
+    assert server.process is not None
+    engine = server.process.pid
+    for task in os.listdir(f"/proc/{engine}/task"):
+        for child in Path(f"/proc/{engine}/task/{task}/children").read_text().split():
+            if b"lamina.runtime.zygote" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+    raise AssertionError("no zygote among the children of lamina up")
+
+
+def test_a_function_cannot_signal_read_or_change_what_is_not_its_own(server: LaminaUp) -> None:
+    """From inside a function: killing the zygote, the engine or a sibling environment (by pid
+    or pidfd) fails and they live on; other functions' code, the template, the state directory
+    (credentials, databases) are not there, not even through the zygote's /proc root; the cover
+    cannot be unmounted; its own code is readable but not writable (EROFS, as on Lambda), and
+    its /tmp is writable."""
+    require(server, "private /tmp")
+    require(server, "signals")
+    assert server.process is not None
+    victim, _ = invoke(server, "VictimFunction")
+    pids = {"zygote": zygote_pid(server), "engine": server.process.pid, "sibling": victim["pid"]}
+    event = {
+        "pids": pids,
+        "state_dir": str(server.state_dir),
+        "sibling_code": victim["task_root"],
+        "sibling_handler": os.path.join(victim["task_root"], "handlers.py"),
+        "template": str(APP / "template.yaml"),
+    }
+    report, _ = invoke(server, "AttackerFunction", event)
+    for name in ("zygote", "engine", "sibling"):
+        assert report[f"kill {name}"] in ("ESRCH", "EPERM"), report
+        assert report[f"pidfd kill {name}"] in ("EINVAL", "EPERM", "ESRCH", "EACCES"), report
+    for what in ("read sibling code", "list sibling code", "read credentials", "read template"):
+        assert report[what] == "ENOENT", (what, report)
+    # (Its own directory under envs/ is its TMPDIR, bound back in place.)
+    assert report["state dir holds"] in ([], ["envs"]), report
+    assert report["read credentials via the zygote's root"] in ("EACCES", "EPERM"), report
+    assert report["read the engine's environment"] in ("EACCES", "EPERM"), report
+    assert report["unmount the cover on the state dir"] == "EPERM", report
+    assert report["write own code"] == "EROFS", report
+    assert report["add to own code"] == "EROFS", report
+    assert report["write /tmp"] == "done", report
+    assert report["read own code"] == "done", report
+    # Nobody died: the same (warm) sibling answers, the zygote was never replaced.
+    again, _ = invoke(server, "VictimFunction")
+    assert again["pid"] == victim["pid"]
+    assert zygote_pid(server) == pids["zygote"]
+    assert server.process.poll() is None
+    assert "the zygote exited unexpectedly" not in server.log()
+
+
+def test_memory_size_is_the_limit_of_a_memory_cgroup(server: LaminaUp) -> None:
+    """Each environment is in a memory cgroup limited to its function's MemorySize."""
+    require(server, "memory cgroups")
+    answer, _ = invoke(server, "MemoryFunction")
+    assert answer == {"limit": 256 * 1024 * 1024}
+
+
+def test_memory_allocated_at_init_past_memory_size_is_killed_as_on_lambda(
+    server: LaminaUp,
+) -> None:
+    """A function touching 512 MB while imported (where the resident-set watchdog, which
+    watches invocations, does not look) is killed by its cgroup at MemorySize 128: the
+    request gets Lambda's "signal: killed" exit error and the REPORT says Runtime.OutOfMemory."""
+    require(server, "memory cgroups")
+    answer, log = invoke(server, "HogFunction")
+    assert answer["errorType"] == "Runtime.ExitError", answer
+    assert "Runtime exited with error: signal: killed" in answer["errorMessage"], answer
+    assert "Runtime.OutOfMemory" in log, log
+
+
+def test_health_lists_no_missing_protection_on_a_host_that_allows_them(
+    server: LaminaUp,
+) -> None:
+    """Health says which protections the host refuses (none here when root or user namespaces
+    are allowed), and the start said the same once."""
+    refused = missing(server)
+    warnings = [line for line in server.log().splitlines() if "not isolated here" in line]
+    assert len(warnings) == len(refused), (warnings, refused)
