@@ -55,7 +55,6 @@ _KEPT_FLAGS = (
     (os.ST_RELATIME, _MS_RELATIME),
 )
 _PR_SET_DUMPABLE = 4
-_PR_CAPBSET_DROP = 24
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
@@ -81,8 +80,18 @@ pid_namespaces = False
 _own_pid_namespace = -1
 
 
+_LIBC: list[ctypes.CDLL] = []
+
+
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
+    """The C library, loaded once (by ``probe``, in the zygote): environments inherit it with
+    its functions already looked up, which a child doing it anew paid for on its cold start."""
+    if not _LIBC:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for name in ("unshare", "setns", "mount", "umount2", "capset", "prctl"):
+            getattr(libc, name)  # ctypes keeps what it looked up
+        _LIBC.append(libc)
+    return _LIBC[0]
 
 
 def _check(result: int, what: str) -> None:
@@ -201,28 +210,17 @@ def _read_only(libc: ctypes.CDLL, directory: str) -> None:
 
 def lock() -> None:
     """Give up every privilege for good: capabilities (so the mounts above cannot be undone, and
-    as root, nothing of root's but its user id is left), any gained through ``execve`` later,
-    and dumpability (another process of the same user cannot trace this one or read its
-    ``/proc`` files). Never fails: each step the host refuses is one protection less."""
+    as root, nothing of root's but its user id is left), any ``execve`` could give back (no new
+    privileges: a set-user-ID program or root's exec gains nothing, so the bounding set need not
+    be emptied too), and dumpability (another process of the same user cannot trace this one or
+    read its ``/proc`` files). Never fails: a step the host refuses is one protection less."""
     libc = _libc()
-    prctl = libc.prctl
-    ulong = ctypes.c_ulong
-    prctl(_PR_CAP_AMBIENT, ulong(_PR_CAP_AMBIENT_CLEAR_ALL), ulong(0), ulong(0), ulong(0))
-    for cap in range(_last_capability() + 1):
-        prctl(_PR_CAPBSET_DROP, ulong(cap), ulong(0), ulong(0), ulong(0))
+    zero = ctypes.c_ulong(0)
+    libc.prctl(_PR_CAP_AMBIENT, ctypes.c_ulong(_PR_CAP_AMBIENT_CLEAR_ALL), zero, zero, zero)
+    libc.prctl(_PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), zero, zero, zero)
     header = _CapHeader(_CAPABILITY_VERSION_3, 0)
-    data = (_CapData * 2)()
-    libc.capset(ctypes.byref(header), data)
-    prctl(_PR_SET_NO_NEW_PRIVS, ulong(1), ulong(0), ulong(0), ulong(0))
-    prctl(_PR_SET_DUMPABLE, ulong(0), ulong(0), ulong(0), ulong(0))
-
-
-def _last_capability() -> int:
-    try:
-        with open("/proc/sys/kernel/cap_last_cap") as last:
-            return int(last.read())
-    except (OSError, ValueError):
-        return 63
+    libc.capset(ctypes.byref(header), (_CapData * 2)())
+    libc.prctl(_PR_SET_DUMPABLE, zero, zero, zero, zero)
 
 
 def fork() -> int:
