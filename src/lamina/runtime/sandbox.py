@@ -233,12 +233,17 @@ def fork() -> int:
     if libc.unshare(_CLONE_NEWPID) != 0:  # (refused after the probe: a protection less)
         return os.fork()
     try:
-        return os.fork()
-    finally:
-        # In the parent: the next child (the probe's, a shell's) is born here again. (setns to
-        # the caller's own namespace is the one way back; unshare cannot be repeated before it.)
-        if os.getpid() != 1:
-            libc.setns(_own_pid_namespace, _CLONE_NEWPID)
+        pid = os.fork()
+    except OSError:
+        libc.setns(_own_pid_namespace, _CLONE_NEWPID)
+        raise
+    if pid == 0:
+        os.close(_own_pid_namespace)  # the zygote's, of no use to an environment
+    else:
+        # The next child (the probe's, a shell's) is born here again. (setns to the caller's
+        # own namespace is the one way back; unshare cannot be repeated before it.)
+        libc.setns(_own_pid_namespace, _CLONE_NEWPID)
+    return pid
 
 
 def probe() -> list[str]:
