@@ -3,7 +3,9 @@
 Each environment, forked by the zygote:
 
 * runs in a PID namespace of its own (``fork``): it is process 1 there and cannot name, so
-  cannot signal, the zygote, the engine or another environment;
+  cannot signal, the zygote, the engine or another environment (when not root, the zygote is
+  the first process of a user and a PID namespace of its own, ``own_namespaces``, to be allowed
+  to make them);
 * enters a mount namespace of its own (inside a user namespace of its own when Lamina does not
   run as root, so no privilege is needed; ``enter``): its directory under the state directory is
   bind-mounted on ``/tmp``, so literal ``/tmp`` paths work as on Lambda and no function sees
@@ -25,9 +27,9 @@ Standard library only (``ctypes`` reaches ``unshare``, ``setns``, ``mount``, ``c
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
+import signal
 import tempfile
 
 _CLONE_NEWNS = 0x00020000
@@ -54,6 +56,7 @@ _KEPT_FLAGS = (
     (os.ST_NODIRATIME, _MS_NODIRATIME),
     (os.ST_RELATIME, _MS_RELATIME),
 )
+_PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_CAP_AMBIENT = 47
@@ -78,6 +81,8 @@ available = False  # the mount namespace: private /tmp, hidden state and code, r
 pid_namespaces = False
 # The zygote's own PID namespace, to come back to after each ``fork`` (-1 before ``probe``).
 _own_pid_namespace = -1
+# This process made a PID namespace of its own (``own_namespaces``): its pids are not the host's.
+_inside = False
 
 
 _LIBC: list[ctypes.CDLL] = []
@@ -287,30 +292,87 @@ def _probe_mounts() -> str:
 
 
 def _probe_pid_namespaces() -> str:
-    """Make a PID namespace for the next child and come back; "" when both work."""
+    """Make a PID namespace for a child and come back to this one, in a throwaway child (a
+    process that made one and could not come back would put every later child in it); ""
+    when both work."""
     global pid_namespaces, _own_pid_namespace
-    libc = _libc()
     try:
         own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     except OSError as exc:
         return str(exc)
-    try:
-        _check(libc.unshare(_CLONE_NEWPID), "unshare(CLONE_NEWPID)")
-        _check(libc.setns(own, _CLONE_NEWPID), "setns(CLONE_NEWPID)")
-    except OSError as exc:
+    libc = _libc()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(read)
+        try:
+            _check(libc.unshare(_CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+            _check(libc.setns(own, _CLONE_NEWPID), "setns(CLONE_NEWPID)")
+            answer = b""
+        except OSError as exc:
+            answer = str(exc).encode()
+        os.write(write, answer)
+        os._exit(0)
+    os.close(write)
+    refused = os.read(read, 4096).decode("utf-8", "replace")
+    os.close(read)
+    os.waitpid(pid, 0)
+    if refused:
         os.close(own)
-        return str(exc)
+        return refused
     _own_pid_namespace, pid_namespaces = own, True
     return ""
 
 
-def own_user_namespace() -> None:
-    """When not root: enter a user namespace of this process's own (keeping its ids), where it
-    may make PID namespaces for its children. Best effort: ``probe`` reports what it cost."""
+def own_namespaces(close: tuple[int, ...] = ()) -> None:
+    """When not root: make this process the first of a user namespace and a PID namespace of
+    its own, where it may give each child a PID namespace and come back (``fork``), which
+    outside them takes root. The process that called stays outside, stands for it (it waits
+    for it and exits as it does, its descriptors in ``close`` closed) and takes it along when
+    it dies. Best effort: where the host refuses, ``probe`` says what that costs."""
+    global _inside
     if os.geteuid() == 0:
         return
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(_CLONE_NEWUSER) == 0:
-        with contextlib.suppress(OSError):
-            _map_own_ids(uid, gid)
+    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWPID) != 0:
+        return
+    try:
+        _map_own_ids(uid, gid)
+    except OSError:
+        return
+    pid = os.fork()
+    if pid == 0:
+        zero = ctypes.c_ulong(0)
+        libc.prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), zero, zero, zero)
+        _inside = True
+        return
+    for fd in close:
+        os.close(fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+
+
+def host_pid(pid: int) -> int:
+    """``pid`` (of this process's PID namespace) as the host (the engine) knows it."""
+    if not _inside:
+        return pid
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return pid
+    try:
+        # /proc is the host's: the pid it shows for a pidfd is the host's.
+        with open(f"/proc/self/fdinfo/{fd}") as info:
+            for line in info:
+                if line.startswith("Pid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(fd)
+    return pid

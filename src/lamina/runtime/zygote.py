@@ -11,8 +11,10 @@ reaps its children and reports each exit as ``wire.Exited`` (``status`` is the e
 minus the signal number). When the engine's end closes, the zygote kills every child, removes
 their cgroups and exits.
 
-When not root, the zygote first enters a user namespace of its own: there it may give each
-environment a PID namespace of its own (``sandbox.fork``).
+When not root, the zygote first makes a user namespace and a PID namespace of its own, whose
+first process it is (``sandbox.own_namespaces``; the process the engine started waits for it):
+there it may give each environment a PID namespace of its own (``sandbox.fork``). It then
+reports pids as the host knows them (``sandbox.host_pid``); its environments die with it.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ class Zygote:
     def __init__(self, control: socket.socket) -> None:
         self.control = control
         self.children: set[int] = set()
+        self.host_pids: dict[int, int] = {}
         self.memory: cgroups.Memory | None = None
         self.third_party = _third_party_modules()
         self._wake_r, self._wake_w = os.pipe()
@@ -110,7 +113,7 @@ class Zygote:
         self.memory, refused = cgroups.Memory.open()
         if refused:
             missing.append(f"memory cgroups (MemorySize is watched, not enforced): {refused}")
-        self._send(wire.ZygoteReady(os.getpid(), missing).pack())
+        self._send(wire.ZygoteReady(sandbox.host_pid(os.getpid()), missing).pack())
         while True:
             for key, _ in selector.select():
                 if key.data == "signal":
@@ -149,9 +152,11 @@ class Zygote:
         for fd in fds:
             os.close(fd)
         self.children.add(pid)
+        # The engine knows environments by their pids on the host (pidfds, /proc).
+        self.host_pids[pid] = sandbox.host_pid(pid)
         if cgroup and self.memory is not None:
             self.memory.adopt(pid, cgroup)
-        self._send(wire.Spawned(spec.ref, pid).pack())
+        self._send(wire.Spawned(spec.ref, self.host_pids[pid]).pack())
 
     def _become_child(self) -> None:
         signal.set_wakeup_fd(-1)
@@ -172,7 +177,7 @@ class Zygote:
             self.children.discard(pid)
             code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
             oom = self.memory.release(pid) if self.memory is not None else False
-            self._send(wire.Exited(pid, code, oom).pack())
+            self._send(wire.Exited(self.host_pids.pop(pid, pid), code, oom).pack())
 
     def _send(self, message: bytes) -> None:
         # If the engine is gone the send fails; the control loop sees EOF next.
@@ -195,7 +200,7 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     preload = [name for name in (sys.argv[2] if len(sys.argv) > 2 else "").split(",") if name]
     # Before any import can start a thread (a process with threads cannot enter a user namespace).
-    sandbox.own_user_namespace()
+    sandbox.own_namespaces(close=(control.fileno(),))
     # The engine's working directory is not part of any function's code.
     cwd = os.getcwd()
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]
