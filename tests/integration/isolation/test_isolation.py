@@ -75,6 +75,7 @@ def test_a_function_cannot_signal_read_or_change_what_is_not_its_own(server: Lam
     require(server, "signals")
     assert server.process is not None
     victim, _ = invoke(server, "VictimFunction")
+    assert victim["own_pid"] == 1  # process 1 of its own PID namespace
     pids = {"zygote": zygote_pid(server), "engine": server.process.pid, "sibling": victim["pid"]}
     event = {
         "pids": pids,
@@ -134,3 +135,20 @@ def test_health_lists_no_missing_protection_on_a_host_that_allows_them(
     refused = missing(server)
     warnings = [line for line in server.log().splitlines() if "not isolated here" in line]
     assert len(warnings) == len(refused), (warnings, refused)
+
+
+def test_a_missing_protection_is_said_once_at_start_and_in_health(tmp_path: Path) -> None:
+    """With isolation turned off (as where the host refuses every mechanism), `lamina up`
+    keeps serving, says so once at start, and health lists it under isolation.missing."""
+    up = LaminaUp(APP / "template.yaml", tmp_path / "state", {"LAMINA_ISOLATION": "0"}).start()
+    try:
+        answer, _ = invoke(up, "VictimFunction")
+        assert answer["own_pid"] == answer["pid"]  # a plain fork: no PID namespace of its own
+        assert missing(up) == ["isolation: turned off (LAMINA_ISOLATION=0)"]
+        warnings = [line for line in up.log().splitlines() if "not isolated here" in line]
+        assert warnings == [
+            "lamina: functions are not isolated here as on Lambda: no isolation: turned off "
+            "(LAMINA_ISOLATION=0)"
+        ]
+    finally:
+        up.stop()
