@@ -85,11 +85,10 @@ def _prepare_process(
     if spec.isolate and sandbox.available:
         with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
             # What the environment runs from stays in place even under the host's /tmp or a
-            # hidden directory: its code and packages, and the interpreter with its own (a
-            # virtualenv made by mktemp); its code, packages and layers become read-only.
-            interpreter = (sys.prefix, sys.exec_prefix, os.path.dirname(sys.executable))
-            code = (spec.cwd, *spec.path)
-            sandbox.enter(spec.tmp, (*code, *sys.path, *interpreter), tuple(spec.hidden), code)
+            # hidden directory: its code, packages and layers (read-only), and the interpreter
+            # with its own packages (a virtualenv made by mktemp).
+            own = tuple(spec.own)
+            sandbox.enter(spec.tmp, (*own, *sandbox.runtime_dirs()), tuple(spec.hidden), own)
     tempfile.tempdir = None
     os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import sys
 import tempfile
 
 _CLONE_NEWNS = 0x00020000
@@ -86,6 +87,7 @@ _inside = False
 
 
 _LIBC: list[ctypes.CDLL] = []
+_RUNTIME_DIRS: list[str] = []
 
 
 def _libc() -> ctypes.CDLL:
@@ -115,30 +117,52 @@ def enter(
     the ``hidden`` directories (Lamina's state: its databases, credentials, other functions'
     code) under an empty tmpfs; the directories in ``keep`` (its code, its packages, ``tmp``)
     stay where they are even when they live under the host's ``/tmp`` or a hidden directory;
-    the ``read_only`` ones (its code, packages and layers) become read-only. Raises ``OSError``
-    naming the step the host refused."""
-    needed = (tmp, *keep)
+    the ``read_only`` ones (its code, packages and layers) become read-only. Every path is
+    resolved already (no symbolic link in it: the engine and ``runtime_dirs`` resolve them
+    once, not on each cold start). Raises ``OSError`` naming the step the host refused."""
+    needed = _existing((tmp, *keep))
     libc = _private_namespaces()
     # The host's /tmp gives way to the environment's own.
     _cover(libc, "/tmp", (tmp.encode(), None, _MS_BIND, None), needed)
-    # What this environment runs from is never hidden (two functions may share their code);
-    # looked for under the new /tmp: what is not bound back there is gone already.
-    own = {os.path.realpath(p) for p in needed if p}
-    for top in _outermost(tuple(h for h in hidden if os.path.realpath(h) not in own)):
-        # / or a directory right below it is never covered: a template whose code is the
-        # whole disk keeps working, unprotected.
+    bound = tuple(path for path in needed if path.startswith("/tmp/"))
+    # What this environment runs from is never hidden (two functions may share their code).
+    own = set(needed)
+    for top in _outermost(_existing(tuple(h for h in hidden if h not in own))):
+        # Under /tmp, only what lies inside a directory bound back is there to hide. / or a
+        # directory right below it is never covered: a template whose code is the whole disk
+        # keeps working, unprotected.
+        if top.startswith("/tmp/") and not any(top.startswith(b + "/") for b in bound):
+            continue
         if top != "/tmp" and top.count("/") > 1:
             _cover(libc, top, (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m"), needed)
     # Outer directories first: an inner one (packages installed below the code directory) is
     # made read-only on its own, since a remount changes one mount only.
-    for directory in sorted({os.path.realpath(d) for d in read_only if d and os.path.isdir(d)}):
+    for directory in sorted(set(_existing(read_only))):
         _read_only(libc, directory)
 
 
+def runtime_dirs() -> tuple[str, ...]:
+    """The directories the interpreter runs from (its ``sys.path``, its prefixes: a virtualenv
+    may live under /tmp or the template's directory), resolved; computed once, in the zygote
+    (by ``probe``), and inherited."""
+    if not _RUNTIME_DIRS:
+        interpreter = (sys.prefix, sys.exec_prefix, os.path.dirname(sys.executable))
+        _RUNTIME_DIRS.extend(
+            sorted(
+                {os.path.realpath(p) for p in (*sys.path, *interpreter) if p and os.path.isdir(p)}
+            )
+        )
+    return tuple(_RUNTIME_DIRS)
+
+
+def _existing(paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p for p in paths if p and os.path.isdir(p))
+
+
 def _outermost(paths: tuple[str, ...]) -> list[str]:
-    """The existing directories among ``paths``, resolved, without those inside another."""
+    """``paths`` without those inside another."""
     found: list[str] = []
-    for path in sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)}):
+    for path in sorted(set(paths)):
         if not any(path == f or path.startswith(f + "/") for f in found):
             found.append(path)
     return found
@@ -146,11 +170,7 @@ def _outermost(paths: tuple[str, ...]) -> list[str]:
 
 def _under(top: str, paths: tuple[str, ...]) -> list[str]:
     """The directories among ``paths`` below ``top``, outermost only."""
-    found: list[str] = []
-    for path in sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)}):
-        if path.startswith(top + "/") and not any(path.startswith(f + "/") for f in found):
-            found.append(path)
-    return found
+    return _outermost(tuple(path for path in paths if path.startswith(top + "/")))
 
 
 def _private_namespaces() -> ctypes.CDLL:
@@ -256,6 +276,7 @@ def probe() -> list[str]:
     Sets ``available`` and ``pid_namespaces`` for the environments forked from here on."""
     global available
     missing = []
+    runtime_dirs()
     refused = _probe_mounts()
     available = not refused
     if refused:

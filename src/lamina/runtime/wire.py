@@ -177,8 +177,10 @@ class Spawn(NamedTuple):
     # Results escape non-ASCII characters (every Python runtime but python3.12).
     ensure_ascii: bool
     # Directories hidden from the function (Lamina's state, other functions' code), but for
-    # what it runs from.
+    # what it runs from; resolved (no symbolic links), as ``own`` and ``tmp`` are.
     hidden: list[str] = []
+    # What it runs from: its code, packages and layers (made read-only).
+    own: list[str] = []
     # Set apart by every mechanism ``runtime.sandbox`` has (False: a plain fork, for comparison).
     isolate: bool = True
     # The memory cgroup's limit in bytes (MemorySize), 0 for none.

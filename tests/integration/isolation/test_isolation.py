@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,5 +151,44 @@ def test_a_missing_protection_is_said_once_at_start_and_in_health(tmp_path: Path
             "lamina: functions are not isolated here as on Lambda: no isolation: turned off "
             "(LAMINA_ISOLATION=0)"
         ]
+    finally:
+        up.stop()
+
+
+def test_a_function_whose_code_is_the_template_directory_sees_no_state_nor_sibling(
+    tmp_path: Path,
+) -> None:
+    """`CodeUri: .` with the state directory beside the template (inside the function's code)
+    and a sibling's code below it: the function sees neither the state (but for its own TMPDIR,
+    writable) nor the sibling's code, and its code stays read-only."""
+    project = tmp_path / "project"
+    (project / "sibling").mkdir(parents=True)
+    shutil.copy(APP / "attacker" / "handlers.py", project / "handlers.py")
+    shutil.copy(APP / "victim" / "handlers.py", project / "sibling" / "handlers.py")
+    template = (APP / "template.yaml").read_text()
+    (project / "template.yaml").write_text(
+        template[: template.index("  HogFunction:")]
+        .replace("CodeUri: attacker/", "CodeUri: .")
+        .replace("CodeUri: victim/", "CodeUri: sibling/")
+    )
+    up = LaminaUp(project / "template.yaml", project / ".lamina").start()
+    try:
+        require(up, "private /tmp")
+        sibling, _ = invoke(up, "VictimFunction")
+        event = {
+            "pids": {"sibling": sibling["pid"]},
+            "state_dir": str(project / ".lamina"),
+            "sibling_code": str(project / "sibling"),
+            "sibling_handler": str(project / "sibling" / "handlers.py"),
+            "template": str(project / "template.yaml"),
+        }
+        report, _ = invoke(up, "AttackerFunction", event)
+        assert report["read sibling code"] == "ENOENT", report
+        assert report["list sibling code"] == "ENOENT", report
+        assert report["read credentials"] == "ENOENT", report
+        assert report["state dir holds"] == ["envs"], report
+        assert report["write own code"] == "EROFS", report
+        assert report["write TMPDIR"] == "done", report
+        assert report["read template"] == "done", report  # its own code, as CodeUri says
     finally:
         up.stop()

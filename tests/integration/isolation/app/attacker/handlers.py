@@ -53,7 +53,15 @@ def attack(event, context):
         kills[f"kill {name}"] = _outcome(lambda pid=pid: os.kill(pid, signal.SIGKILL))
         kills[f"pidfd kill {name}"] = _outcome(lambda pid=pid: _pidfd_kill(pid))
     state = event["state_dir"]
-    zygote = event["pids"]["zygote"]
+    pids = event["pids"]
+    if "zygote" in pids:
+        kills["read credentials via the zygote's root"] = _outcome(
+            lambda: _read(f"/proc/{pids['zygote']}/root{state}/credentials.json")
+        )
+    if "engine" in pids:
+        kills["read the engine's environment"] = _outcome(
+            lambda: _read(f"/proc/{pids['engine']}/environ")
+        )
     return {
         **kills,
         "read sibling code": _outcome(lambda: _read(event["sibling_handler"])),
@@ -61,16 +69,11 @@ def attack(event, context):
         "state dir holds": sorted(os.listdir(state)) if os.path.isdir(state) else [],
         "read credentials": _outcome(lambda: _read(os.path.join(state, "credentials.json"))),
         "read template": _outcome(lambda: _read(event["template"])),
-        "read credentials via the zygote's root": _outcome(
-            lambda: _read(f"/proc/{zygote}/root{state}/credentials.json")
-        ),
-        "read the engine's environment": _outcome(
-            lambda: _read(f"/proc/{event['pids']['engine']}/environ")
-        ),
         "unmount the cover on the state dir": _outcome(lambda: _umount(state)),
         "write own code": _outcome(lambda: _write(os.path.join(root, "handlers.py"))),
         "add to own code": _outcome(lambda: _write(os.path.join(root, "new.py"))),
         "write /tmp": _outcome(lambda: _write("/tmp/mine")),
+        "write TMPDIR": _outcome(lambda: _write(os.path.join(os.environ["TMPDIR"], "mine"))),
         "read own code": _outcome(lambda: _read(os.path.join(root, "handlers.py"))),
     }
 
