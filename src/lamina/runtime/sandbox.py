@@ -27,6 +27,7 @@ Standard library only (``ctypes`` reaches ``unshare``, ``setns``, ``mount``, ``c
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -65,6 +66,22 @@ _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _CAPABILITY_VERSION_3 = 0x20080522
 
 
+# mount_setattr(2): the same number on every architecture (it is newer than their split).
+_SYS_MOUNT_SETATTR = 442
+_AT_FDCWD = -100
+_AT_RECURSIVE = 0x8000
+_MOUNT_ATTR_RDONLY = 0x1
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = (
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    )
+
+
 class _CapHeader(ctypes.Structure):
     _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
 
@@ -95,7 +112,7 @@ def _libc() -> ctypes.CDLL:
     its functions already looked up, which a child doing it anew paid for on its cold start."""
     if not _LIBC:
         libc = ctypes.CDLL(None, use_errno=True)
-        for name in ("unshare", "setns", "mount", "umount2", "capset", "prctl"):
+        for name in ("unshare", "setns", "mount", "umount2", "capset", "prctl", "syscall"):
             getattr(libc, name)  # ctypes keeps what it looked up
         _LIBC.append(libc)
     return _LIBC[0]
@@ -139,6 +156,41 @@ def enter(
     # made read-only on its own, since a remount changes one mount only.
     for directory in sorted(set(_existing(read_only))):
         _read_only(libc, directory)
+    if os.geteuid() == 0:
+        _kernel_read_only(libc)
+
+
+def _kernel_read_only(libc: ctypes.CDLL) -> None:
+    """As root, a function keeps root's user id without its capabilities, and root owns the
+    kernel's knobs: /sys (cgroups: its memory limit, the freezer of Lamina's own cgroup) and
+    /proc/sys (sysctls) are writable to their owner. Make both read-only, as in a container.
+    (Not root, they are not the function's to write anyway.)"""
+    with contextlib.suppress(OSError):
+        _check(libc.mount(b"/proc/sys", b"/proc/sys", None, _MS_BIND | _MS_REC, None), "bind")
+        _recursive_read_only(libc, "/proc/sys")
+    try:
+        _recursive_read_only(libc, "/sys")
+    except OSError:
+        # (A kernel before 5.12: no mount_setattr.) At least the cgroups go.
+        _check(
+            libc.mount(b"tmpfs", b"/sys/fs/cgroup", b"tmpfs", _MS_RDONLY, b"size=4k"),
+            "mount on /sys/fs/cgroup",
+        )
+
+
+def _recursive_read_only(libc: ctypes.CDLL, path: str) -> None:
+    """Make the mount at ``path`` and every mount below it read-only, in one call."""
+    attr = _MountAttr(_MOUNT_ATTR_RDONLY, 0, 0, 0)
+    # (Every argument a full register wide: syscall(2) reads them as longs.)
+    result = libc.syscall(
+        ctypes.c_long(_SYS_MOUNT_SETATTR),
+        ctypes.c_long(_AT_FDCWD),
+        ctypes.c_char_p(path.encode()),
+        ctypes.c_long(_AT_RECURSIVE),
+        ctypes.byref(attr),
+        ctypes.c_long(ctypes.sizeof(attr)),
+    )
+    _check(result, f"mount_setattr {path}")
 
 
 def runtime_dirs() -> tuple[str, ...]:

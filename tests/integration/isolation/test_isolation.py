@@ -70,8 +70,8 @@ def test_a_function_cannot_signal_read_or_change_what_is_not_its_own(server: Lam
     """From inside a function: killing the zygote, the engine or a sibling environment (by pid
     or pidfd) fails and they live on; other functions' code, the template, the state directory
     (credentials, databases) are not there, not even through the zygote's /proc root; the cover
-    cannot be unmounted; its own code is readable but not writable (EROFS, as on Lambda), and
-    its /tmp is writable."""
+    cannot be unmounted; its memory cgroup and sysctls cannot be changed; its own code is
+    readable but not writable (EROFS, as on Lambda), and its /tmp is writable."""
     require(server, "private /tmp")
     require(server, "signals")
     assert server.process is not None
@@ -96,6 +96,11 @@ def test_a_function_cannot_signal_read_or_change_what_is_not_its_own(server: Lam
     assert report["read credentials via the zygote's root"] in ("EACCES", "EPERM"), report
     assert report["read the engine's environment"] in ("EACCES", "EPERM"), report
     assert report["unmount the cover on the state dir"] == "EPERM", report
+    # The kernel's knobs: its own memory cgroup (as root, owned by its user id) and sysctls.
+    if not any(m.startswith("memory cgroups") for m in missing(server)):
+        assert "raise own memory limit" in report, report
+    for knob in ("raise own memory limit", "leave own memory cgroup", "change a sysctl"):
+        assert report.get(knob, "EROFS") in ("EROFS", "EACCES", "EPERM"), (knob, report)
     assert report["write own code"] == "EROFS", report
     assert report["add to own code"] == "EROFS", report
     assert report["write /tmp"] == "done", report

@@ -21,9 +21,19 @@ def _read(path):
         file.read()
 
 
-def _write(path):
+def _write(path, text="changed by another function"):
     with open(path, "w") as file:
-        file.write("changed by another function")
+        file.write(text)
+
+
+def _memory_cgroup():
+    """This environment's memory cgroup directory (cgroup v1), or None."""
+    with open("/proc/self/cgroup") as own:
+        for line in own.read().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if "memory" in controllers.split(","):
+                return f"/sys/fs/cgroup/memory{path}"
+    return None
 
 
 def _listdir(path):
@@ -62,8 +72,17 @@ def attack(event, context):
         kills["read the engine's environment"] = _outcome(
             lambda: _read(f"/proc/{pids['engine']}/environ")
         )
+    cgroup = _memory_cgroup()
+    if cgroup:
+        kills["raise own memory limit"] = _outcome(
+            lambda: _write(os.path.join(cgroup, "memory.limit_in_bytes"), "-1")
+        )
+        kills["leave own memory cgroup"] = _outcome(
+            lambda: _write(os.path.join(os.path.dirname(cgroup), "cgroup.procs"), "0")
+        )
     return {
         **kills,
+        "change a sysctl": _outcome(lambda: _write("/proc/sys/vm/overcommit_memory", "1")),
         "read sibling code": _outcome(lambda: _read(event["sibling_handler"])),
         "list sibling code": _outcome(lambda: _listdir(event["sibling_code"])),
         "state dir holds": sorted(os.listdir(state)) if os.path.isdir(state) else [],
