@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
-from lamina.runtime import cgroups, faults, logsetup, sandbox, wire
+from lamina.runtime import faults, logsetup, sandbox, wire
 from lamina.runtime.context import LambdaContext
 from lamina.runtime.marshal import to_json
 
@@ -34,17 +34,11 @@ _RUNTIME_FILES = (
 Handler = Callable[[Any, LambdaContext], Any]
 
 
-def run(
-    spec: wire.Spawn,
-    chan: wire.Channel,
-    log_fd: int,
-    third_party: Iterable[str],
-    cgroup: str = "",
-) -> NoReturn:
+def run(spec: wire.Spawn, chan: wire.Channel, log_fd: int, third_party: Iterable[str]) -> NoReturn:
     code = 0
     try:
         started = time.perf_counter()
-        _prepare_process(spec, log_fd, third_party, cgroup)
+        _prepare_process(spec, log_fd, third_party)
         ids = logsetup.configure(spec.log_format, spec.log_level)
         json_logs = spec.log_format.upper() == "JSON"
         try:
@@ -65,9 +59,7 @@ def run(
         os._exit(code)
 
 
-def _prepare_process(
-    spec: wire.Spawn, log_fd: int, third_party: Iterable[str], cgroup: str
-) -> None:
+def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) -> None:
     os.setsid()
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
@@ -78,10 +70,6 @@ def _prepare_process(
     os.environ.clear()
     os.environ.update(spec.env)
     os.makedirs(spec.tmp, exist_ok=True)
-    if cgroup:
-        # First: the function's init is limited too. (Before ``lock``: joining takes root.)
-        with contextlib.suppress(OSError):
-            cgroups.join(cgroup)
     if spec.isolate and sandbox.available:
         with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
             # What the environment runs from stays in place even under the host's /tmp or a

@@ -3,8 +3,12 @@
 The zygote makes ``lamina-<its pid>`` below its own memory cgroup (cgroup v1's ``memory``
 hierarchy, or cgroup v2 where the zygote's cgroup may have children with the memory controller)
 and, for each environment, a child cgroup limited to the function's MemorySize (swap included
-where the kernel counts it) before it forks; the environment joins it first thing (``join``),
-before any code of the function runs, so its init is limited too. Pages the environment shares
+where the kernel counts it) before it forks. Moving a process into a cgroup waits for an RCU
+grace period (measured 0.2 ms on an idle machine, 5-15 ms on a busy one), so it is not done on
+the cold start's path: a helper process forked by the zygote (``attach``) moves each new
+environment into its cgroup while it initialises; what it allocated before stays counted
+against the zygote's cgroup, and everything after, init included, against its own. Pages the
+environment shares
 with the zygote stay charged to the zygote: what counts is what the environment allocates or
 copies, so the resident-set watchdog (which counts shared pages as Lambda's figure does) stays
 the finer measure and this the hard bound. When the kernel kills an environment past its limit,
@@ -32,6 +36,8 @@ class Memory:
         self.version = version
         self._count = 0
         self._by_pid: dict[int, str] = {}
+        # The write end of the helper's pipe (-1 before ``start``): environments must close it.
+        self.requests = -1
 
     @classmethod
     def open(cls) -> tuple[Memory | None, str]:
@@ -72,9 +78,25 @@ class Memory:
                 _write(os.path.join(path, "memory.swap.max"), "0")
         return path
 
-    def adopt(self, pid: int, path: str) -> None:
-        """``path`` is ``pid``'s cgroup (``release`` removes it when ``pid`` is reaped)."""
+    def start(self) -> None:
+        """Fork the helper that moves environments into their cgroups. It keeps no descriptor
+        but its pipe's read end, and ends when the zygote (the pipe's writer) does."""
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the helper
+            os.closerange(3, read)
+            os.closerange(read + 1, os.sysconf("SC_OPEN_MAX"))
+            _attach_forever(read)
+        os.close(read)
+        os.set_blocking(write, False)
+        self.requests = write
+
+    def attach(self, pid: int, path: str) -> None:
+        """Move ``pid`` into the cgroup at ``path`` soon, off the caller's path; ``release``
+        removes the cgroup when ``pid`` is reaped."""
         self._by_pid[pid] = path
+        with contextlib.suppress(OSError):  # a helper far behind: this one goes unlimited
+            os.write(self.requests, f"{pid} {path}\n".encode())
 
     def release(self, pid: int) -> bool:
         """``pid`` was reaped: remove its cgroup; True when the kernel killed it for memory."""
@@ -96,9 +118,18 @@ class Memory:
             os.rmdir(self.root)
 
 
-def join(path: str) -> None:
-    """Move the calling process into the cgroup at ``path``."""
-    _write(os.path.join(path, "cgroup.procs"), "0")
+def _attach_forever(requests: int) -> None:
+    """The helper: ``PID PATH`` lines in, each pid moved into the cgroup at ``PATH``."""
+    pending = b""
+    while chunk := os.read(requests, 65536):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            pid, _, path = line.decode().partition(" ")
+            # (Gone already, with its cgroup: nothing to do.)
+            with contextlib.suppress(OSError):
+                _write(os.path.join(path, "cgroup.procs"), pid)
+    os._exit(0)
 
 
 def _own_memory_cgroup() -> tuple[str, int] | str:

@@ -111,6 +111,8 @@ class Zygote:
         selector.register(self._wake_r, selectors.EVENT_READ, "signal")
         missing = sandbox.probe()
         self.memory, refused = cgroups.Memory.open()
+        if self.memory is not None:
+            self.memory.start()
         if refused:
             missing.append(f"memory cgroups (MemorySize is watched, not enforced): {refused}")
         self._send(wire.ZygoteReady(sandbox.host_pid(os.getpid()), missing).pack())
@@ -148,17 +150,20 @@ class Zygote:
         pid = sandbox.fork() if spec.isolate else os.fork()
         if pid == 0:
             self._become_child()
-            bootstrap.run(spec, wire.Channel(inbox, outbox), log_fd, self.third_party, cgroup)
+            bootstrap.run(spec, wire.Channel(inbox, outbox), log_fd, self.third_party)
         for fd in fds:
             os.close(fd)
         self.children.add(pid)
         # The engine knows environments by their pids on the host (pidfds, /proc).
         self.host_pids[pid] = sandbox.host_pid(pid)
         if cgroup and self.memory is not None:
-            self.memory.adopt(pid, cgroup)
+            self.memory.attach(pid, cgroup)
         self._send(wire.Spawned(spec.ref, self.host_pids[pid]).pack())
 
     def _become_child(self) -> None:
+        if self.memory is not None:
+            # The cgroup helper's pipe: an environment writing to it could move any process.
+            os.close(self.memory.requests)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
