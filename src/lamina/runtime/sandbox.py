@@ -12,7 +12,7 @@ Each environment, forked by the zygote:
   another's files there; Lamina's state directory and every other function's code are hidden
   under empty tmpfs mounts, but for the directories it runs from, which are bound back in place;
   its code, packages and layers are read-only (a write fails with ``EROFS`` as on Lambda, so a
-  published version's code cannot change);
+  published version's code cannot change); as root, so are ``/sys`` and ``/proc/sys``;
 * then gives up every privilege (``lock``): no capabilities (so the mounts cannot be undone),
   no new privileges through ``execve``, and not dumpable (nothing of the same user may trace it
   or open its ``/proc`` files).
@@ -21,8 +21,8 @@ Where the host refuses a mechanism (no user namespaces, seccomp), the zygote's `
 which protection is missing and why, once; environments then go without it (``TMPDIR`` still
 points at their own directory).
 
-Standard library only (``ctypes`` reaches ``unshare``, ``setns``, ``mount``, ``capset`` and
-``prctl``, which Python 3.11 lacks).
+Standard library only (``ctypes`` reaches ``unshare``, ``setns``, ``mount``, ``mount_setattr``,
+``capset`` and ``prctl``, which Python 3.11 lacks).
 """
 
 from __future__ import annotations
