@@ -197,3 +197,28 @@ def test_a_function_whose_code_is_the_template_directory_sees_no_state_nor_sibli
         assert report["read template"] == "done", report  # its own code, as CodeUri says
     finally:
         up.stop()
+
+
+def test_a_published_version_cannot_change_its_code(server: LaminaUp) -> None:
+    """A version published through the Lambda API runs its own snapshot of the code, and that
+    snapshot is read-only to it (EROFS), as is Lamina's state directory where it lives."""
+    require(server, "private /tmp")
+    client = server.client()
+    name = names(server)["AttackerFunction"]
+    version = client.publish_version(FunctionName=name)["Version"]
+    event = {
+        "pids": {},
+        "state_dir": str(server.state_dir),
+        "sibling_code": "/nonexistent",
+        "sibling_handler": "/nonexistent/handlers.py",
+        "template": str(APP / "template.yaml"),
+    }
+    answer = client.invoke(FunctionName=name, Qualifier=version, Payload=json.dumps(event))
+    report = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, report
+    # (Its snapshot lives in the state directory, hidden but for the snapshot itself.)
+    assert report["task root"].startswith(os.path.realpath(server.state_dir)), report
+    assert report["read credentials"] == "ENOENT", report
+    assert report["write own code"] == "EROFS", report
+    assert report["add to own code"] == "EROFS", report
+    assert report["read own code"] == "done", report

@@ -81,6 +81,7 @@ def attack(event, context):
             lambda: _write(os.path.join(os.path.dirname(cgroup), "cgroup.procs"), "0")
         )
     return {
+        "task root": root,
         **kills,
         "change a sysctl": _outcome(lambda: _write("/proc/sys/vm/overcommit_memory", "1")),
         "read sibling code": _outcome(lambda: _read(event["sibling_handler"])),
