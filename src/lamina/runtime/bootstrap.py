@@ -72,11 +72,11 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     os.makedirs(spec.tmp, exist_ok=True)
     if spec.isolate and sandbox.available:
         with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
-            # What the environment runs from stays in place even under the host's /tmp or a
-            # hidden directory: its code, packages and layers (read-only), and the interpreter
-            # with its own packages (a virtualenv made by mktemp).
-            own = tuple(spec.own)
-            sandbox.enter(spec.tmp, (*own, *sandbox.runtime_dirs()), tuple(spec.hidden), own)
+            # What the environment runs from stays in place, read-only, even under the host's
+            # /tmp or a hidden directory: its code, packages and layers, and the interpreter
+            # with its packages (a virtualenv made by mktemp; what every function imports).
+            runs_from = (*spec.own, *sandbox.runtime_dirs())
+            sandbox.enter(spec.tmp, runs_from, tuple(spec.hidden), runs_from)
     tempfile.tempdir = None
     os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)

@@ -134,13 +134,14 @@ def enter(
     the ``hidden`` directories (Lamina's state: its databases, credentials, other functions'
     code) under an empty tmpfs; the directories in ``keep`` (its code, its packages, ``tmp``)
     stay where they are even when they live under the host's ``/tmp`` or a hidden directory;
-    the ``read_only`` ones (its code, packages and layers) become read-only. Every path is
+    the ``read_only`` ones (its code, packages and layers, the interpreter's) become read-only
+    (a function must not change what other functions import). Every path is
     resolved already (no symbolic link in it: the engine and ``runtime_dirs`` resolve them
     once, not on each cold start). Raises ``OSError`` naming the step the host refused."""
     needed = _existing((tmp, *keep))
     libc = _private_namespaces()
     # The host's /tmp gives way to the environment's own.
-    _cover(libc, "/tmp", (tmp.encode(), None, _MS_BIND, None), needed)
+    mounts = set(_cover(libc, "/tmp", (tmp.encode(), None, _MS_BIND, None), needed))
     bound = tuple(path for path in needed if path.startswith("/tmp/"))
     # What this environment runs from is never hidden (two functions may share their code).
     own = set(needed)
@@ -151,11 +152,17 @@ def enter(
         if top.startswith("/tmp/") and not any(top.startswith(b + "/") for b in bound):
             continue
         if top != "/tmp" and top.count("/") > 1:
-            _cover(libc, top, (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m"), needed)
-    # Outer directories first: an inner one (packages installed below the code directory) is
-    # made read-only on its own, since a remount changes one mount only.
+            tmpfs = (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m")
+            mounts.update(_cover(libc, top, tmpfs, needed))
+    # Outer directories first. A remount changes one mount only: a directory inside one made
+    # read-only already is read-only with it, unless it was bound back there (a mount of its
+    # own: packages installed in the state directory below the code directory).
+    done: list[str] = []
     for directory in sorted(set(_existing(read_only))):
-        _read_only(libc, directory)
+        inside = any(directory.startswith(d + "/") for d in done)
+        if directory != "/" and (directory in mounts or not inside):
+            _read_only(libc, directory)
+            done.append(directory)
     if os.geteuid() == 0:
         _kernel_read_only(libc)
 
@@ -253,9 +260,9 @@ def _cover(
     top: str,
     mount: tuple[bytes, bytes | None, int, bytes | None],
     needed: tuple[str, ...],
-) -> None:
+) -> list[str]:
     """Mount ``mount`` (source, type, flags, data) over ``top``, then bind the ``needed``
-    directories that lived below it back in place."""
+    directories that lived below it back in place; returns those."""
     # Handles on what the mount will hide, taken in this namespace before it hides them (a bind
     # mount's source must belong to the namespace it is mounted in).
     handles = [(path, os.open(path, os.O_PATH)) for path in _under(top, needed)]
@@ -269,6 +276,7 @@ def _cover(
     finally:
         for _, fd in handles:
             os.close(fd)
+    return [path for path, _ in handles]
 
 
 def _read_only(libc: ctypes.CDLL, directory: str) -> None:

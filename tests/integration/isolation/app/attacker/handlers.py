@@ -6,6 +6,8 @@ import errno
 import os
 import signal
 
+import boto3
+
 
 def _outcome(action):
     """ "done" when ``action`` worked, else the name of the error the host answered."""
@@ -21,9 +23,27 @@ def _read(path):
         file.read()
 
 
-def _write(path, text="changed by another function"):
-    with open(path, "w") as file:
-        file.write(text)
+def _write(path, text=None):
+    """Open ``path`` for writing, and write ``text`` if given. Harmless when it works (the
+    attack test must not break the code it runs, were isolation to fail): nothing is written to
+    an existing file but ``text``, and a file it created is removed."""
+    created = not os.path.exists(path)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        if text is not None:
+            os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+        if created and text is None:
+            os.unlink(path)
+
+
+_SYSCTL = "/proc/sys/vm/overcommit_memory"
+
+
+def _current(path):
+    with open(path) as file:
+        return file.read()
 
 
 def _memory_cgroup():
@@ -75,7 +95,7 @@ def attack(event, context):
     cgroup = _memory_cgroup()
     if cgroup:
         kills["raise own memory limit"] = _outcome(
-            lambda: _write(os.path.join(cgroup, "memory.limit_in_bytes"), "-1")
+            lambda: _write(os.path.join(cgroup, "memory.limit_in_bytes"), str(2**40))
         )
         kills["leave own memory cgroup"] = _outcome(
             lambda: _write(os.path.join(os.path.dirname(cgroup), "cgroup.procs"), "0")
@@ -83,7 +103,8 @@ def attack(event, context):
     return {
         "task root": root,
         **kills,
-        "change a sysctl": _outcome(lambda: _write("/proc/sys/vm/overcommit_memory", "1")),
+        # (The value it holds: were it writable, nothing changes on the host.)
+        "change a sysctl": _outcome(lambda: _write(_SYSCTL, _current(_SYSCTL))),
         "read sibling code": _outcome(lambda: _read(event["sibling_handler"])),
         "list sibling code": _outcome(lambda: _listdir(event["sibling_code"])),
         "state dir holds": sorted(os.listdir(state)) if os.path.isdir(state) else [],
@@ -92,8 +113,18 @@ def attack(event, context):
         "unmount the cover on the state dir": _outcome(lambda: _umount(state)),
         "write own code": _outcome(lambda: _write(os.path.join(root, "handlers.py"))),
         "add to own code": _outcome(lambda: _write(os.path.join(root, "new.py"))),
-        "write /tmp": _outcome(lambda: _write("/tmp/mine")),
-        "write TMPDIR": _outcome(lambda: _write(os.path.join(os.environ["TMPDIR"], "mine"))),
+        # What every function imports: the interpreter's packages, Lamina's runtime.
+        "plant a module in site-packages": _outcome(
+            lambda: _write(os.path.join(os.path.dirname(os.path.dirname(boto3.__file__)), "x.py"))
+        ),
+        "plant a module in the standard library": _outcome(
+            lambda: _write(os.path.join(os.path.dirname(os.__file__), "x.py"))
+        ),
+        "change Lamina's runtime": _outcome(
+            lambda: _write(os.path.join(os.environ["LAMBDA_RUNTIME_DIR"], "bootstrap.py"))
+        ),
+        "write /tmp": _outcome(lambda: _write("/tmp/mine", "mine")),
+        "write TMPDIR": _outcome(lambda: _write(os.path.join(os.environ["TMPDIR"], "mine"), "x")),
         "read own code": _outcome(lambda: _read(os.path.join(root, "handlers.py"))),
     }
 
