@@ -6,11 +6,13 @@ write end of its outbox pipe, its log pipe) over a SOCK_SEQPACKET socket; the an
 Exit statuses arrive asynchronously and wait in ``exit_status(pid)`` futures. If the engine dies,
 the zygote sees EOF and kills every environment.
 
-If the zygote dies (a function can kill its parent), a new one is started at once: ``restarting``
-is true meanwhile (health says ``degraded``), and a spawn asked for in the meantime, or lost with
-the old zygote, waits for the new one instead of failing. Environments the old zygote forked
-live on (they talk to the engine, not to it); their exit statuses are no longer known, so a
-wait for one answers ``SIGKILL``'s status, the engine having killed them by pidfd.
+If the zygote dies (functions cannot signal it, but the host's OOM killer or a user can), a new
+one is started at once: ``restarting`` is true meanwhile (health says ``degraded``), and a spawn
+asked for in the meantime, or lost with the old zygote, waits for the new one instead of
+failing. Environments the old zygote forked live on (they talk to the engine, not to it; but
+for a zygote started without root, whose PID namespace ends with it); their exit statuses are
+no longer known, so a wait for one answers ``SIGKILL``'s status, the engine having killed them
+by pidfd.
 """
 
 from __future__ import annotations
