@@ -14,7 +14,7 @@ from typing import Any
 
 from lamina import fastjson, ids
 from lamina.clock import Clock, SystemClock
-from lamina.engine import launch, results
+from lamina.engine import bytecode, launch, results
 from lamina.engine.api import (
     MAX_ASYNC_PAYLOAD,
     MAX_SYNC_PAYLOAD,
@@ -101,6 +101,8 @@ class LocalEngine:
         self._reaper: asyncio.Task[None] | None = None
         self._base_data = 0
         self._tasks: set[asyncio.Task[object]] = set()
+        # The deploy's compilation of functions' code (see ``bytecode``), until it ends.
+        self._compiling: asyncio.Future[None] | None = None
         self._announced: set[str] = set()
         self._watchdog = Watchdog()
         # Invocations waiting on an environment's reply right now.
@@ -182,6 +184,15 @@ class LocalEngine:
             await self._start_zygote(new_specs)
         self.catalog, self._pools = catalog, pools
         self._function_dirs = launch.function_dirs(new_specs.values())
+        if self.settings.isolation:
+            # Environments cannot write their code's __pycache__: Lamina does, once.
+            python = [spec for spec in new_specs.values() if spec.is_python]
+            code = sorted({d for spec in python for d in launch.own_dirs(spec)})
+            if self._compiling is not None:
+                self._compiling.cancel()
+            self._compiling = asyncio.ensure_future(
+                bytecode.compile_code(self.settings.python, code)
+            )
         self._limits.reconfigure(self.settings.account_concurrency, catalog.reserved())
         for pool in retired:
             for env in pool.retire():
@@ -217,6 +228,10 @@ class LocalEngine:
 
     async def close(self) -> None:
         self._closed = True
+        if self._compiling is not None:
+            self._compiling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._compiling
         if self._async is not None:
             await self._async.close()
         if self._reaper is not None:
