@@ -126,7 +126,9 @@ def _attach_forever(requests: int) -> None:
         *lines, pending = pending.split(b"\n")
         for line in lines:
             pid, _, path = line.decode().partition(" ")
-            # (Gone already, with its cgroup: nothing to do.)
+            # A cgroup lives as long as its process is not reaped (the zygote makes it before
+            # the fork, removes it at the reap): a request late enough for the pid to be reused
+            # finds no cgroup to move anything into.
             with contextlib.suppress(OSError):
                 _write(os.path.join(path, "cgroup.procs"), pid)
     os._exit(0)
