@@ -38,6 +38,18 @@ SUPPORTED = frozenset(
         # Created at `lamina up` on the AWS endpoint's DynamoDB service.
         "AWS::Serverless::SimpleTable",
         "AWS::DynamoDB::Table",
+        # Created at `lamina up` on the AWS endpoint's SQS service (policies recorded).
+        "AWS::SQS::Queue",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SQS::QueueInlinePolicy",
+        # Polled by sources/ (a mapping from a source not polled yet is reported by mappings.py).
+        "AWS::Lambda::EventSourceMapping",
+        # Run by sources/schedules.py (a rule with an event pattern is reported by schedules.py).
+        "AWS::Events::Rule",
+        "AWS::Scheduler::Schedule",
+        # Stored at `lamina up` by the SSM and Secrets Manager services.
+        "AWS::SSM::Parameter",
+        "AWS::SecretsManager::Secret",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.
@@ -48,14 +60,16 @@ NO_LOCAL_EFFECT = frozenset(
         "AWS::IAM::ManagedPolicy",
         "AWS::Lambda::Permission",
         "AWS::Serverless::Connector",
+        "AWS::Scheduler::ScheduleGroup",
     }
 )
 # SAM function properties that make the translator generate resources Lamina does not run.
 _FUNCTION_EXTRAS = {
     "DeploymentPreference": "no local effect",
 }
-# Function event types the gateway serves.
+# Function event types the gateway serves, and those whose event source mappings are polled.
 _SERVED_EVENTS = frozenset({"Api", "HttpApi"})
+_POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Schedule", "ScheduleV2"})
 # API properties that ask for what the gateway does not enforce yet (a later issue).
 _API_AUTH = ("Auth", "ApiKeyRequired", "UsagePlan")
 _NOT_ENFORCED = "authorizers, API keys and usage plans are not enforced yet: requests pass"
@@ -89,6 +103,8 @@ def unsupported(
                 if event_type in _SERVED_EVENTS:
                     event_props = event.get("Properties") if isinstance(event, dict) else None
                     report += _api_auth(f"{logical_id}.Events.{name}", event_type, event_props)
+                    continue
+                if event_type in _POLLED_EVENTS:
                     continue
                 report.append(
                     UnsupportedResource(

@@ -46,8 +46,15 @@ def client(server: LaminaUp, service: str) -> Any:
             400,
             "sns:Publish",
         ),
-        # json 1.0 (SQS's current protocol) and json 1.1.
-        ("sqs", "list_queues", {}, "UnknownOperationException", 400, "sqs:ListQueues"),
+        # json 1.0 (Step Functions') and json 1.1.
+        (
+            "stepfunctions",
+            "list_state_machines",
+            {},
+            "UnknownOperationException",
+            400,
+            "states:ListStateMachines",
+        ),
         ("events", "list_rules", {}, "UnknownOperationException", 400, "events:ListRules"),
         # rest-json and rest-xml: the operation is found from the method and path.
         (
@@ -98,7 +105,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
             ["sns", "publish", "--topic-arn", "arn:aws:sns:us-east-1:1:t", "--message", "m"],
             "sns:Publish",
         ),
-        (["sqs", "list-queues"], "sqs:ListQueues"),
+        (["stepfunctions", "list-state-machines"], "states:ListStateMachines"),
         (["events", "list-rules"], "events:ListRules"),
         (["s3api", "list-buckets"], "s3:ListBuckets"),
     ],
@@ -120,11 +127,12 @@ def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) 
 
 
 def test_old_query_client_of_a_json_service_gets_xml(server: LaminaUp) -> None:
-    """An older SDK speaking query to SQS (whose model is json now) gets query's XML error."""
+    """An older SDK speaking query to SQS (whose model is json now) gets query's XML error for
+    an action SQS does not have."""
     aws = AWSRequest(
         method="POST",
         url=server.endpoint + "/",
-        data=b"Action=ListQueues&Version=2012-11-05",
+        data=b"Action=ListTopics&Version=2012-11-05",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     pair = server.key_pair
@@ -139,13 +147,15 @@ def test_old_query_client_of_a_json_service_gets_xml(server: LaminaUp) -> None:
     body = raised.value.read().decode()
     assert raised.value.code == 400
     assert "<Code>InvalidAction</Code>" in body
-    assert "Lamina does not serve sqs:ListQueues yet." in body
+    assert "Lamina does not serve sqs:ListTopics yet." in body
     assert "<Type>Sender</Type>" in body
 
 
 def test_served_services_still_answer(server: LaminaUp) -> None:
-    """DynamoDB (json), Lambda (rest-json) and STS (query) answer on the same endpoint."""
+    """DynamoDB and SQS (json), Lambda (rest-json) and STS (query) answer on the same
+    endpoint."""
     assert client(server, "dynamodb").list_tables()["TableNames"] == []
+    assert "QueueUrls" not in client(server, "sqs").list_queues()
     identity = client(server, "sts").get_caller_identity()
     assert identity["Arn"] == "arn:aws:iam::123456789012:root"
     names = [f["FunctionName"] for f in client(server, "lambda").list_functions()["Functions"]]
