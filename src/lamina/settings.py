@@ -63,6 +63,12 @@ class Settings:
     schedule_catch_up: bool = False
     # A JSON file of values for dynamic references Lamina's own stores do not hold.
     dynamic_values: str = ""
+    # Set environments apart (namespaces, read-only code, memory cgroups, no privileges); off
+    # only to compare (the engine benchmark) or to debug a function from outside.
+    isolation: bool = True
+    # The template's directory: hidden from functions but for their own code (as on Lambda,
+    # where a function's package holds its CodeUri alone).
+    project_dir: Path | None = None
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -76,7 +82,7 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"LAMINA_{f.name.upper()}")
-            if raw is None or f.name in ("state_dir", "endpoints"):
+            if raw is None or f.name in ("state_dir", "endpoints", "project_dir"):
                 continue
             if f.name in (
                 "account_concurrency",
@@ -88,6 +94,8 @@ class Settings:
                 values[f.name] = int(raw)
             elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s", "clock_rate"):
                 values[f.name] = float(raw)
+            elif f.name == "isolation":
+                values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")
             elif f.name in ("accept_any_credentials", "schedule_catch_up"):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif f.name in ("preload", "allowed_origins"):

@@ -385,6 +385,8 @@ class Lamina:
             "services": [s.name for s in self.services],
             "reloads": self.reloads,
             "zygote_restarts": self.engine.zygote_restarts,
+            # The protections functions lack on this host (said once at start too).
+            "isolation": {"missing": self.engine.isolation_missing},
             "environments": {
                 "live": self.engine.budget.live,
                 "limit": self.engine.budget.limit,

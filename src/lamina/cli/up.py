@@ -74,6 +74,7 @@ def command(
         services_port=services_port,
         services_endpoint=f"http://{host}:{services_port}",
         endpoints=parse_endpoints(endpoint or []),
+        project_dir=template_path.parent,
     )
     overrides = parse_overrides(parameter_overrides or [])
     try:
