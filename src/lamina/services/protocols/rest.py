@@ -18,13 +18,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import json
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
+from lamina import fastjson
 from lamina.net.messages import Request, Response
 from lamina.services.errors import SerializationException, ValidationException
 from lamina.services.protocols import awsjson, scalars, shapes, validation, xmlbody
@@ -265,7 +265,7 @@ def _text(member: Member | None, text: str) -> Any:
 def _header(member: Member, text: str) -> Any:
     if member.json_value:
         try:
-            return json.loads(base64.b64decode(text))
+            return fastjson.loads(base64.b64decode(text))
         except ValueError:
             return text
     if member.shape.kind == "list":
@@ -348,7 +348,7 @@ def _document_response(
 
 def _header_text(member: Member, value: Any) -> str:
     if member.json_value:
-        return base64.b64encode(json.dumps(value).encode()).decode("ascii")
+        return base64.b64encode(fastjson.dumps(value)).decode("ascii")
     kind = member.shape.kind
     if kind == "timestamp":
         form = member.timestamp_format or member.shape.timestamp_format or scalars.HTTP_DATE
