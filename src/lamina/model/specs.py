@@ -10,6 +10,7 @@ from types import MappingProxyType
 from lamina.model.apis import Api
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.tables import TableSpec
+from lamina.model.topics import SubscriptionSpec, TopicSpec
 
 
 def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
@@ -106,6 +107,9 @@ class Stack:
     layers: Mapping[str, LayerSpec] = field(default_factory=lambda: MappingProxyType({}))
     # DynamoDB tables by logical id.
     tables: Mapping[str, TableSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # SNS topics by logical id, and every subscription (inline, resources, SAM SNS events).
+    topics: Mapping[str, TopicSpec] = field(default_factory=lambda: MappingProxyType({}))
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
     unsupported: tuple[UnsupportedResource, ...] = ()
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.
