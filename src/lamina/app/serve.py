@@ -25,6 +25,8 @@ from pathlib import Path
 
 from lamina import app, credentials
 from lamina.app.reload import Watcher, touched_functions, watched_roots
+from lamina.app.targets import DestinationBridge, FunctionTarget
+from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
@@ -90,6 +92,8 @@ class Served:
     api_url: str
     services_url: str
     functions: list[str] = field(default_factory=list)
+    # The template's SNS topics: "LogicalId: arn".
+    topics: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     apis: list[ServedApi] = field(default_factory=list)
     # The key pair the AWS endpoint accepts (also written to the state directory).
@@ -168,6 +172,11 @@ class Lamina:
             sink = Fanout([ConsoleSink(self._function_log), self.log_store])
         self.engine = app.build_engine(settings, zygote, log_sink=sink)
         self.services = build_services(self.stack, settings, self.engine, self.log_store)
+        for service in self.services:
+            # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
+            routes = getattr(service, "routes", None)
+            if routes is not None:
+                self.endpoint.routes.update(routes())
         # Deployed before the engine starts: start() waits for the provisioned environments.
         await self._deploy(self.stack, set())
         await self.engine.start()
@@ -202,6 +211,7 @@ class Lamina:
             api_url=api_url,
             services_url=f"http://{settings.host}:{_port(services_server)}",
             functions=sorted(self.stack.functions),
+            topics=[f"{t.logical_id}: {t.arn}" for t in self.stack.topics.values()],
             warnings=[
                 w
                 for w in (
@@ -368,6 +378,9 @@ def build_services(
     """The AWS services this deployment serves on the endpoint (each may be sent to a real
     backend instead with ``settings.endpoints``, and is then not built here)."""
     services: list[Service] = []
+    # Services hand each other messages by ARN through this, never by importing each other.
+    deliveries = Deliveries()
+    deliveries.serve("lambda", FunctionTarget(engine))
     if "lambda" not in settings.endpoints:
         services.append(LambdaService(settings, engine))
     if "dynamodb" not in settings.endpoints:
@@ -382,6 +395,19 @@ def build_services(
         from lamina.services.sts.service import sts_service
 
         services.append(sts_service(settings.account_id))
+    if "sns" not in settings.endpoints:
+        from lamina.services.sns.service import SnsService
+
+        sns = SnsService(
+            settings.state_dir,
+            deliveries,
+            settings.region,
+            settings.account_id,
+            endpoint_url=settings.services_endpoint,
+        )
+        deliveries.serve("sns", sns)
+        services.append(sns)
+    engine.add_destination("sns", DestinationBridge(deliveries))
     return services
 
 

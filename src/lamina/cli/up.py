@@ -126,6 +126,9 @@ def print_served(served: Served) -> None:
             '              (eval "$(lamina env)" sets them, with the endpoint and region)'
         )
     console.print(f"Functions:    {', '.join(served.functions) or '(none)'}", markup=False)
+    for index, topic in enumerate(served.topics):
+        label = "Topics:" if index == 0 else ""
+        console.print(f"{label:<14}{topic}", markup=False, soft_wrap=True)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)

@@ -38,6 +38,10 @@ SUPPORTED = frozenset(
         # Created at `lamina up` on the AWS endpoint's DynamoDB service.
         "AWS::Serverless::SimpleTable",
         "AWS::DynamoDB::Table",
+        # Created at `lamina up` on the AWS endpoint's SNS service (topic policies recorded).
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::TopicPolicy",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.
@@ -55,7 +59,9 @@ _FUNCTION_EXTRAS = {
     "DeploymentPreference": "no local effect",
 }
 # Function event types the gateway serves.
-_SERVED_EVENTS = frozenset({"Api", "HttpApi"})
+_SERVED_EVENTS = frozenset({"Api", "HttpApi", "SNS"})
+# An SNS event through a queue of its own needs the queue's event source mapping.
+_SNS_VIA_QUEUE = "SqsSubscription: the queue is not polled yet (SQS event source mappings)"
 # API properties that ask for what the gateway does not enforce yet (a later issue).
 _API_AUTH = ("Auth", "ApiKeyRequired", "UsagePlan")
 _NOT_ENFORCED = "authorizers, API keys and usage plans are not enforced yet: requests pass"
@@ -89,6 +95,16 @@ def unsupported(
                 if event_type in _SERVED_EVENTS:
                     event_props = event.get("Properties") if isinstance(event, dict) else None
                     report += _api_auth(f"{logical_id}.Events.{name}", event_type, event_props)
+                    if (
+                        event_type == "SNS"
+                        and isinstance(event_props, dict)
+                        and event_props.get("SqsSubscription") not in (None, False, "false")
+                    ):
+                        report.append(
+                            UnsupportedResource(
+                                f"{logical_id}.Events.{name}", "SNS", _SNS_VIA_QUEUE
+                            )
+                        )
                     continue
                 report.append(
                     UnsupportedResource(

@@ -9,7 +9,17 @@ from typing import Any
 
 from lamina.errors import TemplateError
 from lamina.model.specs import Stack
-from lamina.template import apis, functions, includes, loader, parameters, report, sam, tables
+from lamina.template import (
+    apis,
+    functions,
+    includes,
+    loader,
+    parameters,
+    report,
+    sam,
+    tables,
+    topics,
+)
 from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
 from lamina.template.names import Place, ResourceIds
 from lamina.template.resources import Resources
@@ -90,6 +100,7 @@ def load_stack(
     found = functions.find(reader, ids, place)
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
+    found_topics = topics.find(reader)
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
@@ -102,7 +113,15 @@ def load_stack(
         functions=MappingProxyType(found.functions),
         layers=MappingProxyType(found.layers),
         tables=MappingProxyType(found_tables),
+        topics=MappingProxyType(found_topics.topics),
+        subscriptions=tuple(found_topics.subscriptions),
         unsupported=(*unsupported, *found.unsupported, *served.unsupported),
-        warnings=(*params.warnings, *found.warnings, *served.warnings, *ids.warnings),
+        warnings=(
+            *params.warnings,
+            *found.warnings,
+            *served.warnings,
+            *ids.warnings,
+            *found_topics.warnings,
+        ),
         apis=tuple(served.apis),
     )

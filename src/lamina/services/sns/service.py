@@ -5,6 +5,7 @@ Lifecycle: built with the state directory (``sns.sqlite3`` there) and the ``Deli
 composition root made; ``deploy(stack)`` creates the template's topics and subscriptions (never
 deleting what clients made) and starts the courier; ``handle`` answers requests; ``close()``
 stops the courier (undelivered rows stay in the outbox for the next start) and the database.
+It is also the ``sns`` delivery target: ``deliver(topic_arn, message)`` publishes.
 
 ``routes()`` are the two links SNS hands out without a signature, served under
 ``/_lamina/sns/``: a subscription's ``SubscribeURL`` (its token is the credential, as on AWS)
@@ -18,10 +19,11 @@ import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from lamina import ids
 from lamina.clock import Clock, SystemClock
-from lamina.delivery import Deliveries
+from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
@@ -85,6 +87,33 @@ class SnsService:
     async def close(self) -> None:
         await self.courier.close()
         self.store.close()
+
+    # -- the ``sns`` delivery target (lamina.delivery.Target) -------------------------------
+
+    async def deliver(self, arn: str, message: Message) -> None:
+        """Publish ``message`` to the topic ``arn`` (an async invocation's destination, a rule's
+        target), committed to the outbox before returning."""
+        params: dict[str, Any] = {
+            "TopicArn": arn,
+            "Message": message.body,
+            "MessageAttributes": {
+                name: (
+                    {"DataType": a.data_type, "BinaryValue": a.binary_value}
+                    if a.binary_value is not None
+                    else {"DataType": a.data_type, "StringValue": a.string_value}
+                )
+                for name, a in message.attributes.items()
+            },
+        }
+        if message.group_id is not None:
+            params["MessageGroupId"] = message.group_id
+        if message.deduplication_id is not None:
+            params["MessageDeduplicationId"] = message.deduplication_id
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, self.sns.publish, params)
+        except AwsError as exc:
+            raise DeliveryError(f"{exc.code}: {exc.message}") from exc
 
     # -- the links it hands out -------------------------------------------------------------
 
