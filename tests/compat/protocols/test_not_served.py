@@ -39,12 +39,12 @@ def client(server: LaminaUp, service: str) -> Any:
     [
         # query: form body, XML answer.
         (
-            "sns",
-            "publish",
-            {"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "m"},
+            "cloudformation",
+            "list_stacks",
+            {},
             "InvalidAction",
             400,
-            "sns:Publish",
+            "cloudformation:ListStacks",
         ),
         # json 1.0 (SQS's current protocol) and json 1.1.
         ("sqs", "list_queues", {}, "UnknownOperationException", 400, "sqs:ListQueues"),
@@ -94,10 +94,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (
-            ["sns", "publish", "--topic-arn", "arn:aws:sns:us-east-1:1:t", "--message", "m"],
-            "sns:Publish",
-        ),
+        (["cloudformation", "list-stacks"], "cloudformation:ListStacks"),
         (["sqs", "list-queues"], "sqs:ListQueues"),
         (["events", "list-rules"], "events:ListRules"),
         (["s3api", "list-buckets"], "s3:ListBuckets"),
