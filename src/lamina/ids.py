@@ -8,6 +8,7 @@ are formatted directly. Request ids are identifiers, not secrets.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 
@@ -25,3 +26,10 @@ def request_id() -> str:
 def hex_id() -> str:
     """A random version-4 UUID as 32 hex digits, as ``uuid.uuid4().hex`` writes it."""
     return request_id().replace("-", "")
+
+
+def stable_uuid(*parts: str) -> str:
+    """A UUID in version 4's form that the same ``parts`` always give (a template resource's id
+    must survive a restart: its mapping's position in a stream is stored under it)."""
+    h = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"

@@ -57,6 +57,10 @@ class Settings:
     accept_any_credentials: bool = False
     # Browser origins allowed to call the AWS endpoint besides its own.
     allowed_origins: tuple[str, ...] = ()
+    # Schedules' clock runs this many times faster than the wall clock (tests, demos).
+    clock_rate: float = 1.0
+    # A schedule that fell due while Lamina was stopped runs once at start (else it is skipped).
+    schedule_catch_up: bool = False
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -80,9 +84,9 @@ class Settings:
                 "max_environments",
             ):
                 values[f.name] = int(raw)
-            elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s"):
+            elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s", "clock_rate"):
                 values[f.name] = float(raw)
-            elif f.name == "accept_any_credentials":
+            elif f.name in ("accept_any_credentials", "schedule_catch_up"):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif f.name in ("preload", "allowed_origins"):
                 values[f.name] = tuple(p.strip() for p in raw.split(",") if p.strip())

@@ -16,18 +16,17 @@ template that no longer loads leaves the previous deployment serving, and the er
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lamina import app, credentials
+from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
-from lamina.app.targets import DestinationBridge, FunctionTarget
+from lamina.clock import SYSTEM, ScaledClock
 from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
+from lamina.engine.lambdatarget import LambdaTarget
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
 from lamina.gateway.routing import URL_PREFIX
@@ -44,6 +43,10 @@ from lamina.services.auth.guard import Door
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_.service import LambdaService
 from lamina.settings import Settings
+from lamina.sources.api import StreamRecords
+from lamina.sources.pollers import Pollers
+from lamina.sources.positions import Positions
+from lamina.sources.schedules import Firings, Schedules
 from lamina.template import find_template
 
 log = logging.getLogger("lamina")
@@ -99,6 +102,10 @@ class Served:
     # The key pair the AWS endpoint accepts (also written to the state directory).
     access_key_id: str = ""
     secret_access_key: str = ""
+    # Event source mappings, as "source -> function".
+    mappings: list[str] = field(default_factory=list)
+    # Rules' and Scheduler's schedules, as "name expression".
+    schedules: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -123,11 +130,15 @@ class Lamina:
         self.log_store: LogStore | None = None
         self.services: list[Service] = []
         self.gateway: Gateway | None = None
+        # What services hand each other messages through (queues, topics, functions).
+        self.deliveries = Deliveries()
+        self.pollers: Pollers | None = None
+        self.schedules: Schedules | None = None
         self.reloads = 0
         self._access_log = access_log
         self._function_log = function_log
         self._ready = False
-        self._started_at = time.time()
+        self._started_at = SYSTEM.monotonic()
         self._servers: list[asyncio.Server] = []
         self._watcher: Watcher | None = None
         self._watching: asyncio.Task[None] | None = None
@@ -171,7 +182,9 @@ class Lamina:
         if self._function_log is not None:
             sink = Fanout([ConsoleSink(self._function_log), self.log_store])
         self.engine = app.build_engine(settings, zygote, log_sink=sink)
-        self.services = build_services(self.stack, settings, self.engine, self.log_store)
+        self.services = build_services(
+            self.stack, settings, self.engine, self.log_store, self.deliveries
+        )
         for service in self.services:
             # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
             routes = getattr(service, "routes", None)
@@ -180,6 +193,10 @@ class Lamina:
         # Deployed before the engine starts: start() waits for the provisioned environments.
         await self._deploy(self.stack, set())
         await self.engine.start()
+        self.deliveries.serve("lambda", LambdaTarget(self.engine))
+        self.pollers = build_pollers(settings, self.engine, self.deliveries)
+        self.schedules = build_schedules(settings, self.deliveries)
+        await self._deploy_sources(self.stack)
         self.endpoint.services = list(self.services)
         self.gateway = Gateway(
             self.engine,
@@ -225,6 +242,8 @@ class Lamina:
             apis=[describe(api, api_url) for api in self.stack.apis],
             access_key_id=settings.access_key_id,
             secret_access_key=settings.secret_access_key,
+            mappings=[m.describe() for m in self.pollers.mappings] if self.pollers else [],
+            schedules=[s.describe() for s in self.schedules.schedules] if self.schedules else [],
         )
         if announce is not None:
             announce(served)
@@ -261,6 +280,10 @@ class Lamina:
         for server in self._servers:
             await server.wait_closed()
         await self.endpoint.close()
+        if self.pollers is not None:
+            await self.pollers.close()
+        if self.schedules is not None:
+            await self.schedules.close()
         if self.engine is not None:
             await self.engine.close()
         if self.log_store is not None:
@@ -293,6 +316,7 @@ class Lamina:
             )
             for conflict in self._deploy_gateway(stack):
                 self.note(conflict)
+            await self._deploy_sources(stack)
             self.stack = stack
             self.reloads += 1
             names = ", ".join(sorted(recycle)) or "no function code"
@@ -317,6 +341,12 @@ class Lamina:
                 await service.deploy(stack)
         if not served:
             await self.engine.deploy(template_functions(stack), recycle)
+
+    async def _deploy_sources(self, stack: Stack) -> None:
+        if self.pollers is not None:
+            await self.pollers.deploy(stack.mappings)
+        if self.schedules is not None:
+            await self.schedules.deploy(stack.schedules)
 
     def _deploy_gateway(self, stack: Stack) -> list[str]:
         """The gateway serves the template's APIs and the Function URLs the Lambda API holds
@@ -357,9 +387,9 @@ class Lamina:
                 "live": self.engine.budget.live,
                 "limit": self.engine.budget.limit,
             },
-            "uptime_s": round(time.time() - self._started_at, 3),
+            "uptime_s": round(SYSTEM.monotonic() - self._started_at, 3),
         }
-        return json_response(503 if degraded else 200, json.dumps(body).encode())
+        return json_response(503 if degraded else 200, fastjson.dumps(body))
 
 
 def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:
@@ -373,14 +403,17 @@ def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:
 
 
 def build_services(
-    stack: Stack, settings: Settings, engine: LocalEngine, log_store: LogStore
+    stack: Stack,
+    settings: Settings,
+    engine: LocalEngine,
+    log_store: LogStore,
+    deliveries: Deliveries | None = None,
 ) -> list[Service]:
     """The AWS services this deployment serves on the endpoint (each may be sent to a real
-    backend instead with ``settings.endpoints``, and is then not built here)."""
+    backend instead with ``settings.endpoints``, and is then not built here). Services that
+    receive messages from others register in ``deliveries``."""
+    deliveries = deliveries if deliveries is not None else Deliveries()
     services: list[Service] = []
-    # Services hand each other messages by ARN through this, never by importing each other.
-    deliveries = Deliveries()
-    deliveries.serve("lambda", FunctionTarget(engine))
     if "lambda" not in settings.endpoints:
         services.append(LambdaService(settings, engine))
     if "dynamodb" not in settings.endpoints:
@@ -406,9 +439,35 @@ def build_services(
             endpoint_url=settings.services_endpoint,
         )
         deliveries.serve("sns", sns)
+        engine.add_destination("sns", sns)
         services.append(sns)
-    engine.add_destination("sns", DestinationBridge(deliveries))
     return services
+
+
+def build_pollers(settings: Settings, engine: LocalEngine, deliveries: Deliveries) -> Pollers:
+    """The event source mappings' pollers, reading the streams of the services served here."""
+    streams: dict[str, StreamRecords] = {}
+    if "dynamodb" not in settings.endpoints:
+        from lamina.services.dynamodb.service import DATABASE
+        from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
+
+        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+    positions = Positions(settings.state_dir / "sources.sqlite3")
+    return Pollers(positions, engine, deliveries, streams, settings.region, settings.account_id)
+
+
+def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:
+    """The schedules' runner, on a clock ``LAMINA_CLOCK_RATE`` may speed up."""
+    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+    return Schedules(
+        Firings(settings.state_dir / "schedules.sqlite3"),
+        deliveries,
+        settings.account_id,
+        settings.region,
+        clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+        rate=rate,
+        catch_up=settings.schedule_catch_up,
+    )
 
 
 def describe(api: Api, api_url: str) -> ServedApi:

@@ -126,6 +126,10 @@ def print_served(served: Served) -> None:
             '              (eval "$(lamina env)" sets them, with the endpoint and region)'
         )
     console.print(f"Functions:    {', '.join(served.functions) or '(none)'}", markup=False)
+    if served.mappings:
+        console.print(f"Mappings:     {', '.join(served.mappings)}", markup=False)
+    if served.schedules:
+        console.print(f"Schedules:    {', '.join(served.schedules)}", markup=False)
     for index, topic in enumerate(served.topics):
         label = "Topics:" if index == 0 else ""
         console.print(f"{label:<14}{topic}", markup=False, soft_wrap=True)

@@ -9,6 +9,8 @@ from types import MappingProxyType
 
 from lamina.model.apis import Api
 from lamina.model.lambdas import EventInvokeConfig
+from lamina.model.mappings import EventSourceMapping
+from lamina.model.schedules import ScheduleSpec
 from lamina.model.tables import TableSpec
 from lamina.model.topics import SubscriptionSpec, TopicSpec
 
@@ -114,6 +116,10 @@ class Stack:
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.
     apis: tuple[Api, ...] = ()
+    # Event source mappings Lamina polls.
+    mappings: tuple[EventSourceMapping, ...] = ()
+    # EventBridge rules' and Scheduler's schedules.
+    schedules: tuple[ScheduleSpec, ...] = ()
 
     def find_function(self, name: str) -> FunctionSpec | None:
         """By logical id, physical name or ARN, as ``lamina invoke`` and the Lambda API accept."""

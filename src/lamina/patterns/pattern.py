@@ -17,11 +17,11 @@ take everything; SNS limits a policy to five keys and 150 combinations, and its
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lamina import fastjson
 from lamina.patterns.values import Exists, PatternError, Test, compile_rule
 
 _ABSENT: Any = object()
@@ -113,7 +113,7 @@ def compile_pattern(pattern: Any, rules: Rules = EVENTBRIDGE) -> Pattern:
 def parse(text: str, rules: Rules = EVENTBRIDGE) -> Pattern:
     """A pattern from its JSON text."""
     try:
-        pattern = json.loads(text)
+        pattern = fastjson.loads(text)
     except ValueError:
         raise PatternError("failed to parse JSON.") from None
     return compile_pattern(pattern, rules)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
+
+from lamina import fastjson
 
 KeyPath = tuple[str | int, ...]
 Resolve = Callable[[Any, KeyPath], Any]
@@ -65,7 +66,7 @@ def text(value: Any, what: str, path: KeyPath) -> str:
         return "true" if value else "false"
     if isinstance(value, str | int | float):
         return str(value)
-    raise ResolveError(f"{what} needs a string, got {json.dumps(value, default=str)}", path)
+    raise ResolveError(f"{what} needs a string, got {fastjson.spaced(value, default=str)}", path)
 
 
 class Resolver:
@@ -176,9 +177,7 @@ class Resolver:
             "Fn::GetAZs": self._get_azs,
             "Fn::Cidr": self._cidr,
             "Fn::Length": self._length,
-            "Fn::ToJsonString": lambda a, p: json.dumps(
-                self.resolve(a, p), separators=(",", ":"), default=str
-            ),
+            "Fn::ToJsonString": lambda a, p: fastjson.dumps_text(self.resolve(a, p), default=str),
             "Fn::Equals": lambda a, p: self._truth({name: a}, p[:-1]),
             "Fn::And": lambda a, p: self._truth({name: a}, p[:-1]),
             "Fn::Or": lambda a, p: self._truth({name: a}, p[:-1]),

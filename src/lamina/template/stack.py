@@ -14,9 +14,11 @@ from lamina.template import (
     functions,
     includes,
     loader,
+    mappings,
     parameters,
     report,
     sam,
+    schedules,
     tables,
     topics,
 )
@@ -101,6 +103,8 @@ def load_stack(
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
     found_topics = topics.find(reader)
+    found_mappings = mappings.find(reader, stack_name)
+    found_schedules = schedules.find(reader, region, account_id)
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
@@ -113,9 +117,15 @@ def load_stack(
         functions=MappingProxyType(found.functions),
         layers=MappingProxyType(found.layers),
         tables=MappingProxyType(found_tables),
+        unsupported=(
+            *unsupported,
+            *found.unsupported,
+            *served.unsupported,
+            *found_mappings.unsupported,
+            *found_schedules.unsupported,
+        ),
         topics=MappingProxyType(found_topics.topics),
         subscriptions=tuple(found_topics.subscriptions),
-        unsupported=(*unsupported, *found.unsupported, *served.unsupported),
         warnings=(
             *params.warnings,
             *found.warnings,
@@ -124,4 +134,6 @@ def load_stack(
             *found_topics.warnings,
         ),
         apis=tuple(served.apis),
+        mappings=tuple(found_mappings.mappings),
+        schedules=tuple(found_schedules.schedules),
     )

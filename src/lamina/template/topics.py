@@ -11,11 +11,11 @@ act on is named in a warning; a malformed one raises ``TemplateError`` at its re
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from lamina import fastjson
 from lamina.model.topics import SubscriptionSpec, TopicSpec
 from lamina.template.resources import Resources
 
@@ -87,7 +87,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"))
+        return fastjson.dumps_text(value)
     return str(value)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from lamina.clock import SYSTEM, Clock
 from lamina.errors import AwsError
 from lamina.net.messages import Request
 from lamina.services.auth import sigv4
@@ -54,6 +55,7 @@ class Door:
     hosts: frozenset[str] = _LOOPBACK_NAMES
     origins: frozenset[str] = field(default_factory=frozenset)
     accept_any: bool = False
+    clock: Clock = SYSTEM
 
     @classmethod
     def build(
@@ -88,7 +90,7 @@ class Door:
         if self.accept_any or request.path.startswith(OWN_PREFIX):
             return None
         try:
-            sigv4.verify(request, self.secrets, now)
+            sigv4.verify(request, self.secrets, self.clock.wall() if now is None else now)
         except sigv4.Refusal as refusal:
             return Turned(refusal=refusal)
         return None

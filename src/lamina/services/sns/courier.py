@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from lamina import fastjson
 from lamina.clock import Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.services.sns import messages, retries
@@ -188,7 +188,7 @@ class Courier:
         if sub.protocol in ("sqs", "lambda", "firehose"):
             if sub.protocol == "lambda":
                 event = messages.lambda_event(notification, sub.arn, self.region, unsubscribe)
-                message = Message(json.dumps(event), source_arn=notification["TopicArn"])
+                message = Message(fastjson.dumps_text(event), source_arn=notification["TopicArn"])
             elif sub.protocol == "sqs":
                 message = messages.sqs_message(notification, sub.raw, self.region, unsubscribe)
             else:

@@ -11,11 +11,10 @@ message's attributes: ``String`` values as strings, ``Number`` values as numbers
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from lamina import patterns
+from lamina import fastjson, patterns
 from lamina.delivery import Attribute
 from lamina.services.sns.errors import invalid
 
@@ -59,7 +58,7 @@ def accepts(
         return False
     if scope == "MessageBody":
         try:
-            document = json.loads(body)
+            document = fastjson.loads(body)
         except ValueError:
             return False
         return pattern.matches(document)
@@ -75,7 +74,7 @@ def attribute_document(attributes: Mapping[str, Attribute]) -> dict[str, Any]:
             continue
         if attribute.data_type.startswith("String.Array"):
             try:
-                document[name] = json.loads(text)
+                document[name] = fastjson.loads(text)
             except ValueError:
                 continue
         elif kind == "Number":

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from lamina import fastjson
 from lamina.delivery import Attribute, Message
 
 NOTIFICATION = "Notification"
@@ -99,7 +99,18 @@ def envelope(
 
 def envelope_text(document: Mapping[str, Any]) -> str:
     """The envelope as SNS writes it to queues and endpoints (``{\n  "Type" : ...``)."""
-    return json.dumps(document, indent=2, separators=(",", " : "), ensure_ascii=False)
+    # SNS's own printer: two-space indent, " : " after keys, attributes one line each.
+    lines = []
+    for key, value in document.items():
+        if isinstance(value, Mapping):
+            inner = ",\n".join(
+                f"    {fastjson.dumps_text(k)} : {fastjson.dumps_text(v)}" for k, v in value.items()
+            )
+            text = f"{{\n{inner}\n  }}"
+        else:
+            text = fastjson.dumps_text(value)
+        lines.append(f"  {fastjson.dumps_text(key)} : {text}")
+    return "{\n" + ",\n".join(lines) + "\n}"
 
 
 def lambda_event(
@@ -152,6 +163,6 @@ def choose_message(message: str, structure: str | None, protocol: str) -> str:
     protocol's own entry, else ``default`` (already checked by ``parse_structured``)."""
     if structure != "json":
         return message
-    document = json.loads(message)
+    document = fastjson.loads(message)
     chosen = document.get(protocol, document["default"])
-    return chosen if isinstance(chosen, str) else json.dumps(chosen)
+    return chosen if isinstance(chosen, str) else fastjson.dumps_text(chosen)

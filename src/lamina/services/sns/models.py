@@ -8,12 +8,12 @@ attributes the same way.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lamina import fastjson
 from lamina.model import arns
 from lamina.services.sns.errors import invalid
 
@@ -114,7 +114,7 @@ class Subscription:
         if not policy:
             return None
         try:
-            target = json.loads(policy).get("deadLetterTargetArn")
+            target = fastjson.loads(policy).get("deadLetterTargetArn")
         except (ValueError, AttributeError):
             return None
         return target if isinstance(target, str) else None
@@ -156,7 +156,7 @@ def default_policy(arn: str, account: str) -> str:
         "SNS:ListSubscriptionsByTopic",
         "SNS:Publish",
     ]
-    return json.dumps(
+    return fastjson.dumps_text(
         {
             "Version": "2008-10-17",
             "Id": "__default_policy_ID",
@@ -170,8 +170,7 @@ def default_policy(arn: str, account: str) -> str:
                     "Condition": {"StringEquals": {"AWS:SourceOwner": account}},
                 }
             ],
-        },
-        separators=(",", ":"),
+        }
     )
 
 
@@ -184,7 +183,7 @@ def describe_topic(topic: Topic, account: str, counts: Mapping[str, int]) -> dic
         "SubscriptionsConfirmed": str(counts.get("confirmed", 0)),
         "SubscriptionsPending": str(counts.get("pending", 0)),
         "SubscriptionsDeleted": "0",
-        "EffectiveDeliveryPolicy": json.dumps(DEFAULT_HTTP_POLICY, separators=(",", ":")),
+        "EffectiveDeliveryPolicy": fastjson.dumps_text(DEFAULT_HTTP_POLICY),
     }
     if topic.fifo:
         described["FifoTopic"] = "true"
@@ -205,9 +204,7 @@ def describe_subscription(subscription: Subscription, account: str) -> dict[str,
         "RawMessageDelivery": "false",
     }
     if subscription.protocol in CONFIRMED_BY_ENDPOINT:
-        described["EffectiveDeliveryPolicy"] = json.dumps(
-            DEFAULT_HTTP_POLICY["http"], separators=(",", ":")
-        )
+        described["EffectiveDeliveryPolicy"] = fastjson.dumps_text(DEFAULT_HTTP_POLICY["http"])
     described.update(subscription.attributes)
     if "FilterPolicy" in subscription.attributes:
         described.setdefault("FilterPolicyScope", "MessageAttributes")

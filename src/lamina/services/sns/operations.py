@@ -7,13 +7,12 @@ answers, then the courier is woken.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from lamina import timestamps
+from lamina import fastjson, timestamps
 from lamina.clock import Clock
 from lamina.services.sns import filters, messages, models, publishing
 from lamina.services.sns.errors import (
@@ -146,7 +145,7 @@ class Sns:
             value = attributes.get(name)
             if value:
                 try:
-                    json.loads(value)
+                    fastjson.loads(value)
                 except ValueError:
                     raise invalid(f"Attributes Reason: {name}: failed to parse JSON.") from None
         for name in ("FifoTopic", "ContentBasedDeduplication"):
@@ -291,7 +290,7 @@ class Sns:
             )
         if name in ("RedrivePolicy", "DeliveryPolicy") and value:
             try:
-                document = json.loads(value)
+                document = fastjson.loads(value)
             except ValueError:
                 raise invalid(f"{prefix}{name}: failed to parse JSON.") from None
             if name == "RedrivePolicy":

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from lamina import fastjson
 from lamina.delivery import Attribute
 from lamina.services.sns.errors import InvalidParameterValue, invalid
 from lamina.services.sns.models import Topic
@@ -24,7 +24,7 @@ def check_message(message: str | None, structure: str | None) -> str:
         if structure != "json":
             raise invalid("MessageStructure")
         try:
-            document = json.loads(message)
+            document = fastjson.loads(message)
         except ValueError:
             raise invalid("Message Structure - JSON message body failed to parse") from None
         if not isinstance(document, dict) or "default" not in document:
@@ -75,7 +75,7 @@ def attributes(raw: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Attribu
                 ) from None
         if data_type == "String.Array":
             try:
-                array = json.loads(text)
+                array = fastjson.loads(text)
             except ValueError:
                 array = None
             if not isinstance(array, list):

@@ -14,10 +14,10 @@ Email and SMS are recorded to the log and never fail.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from lamina import fastjson
 from lamina.services.sns.models import DEFAULT_HTTP_POLICY
 
 MANAGED = (0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.4, 2.0, 2.7, 3.7, 5.2, 7.2, 10.0, 14.4, 20.0)
@@ -78,7 +78,7 @@ def _load(policy: str | None) -> Mapping[str, Any]:
     if not policy:
         return {}
     try:
-        loaded = json.loads(policy)
+        loaded = fastjson.loads(policy)
     except ValueError:
         return {}
     return loaded if isinstance(loaded, Mapping) else {}

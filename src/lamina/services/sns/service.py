@@ -5,7 +5,8 @@ Lifecycle: built with the state directory (``sns.sqlite3`` there) and the ``Deli
 composition root made; ``deploy(stack)`` creates the template's topics and subscriptions (never
 deleting what clients made) and starts the courier; ``handle`` answers requests; ``close()``
 stops the courier (undelivered rows stay in the outbox for the next start) and the database.
-It is also the ``sns`` delivery target: ``deliver(topic_arn, message)`` publishes.
+It is also the ``sns`` delivery target (``deliver(topic_arn, message)`` publishes) and the
+engine's sink for asynchronous invocations' destinations that are topics (``send``).
 
 ``routes()`` are the two links SNS hands out without a signature, served under
 ``/_lamina/sns/``: a subscription's ``SubscribeURL`` (its token is the credential, as on AWS)
@@ -17,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from lamina import ids
-from lamina.clock import Clock, SystemClock
+from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
@@ -54,7 +55,7 @@ class SnsService:
         clock: Clock | None = None,
         managed_delays: tuple[float, ...] = retries.MANAGED,
     ) -> None:
-        self.clock = clock or SystemClock()
+        self.clock = clock or SYSTEM
         # Where the links SNS hands out point: the endpoint as functions and the host reach it.
         self.endpoint_url = (endpoint_url or "http://127.0.0.1:4566").rstrip("/")
         self.store = Store(state_dir / DATABASE)
@@ -88,7 +89,11 @@ class SnsService:
         await self.courier.close()
         self.store.close()
 
-    # -- the ``sns`` delivery target (lamina.delivery.Target) -------------------------------
+    # -- the ``sns`` delivery target (lamina.delivery.Target) and async destination ---------
+
+    async def send(self, arn: str, body: bytes, attributes: Mapping[str, str]) -> None:
+        """An asynchronous invocation's record for the topic ``arn`` (``DestinationSink``)."""
+        await self.deliver(arn, Message(body.decode()))
 
     async def deliver(self, arn: str, message: Message) -> None:
         """Publish ``message`` to the topic ``arn`` (an async invocation's destination, a rule's

@@ -11,13 +11,13 @@ Every method is one transaction, serialised by a lock: handlers call it from wor
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lamina import fastjson
 from lamina.services.sns.models import Subscription, Topic
 from lamina.storage.sqlite import connect
 
@@ -112,7 +112,12 @@ class Store:
                     "INSERT INTO topics (arn, name, attributes, tags) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(arn) DO UPDATE SET attributes = excluded.attributes, "
                     "tags = excluded.tags",
-                    (topic.arn, topic.name, json.dumps(topic.attributes), json.dumps(topic.tags)),
+                    (
+                        topic.arn,
+                        topic.name,
+                        fastjson.dumps_text(topic.attributes),
+                        fastjson.dumps_text(topic.tags),
+                    ),
                 )
             ]
         )
@@ -161,7 +166,7 @@ class Store:
                     sub.protocol,
                     sub.endpoint,
                     sub.owner,
-                    json.dumps(sub.attributes),
+                    fastjson.dumps_text(sub.attributes),
                     int(sub.confirmed),
                     sub.token,
                 ),
@@ -259,7 +264,7 @@ class Store:
             "ORDER BY due, id LIMIT ?",
             (now, limit + len(busy)),
         )
-        found = [Pending(r[0], r[1], json.loads(r[2]), r[3]) for r in rows if r[0] not in busy]
+        found = [Pending(r[0], r[1], fastjson.loads(r[2]), r[3]) for r in rows if r[0] not in busy]
         return found[:limit]
 
     def next_due(self) -> float | None:
@@ -286,12 +291,12 @@ def _enqueue(
 ) -> tuple[str, tuple[Any, ...]]:
     return (
         "INSERT INTO outbox (subscription_arn, notification, due) VALUES (?, ?, ?)",
-        (subscription_arn, json.dumps(notification), due),
+        (subscription_arn, fastjson.dumps_text(notification), due),
     )
 
 
 def _topic(row: tuple[Any, ...]) -> Topic:
-    return Topic(row[0], row[1], json.loads(row[2]), json.loads(row[3]))
+    return Topic(row[0], row[1], fastjson.loads(row[2]), fastjson.loads(row[3]))
 
 
 def _subscription(row: tuple[Any, ...]) -> Subscription:
@@ -301,7 +306,7 @@ def _subscription(row: tuple[Any, ...]) -> Subscription:
         protocol=row[2],
         endpoint=row[3],
         owner=row[4],
-        attributes=json.loads(row[5]),
+        attributes=fastjson.loads(row[5]),
         confirmed=bool(row[6]),
         token=row[7],
     )
