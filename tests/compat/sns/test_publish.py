@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -311,3 +312,51 @@ def test_subscriptions_are_listed_and_removed(up: Up) -> None:
     assert raised.value.response["Error"]["Message"] == (
         "Invalid parameter: Amazon SNS does not support this protocol string: carrier-pigeon"
     )
+
+
+def test_the_unsubscribe_url_unsubscribes(up: Up) -> None:
+    """The envelope's UnsubscribeURL, fetched without a signature, removes the subscription."""
+    topic = up.sns.create_topic(Name="t")["TopicArn"]
+    queue = up.queues.create("q")
+    _subscribe(up, topic, queue)
+    up.sns.publish(TopicArn=topic, Message="m")
+    [delivered] = up.queues.wait(queue)
+    with urllib.request.urlopen(json.loads(delivered.body)["UnsubscribeURL"], timeout=10) as answer:
+        assert b"<UnsubscribeResponse" in answer.read()
+    assert up.sns.list_subscriptions()["Subscriptions"] == []
+
+
+def test_aws_cli_subscribes_and_publishes(up: Up) -> None:
+    """`aws sns subscribe` and `aws sns publish` (with attributes) work and print SNS's
+    answers; the queue gets the message."""
+    topic = up.sns.create_topic(Name="t")["TopicArn"]
+    queue = up.queues.create("q")
+    done = up.served.cli(
+        "sns",
+        "subscribe",
+        "--topic-arn",
+        topic,
+        "--protocol",
+        "sqs",
+        "--notification-endpoint",
+        queue,
+        "--attributes",
+        '{"RawMessageDelivery":"true"}',
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["SubscriptionArn"].startswith(f"{topic}:")
+    done = up.served.cli(
+        "sns",
+        "publish",
+        "--topic-arn",
+        topic,
+        "--message",
+        "from the cli",
+        "--message-attributes",
+        '{"k":{"DataType":"String","StringValue":"v"}}',
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["MessageId"]
+    [delivered] = up.queues.wait(queue)
+    assert delivered.body == "from the cli"
+    assert delivered.attributes["k"].string_value == "v"
