@@ -119,6 +119,28 @@ def test_a_function_publishes_to_a_topic_with_boto3(server: LaminaUp) -> None:
     assert audited and audited[0]["event"]["Records"][0]["Sns"]["Message"] == "from inside"
 
 
+def test_an_async_failure_reaches_a_topic_destination(server: LaminaUp) -> None:
+    """A failed asynchronous invocation whose OnFailure destination is a topic publishes
+    Lambda's invocation record there; the topic's subscriber gets it as the SNS message."""
+    server.client().invoke(
+        FunctionName="FailingFunction",
+        InvocationType="Event",
+        Payload=json.dumps({"tag": "to-the-topic"}),
+    )
+
+    def records() -> list[dict[str, Any]]:
+        found = []
+        for e in _events(server):
+            message = e["event"]["Records"][0]["Sns"]["Message"]
+            if "to-the-topic" in message:
+                found.append(json.loads(message))
+        return found
+
+    [record] = wait_for(records, timeout=60)
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert "failed on purpose: to-the-topic" in record["responsePayload"]["errorMessage"]
+
+
 def test_an_acknowledged_publish_survives_kill_9(tmp_path: Path) -> None:
     """A message Publish acknowledged while its HTTP endpoint was failing is still delivered
     after `lamina up` is killed with SIGKILL and started again."""

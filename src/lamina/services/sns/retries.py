@@ -8,7 +8,7 @@ after ``minDelayTarget``, the backoff phase from min to max delay (``linear``, `
 
 AWS-managed endpoints (SQS, Lambda, Firehose) are retried 3 times at once, twice after a
 second, then 10 times backing off to 20 s; AWS then keeps trying every 20 s for 23 days, which
-Lamina does not: it dead-letters (or drops, logged) after these 15 retries, about two minutes.
+Lamina does not: it dead-letters (or drops, logged) after these 15 retries, about 70 seconds.
 Email and SMS are recorded to the log and never fail.
 """
 

@@ -13,3 +13,7 @@ def publish(event, context):
     sns = boto3.client("sns")
     answer = sns.publish(TopicArn=os.environ["AUDIT"], Message=event["message"])
     return {"MessageId": answer["MessageId"]}
+
+
+def fail(event, context):
+    raise RuntimeError("failed on purpose: " + event.get("tag", ""))
