@@ -44,6 +44,7 @@ from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_.service import LambdaService
 from lamina.settings import Settings
 from lamina.sources.api import StreamRecords
+from lamina.sources.criteria import compile_criteria
 from lamina.sources.pollers import Pollers
 from lamina.sources.positions import Positions
 from lamina.sources.schedules import Firings, Schedules
@@ -453,7 +454,15 @@ def build_pollers(settings: Settings, engine: LocalEngine, deliveries: Deliverie
 
         streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
     positions = Positions(settings.state_dir / "sources.sqlite3")
-    return Pollers(positions, engine, deliveries, streams, settings.region, settings.account_id)
+    return Pollers(
+        positions,
+        engine,
+        deliveries,
+        streams,
+        settings.region,
+        settings.account_id,
+        filters=compile_criteria,
+    )
 
 
 def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:
