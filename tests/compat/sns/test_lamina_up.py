@@ -119,6 +119,22 @@ def test_a_function_publishes_to_a_topic_with_boto3(server: LaminaUp) -> None:
     assert audited and audited[0]["event"]["Records"][0]["Sns"]["Message"] == "from inside"
 
 
+def test_email_and_sms_are_recorded_to_the_log(server: LaminaUp) -> None:
+    """An email subscription's notification and an SMS publish are written to lamina up's log
+    (not sent), with the subject and message."""
+    sns = server.aws("sns")
+    topic = sns.create_topic(Name="mail")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ada@example.com")
+    sns.publish(TopicArn=topic, Message="the body", Subject="the subject")
+    sns.publish(PhoneNumber="+15555550100", Message="a text")
+    assert wait_for(
+        lambda: "SNS email to ada@example.com (recorded, not sent)" in server.log(), timeout=15
+    )
+    log = server.log()
+    assert "Subject: the subject" in log and "the body" in log
+    assert "SNS sms to +15555550100 (recorded, not sent)" in log and "a text" in log
+
+
 def test_an_async_failure_reaches_a_topic_destination(server: LaminaUp) -> None:
     """A failed asynchronous invocation whose OnFailure destination is a topic publishes
     Lambda's invocation record there; the topic's subscriber gets it as the SNS message."""
