@@ -23,6 +23,8 @@ class Queues:
 
     def __init__(self) -> None:
         self.got: dict[str, list[Message]] = {}
+        # Bodies refused the first time they arrive (a queue briefly failing).
+        self.refuse_once: set[str] = set()
 
     def create(self, name: str) -> str:
         arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
@@ -32,6 +34,9 @@ class Queues:
     async def deliver(self, arn: str, message: Message) -> None:
         if arn not in self.got:
             raise DeliveryError(f"no queue {arn}")
+        if message.body in self.refuse_once:
+            self.refuse_once.discard(message.body)
+            raise DeliveryError(f"{arn} refused {message.body} once")
         self.got[arn].append(message)
 
     def wait(self, arn: str, count: int = 1, timeout: float = 10.0) -> list[Message]:
@@ -57,7 +62,7 @@ def start(state_dir: Path, queues: Queues, **options: object) -> tuple[Served, S
         deliveries,
         REGION,
         ACCOUNT,
-        managed_delays=(0.0, 0.05),
+        managed_delays=(0.2, 0.05),
         **options,  # type: ignore[arg-type]
     )
     served = Served([service])

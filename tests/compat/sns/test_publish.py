@@ -250,6 +250,23 @@ def test_fifo_topics_order_deduplicate_and_number(up: Up) -> None:
     )
 
 
+def test_a_fifo_group_stays_in_order_across_a_retry(up: Up) -> None:
+    """When a FIFO group's first message fails once, the next messages of the group wait for
+    it: the queue receives the group in publish order; another group is not held up."""
+    topic = up.sns.create_topic(
+        Name="o.fifo", Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "true"}
+    )["TopicArn"]
+    queue = up.queues.create("o.fifo")
+    _subscribe(up, topic, queue, RawMessageDelivery="true")
+    up.queues.refuse_once.add("a1")
+    for body in ("a1", "a2", "a3"):
+        up.sns.publish(TopicArn=topic, Message=body, MessageGroupId="a")
+    up.sns.publish(TopicArn=topic, Message="b1", MessageGroupId="b")
+    delivered = [m.body for m in up.queues.wait(queue, 4)]
+    assert [b for b in delivered if b.startswith("a")] == ["a1", "a2", "a3"]
+    assert "b1" in delivered
+
+
 def test_undeliverable_messages_go_to_the_dead_letter_queue(up: Up) -> None:
     """A queue that refuses (does not exist) is retried, then the message goes to the
     subscription's RedrivePolicy queue."""

@@ -5,6 +5,9 @@ accepted it, is committed there before Publish answers, and a row leaves only wh
 succeeded or was dead-lettered (or its subscription is gone). After ``kill -9`` the courier
 finds the rows again and delivers them: at least once, as SNS promises. ``dedup`` remembers a
 FIFO topic's deduplication ids for five minutes; ``sequences`` numbers a FIFO topic's messages.
+A FIFO message's row carries its ``fifo_key`` (subscription and message group): ``due`` offers
+a row only once every earlier row of its key has left, so a group reaches each subscriber in
+order, one message at a time, even across retries.
 
 Every method is one transaction, serialised by a lock: handlers call it from worker threads.
 """
@@ -45,9 +48,11 @@ _MIGRATIONS = [
         subscription_arn TEXT NOT NULL,
         notification TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
-        due REAL NOT NULL
+        due REAL NOT NULL,
+        fifo_key TEXT
     );
     CREATE INDEX outbox_by_due ON outbox(due, id);
+    CREATE INDEX outbox_by_fifo_key ON outbox(fifo_key, id);
     CREATE TABLE dedup (
         topic_arn TEXT NOT NULL,
         dedup_id TEXT NOT NULL,
@@ -260,8 +265,9 @@ class Store:
 
     def due(self, now: float, limit: int, busy: set[int]) -> list[Pending]:
         rows = self._rows(
-            "SELECT id, subscription_arn, notification, attempts FROM outbox WHERE due <= ? "
-            "ORDER BY due, id LIMIT ?",
+            "SELECT id, subscription_arn, notification, attempts FROM outbox AS o WHERE due <= ? "
+            "AND (fifo_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox AS p WHERE "
+            "p.fifo_key = o.fifo_key AND p.id < o.id)) ORDER BY due, id LIMIT ?",
             (now, limit + len(busy)),
         )
         found = [Pending(r[0], r[1], fastjson.loads(r[2]), r[3]) for r in rows if r[0] not in busy]
@@ -289,9 +295,11 @@ _SUB_COLUMNS = "arn, topic_arn, protocol, endpoint, owner, attributes, confirmed
 def _enqueue(
     subscription_arn: str, notification: dict[str, Any], due: float
 ) -> tuple[str, tuple[Any, ...]]:
+    group = notification.get("MessageGroupId")
+    fifo_key = None if group is None else f"{subscription_arn}\n{group}"
     return (
-        "INSERT INTO outbox (subscription_arn, notification, due) VALUES (?, ?, ?)",
-        (subscription_arn, fastjson.dumps_text(notification), due),
+        "INSERT INTO outbox (subscription_arn, notification, due, fifo_key) VALUES (?, ?, ?, ?)",
+        (subscription_arn, fastjson.dumps_text(notification), due, fifo_key),
     )
 
 
