@@ -188,8 +188,8 @@ def test_message_structure_json_picks_each_protocols_message(up: Up) -> None:
 
 
 def test_publish_batch(up: Up) -> None:
-    """PublishBatch delivers each entry; a bad entry fails alone; repeated ids and more than
-    ten entries are refused whole."""
+    """PublishBatch delivers each entry; a bad entry fails alone; repeated ids, entries over
+    256 KB together and more than ten entries are refused whole."""
     topic = up.sns.create_topic(Name="t")["TopicArn"]
     queue = up.queues.create("q")
     _subscribe(up, topic, queue, RawMessageDelivery="true")
@@ -215,6 +215,13 @@ def test_publish_batch(up: Up) -> None:
         up.sns.publish_batch(
             TopicArn=topic,
             PublishBatchRequestEntries=[{"Id": "a", "Message": "1"}, {"Id": "a", "Message": "2"}],
+        )
+    with pytest.raises(up.sns.exceptions.BatchRequestTooLongException):
+        up.sns.publish_batch(
+            TopicArn=topic,
+            PublishBatchRequestEntries=[
+                {"Id": f"i{i}", "Message": "x" * 100_000} for i in range(3)
+            ],
         )
     with pytest.raises(up.sns.exceptions.TooManyEntriesInBatchRequestException):
         up.sns.publish_batch(

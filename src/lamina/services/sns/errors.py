@@ -41,6 +41,11 @@ class BatchEntryIdsNotDistinct(AwsError):
     status = 400
 
 
+class BatchRequestTooLong(AwsError):
+    code = "BatchRequestTooLong"
+    status = 400
+
+
 class TooManyEntriesInBatchRequest(AwsError):
     code = "TooManyEntriesInBatchRequest"
     status = 400

@@ -17,6 +17,7 @@ from lamina.clock import Clock
 from lamina.services.sns import filters, messages, models, publishing
 from lamina.services.sns.errors import (
     BatchEntryIdsNotDistinct,
+    BatchRequestTooLong,
     EmptyBatchRequest,
     InvalidBatchEntryId,
     InvalidParameter,
@@ -338,6 +339,20 @@ class Sns:
                 raise InvalidBatchEntryId(
                     "The Id of a batch entry in a batch request doesn't abide by the specification."
                 )
+        total = 0
+        for entry in entries:
+            attributes = entry.get("MessageAttributes") or {}
+            total += len(str(entry.get("Message") or "").encode())
+            total += sum(
+                len(name.encode())
+                + len(str(value.get("StringValue") or "").encode())
+                + len(bytes(value.get("BinaryValue") or b""))
+                for name, value in attributes.items()
+            )
+        if total > publishing.MAX_MESSAGE_BYTES:
+            raise BatchRequestTooLong(
+                "The length of all the messages put together is more than the limit."
+            )
         successful, failed = [], []
         for entry in entries:
             try:
