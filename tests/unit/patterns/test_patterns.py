@@ -311,3 +311,49 @@ def test_a_pattern_survives_a_json_round_trip() -> None:
     """parse(json.dumps(p)) matches as compile_pattern(p) does."""
     pattern = {"detail": {"state": [{"anything-but": ["x"]}], "c-count": [{"numeric": [">", 1]}]}}
     assert parse(json.dumps(pattern)).matches(EC2_EVENT) is matches(pattern, EC2_EVENT)
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-10, 10)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=4)
+    | st.sampled_from(["prefix", "numeric", ">", "<=", "exists", "anything-but", "$or", "cidr"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "a",
+                    "b",
+                    "prefix",
+                    "suffix",
+                    "numeric",
+                    "exists",
+                    "anything-but",
+                    "wildcard",
+                    "cidr",
+                    "equals-ignore-case",
+                    "$or",
+                ]
+            ),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@given(_json_values, _json_values)
+def test_any_json_compiles_or_is_refused_with_a_reason(pattern: Any, document: Any) -> None:
+    """Whatever JSON a client sends as a pattern, compiling it either succeeds (and matching
+    any document then answers a bool) or raises PatternError: never another exception."""
+    for rules in (EVENTBRIDGE, SNS_ATTRIBUTES, SNS_BODY):
+        try:
+            compiled = compile_pattern(pattern, rules)
+        except PatternError as exc:
+            assert str(exc)
+            continue
+        assert compiled.matches(document) in (True, False)
