@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lamina import fastjson
-from lamina.patterns.values import Exists, PatternError, Test, compile_rule
+from lamina.patterns.values import Exists, PatternError, Test, as_float, compile_rule, is_number
 
 _ABSENT: Any = object()
 _EMPTY: Mapping[str, Any] = {}
@@ -43,20 +43,46 @@ SNS_BODY = Rules(nesting=True, max_keys=5, max_combinations=150)
 
 
 class _Leaf:
-    __slots__ = ("if_absent", "if_present", "tests")
+    """A field's rules: exact strings and numbers as sets (the common case, one lookup), the
+    operators as tests, and what absence or presence alone decides."""
 
-    def __init__(self, tests: list[Test], if_absent: bool, if_present: bool) -> None:
+    __slots__ = ("if_absent", "if_present", "numbers", "others", "strings", "tests")
+
+    def __init__(
+        self,
+        tests: list[Test],
+        strings: set[str],
+        numbers: set[float],
+        others: list[Any],
+        if_absent: bool,
+        if_present: bool,
+    ) -> None:
         self.tests = tuple(tests)
+        self.strings = frozenset(strings)
+        self.numbers = frozenset(numbers)
+        # null, true and false: compared by identity (True is not 1 here).
+        self.others = tuple(others)
         self.if_absent = if_absent
         self.if_present = if_present
 
     def matches(self, value: Any) -> bool:
-        values = _leaf_values(value)
-        if not values:
-            return self.if_absent
-        if self.if_present:
+        if isinstance(value, list | dict) or value is _ABSENT:
+            values = _leaf_values(value)
+            if not values:
+                return self.if_absent
+            return self.if_present or any(self._one(one) for one in values)
+        return self.if_present or self._one(value)
+
+    def _one(self, value: Any) -> bool:
+        if isinstance(value, str):
+            if value in self.strings:
+                return True
+        elif is_number(value):
+            if as_float(value) in self.numbers:
+                return True
+        elif any(value is other for other in self.others):
             return True
-        return any(test(one) for one in values for test in self.tests)
+        return any(test(value) for test in self.tests)
 
 
 class _Object:
@@ -152,17 +178,28 @@ def _compile_leaf(values: list[Any]) -> _Leaf:
     if not values:
         raise PatternError("Empty arrays are not allowed")
     tests: list[Test] = []
+    strings: set[str] = set()
+    numbers: set[float] = set()
+    others: list[Any] = []
     if_absent = if_present = False
     for rule in values:
-        compiled = compile_rule(rule)
-        if isinstance(compiled, Exists):
-            if compiled.present:
-                if_present = True
-            else:
-                if_absent = True
+        if isinstance(rule, str):
+            strings.add(rule)
+        elif rule is None or isinstance(rule, bool):
+            others.append(rule)
+        elif is_number(rule):
+            compile_rule(rule)  # refuses what is not a finite number
+            numbers.add(as_float(rule))
         else:
-            tests.append(compiled)
-    return _Leaf(tests, if_absent, if_present)
+            compiled = compile_rule(rule)
+            if isinstance(compiled, Exists):
+                if compiled.present:
+                    if_present = True
+                else:
+                    if_absent = True
+            else:
+                tests.append(compiled)
+    return _Leaf(tests, strings, numbers, others, if_absent, if_present)
 
 
 # -- SNS's limits -----------------------------------------------------------------------------

@@ -43,6 +43,14 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def as_float(value: int | float) -> float:
+    """A JSON number as a float; integers too large for one are infinities (no error)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def compile_rule(rule: Any) -> Test | Exists:
     if rule is None:
         return _is_none
@@ -51,7 +59,7 @@ def compile_rule(rule: Any) -> Test | Exists:
     if isinstance(rule, str):
         return _equals_str(rule)
     if is_number(rule):
-        return _equals_number(float(rule))
+        return _equals_number(as_float(rule))
     if isinstance(rule, dict):
         if len(rule) != 1:
             raise PatternError("Only one key allowed in match expression")
@@ -100,7 +108,7 @@ def _equals_str(expected: str) -> Test:
 
 
 def _equals_number(expected: float) -> Test:
-    return lambda value: is_number(value) and float(value) == expected
+    return lambda value: is_number(value) and as_float(value) == expected
 
 
 # -- strings ----------------------------------------------------------------------------------
@@ -187,13 +195,13 @@ def _anything_but(operand: Any) -> Test:
     if any(isinstance(one, list | dict) or one is None or isinstance(one, bool) for one in values):
         raise PatternError("Inside anything-but list, start|null|boolean is not supported.")
     strings = {one for one in values if isinstance(one, str)}
-    numbers = {float(one) for one in values if is_number(one)}
+    numbers = {as_float(one) for one in values if is_number(one)}
 
     def anything_but(value: Any) -> bool:
         if isinstance(value, str):
             return value not in strings
         if is_number(value):
-            return float(value) not in numbers
+            return as_float(value) not in numbers
         return True
 
     return anything_but
@@ -240,7 +248,7 @@ def _numeric(operand: Any) -> Test:
     def numeric(value: Any) -> bool:
         if not is_number(value):
             return False
-        number = float(value)
+        number = as_float(value)
         return all(_compare(op, number, bound) for op, bound in checks)
 
     return numeric
@@ -248,7 +256,7 @@ def _numeric(operand: Any) -> Test:
 
 def _bound(terms: list[Any], index: int, operator: str) -> float:
     value: Any = terms[index] if index < len(terms) else None
-    if not is_number(value) or not math.isfinite(float(value)):
+    if not is_number(value) or not math.isfinite(as_float(value)):
         raise PatternError(f"Value of {'equals' if operator == '=' else operator} must be numeric")
     return float(value)
 

@@ -138,6 +138,14 @@ def test_exists_false_matches_an_absent_parent_and_an_empty_array() -> None:
     assert not matches({"x": [{"exists": True}]}, {"x": []})
 
 
+def test_numbers_too_large_for_a_float_do_not_break_matching() -> None:
+    """An integer beyond a double's range (json keeps it exact) compares as an infinity."""
+    huge = 10**400
+    assert matches({"n": [{"numeric": [">", 5]}]}, {"n": huge})
+    assert not matches({"n": [5]}, {"n": huge})
+    assert matches({"n": [{"anything-but": [5]}]}, {"n": -huge})
+
+
 def test_anything_but_never_matches_an_absent_field() -> None:
     """anything-but needs a value to differ from."""
     assert not matches({"state": [{"anything-but": "x"}]}, {})
