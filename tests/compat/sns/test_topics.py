@@ -118,3 +118,31 @@ def test_aws_cli_creates_and_lists_topics(up: Up) -> None:
     )
     assert missing.returncode != 0
     assert "NotFound" in missing.stderr and "Topic does not exist" in missing.stderr
+
+
+def test_permissions_are_recorded_in_the_policy(up: Up) -> None:
+    """AddPermission adds a statement to the topic's Policy (after the default one) and
+    RemovePermission takes it out; a repeated label is InvalidParameter."""
+    arn = up.sns.create_topic(Name="t")["TopicArn"]
+    up.sns.add_permission(
+        TopicArn=arn, Label="friend", AWSAccountId=["111122223333"], ActionName=["Publish"]
+    )
+    statements = json.loads(up.sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])[
+        "Statement"
+    ]
+    assert statements[0]["Sid"] == "__default_statement_ID"
+    assert statements[1] == {
+        "Sid": "friend",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "SNS:Publish",
+        "Resource": arn,
+    }
+    with pytest.raises(ClientError) as raised:
+        up.sns.add_permission(
+            TopicArn=arn, Label="friend", AWSAccountId=["1"], ActionName=["Publish"]
+        )
+    assert _error(raised)[1] == "Invalid parameter: Statement already exists"
+    up.sns.remove_permission(TopicArn=arn, Label="friend")
+    policy = json.loads(up.sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["__default_statement_ID"]

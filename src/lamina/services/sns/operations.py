@@ -72,6 +72,8 @@ class Sns:
             "SetSubscriptionAttributes": self.set_subscription_attributes,
             "Publish": self.publish,
             "PublishBatch": self.publish_batch,
+            "AddPermission": self.add_permission,
+            "RemovePermission": self.remove_permission,
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
             "ListTagsForResource": self.list_tags_for_resource,
@@ -413,6 +415,51 @@ class Sns:
 
     def record_sms(self, phone: str, message: str) -> None:
         log.info("SNS sms to %s (recorded, not sent):\n%s", phone, message)
+
+    # -- permissions (recorded in the topic's Policy, not enforced) -------------------------
+
+    def add_permission(self, params: Params) -> Params:
+        topic = self._topic(params["TopicArn"])
+        label = str(params["Label"])
+        policy = self._policy(topic)
+        statements = policy.setdefault("Statement", [])
+        if any(isinstance(s, dict) and s.get("Sid") == label for s in statements):
+            raise invalid("Statement already exists")
+        accounts = [str(a) for a in params.get("AWSAccountId") or []]
+        actions = [f"SNS:{a}" for a in params.get("ActionName") or []]
+        principals = [f"arn:aws:iam::{a}:root" for a in accounts]
+        statements.append(
+            {
+                "Sid": label,
+                "Effect": "Allow",
+                "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
+                "Action": actions[0] if len(actions) == 1 else actions,
+                "Resource": topic.arn,
+            }
+        )
+        topic.attributes["Policy"] = fastjson.dumps_text(policy)
+        self.store.put_topic(topic)
+        return {}
+
+    def remove_permission(self, params: Params) -> Params:
+        topic = self._topic(params["TopicArn"])
+        label = str(params["Label"])
+        policy = self._policy(topic)
+        statements = policy.get("Statement") or []
+        policy["Statement"] = [
+            s for s in statements if not (isinstance(s, dict) and s.get("Sid") == label)
+        ]
+        topic.attributes["Policy"] = fastjson.dumps_text(policy)
+        self.store.put_topic(topic)
+        return {}
+
+    def _policy(self, topic: Topic) -> dict[str, Any]:
+        text = topic.attributes.get("Policy") or models.default_policy(topic.arn, self.account_id)
+        try:
+            policy = fastjson.loads(text)
+        except ValueError:
+            policy = None
+        return policy if isinstance(policy, dict) else {"Version": "2008-10-17", "Statement": []}
 
     # -- tags -------------------------------------------------------------------------------
 
