@@ -47,7 +47,7 @@ def deploy(sns: Sns, stack: Stack) -> None:
             None,
         )
         if found is None:
-            sns.subscribe(
+            sns.subscriptions.subscribe(
                 {
                     "TopicArn": sub.topic_arn,
                     "Protocol": sub.protocol,

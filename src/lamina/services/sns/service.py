@@ -116,7 +116,7 @@ class SnsService:
             params["MessageDeduplicationId"] = message.deduplication_id
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(None, self.sns.publish, params)
+            await loop.run_in_executor(None, self.sns.publisher.publish, params)
         except AwsError as exc:
             raise DeliveryError(f"{exc.code}: {exc.message}") from exc
 
