@@ -1,1 +1,1 @@
-"""Amazon SNS on the AWS endpoint: topics, subscriptions, checks and delivery."""
+"""Amazon SNS on the AWS endpoint: topics, subscriptions, publishing and delivery."""
