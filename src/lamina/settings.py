@@ -61,6 +61,8 @@ class Settings:
     clock_rate: float = 1.0
     # A schedule that fell due while Lamina was stopped runs once at start (else it is skipped).
     schedule_catch_up: bool = False
+    # A JSON file of values for dynamic references Lamina's own stores do not hold.
+    dynamic_values: str = ""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

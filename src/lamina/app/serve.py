@@ -107,6 +107,9 @@ class Served:
     mappings: list[str] = field(default_factory=list)
     # Rules' and Scheduler's schedules, as "name expression".
     schedules: list[str] = field(default_factory=list)
+    # The stack's name and its outputs, resolved.
+    stack_name: str = ""
+    outputs: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Lamina:
@@ -245,6 +248,8 @@ class Lamina:
             secret_access_key=settings.secret_access_key,
             mappings=[m.describe() for m in self.pollers.mappings] if self.pollers else [],
             schedules=[s.describe() for s in self.schedules.schedules] if self.schedules else [],
+            stack_name=self.stack.name,
+            outputs=[(o.key, o.value) for o in self.stack.outputs],
         )
         if announce is not None:
             announce(served)
@@ -425,6 +430,22 @@ def build_services(
         from lamina.services.logs.service import LogsService
 
         services.append(LogsService(log_store, settings.region, settings.account_id))
+    if "ssm" not in settings.endpoints:
+        from lamina.services.ssm.service import SsmService
+
+        services.append(SsmService(settings.state_dir, settings.region, settings.account_id))
+    if "secretsmanager" not in settings.endpoints:
+        from lamina.services.secretsmanager.service import SecretsManagerService
+
+        services.append(
+            SecretsManagerService(
+                settings.state_dir, settings.region, settings.account_id, invoker=engine
+            )
+        )
+    if "cloudformation" not in settings.endpoints:
+        from lamina.services.cloudformation.service import CloudFormationService
+
+        services.append(CloudFormationService(settings.region, settings.account_id))
     if "sts" not in settings.endpoints:
         from lamina.services.sts.service import sts_service
 

@@ -133,6 +133,10 @@ def print_served(served: Served) -> None:
     for index, topic in enumerate(served.topics):
         label = "Topics:" if index == 0 else ""
         console.print(f"{label:<14}{topic}", markup=False, soft_wrap=True)
+    if served.outputs:
+        console.print(f"Outputs of stack {served.stack_name}:", markup=False)
+        for key, value in served.outputs:
+            console.print(f"  {key} = {value}", markup=False, soft_wrap=True)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from lamina.model.apis import Api
+from lamina.model.configs import ParameterSpec, SecretSpec
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.schedules import ScheduleSpec
@@ -98,6 +99,23 @@ class UnsupportedResource:
 
 
 @dataclass(frozen=True, slots=True)
+class StackOutput:
+    key: str
+    value: str
+    description: str | None = None
+    export_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StackResource:
+    """A resource as CloudFormation lists it: the physical id is what ``!Ref`` gives."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stack:
     """Everything one template deploys."""
 
@@ -120,6 +138,15 @@ class Stack:
     mappings: tuple[EventSourceMapping, ...] = ()
     # EventBridge rules' and Scheduler's schedules.
     schedules: tuple[ScheduleSpec, ...] = ()
+    # SSM parameters and Secrets Manager secrets the template stores.
+    ssm_parameters: tuple[ParameterSpec, ...] = ()
+    secrets: tuple[SecretSpec, ...] = ()
+    # What CloudFormation would say of the stack: its description, parameter values (NoEcho
+    # ones masked), outputs resolved, and every resource after SAM's expansion.
+    description: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
+    outputs: tuple[StackOutput, ...] = ()
+    resources: tuple[StackResource, ...] = ()
 
     def find_function(self, name: str) -> FunctionSpec | None:
         """By logical id, physical name or ARN, as ``lamina invoke`` and the Lambda API accept."""

@@ -101,6 +101,8 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     "AWS::Events::EventBus": ("Name", 256),
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80),
     "AWS::Kinesis::Stream": ("Name", 128),
+    "AWS::SSM::Parameter": ("Name", 1011),
+    "AWS::SecretsManager::Secret": ("Name", 512),
 }
 _API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
 
@@ -165,6 +167,9 @@ class ResourceIds:
             "AWS::SQS::Queue": lambda: place.queue_url(name),
             "AWS::SNS::Topic": lambda: place.arn("sns", name),
             "AWS::StepFunctions::StateMachine": lambda: place.arn("states", f"stateMachine:{name}"),
+            "AWS::SecretsManager::Secret": lambda: arns.secret_arn(
+                place.region, place.account_id, name
+            ),
         }
         return refs[type_]() if type_ in refs else name
 
@@ -219,6 +224,15 @@ class ResourceIds:
             ("AWS::Events::EventBus", "Arn"): lambda: place.arn("events", f"event-bus/{name}"),
             ("AWS::Events::EventBus", "Name"): lambda: name,
             ("AWS::Kinesis::Stream", "Arn"): lambda: place.arn("kinesis", f"stream/{name}"),
+            ("AWS::SSM::Parameter", "Type"): lambda: str(
+                self._property(logical_id, "Type", resolve)
+            ),
+            ("AWS::SSM::Parameter", "Value"): lambda: str(
+                self._property(logical_id, "Value", resolve)
+            ),
+            ("AWS::SecretsManager::Secret", "Id"): lambda: arns.secret_arn(
+                place.region, place.account_id, name
+            ),
         }
         rule = attributes.get((type_, attribute))
         if rule is not None:

@@ -43,6 +43,9 @@ SUPPORTED = frozenset(
         # Run by sources/schedules.py (a rule with an event pattern is reported by schedules.py).
         "AWS::Events::Rule",
         "AWS::Scheduler::Schedule",
+        # Stored at `lamina up` by the SSM and Secrets Manager services.
+        "AWS::SSM::Parameter",
+        "AWS::SecretsManager::Secret",
         # Created at `lamina up` on the AWS endpoint's SNS service (topic policies recorded).
         "AWS::SNS::Topic",
         "AWS::SNS::Subscription",

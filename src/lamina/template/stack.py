@@ -11,10 +11,12 @@ from lamina.errors import TemplateError
 from lamina.model.specs import Stack
 from lamina.template import (
     apis,
+    configs,
     functions,
     includes,
     loader,
     mappings,
+    outputs,
     parameters,
     report,
     sam,
@@ -22,6 +24,7 @@ from lamina.template import (
     tables,
     topics,
 )
+from lamina.template.dynamic import DynamicValues
 from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
 from lamina.template.names import Place, ResourceIds
 from lamina.template.resources import Resources
@@ -56,6 +59,7 @@ def load_stack(
     region: str = "us-east-1",
     account_id: str = "123456789012",
     parameter_overrides: Mapping[str, str] | None = None,
+    dynamic: DynamicValues | None = None,
 ) -> Stack:
     """The stack the template at ``path`` (a file, or a directory with ``template.yaml``,
     ``template.yml`` or ``template.json``) deploys as ``stack_name``.
@@ -76,6 +80,7 @@ def load_stack(
             conditions=_section(template, data, "Conditions"),
             mappings=_section(template, data, "Mappings"),
             region=region,
+            dynamic=dynamic,
         )
 
     # Before expansion only parameters are known: enough for a CodeUri given as !Ref or !Sub.
@@ -105,6 +110,8 @@ def load_stack(
     found_topics = topics.find(reader)
     found_mappings = mappings.find(reader, stack_name)
     found_schedules = schedules.find(reader, region, account_id)
+    found_configs = configs.find(reader)
+    resolved = reader.resolver
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
@@ -123,6 +130,7 @@ def load_stack(
             *served.unsupported,
             *found_mappings.unsupported,
             *found_schedules.unsupported,
+            *found_configs.unsupported,
         ),
         topics=MappingProxyType(found_topics.topics),
         subscriptions=tuple(found_topics.subscriptions),
@@ -136,4 +144,29 @@ def load_stack(
         apis=tuple(served.apis),
         mappings=tuple(found_mappings.mappings),
         schedules=tuple(found_schedules.schedules),
+        ssm_parameters=tuple(found_configs.parameters),
+        secrets=tuple(found_configs.secrets),
+        description=_description(template),
+        parameters=_shown_parameters(template, params.values),
+        outputs=outputs.outputs(template, expanded.data, resolved),
+        resources=outputs.resources(reader),
     )
+
+
+def _description(template: loader.Template) -> str | None:
+    value = template.data.get("Description")
+    return None if value is None else str(value)
+
+
+def _shown_parameters(
+    template: loader.Template, values: Mapping[str, Any]
+) -> tuple[tuple[str, str], ...]:
+    """The parameters as DescribeStacks shows them: NoEcho values masked."""
+    declared = template.data.get("Parameters") or {}
+    shown = []
+    for name, value in values.items():
+        decl = declared.get(name) if isinstance(declared, dict) else None
+        secret = isinstance(decl, dict) and str(decl.get("NoEcho", "")).lower() == "true"
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        shown.append((str(name), "****" if secret else text))
+    return tuple(shown)

@@ -56,15 +56,15 @@ class Served:
         loop = asyncio.get_running_loop()
         return await loop.create_server(lambda: Tracked(self.endpoint, Limits()), "127.0.0.1", 0)
 
-    async def _close_server(self) -> None:
-        self.server.close()
-
     async def _close_connections(self) -> None:
         # A client whose error response a test still holds keeps its connection open: close
         # the server's end before the loop stops, or its socket is dropped unclosed.
         for transport in self.transports:
             transport.close()
         await asyncio.sleep(0)
+
+    async def _stop_listening(self) -> None:
+        self.server.close()
 
     def run(self, coro: Any) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -95,8 +95,8 @@ class Served:
     def close(self) -> None:
         for client in self._clients:
             client.close()
-        # On the loop's thread: closing from here raced a connection closing there.
-        self.run(self._close_server())
+        # On the loop's own thread: Server.close is not thread-safe (it raced the loop here).
+        self.run(self._stop_listening())
         self.run(self._close_connections())
         self.run(self.server.wait_closed())
         self.run(self.endpoint.close())

@@ -38,14 +38,7 @@ def client(server: LaminaUp, service: str) -> Any:
     ("service", "call", "kwargs", "code", "status", "named"),
     [
         # query: form body, XML answer.
-        (
-            "cloudformation",
-            "list_stacks",
-            {},
-            "InvalidAction",
-            400,
-            "cloudformation:ListStacks",
-        ),
+        ("iam", "list_users", {}, "InvalidAction", 400, "iam:ListUsers"),
         # json 1.0 (SQS's current protocol) and json 1.1.
         ("sqs", "list_queues", {}, "UnknownOperationException", 400, "sqs:ListQueues"),
         ("events", "list_rules", {}, "UnknownOperationException", 400, "events:ListRules"),
@@ -94,7 +87,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["cloudformation", "list-stacks"], "cloudformation:ListStacks"),
+        (["iam", "list-users"], "iam:ListUsers"),
         (["sqs", "list-queues"], "sqs:ListQueues"),
         (["events", "list-rules"], "events:ListRules"),
         (["s3api", "list-buckets"], "s3:ListBuckets"),

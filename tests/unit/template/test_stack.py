@@ -112,12 +112,12 @@ def test_conditions_drop_resources(app: Stack) -> None:
 
 def test_unsupported_report_names_what_the_user_wrote(app: Stack) -> None:
     """Unsupported resources are listed by their original ids and types, with each function
-    event the gateway does not serve (Api events and Serverless APIs are served, so absent, and
-    so are DynamoDB tables);
-    resources the translator generated (roles, implicit API) are not listed."""
+    event Lamina does not serve (Api events, Serverless APIs, DynamoDB tables and schedules are
+    served, so absent); resources the translator generated (roles, implicit API) are not
+    listed."""
     report = {r.logical_id: (r.type, r.note) for r in app.unsupported}
+    assert [s.expression for s in app.schedules] == ["rate(1 day)"]
     assert report == {
-        "HelloFunction.Events.Nightly": ("Schedule", report["HelloFunction.Events.Nightly"][1]),
         "ExtraRole": ("AWS::IAM::Role", "no local effect"),
         "InvokePermission": ("AWS::Lambda::Permission", "no local effect"),
     }
