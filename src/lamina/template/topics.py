@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from lamina import fastjson
+from lamina import fastjson, patterns
 from lamina.model.topics import SubscriptionSpec, TopicSpec
 from lamina.template.resources import Resources
 
@@ -147,6 +147,7 @@ def _subscription(reader: Resources, logical_id: str, warnings: list[str]) -> Su
         value = reader.get(logical_id, name)
         if value is not None:
             attributes[name] = _text(value)
+    _check_filter(reader, logical_id, attributes)
     return SubscriptionSpec(
         topic_arn=reader.string(logical_id, "TopicArn"),
         protocol=reader.string(logical_id, "Protocol").lower(),
@@ -154,6 +155,21 @@ def _subscription(reader: Resources, logical_id: str, warnings: list[str]) -> Su
         attributes=MappingProxyType(attributes),
         logical_id=reader.original_id(logical_id),
     )
+
+
+def _check_filter(reader: Resources, logical_id: str, attributes: dict[str, str]) -> None:
+    """A filter policy SNS would refuse is an error at the template's FilterPolicy field."""
+    policy = attributes.get("FilterPolicy")
+    if not policy:
+        return
+    scope = attributes.get("FilterPolicyScope", "MessageAttributes")
+    rules = patterns.SNS_BODY if scope == "MessageBody" else patterns.SNS_ATTRIBUTES
+    try:
+        patterns.parse(policy, rules)
+    except patterns.PatternError as exc:
+        raise reader.fail(
+            logical_id, "FilterPolicy", f"Invalid parameter: FilterPolicy: {exc}"
+        ) from None
 
 
 def _policies(reader: Resources) -> dict[str, str]:

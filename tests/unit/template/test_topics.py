@@ -110,3 +110,12 @@ def test_a_fifo_topic_needs_the_fifo_suffix(write_app: WriteApp) -> None:
     with pytest.raises(TemplateError) as raised:
         load_stack(write_app(template), stack_name="shop")
     assert raised.value.resource == "Jobs" and raised.value.field == "TopicName"
+
+
+def test_a_filter_policy_sns_would_refuse_is_an_error(write_app: WriteApp) -> None:
+    """A SAM SNS event's FilterPolicy is checked as SNS checks it when the template loads:
+    the error names the function, its event and SNS's reason."""
+    template = TEMPLATE.replace("detail: {kind: [placed]}", "detail: {kind: [{prefix: 1}]}")
+    with pytest.raises(TemplateError, match="prefix match pattern must be a string") as raised:
+        load_stack(write_app(template), stack_name="shop")
+    assert raised.value.resource == "Fn" and "FnPlaced" in str(raised.value)

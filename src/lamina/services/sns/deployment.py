@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.services.sns.models import Topic
 from lamina.services.sns.operations import Sns
@@ -47,14 +48,19 @@ def deploy(sns: Sns, stack: Stack) -> None:
             None,
         )
         if found is None:
-            sns.subscriptions.subscribe(
-                {
-                    "TopicArn": sub.topic_arn,
-                    "Protocol": sub.protocol,
-                    "Endpoint": sub.endpoint,
-                    "Attributes": dict(sub.attributes),
-                }
-            )
+            try:
+                sns.subscriptions.subscribe(
+                    {
+                        "TopicArn": sub.topic_arn,
+                        "Protocol": sub.protocol,
+                        "Endpoint": sub.endpoint,
+                        "Attributes": dict(sub.attributes),
+                    }
+                )
+            except AwsError as exc:
+                log.warning(
+                    "SNS subscription %s not created: %s", sub.logical_id or sub.endpoint, exc
+                )
         else:
             found.attributes.update(sub.attributes)
             store.put_subscription(found)
