@@ -13,6 +13,9 @@ class Endpoint:
     def __init__(self) -> None:
         self.posts: list[tuple[dict[str, str], str]] = []
         self.status = 200
+        # Cleared: every POST waits (up to 30 s) until the test sets it again.
+        self.open = threading.Event()
+        self.open.set()
         received = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -20,6 +23,7 @@ class Endpoint:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length).decode()
                 received.posts.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                received.open.wait(30)
                 self.send_response(received.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -39,5 +43,6 @@ class Endpoint:
         return list(self.posts)
 
     def close(self) -> None:
+        self.open.set()
         self.server.shutdown()
         self.server.server_close()

@@ -86,3 +86,19 @@ def test_failed_posts_are_retried_per_the_delivery_policy(up: Up, hook: Endpoint
         time.sleep(0.05)
     assert up.service.store.pending_count() == 0
     assert len(hook.posts) == 4
+
+
+def test_a_hanging_endpoint_does_not_hold_up_the_api(up: Up, hook: Endpoint) -> None:
+    """While twenty subscriptions' endpoints hang on their POSTs, SNS's API keeps answering
+    (the posts wait on threads of their own, not on the ones handlers run on)."""
+    topic = up.sns.create_topic(Name="t")["TopicArn"]
+    hook.open.clear()
+    for i in range(20):
+        up.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"{hook.url}/{i}")
+    hook.wait(8)  # every HTTP thread is now held by a hanging confirmation
+    # A client that gives up after 5 s: the endpoint's posts hang for 30.
+    sns = up.served.client("sns", read_timeout=5)
+    for _ in range(10):
+        assert sns.list_topics()["Topics"] == [{"TopicArn": topic}]
+    assert len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 20
+    hook.open.set()

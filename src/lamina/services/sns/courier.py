@@ -16,6 +16,7 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lamina import fastjson
@@ -27,7 +28,12 @@ from lamina.services.sns.store import Pending, Store
 
 log = logging.getLogger("lamina.sns")
 CONCURRENCY = 16
+# Rows taken from the outbox and not finished yet, at most: a backlog stays in SQLite.
+MAX_IN_FLIGHT = 4 * CONCURRENCY
 HTTP_TIMEOUT_S = 15.0
+# HTTP endpoints are posted to from threads of their own: a slow endpoint must not hold the
+# default executor, where every service's handlers run.
+HTTP_THREADS = 8
 _BATCH = 64
 _IDLE_S = 1.0
 USER_AGENT = "Amazon Simple Notification Service Agent"
@@ -60,6 +66,7 @@ class Courier:
         self._runner: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._http = ThreadPoolExecutor(HTTP_THREADS, thread_name_prefix="lamina-sns-http")
 
     def start(self) -> None:
         if self._runner is None:
@@ -81,26 +88,36 @@ class Courier:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._http.shutdown(wait=False, cancel_futures=True)
 
     async def _run(self) -> None:
         assert self._wakeup is not None
         loop = asyncio.get_running_loop()
         while True:
             self._wakeup.clear()
+            if len(self._busy) >= MAX_IN_FLIGHT:
+                await self._wakeup.wait()  # an attempt finishing wakes us
+                continue
             now = self.clock.wall()
-            batch = await loop.run_in_executor(None, self.store.due, now, _BATCH, self._busy)
+            room = min(_BATCH, MAX_IN_FLIGHT - len(self._busy))
+            batch = await loop.run_in_executor(None, self.store.due, now, room, self._busy)
             for pending in batch:
                 self._busy.add(pending.id)
                 task = asyncio.create_task(self._attempt(pending))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            if len(batch) == _BATCH:
+            if len(batch) == room:
                 await asyncio.sleep(0)
                 continue
             next_due = await loop.run_in_executor(None, self.store.next_due)
             wait = _IDLE_S if next_due is None else min(_IDLE_S, max(next_due - now, 0.01))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), wait)
+            # A timer setting the event, not asyncio.wait_for: on 3.11, wait_for can lose a
+            # cancellation that lands as its timeout fires, and close() then waits forever.
+            timer = loop.call_later(wait, self._wakeup.set)
+            try:
+                await self._wakeup.wait()
+            finally:
+                timer.cancel()
 
     async def _attempt(self, pending: Pending) -> None:
         loop = asyncio.get_running_loop()
@@ -199,7 +216,7 @@ class Courier:
                 raise Failed(str(exc)) from exc
         elif sub.protocol in ("http", "https"):
             await asyncio.get_running_loop().run_in_executor(
-                None, self._post, sub, notification, unsubscribe
+                self._http, self._post, sub, notification, unsubscribe
             )
         else:
             self._record(sub, notification, unsubscribe)
