@@ -75,7 +75,7 @@ class SnsService:
     # -- Service ----------------------------------------------------------------------------
 
     async def deploy(self, stack: Stack) -> None:
-        deployment.deploy(self.sns, stack)
+        await asyncio.get_running_loop().run_in_executor(None, deployment.deploy, self.sns, stack)
         self.courier.start()
         self.courier.wake()
 
