@@ -46,6 +46,7 @@ from lamina.services.sqs.mappingsource import SqsMessages
 from lamina.services.sqs.service import SqsService
 from lamina.settings import Settings
 from lamina.sources.api import StreamRecords
+from lamina.sources.criteria import compile_criteria
 from lamina.sources.pollers import Pollers
 from lamina.sources.positions import Positions
 from lamina.sources.schedules import Firings, Schedules
@@ -97,6 +98,8 @@ class Served:
     api_url: str
     services_url: str
     functions: list[str] = field(default_factory=list)
+    # The template's SNS topics: "LogicalId: arn".
+    topics: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     apis: list[ServedApi] = field(default_factory=list)
     # SQS queues the template declares: (logical id, queue URL).
@@ -190,6 +193,11 @@ class Lamina:
         self.services = build_services(
             self.stack, settings, self.engine, self.log_store, self.deliveries
         )
+        for service in self.services:
+            # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
+            routes = getattr(service, "routes", None)
+            if routes is not None:
+                self.endpoint.routes.update(routes())
         # Deployed before the engine starts: start() waits for the provisioned environments.
         await self._deploy(self.stack, set())
         await self.engine.start()
@@ -228,6 +236,7 @@ class Lamina:
             api_url=api_url,
             services_url=f"http://{settings.host}:{_port(services_server)}",
             functions=sorted(self.stack.functions),
+            topics=[f"{t.logical_id}: {t.arn}" for t in self.stack.topics.values()],
             warnings=[
                 w
                 for w in (
@@ -460,6 +469,19 @@ def build_services(
         deliveries.serve("sqs", sqs)
         engine.add_destination("sqs", sqs)
         services.append(sqs)
+    if "sns" not in settings.endpoints:
+        from lamina.services.sns.service import SnsService
+
+        sns = SnsService(
+            settings.state_dir,
+            deliveries,
+            settings.region,
+            settings.account_id,
+            endpoint_url=settings.services_endpoint,
+        )
+        deliveries.serve("sns", sns)
+        engine.add_destination("sns", sns)
+        services.append(sns)
     return services
 
 
@@ -495,6 +517,7 @@ def build_pollers(
         settings.region,
         settings.account_id,
         queues=queues,
+        filters=compile_criteria,
     )
 
 

@@ -133,6 +133,9 @@ def print_served(served: Served) -> None:
         console.print(f"Mappings:     {', '.join(served.mappings)}", markup=False)
     if served.schedules:
         console.print(f"Schedules:    {', '.join(served.schedules)}", markup=False)
+    for index, topic in enumerate(served.topics):
+        label = "Topics:" if index == 0 else ""
+        console.print(f"{label:<14}{topic}", markup=False, soft_wrap=True)
     if served.outputs:
         console.print(f"Outputs of stack {served.stack_name}:", markup=False)
         for key, value in served.outputs:

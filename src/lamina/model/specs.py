@@ -14,6 +14,7 @@ from lamina.model.mappings import EventSourceMapping
 from lamina.model.queues import QueuePolicySpec, QueueSpec
 from lamina.model.schedules import ScheduleSpec
 from lamina.model.tables import TableSpec
+from lamina.model.topics import SubscriptionSpec, TopicSpec
 
 
 def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
@@ -130,6 +131,9 @@ class Stack:
     # SQS queues by logical id, and the queue policies applied to them.
     queues: Mapping[str, QueueSpec] = field(default_factory=lambda: MappingProxyType({}))
     queue_policies: tuple[QueuePolicySpec, ...] = ()
+    # SNS topics by logical id, and every subscription (inline, resources, SAM SNS events).
+    topics: Mapping[str, TopicSpec] = field(default_factory=lambda: MappingProxyType({}))
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
     unsupported: tuple[UnsupportedResource, ...] = ()
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.

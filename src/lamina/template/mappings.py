@@ -16,6 +16,8 @@ from lamina import fastjson, ids
 from lamina.model import arns
 from lamina.model.mappings import DEFAULT_BATCH, REPORT_BATCH_ITEM_FAILURES, EventSourceMapping
 from lamina.model.specs import UnsupportedResource
+from lamina.patterns import PatternError
+from lamina.patterns import parse as parse_pattern
 from lamina.template.resources import Resources
 
 MAPPING_TYPE = "AWS::Lambda::EventSourceMapping"
@@ -128,6 +130,12 @@ def _filters(reader: Resources, logical_id: str) -> tuple[str, ...]:
             pattern = fastjson.dumps_text(pattern)
         if not isinstance(pattern, str):
             raise reader.fail(logical_id, "FilterCriteria", "each filter needs a Pattern")
+        try:
+            parse_pattern(pattern)
+        except PatternError as exc:
+            raise reader.fail(
+                logical_id, "FilterCriteria", f"Invalid filter pattern definition: {exc}"
+            ) from None
         patterns.append(pattern)
     return tuple(patterns)
 

@@ -50,6 +50,10 @@ SUPPORTED = frozenset(
         # Stored at `lamina up` by the SSM and Secrets Manager services.
         "AWS::SSM::Parameter",
         "AWS::SecretsManager::Secret",
+        # Created at `lamina up` on the AWS endpoint's SNS service (topic policies recorded).
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::TopicPolicy",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.
@@ -68,7 +72,7 @@ _FUNCTION_EXTRAS = {
     "DeploymentPreference": "no local effect",
 }
 # Function event types the gateway serves, and those whose event source mappings are polled.
-_SERVED_EVENTS = frozenset({"Api", "HttpApi"})
+_SERVED_EVENTS = frozenset({"Api", "HttpApi", "SNS"})
 _POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Schedule", "ScheduleV2"})
 
 

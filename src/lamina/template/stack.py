@@ -23,6 +23,7 @@ from lamina.template import (
     sam,
     schedules,
     tables,
+    topics,
 )
 from lamina.template.dynamic import DynamicValues
 from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
@@ -114,6 +115,7 @@ def load_stack(
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
     found_queues = queues.find(reader)
+    found_topics = topics.find(reader)
     found_mappings = mappings.find(reader, stack_name)
     found_schedules = schedules.find(reader, region, account_id)
     found_configs = configs.find(reader)
@@ -140,12 +142,15 @@ def load_stack(
             *found_schedules.unsupported,
             *found_configs.unsupported,
         ),
+        topics=MappingProxyType(found_topics.topics),
+        subscriptions=tuple(found_topics.subscriptions),
         warnings=(
             *params.warnings,
             *found.warnings,
             *served.warnings,
             *found_queues.warnings,
             *ids.warnings,
+            *found_topics.warnings,
         ),
         apis=tuple(served.apis),
         mappings=tuple(found_mappings.mappings),

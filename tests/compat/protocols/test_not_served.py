@@ -38,14 +38,7 @@ def client(server: LaminaUp, service: str) -> Any:
     ("service", "call", "kwargs", "code", "status", "named"),
     [
         # query: form body, XML answer.
-        (
-            "sns",
-            "publish",
-            {"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "m"},
-            "InvalidAction",
-            400,
-            "sns:Publish",
-        ),
+        ("iam", "list_users", {}, "InvalidAction", 400, "iam:ListUsers"),
         # json 1.0 (Step Functions') and json 1.1.
         (
             "stepfunctions",
@@ -101,11 +94,16 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
 @pytest.mark.parametrize(
     ("args", "named"),
     [
+        ("iam", "list_users", {}, "InvalidAction", 400, "iam:ListUsers"),
+        # json 1.0 (Step Functions') and json 1.1.
         (
-            ["sns", "publish", "--topic-arn", "arn:aws:sns:us-east-1:1:t", "--message", "m"],
-            "sns:Publish",
+            "stepfunctions",
+            "list_state_machines",
+            {},
+            "UnknownOperationException",
+            400,
+            "states:ListStateMachines",
         ),
-        (["stepfunctions", "list-state-machines"], "states:ListStateMachines"),
         (["events", "list-rules"], "events:ListRules"),
         (["s3api", "list-buckets"], "s3:ListBuckets"),
     ],

@@ -118,3 +118,25 @@ def test_a_stream_mapping_without_a_starting_position_is_refused(write_app: Writ
     with pytest.raises(TemplateError, match="StartingPosition is required") as caught:
         load_stack(path, stack_name="demo")
     assert "Mapping" in str(caught.value)
+
+
+def test_a_filter_pattern_aws_would_refuse_is_an_error(write_app: WriteApp) -> None:
+    """A FilterCriteria pattern is checked by the event-pattern matcher at load: the error
+    names the resource, FilterCriteria and the matcher's reason."""
+    path = write_app(
+        HEAD
+        + """
+      Mapping:
+        Type: AWS::Lambda::EventSourceMapping
+        Properties:
+          FunctionName: !Ref Fn
+          EventSourceArn: !GetAtt Items.StreamArn
+          StartingPosition: LATEST
+          FilterCriteria:
+            Filters:
+              - Pattern: '{"eventName": [{"numeric": [">", "x"]}]}'
+    """
+    )
+    with pytest.raises(TemplateError, match="Value of > must be numeric") as caught:
+        load_stack(path, stack_name="demo")
+    assert caught.value.field == "FilterCriteria"
