@@ -404,6 +404,10 @@ def build_services(
         from lamina.services.dynamodb.service import DynamoDBService
 
         services.append(DynamoDBService(settings.state_dir, settings.region, settings.account_id))
+    if "s3" not in settings.endpoints:
+        from lamina.services.s3.service import S3Service
+
+        services.append(S3Service(settings.state_dir, settings.region))
     if "logs" not in settings.endpoints:
         from lamina.services.logs.service import LogsService
 
