@@ -46,12 +46,14 @@ from lamina.services.s3.store import Store
 
 log = logging.getLogger("lamina.s3")
 NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+# Operations botocore's model gives the same method and URI, told apart by ``uploadId``.
 _UPLOAD_OPERATIONS = {
-    ("PUT", "PutObject"): "UploadPart",
-    ("PUT", "CopyObject"): "UploadPartCopy",
-    ("GET", "GetObject"): "ListParts",
-    ("DELETE", "DeleteObject"): "AbortMultipartUpload",
+    "PutObject": "UploadPart",
+    "CopyObject": "UploadPartCopy",
+    "GetObject": "ListParts",
+    "DeleteObject": "AbortMultipartUpload",
 }
+_PLAIN_OPERATIONS = {upload: plain for plain, upload in _UPLOAD_OPERATIONS.items()}
 
 
 def bucket_host(host: str) -> str | None:
@@ -138,10 +140,12 @@ class S3Service(ModelService):
 
     def spoken(self, request: Request) -> tuple[str, str | None]:
         protocol, name = super().spoken(request)
-        if name is not None and "uploadId=" in request.query:
+        if name in _UPLOAD_OPERATIONS or name in _PLAIN_OPERATIONS:
             query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
             if "uploadId" in query:
-                name = _UPLOAD_OPERATIONS.get((request.method, name), name)
+                name = _UPLOAD_OPERATIONS.get(name, name)
+            else:
+                name = _PLAIN_OPERATIONS.get(name, name)
         return protocol, name
 
     def serialise(
