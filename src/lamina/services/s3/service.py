@@ -66,17 +66,6 @@ def bucket_host(host: str) -> str | None:
     return None
 
 
-def _signed_for(request: Request) -> str | None:
-    service = signing_service(request)
-    if service is not None:
-        return service
-    if "X-Amz-Credential" in request.query:
-        credential = urllib.parse.parse_qs(request.query).get("X-Amz-Credential", [""])[0]
-        parts = credential.split("/")
-        return parts[3] if len(parts) == 5 else None
-    return None
-
-
 class S3Service(ModelService):
     def __init__(self, state_dir: Path, region: str = "us-east-1") -> None:
         self.store = Store(state_dir / "s3")
@@ -120,7 +109,7 @@ class S3Service(ModelService):
         self.deployed = deployment.deploy(self.buckets, stack)
 
     def matches(self, request: Request) -> bool:
-        if _signed_for(request) == "s3":
+        if signing_service(request) == "s3":
             return True
         return bucket_host(request.host) is not None and request.header("x-amz-target") is None
 
