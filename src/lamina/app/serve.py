@@ -104,6 +104,8 @@ class Served:
     mappings: list[str] = field(default_factory=list)
     # Rules' and Scheduler's schedules, as "name expression".
     schedules: list[str] = field(default_factory=list)
+    # The template's S3 buckets, by name.
+    buckets: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -234,6 +236,7 @@ class Lamina:
             secret_access_key=settings.secret_access_key,
             mappings=[m.describe() for m in self.pollers.mappings] if self.pollers else [],
             schedules=[s.describe() for s in self.schedules.schedules] if self.schedules else [],
+            buckets=sorted(b.name for b in self.stack.buckets.values()),
         )
         if announce is not None:
             announce(served)

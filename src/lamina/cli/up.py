@@ -130,6 +130,8 @@ def print_served(served: Served) -> None:
         console.print(f"Mappings:     {', '.join(served.mappings)}", markup=False)
     if served.schedules:
         console.print(f"Schedules:    {', '.join(served.schedules)}", markup=False)
+    if served.buckets:
+        console.print(f"Buckets:      {', '.join(served.buckets)}", markup=False)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)

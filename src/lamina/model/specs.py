@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from lamina.model.apis import Api
+from lamina.model.buckets import BucketSpec
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.schedules import ScheduleSpec
@@ -108,6 +109,8 @@ class Stack:
     layers: Mapping[str, LayerSpec] = field(default_factory=lambda: MappingProxyType({}))
     # DynamoDB tables by logical id.
     tables: Mapping[str, TableSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # S3 buckets by logical id.
+    buckets: Mapping[str, BucketSpec] = field(default_factory=lambda: MappingProxyType({}))
     unsupported: tuple[UnsupportedResource, ...] = ()
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.

@@ -43,6 +43,9 @@ SUPPORTED = frozenset(
         # Run by sources/schedules.py (a rule with an event pattern is reported by schedules.py).
         "AWS::Events::Rule",
         "AWS::Scheduler::Schedule",
+        # Created at `lamina up` on the AWS endpoint's S3 service (properties it does not
+        # honour are reported by buckets.py).
+        "AWS::S3::Bucket",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.
@@ -54,6 +57,7 @@ NO_LOCAL_EFFECT = frozenset(
         "AWS::Lambda::Permission",
         "AWS::Serverless::Connector",
         "AWS::Scheduler::ScheduleGroup",
+        "AWS::S3::BucketPolicy",
     }
 )
 # SAM function properties that make the translator generate resources Lamina does not run.

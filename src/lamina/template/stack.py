@@ -11,6 +11,7 @@ from lamina.errors import TemplateError
 from lamina.model.specs import Stack
 from lamina.template import (
     apis,
+    buckets,
     functions,
     includes,
     loader,
@@ -101,6 +102,7 @@ def load_stack(
     found = functions.find(reader, ids, place)
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
+    found_buckets = buckets.find(reader)
     found_mappings = mappings.find(reader, stack_name)
     found_schedules = schedules.find(reader, region, account_id)
     unsupported = report.unsupported(
@@ -115,12 +117,14 @@ def load_stack(
         functions=MappingProxyType(found.functions),
         layers=MappingProxyType(found.layers),
         tables=MappingProxyType(found_tables),
+        buckets=MappingProxyType(found_buckets.buckets),
         unsupported=(
             *unsupported,
             *found.unsupported,
             *served.unsupported,
             *found_mappings.unsupported,
             *found_schedules.unsupported,
+            *found_buckets.unsupported,
         ),
         warnings=(*params.warnings, *found.warnings, *served.warnings, *ids.warnings),
         apis=tuple(served.apis),

@@ -1,4 +1,9 @@
-"""The template's buckets brought to S3 at each (re)deploy: created when missing, never emptied."""
+"""The template's buckets brought to S3 at each (re)deploy: created when missing, never emptied.
+
+A bucket the template no longer declares is left with its objects (CloudFormation would refuse
+to delete a non-empty bucket too); versioning follows the template's VersioningConfiguration
+when it sets one. A bucket that cannot be created is a warning naming it; the rest go on.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ log = logging.getLogger("lamina.s3")
 def deploy(buckets: Buckets, stack: Stack) -> list[str]:
     """Create the stack's buckets that do not exist; the names of all it declares."""
     names = []
-    for spec in getattr(stack, "buckets", ()):
+    for spec in stack.buckets.values():
         try:
             buckets.create(spec.name)
         except AwsError as exc:
