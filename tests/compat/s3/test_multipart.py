@@ -95,3 +95,45 @@ def test_a_bucket_with_an_upload_in_progress_is_not_empty(s3: Any, bucket: str) 
     with pytest.raises(ClientError) as raised:
         s3.delete_bucket(Bucket=bucket)
     assert raised.value.response["Error"]["Code"] == "BucketNotEmpty"
+
+
+def test_parts_copied_from_objects(s3: Any, bucket: str) -> None:
+    """UploadPartCopy copies a whole object or a byte range of one as a part; a range past the
+    source's end is InvalidArgument."""
+    source = bytes(range(256)) * (24 * 1024)  # 6 MiB
+    s3.put_object(Bucket=bucket, Key="source", Body=source)
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="joined")["UploadId"]
+    whole = s3.upload_part_copy(
+        Bucket=bucket,
+        Key="joined",
+        UploadId=upload_id,
+        PartNumber=1,
+        CopySource={"Bucket": bucket, "Key": "source"},
+    )
+    ranged = s3.upload_part_copy(
+        Bucket=bucket,
+        Key="joined",
+        UploadId=upload_id,
+        PartNumber=2,
+        CopySource=f"{bucket}/source",
+        CopySourceRange="bytes=10-19",
+    )
+    assert ranged["CopyPartResult"]["ETag"] == f'"{hashlib.md5(source[10:20]).hexdigest()}"'
+    with pytest.raises(ClientError) as raised:
+        s3.upload_part_copy(
+            Bucket=bucket,
+            Key="joined",
+            UploadId=upload_id,
+            PartNumber=3,
+            CopySource=f"{bucket}/source",
+            CopySourceRange=f"bytes=0-{len(source)}",
+        )
+    assert raised.value.response["Error"]["Code"] == "InvalidArgument"
+    parts = [
+        {"PartNumber": 1, "ETag": whole["CopyPartResult"]["ETag"]},
+        {"PartNumber": 2, "ETag": ranged["CopyPartResult"]["ETag"]},
+    ]
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="joined", UploadId=upload_id, MultipartUpload={"Parts": parts}
+    )
+    assert s3.get_object(Bucket=bucket, Key="joined")["Body"].read() == source + source[10:20]

@@ -201,3 +201,18 @@ def test_deletes(s3: Any, bucket: str) -> None:
     )
     assert sorted(d["Key"] for d in answer["Deleted"]) == ["b", "c", "never"]
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_response_parameters_override_the_stored_headers(s3: Any, bucket: str) -> None:
+    """GetObject's response-content-type and response-content-disposition (what presigned
+    download links set) replace the stored headers in that answer only."""
+    s3.put_object(Bucket=bucket, Key="report", Body=b"csv", ContentType="text/plain")
+    got = s3.get_object(
+        Bucket=bucket,
+        Key="report",
+        ResponseContentType="text/csv",
+        ResponseContentDisposition='attachment; filename="r.csv"',
+    )
+    assert got["ContentType"] == "text/csv"
+    assert got["ContentDisposition"] == 'attachment; filename="r.csv"'
+    assert s3.head_object(Bucket=bucket, Key="report")["ContentType"] == "text/plain"

@@ -1,4 +1,4 @@
-"""Multipart uploads: Create, UploadPart, Complete, Abort, ListParts, ListMultipartUploads.
+"""Multipart uploads: Create, UploadPart(Copy), Complete, Abort, ListParts, ListMultipartUploads.
 
 Each part is a body file of its own (``Store.stage``), its ETag the MD5 of its bytes. Complete
 checks the list it is given as S3 does (ascending part numbers: ``InvalidPartOrder``; every part
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,11 +23,12 @@ from lamina.services.s3.errors import (
     MalformedXML,
     NoSuchUpload,
 )
-from lamina.services.s3.objects import OWNER, Objects, content_of
+from lamina.services.s3.objects import OWNER, Objects, check_copy_source, content_of, copy_source
 from lamina.services.s3.payload import CHECKSUMS, Digests
 from lamina.services.s3.store import Part, Upload
 
 MIN_PART_BYTES = 5 * 1024 * 1024
+_COPY_RANGE = re.compile(r"bytes=(\d+)-(\d+)")
 MAX_PARTS = 10_000
 
 
@@ -74,6 +76,38 @@ class Multipart:
             self.store.discard(staged.file)
             raise
         return {"ETag": etag, **checksums}
+
+    def upload_part_copy(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A part copied from (a byte range of) an existing object."""
+        upload = self._upload(params)
+        number = params["PartNumber"]
+        if not 1 <= number <= MAX_PARTS:
+            raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
+        source_bucket, source_key = copy_source(params["CopySource"])
+        source = self.objects.existing(source_bucket, source_key)
+        check_copy_source(params, source)
+        start, end = 0, source.size - 1
+        wanted = params.get("CopySourceRange")
+        if wanted is not None:
+            match = _COPY_RANGE.fullmatch(wanted.strip())
+            if match is None or int(match.group(2)) < int(match.group(1)):
+                raise InvalidArgument(
+                    "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                    "where first and last are the zero-based offsets of the first and last "
+                    "bytes to copy"
+                )
+            start, end = int(match.group(1)), int(match.group(2))
+            if end >= source.size:
+                raise InvalidArgument(
+                    f"Range specified is not valid for source object of size: {source.size}"
+                )
+        staged = self.store.stage(self.store.read(source.file, start, end) if source.size else [])
+        etag = f'"{staged.md5.hex()}"'
+        modified = self.objects.clock.wall()
+        if not self.store.put_part(upload.id, number, staged, etag, modified):
+            self.store.discard(staged.file)
+            raise NoSuchUpload("The specified upload does not exist.")
+        return {"CopyPartResult": {"ETag": etag, "LastModified": _when(modified)}}
 
     def complete_multipart_upload(self, params: dict[str, Any]) -> dict[str, Any]:
         upload = self._upload(params)

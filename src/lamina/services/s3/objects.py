@@ -151,6 +151,7 @@ class Objects:
             result["ContentRange"] = f"bytes {start}-{end}/{stored.size}"
             for name in CHECKSUMS:
                 result.pop(name, None)
+        result.update(_overrides(params))
         result["ContentLength"] = end - start + 1 if stored.size else 0
         result["Body"] = b"".join(self.store.read(stored.file, start, end)) if stored.size else b""
         return result
@@ -159,6 +160,7 @@ class Objects:
         stored = self.existing(params["Bucket"], params["Key"])
         _check_read(params, stored)
         result = self._described(stored, params)
+        result.update(_overrides(params))
         result["ContentLength"] = stored.size
         return result
 
@@ -209,9 +211,9 @@ class Objects:
 
     def copy_object(self, params: dict[str, Any]) -> dict[str, Any]:
         self.require_bucket(params["Bucket"])
-        source_bucket, source_key = _copy_source(params["CopySource"])
+        source_bucket, source_key = copy_source(params["CopySource"])
         source = self.existing(source_bucket, source_key)
-        _check_copy_source(params, source)
+        check_copy_source(params, source)
         replace = params.get("MetadataDirective") == "REPLACE"
         if (source_bucket, source_key) == (params["Bucket"], params["Key"]) and not (
             replace or params.get("StorageClass") or params.get("WebsiteRedirectLocation")
@@ -236,11 +238,27 @@ class Objects:
         }
 
 
+# response-* query parameters (a presigned download's Content-Disposition, say) override what
+# the object was stored with, in this answer only.
+_OVERRIDES = {
+    "ResponseCacheControl": "CacheControl",
+    "ResponseContentDisposition": "ContentDisposition",
+    "ResponseContentEncoding": "ContentEncoding",
+    "ResponseContentLanguage": "ContentLanguage",
+    "ResponseContentType": "ContentType",
+    "ResponseExpires": "Expires",
+}
+
+
+def _overrides(params: dict[str, Any]) -> dict[str, Any]:
+    return {out: params[name] for name, out in _OVERRIDES.items() if params.get(name) is not None}
+
+
 def _checksums(stored: StoredObject) -> dict[str, Any]:
     return {n: stored.headers[n] for n in CHECKSUMS if n in stored.headers}
 
 
-def _copy_source(raw: str) -> tuple[str, str]:
+def copy_source(raw: str) -> tuple[str, str]:
     path = urllib.parse.unquote(raw.split("?", 1)[0]).lstrip("/")
     bucket, _, key = path.partition("/")
     if not bucket or not key:
@@ -266,7 +284,7 @@ def _check_read(params: dict[str, Any], stored: StoredObject) -> None:
         raise NotModified("Not Modified")
 
 
-def _check_copy_source(params: dict[str, Any], source: StoredObject) -> None:
+def check_copy_source(params: dict[str, Any], source: StoredObject) -> None:
     renamed = {
         "IfMatch": params.get("CopySourceIfMatch"),
         "IfNoneMatch": params.get("CopySourceIfNoneMatch"),

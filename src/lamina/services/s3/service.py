@@ -94,6 +94,7 @@ class S3Service(ModelService):
             "ListObjectsV2": self.listing.list_objects_v2,
             "CreateMultipartUpload": m.create_multipart_upload,
             "UploadPart": m.upload_part,
+            "UploadPartCopy": m.upload_part_copy,
             "CompleteMultipartUpload": m.complete_multipart_upload,
             "AbortMultipartUpload": m.abort_multipart_upload,
             "ListParts": m.list_parts,
