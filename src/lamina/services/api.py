@@ -50,4 +50,6 @@ def signing_scope(request: Request) -> tuple[str, str] | None:
 
 def signing_service(request: Request) -> str | None:
     scope = signing_scope(request)
+    if scope is None and "AWSAccessKeyId=" in request.query:
+        return "s3"  # a SigV2 presigned URL: only S3 has them
     return scope[1] if scope else None

@@ -1,6 +1,7 @@
 """How clients reach S3: virtual-hosted-style (BUCKET.localhost, BUCKET.s3.localhost) as boto3
 addresses buckets by default for a `localhost` endpoint, path-style, and presigned URLs fetched
-with urllib (GET and PUT), expired ones refused with S3's AccessDenied."""
+with urllib (GET and PUT; SigV4 and the SigV2 form boto3 presigns S3 URLs with by default),
+tampered ones refused with SignatureDoesNotMatch, expired ones with AccessDenied."""
 
 from __future__ import annotations
 
@@ -81,9 +82,12 @@ def test_virtual_hosted_style_reaches_the_bucket_named_by_host(
     assert s3.get_object(Bucket=bucket, Key="v/key.txt")["Body"].read() == b"virtual"
 
 
-@pytest.fixture
-def signer(served: Served) -> Any:
-    """A client presigning with SigV4 (boto3 presigns S3 URLs with SigV2 unless told)."""
+@pytest.fixture(params=["default", "s3v4"])
+def signer(served: Served, request: pytest.FixtureRequest) -> Any:
+    """A client presigning as boto3 does by default (SigV2 query: AWSAccessKeyId, Expires,
+    Signature) or, told ``signature_version="s3v4"``, with SigV4."""
+    if request.param == "default":
+        return served.client("s3")
     return served.client("s3", signature_version="s3v4")
 
 
@@ -94,7 +98,10 @@ def test_presigned_get_and_put_work_with_urllib(signer: Any, bucket: str) -> Non
     put_url = s3.generate_presigned_url(
         "put_object", Params={"Bucket": bucket, "Key": "shared.txt"}, ExpiresIn=300
     )
-    request = urllib.request.Request(put_url, data=b"shared body", method="PUT")
+    # urllib would add a form Content-Type, which a SigV2 signature covers (as on AWS).
+    request = urllib.request.Request(
+        put_url, data=b"shared body", method="PUT", headers={"Content-Type": ""}
+    )
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert answer.status == 200
     get_url = s3.generate_presigned_url(
@@ -102,6 +109,16 @@ def test_presigned_get_and_put_work_with_urllib(signer: Any, bucket: str) -> Non
     )
     with urllib.request.urlopen(get_url, timeout=10) as answer:
         assert answer.read() == b"shared body"
+    download = s3.generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": bucket,
+            "Key": "shared.txt",
+            "ResponseContentDisposition": 'attachment; filename="s.txt"',
+        },
+    )
+    with urllib.request.urlopen(download, timeout=10) as answer:
+        assert answer.headers["Content-Disposition"] == 'attachment; filename="s.txt"'
 
 
 def test_a_tampered_presigned_url_is_signature_does_not_match(signer: Any, bucket: str) -> None:
@@ -110,6 +127,8 @@ def test_a_tampered_presigned_url_is_signature_does_not_match(signer: Any, bucke
     s3.put_object(Bucket=bucket, Key="a", Body=b"a")
     s3.put_object(Bucket=bucket, Key="b", Body=b"b")
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "a"})
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        assert answer.read() == b"a"
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(url.replace(f"/{bucket}/a?", f"/{bucket}/b?"), timeout=10)
     assert raised.value.code == 403

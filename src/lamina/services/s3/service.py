@@ -37,6 +37,7 @@ from lamina.services.protocols.service import ModelService
 from lamina.services.protocols.shapes import Operation
 from lamina.services.protocols.wire import REST_XML
 from lamina.services.s3 import payload
+from lamina.services.s3.addressing import bucket_host
 from lamina.services.s3.buckets import Buckets
 from lamina.services.s3.errors import NotModified
 from lamina.services.s3.listing import Listing
@@ -54,16 +55,6 @@ _UPLOAD_OPERATIONS = {
     "DeleteObject": "AbortMultipartUpload",
 }
 _PLAIN_OPERATIONS = {upload: plain for plain, upload in _UPLOAD_OPERATIONS.items()}
-
-
-def bucket_host(host: str) -> str | None:
-    """The bucket a virtual-hosted-style ``Host`` names, if it names one."""
-    name = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else ""
-    for suffix in (".s3.localhost", ".localhost"):
-        if name.endswith(suffix):
-            bucket = name[: -len(suffix)]
-            return bucket if bucket and bucket != "s3" else None
-    return None
 
 
 class S3Service(ModelService):
