@@ -101,3 +101,14 @@ def test_url_encoded_listings_decode_to_the_keys(s3: Any, bucket: str) -> None:
     assert sorted(listed) == sorted(keys)
     raw = s3.list_objects(Bucket=bucket, EncodingType="url")
     assert raw["EncodingType"] == "url"
+
+
+def test_a_key_equal_to_the_prefix_is_listed(s3: Any, bucket: str) -> None:
+    """A "folder" object whose key is the prefix itself is listed under that prefix, keys
+    sorting before and after the prefix are not, and StartAfter before the prefix changes
+    nothing."""
+    for key in ("folder", "folder/", "folder/a", "folder0", "fold"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    for start_after in ("", "a", "folder"):
+        answer = s3.list_objects_v2(Bucket=bucket, Prefix="folder/", StartAfter=start_after)
+        assert [o["Key"] for o in answer["Contents"]] == ["folder/", "folder/a"]

@@ -30,6 +30,7 @@ from lamina.storage import sqlite
 
 DATABASE = "s3.sqlite3"
 _CHUNK = 1024 * 1024
+_PAST = "\U0010ffff"
 
 _MIGRATIONS = (
     """
@@ -286,12 +287,19 @@ class Store:
     def keys_after(self, bucket: str, prefix: str, after: str, limit: int) -> list[StoredObject]:
         """Up to ``limit`` objects whose keys start with ``prefix`` and sort after ``after``,
         in S3's order (UTF-8 binary, which SQLite's text comparison is)."""
+        # A range of the primary key: keys under ``prefix`` sort from ``prefix`` up to
+        # ``prefix`` + U+10FFFF (UTF-8's largest character), so a page is one index seek.
+        start = max(after, prefix)
+        sql = (
+            "SELECT bucket, key, size, etag, modified, headers, file, parts FROM objects "
+            f"WHERE bucket = ? AND key {'>=' if start == prefix != after else '>'} ?"
+        )
+        args: tuple[Any, ...] = (bucket, start)
+        if prefix:
+            sql += " AND key < ?"
+            args += (prefix + _PAST,)
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT bucket, key, size, etag, modified, headers, file, parts FROM objects "
-                "WHERE bucket = ? AND key > ? AND substr(key, 1, ?) = ? ORDER BY key LIMIT ?",
-                (bucket, after, len(prefix), prefix, limit),
-            ).fetchall()
+            rows = self._conn.execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
         return [_object(row) for row in rows]
 
     # -- multipart uploads --------------------------------------------------------------------
