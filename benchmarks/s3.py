@@ -7,7 +7,9 @@ the SigV4 door and the S3 service on a temporary state directory, every object f
 it is acknowledged) and ``moto.server`` (Werkzeug, threaded, objects in memory). For each
 ``--size`` (4 KB by default), one boto3 client (what a function or script feels, its own cost
 included) runs PutObject back to back for ``--seconds``, then GetObject of those objects.
-Printed: operations per second and MB/s for each server, p50 latency, and Lamina's ratio.
+Printed: operations per second and MB/s for each server, p50 latency, and Lamina's ratio; then,
+for each size, the disk's own rate writing files of that size and fsync'ing each (what an
+acknowledged PutObject must at least cost), and Lamina's PutObject MB/s as a share of it.
 """
 
 from __future__ import annotations
@@ -140,6 +142,22 @@ def measure(port: int, size: int, seconds: float) -> dict[str, tuple[float, floa
     return results
 
 
+def disk_rate(directory: str, size: int, seconds: float) -> float:
+    """MB/s writing ``size``-byte files in ``directory``, each fsync'd, for ``seconds``."""
+    body = os.urandom(size)
+    written = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        path = os.path.join(directory, f"disk-{written}")
+        with open(path, "wb") as out:
+            out.write(body)
+            out.flush()
+            os.fsync(out.fileno())
+        os.unlink(path)
+        written += 1
+    return written * size / (time.perf_counter() - started) / 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -161,8 +179,10 @@ def main() -> None:
                 f"{'operation':<22} {'Lamina ops/s':>12} {'MB/s':>8} {'p50 ms':>8} "
                 f"{'moto ops/s':>11} {'MB/s':>8} {'p50 ms':>8} {'ratio':>7}"
             )
+            puts: dict[int, float] = {}
             for size in sizes:
                 by = {name: measure(port, size, args.seconds) for name, port in ports.items()}
+                puts[size] = by["lamina"]["PutObject"][0]
                 for operation in ("PutObject", "GetObject"):
                     (ours, our_p50), (theirs, their_p50) = (
                         by["lamina"][operation],
@@ -174,6 +194,14 @@ def main() -> None:
                         f"{theirs:>11,.0f} {theirs * size / 1e6:>8.1f} {their_p50:>8.2f} "
                         f"{ours / theirs:>6.2f}x"
                     )
+            print()
+            for size in sizes:
+                disk = disk_rate(state, size, args.seconds)
+                ours = puts[size] * size / 1e6
+                print(
+                    f"PutObject {_size(size)}: {ours:.1f} MB/s, the disk writing and fsync'ing "
+                    f"{_size(size)} files {disk:.1f} MB/s: {ours / disk:.2f}x"
+                )
         finally:
             lamina.terminate()
             lamina.join(timeout=30)
