@@ -39,17 +39,46 @@ Resources:
           BUCKET: !Ref Uploads
 """
 MIB = 1024 * 1024
+# A function using S3 through boto3 unchanged: endpoint and keys come from its environment.
+FUNCTION = """
+import os
+
+import boto3
+
+
+def handler(event, context):
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=os.environ["BUCKET"], Key=event["key"], Body=event["body"].encode())
+    got = s3.get_object(Bucket=os.environ["BUCKET"], Key=event["key"])
+    return got["Body"].read().decode()
+"""
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
     root = tmp_path / "app"
     (root / "src").mkdir(parents=True)
-    (root / "src" / "app.py").write_text(
-        "import os\n\ndef handler(event, context):\n    return os.environ['BUCKET']\n"
-    )
+    (root / "src" / "app.py").write_text(FUNCTION)
     (root / "template.yaml").write_text(textwrap.dedent(TEMPLATE).lstrip())
     return root / "template.yaml"
+
+
+def test_a_function_uses_the_templates_bucket_through_boto3(app: Path, tmp_path: Path) -> None:
+    """A function given the bucket by !Ref writes and reads it with an unchanged boto3 client;
+    the object is then visible to clients outside."""
+    lamina = LaminaUp(app, tmp_path / "state").start()
+    try:
+        answer = lamina.client().invoke(
+            FunctionName="Fn", Payload=b'{"key": "from/function.txt", "body": "hi"}'
+        )
+        payload = answer["Payload"]
+        payload = payload.read() if hasattr(payload, "read") else payload
+        assert answer.get("FunctionError") is None, payload
+        assert payload == b'"hi"'
+        got = lamina.aws("s3").get_object(Bucket="lamina-uploads", Key="from/function.txt")
+        assert got["Body"].read() == b"hi"
+    finally:
+        lamina.stop()
 
 
 def test_template_buckets_and_acknowledged_objects_survive_sigkill(
