@@ -5,8 +5,8 @@ uploads and their parts; ``bodies/`` holds one file per object body or uploaded 
 a random id. A body is written to a temporary file beside its final name, fsync'd, renamed and
 its directory fsync'd before the row naming it is committed; only then does the caller answer.
 So after ``kill -9`` every acknowledged object is whole, and a body whose row never committed is
-an orphan file, never a half object. A replaced or deleted body's file is removed after the
-commit that stops naming it.
+an orphan file, never a half object (removed when the store next opens). A replaced or deleted
+body's file is removed after the commit that stops naming it.
 
 All methods are safe to call from several threads: one connection, one lock, each call one
 transaction.
@@ -126,6 +126,18 @@ class Store:
         self.bodies.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite.connect(root / DATABASE, _MIGRATIONS)
         self._lock = threading.Lock()
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove what a crash left: temporary files and bodies no committed row names (a body
+        is renamed into place before its row commits). Runs at open, before any request."""
+        named = {
+            row[0]
+            for row in self._conn.execute("SELECT file FROM objects UNION SELECT file FROM parts")
+        }
+        for entry in os.scandir(self.bodies):
+            if entry.name not in named:
+                self.discard(entry.name)
 
     def close(self) -> None:
         with self._lock:
