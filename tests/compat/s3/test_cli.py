@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,15 @@ def test_s3api_errors_print_s3s_code(served: Served) -> None:
     done = served.cli("s3api", "get-object", "--bucket", "err-bucket", "--key", "nope", "/dev/null")
     assert done.returncode != 0
     assert "NoSuchKey" in done.stderr
+
+
+def test_aws_s3_presign_url_downloads_with_urllib(served: Served, tmp_path: Path) -> None:
+    """`aws s3 presign` makes a URL that urllib, holding no credentials, downloads the object
+    with."""
+    source = tmp_path / "shared.txt"
+    source.write_bytes(b"presigned by the cli")
+    _ok(served.cli("s3", "mb", "s3://presign-bucket"))
+    _ok(served.cli("s3", "cp", str(source), "s3://presign-bucket/shared.txt"))
+    url = _ok(served.cli("s3", "presign", "s3://presign-bucket/shared.txt")).strip()
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        assert answer.read() == b"presigned by the cli"
