@@ -66,7 +66,7 @@ class Multipart:
             raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
         claimed = {n: params[n] for n in CHECKSUMS if params.get(n) is not None}
         digests = Digests(claimed)
-        staged = self.store.stage(digests.feed([params.get("Body") or b""]))  # type: ignore[arg-type]
+        staged = self.store.stage(digests.feed([params.get("Body") or b""]))
         try:
             checksums = digests.check(params.get("ContentMD5"))
             etag = f'"{staged.md5.hex()}"'
@@ -146,8 +146,8 @@ class Multipart:
         staged = self.store.stage(self._concatenated(chosen))
         try:
             self.objects.require_bucket(upload.bucket)
-            with self.objects._writes:
-                self.objects._check_write(params, upload.bucket, upload.key)
+            with self.objects.writes:
+                self.objects.check_write(params, upload.bucket, upload.key)
                 self.store.put(
                     upload.bucket,
                     upload.key,

@@ -21,7 +21,7 @@ import datetime as dt
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from lamina.clock import SYSTEM, Clock
@@ -80,7 +80,7 @@ class Objects:
         self.store = store
         self.clock = clock
         # Conditional writes check and replace under it (the stage happens before, outside).
-        self._writes = threading.Lock()
+        self.writes = threading.Lock()
 
     # -- shared -------------------------------------------------------------------------------
 
@@ -98,25 +98,25 @@ class Objects:
     def write(
         self,
         params: dict[str, Any],
-        pieces: Iterator[bytes | memoryview] | list[bytes],
+        pieces: Iterable[bytes | memoryview],
         digests: Digests | None,
         headers: dict[str, Any],
     ) -> StoredObject:
         """Stage ``pieces`` and name them ``Bucket/Key`` if the write's conditions hold."""
         bucket, key = params["Bucket"], params["Key"]
-        staged = self.store.stage(pieces)  # type: ignore[arg-type]
+        staged = self.store.stage(pieces)
         try:
             if digests is not None:
                 headers.update(digests.check(params.get("ContentMD5")))
             etag = f'"{staged.md5.hex()}"'
-            with self._writes:
-                self._check_write(params, bucket, key)
+            with self.writes:
+                self.check_write(params, bucket, key)
                 return self.store.put(bucket, key, staged, etag, self.clock.wall(), headers)
         except BaseException:
             self.store.discard(staged.file)
             raise
 
-    def _check_write(self, params: dict[str, Any], bucket: str, key: str) -> None:
+    def check_write(self, params: dict[str, Any], bucket: str, key: str) -> None:
         if_none, if_match = params.get("IfNoneMatch"), params.get("IfMatch")
         if if_none is None and if_match is None:
             return
@@ -186,7 +186,7 @@ class Objects:
         self.require_bucket(params["Bucket"])
         bucket, key = params["Bucket"], params["Key"]
         if_match = params.get("IfMatch")
-        with self._writes:
+        with self.writes:
             if if_match is not None:
                 current = self.store.get(bucket, key)
                 if current is None:
@@ -203,7 +203,7 @@ class Objects:
         if len(objects) > 1000:
             raise InvalidRequest("The request must not contain more than 1000 keys.")
         deleted = []
-        with self._writes:
+        with self.writes:
             for entry in objects:
                 self.store.delete(params["Bucket"], entry["Key"])
                 deleted.append({"Key": entry["Key"]})

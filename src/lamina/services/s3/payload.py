@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +43,7 @@ def is_chunked(request: Request) -> bool:
 
 @dataclass(slots=True)
 class Decoded:
-    chunks: list[memoryview] = field(default_factory=list)
+    chunks: list[bytes | memoryview] = field(default_factory=list)
     trailers: dict[str, str] = field(default_factory=dict)
 
 
@@ -82,7 +82,7 @@ def decode(body: bytes, expected: str | None) -> Decoded:
     return decoded
 
 
-def body_of(request: Request) -> tuple[list[memoryview] | list[bytes], dict[str, str]]:
+def body_of(request: Request) -> tuple[list[bytes | memoryview], dict[str, str]]:
     """The request's data (in pieces) and the checksums it claims, header or trailer."""
     claimed = {
         name: value
@@ -108,7 +108,7 @@ class Digests:
         self.sha1 = hashlib.sha1() if "ChecksumSHA1" in claimed else None
         self.sha256 = hashlib.sha256() if "ChecksumSHA256" in claimed else None
 
-    def feed(self, pieces: list[memoryview] | list[bytes]) -> Iterator[bytes | memoryview]:
+    def feed(self, pieces: Iterable[bytes | memoryview]) -> Iterator[bytes | memoryview]:
         for piece in pieces:
             self.md5.update(piece)
             if self.crc32 is not None:

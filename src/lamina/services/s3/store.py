@@ -148,7 +148,7 @@ class Store:
     def path(self, file: str) -> Path:
         return self.bodies / file
 
-    def stage(self, chunks: Iterable[bytes]) -> Staged:
+    def stage(self, chunks: Iterable[bytes | memoryview]) -> Staged:
         """Write ``chunks`` to a new body file, durably; its size and MD5 digest."""
         name = uuid.uuid4().hex
         final = self.bodies / name
