@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,3 +14,5 @@ class BucketSpec:
     name: str
     # VersioningConfiguration.Status ("Enabled" or "Suspended"), recorded on the bucket.
     versioning: str | None = None
+    # Tags, applied to the bucket (its tag set, as GetBucketTagging answers it).
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

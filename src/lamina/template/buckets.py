@@ -1,9 +1,9 @@
 """S3 buckets of an expanded template -> ``BucketSpec``, and what of them Lamina does not honour.
 
 ``AWS::S3::Bucket``: ``BucketName`` (else the name ``!Ref`` gives, generated as CloudFormation
-does) and ``VersioningConfiguration`` (recorded; objects keep one version) are honoured;
+does), ``Tags`` and ``VersioningConfiguration`` (recorded; objects keep one version) are honoured;
 encryption, public access blocks, ownership controls and canned ACLs have no local effect and
-are accepted silently; any other property (notifications, CORS, lifecycle, website, tags...)
+are accepted silently; any other property (notifications, CORS, lifecycle, website...)
 is reported by name as not honoured. ``AWS::S3::BucketPolicy`` is accepted (policies are not
 enforced locally). A bucket name that breaks AWS's rules is a ``TemplateError`` naming it.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from lamina.model.buckets import BucketSpec
 from lamina.model.specs import UnsupportedResource
@@ -19,7 +20,7 @@ from lamina.template.resources import Resources
 
 BUCKET_TYPE = "AWS::S3::Bucket"
 POLICY_TYPE = "AWS::S3::BucketPolicy"
-_HONOURED = frozenset({"BucketName", "VersioningConfiguration"})
+_HONOURED = frozenset({"BucketName", "VersioningConfiguration", "Tags"})
 _NO_LOCAL_EFFECT = frozenset(
     {"BucketEncryption", "PublicAccessBlockConfiguration", "OwnershipControls", "AccessControl"}
 )
@@ -43,10 +44,16 @@ def find(reader: Resources) -> Found:
         if not _VALID_NAME.fullmatch(name) or ".." in name:
             raise reader.fail(logical_id, "BucketName", f"{name!r} is not a valid bucket name")
         versioning = reader.mapping(logical_id, "VersioningConfiguration").get("Status")
+        tags = {
+            str(t["Key"]): str(t.get("Value", ""))
+            for t in reader.listing(logical_id, "Tags")
+            if isinstance(t, dict) and "Key" in t
+        }
         found.buckets[original] = BucketSpec(
             logical_id=original,
             name=name,
             versioning=str(versioning) if versioning else None,
+            tags=MappingProxyType(tags),
         )
         ignored = sorted(set(reader.properties(logical_id)) - _HONOURED - _NO_LOCAL_EFFECT)
         if ignored:

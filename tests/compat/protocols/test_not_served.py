@@ -61,11 +61,11 @@ def client(server: LaminaUp, service: str) -> Any:
         ("s3", "get_bucket_cors", {"Bucket": "b"}, "NotImplemented", 501, "s3:GetBucketCors"),
         (
             "s3",
-            "get_object_tagging",
+            "get_object_acl",
             {"Bucket": "b", "Key": "k/x.txt"},
             "NotImplemented",
             501,
-            "s3:GetObjectTagging",
+            "s3:GetObjectAcl",
         ),
     ],
 )
@@ -85,7 +85,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
     error = raised.value.response
     assert error["Error"]["Code"] == code
     assert error["ResponseMetadata"]["HTTPStatusCode"] == status
-    if call != "get_object_tagging":  # S3 answers a GET's error body; botocore keeps it
+    if call != "get_object_acl":  # S3 answers a GET's error body; botocore keeps it
         assert error["Error"]["Message"] == f"Lamina does not serve {named} yet."
     else:
         assert named in error["Error"]["Message"]

@@ -23,6 +23,7 @@ Resources:
     Properties:
       BucketName: lamina-uploads
       VersioningConfiguration: {Status: Enabled}
+      Tags: [{Key: team, Value: uploads}]
   Policy:
     Type: AWS::S3::BucketPolicy
     Properties:
@@ -84,7 +85,7 @@ def test_a_function_uses_the_templates_bucket_through_boto3(app: Path, tmp_path:
 def test_template_buckets_and_acknowledged_objects_survive_sigkill(
     app: Path, tmp_path: Path
 ) -> None:
-    """The template's bucket exists (versioning recorded) and the banner names it; objects
+    """The template's bucket exists (versioning and tags applied) and the banner names it; objects
     written before SIGKILL are all there after a restart, deleted ones stay deleted."""
     lamina = LaminaUp(app, tmp_path / "state").start()
     try:
@@ -92,6 +93,8 @@ def test_template_buckets_and_acknowledged_objects_survive_sigkill(
         s3 = lamina.aws("s3")
         assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["lamina-uploads"]
         assert s3.get_bucket_versioning(Bucket="lamina-uploads")["Status"] == "Enabled"
+        tag_set = s3.get_bucket_tagging(Bucket="lamina-uploads")["TagSet"]
+        assert tag_set == [{"Key": "team", "Value": "uploads"}]
         bodies = {f"small/{i}": os.urandom(1000 + i) for i in range(40)}
         for key, body in bodies.items():
             s3.put_object(Bucket="lamina-uploads", Key=key, Body=body)

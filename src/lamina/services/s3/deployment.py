@@ -1,8 +1,9 @@
 """The template's buckets brought to S3 at each (re)deploy: created when missing, never emptied.
 
 A bucket the template no longer declares is left with its objects (CloudFormation would refuse
-to delete a non-empty bucket too); versioning follows the template's VersioningConfiguration
-when it sets one. A bucket that cannot be created is a warning naming it; the rest go on.
+to delete a non-empty bucket too); versioning and tags follow the template's
+VersioningConfiguration and Tags when it sets them. A bucket that cannot be created is a
+warning naming it; the rest go on.
 """
 
 from __future__ import annotations
@@ -27,5 +28,7 @@ def deploy(buckets: Buckets, stack: Stack) -> list[str]:
             continue
         if spec.versioning:
             buckets.store.set_versioning(spec.name, spec.versioning)
+        if spec.tags:
+            buckets.store.set_bucket_tags(spec.name, dict(spec.tags))
         names.append(spec.name)
     return names

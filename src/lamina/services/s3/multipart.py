@@ -26,6 +26,7 @@ from lamina.services.s3.errors import (
 from lamina.services.s3.objects import OWNER, Objects, check_copy_source, content_of, copy_source
 from lamina.services.s3.payload import CHECKSUMS, Digests
 from lamina.services.s3.store import Part, Upload
+from lamina.services.s3.tagging import from_header
 
 MIN_PART_BYTES = 5 * 1024 * 1024
 _COPY_RANGE = re.compile(r"bytes=(\d+)-(\d+)")
@@ -54,6 +55,9 @@ class Multipart:
     def create_multipart_upload(self, params: dict[str, Any]) -> dict[str, Any]:
         self.objects.require_bucket(params["Bucket"])
         headers = content_of(params)
+        tags = from_header(params.get("Tagging"))
+        if tags:
+            headers["Tags"] = tags
         upload_id = self.store.create_upload(
             params["Bucket"], params["Key"], self.objects.clock.wall(), headers
         )

@@ -36,6 +36,7 @@ from lamina.services.s3.errors import (
 )
 from lamina.services.s3.payload import CHECKSUMS, Digests
 from lamina.services.s3.store import Store, StoredObject
+from lamina.services.s3.tagging import from_header
 
 # Members kept with an object and answered on Get/Head, as the client wrote them.
 CONTENT = (
@@ -139,7 +140,11 @@ class Objects:
         claimed = {n: params[n] for n in CHECKSUMS if params.get(n) is not None}
         digests = Digests(claimed)
         body = params.get("Body") or b""
-        stored = self.write(params, digests.feed([body]), digests, content_of(params))
+        headers = content_of(params)
+        tags = from_header(params.get("Tagging"))
+        if tags:
+            headers["Tags"] = tags
+        stored = self.write(params, digests.feed([body]), digests, headers)
         return {"ETag": stored.etag, **_checksums(stored)}
 
     def get_object(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +183,8 @@ class Objects:
         )
         if stored.parts:
             result["PartsCount"] = stored.parts
+        if headers.get("Tags"):
+            result["TagCount"] = len(headers["Tags"])
         if params.get("ChecksumMode") == "ENABLED":
             result.update(_checksums(stored))
         return result
@@ -224,6 +231,13 @@ class Objects:
                 "location or encryption attributes."
             )
         headers = content_of(params) if replace else dict(source.headers)
+        headers.pop("Tags", None)
+        if params.get("TaggingDirective") == "REPLACE":
+            tags = from_header(params.get("Tagging"))
+        else:
+            tags = source.headers.get("Tags")
+        if tags:
+            headers["Tags"] = tags
         for name in CHECKSUMS:
             headers.pop(name, None)
         if source.parts is None:

@@ -15,7 +15,7 @@ AbortMultipartUpload). After: a Range answer is 206, ``NotModified`` is a bodile
 GetBucketLocation is the bare ``<LocationConstraint>`` element botocore reads.
 
 Not served (answered ``NotImplemented`` naming the operation): notifications, CORS,
-lifecycle, tagging, policies, ACLs, object versions, POST policy uploads, object lock.
+lifecycle, policies, ACLs, object versions, POST policy uploads, object lock.
 Bodies: the HTTP server hands the whole request body over (up to the services port's cap), and a
 GetObject answer is one ``bytes``; streaming both ways needs the server to pass a body reader
 to services and to accept an iterator as a response body.
@@ -44,6 +44,7 @@ from lamina.services.s3.listing import Listing
 from lamina.services.s3.multipart import Multipart
 from lamina.services.s3.objects import Objects
 from lamina.services.s3.store import Store
+from lamina.services.s3.tagging import Tagging
 
 log = logging.getLogger("lamina.s3")
 NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -66,7 +67,8 @@ class S3Service(ModelService):
         self.listing = Listing(self.objects)
         self.multipart = Multipart(self.objects)
         self.deployed: list[str] = []
-        b, o, m = self.buckets, self.objects, self.multipart
+        self.tagging = Tagging(self.objects)
+        b, o, m, t = self.buckets, self.objects, self.multipart, self.tagging
         handlers = {
             "CreateBucket": b.create_bucket,
             "ListBuckets": b.list_buckets,
@@ -90,6 +92,12 @@ class S3Service(ModelService):
             "AbortMultipartUpload": m.abort_multipart_upload,
             "ListParts": m.list_parts,
             "ListMultipartUploads": m.list_multipart_uploads,
+            "PutBucketTagging": t.put_bucket_tagging,
+            "GetBucketTagging": t.get_bucket_tagging,
+            "DeleteBucketTagging": t.delete_bucket_tagging,
+            "PutObjectTagging": t.put_object_tagging,
+            "GetObjectTagging": t.get_object_tagging,
+            "DeleteObjectTagging": t.delete_object_tagging,
         }
         super().__init__("s3", handlers, render_error=self._error, finish=_finish)
 

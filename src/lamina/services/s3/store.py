@@ -68,6 +68,7 @@ _MIGRATIONS = (
         PRIMARY KEY (upload, number)
     ) WITHOUT ROWID;
     """,
+    "ALTER TABLE buckets ADD COLUMN tags TEXT;",
 )
 
 
@@ -218,6 +219,42 @@ class Store:
                 "SELECT name, region, created, versioning FROM buckets ORDER BY name"
             ).fetchall()
         return [Bucket(*row) for row in rows]
+
+    def bucket_tags(self, name: str) -> dict[str, str]:
+        with self._lock:
+            row = self._conn.execute("SELECT tags FROM buckets WHERE name = ?", (name,)).fetchone()
+        return dict(fastjson.loads(row[0])) if row and row[0] else {}
+
+    def set_bucket_tags(self, name: str, tags: dict[str, str]) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE buckets SET tags = ? WHERE name = ?",
+                (fastjson.dumps_text(tags) if tags else None, name),
+            )
+
+    def set_object_tags(self, bucket: str, key: str, tags: dict[str, str]) -> bool:
+        """Replace an object's tags (kept with its headers); False when it does not exist."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    "SELECT headers FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
+                ).fetchone()
+                if row is not None:
+                    headers = fastjson.loads(row[0])
+                    headers.pop("Tags", None)
+                    if tags:
+                        headers["Tags"] = tags
+                    conn.execute(
+                        "UPDATE objects SET headers = ? WHERE bucket = ? AND key = ?",
+                        (fastjson.dumps_text(headers), bucket, key),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return row is not None
 
     def set_versioning(self, name: str, status: str | None) -> None:
         with self._lock:
