@@ -21,6 +21,8 @@ Resources:
       BucketName: my-uploads
       VersioningConfiguration:
         Status: Enabled
+      Tags:
+        - {Key: team, Value: !Ref AWS::Region}
       BucketEncryption:
         ServerSideEncryptionConfiguration:
           - ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}
@@ -54,10 +56,11 @@ Resources:
 
 def test_buckets_are_read_with_their_names_and_versioning(write_app: WriteApp) -> None:
     """BucketName is the name; a bucket without one gets CloudFormation's generated,
-    lower-cased name; VersioningConfiguration's status is kept."""
+    lower-cased name; VersioningConfiguration's status and the Tags (resolved) are kept."""
     stack = load_stack(write_app(TEMPLATE), stack_name="demo")
     uploads, generated = stack.buckets["Uploads"], stack.buckets["Generated"]
     assert (uploads.name, uploads.versioning) == ("my-uploads", "Enabled")
+    assert dict(uploads.tags) == {"team": "us-east-1"}
     assert generated.name == generated_name("demo", "Generated", max_length=63).lower()
     assert generated.versioning is None
 
