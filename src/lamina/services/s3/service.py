@@ -1,7 +1,8 @@
 """S3 on the services port: ``S3Service``, botocore's ``s3`` model served by ``ModelService``.
 
-Which requests are S3's: those signed for ``s3`` (``Authorization`` or a presigned URL's
-``X-Amz-Credential``) and those addressed virtual-hosted-style. Addressing: path-style
+Which requests are S3's: those signed for ``s3`` (``Authorization``, a presigned URL's
+``X-Amz-Credential``, or the ``AWSAccessKeyId`` of S3's legacy SigV2 presigned URLs) and those
+addressed virtual-hosted-style. Addressing: path-style
 ``localhost:PORT/BUCKET/KEY``, or virtual-hosted-style ``BUCKET.localhost:PORT/KEY`` and
 ``BUCKET.s3.localhost:PORT/KEY`` (``*.localhost`` resolves to loopback; the door admits it),
 which is rewritten to path-style before the operation is found: boto3 with an ``endpoint_url``
@@ -18,7 +19,8 @@ Not served (answered ``NotImplemented`` naming the operation): notifications, CO
 lifecycle, policies, ACLs, object versions, POST policy uploads, object lock.
 Bodies: the HTTP server hands the whole request body over (up to the services port's cap), and a
 GetObject answer is one ``bytes``; streaming both ways needs the server to pass a body reader
-to services and to accept an iterator as a response body.
+to services (and the door to hash the body as it streams, or accept UNSIGNED-PAYLOAD) and to
+accept an iterator as a response body; the store already writes and reads in chunks.
 """
 
 from __future__ import annotations
