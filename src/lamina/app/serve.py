@@ -114,6 +114,8 @@ class Served:
     # The stack's name and its outputs, resolved.
     stack_name: str = ""
     outputs: list[tuple[str, str]] = field(default_factory=list)
+    # The template's S3 buckets, by name.
+    buckets: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -255,6 +257,7 @@ class Lamina:
             schedules=[s.describe() for s in self.schedules.schedules] if self.schedules else [],
             stack_name=self.stack.name,
             outputs=[(o.key, o.value) for o in self.stack.outputs],
+            buckets=sorted(b.name for b in self.stack.buckets.values()),
         )
         if announce is not None:
             announce(served)
@@ -433,6 +436,10 @@ def build_services(
         from lamina.services.dynamodb.service import DynamoDBService
 
         services.append(DynamoDBService(settings.state_dir, settings.region, settings.account_id))
+    if "s3" not in settings.endpoints:
+        from lamina.services.s3.service import S3Service
+
+        services.append(S3Service(settings.state_dir, settings.region))
     if "logs" not in settings.endpoints:
         from lamina.services.logs.service import LogsService
 

@@ -140,6 +140,8 @@ def print_served(served: Served) -> None:
         console.print(f"Outputs of stack {served.stack_name}:", markup=False)
         for key, value in served.outputs:
             console.print(f"  {key} = {value}", markup=False, soft_wrap=True)
+    if served.buckets:
+        console.print(f"Buckets:      {', '.join(served.buckets)}", markup=False)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)

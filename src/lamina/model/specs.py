@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from lamina.model.apis import Api
+from lamina.model.buckets import BucketSpec
 from lamina.model.configs import ParameterSpec, SecretSpec
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
@@ -134,6 +135,8 @@ class Stack:
     # SNS topics by logical id, and every subscription (inline, resources, SAM SNS events).
     topics: Mapping[str, TopicSpec] = field(default_factory=lambda: MappingProxyType({}))
     subscriptions: tuple[SubscriptionSpec, ...] = ()
+    # S3 buckets by logical id.
+    buckets: Mapping[str, BucketSpec] = field(default_factory=lambda: MappingProxyType({}))
     unsupported: tuple[UnsupportedResource, ...] = ()
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.

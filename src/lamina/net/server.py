@@ -85,7 +85,12 @@ def render(response: Response, keep_alive: bool, head_only: bool = False) -> byt
             continue
         parts.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
     body = response.body
-    parts.append(b"Content-Length: %d\r\nDate: %s\r\n" % (len(body), _CLOCK.date()))
+    length = len(body)
+    if head_only and not body:
+        # A HEAD answer may state the length its GET would have (S3's HeadObject).
+        declared = response.header("content-length")
+        length = int(declared) if declared is not None and declared.isdigit() else 0
+    parts.append(b"Content-Length: %d\r\nDate: %s\r\n" % (length, _CLOCK.date()))
     parts.append(b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n")
     if not head_only and body:
         parts.append(body)

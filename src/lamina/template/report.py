@@ -54,6 +54,9 @@ SUPPORTED = frozenset(
         "AWS::SNS::Topic",
         "AWS::SNS::Subscription",
         "AWS::SNS::TopicPolicy",
+        # Created at `lamina up` on the AWS endpoint's S3 service (properties it does not
+        # honour are reported by buckets.py).
+        "AWS::S3::Bucket",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.
@@ -65,6 +68,7 @@ NO_LOCAL_EFFECT = frozenset(
         "AWS::Lambda::Permission",
         "AWS::Serverless::Connector",
         "AWS::Scheduler::ScheduleGroup",
+        "AWS::S3::BucketPolicy",
     }
 )
 # SAM function properties that make the translator generate resources Lamina does not run.

@@ -11,6 +11,7 @@ from lamina.errors import TemplateError
 from lamina.model.specs import Stack
 from lamina.template import (
     apis,
+    buckets,
     configs,
     functions,
     includes,
@@ -116,6 +117,7 @@ def load_stack(
     found_tables = tables.find(reader)
     found_queues = queues.find(reader)
     found_topics = topics.find(reader)
+    found_buckets = buckets.find(reader)
     found_mappings = mappings.find(reader, stack_name)
     found_schedules = schedules.find(reader, region, account_id)
     found_configs = configs.find(reader)
@@ -134,6 +136,7 @@ def load_stack(
         tables=MappingProxyType(found_tables),
         queues=MappingProxyType(found_queues.queues),
         queue_policies=tuple(found_queues.policies),
+        buckets=MappingProxyType(found_buckets.buckets),
         unsupported=(
             *unsupported,
             *found.unsupported,
@@ -141,6 +144,7 @@ def load_stack(
             *found_mappings.unsupported,
             *found_schedules.unsupported,
             *found_configs.unsupported,
+            *found_buckets.unsupported,
         ),
         topics=MappingProxyType(found_topics.topics),
         subscriptions=tuple(found_topics.subscriptions),

@@ -58,14 +58,14 @@ def client(server: LaminaUp, service: str) -> Any:
             404,
             "scheduler:ListSchedules",
         ),
-        ("s3", "list_buckets", {}, "NotImplemented", 501, "s3:ListBuckets"),
+        ("s3", "get_bucket_cors", {"Bucket": "b"}, "NotImplemented", 501, "s3:GetBucketCors"),
         (
             "s3",
-            "get_object",
+            "get_object_acl",
             {"Bucket": "b", "Key": "k/x.txt"},
             "NotImplemented",
             501,
-            "s3:GetObject",
+            "s3:GetObjectAcl",
         ),
     ],
 )
@@ -85,7 +85,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
     error = raised.value.response
     assert error["Error"]["Code"] == code
     assert error["ResponseMetadata"]["HTTPStatusCode"] == status
-    if call != "get_object":  # S3 answers a GET's error body; botocore keeps its Message
+    if call != "get_object_acl":  # S3 answers a GET's error body; botocore keeps it
         assert error["Error"]["Message"] == f"Lamina does not serve {named} yet."
     else:
         assert named in error["Error"]["Message"]
@@ -97,7 +97,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
         (["iam", "list-users"], "iam:ListUsers"),
         (["stepfunctions", "list-state-machines"], "states:ListStateMachines"),
         (["events", "list-rules"], "events:ListRules"),
-        (["s3api", "list-buckets"], "s3:ListBuckets"),
+        (["s3api", "get-bucket-cors", "--bucket", "b"], "s3:GetBucketCors"),
     ],
 )
 def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) -> None:
