@@ -32,6 +32,7 @@ from lamina.gateway.handler import Gateway
 from lamina.gateway.routing import URL_PREFIX
 from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.lambdas import template_functions
+from lamina.model.mappings import EventSourceMapping
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
@@ -41,6 +42,7 @@ from lamina.observe.store import LogStore
 from lamina.services.api import Service
 from lamina.services.auth.guard import Door
 from lamina.services.endpoint import Endpoint
+from lamina.services.lambda_ import mappings as lambda_mappings
 from lamina.services.lambda_.service import LambdaService
 from lamina.services.sqs.mappingsource import SqsMessages
 from lamina.services.sqs.service import SqsService
@@ -153,6 +155,7 @@ class Lamina:
         self._watcher: Watcher | None = None
         self._watching: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
         self.endpoint = Endpoint([], {"/_lamina/health": self._health})
 
     # -- start / stop ----------------------------------------------------------------------
@@ -358,7 +361,7 @@ class Lamina:
 
     async def _deploy_sources(self, stack: Stack) -> None:
         if self.pollers is not None:
-            await self.pollers.deploy(stack.mappings)
+            await self.pollers.deploy(self._mappings(stack))
         if self.schedules is not None:
             await self.schedules.deploy(stack.schedules)
 
@@ -378,10 +381,25 @@ class Lamina:
         timeouts = {name: fn.latest.timeout_s for name, fn in functions.items()}
         return self.gateway.deploy(apis, ids, timeouts)
 
+    def _mappings(self, stack: Stack) -> list[EventSourceMapping]:
+        """From their owner, the Lambda registry (the template's and the API's), else the
+        template's (Lambda served elsewhere)."""
+        for service in self.services:
+            if isinstance(service, LambdaService):
+                return lambda_mappings.active(service.registry)
+        return list(stack.mappings)
+
     def _urls_changed(self) -> None:
         if self.stack is not None and self.gateway is not None:
             for conflict in self._deploy_gateway(self.stack):
                 self.note(conflict)
+        if self.stack is not None and self.pollers is not None:
+            # Mappings the API changed: the pollers follow (a task: this is a callback).
+            task = asyncio.get_running_loop().create_task(
+                self.pollers.deploy(self._mappings(self.stack))
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     # -- handlers --------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from lamina.clock import Clock
 from lamina.engine.api import LambdaEngine
 from lamina.model import arns
 from lamina.model.lambdas import LATEST, LambdaFunction
+from lamina.model.mappings import EventSourceMapping
 from lamina.model.specs import FunctionSpec, LayerSpec, Stack
 from lamina.services.lambda_ import config
 from lamina.services.lambda_.code import LOCAL_BUCKET, Code, CodeStore
@@ -81,6 +82,9 @@ class Registry:
         self.on_change: Callable[[], None] = lambda: None
         self.functions: dict[str, FunctionDoc] = store.load()
         self.layers: Mapping[str, LayerSpec] = {}
+        # Event source mappings: the template's, and what the API made or changed (mappings.py).
+        self.template_mappings: tuple[EventSourceMapping, ...] = ()
+        self.api_mappings: dict[str, dict[str, Any]] = store.load_mappings()
 
     def now(self) -> str:
         """Lambda's LastModified for this moment (``models.timestamp``)."""
@@ -154,6 +158,7 @@ class Registry:
         """Bring the template's functions in (see the module docstring), then deploy every
         function to the engine at once; ``recycle`` names functions whose files changed."""
         self.layers = {layer.arn: layer for layer in stack.layers.values()}
+        self.template_mappings = stack.mappings
         names = set()
         for logical_id, spec in stack.functions.items():
             names.add(spec.name)

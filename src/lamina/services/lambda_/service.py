@@ -38,6 +38,7 @@ from lamina.services.lambda_ import (
     function_urls,
     functions,
     invocations,
+    mappings,
 )
 from lamina.services.lambda_.code import CodeStore
 from lamina.services.lambda_.registry import Registry
@@ -105,6 +106,11 @@ OPERATIONS: dict[str, Operation] = {
     "UntagResource": account.untag_resource,
     "ListTags": account.list_tags,
     "GetAccountSettings": account.get_account_settings,
+    "CreateEventSourceMapping": mappings.create_event_source_mapping,
+    "GetEventSourceMapping": mappings.get_event_source_mapping,
+    "ListEventSourceMappings": mappings.list_event_source_mappings,
+    "UpdateEventSourceMapping": mappings.update_event_source_mapping,
+    "DeleteEventSourceMapping": mappings.delete_event_source_mapping,
 }
 # Operations that change nothing and may wait long: they run without taking the lock.
 INVOCATIONS: dict[str, Invocation] = {

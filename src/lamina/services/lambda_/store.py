@@ -20,6 +20,13 @@ _MIGRATIONS = (
         doc TEXT NOT NULL
     );
     """,
+    # Event source mappings made (or changed) through the API, by UUID.
+    """
+    CREATE TABLE mappings (
+        uuid TEXT PRIMARY KEY,
+        doc TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -40,6 +47,16 @@ class FunctionStore:
 
     def delete(self, name: str) -> None:
         self._db.execute("DELETE FROM functions WHERE name = ?", (name,))
+
+    def load_mappings(self) -> dict[str, dict[str, object]]:
+        rows = self._db.execute("SELECT uuid, doc FROM mappings").fetchall()
+        return {str(uuid): dict(fastjson.loads(doc)) for uuid, doc in rows}
+
+    def save_mapping(self, uuid: str, doc: dict[str, object]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO mappings (uuid, doc) VALUES (?, ?)",
+            (uuid, fastjson.dumps_text(doc)),
+        )
 
     def close(self) -> None:
         self._db.close()
