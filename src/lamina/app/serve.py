@@ -457,7 +457,7 @@ def build_services(
     if "s3" not in settings.endpoints:
         from lamina.services.s3.service import S3Service
 
-        services.append(S3Service(settings.state_dir, settings.region))
+        services.append(S3Service(settings.state_dir, settings.region, deliveries))
     if "logs" not in settings.endpoints:
         from lamina.services.logs.service import LogsService
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +17,6 @@ class BucketSpec:
     versioning: str | None = None
     # Tags, applied to the bucket (its tag set, as GetBucketTagging answers it).
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # NotificationConfiguration in the S3 API's form (LambdaFunctionConfigurations,
+    # QueueConfigurations, TopicConfigurations), applied to the bucket at deploy.
+    notifications: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))

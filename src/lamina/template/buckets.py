@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from lamina.model.buckets import BucketSpec
 from lamina.model.specs import UnsupportedResource
@@ -20,7 +21,15 @@ from lamina.template.resources import Resources
 
 BUCKET_TYPE = "AWS::S3::Bucket"
 POLICY_TYPE = "AWS::S3::BucketPolicy"
-_HONOURED = frozenset({"BucketName", "VersioningConfiguration", "Tags"})
+_HONOURED = frozenset(
+    {"BucketName", "VersioningConfiguration", "Tags", "NotificationConfiguration"}
+)
+# CloudFormation's notification lists -> the S3 API's, with the destination's key in each.
+_NOTIFICATIONS = (
+    ("LambdaConfigurations", "Function", "LambdaFunctionConfigurations", "LambdaFunctionArn"),
+    ("QueueConfigurations", "Queue", "QueueConfigurations", "QueueArn"),
+    ("TopicConfigurations", "Topic", "TopicConfigurations", "TopicArn"),
+)
 _NO_LOCAL_EFFECT = frozenset(
     {"BucketEncryption", "PublicAccessBlockConfiguration", "OwnershipControls", "AccessControl"}
 )
@@ -54,6 +63,7 @@ def find(reader: Resources) -> Found:
             name=name,
             versioning=str(versioning) if versioning else None,
             tags=MappingProxyType(tags),
+            notifications=MappingProxyType(_notifications(reader, logical_id, found)),
         )
         ignored = sorted(set(reader.properties(logical_id)) - _HONOURED - _NO_LOCAL_EFFECT)
         if ignored:
@@ -61,3 +71,39 @@ def find(reader: Resources) -> Found:
                 UnsupportedResource(original, BUCKET_TYPE, f"{', '.join(ignored)} not honoured yet")
             )
     return found
+
+
+def _notifications(reader: Resources, logical_id: str, found: Found) -> dict[str, Any]:
+    """``NotificationConfiguration`` (CloudFormation's shape) in the S3 API's shape."""
+    config = reader.mapping(logical_id, "NotificationConfiguration")
+    api: dict[str, Any] = {}
+    for cfn_key, target, api_key, arn_key in _NOTIFICATIONS:
+        for index, entry in enumerate(config.get(cfn_key) or []):
+            if not isinstance(entry, dict) or not entry.get(target) or not entry.get("Event"):
+                raise reader.fail(
+                    logical_id,
+                    "NotificationConfiguration",
+                    f"{cfn_key}[{index}] needs an Event and a {target}",
+                )
+            rules = ((entry.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+            converted: dict[str, Any] = {
+                "Id": f"{reader.original_id(logical_id)}-{api_key}-{index}",
+                arn_key: str(entry[target]),
+                "Events": [str(entry["Event"])],
+            }
+            if rules:
+                converted["Filter"] = {
+                    "Key": {
+                        "FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]
+                    }
+                }
+            api.setdefault(api_key, []).append(converted)
+    if config.get("EventBridgeConfiguration"):
+        found.unsupported.append(
+            UnsupportedResource(
+                f"{reader.original_id(logical_id)}.NotificationConfiguration",
+                "EventBridgeConfiguration",
+                "EventBridge is not served yet: S3 events are not sent to it",
+            )
+        )
+    return api

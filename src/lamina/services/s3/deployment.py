@@ -30,5 +30,7 @@ def deploy(buckets: Buckets, stack: Stack) -> list[str]:
             buckets.store.set_versioning(spec.name, spec.versioning)
         if spec.tags:
             buckets.store.set_bucket_tags(spec.name, dict(spec.tags))
+        if spec.notifications:
+            buckets.store.set_notifications(spec.name, dict(spec.notifications))
         names.append(spec.name)
     return names

@@ -25,12 +25,14 @@ accept an iterator as a response body; the store already writes and reads in chu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from lamina import ids
+from lamina.delivery import Deliveries
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
@@ -44,6 +46,7 @@ from lamina.services.s3.buckets import Buckets
 from lamina.services.s3.errors import NotModified
 from lamina.services.s3.listing import Listing
 from lamina.services.s3.multipart import Multipart
+from lamina.services.s3.notifications import Notifications
 from lamina.services.s3.objects import Objects
 from lamina.services.s3.store import Store
 from lamina.services.s3.tagging import Tagging
@@ -58,12 +61,18 @@ _UPLOAD_OPERATIONS = {
     "DeleteObject": "AbortMultipartUpload",
 }
 _PLAIN_OPERATIONS = {upload: plain for plain, upload in _UPLOAD_OPERATIONS.items()}
+# Records name the client's address; requests reach a handler without it.
+_CLIENT = "127.0.0.1"
 
 
 class S3Service(ModelService):
-    def __init__(self, state_dir: Path, region: str = "us-east-1") -> None:
+    def __init__(
+        self, state_dir: Path, region: str = "us-east-1", deliveries: Deliveries | None = None
+    ) -> None:
         self.store = Store(state_dir / "s3")
         self.region = region
+        self.notifications = Notifications(self.store, region)
+        self.notifications.deliveries = deliveries
         self.buckets = Buckets(self.store)
         self.objects = Objects(self.store)
         self.listing = Listing(self.objects)
@@ -100,14 +109,57 @@ class S3Service(ModelService):
             "PutObjectTagging": t.put_object_tagging,
             "GetObjectTagging": t.get_object_tagging,
             "DeleteObjectTagging": t.delete_object_tagging,
+            "PutBucketNotificationConfiguration": (
+                self.notifications.put_bucket_notification_configuration
+            ),
+            "GetBucketNotificationConfiguration": (
+                self.notifications.get_bucket_notification_configuration
+            ),
         }
+        self._notify_on(handlers)
         super().__init__("s3", handlers, render_error=self._error, finish=_finish)
 
     # -- Service ------------------------------------------------------------------------------
 
+    def _notify_on(self, handlers: dict[str, Any]) -> None:
+        """Object changes tell ``notifications`` once they succeeded."""
+        changed = self.notifications.changed
+        store = self.store
+
+        def created(name: str, event: str) -> None:
+            inner = handlers[name]
+
+            def run(params: dict[str, Any]) -> Any:
+                result = inner(params)
+                stored = store.get(params["Bucket"], params["Key"])
+                if stored is not None:
+                    changed(event, stored.bucket, stored.key, stored.size, stored.etag, _CLIENT)
+                return result
+
+            handlers[name] = run
+
+        created("PutObject", "ObjectCreated:Put")
+        created("CopyObject", "ObjectCreated:Copy")
+        created("CompleteMultipartUpload", "ObjectCreated:CompleteMultipartUpload")
+        delete_one, delete_many = handlers["DeleteObject"], handlers["DeleteObjects"]
+
+        def deleted_one(params: dict[str, Any]) -> Any:
+            result = delete_one(params)
+            changed("ObjectRemoved:Delete", params["Bucket"], params["Key"], None, None, _CLIENT)
+            return result
+
+        def deleted_many(params: dict[str, Any]) -> Any:
+            result = delete_many(params)
+            for entry in (params.get("Delete") or {}).get("Objects") or []:
+                changed("ObjectRemoved:Delete", params["Bucket"], entry["Key"], None, None, _CLIENT)
+            return result
+
+        handlers["DeleteObject"], handlers["DeleteObjects"] = deleted_one, deleted_many
+
     async def deploy(self, stack: Stack) -> None:
         from lamina.services.s3 import deployment
 
+        self.notifications.loop = asyncio.get_running_loop()
         self.deployed = deployment.deploy(self.buckets, stack)
 
     def matches(self, request: Request) -> bool:

@@ -69,6 +69,7 @@ _MIGRATIONS = (
     ) WITHOUT ROWID;
     """,
     "ALTER TABLE buckets ADD COLUMN tags TEXT;",
+    "ALTER TABLE buckets ADD COLUMN notifications TEXT;",
 )
 
 
@@ -230,6 +231,21 @@ class Store:
             self._conn.execute(
                 "UPDATE buckets SET tags = ? WHERE name = ?",
                 (fastjson.dumps_text(tags) if tags else None, name),
+            )
+
+    def notifications(self, name: str) -> dict[str, Any]:
+        """The bucket's NotificationConfiguration as the API takes it ({} when none)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT notifications FROM buckets WHERE name = ?", (name,)
+            ).fetchone()
+        return dict(fastjson.loads(row[0])) if row and row[0] else {}
+
+    def set_notifications(self, name: str, config: dict[str, Any]) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE buckets SET notifications = ? WHERE name = ?",
+                (fastjson.dumps_text(config) if config else None, name),
             )
 
     def set_object_tags(self, bucket: str, key: str, tags: dict[str, str]) -> bool:
