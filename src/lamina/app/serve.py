@@ -494,6 +494,12 @@ def build_services(
         deliveries.serve("sqs", sqs)
         engine.add_destination("sqs", sqs)
         services.append(sqs)
+    if "events" not in settings.endpoints:
+        from lamina.services.events.service import EventsService
+
+        events = EventsService(settings.state_dir, deliveries, settings.region, settings.account_id)
+        deliveries.serve("events", events)
+        services.append(events)
     if "sns" not in settings.endpoints:
         from lamina.services.sns.service import SnsService
 

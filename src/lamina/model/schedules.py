@@ -20,6 +20,9 @@ class ScheduleTarget:
     maximum_event_age_s: int | None = None
     # FIFO queue targets.
     message_group_id: str | None = None
+    # EventBridge's other ways to shape what the target gets (InputTransformer as JSON text).
+    input_path: str | None = None
+    input_transformer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +41,16 @@ class ScheduleSpec:
 
     def describe(self) -> str:
         return f"{self.name} {self.expression}"
+
+
+@dataclass(frozen=True, slots=True)
+class EventRuleSpec:
+    """An EventBridge rule with an ``EventPattern`` (JSON text), on its bus."""
+
+    name: str
+    bus: str
+    pattern: str
+    targets: tuple[ScheduleTarget, ...]
+    enabled: bool = True
+    description: str | None = None
+    logical_id: str | None = None

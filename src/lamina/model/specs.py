@@ -13,7 +13,7 @@ from lamina.model.configs import ParameterSpec, SecretSpec
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.queues import QueuePolicySpec, QueueSpec
-from lamina.model.schedules import ScheduleSpec
+from lamina.model.schedules import EventRuleSpec, ScheduleSpec
 from lamina.model.tables import TableSpec
 from lamina.model.topics import SubscriptionSpec, TopicSpec
 
@@ -145,6 +145,8 @@ class Stack:
     mappings: tuple[EventSourceMapping, ...] = ()
     # EventBridge rules' and Scheduler's schedules.
     schedules: tuple[ScheduleSpec, ...] = ()
+    # EventBridge rules with event patterns.
+    event_rules: tuple[EventRuleSpec, ...] = ()
     # SSM parameters and Secrets Manager secrets the template stores.
     ssm_parameters: tuple[ParameterSpec, ...] = ()
     secrets: tuple[SecretSpec, ...] = ()

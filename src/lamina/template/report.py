@@ -76,7 +76,7 @@ _FUNCTION_EXTRAS = {
     "DeploymentPreference": "no local effect",
 }
 # Function event types the gateway serves, and those whose event source mappings are polled.
-_SERVED_EVENTS = frozenset({"Api", "HttpApi", "SNS", "S3"})
+_SERVED_EVENTS = frozenset({"Api", "HttpApi", "SNS", "S3", "EventBridgeRule", "CloudWatchEvent"})
 _POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Schedule", "ScheduleV2"})
 
 

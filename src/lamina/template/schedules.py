@@ -3,8 +3,8 @@
 SAM's ``Schedule`` event becomes an ``AWS::Events::Rule`` with a ``ScheduleExpression``, its
 ``ScheduleV2`` event an ``AWS::Scheduler::Schedule``: both are read here, with the expression
 checked as AWS checks it (an error names the resource and field). A rule with an
-``EventPattern`` is EventBridge's (not served yet) and is reported by name, as are the target
-properties Lamina does not honour yet (``InputPath``, ``InputTransformer``).
+``EventPattern`` (SAM's ``EventBridgeRule`` and ``CloudWatchEvent`` events too) is an
+``EventRuleSpec`` for the EventBridge service, its pattern checked at load.
 """
 
 from __future__ import annotations
@@ -13,20 +13,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from lamina import fastjson, patterns
 from lamina.model import arns
-from lamina.model.schedules import RULE, SCHEDULE, ScheduleSpec, ScheduleTarget
+from lamina.model.schedules import RULE, SCHEDULE, EventRuleSpec, ScheduleSpec, ScheduleTarget
 from lamina.model.specs import UnsupportedResource
 from lamina.schedules.expressions import ScheduleError, parse
 from lamina.template.resources import Resources
 
 RULE_TYPE = "AWS::Events::Rule"
 SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
-_NOT_HONOURED = ("InputPath", "InputTransformer", "HttpParameters", "EcsParameters")
+_NOT_HONOURED = ("HttpParameters", "EcsParameters")
 
 
 @dataclass
 class Found:
     schedules: list[ScheduleSpec] = field(default_factory=list)
+    rules: list[EventRuleSpec] = field(default_factory=list)
     unsupported: list[UnsupportedResource] = field(default_factory=list)
 
 
@@ -34,13 +36,7 @@ def find(reader: Resources, region: str, account_id: str) -> Found:
     found = Found()
     for logical_id in reader.of_type(RULE_TYPE):
         if reader.get(logical_id, "ScheduleExpression") is None:
-            found.unsupported.append(
-                UnsupportedResource(
-                    reader.original_id(logical_id),
-                    RULE_TYPE,
-                    "event pattern rules are not served yet: the targets are not triggered",
-                )
-            )
+            found.rules.append(_pattern_rule(reader, logical_id))
             continue
         found.schedules.append(_rule(reader, logical_id, region, account_id, found))
     for logical_id in reader.of_type(SCHEDULE_TYPE):
@@ -59,16 +55,15 @@ def _expression(reader: Resources, logical_id: str, zone: str | None = None) -> 
     return text
 
 
-def _rule(
-    reader: Resources, logical_id: str, region: str, account_id: str, found: Found
-) -> ScheduleSpec:
-    name = reader.ref(logical_id).rsplit("/", 1)[-1]
+def _targets(reader: Resources, logical_id: str, found: Found | None) -> tuple[ScheduleTarget, ...]:
     targets = []
     for index, raw in enumerate(reader.listing(logical_id, "Targets")):
         if not isinstance(raw, dict) or not isinstance(raw.get("Arn"), str):
             raise reader.fail(logical_id, "Targets", f"target {index + 1} needs an Arn")
-        _report(reader, logical_id, raw, found)
+        if found is not None:
+            _report(reader, logical_id, raw, found)
         retry = _dict(raw.get("RetryPolicy"))
+        transformer = raw.get("InputTransformer")
         targets.append(
             ScheduleTarget(
                 arn=str(raw["Arn"]),
@@ -78,15 +73,49 @@ def _rule(
                 maximum_retry_attempts=_int(retry.get("MaximumRetryAttempts")),
                 maximum_event_age_s=_int(retry.get("MaximumEventAgeInSeconds")),
                 message_group_id=_group(raw.get("SqsParameters")),
+                input_path=_text(raw.get("InputPath")),
+                input_transformer=(
+                    fastjson.dumps_text(transformer) if isinstance(transformer, dict) else None
+                ),
             )
         )
+    return tuple(targets)
+
+
+def _pattern_rule(reader: Resources, logical_id: str) -> EventRuleSpec:
+    pattern = reader.get(logical_id, "EventPattern")
+    text = pattern if isinstance(pattern, str) else fastjson.dumps_text(pattern)
+    try:
+        patterns.parse(text, patterns.EVENTBRIDGE)
+    except patterns.PatternError as exc:
+        raise reader.fail(
+            logical_id, "EventPattern", f"Event pattern is not valid. Reason: {exc}"
+        ) from None
+    bus = str(reader.get(logical_id, "EventBusName") or "default").rsplit("/", 1)[-1]
+    state = str(reader.get(logical_id, "State", "ENABLED"))
+    return EventRuleSpec(
+        name=reader.ref(logical_id).rsplit("|", 1)[-1].rsplit("/", 1)[-1],
+        bus=bus,
+        pattern=text,
+        targets=_targets(reader, logical_id, None),
+        enabled=state.startswith("ENABLED"),
+        description=_text(reader.get(logical_id, "Description")),
+        logical_id=reader.original_id(logical_id),
+    )
+
+
+def _rule(
+    reader: Resources, logical_id: str, region: str, account_id: str, found: Found
+) -> ScheduleSpec:
+    name = reader.ref(logical_id).rsplit("/", 1)[-1]
+    targets = _targets(reader, logical_id, found)
     state = str(reader.get(logical_id, "State", "ENABLED"))
     return ScheduleSpec(
         kind=RULE,
         name=name,
         arn=arns.arn("events", region, account_id, f"rule/{name}"),
         expression=_expression(reader, logical_id),
-        targets=tuple(targets),
+        targets=targets,
         enabled=state.startswith("ENABLED"),
         logical_id=reader.original_id(logical_id),
     )

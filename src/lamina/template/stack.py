@@ -159,6 +159,7 @@ def load_stack(
         apis=tuple(served.apis),
         mappings=tuple(found_mappings.mappings),
         schedules=tuple(found_schedules.schedules),
+        event_rules=tuple(found_schedules.rules),
         ssm_parameters=tuple(found_configs.parameters),
         secrets=tuple(found_configs.secrets),
         description=_description(template),

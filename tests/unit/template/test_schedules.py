@@ -66,7 +66,7 @@ def test_a_bad_expression_is_an_error_at_its_field(write_app: WriteApp) -> None:
         load_stack(path, stack_name="demo")
 
 
-def test_pattern_rules_and_untaken_options_are_reported(write_app: WriteApp) -> None:
+def test_pattern_rules_are_eventbridges_and_input_paths_are_kept(write_app: WriteApp) -> None:
     path = write_app(
         HEAD
         + """
@@ -91,6 +91,9 @@ def test_pattern_rules_and_untaken_options_are_reported(write_app: WriteApp) -> 
     )
     stack = load_stack(path, stack_name="demo")
     described = [u.describe() for u in stack.unsupported]
-    assert any("Orders" in d and "event pattern rules are not served yet" in d for d in described)
-    assert any("Shaped.InputPath" in d for d in described), described
+    assert not any("Orders" in d for d in described), described
+    (orders,) = stack.event_rules
+    assert orders.logical_id == "Orders" and '"shop"' in orders.pattern
+    shaped = next(s for s in stack.schedules if s.expression == "rate(1 hour)")
+    assert shaped.targets[0].input_path == "$.detail"
     assert sorted(s.expression for s in stack.schedules) == ["rate(1 hour)", "rate(5 minutes)"]
