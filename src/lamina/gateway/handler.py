@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from lamina import ids
 from lamina.engine.api import Invoker, InvokeResult
-from lamina.gateway import accesslog, events, responses, stagevars
+from lamina.gateway import accesslog, events, jwt, responses, stagevars
 from lamina.gateway.authorizers import LambdaAuthorizer, Refused
 from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
@@ -49,6 +49,8 @@ class Gateway:
         self._access_log = access_log
         self._clock = clock
         self._router = Router(())
+        # The issuers' keys for JWT and Cognito authorizers, shared by every route.
+        self._keysets = jwt.KeySets()
         self._cors: dict[str, CorsPolicy] = {}
         # Plans by (id(api), id(stage), id(route)): the router answers with the deployed objects
         # (which ``_router.apis`` keeps alive), and specs may share equal stages or routes.
@@ -127,6 +129,8 @@ class Gateway:
             return Refused(api)
         if authorizer is None:
             return None
+        if authorizer.type in jwt.VERIFIED:
+            return jwt.JwtAuthorizer(authorizer, api, route.scopes, self._keysets)
         if authorizer.function is None:
             return Refused(api)
         function = stagevars.fill(authorizer.function, stage.variables)

@@ -67,7 +67,9 @@ class AuthorizerType(enum.Enum):
 
 
 # The authorizer types the gateway evaluates; a route with another is refused, never open.
-ENFORCED = frozenset({AuthorizerType.TOKEN, AuthorizerType.REQUEST})
+ENFORCED = frozenset(
+    {AuthorizerType.TOKEN, AuthorizerType.REQUEST, AuthorizerType.JWT, AuthorizerType.COGNITO}
+)
 
 
 @dataclass(frozen=True, slots=True)

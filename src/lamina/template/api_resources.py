@@ -266,6 +266,9 @@ def _authorizer_resource(reader: Resources, logical_id: str) -> Authorizer:
     sources = reader.get(logical_id, "IdentitySource")
     jwt = reader.mapping(logical_id, "JwtConfiguration")
     rest = str(reader.resources[logical_id].get("Type")) == "AWS::ApiGateway::Authorizer"
+    issuer = str(jwt["Issuer"]) if jwt.get("Issuer") else None
+    if type_ is AuthorizerType.COGNITO:
+        issuer = openapi.cognito_issuer(openapi.strings(reader.get(logical_id, "ProviderARNs")))
     ttl = reader.get(logical_id, "AuthorizerResultTtlInSeconds", 300 if rest else 0)
     return Authorizer(
         name=str(reader.get(logical_id, "Name") or reader.original_id(logical_id)),
@@ -277,6 +280,6 @@ def _authorizer_resource(reader: Resources, logical_id: str) -> Authorizer:
         payload_format=str(reader.get(logical_id, "AuthorizerPayloadFormatVersion") or "1.0"),
         simple_responses=str(reader.get(logical_id, "EnableSimpleResponses", False)).lower()
         == "true",
-        issuer=str(jwt["Issuer"]) if jwt.get("Issuer") else None,
+        issuer=issuer,
         audience=openapi.strings(jwt.get("Audience")),
     )

@@ -288,6 +288,11 @@ def _authorizer(
         sources = (f"method.request.header.{scheme['name']}",)
     raw_jwt = config.get("jwtConfiguration")
     jwt: Mapping[str, Any] = raw_jwt if isinstance(raw_jwt, Mapping) else {}
+    issuer = str(jwt["issuer"]) if jwt.get("issuer") else None
+    if type_ is AuthorizerType.COGNITO:
+        issuer = cognito_issuer(strings(config.get("providerARNs")))
+        if not sources:
+            sources = (f"method.request.header.{scheme.get('name') or 'Authorization'}",)
     uri = config.get("authorizerUri")
     default_ttl = 300 if kind is ApiKind.REST else 0
     ttl = config.get("authorizerResultTtlInSeconds", default_ttl)
@@ -300,9 +305,18 @@ def _authorizer(
         ttl_s=int(ttl) if str(ttl).isdigit() else default_ttl,
         payload_format=str(config.get("authorizerPayloadFormatVersion", "1.0")),
         simple_responses=str(config.get("enableSimpleResponses", "")).lower() == "true",
-        issuer=str(jwt["issuer"]) if jwt.get("issuer") else None,
+        issuer=issuer,
         audience=strings(jwt.get("audience")),
     )
+
+
+def cognito_issuer(providers: tuple[str, ...]) -> str | None:
+    """A Cognito user pool's token issuer, from the pool's ARN."""
+    for arn in providers:
+        parts = arn.split(":")
+        if len(parts) == 6 and parts[5].startswith("userpool/"):
+            return f"https://cognito-idp.{parts[3]}.amazonaws.com/{parts[5].split('/', 1)[1]}"
+    return None
 
 
 def _security(
