@@ -113,6 +113,8 @@ class Served:
     mappings: list[str] = field(default_factory=list)
     # Rules' and Scheduler's schedules, as "name expression".
     schedules: list[str] = field(default_factory=list)
+    # API keys (name, value): what a client sends as x-api-key.
+    api_keys: list[tuple[str, str]] = field(default_factory=list)
     # The stack's name and its outputs, resolved.
     stack_name: str = ""
     outputs: list[tuple[str, str]] = field(default_factory=list)
@@ -258,6 +260,7 @@ class Lamina:
             secret_access_key=settings.secret_access_key,
             mappings=[m.describe() for m in self.pollers.mappings] if self.pollers else [],
             schedules=[s.describe() for s in self.schedules.schedules] if self.schedules else [],
+            api_keys=[(k.name, k.value) for k in self.stack.api_keys if k.enabled],
             stack_name=self.stack.name,
             outputs=[(o.key, o.value) for o in self.stack.outputs],
             buckets=sorted(b.name for b in self.stack.buckets.values()),
@@ -379,7 +382,9 @@ class Lamina:
                 functions = service.registry.snapshot()
         ids = {name: fn.latest.logical_id for name, fn in functions.items()}
         timeouts = {name: fn.latest.timeout_s for name, fn in functions.items()}
-        return self.gateway.deploy(apis, ids, timeouts)
+        return self.gateway.deploy(
+            apis, ids, timeouts, keys=stack.api_keys, usage_plans=stack.usage_plans
+        )
 
     def _mappings(self, stack: Stack) -> list[EventSourceMapping]:
         """From their owner, the Lambda registry (the template's and the API's), else the

@@ -136,6 +136,9 @@ def print_served(served: Served) -> None:
     for index, topic in enumerate(served.topics):
         label = "Topics:" if index == 0 else ""
         console.print(f"{label:<14}{topic}", markup=False, soft_wrap=True)
+    for name, value in served.api_keys:
+        # Never wrapped: the key is copied from here.
+        console.print(f"API key:      {name} = {value}", markup=False, soft_wrap=True)
     if served.outputs:
         console.print(f"Outputs of stack {served.stack_name}:", markup=False)
         for key, value in served.outputs:

@@ -47,6 +47,8 @@ class Call:
     region: str
     # What an authorizer let the call in with: requestContext.authorizer of its event.
     authorizer: dict[str, Any] | None
+    # The API key the call came with (id, value), for the event's identity.
+    api_key: tuple[str, str] | None
 
     def __init__(
         self,
@@ -66,6 +68,7 @@ class Call:
         self.account_id = account_id
         self.region = region
         self.authorizer = None
+        self.api_key = None
 
     @property
     def domain(self) -> str:
@@ -221,6 +224,8 @@ def v1(call: Call) -> dict[str, Any]:
     }
     if rest and route.operation_name:
         context["operationName"] = route.operation_name
+    if call.api_key is not None:
+        context["identity"]["apiKeyId"], context["identity"]["apiKey"] = call.api_key
     if call.authorizer is not None:
         context["authorizer"] = call.authorizer
     elif not rest:

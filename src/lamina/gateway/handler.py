@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from lamina import ids
 from lamina.engine.api import Invoker, InvokeResult
 from lamina.gateway import accesslog, events, jwt, responses, stagevars
+from lamina.gateway.apikeys import ApiKeyStep, Usage
 from lamina.gateway.authorizers import LambdaAuthorizer, Refused
 from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
@@ -27,7 +28,16 @@ from lamina.gateway.integrations.lambdaproxy import LambdaProxy, function_and_qu
 from lamina.gateway.integrations.mock import Mock
 from lamina.gateway.plan import Integration, Plan, Step, compile_plan
 from lamina.gateway.routing import NoRoute, Router
-from lamina.model.apis import ENFORCED, Api, ApiKind, IntegrationType, Route, Stage
+from lamina.model.apis import (
+    ENFORCED,
+    Api,
+    ApiKey,
+    ApiKind,
+    IntegrationType,
+    Route,
+    Stage,
+    UsagePlan,
+)
 from lamina.net.messages import Request, Response
 
 __all__ = ["Gateway", "function_and_qualifier"]
@@ -51,6 +61,7 @@ class Gateway:
         self._router = Router(())
         # The issuers' keys for JWT and Cognito authorizers, shared by every route.
         self._keysets = jwt.KeySets()
+        self._usage = Usage((), ())
         self._cors: dict[str, CorsPolicy] = {}
         # Plans by (id(api), id(stage), id(route)): the router answers with the deployed objects
         # (which ``_router.apis`` keeps alive), and specs may share equal stages or routes.
@@ -67,12 +78,15 @@ class Gateway:
         apis: Iterable[Api],
         functions: dict[str, str] | None = None,
         timeouts: dict[str, float] | None = None,
+        keys: Sequence[ApiKey] = (),
+        usage_plans: Sequence[UsagePlan] = (),
     ) -> list[str]:
         """Serve ``apis`` from now on; ``functions`` maps function names to logical ids (for
         logs), ``timeouts`` function names to their Timeout (a function that times out before
         its integration needs no integration timer). Returns the conflicts of the merged port."""
         apis = tuple(apis)
         functions, timeouts = dict(functions or {}), dict(timeouts or {})
+        self._usage = Usage(keys, usage_plans)
         cors = {a.id: CorsPolicy(a.cors) for a in apis if a.cors and a.kind is not ApiKind.REST}
         plans = {
             (id(api), id(stage), id(route)): self._plan(
@@ -119,13 +133,16 @@ class Gateway:
             request_id_header="x-amzn-RequestId" if api.kind is ApiKind.REST else "apigw-requestid",
             cors=CorsStep(policy, route.method) if policy is not None else None,
             authorizer=self._authorizer(api, stage, route),
+            api_keys=ApiKeyStep(self._usage, api.id, stage.name)
+            if route.api_key_required
+            else None,
         )
 
     def _authorizer(self, api: Api, stage: Stage, route: Route) -> Step | None:
-        """The route's authorisation step: a Lambda authorizer, or a refusal of every call for
-        what Lamina does not verify yet (JWT, Cognito, IAM, API keys): never an open route."""
+        """The route's authorisation step: a Lambda or JWT authorizer, or a refusal of every
+        call for what Lamina does not verify yet (IAM): never an open route."""
         authorizer = route.authorizer
-        if route.api_key_required or (authorizer is not None and authorizer.type not in ENFORCED):
+        if authorizer is not None and authorizer.type not in ENFORCED:
             return Refused(api)
         if authorizer is None:
             return None

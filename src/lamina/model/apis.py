@@ -151,3 +151,25 @@ class Api:
     @property
     def is_rest(self) -> bool:
         return self.kind is ApiKind.REST
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    value: str
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePlan:
+    id: str
+    name: str
+    # (API id, stage name) pairs the plan covers.
+    stages: tuple[tuple[str, str], ...] = ()
+    key_ids: tuple[str, ...] = ()
+    rate: float | None = None
+    burst: int | None = None
+    quota: int | None = None
+    # DAY, WEEK or MONTH.
+    quota_period: str | None = None

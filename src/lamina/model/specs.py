@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from lamina.model.apis import Api
+from lamina.model.apis import Api, ApiKey, UsagePlan
 from lamina.model.buckets import BucketSpec
 from lamina.model.configs import ParameterSpec, SecretSpec
 from lamina.model.lambdas import EventInvokeConfig
@@ -141,6 +141,9 @@ class Stack:
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.
     apis: tuple[Api, ...] = ()
+    # API Gateway's API keys and the usage plans that admit them.
+    api_keys: tuple[ApiKey, ...] = ()
+    usage_plans: tuple[UsagePlan, ...] = ()
     # Event source mappings Lamina polls.
     mappings: tuple[EventSourceMapping, ...] = ()
     # EventBridge rules' and Scheduler's schedules.

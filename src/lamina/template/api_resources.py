@@ -135,10 +135,6 @@ def rest_methods(reader: Resources, api_logical_id: str, found: FoundApis) -> li
             continue
         authorizer = _method_authorizer(reader, logical_id, "AWS::ApiGateway::Authorizer", found)
         api_key = str(reader.get(logical_id, "ApiKeyRequired", False)).lower() == "true"
-        if api_key:
-            found.unsupported.append(
-                UnsupportedResource(logical_id, "AWS::ApiGateway::Method", _REFUSED % "API keys")
-            )
         operation = reader.get(logical_id, "OperationName")
         routes.append(
             Route(

@@ -107,6 +107,8 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80),
     "AWS::Kinesis::Stream": ("Name", 128),
     "AWS::SSM::Parameter": ("Name", 1011),
+    # CloudFormation's Ref of a stage is its name.
+    "AWS::ApiGateway::Stage": ("StageName", 128),
     "AWS::SecretsManager::Secret": ("Name", 512),
 }
 _API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")

@@ -238,8 +238,7 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
                 definition.unenforced.append(
                     (where, f"{authorizer.type.value} authorizer {authorizer.name}")
                 )
-            if api_key:
-                definition.unenforced.append((where, "API key"))
+
     cors = body.get("x-amazon-apigateway-cors")
     if isinstance(cors, Mapping):
         definition.cors = cors_of(cors, "x-amazon-apigateway-cors")

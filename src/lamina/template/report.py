@@ -35,6 +35,10 @@ SUPPORTED = frozenset(
         "AWS::ApiGatewayV2::Stage",
         "AWS::ApiGatewayV2::Deployment",
         "AWS::Lambda::Url",
+        # API keys and usage plans, checked by the gateway.
+        "AWS::ApiGateway::ApiKey",
+        "AWS::ApiGateway::UsagePlan",
+        "AWS::ApiGateway::UsagePlanKey",
         # Created at `lamina up` on the AWS endpoint's DynamoDB service.
         "AWS::Serverless::SimpleTable",
         "AWS::DynamoDB::Table",
@@ -134,10 +138,7 @@ def _api_auth(name: str, type_: str, properties: Any) -> list[UnsupportedResourc
     if not isinstance(auth, dict):
         return []
     found = []
-    for key, what in (
-        ("UsagePlan", "usage plans' throttles and quotas are not applied yet"),
-        ("ResourcePolicy", "resource policies are not applied yet"),
-    ):
+    for key, what in (("ResourcePolicy", "resource policies are not applied yet"),):
         if auth.get(key) not in (None, "NONE", False, {}, []):
             found.append(UnsupportedResource(f"{name}.Auth.{key}", str(type_), what))
     return found

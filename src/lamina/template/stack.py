@@ -10,6 +10,7 @@ from typing import Any
 from lamina.errors import TemplateError
 from lamina.model.specs import Stack
 from lamina.template import (
+    apikeys,
     apis,
     buckets,
     configs,
@@ -121,6 +122,7 @@ def load_stack(
     found_mappings = mappings.find(reader, stack_name)
     found_schedules = schedules.find(reader, region, account_id)
     found_configs = configs.find(reader)
+    found_keys = apikeys.find(reader, stack_name)
     resolved = reader.resolver
     unsupported = report.unsupported(
         template.data["Resources"],
@@ -157,6 +159,8 @@ def load_stack(
             *found_topics.warnings,
         ),
         apis=tuple(served.apis),
+        api_keys=tuple(found_keys.keys),
+        usage_plans=tuple(found_keys.plans),
         mappings=tuple(found_mappings.mappings),
         schedules=tuple(found_schedules.schedules),
         event_rules=tuple(found_schedules.rules),

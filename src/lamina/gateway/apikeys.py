@@ -1,0 +1,101 @@
+"""API keys, usage plans and their throttles: the pipeline step of a method that requires a key.
+
+The ``x-api-key`` header must hold an enabled key that a usage plan covering this API and stage
+admits, else 403 ``Forbidden``. Each (plan, key) has a token bucket of the plan's ``BurstLimit``
+refilled at its ``RateLimit`` per second (exact: requests are decided one at a time on the event
+loop), past which 429 ``Too Many Requests``; and a quota per DAY, WEEK or MONTH (UTC), past which
+429 ``Limit Exceeded``. Quotas are counted in memory: a restart starts them afresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lamina import fastjson
+from lamina.clock import SYSTEM
+from lamina.gateway.events import Call
+from lamina.gateway.plan import Next
+from lamina.model.apis import ApiKey, UsagePlan
+from lamina.net.messages import Response, json_response
+
+
+def _refusal(status: int, message: str) -> Response:
+    kind = "ForbiddenException" if status == 403 else "TooManyRequestsException"
+    return json_response(status, fastjson.dumps({"message": message}), [("x-amzn-ErrorType", kind)])
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class Usage:
+    """The keys and plans of a deployment, and what each key has used (shared by its routes)."""
+
+    def __init__(self, keys: Sequence[ApiKey], plans: Sequence[UsagePlan]) -> None:
+        self.keys = {k.value: k for k in keys}
+        self.plans = list(plans)
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._quotas: dict[tuple[str, str], tuple[str, int]] = {}
+
+    def plan_for(self, key: ApiKey, api_id: str, stage: str) -> UsagePlan | None:
+        for plan in self.plans:
+            if key.id in plan.key_ids and (api_id, stage) in plan.stages:
+                return plan
+        return None
+
+    def admit(self, plan: UsagePlan, key: ApiKey) -> Response | None:
+        """None when the call may go on; else the 429 it gets."""
+        slot = (plan.id, key.id)
+        if plan.quota is not None:
+            period = _period(plan.quota_period)
+            current, used = self._quotas.get(slot, (period, 0))
+            if current != period:
+                used = 0
+            if used >= plan.quota:
+                return _refusal(429, "Limit Exceeded")
+            self._quotas[slot] = (period, used + 1)
+        if plan.rate is not None:
+            capacity = float(plan.burst if plan.burst is not None else max(1.0, plan.rate))
+            now = time.monotonic()
+            bucket = self._buckets.setdefault(slot, _Bucket(capacity, now))
+            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.at) * plan.rate)
+            bucket.at = now
+            if bucket.tokens < 1.0:
+                return _refusal(429, "Too Many Requests")
+            bucket.tokens -= 1.0
+        return None
+
+
+def _period(kind: str | None) -> str:
+    today = dt.datetime.fromtimestamp(SYSTEM.wall(), dt.UTC).date()
+    if kind == "WEEK":
+        return today.strftime("%G-W%V")
+    if kind == "MONTH":
+        return today.strftime("%Y-%m")
+    return today.isoformat()
+
+
+class ApiKeyStep:
+    def __init__(self, usage: Usage, api_id: str, stage: str) -> None:
+        self._usage = usage
+        self._api_id = api_id
+        self._stage = stage
+
+    async def __call__(self, call: Call, next: Next, /) -> Response:
+        value = call.request.header("x-api-key")
+        key = self._usage.keys.get(value) if value else None
+        if key is None or not key.enabled:
+            return _refusal(403, "Forbidden")
+        plan = self._usage.plan_for(key, self._api_id, self._stage)
+        if plan is None:
+            return _refusal(403, "Forbidden")
+        refused = self._usage.admit(plan, key)
+        if refused is not None:
+            return refused
+        call.api_key = (key.id, key.value)
+        return await next(call)
