@@ -5,6 +5,11 @@ orjson is several times faster than ``json`` but stricter: it refuses integers b
 the ``NaN``/``Infinity`` literals that Python's ``json`` (and so a function's result) may contain.
 ``loads`` falls back to ``json.loads`` for those, so Lamina accepts exactly what Lambda's own
 runtime produces.
+
+``dumps_spaced`` is the other form AWS's own answers use: ``json.dumps``' default, with a space
+after every separator and non-ASCII characters escaped (API Gateway's ``{"message": "Not
+Found"}``, a result's object body as API Gateway re-encodes it). orjson cannot write it; the
+standard library's encoder is built once here rather than per call.
 """
 
 from __future__ import annotations
@@ -28,3 +33,11 @@ def loads(data: bytes | str) -> Any:
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON of plain data (str keys; what Lamina builds itself)."""
     return orjson.dumps(value)
+
+
+_SPACED = json.JSONEncoder()
+
+
+def dumps_spaced(value: Any) -> str:
+    """``json.dumps(value)``, byte for byte: separators ``", "`` and ``": "``, ASCII only."""
+    return _SPACED.encode(value)
