@@ -97,6 +97,8 @@ class LocalEngine:
         self._started = False
         self._zygote_started = False
         self._reaper: asyncio.Task[None] | None = None
+        # The loop the engine runs on, from ``start``.
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._base_data = 0
         self._tasks: set[asyncio.Task[object]] = set()
         self._announced: set[str] = set()
@@ -113,6 +115,7 @@ class LocalEngine:
     async def start(self) -> None:
         """Start the zygote, then every provisioned environment, before answering anything;
         then the async worker (unless ``async_concurrency`` is 0) on what the queue holds."""
+        self._loop = asyncio.get_running_loop()
         self.budget.limit = default_limit(self.settings.max_environments)
         await self._start_zygote(self.catalog.runnable())
         self._announce_interpreter()
@@ -318,7 +321,7 @@ class LocalEngine:
         platform = target.platform_log
         env = None
         if pool.must_wait():
-            waiter = pool.wait(self._clock.monotonic())
+            waiter = pool.wait(self._clock.monotonic(), self._loop)
             if self._stall_timer is None:
                 self._stall_timer = asyncio.get_running_loop().call_later(
                     STALL_S, self._release_stalled
@@ -350,7 +353,8 @@ class LocalEngine:
         elif env.invocations == 0:  # first use of a provisioned environment: its init log
             head = platform.init_start("provisioned-concurrency") + env.take_log()
         outlet = env.outlet
-        outlet.opening(platform.start(request_id))
+        start = platform.start(request_id)
+        outlet.opening(start)
         message = wire.Invoke(
             request_id,
             int((self._clock.wall() + fn.timeout_s) * 1000),
@@ -374,7 +378,7 @@ class LocalEngine:
             self._spawn_task(self._discard(env))
         if outcome.ending is Ending.OK:
             pool.note_duration(outcome.duration_ms)
-        result, closing = results.build(fn, platform, request_id, head, outcome, init_ms)
+        result, closing = results.build(fn, platform, request_id, head, outcome, init_ms, start)
         outlet.platform(closing)
         return result
 
