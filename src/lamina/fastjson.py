@@ -15,6 +15,7 @@ standard library's encoder is built once here rather than per call.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -30,9 +31,9 @@ def loads(data: bytes | str) -> Any:
         return json.loads(data)
 
 
-def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON of plain data (str keys; what Lamina builds itself)."""
-    return orjson.dumps(value)
+# Compact UTF-8 JSON of plain data (str keys; what Lamina builds itself): orjson's own function,
+# not a wrapper around it (one Python call fewer on every request and invocation).
+dumps: Callable[[Any], bytes] = orjson.dumps
 
 
 _SPACED = json.JSONEncoder()

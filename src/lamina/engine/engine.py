@@ -355,12 +355,13 @@ class LocalEngine:
         outlet = env.outlet
         start = platform.start(request_id)
         outlet.opening(start)
+        client_context = request.client_context
         message = wire.Invoke(
             request_id,
             int((self._clock.wall() + fn.timeout_s) * 1000),
             target.invoked_arn,
             request.trace_id,
-            _client_context(request.client_context),
+            _client_context(client_context) if client_context else None,
             request.cognito_identity,
             request.tenant_id,
         )

@@ -226,7 +226,7 @@ class Environment:
         self.invocations += 1
         assert self._writer is not None
         waiter = self._waiter = self._loop.create_future()
-        started = self._clock()
+        started = self.lifecycle.entered_at  # INVOKING, entered just now
         self._writer.write(message.pack(body, fastjson.dumps))
         # The watchdog resolves the waiter with a sentinel at the deadline: a timer per
         # invocation (call_later and cancel) cost more than its looks.

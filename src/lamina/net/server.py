@@ -37,6 +37,8 @@ log = logging.getLogger("lamina.net")
 Handler = Callable[[Request], Awaitable[Response]]
 
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
+# Status lines, formatted once.
+_STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, reason) for code, reason in _REASONS.items()}
 _SKIPPED = frozenset({"content-length", "connection", "transfer-encoding", "date"})
 # Pipelined requests waiting on one connection before it stops reading.
 _MAX_PIPELINED = 32
@@ -93,19 +95,24 @@ def render(
 ) -> bytes:
     """The bytes of ``response``: Content-Length, Date (``date``, else now) and Connection are
     always Lamina's."""
-    parts = [b"HTTP/1.1 %d %s\r\n" % (response.status, _REASONS.get(response.status, b"Unknown"))]
+    status = response.status
+    start = _STATUS_LINES.get(status) or b"HTTP/1.1 %d Unknown\r\n" % status
+    # The header lines as one text, encoded once.
+    lines = []
     for name, value in response.headers:
-        if name.lower() in _SKIPPED:
-            continue
-        parts.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+        if name.lower() not in _SKIPPED:
+            lines.append(f"{name}: {value}\r\n")
     body = response.body
     if date is None:
         date = http_date(int(time.time())).encode()
-    parts.append(b"Content-Length: %d\r\nDate: %s\r\n" % (len(body), date))
-    parts.append(b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n")
-    if not head_only and body:
-        parts.append(body)
-    return b"".join(parts)
+    return b"%s%sContent-Length: %d\r\nDate: %s\r\n%s%s" % (
+        start,
+        "".join(lines).encode("latin-1", "replace"),
+        len(body),
+        date,
+        b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n",
+        b"" if head_only else body,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,25 +271,30 @@ class HttpProtocol(asyncio.Protocol):
             return
         path, _, query = self._url.decode("latin-1").partition("?")
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        parser = self._parser
+        # Positional: Request's order (method, path, query, headers, body, http_version, client,
+        # server, received_at, index); keywords cost more on every request.
         request = Request(
-            method=self._parser.get_method().decode("ascii"),
-            path=path,
-            query=query,
-            headers=self._headers,
-            body=body,
-            http_version=self._parser.get_http_version(),
-            client=self._client,
-            server=self._server,
+            parser.get_method().decode("ascii"),
+            path,
+            query,
+            self._headers,
+            body,
+            parser.get_http_version(),
+            self._client,
+            self._server,
             # The loop time the request's last bytes came at, on the wall clock.
-            received_at=self._last_seen + self._clock.offset,
-            index=self._index,
+            self._last_seen + self._clock.offset,
+            self._index,
         )
-        self._waiting.append((request, bool(self._parser.should_keep_alive())))
+        self._waiting.append((request, bool(parser.should_keep_alive())))
         self._in_flight += 1
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._work())
         else:
-            self._wake()
+            wakeup = self._wakeup
+            if wakeup is not None and not wakeup.done():
+                wakeup.set_result(None)
         if len(self._waiting) >= _MAX_PIPELINED and self._transport is not None:
             self._transport.pause_reading()
             self._paused = True
@@ -321,7 +333,9 @@ class HttpProtocol(asyncio.Protocol):
             if transport is None or transport.is_closing():
                 break
             now = self._last_seen = loop.time()
-            transport.write(render(response, keep_alive, request.method == "HEAD", self._date(now)))
+            clock = self._clock
+            date = clock.date(now + clock.offset)
+            transport.write(render(response, keep_alive, request.method == "HEAD", date))
             if not keep_alive:
                 transport.close()
                 break
