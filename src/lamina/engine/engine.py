@@ -323,7 +323,7 @@ class LocalEngine:
         if pool.must_wait():
             waiter = pool.wait(self._clock.monotonic(), self._loop)
             if self._stall_timer is None:
-                self._stall_timer = asyncio.get_running_loop().call_later(
+                self._stall_timer = (self._loop or asyncio.get_running_loop()).call_later(
                     STALL_S, self._release_stalled
                 )
             try:

@@ -365,8 +365,7 @@ class Environment:
         replied) is read here."""
         if self._log_fd >= 0 and (drain or self._behind):
             self._read_log(limit=-1)
-        self.outlet.finish_line()
-        return self.outlet.take_tail()
+        return self.outlet.take()
 
     def _signal_kill(self) -> None:
         if self._pidfd >= 0:

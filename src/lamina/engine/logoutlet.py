@@ -93,6 +93,13 @@ class LogOutlet:
         self._tail.clear()
         return text
 
+    def take(self) -> str:
+        """``finish_line`` then ``take_tail``: an invocation's output, once it has ended."""
+        if not self._tail and not self._partial:  # a quiet invocation, the common case
+            return ""
+        self.finish_line()
+        return self.take_tail()
+
     def _keep(self, data: bytes) -> None:
         tail = self._tail
         tail += data
