@@ -240,8 +240,9 @@ class Environment:
         if frame is not None and frame.kind == wire.RESULT:  # the common case, settled here
             self.lifecycle.to(State.IDLE)
             result = wire.Result.unpack(frame.header)
+            # Positional (ending, body, duration_ms, max_rss_kb, exit_status, log): cheaper.
             return Outcome(
-                Ending.OK, frame.body, result.ms, result.rss_kb, log=self.take_log(drain=False)
+                Ending.OK, frame.body, result.ms, result.rss_kb, None, self.take_log(drain=False)
             )
         return await self._settle(frame, started)
 

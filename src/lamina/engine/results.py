@@ -28,8 +28,16 @@ def build(
     if outcome.ending is Ending.OK:  # the common case, without the failures' bookkeeping
         report = make_report(outcome.duration_ms, fn.memory_mb, outcome.max_rss_kb, init_ms)
         closing = platform.end(request_id) + platform.report(request_id, report)
+        # Positional (request_id, payload, report, executed_version, function_error,
+        # error_type, log): built for every invocation.
         result = InvokeResult(
-            request_id, outcome.body, report, fn.version, log=head + start + outcome.log + closing
+            request_id,
+            outcome.body,
+            report,
+            fn.version,
+            None,
+            None,
+            head + start + outcome.log + closing,
         )
         return result, closing
     body, error_type, status, report_error = outcome.body, None, None, None

@@ -197,11 +197,15 @@ def from_v2(payload: bytes) -> Response:
     headers = document.get("headers") or {}
     if not isinstance(headers, dict):
         raise MalformedResult("headers must be an object")
-    pairs = [
-        (n, v) if type(v) is str else (str(n), _text(v, f"headers.{n}"))
-        for n, v in headers.items()
-        if v is not None
-    ]
+    pairs = (
+        [
+            (n, v) if type(v) is str else (str(n), _text(v, f"headers.{n}"))
+            for n, v in headers.items()
+            if v is not None
+        ]
+        if headers
+        else []
+    )
     cookies = document.get("cookies")
     if cookies:
         if not isinstance(cookies, list):
