@@ -354,11 +354,12 @@ class LocalEngine:
             head = platform.init_start("provisioned-concurrency") + env.take_log()
         outlet = env.outlet
         start = platform.start(request_id)
-        outlet.opening(start)
+        now_ms = int(self._clock.wall() * 1000)  # START's timestamp, and the deadline's origin
+        outlet.opening(start, now_ms)
         client_context = request.client_context
         message = wire.Invoke(
             request_id,
-            int((self._clock.wall() + fn.timeout_s) * 1000),
+            now_ms + int(fn.timeout_s * 1000),
             target.invoked_arn,
             request.trace_id,
             _client_context(client_context) if client_context else None,

@@ -64,10 +64,12 @@ class LogOutlet:
         self._partial = data[end + 1 :]
         self._emit(data[:end].split(b"\n"))
 
-    def opening(self, text: str) -> None:
-        """The invocation's first platform line(s) (START): they leave with what follows."""
+    def opening(self, text: str, at_ms: int | None = None) -> None:
+        """The invocation's first platform line(s) (START): they leave with what follows.
+        ``at_ms``: their timestamp, when the caller has just read the clock."""
         if self._sink is not None:
-            self._opening = _platform_events(self._clock_ms(), text)
+            now = self._clock_ms() if at_ms is None else at_ms
+            self._opening = _platform_events(now, text)
 
     def platform(self, text: str) -> None:
         """Lines the platform writes (each ending with a newline), after what the process
