@@ -185,7 +185,12 @@ class Environment:
         finally:
             for fd in (inbox_r, outbox_w, log_w):
                 os.close(fd)
-        self._pidfd = os.pidfd_open(self.pid)
+        try:
+            self._pidfd = os.pidfd_open(self.pid)
+        except ProcessLookupError:
+            # It ended already (an init that fails at once) and the zygote reaped it: what it
+            # wrote before exiting is still in its pipes, and there is nothing left to signal.
+            self._pidfd = -1
         os.set_blocking(log_r, False)
         self._poller.register(outbox_r, select.POLLIN)
         self._log_fd = log_r
