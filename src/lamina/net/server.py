@@ -11,7 +11,8 @@ as soon as the limit is passed, before more is buffered. Headers must arrive wit
 ``header_timeout`` seconds of the request's first byte (or of the connection's opening), else 408
 and the connection closes (a slow client cannot hold a connection with a trickle of header bytes);
 a connection with no request in flight that sends nothing for ``idle_timeout`` seconds is closed.
-One sweep per server checks both once a second, so the request path pays no timer. A handler
+One sweep per server checks both once a second, so the request path pays no timer
+(it also keeps the server's ``WallClock`` in step: request times cost no clock read). A handler
 that raises produces 500 and the error is logged; it never takes the server down. A client that
 goes away mid-request does not cancel its handler (an invocation runs to its end, as on AWS); the
 answer is dropped.
