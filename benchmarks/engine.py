@@ -5,6 +5,10 @@ Run:  python benchmarks/engine.py   (about 30 s on 2 cores; run nothing else hea
 Every figure is printed beside a baseline measured in the same run on the same machine:
   * cold start of a function importing boto3 (invoke -> result, no environment yet)
     vs a fresh ``python -c "import boto3"`` subprocess;
+  * the cost of isolation: that cold start vs the same on a second engine with isolation off
+    (``Settings(isolation=False)``: no namespaces, read-only code, cgroup or privilege drop),
+    the two taken in turns, each first every other time, so that the machine's load and
+    whatever the first of two cold starts pays weigh on both alike;
   * warm invoke round trip vs a direct in-process call of the same handler;
   * invokes/second with 1 and 8 concurrent callers;
   * memory of an idle environment beyond the zygote's shared pages (USS) and its PSS.
@@ -82,18 +86,30 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         functions=MappingProxyType({f.logical_id: f for f in functions}),
     )
     rows: list[tuple[str, str, str, str]] = []
-    with tempfile.TemporaryDirectory() as state:
+    with tempfile.TemporaryDirectory() as state, tempfile.TemporaryDirectory() as plain_state:
         engine = LocalEngine(Settings(state_dir=Path(state)))
-        await engine.deploy(template_functions(stack))
-        await engine.start()
+        plain = LocalEngine(Settings(state_dir=Path(plain_state), isolation=False))
+        for each in (engine, plain):
+            await each.deploy(template_functions(stack))
+            await each.start()
+        if engine._compiling is not None:
+            # The isolated engine compiles the functions' code after deploying: not a cold
+            # start's work, and it would take a core from the first of them.
+            await engine._compiling
         try:
-            # Cold starts: each function's first invocation forks a new environment.
-            cold = []
-            for f in functions:
-                start = time.perf_counter()
-                result = await engine.invoke(InvokeRequest(f.logical_id, b'{"n": 1}'))
-                cold.append((time.perf_counter() - start) * 1000)
-                assert result.ok, result.payload
+            # Cold starts: each function's first invocation forks a new environment; with and
+            # without isolation in turns.
+            cold: list[float] = []
+            cold_plain: list[float] = []
+            for i, f in enumerate(functions):
+                pair = [(engine, cold), (plain, cold_plain)]
+                for each, times in pair if i % 2 else pair[::-1]:
+                    start = time.perf_counter()
+                    result = await each.invoke(InvokeRequest(f.logical_id, b'{"n": 1}'))
+                    times.append((time.perf_counter() - start) * 1000)
+                    assert result.ok, result.payload
+            await plain.close()
+            missing = engine.isolation_missing
             fresh = fresh_interpreter_ms(args.fresh)
             rows.append(
                 (
@@ -101,6 +117,16 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
                     f"{statistics.median(cold):.2f} ms",
                     f"fresh python -c 'import boto3': {statistics.median(fresh):.1f} ms",
                     f"{statistics.median(fresh) / statistics.median(cold):.0f}x faster",
+                )
+            )
+            isolated, bare = statistics.median(cold), statistics.median(cold_plain)
+            rows.append(
+                (
+                    "isolation cost, cold start (p50)",
+                    f"{isolated:.2f} ms isolated",
+                    f"isolation off: {bare:.2f} ms",
+                    f"{isolated / bare:.2f}x ({isolated - bare:+.2f} ms)"
+                    + (f"; host refuses {len(missing)}" if missing else ""),
                 )
             )
 
@@ -168,6 +194,7 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
             )
         finally:
             await engine.close()
+            await plain.close()
     return rows
 
 

@@ -10,11 +10,12 @@ AWS key.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from lamina import fastjson
 
 FILE_NAME = "credentials.json"
 _KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -43,12 +44,13 @@ def load_or_create(state_dir: Path) -> KeyPair:
     tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
-        json.dump(
-            {
-                "aws_access_key_id": pair.access_key_id,
-                "aws_secret_access_key": pair.secret_access_key,
-            },
-            out,
+        out.write(
+            fastjson.pretty(
+                {
+                    "aws_access_key_id": pair.access_key_id,
+                    "aws_secret_access_key": pair.secret_access_key,
+                }
+            )
         )
         out.flush()
         os.fsync(out.fileno())
@@ -71,7 +73,7 @@ def read(state_dir: Path) -> KeyPair | None:
 
 
 def _read(path: Path) -> KeyPair:
-    data = json.loads(path.read_text())
+    data = fastjson.loads(path.read_text())
     return KeyPair(data["aws_access_key_id"], data["aws_secret_access_key"])
 
 

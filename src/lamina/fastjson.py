@@ -1,15 +1,18 @@
-"""JSON on the hot paths (events, results, frame headers): orjson, with the standard library as
-the judge of what orjson refuses.
+"""Lamina's one JSON codec: every module outside the runtime reads and writes JSON here.
 
-orjson is several times faster than ``json`` but stricter: it refuses integers beyond 64 bits and
-the ``NaN``/``Infinity`` literals that Python's ``json`` (and so a function's result) may contain.
-``loads`` falls back to ``json.loads`` for those, so Lamina accepts exactly what Lambda's own
-runtime produces.
+orjson does the work: it is several times faster than the standard library's ``json``, and
+compact. It is also stricter, so the standard library is the judge of what it refuses:
+``loads`` falls back to ``json.loads`` for integers beyond 64 bits and the ``NaN``/``Infinity``
+literals that Python's ``json`` (and so a function's result) may contain, and the writers fall
+back to ``json.dumps`` for big integers and lone surrogates, so Lamina accepts and writes back
+exactly what Lambda's own runtime does.
 
-``dumps_spaced`` is the other form AWS's own answers use: ``json.dumps``' default, with a space
-after every separator and non-ASCII characters escaped (API Gateway's ``{"message": "Not
-Found"}``, a result's object body as API Gateway re-encodes it). orjson cannot write it; the
-standard library's encoder is built once here rather than per call.
+Forms, by who reads the bytes:
+* ``dumps`` — compact UTF-8 bytes: AWS's JSON protocols, stored records, frames.
+* ``spaced`` — the standard library's default form (``{"a": 1, "b": 2}``, ASCII-escaped),
+  which AWS's own API Gateway and Lambda runtime bodies use, so Lamina's bytes match theirs.
+* ``pretty`` — indented text for people (the CLI).
+(The runtime, quarantined to the standard library, keeps ``json``.)
 """
 
 from __future__ import annotations
@@ -31,14 +34,29 @@ def loads(data: bytes | str) -> Any:
         return json.loads(data)
 
 
-# Compact UTF-8 JSON of plain data (str keys; what Lamina builds itself): orjson's own function,
-# not a wrapper around it (one Python call fewer on every request and invocation).
-dumps: Callable[[Any], bytes] = orjson.dumps
+def dumps(
+    value: Any, *, sort_keys: bool = False, default: Callable[[Any], Any] | None = None
+) -> bytes:
+    """Compact UTF-8 JSON (``sort_keys`` for a canonical form, ``default`` for other types)."""
+    try:
+        return orjson.dumps(value, default=default, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+    except orjson.JSONEncodeError:
+        text = json.dumps(
+            value, separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=False, default=default
+        )
+        return text.encode("utf-8", "surrogatepass")
 
 
-_SPACED = json.JSONEncoder()
+def dumps_text(value: Any, *, default: Callable[[Any], Any] | None = None) -> str:
+    """``dumps`` as text (SQLite TEXT columns, template values)."""
+    return dumps(value, default=default).decode("utf-8", "surrogatepass")
 
 
-def dumps_spaced(value: Any) -> str:
-    """``json.dumps(value)``, byte for byte: separators ``", "`` and ``": "``, ASCII only."""
-    return _SPACED.encode(value)
+def spaced(value: Any, *, default: Callable[[Any], Any] | None = None) -> str:
+    """The standard library's default form, byte for byte what AWS's Python-written bodies are."""
+    return json.dumps(value, default=default)
+
+
+def pretty(value: Any) -> str:
+    """Indented by two spaces, for people."""
+    return json.dumps(value, indent=2)

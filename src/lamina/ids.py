@@ -8,6 +8,7 @@ are formatted directly. Request ids are identifiers, not secrets.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 
@@ -15,6 +16,8 @@ import random
 # so "8", "9", "a" or "b"), set in the 128 random bits before they are formatted.
 _CLEAR = ~((0xF << 76) | (0xC << 60)) & ((1 << 128) - 1)
 _SET = (0x4 << 76) | (0x8 << 60)
+# The variant digit from two random bits (``stable_uuid``).
+_VARIANT = "89ab"
 _random = random.Random(os.urandom(32))
 # A forked child must not repeat its parent's ids.
 os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
@@ -28,3 +31,10 @@ def request_id() -> str:
 def hex_id() -> str:
     """A random version-4 UUID as 32 hex digits, as ``uuid.uuid4().hex`` writes it."""
     return request_id().replace("-", "")
+
+
+def stable_uuid(*parts: str) -> str:
+    """A UUID in version 4's form that the same ``parts`` always give (a template resource's id
+    must survive a restart: its mapping's position in a stream is stored under it)."""
+    h = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"

@@ -57,6 +57,18 @@ class Settings:
     accept_any_credentials: bool = False
     # Browser origins allowed to call the AWS endpoint besides its own.
     allowed_origins: tuple[str, ...] = ()
+    # Schedules' clock runs this many times faster than the wall clock (tests, demos).
+    clock_rate: float = 1.0
+    # A schedule that fell due while Lamina was stopped runs once at start (else it is skipped).
+    schedule_catch_up: bool = False
+    # A JSON file of values for dynamic references Lamina's own stores do not hold.
+    dynamic_values: str = ""
+    # Set environments apart (namespaces, read-only code, memory cgroups, no privileges); off
+    # only to compare (the engine benchmark) or to debug a function from outside.
+    isolation: bool = True
+    # The template's directory: hidden from functions but for their own code (as on Lambda,
+    # where a function's package holds its CodeUri alone).
+    project_dir: Path | None = None
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -70,7 +82,7 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"LAMINA_{f.name.upper()}")
-            if raw is None or f.name in ("state_dir", "endpoints"):
+            if raw is None or f.name in ("state_dir", "endpoints", "project_dir"):
                 continue
             if f.name in (
                 "account_concurrency",
@@ -80,9 +92,11 @@ class Settings:
                 "max_environments",
             ):
                 values[f.name] = int(raw)
-            elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s"):
+            elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s", "clock_rate"):
                 values[f.name] = float(raw)
-            elif f.name == "accept_any_credentials":
+            elif f.name == "isolation":
+                values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")
+            elif f.name in ("accept_any_credentials", "schedule_catch_up"):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif f.name in ("preload", "allowed_origins"):
                 values[f.name] = tuple(p.strip() for p in raw.split(",") if p.strip())

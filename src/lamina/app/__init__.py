@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lamina.app.dynamic import StoredValues
 from lamina.engine.engine import LocalEngine
 from lamina.engine.zygote import ZygoteProcess
 from lamina.model.specs import Stack
@@ -53,6 +54,8 @@ def load(
         region=settings.region,
         account_id=settings.account_id,
         parameter_overrides=parameter_overrides,
+        queue_endpoint=None if "sqs" in settings.endpoints else settings.services_endpoint,
+        dynamic=StoredValues(settings),
     )
     return prepare(stack, settings.state_dir, python=settings.python, log=log)
 

@@ -16,21 +16,23 @@ template that no longer loads leaves the previous deployment serving, and the er
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lamina import app, credentials
+from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
+from lamina.clock import SYSTEM, ScaledClock
+from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
+from lamina.engine.lambdatarget import LambdaTarget
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
 from lamina.gateway.routing import URL_PREFIX
 from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.lambdas import template_functions
+from lamina.model.mappings import EventSourceMapping
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
@@ -40,8 +42,16 @@ from lamina.observe.store import LogStore
 from lamina.services.api import Service
 from lamina.services.auth.guard import Door
 from lamina.services.endpoint import Endpoint
+from lamina.services.lambda_ import mappings as lambda_mappings
 from lamina.services.lambda_.service import LambdaService
+from lamina.services.sqs.mappingsource import SqsMessages
+from lamina.services.sqs.service import SqsService
 from lamina.settings import Settings
+from lamina.sources.api import StreamRecords
+from lamina.sources.criteria import compile_criteria
+from lamina.sources.pollers import Pollers
+from lamina.sources.positions import Positions
+from lamina.sources.schedules import Firings, Schedules
 from lamina.template import find_template
 
 log = logging.getLogger("lamina")
@@ -90,11 +100,24 @@ class Served:
     api_url: str
     services_url: str
     functions: list[str] = field(default_factory=list)
+    # The template's SNS topics: "LogicalId: arn".
+    topics: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     apis: list[ServedApi] = field(default_factory=list)
+    # SQS queues the template declares: (logical id, queue URL).
+    queues: list[tuple[str, str]] = field(default_factory=list)
     # The key pair the AWS endpoint accepts (also written to the state directory).
     access_key_id: str = ""
     secret_access_key: str = ""
+    # Event source mappings, as "source -> function".
+    mappings: list[str] = field(default_factory=list)
+    # Rules' and Scheduler's schedules, as "name expression".
+    schedules: list[str] = field(default_factory=list)
+    # The stack's name and its outputs, resolved.
+    stack_name: str = ""
+    outputs: list[tuple[str, str]] = field(default_factory=list)
+    # The template's S3 buckets, by name.
+    buckets: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -119,15 +142,20 @@ class Lamina:
         self.log_store: LogStore | None = None
         self.services: list[Service] = []
         self.gateway: Gateway | None = None
+        # What services hand each other messages through (queues, topics, functions).
+        self.deliveries = Deliveries()
+        self.pollers: Pollers | None = None
+        self.schedules: Schedules | None = None
         self.reloads = 0
         self._access_log = access_log
         self._function_log = function_log
         self._ready = False
-        self._started_at = time.time()
+        self._started_at = SYSTEM.monotonic()
         self._servers: list[asyncio.Server] = []
         self._watcher: Watcher | None = None
         self._watching: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
         self.endpoint = Endpoint([], {"/_lamina/health": self._health})
 
     # -- start / stop ----------------------------------------------------------------------
@@ -167,10 +195,21 @@ class Lamina:
         if self._function_log is not None:
             sink = Fanout([ConsoleSink(self._function_log), self.log_store])
         self.engine = app.build_engine(settings, zygote, log_sink=sink)
-        self.services = build_services(self.stack, settings, self.engine, self.log_store)
+        self.services = build_services(
+            self.stack, settings, self.engine, self.log_store, self.deliveries
+        )
+        for service in self.services:
+            # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
+            routes = getattr(service, "routes", None)
+            if routes is not None:
+                self.endpoint.routes.update(routes())
         # Deployed before the engine starts: start() waits for the provisioned environments.
         await self._deploy(self.stack, set())
         await self.engine.start()
+        self.deliveries.serve("lambda", LambdaTarget(self.engine))
+        self.pollers = build_pollers(settings, self.engine, self.deliveries, self.services)
+        self.schedules = build_schedules(settings, self.deliveries)
+        await self._deploy_sources(self.stack)
         self.endpoint.services = list(self.services)
         self.gateway = Gateway(
             self.engine,
@@ -202,6 +241,7 @@ class Lamina:
             api_url=api_url,
             services_url=f"http://{settings.host}:{_port(services_server)}",
             functions=sorted(self.stack.functions),
+            topics=[f"{t.logical_id}: {t.arn}" for t in self.stack.topics.values()],
             warnings=[
                 w
                 for w in (
@@ -213,8 +253,14 @@ class Lamina:
                 if w
             ],
             apis=[describe(api, api_url) for api in self.stack.apis],
+            queues=_queues(self.stack, settings),
             access_key_id=settings.access_key_id,
             secret_access_key=settings.secret_access_key,
+            mappings=[m.describe() for m in self.pollers.mappings] if self.pollers else [],
+            schedules=[s.describe() for s in self.schedules.schedules] if self.schedules else [],
+            stack_name=self.stack.name,
+            outputs=[(o.key, o.value) for o in self.stack.outputs],
+            buckets=sorted(b.name for b in self.stack.buckets.values()),
         )
         if announce is not None:
             announce(served)
@@ -251,6 +297,10 @@ class Lamina:
         for server in self._servers:
             await server.wait_closed()
         await self.endpoint.close()
+        if self.pollers is not None:
+            await self.pollers.close()
+        if self.schedules is not None:
+            await self.schedules.close()
         if self.engine is not None:
             await self.engine.close()
         if self.log_store is not None:
@@ -283,6 +333,7 @@ class Lamina:
             )
             for conflict in self._deploy_gateway(stack):
                 self.note(conflict)
+            await self._deploy_sources(stack)
             self.stack = stack
             self.reloads += 1
             names = ", ".join(sorted(recycle)) or "no function code"
@@ -308,6 +359,12 @@ class Lamina:
         if not served:
             await self.engine.deploy(template_functions(stack), recycle)
 
+    async def _deploy_sources(self, stack: Stack) -> None:
+        if self.pollers is not None:
+            await self.pollers.deploy(self._mappings(stack))
+        if self.schedules is not None:
+            await self.schedules.deploy(stack.schedules)
+
     def _deploy_gateway(self, stack: Stack) -> list[str]:
         """The gateway serves the template's APIs and the Function URLs the Lambda API holds
         (the registry is their owner); returns the merged port's route conflicts."""
@@ -324,10 +381,25 @@ class Lamina:
         timeouts = {name: fn.latest.timeout_s for name, fn in functions.items()}
         return self.gateway.deploy(apis, ids, timeouts)
 
+    def _mappings(self, stack: Stack) -> list[EventSourceMapping]:
+        """From their owner, the Lambda registry (the template's and the API's), else the
+        template's (Lambda served elsewhere)."""
+        for service in self.services:
+            if isinstance(service, LambdaService):
+                return lambda_mappings.active(service.registry)
+        return list(stack.mappings)
+
     def _urls_changed(self) -> None:
         if self.stack is not None and self.gateway is not None:
             for conflict in self._deploy_gateway(self.stack):
                 self.note(conflict)
+        if self.stack is not None and self.pollers is not None:
+            # Mappings the API changed: the pollers follow (a task: this is a callback).
+            task = asyncio.get_running_loop().create_task(
+                self.pollers.deploy(self._mappings(self.stack))
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -343,13 +415,15 @@ class Lamina:
             "services": [s.name for s in self.services],
             "reloads": self.reloads,
             "zygote_restarts": self.engine.zygote_restarts,
+            # The protections functions lack on this host (said once at start too).
+            "isolation": {"missing": self.engine.isolation_missing},
             "environments": {
                 "live": self.engine.budget.live,
                 "limit": self.engine.budget.limit,
             },
-            "uptime_s": round(time.time() - self._started_at, 3),
+            "uptime_s": round(SYSTEM.monotonic() - self._started_at, 3),
         }
-        return json_response(503 if degraded else 200, json.dumps(body).encode())
+        return json_response(503 if degraded else 200, fastjson.dumps(body))
 
 
 def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:
@@ -363,10 +437,16 @@ def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:
 
 
 def build_services(
-    stack: Stack, settings: Settings, engine: LocalEngine, log_store: LogStore
+    stack: Stack,
+    settings: Settings,
+    engine: LocalEngine,
+    log_store: LogStore,
+    deliveries: Deliveries | None = None,
 ) -> list[Service]:
     """The AWS services this deployment serves on the endpoint (each may be sent to a real
-    backend instead with ``settings.endpoints``, and is then not built here)."""
+    backend instead with ``settings.endpoints``, and is then not built here). Services that
+    receive messages from others register in ``deliveries``."""
+    deliveries = deliveries if deliveries is not None else Deliveries()
     services: list[Service] = []
     if "lambda" not in settings.endpoints:
         services.append(LambdaService(settings, engine))
@@ -374,15 +454,116 @@ def build_services(
         from lamina.services.dynamodb.service import DynamoDBService
 
         services.append(DynamoDBService(settings.state_dir, settings.region, settings.account_id))
+    if "s3" not in settings.endpoints:
+        from lamina.services.s3.service import S3Service
+
+        services.append(S3Service(settings.state_dir, settings.region, deliveries))
     if "logs" not in settings.endpoints:
         from lamina.services.logs.service import LogsService
 
         services.append(LogsService(log_store, settings.region, settings.account_id))
+    if "ssm" not in settings.endpoints:
+        from lamina.services.ssm.service import SsmService
+
+        services.append(SsmService(settings.state_dir, settings.region, settings.account_id))
+    if "secretsmanager" not in settings.endpoints:
+        from lamina.services.secretsmanager.service import SecretsManagerService
+
+        services.append(
+            SecretsManagerService(
+                settings.state_dir, settings.region, settings.account_id, invoker=engine
+            )
+        )
+    if "cloudformation" not in settings.endpoints:
+        from lamina.services.cloudformation.service import CloudFormationService
+
+        services.append(CloudFormationService(settings.region, settings.account_id))
     if "sts" not in settings.endpoints:
         from lamina.services.sts.service import sts_service
 
         services.append(sts_service(settings.account_id))
+    if "sqs" not in settings.endpoints:
+        from lamina.services.sqs.service import SqsService
+
+        sqs = SqsService(
+            settings.state_dir,
+            settings.region,
+            settings.account_id,
+            settings.services_endpoint or f"http://localhost:{settings.services_port}",
+        )
+        deliveries.serve("sqs", sqs)
+        engine.add_destination("sqs", sqs)
+        services.append(sqs)
+    if "events" not in settings.endpoints:
+        from lamina.services.events.service import EventsService
+
+        events = EventsService(settings.state_dir, deliveries, settings.region, settings.account_id)
+        deliveries.serve("events", events)
+        services.append(events)
+    if "sns" not in settings.endpoints:
+        from lamina.services.sns.service import SnsService
+
+        sns = SnsService(
+            settings.state_dir,
+            deliveries,
+            settings.region,
+            settings.account_id,
+            endpoint_url=settings.services_endpoint,
+        )
+        deliveries.serve("sns", sns)
+        engine.add_destination("sns", sns)
+        services.append(sns)
     return services
+
+
+def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
+    """The template's queues and their URLs, for the banner."""
+    endpoint = settings.services_endpoint or f"http://localhost:{settings.services_port}"
+    return [
+        (spec.logical_id, f"{endpoint}/{settings.account_id}/{spec.name}")
+        for spec in stack.queues.values()
+    ]
+
+
+def build_pollers(
+    settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
+) -> Pollers:
+    """The event source mappings' pollers, reading the streams and queues served here."""
+    queues = None
+    for service in services:
+        if isinstance(service, SqsService):
+            queues = SqsMessages(service.broker, settings.region)
+    streams: dict[str, StreamRecords] = {}
+    if "dynamodb" not in settings.endpoints:
+        from lamina.services.dynamodb.service import DATABASE
+        from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
+
+        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+    positions = Positions(settings.state_dir / "sources.sqlite3")
+    return Pollers(
+        positions,
+        engine,
+        deliveries,
+        streams,
+        settings.region,
+        settings.account_id,
+        queues=queues,
+        filters=compile_criteria,
+    )
+
+
+def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:
+    """The schedules' runner, on a clock ``LAMINA_CLOCK_RATE`` may speed up."""
+    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+    return Schedules(
+        Firings(settings.state_dir / "schedules.sqlite3"),
+        deliveries,
+        settings.account_id,
+        settings.region,
+        clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+        rate=rate,
+        catch_up=settings.schedule_catch_up,
+    )
 
 
 def describe(api: Api, api_url: str) -> ServedApi:

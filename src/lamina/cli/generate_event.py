@@ -8,13 +8,12 @@ to stdout with a 2-space indent, so it can be saved to a file or piped to anothe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 
-from lamina import ids
+from lamina import fastjson, ids
 from lamina.cli import sample_apigateway, sample_events
 from lamina.clock import SystemClock
 
@@ -57,7 +56,7 @@ StageVariables = Annotated[
 
 
 def _emit(event: dict[str, Any]) -> None:
-    typer.echo(json.dumps(event, indent=2))
+    typer.echo(fastjson.pretty(event))
 
 
 def _now() -> float:
@@ -214,8 +213,8 @@ def event(
 ) -> None:
     """An EventBridge event, as a rule's Lambda target receives it."""
     try:
-        parsed = json.loads(detail)
-    except json.JSONDecodeError as exc:
+        parsed = fastjson.loads(detail)
+    except fastjson.JSONDecodeError as exc:
         raise typer.BadParameter(f"not JSON: {exc}", param_hint="--detail") from exc
     if not isinstance(parsed, dict):
         raise typer.BadParameter("must be a JSON object", param_hint="--detail")

@@ -76,7 +76,9 @@ def command(
         _fail(str(exc))
     # A one-shot run leaves queued asynchronous events to `lamina up` (no async worker here).
     settings = Settings.from_env(
-        state_dir or app.default_state_dir(template_path), async_concurrency=0
+        state_dir or app.default_state_dir(template_path),
+        async_concurrency=0,
+        project_dir=template_path.parent,
     )
     zygote = app.launch_zygote(settings)
     try:

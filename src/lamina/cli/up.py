@@ -74,6 +74,7 @@ def command(
         services_port=services_port,
         services_endpoint=f"http://{host}:{services_port}",
         endpoints=parse_endpoints(endpoint or []),
+        project_dir=template_path.parent,
     )
     overrides = parse_overrides(parameter_overrides or [])
     try:
@@ -126,6 +127,21 @@ def print_served(served: Served) -> None:
             '              (eval "$(lamina env)" sets them, with the endpoint and region)'
         )
     console.print(f"Functions:    {', '.join(served.functions) or '(none)'}", markup=False)
+    for logical_id, url in served.queues:
+        console.print(f"Queue:        {logical_id}  {url}", markup=False, soft_wrap=True)
+    if served.mappings:
+        console.print(f"Mappings:     {', '.join(served.mappings)}", markup=False)
+    if served.schedules:
+        console.print(f"Schedules:    {', '.join(served.schedules)}", markup=False)
+    for index, topic in enumerate(served.topics):
+        label = "Topics:" if index == 0 else ""
+        console.print(f"{label:<14}{topic}", markup=False, soft_wrap=True)
+    if served.outputs:
+        console.print(f"Outputs of stack {served.stack_name}:", markup=False)
+        for key, value in served.outputs:
+            console.print(f"  {key} = {value}", markup=False, soft_wrap=True)
+    if served.buckets:
+        console.print(f"Buckets:      {', '.join(served.buckets)}", markup=False)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)

@@ -24,12 +24,11 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from lamina import ids
+from lamina import fastjson, ids
 from lamina.clock import Clock
 from lamina.engine import destinations
 from lamina.engine.api import DestinationSink, InvokeRequest, InvokeResult
@@ -188,7 +187,7 @@ class AsyncInvoker:
             self._undeployed(event, now)
             return
         except AwsError as exc:  # e.g. a runtime Lamina cannot run: an attempt that failed
-            body = json.dumps({"errorMessage": exc.message, "errorType": exc.code}).encode()
+            body = fastjson.spaced({"errorMessage": exc.message, "errorType": exc.code}).encode()
             result = InvokeResult(event.request_id, body, _NO_REPORT, "$LATEST", "Unhandled")
         if self._closing:  # the environment was stopped under it: not a real attempt
             return

@@ -7,9 +7,9 @@ itself with Lambda's ``RequestID``/``ErrorCode``/``ErrorMessage`` message attrib
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from lamina import fastjson
 from lamina.engine.asyncqueue import QueuedEvent
 from lamina.engine.report import iso_now
 from lamina.model import arns
@@ -26,7 +26,7 @@ def _document(raw: bytes | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        return fastjson.loads(raw)
     except ValueError:
         return raw.decode("utf-8", "replace")
 
@@ -53,7 +53,7 @@ def record(event: QueuedEvent, function_arn: str, condition: str, now: float) ->
             response["functionError"] = event.function_error
         doc["responseContext"] = response
         doc["responsePayload"] = _document(event.response)
-    return json.dumps(doc).encode()
+    return fastjson.spaced(doc).encode()
 
 
 def dead_letter_attributes(event: QueuedEvent) -> dict[str, str]:

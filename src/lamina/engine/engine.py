@@ -14,7 +14,7 @@ from typing import Any
 
 from lamina import fastjson, ids
 from lamina.clock import Clock, SystemClock
-from lamina.engine import launch, results
+from lamina.engine import bytecode, launch, results
 from lamina.engine.api import (
     MAX_ASYNC_PAYLOAD,
     MAX_SYNC_PAYLOAD,
@@ -88,6 +88,8 @@ class LocalEngine:
         # Nothing runs until the first ``deploy``.
         self.catalog = Catalog({}, settings.region, settings.account_id, self._rng)
         self._pools: dict[PoolKey, Pool] = {key: Pool() for key in self.catalog.runnable()}
+        # What each environment must not see of the other functions (see ``launch``).
+        self._function_dirs = launch.function_dirs(self.catalog.runnable().values())
         self._limits = Concurrency(settings.account_concurrency, ())
         self._limits.reconfigure(settings.account_concurrency, self.catalog.reserved())
         self._provisioning: dict[PoolKey, int] = {}
@@ -101,6 +103,8 @@ class LocalEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._base_data = 0
         self._tasks: set[asyncio.Task[object]] = set()
+        # The deploy's compilation of functions' code (see ``bytecode``), until it ends.
+        self._compiling: asyncio.Future[None] | None = None
         self._announced: set[str] = set()
         self._watchdog = Watchdog()
         # Invocations waiting on an environment's reply right now.
@@ -182,6 +186,16 @@ class LocalEngine:
         if self._started:  # before the switch: no invocation may find it missing
             await self._start_zygote(new_specs)
         self.catalog, self._pools = catalog, pools
+        self._function_dirs = launch.function_dirs(new_specs.values())
+        if self.settings.isolation:
+            # Environments cannot write their code's __pycache__: Lamina does, once.
+            python = [spec for spec in new_specs.values() if spec.is_python]
+            code = sorted({d for spec in python for d in launch.own_dirs(spec)})
+            if self._compiling is not None:
+                self._compiling.cancel()
+            self._compiling = asyncio.ensure_future(
+                bytecode.compile_code(self.settings.python, code)
+            )
         self._limits.reconfigure(self.settings.account_concurrency, catalog.reserved())
         for pool in retired:
             for env in pool.retire():
@@ -211,15 +225,16 @@ class LocalEngine:
         if any(spec.is_python for spec in specs.values()):
             await self._zygote.start()
             self._zygote_started = True
-            if self._zygote.sandbox_missing:
-                log.warning(
-                    "functions share this machine's /tmp (no /tmp of their own): %s",
-                    self._zygote.sandbox_missing,
-                )
+            for missing in self.isolation_missing:
+                log.warning("functions are not isolated here as on Lambda: no %s", missing)
             self._base_data = status_kb(self._zygote.pid, b"VmData") * 1024
 
     async def close(self) -> None:
         self._closed = True
+        if self._compiling is not None:
+            self._compiling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._compiling
         if self._async is not None:
             await self._async.close()
         if self._reaper is not None:
@@ -257,6 +272,14 @@ class LocalEngine:
     @property
     def zygote_restarts(self) -> int:
         return self._zygote.restarts
+
+    @property
+    def isolation_missing(self) -> list[str]:
+        """The protections this host refuses environments, each with why (see
+        ``runtime.sandbox``); all of them when isolation is turned off."""
+        if not self.settings.isolation:
+            return ["isolation: turned off (LAMINA_ISOLATION=0)"]
+        return list(self._zygote.sandbox_missing)
 
     # -- invoke ----------------------------------------------------------------------------
 
@@ -455,7 +478,9 @@ class LocalEngine:
         )
         self.budget.opened(env_id)
         pool.hold(env)
-        spec = launch.spawn_spec(fn, self.settings, env_id, init_type, self._base_data, stream)
+        spec = launch.spawn_spec(
+            fn, self.settings, env_id, init_type, self._base_data, stream, self._function_dirs
+        )
         try:
             outcome = await env.start(spec, max(_ON_DEMAND_INIT_S, fn.timeout_s))
         except BaseException:

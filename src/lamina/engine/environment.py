@@ -42,6 +42,10 @@ class Spawner(Protocol):
         pipe's write end); returns its pid."""
 
     def exit_status(self, pid: int) -> asyncio.Future[int]: ...
+    def out_of_memory(self, pid: int) -> bool:
+        """Whether ``pid``, reaped, was killed by the kernel for exceeding its MemorySize
+        (answered once)."""
+
     def forget(self, pid: int) -> None: ...
 
 
@@ -262,7 +266,8 @@ class Environment:
         elapsed = (self._clock() - started) * 1000.0
         if frame is None:  # the process is gone
             status = await self._kill_and_wait()
-            ending = Ending.OUT_OF_MEMORY if self._oom else Ending.EXITED
+            oom = self._oom or self._spawner.out_of_memory(self.pid)
+            ending = Ending.OUT_OF_MEMORY if oom else Ending.EXITED
             return Outcome(ending, duration_ms=elapsed, exit_status=status, log=self.take_log())
         if frame.kind in (wire.READY, wire.INIT_ERROR):
             # Init is timed from the fork request: that is what the caller waits.

@@ -3,12 +3,11 @@ platform itself writes (timeouts, crashes), in Lambda's text and JSON formats.""
 
 from __future__ import annotations
 
-import json
 import math
 import sys
-import time
 
-from lamina import timestamps
+from lamina import fastjson, timestamps
+from lamina.clock import SYSTEM
 from lamina.engine.api import Report
 from lamina.model.specs import FunctionSpec
 
@@ -16,7 +15,7 @@ RUNTIME_VERSION = f"python:{sys.version_info.major}.{sys.version_info.minor}.lam
 
 
 def iso_now(now: float | None = None) -> str:
-    return timestamps.iso_millis(time.time() if now is None else now)
+    return timestamps.iso_millis(SYSTEM.wall() if now is None else now)
 
 
 def make_report(
@@ -62,7 +61,7 @@ class PlatformLog:
         return cls(fn.logging.log_format.upper() == "JSON", fn.name, fn.version)
 
     def _event(self, kind: str, record: dict[str, object]) -> str:
-        return json.dumps({"time": iso_now(), "type": kind, "record": record}) + "\n"
+        return fastjson.dumps_text({"time": iso_now(), "type": kind, "record": record}) + "\n"
 
     def init_start(self, init_type: str) -> str:
         if self.json:

@@ -3,8 +3,7 @@ platform itself reports (timeouts, crashes, memory), and the log with START, END
 
 from __future__ import annotations
 
-import json
-
+from lamina import fastjson
 from lamina.engine.api import InvokeResult
 from lamina.engine.environment import Ending, Outcome
 from lamina.engine.report import PlatformLog, exit_message, make_report, timeout_message
@@ -85,11 +84,11 @@ def failed_init(
 
 def _error_type(body: bytes) -> str | None:
     try:
-        doc = json.loads(body)
+        doc = fastjson.loads(body)
     except ValueError:
         return None
     return doc.get("errorType") if isinstance(doc, dict) else None
 
 
 def _doc(message: str, error_type: str) -> bytes:
-    return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+    return fastjson.spaced({"errorMessage": message, "errorType": error_type}).encode()

@@ -6,11 +6,13 @@ write end of its outbox pipe, its log pipe) over a SOCK_SEQPACKET socket; the an
 Exit statuses arrive asynchronously and wait in ``exit_status(pid)`` futures. If the engine dies,
 the zygote sees EOF and kills every environment.
 
-If the zygote dies (a function can kill its parent), a new one is started at once: ``restarting``
-is true meanwhile (health says ``degraded``), and a spawn asked for in the meantime, or lost with
-the old zygote, waits for the new one instead of failing. Environments the old zygote forked
-live on (they talk to the engine, not to it); their exit statuses are no longer known, so a
-wait for one answers ``SIGKILL``'s status, the engine having killed them by pidfd.
+If the zygote dies (functions cannot signal it, but the host's OOM killer or a user can), a new
+one is started at once: ``restarting`` is true meanwhile (health says ``degraded``), and a spawn
+asked for in the meantime, or lost with the old zygote, waits for the new one instead of
+failing. Environments the old zygote forked live on (they talk to the engine, not to it; but
+for a zygote started without root, whose PID namespace ends with it); their exit statuses are
+no longer known, so a wait for one answers ``SIGKILL``'s status, the engine having killed them
+by pidfd.
 """
 
 from __future__ import annotations
@@ -80,8 +82,10 @@ class ZygoteProcess:
         self._closing = False
         self._restart: asyncio.Task[None] | None = None
         self.restarts = 0
-        # Why environments share the host's /tmp ("" when each has its own).
-        self.sandbox_missing = ""
+        # The protections this host refuses environments, each with why (empty when none).
+        self.sandbox_missing: list[str] = []
+        # Environments the kernel killed for exceeding their memory cgroup.
+        self._out_of_memory: set[int] = set()
 
     def launch(self) -> None:
         """Start the process now; ``start()`` later waits for it to be ready. Launching early
@@ -167,6 +171,14 @@ class ZygoteProcess:
             future = self._exits[pid] = self._loop.create_future()
         return future
 
+    def out_of_memory(self, pid: int) -> bool:
+        """Whether ``pid`` (reaped) was killed by the kernel for exceeding its MemorySize;
+        answered once."""
+        if pid in self._out_of_memory:
+            self._out_of_memory.discard(pid)
+            return True
+        return False
+
     def forget(self, pid: int) -> None:
         self._exits.pop(pid, None)
 
@@ -194,6 +206,8 @@ class ZygoteProcess:
                     pending.set_result(spawned.pid)
             elif frame.kind == wire.EXITED:
                 exited = wire.Exited.unpack(frame.header)
+                if exited.out_of_memory:
+                    self._out_of_memory.add(exited.pid)
                 future = self.exit_status(exited.pid)
                 if not future.done():
                     future.set_result(exited.status)

@@ -45,6 +45,8 @@ class Call:
     time: float
     account_id: str
     region: str
+    # What an authorizer let the call in with: requestContext.authorizer of its event.
+    authorizer: dict[str, Any] | None
 
     def __init__(
         self,
@@ -63,6 +65,7 @@ class Call:
         self.time = time
         self.account_id = account_id
         self.region = region
+        self.authorizer = None
 
     @property
     def domain(self) -> str:
@@ -155,7 +158,7 @@ def forwarded_headers(call: Call) -> list[tuple[str, str]]:
     return headers
 
 
-def _query_pairs(query: str) -> list[tuple[str, str]]:
+def query_pairs(query: str) -> list[tuple[str, str]]:
     return parse_qsl(query, keep_blank_values=True) if query else []
 
 
@@ -174,7 +177,7 @@ def v1(call: Call) -> dict[str, Any]:
         name = spelling.setdefault(name.lower(), name)
         single[name] = value
         multi.setdefault(name, []).append(value)
-    pairs = _query_pairs(request.query)
+    pairs = query_pairs(request.query)
     query: dict[str, str] = {}
     multi_query: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -218,7 +221,9 @@ def v1(call: Call) -> dict[str, Any]:
     }
     if rest and route.operation_name:
         context["operationName"] = route.operation_name
-    if not rest:
+    if call.authorizer is not None:
+        context["authorizer"] = call.authorizer
+    elif not rest:
         # HTTP API 1.0 events carry an authorizer block even without an authorizer.
         context["authorizer"] = {"claims": None, "scopes": None}
     return {
@@ -277,7 +282,7 @@ def v2(call: Call) -> dict[str, Any]:
         headers["x-amzn-trace-id"] = call.trace_id
     query: dict[str, str] = {}
     if request.query:
-        for key, value in _query_pairs(request.query):
+        for key, value in query_pairs(request.query):
             query[key] = f"{query[key]},{value}" if key in query else value
     url = api.kind is ApiKind.FUNCTION_URL
     domain = call.domain
@@ -300,6 +305,8 @@ def v2(call: Call) -> dict[str, Any]:
         "time": gateway_time(call.time),
         "timeEpoch": int(call.time * 1000),
     }
+    if call.authorizer is not None:
+        context["authorizer"] = call.authorizer
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,

@@ -14,18 +14,20 @@ import asyncio
 import math
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from lamina import ids
 from lamina.engine.api import Invoker, InvokeResult
 from lamina.gateway import accesslog, events, responses, stagevars
+from lamina.gateway.authorizers import LambdaAuthorizer, Refused
 from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
 from lamina.gateway.integrations.httpproxy import HttpProxy
 from lamina.gateway.integrations.lambdaproxy import LambdaProxy, function_and_qualifier
 from lamina.gateway.integrations.mock import Mock
-from lamina.gateway.plan import Integration, Plan, compile_plan
+from lamina.gateway.plan import Integration, Plan, Step, compile_plan
 from lamina.gateway.routing import NoRoute, Router
-from lamina.model.apis import Api, ApiKind, IntegrationType, Route, Stage
+from lamina.model.apis import ENFORCED, Api, ApiKind, IntegrationType, Route, Stage
 from lamina.net.messages import Request, Response
 
 __all__ = ["Gateway", "function_and_qualifier"]
@@ -114,6 +116,22 @@ class Gateway:
             integration,
             request_id_header="x-amzn-RequestId" if api.kind is ApiKind.REST else "apigw-requestid",
             cors=CorsStep(policy, route.method) if policy is not None else None,
+            authorizer=self._authorizer(api, stage, route),
+        )
+
+    def _authorizer(self, api: Api, stage: Stage, route: Route) -> Step | None:
+        """The route's authorisation step: a Lambda authorizer, or a refusal of every call for
+        what Lamina does not verify yet (JWT, Cognito, IAM, API keys): never an open route."""
+        authorizer = route.authorizer
+        if route.api_key_required or (authorizer is not None and authorizer.type not in ENFORCED):
+            return Refused(api)
+        if authorizer is None:
+            return None
+        if authorizer.function is None:
+            return Refused(api)
+        function = stagevars.fill(authorizer.function, stage.variables)
+        return LambdaAuthorizer(
+            replace(authorizer, function=function), self._invoker, api, dict(stage.variables)
         )
 
     async def __call__(self, request: Request) -> Response:

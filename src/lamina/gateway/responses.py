@@ -44,7 +44,7 @@ def error(
     headers = [("Content-Type", JSON)]
     if error_type:
         headers.append(("x-amzn-ErrorType", error_type))
-    return Response(status, headers, fastjson.dumps_spaced({key: message}).encode())
+    return Response(status, headers, fastjson.spaced({key: message}).encode())
 
 
 def no_route(kind: ApiKind) -> Response:
@@ -131,7 +131,7 @@ def _body(document: dict[str, Any], decode: bool) -> bytes:
     body = document.get("body")
     if body is None:
         return b""
-    text = _text(body, "body") if not isinstance(body, dict | list) else fastjson.dumps_spaced(body)
+    text = _text(body, "body") if not isinstance(body, dict | list) else fastjson.spaced(body)
     if decode:
         try:
             return base64.b64decode(text, validate=True)

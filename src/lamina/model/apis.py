@@ -58,6 +58,38 @@ class Integration:
     mock: MockResponse | None = None
 
 
+class AuthorizerType(enum.Enum):
+    TOKEN = "token"
+    REQUEST = "request"
+    JWT = "jwt"
+    COGNITO = "cognito_user_pools"
+    IAM = "aws_iam"
+
+
+# The authorizer types the gateway evaluates; a route with another is refused, never open.
+ENFORCED = frozenset({AuthorizerType.TOKEN, AuthorizerType.REQUEST})
+
+
+@dataclass(frozen=True, slots=True)
+class Authorizer:
+    name: str
+    type: AuthorizerType
+    # Lambda authorizers: the function (ARN or name, maybe qualified).
+    function: str | None = None
+    # As API Gateway writes them: ``method.request.header.Authorization`` (REST) or
+    # ``$request.header.Authorization`` (HTTP APIs); also querystring, stageVariables, context.
+    identity_sources: tuple[str, ...] = ()
+    validation_expression: str | None = None
+    # Seconds a result is reused for the same identity (0: every request asks).
+    ttl_s: int = 0
+    # HTTP APIs: the authorizer's payload format, and whether it answers {"isAuthorized": ...}.
+    payload_format: str = "1.0"
+    simple_responses: bool = False
+    # JWT and Cognito authorizers.
+    issuer: str | None = None
+    audience: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """One method on one path (``method`` ``ANY`` matches every method)."""
@@ -68,6 +100,10 @@ class Route:
     operation_name: str | None = None
     # Where the template defines it, for conflict reports and error messages.
     source: str = ""
+    # Who may call it: an authorizer (None: anyone), the scopes a JWT must carry, an API key.
+    authorizer: Authorizer | None = None
+    scopes: tuple[str, ...] = ()
+    api_key_required: bool = False
 
     @property
     def key(self) -> str:

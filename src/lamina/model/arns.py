@@ -8,7 +8,9 @@ takes a name, a partial ARN (``ACCOUNT:function:NAME``) or a full ARN, each with
 
 from __future__ import annotations
 
+import hashlib
 import re
+import string
 from dataclasses import dataclass
 
 _FUNCTION = re.compile(
@@ -75,3 +77,18 @@ def integration_target(target: str) -> tuple[str, str | None]:
         return name, (rest[0] if rest and rest[0] else None)
     name, _, qualifier = target.partition(":")
     return name, qualifier or None
+
+
+_BASE62 = string.ascii_letters + string.digits
+
+
+def secret_suffix(name: str) -> str:
+    """The six characters AWS appends to a secret's name in its ARN: random for a secret made
+    through the API, derived from the name for a template's (its ``!Ref`` is known before the
+    secret exists)."""
+    number = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
+    return "".join(_BASE62[(number >> (6 * i)) % 62] for i in range(6))
+
+
+def secret_arn(region: str, account: str, name: str, suffix: str | None = None) -> str:
+    return arn("secretsmanager", region, account, f"secret:{name}-{suffix or secret_suffix(name)}")

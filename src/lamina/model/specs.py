@@ -8,8 +8,14 @@ from pathlib import Path
 from types import MappingProxyType
 
 from lamina.model.apis import Api
+from lamina.model.buckets import BucketSpec
+from lamina.model.configs import ParameterSpec, SecretSpec
 from lamina.model.lambdas import EventInvokeConfig
+from lamina.model.mappings import EventSourceMapping
+from lamina.model.queues import QueuePolicySpec, QueueSpec
+from lamina.model.schedules import EventRuleSpec, ScheduleSpec
 from lamina.model.tables import TableSpec
+from lamina.model.topics import SubscriptionSpec, TopicSpec
 
 
 def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
@@ -95,6 +101,23 @@ class UnsupportedResource:
 
 
 @dataclass(frozen=True, slots=True)
+class StackOutput:
+    key: str
+    value: str
+    description: str | None = None
+    export_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StackResource:
+    """A resource as CloudFormation lists it: the physical id is what ``!Ref`` gives."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Stack:
     """Everything one template deploys."""
 
@@ -106,10 +129,33 @@ class Stack:
     layers: Mapping[str, LayerSpec] = field(default_factory=lambda: MappingProxyType({}))
     # DynamoDB tables by logical id.
     tables: Mapping[str, TableSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # SQS queues by logical id, and the queue policies applied to them.
+    queues: Mapping[str, QueueSpec] = field(default_factory=lambda: MappingProxyType({}))
+    queue_policies: tuple[QueuePolicySpec, ...] = ()
+    # SNS topics by logical id, and every subscription (inline, resources, SAM SNS events).
+    topics: Mapping[str, TopicSpec] = field(default_factory=lambda: MappingProxyType({}))
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
+    # S3 buckets by logical id.
+    buckets: Mapping[str, BucketSpec] = field(default_factory=lambda: MappingProxyType({}))
     unsupported: tuple[UnsupportedResource, ...] = ()
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.
     apis: tuple[Api, ...] = ()
+    # Event source mappings Lamina polls.
+    mappings: tuple[EventSourceMapping, ...] = ()
+    # EventBridge rules' and Scheduler's schedules.
+    schedules: tuple[ScheduleSpec, ...] = ()
+    # EventBridge rules with event patterns.
+    event_rules: tuple[EventRuleSpec, ...] = ()
+    # SSM parameters and Secrets Manager secrets the template stores.
+    ssm_parameters: tuple[ParameterSpec, ...] = ()
+    secrets: tuple[SecretSpec, ...] = ()
+    # What CloudFormation would say of the stack: its description, parameter values (NoEcho
+    # ones masked), outputs resolved, and every resource after SAM's expansion.
+    description: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
+    outputs: tuple[StackOutput, ...] = ()
+    resources: tuple[StackResource, ...] = ()
 
     def find_function(self, name: str) -> FunctionSpec | None:
         """By logical id, physical name or ARN, as ``lamina invoke`` and the Lambda API accept."""

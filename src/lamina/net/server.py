@@ -104,12 +104,17 @@ def render(
         if name.lower() not in _SKIPPED:
             lines.append(f"{name}: {value}\r\n")
     body = response.body
+    length = len(body)
+    if head_only and not body:
+        # A HEAD answer may state the length its GET would have (S3's HeadObject).
+        declared = response.header("content-length")
+        length = int(declared) if declared is not None and declared.isdigit() else 0
     if date is None:
         date = http_date(int(time.time())).encode()
     return b"%s%sContent-Length: %d\r\nDate: %s\r\n%s%s" % (
         start,
         "".join(lines).encode("latin-1", "replace"),
-        len(body),
+        length,
         date,
         b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n",
         b"" if head_only else body,

@@ -16,10 +16,11 @@ Space-delimited patterns (``[ip, user, ...]``) are refused with a message naming
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
+
+from lamina import fastjson
 
 Matcher = Callable[[str], bool]
 
@@ -229,7 +230,7 @@ def _json_match(message: str, test: Test) -> bool:
     if start < 0:
         return False
     try:
-        doc = json.loads(message[start:])
+        doc = fastjson.loads(message[start:])
     except ValueError:
         return False
     return test(doc)

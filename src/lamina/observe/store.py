@@ -26,19 +26,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import queue
 import re
 import shutil
 import threading
-import time
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from lamina import fastjson
+from lamina.clock import SYSTEM
 from lamina.observe.api import LogEvent
 
 # Bytes of events gathered on the event loop before they are written at once.
@@ -82,7 +82,7 @@ def _file_name(name: str) -> str:
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(SYSTEM.wall() * 1000)
 
 
 Encoded = list[tuple[tuple[str, str], bytes]]
@@ -260,7 +260,7 @@ class LogStore:
                 return False
             raise FileExistsError(group)
         folder.mkdir(parents=True, exist_ok=True)
-        meta.write_text(json.dumps({"name": group, "creationTime": _now_ms()}))
+        meta.write_text(fastjson.dumps_text({"name": group, "creationTime": _now_ms()}))
         return True
 
     def create_stream(self, group: str, stream: str) -> bool:
@@ -293,7 +293,7 @@ class LogStore:
 
     def _meta(self, group: str) -> dict[str, object]:
         try:
-            doc = json.loads((self._group_dir(group) / "group.json").read_text())
+            doc = fastjson.loads((self._group_dir(group) / "group.json").read_text())
         except (OSError, ValueError):
             return {}
         return doc if isinstance(doc, dict) else {}
@@ -304,7 +304,7 @@ class LogStore:
             meta.pop("retentionInDays", None)
         else:
             meta["retentionInDays"] = days
-        (self._group_dir(group) / "group.json").write_text(json.dumps(meta))
+        (self._group_dir(group) / "group.json").write_text(fastjson.dumps_text(meta))
 
     def groups(self) -> list[GroupInfo]:
         found = []

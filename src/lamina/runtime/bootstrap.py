@@ -70,14 +70,13 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     os.environ.clear()
     os.environ.update(spec.env)
     os.makedirs(spec.tmp, exist_ok=True)
-    if sandbox.available:
+    if spec.isolate and sandbox.available:
         with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
-            # What the environment runs from stays in place even under the host's /tmp: its
-            # code and packages, and the interpreter with its own (a virtualenv made by mktemp).
-            interpreter = (sys.prefix, sys.exec_prefix, os.path.dirname(sys.executable))
-            sandbox.enter(
-                spec.tmp, (spec.cwd, *spec.path, *sys.path, *interpreter), tuple(spec.hidden)
-            )
+            # What the environment runs from stays in place, read-only, even under the host's
+            # /tmp or a hidden directory: its code, packages and layers, and the interpreter
+            # with its packages (a virtualenv made by mktemp; what every function imports).
+            runs_from = (*spec.own, *sandbox.runtime_dirs())
+            sandbox.enter(spec.tmp, runs_from, tuple(spec.hidden), runs_from)
     tempfile.tempdir = None
     os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)
@@ -88,6 +87,8 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     if spec.data_limit:
         _limit(resource.RLIMIT_DATA, spec.data_limit)
+    if spec.isolate:
+        sandbox.lock()
     paths = [p for p in spec.path if p]
     sys.path[:] = paths + [p for p in sys.path if p not in paths]
     _forget_shadowed(paths, third_party)

@@ -147,8 +147,8 @@ class ZygoteReady(NamedTuple):
     """The zygote has preloaded its modules and serves ``SPAWN`` requests."""
 
     pid: int
-    # Why environments cannot have a /tmp of their own on this host ("" when they can).
-    sandbox_missing: str = ""
+    # The protections this host refuses environments, each with why (empty when none).
+    sandbox_missing: list[str] = []
 
     def pack(self) -> bytes:
         return frame(READY, dumps(tuple(self)))
@@ -176,8 +176,15 @@ class Spawn(NamedTuple):
     data_limit: int
     # Results escape non-ASCII characters (every Python runtime but python3.12).
     ensure_ascii: bool
-    # Directories hidden from the function (Lamina's state), but for what it runs from.
+    # Directories hidden from the function (Lamina's state, other functions' code), but for
+    # what it runs from; resolved (no symbolic links), as ``own`` and ``tmp`` are.
     hidden: list[str] = []
+    # What it runs from: its code, packages and layers (made read-only).
+    own: list[str] = []
+    # Set apart by every mechanism ``runtime.sandbox`` has (False: a plain fork, for comparison).
+    isolate: bool = True
+    # The memory cgroup's limit in bytes (MemorySize), 0 for none.
+    memory_limit: int = 0
 
     def pack(self, dumps: Dumps = dumps) -> bytes:
         return frame(SPAWN, dumps(tuple(self)))
@@ -206,6 +213,8 @@ class Exited(NamedTuple):
 
     pid: int
     status: int
+    # The kernel killed it for exceeding its memory cgroup's limit.
+    out_of_memory: bool = False
 
     def pack(self) -> bytes:
         return frame(EXITED, dumps(tuple(self)))

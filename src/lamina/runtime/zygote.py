@@ -1,13 +1,20 @@
 """The zygote: one warm interpreter that forks execution environments.
 
 Started by the engine as ``python -m lamina.runtime.zygote FD PRELOAD`` with FD one end of a
-SOCK_SEQPACKET socket pair. It imports the runtime and the heavy common modules once (boto3 with the
-service models Lamina serves), freezes the heap so forked children share it copy-on-write, says
-READY (``wire.ZygoteReady``), then serves ``wire.Spawn`` requests: each carries an environment's
-spec plus three file descriptors (its inbox and outbox pipes, and its log pipe), and is answered by
-``wire.Spawned`` with the pid. It reaps its children and reports each exit as ``wire.Exited``
-(``status`` is the exit code, or minus the signal number). When the engine's end closes, the
-zygote kills every child and exits.
+SOCK_SEQPACKET socket pair. It imports the runtime and the heavy common modules once (boto3 with
+the service models Lamina serves), freezes the heap so forked children share it copy-on-write,
+finds out which of ``runtime.sandbox``'s protections and memory cgroups (``runtime.cgroups``)
+this host allows, says READY (``wire.ZygoteReady``, with the protections missing), then serves
+``wire.Spawn`` requests: each carries an environment's spec plus three file descriptors (its
+inbox and outbox pipes, and its log pipe), and is answered by ``wire.Spawned`` with the pid. It
+reaps its children and reports each exit as ``wire.Exited`` (``status`` is the exit code, or
+minus the signal number). When the engine's end closes, the zygote kills every child, removes
+their cgroups and exits.
+
+When not root, the zygote first makes a user namespace and a PID namespace of its own, whose
+first process it is (``sandbox.own_namespaces``; the process the engine started waits for it):
+there it may give each environment a PID namespace of its own (``sandbox.fork``). It then
+reports pids as the host knows them (``sandbox.host_pid``); its environments die with it.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import socket
 import sys
 import sysconfig
 
-from lamina.runtime import bootstrap, sandbox, wire
+from lamina.runtime import bootstrap, cgroups, sandbox, wire
 
 # The services Lamina serves: a client created at import in user code then finds its model loaded.
 _WARM_SERVICES = ("dynamodb", "sqs", "s3", "sns", "events", "lambda", "stepfunctions")
@@ -88,6 +95,8 @@ class Zygote:
     def __init__(self, control: socket.socket) -> None:
         self.control = control
         self.children: set[int] = set()
+        self.host_pids: dict[int, int] = {}
+        self.memory: cgroups.Memory | None = None
         self.third_party = _third_party_modules()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
@@ -100,8 +109,13 @@ class Zygote:
         selector = selectors.DefaultSelector()
         selector.register(self.control, selectors.EVENT_READ, "control")
         selector.register(self._wake_r, selectors.EVENT_READ, "signal")
-        missing = sandbox.probe() or ""
-        self._send(wire.ZygoteReady(os.getpid(), missing).pack())
+        missing = sandbox.probe()
+        self.memory, refused = cgroups.Memory.open()
+        if self.memory is not None:
+            self.memory.start()
+        if refused:
+            missing.append(f"memory cgroups (MemorySize is watched, not enforced): {refused}")
+        self._send(wire.ZygoteReady(sandbox.host_pid(os.getpid()), missing).pack())
         while True:
             for key, _ in selector.select():
                 if key.data == "signal":
@@ -129,16 +143,27 @@ class Zygote:
 
     def _spawn(self, spec: wire.Spawn, fds: list[int]) -> None:
         inbox, outbox, log_fd = fds
-        pid = os.fork()
+        cgroup = ""
+        if spec.isolate and self.memory is not None and spec.memory_limit:
+            with contextlib.suppress(OSError):  # a protection less, never a failed start
+                cgroup = self.memory.make(spec.memory_limit)
+        pid = sandbox.fork() if spec.isolate else os.fork()
         if pid == 0:
             self._become_child()
             bootstrap.run(spec, wire.Channel(inbox, outbox), log_fd, self.third_party)
         for fd in fds:
             os.close(fd)
         self.children.add(pid)
-        self._send(wire.Spawned(spec.ref, pid).pack())
+        # The engine knows environments by their pids on the host (pidfds, /proc).
+        self.host_pids[pid] = sandbox.host_pid(pid)
+        if cgroup and self.memory is not None:
+            self.memory.attach(pid, cgroup)
+        self._send(wire.Spawned(spec.ref, self.host_pids[pid]).pack())
 
     def _become_child(self) -> None:
+        if self.memory is not None:
+            # The cgroup helper's pipe: an environment writing to it could move any process.
+            os.close(self.memory.requests)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -156,7 +181,8 @@ class Zygote:
                 return
             self.children.discard(pid)
             code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-            self._send(wire.Exited(pid, code).pack())
+            oom = self.memory.release(pid) if self.memory is not None else False
+            self._send(wire.Exited(self.host_pids.pop(pid, pid), code, oom).pack())
 
     def _send(self, message: bytes) -> None:
         # If the engine is gone the send fails; the control loop sees EOF next.
@@ -167,11 +193,19 @@ class Zygote:
         for pid in self.children:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
+        if self.memory is not None:
+            # A cgroup can be removed once its process is reaped.
+            for pid in self.children:
+                with contextlib.suppress(OSError):
+                    os.waitpid(pid, 0)
+            self.memory.close()
 
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     preload = [name for name in (sys.argv[2] if len(sys.argv) > 2 else "").split(",") if name]
+    # Before any import can start a thread (a process with threads cannot enter a user namespace).
+    sandbox.own_namespaces(close=(control.fileno(),))
     # The engine's working directory is not part of any function's code.
     cwd = os.getcwd()
     sys.path[:] = [p for p in sys.path if p not in ("", cwd)]

@@ -13,6 +13,7 @@ data a client created); ``matches``/``handle`` any number of times, concurrently
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Protocol
 
 from lamina.model.specs import Stack
@@ -34,14 +35,21 @@ class Service(Protocol):
 
 
 def signing_scope(request: Request) -> tuple[str, str] | None:
-    """(region, service) from a SigV4 Authorization header, as every AWS SDK and the CLI send."""
+    """(region, service) from a SigV4 Authorization header, as every AWS SDK and the CLI send,
+    or from a presigned URL's ``X-Amz-Credential``."""
     auth = request.header("authorization")
     if not auth:
-        return None
+        if "X-Amz-Credential=" not in request.query:
+            return None
+        credential = urllib.parse.parse_qs(request.query).get("X-Amz-Credential", [""])[0]
+        parts = credential.split("/")
+        return (parts[2], parts[3]) if len(parts) == 5 and parts[4] == "aws4_request" else None
     match = _SCOPE.search(auth)
     return (match.group(1), match.group(2)) if match else None
 
 
 def signing_service(request: Request) -> str | None:
     scope = signing_scope(request)
+    if scope is None and "AWSAccessKeyId=" in request.query:
+        return "s3"  # a SigV2 presigned URL: only S3 has them
     return scope[1] if scope else None

@@ -13,11 +13,11 @@ through ``type_name``, ``extra`` and ``message_key``; the status is the exceptio
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
+from lamina import fastjson
 from lamina.errors import AwsError
 from lamina.net.messages import Response
 from lamina.services.protocols.wire import QUERY, REST_JSON, REST_XML
@@ -48,7 +48,7 @@ def render(
     body[message_key] = exc.message
     if extra:
         body.update(extra)
-    return Response(exc.status, headers, json.dumps(body).encode())
+    return Response(exc.status, headers, fastjson.dumps(body))
 
 
 def _xml(exc: AwsError, protocol: str, request_id: str, namespace: str | None) -> bytes:

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from lamina.model.apis import DEFAULT_ROUTE, ApiKind, Route, Stage
+from lamina.model.apis import (
+    DEFAULT_ROUTE,
+    ENFORCED,
+    ApiKind,
+    Authorizer,
+    AuthorizerType,
+    Route,
+    Stage,
+)
 from lamina.model.specs import UnsupportedResource
 from lamina.template import openapi
 from lamina.template.resources import Resources
@@ -125,13 +133,11 @@ def rest_methods(reader: Resources, api_logical_id: str, found: FoundApis) -> li
             type_ = "AWS::ApiGateway::Method"
             found.unsupported.append(UnsupportedResource(logical_id, type_, exc.message))
             continue
-        if reader.get(logical_id, "AuthorizationType") not in (None, "NONE"):
+        authorizer = _method_authorizer(reader, logical_id, "AWS::ApiGateway::Authorizer", found)
+        api_key = str(reader.get(logical_id, "ApiKeyRequired", False)).lower() == "true"
+        if api_key:
             found.unsupported.append(
-                UnsupportedResource(
-                    logical_id,
-                    "AWS::ApiGateway::Method",
-                    "authorization is not enforced yet: every request reaches its integration",
-                )
+                UnsupportedResource(logical_id, "AWS::ApiGateway::Method", _REFUSED % "API keys")
             )
         operation = reader.get(logical_id, "OperationName")
         routes.append(
@@ -141,6 +147,8 @@ def rest_methods(reader: Resources, api_logical_id: str, found: FoundApis) -> li
                 integration=integration,
                 operation_name=str(operation) if operation else None,
                 source=logical_id,
+                authorizer=authorizer,
+                api_key_required=api_key,
             )
         )
     return routes
@@ -192,14 +200,8 @@ def http_routes(reader: Resources, api_logical_id: str, found: FoundApis) -> lis
             type_ = "AWS::ApiGatewayV2::Integration"
             found.unsupported.append(UnsupportedResource(integration_id, type_, exc.message))
             continue
-        if reader.get(logical_id, "AuthorizationType") not in (None, "NONE"):
-            found.unsupported.append(
-                UnsupportedResource(
-                    logical_id,
-                    "AWS::ApiGatewayV2::Route",
-                    "authorization is not enforced yet: every request reaches its integration",
-                )
-            )
+        authorizer = _method_authorizer(reader, logical_id, "AWS::ApiGatewayV2::Authorizer", found)
+        scopes = tuple(str(s) for s in reader.listing(logical_id, "AuthorizationScopes"))
         if route_key == DEFAULT_ROUTE:
             method, path = "ANY", DEFAULT_ROUTE
         else:
@@ -210,5 +212,71 @@ def http_routes(reader: Resources, api_logical_id: str, found: FoundApis) -> lis
                     "RouteKey",
                     f"RouteKey must be '$default' or 'METHOD /path', got {route_key!r}",
                 )
-        routes.append(Route(method.upper(), path, integration, source=logical_id))
+        routes.append(
+            Route(
+                method.upper(),
+                path,
+                integration,
+                source=logical_id,
+                authorizer=authorizer,
+                scopes=scopes,
+            )
+        )
     return routes
+
+
+_REFUSED = "%s not verified by Lamina yet: its requests are refused (401), never open"
+_AUTH_TYPES = {
+    "TOKEN": AuthorizerType.TOKEN,
+    "REQUEST": AuthorizerType.REQUEST,
+    "COGNITO_USER_POOLS": AuthorizerType.COGNITO,
+    "JWT": AuthorizerType.JWT,
+}
+
+
+def _method_authorizer(
+    reader: Resources, logical_id: str, authorizer_type: str, found: FoundApis
+) -> Authorizer | None:
+    """The authorizer of a raw ``Method`` or ``Route`` resource (``AuthorizationType`` and
+    ``AuthorizerId``); what Lamina does not verify is reported, and its requests refused."""
+    kind = str(reader.get(logical_id, "AuthorizationType") or "NONE").upper()
+    if kind == "NONE":
+        return None
+    if kind == "AWS_IAM":
+        authorizer = Authorizer("AWS_IAM", AuthorizerType.IAM)
+    else:
+        wanted = reader.get(logical_id, "AuthorizerId")
+        match = next((a for a in reader.of_type(authorizer_type) if reader.ref(a) == wanted), None)
+        if match is None:
+            raise reader.fail(
+                logical_id, "AuthorizerId", f"AuthorizerId {wanted} names no {authorizer_type}"
+            )
+        authorizer = _authorizer_resource(reader, match)
+    if authorizer.type not in ENFORCED:
+        what = f"{authorizer.type.value} authorizer {authorizer.name}"
+        type_ = str(reader.resources[logical_id].get("Type"))
+        found.unsupported.append(UnsupportedResource(logical_id, type_, _REFUSED % what))
+    return authorizer
+
+
+def _authorizer_resource(reader: Resources, logical_id: str) -> Authorizer:
+    type_text = str(reader.get(logical_id, "Type") or reader.get(logical_id, "AuthorizerType"))
+    type_ = _AUTH_TYPES.get(type_text.upper(), AuthorizerType.REQUEST)
+    uri = reader.get(logical_id, "AuthorizerUri")
+    sources = reader.get(logical_id, "IdentitySource")
+    jwt = reader.mapping(logical_id, "JwtConfiguration")
+    rest = str(reader.resources[logical_id].get("Type")) == "AWS::ApiGateway::Authorizer"
+    ttl = reader.get(logical_id, "AuthorizerResultTtlInSeconds", 300 if rest else 0)
+    return Authorizer(
+        name=str(reader.get(logical_id, "Name") or reader.original_id(logical_id)),
+        type=type_,
+        function=openapi.function_of(str(uri)) if uri else None,
+        identity_sources=openapi.strings(sources),
+        validation_expression=reader.get(logical_id, "IdentityValidationExpression"),
+        ttl_s=int(ttl),
+        payload_format=str(reader.get(logical_id, "AuthorizerPayloadFormatVersion") or "1.0"),
+        simple_responses=str(reader.get(logical_id, "EnableSimpleResponses", False)).lower()
+        == "true",
+        issuer=str(jwt["Issuer"]) if jwt.get("Issuer") else None,
+        audience=openapi.strings(jwt.get("Audience")),
+    )

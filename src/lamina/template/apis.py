@@ -18,6 +18,8 @@ from lamina.model.apis import (
     DEFAULT_STAGE,
     Api,
     ApiKind,
+    Authorizer,
+    AuthorizerType,
     Cors,
     Integration,
     IntegrationType,
@@ -71,12 +73,12 @@ def _definition(
     owner = reader.original_id(logical_id)
     for where, what in definition.problems:
         found.unsupported.append(UnsupportedResource(f"{owner} {where}", "route", what))
-    if definition.uses_authorizers:
+    for where, what in definition.unenforced:
         found.unsupported.append(
             UnsupportedResource(
-                f"{owner} authorizers",
+                f"{owner} {where}",
                 "Authorizer",
-                "authorizers are not enforced yet: every request reaches its integration",
+                f"{what} not verified by Lamina yet: its requests are refused (401), never open",
             )
         )
     return definition
@@ -179,10 +181,12 @@ def _function_urls(
         arn = function.arn + (f":{qualifier}" if qualifier else "")
         if ":" in target.removeprefix(function.arn) and not qualifier:
             arn = target
+        authorizer = None
         if str(reader.get(logical_id, "AuthType") or "NONE").upper() == "AWS_IAM":
+            authorizer = Authorizer("AWS_IAM", AuthorizerType.IAM)
             found.warnings.append(
-                f"{reader.original_id(logical_id)}: AuthType AWS_IAM is not enforced; the URL "
-                "answers unsigned requests"
+                f"{reader.original_id(logical_id)}: AuthType AWS_IAM is not verified by Lamina "
+                "yet: the URL refuses every request (403), never open"
             )
         cors = None
         config = reader.get(logical_id, "Cors")
@@ -197,7 +201,11 @@ def _function_urls(
                 id=url_id(stack_name, logical_id),
                 kind=ApiKind.FUNCTION_URL,
                 name=function.logical_id,
-                routes=(Route("ANY", DEFAULT_ROUTE, integration, source=logical_id),),
+                routes=(
+                    Route(
+                        "ANY", DEFAULT_ROUTE, integration, source=logical_id, authorizer=authorizer
+                    ),
+                ),
                 stages=(Stage(DEFAULT_STAGE),),
                 cors=cors,
                 function=function.logical_id,

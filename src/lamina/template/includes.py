@@ -10,11 +10,11 @@ Definitions in S3 are left alone (they cannot be fetched) and reported by the AP
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 import yaml
 
+from lamina import fastjson
 from lamina.template.loader import KeyPath, Template
 
 _SAM_APIS = ("AWS::Serverless::Api", "AWS::Serverless::HttpApi")
@@ -29,7 +29,7 @@ def _read(template: Template, location: str, path: KeyPath) -> Any:
     try:
         # Included snippets may only use the long form of intrinsic functions, so a plain
         # YAML loader reads them; JSON is YAML too.
-        return json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+        return fastjson.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise template.error_at(f"{location} is not valid YAML or JSON: {exc}", path) from None
 

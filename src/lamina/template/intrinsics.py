@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
+
+from lamina import fastjson
+from lamina.template.dynamic import (
+    MARKER,
+    DynamicReferenceError,
+    DynamicValues,
+    substitute,
+)
 
 KeyPath = tuple[str | int, ...]
 Resolve = Callable[[Any, KeyPath], Any]
@@ -65,7 +72,7 @@ def text(value: Any, what: str, path: KeyPath) -> str:
         return "true" if value else "false"
     if isinstance(value, str | int | float):
         return str(value)
-    raise ResolveError(f"{what} needs a string, got {json.dumps(value, default=str)}", path)
+    raise ResolveError(f"{what} needs a string, got {fastjson.spaced(value, default=str)}", path)
 
 
 class Resolver:
@@ -79,7 +86,9 @@ class Resolver:
         conditions: Mapping[str, Any],
         mappings: Mapping[str, Any],
         region: str,
+        dynamic: DynamicValues | None = None,
     ) -> None:
+        self._dynamic = dynamic
         self._parameters = parameters
         self._resources = resources
         self._conditions = conditions
@@ -106,7 +115,17 @@ class Resolver:
         if isinstance(value, list):
             items = (self.resolve(item, (*path, i)) for i, item in enumerate(value))
             return [item for item in items if item is not NO_VALUE]
+        if isinstance(value, str) and MARKER in value:
+            return self._dynamic_references(value, path)
         return value
+
+    def _dynamic_references(self, value: str, path: KeyPath) -> str:
+        if self._dynamic is None:  # reading without deploying (`lamina validate`): as written
+            return value
+        try:
+            return substitute(value, self._dynamic)
+        except DynamicReferenceError as exc:
+            raise ResolveError(str(exc), path) from None
 
     def condition(self, name: str, path: KeyPath = ()) -> bool:
         """The value of the template condition ``name``."""
@@ -176,9 +195,7 @@ class Resolver:
             "Fn::GetAZs": self._get_azs,
             "Fn::Cidr": self._cidr,
             "Fn::Length": self._length,
-            "Fn::ToJsonString": lambda a, p: json.dumps(
-                self.resolve(a, p), separators=(",", ":"), default=str
-            ),
+            "Fn::ToJsonString": lambda a, p: fastjson.dumps_text(self.resolve(a, p), default=str),
             "Fn::Equals": lambda a, p: self._truth({name: a}, p[:-1]),
             "Fn::And": lambda a, p: self._truth({name: a}, p[:-1]),
             "Fn::Or": lambda a, p: self._truth({name: a}, p[:-1]),
@@ -266,7 +283,8 @@ class Resolver:
                 value = self._get_att(name, path)
             return text(value, f"Fn::Sub variable ${{{name}}}", path)
 
-        return _SUB_VARIABLE.sub(substitute, argument)
+        result = _SUB_VARIABLE.sub(substitute, argument)
+        return self._dynamic_references(result, path) if MARKER in result else result
 
     def _join(self, argument: Any, path: KeyPath) -> str:
         delimiter, items = self._arguments("Fn::Join", argument, 2, path)

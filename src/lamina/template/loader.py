@@ -8,7 +8,6 @@ keys and list indexes leading to it, e.g. ``("Resources", "HelloFunction", "Prop
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from lamina import fastjson
 from lamina.errors import TemplateError
 
 KeyPath = tuple[str | int, ...]
@@ -195,8 +195,8 @@ def parse(text: str, file: Path) -> Template:
     """
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            data = fastjson.loads(text)
+        except fastjson.JSONDecodeError as exc:
             raise TemplateError(
                 f"invalid JSON: {exc.msg}", file=str(file), line=exc.lineno
             ) from exc

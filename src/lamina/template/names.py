@@ -29,6 +29,8 @@ class Place:
     account_id: str
     partition: str = "aws"
     url_suffix: str = "amazonaws.com"
+    # Where SQS queue URLs point: the services endpoint Lamina serves SQS on (None: AWS's form).
+    queue_endpoint: str | None = None
 
     @property
     def stack_id(self) -> str:
@@ -66,7 +68,10 @@ class Place:
         return self.arn("lambda", f"layer:{name}:{version}")
 
     def queue_url(self, name: str) -> str:
-        # The AWS form: boto3 inside a function sends it to AWS_ENDPOINT_URL anyway.
+        # The URL Lamina's SQS answers for the queue (services/sqs/urls.py), so a template's
+        # value and the API's agree; AWS's form when no endpoint serves SQS (it accepts both).
+        if self.queue_endpoint:
+            return f"{self.queue_endpoint.rstrip('/')}/{self.account_id}/{name}"
         return f"https://sqs.{self.region}.{self.url_suffix}/{self.account_id}/{name}"
 
 
@@ -101,6 +106,8 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     "AWS::Events::EventBus": ("Name", 256),
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80),
     "AWS::Kinesis::Stream": ("Name", 128),
+    "AWS::SSM::Parameter": ("Name", 1011),
+    "AWS::SecretsManager::Secret": ("Name", 512),
 }
 _API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
 
@@ -165,6 +172,9 @@ class ResourceIds:
             "AWS::SQS::Queue": lambda: place.queue_url(name),
             "AWS::SNS::Topic": lambda: place.arn("sns", name),
             "AWS::StepFunctions::StateMachine": lambda: place.arn("states", f"stateMachine:{name}"),
+            "AWS::SecretsManager::Secret": lambda: arns.secret_arn(
+                place.region, place.account_id, name
+            ),
         }
         return refs[type_]() if type_ in refs else name
 
@@ -219,6 +229,15 @@ class ResourceIds:
             ("AWS::Events::EventBus", "Arn"): lambda: place.arn("events", f"event-bus/{name}"),
             ("AWS::Events::EventBus", "Name"): lambda: name,
             ("AWS::Kinesis::Stream", "Arn"): lambda: place.arn("kinesis", f"stream/{name}"),
+            ("AWS::SSM::Parameter", "Type"): lambda: str(
+                self._property(logical_id, "Type", resolve)
+            ),
+            ("AWS::SSM::Parameter", "Value"): lambda: str(
+                self._property(logical_id, "Value", resolve)
+            ),
+            ("AWS::SecretsManager::Secret", "Id"): lambda: arns.secret_arn(
+                place.region, place.account_id, name
+            ),
         }
         rule = attributes.get((type_, attribute))
         if rule is not None:

@@ -14,7 +14,10 @@ from typing import Any
 
 from lamina.model.apis import (
     DEFAULT_ROUTE,
+    ENFORCED,
     ApiKind,
+    Authorizer,
+    AuthorizerType,
     Cors,
     Integration,
     IntegrationType,
@@ -49,7 +52,9 @@ class Definition:
     problems: list[tuple[str, str]] = field(default_factory=list)
     cors: Cors | None = None
     binary_media_types: tuple[str, ...] = ()
-    uses_authorizers: bool = False
+    # Authorizers and API-key requirements Lamina does not enforce yet: (where, what). Their
+    # routes are refused rather than served open.
+    unenforced: list[tuple[str, str]] = field(default_factory=list)
 
 
 def function_of(uri: str) -> str:
@@ -60,7 +65,7 @@ def function_of(uri: str) -> str:
     return match.group(1) if match else uri
 
 
-def _strings(value: Any) -> tuple[str, ...]:
+def strings(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -81,10 +86,10 @@ def cors_of(config: Mapping[str, Any], where: str) -> Cors:
         raise DefinitionError(f"MaxAge must be an integer, got {max_age!r}", where) from None
     credentials = lowered.get("allowcredentials", False)
     return Cors(
-        allow_origins=_strings(lowered.get("alloworigins")),
-        allow_methods=tuple(m.upper() for m in _strings(lowered.get("allowmethods"))),
-        allow_headers=_strings(lowered.get("allowheaders")),
-        expose_headers=_strings(lowered.get("exposeheaders")),
+        allow_origins=strings(lowered.get("alloworigins")),
+        allow_methods=tuple(m.upper() for m in strings(lowered.get("allowmethods"))),
+        allow_headers=strings(lowered.get("allowheaders")),
+        expose_headers=strings(lowered.get("exposeheaders")),
         max_age=age,
         allow_credentials=credentials is True or str(credentials).lower() == "true",
     )
@@ -190,6 +195,8 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
 
     Raises ``DefinitionError`` for a body API Gateway would refuse (wrong shapes)."""
     definition = Definition()
+    authorizers = _authorizers(body, kind)
+    default_security = body.get("security")
     paths = body.get("paths") or {}
     if not isinstance(paths, Mapping):
         raise DefinitionError("paths must be a mapping", "paths")
@@ -201,8 +208,8 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
             raise DefinitionError(f"path {path} must start with /", f"paths.{path}")
         for key, method, operation in _methods(item):
             where = f"paths.{path}.{key}"
-            if operation.get("security"):
-                definition.uses_authorizers = True
+            security = operation.get("security", default_security)
+            authorizer, scopes, api_key = _security(security, authorizers, where)
             config = operation.get(INTEGRATION)
             if not isinstance(config, Mapping):
                 definition.problems.append(
@@ -222,14 +229,103 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
                     integration=integration,
                     operation_name=str(operation_id) if operation_id else None,
                     source=f"{source} {where}",
+                    authorizer=authorizer,
+                    scopes=scopes,
+                    api_key_required=api_key,
                 )
             )
+            if authorizer is not None and authorizer.type not in ENFORCED:
+                definition.unenforced.append(
+                    (where, f"{authorizer.type.value} authorizer {authorizer.name}")
+                )
+            if api_key:
+                definition.unenforced.append((where, "API key"))
     cors = body.get("x-amazon-apigateway-cors")
     if isinstance(cors, Mapping):
         definition.cors = cors_of(cors, "x-amazon-apigateway-cors")
     binary = body.get("x-amazon-apigateway-binary-media-types")
     if isinstance(binary, list):
         definition.binary_media_types = tuple(str(t).replace("~1", "/") for t in binary)
-    if body.get("securityDefinitions") or (body.get("components") or {}).get("securitySchemes"):
-        definition.uses_authorizers = definition.uses_authorizers or bool(body.get("security"))
     return definition
+
+
+# What a security scheme without API Gateway's authorizer extension means.
+_API_KEY = "api_key"
+
+
+def _authorizers(body: Mapping[str, Any], kind: ApiKind) -> dict[str, Authorizer | str]:
+    """The body's security schemes: an ``Authorizer``, or ``_API_KEY`` for API Gateway's key."""
+    schemes = body.get("securityDefinitions") or (body.get("components") or {}).get(
+        "securitySchemes"
+    )
+    found: dict[str, Authorizer | str] = {}
+    if not isinstance(schemes, Mapping):
+        return found
+    for name, scheme in schemes.items():
+        if not isinstance(scheme, Mapping):
+            continue
+        config = scheme.get("x-amazon-apigateway-authorizer")
+        authtype = str(scheme.get("x-amazon-apigateway-authtype", "")).lower()
+        if isinstance(config, Mapping):
+            found[str(name)] = _authorizer(str(name), scheme, config, kind)
+        elif authtype == "awssigv4":
+            found[str(name)] = Authorizer(str(name), AuthorizerType.IAM)
+        elif scheme.get("type") == "apiKey" and str(scheme.get("name", "")).lower() == "x-api-key":
+            found[str(name)] = _API_KEY
+    return found
+
+
+def _authorizer(
+    name: str, scheme: Mapping[str, Any], config: Mapping[str, Any], kind: ApiKind
+) -> Authorizer:
+    type_text = str(config.get("type", "token")).lower()
+    try:
+        type_ = AuthorizerType(type_text)
+    except ValueError:
+        type_ = AuthorizerType.IAM if type_text == "aws_iam" else AuthorizerType.REQUEST
+    sources = strings(config.get("identitySource"))
+    if type_ is AuthorizerType.TOKEN and not sources and scheme.get("name"):
+        sources = (f"method.request.header.{scheme['name']}",)
+    raw_jwt = config.get("jwtConfiguration")
+    jwt: Mapping[str, Any] = raw_jwt if isinstance(raw_jwt, Mapping) else {}
+    uri = config.get("authorizerUri")
+    default_ttl = 300 if kind is ApiKind.REST else 0
+    ttl = config.get("authorizerResultTtlInSeconds", default_ttl)
+    return Authorizer(
+        name=name,
+        type=type_,
+        function=function_of(str(uri)) if uri else None,
+        identity_sources=sources,
+        validation_expression=config.get("identityValidationExpression"),
+        ttl_s=int(ttl) if str(ttl).isdigit() else default_ttl,
+        payload_format=str(config.get("authorizerPayloadFormatVersion", "1.0")),
+        simple_responses=str(config.get("enableSimpleResponses", "")).lower() == "true",
+        issuer=str(jwt["issuer"]) if jwt.get("issuer") else None,
+        audience=strings(jwt.get("audience")),
+    )
+
+
+def _security(
+    security: Any, authorizers: Mapping[str, Authorizer | str], where: str
+) -> tuple[Authorizer | None, tuple[str, ...], bool]:
+    """(authorizer, scopes, API key required) of an operation's ``security`` list."""
+    if not isinstance(security, list):
+        return None, (), False
+    authorizer: Authorizer | None = None
+    scopes: tuple[str, ...] = ()
+    api_key = False
+    for requirement in security:
+        if not isinstance(requirement, Mapping):
+            continue
+        for name, wanted in requirement.items():
+            if name == "NONE":
+                continue
+            scheme = authorizers.get(str(name))
+            if scheme == _API_KEY:
+                api_key = True
+            elif isinstance(scheme, Authorizer):
+                authorizer = authorizer or scheme
+                scopes = scopes or strings(wanted)
+            else:
+                raise DefinitionError(f"security names {name}, which no scheme defines", where)
+    return authorizer, scopes, api_key

@@ -38,6 +38,25 @@ SUPPORTED = frozenset(
         # Created at `lamina up` on the AWS endpoint's DynamoDB service.
         "AWS::Serverless::SimpleTable",
         "AWS::DynamoDB::Table",
+        # Created at `lamina up` on the AWS endpoint's SQS service (policies recorded).
+        "AWS::SQS::Queue",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SQS::QueueInlinePolicy",
+        # Polled by sources/ (a mapping from a source not polled yet is reported by mappings.py).
+        "AWS::Lambda::EventSourceMapping",
+        # Run by sources/schedules.py (a rule with an event pattern is reported by schedules.py).
+        "AWS::Events::Rule",
+        "AWS::Scheduler::Schedule",
+        # Stored at `lamina up` by the SSM and Secrets Manager services.
+        "AWS::SSM::Parameter",
+        "AWS::SecretsManager::Secret",
+        # Created at `lamina up` on the AWS endpoint's SNS service (topic policies recorded).
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::TopicPolicy",
+        # Created at `lamina up` on the AWS endpoint's S3 service (properties it does not
+        # honour are reported by buckets.py).
+        "AWS::S3::Bucket",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.
@@ -48,17 +67,17 @@ NO_LOCAL_EFFECT = frozenset(
         "AWS::IAM::ManagedPolicy",
         "AWS::Lambda::Permission",
         "AWS::Serverless::Connector",
+        "AWS::Scheduler::ScheduleGroup",
+        "AWS::S3::BucketPolicy",
     }
 )
 # SAM function properties that make the translator generate resources Lamina does not run.
 _FUNCTION_EXTRAS = {
     "DeploymentPreference": "no local effect",
 }
-# Function event types the gateway serves.
-_SERVED_EVENTS = frozenset({"Api", "HttpApi"})
-# API properties that ask for what the gateway does not enforce yet (a later issue).
-_API_AUTH = ("Auth", "ApiKeyRequired", "UsagePlan")
-_NOT_ENFORCED = "authorizers, API keys and usage plans are not enforced yet: requests pass"
+# Function event types the gateway serves, and those whose event source mappings are polled.
+_SERVED_EVENTS = frozenset({"Api", "HttpApi", "SNS", "S3", "EventBridgeRule", "CloudWatchEvent"})
+_POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Schedule", "ScheduleV2"})
 
 
 def unsupported(
@@ -90,6 +109,8 @@ def unsupported(
                     event_props = event.get("Properties") if isinstance(event, dict) else None
                     report += _api_auth(f"{logical_id}.Events.{name}", event_type, event_props)
                     continue
+                if event_type in _POLLED_EVENTS:
+                    continue
                 report.append(
                     UnsupportedResource(
                         f"{logical_id}.Events.{name}",
@@ -104,15 +125,19 @@ def unsupported(
 
 
 def _api_auth(name: str, type_: str, properties: Any) -> list[UnsupportedResource]:
-    """An API or API event that configures authorizers, API keys or a usage plan: served, but
-    without what those would enforce, which the user must hear about."""
+    """What an API's or API event's ``Auth`` asks for that Lamina does not apply yet. Lambda
+    authorizers are enforced; the other authorizers and API keys refuse their routes (reported
+    per route by ``apis.py``); usage plans and resource policies have no effect yet."""
     if not isinstance(properties, dict):
         return []
     auth = properties.get("Auth")
-    asked = isinstance(auth, dict) and any(
-        auth.get(k) not in (None, "NONE", False, {}, [])
-        for k in ("Authorizer", "Authorizers", "DefaultAuthorizer", *_API_AUTH, "ResourcePolicy")
-    )
-    if not asked:
+    if not isinstance(auth, dict):
         return []
-    return [UnsupportedResource(f"{name}.Auth", str(type_), _NOT_ENFORCED)]
+    found = []
+    for key, what in (
+        ("UsagePlan", "usage plans' throttles and quotas are not applied yet"),
+        ("ResourcePolicy", "resource policies are not applied yet"),
+    ):
+        if auth.get(key) not in (None, "NONE", False, {}, []):
+            found.append(UnsupportedResource(f"{name}.Auth.{key}", str(type_), what))
+    return found

@@ -9,7 +9,24 @@ from typing import Any
 
 from lamina.errors import TemplateError
 from lamina.model.specs import Stack
-from lamina.template import apis, functions, includes, loader, parameters, report, sam, tables
+from lamina.template import (
+    apis,
+    buckets,
+    configs,
+    functions,
+    includes,
+    loader,
+    mappings,
+    outputs,
+    parameters,
+    queues,
+    report,
+    sam,
+    schedules,
+    tables,
+    topics,
+)
+from lamina.template.dynamic import DynamicValues
 from lamina.template.intrinsics import KeyPath, ResolveError, Resolver
 from lamina.template.names import Place, ResourceIds
 from lamina.template.resources import Resources
@@ -44,6 +61,8 @@ def load_stack(
     region: str = "us-east-1",
     account_id: str = "123456789012",
     parameter_overrides: Mapping[str, str] | None = None,
+    queue_endpoint: str | None = None,
+    dynamic: DynamicValues | None = None,
 ) -> Stack:
     """The stack the template at ``path`` (a file, or a directory with ``template.yaml``,
     ``template.yml`` or ``template.json``) deploys as ``stack_name``.
@@ -53,7 +72,12 @@ def load_stack(
     template cannot be used.
     """
     template = includes.inline(loader.load(path))
-    place = Place(stack_name=stack_name, region=region, account_id=account_id)
+    place = Place(
+        stack_name=stack_name,
+        region=region,
+        account_id=account_id,
+        queue_endpoint=queue_endpoint,
+    )
     params = parameters.resolve(template, parameter_overrides)
     values = {**place.pseudo_parameters(), **params.values}
 
@@ -64,6 +88,7 @@ def load_stack(
             conditions=_section(template, data, "Conditions"),
             mappings=_section(template, data, "Mappings"),
             region=region,
+            dynamic=dynamic,
         )
 
     # Before expansion only parameters are known: enough for a CodeUri given as !Ref or !Sub.
@@ -90,6 +115,13 @@ def load_stack(
     found = functions.find(reader, ids, place)
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
+    found_queues = queues.find(reader)
+    found_topics = topics.find(reader)
+    found_buckets = buckets.find(reader)
+    found_mappings = mappings.find(reader, stack_name)
+    found_schedules = schedules.find(reader, region, account_id)
+    found_configs = configs.find(reader)
+    resolved = reader.resolver
     unsupported = report.unsupported(
         template.data["Resources"],
         lambda logical_id, resource: _is_active(template, conditions, logical_id, resource),
@@ -102,7 +134,55 @@ def load_stack(
         functions=MappingProxyType(found.functions),
         layers=MappingProxyType(found.layers),
         tables=MappingProxyType(found_tables),
-        unsupported=(*unsupported, *found.unsupported, *served.unsupported),
-        warnings=(*params.warnings, *found.warnings, *served.warnings, *ids.warnings),
+        queues=MappingProxyType(found_queues.queues),
+        queue_policies=tuple(found_queues.policies),
+        buckets=MappingProxyType(found_buckets.buckets),
+        unsupported=(
+            *unsupported,
+            *found.unsupported,
+            *served.unsupported,
+            *found_mappings.unsupported,
+            *found_schedules.unsupported,
+            *found_configs.unsupported,
+            *found_buckets.unsupported,
+        ),
+        topics=MappingProxyType(found_topics.topics),
+        subscriptions=tuple(found_topics.subscriptions),
+        warnings=(
+            *params.warnings,
+            *found.warnings,
+            *served.warnings,
+            *found_queues.warnings,
+            *ids.warnings,
+            *found_topics.warnings,
+        ),
         apis=tuple(served.apis),
+        mappings=tuple(found_mappings.mappings),
+        schedules=tuple(found_schedules.schedules),
+        event_rules=tuple(found_schedules.rules),
+        ssm_parameters=tuple(found_configs.parameters),
+        secrets=tuple(found_configs.secrets),
+        description=_description(template),
+        parameters=_shown_parameters(template, params.values),
+        outputs=outputs.outputs(template, expanded.data, resolved),
+        resources=outputs.resources(reader),
     )
+
+
+def _description(template: loader.Template) -> str | None:
+    value = template.data.get("Description")
+    return None if value is None else str(value)
+
+
+def _shown_parameters(
+    template: loader.Template, values: Mapping[str, Any]
+) -> tuple[tuple[str, str], ...]:
+    """The parameters as DescribeStacks shows them: NoEcho values masked."""
+    declared = template.data.get("Parameters") or {}
+    shown = []
+    for name, value in values.items():
+        decl = declared.get(name) if isinstance(declared, dict) else None
+        secret = isinstance(decl, dict) and str(decl.get("NoEcho", "")).lower() == "true"
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        shown.append((str(name), "****" if secret else text))
+    return tuple(shown)

@@ -56,6 +56,9 @@ class Served:
         loop = asyncio.get_running_loop()
         return await loop.create_server(lambda: Tracked(self.endpoint, Limits()), "127.0.0.1", 0)
 
+    async def _close_server(self) -> None:
+        self.server.close()
+
     async def _close_connections(self) -> None:
         # A client whose error response a test still holds keeps its connection open: close
         # the server's end before the loop stops, or its socket is dropped unclosed.
@@ -92,7 +95,9 @@ class Served:
     def close(self) -> None:
         for client in self._clients:
             client.close()
-        self.server.close()
+        # On the loop's thread: a connection closing there at the same moment would otherwise
+        # race the server's close (asyncio's Server is not thread-safe).
+        self.run(self._close_server())
         self.run(self._close_connections())
         self.run(self.server.wait_closed())
         self.run(self.endpoint.close())

@@ -38,16 +38,16 @@ def client(server: LaminaUp, service: str) -> Any:
     ("service", "call", "kwargs", "code", "status", "named"),
     [
         # query: form body, XML answer.
+        ("iam", "list_users", {}, "InvalidAction", 400, "iam:ListUsers"),
+        # json 1.0 (Step Functions') and json 1.1.
         (
-            "sns",
-            "publish",
-            {"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "m"},
-            "InvalidAction",
+            "stepfunctions",
+            "list_state_machines",
+            {},
+            "UnknownOperationException",
             400,
-            "sns:Publish",
+            "states:ListStateMachines",
         ),
-        # json 1.0 (SQS's current protocol) and json 1.1.
-        ("sqs", "list_queues", {}, "UnknownOperationException", 400, "sqs:ListQueues"),
         ("events", "list_rules", {}, "UnknownOperationException", 400, "events:ListRules"),
         # rest-json and rest-xml: the operation is found from the method and path.
         (
@@ -58,14 +58,14 @@ def client(server: LaminaUp, service: str) -> Any:
             404,
             "scheduler:ListSchedules",
         ),
-        ("s3", "list_buckets", {}, "NotImplemented", 501, "s3:ListBuckets"),
+        ("s3", "get_bucket_cors", {"Bucket": "b"}, "NotImplemented", 501, "s3:GetBucketCors"),
         (
             "s3",
-            "get_object",
+            "get_object_acl",
             {"Bucket": "b", "Key": "k/x.txt"},
             "NotImplemented",
             501,
-            "s3:GetObject",
+            "s3:GetObjectAcl",
         ),
     ],
 )
@@ -85,7 +85,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
     error = raised.value.response
     assert error["Error"]["Code"] == code
     assert error["ResponseMetadata"]["HTTPStatusCode"] == status
-    if call != "get_object":  # S3 answers a GET's error body; botocore keeps its Message
+    if call != "get_object_acl":  # S3 answers a GET's error body; botocore keeps it
         assert error["Error"]["Message"] == f"Lamina does not serve {named} yet."
     else:
         assert named in error["Error"]["Message"]
@@ -94,13 +94,10 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (
-            ["sns", "publish", "--topic-arn", "arn:aws:sns:us-east-1:1:t", "--message", "m"],
-            "sns:Publish",
-        ),
-        (["sqs", "list-queues"], "sqs:ListQueues"),
+        (["iam", "list-users"], "iam:ListUsers"),
+        (["stepfunctions", "list-state-machines"], "states:ListStateMachines"),
         (["events", "list-rules"], "events:ListRules"),
-        (["s3api", "list-buckets"], "s3:ListBuckets"),
+        (["s3api", "get-bucket-cors", "--bucket", "b"], "s3:GetBucketCors"),
     ],
 )
 def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) -> None:
@@ -120,11 +117,12 @@ def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) 
 
 
 def test_old_query_client_of_a_json_service_gets_xml(server: LaminaUp) -> None:
-    """An older SDK speaking query to SQS (whose model is json now) gets query's XML error."""
+    """An older SDK speaking query to SQS (whose model is json now) gets query's XML error for
+    an action SQS does not have."""
     aws = AWSRequest(
         method="POST",
         url=server.endpoint + "/",
-        data=b"Action=ListQueues&Version=2012-11-05",
+        data=b"Action=ListTopics&Version=2012-11-05",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     pair = server.key_pair
@@ -139,13 +137,15 @@ def test_old_query_client_of_a_json_service_gets_xml(server: LaminaUp) -> None:
     body = raised.value.read().decode()
     assert raised.value.code == 400
     assert "<Code>InvalidAction</Code>" in body
-    assert "Lamina does not serve sqs:ListQueues yet." in body
+    assert "Lamina does not serve sqs:ListTopics yet." in body
     assert "<Type>Sender</Type>" in body
 
 
 def test_served_services_still_answer(server: LaminaUp) -> None:
-    """DynamoDB (json), Lambda (rest-json) and STS (query) answer on the same endpoint."""
+    """DynamoDB and SQS (json), Lambda (rest-json) and STS (query) answer on the same
+    endpoint."""
     assert client(server, "dynamodb").list_tables()["TableNames"] == []
+    assert "QueueUrls" not in client(server, "sqs").list_queues()
     identity = client(server, "sts").get_caller_identity()
     assert identity["Arn"] == "arn:aws:iam::123456789012:root"
     names = [f["FunctionName"] for f in client(server, "lambda").list_functions()["Functions"]]

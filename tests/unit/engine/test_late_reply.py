@@ -18,6 +18,9 @@ class _NoSpawner:
     def exit_status(self, pid: int) -> asyncio.Future[int]:
         raise AssertionError("not used")
 
+    def out_of_memory(self, pid: int) -> bool:
+        return False
+
     def forget(self, pid: int) -> None:
         pass
 

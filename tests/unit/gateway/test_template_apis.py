@@ -142,7 +142,8 @@ def test_bad_definitions_name_resource_and_field(tmp_path: Path) -> None:
 
 
 def test_unsupported_integrations_and_authorizers_are_reported(tmp_path: Path) -> None:
-    """Non-proxy integrations and configured authorizers are listed loudly by name."""
+    """Non-proxy integrations and API keys (which Lamina does not verify yet: their routes
+    refuse every request) are listed loudly by name."""
     stack = load(
         tmp_path,
         """
@@ -165,8 +166,11 @@ def test_unsupported_integrations_and_authorizers_are_reported(tmp_path: Path) -
 """,
     )
     names = {u.logical_id: u.note for u in stack.unsupported}
-    assert "Api.Auth" in names and "Fn.Events.A.Auth" in names
+    assert "API key not verified by Lamina yet" in names["Api paths./a.get"]
+    assert "refused" in names["Api paths./a.get"]
     assert any(name.startswith("Api paths./aws.get") for name in names)
+    (route,) = [r for api in stack.apis for r in api.routes if r.path == "/a"]
+    assert route.api_key_required
 
 
 def test_raw_rest_tree_and_quick_create(tmp_path: Path) -> None:

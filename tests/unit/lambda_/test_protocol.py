@@ -1,4 +1,5 @@
-"""The Lambda API's REST surface without a server: routes, errors on the wire, spec documents."""
+"""The Lambda API's REST surface without a server: botocore's routes, errors on the wire, spec
+documents."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import pytest
 from lamina.errors import ResourceNotFoundException, TooManyRequestsException
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.net.messages import Request
-from lamina.services.lambda_.errors import ResourceConflictException, error_response
-from lamina.services.lambda_.routes import match, paginate
-from lamina.services.lambda_.service import ROUTES, is_lambda
+from lamina.services.errors import InternalFailure, SerializationException
+from lamina.services.lambda_.errors import ResourceConflictException, render
+from lamina.services.lambda_.pagination import paginate
+from lamina.services.lambda_.service import INVOCATIONS, OPERATIONS, is_lambda
 from lamina.services.lambda_.specjson import spec_from_json, to_json
+from lamina.services.protocols import rest, shapes
+from lamina.services.protocols.wire import REST_JSON
 from tests.integration.engine_support import function, layer
 
 
@@ -67,9 +71,21 @@ def _request(method: str, path: str, query: str = "") -> Request:
 )
 def test_routes(method: str, path: str, query: str, operation: str, params: dict[str, str]) -> None:
     """botocore's request URIs reach their operation with percent-decoded labels."""
-    found = match(ROUTES, _request(method, path, query))
+    request = _request(method, path, query)
+    routes = rest.routes("lambda")
+    assert routes.find(request) == operation
+    found = shapes.model("lambda").operation(operation)
     assert found is not None
-    assert (found[0].operation, found[1]) == (operation, params)
+    labels = routes.parse(request, found, REST_JSON)
+    assert {k: v for k, v in labels.items() if k in params} == params
+    assert {k for k, m in found.input.members.items() if m.location == "uri"} == set(params)
+
+
+def test_every_served_operation_is_in_the_model() -> None:
+    """Each handler is for an operation botocore's Lambda model has (a typo would never be
+    reached, and the operation would be answered "not served")."""
+    model = shapes.model("lambda")
+    assert all(model.operation(name) is not None for name in {*OPERATIONS, *INVOCATIONS})
 
 
 def test_lambda_claims_its_paths_and_signing_name() -> None:
@@ -88,22 +104,36 @@ def test_lambda_claims_its_paths_and_signing_name() -> None:
 def test_error_documents() -> None:
     """Lambda's error wire form: x-amzn-ErrorType, Type User, `Message` or `message` as its
     model spells it, and Reason plus Retry-After when throttled."""
-    missing = error_response(ResourceNotFoundException("Function not found: x"), "rid")
+    missing = render(ResourceNotFoundException("Function not found: x"), REST_JSON, "rid")
     assert (
         missing.status == 404 and missing.header("x-amzn-ErrorType") == "ResourceNotFoundException"
     )
     assert json.loads(missing.body) == {"Type": "User", "Message": "Function not found: x"}
-    conflict = error_response(ResourceConflictException("taken"), "rid")
+    conflict = render(ResourceConflictException("taken"), REST_JSON, "rid")
     assert (conflict.status, json.loads(conflict.body)["message"]) == (409, "taken")
-    throttled = error_response(TooManyRequestsException("Rate Exceeded.", "R"), "rid")
+    throttled = render(TooManyRequestsException("Rate Exceeded.", "R"), REST_JSON, "rid")
     assert throttled.status == 429 and throttled.header("Retry-After") == "1"
     assert json.loads(throttled.body)["Reason"] == "R"
 
 
+def test_protocol_failures_in_lambdas_words() -> None:
+    """The protocol layer's generic failures leave as Lambda names them: a body that is not the
+    model's JSON is InvalidRequestContentException, an internal failure ServiceException."""
+    unreadable = render(SerializationException("Unexpected character"), REST_JSON, "rid")
+    assert unreadable.header("x-amzn-ErrorType") == "InvalidRequestContentException"
+    assert json.loads(unreadable.body) == {
+        "Type": "User",
+        "message": "Could not parse request body into json: Unexpected character",
+    }
+    failed = render(InternalFailure("boom"), REST_JSON, "rid")
+    assert (failed.status, failed.header("x-amzn-ErrorType")) == (500, "ServiceException")
+    assert json.loads(failed.body)["Type"] == "Service"
+
+
 def test_pagination_markers() -> None:
     """Pages of MaxItems with an opaque marker until the end."""
-    assert paginate(list(range(5)), None, "2") == ([0, 1], "2")
-    assert paginate(list(range(5)), "4", "2") == ([4], None)
+    assert paginate(list(range(5)), None, 2) == ([0, 1], "2")
+    assert paginate(list(range(5)), "4", 2) == ([4], None)
 
 
 def test_spec_documents_round_trip(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from lamina.clock import SystemClock
 from lamina.model.lambdas import LambdaFunction
 from lamina.model.specs import FunctionSpec
 from lamina.services.lambda_.code import CodeStore
@@ -35,7 +36,8 @@ class RecordingEngine:
 def _registry(tmp_path: Path, engine: RecordingEngine) -> Registry:
     root = tmp_path / "lambda"
     store = FunctionStore(root / "functions.db")
-    return Registry(store, CodeStore(root), engine, Settings(state_dir=tmp_path))  # type: ignore[arg-type]
+    settings = Settings(state_dir=tmp_path)
+    return Registry(store, CodeStore(root), engine, settings, SystemClock())  # type: ignore[arg-type]
 
 
 def _specs() -> list[FunctionSpec]:

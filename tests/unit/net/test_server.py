@@ -225,3 +225,30 @@ def test_arrival_time_and_date_header_are_on_the_wall_clock() -> None:
         assert before - 1 <= date <= after + 1
 
     asyncio.run(main())
+
+
+def test_head_answer_keeps_the_length_it_declares() -> None:
+    """A HEAD answer with no body may state the length its GET would have (S3's HeadObject):
+    the client reads that Content-Length and no body, and the connection keeps working."""
+
+    async def sized(request: Request) -> Response:
+        if request.method == "HEAD":
+            return Response(200, [("Content-Length", "12345")], b"")
+        return Response(200, [], b"body")
+
+    async def main() -> None:
+        server = await serve(sized, "127.0.0.1", 0)
+        port = int(server.sockets[0].getsockname()[1])
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"HEAD /o HTTP/1.1\r\nHost: x\r\n\r\nGET /o HTTP/1.1\r\nHost: x\r\n\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert b"Content-Length: 12345\r\n" in head
+            ((status, _, body),) = await read_responses(reader, 1)
+            assert (status, body) == (b"HTTP/1.1 200 OK", b"body")
+            writer.close()
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -104,20 +105,20 @@ def test_long_generated_names_are_cut_to_64() -> None:
 def test_conditions_drop_resources(app: Stack) -> None:
     """A resource whose Condition is false is not deployed, nor reported; true, it is."""
     assert "ProdOnlyFunction" not in app.functions
-    assert "ProdOnlyQueue" not in {r.logical_id for r in app.unsupported}
+    assert "ProdOnlyQueue" not in app.queues
     prod = load_stack(APP, stack_name="demo", parameter_overrides={"Stage": "prod"})
     assert "ProdOnlyFunction" in prod.functions
-    assert "ProdOnlyQueue" in {r.logical_id for r in prod.unsupported}
+    assert "ProdOnlyQueue" in prod.queues
 
 
 def test_unsupported_report_names_what_the_user_wrote(app: Stack) -> None:
     """Unsupported resources are listed by their original ids and types, with each function
-    event the gateway does not serve (Api events and Serverless APIs are served, so absent, and
-    so are DynamoDB tables);
-    resources the translator generated (roles, implicit API) are not listed."""
+    event Lamina does not serve (Api events, Serverless APIs, DynamoDB tables and schedules are
+    served, so absent); resources the translator generated (roles, implicit API) are not
+    listed."""
     report = {r.logical_id: (r.type, r.note) for r in app.unsupported}
+    assert [s.expression for s in app.schedules] == ["rate(1 day)"]
     assert report == {
-        "HelloFunction.Events.Nightly": ("Schedule", report["HelloFunction.Events.Nightly"][1]),
         "ExtraRole": ("AWS::IAM::Role", "no local effect"),
         "InvokePermission": ("AWS::Lambda::Permission", "no local effect"),
     }
@@ -138,8 +139,9 @@ def test_plain_cloudformation_json(app: Stack) -> None:
     assert zipped.inline_code == "def handler(event, context):\n    return 1"
     assert {(r.logical_id, r.type) for r in stack.unsupported} == {
         ("WorkerRole", "AWS::IAM::Role"),
-        ("Mapping", "AWS::Lambda::EventSourceMapping"),
     }
+    (mapping,) = stack.mappings  # an SQS mapping: polled
+    assert (mapping.logical_id, mapping.source, mapping.function) == ("Mapping", "sqs", worker.name)
     assert stack.template_path.name == "template.json"
 
 
@@ -317,3 +319,54 @@ def test_code_uri_in_globals(write_app: WriteApp) -> None:
     with pytest.raises(TemplateError, match="CodeUri gone/ does not exist") as caught:
         load_stack(path, stack_name="s")
     assert (caught.value.line, caught.value.field) == (4, "CodeUri")
+
+
+def test_queues_and_their_urls(write_app: WriteApp) -> None:
+    """AWS::SQS::Queue becomes a QueueSpec with its attributes (a RedrivePolicy object as its
+    JSON text) and tags; an unknown property is named in a warning; a QueuePolicy is recorded
+    against the queue URLs it lists; with a queue endpoint, Ref and GetAtt QueueUrl are URLs on
+    it (what Lamina's SQS answers), else AWS's form."""
+    path = write_app(
+        """
+        Resources:
+          Dlq:
+            Type: AWS::SQS::Queue
+          Jobs:
+            Type: AWS::SQS::Queue
+            Properties:
+              VisibilityTimeout: 45
+              RedrivePolicy: {deadLetterTargetArn: !GetAtt Dlq.Arn, maxReceiveCount: 3}
+              Tags: [{Key: team, Value: a}]
+              Bogus: 1
+          Fifo:
+            Type: AWS::SQS::Queue
+            Properties: {FifoQueue: true}
+          Policy:
+            Type: AWS::SQS::QueuePolicy
+            Properties:
+              Queues: [!Ref Jobs]
+              PolicyDocument: {Statement: []}
+          Inline:
+            Type: AWS::SQS::QueueInlinePolicy
+            Properties:
+              Queue: !Ref Fifo
+              PolicyDocument: {Statement: []}
+        """
+    )
+    stack = load_stack(path, stack_name="s", queue_endpoint="http://localhost:4566")
+    jobs = stack.queues["Jobs"]
+    assert jobs.attributes["VisibilityTimeout"] == "45"
+    assert json.loads(jobs.attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": f"arn:aws:sqs:us-east-1:123456789012:{stack.queues['Dlq'].name}",
+        "maxReceiveCount": 3,
+    }
+    assert dict(jobs.tags) == {"team": "a"}
+    assert stack.queues["Fifo"].name.endswith(".fifo") and stack.queues["Fifo"].fifo
+    assert any("Bogus" in w for w in stack.warnings)
+    policy, inline = stack.queue_policies
+    assert policy.queue_urls == (f"http://localhost:4566/123456789012/{jobs.name}",)
+    fifo_url = f"http://localhost:4566/123456789012/{stack.queues['Fifo'].name}"
+    assert inline.queue_urls == (fifo_url,)
+    aws = load_stack(path, stack_name="s").queue_policies[0]
+    assert aws.queue_urls == (f"https://sqs.us-east-1.amazonaws.com/123456789012/{jobs.name}",)
+    assert not any(r.type.startswith("AWS::SQS") for r in stack.unsupported)

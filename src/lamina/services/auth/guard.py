@@ -7,8 +7,9 @@ Three checks, in order, each answering in the protocol the client spoke:
 2. ``Origin``, when a browser sends one, is one Lamina serves (the endpoint's own, for the
    console) or one the user allowed: a page elsewhere gets 403 and no CORS headers.
 3. The request carries a valid SigV4 signature by a key pair Lamina knows
-   (``lamina.services.auth.sigv4``), unless the user chose to accept any (``accept_any``), as
-   LocalStack does. Lamina's own routes (``/_lamina/...``) need no signature: they run no code.
+   (``lamina.services.auth.sigv4``; S3's legacy presigned URLs: ``sigv2``), unless the user
+   chose to accept any (``accept_any``), as LocalStack does. Lamina's own routes
+   (``/_lamina/...``) need no signature: they run no code.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from lamina.clock import SYSTEM, Clock
 from lamina.errors import AwsError
 from lamina.net.messages import Request
-from lamina.services.auth import sigv4
+from lamina.services.auth import sigv2, sigv4
 from lamina.services.auth.refusals import error_for
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
@@ -54,6 +56,7 @@ class Door:
     hosts: frozenset[str] = _LOOPBACK_NAMES
     origins: frozenset[str] = field(default_factory=frozenset)
     accept_any: bool = False
+    clock: Clock = SYSTEM
 
     @classmethod
     def build(
@@ -88,7 +91,11 @@ class Door:
         if self.accept_any or request.path.startswith(OWN_PREFIX):
             return None
         try:
-            sigv4.verify(request, self.secrets, now)
+            at = self.clock.wall() if now is None else now
+            if request.header("authorization") is None and sigv2.is_presigned(request):
+                sigv2.verify(request, self.secrets, at)  # S3's legacy presigned URLs
+            else:
+                sigv4.verify(request, self.secrets, at)
         except sigv4.Refusal as refusal:
             return Turned(refusal=refusal)
         return None

@@ -28,13 +28,13 @@ import functools
 import hashlib
 import hmac
 import re
-import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_tz
 
 from lamina import timestamps
+from lamina.clock import SYSTEM
 from lamina.net.messages import Request
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -93,7 +93,7 @@ class _Signed:
 def verify(request: Request, secrets: Mapping[str, str], now: float | None = None) -> Signer:
     """The request's signer, once its signature checks out against ``secrets`` (key id ->
     secret key); raises ``Refusal`` otherwise."""
-    now = time.time() if now is None else now
+    now = SYSTEM.wall() if now is None else now
     signed = _read(request)
     secret = secrets.get(signed.access_key_id)
     if secret is None:

@@ -7,11 +7,10 @@ transaction, so a stream never shows a change that was not stored, nor misses on
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from lamina import ids
+from lamina import fastjson, ids
 from lamina.clock import Clock
 from lamina.model import arns
 from lamina.services.dynamodb.errors import (
@@ -65,7 +64,7 @@ class Database:
 
     def read(self, table: Table, hk: bytes, rk: bytes) -> Item | None:
         text = self.store.get(table, hk, rk)
-        return None if text is None else dict(json.loads(text))
+        return None if text is None else dict(fastjson.loads(text))
 
     def check_new_item(self, table: Table, item: Item, updating: bool = False) -> None:
         """Size and secondary index key rules every item written must meet."""

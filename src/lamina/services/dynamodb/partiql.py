@@ -16,10 +16,10 @@ Write statements answer ``{"Items": []}``, as AWS does.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from lamina import fastjson
 from lamina.services.dynamodb import items, reads
 from lamina.services.dynamodb.database import Database
 from lamina.services.dynamodb.errors import (
@@ -125,7 +125,7 @@ def _select(db: Database, statement: Statement, params: Params) -> dict[str, Any
     if limit is not None:
         request["Limit"] = limit
     if params.get("NextToken"):
-        request["ExclusiveStartKey"] = json.loads(params["NextToken"])
+        request["ExclusiveStartKey"] = fastjson.loads(params["NextToken"])
     if schema.hash in equalities:
         request["KeyConditionExpression"] = "#h = :h"
         request["ExpressionAttributeNames"] = {"#h": schema.hash}
@@ -133,7 +133,7 @@ def _select(db: Database, statement: Statement, params: Params) -> dict[str, Any
         answer = reads.query(db, request)
     else:
         answer = reads.scan(db, request)
-    page = json.loads(answer) if isinstance(answer, str) else answer
+    page = fastjson.loads(answer) if isinstance(answer, str) else answer
     found: list[Item] = [
         i for i in page["Items"] if statement.where is None or holds(statement.where, i)
     ]
@@ -141,5 +141,5 @@ def _select(db: Database, statement: Statement, params: Params) -> dict[str, Any
         found = [project(i, statement.projection) for i in found]
     response: dict[str, Any] = {"Items": found}
     if "LastEvaluatedKey" in page:
-        response["NextToken"] = json.dumps(page["LastEvaluatedKey"])
+        response["NextToken"] = fastjson.dumps_text(page["LastEvaluatedKey"])
     return response

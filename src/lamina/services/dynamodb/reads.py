@@ -8,10 +8,10 @@ key B-tree; Scan walks ``seg`` ranges, so parallel segments never overlap.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from lamina import fastjson
 from lamina.services.dynamodb import capacity
 from lamina.services.dynamodb.database import Database
 from lamina.services.dynamodb.errors import ValidationException
@@ -135,7 +135,7 @@ def _read_page(
         read += row.size
         item: Item | None = None
         if condition is not None or decode:
-            item = json.loads(row.item)
+            item = fastjson.loads(row.item)
         if condition is None or holds(condition, item):  # type: ignore[arg-type]
             if decode:
                 page.items.append(item)  # type: ignore[arg-type]
@@ -160,7 +160,7 @@ def _respond(
     count = len(page.texts) + len(page.items)
     last_key: Item | None = None
     if page.last is not None:
-        item = json.loads(page.last.item)
+        item = fastjson.loads(page.last.item)
         last_key = project_key(item, table.keys, *((index.keys,) if index else ()))
     units = capacity.read_units(count * 1024, bool(params.get("ConsistentRead")))
     consumed = capacity.consumed(params, table.name, units)

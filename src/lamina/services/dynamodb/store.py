@@ -15,12 +15,12 @@ The store is used from one thread (the event loop's); nothing here is re-entrant
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lamina import fastjson
 from lamina.services.dynamodb.keys import check_item_key, segment_hash
 from lamina.services.dynamodb.schema import Index, Table
 from lamina.services.dynamodb.types import Item, item_size
@@ -42,7 +42,7 @@ _MIGRATIONS = [
     # The template's settings last deployed to each table (see deployment.py).
     "CREATE TABLE deployed (name TEXT PRIMARY KEY, settings TEXT NOT NULL);",
 ]
-DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+DUMPS = fastjson.dumps_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ class Store:
         self.conn = connect(path, _MIGRATIONS)
         self.tables: dict[str, Table] = {}
         for (definition,) in self.conn.execute("SELECT definition FROM catalog"):
-            table = Table.from_json(json.loads(definition))
+            table = Table.from_json(fastjson.loads(definition))
             self.tables[table.name] = table
 
     def close(self) -> None:
@@ -117,7 +117,7 @@ class Store:
     def save_table(self, table: Table) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO catalog VALUES (?, ?, ?)",
-            (table.name, table.number, json.dumps(table.to_json())),
+            (table.name, table.number, fastjson.dumps_text(table.to_json())),
         )
         self.tables[table.name] = table
 
@@ -133,11 +133,11 @@ class Store:
     def deployed(self, name: str) -> dict[str, Any] | None:
         """The settings a template last deployed to table ``name``, None when none did."""
         row = self.conn.execute("SELECT settings FROM deployed WHERE name = ?", (name,)).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(fastjson.loads(row[0]))
 
     def save_deployed(self, name: str, settings: dict[str, Any]) -> None:
         self.conn.execute(
-            "INSERT OR REPLACE INTO deployed VALUES (?, ?)", (name, json.dumps(settings))
+            "INSERT OR REPLACE INTO deployed VALUES (?, ?)", (name, fastjson.dumps_text(settings))
         )
 
     def _create_index_table(self, table: Table, index: Index) -> None:
@@ -151,7 +151,7 @@ class Store:
         """Create an index over the items already there (``table`` already lists it)."""
         self._create_index_table(table, index)
         for hk, rk, text in self.conn.execute(f"SELECT hk, rk, item FROM t{table.number}"):
-            self._index_insert(table, index, hk, rk, json.loads(text))
+            self._index_insert(table, index, hk, rk, fastjson.loads(text))
 
     def drop_index(self, table: Table, index: Index) -> None:
         self.conn.execute(f"DROP TABLE {_index_table(table, index)}")
@@ -161,7 +161,7 @@ class Store:
         n = table.number
         rows = list(self.conn.execute(f"SELECT seg, hk, rk, item FROM t{n}"))
         for seg, hk, rk, text in rows:
-            expires = ttl_expiry(json.loads(text), table.ttl_attribute)
+            expires = ttl_expiry(fastjson.loads(text), table.ttl_attribute)
             self.conn.execute(
                 f"UPDATE t{n} SET expires = ? WHERE seg = ? AND hk = ? AND rk = ?",
                 (expires, seg, hk, rk),

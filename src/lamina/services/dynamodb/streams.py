@@ -11,10 +11,10 @@ sequence number read; they expire after 15 minutes.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from lamina import fastjson
 from lamina.clock import Clock
 from lamina.services.dynamodb.errors import (
     ExpiredIteratorException,
@@ -53,7 +53,7 @@ class StreamCatalog:
         }
         self.store.conn.execute(
             "INSERT OR REPLACE INTO streams VALUES (?, ?)",
-            (table.stream_arn, json.dumps(definition)),
+            (table.stream_arn, fastjson.dumps_text(definition)),
         )
 
     def disable(self, table: Table) -> None:
@@ -62,14 +62,14 @@ class StreamCatalog:
             stream["status"] = "DISABLED"
             self.store.conn.execute(
                 "UPDATE streams SET definition = ? WHERE arn = ?",
-                (json.dumps(stream), table.stream_arn),
+                (fastjson.dumps_text(stream), table.stream_arn),
             )
 
     def _find(self, arn: Any) -> dict[str, Any] | None:
         row = self.store.conn.execute(
             "SELECT definition FROM streams WHERE arn = ?", (arn,)
         ).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(fastjson.loads(row[0]))
 
     def stream(self, arn: Any) -> dict[str, Any]:
         found = self._find(arn)
@@ -89,7 +89,7 @@ class StreamCatalog:
 
     def list_streams(self, params: Params) -> dict[str, Any]:
         rows = self.store.conn.execute("SELECT definition FROM streams ORDER BY arn")
-        streams = [json.loads(d) for (d,) in rows]
+        streams = [fastjson.loads(d) for (d,) in rows]
         if params.get("TableName"):
             streams = [s for s in streams if s["table"] == params["TableName"]]
         start = params.get("ExclusiveStartStreamArn")
@@ -158,12 +158,12 @@ class StreamCatalog:
         return {"ShardIterator": self._iterator(stream["arn"], after)}
 
     def _iterator(self, arn: str, after: int) -> str:
-        token = json.dumps([arn, after, self.clock.wall()]).encode()
+        token = fastjson.dumps([arn, after, self.clock.wall()])
         return base64.urlsafe_b64encode(token).decode("ascii")
 
     def get_records(self, params: Params) -> dict[str, Any]:
         try:
-            arn, after, issued = json.loads(base64.urlsafe_b64decode(params["ShardIterator"]))
+            arn, after, issued = fastjson.loads(base64.urlsafe_b64decode(params["ShardIterator"]))
         except (KeyError, ValueError, TypeError):
             raise ValidationException("Invalid ShardIterator") from None
         if self.clock.wall() - float(issued) > ITERATOR_TTL_S:
@@ -184,7 +184,7 @@ class StreamCatalog:
         )
         records = []
         for seq, text in rows:
-            record = json.loads(text)
+            record = fastjson.loads(text)
             record["dynamodb"]["SequenceNumber"] = sequence_number(seq)
             records.append(record)
         last = rows[-1][0] if rows else after

@@ -10,11 +10,11 @@ the same request returns success again without writing; with a different request
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lamina import fastjson
 from lamina.services.dynamodb.database import Database
 from lamina.services.dynamodb.errors import (
     DynamoDBError,
@@ -110,7 +110,7 @@ class Transactions:
         now = self.db.clock.wall()
         self.tokens = {t: v for t, v in self.tokens.items() if now - v[1] < TOKEN_TTL_S}
         digest = hashlib.sha256(
-            json.dumps(params.get("TransactItems"), sort_keys=True).encode()
+            fastjson.dumps(params.get("TransactItems"), sort_keys=True)
         ).hexdigest()
         seen = self.tokens.get(token)
         if seen is None:
@@ -126,7 +126,7 @@ class Transactions:
         token = params.get("ClientRequestToken")
         if token is not None:
             digest = hashlib.sha256(
-                json.dumps(params.get("TransactItems"), sort_keys=True).encode()
+                fastjson.dumps(params.get("TransactItems"), sort_keys=True)
             ).hexdigest()
             self.tokens[token] = (digest, self.db.clock.wall())
 

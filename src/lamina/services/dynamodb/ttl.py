@@ -8,10 +8,10 @@ than five years in the past are ignored, as AWS ignores them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from lamina import fastjson
 from lamina.services.dynamodb.database import Database
 from lamina.services.dynamodb.errors import ValidationException
 from lamina.services.dynamodb.keys import check_item_key
@@ -73,7 +73,7 @@ def sweep(db: Database) -> int:
                 break
             with db.store.transaction():
                 for text in texts:
-                    item = json.loads(text)
+                    item = fastjson.loads(text)
                     hk, rk = check_item_key(item, table.keys)
                     db.write(table, hk, rk, item, None, by_service=True)
             deleted += len(texts)

@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from lamina.model.lambdas import LATEST
-from lamina.net.messages import Response
 from lamina.services.lambda_.errors import (
     InvalidParameterValueException,
     ResourceConflictException,
@@ -14,8 +13,8 @@ from lamina.services.lambda_.errors import (
     validation,
 )
 from lamina.services.lambda_.models import Alias, FunctionDoc, revision
+from lamina.services.lambda_.pagination import page
 from lamina.services.lambda_.registry import Registry
-from lamina.services.lambda_.routes import Call, paginate
 
 _ALIAS = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$")
 
@@ -78,10 +77,9 @@ def _alias(doc: FunctionDoc, name: str) -> Alias:
     return alias
 
 
-async def create_alias(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    body = call.json()
-    name = str(body.get("Name", ""))
+async def create_alias(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    name = str(params.get("Name", ""))
     if not _ALIAS.match(name):
         raise validation(
             name,
@@ -90,60 +88,55 @@ async def create_alias(registry: Registry, call: Call) -> Response:
         )
     if name in doc.aliases:
         raise ResourceConflictException(f"Alias already exists: {doc.arn}:{name}")
-    version = str(body.get("FunctionVersion", ""))
+    version = str(params.get("FunctionVersion", ""))
     _check_version(doc, version)
-    weights = _weights(doc, version, body.get("RoutingConfig"))
-    alias = Alias(name, version, str(body.get("Description") or ""), weights)
+    weights = _weights(doc, version, params.get("RoutingConfig"))
+    alias = Alias(name, version, str(params.get("Description") or ""), weights)
     doc.aliases[name] = alias
     await registry.commit(doc)
-    return call.reply(201, shape(doc, alias))
+    return shape(doc, alias)
 
 
-async def get_alias(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    return call.reply(200, shape(doc, _alias(doc, call.params["Name"])))
+async def get_alias(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    return shape(doc, _alias(doc, params["Name"]))
 
 
-async def update_alias(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    alias = _alias(doc, call.params["Name"])
-    body = call.json()
-    registry.check_revision(alias.revision_id, body.get("RevisionId"))
-    version = str(body.get("FunctionVersion") or alias.function_version)
+async def update_alias(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    alias = _alias(doc, params["Name"])
+    registry.check_revision(alias.revision_id, params.get("RevisionId"))
+    version = str(params.get("FunctionVersion") or alias.function_version)
     _check_version(doc, version)
-    if "RoutingConfig" in body:
-        alias.weights = _weights(doc, version, body["RoutingConfig"])
+    if "RoutingConfig" in params:
+        alias.weights = _weights(doc, version, params["RoutingConfig"])
     elif version != alias.function_version:
         alias.weights = _weights(doc, version, {"AdditionalVersionWeights": alias.weights})
     alias.function_version = version
-    if "Description" in body:
-        alias.description = str(body["Description"] or "")
+    if "Description" in params:
+        alias.description = str(params["Description"] or "")
     alias.revision_id = revision()
     await registry.commit(doc)
-    return call.reply(200, shape(doc, alias))
+    return shape(doc, alias)
 
 
-async def delete_alias(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    name = call.params["Name"]
+async def delete_alias(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    name = params["Name"]
     if doc.aliases.pop(name, None) is not None:
         doc.provisioned.pop(name, None)
         doc.event_invoke.pop(name, None)
         doc.urls.pop(name, None)
         await registry.commit(doc)
-    return call.reply(204)
+    return {}
 
 
-async def list_aliases(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    wanted = call.q("FunctionVersion")
+async def list_aliases(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    wanted = params.get("FunctionVersion")
     aliases = [
         shape(doc, doc.aliases[n])
         for n in sorted(doc.aliases)
         if wanted is None or doc.aliases[n].function_version == wanted
     ]
-    page, marker = paginate(aliases, call.q("Marker"), call.q("MaxItems"))
-    result: dict[str, Any] = {"Aliases": page}
-    if marker:
-        result["NextMarker"] = marker
-    return call.reply(200, result)
+    return page("Aliases", aliases, params)

@@ -6,15 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.model.lambdas import LATEST
-from lamina.net.messages import Response
 from lamina.services.lambda_.errors import (
     InvalidParameterValueException,
     ProvisionedConcurrencyConfigNotFoundException,
     validation,
 )
-from lamina.services.lambda_.models import FunctionDoc, timestamp
+from lamina.services.lambda_.models import FunctionDoc
+from lamina.services.lambda_.pagination import page
 from lamina.services.lambda_.registry import Registry
-from lamina.services.lambda_.routes import Call, paginate
 
 
 def unreserved_minimum(account_limit: int) -> int:
@@ -22,9 +21,9 @@ def unreserved_minimum(account_limit: int) -> int:
     return min(100, max(0, account_limit // 10))
 
 
-async def put_function_concurrency(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    value = call.json().get("ReservedConcurrentExecutions")
+async def put_function_concurrency(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    value = params.get("ReservedConcurrentExecutions")
     if not isinstance(value, int) or value < 0:
         raise validation(value, "reservedConcurrentExecutions", "Member must not be null")
     limit = registry.settings.account_concurrency
@@ -37,28 +36,28 @@ async def put_function_concurrency(registry: Registry, call: Call) -> Response:
         )
     doc.reserved = value
     await registry.commit(doc)
-    return call.reply(200, {"ReservedConcurrentExecutions": value})
+    return {"ReservedConcurrentExecutions": value}
 
 
-async def get_function_concurrency(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
+async def get_function_concurrency(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
     if doc.reserved is None:
-        return call.reply(200, {})
-    return call.reply(200, {"ReservedConcurrentExecutions": doc.reserved})
+        return {}
+    return {"ReservedConcurrentExecutions": doc.reserved}
 
 
-async def delete_function_concurrency(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
+async def delete_function_concurrency(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
     doc.reserved = None
     await registry.commit(doc)
-    return call.reply(204)
+    return {}
 
 
 # -- provisioned -------------------------------------------------------------------------
 
 
-def _qualifier(registry: Registry, doc: FunctionDoc, call: Call) -> str:
-    qualifier = call.q("Qualifier")
+def _qualifier(registry: Registry, doc: FunctionDoc, params: dict[str, Any]) -> str:
+    qualifier: str | None = params.get("Qualifier")
     if not qualifier or qualifier == LATEST:
         raise InvalidParameterValueException(
             "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
@@ -80,47 +79,51 @@ def _shape(registry: Registry, doc: FunctionDoc, qualifier: str) -> dict[str, An
     }
 
 
-async def put_provisioned_concurrency_config(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    qualifier = _qualifier(registry, doc, call)
-    count = call.json().get("ProvisionedConcurrentExecutions")
+async def put_provisioned_concurrency_config(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    qualifier = _qualifier(registry, doc, params)
+    count = params.get("ProvisionedConcurrentExecutions")
     if not isinstance(count, int) or count < 1:
         raise validation(
             count,
             "provisionedConcurrentExecutions",
             "Member must have value greater than or equal to 1",
         )
-    doc.provisioned[qualifier] = {"Requested": count, "LastModified": timestamp()}
+    doc.provisioned[qualifier] = {"Requested": count, "LastModified": registry.now()}
     await registry.commit(doc)
-    return call.reply(202, _shape(registry, doc, qualifier))
+    return _shape(registry, doc, qualifier)
 
 
-async def get_provisioned_concurrency_config(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    qualifier = _qualifier(registry, doc, call)
+async def get_provisioned_concurrency_config(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    qualifier = _qualifier(registry, doc, params)
     if qualifier not in doc.provisioned:
         raise ProvisionedConcurrencyConfigNotFoundException(
             "No Provisioned Concurrency Config found for this function"
         )
-    return call.reply(200, _shape(registry, doc, qualifier))
+    return _shape(registry, doc, qualifier)
 
 
-async def delete_provisioned_concurrency_config(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    qualifier = _qualifier(registry, doc, call)
+async def delete_provisioned_concurrency_config(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    qualifier = _qualifier(registry, doc, params)
     if doc.provisioned.pop(qualifier, None) is not None:
         await registry.commit(doc)
-    return call.reply(204)
+    return {}
 
 
-async def list_provisioned_concurrency_configs(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
+async def list_provisioned_concurrency_configs(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
     configs = [
         {"FunctionArn": f"{doc.arn}:{q}", **_shape(registry, doc, q)}
         for q in sorted(doc.provisioned)
     ]
-    page, marker = paginate(configs, call.q("Marker"), call.q("MaxItems"))
-    result: dict[str, Any] = {"ProvisionedConcurrencyConfigs": page}
-    if marker:
-        result["NextMarker"] = marker
-    return call.reply(200, result)
+    return page("ProvisionedConcurrencyConfigs", configs, params)

@@ -2,7 +2,10 @@
 
 Lambda answers ``x-amzn-ErrorType: <code>`` and a JSON body ``{"Type": "User", "message": ...}``;
 a few exceptions spell the key ``Message`` (botocore's model says which), and
-``TooManyRequestsException`` adds ``Reason`` and a ``Retry-After`` header.
+``TooManyRequestsException`` adds ``Reason`` and a ``Retry-After`` header. ``render`` is the
+Lambda service's error hook on the protocol layer (``ModelService(render_error=...)``): it also
+names the protocol layer's generic failures as Lambda does (a body that is not the model's JSON
+is ``InvalidRequestContentException``, an internal failure ``ServiceException``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from lamina.errors import (
     TooManyRequestsException,
 )
 from lamina.net.messages import Response
-from lamina.services.errors import render
+from lamina.services import errors
+from lamina.services.errors import InternalFailure, SerializationException, ValidationException
 from lamina.services.protocols.wire import REST_JSON
 
 __all__ = [
@@ -29,9 +33,8 @@ __all__ = [
     "ResourceConflictException",
     "ResourceNotFoundException",
     "TooManyRequestsException",
-    "UnknownOperationException",
     "ValidationException",
-    "error_response",
+    "render",
 ]
 
 # Shapes whose message member is capitalised in Lambda's model.
@@ -58,16 +61,6 @@ class ProvisionedConcurrencyConfigNotFoundException(AwsError):
     status = 404
 
 
-class ValidationException(AwsError):
-    code = "ValidationException"
-    status = 400
-
-
-class UnknownOperationException(AwsError):
-    code = "UnknownOperationException"
-    status = 404
-
-
 def validation(value: object, member: str, constraint: str) -> ValidationException:
     """Lambda's wording for a value outside its model's constraints."""
     return ValidationException(
@@ -76,13 +69,18 @@ def validation(value: object, member: str, constraint: str) -> ValidationExcepti
     )
 
 
-def error_response(exc: AwsError, request_id: str) -> Response:
-    if isinstance(exc, ServiceUnavailableException):
+def render(exc: AwsError, protocol: str, request_id: str) -> Response:
+    """``exc`` as Lambda's error response (Lambda speaks only rest-json: ``protocol`` is it)."""
+    if isinstance(exc, ServiceUnavailableException | InternalFailure):
         exc = ServiceException(exc.message)
+    elif isinstance(exc, SerializationException):
+        exc = InvalidRequestContentException(
+            f"Could not parse request body into json: {exc.message}"
+        )
     extra: dict[str, object] = {"Type": "User" if exc.status < 500 else "Service"}
     if isinstance(exc, TooManyRequestsException):
         extra["Reason"] = exc.reason
-    answer = render(
+    answer = errors.render(
         exc,
         REST_JSON,
         request_id,

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 from lamina.model.lambdas import LATEST, EventInvokeConfig
-from lamina.net.messages import Response
 from lamina.services.lambda_.errors import (
     InvalidParameterValueException,
     ResourceNotFoundException,
     validation,
 )
 from lamina.services.lambda_.models import FunctionDoc
+from lamina.services.lambda_.pagination import page
 from lamina.services.lambda_.registry import Registry
-from lamina.services.lambda_.routes import Call, paginate
 
 _DESTINATION = re.compile(r"^arn:aws[a-z-]*:(lambda|sqs|sns|events|s3):[a-z0-9-]*:\d{12}:.+$")
 
@@ -36,8 +34,8 @@ def shape(doc: FunctionDoc, qualifier: str) -> dict[str, Any]:
     }
 
 
-def _qualifier(registry: Registry, call: Call) -> tuple[FunctionDoc, str]:
-    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
+def _qualifier(registry: Registry, params: dict[str, Any]) -> tuple[FunctionDoc, str]:
+    doc, qualifier = registry.get(params["FunctionName"], params.get("Qualifier"))
     qualifier = qualifier or LATEST
     registry.version(doc, qualifier)
     return doc, qualifier
@@ -74,50 +72,56 @@ def _configure(base: EventInvokeConfig, body: dict[str, Any], qualifier: str) ->
     return EventInvokeConfig(retries, age, on_success, on_failure, qualifier)
 
 
-async def put_function_event_invoke_config(registry: Registry, call: Call) -> Response:
-    doc, qualifier = _qualifier(registry, call)
-    config = _configure(EventInvokeConfig(qualifier=qualifier), call.json(), qualifier)
-    doc.event_invoke[qualifier] = (config, time.time())
+async def put_function_event_invoke_config(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, qualifier = _qualifier(registry, params)
+    config = _configure(EventInvokeConfig(qualifier=qualifier), params, qualifier)
+    doc.event_invoke[qualifier] = (config, registry.clock.wall())
     await registry.commit(doc)
-    return call.reply(200, shape(doc, qualifier))
+    return shape(doc, qualifier)
 
 
-async def update_function_event_invoke_config(registry: Registry, call: Call) -> Response:
-    doc, qualifier = _qualifier(registry, call)
+async def update_function_event_invoke_config(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, qualifier = _qualifier(registry, params)
     if qualifier not in doc.event_invoke:
         raise ResourceNotFoundException(
             f"The function {doc.arn}:{qualifier} doesn't have an EventInvokeConfig"
         )
-    config = _configure(doc.event_invoke[qualifier][0], call.json(), qualifier)
-    doc.event_invoke[qualifier] = (config, time.time())
+    config = _configure(doc.event_invoke[qualifier][0], params, qualifier)
+    doc.event_invoke[qualifier] = (config, registry.clock.wall())
     await registry.commit(doc)
-    return call.reply(200, shape(doc, qualifier))
+    return shape(doc, qualifier)
 
 
-async def get_function_event_invoke_config(registry: Registry, call: Call) -> Response:
-    doc, qualifier = _qualifier(registry, call)
+async def get_function_event_invoke_config(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, qualifier = _qualifier(registry, params)
     if qualifier not in doc.event_invoke:
         raise ResourceNotFoundException(
             f"The function {doc.arn}:{qualifier} doesn't have an EventInvokeConfig"
         )
-    return call.reply(200, shape(doc, qualifier))
+    return shape(doc, qualifier)
 
 
-async def delete_function_event_invoke_config(registry: Registry, call: Call) -> Response:
-    doc, qualifier = _qualifier(registry, call)
+async def delete_function_event_invoke_config(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, qualifier = _qualifier(registry, params)
     if doc.event_invoke.pop(qualifier, None) is None:
         raise ResourceNotFoundException(
             f"The function {doc.arn}:{qualifier} doesn't have an EventInvokeConfig"
         )
     await registry.commit(doc)
-    return call.reply(204)
+    return {}
 
 
-async def list_function_event_invoke_configs(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
+async def list_function_event_invoke_configs(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
     configs = [shape(doc, q) for q in sorted(doc.event_invoke)]
-    page, marker = paginate(configs, call.q("Marker"), call.q("MaxItems"))
-    result: dict[str, Any] = {"FunctionEventInvokeConfigs": page}
-    if marker:
-        result["NextMarker"] = marker
-    return call.reply(200, result)
+    return page("FunctionEventInvokeConfigs", configs, params)

@@ -23,15 +23,14 @@ from lamina.model.apis import (
     Stage,
 )
 from lamina.model.lambdas import LATEST
-from lamina.net.messages import Response
 from lamina.services.lambda_.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
     validation,
 )
-from lamina.services.lambda_.models import FunctionDoc, timestamp
+from lamina.services.lambda_.models import FunctionDoc
+from lamina.services.lambda_.pagination import page
 from lamina.services.lambda_.registry import Registry
-from lamina.services.lambda_.routes import Call, paginate
 
 log = logging.getLogger("lamina.services")
 _AUTH_TYPES = ("AWS_IAM", "NONE")
@@ -86,8 +85,8 @@ def _cors(config: dict[str, Any]) -> Cors:
     )
 
 
-def _target(registry: Registry, call: Call) -> tuple[FunctionDoc, str]:
-    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
+def _target(registry: Registry, params: dict[str, Any]) -> tuple[FunctionDoc, str]:
+    doc, qualifier = registry.get(params["FunctionName"], params.get("Qualifier"))
     qualifier = qualifier or LATEST
     if qualifier != LATEST and qualifier not in doc.aliases:
         raise ResourceNotFoundException(f"Cannot find alias arn: {doc.arn}:{qualifier}")
@@ -128,8 +127,8 @@ def _shape(doc: FunctionDoc, qualifier: str) -> dict[str, Any]:
     return url
 
 
-async def create_function_url_config(registry: Registry, call: Call) -> Response:
-    doc, qualifier = _target(registry, call)
+async def create_function_url_config(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, qualifier = _target(registry, params)
     if qualifier in doc.urls:
         arn = doc.arn if qualifier == LATEST else f"{doc.arn}:{qualifier}"
         raise ResourceConflictException(
@@ -137,7 +136,7 @@ async def create_function_url_config(registry: Registry, call: Call) -> Response
             "FunctionUrlConfig exists for this Lambda function"
         )
     settings = registry.settings
-    now = timestamp()
+    now = registry.now()
     url: dict[str, Any] = {
         "FunctionUrl": f"http://{secrets.token_hex(16)}.lambda-url.localhost:{settings.port}/",
         "AuthType": "NONE",
@@ -145,39 +144,35 @@ async def create_function_url_config(registry: Registry, call: Call) -> Response
         "CreationTime": now,
         "LastModifiedTime": now,
     }
-    _apply(url, call.json())
+    _apply(url, params)
     doc.urls[qualifier] = url
     await registry.commit(doc)
-    return call.reply(201, _shape(doc, qualifier))
+    return _shape(doc, qualifier)
 
 
-async def get_function_url_config(registry: Registry, call: Call) -> Response:
-    doc, qualifier = _target(registry, call)
-    return call.reply(200, _shape(doc, qualifier))
+async def get_function_url_config(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, qualifier = _target(registry, params)
+    return _shape(doc, qualifier)
 
 
-async def update_function_url_config(registry: Registry, call: Call) -> Response:
-    doc, qualifier = _target(registry, call)
+async def update_function_url_config(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, qualifier = _target(registry, params)
     url = _url(doc, qualifier)
-    _apply(url, call.json())
-    url["LastModifiedTime"] = timestamp()
+    _apply(url, params)
+    url["LastModifiedTime"] = registry.now()
     await registry.commit(doc)
-    return call.reply(200, _shape(doc, qualifier))
+    return _shape(doc, qualifier)
 
 
-async def delete_function_url_config(registry: Registry, call: Call) -> Response:
-    doc, qualifier = _target(registry, call)
+async def delete_function_url_config(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, qualifier = _target(registry, params)
     _url(doc, qualifier)
     del doc.urls[qualifier]
     await registry.commit(doc)
-    return call.reply(204)
+    return {}
 
 
-async def list_function_url_configs(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
+async def list_function_url_configs(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
     configs = [_shape(doc, q) for q in sorted(doc.urls)]
-    page, marker = paginate(configs, call.q("Marker"), call.q("MaxItems"))
-    result: dict[str, Any] = {"FunctionUrlConfigs": page}
-    if marker:
-        result["NextMarker"] = marker
-    return call.reply(200, result)
+    return page("FunctionUrlConfigs", configs, params)

@@ -1,4 +1,8 @@
-"""Function operations: Create/Get/List/Update/Delete, PublishVersion, ListVersionsByFunction."""
+"""Function operations: Create/Get/List/Update/Delete, PublishVersion, ListVersionsByFunction.
+
+Each takes the registry and the operation's members (parsed and checked against botocore's
+model) and returns the output members; the protocol layer writes the response.
+"""
 
 from __future__ import annotations
 
@@ -7,40 +11,43 @@ import dataclasses
 from typing import Any
 
 from lamina.model.lambdas import LATEST
-from lamina.net.messages import Response
 from lamina.services.lambda_ import config
 from lamina.services.lambda_.code import Code
 from lamina.services.lambda_.errors import (
     InvalidParameterValueException,
     ResourceConflictException,
 )
-from lamina.services.lambda_.models import FunctionDoc, Meta, Version, revision, timestamp
+from lamina.services.lambda_.models import FunctionDoc, Meta, Version, revision
+from lamina.services.lambda_.pagination import page
 from lamina.services.lambda_.registry import Registry, split_function
-from lamina.services.lambda_.routes import Call, paginate
 
 
-async def create_function(registry: Registry, call: Call) -> Response:
-    body = await call.json_body()
-    name = config.check_name(split_function(str(body.get("FunctionName", "")))[0])
+async def create_function(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    name = config.check_name(split_function(params["FunctionName"])[0])
     if name in registry.functions:
         raise ResourceConflictException(f"Function already exist: {name}")
-    code = await _upload(registry, body.get("Code") or {})
-    spec = config.new_spec(name, registry.arn(name), code.directory, body, registry.layers)
+    code = await _upload(registry, params["Code"])
+    spec = config.new_spec(name, registry.arn(name), code.directory, params, registry.layers)
     meta = Meta(
         code.sha256,
         code.size,
-        role=str(body.get("Role", "")),
-        layers=list(body.get("Layers") or []),
-        tracing=(body.get("TracingConfig") or {}).get("Mode", "PassThrough"),
+        registry.now(),
+        role=str(params.get("Role", "")),
+        layers=list(params.get("Layers") or []),
+        tracing=(params.get("TracingConfig") or {}).get("Mode", "PassThrough"),
         immutable_code=code.immutable,
     )
     doc = registry.new(spec, meta)
-    doc.tags = {str(k): str(v) for k, v in (body.get("Tags") or {}).items()}
+    doc.tags = {str(k): str(v) for k, v in (params.get("Tags") or {}).items()}
     shown = doc.latest
-    if body.get("Publish"):
+    if params.get("Publish"):
         shown = registry.publish(doc, code)
     await registry.commit(doc)
-    return call.reply(201, config.configuration(doc, shown))
+    return config.configuration(doc, shown)
+
+
+# DeleteFunction's model answers 200 by default; Lambda answers 204 (its StatusCode member).
+_DELETED = {"StatusCode": 204}
 
 
 async def _upload(registry: Registry, code: dict[str, Any]) -> Code:
@@ -48,8 +55,8 @@ async def _upload(registry: Registry, code: dict[str, Any]) -> Code:
     return await asyncio.get_running_loop().run_in_executor(None, registry.upload, code)
 
 
-async def get_function(registry: Registry, call: Call) -> Response:
-    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
+async def get_function(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, qualifier = registry.get(params["FunctionName"], params.get("Qualifier"))
     version = registry.version(doc, qualifier)
     shape: dict[str, Any] = {
         "Configuration": config.configuration(doc, version),
@@ -58,7 +65,7 @@ async def get_function(registry: Registry, call: Call) -> Response:
     }
     if doc.reserved is not None:
         shape["Concurrency"] = {"ReservedConcurrentExecutions": doc.reserved}
-    return call.reply(200, shape)
+    return shape
 
 
 def _code_location(version: Version) -> str:
@@ -67,35 +74,30 @@ def _code_location(version: Version) -> str:
     return directory.resolve().as_uri() if directory is not None else ""
 
 
-async def get_function_configuration(registry: Registry, call: Call) -> Response:
-    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
-    return call.reply(200, config.configuration(doc, registry.version(doc, qualifier)))
+async def get_function_configuration(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, qualifier = registry.get(params["FunctionName"], params.get("Qualifier"))
+    return config.configuration(doc, registry.version(doc, qualifier))
 
 
-async def list_functions(registry: Registry, call: Call) -> Response:
-    every_version = call.q("FunctionVersion") == "ALL"
+async def list_functions(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    every_version = params.get("FunctionVersion") == "ALL"
     shapes = []
     for name in sorted(registry.functions):
         doc = registry.functions[name]
         shapes.append(config.configuration(doc, doc.latest, qualified=every_version))
         if every_version:
             shapes += [config.configuration(doc, doc.versions[v]) for v in _numbers(doc)]
-    page, marker = paginate(shapes, call.q("Marker"), call.q("MaxItems"))
-    result: dict[str, Any] = {"Functions": page}
-    if marker:
-        result["NextMarker"] = marker
-    return call.reply(200, result)
+    return page("Functions", shapes, params)
 
 
 def _numbers(doc: FunctionDoc) -> list[str]:
     return sorted(doc.versions, key=int)
 
 
-async def update_function_code(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    body = await call.json_body()
-    registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
-    code = await _upload(registry, body)
+async def update_function_code(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    registry.check_revision(doc.latest.meta.revision_id, params.get("RevisionId"))
+    code = await _upload(registry, params)
     # A package is the whole code, as on AWS: requirements built for a template function's
     # own code (and its inline code) do not apply to it.
     spec = dataclasses.replace(
@@ -106,42 +108,45 @@ async def update_function_code(registry: Registry, call: Call) -> Response:
         code_sha256=code.sha256,
         code_size=code.size,
         immutable_code=code.immutable,
-        last_modified=timestamp(),
+        last_modified=registry.now(),
         revision_id=revision(),
     )
-    if body.get("DryRun"):
-        return call.reply(200, config.configuration(doc, Version(spec, meta)))
+    if params.get("DryRun"):
+        return config.configuration(doc, Version(spec, meta))
     doc.latest = Version(spec, meta)
     registry.override(doc)
-    shown = registry.publish(doc, code) if body.get("Publish") else doc.latest
+    shown = registry.publish(doc, code) if params.get("Publish") else doc.latest
     await registry.commit(doc)
-    return call.reply(200, config.configuration(doc, shown))
+    return config.configuration(doc, shown)
 
 
-async def update_function_configuration(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    body = call.json()
-    registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
-    spec = config.apply(doc.latest.spec, body, registry.layers)
-    meta = dataclasses.replace(doc.latest.meta, last_modified=timestamp(), revision_id=revision())
-    if "Role" in body:
-        meta.role = str(body["Role"])
-    if "Layers" in body:
-        meta.layers = list(body["Layers"] or [])
-    if "TracingConfig" in body:
-        meta.tracing = (body["TracingConfig"] or {}).get("Mode", "PassThrough")
+async def update_function_configuration(
+    registry: Registry, params: dict[str, Any]
+) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    registry.check_revision(doc.latest.meta.revision_id, params.get("RevisionId"))
+    spec = config.apply(doc.latest.spec, params, registry.layers)
+    meta = dataclasses.replace(
+        doc.latest.meta, last_modified=registry.now(), revision_id=revision()
+    )
+    if "Role" in params:
+        meta.role = str(params["Role"])
+    if "Layers" in params:
+        meta.layers = list(params["Layers"] or [])
+    if "TracingConfig" in params:
+        meta.tracing = (params["TracingConfig"] or {}).get("Mode", "PassThrough")
     doc.latest = Version(spec, meta)
     registry.override(doc)
     await registry.commit(doc)
-    return call.reply(200, config.configuration(doc, doc.latest))
+    return config.configuration(doc, doc.latest)
 
 
-async def delete_function(registry: Registry, call: Call) -> Response:
-    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
+async def delete_function(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, qualifier = registry.get(params["FunctionName"], params.get("Qualifier"))
     if qualifier is None:
         registry.api_owned(doc, "delete")
         await registry.remove(doc.name)
-        return call.reply(204)
+        return _DELETED
     if qualifier == LATEST:
         raise InvalidParameterValueException(
             "$LATEST version cannot be deleted without deleting the function."
@@ -164,30 +169,25 @@ async def delete_function(registry: Registry, call: Call) -> Response:
     doc.provisioned.pop(qualifier, None)
     doc.event_invoke.pop(qualifier, None)
     await registry.commit(doc)
-    return call.reply(204)
+    return _DELETED
 
 
-async def publish_version(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
-    body = call.json()
-    registry.check_revision(doc.latest.meta.revision_id, body.get("RevisionId"))
-    sha = body.get("CodeSha256")
+async def publish_version(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
+    registry.check_revision(doc.latest.meta.revision_id, params.get("RevisionId"))
+    sha = params.get("CodeSha256")
     if sha and sha != doc.latest.meta.code_sha256:
         raise InvalidParameterValueException(
             f"CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST "
             f"({doc.latest.meta.code_sha256}). Please try again with the CodeSHA256 in $LATEST."
         )
-    version = registry.publish(doc, None, str(body.get("Description") or ""))
+    version = registry.publish(doc, None, str(params.get("Description") or ""))
     await registry.commit(doc)
-    return call.reply(201, config.configuration(doc, version))
+    return config.configuration(doc, version)
 
 
-async def list_versions_by_function(registry: Registry, call: Call) -> Response:
-    doc, _ = registry.get(call.params["FunctionName"])
+async def list_versions_by_function(registry: Registry, params: dict[str, Any]) -> dict[str, Any]:
+    doc, _ = registry.get(params["FunctionName"])
     shapes = [config.configuration(doc, doc.latest, qualified=True)]
     shapes += [config.configuration(doc, doc.versions[v]) for v in _numbers(doc)]
-    page, marker = paginate(shapes, call.q("Marker"), call.q("MaxItems"))
-    result: dict[str, Any] = {"Versions": page}
-    if marker:
-        result["NextMarker"] = marker
-    return call.reply(200, result)
+    return page("Versions", shapes, params)

@@ -1,22 +1,25 @@
 """Invoke (RequestResponse, Event, DryRun) and the legacy InvokeAsync, on the engine.
 
-Invoke answers as Lambda does: 200 with the payload (``X-Amz-Function-Error`` when the function
-failed, ``X-Amz-Executed-Version``, and with ``X-Amz-Log-Type: Tail`` the last 4 KB of the log,
-base64, in ``X-Amz-Log-Result``); 202 once an Event is durably queued; 204 for a DryRun.
+Invoke answers as Lambda does, in the members of botocore's ``InvocationResponse``: the
+``StatusCode`` (200 with the payload, 202 once an Event is durably queued, 204 for a DryRun),
+the ``Payload`` blob as the whole body, ``FunctionError`` (``X-Amz-Function-Error``) when the
+function failed, ``ExecutedVersion`` (``X-Amz-Executed-Version``) and, with ``LogType`` Tail,
+the last 4 KB of the log, base64, as ``LogResult`` (``X-Amz-Log-Result``). The invocation runs
+under the API request's id, so the function's ``aws_request_id`` is the response's
+``x-amzn-RequestId``.
 """
 
 from __future__ import annotations
 
 import base64
-import json
+from typing import Any
 
 from lamina.engine.api import InvocationType, InvokeRequest
-from lamina.net.messages import Response
-from lamina.services.lambda_.errors import validation
 from lamina.services.lambda_.registry import Registry
-from lamina.services.lambda_.routes import Call
+from lamina.services.protocols.service import Call
 
 _TAIL_BYTES = 4096
+# InvocationType is one of these: the model's enum was checked before the handler runs.
 _TYPES = {t.value: t for t in InvocationType}
 _STATUS = {
     InvocationType.REQUEST_RESPONSE: 200,
@@ -29,54 +32,44 @@ def tail(log: str) -> str:
     return base64.b64encode(log.encode("utf-8", "replace")[-_TAIL_BYTES:]).decode()
 
 
-async def invoke(registry: Registry, call: Call) -> Response:
-    request = call.request
-    doc, qualifier = registry.get(call.params["FunctionName"], call.q("Qualifier"))
-    raw_type = request.header("x-amz-invocation-type") or InvocationType.REQUEST_RESPONSE.value
-    kind = _TYPES.get(raw_type)
-    if kind is None:
-        raise validation(
-            raw_type,
-            "invocationType",
-            "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
-        )
-    log_type = request.header("x-amz-log-type") or "None"
-    if log_type not in ("None", "Tail"):
-        raise validation(log_type, "logType", "Member must satisfy enum value set: [None, Tail]")
+async def invoke(registry: Registry, params: dict[str, Any], call: Call) -> dict[str, Any]:
+    doc, qualifier = registry.get(params["FunctionName"], params.get("Qualifier"))
+    kind = _TYPES[params.get("InvocationType", "RequestResponse")]
     result = await registry.engine.invoke(
         InvokeRequest(
             function=doc.name,
-            payload=request.body,
+            payload=params.get("Payload", b""),
             invocation_type=kind,
             qualifier=qualifier,
-            client_context=request.header("x-amz-client-context"),
-            trace_id=request.header("x-amzn-trace-id"),
-            tenant_id=request.header("x-amz-tenant-id"),
+            client_context=params.get("ClientContext"),
+            trace_id=call.request.header("x-amzn-trace-id"),
+            request_id=call.request_id,
+            tenant_id=params.get("TenantId"),
         )
     )
-    headers = [("x-amzn-RequestId", result.request_id)]
     if kind is not InvocationType.REQUEST_RESPONSE:
-        return Response(_STATUS[kind], headers, b"")
-    headers += [
-        ("Content-Type", "application/json"),
-        ("X-Amz-Executed-Version", result.executed_version),
-    ]
+        return {"StatusCode": _STATUS[kind]}
+    answer: dict[str, Any] = {
+        "StatusCode": 200,
+        "Payload": result.payload,
+        "ExecutedVersion": result.executed_version,
+    }
     if result.function_error:
-        headers.append(("X-Amz-Function-Error", result.function_error))
-    if log_type == "Tail":
-        headers.append(("X-Amz-Log-Result", tail(result.log)))
-    return Response(200, headers, result.payload)
+        answer["FunctionError"] = result.function_error
+    if params.get("LogType") == "Tail":
+        answer["LogResult"] = tail(result.log)
+    return answer
 
 
-async def invoke_async(registry: Registry, call: Call) -> Response:
-    doc, qualifier = registry.get(call.params["FunctionName"])
-    result = await registry.engine.invoke(
+async def invoke_async(registry: Registry, params: dict[str, Any], call: Call) -> dict[str, Any]:
+    doc, qualifier = registry.get(params["FunctionName"])
+    await registry.engine.invoke(
         InvokeRequest(
             function=doc.name,
-            payload=call.request.body,
+            payload=params.get("InvokeArgs", b""),
             invocation_type=InvocationType.EVENT,
             qualifier=qualifier,
+            request_id=call.request_id,
         )
     )
-    headers = [("x-amzn-RequestId", result.request_id), ("Content-Type", "application/json")]
-    return Response(202, headers, json.dumps({"Status": 202}).encode())
+    return {"Status": 202}

@@ -7,7 +7,6 @@ turns it into the ``LambdaFunction`` the engine runs.
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -21,9 +20,9 @@ API = "api"
 TEMPLATE = "template"
 
 
-def timestamp(now: float | None = None) -> str:
-    """Lambda's LastModified: ``2024-05-01T12:00:00.000+0000``."""
-    return timestamps.iso_millis(time.time() if now is None else now, "+0000")
+def timestamp(now: float) -> str:
+    """Lambda's LastModified for ``now`` (epoch seconds): ``2024-05-01T12:00:00.000+0000``."""
+    return timestamps.iso_millis(now, "+0000")
 
 
 def revision() -> str:
@@ -36,8 +35,8 @@ class Meta:
 
     code_sha256: str
     code_size: int
+    last_modified: str  # ``timestamp`` of the registry's clock
     role: str = "arn:aws:iam::123456789012:role/lamina"
-    last_modified: str = field(default_factory=timestamp)
     revision_id: str = field(default_factory=revision)
     layers: list[str] = field(default_factory=list)
     tracing: str = "PassThrough"

@@ -25,18 +25,17 @@ Mutations are serialised by the service (one at a time); reads may run alongside
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import dataclasses
 import logging
-import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from lamina.clock import Clock
 from lamina.engine.api import LambdaEngine
 from lamina.model import arns
 from lamina.model.lambdas import LATEST, LambdaFunction
+from lamina.model.mappings import EventSourceMapping
 from lamina.model.specs import FunctionSpec, LayerSpec, Stack
 from lamina.services.lambda_ import config
 from lamina.services.lambda_.code import LOCAL_BUCKET, Code, CodeStore
@@ -66,9 +65,15 @@ split_function = arns.split_function
 
 class Registry:
     def __init__(
-        self, store: FunctionStore, code: CodeStore, engine: LambdaEngine, settings: Settings
+        self,
+        store: FunctionStore,
+        code: CodeStore,
+        engine: LambdaEngine,
+        settings: Settings,
+        clock: Clock,
     ) -> None:
         self.store = store
+        self.clock = clock
         self.code = code
         self.engine = engine
         self.settings = settings
@@ -77,6 +82,13 @@ class Registry:
         self.on_change: Callable[[], None] = lambda: None
         self.functions: dict[str, FunctionDoc] = store.load()
         self.layers: Mapping[str, LayerSpec] = {}
+        # Event source mappings: the template's, and what the API made or changed (mappings.py).
+        self.template_mappings: tuple[EventSourceMapping, ...] = ()
+        self.api_mappings: dict[str, dict[str, Any]] = store.load_mappings()
+
+    def now(self) -> str:
+        """Lambda's LastModified for this moment (``models.timestamp``)."""
+        return timestamp(self.clock.wall())
 
     def arn(self, name: str, qualifier: str | None = None) -> str:
         return arns.function_arn(self.settings.region, self.settings.account_id, name, qualifier)
@@ -146,6 +158,7 @@ class Registry:
         """Bring the template's functions in (see the module docstring), then deploy every
         function to the engine at once; ``recycle`` names functions whose files changed."""
         self.layers = {layer.arn: layer for layer in stack.layers.values()}
+        self.template_mappings = stack.mappings
         names = set()
         for logical_id, spec in stack.functions.items():
             names.add(spec.name)
@@ -168,7 +181,9 @@ class Registry:
             log.warning("template function %s replaces the API function of that name", spec.name)
             doc = None
         if doc is None:
-            doc = FunctionDoc(TEMPLATE, Version(spec, Meta(code.sha256, code.size)), logical_id)
+            doc = FunctionDoc(
+                TEMPLATE, Version(spec, Meta(code.sha256, code.size, self.now())), logical_id
+            )
         elif doc.overridden and doc.template_form == form:
             # The template did not change this function: the API's $LATEST stays.
             doc.logical_id = logical_id
@@ -177,14 +192,14 @@ class Registry:
             changed = old.meta.code_sha256 != code.sha256 or not config.same_configuration(
                 old.spec, spec
             )
-            meta = Meta(code.sha256, code.size) if changed else old.meta
+            meta = Meta(code.sha256, code.size, self.now()) if changed else old.meta
             doc.latest, doc.logical_id = Version(spec, meta), logical_id
             doc.overridden = False
         kept = doc.overridden
         doc.template_form = form
         if spec.reserved_concurrency is not None:
             doc.reserved = spec.reserved_concurrency
-        now = time.time()
+        now = self.clock.wall()
         for event_config in spec.event_invoke:
             doc.event_invoke[event_config.qualifier] = (event_config, now)
         if spec.auto_publish_alias and not kept:
@@ -198,7 +213,7 @@ class Registry:
             qualifier = spec.auto_publish_alias or LATEST
             doc.provisioned[qualifier] = {
                 "Requested": spec.provisioned_concurrency,
-                "LastModified": timestamp(),
+                "LastModified": self.now(),
             }
         self.functions[spec.name] = doc
         self.store.save(doc)
@@ -211,14 +226,12 @@ class Registry:
     # -- code and versions -----------------------------------------------------------------
 
     def upload(self, code: Mapping[str, Any]) -> Code:
-        """``Code`` of CreateFunction (or UpdateFunctionCode's fields): a zip, or for Lamina's
-        own use ``S3Bucket: lamina-local`` with a local directory as ``S3Key``."""
-        if code.get("ZipFile") is not None:
-            try:
-                data = base64.b64decode(code["ZipFile"], validate=True)
-            except (binascii.Error, TypeError) as exc:
-                raise InvalidParameterValueException("ZipFile must be base64 encoded.") from exc
-            return self.code.from_zip(data)
+        """``Code`` of CreateFunction (or UpdateFunctionCode's members): a zip (bytes: the
+        protocol layer decoded the model's blob), or for Lamina's own use
+        ``S3Bucket: lamina-local`` with a local directory as ``S3Key``."""
+        zipped = code.get("ZipFile")
+        if zipped is not None:
+            return self.code.from_zip(bytes(zipped))
         if code.get("S3Bucket") == LOCAL_BUCKET and code.get("S3Key"):
             return self.code.from_directory(Path(str(code["S3Key"])))
         if code.get("ImageUri"):
@@ -252,7 +265,7 @@ class Registry:
             code_dir=snapshot,
             description=description or latest.spec.description,
         )
-        meta = dataclasses.replace(latest.meta, last_modified=timestamp(), revision_id=revision())
+        meta = dataclasses.replace(latest.meta, last_modified=self.now(), revision_id=revision())
         doc.versions[number] = Version(spec, meta)
         doc.next_version += 1
         return doc.versions[number]

@@ -1,21 +1,30 @@
-"""The Lambda API on the AWS endpoint (``lamina.services.api.Service``).
+"""The Lambda API on the AWS endpoint (``lamina.services.api.Service``), on botocore's model.
 
 A request is Lambda's when its SigV4 scope names ``lambda`` or its path starts with one of the
-API's dated prefixes. Changes are applied one at a time (a lock), so two clients creating the
-same function see one succeed and one ``ResourceConflictException``; reads and invocations run
-concurrently. Errors are answered in Lambda's shape and never raised to the endpoint.
+API's dated prefixes. The protocol layer (``ModelService`` over botocore's ``lambda`` model,
+rest-json) finds the operation by method and path, parses and checks its members where the
+model puts them (URI labels, query string, headers, JSON body, a blob payload as raw bytes) and
+writes each result from the output shape; the modules here hold one handler per operation,
+``handler(registry, params) -> result``, and Lambda's error shape (``errors.render``).
+
+Changes are applied one at a time (a lock), so two clients creating the same function see one
+succeed and one ``ResourceConflictException``; reads (``GET``) and invocations run concurrently.
+
+Invoke is the hot path: a POST on ``/2015-03-31/functions/{FunctionName}/invocations`` goes to
+it without searching the other operations' routes (``ModelService.answer``); its members are
+still parsed and its answer written from the model.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import urllib.parse
-from collections.abc import Collection
+import functools
+import re
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
-from lamina import ids
+from lamina.clock import Clock, SystemClock
 from lamina.engine.api import LambdaEngine
-from lamina.errors import AwsError
 from lamina.model.apis import Api
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
@@ -24,141 +33,90 @@ from lamina.services.lambda_ import (
     account,
     aliases,
     concurrency,
+    errors,
     eventconfig,
     function_urls,
     functions,
     invocations,
+    mappings,
 )
 from lamina.services.lambda_.code import CodeStore
-from lamina.services.lambda_.errors import UnknownOperationException, error_response
 from lamina.services.lambda_.registry import Registry
-from lamina.services.lambda_.routes import PREFIXES, Call, Route, match, route
 from lamina.services.lambda_.store import FunctionStore
+from lamina.services.protocols import shapes
+from lamina.services.protocols.service import Call, Handler, ModelService
+from lamina.services.protocols.wire import REST_JSON
 from lamina.settings import Settings
 
-log = logging.getLogger("lamina.services")
-_F = "/2015-03-31/functions/{FunctionName}"
-_PC = "/2019-09-30/functions/{FunctionName}/provisioned-concurrency"
-_EIC = "/2019-09-25/functions/{FunctionName}/event-invoke-config"
-_URL = "/2021-10-31/functions/{FunctionName}/url"
-ROUTES: tuple[Route, ...] = (
-    route("POST", f"{_F}/invocations", "Invoke", invocations.invoke),
-    route(
-        "POST",
-        "/2014-11-13/functions/{FunctionName}/invoke-async",
-        "InvokeAsync",
-        invocations.invoke_async,
-    ),
-    route("GET", "/2015-03-31/functions", "ListFunctions", functions.list_functions),
-    route("POST", "/2015-03-31/functions", "CreateFunction", functions.create_function),
-    route("GET", _F, "GetFunction", functions.get_function),
-    route("DELETE", _F, "DeleteFunction", functions.delete_function),
-    route(
-        "GET",
-        f"{_F}/configuration",
-        "GetFunctionConfiguration",
-        functions.get_function_configuration,
-    ),
-    route(
-        "PUT",
-        f"{_F}/configuration",
-        "UpdateFunctionConfiguration",
-        functions.update_function_configuration,
-    ),
-    route("PUT", f"{_F}/code", "UpdateFunctionCode", functions.update_function_code),
-    route("POST", f"{_F}/versions", "PublishVersion", functions.publish_version),
-    route("GET", f"{_F}/versions", "ListVersionsByFunction", functions.list_versions_by_function),
-    route("POST", f"{_F}/aliases", "CreateAlias", aliases.create_alias),
-    route("GET", f"{_F}/aliases", "ListAliases", aliases.list_aliases),
-    route("GET", f"{_F}/aliases/{{Name}}", "GetAlias", aliases.get_alias),
-    route("PUT", f"{_F}/aliases/{{Name}}", "UpdateAlias", aliases.update_alias),
-    route("DELETE", f"{_F}/aliases/{{Name}}", "DeleteAlias", aliases.delete_alias),
-    route(
-        "PUT",
-        "/2017-10-31/functions/{FunctionName}/concurrency",
-        "PutFunctionConcurrency",
-        concurrency.put_function_concurrency,
-    ),
-    route(
-        "DELETE",
-        "/2017-10-31/functions/{FunctionName}/concurrency",
-        "DeleteFunctionConcurrency",
-        concurrency.delete_function_concurrency,
-    ),
-    route(
-        "GET",
-        "/2019-09-30/functions/{FunctionName}/concurrency",
-        "GetFunctionConcurrency",
-        concurrency.get_function_concurrency,
-    ),
-    route(
-        "GET",
-        _PC,
-        "ListProvisionedConcurrencyConfigs",
-        concurrency.list_provisioned_concurrency_configs,
-        "List",
-    ),
-    route(
-        "PUT",
-        _PC,
-        "PutProvisionedConcurrencyConfig",
-        concurrency.put_provisioned_concurrency_config,
-    ),
-    route(
-        "GET",
-        _PC,
-        "GetProvisionedConcurrencyConfig",
-        concurrency.get_provisioned_concurrency_config,
-    ),
-    route(
-        "DELETE",
-        _PC,
-        "DeleteProvisionedConcurrencyConfig",
-        concurrency.delete_provisioned_concurrency_config,
-    ),
-    route(
-        "GET",
-        f"{_EIC}/list",
-        "ListFunctionEventInvokeConfigs",
-        eventconfig.list_function_event_invoke_configs,
-    ),
-    route(
-        "PUT", _EIC, "PutFunctionEventInvokeConfig", eventconfig.put_function_event_invoke_config
-    ),
-    route(
-        "POST",
-        _EIC,
-        "UpdateFunctionEventInvokeConfig",
-        eventconfig.update_function_event_invoke_config,
-    ),
-    route(
-        "GET", _EIC, "GetFunctionEventInvokeConfig", eventconfig.get_function_event_invoke_config
-    ),
-    route(
-        "DELETE",
-        _EIC,
-        "DeleteFunctionEventInvokeConfig",
-        eventconfig.delete_function_event_invoke_config,
-    ),
-    route("POST", _URL, "CreateFunctionUrlConfig", function_urls.create_function_url_config),
-    route("GET", _URL, "GetFunctionUrlConfig", function_urls.get_function_url_config),
-    route("PUT", _URL, "UpdateFunctionUrlConfig", function_urls.update_function_url_config),
-    route("DELETE", _URL, "DeleteFunctionUrlConfig", function_urls.delete_function_url_config),
-    route(
-        "GET",
-        "/2021-10-31/functions/{FunctionName}/urls",
-        "ListFunctionUrlConfigs",
-        function_urls.list_function_url_configs,
-    ),
-    route("POST", "/2017-03-31/tags/{Resource}", "TagResource", account.tag_resource),
-    route("DELETE", "/2017-03-31/tags/{Resource}", "UntagResource", account.untag_resource),
-    route("GET", "/2017-03-31/tags/{Resource}", "ListTags", account.list_tags),
-    route(
-        "GET", "/2016-08-19/account-settings", "GetAccountSettings", account.get_account_settings
-    ),
+# Every dated prefix of the Lambda API (so the endpoint can claim a request by its path alone).
+PREFIXES = (
+    "/2014-11-13/",
+    "/2015-03-31/",
+    "/2016-08-19/",
+    "/2017-03-31/",
+    "/2017-10-31/",
+    "/2018-10-31/",
+    "/2019-09-25/",
+    "/2019-09-30/",
+    "/2020-04-22/",
+    "/2020-06-30/",
+    "/2021-10-31/",
+    "/2021-12-01/",
+    "/2024-08-31/",
+    "/2025-",
 )
-# Operations that change nothing, run without taking the lock.
-_CONCURRENT = frozenset({"Invoke", "InvokeAsync"})
+# Invoke's requestUri in botocore's model, as the route table compiles it.
+_INVOKE = re.compile(r"/2015-03-31/functions/[^/]+/invocations/?")
+
+Operation = Callable[[Registry, dict[str, Any]], Awaitable[dict[str, Any]]]
+Invocation = Callable[[Registry, dict[str, Any], Call], Awaitable[dict[str, Any]]]
+OPERATIONS: dict[str, Operation] = {
+    "ListFunctions": functions.list_functions,
+    "CreateFunction": functions.create_function,
+    "GetFunction": functions.get_function,
+    "DeleteFunction": functions.delete_function,
+    "GetFunctionConfiguration": functions.get_function_configuration,
+    "UpdateFunctionConfiguration": functions.update_function_configuration,
+    "UpdateFunctionCode": functions.update_function_code,
+    "PublishVersion": functions.publish_version,
+    "ListVersionsByFunction": functions.list_versions_by_function,
+    "CreateAlias": aliases.create_alias,
+    "ListAliases": aliases.list_aliases,
+    "GetAlias": aliases.get_alias,
+    "UpdateAlias": aliases.update_alias,
+    "DeleteAlias": aliases.delete_alias,
+    "PutFunctionConcurrency": concurrency.put_function_concurrency,
+    "DeleteFunctionConcurrency": concurrency.delete_function_concurrency,
+    "GetFunctionConcurrency": concurrency.get_function_concurrency,
+    "ListProvisionedConcurrencyConfigs": concurrency.list_provisioned_concurrency_configs,
+    "PutProvisionedConcurrencyConfig": concurrency.put_provisioned_concurrency_config,
+    "GetProvisionedConcurrencyConfig": concurrency.get_provisioned_concurrency_config,
+    "DeleteProvisionedConcurrencyConfig": concurrency.delete_provisioned_concurrency_config,
+    "ListFunctionEventInvokeConfigs": eventconfig.list_function_event_invoke_configs,
+    "PutFunctionEventInvokeConfig": eventconfig.put_function_event_invoke_config,
+    "UpdateFunctionEventInvokeConfig": eventconfig.update_function_event_invoke_config,
+    "GetFunctionEventInvokeConfig": eventconfig.get_function_event_invoke_config,
+    "DeleteFunctionEventInvokeConfig": eventconfig.delete_function_event_invoke_config,
+    "CreateFunctionUrlConfig": function_urls.create_function_url_config,
+    "GetFunctionUrlConfig": function_urls.get_function_url_config,
+    "UpdateFunctionUrlConfig": function_urls.update_function_url_config,
+    "DeleteFunctionUrlConfig": function_urls.delete_function_url_config,
+    "ListFunctionUrlConfigs": function_urls.list_function_url_configs,
+    "TagResource": account.tag_resource,
+    "UntagResource": account.untag_resource,
+    "ListTags": account.list_tags,
+    "GetAccountSettings": account.get_account_settings,
+    "CreateEventSourceMapping": mappings.create_event_source_mapping,
+    "GetEventSourceMapping": mappings.get_event_source_mapping,
+    "ListEventSourceMappings": mappings.list_event_source_mappings,
+    "UpdateEventSourceMapping": mappings.update_event_source_mapping,
+    "DeleteEventSourceMapping": mappings.delete_event_source_mapping,
+}
+# Operations that change nothing and may wait long: they run without taking the lock.
+INVOCATIONS: dict[str, Invocation] = {
+    "Invoke": invocations.invoke,
+    "InvokeAsync": invocations.invoke_async,
+}
 
 
 def is_lambda(request: Request) -> bool:
@@ -169,12 +127,54 @@ def is_lambda(request: Request) -> bool:
 class LambdaService:
     name = "lambda"
 
-    def __init__(self, settings: Settings, engine: LambdaEngine) -> None:
+    def __init__(
+        self, settings: Settings, engine: LambdaEngine, clock: Clock | None = None
+    ) -> None:
         root = settings.state_dir / "lambda"
         self.registry = Registry(
-            FunctionStore(root / "functions.db"), CodeStore(root), engine, settings
+            FunctionStore(root / "functions.db"),
+            CodeStore(root),
+            engine,
+            settings,
+            clock or SystemClock(),
         )
         self._lock = asyncio.Lock()
+        self.protocol = ModelService(
+            "lambda",
+            self._handlers(),
+            signing_names=("lambda",),
+            render_error=errors.render,
+            calls=True,
+            # Invoke's payload leaves labelled as Lambda labels it, whatever it holds.
+            payload_type="application/json",
+        )
+
+    def _handlers(self) -> dict[str, Handler]:
+        registry, lock = self.registry, self._lock
+
+        def run(operation: Operation, read_only: bool) -> Handler:
+            if read_only:
+
+                async def read(params: dict[str, Any], call: Call) -> dict[str, Any]:
+                    return await operation(registry, params)
+
+                return read
+
+            async def change(params: dict[str, Any], call: Call) -> dict[str, Any]:
+                async with lock:
+                    return await operation(registry, params)
+
+            return change
+
+        model = shapes.model("lambda")
+        table: dict[str, Handler] = {}
+        for name, operation in OPERATIONS.items():
+            found = model.operation(name)
+            table[name] = run(operation, found is not None and found.method == "GET")
+        for name, invocation in INVOCATIONS.items():
+            # A partial, not a wrapper coroutine: one coroutine frame less on Invoke's hot path.
+            table[name] = functools.partial(invocation, registry)
+        return table
 
     async def deploy(self, stack: Stack, recycle: Collection[str] = ()) -> None:
         """The template's functions into the registry, then everything to the engine once
@@ -190,23 +190,9 @@ class LambdaService:
         return is_lambda(request)
 
     async def handle(self, request: Request) -> Response:
-        request_id = ids.request_id()
-        found = match(ROUTES, request)
-        try:
-            if found is None:
-                raise UnknownOperationException(
-                    f"Lamina does not serve the Lambda operation {request.method} "
-                    f"{request.path} yet."
-                )
-            found_route, params = found
-            call = Call(request, request_id, found_route.operation, params)
-            call.query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
-            if request.method == "GET" or found_route.operation in _CONCURRENT:
-                return await found_route.handler(self.registry, call)
-            async with self._lock:
-                return await found_route.handler(self.registry, call)
-        except AwsError as exc:
-            return error_response(exc, request_id)
+        if request.method == "POST" and _INVOKE.fullmatch(request.path):
+            return await self.protocol.answer(request, REST_JSON, "Invoke")
+        return await self.protocol.handle(request)
 
     async def close(self) -> None:
         self.registry.store.close()

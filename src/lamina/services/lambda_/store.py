@@ -7,9 +7,9 @@ write.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from lamina import fastjson
 from lamina.services.lambda_.models import FunctionDoc
 from lamina.storage.sqlite import connect
 
@@ -17,6 +17,13 @@ _MIGRATIONS = (
     """
     CREATE TABLE functions (
         name TEXT PRIMARY KEY,
+        doc TEXT NOT NULL
+    );
+    """,
+    # Event source mappings made (or changed) through the API, by UUID.
+    """
+    CREATE TABLE mappings (
+        uuid TEXT PRIMARY KEY,
         doc TEXT NOT NULL
     );
     """,
@@ -29,17 +36,27 @@ class FunctionStore:
 
     def load(self) -> dict[str, FunctionDoc]:
         rows = self._db.execute("SELECT name, doc FROM functions").fetchall()
-        return {str(name): FunctionDoc.from_json(json.loads(doc)) for name, doc in rows}
+        return {str(name): FunctionDoc.from_json(fastjson.loads(doc)) for name, doc in rows}
 
     def save(self, function: FunctionDoc) -> None:
         self._db.execute(
             "INSERT INTO functions (name, doc) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET doc = excluded.doc",
-            (function.name, json.dumps(function.to_json())),
+            (function.name, fastjson.dumps(function.to_json()).decode()),
         )
 
     def delete(self, name: str) -> None:
         self._db.execute("DELETE FROM functions WHERE name = ?", (name,))
+
+    def load_mappings(self) -> dict[str, dict[str, object]]:
+        rows = self._db.execute("SELECT uuid, doc FROM mappings").fetchall()
+        return {str(uuid): dict(fastjson.loads(doc)) for uuid, doc in rows}
+
+    def save_mapping(self, uuid: str, doc: dict[str, object]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO mappings (uuid, doc) VALUES (?, ?)",
+            (uuid, fastjson.dumps_text(doc)),
+        )
 
     def close(self) -> None:
         self._db.close()

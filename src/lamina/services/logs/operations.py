@@ -4,11 +4,11 @@ clients as AWS's are."""
 
 from __future__ import annotations
 
-import time
 import zlib
 from collections.abc import Callable
 from typing import Any
 
+from lamina.clock import SYSTEM, Clock
 from lamina.observe.api import MAX_EVENT_BYTES, LogEvent
 from lamina.observe.filterpattern import FilterPatternError, compile_pattern
 from lamina.observe.store import LogStore, StoredEvent
@@ -31,7 +31,10 @@ _TOO_NEW_MS = 2 * 3_600_000
 
 
 class Logs:
-    def __init__(self, store: LogStore, region: str, account_id: str) -> None:
+    def __init__(
+        self, store: LogStore, region: str, account_id: str, clock: Clock = SYSTEM
+    ) -> None:
+        self.clock = clock
         self.store = store
         self.region = region
         self.account_id = account_id
@@ -186,7 +189,7 @@ class Logs:
             raise InvalidParameterException(
                 "Log events in a single PutLogEvents request must be in chronological order."
             )
-        now = int(time.time() * 1000)
+        now = int(self.clock.wall() * 1000)
         rejected: Params = {}
         kept = []
         for index, event in enumerate(events):

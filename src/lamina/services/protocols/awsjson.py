@@ -10,11 +10,11 @@ orjson's ``default`` hook, so a result is never walked in Python: a large Dynamo
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import orjson
 
+from lamina import fastjson
 from lamina.errors import AwsError
 from lamina.net.messages import Request, Response
 from lamina.services.errors import SerializationException, ValidationException
@@ -35,12 +35,9 @@ def params(body: bytes, error: type[AwsError] = SerializationException) -> dict[
     if not body:
         return {}
     try:
-        members = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        try:  # what orjson refuses and Python's json reads: NaN, integers past 64 bits
-            members = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise error(_NOT_AN_OBJECT) from None
+        members = fastjson.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise error(_NOT_AN_OBJECT) from None
     if not isinstance(members, dict):
         raise error(_NOT_AN_OBJECT)
     return members
@@ -79,7 +76,7 @@ def body(result: Any) -> bytes:
     try:
         return orjson.dumps(result, default=_default, option=_OPTIONS)
     except TypeError:  # integers past 64 bits, which Python's json writes
-        return json.dumps(result, default=_default, separators=(",", ":")).encode()
+        return fastjson.dumps(result, default=_default)
 
 
 def serialise(result: Any, request_id: str, json_version: str) -> Response:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import json
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
+from lamina import fastjson
 from lamina.net.messages import Request, Response
 from lamina.services.errors import SerializationException, ValidationException
 from lamina.services.protocols import awsjson, scalars, shapes, validation, xmlbody
@@ -44,6 +44,22 @@ class Route:
     # A deprecated operation that shares its method and URI with its successor loses to it
     # (S3's PutBucketLifecycle and PutBucketLifecycleConfiguration).
     deprecated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """An operation's input members outside the body, by location: (name, member) pairs."""
+
+    # Labels and headers carry whether the member is plain text (a string, taken as it is).
+    labels: tuple[tuple[str, str, Member, bool], ...]  # with the label's regex group
+    query: tuple[tuple[str, Member], ...]
+    query_map: str | None  # the member that takes every other query parameter
+    headers: tuple[tuple[str, Member, bool], ...]
+    prefixed: tuple[tuple[str, Member], ...]  # ``headers`` maps: every header with a prefix
+
+
+def _plain(member: Member) -> bool:
+    return member.shape.kind == "string" and not member.json_value
 
 
 def _route(operation: Operation) -> Route:
@@ -100,14 +116,42 @@ class Routes:
         routes.sort(key=_specificity)
         self.routes = routes
         self._by_name = {r.name: r for r in routes}
+        # Each method's routes, most specific first: a request tries only its own method's.
+        self._by_method: dict[str, list[Route]] = {}
+        for route in routes:
+            self._by_method.setdefault(route.method, []).append(route)
+        self._inputs: dict[str, _Inputs] = {}
+
+    def _compile(self, name: str, shape: Shape) -> _Inputs:
+        """Where ``shape``'s members travel, sorted by location once per operation: a request
+        then visits only the members its locations hold (Invoke's hot path among them)."""
+        members = shape.members.items()
+        maps = [n for n, m in members if m.location == "querystring" and m.shape.kind == "map"]
+        inputs = _Inputs(
+            labels=tuple(
+                (n, _group(m.wire_name), m, _plain(m)) for n, m in members if m.location == "uri"
+            ),
+            query=tuple(
+                (n, m) for n, m in members if m.location == "querystring" and m.shape.kind != "map"
+            ),
+            query_map=maps[0] if maps else None,
+            headers=tuple((n, m, _plain(m)) for n, m in members if m.location == "header"),
+            prefixed=tuple((n, m) for n, m in members if m.location == "headers"),
+        )
+        self._inputs[name] = inputs
+        return inputs
 
     def find(self, request: Request) -> str | None:
         path = request.path.split("?", 1)[0]
-        keys = {k for k, _ in urllib.parse.parse_qsl(request.query, keep_blank_values=True)}
-        for route in self.routes:
+        query = request.query
+        keys = (
+            {k for k, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)}
+            if query
+            else set()
+        )
+        for route in self._by_method.get(request.method, ()):
             if (
-                route.method == request.method
-                and route.path.fullmatch(path)
+                route.path.fullmatch(path)
                 and all(k in keys for k in route.query_keys)
                 and all(request.header(h) is not None for h in route.headers)
             ):
@@ -118,44 +162,42 @@ class Routes:
         shape = operation.input
         if shape is None:
             return {}
-        route = self._by_name[operation.name]
-        match = route.path.fullmatch(request.path.split("?", 1)[0])
-        labels = match.groupdict() if match else {}
-        query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
+        inputs = self._inputs.get(operation.name) or self._compile(operation.name, shape)
         raw: dict[str, Any] = {}
-        bound: set[str] = set()
-        for name, member in shape.members.items():
-            where = member.location
-            if where == "uri":
-                value = labels.get(_group(member.wire_name))
+        if inputs.labels:
+            route = self._by_name[operation.name]
+            match = route.path.fullmatch(request.path.split("?", 1)[0])
+            labels = match.groupdict() if match else {}
+            for name, group, member, plain in inputs.labels:
+                value = labels.get(group)
                 if value is not None:
-                    raw[name] = _text(member, urllib.parse.unquote(value))
-            elif where == "querystring":
-                if member.shape.kind == "map":
-                    continue
+                    text = urllib.parse.unquote(value)
+                    raw[name] = text if plain else _text(member, text)
+        if request.query and (inputs.query or inputs.query_map):
+            query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
+            for name, member in inputs.query:
                 values = query.get(member.wire_name)
-                bound.add(member.wire_name)
                 if values is not None:
                     if member.shape.kind == "list":
                         raw[name] = [_text(member.shape.member, v) for v in values]
                     else:
                         raw[name] = _text(member, values[0])
-            elif where == "header":
-                header = request.header(member.wire_name)
-                if header is not None:
-                    raw[name] = _header(member, header)
-            elif where == "headers":
-                prefix = member.wire_name.lower()
-                found = {
-                    k[len(prefix) :]: v for k, v in request.headers if k.lower().startswith(prefix)
-                }
-                if found:
-                    raw[name] = found
-        for name, member in shape.members.items():  # a querystring map takes what is left
-            if member.location == "querystring" and member.shape.kind == "map":
+            if inputs.query_map is not None:  # a querystring map takes what is left
+                bound = {m.wire_name for _, m in inputs.query}
                 rest = {k: v[0] for k, v in query.items() if k not in bound}
                 if rest:
-                    raw[name] = rest
+                    raw[inputs.query_map] = rest
+        for name, member, plain in inputs.headers:
+            header = request.header(member.wire_name)
+            if header is not None:
+                raw[name] = header if plain else _header(member, header)
+        for name, member in inputs.prefixed:
+            prefix = member.wire_name.lower()
+            found = {
+                k[len(prefix) :]: v for k, v in request.headers if k.lower().startswith(prefix)
+            }
+            if found:
+                raw[name] = found
         raw.update(_body(request, shape, protocol))
         try:
             return validation.check(shape, raw)  # type: ignore[no-any-return]
@@ -223,7 +265,7 @@ def _text(member: Member | None, text: str) -> Any:
 def _header(member: Member, text: str) -> Any:
     if member.json_value:
         try:
-            return json.loads(base64.b64decode(text))
+            return fastjson.loads(base64.b64decode(text))
         except ValueError:
             return text
     if member.shape.kind == "list":
@@ -232,8 +274,15 @@ def _header(member: Member, text: str) -> Any:
 
 
 def serialise(
-    result: dict[str, Any], operation: Operation, request_id: str, protocol: str, model: Model
+    result: dict[str, Any],
+    operation: Operation,
+    request_id: str,
+    protocol: str,
+    model: Model,
+    payload_type: str | None = None,
 ) -> Response:
+    """``result`` as the operation's response; a raw (blob or string) payload leaves labelled
+    ``payload_type`` when given (Lambda labels Invoke's payload ``application/json``)."""
     headers = [("x-amzn-RequestId", request_id)]
     status = operation.status
     shape = operation.output
@@ -246,13 +295,16 @@ def serialise(
             continue
         where = member.location
         if where == "header":
-            headers.append((member.wire_name, _header_text(member, value)))
+            text = value if type(value) is str and _plain(member) else _header_text(member, value)
+            headers.append((member.wire_name, text))
         elif where == "headers":
             headers.extend((member.wire_name + k, str(v)) for k, v in value.items())
         elif where == "statusCode":
             status = int(value)
         elif name != shape.payload:
             body_members[name] = value
+    if status == 204 or status == 304:  # HTTP allows these no body (Lambda's DeleteFunction)
+        return Response(status, headers, b"")
     if shape.payload is not None:
         member = shape.members[shape.payload]
         value = result.get(shape.payload)
@@ -260,6 +312,8 @@ def serialise(
             return Response(status, headers, b"")
         if member.shape.kind in ("blob", "string"):
             data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+            if payload_type is not None:
+                headers.append(("Content-Type", payload_type))
             return Response(status, headers, data)
         return _document_response(
             status, headers, member.wire_name, member.shape, value, protocol, model
@@ -294,7 +348,7 @@ def _document_response(
 
 def _header_text(member: Member, value: Any) -> str:
     if member.json_value:
-        return base64.b64encode(json.dumps(value).encode()).decode("ascii")
+        return base64.b64encode(fastjson.dumps(value)).decode("ascii")
     kind = member.shape.kind
     if kind == "timestamp":
         form = member.timestamp_format or member.shape.timestamp_format or scalars.HTTP_DATE

@@ -21,6 +21,17 @@ are a few cheap statements and rely on not interleaving (DynamoDB). ``validate=F
 skips the model's checks for services that word their own (DynamoDB). An operation the model
 has but the table does not is answered "Lamina does not serve sts:AssumeRole yet." with the code
 the protocol's clients expect for it.
+
+``calls=True`` hands every handler a second argument, the ``Call``: the request id its answer
+carries (Lambda's Invoke gives it to the invocation, so the function's ``aws_request_id`` is the
+response's) and the request itself, for what the model does not name (``X-Amzn-Trace-Id``).
+A body over 256 KB is parsed on a worker thread: a 50 MB zip arrives base64 in JSON, and
+decoding it on the loop would stall every other client. ``payload_type`` labels a REST
+operation's raw payload (a blob or string that is the whole body): the model gives it no
+Content-Type of its own, and Lambda answers Invoke's as ``application/json``. ``answer`` is
+``handle`` for a request whose protocol and operation the caller already knows: a service's
+fast path for its hottest operation skips the route search, never the model's parsing and
+serialising.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from lamina import ids
 from lamina.errors import AwsError
@@ -41,9 +52,20 @@ from lamina.services.protocols.shapes import Operation
 from lamina.services.protocols.wire import JSON, QUERY, REST_JSON, REST_XML, query_action
 
 log = logging.getLogger("lamina.services")
-Handler = Callable[[dict[str, Any]], Any]
+# handler(params), or with ``calls=True`` handler(params, call); either may be a coroutine.
+Handler = Callable[..., Any]
 ErrorHook = Callable[[AwsError, str, str], Response]
 Finish = Callable[[Response], Response]
+# Bodies larger than this are parsed on a worker thread.
+PARSE_ON_LOOP_BYTES = 256 * 1024
+
+
+class Call(NamedTuple):
+    """What a handler may need besides its members (``calls=True``). A tuple: one is built per
+    request, and a frozen dataclass's ``__init__`` costs three times as much."""
+
+    request: Request
+    request_id: str
 
 
 class ModelService:
@@ -58,15 +80,21 @@ class ModelService:
         validate: bool = True,
         render_error: ErrorHook | None = None,
         finish: Finish | None = None,
+        calls: bool = False,
+        payload_type: str | None = None,
     ) -> None:
         self.model = shapes.model(model_name)
         self.name = name or model_name
         self.handlers = dict(handlers)
+        # Asked once here: inspecting a handler costs a microsecond per request.
+        self._coroutines = {n for n, h in self.handlers.items() if asyncio.iscoroutinefunction(h)}
         self.signing_names = signing_names or (self.name,)
         self.inline = inline
         self.validate = validate
         self._render_error = render_error
         self._finish = finish
+        self.calls = calls
+        self.payload_type = payload_type
         self._prefix = f"{self.model.target_prefix}." if self.model.target_prefix else None
         self._routes = (
             rest.routes(model_name) if self.model.protocol in (REST_JSON, REST_XML) else None
@@ -87,15 +115,23 @@ class ModelService:
         if self.inline:
             return self.handle_sync(request)
         protocol, name = self.spoken(request)
+        return await self.answer(request, protocol, name)
+
+    async def answer(self, request: Request, protocol: str, name: str | None) -> Response:
+        """``handle`` once the protocol and operation are known; never raises."""
         request_id = ids.request_id()
         try:
             operation, handler = self.operation(protocol, name, request)
-            params = self.parse(request, protocol, operation)
             loop = asyncio.get_running_loop()
-            if asyncio.iscoroutinefunction(handler):
-                result = await handler(params)
+            if len(request.body) > PARSE_ON_LOOP_BYTES:
+                params = await loop.run_in_executor(None, self.parse, request, protocol, operation)
             else:
-                result = await loop.run_in_executor(None, handler, params)
+                params = self.parse(request, protocol, operation)
+            args = (params, Call(request, request_id)) if self.calls else (params,)
+            if name in self._coroutines:
+                result = await handler(*args)
+            else:
+                result = await loop.run_in_executor(None, handler, *args)
             answer = self.serialise(result, protocol, operation, request_id)
         except AwsError as exc:
             answer = self.error(exc, protocol, request_id)
@@ -110,7 +146,8 @@ class ModelService:
         request_id = ids.request_id()
         try:
             operation, handler = self.operation(protocol, name, request)
-            result = handler(self.parse(request, protocol, operation))
+            params = self.parse(request, protocol, operation)
+            result = handler(params, Call(request, request_id)) if self.calls else handler(params)
             answer = self.serialise(result, protocol, operation, request_id)
         except AwsError as exc:
             answer = self.error(exc, protocol, request_id)
@@ -164,7 +201,9 @@ class ModelService:
             return awsjson.serialise(result, request_id, self.model.json_version)
         if protocol == QUERY:
             return query.serialise(result or {}, operation, request_id, self.model.xml_namespace)
-        return rest.serialise(result or {}, operation, request_id, protocol, self.model)
+        return rest.serialise(
+            result or {}, operation, request_id, protocol, self.model, self.payload_type
+        )
 
     def error(self, exc: AwsError, protocol: str, request_id: str) -> Response:
         if self._render_error is not None:

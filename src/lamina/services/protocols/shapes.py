@@ -37,7 +37,7 @@ class Shape:
     value: Member | None = None
     flattened: bool = False
     timestamp_format: str | None = None
-    enum: frozenset[str] = frozenset()
+    enum: tuple[str, ...] = ()  # in the model's order, as AWS's messages list them
     min: int | None = None
     max: int | None = None
     location_name: str | None = None
@@ -54,6 +54,11 @@ class Member:
     timestamp_format: str | None
     xml_attribute: bool = False
     json_value: bool = False  # a header holding base64 JSON (``jsonvalue``)
+    # The name in AWS's validation messages (lower-case first letter), made once here.
+    path_name: str = ""
+
+    def __post_init__(self) -> None:
+        self.path_name = self.name[:1].lower() + self.name[1:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +127,7 @@ class Model:
             name=source.name,
             kind=source.type_name,
             timestamp_format=serial.get("timestampFormat"),
-            enum=frozenset(getattr(source, "enum", None) or ()),
+            enum=tuple(getattr(source, "enum", None) or ()),
             min=meta.get("min"),
             max=meta.get("max"),
             flattened=bool(serial.get("flattened")),

@@ -80,12 +80,22 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> Any:
                     f"Value null at '{where}' failed to satisfy constraint: Member must not be null"
                 )
         members = shape.members
-        out = {}
+        out: dict[str, Any] = {}
         for name, item in value.items():
             member = members.get(name)
             if member is None or item is None:
                 continue  # AWS ignores members it does not know; so do its request parsers
-            out[name] = _check(member.shape, item, member_path(path, name), problems)
+            sub = member.shape
+            # The common members, taken as they are when they break nothing (no path is built):
+            # most members of most requests are strings, and a blob payload is already bytes.
+            if type(item) is str and sub.kind == "string" and _fits(sub, item):
+                out[name] = item
+                continue
+            if type(item) is bytes and sub.kind == "blob":
+                out[name] = item
+                continue
+            where = f"{path}.{member.path_name}" if path else member.path_name
+            out[name] = _check(sub, item, where, problems)
         return out
     if kind == "list":
         if not isinstance(value, list):
@@ -105,7 +115,7 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(value, str):
             raise WrongType(path, kind, value)
         if shape.enum and value not in shape.enum:
-            allowed = ", ".join(sorted(shape.enum))
+            allowed = ", ".join(shape.enum)
             problems.append(
                 f"Value '{value}' at '{path}' failed to satisfy constraint: "
                 f"Member must satisfy enum value set: [{allowed}]"
@@ -140,6 +150,14 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> Any:
         except ValueError:
             raise WrongType(path, kind, value) from None
     return value  # document types: any JSON
+
+
+def _fits(shape: Shape, text: str) -> bool:
+    """Whether a string member's value breaks none of its constraints (``_check`` words it)."""
+    if shape.enum and text not in shape.enum:
+        return False
+    low, high = shape.min, shape.max
+    return (low is None or len(text) >= low) and (high is None or len(text) <= high)
 
 
 def _length(shape: Shape, size: int, value: object, path: str, problems: list[str]) -> None:

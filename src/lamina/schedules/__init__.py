@@ -1,0 +1,1 @@
+"""Schedule expressions as EventBridge and EventBridge Scheduler read them: pure logic."""

@@ -1,0 +1,1 @@
+"""CloudFormation on the AWS endpoint: the deployed stack, read-only."""

@@ -1,0 +1,1 @@
+"""EventBridge on the AWS endpoint: event buses, rules with event patterns, targets."""

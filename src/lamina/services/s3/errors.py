@@ -1,0 +1,92 @@
+"""S3's error codes, worded as S3 words them; rendered as S3's ``<Error>`` XML by the seam."""
+
+from __future__ import annotations
+
+from lamina.errors import AwsError
+
+
+class S3Error(AwsError):
+    code = "InvalidRequest"
+    status = 400
+
+
+class InvalidBucketName(S3Error):
+    code = "InvalidBucketName"
+
+
+class BucketAlreadyOwnedByYou(S3Error):
+    code = "BucketAlreadyOwnedByYou"
+    status = 409
+
+
+class BucketNotEmpty(S3Error):
+    code = "BucketNotEmpty"
+    status = 409
+
+
+class NoSuchBucket(S3Error):
+    code = "NoSuchBucket"
+    status = 404
+
+
+class NoSuchKey(S3Error):
+    code = "NoSuchKey"
+    status = 404
+
+
+class NoSuchUpload(S3Error):
+    code = "NoSuchUpload"
+    status = 404
+
+
+class InvalidRange(S3Error):
+    code = "InvalidRange"
+    status = 416
+
+
+class PreconditionFailed(S3Error):
+    code = "PreconditionFailed"
+    status = 412
+
+
+class NotModified(S3Error):
+    """304: answered with no body (the seam's error hook drops it)."""
+
+    code = "NotModified"
+    status = 304
+
+
+class InvalidArgument(S3Error):
+    code = "InvalidArgument"
+
+
+class InvalidRequest(S3Error):
+    code = "InvalidRequest"
+
+
+class InvalidPart(S3Error):
+    code = "InvalidPart"
+
+
+class InvalidPartOrder(S3Error):
+    code = "InvalidPartOrder"
+
+
+class EntityTooSmall(S3Error):
+    code = "EntityTooSmall"
+
+
+class BadDigest(S3Error):
+    code = "BadDigest"
+
+
+class InvalidDigest(S3Error):
+    code = "InvalidDigest"
+
+
+class MalformedXML(S3Error):
+    code = "MalformedXML"
+
+
+class IncompleteBody(S3Error):
+    code = "IncompleteBody"

@@ -1,0 +1,260 @@
+"""S3 on the services port: ``S3Service``, botocore's ``s3`` model served by ``ModelService``.
+
+Which requests are S3's: those signed for ``s3`` (``Authorization``, a presigned URL's
+``X-Amz-Credential``, or the ``AWSAccessKeyId`` of S3's legacy SigV2 presigned URLs) and those
+addressed virtual-hosted-style. Addressing: path-style
+``localhost:PORT/BUCKET/KEY``, or virtual-hosted-style ``BUCKET.localhost:PORT/KEY`` and
+``BUCKET.s3.localhost:PORT/KEY`` (``*.localhost`` resolves to loopback; the door admits it),
+which is rewritten to path-style before the operation is found: boto3 with an ``endpoint_url``
+of ``http://localhost:PORT`` addresses buckets by host, with ``127.0.0.1`` by path.
+
+Before the seam parses a request: an aws-chunked body is decoded (``payload``) and the
+checksums its trailer carried become the headers they name, so handlers see plain bodies; and
+the operations botocore's model cannot tell apart by URI alone are told by their query keys
+(``uploadId`` makes PUT UploadPart/UploadPartCopy, GET ListParts, DELETE
+AbortMultipartUpload). After: a Range answer is 206, ``NotModified`` is a bodiless 304, and
+GetBucketLocation is the bare ``<LocationConstraint>`` element botocore reads.
+
+Not served (answered ``NotImplemented`` naming the operation): notifications, CORS,
+lifecycle, policies, ACLs, object versions, POST policy uploads, object lock.
+Bodies: the HTTP server hands the whole request body over (up to the services port's cap), and a
+GetObject answer is one ``bytes``; streaming both ways needs the server to pass a body reader
+to services (and the door to hash the body as it streams, or accept UNSIGNED-PAYLOAD) and to
+accept an iterator as a response body; the store already writes and reads in chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from lamina import ids
+from lamina.delivery import Deliveries
+from lamina.errors import AwsError
+from lamina.model.specs import Stack
+from lamina.net.messages import Request, Response
+from lamina.services.api import signing_service
+from lamina.services.protocols.service import ModelService
+from lamina.services.protocols.shapes import Operation
+from lamina.services.protocols.wire import REST_XML
+from lamina.services.s3 import payload
+from lamina.services.s3.addressing import bucket_host
+from lamina.services.s3.buckets import Buckets
+from lamina.services.s3.errors import NotModified
+from lamina.services.s3.listing import Listing
+from lamina.services.s3.multipart import Multipart
+from lamina.services.s3.notifications import Notifications
+from lamina.services.s3.objects import Objects
+from lamina.services.s3.store import Store
+from lamina.services.s3.tagging import Tagging
+
+log = logging.getLogger("lamina.s3")
+NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+# Operations botocore's model gives the same method and URI, told apart by ``uploadId``.
+_UPLOAD_OPERATIONS = {
+    "PutObject": "UploadPart",
+    "CopyObject": "UploadPartCopy",
+    "GetObject": "ListParts",
+    "DeleteObject": "AbortMultipartUpload",
+}
+_PLAIN_OPERATIONS = {upload: plain for plain, upload in _UPLOAD_OPERATIONS.items()}
+# Records name the client's address; requests reach a handler without it.
+_CLIENT = "127.0.0.1"
+
+
+class S3Service(ModelService):
+    def __init__(
+        self, state_dir: Path, region: str = "us-east-1", deliveries: Deliveries | None = None
+    ) -> None:
+        self.store = Store(state_dir / "s3")
+        self.region = region
+        self.notifications = Notifications(self.store, region)
+        self.notifications.deliveries = deliveries
+        self.buckets = Buckets(self.store)
+        self.objects = Objects(self.store)
+        self.listing = Listing(self.objects)
+        self.multipart = Multipart(self.objects)
+        self.deployed: list[str] = []
+        self.tagging = Tagging(self.objects)
+        b, o, m, t = self.buckets, self.objects, self.multipart, self.tagging
+        handlers = {
+            "CreateBucket": b.create_bucket,
+            "ListBuckets": b.list_buckets,
+            "HeadBucket": b.head_bucket,
+            "DeleteBucket": b.delete_bucket,
+            "GetBucketLocation": b.get_bucket_location,
+            "GetBucketVersioning": b.get_bucket_versioning,
+            "PutBucketVersioning": b.put_bucket_versioning,
+            "PutObject": o.put_object,
+            "GetObject": o.get_object,
+            "HeadObject": o.head_object,
+            "DeleteObject": o.delete_object,
+            "DeleteObjects": o.delete_objects,
+            "CopyObject": o.copy_object,
+            "ListObjects": self.listing.list_objects,
+            "ListObjectsV2": self.listing.list_objects_v2,
+            "CreateMultipartUpload": m.create_multipart_upload,
+            "UploadPart": m.upload_part,
+            "UploadPartCopy": m.upload_part_copy,
+            "CompleteMultipartUpload": m.complete_multipart_upload,
+            "AbortMultipartUpload": m.abort_multipart_upload,
+            "ListParts": m.list_parts,
+            "ListMultipartUploads": m.list_multipart_uploads,
+            "PutBucketTagging": t.put_bucket_tagging,
+            "GetBucketTagging": t.get_bucket_tagging,
+            "DeleteBucketTagging": t.delete_bucket_tagging,
+            "PutObjectTagging": t.put_object_tagging,
+            "GetObjectTagging": t.get_object_tagging,
+            "DeleteObjectTagging": t.delete_object_tagging,
+            "PutBucketNotificationConfiguration": (
+                self.notifications.put_bucket_notification_configuration
+            ),
+            "GetBucketNotificationConfiguration": (
+                self.notifications.get_bucket_notification_configuration
+            ),
+        }
+        self._notify_on(handlers)
+        super().__init__("s3", handlers, render_error=self._error, finish=_finish)
+
+    # -- Service ------------------------------------------------------------------------------
+
+    def _notify_on(self, handlers: dict[str, Any]) -> None:
+        """Object changes tell ``notifications`` once they succeeded."""
+        changed = self.notifications.changed
+        store = self.store
+
+        def created(name: str, event: str) -> None:
+            inner = handlers[name]
+
+            def run(params: dict[str, Any]) -> Any:
+                result = inner(params)
+                stored = store.get(params["Bucket"], params["Key"])
+                if stored is not None:
+                    changed(event, stored.bucket, stored.key, stored.size, stored.etag, _CLIENT)
+                return result
+
+            handlers[name] = run
+
+        created("PutObject", "ObjectCreated:Put")
+        created("CopyObject", "ObjectCreated:Copy")
+        created("CompleteMultipartUpload", "ObjectCreated:CompleteMultipartUpload")
+        delete_one, delete_many = handlers["DeleteObject"], handlers["DeleteObjects"]
+
+        def deleted_one(params: dict[str, Any]) -> Any:
+            result = delete_one(params)
+            changed("ObjectRemoved:Delete", params["Bucket"], params["Key"], None, None, _CLIENT)
+            return result
+
+        def deleted_many(params: dict[str, Any]) -> Any:
+            result = delete_many(params)
+            for entry in (params.get("Delete") or {}).get("Objects") or []:
+                changed("ObjectRemoved:Delete", params["Bucket"], entry["Key"], None, None, _CLIENT)
+            return result
+
+        handlers["DeleteObject"], handlers["DeleteObjects"] = deleted_one, deleted_many
+
+    async def deploy(self, stack: Stack) -> None:
+        from lamina.services.s3 import deployment
+
+        self.notifications.loop = asyncio.get_running_loop()
+        self.deployed = deployment.deploy(self.buckets, stack)
+
+    def matches(self, request: Request) -> bool:
+        if signing_service(request) == "s3":
+            return True
+        return bucket_host(request.host) is not None and request.header("x-amz-target") is None
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            request = _path_style(request)
+            if payload.is_chunked(request):
+                request = _decoded(request)
+        except AwsError as exc:
+            return self._error(exc, REST_XML, ids.request_id())
+        return await super().handle(request)
+
+    async def close(self) -> None:
+        self.store.close()
+
+    # -- ModelService's steps, where S3 differs -----------------------------------------------
+
+    def spoken(self, request: Request) -> tuple[str, str | None]:
+        protocol, name = super().spoken(request)
+        if name in _UPLOAD_OPERATIONS or name in _PLAIN_OPERATIONS:
+            query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
+            if "uploadId" in query:
+                name = _UPLOAD_OPERATIONS.get(name, name)
+            else:
+                name = _PLAIN_OPERATIONS.get(name, name)
+        return protocol, name
+
+    def serialise(
+        self, result: Any, protocol: str, operation: Operation, request_id: str
+    ) -> Response:
+        if operation.name == "GetBucketLocation":
+            region = result.get("LocationConstraint") or ""
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                f'<LocationConstraint xmlns="{NAMESPACE}">{region}</LocationConstraint>'
+            )
+            headers = [("x-amzn-RequestId", request_id), ("Content-Type", "application/xml")]
+            return Response(200, headers, body.encode())
+        return super().serialise(result, protocol, operation, request_id)
+
+    def _error(self, exc: AwsError, protocol: str, request_id: str) -> Response:
+        if isinstance(exc, NotModified):
+            return Response(304, [("x-amz-request-id", request_id)], b"")
+        from lamina.services.errors import render
+
+        answer = render(exc, REST_XML, request_id)
+        answer.headers.append(("x-amz-request-id", request_id))
+        return answer
+
+
+def _finish(response: Response) -> Response:
+    if response.status == 200 and response.header("content-range") is not None:
+        response.status = 206
+    return response
+
+
+def _path_style(request: Request) -> Request:
+    bucket = bucket_host(request.host)
+    if bucket is None:
+        return request
+    path = f"/{bucket}{request.path}" if request.path != "/" else f"/{bucket}"
+    return _copy(request, path=path)
+
+
+def _decoded(request: Request) -> Request:
+    pieces, claimed = payload.body_of(request)
+    headers = [
+        (k, v)
+        for k, v in request.headers
+        if k.lower() not in ("content-encoding", *payload.CHECKSUMS.values())
+    ]
+    encoding = [
+        token.strip()
+        for token in (request.header("content-encoding") or "").split(",")
+        if token.strip() and token.strip().lower() != "aws-chunked"
+    ]
+    if encoding:
+        headers.append(("Content-Encoding", ", ".join(encoding)))
+    headers.extend((payload.CHECKSUMS[name], value) for name, value in claimed.items())
+    return _copy(request, headers=headers, body=b"".join(pieces))
+
+
+def _copy(request: Request, **changes: Any) -> Request:
+    return Request(
+        request.method,
+        changes.get("path", request.path),
+        request.query,
+        changes.get("headers", request.headers),
+        changes.get("body", request.body),
+        request.http_version,
+        request.client,
+        request.server,
+        request.received_at,
+    )

@@ -1,0 +1,1 @@
+"""Secrets Manager on the AWS endpoint."""

@@ -1,0 +1,1 @@
+"""Amazon SNS on the AWS endpoint: topics, subscriptions, publishing and delivery."""

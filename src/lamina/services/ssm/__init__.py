@@ -1,0 +1,1 @@
+"""SSM Parameter Store on the AWS endpoint."""

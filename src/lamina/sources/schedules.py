@@ -1,0 +1,199 @@
+"""Schedules run: each enabled rule or Scheduler schedule fires its targets at its times.
+
+A rule's target gets EventBridge's scheduled event (``"source": "aws.events"``,
+``"detail-type": "Scheduled Event"``, the rule's ARN in ``resources``, ``"detail": {}``) unless
+the target gives an ``Input``; a Scheduler schedule's target gets its ``Input``, else
+Scheduler's default notification (``"source": "aws.scheduler"``). ``time`` is the scheduled
+time. Delivery goes through ``lamina.delivery`` (a function is invoked asynchronously, a queue
+or a topic gets a message); a target that refuses sends the event to the target's dead-letter
+queue when it has one.
+
+Firing times are kept in ``schedules.sqlite3``: a ``rate()`` keeps its phase across restarts,
+and a time that fell due while Lamina was stopped is skipped, or run once at start with
+``LAMINA_SCHEDULE_CATCH_UP=1``. The clock is handed in: ``LAMINA_CLOCK_RATE`` makes it run
+faster, so a test sees ``rate(1 minute)`` fire without waiting a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from lamina import fastjson, ids, timestamps
+from lamina.clock import SYSTEM, Clock
+from lamina.delivery import Deliveries, DeliveryError, Message
+from lamina.model.schedules import RULE, ScheduleSpec, ScheduleTarget
+from lamina.schedules.expressions import Expression, Rate, parse
+from lamina.storage.sqlite import connect
+
+log = logging.getLogger("lamina.sources")
+
+_MIGRATIONS = (
+    """
+    CREATE TABLE fired (
+        arn TEXT PRIMARY KEY,
+        expression TEXT NOT NULL,
+        anchor REAL NOT NULL,
+        last REAL
+    );
+    """,
+)
+
+
+class Firings:
+    """When each schedule was anchored (deployed) and last fired, durable."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn = connect(path, _MIGRATIONS)
+        self._lock = threading.Lock()
+
+    def get(self, spec: ScheduleSpec, now: float) -> tuple[float, float | None]:
+        """(anchor, last fired) of ``spec``; a new or changed expression anchors at ``now``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT expression, anchor, last FROM fired WHERE arn = ?", (spec.arn,)
+            ).fetchone()
+            if row is not None and row[0] == spec.expression:
+                return float(row[1]), None if row[2] is None else float(row[2])
+            self._conn.execute(
+                "INSERT OR REPLACE INTO fired VALUES (?, ?, ?, NULL)",
+                (spec.arn, spec.expression, now),
+            )
+            return now, None
+
+    def fired(self, spec: ScheduleSpec, at: float) -> None:
+        with self._lock:
+            self._conn.execute("UPDATE fired SET last = ? WHERE arn = ?", (at, spec.arn))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class Schedules:
+    def __init__(
+        self,
+        firings: Firings,
+        deliveries: Deliveries,
+        account_id: str,
+        region: str,
+        *,
+        clock: Clock = SYSTEM,
+        rate: float = 1.0,
+        catch_up: bool = False,
+    ) -> None:
+        self._firings = firings
+        self._deliveries = deliveries
+        self._account = account_id
+        self._region = region
+        self._clock = clock
+        self._rate = rate
+        self._catch_up = catch_up
+        self._running: dict[str, tuple[ScheduleSpec, asyncio.Task[None]]] = {}
+
+    @property
+    def schedules(self) -> list[ScheduleSpec]:
+        return [spec for spec, _ in self._running.values()]
+
+    async def deploy(self, specs: Iterable[ScheduleSpec]) -> None:
+        wanted = {s.arn: s for s in specs if s.enabled and s.targets}
+        for arn in list(self._running):
+            if wanted.get(arn) != self._running[arn][0]:
+                await self._stop(arn)
+        for arn, spec in wanted.items():
+            if arn not in self._running:
+                task = asyncio.create_task(self._run(spec), name=f"schedule-{spec.name}")
+                self._running[arn] = (spec, task)
+
+    async def _stop(self, arn: str) -> None:
+        _, task = self._running.pop(arn)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def close(self) -> None:
+        for arn in list(self._running):
+            await self._stop(arn)
+        self._firings.close()
+
+    # -- one schedule ------------------------------------------------------------------------
+
+    async def _run(self, spec: ScheduleSpec) -> None:
+        expression = parse(spec.expression, spec.timezone)
+        now = self._clock.wall()
+        anchor, last = self._firings.get(spec, now)
+        if self._catch_up and last is not None:
+            missed = _next(expression, last, anchor)
+            if missed is not None and missed <= now:
+                await self._fire(spec, missed)
+        after = now
+        while True:
+            due = _next(expression, after, anchor)
+            if due is None or (spec.end is not None and due > spec.end):
+                return
+            if spec.start is not None and due < spec.start:
+                after = spec.start - 1e-6
+                continue
+            wait = (due - self._clock.wall()) / self._rate
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                await self._fire(spec, due)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("schedule %s failed to fire", spec.name)
+            after = due
+
+    async def _fire(self, spec: ScheduleSpec, due: float) -> None:
+        self._firings.fired(spec, due)
+        for target in spec.targets:
+            body = target.input if target.input is not None else self._event(spec, due)
+            message = Message(body, group_id=target.message_group_id, source_arn=spec.arn)
+            try:
+                await self._deliveries.deliver(target.arn, message)
+            except DeliveryError as exc:
+                await self._dead_letter(spec, target, message, exc)
+
+    def _event(self, spec: ScheduleSpec, due: float) -> str:
+        rule = spec.kind == RULE
+        return fastjson.dumps_text(
+            {
+                "version": "0",
+                "id": ids.request_id(),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events" if rule else "aws.scheduler",
+                "account": self._account,
+                "time": timestamps.iso_seconds(due),
+                "region": self._region,
+                "resources": [spec.arn],
+                "detail": {} if rule else "{}",
+            }
+        )
+
+    async def _dead_letter(
+        self, spec: ScheduleSpec, target: ScheduleTarget, message: Message, exc: DeliveryError
+    ) -> None:
+        if target.dead_letter is None:
+            log.warning("schedule %s could not deliver to %s: %s", spec.name, target.arn, exc)
+            return
+        try:
+            await self._deliveries.deliver(target.dead_letter, message)
+        except DeliveryError as again:
+            log.warning(
+                "schedule %s could not deliver to %s (%s) nor to its dead-letter queue: %s",
+                spec.name,
+                target.arn,
+                exc,
+                again,
+            )
+
+
+def _next(expression: Expression, after: float, anchor: float) -> float | None:
+    if isinstance(expression, Rate):
+        return expression.next_after(after, anchor)
+    return expression.next_after(after)

@@ -1,0 +1,5 @@
+import json
+
+
+def handle(event, context):
+    print(json.dumps({"got": event}))

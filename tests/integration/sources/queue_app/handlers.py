@@ -1,0 +1,16 @@
+import json
+
+seen = set()
+
+
+def work(event, context):
+    failures = []
+    for record in event["Records"]:
+        body = record["body"]
+        print(json.dumps({"job": body, "record": record}))
+        if body == "poison":
+            raise RuntimeError("a message this function cannot take")
+        if body.startswith("flaky") and body not in seen:
+            seen.add(body)
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}

@@ -1,0 +1,5 @@
+import json
+
+
+def tick(event, context):
+    print(json.dumps({"tick": event}))
