@@ -12,6 +12,11 @@ also create an S3 client at import time. Targets on 2 cores: at least
 40% of uvicorn's requests/s, p50 overhead under 1 ms at 1 connection, cold boto3 function first
 request under 20 ms. wrk must be on PATH (it cannot bottleneck a Python server); without it the
 throughput rows are skipped, and the table says so.
+
+Requests per second depend on what else the machine runs; the CPU time each server spent per
+request (from /proc, over the same wrk runs) depends far less on it. The table also prints that:
+`lamina up`'s own process (the gateway, the engine, the log pipeline), its execution
+environments (the function, the runtime's loop), and uvicorn's process.
 """
 
 from __future__ import annotations
@@ -114,9 +119,39 @@ def wait_for(url_host: str, port: int, path: str, seconds: float = 60) -> None:
     raise RuntimeError(f"nothing answered on {port}{path}")
 
 
-def wrk(port: int, path: str, connections: int, seconds: int) -> tuple[float, float, float]:
-    """(requests/s, p50 ms, p99 ms), from one wrk thread (``-t1``: a second thread would take
-    a core from the server on a 2-core machine)."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the zygote and the environments it forked)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def wrk(port: int, path: str, connections: int, seconds: int) -> tuple[float, float, float, int]:
+    """(requests/s, p50 ms, p99 ms, requests), from one wrk thread (``-t1``: a second thread
+    would take a core from the server on a 2-core machine)."""
     out = subprocess.run(
         [
             "wrk",
@@ -139,7 +174,13 @@ def wrk(port: int, path: str, connections: int, seconds: int) -> tuple[float, fl
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return (float(rate.group(1)) if rate else float("nan")), ms("50"), ms("99")
+    done = re.search(r"(\d+) requests in", out)
+    return (
+        (float(rate.group(1)) if rate else float("nan")),
+        ms("50"),
+        ms("99"),
+        int(done.group(1)) if done else 0,
+    )
 
 
 def first_request_ms(port: int, path: str) -> float:
@@ -221,15 +262,28 @@ def main() -> None:
                 targets = (("lamina up", lamina_port, "/ping"), ("raw uvicorn", uvicorn_port, "/"))
                 for _, port, path in targets:
                     wrk(port, path, 32, 2)  # warm-up: 32 environments, connections
+                lamina_pid, uvicorn_pid = processes[0].pid, processes[1].pid
                 for connections in (1, 32):
                     runs: dict[str, list[tuple[float, float, float]]] = {
                         "lamina up": [],
                         "raw uvicorn": [],
                     }
                     ratios = []
+                    # CPU seconds and requests over these runs, per process group.
+                    spent = {"lamina up": 0.0, "environments": 0.0, "raw uvicorn": 0.0}
+                    served = {"lamina up": 0, "raw uvicorn": 0}
                     for _ in range(args.rounds):
                         for name, port, path in targets:
+                            pid = lamina_pid if name == "lamina up" else uvicorn_pid
+                            envs = descendants(lamina_pid) if name == "lamina up" else []
+                            before = cpu_seconds(pid), sum(cpu_seconds(e) for e in envs)
                             runs[name].append(wrk(port, path, connections, args.seconds))
+                            spent[name] += cpu_seconds(pid) - before[0]
+                            if envs:
+                                spent["environments"] += (
+                                    sum(cpu_seconds(e) for e in descendants(lamina_pid)) - before[1]
+                                )
+                            served[name] += runs[name][-1][3]
                         ratios.append(runs["lamina up"][-1][0] / runs["raw uvicorn"][-1][0])
                     medians = {
                         name: tuple(statistics.median(r[i] for r in found) for i in range(3))
@@ -252,6 +306,18 @@ def main() -> None:
                             + ")",
                         )
                     )
+                    ours_us = spent["lamina up"] / max(1, served["lamina up"]) * 1e6
+                    envs_us = spent["environments"] / max(1, served["lamina up"]) * 1e6
+                    base_us = spent["raw uvicorn"] / max(1, served["raw uvicorn"]) * 1e6
+                    rows.append(
+                        (
+                            f"CPU per request, {connections} conn",
+                            f"lamina up {ours_us:6.1f} us (+ environments {envs_us:.1f} us)   "
+                            f"uvicorn {base_us:.1f} us",
+                        )
+                    )
+                load = Path("/proc/loadavg").read_text().split(" ", 1)[0]
+                rows.append(("load average (1 min) after the runs", load))
             else:
                 rows.append(
                     ("throughput", "SKIPPED: wrk is not installed (apt-get install -y wrk)")

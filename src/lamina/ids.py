@@ -12,6 +12,11 @@ import hashlib
 import os
 import random
 
+# A UUID's version nibble (hex digit 12: "4") and variant bits (the top two of digit 16: "10",
+# so "8", "9", "a" or "b"), set in the 128 random bits before they are formatted.
+_CLEAR = ~((0xF << 76) | (0xC << 60)) & ((1 << 128) - 1)
+_SET = (0x4 << 76) | (0x8 << 60)
+# The variant digit from two random bits (``stable_uuid``).
 _VARIANT = "89ab"
 _random = random.Random(os.urandom(32))
 # A forked child must not repeat its parent's ids.
@@ -19,8 +24,8 @@ os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 
 
 def request_id() -> str:
-    h = f"{_random.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    h = "%032x" % (_random.getrandbits(128) & _CLEAR | _SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def hex_id() -> str:

@@ -99,6 +99,8 @@ class LocalEngine:
         self._started = False
         self._zygote_started = False
         self._reaper: asyncio.Task[None] | None = None
+        # The loop the engine runs on, from ``start``.
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._base_data = 0
         self._tasks: set[asyncio.Task[object]] = set()
         # The deploy's compilation of functions' code (see ``bytecode``), until it ends.
@@ -117,6 +119,7 @@ class LocalEngine:
     async def start(self) -> None:
         """Start the zygote, then every provisioned environment, before answering anything;
         then the async worker (unless ``async_concurrency`` is 0) on what the queue holds."""
+        self._loop = asyncio.get_running_loop()
         self.budget.limit = default_limit(self.settings.max_environments)
         await self._start_zygote(self.catalog.runnable())
         self._announce_interpreter()
@@ -286,7 +289,9 @@ class LocalEngine:
         target = self.catalog.resolve(request.function, request.qualifier)
         fn = target.spec
         is_event = request.invocation_type is InvocationType.EVENT
-        self._check_payload(request, MAX_ASYNC_PAYLOAD if is_event else MAX_SYNC_PAYLOAD)
+        limit = MAX_ASYNC_PAYLOAD if is_event else MAX_SYNC_PAYLOAD
+        if not request.payload_is_json or len(request.payload) > limit:  # else nothing to check
+            self._check_payload(request, limit)
         request_id = request.request_id or ids.request_id()
         if request.invocation_type is InvocationType.DRY_RUN:
             return InvokeResult(request_id, b"", make_report(0.0, fn.memory_mb, 0), fn.version)
@@ -341,9 +346,9 @@ class LocalEngine:
         platform = target.platform_log
         env = None
         if pool.must_wait():
-            waiter = pool.wait(self._clock.monotonic())
+            waiter = pool.wait(self._clock.monotonic(), self._loop)
             if self._stall_timer is None:
-                self._stall_timer = asyncio.get_running_loop().call_later(
+                self._stall_timer = (self._loop or asyncio.get_running_loop()).call_later(
                     STALL_S, self._release_stalled
                 )
             try:
@@ -373,13 +378,16 @@ class LocalEngine:
         elif env.invocations == 0:  # first use of a provisioned environment: its init log
             head = platform.init_start("provisioned-concurrency") + env.take_log()
         outlet = env.outlet
-        outlet.opening(platform.start(request_id))
+        start = platform.start(request_id)
+        now_ms = int(self._clock.wall() * 1000)  # START's timestamp, and the deadline's origin
+        outlet.opening(start, now_ms)
+        client_context = request.client_context
         message = wire.Invoke(
             request_id,
-            int((self._clock.wall() + fn.timeout_s) * 1000),
+            now_ms + int(fn.timeout_s * 1000),
             target.invoked_arn,
             request.trace_id,
-            _client_context(request.client_context),
+            _client_context(client_context) if client_context else None,
             request.cognito_identity,
             request.tenant_id,
         )
@@ -397,7 +405,7 @@ class LocalEngine:
             self._spawn_task(self._discard(env))
         if outcome.ending is Ending.OK:
             pool.note_duration(outcome.duration_ms)
-        result, closing = results.build(fn, platform, request_id, head, outcome, init_ms)
+        result, closing = results.build(fn, platform, request_id, head, outcome, init_ms, start)
         outlet.platform(closing)
         return result
 

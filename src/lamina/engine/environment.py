@@ -189,7 +189,12 @@ class Environment:
         finally:
             for fd in (inbox_r, outbox_w, log_w):
                 os.close(fd)
-        self._pidfd = os.pidfd_open(self.pid)
+        try:
+            self._pidfd = os.pidfd_open(self.pid)
+        except ProcessLookupError:
+            # It ended already (an init that fails at once) and the zygote reaped it: what it
+            # wrote before exiting is still in its pipes, and there is nothing left to signal.
+            self._pidfd = -1
         os.set_blocking(log_r, False)
         self._poller.register(outbox_r, select.POLLIN)
         self._log_fd = log_r
@@ -230,7 +235,7 @@ class Environment:
         self.invocations += 1
         assert self._writer is not None
         waiter = self._waiter = self._loop.create_future()
-        started = self._clock()
+        started = self.lifecycle.entered_at  # INVOKING, entered just now
         self._writer.write(message.pack(body, fastjson.dumps))
         # The watchdog resolves the waiter with a sentinel at the deadline: a timer per
         # invocation (call_later and cancel) cost more than its looks.
@@ -244,8 +249,9 @@ class Environment:
         if frame is not None and frame.kind == wire.RESULT:  # the common case, settled here
             self.lifecycle.to(State.IDLE)
             result = wire.Result.unpack(frame.header)
+            # Positional (ending, body, duration_ms, max_rss_kb, exit_status, log): cheaper.
             return Outcome(
-                Ending.OK, frame.body, result.ms, result.rss_kb, log=self.take_log(drain=False)
+                Ending.OK, frame.body, result.ms, result.rss_kb, None, self.take_log(drain=False)
             )
         return await self._settle(frame, started)
 
@@ -370,8 +376,7 @@ class Environment:
         replied) is read here."""
         if self._log_fd >= 0 and (drain or self._behind):
             self._read_log(limit=-1)
-        self.outlet.finish_line()
-        return self.outlet.take_tail()
+        return self.outlet.take()
 
     def _signal_kill(self) -> None:
         if self._pidfd >= 0:

@@ -13,12 +13,23 @@ in order with the function's own.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from lamina.observe.api import MAX_EVENT_BYTES, LogEvent, LogSink
 
 # Lambda's LogType=Tail answers the last 4 KB of the invocation's log.
 TAIL_BYTES = 4096
+# ``_event((timestamp_ms, message))`` is ``LogEvent(timestamp_ms, message)`` at half the cost
+# (a NamedTuple's own constructor is Python code); several are made per invocation.
+_event: Callable[[tuple[int, str]], LogEvent] = functools.partial(tuple.__new__, LogEvent)
+
+
+def _platform_events(now: int, text: str) -> list[LogEvent]:
+    """Platform lines (each ending with a newline) as events."""
+    if text.find("\n") == len(text) - 1:  # one line (START), the usual case
+        return [_event((now, text[:-1]))]
+    return [_event((now, line)) for line in text.rstrip("\n").split("\n")]
 
 
 class LogOutlet:
@@ -53,22 +64,23 @@ class LogOutlet:
         self._partial = data[end + 1 :]
         self._emit(data[:end].split(b"\n"))
 
-    def opening(self, text: str) -> None:
-        """The invocation's first platform line(s) (START): they leave with what follows."""
+    def opening(self, text: str, at_ms: int | None = None) -> None:
+        """The invocation's first platform line(s) (START): they leave with what follows.
+        ``at_ms``: their timestamp, when the caller has just read the clock."""
         if self._sink is not None:
-            now = self._clock_ms()
-            self._opening = [LogEvent(now, line) for line in text.rstrip("\n").split("\n")]
+            now = self._clock_ms() if at_ms is None else at_ms
+            self._opening = _platform_events(now, text)
 
     def platform(self, text: str) -> None:
         """Lines the platform writes (each ending with a newline), after what the process
         wrote so far. They are not part of the tail: the engine composes an invocation's
         whole log (``InvokeResult.log``) from the tail and its own lines."""
-        self.finish_line()
+        if self._partial:
+            self.finish_line()
         if self._sink is not None and text:
-            now = self._clock_ms()
             events = self._opening
             self._opening = []
-            events.extend(LogEvent(now, line) for line in text.rstrip("\n").split("\n"))
+            events += _platform_events(self._clock_ms(), text)
             self._sink.put(self.group, self.stream, events)
 
     def finish_line(self) -> None:
@@ -82,6 +94,13 @@ class LogOutlet:
         text = self._tail.decode("utf-8", "backslashreplace")
         self._tail.clear()
         return text
+
+    def take(self) -> str:
+        """``finish_line`` then ``take_tail``: an invocation's output, once it has ended."""
+        if not self._tail and not self._partial:  # a quiet invocation, the common case
+            return ""
+        self.finish_line()
+        return self.take_tail()
 
     def _keep(self, data: bytes) -> None:
         tail = self._tail
@@ -98,7 +117,7 @@ class LogOutlet:
             if len(line) > MAX_EVENT_BYTES:
                 for start in range(0, len(line), MAX_EVENT_BYTES):
                     piece = line[start : start + MAX_EVENT_BYTES]
-                    events.append(LogEvent(now, piece.decode("utf-8", "backslashreplace")))
+                    events.append(_event((now, piece.decode("utf-8", "backslashreplace"))))
             else:
-                events.append(LogEvent(now, line.decode("utf-8", "backslashreplace")))
+                events.append(_event((now, line.decode("utf-8", "backslashreplace"))))
         self._sink.put(self.group, self.stream, events)

@@ -59,10 +59,15 @@ class Pool:
         """A new invocation waits for a busy environment rather than taking another."""
         return self.quick and (bool(self.waiters) or len(self.busy) >= self.busy_limit)
 
-    def wait(self, now: float) -> asyncio.Future[Environment | None]:
+    def wait(
+        self, now: float, loop: asyncio.AbstractEventLoop | None = None
+    ) -> asyncio.Future[Environment | None]:
         """A future resolved with a busy environment once it frees (still counted busy), or
-        with None when the waiters are released."""
-        waiter: asyncio.Future[Environment | None] = asyncio.get_running_loop().create_future()
+        with None when the waiters are released. ``loop``: the running loop, when the caller
+        has it (looking it up costs a system call, getpid)."""
+        waiter: asyncio.Future[Environment | None] = (
+            loop or asyncio.get_running_loop()
+        ).create_future()
         self.waiters.append((now, waiter))
         return waiter
 

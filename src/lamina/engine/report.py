@@ -28,14 +28,15 @@ def make_report(
 ) -> Report:
     # Billed duration is rounded up to the millisecond and, for managed runtimes, includes init.
     billed = math.ceil(duration_ms + (init_duration_ms or 0.0))
+    # Positional, in Report's order: made for every invocation.
     return Report(
-        duration_ms=duration_ms,
-        billed_duration_ms=max(1, billed),
-        memory_size_mb=memory_size_mb,
-        max_memory_used_mb=math.ceil(max_rss_kb / 1024),
-        init_duration_ms=init_duration_ms,
-        status=status,
-        error_type=error_type,
+        duration_ms,
+        billed if billed > 1 else 1,
+        memory_size_mb,
+        math.ceil(max_rss_kb / 1024),
+        init_duration_ms,
+        status,
+        error_type,
     )
 
 

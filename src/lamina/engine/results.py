@@ -17,9 +17,28 @@ def build(
     head: str,
     outcome: Outcome,
     init_ms: float | None,
+    start: str | None = None,
 ) -> tuple[InvokeResult, str]:
     """The result, and the platform's closing lines (what follows the function's output in
-    its log stream: a timeout or exit line, END, REPORT)."""
+    its log stream: a timeout or exit line, END, REPORT). ``start``: the START line already
+    written for ``request_id``, if the caller has it."""
+    if start is None:
+        start = platform.start(request_id)
+    if outcome.ending is Ending.OK:  # the common case, without the failures' bookkeeping
+        report = make_report(outcome.duration_ms, fn.memory_mb, outcome.max_rss_kb, init_ms)
+        closing = platform.end(request_id) + platform.report(request_id, report)
+        # Positional (request_id, payload, report, executed_version, function_error,
+        # error_type, log): built for every invocation.
+        result = InvokeResult(
+            request_id,
+            outcome.body,
+            report,
+            fn.version,
+            None,
+            None,
+            head + start + outcome.log + closing,
+        )
+        return result, closing
     body, error_type, status, report_error = outcome.body, None, None, None
     tail = ""
     if outcome.ending is Ending.ERROR:
@@ -42,13 +61,13 @@ def build(
         outcome.duration_ms, fn.memory_mb, outcome.max_rss_kb, init_ms, status, report_error
     )
     closing = tail + platform.end(request_id) + platform.report(request_id, report)
-    text = head + platform.start(request_id) + outcome.log + closing
+    text = head + start + outcome.log + closing
     result = InvokeResult(
         request_id=request_id,
         payload=body,
         report=report,
         executed_version=fn.version,
-        function_error="Unhandled" if outcome.ending is not Ending.OK else None,
+        function_error="Unhandled",
         error_type=error_type,
         log=text,
     )

@@ -286,8 +286,9 @@ def v2(call: Call) -> dict[str, Any]:
     if not has_trace:
         headers["x-amzn-trace-id"] = call.trace_id
     query: dict[str, str] = {}
-    for key, value in query_pairs(request.query):
-        query[key] = f"{query[key]},{value}" if key in query else value
+    if request.query:
+        for key, value in query_pairs(request.query):
+            query[key] = f"{query[key]},{value}" if key in query else value
     url = api.kind is ApiKind.FUNCTION_URL
     domain = call.domain
     route_key = match.route.key
@@ -323,7 +324,7 @@ def v2(call: Call) -> dict[str, Any]:
     if query:
         event["queryStringParameters"] = query
     event["requestContext"] = context
-    body, encoded = _body(call)
+    body, encoded = _body(call) if request.body else (None, False)
     if body is not None:
         event["body"] = body
     if url:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any
 
@@ -45,7 +44,7 @@ def error(
     headers = [("Content-Type", JSON)]
     if error_type:
         headers.append(("x-amzn-ErrorType", error_type))
-    return Response(status, headers, json.dumps({key: message}).encode())
+    return Response(status, headers, fastjson.spaced({key: message}).encode())
 
 
 def no_route(kind: ApiKind) -> Response:
@@ -132,7 +131,7 @@ def _body(document: dict[str, Any], decode: bool) -> bytes:
     body = document.get("body")
     if body is None:
         return b""
-    text = _text(body, "body") if not isinstance(body, dict | list) else json.dumps(body)
+    text = _text(body, "body") if not isinstance(body, dict | list) else fastjson.spaced(body)
     if decode:
         try:
             return base64.b64decode(text, validate=True)
@@ -198,11 +197,15 @@ def from_v2(payload: bytes) -> Response:
     headers = document.get("headers") or {}
     if not isinstance(headers, dict):
         raise MalformedResult("headers must be an object")
-    pairs = [
-        (n, v) if type(v) is str else (str(n), _text(v, f"headers.{n}"))
-        for n, v in headers.items()
-        if v is not None
-    ]
+    pairs = (
+        [
+            (n, v) if type(v) is str else (str(n), _text(v, f"headers.{n}"))
+            for n, v in headers.items()
+            if v is not None
+        ]
+        if headers
+        else []
+    )
     cookies = document.get("cookies")
     if cookies:
         if not isinstance(cookies, list):

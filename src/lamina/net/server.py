@@ -11,7 +11,8 @@ as soon as the limit is passed, before more is buffered. Headers must arrive wit
 ``header_timeout`` seconds of the request's first byte (or of the connection's opening), else 408
 and the connection closes (a slow client cannot hold a connection with a trickle of header bytes);
 a connection with no request in flight that sends nothing for ``idle_timeout`` seconds is closed.
-One sweep per server checks both once a second, so the request path pays no timer. A handler
+One sweep per server checks both once a second, so the request path pays no timer
+(it also keeps the server's ``WallClock`` in step: request times cost no clock read). A handler
 that raises produces 500 and the error is logged; it never takes the server down. A client that
 goes away mid-request does not cancel its handler (an invocation runs to its end, as on AWS); the
 answer is dropped.
@@ -37,6 +38,8 @@ log = logging.getLogger("lamina.net")
 Handler = Callable[[Request], Awaitable[Response]]
 
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
+# Status lines, formatted once.
+_STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, reason) for code, reason in _REASONS.items()}
 _SKIPPED = frozenset({"content-length", "connection", "transfer-encoding", "date"})
 # Pipelined requests waiting on one connection before it stops reading.
 _MAX_PIPELINED = 32
@@ -58,43 +61,64 @@ class _HeadTooLarge(Exception):
     """Raised from a parser callback to stop parsing a request whose head is over the limit."""
 
 
-class _Clock:
-    """The Date header, formatted at most once a second (formatting per response shows up in
-    profiles of the hot path)."""
+class WallClock:
+    """Epoch seconds from the event loop's monotonic clock: ``loop.time() + offset``.
 
-    def __init__(self) -> None:
-        self._second = 0
-        self._value = b""
+    A request's arrival time is the loop time its last bytes came at (read anyway, for the
+    timeouts), so no request pays a call for the wall clock. The offset is taken again on
+    every sweep (at least once a second), so a step of the system clock shows within a second.
+    Also formats the Date header, at most once a second (formatting per response shows up in
+    profiles of the hot path).
+    """
 
-    def date(self) -> bytes:
-        now = int(time.time())
-        if now != self._second:
-            self._second = now
-            self._value = http_date(now).encode()
-        return self._value
+    __slots__ = ("_date", "_second", "offset")
+
+    def __init__(self, loop_time: Callable[[], float] = time.monotonic) -> None:
+        self.offset = 0.0
+        self._second = -1
+        self._date = b""
+        self.sync(loop_time)
+
+    def sync(self, loop_time: Callable[[], float]) -> None:
+        self.offset = time.time() - loop_time()
+
+    def date(self, now: float) -> bytes:
+        """The Date header's value for epoch seconds ``now``."""
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._date = http_date(second).encode()
+        return self._date
 
 
-_CLOCK = _Clock()
-
-
-def render(response: Response, keep_alive: bool, head_only: bool = False) -> bytes:
-    """The bytes of ``response``: Content-Length, Date and Connection are always Lamina's."""
-    parts = [b"HTTP/1.1 %d %s\r\n" % (response.status, _REASONS.get(response.status, b"Unknown"))]
+def render(
+    response: Response, keep_alive: bool, head_only: bool = False, date: bytes | None = None
+) -> bytes:
+    """The bytes of ``response``: Content-Length, Date (``date``, else now) and Connection are
+    always Lamina's."""
+    status = response.status
+    start = _STATUS_LINES.get(status) or b"HTTP/1.1 %d Unknown\r\n" % status
+    # The header lines as one text, encoded once.
+    lines = []
     for name, value in response.headers:
-        if name.lower() in _SKIPPED:
-            continue
-        parts.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+        if name.lower() not in _SKIPPED:
+            lines.append(f"{name}: {value}\r\n")
     body = response.body
     length = len(body)
     if head_only and not body:
         # A HEAD answer may state the length its GET would have (S3's HeadObject).
         declared = response.header("content-length")
         length = int(declared) if declared is not None and declared.isdigit() else 0
-    parts.append(b"Content-Length: %d\r\nDate: %s\r\n" % (length, _CLOCK.date()))
-    parts.append(b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n")
-    if not head_only and body:
-        parts.append(body)
-    return b"".join(parts)
+    if date is None:
+        date = http_date(int(time.time())).encode()
+    return b"%s%sContent-Length: %d\r\nDate: %s\r\n%s%s" % (
+        start,
+        "".join(lines).encode("latin-1", "replace"),
+        length,
+        date,
+        b"Connection: keep-alive\r\n\r\n" if keep_alive else b"Connection: close\r\n\r\n",
+        b"" if head_only else body,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +134,17 @@ class Limits:
 
 class HttpProtocol(asyncio.Protocol):
     def __init__(
-        self, handler: Handler, limits: Limits, connections: set[HttpProtocol] | None = None
+        self,
+        handler: Handler,
+        limits: Limits,
+        connections: set[HttpProtocol] | None = None,
+        clock: WallClock | None = None,
     ) -> None:
+        """``connections`` and ``clock`` are the server's (its sweep keeps the clock in step);
+        a connection made alone gets a clock of its own."""
         self._handler = handler
+        self._own_clock = clock is None
+        self._clock = clock if clock is not None else WallClock()
         self._max_body = limits.max_body
         self._too_large_answer = limits.too_large
         self._max_head = limits.max_head
@@ -153,6 +185,8 @@ class HttpProtocol(asyncio.Protocol):
         if isinstance(sock, tuple):
             self._server = (str(sock[0]), int(sock[1]))
         self._now = asyncio.get_running_loop().time
+        if self._own_clock:
+            self._clock.sync(self._now)
         self._head_since = self._last_seen = self._now()
         if self._connections is not None:
             self._connections.add(self)
@@ -243,27 +277,38 @@ class HttpProtocol(asyncio.Protocol):
             return
         path, _, query = self._url.decode("latin-1").partition("?")
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        parser = self._parser
+        # Positional: Request's order (method, path, query, headers, body, http_version, client,
+        # server, received_at, index); keywords cost more on every request.
         request = Request(
-            method=self._parser.get_method().decode("ascii"),
-            path=path,
-            query=query,
-            headers=self._headers,
-            body=body,
-            http_version=self._parser.get_http_version(),
-            client=self._client,
-            server=self._server,
-            received_at=time.time(),
-            index=self._index,
+            parser.get_method().decode("ascii"),
+            path,
+            query,
+            self._headers,
+            body,
+            parser.get_http_version(),
+            self._client,
+            self._server,
+            # The loop time the request's last bytes came at, on the wall clock.
+            self._last_seen + self._clock.offset,
+            self._index,
         )
-        self._waiting.append((request, bool(self._parser.should_keep_alive())))
+        self._waiting.append((request, bool(parser.should_keep_alive())))
         self._in_flight += 1
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._work())
         else:
-            self._wake()
+            wakeup = self._wakeup
+            if wakeup is not None and not wakeup.done():
+                wakeup.set_result(None)
         if len(self._waiting) >= _MAX_PIPELINED and self._transport is not None:
             self._transport.pause_reading()
             self._paused = True
+
+    def _date(self, now: float) -> bytes:
+        """The Date header for loop time ``now``."""
+        clock = self._clock
+        return clock.date(now + clock.offset)
 
     # -- answering -------------------------------------------------------------------------
 
@@ -293,8 +338,10 @@ class HttpProtocol(asyncio.Protocol):
             transport = self._transport
             if transport is None or transport.is_closing():
                 break
-            transport.write(render(response, keep_alive, request.method == "HEAD"))
-            self._last_seen = loop.time()
+            now = self._last_seen = loop.time()
+            clock = self._clock
+            date = clock.date(now + clock.offset)
+            transport.write(render(response, keep_alive, request.method == "HEAD", date))
             if not keep_alive:
                 transport.close()
                 break
@@ -302,7 +349,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _reply_and_close(self, response: Response) -> None:
         if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(render(response, keep_alive=False))
+            self._transport.write(render(response, False, date=self._date(self._now())))
             self._transport.close()
 
     def sweep(self, now: float, limits: Limits) -> None:
@@ -329,14 +376,15 @@ async def serve(
     loop = asyncio.get_running_loop()
     limits = limits or Limits(max_body=max_body, too_large=too_large)
     connections: set[HttpProtocol] = set()
+    clock = WallClock(loop.time)
     server = await loop.create_server(
-        lambda: HttpProtocol(handler, limits, connections),
+        lambda: HttpProtocol(handler, limits, connections, clock),
         host,
         port,
         reuse_address=True,
         backlog=1024,
     )
-    _SWEEPS[server] = loop.create_task(_sweep(server, connections, limits))
+    _SWEEPS[server] = loop.create_task(_sweep(server, connections, limits, clock))
     return server
 
 
@@ -344,13 +392,16 @@ async def serve(
 _SWEEPS: dict[asyncio.Server, asyncio.Task[None]] = {}
 
 
-async def _sweep(server: asyncio.Server, connections: set[HttpProtocol], limits: Limits) -> None:
+async def _sweep(
+    server: asyncio.Server, connections: set[HttpProtocol], limits: Limits, clock: WallClock
+) -> None:
     loop = asyncio.get_running_loop()
     every = min(1.0, limits.header_timeout / 4, limits.idle_timeout / 4)
     try:
         while server.is_serving() or connections:
             await asyncio.sleep(every)
             now = loop.time()
+            clock.sync(loop.time)
             for connection in list(connections):
                 connection.sweep(now, limits)
     finally:

@@ -93,11 +93,10 @@ def _add_lines(events: Sequence[LogEvent], ingestion: str, out: list[str]) -> in
     holds its tabs), the message's backslashes and newlines escaped (a function's lines have
     none; PutLogEvents' messages may); returns the characters added."""
     size = 0
-    for e in events:
-        message = e.message
+    for timestamp, message in events:
         if "\n" in message or "\\" in message:
             message = message.replace("\\", "\\\\").replace("\n", "\\n")
-        line = f"{e.timestamp_ms}{ingestion}{message}\n"
+        line = f"{timestamp}{ingestion}{message}\n"
         size += len(line)
         out.append(line)
     return size

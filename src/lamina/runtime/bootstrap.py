@@ -239,12 +239,14 @@ def _invoke(
             event = wire.loads(payload)
         except ValueError as exc:
             raise faults.Fault(faults.UNMARSHAL_ERROR, f"Unable to unmarshal input: {exc}") from exc
+        # Most invocations carry neither header: no call for them.
+        client_context, identity = invoke.client_context, invoke.identity
         context = LambdaContext(
             request_id,
             invoke.deadline_ms,
             invoke.arn,
-            _json_header(invoke.client_context, "Client Context"),
-            _json_header(invoke.identity, "Cognito Identity"),
+            _json_header(client_context, "Client Context") if client_context else None,
+            _json_header(identity, "Cognito Identity") if identity else None,
             invoke.tenant_id,
         )
         result = handler(event, context)

@@ -115,5 +115,7 @@ def test_error_answers_by_product() -> None:
     ]
     for response, status, message in cases:
         assert (response.status, json.loads(response.body)["message"]) == (status, message)
+    # API Gateway's own bodies are spaced as json.dumps writes them, byte for byte.
+    assert responses.no_route(ApiKind.HTTP).body == b'{"message": "Not Found"}'
     url = responses.throttled(ApiKind.FUNCTION_URL)
     assert url.status == 429

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -193,6 +195,36 @@ def test_bad_request_is_400() -> None:
         writer.close()
 
     run(test)
+
+
+def test_arrival_time_and_date_header_are_on_the_wall_clock() -> None:
+    """A request's ``received_at`` (what events' ``requestTimeEpoch`` and ``time`` come from)
+    and the answer's ``Date`` are epoch time, though the server reads only its loop's
+    monotonic clock per request: off by at most a second either way from ``time.time()``."""
+    seen: list[float] = []
+
+    async def stamp(request: Request) -> Response:
+        seen.append(request.received_at)
+        return Response(200, [], b"ok")
+
+    async def main() -> None:
+        server = await serve(stamp, "127.0.0.1", 0)
+        try:
+            port = int(server.sockets[0].getsockname()[1])
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            before = time.time()
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            [(_, headers, _)] = await read_responses(reader, 1)
+            after = time.time()
+            writer.close()
+        finally:
+            server.close()
+            await server.wait_closed()
+        assert before - 1 <= seen[0] <= after + 1
+        date = email.utils.parsedate_to_datetime(headers["date"]).timestamp()
+        assert before - 1 <= date <= after + 1
+
+    asyncio.run(main())
 
 
 def test_head_answer_keeps_the_length_it_declares() -> None:
