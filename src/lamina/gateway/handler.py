@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from lamina import ids
+from lamina.clock import SYSTEM
 from lamina.engine.api import Invoker, InvokeResult
 from lamina.gateway import accesslog, events, jwt, responses, stagevars
 from lamina.gateway.apikeys import ApiKeyStep, Usage
@@ -51,7 +52,7 @@ class Gateway:
         region: str,
         account_id: str,
         access_log: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = SYSTEM.wall,
     ) -> None:
         self._invoker = invoker
         self._region = region

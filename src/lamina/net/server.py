@@ -31,6 +31,7 @@ from typing import cast
 
 import httptools
 
+from lamina.clock import SYSTEM
 from lamina.net.messages import Request, Response, first_values
 from lamina.timestamps import http_date
 
@@ -80,7 +81,7 @@ class WallClock:
         self.sync(loop_time)
 
     def sync(self, loop_time: Callable[[], float]) -> None:
-        self.offset = time.time() - loop_time()
+        self.offset = SYSTEM.wall() - loop_time()
 
     def date(self, now: float) -> bytes:
         """The Date header's value for epoch seconds ``now``."""
@@ -110,7 +111,7 @@ def render(
         declared = response.header("content-length")
         length = int(declared) if declared is not None and declared.isdigit() else 0
     if date is None:
-        date = http_date(int(time.time())).encode()
+        date = http_date(int(SYSTEM.wall())).encode()
     return b"%s%sContent-Length: %d\r\nDate: %s\r\n%s%s" % (
         start,
         "".join(lines).encode("latin-1", "replace"),
