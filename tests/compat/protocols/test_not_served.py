@@ -48,7 +48,7 @@ def client(server: LaminaUp, service: str) -> Any:
             400,
             "states:ListStateMachines",
         ),
-        ("events", "list_rules", {}, "UnknownOperationException", 400, "events:ListRules"),
+        ("kinesis", "list_streams", {}, "UnknownOperationException", 400, "kinesis:ListStreams"),
         # rest-json and rest-xml: the operation is found from the method and path.
         (
             "scheduler",
@@ -96,7 +96,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
     [
         (["iam", "list-users"], "iam:ListUsers"),
         (["stepfunctions", "list-state-machines"], "states:ListStateMachines"),
-        (["events", "list-rules"], "events:ListRules"),
+        (["kinesis", "list-streams"], "kinesis:ListStreams"),
         (["s3api", "get-bucket-cors", "--bucket", "b"], "s3:GetBucketCors"),
     ],
 )
