@@ -8,6 +8,7 @@ Schemas are versioned with ``PRAGMA user_version`` and migrated forward at open.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,3 +56,22 @@ def _statements(script: str) -> list[str]:
     if buffer.strip():
         parts.append(buffer.strip())
     return parts
+
+
+class DeployedDocs:
+    """What a template last deployed to each of a service's resources, by name (the table
+    ``deployed(name TEXT PRIMARY KEY, doc TEXT)`` of the service's database): a redeploy then
+    changes only what the template changed, and leaves what a client changed through the API."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._conn = conn
+        self._lock = lock
+
+    def get(self, name: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT doc FROM deployed WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, name: str, doc: str) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO deployed VALUES (?, ?)", (name, doc))

@@ -103,11 +103,11 @@ class SecretsApi:
                     if spec.tags:
                         params["Tags"] = [{"Key": k, "Value": v} for k, v in spec.tags]
                     self._create(params, arns.secret_suffix(spec.name))
-                elif spec.secret_string is not None and self.store.deployed(spec.name) != doc:
+                elif spec.secret_string is not None and self.store.templates.get(spec.name) != doc:
                     self.put_secret_value(
                         {"SecretId": secret.arn, "SecretString": spec.secret_string}
                     )
-                self.store.set_deployed(spec.name, doc)
+                self.store.templates.put(spec.name, doc)
 
     def _generated(self, generate: Mapping[str, Any]) -> str:
         options = {

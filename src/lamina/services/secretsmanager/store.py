@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina import fastjson
-from lamina.storage.sqlite import connect
+from lamina.storage.sqlite import DeployedDocs, connect
 
 _MIGRATIONS = (
     """
@@ -51,6 +51,7 @@ class SecretStore:
     def __init__(self, path: Path) -> None:
         self._conn = connect(path, _MIGRATIONS)
         self.lock = threading.RLock()
+        self.templates = DeployedDocs(self._conn, self.lock)
 
     def find(self, name_or_arn: str) -> Secret | None:
         """By name, full ARN, or partial ARN (the ARN without its six random characters)."""
@@ -129,15 +130,6 @@ class SecretStore:
             self._conn.execute("DELETE FROM versions WHERE arn = ?", (arn,))
             self._conn.execute("DELETE FROM secrets WHERE arn = ?", (arn,))
             self._conn.execute("COMMIT")
-
-    def deployed(self, name: str) -> str | None:
-        with self.lock:
-            row = self._conn.execute("SELECT doc FROM deployed WHERE name = ?", (name,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_deployed(self, name: str, doc: str) -> None:
-        with self.lock:
-            self._conn.execute("INSERT OR REPLACE INTO deployed VALUES (?, ?)", (name, doc))
 
     def close(self) -> None:
         with self.lock:

@@ -85,7 +85,7 @@ class ParameterStoreApi:
             )
             with self.store.lock:
                 latest = self.store.latest(spec.name)
-                if latest is not None and self.store.deployed(spec.name) == doc:
+                if latest is not None and self.store.templates.get(spec.name) == doc:
                     continue
                 params: Params = {"Name": spec.name, "Value": spec.value, "Type": spec.type}
                 for key, value in (
@@ -100,7 +100,7 @@ class ParameterStoreApi:
                     params["Tags"] = [{"Key": k, "Value": v} for k, v in spec.tags]
                 params["Overwrite"] = latest is not None
                 self.put_parameter(params)
-                self.store.set_deployed(spec.name, doc)
+                self.store.templates.put(spec.name, doc)
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lamina import fastjson
-from lamina.storage.sqlite import connect
+from lamina.storage.sqlite import DeployedDocs, connect
 
 _MIGRATIONS = (
     """
@@ -86,6 +86,7 @@ class ParameterStore:
     def __init__(self, path: Path) -> None:
         self._conn = connect(path, _MIGRATIONS)
         self.lock = threading.RLock()
+        self.templates = DeployedDocs(self._conn, self.lock)
 
     def latest(self, name: str) -> Version | None:
         with self.lock:
@@ -179,15 +180,6 @@ class ParameterStore:
             self._conn.executemany(
                 "DELETE FROM tags WHERE name = ? AND key = ?", [(name, k) for k in keys]
             )
-
-    def deployed(self, name: str) -> str | None:
-        with self.lock:
-            row = self._conn.execute("SELECT doc FROM deployed WHERE name = ?", (name,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_deployed(self, name: str, doc: str) -> None:
-        with self.lock:
-            self._conn.execute("INSERT OR REPLACE INTO deployed VALUES (?, ?)", (name, doc))
 
     def close(self) -> None:
         with self.lock:
