@@ -15,7 +15,9 @@ import ctypes
 import errno
 import json
 import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +76,32 @@ def _as_nobody(code: Path, report: int) -> None:
 def test_an_unprivileged_zygote_isolates_its_environments() -> None:
     """As uid 65534: no protection missing; each environment is process 1 of its own PID
     namespace, reported by its host pid; an attacking one cannot signal the zygote, the
-    process that started it or its sibling (ESRCH), nor write its own code (EROFS)."""
-    code = Path(__file__).parent / "app" / "victim"
+    process that started it or its sibling (ESRCH), nor write its own code (EROFS).
+
+    The code is a copy the unprivileged user could write to (under a directory it can reach,
+    wherever the checkout lives), so only the read-only mount can refuse the write."""
+    root = Path(tempfile.mkdtemp(prefix="lamina-victim-", dir="/tmp"))
+    try:
+        os.chmod(root, 0o755)
+        code = root / "victim"
+        shutil.copytree(Path(__file__).parent / "app" / "victim", code)
+        os.chmod(code, 0o777)
+        for path in code.iterdir():
+            os.chmod(path, 0o666)
+        out = _attacked(code)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if out["missing"]:
+        pytest.skip(f"this host refuses it: {out['missing']}")
+    assert out["sibling"]["reported"] == out["sibling"]["seen"], out
+    assert out["attack"]["pid"] == 1, out
+    for target in ("zygote", "starter", "sibling"):
+        assert out["attack"][target] == "ESRCH", out
+    assert out["attack"]["write code"] == "EROFS", out
+    assert out["sibling alive"], out
+
+
+def _attacked(code: Path) -> dict[str, Any]:
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - reports through the pipe
@@ -90,12 +116,4 @@ def test_an_unprivileged_zygote_isolates_its_environments() -> None:
         chunks.append(chunk)
     os.close(read)
     os.waitpid(pid, 0)
-    out = json.loads(b"".join(chunks))
-    if out["missing"]:
-        pytest.skip(f"this host refuses it: {out['missing']}")
-    assert out["sibling"]["reported"] == out["sibling"]["seen"], out
-    assert out["attack"]["pid"] == 1, out
-    for target in ("zygote", "starter", "sibling"):
-        assert out["attack"][target] == "ESRCH", out
-    assert out["attack"]["write code"] == "EROFS", out
-    assert out["sibling alive"], out
+    return dict(json.loads(b"".join(chunks)))
