@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from lamina import fastjson
@@ -27,6 +27,7 @@ from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model.mappings import EventSourceMapping
 from lamina.sources.api import QueueMessage, QueueMessages
+from lamina.sources.batchresponse import named_failures
 
 log = logging.getLogger("lamina.sources")
 
@@ -124,35 +125,11 @@ class QueuePoller:
             return
         if not result.ok:
             return
-        failed = _failed(result.payload, batch) if self.mapping.report_item_failures else set()
+        failed: set[str] | None = set()
+        if self.mapping.report_item_failures:
+            failed = named_failures(result.payload, {m.message_id for m in batch})
         if failed is None:
             return
         done = [m.receipt_handle for m in batch if m.message_id not in failed]
         if done:
             self._messages.delete(arn, done)
-
-
-def _failed(payload: bytes, batch: Sequence[QueueMessage]) -> set[str] | None:
-    """The message ids a partial batch response names; None when it cannot be trusted (the
-    whole batch failed)."""
-    try:
-        doc = fastjson.loads(payload) if payload.strip() else None
-    except ValueError:
-        return None
-    if doc is None:
-        return set()
-    if not isinstance(doc, dict):
-        return None
-    failures = doc.get("batchItemFailures")
-    if failures is None or failures == []:
-        return set()
-    if not isinstance(failures, list):
-        return None
-    known = {m.message_id for m in batch}
-    named = set()
-    for failure in failures:
-        item = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not isinstance(item, str) or item not in known:
-            return None
-        named.add(item)
-    return named

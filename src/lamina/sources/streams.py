@@ -29,6 +29,7 @@ from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model.mappings import EventSourceMapping
 from lamina.sources.api import StreamRecord, StreamRecords
+from lamina.sources.batchresponse import named_failures
 from lamina.sources.positions import Positions
 
 log = logging.getLogger("lamina.sources")
@@ -248,25 +249,11 @@ def _sequence(record: StreamRecord) -> str:
 def _first_failure(payload: bytes, part: Sequence[StreamRecord]) -> int | None:
     """Where a partial batch response says to resume: None when nothing failed, 0 when the
     response cannot be trusted (the whole batch is retried, as Lambda does)."""
-    try:
-        doc = fastjson.loads(payload) if payload.strip() else None
-    except ValueError:
-        return 0
-    if not isinstance(doc, dict):
-        return None if doc is None else 0
-    failures = doc.get("batchItemFailures")
-    if failures is None or failures == []:
-        return None
-    if not isinstance(failures, list):
-        return 0
     positions = {_sequence(r): i for i, r in enumerate(part)}
-    found = []
-    for failure in failures:
-        item = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not isinstance(item, str) or item not in positions:
-            return 0
-        found.append(positions[item])
-    return min(found)
+    named = named_failures(payload, positions)
+    if named is None:
+        return 0
+    return min((positions[item] for item in named), default=None)
 
 
 def _within_payload_limit(batch: list[StreamRecord], stream: str) -> list[StreamRecord]:
