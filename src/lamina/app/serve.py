@@ -33,13 +33,14 @@ from lamina.gateway.routing import URL_PREFIX
 from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.lambdas import template_functions
 from lamina.model.mappings import EventSourceMapping
+from lamina.model.schedules import RULE, ScheduleSpec
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
 from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.store import LogStore
-from lamina.services.api import Service
+from lamina.services.api import ScheduleOwner, Service
 from lamina.services.auth.guard import Door
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_ import mappings as lambda_mappings
@@ -148,6 +149,8 @@ class Lamina:
         self.deliveries = Deliveries()
         self.pollers: Pollers | None = None
         self.schedules: Schedules | None = None
+        # Tasks started from callbacks (schedule changes), kept until done.
+        self._tasks: set[asyncio.Task[None]] = set()
         self.reloads = 0
         self._access_log = access_log
         self._function_log = function_log
@@ -211,6 +214,7 @@ class Lamina:
         self.deliveries.serve("lambda", LambdaTarget(self.engine))
         self.pollers = build_pollers(settings, self.engine, self.deliveries, self.services)
         self.schedules = build_schedules(settings, self.deliveries)
+        await self._link_schedules(self.schedules)
         await self._deploy_sources(self.stack)
         self.endpoint.services = list(self.services)
         self.gateway = Gateway(
@@ -366,7 +370,40 @@ class Lamina:
         if self.pollers is not None:
             await self.pollers.deploy(self._mappings(stack))
         if self.schedules is not None:
-            await self.schedules.deploy(stack.schedules)
+            # Scheduler's schedules, the template's included, are the Scheduler API's to run.
+            scheduler = any(
+                isinstance(s, ScheduleOwner) and s.schedule_owner == "scheduler"
+                for s in self.services
+            )
+            await self.schedules.deploy(
+                s for s in stack.schedules if s.kind == RULE or not scheduler
+            )
+
+    async def _link_schedules(self, schedules: Schedules) -> None:
+        """The schedules the services' APIs make run, each service's set under its name."""
+        loop = asyncio.get_running_loop()
+        owners = {s.schedule_owner: s for s in self.services if isinstance(s, ScheduleOwner)}
+
+        def reschedule(owner: str, specs: list[ScheduleSpec]) -> None:
+            task = loop.create_task(schedules.deploy(specs, owner))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        def completed(spec: ScheduleSpec) -> None:
+            for owner in owners.values():
+                loop.run_in_executor(None, owner.schedule_completed, spec)
+
+        schedules.on_complete = completed
+
+        def teller(name: str) -> Callable[[list[ScheduleSpec]], None]:
+            def changed(specs: list[ScheduleSpec]) -> None:
+                loop.call_soon_threadsafe(reschedule, name, specs)
+
+            return changed
+
+        for name, owner in owners.items():
+            owner.on_schedules(teller(name))
+            await schedules.deploy(await asyncio.to_thread(owner.schedule_specs), name)
 
     def _deploy_gateway(self, stack: Stack) -> list[str]:
         """The gateway serves the template's APIs and the Function URLs the Lambda API holds
@@ -505,6 +542,14 @@ def build_services(
         events = EventsService(settings.state_dir, deliveries, settings.region, settings.account_id)
         deliveries.serve("events", events)
         services.append(events)
+    if "scheduler" not in settings.endpoints:
+        from lamina.services.scheduler.service import SchedulerService
+
+        services.append(
+            SchedulerService(
+                settings.state_dir, settings.region, settings.account_id, deliveries.serves
+            )
+        )
     if "sns" not in settings.endpoints:
         from lamina.services.sns.service import SnsService
 

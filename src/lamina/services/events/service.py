@@ -8,8 +8,10 @@ asynchronous invocation, a queue or topic a message), shaping what each target g
 ``Input``, ``InputPath`` or ``InputTransformer`` (``inputs.py``). A target that refuses is
 retried with growing pauses up to its ``RetryPolicy`` (Lamina's default: 5 attempts), then the
 event goes to the target's ``DeadLetterConfig`` queue. Rules the template declares are deployed
-(and kept in step with it); rules with a ``ScheduleExpression`` made through the API are
-recorded but not run (the template's schedules are, by ``sources/schedules.py``).
+(and kept in step with it). Rules with a ``ScheduleExpression`` run in ``sources/schedules.py``:
+the template's as the template's own, those made through the API as this service's, whose whole
+set goes to ``changed`` after every change to a rule or its targets (AWS runs schedules on the
+default bus only; a schedule rule on another bus is refused as AWS refuses it).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from lamina import fastjson, ids, patterns, timestamps
 from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.model import arns
-from lamina.model.schedules import EventRuleSpec
+from lamina.model.schedules import RULE, EventRuleSpec, ScheduleSpec, target_from_doc
 from lamina.model.specs import Stack
+from lamina.schedules.expressions import ScheduleError
+from lamina.schedules.expressions import parse as parse_schedule
 from lamina.services.events import inputs
 from lamina.services.events.errors import (
     InvalidEventPatternException,
@@ -48,6 +52,18 @@ _RETRY_FIRST_S = 1.0
 Params = dict[str, Any]
 
 
+# Operations after which the API's schedule rules may have changed.
+_CHANGE_SCHEDULES = (
+    "PutRule",
+    "DeleteRule",
+    "EnableRule",
+    "DisableRule",
+    "PutTargets",
+    "RemoveTargets",
+    "DeleteEventBus",
+)
+
+
 class EventBridge:
     def __init__(self, store: Store, region: str, account_id: str, clock: Clock) -> None:
         self.store = store
@@ -58,9 +74,46 @@ class EventBridge:
         self._patterns: dict[tuple[str, str, str], patterns.Pattern] = {}
         # Wakes the courier (set by the service: it lives on the event loop).
         self.wake: Callable[[], None] = lambda: None
+        # Told the API's schedule rules after each change (the schedules runner's ``deploy``).
+        self.changed: Callable[[list[ScheduleSpec]], None] | None = None
         store.put_bus(DEFAULT_BUS, clock.wall())
 
     def operations(self) -> dict[str, Callable[[Params], Any]]:
+        handlers = self._handlers()
+        for name in _CHANGE_SCHEDULES:
+            handlers[name] = self._then_reschedule(handlers[name])
+        return handlers
+
+    def _then_reschedule(self, handler: Callable[[Params], Any]) -> Callable[[Params], Any]:
+        def changing(params: Params) -> Any:
+            answer = handler(params)
+            if self.changed is not None:
+                self.changed(self.schedule_specs())
+            return answer
+
+        return changing
+
+    def schedule_specs(self) -> list[ScheduleSpec]:
+        """The rules with a ``ScheduleExpression`` made through the API, as the runner runs them."""
+        specs = []
+        for name, doc in self.store.rules(DEFAULT_BUS).items():
+            if doc.get("template") or not doc.get("ScheduleExpression"):
+                continue
+            specs.append(
+                ScheduleSpec(
+                    kind=RULE,
+                    name=name,
+                    arn=str(doc["Arn"]),
+                    expression=str(doc["ScheduleExpression"]),
+                    targets=tuple(
+                        target_from_doc(t) for t in self.store.targets(DEFAULT_BUS, name)
+                    ),
+                    enabled=doc.get("State") == "ENABLED",
+                )
+            )
+        return specs
+
+    def _handlers(self) -> dict[str, Callable[[Params], Any]]:
         return {
             "PutEvents": self.put_events,
             "PutRule": self.put_rule,
@@ -144,11 +197,14 @@ class EventBridge:
         if pattern:
             self._compile(bus, name, str(pattern))
         if schedule:
-            log.warning(
-                "rule %s: a ScheduleExpression made through the API is recorded, not run "
-                "(Lamina runs the template's schedules)",
-                name,
-            )
+            if bus != DEFAULT_BUS:
+                raise ValidationException(
+                    "ScheduleExpression is supported only on the default event bus."
+                )
+            try:
+                parse_schedule(str(schedule))
+            except ScheduleError:
+                raise ValidationException("Parameter ScheduleExpression is not valid.") from None
         with self.store.lock:
             doc = self.store.rules(bus).get(name, {})
             doc.update(
@@ -412,6 +468,19 @@ class EventsService(ModelService):
         self._wakeup = asyncio.Event()
         self._courier: asyncio.Task[None] | None = None
         super().__init__("events", self.bridge.operations())
+
+    # -- ScheduleOwner -----------------------------------------------------------------------
+
+    schedule_owner = "events"
+
+    def schedule_specs(self) -> list[ScheduleSpec]:
+        return self.bridge.schedule_specs()
+
+    def on_schedules(self, changed: Callable[[list[ScheduleSpec]], None]) -> None:
+        self.bridge.changed = changed
+
+    def schedule_completed(self, spec: ScheduleSpec) -> None:
+        """A rule's schedule never ends (``rate`` and ``cron`` only)."""
 
     async def deploy(self, stack: Stack) -> None:
         loop = asyncio.get_running_loop()
