@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,9 @@ _RETRY_FIRST_S = 1.0
 Params = dict[str, Any]
 
 
-# Operations after which the API's schedule rules may have changed.
-_CHANGE_SCHEDULES = (
+# Operations after which rules (and so the pattern index, and the API's schedule rules) may
+# have changed.
+_CHANGE_RULES = (
     "PutRule",
     "DeleteRule",
     "EnableRule",
@@ -74,19 +76,27 @@ class EventBridge:
         self._patterns: dict[tuple[str, str, str], patterns.Pattern] = {}
         # Wakes the courier (set by the service: it lives on the event loop).
         self.wake: Callable[[], None] = lambda: None
+        # Each bus's enabled pattern rules and their index, rebuilt after a change to rules;
+        # ``_generation`` tells a rebuild that raced a change not to keep what it read.
+        self._indexes: dict[str, tuple[dict[str, Params], patterns.PatternIndex[str]]] = {}
+        self._generation = 0
+        self._index_lock = threading.Lock()
         # Told the API's schedule rules after each change (the schedules runner's ``deploy``).
         self.changed: Callable[[list[ScheduleSpec]], None] | None = None
         store.put_bus(DEFAULT_BUS, clock.wall())
 
     def operations(self) -> dict[str, Callable[[Params], Any]]:
         handlers = self._handlers()
-        for name in _CHANGE_SCHEDULES:
+        for name in _CHANGE_RULES:
             handlers[name] = self._then_reschedule(handlers[name])
         return handlers
 
     def _then_reschedule(self, handler: Callable[[Params], Any]) -> Callable[[Params], Any]:
         def changing(params: Params) -> Any:
-            answer = handler(params)
+            try:
+                answer = handler(params)
+            finally:
+                self._rules_changed()
             if self.changed is not None:
                 self.changed(self.schedule_specs())
             return answer
@@ -362,13 +372,36 @@ class EventBridge:
         }
         return event, None
 
+    def _rules_changed(self) -> None:
+        with self._index_lock:
+            self._generation += 1
+            self._indexes.clear()
+
+    def _index(self, bus: str) -> tuple[dict[str, Params], patterns.PatternIndex[str]]:
+        """``bus``'s enabled rules with a pattern, and their index (built once per change)."""
+        with self._index_lock:
+            found = self._indexes.get(bus)
+            generation = self._generation
+        if found is not None:
+            return found
+        rules = {
+            name: rule
+            for name, rule in self.store.rules(bus).items()
+            if rule.get("State") == "ENABLED" and rule.get("EventPattern")
+        }
+        index: patterns.PatternIndex[str] = patterns.PatternIndex()
+        for name, rule in rules.items():
+            index.put(name, self._compile(bus, name, str(rule["EventPattern"])))
+        with self._index_lock:
+            if generation == self._generation:
+                self._indexes[bus] = (rules, index)
+        return rules, index
+
     def _matched(self, bus: str, event: Params) -> list[Params]:
         out = []
-        for name, rule in self.store.rules(bus).items():
-            if rule.get("State") != "ENABLED" or not rule.get("EventPattern"):
-                continue
-            if not self._compile(bus, name, str(rule["EventPattern"])).matches(event):
-                continue
+        rules, index = self._index(bus)
+        for name in index.matching(event):
+            rule = rules[name]
             rule_arn = str(rule["Arn"])
             for target in self.store.targets(bus, name):
                 transformer = target.get("InputTransformer")
@@ -412,6 +445,12 @@ class EventBridge:
     # -- the template ----------------------------------------------------------------------
 
     def deploy(self, rules: tuple[EventRuleSpec, ...]) -> None:
+        try:
+            self._deploy(rules)
+        finally:
+            self._rules_changed()
+
+    def _deploy(self, rules: tuple[EventRuleSpec, ...]) -> None:
         for spec in rules:
             self.store.put_bus(spec.bus, self.clock.wall())
             doc = {
