@@ -33,6 +33,8 @@ from lamina.model.specs import Stack
 from lamina.schedules.expressions import ScheduleError
 from lamina.schedules.expressions import parse as parse_schedule
 from lamina.services.events import inputs
+from lamina.services.events.apidestinations import ApiDestinations
+from lamina.services.events.archives import Archives
 from lamina.services.events.errors import (
     InvalidEventPatternException,
     LimitExceededException,
@@ -84,6 +86,8 @@ class EventBridge:
         # Told the API's schedule rules after each change (the schedules runner's ``deploy``).
         self.changed: Callable[[list[ScheduleSpec]], None] | None = None
         store.put_bus(DEFAULT_BUS, clock.wall())
+        self.archives = Archives(self)
+        self.destinations = ApiDestinations(self)
 
     def operations(self) -> dict[str, Callable[[Params], Any]]:
         handlers = self._handlers()
@@ -140,9 +144,14 @@ class EventBridge:
             "DescribeEventBus": self.describe_event_bus,
             "ListEventBuses": self.list_event_buses,
             "DeleteEventBus": self.delete_event_bus,
+            **self.archives.operations(),
+            **self.destinations.operations(),
         }
 
     # -- names -----------------------------------------------------------------------------
+
+    def arn(self, resource: str) -> str:
+        return arns.arn("events", self.region, self.account_id, resource)
 
     def bus_arn(self, bus: str) -> str:
         return arns.arn("events", self.region, self.account_id, f"event-bus/{bus}")
@@ -320,6 +329,7 @@ class EventBridge:
             raise ValidationException("Total size of the entries in the request is over the limit.")
         results = []
         outbox: list[Params] = []
+        archived: list[tuple[str, float, str]] = []
         now = self.clock.wall()
         for entry in entries:
             event, error = self._event(entry, now)
@@ -329,8 +339,9 @@ class EventBridge:
             assert event is not None
             results.append({"EventId": event["id"]})
             bus = str(entry.get("EventBusName") or DEFAULT_BUS).rsplit("/", 1)[-1]
-            outbox += self._matched(bus, event)
-        self.store.enqueue(outbox, now)
+            outbox += self.matched(bus, event)
+            archived += self.archives.archiving(bus, event)
+        self.store.enqueue(outbox, now, archived)
         if outbox:
             self.wake()
         failed = sum(1 for r in results if "ErrorCode" in r)
@@ -397,7 +408,7 @@ class EventBridge:
                 self._indexes[bus] = (rules, index)
         return rules, index
 
-    def _matched(self, bus: str, event: Params) -> list[Params]:
+    def matched(self, bus: str, event: Params) -> list[Params]:
         out = []
         rules, index = self._index(bus)
         for name in index.matching(event):
@@ -419,6 +430,7 @@ class EventBridge:
                         "body": body,
                         "rule": rule_arn,
                         "group": (target.get("SqsParameters") or {}).get("MessageGroupId"),
+                        "http": target.get("HttpParameters"),
                         "dead_letter": (target.get("DeadLetterConfig") or {}).get("Arn"),
                         "attempts": 0,
                         "max_attempts": int(retry.get("MaximumRetryAttempts", DEFAULT_ATTEMPTS - 1))
@@ -590,7 +602,11 @@ class EventsService(ModelService):
         store = self.bridge.store
         message = Message(doc["body"], group_id=doc.get("group"), source_arn=doc.get("rule"))
         try:
-            await self.deliveries.deliver(doc["arn"], message)
+            if ":api-destination/" in doc["arn"]:
+                destinations = self.bridge.destinations
+                await asyncio.to_thread(destinations.call, doc["arn"], doc["body"], doc.get("http"))
+            else:
+                await self.deliveries.deliver(doc["arn"], message)
         except DeliveryError as exc:
             doc["attempts"] = int(doc.get("attempts", 0)) + 1
             now = self.clock.wall()
