@@ -26,6 +26,8 @@ class ScheduleTarget:
     # EventBridge's other ways to shape what the target gets (InputTransformer as JSON text).
     input_path: str | None = None
     input_transformer: str | None = None
+    # API destinations' HttpParameters (JSON text).
+    http_parameters: str | None = None
 
 
 def target_from_doc(raw: dict[str, Any]) -> ScheduleTarget:
@@ -46,6 +48,11 @@ def target_from_doc(raw: dict[str, Any]) -> ScheduleTarget:
         input_path=None if raw.get("InputPath") is None else str(raw["InputPath"]),
         input_transformer=(
             fastjson.dumps_text(transformer) if isinstance(transformer, dict) else None
+        ),
+        http_parameters=(
+            fastjson.dumps_text(http)
+            if isinstance(http := raw.get("HttpParameters"), dict)
+            else None
         ),
     )
 
@@ -87,3 +94,46 @@ class EventRuleSpec:
     enabled: bool = True
     description: str | None = None
     logical_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveSpec:
+    name: str
+    bus: str
+    pattern: str | None = None
+    retention_days: int = 0
+    description: str | None = None
+    logical_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSpec:
+    name: str
+    arn: str
+    authorization_type: str
+    # AuthParameters as the API takes them (JSON text: they nest).
+    auth_parameters: str
+    description: str | None = None
+    logical_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiDestinationSpec:
+    name: str
+    arn: str
+    connection_arn: str
+    endpoint: str
+    method: str
+    rate_limit: int | None = None
+    description: str | None = None
+    logical_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventBridgeSpecs:
+    """What a template declares of EventBridge beside its rules."""
+
+    buses: tuple[str, ...] = ()
+    archives: tuple[ArchiveSpec, ...] = ()
+    connections: tuple[ConnectionSpec, ...] = ()
+    api_destinations: tuple[ApiDestinationSpec, ...] = ()

@@ -13,7 +13,7 @@ from lamina.model.configs import ParameterSpec, SecretSpec
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.queues import QueuePolicySpec, QueueSpec
-from lamina.model.schedules import EventRuleSpec, ScheduleSpec
+from lamina.model.schedules import EventBridgeSpecs, EventRuleSpec, ScheduleSpec
 from lamina.model.tables import TableSpec
 from lamina.model.topics import SubscriptionSpec, TopicSpec
 
@@ -150,6 +150,8 @@ class Stack:
     schedules: tuple[ScheduleSpec, ...] = ()
     # EventBridge rules with event patterns.
     event_rules: tuple[EventRuleSpec, ...] = ()
+    # Buses, archives, connections and API destinations.
+    eventbridge: EventBridgeSpecs = field(default_factory=EventBridgeSpecs)
     # SSM parameters and Secrets Manager secrets the template stores.
     ssm_parameters: tuple[ParameterSpec, ...] = ()
     secrets: tuple[SecretSpec, ...] = ()

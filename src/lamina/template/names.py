@@ -104,6 +104,9 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     "AWS::Logs::LogGroup": ("LogGroupName", 512),
     "AWS::Events::Rule": ("Name", 64),
     "AWS::Events::EventBus": ("Name", 256),
+    "AWS::Events::Archive": ("ArchiveName", 48),
+    "AWS::Events::Connection": ("Name", 64),
+    "AWS::Events::ApiDestination": ("Name", 64),
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80),
     "AWS::Kinesis::Stream": ("Name", 128),
     "AWS::SSM::Parameter": ("Name", 1011),
@@ -230,6 +233,13 @@ class ResourceIds:
             ("AWS::Events::Rule", "Arn"): lambda: place.arn("events", f"rule/{name}"),
             ("AWS::Events::EventBus", "Arn"): lambda: place.arn("events", f"event-bus/{name}"),
             ("AWS::Events::EventBus", "Name"): lambda: name,
+            ("AWS::Events::Archive", "Arn"): lambda: place.arn("events", f"archive/{name}"),
+            ("AWS::Events::Connection", "Arn"): lambda: arns.connection_arn(
+                place.region, place.account_id, name
+            ),
+            ("AWS::Events::ApiDestination", "Arn"): lambda: arns.api_destination_arn(
+                place.region, place.account_id, name
+            ),
             ("AWS::Kinesis::Stream", "Arn"): lambda: place.arn("kinesis", f"stream/{name}"),
             ("AWS::SSM::Parameter", "Type"): lambda: str(
                 self._property(logical_id, "Type", resolve)

@@ -50,6 +50,11 @@ SUPPORTED = frozenset(
         "AWS::Lambda::EventSourceMapping",
         # Run by sources/schedules.py (a rule with an event pattern is reported by schedules.py).
         "AWS::Events::Rule",
+        # Created at `lamina up` on the AWS endpoint's EventBridge service.
+        "AWS::Events::EventBus",
+        "AWS::Events::Archive",
+        "AWS::Events::Connection",
+        "AWS::Events::ApiDestination",
         "AWS::Scheduler::Schedule",
         # Stored at `lamina up` by the SSM and Secrets Manager services.
         "AWS::SSM::Parameter",

@@ -29,7 +29,7 @@ from lamina.template.resources import Resources
 
 RULE_TYPE = "AWS::Events::Rule"
 SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
-_NOT_HONOURED = ("HttpParameters", "EcsParameters")
+_NOT_HONOURED = ("EcsParameters",)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from lamina.template import (
     apis,
     buckets,
     configs,
+    eventbridge,
     functions,
     includes,
     loader,
@@ -121,6 +122,7 @@ def load_stack(
     found_buckets = buckets.find(reader)
     found_mappings = mappings.find(reader, stack_name)
     found_schedules = schedules.find(reader, region, account_id)
+    found_eventbridge = eventbridge.find(reader, region, account_id)
     found_configs = configs.find(reader)
     found_keys = apikeys.find(reader, stack_name)
     resolved = reader.resolver
@@ -164,6 +166,7 @@ def load_stack(
         mappings=tuple(found_mappings.mappings),
         schedules=tuple(found_schedules.schedules),
         event_rules=tuple(found_schedules.rules),
+        eventbridge=found_eventbridge,
         ssm_parameters=tuple(found_configs.parameters),
         secrets=tuple(found_configs.secrets),
         description=_description(template),

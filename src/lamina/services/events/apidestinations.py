@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from lamina import fastjson, ids
 from lamina.delivery import DeliveryError
 from lamina.model import arns
+from lamina.model.schedules import ApiDestinationSpec, ConnectionSpec
 from lamina.services.events.errors import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
@@ -94,17 +95,14 @@ class ApiDestinations:
             if self.store.thing(CONNECTION, name) is not None:
                 raise ResourceAlreadyExistsException(f"Connection {name} already exists.")
             doc: Params = {
-                "ConnectionArn": self.bridge.arn(f"connection/{name}/{ids.request_id()}"),
+                "ConnectionArn": arns.connection_arn(
+                    self.bridge.region, self.bridge.account_id, name
+                ),
                 "Name": name,
                 "AuthorizationType": kind,
                 "AuthParameters": auth,
                 "ConnectionState": "AUTHORIZED",
-                "SecretArn": arns.arn(
-                    "secretsmanager",
-                    self.bridge.region,
-                    self.bridge.account_id,
-                    f"secret:events!connection/{name}/{ids.request_id()}",
-                ),
+                "SecretArn": self._secret_arn(name),
                 "CreationTime": now,
                 "LastModifiedTime": now,
                 "LastAuthorizedTime": now,
@@ -182,6 +180,57 @@ class ApiDestinations:
             raise ResourceNotFoundException(f"Connection '{name}' does not exist.")
         return doc
 
+    def deploy(
+        self, connections: tuple[ConnectionSpec, ...], destinations: tuple[ApiDestinationSpec, ...]
+    ) -> None:
+        """The template's connections and API destinations, created or updated in place (with
+        the ARNs the template's ``GetAtt`` gave)."""
+        now = self.bridge.clock.wall()
+        for connection in connections:
+            with self.store.lock:
+                old = self.store.thing(CONNECTION, connection.name)
+                doc = {
+                    "ConnectionArn": connection.arn,
+                    "Name": connection.name,
+                    "AuthorizationType": connection.authorization_type,
+                    "AuthParameters": fastjson.loads(connection.auth_parameters),
+                    "ConnectionState": "AUTHORIZED",
+                    "SecretArn": old["SecretArn"] if old else self._secret_arn(connection.name),
+                    "CreationTime": old["CreationTime"] if old else now,
+                    "LastModifiedTime": now,
+                    "LastAuthorizedTime": now,
+                }
+                if connection.description is not None:
+                    doc["Description"] = connection.description
+                self.store.put_thing(CONNECTION, connection.name, doc)
+            with self._tokens_lock:
+                self._tokens.pop(connection.name, None)
+        for destination in destinations:
+            with self.store.lock:
+                old = self.store.thing(API_DESTINATION, destination.name)
+                doc = {
+                    "ApiDestinationArn": destination.arn,
+                    "Name": destination.name,
+                    "ApiDestinationState": "ACTIVE",
+                    "ConnectionArn": destination.connection_arn,
+                    "InvocationEndpoint": destination.endpoint,
+                    "HttpMethod": destination.method,
+                    "InvocationRateLimitPerSecond": destination.rate_limit or 300,
+                    "CreationTime": old["CreationTime"] if old else now,
+                    "LastModifiedTime": now,
+                }
+                if destination.description is not None:
+                    doc["Description"] = destination.description
+                self.store.put_thing(API_DESTINATION, destination.name, doc)
+
+    def _secret_arn(self, name: str) -> str:
+        return arns.arn(
+            "secretsmanager",
+            self.bridge.region,
+            self.bridge.account_id,
+            f"secret:events!connection/{name}/{ids.request_id()}",
+        )
+
     # -- API destinations ----------------------------------------------------------------------
 
     def create_api_destination(self, params: Params) -> Params:
@@ -192,7 +241,9 @@ class ApiDestinations:
             if self.store.thing(API_DESTINATION, name) is not None:
                 raise ResourceAlreadyExistsException(f"An api-destination '{name}' already exists.")
             doc: Params = {
-                "ApiDestinationArn": self.bridge.arn(f"api-destination/{name}/{ids.request_id()}"),
+                "ApiDestinationArn": arns.api_destination_arn(
+                    self.bridge.region, self.bridge.account_id, name
+                ),
                 "Name": name,
                 "ApiDestinationState": "ACTIVE",
                 "ConnectionArn": params["ConnectionArn"],

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lamina import fastjson, patterns, timestamps
+from lamina.model.schedules import ArchiveSpec
 from lamina.services.events.errors import (
     InvalidEventPatternException,
     ResourceAlreadyExistsException,
@@ -72,18 +73,41 @@ class Archives:
         with self.store.lock:
             if self.store.thing(ARCHIVE, name) is not None:
                 raise ResourceAlreadyExistsException(f"Archive {name} already exists.")
-            doc: Params = {
-                "ArchiveArn": self.bridge.arn(f"archive/{name}"),
-                "ArchiveName": name,
-                "EventSourceArn": source,
-                "State": "ENABLED",
-                "RetentionDays": int(params.get("RetentionDays") or 0),
-                "CreationTime": self.bridge.clock.wall(),
-                "bus": bus,
-            }
+            doc = self._new(name, bus, int(params.get("RetentionDays") or 0))
             self._set(doc, params)
             self.store.put_thing(ARCHIVE, name, doc)
         return {key: doc[key] for key in ("ArchiveArn", "State", "CreationTime")}
+
+    def _new(self, name: str, bus: str, retention_days: int) -> Params:
+        return {
+            "ArchiveArn": self.bridge.arn(f"archive/{name}"),
+            "ArchiveName": name,
+            "EventSourceArn": self.bridge.bus_arn(bus),
+            "State": "ENABLED",
+            "RetentionDays": retention_days,
+            "CreationTime": self.bridge.clock.wall(),
+            "bus": bus,
+        }
+
+    def deploy(self, specs: tuple[ArchiveSpec, ...]) -> None:
+        """The template's archives: created, or their pattern, retention and description set
+        (their events kept)."""
+        for spec in specs:
+            with self.store.lock:
+                doc = self.store.thing(ARCHIVE, spec.name) or self._new(
+                    spec.name, spec.bus, spec.retention_days
+                )
+                doc["RetentionDays"] = spec.retention_days
+                for key, value in (
+                    ("EventPattern", spec.pattern),
+                    ("Description", spec.description),
+                ):
+                    if value is None:
+                        doc.pop(key, None)
+                    else:
+                        doc[key] = value
+                self.store.put_thing(ARCHIVE, spec.name, doc)
+            self._patterns.pop(spec.name, None)
 
     def update_archive(self, params: Params) -> Params:
         name = str(params["ArchiveName"])

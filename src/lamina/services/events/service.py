@@ -28,7 +28,13 @@ from lamina import fastjson, ids, patterns, timestamps
 from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.model import arns
-from lamina.model.schedules import RULE, EventRuleSpec, ScheduleSpec, target_from_doc
+from lamina.model.schedules import (
+    RULE,
+    EventBridgeSpecs,
+    EventRuleSpec,
+    ScheduleSpec,
+    target_from_doc,
+)
 from lamina.model.specs import Stack
 from lamina.schedules.expressions import ScheduleError
 from lamina.schedules.expressions import parse as parse_schedule
@@ -456,9 +462,14 @@ class EventBridge:
 
     # -- the template ----------------------------------------------------------------------
 
-    def deploy(self, rules: tuple[EventRuleSpec, ...]) -> None:
+    def deploy(self, rules: tuple[EventRuleSpec, ...], others: EventBridgeSpecs) -> None:
         try:
+            for bus in others.buses:
+                if bus not in self.store.buses():
+                    self.store.put_bus(bus, self.clock.wall())
             self._deploy(rules)
+            self.archives.deploy(others.archives)
+            self.destinations.deploy(others.connections, others.api_destinations)
         finally:
             self._rules_changed()
 
@@ -492,6 +503,8 @@ class EventBridge:
                     api["RetryPolicy"] = {"MaximumRetryAttempts": target.maximum_retry_attempts}
                 if target.message_group_id:
                     api["SqsParameters"] = {"MessageGroupId": target.message_group_id}
+                if target.http_parameters is not None:
+                    api["HttpParameters"] = fastjson.loads(target.http_parameters)
                 self.store.put_target(spec.bus, spec.name, api)
             for existing in self.store.targets(spec.bus, spec.name):
                 if existing["Id"] not in wanted:
@@ -540,7 +553,7 @@ class EventsService(ModelService):
             loop.call_soon_threadsafe(self._wakeup.set)
 
         self.bridge.wake = wake
-        await asyncio.to_thread(self.bridge.deploy, stack.event_rules)
+        await asyncio.to_thread(self.bridge.deploy, stack.event_rules, stack.eventbridge)
         if self._courier is None:
             self._courier = loop.create_task(self._deliver_forever())
 
