@@ -499,7 +499,9 @@ def build_services(
     if "s3" not in settings.endpoints:
         from lamina.services.s3.service import S3Service
 
-        services.append(S3Service(settings.state_dir, settings.region, deliveries))
+        services.append(
+            S3Service(settings.state_dir, settings.region, deliveries, settings.account_id)
+        )
     if "logs" not in settings.endpoints:
         from lamina.services.logs.service import LogsService
 
@@ -541,6 +543,7 @@ def build_services(
 
         events = EventsService(settings.state_dir, deliveries, settings.region, settings.account_id)
         deliveries.serve("events", events)
+        engine.add_destination("events", events)
         services.append(events)
     if "scheduler" not in settings.endpoints:
         from lamina.services.scheduler.service import SchedulerService

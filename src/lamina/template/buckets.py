@@ -98,12 +98,8 @@ def _notifications(reader: Resources, logical_id: str, found: Found) -> dict[str
                     }
                 }
             api.setdefault(api_key, []).append(converted)
-    if config.get("EventBridgeConfiguration"):
-        found.unsupported.append(
-            UnsupportedResource(
-                f"{reader.original_id(logical_id)}.NotificationConfiguration",
-                "EventBridgeConfiguration",
-                "EventBridge is not served yet: S3 events are not sent to it",
-            )
-        )
+    bridge = config.get("EventBridgeConfiguration")
+    if isinstance(bridge, dict) and str(bridge.get("EventBridgeEnabled", True)).lower() == "true":
+        # The API's form: the member's presence turns it on.
+        api["EventBridgeConfiguration"] = {}
     return api

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -566,11 +566,29 @@ class EventsService(ModelService):
 
     # -- delivery ----------------------------------------------------------------------------
 
+    async def send(self, arn: str, body: bytes, attributes: Mapping[str, str]) -> None:
+        """The engine's DestinationSink: an asynchronous invocation's record onto the bus
+        ``arn``, as Lambda puts it there (``"source": "lambda"``, ``detail-type`` "Lambda
+        Function Invocation Result - Success" or "- Failure", the record as ``detail``)."""
+        record = fastjson.loads(body)
+        context = record.get("requestContext") or {}
+        outcome = "Success" if context.get("condition") == "Success" else "Failure"
+        entry = {
+            "Source": "lambda",
+            "DetailType": f"Lambda Function Invocation Result - {outcome}",
+            "Detail": body.decode(),
+            "Resources": [arn, str(context.get("functionArn", ""))],
+            "EventBusName": arn.rsplit("/", 1)[-1],
+        }
+        answer = await asyncio.to_thread(self.bridge.put_events, {"Entries": [entry]})
+        if answer["FailedEntryCount"]:
+            raise DeliveryError(str(answer["Entries"][0].get("ErrorMessage")))
+
     async def deliver(self, arn: str, message: Message) -> None:
         """An event bus as a target (another bus, a rule's target): the message is an event."""
         bus = arn.rsplit("/", 1)[-1]
         detail = message.body
-        entry = {
+        entry: Params = {
             "Source": "lamina.forwarded",
             "DetailType": "Event",
             "Detail": detail,
@@ -583,6 +601,7 @@ class EventsService(ModelService):
                     "Source": event.get("source", "unknown"),
                     "DetailType": event["detail-type"],
                     "Detail": fastjson.dumps_text(event.get("detail", {})),
+                    "Resources": list(event.get("resources") or []),
                     "EventBusName": bus,
                 }
         except ValueError:

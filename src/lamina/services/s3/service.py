@@ -67,11 +67,15 @@ _CLIENT = "127.0.0.1"
 
 class S3Service(ModelService):
     def __init__(
-        self, state_dir: Path, region: str = "us-east-1", deliveries: Deliveries | None = None
+        self,
+        state_dir: Path,
+        region: str = "us-east-1",
+        deliveries: Deliveries | None = None,
+        account_id: str = "000000000000",
     ) -> None:
         self.store = Store(state_dir / "s3")
         self.region = region
-        self.notifications = Notifications(self.store, region)
+        self.notifications = Notifications(self.store, region, account_id)
         self.notifications.deliveries = deliveries
         self.buckets = Buckets(self.store)
         self.objects = Objects(self.store)
