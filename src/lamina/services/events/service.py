@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina import fastjson, ids, patterns, timestamps
-from lamina.clock import SYSTEM, Clock
+from lamina.clock import SYSTEM, Clock, wait_for_event
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.model import arns
 from lamina.model.schedules import (
@@ -622,8 +622,7 @@ class EventsService(ModelService):
                 upcoming = await asyncio.to_thread(store.next_due)
                 wait = 3600.0 if upcoming is None else max(0.0, upcoming - self.clock.wall())
                 self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), min(wait, 60.0))
+                await wait_for_event(self._wakeup, min(wait, 60.0))
             except asyncio.CancelledError:
                 raise
             except Exception:
