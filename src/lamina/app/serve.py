@@ -499,8 +499,16 @@ def build_services(
     if "s3" not in settings.endpoints:
         from lamina.services.s3.service import S3Service
 
+        rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
         services.append(
-            S3Service(settings.state_dir, settings.region, deliveries, settings.account_id)
+            S3Service(
+                settings.state_dir,
+                settings.region,
+                deliveries,
+                settings.account_id,
+                clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+                clock_rate=rate,
+            )
         )
     if "logs" not in settings.endpoints:
         from lamina.services.logs.service import LogsService

@@ -52,6 +52,19 @@ class ScheduleOwner(Protocol):
         """``spec`` has no time left to fire (called on a worker thread)."""
 
 
+@runtime_checkable
+class BrowserAccess(Protocol):
+    """A service a web page may call (S3, by its buckets' CORS rules): the endpoint asks it
+    about requests with an ``Origin`` before its door turns them away."""
+
+    def preflight(self, request: Request) -> Response | None:
+        """The answer to a CORS preflight (``OPTIONS`` with ``Access-Control-Request-Method``)
+        when it is this service's to give (it carries no signature and runs nothing)."""
+
+    def allows_origin(self, request: Request, origin: str) -> bool:
+        """Whether the service's own configuration lets ``origin`` make ``request``."""
+
+
 def signing_scope(request: Request) -> tuple[str, str] | None:
     """(region, service) from a SigV4 Authorization header, as every AWS SDK and the CLI send,
     or from a presigned URL's ``X-Amz-Credential``."""
