@@ -30,6 +30,7 @@ from lamina.engine.lambdatarget import LambdaTarget
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
 from lamina.gateway.routing import URL_PREFIX
+from lamina.model import arns
 from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.lambdas import template_functions
 from lamina.model.mappings import EventSourceMapping
@@ -120,6 +121,8 @@ class Served:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     # The template's S3 buckets, by name.
     buckets: list[str] = field(default_factory=list)
+    # The template's Kinesis streams: "LogicalId: arn".
+    streams: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -264,6 +267,10 @@ class Lamina:
             stack_name=self.stack.name,
             outputs=[(o.key, o.value) for o in self.stack.outputs],
             buckets=sorted(b.name for b in self.stack.buckets.values()),
+            streams=[
+                f"{s.logical_id}: {_stream_arn(s.name, settings)}"
+                for s in self.stack.streams.values()
+            ],
         )
         if announce is not None:
             announce(served)
@@ -499,6 +506,10 @@ def build_services(
         deliveries.serve("sqs", sqs)
         engine.add_destination("sqs", sqs)
         services.append(sqs)
+    if "kinesis" not in settings.endpoints:
+        from lamina.services.kinesis.service import KinesisService
+
+        services.append(KinesisService(settings.state_dir, settings.region, settings.account_id))
     if "events" not in settings.endpoints:
         from lamina.services.events.service import EventsService
 
@@ -528,6 +539,10 @@ def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
         (spec.logical_id, f"{endpoint}/{settings.account_id}/{spec.name}")
         for spec in stack.queues.values()
     ]
+
+
+def _stream_arn(name: str, settings: Settings) -> str:
+    return arns.arn("kinesis", settings.region, settings.account_id, f"stream/{name}")
 
 
 def build_pollers(

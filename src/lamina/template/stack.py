@@ -24,6 +24,7 @@ from lamina.template import (
     report,
     sam,
     schedules,
+    streams,
     tables,
     topics,
 )
@@ -117,6 +118,7 @@ def load_stack(
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
     found_queues = queues.find(reader)
+    found_streams = streams.find(reader)
     found_topics = topics.find(reader)
     found_buckets = buckets.find(reader)
     found_mappings = mappings.find(reader, stack_name)
@@ -138,6 +140,7 @@ def load_stack(
         tables=MappingProxyType(found_tables),
         queues=MappingProxyType(found_queues.queues),
         queue_policies=tuple(found_queues.policies),
+        streams=MappingProxyType(found_streams.streams),
         buckets=MappingProxyType(found_buckets.buckets),
         unsupported=(
             *unsupported,
@@ -155,6 +158,7 @@ def load_stack(
             *found.warnings,
             *served.warnings,
             *found_queues.warnings,
+            *found_streams.warnings,
             *ids.warnings,
             *found_topics.warnings,
         ),
