@@ -559,6 +559,11 @@ def build_pollers(
         from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
 
         streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+    shards = None
+    if "kinesis" not in settings.endpoints:
+        from lamina.services.kinesis.reader import KinesisShards
+
+        shards = KinesisShards(settings.state_dir, settings.region, settings.account_id)
     positions = Positions(settings.state_dir / "sources.sqlite3")
     return Pollers(
         positions,
@@ -568,6 +573,7 @@ def build_pollers(
         settings.region,
         settings.account_id,
         queues=queues,
+        shards=shards,
         filters=compile_criteria,
     )
 

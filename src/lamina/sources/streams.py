@@ -1,6 +1,6 @@
 """One event source mapping on a stream: read batches in order, invoke, retry, checkpoint.
 
-Lambda's semantics for DynamoDB streams (and Kinesis, which reads the same way):
+Lambda's semantics for DynamoDB streams (and each shard of a Kinesis stream, ``kinesis.py``):
 * A batch is up to ``BatchSize`` records, gathered for at most ``MaximumBatchingWindowInSeconds``;
   the function is invoked synchronously with ``{"Records": [...]}``, each record as GetRecords
   gives it plus ``eventSourceARN``.
@@ -9,8 +9,8 @@ Lambda's semantics for DynamoDB streams (and Kinesis, which reads the same way):
   count against the retry quota). With ``ReportBatchItemFailures``, the records before the lowest
   ``itemIdentifier`` the function names are done and the rest is retried.
 * After ``MaximumRetryAttempts`` retries or ``MaximumRecordAgeInSeconds``, the batch is
-  discarded: an invocation record with ``DDBStreamBatchInfo`` goes to the ``OnFailure``
-  destination when there is one. Until then the shard waits: order is kept.
+  discarded: an invocation record with ``DDBStreamBatchInfo`` (``KinesisBatchInfo``) goes to
+  the ``OnFailure`` destination when there is one. Until then the shard waits: order is kept.
 * Lamina failing to invoke (throttled, the function not deployed) is retried without counting.
 * The position moves only once a batch is done, and is stored (``positions.py``).
 """
@@ -28,7 +28,7 @@ from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model.mappings import EventSourceMapping
-from lamina.sources.api import StreamRecord, StreamRecords
+from lamina.sources.api import StreamRecord, StreamRecords, TimedRecords
 from lamina.sources.batchresponse import named_failures
 from lamina.sources.positions import Positions
 
@@ -57,8 +57,16 @@ class StreamPoller:
         clock: Clock = SYSTEM,
         poll_s: float = POLL_S,
         retry_first_s: float = _RETRY_FIRST_S,
+        starting_position: str | None = None,
+        position_key: str | None = None,
+        batch_info: str = "DDBStreamBatchInfo",
     ) -> None:
         self.mapping = mapping
+        # Where a shard never read starts (default: the mapping's StartingPosition), the key its
+        # position is stored under (default: the shard's id), the on-failure record's field.
+        self._starting_position = starting_position or mapping.starting_position
+        self._position_key = position_key or records.shard_id
+        self._batch_info = batch_info
         self._records = records
         self._positions = positions
         self._invoker = invoker
@@ -101,17 +109,26 @@ class StreamPoller:
         return True
 
     def _start(self, stream: str) -> int:
-        shard = self._records.shard_id
+        shard = self._position_key
         after = self._positions.get(self.mapping.uuid, shard, stream)
         if after is None:
-            # LATEST (and AT_TIMESTAMP, which DynamoDB streams do not take): from now on.
-            trim = self.mapping.starting_position == "TRIM_HORIZON"
-            after = 0 if trim else self._records.last(stream)
+            after = self._initial(stream)
             self._positions.put(self.mapping.uuid, shard, stream, after)
         return after
 
+    def _initial(self, stream: str) -> int:
+        position = self._starting_position
+        if position == "TRIM_HORIZON":
+            return 0
+        moment = self.mapping.starting_timestamp
+        records = self._records
+        if position == "AT_TIMESTAMP" and moment is not None and isinstance(records, TimedRecords):
+            return records.before_time(stream, moment)
+        # LATEST (and AT_TIMESTAMP on a stream that cannot start there): from now on.
+        return self._records.last(stream)
+
     def _done(self, stream: str, position: int) -> None:
-        self._positions.put(self.mapping.uuid, self._records.shard_id, stream, position)
+        self._positions.put(self.mapping.uuid, self._position_key, stream, position)
 
     async def _gather(self, stream: str, after: int) -> list[StreamRecord]:
         size = self.mapping.batch_size
@@ -226,7 +243,7 @@ class StreamPoller:
             },
             "version": "1.0",
             "timestamp": timestamps.iso_millis(now),
-            "DDBStreamBatchInfo": {
+            self._batch_info: {
                 "shardId": self._records.shard_id,
                 "startSequenceNumber": _sequence(part[0]),
                 "endSequenceNumber": _sequence(part[-1]),
@@ -243,6 +260,10 @@ class StreamPoller:
 
 
 def _sequence(record: StreamRecord) -> str:
+    """The record's sequence number: what a partial batch response names it by."""
+    kinesis = record[2].get("kinesis")
+    if isinstance(kinesis, dict) and "sequenceNumber" in kinesis:
+        return str(kinesis["sequenceNumber"])
     return str(record[2].get("dynamodb", {}).get("SequenceNumber", record[0]))
 
 

@@ -22,7 +22,7 @@ from lamina.template.resources import Resources
 
 MAPPING_TYPE = "AWS::Lambda::EventSourceMapping"
 # The sources Lamina polls.
-POLLED = frozenset({"dynamodb", "sqs"})
+POLLED = frozenset({"dynamodb", "sqs", "kinesis"})
 _STREAMS = frozenset({"dynamodb", "kinesis"})
 _POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 # Properties of sources Lamina does not poll, or behaviour it does not have yet.

@@ -83,7 +83,7 @@ _FUNCTION_EXTRAS = {
 }
 # Function event types the gateway serves, and those whose event source mappings are polled.
 _SERVED_EVENTS = frozenset({"Api", "HttpApi", "SNS", "S3", "EventBridgeRule", "CloudWatchEvent"})
-_POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Schedule", "ScheduleV2"})
+_POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Kinesis", "Schedule", "ScheduleV2"})
 
 
 def unsupported(

@@ -49,7 +49,7 @@ def _deploy(streams: Streams, spec: StreamSpec) -> list[str]:
             stream = streams.create(
                 spec.name, spec.shard_count, spec.mode, dict(spec.tags), spec.retention_hours
             )
-            before: dict[str, Any] = {"tags": {}}
+            before: dict[str, Any] = {**declared, "tags": {}}
         else:
             before = stream.deployed or declared
         warnings = []

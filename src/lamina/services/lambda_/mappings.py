@@ -168,10 +168,6 @@ async def create_event_source_mapping(registry: Registry, params: dict[str, Any]
         raise InvalidParameterValueException(
             f"Unrecognized event source, must be kinesis, dynamodb stream or sqs: {source_arn}"
         )
-    if source == "kinesis":
-        raise InvalidParameterValueException(
-            "Lamina does not serve Kinesis yet: no mapping from it can be made."
-        )
     doc, qualifier = registry.get(str(params["FunctionName"]))
     if source in _STREAMS and not params.get("StartingPosition"):
         raise InvalidParameterValueException(

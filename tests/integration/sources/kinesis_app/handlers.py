@@ -1,0 +1,22 @@
+import base64
+import json
+
+# Warm environments keep this: a record whose data names "flaky-..." fails the first time.
+seen = set()
+
+
+def on_click(event, context):
+    failures = []
+    for record in event["Records"]:
+        data = json.loads(base64.b64decode(record["kinesis"]["data"]))
+        print(json.dumps({"clicked": data["name"], "record": record}))
+        if data["name"].startswith("flaky") and data["name"] not in seen:
+            seen.add(data["name"])
+            failures.append({"itemIdentifier": record["kinesis"]["sequenceNumber"]})
+    return {"batchItemFailures": failures}
+
+
+def always_fails(event, context):
+    names = [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
+    print(json.dumps({"failing": names}))
+    raise RuntimeError("this function fails on every batch")
