@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
@@ -510,6 +511,8 @@ def build_services(
         from lamina.services.kinesis.service import KinesisService
 
         services.append(KinesisService(settings.state_dir, settings.region, settings.account_id))
+    if "firehose" not in settings.endpoints:
+        services.append(_firehose(settings, engine, services))
     if "events" not in settings.endpoints:
         from lamina.services.events.service import EventsService
 
@@ -539,6 +542,34 @@ def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
         (spec.logical_id, f"{endpoint}/{settings.account_id}/{spec.name}")
         for spec in stack.queues.values()
     ]
+
+
+def _firehose(settings: Settings, engine: LocalEngine, services: list[Service]) -> Service:
+    """Firehose, writing to the S3 and reading the Kinesis streams served here."""
+    from lamina.services.firehose.service import FirehoseService
+    from lamina.services.s3.service import S3Service
+
+    objects = None
+    for service in services:
+        if isinstance(service, S3Service):
+            put = service.handlers["PutObject"]
+
+            def objects(bucket: str, key: str, body: bytes, put: Any = put) -> None:
+                put({"Bucket": bucket, "Key": key, "Body": body})
+
+    shards = None
+    if "kinesis" not in settings.endpoints:
+        from lamina.services.kinesis.reader import KinesisShards
+
+        shards = KinesisShards(settings.state_dir, settings.region, settings.account_id)
+    return FirehoseService(
+        settings.state_dir,
+        settings.region,
+        settings.account_id,
+        objects=objects,
+        invoker=engine,
+        shards=shards,
+    )
 
 
 def _stream_arn(name: str, settings: Settings) -> str:

@@ -14,7 +14,7 @@ from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.queues import QueuePolicySpec, QueueSpec
 from lamina.model.schedules import EventRuleSpec, ScheduleSpec
-from lamina.model.streams import StreamSpec
+from lamina.model.streams import DeliveryStreamSpec, StreamSpec
 from lamina.model.tables import TableSpec
 from lamina.model.topics import SubscriptionSpec, TopicSpec
 
@@ -138,6 +138,10 @@ class Stack:
     subscriptions: tuple[SubscriptionSpec, ...] = ()
     # Kinesis data streams by logical id.
     streams: Mapping[str, StreamSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # Firehose delivery streams by logical id.
+    delivery_streams: Mapping[str, DeliveryStreamSpec] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     # S3 buckets by logical id.
     buckets: Mapping[str, BucketSpec] = field(default_factory=lambda: MappingProxyType({}))
     unsupported: tuple[UnsupportedResource, ...] = ()

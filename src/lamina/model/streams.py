@@ -1,10 +1,12 @@
-"""Kinesis data streams a template declares (``AWS::Kinesis::Stream``), resolved."""
+"""Kinesis data streams (``AWS::Kinesis::Stream``) and Firehose delivery streams
+(``AWS::KinesisFirehose::DeliveryStream``) a template declares, resolved."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 
 def _frozen() -> Mapping[str, str]:
@@ -23,3 +25,14 @@ class StreamSpec:
     # ``StreamEncryption``: KMS and its key, or None.
     encryption_key: str | None = None
     tags: Mapping[str, str] = field(default_factory=_frozen)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryStreamSpec:
+    """``AWS::KinesisFirehose::DeliveryStream``: its properties are CreateDeliveryStream's
+    members (the same names and shapes), resolved."""
+
+    logical_id: str
+    # The physical name (``DeliveryStreamName``, else generated): what ``!Ref`` gives.
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)

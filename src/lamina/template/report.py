@@ -48,6 +48,8 @@ SUPPORTED = frozenset(
         "AWS::SQS::QueueInlinePolicy",
         # Created at `lamina up` on the AWS endpoint's Kinesis service.
         "AWS::Kinesis::Stream",
+        # Created at `lamina up` on the AWS endpoint's Firehose service (S3 destinations).
+        "AWS::KinesisFirehose::DeliveryStream",
         # Polled by sources/ (a mapping from a source not polled yet is reported by mappings.py).
         "AWS::Lambda::EventSourceMapping",
         # Run by sources/schedules.py (a rule with an event pattern is reported by schedules.py).

@@ -141,6 +141,7 @@ def load_stack(
         queues=MappingProxyType(found_queues.queues),
         queue_policies=tuple(found_queues.policies),
         streams=MappingProxyType(found_streams.streams),
+        delivery_streams=MappingProxyType(found_streams.delivery_streams),
         buckets=MappingProxyType(found_buckets.buckets),
         unsupported=(
             *unsupported,

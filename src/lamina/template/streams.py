@@ -1,9 +1,14 @@
-"""Kinesis data streams of an expanded template -> ``StreamSpec``.
+"""Kinesis data streams and Firehose delivery streams of an expanded template ->
+``StreamSpec`` and ``DeliveryStreamSpec``.
 
 ``AWS::Kinesis::Stream``: ``Name`` (else the name ``!Ref`` resolves to), ``ShardCount``
 (CloudFormation's default 1 for a provisioned stream), ``StreamModeDetails``,
 ``RetentionPeriodHours`` (24 to 8760), ``StreamEncryption`` and ``Tags``. A property Lamina does
 not know is named in a warning; a value of the wrong type or out of range is a ``TemplateError``.
+
+``AWS::KinesisFirehose::DeliveryStream``: its properties are CreateDeliveryStream's members, kept
+as written (``Tags`` included); the Firehose service checks them as it checks the API's, and a
+destination other than S3 is named in a warning.
 """
 
 from __future__ import annotations
@@ -11,10 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from lamina.model.streams import StreamSpec
+from lamina.model.streams import DeliveryStreamSpec, StreamSpec
 from lamina.template.resources import Resources
 
 STREAM_TYPE = "AWS::Kinesis::Stream"
+DELIVERY_STREAM_TYPE = "AWS::KinesisFirehose::DeliveryStream"
+_DELIVERY_KNOWN = (
+    "DeliveryStreamName",
+    "DeliveryStreamType",
+    "KinesisStreamSourceConfiguration",
+    "S3DestinationConfiguration",
+    "ExtendedS3DestinationConfiguration",
+    "DeliveryStreamEncryptionConfigurationInput",
+    "Tags",
+)
 _KNOWN = (
     "Name",
     "ShardCount",
@@ -29,6 +44,7 @@ _MODES = ("PROVISIONED", "ON_DEMAND")
 @dataclass
 class Found:
     streams: dict[str, StreamSpec] = field(default_factory=dict)
+    delivery_streams: dict[str, DeliveryStreamSpec] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -64,10 +80,29 @@ def _stream(reader: Resources, logical_id: str, warnings: list[str]) -> StreamSp
     )
 
 
+def _delivery_stream(reader: Resources, logical_id: str, warnings: list[str]) -> DeliveryStreamSpec:
+    original = reader.original_id(logical_id)
+    params = {}
+    for name in reader.properties(logical_id):
+        if name not in _DELIVERY_KNOWN:
+            warnings.append(
+                f"delivery stream {original}: property {name} is not supported by Lamina "
+                "and is ignored"
+            )
+            continue
+        params[name] = reader.get(logical_id, name)
+    params.pop("DeliveryStreamName", None)
+    params.pop("DeliveryStreamEncryptionConfigurationInput", None)
+    return DeliveryStreamSpec(logical_id=original, name=reader.ref(logical_id), params=params)
+
+
 def find(reader: Resources) -> Found:
-    """Every active stream, by original logical id."""
+    """Every active stream and delivery stream, by original logical id."""
     found = Found()
     for logical_id in reader.of_type(STREAM_TYPE):
         spec = _stream(reader, logical_id, found.warnings)
         found.streams[spec.logical_id] = spec
+    for logical_id in reader.of_type(DELIVERY_STREAM_TYPE):
+        delivery = _delivery_stream(reader, logical_id, found.warnings)
+        found.delivery_streams[delivery.logical_id] = delivery
     return found
