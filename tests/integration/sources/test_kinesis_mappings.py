@@ -3,7 +3,8 @@ written `AWS::Lambda::EventSourceMapping` and the Lambda API, on streams the tem
 records of a partition key in order with AWS's event shape, FilterCriteria on JSON data,
 partial batch responses retried from the failed record, a failing function bisected, retried
 and discarded to an SQS on-failure destination with `KinesisBatchInfo`; acknowledged records and
-positions survive `kill -9`."""
+positions survive `kill -9`. The template's Firehose delivery stream runs its Lambda processor
+and writes to the template's bucket."""
 
 from __future__ import annotations
 
@@ -158,6 +159,32 @@ def test_a_mapping_made_through_the_lambda_api(server: LaminaUp) -> None:
     wait_for(lambda: "from-api" in clicked(server), timeout=30)
     record = next(d["record"] for d in printed(server, "clicked") if d["clicked"] == "from-api")
     assert record["eventSourceARN"] == arn
+
+
+def test_a_firehose_of_the_template_transforms_into_s3(server: LaminaUp) -> None:
+    """The template's delivery stream runs its Lambda processor on what PutRecordBatch put:
+    Ok records are delivered transformed to the template's bucket, Dropped ones vanish and
+    ProcessingFailed ones land under the error output prefix with Firehose's error fields."""
+    firehose = server.aws("firehose")
+    records = [{"Data": text} for text in (b"one", b"drop", b"bad", b"two")]
+    assert (
+        firehose.put_record_batch(DeliveryStreamName="ingest", Records=records)["FailedPutCount"]
+        == 0
+    )
+    s3 = server.aws("s3")
+
+    def stored(prefix: str) -> list[bytes]:
+        listed = s3.list_objects_v2(Bucket="kinesis-lake", Prefix=prefix).get("Contents", [])
+        return [s3.get_object(Bucket="kinesis-lake", Key=o["Key"])["Body"].read() for o in listed]
+
+    assert wait_for(lambda: stored("ingest/"), timeout=30) == [b"ONE\nTWO\n"]
+    [failed] = wait_for(lambda: stored("failed/"), timeout=30)
+    line = json.loads(failed.decode().splitlines()[0])
+    assert base64.b64decode(line["rawData"]) == b"bad"
+    assert line["errorCode"] == "Lambda.ProcessingFailedStatus"
+    assert line["lambdaArn"].endswith(":function:firehose-transform")
+    stream = printed(server, "transformed")[0]["stream"]
+    assert stream == f"arn:aws:firehose:us-east-1:{ACCOUNT}:deliverystream/ingest"
 
 
 def test_records_and_positions_survive_kill_9(server: LaminaUp, state: Path) -> None:

@@ -20,3 +20,19 @@ def always_fails(event, context):
     names = [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
     print(json.dumps({"failing": names}))
     raise RuntimeError("this function fails on every batch")
+
+
+def transform(event, context):
+    """A Firehose processor: upper-cases records, drops "drop", fails "bad"."""
+    out = []
+    for record in event["records"]:
+        text = base64.b64decode(record["data"]).decode()
+        if text == "drop":
+            out.append({"recordId": record["recordId"], "result": "Dropped"})
+        elif text == "bad":
+            out.append({"recordId": record["recordId"], "result": "ProcessingFailed"})
+        else:
+            data = base64.b64encode((text.upper() + "\n").encode()).decode()
+            out.append({"recordId": record["recordId"], "result": "Ok", "data": data})
+    print(json.dumps({"transformed": len(out), "stream": event["deliveryStreamArn"]}))
+    return {"records": out}
