@@ -199,6 +199,12 @@ def test_put_records_answers_per_record(kinesis: Any) -> None:
     )
     assert answer["FailedRecordCount"] == 0
     assert len(answer["Records"]) == 20
+    with pytest.raises(ClientError) as large:
+        kinesis.put_records(
+            StreamName="batch",
+            Records=[{"Data": b"x" * 1_000_000, "PartitionKey": f"k{i}"} for i in range(6)],
+        )
+    assert code(large) == "InvalidArgumentException"
     seen = 0
     for shard in {r["ShardId"] for r in answer["Records"]}:
         seen += len(read_all(kinesis, "batch", shard))
@@ -283,6 +289,18 @@ def test_split_and_merge_close_parents(kinesis: Any) -> None:
         StreamName="resharded", TargetShardCount=2, ScalingType="UNIFORM_SCALING"
     )
     assert (counted["CurrentShardCount"], counted["TargetShardCount"]) == (1, 2)
+    assert (
+        len(
+            kinesis.list_shards(StreamName="resharded", ShardFilter={"Type": "AT_LATEST"})["Shards"]
+        )
+        == 2
+    )
+    kinesis.update_stream_mode(
+        StreamARN=f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/resharded",
+        StreamModeDetails={"StreamMode": "ON_DEMAND"},
+    )
+    summary = kinesis.describe_stream_summary(StreamName="resharded")["StreamDescriptionSummary"]
+    assert summary["StreamModeDetails"]["StreamMode"] == "ON_DEMAND"
 
 
 def test_records_survive_reopening(kinesis: Any, state: Path) -> None:

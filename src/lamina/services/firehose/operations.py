@@ -39,6 +39,8 @@ _OTHER_DESTINATIONS = (
     "IcebergDestinationConfiguration",
 )
 MAX_TAGS = 50
+# PutRecordBatch's quota on a whole request.
+MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 
 class DeliveryStreams:
@@ -198,6 +200,8 @@ class DeliveryStreams:
         return {"RecordId": record_id, "Encrypted": False}
 
     def put_record_batch(self, params: Params) -> dict[str, Any]:
+        if sum(len(r["Data"]) for r in params["Records"]) > MAX_BATCH_BYTES:
+            raise InvalidArgumentException("Records size exceeds 4 MB limit")
         ids = self._put(params["DeliveryStreamName"], params["Records"])
         return {
             "FailedPutCount": 0,

@@ -46,6 +46,8 @@ MAX_GET_LIMIT = 10_000
 # GetRecords answers at most this much data per call, as AWS does.
 MAX_GET_BYTES = 10 * 1024 * 1024
 MAX_TAGS = 50
+# PutRecords' quota on a whole request (data and partition keys).
+MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024
 _ITERATOR_TYPES = (
     "AT_SEQUENCE_NUMBER",
     "AFTER_SEQUENCE_NUMBER",
@@ -88,6 +90,7 @@ class Streams:
             "MergeShards": self.merge_shards,
             "UpdateShardCount": self.update_shard_count,
             "DescribeLimits": self.describe_limits,
+            "UpdateStreamMode": self.update_stream_mode,
         }
 
     # -- streams --------------------------------------------------------------------------
@@ -311,6 +314,11 @@ class Streams:
         }
 
     def put_records(self, params: Params) -> dict[str, Any]:
+        size = sum(len(r["Data"]) + len(r["PartitionKey"].encode()) for r in params["Records"])
+        if size > MAX_PUT_RECORDS_BYTES:
+            raise InvalidArgumentException(
+                f"Records size exceeds {MAX_PUT_RECORDS_BYTES // (1024 * 1024)} MB limit"
+            )
         stream, placed = self._put(params, params["Records"])
         return {
             "FailedRecordCount": 0,
@@ -639,6 +647,13 @@ class Streams:
             "CurrentShardCount": len(old),
             "TargetShardCount": target,
         }
+
+    def update_stream_mode(self, params: Params) -> None:
+        """ON_DEMAND <-> PROVISIONED; the shards stay as they are (AWS keeps them too)."""
+        with self.store.lock:
+            stream = self.stream({"StreamARN": params["StreamARN"]})
+            stream.mode = params["StreamModeDetails"]["StreamMode"]
+            self.store.save(stream)
 
     def describe_limits(self, params: Params) -> dict[str, Any]:
         used = sum(len(s.open_shards) for s in self.store.streams.values())
