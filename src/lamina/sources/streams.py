@@ -13,6 +13,13 @@ Lambda's semantics for DynamoDB streams (and each shard of a Kinesis stream, ``k
   the ``OnFailure`` destination when there is one. Until then the shard waits: order is kept.
 * Lamina failing to invoke (throttled, the function not deployed) is retried without counting.
 * The position moves only once a batch is done, and is stored (``positions.py``).
+* ``TumblingWindowInSeconds``: each record belongs to the window its arrival time falls in
+  (windows aligned on the epoch); a batch holds one window's records, and the event carries
+  ``window``, ``state`` (what the previous invocation of the window returned as ``state``),
+  ``shardId``, ``eventSourceARN``, ``isFinalInvokeForWindow`` and ``isWindowTerminatedEarly``.
+  Once the window has ended and its records are read, the function is invoked a last time with
+  no records and ``isFinalInvokeForWindow: true``. The state lives in memory: a restart within
+  a window starts it again empty.
 """
 
 from __future__ import annotations
@@ -78,6 +85,9 @@ class StreamPoller:
         self._retry_first_s = retry_first_s
         # The last attempt's FunctionError, for the on-failure record.
         self._last_error: str | None = None
+        # The open tumbling window (start, end) and the state the function returned in it.
+        self._window: tuple[float, float] | None = None
+        self._state: Any = {}
 
     async def run(self) -> None:
         """Poll until cancelled."""
@@ -100,8 +110,14 @@ class StreamPoller:
             return False
         after = await asyncio.to_thread(self._start, stream)
         batch = await self._gather(stream, after)
+        if self._window is not None:
+            started = self._window_of(batch[0][1]) if batch else None
+            if started != self._window and self._clock.wall() >= self._window[1]:
+                await self._final_invoke(stream)
         if not batch:
             return False
+        if self.mapping.tumbling_window_s > 0:
+            self._window = self._window_of(batch[0][1])
         kept = [r for r in batch if self._matches is None or self._matches(r[2])]
         if kept:
             await self._handle(stream, kept)
@@ -142,7 +158,47 @@ class StreamPoller:
                     self._records.read, stream, batch[-1][0], size - len(batch)
                 )
                 batch += more
+        if batch and self.mapping.tumbling_window_s > 0:
+            tumbling = self._window_of(batch[0][1])
+            batch = [r for r in batch if self._window_of(r[1]) == tumbling]
         return _within_payload_limit(batch, stream)
+
+    def _window_of(self, arrival: float) -> tuple[float, float]:
+        size = self.mapping.tumbling_window_s
+        start = arrival // size * size
+        return start, start + size
+
+    def _window_fields(self, stream: str, final: bool) -> dict[str, Any]:
+        assert self._window is not None
+        return {
+            "window": {
+                "start": timestamps.iso_seconds(self._window[0]),
+                "end": timestamps.iso_seconds(self._window[1]),
+            },
+            "state": self._state,
+            "shardId": self._records.shard_id,
+            "eventSourceARN": stream,
+            "isFinalInvokeForWindow": final,
+            "isWindowTerminatedEarly": False,
+        }
+
+    async def _final_invoke(self, stream: str) -> None:
+        """The window's last invocation, with its state and no records (tried once)."""
+        event = {"Records": [], **self._window_fields(stream, final=True)}
+        self._window, self._state = None, {}
+        request = InvokeRequest(
+            function=self.mapping.function,
+            payload=fastjson.dumps(event),
+            qualifier=self.mapping.qualifier,
+            payload_is_json=True,
+        )
+        try:
+            result = await self._invoker.invoke(request)
+        except AwsError as exc:
+            log.warning("the final window invocation of %s failed: %s", self.mapping.uuid, exc)
+            return
+        if not result.ok:
+            log.warning("the final window invocation of %s failed", self.mapping.uuid)
 
     # -- one batch ---------------------------------------------------------------------------
 
@@ -188,7 +244,11 @@ class StreamPoller:
     async def _invoke(self, stream: str, part: Sequence[StreamRecord]) -> int | None:
         """None when the whole part is done; else the index of the first record to retry
         (-1: the function was not invoked at all)."""
-        event = {"Records": [{**record, "eventSourceARN": stream} for _, _, record in part]}
+        event: dict[str, Any] = {
+            "Records": [{**record, "eventSourceARN": stream} for _, _, record in part]
+        }
+        if self._window is not None:
+            event.update(self._window_fields(stream, final=False))
         request = InvokeRequest(
             function=self.mapping.function,
             payload=fastjson.dumps(event),
@@ -208,6 +268,8 @@ class StreamPoller:
         self._last_error = result.function_error
         if not result.ok:
             return 0
+        if self._window is not None:
+            self._state = _returned_state(result.payload, self._state)
         if not self.mapping.report_item_failures:
             return None
         return _first_failure(result.payload, part)
@@ -265,6 +327,17 @@ def _sequence(record: StreamRecord) -> str:
     if isinstance(kinesis, dict) and "sequenceNumber" in kinesis:
         return str(kinesis["sequenceNumber"])
     return str(record[2].get("dynamodb", {}).get("SequenceNumber", record[0]))
+
+
+def _returned_state(payload: bytes, before: Any) -> Any:
+    """The ``state`` a windowed invocation returned (the one it got when it returned none)."""
+    try:
+        doc = fastjson.loads(payload) if payload.strip() else None
+    except ValueError:
+        return before
+    if isinstance(doc, dict) and isinstance(doc.get("state"), dict):
+        return doc["state"]
+    return before
 
 
 def _first_failure(payload: bytes, part: Sequence[StreamRecord]) -> int | None:

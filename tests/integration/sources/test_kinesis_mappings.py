@@ -161,6 +161,25 @@ def test_a_mapping_made_through_the_lambda_api(server: LaminaUp) -> None:
     assert record["eventSourceARN"] == arn
 
 
+def test_tumbling_windows_carry_state_to_a_final_invocation(server: LaminaUp) -> None:
+    """With TumblingWindowInSeconds, each invocation gets the state the previous one of its
+    window returned, and once the window has ended a final invocation with no records and
+    isFinalInvokeForWindow says the window's total."""
+    kinesis = server.aws("kinesis")
+    for i in range(3):
+        kinesis.put_record(StreamName="windows", PartitionKey="p", Data=f"{i}".encode())
+
+    def finals() -> list[dict[str, Any]]:
+        return [d for d in printed(server, "windowed") if d["final"]]
+
+    wait_for(lambda: sum(d["count"] for d in finals()) >= 3, timeout=30)
+    assert sum(d["count"] for d in finals()) == 3
+    for final in finals():
+        assert final["windowed"] == 0
+        assert final["shard"] == "shardId-000000000000"
+        assert final["window"]["start"] < final["window"]["end"]
+
+
 def test_a_firehose_of_the_template_transforms_into_s3(server: LaminaUp) -> None:
     """The template's delivery stream runs its Lambda processor on what PutRecordBatch put:
     Ok records are delivered transformed to the template's bucket, Dropped ones vanish and

@@ -63,7 +63,7 @@ def test_a_sam_dynamodb_event_is_a_mapping_with_awss_defaults(write_app: WriteAp
 
 def test_unpolled_sources_and_unhonoured_properties_are_reported(write_app: WriteApp) -> None:
     """A written mapping from a source Lamina does not poll (Amazon MQ) is named as not served;
-    a TumblingWindowInSeconds is named as not honoured; SAM SQS and Kinesis events and a written
+    a ProvisionedPollerConfig is named as not honoured (TumblingWindowInSeconds is honoured); SAM SQS and Kinesis events and a written
     Kinesis mapping are mappings (Kinesis with its StartingPosition)."""
     path = write_app(
         HEAD
@@ -98,13 +98,16 @@ def test_unpolled_sources_and_unhonoured_properties_are_reported(write_app: Writ
           EventSourceArn: !GetAtt Items.StreamArn
           StartingPosition: TRIM_HORIZON
           TumblingWindowInSeconds: 30
+          ProvisionedPollerConfig:
+            MinimumPollers: 1
     """
     )
     stack = load_stack(path, stack_name="demo")
     described = [u.describe() for u in stack.unsupported]
     assert not any("Clicks" in d or "Jobs" in d or "FromKinesis" in d for d in described)
     assert any("FromBroker" in d and "mq are not served yet" in d for d in described), described
-    assert any("Windowed.TumblingWindowInSeconds" in d for d in described), described
+    assert any("Windowed.ProvisionedPollerConfig" in d for d in described), described
+    assert not any("TumblingWindowInSeconds" in d for d in described), described
     assert sorted(str(m.logical_id) for m in stack.mappings) == [
         "FnClicks",
         "FnJobs",
@@ -113,6 +116,8 @@ def test_unpolled_sources_and_unhonoured_properties_are_reported(write_app: Writ
     ]
     written = next(m for m in stack.mappings if m.logical_id == "FromKinesis")
     assert (written.starting_position, written.parallelization_factor) == ("TRIM_HORIZON", 3)
+    windowed = next(m for m in stack.mappings if m.logical_id == "Windowed")
+    assert windowed.tumbling_window_s == 30
     sqs = next(m for m in stack.mappings if m.source == "sqs")
     assert (sqs.batch_size, sqs.starting_position) == (10, None)
 

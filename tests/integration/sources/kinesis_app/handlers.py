@@ -36,3 +36,20 @@ def transform(event, context):
             out.append({"recordId": record["recordId"], "result": "Ok", "data": data})
     print(json.dumps({"transformed": len(out), "stream": event["deliveryStreamArn"]}))
     return {"records": out}
+
+
+def windowed(event, context):
+    """Counts a tumbling window's records in its state; says the total on the final call."""
+    count = event["state"].get("count", 0) + len(event["Records"])
+    print(
+        json.dumps(
+            {
+                "windowed": len(event["Records"]),
+                "count": count,
+                "final": event["isFinalInvokeForWindow"],
+                "window": event["window"],
+                "shard": event["shardId"],
+            }
+        )
+    )
+    return {"state": {"count": count}}
