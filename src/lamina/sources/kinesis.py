@@ -150,10 +150,12 @@ class KinesisPoller:
                 self._start(shard)
 
     def _read_to_end(self, stream: str, shard: ShardInfo) -> bool:
-        last = self._records.last(stream, shard.shard_id)
-        for key in self._keys(shard.shard_id):
+        """Whether every lane of a closed shard has nothing left to read (a lane's position
+        stops at its own last record, before other lanes' later ones)."""
+        for lane, key in enumerate(self._keys(shard.shard_id)):
             after = self._positions.get(self.mapping.uuid, key, stream)
-            if after is None or after < last:
+            reader = ShardLane(self._records, shard.shard_id, lane, self._lanes)
+            if after is None or reader.read(stream, after, 1):
                 return False
         return True
 
