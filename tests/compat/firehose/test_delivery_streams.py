@@ -91,7 +91,7 @@ def objects(s3: Any, prefix: str) -> list[tuple[str, bytes]]:
 
 def test_create_describe_list_tag_delete(firehose: Any) -> None:
     """A delivery stream is ACTIVE at once and described as AWS does (defaults filled in);
-    listed by type; tagged and untagged; deleted, then not found in AWS's words."""
+    listed by type; tagged and untagged; encryption recorded; deleted, then not found in AWS's words."""
     create(firehose, "described", Prefix="raw/")
     got = firehose.describe_delivery_stream(DeliveryStreamName="described")
     description = got["DeliveryStreamDescription"]
@@ -116,6 +116,13 @@ def test_create_describe_list_tag_delete(firehose: Any) -> None:
     firehose.untag_delivery_stream(DeliveryStreamName="described", TagKeys=["b"])
     tags = firehose.list_tags_for_delivery_stream(DeliveryStreamName="described")
     assert (tags["Tags"], tags["HasMoreTags"]) == ([{"Key": "a", "Value": "1"}], False)
+    firehose.start_delivery_stream_encryption(
+        DeliveryStreamName="described",
+        DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"},
+    )
+    encrypted = firehose.describe_delivery_stream(DeliveryStreamName="described")
+    encryption = encrypted["DeliveryStreamDescription"]["DeliveryStreamEncryptionConfiguration"]
+    assert (encryption["Status"], encryption["KeyType"]) == ("ENABLED", "AWS_OWNED_CMK")
     with pytest.raises(ClientError) as exists:
         create(firehose, "described")
     assert code(exists) == "ResourceInUseException"

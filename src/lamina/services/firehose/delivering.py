@@ -71,14 +71,14 @@ class Deliverer:
         self.clock = clock
         self._wake = asyncio.Event()
         self._failed_at: dict[str, float] = {}
+        # The loop ``run`` runs on, for ``wake`` from worker threads.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
         """Check the buffers now (thread-safe: puts run on worker threads)."""
         loop = self._loop
         if loop is not None:
             loop.call_soon_threadsafe(self._wake.set)
-
-    _loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
