@@ -208,12 +208,14 @@ def test_a_firehose_of_the_template_transforms_into_s3(server: LaminaUp) -> None
 
 def test_records_and_positions_survive_kill_9(server: LaminaUp, state: Path) -> None:
     """A record PutRecord acknowledged is in the stream after a kill -9 and a restart; the
-    mapping resumes from its stored position, so records handled before are not repeated."""
+    mapping resumes from its stored position, so records handled before are not repeated; a
+    record Firehose acknowledged while its bucket did not exist is delivered once it does."""
     put(server, "clicks", "user-9", "before-crash")
     wait_for(lambda: "before-crash" in clicked(server), timeout=30)
     kinesis = server.aws("kinesis")
     acknowledged = json.dumps({"kind": "click", "name": "acknowledged"}).encode()
     kept = kinesis.put_record(StreamName="api-made", PartitionKey="k", Data=acknowledged)
+    server.aws("firehose").put_record(DeliveryStreamName="held", Record={"Data": b"held"})
     server.kill()
     again = LaminaUp(TEMPLATE, state).start()
     try:
@@ -229,5 +231,16 @@ def test_records_and_positions_survive_kill_9(server: LaminaUp, state: Path) -> 
         put(again, "clicks", "user-9", "after-crash")
         wait_for(lambda: "after-crash" in clicked(again), timeout=30)
         assert clicked(again).count("before-crash") == 1
+        s3 = again.aws("s3")
+        s3.create_bucket(Bucket="made-after-the-crash")
+
+        def held() -> list[bytes]:
+            listed = s3.list_objects_v2(Bucket="made-after-the-crash").get("Contents", [])
+            return [
+                s3.get_object(Bucket="made-after-the-crash", Key=o["Key"])["Body"].read()
+                for o in listed
+            ]
+
+        assert wait_for(held, timeout=30) == [b"held"]
     finally:
         again.stop()
