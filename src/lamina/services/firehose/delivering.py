@@ -126,11 +126,14 @@ class Deliverer:
             try:
                 await asyncio.to_thread(self._write, doc, delivered, failures)
             except Exception as exc:
-                self._failed_at[name] = self.clock.monotonic()
                 message = exc.message if isinstance(exc, AwsError) else str(exc)
-                log.warning("delivery stream %s could not write to S3: %s", name, message)
+                # Said once per run of failures, not at every retry.
+                level = logging.DEBUG if name in self._failed_at else logging.WARNING
+                log.log(level, "delivery stream %s could not write to S3: %s", name, message)
+                self._failed_at[name] = self.clock.monotonic()
                 return
-            self._failed_at.pop(name, None)
+            if self._failed_at.pop(name, None) is not None:
+                log.warning("delivery stream %s writes to S3 again", name)
             await asyncio.to_thread(self.store.done, [r[0] for r in taken])
 
     # -- processing ------------------------------------------------------------------------------
