@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -335,3 +336,42 @@ def test_aws_cli(served: Served) -> None:
     assert json.loads(put.stdout)["ShardId"] == "shardId-000000000000"
     described = served.cli("kinesis", "describe-stream-summary", "--stream-name", "cli")
     assert json.loads(described.stdout)["StreamDescriptionSummary"]["OpenShardCount"] == 1
+
+
+class ShiftedClock:
+    """The system clock moved forward by ``offset`` seconds: time passing without waiting."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def wall(self) -> float:
+        return time.time() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+
+def test_iterators_expire_and_records_past_retention_are_gone(tmp_path: Path) -> None:
+    """An iterator older than 5 minutes is ExpiredIteratorException; records older than the
+    stream's retention period are no longer read, and the sweeper deletes them."""
+    clock = ShiftedClock()
+    service = KinesisService(tmp_path, "us-east-1", ACCOUNT, clock=clock)
+    up = Served([service])
+    try:
+        kinesis = up.client("kinesis")
+        kinesis.create_stream(StreamName="aging", ShardCount=1)
+        kinesis.put_record(StreamName="aging", Data=b"old", PartitionKey="p")
+        iterator = kinesis.get_shard_iterator(
+            StreamName="aging", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        clock.offset = 301
+        with pytest.raises(ClientError) as expired:
+            kinesis.get_records(ShardIterator=iterator)
+        assert code(expired) == "ExpiredIteratorException"
+        assert "tolerated delay of 300000 milliseconds" in message(expired)
+        kinesis.put_record(StreamName="aging", Data=b"new", PartitionKey="p")
+        clock.offset = 24 * 3600 + 60
+        assert [r["Data"] for r in read_all(kinesis, "aging", "shardId-000000000000")] == [b"new"]
+        assert service.streams.trim() == 1
+    finally:
+        up.close()
