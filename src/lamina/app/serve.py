@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
@@ -30,6 +31,7 @@ from lamina.engine.lambdatarget import LambdaTarget
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
 from lamina.gateway.routing import URL_PREFIX
+from lamina.model import arns
 from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.lambdas import template_functions
 from lamina.model.mappings import EventSourceMapping
@@ -121,6 +123,8 @@ class Served:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     # The template's S3 buckets, by name.
     buckets: list[str] = field(default_factory=list)
+    # The template's Kinesis streams: "LogicalId: arn".
+    streams: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -268,6 +272,10 @@ class Lamina:
             stack_name=self.stack.name,
             outputs=[(o.key, o.value) for o in self.stack.outputs],
             buckets=sorted(b.name for b in self.stack.buckets.values()),
+            streams=[
+                f"{s.logical_id}: {_stream_arn(s.name, settings)}"
+                for s in self.stack.streams.values()
+            ],
         )
         if announce is not None:
             announce(served)
@@ -546,6 +554,12 @@ def build_services(
         deliveries.serve("sqs", sqs)
         engine.add_destination("sqs", sqs)
         services.append(sqs)
+    if "kinesis" not in settings.endpoints:
+        from lamina.services.kinesis.service import KinesisService
+
+        services.append(KinesisService(settings.state_dir, settings.region, settings.account_id))
+    if "firehose" not in settings.endpoints:
+        services.append(_firehose(settings, engine, services))
     if "events" not in settings.endpoints:
         from lamina.services.events.service import EventsService
 
@@ -586,6 +600,38 @@ def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
     ]
 
 
+def _firehose(settings: Settings, engine: LocalEngine, services: list[Service]) -> Service:
+    """Firehose, writing to the S3 and reading the Kinesis streams served here."""
+    from lamina.services.firehose.service import FirehoseService
+    from lamina.services.s3.service import S3Service
+
+    objects = None
+    for service in services:
+        if isinstance(service, S3Service):
+            put = service.handlers["PutObject"]
+
+            def objects(bucket: str, key: str, body: bytes, put: Any = put) -> None:
+                put({"Bucket": bucket, "Key": key, "Body": body})
+
+    shards = None
+    if "kinesis" not in settings.endpoints:
+        from lamina.services.kinesis.reader import KinesisShards
+
+        shards = KinesisShards(settings.state_dir, settings.region, settings.account_id)
+    return FirehoseService(
+        settings.state_dir,
+        settings.region,
+        settings.account_id,
+        objects=objects,
+        invoker=engine,
+        shards=shards,
+    )
+
+
+def _stream_arn(name: str, settings: Settings) -> str:
+    return arns.arn("kinesis", settings.region, settings.account_id, f"stream/{name}")
+
+
 def build_pollers(
     settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
 ) -> Pollers:
@@ -600,6 +646,11 @@ def build_pollers(
         from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
 
         streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+    shards = None
+    if "kinesis" not in settings.endpoints:
+        from lamina.services.kinesis.reader import KinesisShards
+
+        shards = KinesisShards(settings.state_dir, settings.region, settings.account_id)
     positions = Positions(settings.state_dir / "sources.sqlite3")
     return Pollers(
         positions,
@@ -609,6 +660,7 @@ def build_pollers(
         settings.region,
         settings.account_id,
         queues=queues,
+        shards=shards,
         filters=compile_criteria,
     )
 

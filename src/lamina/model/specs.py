@@ -14,6 +14,7 @@ from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.queues import QueuePolicySpec, QueueSpec
 from lamina.model.schedules import EventBridgeSpecs, EventRuleSpec, ScheduleSpec
+from lamina.model.streams import DeliveryStreamSpec, StreamSpec
 from lamina.model.tables import TableSpec
 from lamina.model.topics import SubscriptionSpec, TopicSpec
 
@@ -135,6 +136,12 @@ class Stack:
     # SNS topics by logical id, and every subscription (inline, resources, SAM SNS events).
     topics: Mapping[str, TopicSpec] = field(default_factory=lambda: MappingProxyType({}))
     subscriptions: tuple[SubscriptionSpec, ...] = ()
+    # Kinesis data streams by logical id.
+    streams: Mapping[str, StreamSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # Firehose delivery streams by logical id.
+    delivery_streams: Mapping[str, DeliveryStreamSpec] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     # S3 buckets by logical id.
     buckets: Mapping[str, BucketSpec] = field(default_factory=lambda: MappingProxyType({}))
     unsupported: tuple[UnsupportedResource, ...] = ()

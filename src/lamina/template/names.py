@@ -109,6 +109,7 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     "AWS::Events::ApiDestination": ("Name", 64),
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80),
     "AWS::Kinesis::Stream": ("Name", 128),
+    "AWS::KinesisFirehose::DeliveryStream": ("DeliveryStreamName", 64),
     "AWS::SSM::Parameter": ("Name", 1011),
     # CloudFormation's Ref of a stage is its name.
     "AWS::ApiGateway::Stage": ("StageName", 128),
@@ -241,6 +242,9 @@ class ResourceIds:
                 place.region, place.account_id, name
             ),
             ("AWS::Kinesis::Stream", "Arn"): lambda: place.arn("kinesis", f"stream/{name}"),
+            ("AWS::KinesisFirehose::DeliveryStream", "Arn"): lambda: place.arn(
+                "firehose", f"deliverystream/{name}"
+            ),
             ("AWS::SSM::Parameter", "Type"): lambda: str(
                 self._property(logical_id, "Type", resolve)
             ),

@@ -46,6 +46,10 @@ SUPPORTED = frozenset(
         "AWS::SQS::Queue",
         "AWS::SQS::QueuePolicy",
         "AWS::SQS::QueueInlinePolicy",
+        # Created at `lamina up` on the AWS endpoint's Kinesis service.
+        "AWS::Kinesis::Stream",
+        # Created at `lamina up` on the AWS endpoint's Firehose service (S3 destinations).
+        "AWS::KinesisFirehose::DeliveryStream",
         # Polled by sources/ (a mapping from a source not polled yet is reported by mappings.py).
         "AWS::Lambda::EventSourceMapping",
         # Run by sources/schedules.py (a rule with an event pattern is reported by schedules.py).
@@ -86,7 +90,7 @@ _FUNCTION_EXTRAS = {
 }
 # Function event types the gateway serves, and those whose event source mappings are polled.
 _SERVED_EVENTS = frozenset({"Api", "HttpApi", "SNS", "S3", "EventBridgeRule", "CloudWatchEvent"})
-_POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Schedule", "ScheduleV2"})
+_POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Kinesis", "Schedule", "ScheduleV2"})
 
 
 def unsupported(

@@ -25,6 +25,7 @@ from lamina.template import (
     report,
     sam,
     schedules,
+    streams,
     tables,
     topics,
 )
@@ -118,6 +119,7 @@ def load_stack(
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
     found_queues = queues.find(reader)
+    found_streams = streams.find(reader)
     found_topics = topics.find(reader)
     found_buckets = buckets.find(reader)
     found_mappings = mappings.find(reader, stack_name)
@@ -140,6 +142,8 @@ def load_stack(
         tables=MappingProxyType(found_tables),
         queues=MappingProxyType(found_queues.queues),
         queue_policies=tuple(found_queues.policies),
+        streams=MappingProxyType(found_streams.streams),
+        delivery_streams=MappingProxyType(found_streams.delivery_streams),
         buckets=MappingProxyType(found_buckets.buckets),
         unsupported=(
             *unsupported,
@@ -157,6 +161,7 @@ def load_stack(
             *found.warnings,
             *served.warnings,
             *found_queues.warnings,
+            *found_streams.warnings,
             *ids.warnings,
             *found_topics.warnings,
         ),

@@ -48,7 +48,7 @@ def client(server: LaminaUp, service: str) -> Any:
             400,
             "states:ListStateMachines",
         ),
-        ("kinesis", "list_streams", {}, "UnknownOperationException", 400, "kinesis:ListStreams"),
+        ("ecs", "list_clusters", {}, "UnknownOperationException", 400, "ecs:ListClusters"),
         # rest-json and rest-xml: the operation is found from the method and path.
         (
             "scheduler",
@@ -96,7 +96,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
     [
         (["iam", "list-users"], "iam:ListUsers"),
         (["stepfunctions", "list-state-machines"], "states:ListStateMachines"),
-        (["kinesis", "list-streams"], "kinesis:ListStreams"),
+        (["ecs", "list-clusters"], "ecs:ListClusters"),
         (["s3api", "get-bucket-cors", "--bucket", "b"], "s3:GetBucketCors"),
     ],
 )
