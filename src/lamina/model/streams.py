@@ -9,6 +9,16 @@ from types import MappingProxyType
 from typing import Any
 
 
+@dataclass(frozen=True, slots=True)
+class ShardInfo:
+    """A shard of a stream as a reader lists it (``sources.api.ShardedRecords``)."""
+
+    shard_id: str
+    # The shards it was split or merged from: read to their end before this one.
+    parents: tuple[str, ...] = ()
+    closed: bool = False
+
+
 def _frozen() -> Mapping[str, str]:
     return MappingProxyType({})
 

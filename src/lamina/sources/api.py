@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+from lamina.model.streams import ShardInfo
 
 # (position in the shard, arrival time in epoch seconds, the record as the service's API shows it)
 StreamRecord = tuple[int, float, dict[str, Any]]
@@ -36,14 +37,6 @@ class TimedRecords(Protocol):
         """The position just before the first record that arrived at or after ``moment`` (the
         newest position when none did)."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class ShardInfo:
-    shard_id: str
-    # The shards it was split or merged from: read to their end before this one.
-    parents: tuple[str, ...] = ()
-    closed: bool = False
 
 
 class ShardedRecords(Protocol):

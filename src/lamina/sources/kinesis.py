@@ -29,7 +29,8 @@ from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries
 from lamina.engine.api import Invoker
 from lamina.model.mappings import EventSourceMapping
-from lamina.sources.api import ShardedRecords, ShardInfo, StreamRecord
+from lamina.model.streams import ShardInfo
+from lamina.sources.api import ShardedRecords, StreamRecord
 from lamina.sources.positions import Positions
 from lamina.sources.streams import POLL_S, StreamPoller
 

@@ -51,14 +51,14 @@ def client(server: LaminaUp, service: str) -> Any:
         ("ecs", "list_clusters", {}, "UnknownOperationException", 400, "ecs:ListClusters"),
         # rest-json and rest-xml: the operation is found from the method and path.
         (
-            "scheduler",
-            "list_schedules",
+            "appsync",
+            "list_graphql_apis",
             {},
             "UnknownOperationException",
             404,
-            "scheduler:ListSchedules",
+            "appsync:ListGraphqlApis",
         ),
-        ("s3", "get_bucket_cors", {"Bucket": "b"}, "NotImplemented", 501, "s3:GetBucketCors"),
+        ("s3", "get_bucket_website", {"Bucket": "b"}, "NotImplemented", 501, "s3:GetBucketWebsite"),
         (
             "s3",
             "get_object_acl",
@@ -97,7 +97,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
         (["iam", "list-users"], "iam:ListUsers"),
         (["stepfunctions", "list-state-machines"], "states:ListStateMachines"),
         (["ecs", "list-clusters"], "ecs:ListClusters"),
-        (["s3api", "get-bucket-cors", "--bucket", "b"], "s3:GetBucketCors"),
+        (["s3api", "get-bucket-website", "--bucket", "b"], "s3:GetBucketWebsite"),
     ],
 )
 def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) -> None:

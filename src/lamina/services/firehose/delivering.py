@@ -28,8 +28,8 @@ import datetime as dt
 import gzip
 import logging
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from lamina import fastjson
 from lamina.clock import SYSTEM, Clock
@@ -38,9 +38,29 @@ from lamina.errors import AwsError
 from lamina.model import arns
 from lamina.services.firehose import naming
 from lamina.services.firehose.store import Buffered, Store
-from lamina.sources.api import ShardedRecords
 
 log = logging.getLogger("lamina.firehose")
+
+
+class Shard(Protocol):
+    @property
+    def shard_id(self) -> str: ...
+
+
+class ShardedRecords(Protocol):
+    """What a Kinesis source is read through (``sources.api.ShardedRecords`` has this shape;
+    services may not import sources, so the part Firehose uses is restated here)."""
+
+    def resolve(self, arn: str) -> str | None: ...
+
+    def shards(self, arn: str) -> Sequence[Shard]: ...
+
+    def before_time(self, arn: str, shard: str, moment: float) -> int: ...
+
+    def read(
+        self, arn: str, shard: str, after: int, limit: int
+    ) -> list[tuple[int, float, dict[str, Any]]]: ...
+
 
 # put(bucket, key, body): the object is stored when it returns; raises when it is not.
 ObjectSink = Callable[[str, str, bytes], None]

@@ -25,11 +25,10 @@ from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.model.streams import DeliveryStreamSpec
 from lamina.net.messages import Request, Response
-from lamina.services.firehose.delivering import Deliverer, ObjectSink
+from lamina.services.firehose.delivering import Deliverer, ObjectSink, ShardedRecords
 from lamina.services.firehose.operations import DeliveryStreams, destination
 from lamina.services.firehose.store import DATABASE, Store
 from lamina.services.protocols.service import ModelService
-from lamina.sources.api import ShardedRecords
 
 log = logging.getLogger("lamina.firehose")
 TARGET_PREFIX = "Firehose_20150804."

@@ -17,9 +17,9 @@ from typing import Any
 from lamina import fastjson
 from lamina.clock import SYSTEM, Clock
 from lamina.model import arns
+from lamina.model.streams import ShardInfo
 from lamina.services.kinesis.models import Stream, sequence_number, shard_id, shard_index
 from lamina.services.kinesis.store import DATABASE
-from lamina.sources.api import ShardInfo
 from lamina.storage.sqlite import connect
 
 
