@@ -69,6 +69,10 @@ class Settings:
     # The template's directory: hidden from functions but for their own code (as on Lambda,
     # where a function's package holds its CodeUri alone).
     project_dir: Path | None = None
+    # The X-Ray daemon's UDP port on 127.0.0.1 (0: any free one); where it really listens is
+    # handed to functions as AWS_XRAY_DAEMON_ADDRESS.
+    xray_daemon_port: int = 0
+    xray_daemon_address: str = ""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -90,6 +94,7 @@ class Settings:
                 "services_port",
                 "async_concurrency",
                 "max_environments",
+                "xray_daemon_port",
             ):
                 values[f.name] = int(raw)
             elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s", "clock_rate"):

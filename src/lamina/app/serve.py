@@ -49,6 +49,8 @@ from lamina.services.lambda_ import mappings as lambda_mappings
 from lamina.services.lambda_.service import LambdaService
 from lamina.services.sqs.mappingsource import SqsMessages
 from lamina.services.sqs.service import SqsService
+from lamina.services.xray.service import Daemon as XRayDaemon
+from lamina.services.xray.service import XRayService
 from lamina.settings import Settings
 from lamina.sources.api import StreamRecords
 from lamina.sources.criteria import compile_criteria
@@ -155,6 +157,9 @@ class Lamina:
         self.schedules: Schedules | None = None
         # Tasks started from callbacks (schedule changes), kept until done.
         self._tasks: set[asyncio.Task[None]] = set()
+        # The X-Ray daemon's UDP port, and datagram transports to close at stop.
+        self._xray_daemon: XRayDaemon | None = None
+        self._transports: list[asyncio.BaseTransport] = []
         self.reloads = 0
         self._access_log = access_log
         self._function_log = function_log
@@ -199,6 +204,15 @@ class Lamina:
         self.stack = await loop.run_in_executor(
             None, lambda: app.load(self.template, settings, self.overrides, self.note)
         )
+        if "xray" not in settings.endpoints:
+            # Bound before the engine exists: functions are told where it really listens.
+            daemon = self._xray_daemon = XRayDaemon()
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: daemon, local_addr=("127.0.0.1", settings.xray_daemon_port)
+            )
+            self._transports.append(transport)
+            port = transport.get_extra_info("sockname")[1]
+            settings = self.settings = settings.with_(xray_daemon_address=f"127.0.0.1:{port}")
         self.log_store = app.build_log_store(settings)
         sink: LogSink = self.log_store
         if self._function_log is not None:
@@ -208,6 +222,8 @@ class Lamina:
             self.stack, settings, self.engine, self.log_store, self.deliveries
         )
         for service in self.services:
+            if isinstance(service, XRayService) and self._xray_daemon is not None:
+                self._xray_daemon.sink = service.receive_datagram
             # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
             routes = getattr(service, "routes", None)
             if routes is not None:
@@ -311,6 +327,8 @@ class Lamina:
             server.close()
         for server in self._servers:
             await server.wait_closed()
+        for transport in self._transports:
+            transport.close()
         await self.endpoint.close()
         if self.pollers is not None:
             await self.pollers.close()
@@ -575,6 +593,8 @@ def build_services(
                 settings.state_dir, settings.region, settings.account_id, deliveries.serves
             )
         )
+    if "xray" not in settings.endpoints:
+        services.append(XRayService(settings.state_dir))
     if "sns" not in settings.endpoints:
         from lamina.services.sns.service import SnsService
 
