@@ -1,0 +1,858 @@
+"""The executor: runs executions' states on the event loop, durably for Standard workflows.
+
+Each execution is one asyncio task. Waits (``Wait`` states, retry pauses, task timeouts) are
+timers on the loop, never a thread: ten thousand waiting executions cost ten thousand sleeping
+coroutines. Time is the service's ``Clock`` and ``rate`` (``LAMINA_CLOCK_RATE``) divides the
+real pauses.
+
+Durability (Standard): the history events of a step and the checkpoint that follows them are
+written in one SQLite transaction (``Store.advance``) *before* the step's effect begins: before
+a task is invoked, before a timer is armed, and when the execution ends. Pass and Choice
+states have no effect outside the execution, so their events wait for the next write (an
+execution of ten Pass states is one transaction, not ten). After a ``kill -9`` ``resume()``
+runs every execution still ``RUNNING`` from its checkpoint, the top-level state it was in:
+
+* a ``Wait`` sleeps what is left of it (the deadline is in the checkpoint);
+* a ``Task`` whose invocation had begun has an unknown outcome: the attempt counts as failed
+  with ``States.TaskFailed`` ("Lamina stopped while the task ran"), which its ``Retry`` retries
+  (counting the attempts already made) or its ``Catch`` catches, as for any failure;
+* a ``Parallel`` or ``Map`` runs again from its start (its branches are not checkpointed);
+* states completed before the checkpoint are never run again.
+
+Express executions keep nothing: no store, no history built, which is why they are fast.
+``StopExecution`` cancels the task and records ``ExecutionAborted``. Task tokens
+(``.waitForTaskToken``, activities) are futures here, and written to the store so that a token
+of an execution that has moved on (or of one interrupted by a restart) is answered
+``TaskTimedOut`` rather than ``TaskDoesNotExist``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lamina import fastjson, ids, timestamps
+from lamina.clock import Clock
+from lamina.services.stepfunctions import language
+from lamina.services.stepfunctions.errors import (
+    TaskDoesNotExist,
+    TaskTimedOut,
+    execution_missing,
+)
+from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
+from lamina.services.stepfunctions.language import Failure
+from lamina.services.stepfunctions.names import Names
+from lamina.services.stepfunctions.store import Doc, Store
+from lamina.services.stepfunctions.tasks import Resource, Tasks, new_token
+from lamina.services.stepfunctions.tasks import read as read_resource
+
+log = logging.getLogger("lamina.stepfunctions")
+INTERRUPTED = "Lamina stopped while the task ran; its outcome is unknown"
+ACTIVITY_POLL_S = 60.0
+StatusHook = Callable[[Doc], None]
+# (machine ARN, input text, name) -> the started execution's document (states:startExecution).
+Starter = Callable[[str, str, str | None], Coroutine[Any, Any, Doc]]
+
+
+@dataclass
+class Run:
+    """One execution being run."""
+
+    doc: Doc
+    machine: Doc
+    definition: dict[str, Any]
+    history: History
+    durable: bool
+    context: dict[str, Any]
+    checkpoint: Doc = field(default_factory=dict)
+    task: asyncio.Task[None] | None = None
+    done: asyncio.Future[Doc] | None = None
+
+    @property
+    def arn(self) -> str:
+        return str(self.doc["executionArn"])
+
+
+@dataclass
+class Waiter:
+    """A task token waiting for SendTaskSuccess/Failure."""
+
+    future: asyncio.Future[Any]
+    execution: str
+    beat: float
+    activity: str | None = None
+    worker: asyncio.Future[str] | None = None
+
+
+class Executor:
+    def __init__(
+        self,
+        store: Store,
+        tasks: Tasks,
+        names: Names,
+        clock: Clock,
+        on_status: StatusHook | None = None,
+        rate: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.tasks = tasks
+        self.names = names
+        self.clock = clock
+        self.on_status = on_status
+        self.rate = rate
+        # Set by the service: how states:startExecution starts an execution.
+        self.starter: Starter | None = None
+        self._runs: dict[str, Run] = {}
+        self._finished: dict[str, asyncio.Future[Doc]] = {}
+        self._tokens: dict[str, Waiter] = {}
+        self._activities: dict[str, asyncio.Queue[tuple[str, str]]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._resumed = False
+
+    # -- starting and stopping ----------------------------------------------------------------
+
+    def _run(self, machine: Doc, doc: Doc, durable: bool, last_id: int = 0) -> Run:
+        definition = language.parse(str(machine["definition"]))
+        context = {
+            "Execution": {
+                "Id": doc["executionArn"],
+                "Input": fastjson.loads(doc["input"]),
+                "Name": doc["name"],
+                "RoleArn": machine.get("roleArn"),
+                "StartTime": timestamps.iso_millis(float(doc["startDate"])),
+                "RedriveCount": 0,
+            },
+            "StateMachine": {"Id": machine["stateMachineArn"], "Name": machine["name"]},
+        }
+        return Run(
+            doc, machine, definition, History(self.clock, durable, last_id), durable, context
+        )
+
+    def start(self, machine: Doc, doc: Doc) -> bool:
+        """Record a Standard execution and run it; False when its ARN is taken."""
+        run = self._run(machine, doc, True)
+        doc["machine"] = {
+            k: machine.get(k)
+            for k in (
+                "stateMachineArn",
+                "name",
+                "definition",
+                "roleArn",
+                "updateDate",
+                "revisionId",
+                "loggingConfiguration",
+                "tracingConfiguration",
+            )
+        }
+        run.history.add(
+            Track(0),
+            "ExecutionStarted",
+            {
+                "input": doc["input"],
+                "inputDetails": NO_TRUNCATION,
+                "roleArn": machine.get("roleArn"),
+            },
+        )
+        run.checkpoint = {
+            "state": run.definition["StartAt"],
+            "input": run.context["Execution"]["Input"],
+        }
+        if not self.store.start(doc, run.history.take(), run.checkpoint):
+            return False
+        self._launch(run, resume=None)
+        self._status(doc)
+        return True
+
+    def start_express(self, machine: Doc, doc: Doc) -> None:
+        self._launch(self._run(machine, doc, False), resume=None)
+
+    async def run_express(self, machine: Doc, doc: Doc) -> Doc:
+        run = self._run(machine, doc, False)
+        run.done = asyncio.get_running_loop().create_future()
+        self._launch(run, resume=None)
+        return await run.done
+
+    def resume(self) -> None:
+        """Run every Standard execution a previous Lamina left running (once)."""
+        if self._resumed:
+            return
+        self._resumed = True
+        for execution in self.store.running():
+            if execution.arn in self._runs:
+                continue
+            doc = execution.doc
+            machine = doc.get("machine") or self.store.machine(execution.machine)
+            if machine is None:
+                continue
+            last = self.store.last_event_id(execution.arn)
+            run = self._run(machine, doc, True, last)
+            run.checkpoint = execution.checkpoint or {
+                "state": run.definition["StartAt"],
+                "input": run.context["Execution"]["Input"],
+            }
+            log.info("resuming %s at %s", execution.arn, run.checkpoint.get("state"))
+            self._launch(run, resume=dict(run.checkpoint))
+
+    def _launch(self, run: Run, resume: Doc | None) -> None:
+        self._runs[run.arn] = run
+        run.task = asyncio.get_running_loop().create_task(self._drive(run, resume))
+
+    async def stop(self, arn: str, error: str | None, cause: str | None) -> Doc:
+        run = self._runs.get(arn)
+        if run is not None and run.task is not None and not run.task.done():
+            run.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await run.task
+            details: Doc = {}
+            if error is not None:
+                details["error"] = error
+            if cause is not None:
+                details["cause"] = cause
+            return self._end(
+                run, "ABORTED", "ExecutionAborted", details, Track(run.history.last_id)
+            )
+        found = self.store.execution(arn)
+        if found is None:
+            raise execution_missing(arn)
+        return found.doc
+
+    async def finished(self, arn: str) -> Doc:
+        """The execution's document once it has ended."""
+        found = self.store.execution(arn)
+        if found is not None and found.status != "RUNNING":
+            return found.doc
+        future = self._finished.get(arn)
+        if future is None:
+            future = self._finished[arn] = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(future)
+
+    async def close(self) -> None:
+        runs = [r.task for r in self._runs.values() if r.task is not None]
+        for task in [*runs, *self._background]:
+            task.cancel()
+        await asyncio.gather(*runs, *self._background, return_exceptions=True)
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- an execution -------------------------------------------------------------------------
+
+    async def _drive(self, run: Run, resume: Doc | None) -> None:
+        track = Track(run.history.last_id)
+        definition = run.definition
+        try:
+            limit = definition.get("TimeoutSeconds")
+            value = run.context["Execution"]["Input"]
+            try:
+                async with asyncio.timeout(None if limit is None else float(limit) / self.rate):
+                    output = await self._branch(run, definition, value, track, True, resume)
+            except TimeoutError:
+                self._end(run, "TIMED_OUT", "ExecutionTimedOut", {}, track)
+                return
+            text = fastjson.dumps_text(output)
+            self._end(
+                run,
+                "SUCCEEDED",
+                "ExecutionSucceeded",
+                {"output": text, "outputDetails": NO_TRUNCATION},
+                track,
+                output=text,
+            )
+        except Failure as failure:
+            self._end(
+                run,
+                "FAILED",
+                "ExecutionFailed",
+                {"error": failure.error, "cause": failure.cause},
+                track,
+                error=failure,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("execution %s failed in Lamina", run.arn)
+            self._end(
+                run,
+                "FAILED",
+                "ExecutionFailed",
+                {"error": "States.Runtime", "cause": f"{type(exc).__name__}: {exc}"},
+                track,
+                error=Failure("States.Runtime", str(exc)),
+            )
+
+    def _end(
+        self,
+        run: Run,
+        status: str,
+        kind: str,
+        details: Doc,
+        track: Track,
+        output: str | None = None,
+        error: Failure | None = None,
+    ) -> Doc:
+        doc = run.doc
+        if doc.get("status") != "RUNNING":
+            return doc
+        doc["status"] = status
+        doc["stopDate"] = self.clock.wall()
+        if output is not None:
+            doc["output"] = output
+            doc["outputDetails"] = {"included": True}
+        if error is not None:
+            doc["error"] = error.error
+            doc["cause"] = error.cause
+        elif "error" in details:
+            doc["error"] = details["error"]
+        if "cause" in details and error is None:
+            doc["cause"] = details["cause"]
+        run.history.add(track, kind, details or None)
+        if run.durable:
+            self.store.advance(run.arn, run.history.take(), None, doc)
+            self._status(doc)
+        self._runs.pop(run.arn, None)
+        if run.done is not None and not run.done.done():
+            run.done.set_result(doc)
+        future = self._finished.pop(run.arn, None)
+        if future is not None and not future.done():
+            future.set_result(doc)
+        for token, waiter in list(self._tokens.items()):
+            if waiter.execution == run.arn:
+                del self._tokens[token]
+        return doc
+
+    def _status(self, doc: Doc) -> None:
+        if self.on_status is not None:
+            try:
+                self.on_status(doc)
+            except Exception:
+                log.exception("status change of %s not sent", doc.get("executionArn"))
+
+    def _flush(self, run: Run) -> None:
+        """Write what happened so far and the checkpoint, before an effect begins."""
+        if run.durable:
+            self.store.advance(run.arn, run.history.take(), run.checkpoint)
+
+    async def _sleep_until(self, until: float) -> None:
+        while (left := until - self.clock.wall()) > 0:
+            await asyncio.sleep(min(left, 3600.0) / self.rate)
+
+    # -- states -------------------------------------------------------------------------------
+
+    async def _branch(
+        self,
+        run: Run,
+        branch: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        states = branch["States"]
+        name = str(branch["StartAt"])
+        if resume is not None:
+            name, value = str(resume["state"]), resume["input"]
+        while True:
+            state = states[name]
+            if top:
+                run.checkpoint = {"state": name, "input": value}
+            following, value = await self._state(
+                run, name, state, value, track, top, resume, context
+            )
+            resume = None
+            if following is None:
+                return value
+            name = following
+
+    async def _state(
+        self,
+        run: Run,
+        name: str,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        outer: Mapping[str, Any] | None,
+    ) -> tuple[str | None, Any]:
+        kind = str(state["Type"])
+        history = run.history
+        if resume is None:
+            history.add(
+                track,
+                f"{kind}StateEntered",
+                {"name": name, "input": _text(value, run), "inputDetails": NO_TRUNCATION},
+            )
+        context = {**run.context, **(outer or {})}
+        context["State"] = {
+            "Name": name,
+            "EnteredTime": timestamps.iso_millis(self.clock.wall()),
+            "RetryCount": 0,
+        }
+        following = None if state.get("End") else state.get("Next")
+        try:
+            if kind == "Pass":
+                result = language.effective_input(state, value, context)
+                output = language.effective_output(state, value, result, context)
+            elif kind == "Choice":
+                data = language.effective_input(state, value, context)
+                following = language.choose(state, data, context)
+                if following is None:
+                    raise Failure(
+                        "States.NoChoiceMatched", "No Choice matched and no Default specified"
+                    )
+                output = language.effective_output(state, data, data, context)
+            elif kind == "Wait":
+                data = language.effective_input(state, value, context)
+                until = (resume or {}).get("until")
+                if until is None:
+                    until = language.wait_until(state, data, context, self.clock.wall())
+                if top:
+                    run.checkpoint["until"] = until
+                self._flush(run)
+                await self._sleep_until(float(until))
+                output = language.effective_output(state, data, data, context)
+            elif kind == "Succeed":
+                data = language.effective_input(state, value, context)
+                following = None
+                output = language.effective_output(state, data, data, context)
+            elif kind == "Fail":
+                error, cause = language.fail_details(state, value, context)
+                raise Failure(error, cause)
+            else:
+                output = await self._attempts(run, name, state, value, track, top, resume, context)
+        except Failure as failure:
+            catcher = None
+            if kind in ("Task", "Parallel", "Map"):
+                catcher = language.find_catcher(state, failure.error)
+            if catcher is None:
+                raise
+            caught = {"Error": failure.error, "Cause": failure.cause}
+            output = language.write(catcher.get("ResultPath", "$"), value, caught)
+            following = str(catcher["Next"])
+        if kind != "Fail":
+            history.add(
+                track,
+                f"{kind}StateExited",
+                {"name": name, "output": _text(output, run), "outputDetails": NO_TRUNCATION},
+            )
+        return following, output
+
+    async def _attempts(
+        self,
+        run: Run,
+        name: str,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        context: dict[str, Any],
+    ) -> Any:
+        """A Task, Parallel or Map with its Retry."""
+        counts: dict[str, int] = dict((resume or {}).get("retries") or {})
+        phase = (resume or {}).get("phase")
+        interrupted = phase == "task" and state["Type"] == "Task"
+        if phase == "retrying":
+            await self._sleep_until(float((resume or {}).get("until", 0)))
+        while True:
+            try:
+                if interrupted:
+                    interrupted = False
+                    raise Failure("States.TaskFailed", INTERRUPTED)
+                if top:
+                    run.checkpoint = {
+                        "state": name,
+                        "input": value,
+                        "phase": "task",
+                        "retries": counts,
+                    }
+                context["State"]["RetryCount"] = sum(counts.values())
+                return await self._work(run, name, state, value, track, context)
+            except Failure as failure:
+                index = language.find_retrier(state, failure.error)
+                if index is None:
+                    raise
+                key = str(index)
+                counts[key] = counts.get(key, 0) + 1
+                delay = language.retry_delay(state, index, counts[key])
+                if delay is None:
+                    raise
+                until = self.clock.wall() + delay
+                if top:
+                    run.checkpoint = {
+                        "state": name,
+                        "input": value,
+                        "phase": "retrying",
+                        "retries": counts,
+                        "until": until,
+                    }
+                    self._flush(run)
+                await self._sleep_until(until)
+
+    async def _work(
+        self,
+        run: Run,
+        name: str,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        context: dict[str, Any],
+    ) -> Any:
+        kind = state["Type"]
+        if kind == "Parallel":
+            result: Any = await self._parallel(run, state, value, track, context)
+        elif kind == "Map":
+            result = await self._map(run, name, state, value, track, context)
+        else:
+            result = await self._task(run, state, value, track, context)
+        return language.effective_output(state, value, result, context)
+
+    # -- Task ---------------------------------------------------------------------------------
+
+    async def _task(
+        self,
+        run: Run,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        context: dict[str, Any],
+    ) -> Any:
+        resource = read_resource(str(state["Resource"]))
+        token = None
+        if resource.pattern == "waitForTaskToken" or resource.kind == "activity":
+            token = new_token()
+            context["Task"] = {"Token": token}
+        params = language.effective_input(state, value, context)
+        timeout = _seconds(state, "TimeoutSeconds", value, context)
+        heartbeat = _seconds(state, "HeartbeatSeconds", value, context)
+        history = run.history
+        if resource.kind == "function":
+            scheduled: Doc = {
+                "resource": resource.arn,
+                "input": _text(params, run),
+                "inputDetails": NO_TRUNCATION,
+            }
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
+            history.add(track, "LambdaFunctionScheduled", scheduled)
+            prefix = "LambdaFunction"
+        elif resource.kind == "activity":
+            scheduled = {
+                "resource": resource.arn,
+                "input": _text(params, run),
+                "inputDetails": NO_TRUNCATION,
+            }
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
+            if heartbeat is not None:
+                scheduled["heartbeatInSeconds"] = int(heartbeat)
+            history.add(track, "ActivityScheduled", scheduled)
+            prefix = "Activity"
+        else:
+            scheduled = {
+                "resourceType": resource.resource_type,
+                "resource": resource.resource_name,
+                "region": self.names.region,
+                "parameters": _text(params, run),
+            }
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
+            if heartbeat is not None:
+                scheduled["heartbeatInSeconds"] = int(heartbeat)
+            history.add(track, "TaskScheduled", scheduled)
+            prefix = "Task"
+        # What is recorded before the effect: a kill from here on leaves the attempt unknown.
+        self._flush(run)
+        ids_ = {"resourceType": resource.resource_type, "resource": resource.resource_name}
+        detail = ids_ if prefix == "Task" else {}
+        try:
+            async with asyncio.timeout(None if timeout is None else timeout / self.rate):
+                result = await self._perform(run, resource, params, token, heartbeat, track, detail)
+        except TimeoutError:
+            failure = Failure("States.Timeout", "")
+            history.add(track, f"{prefix}TimedOut", {**detail, "error": failure.error})
+            raise failure from None
+        except Failure as failure:
+            kind = (
+                f"{prefix}TimedOut"
+                if failure.error == "States.HeartbeatTimeout"
+                else f"{prefix}Failed"
+            )
+            history.add(track, kind, {**detail, "error": failure.error, "cause": failure.cause})
+            raise
+        history.add(
+            track,
+            f"{prefix}Succeeded",
+            {**detail, "output": _text(result, run), "outputDetails": NO_TRUNCATION},
+        )
+        return result
+
+    async def _perform(
+        self,
+        run: Run,
+        resource: Resource,
+        params: Any,
+        token: str | None,
+        heartbeat: float | None,
+        track: Track,
+        detail: Doc,
+    ) -> Any:
+        history = run.history
+        if resource.kind == "function":
+            history.add(track, "LambdaFunctionStarted")
+            value, _, _ = await self.tasks.invoke(resource.arn, params)
+            return value
+        if resource.kind == "activity":
+            assert token is not None
+            waiter = self._waiter(run, token)
+            waiter.activity = resource.arn
+            waiter.worker = asyncio.get_running_loop().create_future()
+            queue = self._activities.setdefault(resource.arn, asyncio.Queue())
+            await queue.put((token, fastjson.dumps_text(params)))
+            worker = await waiter.worker
+            history.add(track, "ActivityStarted", {"workerName": worker})
+            return await self._wait_token(token, waiter, heartbeat)
+        history.add(track, "TaskStarted", detail)
+        pending = self._waiter(run, token) if token is not None else None
+        if resource.kind == "states":
+            first = await self._start_child(resource, params)
+        else:
+            first = await self.tasks.call(resource, params)
+        if pending is not None and token is not None:
+            history.add(
+                track,
+                "TaskSubmitted",
+                {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION},
+            )
+            return await self._wait_token(token, pending, heartbeat)
+        if resource.kind == "states" and resource.pattern.startswith("sync"):
+            history.add(
+                track,
+                "TaskSubmitted",
+                {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION},
+            )
+            return await self._child_result(str(first["ExecutionArn"]), resource.pattern)
+        return first
+
+    async def _start_child(self, resource: Resource, params: Any) -> Any:
+        if resource.action != "startExecution" or self.starter is None:
+            return await self.tasks.call(resource, params)
+        members = params if isinstance(params, Mapping) else {}
+        given = members.get("Input", {})
+        text = given if isinstance(given, str) else fastjson.dumps_text(given)
+        doc = await self.starter(str(members.get("StateMachineArn", "")), text, members.get("Name"))
+        return {
+            "ExecutionArn": doc["executionArn"],
+            "StartDate": timestamps.iso_millis(float(doc["startDate"])),
+        }
+
+    async def _child_result(self, arn: str, pattern: str) -> Any:
+        doc = await self.finished(arn)
+        if doc["status"] != "SUCCEEDED":
+            shown = {"ExecutionArn": arn, "Status": doc["status"]}
+            shown |= {"Error": doc.get("error"), "Cause": doc.get("cause")}
+            raise Failure("States.TaskFailed", fastjson.dumps_text(shown))
+        output: Any = doc.get("output")
+        if pattern == "sync:2" and isinstance(output, str):
+            output = fastjson.loads(output)
+        return {
+            "ExecutionArn": doc["executionArn"],
+            "StateMachineArn": doc["stateMachineArn"],
+            "Name": doc["name"],
+            "Status": doc["status"],
+            "StartDate": int(float(doc["startDate"]) * 1000),
+            "StopDate": int(float(doc["stopDate"]) * 1000),
+            "Input": doc["input"] if pattern != "sync:2" else fastjson.loads(doc["input"]),
+            "InputDetails": {"Included": True},
+            "Output": output,
+            "OutputDetails": {"Included": True},
+        }
+
+    # -- task tokens --------------------------------------------------------------------------
+
+    def _waiter(self, run: Run, token: str) -> Waiter:
+        waiter = Waiter(asyncio.get_running_loop().create_future(), run.arn, self.clock.wall())
+        self._tokens[token] = waiter
+        if run.durable:
+            self.store.put_token(token, run.arn, {"execution": run.arn})
+        return waiter
+
+    async def _wait_token(self, token: str, waiter: Waiter, heartbeat: float | None) -> Any:
+        try:
+            while True:
+                if heartbeat is None:
+                    return await waiter.future
+                left = waiter.beat + heartbeat - self.clock.wall()
+                if left <= 0:
+                    raise Failure("States.HeartbeatTimeout", "")
+                with contextlib.suppress(TimeoutError):
+                    return await asyncio.wait_for(asyncio.shield(waiter.future), left / self.rate)
+        finally:
+            self._tokens.pop(token, None)
+
+    def _pending(self, token: str) -> Waiter:
+        waiter = self._tokens.get(token)
+        if waiter is None or waiter.future.done():
+            if self.store.token(token) is not None:
+                raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
+            raise TaskDoesNotExist("Task Does Not Exist: 'Provided task does not exist'")
+        return waiter
+
+    async def answer_token(
+        self,
+        token: str,
+        output: str | None = None,
+        error: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        waiter = self._pending(token)
+        if output is not None:
+            waiter.future.set_result(fastjson.loads(output))
+        else:
+            waiter.future.set_exception(Failure(error or "", cause or ""))
+
+    async def heartbeat(self, token: str) -> None:
+        self._pending(token).beat = self.clock.wall()
+
+    async def activity_task(self, arn: str, worker: str) -> Doc:
+        """The next task scheduled on the activity, waiting up to a minute for one."""
+        queue = self._activities.setdefault(arn, asyncio.Queue())
+        deadline = self.clock.monotonic() + ACTIVITY_POLL_S
+        while (left := deadline - self.clock.monotonic()) > 0:
+            try:
+                token, text = await asyncio.wait_for(queue.get(), left)
+            except TimeoutError:
+                break
+            waiter = self._tokens.get(token)
+            if waiter is None or waiter.future.done():
+                continue
+            if waiter.worker is not None and not waiter.worker.done():
+                waiter.worker.set_result(worker or ids.hex_id()[:8])
+            return {"taskToken": token, "input": text}
+        return {}
+
+    # -- Parallel and Map ---------------------------------------------------------------------
+
+    async def _parallel(
+        self,
+        run: Run,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        context: Mapping[str, Any],
+    ) -> Any:
+        data = language.effective_input(state, value, context)
+        run.history.add(track, "ParallelStateStarted")
+        branches = [
+            self._branch(run, branch, data, track.fork(), False, None)
+            for branch in state["Branches"]
+        ]
+        try:
+            results = await _all_or_first_failure(branches)
+        except Failure as failure:
+            run.history.add(
+                track, "ParallelStateFailed", {"error": failure.error, "cause": failure.cause}
+            )
+            raise
+        run.history.add(track, "ParallelStateSucceeded")
+        return results
+
+    async def _map(
+        self,
+        run: Run,
+        name: str,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        context: Mapping[str, Any],
+    ) -> Any:
+        data = (
+            value
+            if state.get("InputPath", "$") is None
+            else language.read(str(state.get("InputPath", "$")), value, context)
+        )
+        items = language.map_items(state, data, context)
+        processor = state.get("ItemProcessor") or state["Iterator"]
+        history = run.history
+        history.add(track, "MapStateStarted", {"length": len(items)})
+        limit = int(state.get("MaxConcurrency") or 0)
+        gate = asyncio.Semaphore(limit) if limit > 0 else None
+        tolerated = _tolerated(state, len(items))
+        failures: list[Failure] = []
+
+        async def iteration(index: int, item: Any) -> Any:
+            async with gate if gate is not None else contextlib.nullcontext():
+                branch_track = track.fork()
+                scoped = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
+                given = language.map_item_input(state, data, item, index, context)
+                history.add(branch_track, "MapIterationStarted", {"name": name, "index": index})
+                try:
+                    result = await self._branch(
+                        run, processor, given, branch_track, False, None, scoped
+                    )
+                except Failure as failure:
+                    history.add(branch_track, "MapIterationFailed", {"name": name, "index": index})
+                    failures.append(failure)
+                    if len(failures) > tolerated:
+                        raise
+                    return {"Error": failure.error, "Cause": failure.cause}
+                history.add(branch_track, "MapIterationSucceeded", {"name": name, "index": index})
+                return result
+
+        try:
+            results = await _all_or_first_failure([iteration(i, v) for i, v in enumerate(items)])
+        except Failure as first:
+            failure = first
+            if tolerated > 0 or "ToleratedFailurePercentage" in state:
+                failure = Failure(
+                    "States.ExceedToleratedFailureThreshold",
+                    "The specified tolerated failure threshold was exceeded",
+                )
+            history.add(track, "MapStateFailed")
+            raise failure from None
+        history.add(track, "MapStateSucceeded")
+        return results
+
+
+async def _all_or_first_failure(work: list[Coroutine[Any, Any, Any]]) -> list[Any]:
+    """Every result in order, or the first failure with the rest cancelled."""
+    if not work:
+        return []
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _tolerated(state: Mapping[str, Any], count: int) -> int:
+    tolerated = int(state.get("ToleratedFailureCount", 0))
+    if "ToleratedFailurePercentage" in state:
+        share = int(count * float(state["ToleratedFailurePercentage"]) / 100)
+        tolerated = max(tolerated, share)
+    return tolerated
+
+
+def _seconds(
+    state: Mapping[str, Any], key: str, value: Any, context: Mapping[str, Any]
+) -> float | None:
+    if key in state:
+        return float(state[key])
+    if f"{key}Path" in state:
+        return float(language.read(str(state[f"{key}Path"]), value, context))
+    return None
+
+
+def _text(value: Any, run: Run) -> str:
+    # Express executions keep no history: their values are never written out.
+    return fastjson.dumps_text(value) if run.durable else ""

@@ -1,0 +1,254 @@
+"""Step Functions' SQLite tables (``stepfunctions.sqlite3``).
+
+``machines``: state machines by ARN (a JSON document each: definition, type, role, dates,
+revision, tags). ``activities``: activities by ARN. ``executions``: Standard executions (Express
+ones are never stored, as AWS keeps no history of them) with their status, result and the
+*checkpoint* the executor resumes from after a restart. ``events``: each execution's history,
+numbered from 1.
+
+The executor's durability rests on ``advance``: the history events of a step and the checkpoint
+that follows them are written in one transaction, before the step's effect is started (a task
+invoked, a timer armed), so a ``kill -9`` leaves either both or neither. ``tokens``: the task
+tokens of ``.waitForTaskToken`` tasks and activities that wait for an answer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lamina import fastjson
+from lamina.storage.sqlite import connect
+
+Doc = dict[str, Any]
+
+_MIGRATIONS = (
+    """
+    CREATE TABLE machines (arn TEXT PRIMARY KEY, name TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE TABLE activities (arn TEXT PRIMARY KEY, name TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE TABLE executions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        arn TEXT NOT NULL UNIQUE,
+        machine TEXT NOT NULL,
+        status TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        checkpoint TEXT
+    );
+    CREATE INDEX executions_by_machine ON executions (machine, seq);
+    CREATE TABLE events (
+        execution TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (execution, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE tokens (token TEXT PRIMARY KEY, execution TEXT NOT NULL, doc TEXT NOT NULL);
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    arn: str
+    machine: str
+    status: str
+    doc: Doc
+    checkpoint: Doc | None
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self._conn = connect(path, _MIGRATIONS)
+        self.lock = threading.RLock()
+
+    def close(self) -> None:
+        with self.lock:
+            self._conn.close()
+
+    # -- state machines and activities --------------------------------------------------------
+
+    def machine(self, arn: str) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute("SELECT doc FROM machines WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def machines(self) -> list[Doc]:
+        with self.lock:
+            rows = self._conn.execute("SELECT doc FROM machines ORDER BY name").fetchall()
+        return [dict(fastjson.loads(d)) for (d,) in rows]
+
+    def put_machine(self, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO machines VALUES (?, ?, ?)",
+                (doc["stateMachineArn"], doc["name"], fastjson.dumps_text(doc)),
+            )
+
+    def delete_machine(self, arn: str) -> None:
+        with self.lock:
+            self._conn.execute("DELETE FROM machines WHERE arn = ?", (arn,))
+
+    def activity(self, arn: str) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute("SELECT doc FROM activities WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def activities(self) -> list[Doc]:
+        with self.lock:
+            rows = self._conn.execute("SELECT doc FROM activities ORDER BY name").fetchall()
+        return [dict(fastjson.loads(d)) for (d,) in rows]
+
+    def put_activity(self, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO activities VALUES (?, ?, ?)",
+                (doc["activityArn"], doc["name"], fastjson.dumps_text(doc)),
+            )
+
+    def delete_activity(self, arn: str) -> None:
+        with self.lock:
+            self._conn.execute("DELETE FROM activities WHERE arn = ?", (arn,))
+
+    # -- executions ---------------------------------------------------------------------------
+
+    def execution(self, arn: str) -> Execution | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT arn, machine, status, doc, checkpoint FROM executions WHERE arn = ?",
+                (arn,),
+            ).fetchone()
+        return None if row is None else _execution(row)
+
+    def executions(
+        self, machine: str, status: str | None, after: int | None, limit: int
+    ) -> list[tuple[int, Doc]]:
+        """Newest first, from before ``after`` (a seq) on."""
+        sql = "SELECT seq, doc FROM executions WHERE machine = ?"
+        args: list[Any] = [machine]
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        if after is not None:
+            sql += " AND seq < ?"
+            args.append(after)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        args.append(limit)
+        with self.lock:
+            rows = self._conn.execute(sql, args).fetchall()
+        return [(int(s), dict(fastjson.loads(d))) for s, d in rows]
+
+    def running(self) -> list[Execution]:
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT arn, machine, status, doc, checkpoint FROM executions "
+                "WHERE status = 'RUNNING' ORDER BY seq"
+            ).fetchall()
+        return [_execution(r) for r in rows]
+
+    def start(self, doc: Doc, events: Iterable[Doc], checkpoint: Doc) -> bool:
+        """Record a new execution with its first events; False when its ARN exists."""
+        with self.lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(
+                    "INSERT INTO executions (arn, machine, status, doc, checkpoint) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        doc["executionArn"],
+                        doc["stateMachineArn"],
+                        doc["status"],
+                        fastjson.dumps_text(doc),
+                        fastjson.dumps_text(checkpoint),
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                self._conn.execute("ROLLBACK")
+                return False
+            self._events(doc["executionArn"], events)
+            self._conn.execute("COMMIT")
+        return True
+
+    def advance(
+        self,
+        arn: str,
+        events: Iterable[Doc],
+        checkpoint: Doc | None,
+        doc: Doc | None = None,
+    ) -> None:
+        """Append ``events`` and replace the checkpoint (and, when the execution ends, its
+        document) in one transaction."""
+        with self.lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._events(arn, events)
+            if doc is not None:
+                self._conn.execute(
+                    "UPDATE executions SET status = ?, doc = ?, checkpoint = ? WHERE arn = ?",
+                    (
+                        doc["status"],
+                        fastjson.dumps_text(doc),
+                        None if checkpoint is None else fastjson.dumps_text(checkpoint),
+                        arn,
+                    ),
+                )
+            else:
+                self._conn.execute(
+                    "UPDATE executions SET checkpoint = ? WHERE arn = ?",
+                    (None if checkpoint is None else fastjson.dumps_text(checkpoint), arn),
+                )
+            self._conn.execute("COMMIT")
+
+    def _events(self, arn: str, events: Iterable[Doc]) -> None:
+        self._conn.executemany(
+            "INSERT INTO events VALUES (?, ?, ?)",
+            [(arn, int(e["id"]), fastjson.dumps_text(e)) for e in events],
+        )
+
+    def history(self, arn: str, after: int, limit: int, reverse: bool) -> list[Doc]:
+        if reverse:
+            sql = "SELECT doc FROM events WHERE execution = ? AND id < ? ORDER BY id DESC LIMIT ?"
+            bound = after if after > 0 else 2**62
+        else:
+            sql = "SELECT doc FROM events WHERE execution = ? AND id > ? ORDER BY id LIMIT ?"
+            bound = after
+        with self.lock:
+            rows = self._conn.execute(sql, (arn, bound, limit)).fetchall()
+        return [dict(fastjson.loads(d)) for (d,) in rows]
+
+    def last_event_id(self, arn: str) -> int:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT MAX(id) FROM events WHERE execution = ?", (arn,)
+            ).fetchone()
+        return 0 if row is None or row[0] is None else int(row[0])
+
+    # -- task tokens --------------------------------------------------------------------------
+
+    def put_token(self, token: str, execution: str, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
+                (token, execution, fastjson.dumps_text(doc)),
+            )
+
+    def token(self, token: str) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute("SELECT doc FROM tokens WHERE token = ?", (token,)).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def drop_token(self, token: str) -> None:
+        with self.lock:
+            self._conn.execute("DELETE FROM tokens WHERE token = ?", (token,))
+
+
+def _execution(row: tuple[Any, ...]) -> Execution:
+    arn, machine, status, doc, checkpoint = row
+    return Execution(
+        str(arn),
+        str(machine),
+        str(status),
+        dict(fastjson.loads(doc)),
+        None if checkpoint is None else dict(fastjson.loads(checkpoint)),
+    )
