@@ -120,6 +120,8 @@ class Served:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     # The template's S3 buckets, by name.
     buckets: list[str] = field(default_factory=list)
+    # The template's Step Functions state machines: (logical id, ARN).
+    state_machines: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Lamina:
@@ -264,6 +266,13 @@ class Lamina:
             stack_name=self.stack.name,
             outputs=[(o.key, o.value) for o in self.stack.outputs],
             buckets=sorted(b.name for b in self.stack.buckets.values()),
+            state_machines=[
+                (
+                    m.logical_id,
+                    f"arn:aws:states:{settings.region}:{settings.account_id}:stateMachine:{m.name}",
+                )
+                for m in self.stack.state_machines.values()
+            ],
         )
         if announce is not None:
             announce(served)

@@ -105,6 +105,7 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     "AWS::Events::Rule": ("Name", 64),
     "AWS::Events::EventBus": ("Name", 256),
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80),
+    "AWS::StepFunctions::Activity": ("Name", 80),
     "AWS::Kinesis::Stream": ("Name", 128),
     "AWS::SSM::Parameter": ("Name", 1011),
     # CloudFormation's Ref of a stage is its name.
@@ -174,6 +175,7 @@ class ResourceIds:
             "AWS::SQS::Queue": lambda: place.queue_url(name),
             "AWS::SNS::Topic": lambda: place.arn("sns", name),
             "AWS::StepFunctions::StateMachine": lambda: place.arn("states", f"stateMachine:{name}"),
+            "AWS::StepFunctions::Activity": lambda: place.arn("states", f"activity:{name}"),
             "AWS::SecretsManager::Secret": lambda: arns.secret_arn(
                 place.region, place.account_id, name
             ),
@@ -226,6 +228,7 @@ class ResourceIds:
                 "states", f"stateMachine:{name}"
             ),
             ("AWS::StepFunctions::StateMachine", "Name"): lambda: name,
+            ("AWS::StepFunctions::Activity", "Name"): lambda: name,
             ("AWS::Logs::LogGroup", "Arn"): lambda: place.arn("logs", f"log-group:{name}:*"),
             ("AWS::Events::Rule", "Arn"): lambda: place.arn("events", f"rule/{name}"),
             ("AWS::Events::EventBus", "Arn"): lambda: place.arn("events", f"event-bus/{name}"),

@@ -24,6 +24,7 @@ from lamina.template import (
     report,
     sam,
     schedules,
+    statemachines,
     tables,
     topics,
 )
@@ -123,6 +124,7 @@ def load_stack(
     found_schedules = schedules.find(reader, region, account_id)
     found_configs = configs.find(reader)
     found_keys = apikeys.find(reader, stack_name)
+    found_machines = statemachines.find(reader)
     resolved = reader.resolver
     unsupported = report.unsupported(
         template.data["Resources"],
@@ -139,7 +141,10 @@ def load_stack(
         queues=MappingProxyType(found_queues.queues),
         queue_policies=tuple(found_queues.policies),
         buckets=MappingProxyType(found_buckets.buckets),
+        state_machines=MappingProxyType(found_machines.state_machines),
+        activities=MappingProxyType(found_machines.activities),
         unsupported=(
+            *found_machines.unsupported,
             *unsupported,
             *found.unsupported,
             *served.unsupported,
@@ -157,6 +162,7 @@ def load_stack(
             *found_queues.warnings,
             *ids.warnings,
             *found_topics.warnings,
+            *found_machines.warnings,
         ),
         apis=tuple(served.apis),
         api_keys=tuple(found_keys.keys),

@@ -1,0 +1,10 @@
+import json
+
+
+def step(event, context):
+    print(json.dumps({"ran": event.get("step")}))
+    return {"step": event.get("step"), "ok": True}
+
+
+def fail(event, context):
+    raise ValueError("bad item")

@@ -1,0 +1,128 @@
+"""Step Functions with a real `lamina up`: the template's state machines (a local DefinitionUri
+with DefinitionSubstitutions, a plain CloudFormation one, an Express one) and activity are
+deployed; Lambda tasks by ARN and through lambda:invoke run the template's functions, and a
+function's error is caught by its name; a SAM EventBridgeRule event starts executions; and a
+Standard execution killed with SIGKILL during a Wait resumes after restart without running its
+completed task again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.asyncinvoke.lamina_up import LaminaUp, wait_for
+
+pytestmark = pytest.mark.slow
+TEMPLATE = Path(__file__).parent / "app" / "template.yaml"
+ARN = "arn:aws:states:us-east-1:123456789012"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
+    up = LaminaUp(TEMPLATE, tmp_path_factory.mktemp("sfn") / "state").start()
+    yield up
+    up.stop()
+
+
+def finished(sfn: Any, arn: str, timeout: float = 60) -> dict[str, Any]:
+    def done() -> Any:
+        found = sfn.describe_execution(executionArn=arn)
+        return found if found["status"] != "RUNNING" else None
+
+    found = wait_for(done, timeout=timeout, interval=0.1)
+    assert found, f"{arn} still running"
+    return dict(found)
+
+
+def ran(up: LaminaUp, step: str) -> int:
+    return sum(1 for line in up.log().splitlines() if f'{{"ran": "{step}"}}' in line)
+
+
+def test_the_template_deploys_its_state_machines_and_activity(server: LaminaUp) -> None:
+    sfn = server.aws("stepfunctions")
+    names = {m["name"]: m["type"] for m in sfn.list_state_machines()["stateMachines"]}
+    assert names == {"flow": "STANDARD", "durable": "STANDARD", "quick": "EXPRESS"}
+    assert sfn.describe_activity(activityArn=f"{ARN}:activity:worker")["name"] == "worker"
+    assert f"State machine Flow: {ARN}:stateMachine:flow" in server.log()
+
+
+def test_lambda_tasks_and_a_caught_function_error(server: LaminaUp) -> None:
+    sfn = server.aws("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=f"{ARN}:stateMachine:flow", input='{"n": 1}')[
+        "executionArn"
+    ]
+    done = finished(sfn, arn)
+    assert done["status"] == "SUCCEEDED", done
+    output = json.loads(done["output"])
+    assert output["one"] == {"step": "one", "ok": True}
+    assert output["two"] == {"payload": {"step": "two", "ok": True}, "status": 200}
+    assert output["caught"]["Error"] == "ValueError"
+    assert json.loads(output["caught"]["Cause"])["errorMessage"] == "bad item"
+    kinds = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    assert kinds[:7] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "LambdaFunctionScheduled",
+        "LambdaFunctionStarted",
+        "LambdaFunctionSucceeded",
+        "TaskStateExited",
+        "TaskStateEntered",
+    ]
+    assert kinds[7:10] == ["TaskScheduled", "TaskStarted", "TaskSucceeded"]
+    assert "LambdaFunctionFailed" in kinds and kinds[-1] == "ExecutionSucceeded"
+
+
+def test_an_eventbridge_rule_event_starts_an_execution(server: LaminaUp) -> None:
+    sfn = server.aws("stepfunctions")
+
+    def started() -> Any:
+        return sfn.list_executions(stateMachineArn=f"{ARN}:stateMachine:flow")["executions"]
+
+    before = len(started())
+    server.aws("events").put_events(
+        Entries=[{"Source": "sfn-test", "DetailType": "Go", "Detail": '{"k": 1}'}]
+    )
+    assert wait_for(lambda: len(started()) > before, timeout=30)
+
+
+def test_an_express_machine_runs_synchronously(server: LaminaUp) -> None:
+    """StartSyncExecution answers with the output (the sync- host prefix turned off, as for any
+    local endpoint)."""
+    sfn = server.aws("stepfunctions", inject_host_prefix=False)
+    answer = sfn.start_sync_execution(
+        stateMachineArn=f"{ARN}:stateMachine:quick", input='{"who": "lamina"}'
+    )
+    assert answer["status"] == "SUCCEEDED"
+    assert json.loads(answer["output"]) == {"greeting": "lamina"}
+
+
+def test_kill_9_during_a_wait_resumes_without_running_a_done_task_again(
+    server: LaminaUp,
+) -> None:
+    sfn = server.aws("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=f"{ARN}:stateMachine:durable", name="survivor", input='{"pause": 3}'
+    )["executionArn"]
+
+    def waiting() -> bool:
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        return any(e["type"] == "WaitStateEntered" for e in events)
+
+    assert wait_for(waiting, timeout=30)
+    assert wait_for(lambda: ran(server, "before") == 1, timeout=10)
+    server.kill()
+    server.start()
+    sfn = server.aws("stepfunctions")
+    done = finished(sfn, arn)
+    assert done["status"] == "SUCCEEDED", done
+    output = json.loads(done["output"])
+    assert output["after"] == {"step": "after", "ok": True}
+    assert wait_for(lambda: ran(server, "after") == 1, timeout=10)
+    assert ran(server, "before") == 1
+    kinds = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    assert kinds.count("LambdaFunctionScheduled") == 2
+    assert kinds.count("WaitStateEntered") == 1
