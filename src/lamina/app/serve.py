@@ -536,22 +536,11 @@ def _step_functions(
     settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
 ) -> Service:
     """Step Functions, whose tasks call the other services built here in process."""
-    from lamina.services.protocols.service import ModelService
     from lamina.services.stepfunctions.service import StepFunctionsService
     from lamina.services.stepfunctions.tasks import Tasks
 
     tasks = Tasks(engine, settings.region, settings.account_id)
-    for service in services:
-        protocol = (
-            service if isinstance(service, ModelService) else getattr(service, "protocol", None)
-        )
-        if isinstance(protocol, ModelService) and not protocol.calls:
-            name = protocol.model.name
-            model = name if protocol.validate else None
-            tasks.serve(name, protocol.handlers, inline=protocol.inline, model=model)
-        operations = getattr(service, "operations", None)
-        if service.name == "dynamodb" and isinstance(operations, dict):
-            tasks.serve("dynamodb", operations, inline=True)
+    tasks.serve_services(services)
     rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
     states = StepFunctionsService(
         settings.state_dir,

@@ -25,7 +25,7 @@ import asyncio
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,9 @@ from lamina import fastjson, ids
 from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model import arns
+from lamina.services.api import Service
 from lamina.services.protocols import awsjson, shapes, validation
+from lamina.services.protocols.service import ModelService
 from lamina.services.stepfunctions.language import Failure
 
 Handler = Callable[..., Any]
@@ -111,6 +113,20 @@ class Tasks:
         """Make ``service``'s operations callable by tasks (the composition root does this for
         every service it builds)."""
         self._served[service] = Served(handlers, inline, model)
+
+    def serve_services(self, services: Iterable[Service]) -> None:
+        """``serve`` each service built on ``ModelService`` (directly or as its ``protocol``)
+        by its model's name, and DynamoDB by its operations."""
+        for service in services:
+            protocol = service if isinstance(service, ModelService) else None
+            protocol = protocol or getattr(service, "protocol", None)
+            if isinstance(protocol, ModelService) and not protocol.calls:
+                name = protocol.model.name
+                model = name if protocol.validate else None
+                self.serve(name, protocol.handlers, inline=protocol.inline, model=model)
+            operations = getattr(service, "operations", None)
+            if service.name == "dynamodb" and isinstance(operations, dict):
+                self.serve("dynamodb", operations, inline=True)
 
     # -- Lambda -------------------------------------------------------------------------------
 
