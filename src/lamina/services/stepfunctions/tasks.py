@@ -207,6 +207,8 @@ class Tasks:
                 f"Lamina does not serve the integration {resource.kind}:{resource.action} yet",
             )
         members = dict(params) if isinstance(params, Mapping) else {}
+        if not sdk:
+            members = _as_text(service, operation, members)
         camel = service == "stepfunctions"
         if camel:
             members = {k[:1].lower() + k[1:]: v for k, v in members.items()}
@@ -272,6 +274,26 @@ class Tasks:
             "StatusCode": status,
             "StatusText": reason,
         }
+
+
+# Members the optimised integrations take as JSON and the service as text.
+_TEXT_MEMBERS = {("sqs", "SendMessage"): "MessageBody", ("sns", "Publish"): "Message"}
+
+
+def _as_text(service: str, operation: str, members: dict[str, Any]) -> dict[str, Any]:
+    """An object where the service wants text (an SQS body, an SNS message, an event's
+    Detail) written as JSON, as the optimised integrations do."""
+    key = _TEXT_MEMBERS.get((service, operation))
+    if key is not None and key in members and not isinstance(members[key], str):
+        members[key] = fastjson.dumps_text(members[key])
+    if (service, operation) == ("events", "PutEvents"):
+        entries = []
+        for entry in members.get("Entries") or []:
+            if isinstance(entry, Mapping) and not isinstance(entry.get("Detail", ""), str):
+                entry = {**entry, "Detail": fastjson.dumps_text(entry["Detail"])}
+            entries.append(entry)
+        members["Entries"] = entries
+    return members
 
 
 def new_token() -> str:

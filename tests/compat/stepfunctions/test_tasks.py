@@ -1,0 +1,265 @@
+"""Step Functions' tasks against Lamina's own services, in process: SQS sendMessage, DynamoDB
+putItem/getItem (optimised and aws-sdk), nested startExecution.sync:2, the waitForTaskToken
+pattern with SendTaskSuccess/Failure (stale tokens refused as AWS does), activities; Retry and
+Catch; Parallel; Map with MaxConcurrency and tolerated failures; and the status changes of
+Standard executions on the EventBridge default bus."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.compat.protocols.served import Served
+from tests.compat.stepfunctions.conftest import finished, history, machine, run
+
+
+def receive(sqs: Any, url: str, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+        if messages:
+            return dict(messages[0])
+    raise AssertionError(f"nothing received on {url}")
+
+
+def test_sqs_and_dynamodb_integrations(served: Served, sfn: Any) -> None:
+    sqs = served.client("sqs")
+    url = sqs.create_queue(QueueName="sfn-out")["QueueUrl"]
+    dynamodb = served.client("dynamodb")
+    dynamodb.create_table(
+        TableName="sfn-items",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    definition = {
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": url, "MessageBody.$": "$.body"},
+                "ResultSelector": {"id.$": "$.MessageId"},
+                "ResultPath": "$.sent",
+                "Next": "Put",
+            },
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {
+                    "TableName": "sfn-items",
+                    "Item": {"id": {"S.$": "$.id"}, "body": {"S.$": "$.body"}},
+                },
+                "ResultPath": None,
+                "Next": "Get",
+            },
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
+                "Parameters": {"TableName": "sfn-items", "Key": {"id": {"S.$": "$.id"}}},
+                "ResultSelector": {"body.$": "$.Item.body.S"},
+                "ResultPath": "$.got",
+                "End": True,
+            },
+        },
+    }
+    done = run(sfn, machine(sfn, "services", definition), {"id": "k1", "body": "hello"})
+    assert done["status"] == "SUCCEEDED", done
+    output = json.loads(done["output"])
+    assert output["got"] == {"body": "hello"}
+    message = receive(sqs, url)
+    assert (message["Body"], message["MessageId"]) == ("hello", output["sent"]["id"])
+    events = history(sfn, done["executionArn"])
+    scheduled = [e["taskScheduledEventDetails"] for e in events if e["type"] == "TaskScheduled"]
+    assert [(s["resourceType"], s["resource"]) for s in scheduled] == [
+        ("sqs", "sendMessage"),
+        ("dynamodb", "putItem"),
+        ("aws-sdk:dynamodb", "getItem"),
+    ]
+
+
+def test_a_service_error_is_retried_then_caught_by_name(sfn: Any) -> None:
+    definition = {
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {
+                    "QueueUrl": "http://localhost:4566/123456789012/nope",
+                    "MessageBody": "x",
+                },
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Handled"}],
+                "End": True,
+            },
+            "Handled": {"Type": "Pass", "End": True},
+        },
+    }
+    done = run(sfn, machine(sfn, "retried", definition))
+    assert done["status"] == "SUCCEEDED", done
+    caught = json.loads(done["output"])
+    assert caught["Error"].startswith("SQS.") and "QueueDoesNotExist" in caught["Error"]
+    kinds = [e["type"] for e in history(sfn, done["executionArn"])]
+    assert kinds.count("TaskFailed") == 3
+    assert kinds[-3:] == ["PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+
+
+def test_nested_start_execution_sync_2_returns_the_child_output(sfn: Any) -> None:
+    child = machine(
+        sfn,
+        "child",
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"c": 1}, "End": True}}},
+    )
+    parent = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Input": {"from": "parent"}},
+                "ResultSelector": {"out.$": "$.Output", "status.$": "$.Status"},
+                "End": True,
+            }
+        },
+    }
+    done = run(sfn, machine(sfn, "parent", parent))
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == {"out": {"c": 1}, "status": "SUCCEEDED"}
+
+
+def test_wait_for_task_token_and_stale_tokens(served: Served, sfn: Any) -> None:
+    sqs = served.client("sqs")
+    url = sqs.create_queue(QueueName="sfn-tokens")["QueueUrl"]
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {
+                    "QueueUrl": url,
+                    "MessageBody": {"token.$": "$$.Task.Token", "q.$": "$.q"},
+                },
+                "End": True,
+            }
+        },
+    }
+    arn = machine(sfn, "tokens", definition)
+    started = sfn.start_execution(stateMachineArn=arn, input='{"q": "yes?"}')
+    body = json.loads(receive(sqs, url)["Body"])
+    assert body["q"] == "yes?"
+    sfn.send_task_heartbeat(taskToken=body["token"])
+    sfn.send_task_success(taskToken=body["token"], output='{"answer": "yes"}')
+    done = finished(sfn, started["executionArn"])
+    assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"answer": "yes"})
+    kinds = [e["type"] for e in history(sfn, started["executionArn"])]
+    assert kinds[2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    with pytest.raises(ClientError) as raised:
+        sfn.send_task_success(taskToken=body["token"], output="{}")
+    assert raised.value.response["Error"]["Code"] == "TaskTimedOut"
+    with pytest.raises(ClientError) as raised:
+        sfn.send_task_failure(taskToken="f" * 64, error="E")
+    assert raised.value.response["Error"]["Code"] == "TaskDoesNotExist"
+    again = sfn.start_execution(stateMachineArn=arn, input='{"q": "no?"}')
+    token = json.loads(receive(sqs, url)["Body"])["token"]
+    sfn.send_task_failure(taskToken=token, error="Refused", cause="no")
+    done = finished(sfn, again["executionArn"])
+    assert (done["status"], done["error"], done["cause"]) == ("FAILED", "Refused", "no")
+
+
+def test_an_activity_worker_gets_the_task_and_answers_it(sfn: Any) -> None:
+    activity = sfn.create_activity(name="sfn-worker")["activityArn"]
+    definition = {
+        "StartAt": "Work",
+        "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}},
+    }
+    started = sfn.start_execution(
+        stateMachineArn=machine(sfn, "activity", definition), input='{"job": 7}'
+    )
+    task = sfn.get_activity_task(activityArn=activity, workerName="w1")
+    assert json.loads(task["input"]) == {"job": 7}
+    sfn.send_task_success(taskToken=task["taskToken"], output='{"done": 7}')
+    done = finished(sfn, started["executionArn"])
+    assert json.loads(done["output"]) == {"done": 7}
+    kinds = [e["type"] for e in history(sfn, started["executionArn"])]
+    assert kinds[2:5] == ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"]
+
+
+def test_parallel_and_map_with_tolerated_failures(sfn: Any) -> None:
+    item = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.n", "NumericGreaterThan": 2, "Next": "Bad"}],
+                "Default": "Good",
+            },
+            "Good": {"Type": "Pass", "End": True},
+            "Bad": {"Type": "Fail", "Error": "TooBig", "Cause": "n > 2"},
+        },
+    }
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "Each",
+                        "States": {
+                            "Each": {
+                                "Type": "Map",
+                                "ItemsPath": "$.items",
+                                "MaxConcurrency": 2,
+                                "ToleratedFailureCount": 1,
+                                "ItemProcessor": item,
+                                "End": True,
+                            }
+                        },
+                    },
+                    {
+                        "StartAt": "Other",
+                        "States": {"Other": {"Type": "Pass", "Result": "b", "End": True}},
+                    },
+                ],
+                "End": True,
+            }
+        },
+    }
+    arn = machine(sfn, "fanout", definition)
+    done = run(sfn, arn, {"items": [{"n": 1}, {"n": 2}, {"n": 3}]})
+    assert done["status"] == "SUCCEEDED", done
+    mapped, other = json.loads(done["output"])
+    assert mapped[:2] == [{"n": 1}, {"n": 2}] and mapped[2]["Error"] == "TooBig"
+    assert other == "b"
+    kinds = [e["type"] for e in history(sfn, done["executionArn"])]
+    assert kinds.count("MapIterationStarted") == 3 and kinds.count("MapIterationFailed") == 1
+    done = run(sfn, arn, {"items": [{"n": 3}, {"n": 4}]})
+    assert (done["status"], done["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+
+
+def test_status_changes_reach_the_default_bus(served: Served, sfn: Any) -> None:
+    sqs = served.client("sqs")
+    url = sqs.create_queue(QueueName="sfn-status")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events = served.client("events")
+    events.put_rule(
+        Name="sfn-status",
+        EventPattern=json.dumps(
+            {"source": ["aws.states"], "detail": {"status": ["SUCCEEDED"], "name": ["watched"]}}
+        ),
+    )
+    events.put_targets(Rule="sfn-status", Targets=[{"Id": "q", "Arn": queue_arn}])
+    arn = machine(sfn, "watched", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    done = run(sfn, arn, {"w": 1}, name="watched")
+    event = json.loads(receive(sqs, url)["Body"])
+    assert event["detail-type"] == "Step Functions Execution Status Change"
+    assert event["detail"]["executionArn"] == done["executionArn"]
+    assert event["detail"]["status"] == "SUCCEEDED"
