@@ -46,7 +46,7 @@ from lamina.services.stepfunctions.errors import (
 from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
 from lamina.services.stepfunctions.language import Failure
 from lamina.services.stepfunctions.names import Names
-from lamina.services.stepfunctions.store import Doc, Store
+from lamina.services.stepfunctions.store import RAW, Doc, Store
 from lamina.services.stepfunctions.tasks import Resource, Tasks, new_token
 from lamina.services.stepfunctions.tasks import read as read_resource
 
@@ -71,6 +71,10 @@ class Run:
     checkpoint: Doc = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     done: asyncio.Future[Doc] | None = None
+    # A Standard execution not yet in the store: its first write inserts it (with everything
+    # up to its first effect, or its end), then StartExecution answers.
+    recorded: asyncio.Future[bool] | None = None
+    started: Doc | None = None
 
     @property
     def arn(self) -> str:
@@ -112,11 +116,16 @@ class Executor:
         self._activities: dict[str, asyncio.Queue[tuple[str, str]]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._resumed = False
+        # Parsed definitions by their text: executions of one machine share one.
+        self._definitions: dict[str, dict[str, Any]] = {}
 
     # -- starting and stopping ----------------------------------------------------------------
 
     def _run(self, machine: Doc, doc: Doc, durable: bool, last_id: int = 0) -> Run:
-        definition = language.parse(str(machine["definition"]))
+        text = str(machine["definition"])
+        definition = self._definitions.get(text)
+        if definition is None:
+            definition = self._definitions[text] = language.parse(text)
         context = {
             "Execution": {
                 "Id": doc["executionArn"],
@@ -132,8 +141,13 @@ class Executor:
             doc, machine, definition, History(self.clock, durable, last_id), durable, context
         )
 
-    def start(self, machine: Doc, doc: Doc) -> bool:
-        """Record a Standard execution and run it; False when its ARN is taken."""
+    async def start(self, machine: Doc, doc: Doc) -> bool:
+        """Record a Standard execution and run it; False when its ARN is taken. Returns once
+        the execution is in the store with what it did before its first effect: states without
+        effects (Pass, Choice) cost no transaction of their own."""
+        # A name taken by a stored execution is found by the insert (no read first).
+        if doc["executionArn"] in self._runs:
+            return False
         run = self._run(machine, doc, True)
         doc["machine"] = {
             k: machine.get(k)
@@ -161,11 +175,10 @@ class Executor:
             "state": run.definition["StartAt"],
             "input": run.context["Execution"]["Input"],
         }
-        if not self.store.start(doc, run.history.take(), run.checkpoint):
-            return False
+        run.started = dict(doc)
+        run.recorded = asyncio.get_running_loop().create_future()
         self._launch(run, resume=None)
-        self._status(doc)
-        return True
+        return await asyncio.shield(run.recorded)
 
     def start_express(self, machine: Doc, doc: Doc) -> None:
         self._launch(self._run(machine, doc, False), resume=None)
@@ -222,9 +235,10 @@ class Executor:
 
     async def finished(self, arn: str) -> Doc:
         """The execution's document once it has ended."""
-        found = self.store.execution(arn)
-        if found is not None and found.status != "RUNNING":
-            return found.doc
+        if arn not in self._runs:
+            found = self.store.execution(arn)
+            if found is not None and found.status != "RUNNING":
+                return found.doc
         future = self._finished.get(arn)
         if future is None:
             future = self._finished[arn] = asyncio.get_running_loop().create_future()
@@ -273,7 +287,11 @@ class Executor:
                 track,
                 error=failure,
             )
+        except _Duplicate:
+            self._runs.pop(run.arn, None)
         except asyncio.CancelledError:
+            if run.recorded is not None and not run.recorded.done():
+                run.recorded.set_result(False)
             raise
         except Exception as exc:
             log.exception("execution %s failed in Lamina", run.arn)
@@ -313,7 +331,9 @@ class Executor:
             doc["cause"] = details["cause"]
         run.history.add(track, kind, details or None)
         if run.durable:
-            self.store.advance(run.arn, run.history.take(), None, doc)
+            if not self._write(run, None, doc):
+                self._runs.pop(run.arn, None)
+                return doc
             self._status(doc)
         self._runs.pop(run.arn, None)
         if run.done is not None and not run.done.done():
@@ -335,8 +355,23 @@ class Executor:
 
     def _flush(self, run: Run) -> None:
         """Write what happened so far and the checkpoint, before an effect begins."""
-        if run.durable:
-            self.store.advance(run.arn, run.history.take(), run.checkpoint)
+        if run.durable and not self._write(run, run.checkpoint, None):
+            raise _Duplicate()
+
+    def _write(self, run: Run, checkpoint: Doc | None, ended: Doc | None) -> bool:
+        """False when the execution's first write finds its name taken: it must not run."""
+        events = run.history.take()
+        recorded = run.recorded
+        if recorded is None:
+            self.store.advance(run.arn, events, checkpoint, ended)
+            return True
+        run.recorded = None
+        ok = self.store.start(run.doc, events, checkpoint)
+        if ok and run.started is not None:
+            self._status(run.started)
+        if not recorded.done():
+            recorded.set_result(ok)
+        return ok
 
     async def _sleep_until(self, until: float) -> None:
         while (left := until - self.clock.wall()) > 0:
@@ -821,6 +856,10 @@ class Executor:
         return results
 
 
+class _Duplicate(Exception):
+    """A new execution whose name a stored one already has."""
+
+
 async def _all_or_first_failure(work: list[Coroutine[Any, Any, Any]]) -> list[Any]:
     """Every result in order, or the first failure with the rest cancelled."""
     if not work:
@@ -853,6 +892,7 @@ def _seconds(
     return None
 
 
-def _text(value: Any, run: Run) -> str:
-    # Express executions keep no history: their values are never written out.
-    return fastjson.dumps_text(value) if run.durable else ""
+def _text(value: Any, run: Run) -> Any:
+    """A value the history shows as JSON text: written as text when the history is read
+    (``store.RAW``), not at every step; Express executions keep no history at all."""
+    return {RAW: value} if run.durable else ""

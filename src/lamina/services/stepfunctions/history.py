@@ -10,6 +10,7 @@ events are counted, never built.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from lamina.clock import Clock
@@ -18,6 +19,7 @@ Doc = dict[str, Any]
 NO_TRUNCATION = {"truncated": False}
 
 
+@functools.cache
 def details_key(kind: str) -> str:
     if kind.endswith("StateEntered"):
         return "stateEnteredEventDetails"

@@ -210,7 +210,7 @@ class StepFunctions:
         if machine["type"] == "EXPRESS":
             self.executor.start_express(machine, doc)
             return {"executionArn": doc["executionArn"], "startDate": doc["startDate"]}
-        if not self.executor.start(machine, doc):
+        if not await self.executor.start(machine, doc):
             existing = self.store.execution(doc["executionArn"])
             assert existing is not None
             if existing.status != "RUNNING" or existing.doc["input"] != doc["input"]:

@@ -4,7 +4,9 @@
 revision, tags). ``activities``: activities by ARN. ``executions``: Standard executions (Express
 ones are never stored, as AWS keeps no history of them) with their status, result and the
 *checkpoint* the executor resumes from after a restart. ``events``: each execution's history,
-numbered from 1.
+numbered from 1, in rows of the events one write recorded (a JSON array each: an execution of
+ten Pass states is one row). A detail written ``{RAW: value}`` is shown as ``value``'s JSON text
+when read: the executor does not serialise every state's input and output as it runs.
 
 The executor's durability rests on ``advance``: the history events of a step and the checkpoint
 that follows them are written in one transaction, before the step's effect is started (a task
@@ -25,6 +27,7 @@ from lamina import fastjson
 from lamina.storage.sqlite import connect
 
 Doc = dict[str, Any]
+RAW = "$raw"
 
 _MIGRATIONS = (
     """
@@ -41,9 +44,10 @@ _MIGRATIONS = (
     CREATE INDEX executions_by_machine ON executions (machine, seq);
     CREATE TABLE events (
         execution TEXT NOT NULL,
-        id INTEGER NOT NULL,
-        doc TEXT NOT NULL,
-        PRIMARY KEY (execution, id)
+        first INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        docs TEXT NOT NULL,
+        PRIMARY KEY (execution, first)
     ) WITHOUT ROWID;
     CREATE TABLE tokens (token TEXT PRIMARY KEY, execution TEXT NOT NULL, doc TEXT NOT NULL);
     """,
@@ -148,8 +152,9 @@ class Store:
             ).fetchall()
         return [_execution(r) for r in rows]
 
-    def start(self, doc: Doc, events: Iterable[Doc], checkpoint: Doc) -> bool:
-        """Record a new execution with its first events; False when its ARN exists."""
+    def start(self, doc: Doc, events: Iterable[Doc], checkpoint: Doc | None) -> bool:
+        """Record a new execution with its first events (or all of them, when it has
+        already ended); False when its ARN exists."""
         with self.lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -161,7 +166,7 @@ class Store:
                         doc["stateMachineArn"],
                         doc["status"],
                         fastjson.dumps_text(doc),
-                        fastjson.dumps_text(checkpoint),
+                        None if checkpoint is None else fastjson.dumps_text(checkpoint),
                     ),
                 )
             except sqlite3.IntegrityError:
@@ -201,26 +206,39 @@ class Store:
             self._conn.execute("COMMIT")
 
     def _events(self, arn: str, events: Iterable[Doc]) -> None:
-        self._conn.executemany(
-            "INSERT INTO events VALUES (?, ?, ?)",
-            [(arn, int(e["id"]), fastjson.dumps_text(e)) for e in events],
-        )
+        batch = list(events)
+        if batch:
+            self._conn.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?)",
+                (arn, int(batch[0]["id"]), int(batch[-1]["id"]), fastjson.dumps(batch)),
+            )
 
     def history(self, arn: str, after: int, limit: int, reverse: bool) -> list[Doc]:
+        """Up to ``limit`` events after the id ``after`` (before it, newest first, when
+        ``reverse``; 0 starts at either end)."""
         if reverse:
-            sql = "SELECT doc FROM events WHERE execution = ? AND id < ? ORDER BY id DESC LIMIT ?"
             bound = after if after > 0 else 2**62
+            sql = "SELECT docs FROM events WHERE execution = ? AND first < ? ORDER BY first DESC"
         else:
-            sql = "SELECT doc FROM events WHERE execution = ? AND id > ? ORDER BY id LIMIT ?"
             bound = after
+            sql = "SELECT docs FROM events WHERE execution = ? AND last > ? ORDER BY first"
+        found: list[Doc] = []
         with self.lock:
-            rows = self._conn.execute(sql, (arn, bound, limit)).fetchall()
-        return [dict(fastjson.loads(d)) for (d,) in rows]
+            cursor = self._conn.execute(sql, (arn, bound))
+            for (docs,) in cursor:
+                batch = fastjson.loads(docs)
+                for event in reversed(batch) if reverse else batch:
+                    if (event["id"] < bound) if reverse else (event["id"] > bound):
+                        found.append(_shown(event))
+                if len(found) >= limit:
+                    break
+            cursor.close()
+        return found[:limit]
 
     def last_event_id(self, arn: str) -> int:
         with self.lock:
             row = self._conn.execute(
-                "SELECT MAX(id) FROM events WHERE execution = ?", (arn,)
+                "SELECT MAX(last) FROM events WHERE execution = ?", (arn,)
             ).fetchone()
         return 0 if row is None or row[0] is None else int(row[0])
 
@@ -241,6 +259,15 @@ class Store:
     def drop_token(self, token: str) -> None:
         with self.lock:
             self._conn.execute("DELETE FROM tokens WHERE token = ?", (token,))
+
+
+def _shown(event: Doc) -> Doc:
+    for value in event.values():
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, dict) and RAW in item:
+                    value[key] = fastjson.dumps_text(item[RAW])
+    return event
 
 
 def _execution(row: tuple[Any, ...]) -> Execution:
