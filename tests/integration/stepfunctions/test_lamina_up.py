@@ -45,7 +45,12 @@ def ran(up: LaminaUp, step: str) -> int:
 def test_the_template_deploys_its_state_machines_and_activity(server: LaminaUp) -> None:
     sfn = server.aws("stepfunctions")
     names = {m["name"]: m["type"] for m in sfn.list_state_machines()["stateMachines"]}
-    assert names == {"flow": "STANDARD", "durable": "STANDARD", "quick": "EXPRESS"}
+    assert names == {
+        "flow": "STANDARD",
+        "durable": "STANDARD",
+        "inflight": "STANDARD",
+        "quick": "EXPRESS",
+    }
     assert sfn.describe_activity(activityArn=f"{ARN}:activity:worker")["name"] == "worker"
     assert f"State machine Flow: {ARN}:stateMachine:flow" in server.log()
 
@@ -100,29 +105,44 @@ def test_an_express_machine_runs_synchronously(server: LaminaUp) -> None:
     assert json.loads(answer["output"]) == {"greeting": "lamina"}
 
 
-def test_kill_9_during_a_wait_resumes_without_running_a_done_task_again(
-    server: LaminaUp,
-) -> None:
+def test_kill_9_resumes_a_wait_and_retries_a_task_in_flight(server: LaminaUp) -> None:
+    """One SIGKILL while one execution waits and another's task runs: after restart the first
+    finishes without running its completed task again, and the second's interrupted attempt
+    fails with States.TaskFailed and is retried as its Retry says."""
     sfn = server.aws("stepfunctions")
-    arn = sfn.start_execution(
+    waiting = sfn.start_execution(
         stateMachineArn=f"{ARN}:stateMachine:durable", name="survivor", input='{"pause": 3}'
     )["executionArn"]
+    running = sfn.start_execution(
+        stateMachineArn=f"{ARN}:stateMachine:inflight", name="interrupted", input='{"sleep": 2}'
+    )["executionArn"]
 
-    def waiting() -> bool:
+    def reached(arn: str, kind: str) -> bool:
         events = sfn.get_execution_history(executionArn=arn)["events"]
-        return any(e["type"] == "WaitStateEntered" for e in events)
+        return any(e["type"] == kind for e in events)
 
-    assert wait_for(waiting, timeout=30)
+    assert wait_for(lambda: reached(waiting, "WaitStateEntered"), timeout=30)
     assert wait_for(lambda: ran(server, "before") == 1, timeout=10)
+    assert wait_for(lambda: ran(server, "slow") == 1, timeout=10)
     server.kill()
     server.start()
     sfn = server.aws("stepfunctions")
-    done = finished(sfn, arn)
+    done = finished(sfn, waiting)
     assert done["status"] == "SUCCEEDED", done
-    output = json.loads(done["output"])
-    assert output["after"] == {"step": "after", "ok": True}
+    assert json.loads(done["output"])["after"] == {"step": "after", "ok": True}
     assert wait_for(lambda: ran(server, "after") == 1, timeout=10)
     assert ran(server, "before") == 1
-    kinds = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    kinds = [e["type"] for e in sfn.get_execution_history(executionArn=waiting)["events"]]
     assert kinds.count("LambdaFunctionScheduled") == 2
     assert kinds.count("WaitStateEntered") == 1
+    done = finished(sfn, running)
+    assert done["status"] == "SUCCEEDED", done
+    events = sfn.get_execution_history(executionArn=running)["events"]
+    failed = [
+        e["lambdaFunctionFailedEventDetails"]
+        for e in events
+        if "lambdaFunctionFailedEventDetails" in e
+    ]
+    assert [f["error"] for f in failed] == ["States.TaskFailed"]
+    assert "Lamina stopped" in failed[0]["cause"]
+    assert [e["type"] for e in events].count("LambdaFunctionScheduled") == 2

@@ -500,7 +500,7 @@ class Executor:
             try:
                 if interrupted:
                     interrupted = False
-                    raise Failure("States.TaskFailed", INTERRUPTED)
+                    raise self._interrupted(run, state, track)
                 if top:
                     run.checkpoint = {
                         "state": name,
@@ -530,6 +530,25 @@ class Executor:
                     }
                     self._flush(run)
                 await self._sleep_until(until)
+
+    def _interrupted(self, run: Run, state: Mapping[str, Any], track: Track) -> Failure:
+        """The failure of a task attempt a restart cut short, recorded as its kind fails."""
+        failure = Failure("States.TaskFailed", INTERRUPTED)
+        resource = read_resource(str(state["Resource"]))
+        details: Doc = {"error": failure.error, "cause": failure.cause}
+        if resource.kind == "function":
+            kind = "LambdaFunctionFailed"
+        elif resource.kind == "activity":
+            kind = "ActivityFailed"
+        else:
+            kind = "TaskFailed"
+            details = {
+                "resourceType": resource.resource_type,
+                "resource": resource.resource_name,
+                **details,
+            }
+        run.history.add(track, kind, details)
+        return failure
 
     async def _work(
         self,

@@ -8,3 +8,11 @@ def step(event, context):
 
 def fail(event, context):
     raise ValueError("bad item")
+
+
+def slow(event, context):
+    import time
+
+    print(json.dumps({"ran": "slow"}))
+    time.sleep(event.get("sleep", 2))
+    return {"slept": True}
