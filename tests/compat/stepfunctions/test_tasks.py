@@ -263,3 +263,38 @@ def test_status_changes_reach_the_default_bus(served: Served, sfn: Any) -> None:
     assert event["detail-type"] == "Step Functions Execution Status Change"
     assert event["detail"]["executionArn"] == done["executionArn"]
     assert event["detail"]["status"] == "SUCCEEDED"
+
+
+def test_heartbeat_and_task_timeouts(served: Served, sfn: Any) -> None:
+    """A token task that hears nothing for HeartbeatSeconds fails States.HeartbeatTimeout; one
+    past TimeoutSeconds fails States.Timeout (TaskTimedOut in the history); a machine past its
+    own TimeoutSeconds ends TIMED_OUT."""
+    url = served.client("sqs").create_queue(QueueName="sfn-silent")["QueueUrl"]
+
+    def asking(**limits: int) -> dict[str, Any]:
+        return {
+            "StartAt": "Ask",
+            "States": {
+                "Ask": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {"QueueUrl": url, "MessageBody.$": "$$.Task.Token"},
+                    **limits,
+                    "End": True,
+                }
+            },
+        }
+
+    done = run(sfn, machine(sfn, "heartbeat", asking(HeartbeatSeconds=5)))
+    assert (done["status"], done["error"]) == ("FAILED", "States.HeartbeatTimeout")
+    done = run(sfn, machine(sfn, "timeout", asking(TimeoutSeconds=5)))
+    assert (done["status"], done["error"]) == ("FAILED", "States.Timeout")
+    assert "TaskTimedOut" in [e["type"] for e in history(sfn, done["executionArn"])]
+    slow = {
+        "TimeoutSeconds": 5,
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}},
+    }
+    done = run(sfn, machine(sfn, "too-slow", slow))
+    assert done["status"] == "TIMED_OUT"
+    assert history(sfn, done["executionArn"])[-1]["type"] == "ExecutionTimedOut"
