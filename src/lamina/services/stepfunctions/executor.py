@@ -35,24 +35,22 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lamina import fastjson, ids, timestamps
+from lamina import fastjson, timestamps
 from lamina.clock import Clock
 from lamina.services.stepfunctions import language
 from lamina.services.stepfunctions.errors import (
-    TaskDoesNotExist,
-    TaskTimedOut,
     execution_missing,
 )
 from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
 from lamina.services.stepfunctions.language import Failure
 from lamina.services.stepfunctions.names import Names
 from lamina.services.stepfunctions.store import RAW, Doc, Store
-from lamina.services.stepfunctions.tasks import Resource, Tasks, new_token
+from lamina.services.stepfunctions.tasks import Resource, Tasks
 from lamina.services.stepfunctions.tasks import read as read_resource
+from lamina.services.stepfunctions.tokens import Tokens, Waiter
 
 log = logging.getLogger("lamina.stepfunctions")
 INTERRUPTED = "Lamina stopped while the task ran; its outcome is unknown"
-ACTIVITY_POLL_S = 60.0
 StatusHook = Callable[[Doc], None]
 # (machine ARN, input text, name) -> the started execution's document (states:startExecution).
 Starter = Callable[[str, str, str | None], Coroutine[Any, Any, Doc]]
@@ -81,17 +79,6 @@ class Run:
         return str(self.doc["executionArn"])
 
 
-@dataclass
-class Waiter:
-    """A task token waiting for SendTaskSuccess/Failure."""
-
-    future: asyncio.Future[Any]
-    execution: str
-    beat: float
-    activity: str | None = None
-    worker: asyncio.Future[str] | None = None
-
-
 class Executor:
     def __init__(
         self,
@@ -112,8 +99,7 @@ class Executor:
         self.starter: Starter | None = None
         self._runs: dict[str, Run] = {}
         self._finished: dict[str, asyncio.Future[Doc]] = {}
-        self._tokens: dict[str, Waiter] = {}
-        self._activities: dict[str, asyncio.Queue[tuple[str, str]]] = {}
+        self.tokens = Tokens(store, clock, rate)
         self._background: set[asyncio.Task[Any]] = set()
         self._resumed = False
         # Parsed definitions by their text: executions of one machine share one.
@@ -341,9 +327,7 @@ class Executor:
         future = self._finished.pop(run.arn, None)
         if future is not None and not future.done():
             future.set_result(doc)
-        for token, waiter in list(self._tokens.items()):
-            if waiter.execution == run.arn:
-                del self._tokens[token]
+        self.tokens.forget(run.arn)
         return doc
 
     def _status(self, doc: Doc) -> None:
@@ -579,10 +563,10 @@ class Executor:
         context: dict[str, Any],
     ) -> Any:
         resource = read_resource(str(state["Resource"]))
-        token = None
+        waiting = None
         if resource.pattern == "waitForTaskToken" or resource.kind == "activity":
-            token = new_token()
-            context["Task"] = {"Token": token}
+            waiting = self.tokens.issue(run.arn, run.durable)
+            context["Task"] = {"Token": waiting[0]}
         params = language.effective_input(state, value, context)
         timeout = _seconds(state, "TimeoutSeconds", value, context)
         heartbeat = _seconds(state, "HeartbeatSeconds", value, context)
@@ -628,7 +612,9 @@ class Executor:
         detail = ids_ if prefix == "Task" else {}
         try:
             async with asyncio.timeout(None if timeout is None else timeout / self.rate):
-                result = await self._perform(run, resource, params, token, heartbeat, track, detail)
+                result = await self._perform(
+                    run, resource, params, waiting, heartbeat, track, detail
+                )
         except TimeoutError:
             failure = Failure("States.Timeout", "")
             history.add(track, f"{prefix}TimedOut", {**detail, "error": failure.error})
@@ -653,7 +639,7 @@ class Executor:
         run: Run,
         resource: Resource,
         params: Any,
-        token: str | None,
+        waiting: tuple[str, Waiter] | None,
         heartbeat: float | None,
         track: Track,
         detail: Doc,
@@ -664,34 +650,23 @@ class Executor:
             value, _, _ = await self.tasks.invoke(resource.arn, params)
             return value
         if resource.kind == "activity":
-            assert token is not None
-            waiter = self._waiter(run, token)
-            waiter.activity = resource.arn
-            waiter.worker = asyncio.get_running_loop().create_future()
-            queue = self._activities.setdefault(resource.arn, asyncio.Queue())
-            await queue.put((token, fastjson.dumps_text(params)))
-            worker = await waiter.worker
+            assert waiting is not None
+            token, waiter = waiting
+            text = fastjson.dumps_text(params)
+            worker = await self.tokens.offer(resource.arn, token, waiter, text)
             history.add(track, "ActivityStarted", {"workerName": worker})
-            return await self._wait_token(token, waiter, heartbeat)
+            return await self.tokens.wait(token, waiter, heartbeat)
         history.add(track, "TaskStarted", detail)
-        pending = self._waiter(run, token) if token is not None else None
         if resource.kind == "states":
             first = await self._start_child(resource, params)
         else:
             first = await self.tasks.call(resource, params)
-        if pending is not None and token is not None:
-            history.add(
-                track,
-                "TaskSubmitted",
-                {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION},
-            )
-            return await self._wait_token(token, pending, heartbeat)
+        submitted = {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION}
+        if waiting is not None:
+            history.add(track, "TaskSubmitted", submitted)
+            return await self.tokens.wait(waiting[0], waiting[1], heartbeat)
         if resource.kind == "states" and resource.pattern.startswith("sync"):
-            history.add(
-                track,
-                "TaskSubmitted",
-                {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION},
-            )
+            history.add(track, "TaskSubmitted", submitted)
             return await self._child_result(str(first["ExecutionArn"]), resource.pattern)
         return first
 
@@ -729,35 +704,7 @@ class Executor:
             "OutputDetails": {"Included": True},
         }
 
-    # -- task tokens --------------------------------------------------------------------------
-
-    def _waiter(self, run: Run, token: str) -> Waiter:
-        waiter = Waiter(asyncio.get_running_loop().create_future(), run.arn, self.clock.wall())
-        self._tokens[token] = waiter
-        if run.durable:
-            self.store.put_token(token, run.arn, {"execution": run.arn})
-        return waiter
-
-    async def _wait_token(self, token: str, waiter: Waiter, heartbeat: float | None) -> Any:
-        try:
-            while True:
-                if heartbeat is None:
-                    return await waiter.future
-                left = waiter.beat + heartbeat - self.clock.wall()
-                if left <= 0:
-                    raise Failure("States.HeartbeatTimeout", "")
-                with contextlib.suppress(TimeoutError):
-                    return await asyncio.wait_for(asyncio.shield(waiter.future), left / self.rate)
-        finally:
-            self._tokens.pop(token, None)
-
-    def _pending(self, token: str) -> Waiter:
-        waiter = self._tokens.get(token)
-        if waiter is None or waiter.future.done():
-            if self.store.token(token) is not None:
-                raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
-            raise TaskDoesNotExist("Task Does Not Exist: 'Provided task does not exist'")
-        return waiter
+    # -- the API's side of tokens -----------------------------------------------------------
 
     async def answer_token(
         self,
@@ -766,31 +713,14 @@ class Executor:
         error: str | None = None,
         cause: str | None = None,
     ) -> None:
-        waiter = self._pending(token)
-        if output is not None:
-            waiter.future.set_result(fastjson.loads(output))
-        else:
-            waiter.future.set_exception(Failure(error or "", cause or ""))
+        self.tokens.answer(token, output, error, cause)
 
     async def heartbeat(self, token: str) -> None:
-        self._pending(token).beat = self.clock.wall()
+        self.tokens.heartbeat(token)
 
     async def activity_task(self, arn: str, worker: str) -> Doc:
         """The next task scheduled on the activity, waiting up to a minute for one."""
-        queue = self._activities.setdefault(arn, asyncio.Queue())
-        deadline = self.clock.monotonic() + ACTIVITY_POLL_S
-        while (left := deadline - self.clock.monotonic()) > 0:
-            try:
-                token, text = await asyncio.wait_for(queue.get(), left)
-            except TimeoutError:
-                break
-            waiter = self._tokens.get(token)
-            if waiter is None or waiter.future.done():
-                continue
-            if waiter.worker is not None and not waiter.worker.done():
-                waiter.worker.set_result(worker or ids.hex_id()[:8])
-            return {"taskToken": token, "input": text}
-        return {}
+        return await self.tokens.poll(arn, worker)
 
     # -- Parallel and Map ---------------------------------------------------------------------
 

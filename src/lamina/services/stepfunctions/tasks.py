@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lamina import fastjson, ids
+from lamina import fastjson
 from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model import arns
@@ -294,7 +294,3 @@ def _as_text(service: str, operation: str, members: dict[str, Any]) -> dict[str,
             entries.append(entry)
         members["Entries"] = entries
     return members
-
-
-def new_token() -> str:
-    return ids.hex_id() + ids.hex_id()
