@@ -114,7 +114,7 @@ def test_kill_9_resumes_a_wait_and_retries_a_task_in_flight(server: LaminaUp) ->
         stateMachineArn=f"{ARN}:stateMachine:durable", name="survivor", input='{"pause": 3}'
     )["executionArn"]
     running = sfn.start_execution(
-        stateMachineArn=f"{ARN}:stateMachine:inflight", name="interrupted", input='{"sleep": 2}'
+        stateMachineArn=f"{ARN}:stateMachine:inflight", name="interrupted", input="{}"
     )["executionArn"]
 
     def reached(arn: str, kind: str) -> bool:

@@ -1,0 +1,541 @@
+"""How states run: the Amazon States Language's behaviour over an execution's ``Run``.
+
+``Interpreter`` walks a branch's states from ``StartAt`` (or from a checkpoint), runs each
+state's work (a Task's integration, a Wait's timer, a Parallel's branches, a Map's iterations)
+with its Retry and Catch, and records each step in the run's history. What is durable, and when
+it is written, is the ``Executor``'s (``executor.py``): the interpreter calls ``_flush`` before
+an effect begins and never touches the store itself. Only the top-level branch is
+checkpointed; a Parallel's branches and a Map's iterations run again from their start after a
+restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lamina import fastjson, timestamps
+from lamina.clock import Clock
+from lamina.services.stepfunctions import language
+from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
+from lamina.services.stepfunctions.language import Failure
+from lamina.services.stepfunctions.names import Names
+from lamina.services.stepfunctions.store import RAW, Doc
+from lamina.services.stepfunctions.tasks import Resource, Tasks
+from lamina.services.stepfunctions.tasks import read as read_resource
+from lamina.services.stepfunctions.tokens import Tokens, Waiter
+
+INTERRUPTED = "Lamina stopped while the task ran; its outcome is unknown"
+# (machine ARN, input text, name) -> the started execution's document (states:startExecution).
+Starter = Callable[[str, str, str | None], Coroutine[Any, Any, Doc]]
+
+
+@dataclass
+class Run:
+    """One execution being run."""
+
+    doc: Doc
+    machine: Doc
+    definition: dict[str, Any]
+    history: History
+    durable: bool
+    context: dict[str, Any]
+    checkpoint: Doc = field(default_factory=dict)
+    task: asyncio.Task[None] | None = None
+    done: asyncio.Future[Doc] | None = None
+    # A Standard execution not yet in the store: its first write inserts it (with everything
+    # up to its first effect, or its end), then StartExecution answers.
+    recorded: asyncio.Future[bool] | None = None
+    started: Doc | None = None
+
+    @property
+    def arn(self) -> str:
+        return str(self.doc["executionArn"])
+
+
+class Interpreter:
+    """The states' behaviour; ``Executor`` supplies the durability (``_flush``) and the
+    waiting on other executions (``finished``)."""
+
+    tasks: Tasks
+    tokens: Tokens
+    names: Names
+    clock: Clock
+    rate: float
+    starter: Starter | None
+
+    def _flush(self, run: Run) -> None:
+        raise NotImplementedError
+
+    async def finished(self, arn: str) -> Doc:
+        raise NotImplementedError
+
+    async def _sleep_until(self, until: float) -> None:
+        while (left := until - self.clock.wall()) > 0:
+            await asyncio.sleep(min(left, 3600.0) / self.rate)
+
+    # -- states -------------------------------------------------------------------------------
+
+    async def _branch(
+        self,
+        run: Run,
+        branch: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        states = branch["States"]
+        name = str(branch["StartAt"])
+        if resume is not None:
+            name, value = str(resume["state"]), resume["input"]
+        while True:
+            state = states[name]
+            if top:
+                run.checkpoint = {"state": name, "input": value}
+            following, value = await self._state(
+                run, name, state, value, track, top, resume, context
+            )
+            resume = None
+            if following is None:
+                return value
+            name = following
+
+    async def _state(
+        self,
+        run: Run,
+        name: str,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        outer: Mapping[str, Any] | None,
+    ) -> tuple[str | None, Any]:
+        kind = str(state["Type"])
+        history = run.history
+        if resume is None:
+            history.add(
+                track,
+                f"{kind}StateEntered",
+                {"name": name, "input": _text(value, run), "inputDetails": NO_TRUNCATION},
+            )
+        context = {**run.context, **(outer or {})}
+        context["State"] = {
+            "Name": name,
+            "EnteredTime": timestamps.iso_millis(self.clock.wall()),
+            "RetryCount": 0,
+        }
+        following = None if state.get("End") else state.get("Next")
+        try:
+            if kind == "Pass":
+                result = language.effective_input(state, value, context)
+                output = language.effective_output(state, value, result, context)
+            elif kind == "Choice":
+                data = language.effective_input(state, value, context)
+                following = language.choose(state, data, context)
+                if following is None:
+                    raise Failure(
+                        "States.NoChoiceMatched", "No Choice matched and no Default specified"
+                    )
+                output = language.effective_output(state, data, data, context)
+            elif kind == "Wait":
+                data = language.effective_input(state, value, context)
+                until = (resume or {}).get("until")
+                if until is None:
+                    until = language.wait_until(state, data, context, self.clock.wall())
+                if top:
+                    run.checkpoint["until"] = until
+                self._flush(run)
+                await self._sleep_until(float(until))
+                output = language.effective_output(state, data, data, context)
+            elif kind == "Succeed":
+                data = language.effective_input(state, value, context)
+                following = None
+                output = language.effective_output(state, data, data, context)
+            elif kind == "Fail":
+                error, cause = language.fail_details(state, value, context)
+                raise Failure(error, cause)
+            else:
+                output = await self._attempts(run, name, state, value, track, top, resume, context)
+        except Failure as failure:
+            catcher = None
+            if kind in ("Task", "Parallel", "Map"):
+                catcher = language.find_catcher(state, failure.error)
+            if catcher is None:
+                raise
+            caught = {"Error": failure.error, "Cause": failure.cause}
+            output = language.write(catcher.get("ResultPath", "$"), value, caught)
+            following = str(catcher["Next"])
+        if kind != "Fail":
+            history.add(
+                track,
+                f"{kind}StateExited",
+                {"name": name, "output": _text(output, run), "outputDetails": NO_TRUNCATION},
+            )
+        return following, output
+
+    async def _attempts(
+        self,
+        run: Run,
+        name: str,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        context: dict[str, Any],
+    ) -> Any:
+        """A Task, Parallel or Map with its Retry."""
+        counts: dict[str, int] = dict((resume or {}).get("retries") or {})
+        phase = (resume or {}).get("phase")
+        interrupted = phase == "task" and state["Type"] == "Task"
+        if phase == "retrying":
+            await self._sleep_until(float((resume or {}).get("until", 0)))
+        while True:
+            try:
+                if interrupted:
+                    interrupted = False
+                    raise self._interrupted(run, state, track)
+                if top:
+                    run.checkpoint = {
+                        "state": name,
+                        "input": value,
+                        "phase": "task",
+                        "retries": counts,
+                    }
+                context["State"]["RetryCount"] = sum(counts.values())
+                return await self._work(run, name, state, value, track, context)
+            except Failure as failure:
+                index = language.find_retrier(state, failure.error)
+                if index is None:
+                    raise
+                key = str(index)
+                counts[key] = counts.get(key, 0) + 1
+                delay = language.retry_delay(state, index, counts[key])
+                if delay is None:
+                    raise
+                until = self.clock.wall() + delay
+                if top:
+                    run.checkpoint = {
+                        "state": name,
+                        "input": value,
+                        "phase": "retrying",
+                        "retries": counts,
+                        "until": until,
+                    }
+                    self._flush(run)
+                await self._sleep_until(until)
+
+    def _interrupted(self, run: Run, state: Mapping[str, Any], track: Track) -> Failure:
+        """The failure of a task attempt a restart cut short, recorded as its kind fails."""
+        failure = Failure("States.TaskFailed", INTERRUPTED)
+        resource = read_resource(str(state["Resource"]))
+        details: Doc = {"error": failure.error, "cause": failure.cause}
+        if resource.kind == "function":
+            kind = "LambdaFunctionFailed"
+        elif resource.kind == "activity":
+            kind = "ActivityFailed"
+        else:
+            kind = "TaskFailed"
+            details = {
+                "resourceType": resource.resource_type,
+                "resource": resource.resource_name,
+                **details,
+            }
+        run.history.add(track, kind, details)
+        return failure
+
+    async def _work(
+        self,
+        run: Run,
+        name: str,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        context: dict[str, Any],
+    ) -> Any:
+        kind = state["Type"]
+        if kind == "Parallel":
+            result: Any = await self._parallel(run, state, value, track, context)
+        elif kind == "Map":
+            result = await self._map(run, name, state, value, track, context)
+        else:
+            result = await self._task(run, state, value, track, context)
+        return language.effective_output(state, value, result, context)
+
+    # -- Task ---------------------------------------------------------------------------------
+
+    async def _task(
+        self,
+        run: Run,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        context: dict[str, Any],
+    ) -> Any:
+        resource = read_resource(str(state["Resource"]))
+        waiting = None
+        if resource.pattern == "waitForTaskToken" or resource.kind == "activity":
+            waiting = self.tokens.issue(run.arn, run.durable)
+            context["Task"] = {"Token": waiting[0]}
+        params = language.effective_input(state, value, context)
+        timeout = _seconds(state, "TimeoutSeconds", value, context)
+        heartbeat = _seconds(state, "HeartbeatSeconds", value, context)
+        history = run.history
+        if resource.kind == "function":
+            scheduled: Doc = {
+                "resource": resource.arn,
+                "input": _text(params, run),
+                "inputDetails": NO_TRUNCATION,
+            }
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
+            history.add(track, "LambdaFunctionScheduled", scheduled)
+            prefix = "LambdaFunction"
+        elif resource.kind == "activity":
+            scheduled = {
+                "resource": resource.arn,
+                "input": _text(params, run),
+                "inputDetails": NO_TRUNCATION,
+            }
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
+            if heartbeat is not None:
+                scheduled["heartbeatInSeconds"] = int(heartbeat)
+            history.add(track, "ActivityScheduled", scheduled)
+            prefix = "Activity"
+        else:
+            scheduled = {
+                "resourceType": resource.resource_type,
+                "resource": resource.resource_name,
+                "region": self.names.region,
+                "parameters": _text(params, run),
+            }
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
+            if heartbeat is not None:
+                scheduled["heartbeatInSeconds"] = int(heartbeat)
+            history.add(track, "TaskScheduled", scheduled)
+            prefix = "Task"
+        # What is recorded before the effect: a kill from here on leaves the attempt unknown.
+        self._flush(run)
+        ids_ = {"resourceType": resource.resource_type, "resource": resource.resource_name}
+        detail = ids_ if prefix == "Task" else {}
+        try:
+            async with asyncio.timeout(None if timeout is None else timeout / self.rate):
+                result = await self._perform(
+                    run, resource, params, waiting, heartbeat, track, detail
+                )
+        except TimeoutError:
+            failure = Failure("States.Timeout", "")
+            history.add(track, f"{prefix}TimedOut", {**detail, "error": failure.error})
+            raise failure from None
+        except Failure as failure:
+            kind = (
+                f"{prefix}TimedOut"
+                if failure.error == "States.HeartbeatTimeout"
+                else f"{prefix}Failed"
+            )
+            history.add(track, kind, {**detail, "error": failure.error, "cause": failure.cause})
+            raise
+        history.add(
+            track,
+            f"{prefix}Succeeded",
+            {**detail, "output": _text(result, run), "outputDetails": NO_TRUNCATION},
+        )
+        return result
+
+    async def _perform(
+        self,
+        run: Run,
+        resource: Resource,
+        params: Any,
+        waiting: tuple[str, Waiter] | None,
+        heartbeat: float | None,
+        track: Track,
+        detail: Doc,
+    ) -> Any:
+        history = run.history
+        if resource.kind == "function":
+            history.add(track, "LambdaFunctionStarted")
+            value, _, _ = await self.tasks.invoke(resource.arn, params)
+            return value
+        if resource.kind == "activity":
+            assert waiting is not None
+            token, waiter = waiting
+            text = fastjson.dumps_text(params)
+            worker = await self.tokens.offer(resource.arn, token, waiter, text)
+            history.add(track, "ActivityStarted", {"workerName": worker})
+            return await self.tokens.wait(token, waiter, heartbeat)
+        history.add(track, "TaskStarted", detail)
+        if resource.kind == "states":
+            first = await self._start_child(resource, params)
+        else:
+            first = await self.tasks.call(resource, params)
+        submitted = {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION}
+        if waiting is not None:
+            history.add(track, "TaskSubmitted", submitted)
+            return await self.tokens.wait(waiting[0], waiting[1], heartbeat)
+        if resource.kind == "states" and resource.pattern.startswith("sync"):
+            history.add(track, "TaskSubmitted", submitted)
+            return await self._child_result(str(first["ExecutionArn"]), resource.pattern)
+        return first
+
+    async def _start_child(self, resource: Resource, params: Any) -> Any:
+        if resource.action != "startExecution" or self.starter is None:
+            return await self.tasks.call(resource, params)
+        members = params if isinstance(params, Mapping) else {}
+        given = members.get("Input", {})
+        text = given if isinstance(given, str) else fastjson.dumps_text(given)
+        doc = await self.starter(str(members.get("StateMachineArn", "")), text, members.get("Name"))
+        return {
+            "ExecutionArn": doc["executionArn"],
+            "StartDate": timestamps.iso_millis(float(doc["startDate"])),
+        }
+
+    async def _child_result(self, arn: str, pattern: str) -> Any:
+        doc = await self.finished(arn)
+        if doc["status"] != "SUCCEEDED":
+            shown = {"ExecutionArn": arn, "Status": doc["status"]}
+            shown |= {"Error": doc.get("error"), "Cause": doc.get("cause")}
+            raise Failure("States.TaskFailed", fastjson.dumps_text(shown))
+        output: Any = doc.get("output")
+        if pattern == "sync:2" and isinstance(output, str):
+            output = fastjson.loads(output)
+        return {
+            "ExecutionArn": doc["executionArn"],
+            "StateMachineArn": doc["stateMachineArn"],
+            "Name": doc["name"],
+            "Status": doc["status"],
+            "StartDate": int(float(doc["startDate"]) * 1000),
+            "StopDate": int(float(doc["stopDate"]) * 1000),
+            "Input": doc["input"] if pattern != "sync:2" else fastjson.loads(doc["input"]),
+            "InputDetails": {"Included": True},
+            "Output": output,
+            "OutputDetails": {"Included": True},
+        }
+
+    # -- Parallel and Map ---------------------------------------------------------------------
+
+    async def _parallel(
+        self,
+        run: Run,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        context: Mapping[str, Any],
+    ) -> Any:
+        data = language.effective_input(state, value, context)
+        run.history.add(track, "ParallelStateStarted")
+        branches = [
+            self._branch(run, branch, data, track.fork(), False, None)
+            for branch in state["Branches"]
+        ]
+        try:
+            results = await _all_or_first_failure(branches)
+        except Failure as failure:
+            run.history.add(
+                track, "ParallelStateFailed", {"error": failure.error, "cause": failure.cause}
+            )
+            raise
+        run.history.add(track, "ParallelStateSucceeded")
+        return results
+
+    async def _map(
+        self,
+        run: Run,
+        name: str,
+        state: Mapping[str, Any],
+        value: Any,
+        track: Track,
+        context: Mapping[str, Any],
+    ) -> Any:
+        data = (
+            value
+            if state.get("InputPath", "$") is None
+            else language.read(str(state.get("InputPath", "$")), value, context)
+        )
+        items = language.map_items(state, data, context)
+        processor = state.get("ItemProcessor") or state["Iterator"]
+        history = run.history
+        history.add(track, "MapStateStarted", {"length": len(items)})
+        limit = int(state.get("MaxConcurrency") or 0)
+        gate = asyncio.Semaphore(limit) if limit > 0 else None
+        tolerated = _tolerated(state, len(items))
+        failures: list[Failure] = []
+
+        async def iteration(index: int, item: Any) -> Any:
+            async with gate if gate is not None else contextlib.nullcontext():
+                branch_track = track.fork()
+                scoped = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
+                given = language.map_item_input(state, data, item, index, context)
+                history.add(branch_track, "MapIterationStarted", {"name": name, "index": index})
+                try:
+                    result = await self._branch(
+                        run, processor, given, branch_track, False, None, scoped
+                    )
+                except Failure as failure:
+                    history.add(branch_track, "MapIterationFailed", {"name": name, "index": index})
+                    failures.append(failure)
+                    if len(failures) > tolerated:
+                        raise
+                    return {"Error": failure.error, "Cause": failure.cause}
+                history.add(branch_track, "MapIterationSucceeded", {"name": name, "index": index})
+                return result
+
+        try:
+            results = await _all_or_first_failure([iteration(i, v) for i, v in enumerate(items)])
+        except Failure as first:
+            failure = first
+            if tolerated > 0 or "ToleratedFailurePercentage" in state:
+                failure = Failure(
+                    "States.ExceedToleratedFailureThreshold",
+                    "The specified tolerated failure threshold was exceeded",
+                )
+            history.add(track, "MapStateFailed")
+            raise failure from None
+        history.add(track, "MapStateSucceeded")
+        return results
+
+
+async def _all_or_first_failure(work: list[Coroutine[Any, Any, Any]]) -> list[Any]:
+    """Every result in order, or the first failure with the rest cancelled."""
+    if not work:
+        return []
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _tolerated(state: Mapping[str, Any], count: int) -> int:
+    tolerated = int(state.get("ToleratedFailureCount", 0))
+    if "ToleratedFailurePercentage" in state:
+        share = int(count * float(state["ToleratedFailurePercentage"]) / 100)
+        tolerated = max(tolerated, share)
+    return tolerated
+
+
+def _seconds(
+    state: Mapping[str, Any], key: str, value: Any, context: Mapping[str, Any]
+) -> float | None:
+    if key in state:
+        return float(state[key])
+    if f"{key}Path" in state:
+        return float(language.read(str(state[f"{key}Path"]), value, context))
+    return None
+
+
+def _text(value: Any, run: Run) -> Any:
+    """A value the history shows as JSON text: written as text when the history is read
+    (``store.RAW``), not at every step; Express executions keep no history at all."""
+    return {RAW: value} if run.durable else ""
