@@ -192,6 +192,11 @@ class Executor(Interpreter):
             raise execution_missing(arn)
         return found.doc
 
+    def running(self, arn: str) -> Doc | None:
+        """The document of an execution this executor runs now."""
+        run = self._runs.get(arn)
+        return None if run is None else run.doc
+
     async def finished(self, arn: str) -> Doc:
         """The execution's document once it has ended."""
         if arn not in self._runs:

@@ -211,11 +211,14 @@ class StepFunctions:
             self.executor.start_express(machine, doc)
             return {"executionArn": doc["executionArn"], "startDate": doc["startDate"]}
         if not await self.executor.start(machine, doc):
-            existing = self.store.execution(doc["executionArn"])
-            assert existing is not None
-            if existing.status != "RUNNING" or existing.doc["input"] != doc["input"]:
+            existing = self.executor.running(doc["executionArn"])
+            if existing is None:
+                found = self.store.execution(doc["executionArn"])
+                existing = found.doc if found is not None else None
+            same = existing is not None and existing["input"] == doc["input"]
+            if existing is None or existing["status"] != "RUNNING" or not same:
                 raise ExecutionAlreadyExists(f"Execution Already Exists: '{doc['executionArn']}'")
-            doc = existing.doc
+            doc = existing
         return {"executionArn": doc["executionArn"], "startDate": doc["startDate"]}
 
     async def start_sync_execution(self, params: Params) -> Params:
