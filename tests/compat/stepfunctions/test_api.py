@@ -166,6 +166,9 @@ def test_a_fail_state_and_a_runtime_error_fail_the_execution(sfn: Any) -> None:
     }
     done = run(sfn, machine(sfn, "runtime", missing), {"a": 1})
     assert (done["status"], done["error"]) == ("FAILED", "States.Runtime")
+    assert done["cause"].startswith(
+        "An error occurred while executing the state 'P' (entered at the event id #2). "
+    )
     assert "$.nope" in done["cause"]
 
 

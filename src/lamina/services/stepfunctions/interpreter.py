@@ -28,6 +28,7 @@ from lamina.services.stepfunctions.tasks import Resource, Tasks
 from lamina.services.stepfunctions.tasks import read as read_resource
 from lamina.services.stepfunctions.tokens import Tokens, Waiter
 
+_RUNTIME = "An error occurred while executing the state '"
 INTERRUPTED = "Lamina stopped while the task ran; its outcome is unknown"
 # (machine ARN, input text, name) -> the started execution's document (states:startExecution).
 Starter = Callable[[str, str, str | None], Coroutine[Any, Any, Doc]]
@@ -118,8 +119,9 @@ class Interpreter:
     ) -> tuple[str | None, Any]:
         kind = str(state["Type"])
         history = run.history
+        entered = history.last_id
         if resume is None:
-            history.add(
+            entered = history.add(
                 track,
                 f"{kind}StateEntered",
                 {"name": name, "input": _text(value, run), "inputDetails": NO_TRUNCATION},
@@ -163,6 +165,11 @@ class Interpreter:
             else:
                 output = await self._attempts(run, name, state, value, track, top, resume, context)
         except Failure as failure:
+            if failure.error == "States.Runtime" and not failure.cause.startswith(_RUNTIME):
+                # AWS's wording names the state and the event that entered it.
+                failure.cause = (
+                    f"{_RUNTIME}{name}' (entered at the event id #{entered}). {failure.cause}"
+                )
             catcher = None
             if kind in ("Task", "Parallel", "Map"):
                 catcher = language.find_catcher(state, failure.error)
