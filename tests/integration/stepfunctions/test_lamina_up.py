@@ -102,7 +102,7 @@ def test_an_express_machine_runs_synchronously(server: LaminaUp) -> None:
         stateMachineArn=f"{ARN}:stateMachine:quick", input='{"who": "lamina"}'
     )
     assert answer["status"] == "SUCCEEDED"
-    assert json.loads(answer["output"]) == {"greeting": "lamina"}
+    assert json.loads(answer["output"]) == {"greeting": "hello lamina"}
 
 
 def test_kill_9_resumes_a_wait_and_retries_a_task_in_flight(server: LaminaUp) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from lamina.services.stepfunctions import language
+from lamina import states
 from lamina.services.stepfunctions.errors import InvalidDefinition
 
 
-def check(text: str) -> dict[str, Any]:
-    """The parsed definition, or AWS's ``InvalidDefinition``."""
+def check(text: str) -> states.Definition:
+    """The parsed definition, or AWS's ``InvalidDefinition`` naming the state and field."""
     try:
-        return language.parse(text)
-    except language.Invalid as exc:
-        raise InvalidDefinition(f"Invalid State Machine Definition: {exc}") from None
+        return states.parse(text)
+    except states.InvalidDefinition as exc:
+        raise InvalidDefinition(str(exc)) from None

@@ -36,17 +36,17 @@ from typing import Any
 
 from lamina import fastjson, timestamps
 from lamina.clock import Clock
-from lamina.services.stepfunctions import language
+from lamina.services.stepfunctions import definitions
 from lamina.services.stepfunctions.errors import (
     execution_missing,
 )
 from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
 from lamina.services.stepfunctions.interpreter import Interpreter, Run, Starter
-from lamina.services.stepfunctions.language import Failure
 from lamina.services.stepfunctions.names import Names
 from lamina.services.stepfunctions.store import Doc, Store
 from lamina.services.stepfunctions.tasks import Tasks
 from lamina.services.stepfunctions.tokens import Tokens
+from lamina.states import Definition, Scope, StatesError
 
 log = logging.getLogger("lamina.stepfunctions")
 StatusHook = Callable[[Doc], None]
@@ -76,7 +76,7 @@ class Executor(Interpreter):
         self._background: set[asyncio.Task[Any]] = set()
         self._resumed = False
         # Parsed definitions by their text: executions of one machine share one.
-        self._definitions: dict[str, dict[str, Any]] = {}
+        self._definitions: dict[str, Definition] = {}
 
     # -- starting and stopping ----------------------------------------------------------------
 
@@ -84,7 +84,7 @@ class Executor(Interpreter):
         text = str(machine["definition"])
         definition = self._definitions.get(text)
         if definition is None:
-            definition = self._definitions[text] = language.parse(text)
+            definition = self._definitions[text] = definitions.check(text)
         context = {
             "Execution": {
                 "Id": doc["executionArn"],
@@ -131,7 +131,7 @@ class Executor(Interpreter):
             },
         )
         run.checkpoint = {
-            "state": run.definition["StartAt"],
+            "state": run.definition.start_at,
             "input": run.context["Execution"]["Input"],
         }
         run.started = dict(doc)
@@ -163,7 +163,7 @@ class Executor(Interpreter):
             last = self.store.last_event_id(execution.arn)
             run = self._run(machine, doc, True, last)
             run.checkpoint = execution.checkpoint or {
-                "state": run.definition["StartAt"],
+                "state": run.definition.start_at,
                 "input": run.context["Execution"]["Input"],
             }
             log.info("resuming %s at %s", execution.arn, run.checkpoint.get("state"))
@@ -225,11 +225,13 @@ class Executor(Interpreter):
         track = Track(run.history.last_id)
         definition = run.definition
         try:
-            limit = definition.get("TimeoutSeconds")
+            limit = definition.timeout_seconds
             value = run.context["Execution"]["Input"]
             try:
                 async with asyncio.timeout(None if limit is None else float(limit) / self.rate):
-                    output = await self._branch(run, definition, value, track, True, resume)
+                    output = await self._branch(
+                        run, definition, value, track, True, resume, Scope(run.context)
+                    )
             except TimeoutError:
                 self._end(run, "TIMED_OUT", "ExecutionTimedOut", {}, track)
                 return
@@ -242,7 +244,7 @@ class Executor(Interpreter):
                 track,
                 output=text,
             )
-        except Failure as failure:
+        except StatesError as failure:
             self._end(
                 run,
                 "FAILED",
@@ -265,7 +267,7 @@ class Executor(Interpreter):
                 "ExecutionFailed",
                 {"error": "States.Runtime", "cause": f"{type(exc).__name__}: {exc}"},
                 track,
-                error=Failure("States.Runtime", str(exc)),
+                error=StatesError("States.Runtime", str(exc)),
             )
 
     def _end(
@@ -276,7 +278,7 @@ class Executor(Interpreter):
         details: Doc,
         track: Track,
         output: str | None = None,
-        error: Failure | None = None,
+        error: StatesError | None = None,
     ) -> Doc:
         doc = run.doc
         if doc.get("status") != "RUNNING":

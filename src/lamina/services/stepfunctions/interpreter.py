@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import random
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lamina import fastjson, timestamps
+from lamina import fastjson, states, timestamps
 from lamina.clock import Clock
-from lamina.services.stepfunctions import language
 from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
-from lamina.services.stepfunctions.language import Failure
 from lamina.services.stepfunctions.names import Names
 from lamina.services.stepfunctions.store import RAW, Doc
 from lamina.services.stepfunctions.tasks import Resource, Tasks
 from lamina.services.stepfunctions.tasks import read as read_resource
 from lamina.services.stepfunctions.tokens import Tokens, Waiter
+from lamina.states import Definition, Scope, State, StatesError
+from lamina.states import payload as paths
 
 _RUNTIME = "An error occurred while executing the state '"
 INTERRUPTED = "Lamina stopped while the task ran; its outcome is unknown"
@@ -40,7 +42,7 @@ class Run:
 
     doc: Doc
     machine: Doc
-    definition: dict[str, Any]
+    definition: Definition
     history: History
     durable: bool
     context: dict[str, Any]
@@ -83,23 +85,23 @@ class Interpreter:
     async def _branch(
         self,
         run: Run,
-        branch: Mapping[str, Any],
+        branch: Definition,
         value: Any,
         track: Track,
         top: bool,
         resume: Doc | None,
-        context: Mapping[str, Any] | None = None,
+        scope: Scope,
     ) -> Any:
-        states = branch["States"]
-        name = str(branch["StartAt"])
+        name = branch.start_at
         if resume is not None:
             name, value = str(resume["state"]), resume["input"]
+            scope = scope.assigned(dict(resume.get("variables") or {}))
         while True:
-            state = states[name]
+            state = branch.states[name]
             if top:
-                run.checkpoint = {"state": name, "input": value}
-            following, value = await self._state(
-                run, name, state, value, track, top, resume, context
+                run.checkpoint = {"state": name, "input": value, "variables": scope.variables}
+            following, value, scope = await self._state(
+                run, state, value, track, top, resume, scope
             )
             resume = None
             if following is None:
@@ -109,15 +111,15 @@ class Interpreter:
     async def _state(
         self,
         run: Run,
-        name: str,
-        state: Mapping[str, Any],
+        state: State,
         value: Any,
         track: Track,
         top: bool,
         resume: Doc | None,
-        outer: Mapping[str, Any] | None,
-    ) -> tuple[str | None, Any]:
-        kind = str(state["Type"])
+        outer: Scope,
+    ) -> tuple[str | None, Any, Scope]:
+        kind = state.type
+        name = state.name
         history = run.history
         entered = history.last_id
         if resume is None:
@@ -126,81 +128,86 @@ class Interpreter:
                 f"{kind}StateEntered",
                 {"name": name, "input": _text(value, run), "inputDetails": NO_TRUNCATION},
             )
-        context = {**run.context, **(outer or {})}
-        context["State"] = {
-            "Name": name,
-            "EnteredTime": timestamps.iso_millis(self.clock.wall()),
-            "RetryCount": 0,
-        }
-        following = None if state.get("End") else state.get("Next")
+        scope = outer.with_context(
+            State={
+                "Name": name,
+                "EnteredTime": timestamps.iso_millis(self.clock.wall()),
+                "RetryCount": 0,
+            }
+        )
+        following = None if state.end else state.next
+        assigned: dict[str, Any] = {}
         try:
             if kind == "Pass":
-                result = language.effective_input(state, value, context)
-                output = language.effective_output(state, value, result, context)
+                result = states.pass_result(state, states.effective_input(state, value, scope))
+                output, assigned = states.effective_output(state, value, result, scope)
             elif kind == "Choice":
-                data = language.effective_input(state, value, context)
-                following = language.choose(state, data, context)
+                rule = states.match(state, value, scope)
+                following = rule["Next"] if rule is not None else state.get("Default")
                 if following is None:
-                    raise Failure(
+                    raise StatesError(
                         "States.NoChoiceMatched", "No Choice matched and no Default specified"
                     )
-                output = language.effective_output(state, data, data, context)
+                output, assigned = states.choice_output(state, rule, value, scope)
             elif kind == "Wait":
-                data = language.effective_input(state, value, context)
+                data = states.effective_input(state, value, scope)
                 until = (resume or {}).get("until")
                 if until is None:
-                    until = language.wait_until(state, data, context, self.clock.wall())
+                    now = dt.datetime.fromtimestamp(self.clock.wall(), dt.UTC)
+                    until = states.wait_until(state, value, scope, now).timestamp()
                 if top:
                     run.checkpoint["until"] = until
                 self._flush(run)
                 await self._sleep_until(float(until))
-                output = language.effective_output(state, data, data, context)
+                output, assigned = states.effective_output(state, value, data, scope)
             elif kind == "Succeed":
-                data = language.effective_input(state, value, context)
+                data = states.effective_input(state, value, scope)
                 following = None
-                output = language.effective_output(state, data, data, context)
+                output, assigned = states.effective_output(state, value, data, scope)
             elif kind == "Fail":
-                error, cause = language.fail_details(state, value, context)
-                raise Failure(error, cause)
+                error, cause = states.fail_details(state, value, scope)
+                raise StatesError(error or "", cause or "")
             else:
-                output = await self._attempts(run, name, state, value, track, top, resume, context)
-        except Failure as failure:
-            if failure.error == "States.Runtime" and not failure.cause.startswith(_RUNTIME):
-                # AWS's wording names the state and the event that entered it.
-                failure.cause = (
-                    f"{_RUNTIME}{name}' (entered at the event id #{entered}). {failure.cause}"
+                output, assigned = await self._attempts(
+                    run, state, value, track, top, resume, scope
                 )
+        except StatesError as failure:
+            if failure.error.startswith("States.Runtime") and not failure.cause.startswith(
+                _RUNTIME
+            ):
+                # AWS's wording names the state and the event that entered it.
+                failure = failure.in_state(name, entered)
             catcher = None
             if kind in ("Task", "Parallel", "Map"):
-                catcher = language.find_catcher(state, failure.error)
+                catcher = states.find_catcher(state, failure.error)
             if catcher is None:
-                raise
-            caught = {"Error": failure.error, "Cause": failure.cause}
-            output = language.write(catcher.get("ResultPath", "$"), value, caught)
-            following = str(catcher["Next"])
+                raise failure from None
+            output, assigned = states.error_output(
+                catcher, state, value, failure.error, failure.cause, scope
+            )
+            following = catcher.next
         if kind != "Fail":
             history.add(
                 track,
                 f"{kind}StateExited",
                 {"name": name, "output": _text(output, run), "outputDetails": NO_TRUNCATION},
             )
-        return following, output
+        return following, output, outer.assigned(assigned)
 
     async def _attempts(
         self,
         run: Run,
-        name: str,
-        state: Mapping[str, Any],
+        state: State,
         value: Any,
         track: Track,
         top: bool,
         resume: Doc | None,
-        context: dict[str, Any],
-    ) -> Any:
-        """A Task, Parallel or Map with its Retry."""
+        scope: Scope,
+    ) -> tuple[Any, dict[str, Any]]:
+        """A Task, Parallel or Map with its Retry: its output and the variables it assigns."""
         counts: dict[str, int] = dict((resume or {}).get("retries") or {})
         phase = (resume or {}).get("phase")
-        interrupted = phase == "task" and state["Type"] == "Task"
+        interrupted = phase == "task" and state.type == "Task"
         if phase == "retrying":
             await self._sleep_until(float((resume or {}).get("until", 0)))
         while True:
@@ -210,27 +217,29 @@ class Interpreter:
                     raise self._interrupted(run, state, track)
                 if top:
                     run.checkpoint = {
-                        "state": name,
+                        "state": state.name,
                         "input": value,
+                        "variables": scope.variables,
                         "phase": "task",
                         "retries": counts,
                     }
-                context["State"]["RetryCount"] = sum(counts.values())
-                return await self._work(run, name, state, value, track, context)
-            except Failure as failure:
-                index = language.find_retrier(state, failure.error)
-                if index is None:
+                retried = scope.context["State"] | {"RetryCount": sum(counts.values())}
+                return await self._work(run, state, value, track, scope.with_context(State=retried))
+            except StatesError as failure:
+                retrier = states.find_retrier(state, failure.error)
+                if retrier is None:
                     raise
-                key = str(index)
+                key = str(retrier.index)
                 counts[key] = counts.get(key, 0) + 1
-                delay = language.retry_delay(state, index, counts[key])
+                delay = states.retry_delay(retrier, counts[key], random.random)
                 if delay is None:
                     raise
                 until = self.clock.wall() + delay
                 if top:
                     run.checkpoint = {
-                        "state": name,
+                        "state": state.name,
                         "input": value,
+                        "variables": scope.variables,
                         "phase": "retrying",
                         "retries": counts,
                         "until": until,
@@ -238,10 +247,10 @@ class Interpreter:
                     self._flush(run)
                 await self._sleep_until(until)
 
-    def _interrupted(self, run: Run, state: Mapping[str, Any], track: Track) -> Failure:
+    def _interrupted(self, run: Run, state: State, track: Track) -> StatesError:
         """The failure of a task attempt a restart cut short, recorded as its kind fails."""
-        failure = Failure("States.TaskFailed", INTERRUPTED)
-        resource = read_resource(str(state["Resource"]))
+        failure = StatesError("States.TaskFailed", INTERRUPTED)
+        resource = read_resource(str(state.get("Resource")))
         details: Doc = {"error": failure.error, "cause": failure.cause}
         if resource.kind == "function":
             kind = "LambdaFunctionFailed"
@@ -258,41 +267,27 @@ class Interpreter:
         return failure
 
     async def _work(
-        self,
-        run: Run,
-        name: str,
-        state: Mapping[str, Any],
-        value: Any,
-        track: Track,
-        context: dict[str, Any],
-    ) -> Any:
-        kind = state["Type"]
-        if kind == "Parallel":
-            result: Any = await self._parallel(run, state, value, track, context)
-        elif kind == "Map":
-            result = await self._map(run, name, state, value, track, context)
+        self, run: Run, state: State, value: Any, track: Track, scope: Scope
+    ) -> tuple[Any, dict[str, Any]]:
+        if state.type == "Parallel":
+            result: Any = await self._parallel(run, state, value, track, scope)
+        elif state.type == "Map":
+            result = await self._map(run, state, value, track, scope)
         else:
-            result = await self._task(run, state, value, track, context)
-        return language.effective_output(state, value, result, context)
+            result = await self._task(run, state, value, track, scope)
+        return states.effective_output(state, value, result, scope)
 
     # -- Task ---------------------------------------------------------------------------------
 
-    async def _task(
-        self,
-        run: Run,
-        state: Mapping[str, Any],
-        value: Any,
-        track: Track,
-        context: dict[str, Any],
-    ) -> Any:
-        resource = read_resource(str(state["Resource"]))
+    async def _task(self, run: Run, state: State, value: Any, track: Track, scope: Scope) -> Any:
+        resource = read_resource(str(state.get("Resource")))
         waiting = None
         if resource.pattern == "waitForTaskToken" or resource.kind == "activity":
             waiting = self.tokens.issue(run.arn, run.durable)
-            context["Task"] = {"Token": waiting[0]}
-        params = language.effective_input(state, value, context)
-        timeout = _seconds(state, "TimeoutSeconds", value, context)
-        heartbeat = _seconds(state, "HeartbeatSeconds", value, context)
+            scope = scope.with_context(Task={"Token": waiting[0]})
+        params = states.effective_input(state, value, scope)
+        timeout = _seconds(state, "TimeoutSeconds", value, scope)
+        heartbeat = _seconds(state, "HeartbeatSeconds", value, scope)
         history = run.history
         if resource.kind == "function":
             scheduled: Doc = {
@@ -339,10 +334,10 @@ class Interpreter:
                     run, resource, params, waiting, heartbeat, track, detail
                 )
         except TimeoutError:
-            failure = Failure("States.Timeout", "")
+            failure = StatesError("States.Timeout", "")
             history.add(track, f"{prefix}TimedOut", {**detail, "error": failure.error})
             raise failure from None
-        except Failure as failure:
+        except StatesError as failure:
             kind = (
                 f"{prefix}TimedOut"
                 if failure.error == "States.HeartbeatTimeout"
@@ -410,7 +405,7 @@ class Interpreter:
         if doc["status"] != "SUCCEEDED":
             shown = {"ExecutionArn": arn, "Status": doc["status"]}
             shown |= {"Error": doc.get("error"), "Cause": doc.get("cause")}
-            raise Failure("States.TaskFailed", fastjson.dumps_text(shown))
+            raise StatesError("States.TaskFailed", fastjson.dumps_text(shown))
         output: Any = doc.get("output")
         if pattern == "sync:2" and isinstance(output, str):
             output = fastjson.loads(output)
@@ -430,22 +425,17 @@ class Interpreter:
     # -- Parallel and Map ---------------------------------------------------------------------
 
     async def _parallel(
-        self,
-        run: Run,
-        state: Mapping[str, Any],
-        value: Any,
-        track: Track,
-        context: Mapping[str, Any],
+        self, run: Run, state: State, value: Any, track: Track, scope: Scope
     ) -> Any:
-        data = language.effective_input(state, value, context)
+        data = states.effective_input(state, value, scope)
         run.history.add(track, "ParallelStateStarted")
         branches = [
-            self._branch(run, branch, data, track.fork(), False, None)
-            for branch in state["Branches"]
+            self._branch(run, branch, data, track.fork(), False, None, scope)
+            for branch in state.branches
         ]
         try:
             results = await _all_or_first_failure(branches)
-        except Failure as failure:
+        except StatesError as failure:
             run.history.add(
                 track, "ParallelStateFailed", {"error": failure.error, "cause": failure.cause}
             )
@@ -453,40 +443,28 @@ class Interpreter:
         run.history.add(track, "ParallelStateSucceeded")
         return results
 
-    async def _map(
-        self,
-        run: Run,
-        name: str,
-        state: Mapping[str, Any],
-        value: Any,
-        track: Track,
-        context: Mapping[str, Any],
-    ) -> Any:
-        data = (
-            value
-            if state.get("InputPath", "$") is None
-            else language.read(str(state.get("InputPath", "$")), value, context)
-        )
-        items = language.map_items(state, data, context)
-        processor = state.get("ItemProcessor") or state["Iterator"]
+    async def _map(self, run: Run, state: State, value: Any, track: Track, scope: Scope) -> Any:
+        items = states.map_items(state, value, scope)
+        processor = state.processor
+        assert processor is not None
         history = run.history
+        name = state.name
         history.add(track, "MapStateStarted", {"length": len(items)})
         limit = int(state.get("MaxConcurrency") or 0)
         gate = asyncio.Semaphore(limit) if limit > 0 else None
         tolerated = _tolerated(state, len(items))
-        failures: list[Failure] = []
+        failures: list[StatesError] = []
 
         async def iteration(index: int, item: Any) -> Any:
             async with gate if gate is not None else contextlib.nullcontext():
                 branch_track = track.fork()
-                scoped = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
-                given = language.map_item_input(state, data, item, index, context)
+                given = states.map_item_input(state, item, index, value, scope)
                 history.add(branch_track, "MapIterationStarted", {"name": name, "index": index})
                 try:
                     result = await self._branch(
-                        run, processor, given, branch_track, False, None, scoped
+                        run, processor, given, branch_track, False, None, scope
                     )
-                except Failure as failure:
+                except StatesError as failure:
                     history.add(branch_track, "MapIterationFailed", {"name": name, "index": index})
                     failures.append(failure)
                     if len(failures) > tolerated:
@@ -497,10 +475,10 @@ class Interpreter:
 
         try:
             results = await _all_or_first_failure([iteration(i, v) for i, v in enumerate(items)])
-        except Failure as first:
+        except StatesError as first:
             failure = first
-            if tolerated > 0 or "ToleratedFailurePercentage" in state:
-                failure = Failure(
+            if tolerated > 0 or "ToleratedFailurePercentage" in state.fields:
+                failure = StatesError(
                     "States.ExceedToleratedFailureThreshold",
                     "The specified tolerated failure threshold was exceeded",
                 )
@@ -524,21 +502,21 @@ async def _all_or_first_failure(work: list[Coroutine[Any, Any, Any]]) -> list[An
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _tolerated(state: Mapping[str, Any], count: int) -> int:
+def _tolerated(state: State, count: int) -> int:
     tolerated = int(state.get("ToleratedFailureCount", 0))
-    if "ToleratedFailurePercentage" in state:
-        share = int(count * float(state["ToleratedFailurePercentage"]) / 100)
+    if "ToleratedFailurePercentage" in state.fields:
+        share = int(count * float(state.fields["ToleratedFailurePercentage"]) / 100)
         tolerated = max(tolerated, share)
     return tolerated
 
 
-def _seconds(
-    state: Mapping[str, Any], key: str, value: Any, context: Mapping[str, Any]
-) -> float | None:
-    if key in state:
-        return float(state[key])
-    if f"{key}Path" in state:
-        return float(language.read(str(state[f"{key}Path"]), value, context))
+def _seconds(state: State, key: str, value: Any, scope: Scope) -> float | None:
+    given = state.get(key)
+    if isinstance(given, int | float) and not isinstance(given, bool):
+        return float(given)
+    path = state.get(f"{key}Path")
+    if path is not None:
+        return float(paths.read(path, value, scope))
     return None
 
 

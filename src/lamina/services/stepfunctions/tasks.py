@@ -36,7 +36,7 @@ from lamina.model import arns
 from lamina.services.api import Service
 from lamina.services.protocols import awsjson, shapes, validation
 from lamina.services.protocols.service import ModelService
-from lamina.services.stepfunctions.language import Failure
+from lamina.states import StatesError
 
 Handler = Callable[..., Any]
 # aws-sdk's service names -> the names Lamina serves them under.
@@ -70,14 +70,14 @@ class Resource:
 def read(arn: str) -> Resource:
     parsed = arns.parse(arn)
     if parsed is None:
-        raise Failure("States.Runtime", f"Invalid resource: {arn}")
+        raise StatesError("States.Runtime", f"Invalid resource: {arn}")
     if parsed.service == "lambda":
         return Resource(arn, "function", arn, "")
     if parsed.service == "states" and parsed.resource.startswith("activity:"):
         return Resource(arn, "activity", arn, "")
     parts = parsed.resource.split(":")
     if parsed.service != "states" or len(parts) < 2:
-        raise Failure("States.Runtime", f"Lamina does not run the task resource {arn} yet")
+        raise StatesError("States.Runtime", f"Lamina does not run the task resource {arn} yet")
     if parts[0] == "aws-sdk" and len(parts) >= 3:
         kind, rest = f"aws-sdk:{parts[1]}", ":".join(parts[2:])
     else:
@@ -136,7 +136,7 @@ class Tasks:
         """The function's result, the version that ran and the request id; its error as the
         task's ``Failure``."""
         if self.invoker is None:
-            raise Failure("Lambda.ServiceException", "Lambda is not served by this Lamina")
+            raise StatesError("Lambda.ServiceException", "Lambda is not served by this Lamina")
         name, given = arns.split_function(function)
         request = InvokeRequest(
             function=name,
@@ -147,10 +147,10 @@ class Tasks:
         try:
             result = await self.invoker.invoke(request)
         except AwsError as exc:
-            raise Failure(f"Lambda.{exc.code}", exc.message) from None
+            raise StatesError(f"Lambda.{exc.code}", exc.message) from None
         text = result.payload.decode("utf-8", "replace")
         if result.function_error:
-            raise Failure(result.error_type or "Lambda.Unknown", text)
+            raise StatesError(result.error_type or "Lambda.Unknown", text)
         try:
             value = fastjson.loads(text) if text else None
         except ValueError:
@@ -159,7 +159,9 @@ class Tasks:
 
     async def lambda_invoke(self, params: Any) -> Any:
         if not isinstance(params, Mapping) or "FunctionName" not in params:
-            raise Failure("States.Runtime", "The field 'FunctionName' is required by lambda:invoke")
+            raise StatesError(
+                "States.Runtime", "The field 'FunctionName' is required by lambda:invoke"
+            )
         payload = params.get("Payload", {})
         value, version, request_id = await self.invoke(
             str(params["FunctionName"]), payload, params.get("Qualifier")
@@ -202,7 +204,7 @@ class Tasks:
         operation = resource.action[:1].upper() + resource.action[1:]
         handler = served.handlers.get(operation) if served is not None else None
         if served is None or handler is None:
-            raise Failure(
+            raise StatesError(
                 "States.Runtime",
                 f"Lamina does not serve the integration {resource.kind}:{resource.action} yet",
             )
@@ -224,9 +226,9 @@ class Tasks:
             else:
                 result = await asyncio.to_thread(handler, members)
         except (validation.Invalid, validation.WrongType) as exc:
-            raise Failure(f"{prefix}.ValidationException", str(exc)) from None
+            raise StatesError(f"{prefix}.ValidationException", str(exc)) from None
         except AwsError as exc:
-            raise Failure(f"{prefix}.{exc.code}", exc.message) from None
+            raise StatesError(f"{prefix}.{exc.code}", exc.message) from None
         value = fastjson.loads(awsjson.body(result if result is not None else {}))
         if camel and isinstance(value, dict):
             value = {k[:1].upper() + k[1:]: v for k, v in value.items()}
@@ -234,7 +236,9 @@ class Tasks:
 
     async def http(self, params: Any) -> Any:
         if not isinstance(params, Mapping) or "ApiEndpoint" not in params:
-            raise Failure("States.Runtime", "The field 'ApiEndpoint' is required by http:invoke")
+            raise StatesError(
+                "States.Runtime", "The field 'ApiEndpoint' is required by http:invoke"
+            )
         url = str(params["ApiEndpoint"])
         query = params.get("QueryParameters")
         if query:
@@ -260,14 +264,14 @@ class Tasks:
         try:
             status, reason, answer_headers, raw = await asyncio.to_thread(send)
         except OSError as exc:
-            raise Failure("States.Http.Socket", str(exc)) from None
+            raise StatesError("States.Http.Socket", str(exc)) from None
         text = raw.decode("utf-8", "replace")
         try:
             response_body: Any = fastjson.loads(text)
         except ValueError:
             response_body = text
         if status >= 400:
-            raise Failure(f"States.Http.StatusCode.{status}", text)
+            raise StatesError(f"States.Http.StatusCode.{status}", text)
         return {
             "Headers": {k: [v] for k, v in answer_headers.items()},
             "ResponseBody": response_body,

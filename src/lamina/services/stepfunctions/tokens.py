@@ -19,8 +19,8 @@ from typing import Any
 from lamina import fastjson, ids
 from lamina.clock import Clock
 from lamina.services.stepfunctions.errors import TaskDoesNotExist, TaskTimedOut
-from lamina.services.stepfunctions.language import Failure
 from lamina.services.stepfunctions.store import Doc, Store
+from lamina.states import StatesError
 
 ACTIVITY_POLL_S = 60.0
 
@@ -57,7 +57,7 @@ class Tokens:
                     return await waiter.future
                 left = waiter.beat + heartbeat - self.clock.wall()
                 if left <= 0:
-                    raise Failure("States.HeartbeatTimeout", "")
+                    raise StatesError("States.HeartbeatTimeout", "")
                 with contextlib.suppress(TimeoutError):
                     return await asyncio.wait_for(asyncio.shield(waiter.future), left / self.rate)
         finally:
@@ -82,7 +82,7 @@ class Tokens:
         if output is not None:
             waiter.future.set_result(fastjson.loads(output))
         else:
-            waiter.future.set_exception(Failure(error or "", cause or ""))
+            waiter.future.set_exception(StatesError(error or "", cause or ""))
 
     def heartbeat(self, token: str) -> None:
         self._pending(token).beat = self.clock.wall()
