@@ -204,3 +204,28 @@ def test_an_unknown_execution_is_not_stopped(sfn: Any) -> None:
         sfn.stop_execution(executionArn=arn)
     assert code(raised)[0] == "ExecutionDoesNotExist"
     assert finished  # the helper is shared with test_tasks
+
+
+def test_jsonata_assign_and_variables_flow_between_states(sfn: Any) -> None:
+    """A JSONata machine: Assign sets variables a later state reads, Output shapes the result,
+    and the variables survive a Wait (they are part of the checkpoint)."""
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Remember",
+        "States": {
+            "Remember": {
+                "Type": "Pass",
+                "Assign": {"total": "{% $sum($states.input.prices) %}"},
+                "Next": "Nap",
+            },
+            "Nap": {"Type": "Wait", "Seconds": 1, "Next": "Report"},
+            "Report": {
+                "Type": "Pass",
+                "Output": {"total": "{% $total %}", "count": "{% $count($states.input.prices) %}"},
+                "End": True,
+            },
+        },
+    }
+    done = run(sfn, machine(sfn, "jsonata", definition), {"prices": [1, 2, 3.5]})
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == {"total": 6.5, "count": 3}
