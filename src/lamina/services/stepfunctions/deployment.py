@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lamina import ids
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.services.stepfunctions import definitions
@@ -37,6 +38,7 @@ def deploy(api: StepFunctions, stack: Stack) -> list[str]:
                 existing.update({k: params[k] for k in ("definition", "roleArn", "type")})
                 definitions.check(spec.definition)
                 existing["updateDate"] = api.clock.wall()
+                existing["revisionId"] = ids.request_id()
                 api.store.put_machine(existing)
         except AwsError as exc:
             warnings.append(f"state machine {spec.logical_id} not deployed: {exc.message}")

@@ -108,19 +108,7 @@ class Executor(Interpreter):
         if doc["executionArn"] in self._runs:
             return False
         run = self._run(machine, doc, True)
-        doc["machine"] = {
-            k: machine.get(k)
-            for k in (
-                "stateMachineArn",
-                "name",
-                "definition",
-                "roleArn",
-                "updateDate",
-                "revisionId",
-                "loggingConfiguration",
-                "tracingConfiguration",
-            )
-        }
+        doc["revisionId"] = machine["revisionId"]
         run.history.add(
             Track(0),
             "ExecutionStarted",
@@ -157,7 +145,9 @@ class Executor(Interpreter):
             if execution.arn in self._runs:
                 continue
             doc = execution.doc
-            machine = doc.get("machine") or self.store.machine(execution.machine)
+            machine = self.store.revision(str(doc.get("revisionId"))) or self.store.machine(
+                execution.machine
+            )
             if machine is None:
                 continue
             last = self.store.last_event_id(execution.arn)

@@ -248,7 +248,7 @@ class StepFunctions:
 
     def describe_execution(self, params: Params) -> Params:
         doc = dict(self._execution(str(params["executionArn"])))
-        doc.pop("machine", None)
+        doc.pop("revisionId", None)
         doc.setdefault("redriveCount", 0)
         doc.setdefault(
             "redriveStatus", "NOT_REDRIVABLE" if doc["status"] == "RUNNING" else "REDRIVABLE"
@@ -260,7 +260,9 @@ class StepFunctions:
 
     def describe_state_machine_for_execution(self, params: Params) -> Params:
         doc = self._execution(str(params["executionArn"]))
-        machine = doc.get("machine") or self.machine(doc["stateMachineArn"])
+        machine = self.store.revision(str(doc.get("revisionId"))) or self.machine(
+            doc["stateMachineArn"]
+        )
         return {
             "stateMachineArn": machine["stateMachineArn"],
             "name": machine["name"],

@@ -1,7 +1,9 @@
 """Step Functions' SQLite tables (``stepfunctions.sqlite3``).
 
 ``machines``: state machines by ARN (a JSON document each: definition, type, role, dates,
-revision, tags). ``activities``: activities by ARN. ``executions``: Standard executions (Express
+revision, tags). ``revisions``: every revision a state machine has had, by ``revisionId``: an
+execution names the revision it runs (DescribeStateMachineForExecution, a resume after restart)
+rather than carrying a copy of the definition. ``activities``: activities by ARN. ``executions``: Standard executions (Express
 ones are never stored, as AWS keeps no history of them) with their status, result and the
 *checkpoint* the executor resumes from after a restart. ``events``: each execution's history,
 numbered from 1, in rows of the events one write recorded (a JSON array each: an execution of
@@ -50,6 +52,7 @@ _MIGRATIONS = (
         PRIMARY KEY (execution, first)
     ) WITHOUT ROWID;
     CREATE TABLE tokens (token TEXT PRIMARY KEY, execution TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE TABLE revisions (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
     """,
 )
 
@@ -85,11 +88,24 @@ class Store:
         return [dict(fastjson.loads(d)) for (d,) in rows]
 
     def put_machine(self, doc: Doc) -> None:
+        text = fastjson.dumps_text(doc)
         with self.lock:
+            self._conn.execute("BEGIN IMMEDIATE")
             self._conn.execute(
                 "INSERT OR REPLACE INTO machines VALUES (?, ?, ?)",
-                (doc["stateMachineArn"], doc["name"], fastjson.dumps_text(doc)),
+                (doc["stateMachineArn"], doc["name"], text),
             )
+            self._conn.execute(
+                "INSERT OR IGNORE INTO revisions VALUES (?, ?)", (doc["revisionId"], text)
+            )
+            self._conn.execute("COMMIT")
+
+    def revision(self, revision_id: str) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT doc FROM revisions WHERE id = ?", (revision_id,)
+            ).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
 
     def delete_machine(self, arn: str) -> None:
         with self.lock:
