@@ -211,6 +211,12 @@ class Lamina:
         await self._deploy(self.stack, set())
         await self.engine.start()
         self.deliveries.serve("lambda", LambdaTarget(self.engine))
+        for service in self.services:
+            # Work a previous run left in flight (Step Functions' executions) resumes now that
+            # functions can run.
+            resume = getattr(service, "resume", None)
+            if callable(resume):
+                resume()
         self.pollers = build_pollers(settings, self.engine, self.deliveries, self.services)
         self.schedules = build_schedules(settings, self.deliveries)
         await self._deploy_sources(self.stack)

@@ -503,6 +503,10 @@ class StepFunctionsService(ModelService):
 
         for warning in await asyncio.to_thread(deployment.deploy, self.api, stack):
             log.warning("%s", warning)
+
+    def resume(self) -> None:
+        """Run the executions a previous Lamina left running; called once the engine has
+        started (a resumed task may invoke a function at once)."""
         self.executor.resume()
 
     async def close(self) -> None:

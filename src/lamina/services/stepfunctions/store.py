@@ -3,7 +3,8 @@
 ``machines``: state machines by ARN (a JSON document each: definition, type, role, dates,
 revision, tags). ``revisions``: every revision a state machine has had, by ``revisionId``: an
 execution names the revision it runs (DescribeStateMachineForExecution, a resume after restart)
-rather than carrying a copy of the definition. ``activities``: activities by ARN. ``executions``: Standard executions (Express
+rather than carrying a copy of the definition. ``activities``: activities by ARN.
+``executions``: Standard executions (Express
 ones are never stored, as AWS keeps no history of them) with their status, result and the
 *checkpoint* the executor resumes from after a restart. ``events``: each execution's history,
 numbered from 1, in rows of the events one write recorded (a JSON array each: an execution of
