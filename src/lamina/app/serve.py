@@ -533,7 +533,8 @@ def build_services(
         deliveries.serve("sns", sns)
         engine.add_destination("sns", sns)
         services.append(sns)
-    if "stepfunctions" not in settings.endpoints:
+    # Step Functions' service id (as in AWS_ENDPOINT_URL_SFN).
+    if "sfn" not in settings.endpoints:
         services.append(_step_functions(settings, engine, deliveries, services))
     return services
 
