@@ -557,6 +557,7 @@ def _step_functions(
         settings.account_id,
         clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
         rate=rate,
+        trace=settings.trace_executions,
     )
     tasks.serve("stepfunctions", states.handlers)
     deliveries.serve("states", states)

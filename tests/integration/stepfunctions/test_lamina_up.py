@@ -1,7 +1,8 @@
 """Step Functions with a real `lamina up`: the template's state machines (a local DefinitionUri
 with DefinitionSubstitutions, a plain CloudFormation one, an Express one) and activity are
 deployed; Lambda tasks by ARN and through lambda:invoke run the template's functions, and a
-function's error is caught by its name; a SAM EventBridgeRule event starts executions; and a
+function's error is caught by its name (and each transition is logged when
+LAMINA_TRACE_EXECUTIONS asks); a SAM EventBridgeRule event starts executions; and a
 Standard execution killed with SIGKILL during a Wait resumes after restart without running its
 completed task again."""
 
@@ -23,7 +24,8 @@ ARN = "arn:aws:states:us-east-1:123456789012"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
-    up = LaminaUp(TEMPLATE, tmp_path_factory.mktemp("sfn") / "state").start()
+    state = tmp_path_factory.mktemp("sfn") / "state"
+    up = LaminaUp(TEMPLATE, state, env={"LAMINA_TRACE_EXECUTIONS": "1"}).start()
     yield up
     up.stop()
 
@@ -79,6 +81,10 @@ def test_lambda_tasks_and_a_caught_function_error(server: LaminaUp) -> None:
     ]
     assert kinds[7:10] == ["TaskScheduled", "TaskStarted", "TaskSucceeded"]
     assert "LambdaFunctionFailed" in kinds and kinds[-1] == "ExecutionSucceeded"
+    name = done["name"]
+    assert wait_for(lambda: f"{name}: One (Task) -> Two" in server.log(), timeout=10)
+    assert f"{name}: Bad (Task) -> Done" in server.log()
+    assert f"{name}: execution SUCCEEDED" in server.log()
 
 
 def test_an_eventbridge_rule_event_starts_an_execution(server: LaminaUp) -> None:

@@ -286,6 +286,8 @@ class Executor(Interpreter):
         if "cause" in details and error is None:
             doc["cause"] = details["cause"]
         run.history.add(track, kind, details or None)
+        if self.trace is not None:
+            self.trace(f"{doc['name']}: execution {status} ({doc['executionArn']})")
         if run.durable:
             if not self._write(run, None, doc):
                 self._runs.pop(run.arn, None)

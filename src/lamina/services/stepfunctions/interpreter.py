@@ -69,6 +69,8 @@ class Interpreter:
     clock: Clock
     rate: float
     starter: Starter | None
+    # Each transition as one line (LAMINA_TRACE_EXECUTIONS), or nothing.
+    trace: Callable[[str], None] | None = None
 
     def _flush(self, run: Run) -> None:
         raise NotImplementedError
@@ -192,6 +194,8 @@ class Interpreter:
             if kind in ("Task", "Parallel", "Map"):
                 catcher = states.find_catcher(state, failure.error)
             if catcher is None:
+                if self.trace is not None:
+                    self.trace(f"{run.doc['name']}: {name} ({kind}) failed: {failure.error}")
                 raise failure from None
             output, assigned = states.error_output(
                 catcher, state, value, failure.error, failure.cause, scope
@@ -203,6 +207,8 @@ class Interpreter:
                 f"{kind}StateExited",
                 {"name": name, "output": _text(output, run), "outputDetails": NO_TRUNCATION},
             )
+        if self.trace is not None:
+            self.trace(f"{run.doc['name']}: {name} ({kind}) -> {following or 'end'}")
         return following, output, outer.assigned(assigned)
 
     async def _attempts(

@@ -485,6 +485,7 @@ class StepFunctionsService(ModelService):
         account_id: str,
         clock: Clock = SYSTEM,
         rate: float = 1.0,
+        trace: bool = False,
     ) -> None:
         self.store = Store(state_dir / DATABASE)
         self.names = Names(region, account_id)
@@ -493,6 +494,8 @@ class StepFunctionsService(ModelService):
             self.store, tasks, self.names, clock, self._status_changed, rate=rate
         )
         self.executor.starter = self._start_child
+        if trace:
+            self.executor.trace = log.info
         self.api = StepFunctions(self.store, self.executor, self.names, clock)
         self.region = region
         self.account_id = account_id
