@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lamina.states import intrinsics, jsonpath
+from lamina.states import intrinsics, jsonata, jsonpath
 from lamina.states.errors import ALL
 
 _PROCESSING = {"InputPath", "OutputPath"}
@@ -173,6 +173,8 @@ class _Checker:
         self.flow(kind, state, where)
         if language == "JSONPath":
             self.paths(state, where)
+        else:
+            self.expressions(state, where)
         self.handlers(state, where)
         if kind == "Choice":
             self.choices(state, where, language)
@@ -238,6 +240,25 @@ class _Checker:
         for name in ("Parameters", "ResultSelector", "ItemSelector", "Assign"):
             if name in state:
                 self.template(state[name], f"{where}/{name}")
+
+    def expressions(self, state: dict[str, Any], where: str) -> None:
+        for name, value in state.items():
+            if name in ("ItemProcessor", "Iterator", "Branches", "Retry"):
+                continue
+            problem = jsonata.check(value)
+            if problem:
+                self.schema(
+                    f"The field '{name}' has an invalid JSONata expression", f"{where}/{name}"
+                )
+            if (
+                isinstance(value, str)
+                and value.startswith("{%") != value.endswith("%}")
+                and name not in ("Comment", "Next", "Type", "Resource", "Default")
+            ):
+                self.schema(
+                    f"The field '{name}' must be a JSONata expression enclosed in {{% %}}",
+                    f"{where}/{name}",
+                )
 
     def template(self, value: Any, where: str) -> None:
         if isinstance(value, dict):
