@@ -20,6 +20,9 @@ its executor. The surface, all importable from ``lamina.states``:
   ``fail_details(state, raw_input, scope) -> (error, cause)``.
 * ``map_items(state, raw_input, scope) -> list``;
   ``map_item_input(state, item, index, raw_input, scope)``.
+* ``task_limits(state, raw_input, scope)`` (``timeout_seconds``, ``heartbeat_seconds``),
+  ``map_limits(...)`` (``max_concurrency``, ``tolerated_failure_count``/``_percentage``),
+  ``batches(state, items, raw_input, scope)`` (``ItemBatcher``).
 * ``find_retrier(state, error)``, ``retry_delay(retrier, attempt, random)`` (attempt from 1;
   None when exhausted), ``find_catcher(state, error)`` (``catcher.next``),
   ``error_output(catcher, state, raw_input, error, cause, scope) -> (output, assigned)``.
@@ -31,6 +34,7 @@ its executor. The surface, all importable from ``lamina.states``:
 from lamina.states.choice import choice_output, choose, match
 from lamina.states.definition import JSONATA, JSONPATH, Definition, State, parse
 from lamina.states.errors import InvalidDefinition, StatesError
+from lamina.states.limits import MapLimits, TaskLimits, batches, map_limits, task_limits
 from lamina.states.processing import (
     effective_input,
     effective_output,
@@ -38,12 +42,12 @@ from lamina.states.processing import (
     fail_details,
     map_item_input,
     map_items,
-    parse_timestamp,
     pass_result,
     wait_until,
 )
 from lamina.states.retry import Catcher, Retrier, find_catcher, find_retrier, retry_delay
 from lamina.states.scope import Scope
+from lamina.states.timestamps import parse_timestamp
 
 __all__ = [
     "JSONATA",
@@ -51,10 +55,13 @@ __all__ = [
     "Catcher",
     "Definition",
     "InvalidDefinition",
+    "MapLimits",
     "Retrier",
     "Scope",
     "State",
     "StatesError",
+    "TaskLimits",
+    "batches",
     "choice_output",
     "choose",
     "effective_input",
@@ -65,10 +72,12 @@ __all__ = [
     "find_retrier",
     "map_item_input",
     "map_items",
+    "map_limits",
     "match",
     "parse",
     "parse_timestamp",
     "pass_result",
     "retry_delay",
+    "task_limits",
     "wait_until",
 ]

@@ -27,9 +27,9 @@ from lamina.states.processing import (
     apply_output_path,
     assign_jsonpath,
     bindings_for,
-    parse_timestamp,
 )
 from lamina.states.scope import Scope
+from lamina.states.timestamps import parse_timestamp
 
 
 def _number(value: Any) -> bool:

@@ -34,6 +34,7 @@ from lamina.states.errors import (
 )
 from lamina.states.retry import Catcher
 from lamina.states.scope import Scope
+from lamina.states.timestamps import parse_timestamp
 
 _UNSET = object()
 _RESULTFUL = ("Task", "Parallel", "Map")
@@ -152,17 +153,6 @@ def assign_jsonpath(assign: Any, source: Any, scope: Scope) -> dict[str, Any]:
         return {}
     resolved: dict[str, Any] = payload.template(assign, source, scope)
     return resolved
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """An ISO 8601 timestamp with a zone (``2016-03-14T01:59:00Z``) as AWS accepts it, or None."""
-    if not isinstance(value, str) or "T" not in value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def wait_until(state: State, raw_input: Any, scope: Scope, now: datetime) -> datetime:

@@ -11,10 +11,12 @@ names used twice anywhere in the machine (nested Parallel branches and Map proce
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeGuard
 
-from lamina.states import intrinsics, jsonpath
+from lamina.states import intrinsics, jsonata, jsonpath
 from lamina.states.errors import ALL
+from lamina.states.timestamps import parse_timestamp
 
 _PROCESSING = {"InputPath", "OutputPath"}
 _RESULTS = {"ResultPath", "ResultSelector"}
@@ -123,9 +125,7 @@ class _Checker:
         if not isinstance(doc["StartAt"], str):
             self.schema("Value is not a string", f"{pointer}/StartAt")
         timeout = doc.get("TimeoutSeconds")
-        if "TimeoutSeconds" in doc and not (
-            isinstance(timeout, int) and _integer(timeout) and timeout > 0
-        ):
+        if "TimeoutSeconds" in doc and not (_integer(timeout) and timeout > 0):
             self.schema("Value must be a positive integer", f"{pointer}/TimeoutSeconds")
         states = doc["States"]
         if not isinstance(states, dict) or not states:
@@ -173,6 +173,9 @@ class _Checker:
         self.flow(kind, state, where)
         if language == "JSONPath":
             self.paths(state, where)
+            self.numbers(state, where)
+        else:
+            self.expressions(state, where)
         self.handlers(state, where)
         if kind == "Choice":
             self.choices(state, where, language)
@@ -239,6 +242,52 @@ class _Checker:
             if name in state:
                 self.template(state[name], f"{where}/{name}")
 
+    def numbers(self, state: dict[str, Any], where: str) -> None:
+        checks = (
+            ("Seconds", 0, "a non-negative integer"),
+            ("TimeoutSeconds", 1, "a positive integer"),
+            ("HeartbeatSeconds", 1, "a positive integer"),
+            ("MaxConcurrency", 0, "a non-negative integer"),
+            ("ToleratedFailureCount", 0, "a non-negative integer"),
+        )
+        for name, least, wanted in checks:
+            value = state.get(name)
+            if name in state and not (_integer(value) and value >= least):
+                self.schema(f"Value must be {wanted}", f"{where}/{name}")
+        percentage = state.get("ToleratedFailurePercentage")
+        if "ToleratedFailurePercentage" in state and not (
+            _number(percentage) and 0 <= percentage <= 100
+        ):
+            self.schema(
+                "Value must be a number between 0 and 100", f"{where}/ToleratedFailurePercentage"
+            )
+        if "Timestamp" in state and parse_timestamp(state["Timestamp"]) is None:
+            self.schema("Value is not a valid ISO-8601 timestamp", f"{where}/Timestamp")
+        timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
+        if _integer(timeout) and _integer(heartbeat) and heartbeat >= timeout:
+            self.schema(
+                "HeartbeatSeconds must be smaller than TimeoutSeconds", f"{where}/HeartbeatSeconds"
+            )
+
+    def expressions(self, state: dict[str, Any], where: str) -> None:
+        for name, value in state.items():
+            if name in ("ItemProcessor", "Iterator", "Branches", "Retry"):
+                continue
+            problem = jsonata.check(value)
+            if problem:
+                self.schema(
+                    f"The field '{name}' has an invalid JSONata expression", f"{where}/{name}"
+                )
+            if (
+                isinstance(value, str)
+                and value.startswith("{%") != value.endswith("%}")
+                and name not in ("Comment", "Next", "Type", "Resource", "Default")
+            ):
+                self.schema(
+                    f"The field '{name}' must be a JSONata expression enclosed in {{% %}}",
+                    f"{where}/{name}",
+                )
+
     def template(self, value: Any, where: str) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
@@ -295,7 +344,7 @@ class _Checker:
                     self.retrier(entry, at)
 
     def retrier(self, entry: dict[str, Any], at: str) -> None:
-        checks = (
+        checks: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
             ("IntervalSeconds", lambda v: _integer(v) and v >= 1, "a positive integer"),
             ("MaxAttempts", lambda v: _integer(v) and v >= 0, "a non-negative integer"),
             (
@@ -427,11 +476,11 @@ class _Checker:
                 )
 
 
-def _integer(value: Any) -> bool:
+def _integer(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
