@@ -298,3 +298,27 @@ def test_heartbeat_and_task_timeouts(served: Served, sfn: Any) -> None:
     done = run(sfn, machine(sfn, "too-slow", slow))
     assert done["status"] == "TIMED_OUT"
     assert history(sfn, done["executionArn"])[-1]["type"] == "ExecutionTimedOut"
+
+
+def test_map_item_batches(sfn: Any) -> None:
+    """ItemBatcher hands each iteration a batch of items (and the BatchInput)."""
+    definition = {
+        "StartAt": "Batches",
+        "States": {
+            "Batches": {
+                "Type": "Map",
+                "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"tag": "b"}},
+                "ItemProcessor": {
+                    "StartAt": "Echo",
+                    "States": {"Echo": {"Type": "Pass", "End": True}},
+                },
+                "End": True,
+            }
+        },
+    }
+    done = run(sfn, machine(sfn, "batches", definition), [1, 2, 3])
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == [
+        {"Items": [1, 2], "BatchInput": {"tag": "b"}},
+        {"Items": [3], "BatchInput": {"tag": "b"}},
+    ]

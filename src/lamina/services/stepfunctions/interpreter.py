@@ -28,7 +28,6 @@ from lamina.services.stepfunctions.tasks import Resource, Tasks
 from lamina.services.stepfunctions.tasks import read as read_resource
 from lamina.services.stepfunctions.tokens import Tokens, Waiter
 from lamina.states import Definition, Scope, State, StatesError
-from lamina.states import payload as paths
 
 _RUNTIME = "An error occurred while executing the state '"
 INTERRUPTED = "Lamina stopped while the task ran; its outcome is unknown"
@@ -303,8 +302,9 @@ class Interpreter:
             waiting = self.tokens.issue(run.arn, run.durable)
             scope = scope.with_context(Task={"Token": waiting[0]})
         params = states.effective_input(state, value, scope)
-        timeout = _seconds(state, "TimeoutSeconds", value, scope)
-        heartbeat = _seconds(state, "HeartbeatSeconds", value, scope)
+        limits = states.task_limits(state, value, scope)
+        timeout = None if limits.timeout_seconds is None else float(limits.timeout_seconds)
+        heartbeat = None if limits.heartbeat_seconds is None else float(limits.heartbeat_seconds)
         history = run.history
         if resource.kind == "function":
             scheduled: Doc = {
@@ -462,20 +462,25 @@ class Interpreter:
 
     async def _map(self, run: Run, state: State, value: Any, track: Track, scope: Scope) -> Any:
         items = states.map_items(state, value, scope)
+        limits = states.map_limits(state, value, scope)
+        batched = "ItemBatcher" in state.fields
+        if batched:
+            # Each iteration gets a batch ({"Items": [...], "BatchInput": ...}) as its input.
+            items = states.batches(state, items, value, scope)
         processor = state.processor
         assert processor is not None
         history = run.history
         name = state.name
         history.add(track, "MapStateStarted", {"length": len(items)})
-        limit = int(state.get("MaxConcurrency") or 0)
+        limit = limits.max_concurrency
         gate = asyncio.Semaphore(limit) if limit > 0 else None
-        tolerated = _tolerated(state, len(items))
+        tolerated = _tolerated(limits, len(items))
         failures: list[StatesError] = []
 
         async def iteration(index: int, item: Any) -> Any:
             async with gate if gate is not None else contextlib.nullcontext():
                 branch_track = track.fork()
-                given = states.map_item_input(state, item, index, value, scope)
+                given = item if batched else states.map_item_input(state, item, index, value, scope)
                 history.add(branch_track, "MapIterationStarted", {"name": name, "index": index})
                 try:
                     result = await self._branch(
@@ -494,7 +499,7 @@ class Interpreter:
             results = await _all_or_first_failure([iteration(i, v) for i, v in enumerate(items)])
         except StatesError as first:
             failure = first
-            if tolerated > 0 or "ToleratedFailurePercentage" in state.fields:
+            if tolerated > 0 or limits.tolerated_failure_percentage is not None:
                 failure = StatesError(
                     "States.ExceedToleratedFailureThreshold",
                     "The specified tolerated failure threshold was exceeded",
@@ -519,22 +524,13 @@ async def _all_or_first_failure(work: list[Coroutine[Any, Any, Any]]) -> list[An
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _tolerated(state: State, count: int) -> int:
-    tolerated = int(state.get("ToleratedFailureCount", 0))
-    if "ToleratedFailurePercentage" in state.fields:
-        share = int(count * float(state.fields["ToleratedFailurePercentage"]) / 100)
+def _tolerated(limits: states.MapLimits, count: int) -> int:
+    """How many iterations may fail before the Map does."""
+    tolerated = limits.tolerated_failure_count or 0
+    if limits.tolerated_failure_percentage is not None:
+        share = int(count * limits.tolerated_failure_percentage / 100)
         tolerated = max(tolerated, share)
     return tolerated
-
-
-def _seconds(state: State, key: str, value: Any, scope: Scope) -> float | None:
-    given = state.get(key)
-    if isinstance(given, int | float) and not isinstance(given, bool):
-        return float(given)
-    path = state.get(f"{key}Path")
-    if path is not None:
-        return float(paths.read(path, value, scope))
-    return None
 
 
 def _text(value: Any, run: Run) -> Any:
