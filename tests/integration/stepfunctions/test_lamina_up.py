@@ -51,6 +51,7 @@ def test_the_template_deploys_its_state_machines_and_activity(server: LaminaUp) 
         "flow": "STANDARD",
         "durable": "STANDARD",
         "inflight": "STANDARD",
+        "fanout": "STANDARD",
         "quick": "EXPRESS",
     }
     assert sfn.describe_activity(activityArn=f"{ARN}:activity:worker")["name"] == "worker"
@@ -112,9 +113,10 @@ def test_an_express_machine_runs_synchronously(server: LaminaUp) -> None:
 
 
 def test_kill_9_resumes_a_wait_and_retries_a_task_in_flight(server: LaminaUp) -> None:
-    """One SIGKILL while one execution waits and another's task runs: after restart the first
-    finishes without running its completed task again, and the second's interrupted attempt
-    fails with States.TaskFailed and is retried as its Retry says."""
+    """One SIGKILL while one execution waits, another's task runs and a third's Parallel has one
+    branch done and one waiting: after restart the first finishes without running its completed
+    task again, the second's interrupted attempt fails with States.TaskFailed and is retried as
+    its Retry says, and the third does not run its finished branch again."""
     sfn = server.aws("stepfunctions")
     waiting = sfn.start_execution(
         stateMachineArn=f"{ARN}:stateMachine:durable", name="survivor", input='{"pause": 3}'
@@ -127,6 +129,10 @@ def test_kill_9_resumes_a_wait_and_retries_a_task_in_flight(server: LaminaUp) ->
         events = sfn.get_execution_history(executionArn=arn)["events"]
         return any(e["type"] == kind for e in events)
 
+    fanned = sfn.start_execution(
+        stateMachineArn=f"{ARN}:stateMachine:fanout", name="fanned", input="{}"
+    )["executionArn"]
+    assert wait_for(lambda: reached(fanned, "LambdaFunctionSucceeded"), timeout=30)
     assert wait_for(lambda: reached(waiting, "WaitStateEntered"), timeout=30)
     assert wait_for(lambda: ran(server, "before") == 1, timeout=10)
     assert wait_for(lambda: ran(server, "slow") == 1, timeout=10)
@@ -152,3 +158,9 @@ def test_kill_9_resumes_a_wait_and_retries_a_task_in_flight(server: LaminaUp) ->
     assert [f["error"] for f in failed] == ["States.TaskFailed"]
     assert "Lamina stopped" in failed[0]["cause"]
     assert [e["type"] for e in events].count("LambdaFunctionScheduled") == 2
+    done = finished(sfn, fanned)
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"])[0] == {"step": "branch", "ok": True}
+    assert ran(server, "branch") == 1
+    kinds = [e["type"] for e in sfn.get_execution_history(executionArn=fanned)["events"]]
+    assert kinds.count("LambdaFunctionScheduled") == 1

@@ -314,6 +314,18 @@ class Executor(Interpreter):
         if run.durable and not self._write(run, run.checkpoint, None):
             raise _Duplicate()
 
+    def _branches_done(self, run: Run, fanout: str | None) -> dict[int, Any]:
+        if fanout is None or not run.durable or run.recorded is not None:
+            return {}
+        return self.store.branches(run.arn, fanout)
+
+    def _branch_done(self, run: Run, fanout: str | None, index: int, result: Any) -> None:
+        if fanout is None or not run.durable:
+            return
+        if run.recorded is not None:
+            self._flush(run)
+        self.store.branch_done(run.arn, run.history.take(), fanout, index, result)
+
     def _write(self, run: Run, checkpoint: Doc | None, ended: Doc | None) -> bool:
         """False when the execution's first write finds its name taken: it must not run."""
         events = run.history.take()

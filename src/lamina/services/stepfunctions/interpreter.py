@@ -5,8 +5,9 @@ state's work (a Task's integration, a Wait's timer, a Parallel's branches, a Map
 with its Retry and Catch, and records each step in the run's history. What is durable, and when
 it is written, is the ``Executor``'s (``executor.py``): the interpreter calls ``_flush`` before
 an effect begins and never touches the store itself. Only the top-level branch is
-checkpointed; a Parallel's branches and a Map's iterations run again from their start after a
-restart.
+checkpointed, and for a top-level Parallel or Map each finished branch (iteration) with its
+result (``_branch_done``): after a restart the finished ones are not run again, the unfinished
+ones start over.
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ class Interpreter:
     async def finished(self, arn: str) -> Doc:
         raise NotImplementedError
 
+    def _branches_done(self, run: Run, fanout: str | None) -> dict[int, Any]:
+        """The results of the branches (iterations) of ``fanout`` already recorded."""
+        return {}
+
+    def _branch_done(self, run: Run, fanout: str | None, index: int, result: Any) -> None:
+        """Record a finished branch of ``fanout`` (a top-level Parallel or Map attempt)."""
+
     # The ISO text of the current second: every state entered writes its EnteredTime, and
     # formatting a date costs more than the rest of a Pass state.
     _second: tuple[int, str] = (-1, "")
@@ -133,7 +141,7 @@ class Interpreter:
         kind = state.type
         name = state.name
         history = run.history
-        entered = history.last_id
+        entered = int((resume or {}).get("entered", history.last_id))
         if resume is None:
             entered = history.add(
                 track,
@@ -181,7 +189,7 @@ class Interpreter:
                 raise StatesError(error or "", cause or "")
             else:
                 output, assigned = await self._attempts(
-                    run, state, value, track, top, resume, scope
+                    run, state, value, track, top, resume, scope, entered
                 )
         except StatesError as failure:
             if failure.error.startswith("States.Runtime") and not failure.cause.startswith(
@@ -219,6 +227,7 @@ class Interpreter:
         top: bool,
         resume: Doc | None,
         scope: Scope,
+        entered: int,
     ) -> tuple[Any, dict[str, Any]]:
         """A Task, Parallel or Map with its Retry: its output and the variables it assigns."""
         counts: dict[str, int] = dict((resume or {}).get("retries") or {})
@@ -238,9 +247,15 @@ class Interpreter:
                         "variables": scope.variables,
                         "phase": "task",
                         "retries": counts,
+                        "entered": entered,
                     }
-                retried = scope.context["State"] | {"RetryCount": sum(counts.values())}
-                return await self._work(run, state, value, track, scope.with_context(State=retried))
+                attempt = sum(counts.values())
+                retried = scope.context["State"] | {"RetryCount": attempt}
+                # The branches of a top-level Parallel or Map finished in this attempt are kept.
+                fanout = f"{entered}:{attempt}" if top else None
+                return await self._work(
+                    run, state, value, track, scope.with_context(State=retried), fanout
+                )
             except StatesError as failure:
                 retrier = states.find_retrier(state, failure.error)
                 if retrier is None:
@@ -259,6 +274,7 @@ class Interpreter:
                         "phase": "retrying",
                         "retries": counts,
                         "until": until,
+                        "entered": entered,
                     }
                     self._flush(run)
                 await self._sleep_until(until)
@@ -283,12 +299,12 @@ class Interpreter:
         return failure
 
     async def _work(
-        self, run: Run, state: State, value: Any, track: Track, scope: Scope
+        self, run: Run, state: State, value: Any, track: Track, scope: Scope, fanout: str | None
     ) -> tuple[Any, dict[str, Any]]:
         if state.type == "Parallel":
-            result: Any = await self._parallel(run, state, value, track, scope)
+            result: Any = await self._parallel(run, state, value, track, scope, fanout)
         elif state.type == "Map":
-            result = await self._map(run, state, value, track, scope)
+            result = await self._map(run, state, value, track, scope, fanout)
         else:
             result = await self._task(run, state, value, track, scope)
         return states.effective_output(state, value, result, scope)
@@ -442,14 +458,21 @@ class Interpreter:
     # -- Parallel and Map ---------------------------------------------------------------------
 
     async def _parallel(
-        self, run: Run, state: State, value: Any, track: Track, scope: Scope
+        self, run: Run, state: State, value: Any, track: Track, scope: Scope, fanout: str | None
     ) -> Any:
         data = states.effective_input(state, value, scope)
-        run.history.add(track, "ParallelStateStarted")
-        branches = [
-            self._branch(run, branch, data, track.fork(), False, None, scope)
-            for branch in state.branches
-        ]
+        done = self._branches_done(run, fanout)
+        if not done:
+            run.history.add(track, "ParallelStateStarted")
+
+        async def branch(index: int, definition: Definition) -> Any:
+            if index in done:
+                return done[index]
+            result = await self._branch(run, definition, data, track.fork(), False, None, scope)
+            self._branch_done(run, fanout, index, result)
+            return result
+
+        branches = [branch(i, b) for i, b in enumerate(state.branches)]
         try:
             results = await _all_or_first_failure(branches)
         except StatesError as failure:
@@ -460,7 +483,9 @@ class Interpreter:
         run.history.add(track, "ParallelStateSucceeded")
         return results
 
-    async def _map(self, run: Run, state: State, value: Any, track: Track, scope: Scope) -> Any:
+    async def _map(
+        self, run: Run, state: State, value: Any, track: Track, scope: Scope, fanout: str | None
+    ) -> Any:
         items = states.map_items(state, value, scope)
         limits = states.map_limits(state, value, scope)
         batched = "ItemBatcher" in state.fields
@@ -471,13 +496,17 @@ class Interpreter:
         assert processor is not None
         history = run.history
         name = state.name
-        history.add(track, "MapStateStarted", {"length": len(items)})
+        done = self._branches_done(run, fanout)
+        if not done:
+            history.add(track, "MapStateStarted", {"length": len(items)})
         limit = limits.max_concurrency
         gate = asyncio.Semaphore(limit) if limit > 0 else None
         tolerated = _tolerated(limits, len(items))
         failures: list[StatesError] = []
 
         async def iteration(index: int, item: Any) -> Any:
+            if index in done:
+                return done[index]
             async with gate if gate is not None else contextlib.nullcontext():
                 branch_track = track.fork()
                 given = item if batched else states.map_item_input(state, item, index, value, scope)
@@ -491,8 +520,12 @@ class Interpreter:
                     failures.append(failure)
                     if len(failures) > tolerated:
                         raise
-                    return {"Error": failure.error, "Cause": failure.cause}
-                history.add(branch_track, "MapIterationSucceeded", {"name": name, "index": index})
+                    result = {"Error": failure.error, "Cause": failure.cause}
+                else:
+                    history.add(
+                        branch_track, "MapIterationSucceeded", {"name": name, "index": index}
+                    )
+                self._branch_done(run, fanout, index, result)
                 return result
 
         try:

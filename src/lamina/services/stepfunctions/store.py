@@ -14,7 +14,8 @@ when read: the executor does not serialise every state's input and output as it 
 The executor's durability rests on ``advance``: the history events of a step and the checkpoint
 that follows them are written in one transaction, before the step's effect is started (a task
 invoked, a timer armed), so a ``kill -9`` leaves either both or neither. ``tokens``: the task
-tokens of ``.waitForTaskToken`` tasks and activities that wait for an answer.
+tokens of ``.waitForTaskToken`` tasks and activities that wait for an answer. ``branches``: the
+results of a top-level Parallel's branches (a Map's iterations) as each finishes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ _MIGRATIONS = (
     ) WITHOUT ROWID;
     CREATE TABLE tokens (token TEXT PRIMARY KEY, execution TEXT NOT NULL, doc TEXT NOT NULL);
     CREATE TABLE revisions (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    CREATE TABLE branches (
+        execution TEXT NOT NULL,
+        fanout TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (execution, fanout, idx)
+    ) WITHOUT ROWID;
     """,
 )
 
@@ -258,6 +266,29 @@ class Store:
                 "SELECT MAX(last) FROM events WHERE execution = ?", (arn,)
             ).fetchone()
         return 0 if row is None or row[0] is None else int(row[0])
+
+    # -- finished branches of a Parallel or Map ----------------------------------------------
+
+    def branch_done(
+        self, arn: str, events: Iterable[Doc], fanout: str, index: int, result: Any
+    ) -> None:
+        """A branch's result with the events up to its end, in one transaction."""
+        with self.lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._events(arn, events)
+            self._conn.execute(
+                "INSERT OR REPLACE INTO branches VALUES (?, ?, ?, ?)",
+                (arn, fanout, index, fastjson.dumps_text(result)),
+            )
+            self._conn.execute("COMMIT")
+
+    def branches(self, arn: str, fanout: str) -> dict[int, Any]:
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT idx, result FROM branches WHERE execution = ? AND fanout = ?",
+                (arn, fanout),
+            ).fetchall()
+        return {int(i): fastjson.loads(r) for i, r in rows}
 
     # -- task tokens --------------------------------------------------------------------------
 
