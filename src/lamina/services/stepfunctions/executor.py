@@ -16,7 +16,8 @@ runs every execution still ``RUNNING`` from its checkpoint, the top-level state 
 * a ``Task`` whose invocation had begun has an unknown outcome: the attempt counts as failed
   with ``States.TaskFailed`` ("Lamina stopped while the task ran"), which its ``Retry`` retries
   (counting the attempts already made) or its ``Catch`` catches, as for any failure;
-* a ``Parallel`` or ``Map`` runs again from its start (its branches are not checkpointed);
+* a ``Parallel`` or ``Map`` keeps the branches (iterations) it finished, with their results,
+  and runs the unfinished ones again from their start;
 * states completed before the checkpoint are never run again.
 
 A new Standard execution is inserted by its first write (with what it did before its first
