@@ -148,7 +148,7 @@ def match(state: State, raw_input: Any, scope: Scope) -> dict[str, Any] | None:
     if state.jsonata:
         bindings = bindings_for(scope, raw_input)
         for rule in state.fields["Choices"]:
-            verdict = jsonata.resolve(rule["Condition"], bindings)
+            verdict = jsonata.resolve(rule["Condition"], bindings, "Condition")
             if not isinstance(verdict, bool):
                 raise StatesError(
                     QUERY_EVALUATION_ERROR,
@@ -182,9 +182,13 @@ def choice_output(
     source = rule if rule is not None else state.fields
     if state.jsonata:
         bindings = bindings_for(scope, raw_input)
-        assigned = jsonata.resolve(source.get("Assign", {}), bindings)
+        assigned = jsonata.resolve(source.get("Assign", {}), bindings, "Assign")
         output_spec = source.get("Output", state.fields.get("Output"))
-        output = jsonata.resolve(output_spec, bindings) if output_spec is not None else raw_input
+        output = (
+            jsonata.resolve(output_spec, bindings, "Output")
+            if output_spec is not None
+            else raw_input
+        )
         return output, assigned
     document = apply_input_path(state.fields.get("InputPath", "$"), raw_input, scope)
     assigned = assign_jsonpath(source.get("Assign"), raw_input, scope)

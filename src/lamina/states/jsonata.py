@@ -19,7 +19,7 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from jsonata import JException, Jsonata  # type: ignore[import-untyped]
+from jsonata import JException, Jsonata, Utils  # type: ignore[import-untyped]
 
 from lamina import fastjson
 from lamina.states.errors import QUERY_EVALUATION_ERROR, StatesError
@@ -98,6 +98,8 @@ _EXTRAS = {
 class _Compiled:
     def __init__(self, text: str) -> None:
         self.expression = Jsonata(text)
+        # Keep JSON null apart from JSONata's undefined (None) until the value leaves evaluate.
+        self.expression.set_output_convert_nulls(False)
         for name, function in _EXTRAS.items():
             self.expression.register_lambda(name, function)
         self.lock = threading.Lock()
@@ -132,12 +134,20 @@ def check(value: Any) -> str | None:
     return None
 
 
-def evaluate(text: str, bindings: dict[str, Any]) -> Any:
-    """The value of the expression body ``text``; ``None`` stands for JSONata's undefined."""
+def evaluate(text: str, bindings: dict[str, Any], field: str = "") -> Any:
+    """The value of the expression body ``text``; an expression that returns nothing
+    (JSONata's undefined) fails as AWS's does, naming ``field``."""
     compiled = compile(text)
     try:
         with compiled.lock:
-            return compiled.expression.evaluate(None, bindings)
+            value = compiled.expression.evaluate(None, bindings)
+        if value is None:
+            raise StatesError(
+                QUERY_EVALUATION_ERROR,
+                f"The JSONata expression '{text}' specified for the field '{field}' returned "
+                "nothing (undefined).",
+            )
+        return Utils.convert_nulls(value)
     except StatesError:
         raise
     except JException as exc:
@@ -152,14 +162,21 @@ def evaluate(text: str, bindings: dict[str, Any]) -> Any:
         ) from exc
 
 
-def resolve(value: Any, bindings: dict[str, Any]) -> Any:
-    """``value`` with every ``{% %}`` string replaced by its value."""
+def resolve(value: Any, bindings: dict[str, Any], field: str = "") -> Any:
+    """``value`` with every ``{% %}`` string replaced by its value (``field`` names where
+    ``value`` sits, for error causes: ``Arguments/Payload/id``)."""
     if is_expression(value):
-        return evaluate(body(value), bindings)
+        return evaluate(body(value), bindings, field)
     if isinstance(value, dict):
-        return {key: resolve(inner, bindings) for key, inner in value.items()}
+        return {
+            key: resolve(inner, bindings, f"{field}/{key}" if field else key)
+            for key, inner in value.items()
+        }
     if isinstance(value, list):
-        return [resolve(inner, bindings) for inner in value]
+        return [
+            resolve(inner, bindings, f"{field}/{i}" if field else str(i))
+            for i, inner in enumerate(value)
+        ]
     return value
 
 

@@ -39,7 +39,7 @@ def _number(state: State, name: str, raw_input: Any, scope: Scope, *, integer: b
     if state.jsonata:
         if name not in fields:
             return None
-        value = jsonata.resolve(fields[name], bindings_for(scope, raw_input))
+        value = jsonata.resolve(fields[name], bindings_for(scope, raw_input), name)
         error = QUERY_EVALUATION_ERROR
     elif f"{name}Path" in fields:
         document = apply_input_path(fields.get("InputPath", "$"), raw_input, scope)
@@ -92,7 +92,9 @@ def batches(state: State, items: list[Any], raw_input: Any, scope: Scope) -> lis
     batch_input = None
     if "BatchInput" in batcher:
         if state.jsonata:
-            batch_input = jsonata.resolve(batcher["BatchInput"], bindings_for(scope, raw_input))
+            batch_input = jsonata.resolve(
+                batcher["BatchInput"], bindings_for(scope, raw_input), "ItemBatcher/BatchInput"
+            )
         else:
             batch_input = payload.template(
                 batcher["BatchInput"], effective_input(state, raw_input, scope), scope

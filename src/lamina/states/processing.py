@@ -68,7 +68,9 @@ def effective_input(state: State, raw_input: Any, scope: Scope) -> Any:
     """The state's input after ``InputPath`` and ``Parameters`` (JSONPath) or ``Arguments``."""
     if state.jsonata:
         if "Arguments" in state.fields:
-            return jsonata.resolve(state.fields["Arguments"], bindings_for(scope, raw_input))
+            return jsonata.resolve(
+                state.fields["Arguments"], bindings_for(scope, raw_input), "Arguments"
+            )
         return raw_input
     value = apply_input_path(state.fields.get("InputPath", "$"), raw_input, scope)
     if "Parameters" in state.fields and state.type != "Map":
@@ -89,7 +91,7 @@ def effective_output(
         bindings = bindings_for(scope, raw_input, result)
         assigned = assign_jsonata(state.fields.get("Assign"), bindings)
         if "Output" in state.fields:
-            return jsonata.resolve(state.fields["Output"], bindings), assigned
+            return jsonata.resolve(state.fields["Output"], bindings, "Output"), assigned
         return result, assigned
     source = result if state.type in _RESULTFUL else raw_input
     assigned = assign_jsonpath(state.fields.get("Assign"), source, scope)
@@ -128,7 +130,7 @@ def error_output(
         bindings = bindings_for(scope, raw_input, error_output=error_value)
         assigned = assign_jsonata(fields.get("Assign"), bindings)
         if "Output" in fields:
-            return jsonata.resolve(fields["Output"], bindings), assigned
+            return jsonata.resolve(fields["Output"], bindings, "Output"), assigned
         return error_value, assigned
     assigned = assign_jsonpath(fields.get("Assign"), error_value, scope)
     return apply_result_path(fields.get("ResultPath", "$"), raw_input, error_value), assigned
@@ -138,13 +140,13 @@ def assign_jsonata(assign: Any, bindings: dict[str, Any]) -> dict[str, Any]:
     if assign is None:
         return {}
     if jsonata.is_expression(assign):
-        value = jsonata.resolve(assign, bindings)
+        value = jsonata.resolve(assign, bindings, "Assign")
         if not isinstance(value, dict):
             raise StatesError(
                 QUERY_EVALUATION_ERROR, "The Assign expression must evaluate to an object"
             )
         return value
-    resolved: dict[str, Any] = jsonata.resolve(assign, bindings)
+    resolved: dict[str, Any] = jsonata.resolve(assign, bindings, "Assign")
     return resolved
 
 
@@ -161,9 +163,9 @@ def wait_until(state: State, raw_input: Any, scope: Scope, now: datetime) -> dat
     if state.jsonata:
         bindings = bindings_for(scope, raw_input)
         if "Seconds" in fields:
-            seconds = jsonata.resolve(fields["Seconds"], bindings)
+            seconds = jsonata.resolve(fields["Seconds"], bindings, "Seconds")
             return now + timedelta(seconds=_seconds(seconds, "Seconds"))
-        stamp = jsonata.resolve(fields["Timestamp"], bindings)
+        stamp = jsonata.resolve(fields["Timestamp"], bindings, "Timestamp")
         return _timestamp(stamp, "Timestamp")
     value = apply_input_path(fields.get("InputPath", "$"), raw_input, scope)
     if "Seconds" in fields:
@@ -201,8 +203,8 @@ def fail_details(state: State, raw_input: Any, scope: Scope) -> tuple[str | None
     if state.jsonata:
         bindings = bindings_for(scope, raw_input)
         return (
-            _text_or_none(jsonata.resolve(fields.get("Error"), bindings)),
-            _text_or_none(jsonata.resolve(fields.get("Cause"), bindings)),
+            _text_or_none(jsonata.resolve(fields.get("Error"), bindings, "Error")),
+            _text_or_none(jsonata.resolve(fields.get("Cause"), bindings, "Cause")),
         )
     error, cause = fields.get("Error"), fields.get("Cause")
     if "ErrorPath" in fields:
@@ -222,7 +224,7 @@ def map_items(state: State, raw_input: Any, scope: Scope) -> list[Any]:
     """The items a Map state iterates over (``ItemsPath``, JSONata ``Items``)."""
     if state.jsonata:
         items = state.fields.get("Items", "{% $states.input %}")
-        value = jsonata.resolve(items, bindings_for(scope, raw_input))
+        value = jsonata.resolve(items, bindings_for(scope, raw_input), "Items")
         if not isinstance(value, list):
             raise StatesError(
                 QUERY_EVALUATION_ERROR,
@@ -248,7 +250,7 @@ def map_item_input(state: State, item: Any, index: int, raw_input: Any, scope: S
     if state.jsonata:
         if "ItemSelector" in state.fields:
             return jsonata.resolve(
-                state.fields["ItemSelector"], bindings_for(item_scope, raw_input)
+                state.fields["ItemSelector"], bindings_for(item_scope, raw_input), "ItemSelector"
             )
         return item
     selector = state.fields.get("ItemSelector", state.fields.get("Parameters"))

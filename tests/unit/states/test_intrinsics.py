@@ -8,6 +8,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lamina.states import Scope, StatesError
 from lamina.states.intrinsics import IntrinsicSyntaxError, compile
@@ -140,3 +142,22 @@ def test_syntax_errors(text: str) -> None:
     """Text that is not a call of a known intrinsic is refused by the parser."""
     with pytest.raises(IntrinsicSyntaxError):
         compile(text)
+
+
+def quoted(text: str) -> str:
+    """``text`` as an intrinsic string literal, every special character escaped."""
+    for char in "\\'{}":
+        text = text.replace(char, "\\" + char)
+    return "'" + text + "'"
+
+
+@given(st.text(max_size=30), st.lists(st.integers() | st.text(max_size=5), max_size=3))
+def test_format_round_trips_any_escaped_text(text: str, values: list[Any]) -> None:
+    """Any text, quoted with escapes, reads back exactly; each {} takes the next argument."""
+    assert call(f"States.Format({quoted(text)})", {}) == text
+    literal = quoted(text)[1:-1]
+    template = "'" + "{}".join(literal for _ in range(len(values) + 1)) + "'"
+    args = "".join(f", $.v{i}" for i in range(len(values)))
+    document = {f"v{i}": value for i, value in enumerate(values)}
+    expected = text + "".join(str(value) + text for value in values)
+    assert call(f"States.Format({template}{args})", document) == expected

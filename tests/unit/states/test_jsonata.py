@@ -164,3 +164,18 @@ def test_evaluation_errors() -> None:
     with pytest.raises(StatesError) as caught:
         map_items(mapped, {"not": "array"}, SCOPE)
     assert caught.value.error == "States.QueryEvaluationError"
+
+
+def test_null_is_a_value_and_undefined_is_an_error() -> None:
+    """JSON null passes through; an expression that returns nothing fails the state, naming
+    the field, as AWS's does."""
+    task = state({"Arguments": {"keep": "{% $states.input.z %}", "list": "{% [1, null] %}"}})
+    assert effective_input(task, {"z": None}, SCOPE) == {"keep": None, "list": [1, None]}
+    missing = state({"Arguments": {"Payload": {"id": "{% $states.input.missing %}"}}})
+    with pytest.raises(StatesError) as caught:
+        effective_input(missing, {}, SCOPE)
+    assert caught.value.error == "States.QueryEvaluationError"
+    assert caught.value.cause == (
+        "The JSONata expression '$states.input.missing' specified for the field "
+        "'Arguments/Payload/id' returned nothing (undefined)."
+    )
