@@ -322,3 +322,80 @@ def test_map_item_batches(sfn: Any) -> None:
         {"Items": [1, 2], "BatchInput": {"tag": "b"}},
         {"Items": [3], "BatchInput": {"tag": "b"}},
     ]
+
+
+def test_http_invoke_and_event_bridge_put_events(served: Served, sfn: Any) -> None:
+    """http:invoke calls an HTTP endpoint (its JSON answer parsed); events:putEvents sends an
+    event whose Detail is an object, which a rule routes to a queue."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            answer = json.dumps({"path": self.path, "got": json.loads(body)}).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    sqs = served.client("sqs")
+    url = sqs.create_queue(QueueName="sfn-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events = served.client("events")
+    events.put_rule(Name="sfn-orders", EventPattern=json.dumps({"source": ["sfn.shop"]}))
+    events.put_targets(Rule="sfn-orders", Targets=[{"Id": "q", "Arn": queue_arn}])
+    try:
+        definition = {
+            "StartAt": "Call",
+            "States": {
+                "Call": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::http:invoke",
+                    "Parameters": {
+                        "ApiEndpoint": f"http://127.0.0.1:{server.server_port}/orders",
+                        "Method": "POST",
+                        "RequestBody": {"id.$": "$.id"},
+                    },
+                    "ResultSelector": {"status.$": "$.StatusCode", "body.$": "$.ResponseBody"},
+                    "ResultPath": "$.http",
+                    "Next": "Announce",
+                },
+                "Announce": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::events:putEvents",
+                    "Parameters": {
+                        "Entries": [
+                            {
+                                "Source": "sfn.shop",
+                                "DetailType": "Order",
+                                "Detail": {"id.$": "$.id"},
+                            }
+                        ]
+                    },
+                    "ResultSelector": {"failed.$": "$.FailedEntryCount"},
+                    "ResultPath": "$.announced",
+                    "End": True,
+                },
+            },
+        }
+        done = run(sfn, machine(sfn, "outbound", definition), {"id": 9})
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert done["status"] == "SUCCEEDED", done
+    output = json.loads(done["output"])
+    assert output["http"] == {"status": 201, "body": {"path": "/orders", "got": {"id": 9}}}
+    assert output["announced"] == {"failed": 0}
+    event = json.loads(receive(sqs, url)["Body"])
+    assert (event["detail-type"], event["detail"]) == ("Order", {"id": 9})
