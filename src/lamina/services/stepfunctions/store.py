@@ -7,10 +7,10 @@ rather than carrying a copy of the definition. ``activities``: activities by ARN
 ``executions``: Standard executions (Express
 ones are never stored, as AWS keeps no history of them) with their status, result and the
 *checkpoint* the executor resumes from after a restart. ``events``: each execution's history,
-numbered from 1, in rows of the events one write recorded (a JSON array each, compressed: an
-execution of ten Pass states is one row). A detail written ``{RAW: value}`` is shown as
-``value``'s JSON text when read: the executor does not serialise every state's input and output
-as it runs.
+numbered from 1, in rows of the events one write recorded (a JSON array each: an execution
+of ten Pass states is one row, and its first write is in the execution's own row, so that
+starting it is one statement). A detail written ``{RAW: value}`` is shown as ``value``'s JSON
+text when read: the executor does not serialise every state's input and output as it runs.
 
 The executor's durability rests on ``advance``: the history events of a step and the checkpoint
 that follows them are written in one transaction, before the step's effect is started (a task
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +44,8 @@ _MIGRATIONS = (
         machine TEXT NOT NULL,
         status TEXT NOT NULL,
         doc TEXT NOT NULL,
-        checkpoint TEXT
+        checkpoint TEXT,
+        events BLOB
     );
     CREATE INDEX executions_by_machine ON executions (machine, seq);
     CREATE TABLE events (
@@ -181,26 +181,25 @@ class Store:
 
     def start(self, doc: Doc, events: Iterable[Doc], checkpoint: Doc | None) -> bool:
         """Record a new execution with its first events (or all of them, when it has
-        already ended); False when its ARN exists."""
+        already ended); False when its ARN exists. One statement, so no transaction of its
+        own: the execution's row carries the events of its first write."""
+        batch = list(events)
         with self.lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.execute(
-                    "INSERT INTO executions (arn, machine, status, doc, checkpoint) "
-                    "VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO executions (arn, machine, status, doc, checkpoint, events) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (
                         doc["executionArn"],
                         doc["stateMachineArn"],
                         doc["status"],
                         fastjson.dumps_text(doc),
                         None if checkpoint is None else fastjson.dumps_text(checkpoint),
+                        _pack(batch) if batch else None,
                     ),
                 )
             except sqlite3.IntegrityError:
-                self._conn.execute("ROLLBACK")
                 return False
-            self._events(doc["executionArn"], events)
-            self._conn.execute("COMMIT")
         return True
 
     def advance(
@@ -240,34 +239,37 @@ class Store:
                 (arn, int(batch[0]["id"]), int(batch[-1]["id"]), _pack(batch)),
             )
 
+    def _batches(self, arn: str) -> list[bytes]:
+        """Every write's events, oldest first: the execution row's, then the events table's."""
+        first = self._conn.execute("SELECT events FROM executions WHERE arn = ?", (arn,)).fetchone()
+        rows = self._conn.execute(
+            "SELECT docs FROM events WHERE execution = ? ORDER BY first", (arn,)
+        ).fetchall()
+        head = [first[0]] if first is not None and first[0] is not None else []
+        return head + [r[0] for r in rows]
+
     def history(self, arn: str, after: int, limit: int, reverse: bool) -> list[Doc]:
         """Up to ``limit`` events after the id ``after`` (before it, newest first, when
         ``reverse``; 0 starts at either end)."""
-        if reverse:
-            bound = after if after > 0 else 2**62
-            sql = "SELECT docs FROM events WHERE execution = ? AND first < ? ORDER BY first DESC"
-        else:
-            bound = after
-            sql = "SELECT docs FROM events WHERE execution = ? AND last > ? ORDER BY first"
+        bound = after if after > 0 or not reverse else 2**62
         found: list[Doc] = []
         with self.lock:
-            cursor = self._conn.execute(sql, (arn, bound))
-            for (docs,) in cursor:
-                batch = fastjson.loads(zlib.decompress(docs))
-                for event in reversed(batch) if reverse else batch:
-                    if (event["id"] < bound) if reverse else (event["id"] > bound):
-                        found.append(_shown(event))
-                if len(found) >= limit:
-                    break
-            cursor.close()
+            batches = self._batches(arn)
+        for packed in reversed(batches) if reverse else batches:
+            batch = fastjson.loads(packed)
+            for event in reversed(batch) if reverse else batch:
+                if (event["id"] < bound) if reverse else (event["id"] > bound):
+                    found.append(_shown(event))
+            if len(found) >= limit:
+                break
         return found[:limit]
 
     def last_event_id(self, arn: str) -> int:
         with self.lock:
-            row = self._conn.execute(
-                "SELECT MAX(last) FROM events WHERE execution = ?", (arn,)
-            ).fetchone()
-        return 0 if row is None or row[0] is None else int(row[0])
+            batches = self._batches(arn)
+        if not batches:
+            return 0
+        return int(fastjson.loads(batches[-1])[-1]["id"])
 
     # -- finished branches of a Parallel or Map ----------------------------------------------
 
@@ -312,9 +314,9 @@ class Store:
 
 
 def _pack(events: list[Doc]) -> bytes:
-    # Compressed at the fastest level: a history's JSON shrinks about six times, and writing
-    # fewer pages to the WAL costs less than the compression (benchmarks/stepfunctions.py).
-    return zlib.compress(fastjson.dumps(events), 1)
+    # Not compressed: zlib's fastest level shrank a 10-state history six times, yet cost more
+    # than the WAL pages it saved (benchmarks/stepfunctions.py, Standard vs Express).
+    return fastjson.dumps(events)
 
 
 def _shown(event: Doc) -> Doc:
