@@ -111,7 +111,7 @@ def _state(name: str, raw: dict[str, Any], inherited: str, pointer: str) -> Stat
     processor = None
     if kind == "Parallel":
         branches = tuple(
-            build(branch, language, f"{pointer}/Branches/{i}")
+            build(branch, language, f"{pointer}/Branches[{i}]")
             for i, branch in enumerate(raw.get("Branches", []))
         )
     elif kind == "Map":

@@ -174,7 +174,7 @@ def resolve(value: Any, bindings: dict[str, Any], field: str = "") -> Any:
         }
     if isinstance(value, list):
         return [
-            resolve(inner, bindings, f"{field}/{i}" if field else str(i))
+            resolve(inner, bindings, f"{field}[{i}]" if field else f"[{i}]")
             for i, inner in enumerate(value)
         ]
     return value

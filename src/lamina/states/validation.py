@@ -2,8 +2,10 @@
 
 ``validate(document)`` returns every problem as ``CODE: message at /pointer`` (empty when the
 definition is valid); ``lamina.states.definition.parse`` joins them into one
-``InvalidDefinition``. Checked: the document's shape (required fields, fields a state type or
-query language does not support, value types), JSONPath and intrinsic syntax in path fields and
+``InvalidDefinition``. Pointers write array members as AWS does
+(``/States/T/Retry[0]/ErrorEquals[0]``, ``/States/P/Branches[0]/States/S``). Checked: the
+document's shape (required fields, fields a state type or query language does not support,
+value types), JSONPath and intrinsic syntax in path fields and
 payload templates, ``Retry``/``Catch`` rules (``States.ALL`` alone and last), Choice rules (one
 comparison each), transitions to states that do not exist, states nothing reaches, and state
 names used twice anywhere in the machine (nested Parallel branches and Map processors included).
@@ -192,9 +194,9 @@ class _Checker:
         if kind == "Parallel" and isinstance(state.get("Branches"), list):
             for i, branch in enumerate(state["Branches"]):
                 if isinstance(branch, dict):
-                    self.machine(branch, f"{where}/Branches/{i}", language, _PROCESSOR_TOP)
+                    self.machine(branch, f"{where}/Branches[{i}]", language, _PROCESSOR_TOP)
                 else:
-                    self.schema("Value is not an object", f"{where}/Branches/{i}")
+                    self.schema("Value is not an object", f"{where}/Branches[{i}]")
         if kind == "Map":
             key = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
             if isinstance(state.get(key), dict):
@@ -304,7 +306,7 @@ class _Checker:
                     self.template(inner, f"{where}/{key}")
         elif isinstance(value, list):
             for i, inner in enumerate(value):
-                self.template(inner, f"{where}/{i}")
+                self.template(inner, f"{where}[{i}]")
 
     def handlers(self, state: dict[str, Any], where: str) -> None:
         for kind, allowed in (("Retry", _RETRY_FIELDS), ("Catch", _CATCH_FIELDS)):
@@ -315,7 +317,7 @@ class _Checker:
                 self.schema("Value is not an array", f"{where}/{kind}")
                 continue
             for i, entry in enumerate(entries):
-                at = f"{where}/{kind}/{i}"
+                at = f"{where}/{kind}[{i}]"
                 if not isinstance(entry, dict):
                     self.schema("Value is not an object", at)
                     continue
@@ -335,11 +337,11 @@ class _Checker:
                 ):
                     self.schema("Value must be a non-empty array of strings", f"{at}/ErrorEquals")
                     continue
-                if ALL in errors and len(errors) > 1:
-                    self.schema(f"{ALL} must appear alone in ErrorEquals", f"{at}/ErrorEquals")
-                if ALL in errors and i != len(entries) - 1:
-                    what = "retrier" if kind == "Retry" else "catcher"
-                    self.schema(f"A {what} with {ALL} must be the last {what}", at)
+                if ALL in errors and (len(errors) > 1 or i != len(entries) - 1):
+                    self.schema(
+                        f"{ALL} must appear alone and at end of list",
+                        f"{at}/ErrorEquals[{errors.index(ALL)}]",
+                    )
                 if kind == "Retry":
                     self.retrier(entry, at)
 
@@ -366,7 +368,7 @@ class _Checker:
                 self.schema("Value must be a non-empty array", f"{where}/Choices")
             return
         for i, rule in enumerate(rules):
-            at = f"{where}/Choices/{i}"
+            at = f"{where}/Choices[{i}]"
             if not isinstance(rule, dict):
                 self.schema("Value is not an object", at)
                 continue
@@ -398,9 +400,9 @@ class _Checker:
                 return
             for j, sub in enumerate(inner):
                 if isinstance(sub, dict):
-                    self.rule(sub, f"{at}/{operator}/{j}", top=False)
+                    self.rule(sub, f"{at}/{operator}[{j}]", top=False)
                 else:
-                    self.schema("Value is not an object", f"{at}/{operator}/{j}")
+                    self.schema("Value is not an object", f"{at}/{operator}[{j}]")
             return
         if operator == "Not":
             if isinstance(rule["Not"], dict):
@@ -443,16 +445,16 @@ class _Checker:
                 out.append((state["Next"], f"{where}/Next"))
             if state.get("Type") == "Choice":
                 for i, rule in enumerate(state.get("Choices", [])):
-                    out.append((rule["Next"], f"{where}/Choices/{i}/Next"))
+                    out.append((rule["Next"], f"{where}/Choices[{i}]/Next"))
                 if "Default" in state:
                     out.append((state["Default"], f"{where}/Default"))
             for i, catcher in enumerate(state.get("Catch", []) or []):
-                out.append((catcher["Next"], f"{where}/Catch/{i}/Next"))
+                out.append((catcher["Next"], f"{where}/Catch[{i}]/Next"))
             targets.extend(out)
             edges[name] = [target for target, _ in out]
             if state.get("Type") == "Parallel":
                 for i, branch in enumerate(state["Branches"]):
-                    self.graph(branch, f"{where}/Branches/{i}")
+                    self.graph(branch, f"{where}/Branches[{i}]")
             elif state.get("Type") == "Map":
                 key = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
                 self.graph(state[key], f"{where}/{key}")

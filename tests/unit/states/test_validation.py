@@ -53,13 +53,25 @@ CASES: list[tuple[str, Any, str]] = [
     ("JSONata field in JSONPath", machine(A={"Type": "Pass", "Output": {}, "End": True}), 'SCHEMA_VALIDATION_FAILED: The field "Output" is not supported by Step Functions at /States/A'),
     ("JSONPath field in JSONata", {**machine(A={"Type": "Pass", "InputPath": "$", "End": True}), "QueryLanguage": "JSONata"}, 'SCHEMA_VALIDATION_FAILED: The field "InputPath" is not supported by Step Functions at /States/A'),
     ("bad JSONata", {**machine(A={"Type": "Pass", "Output": "{% $states.input. %}", "End": True}), "QueryLanguage": "JSONata"}, "SCHEMA_VALIDATION_FAILED: The field 'Output' has an invalid JSONata expression at /States/A/Output"),
-    ("States.ALL not alone", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Retry": [{"ErrorEquals": ["States.ALL", "X"]}]}), "SCHEMA_VALIDATION_FAILED: States.ALL must appear alone in ErrorEquals at /States/A/Retry/0/ErrorEquals"),
-    ("States.ALL not last", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}]}), "SCHEMA_VALIDATION_FAILED: A retrier with States.ALL must be the last retrier at /States/A/Retry/0"),
-    ("bad BackoffRate", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Retry": [{"ErrorEquals": ["X"], "BackoffRate": 0.5}]}), "at /States/A/Retry/0/BackoffRate"),
-    ("catcher without Next", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Catch": [{"ErrorEquals": ["X"]}]}), "SCHEMA_VALIDATION_FAILED: These fields are required: [Next] at /States/A/Catch/0"),
-    ("catcher to nowhere", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Catch": [{"ErrorEquals": ["X"], "Next": "Z"}]}), "MISSING_TRANSITION_TARGET: Missing 'Next' target: Z at /States/A/Catch/0/Next"),
-    ("two operators in a rule", machine(C={"Type": "Choice", "Choices": [{"Variable": "$.a", "StringEquals": "x", "IsNull": True, "Next": "C"}]}), "SCHEMA_VALIDATION_FAILED: A Choice Rule must have exactly one comparison operator at /States/C/Choices/0"),
-    ("rule without Variable", machine(C={"Type": "Choice", "Choices": [{"StringEquals": "x", "Next": "C"}]}), "SCHEMA_VALIDATION_FAILED: These fields are required: [Variable] at /States/C/Choices/0"),
+    ("States.ALL not alone", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Retry": [{"ErrorEquals": ["States.ALL", "X"]}]}), "SCHEMA_VALIDATION_FAILED: States.ALL must appear alone and at end of list at /States/A/Retry[0]/ErrorEquals[0]"),
+    ("States.ALL not last", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}]}), "SCHEMA_VALIDATION_FAILED: States.ALL must appear alone and at end of list at /States/A/Retry[0]/ErrorEquals[0]"),
+    ("bad BackoffRate", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Retry": [{"ErrorEquals": ["X"], "BackoffRate": 0.5}]}), "at /States/A/Retry[0]/BackoffRate"),
+    ("catcher without Next", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Catch": [{"ErrorEquals": ["X"]}]}), "SCHEMA_VALIDATION_FAILED: These fields are required: [Next] at /States/A/Catch[0]"),
+    ("catcher to nowhere", machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Catch": [{"ErrorEquals": ["X"], "Next": "Z"}]}), "MISSING_TRANSITION_TARGET: Missing 'Next' target: Z at /States/A/Catch[0]/Next"),
+    (
+        "a missing field deep in nested branches (AWS's own message)",
+        machine(
+            P={"Type": "Parallel", "End": True, "Branches": [{"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "C"}}}]}
+        ),
+        "SCHEMA_VALIDATION_FAILED: These fields are required: [Choices] at /States/P/Branches[0]/States/C'",
+    ),
+    (
+        "States.ALL first among catchers (AWS's own message)",
+        machine(A={"Type": "Task", "Resource": LAMBDA, "End": True, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "A"}, {"ErrorEquals": ["X"], "Next": "A"}]}),
+        "SCHEMA_VALIDATION_FAILED: States.ALL must appear alone and at end of list at /States/A/Catch[0]/ErrorEquals[0]",
+    ),
+    ("two operators in a rule", machine(C={"Type": "Choice", "Choices": [{"Variable": "$.a", "StringEquals": "x", "IsNull": True, "Next": "C"}]}), "SCHEMA_VALIDATION_FAILED: A Choice Rule must have exactly one comparison operator at /States/C/Choices[0]"),
+    ("rule without Variable", machine(C={"Type": "Choice", "Choices": [{"StringEquals": "x", "Next": "C"}]}), "SCHEMA_VALIDATION_FAILED: These fields are required: [Variable] at /States/C/Choices[0]"),
     ("Default to nowhere", machine(C={"Type": "Choice", "Choices": [{"Variable": "$.a", "IsNull": True, "Next": "C"}], "Default": "Q"}), "MISSING_TRANSITION_TARGET: Missing 'Next' target: Q at /States/C/Default"),
     ("Wait with two forms", machine(W={"Type": "Wait", "Seconds": 1, "Timestamp": "2026-01-01T00:00:00Z", "End": True}), "SCHEMA_VALIDATION_FAILED: A Wait state must have exactly one of"),
     (
@@ -73,7 +85,7 @@ CASES: list[tuple[str, Any, str]] = [
     (
         "missing target inside a Parallel branch",
         machine(P={"Type": "Parallel", "End": True, "Branches": [{"StartAt": "B1", "States": {"B1": {"Type": "Pass", "Next": "Out"}}}]}),
-        "MISSING_TRANSITION_TARGET: Missing 'Next' target: Out at /States/P/Branches/0/States/B1/Next",
+        "MISSING_TRANSITION_TARGET: Missing 'Next' target: Out at /States/P/Branches[0]/States/B1/Next",
     ),
 ]  # fmt: skip
 
