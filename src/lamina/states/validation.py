@@ -63,7 +63,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "Parallel": ("Branches",),
 }
 _TOP = {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"}
-_PROCESSOR_TOP = {"StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"}
+_BRANCH_TOP = {"StartAt", "States", "Comment", "QueryLanguage"}
+# AWS refuses QueryLanguage on an ItemProcessor (or Iterator): its states take the machine's.
+_PROCESSOR_TOP = {"StartAt", "States", "Comment", "ProcessorConfig"}
 _LANGUAGES = ("JSONPath", "JSONata")
 
 COMPARISONS = {
@@ -115,15 +117,18 @@ class _Checker:
     def machine(self, doc: dict[str, Any], pointer: str, inherited: str, allowed: set[str]) -> None:
         for name in doc:
             if name not in allowed:
-                self.schema(f'The field "{name}" is not supported by Step Functions', pointer)
+                self.schema(f"Field '{name}' is not supported", pointer)
         missing = [name for name in ("StartAt", "States") if name not in doc]
         if missing:
             self.schema(f"These fields are required: [{', '.join(missing)}]", pointer)
             return
-        language = doc.get("QueryLanguage", inherited)
-        if "QueryLanguage" in doc and language not in _LANGUAGES:
-            self.schema("Value is not a valid QueryLanguage", f"{pointer}/QueryLanguage")
-            language = inherited
+        language = inherited
+        if not pointer and "QueryLanguage" in doc:
+            # Only the exact "JSONPath" is JSONPath: any other value reads as JSONata (and is
+            # refused at its own path if it is not "JSONata").
+            language = "JSONPath" if doc["QueryLanguage"] == "JSONPath" else "JSONata"
+            if doc["QueryLanguage"] not in _LANGUAGES:
+                self.schema("Value is not a valid QueryLanguage", f"{pointer}/QueryLanguage")
         if not isinstance(doc["StartAt"], str):
             self.schema("Value is not a string", f"{pointer}/StartAt")
         timeout = doc.get("TimeoutSeconds")
@@ -153,19 +158,30 @@ class _Checker:
         if kind not in FIELDS:
             self.schema(f"Value is not a valid state type: {kind}", f"{where}/Type")
             return
-        language = state.get("QueryLanguage", inherited)
+        language = inherited
         if "QueryLanguage" in state:
-            if language not in _LANGUAGES:
+            declared = state["QueryLanguage"]
+            language = "JSONPath" if declared == "JSONPath" else "JSONata"
+            if declared not in _LANGUAGES:
                 self.schema("Value is not a valid QueryLanguage", f"{where}/QueryLanguage")
-                language = inherited
-            elif inherited == "JSONata" and language == "JSONPath":
+            elif inherited == "JSONata" and declared == "JSONPath":
                 self.schema(
-                    "A state cannot use JSONPath when the state machine uses JSONata", where
+                    "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state "
+                    "machine",
+                    where,
                 )
-        excluded = _JSONPATH_ONLY if language == "JSONata" else _JSONATA_ONLY
+        excluded, other = (
+            (_JSONPATH_ONLY, "JSONPath") if language == "JSONata" else (_JSONATA_ONLY, "JSONata")
+        )
         for name in state:
-            if name not in FIELDS[kind] or name in excluded:
-                self.schema(f'The field "{name}" is not supported by Step Functions', where)
+            if name not in FIELDS[kind]:
+                self.schema(f"Field '{name}' is not supported", where)
+            elif name in excluded:
+                self.schema(
+                    f"The QueryLanguage is set to '{language}', but field '{name}' is only "
+                    f"supported for the '{other}' QueryLanguage",
+                    where,
+                )
         required = list(REQUIRED.get(kind, ()))
         if kind == "Map" and "ItemProcessor" not in state and "Iterator" not in state:
             required.append("ItemProcessor")
@@ -194,13 +210,13 @@ class _Checker:
         if kind == "Parallel" and isinstance(state.get("Branches"), list):
             for i, branch in enumerate(state["Branches"]):
                 if isinstance(branch, dict):
-                    self.machine(branch, f"{where}/Branches[{i}]", language, _PROCESSOR_TOP)
+                    self.machine(branch, f"{where}/Branches[{i}]", inherited, _BRANCH_TOP)
                 else:
                     self.schema("Value is not an object", f"{where}/Branches[{i}]")
         if kind == "Map":
             key = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
             if isinstance(state.get(key), dict):
-                self.machine(state[key], f"{where}/{key}", language, _PROCESSOR_TOP)
+                self.machine(state[key], f"{where}/{key}", inherited, _PROCESSOR_TOP)
 
     def flow(self, kind: str, state: dict[str, Any], where: str) -> None:
         if kind in ("Choice", "Succeed", "Fail"):
@@ -275,20 +291,13 @@ class _Checker:
         for name, value in state.items():
             if name in ("ItemProcessor", "Iterator", "Branches", "Retry"):
                 continue
-            problem = jsonata.check(value)
-            if problem:
-                self.schema(
-                    f"The field '{name}' has an invalid JSONata expression", f"{where}/{name}"
-                )
-            if (
-                isinstance(value, str)
-                and value.startswith("{%") != value.endswith("%}")
-                and name not in ("Comment", "Next", "Type", "Resource", "Default")
-            ):
-                self.schema(
-                    f"The field '{name}' must be a JSONata expression enclosed in {{% %}}",
-                    f"{where}/{name}",
-                )
+            if name == "Choices" and isinstance(value, list):
+                for i, rule in enumerate(value):
+                    for problem, at in jsonata.check(rule, f"{where}/Choices[{i}]"):
+                        self.fail("INVALID_JSONATA_EXPRESSION", problem, at)
+                continue
+            for problem, at in jsonata.check(value, f"{where}/{name}"):
+                self.fail("INVALID_JSONATA_EXPRESSION", problem, at)
 
     def template(self, value: Any, where: str) -> None:
         if isinstance(value, dict):
@@ -323,7 +332,7 @@ class _Checker:
                     continue
                 for name in entry:
                     if name not in allowed:
-                        self.schema(f'The field "{name}" is not supported by Step Functions', at)
+                        self.schema(f"Field '{name}' is not supported", at)
                 required = ["ErrorEquals"] + (["Next"] if kind == "Catch" else [])
                 missing = [name for name in required if name not in entry]
                 if missing:
@@ -377,7 +386,7 @@ class _Checker:
             if language == "JSONata":
                 for name in rule:
                     if name not in ("Condition", "Next", "Comment", "Assign", "Output"):
-                        self.schema(f'The field "{name}" is not supported by Step Functions', at)
+                        self.schema(f"Field '{name}' is not supported", at)
                 if "Condition" not in rule:
                     self.schema("These fields are required: [Condition]", at)
             else:
@@ -388,7 +397,7 @@ class _Checker:
         operators = [n for n in rule if n in COMPARISONS or n in ("And", "Or", "Not")]
         for name in rule:
             if name not in COMPARISONS and name not in extra | {"And", "Or", "Not", "Variable"}:
-                self.schema(f'The field "{name}" is not supported by Step Functions', at)
+                self.schema(f"Field '{name}' is not supported", at)
         if len(operators) != 1:
             self.schema("A Choice Rule must have exactly one comparison operator", at)
             return
@@ -463,6 +472,12 @@ class _Checker:
                 self.graph_problems.append(
                     f"MISSING_TRANSITION_TARGET: Missing 'Next' target: {target} at {at}"
                 )
+        if not any(
+            s.get("End") is True or s.get("Type") in ("Succeed", "Fail") for s in states.values()
+        ):
+            # AWS reports this without a location, and it stands in for the reachability walk.
+            self.graph_problems.append("MISSING_END_STATE: Workflow has no terminal state at null")
+            return
         reached, frontier = set(), [doc["StartAt"]]
         while frontier:
             name = frontier.pop()
