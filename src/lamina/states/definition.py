@@ -88,7 +88,11 @@ def parse(definition: str | bytes | dict[str, Any]) -> Definition:
 
 def build(document: dict[str, Any], inherited: str, pointer: str) -> Definition:
     """A ``Definition`` from an already validated document."""
-    language = document.get("QueryLanguage", inherited)
+    # Only the machine's own QueryLanguage counts: nested branches and processors take it too,
+    # whatever their Parallel or Map state declares (as AWS validates them).
+    language = inherited
+    if not pointer and "QueryLanguage" in document:
+        language = JSONPATH if document["QueryLanguage"] == JSONPATH else JSONATA
     states = {
         name: _state(name, raw, language, f"{pointer}/States/{name}")
         for name, raw in document["States"].items()
@@ -105,18 +109,20 @@ def build(document: dict[str, Any], inherited: str, pointer: str) -> Definition:
 
 
 def _state(name: str, raw: dict[str, Any], inherited: str, pointer: str) -> State:
-    language = raw.get("QueryLanguage", inherited)
+    language = inherited
+    if "QueryLanguage" in raw:
+        language = JSONPATH if raw["QueryLanguage"] == JSONPATH else JSONATA
     kind = raw["Type"]
     branches: tuple[Definition, ...] = ()
     processor = None
     if kind == "Parallel":
         branches = tuple(
-            build(branch, language, f"{pointer}/Branches/{i}")
+            build(branch, inherited, f"{pointer}/Branches[{i}]")
             for i, branch in enumerate(raw.get("Branches", []))
         )
     elif kind == "Map":
         key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
-        processor = build(raw[key], language, f"{pointer}/{key}")
+        processor = build(raw[key], inherited, f"{pointer}/{key}")
     return State(
         name=name,
         type=kind,

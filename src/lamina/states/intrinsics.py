@@ -176,35 +176,37 @@ def _is_int(value: Any) -> bool:
 
 
 def _format(template: str | None, args: list[Any]) -> str:
+    """``template`` is the literal's text before unescaping (escaped braces are not
+    placeholders); None when the template came from a path, whose text has no escapes."""
     if not args or not isinstance(args[0], str):
         raise fail("Invalid arguments in States.Format: the first argument must be a string")
-    raw = template if template is not None else args[0].replace("{}", "\0")
+    raw, escapes = (template, True) if template is not None else (args[0], False)
     values = args[1:]
-    out, used, i = [], 0, 0
+    out: list[str] = []
+    used, i = 0, 0
     while i < len(raw):
         char = raw[i]
-        if char == "\\" and i + 1 < len(raw):
+        if escapes and char == "\\" and i + 1 < len(raw):
             out.append(raw[i + 1])
             i += 2
-            continue
-        if raw.startswith("{}", i) or char == "\0":
+        elif raw.startswith("{}", i):
             if used >= len(values):
-                raise fail(
-                    "Invalid arguments in States.Format: the number of arguments does not match "
-                    "the number of placeholders"
-                )
+                raise fail(_PLACEHOLDERS)
             out.append(_text(values[used]))
             used += 1
-            i += 1 if char == "\0" else 2
-            continue
-        out.append(char)
-        i += 1
+            i += 2
+        else:
+            out.append(char)
+            i += 1
     if used != len(values):
-        raise fail(
-            "Invalid arguments in States.Format: the number of arguments does not match the "
-            "number of placeholders"
-        )
+        raise fail(_PLACEHOLDERS)
     return "".join(out)
+
+
+_PLACEHOLDERS = (
+    "Invalid arguments in States.Format: the number of arguments does not match the number of "
+    "placeholders"
+)
 
 
 def _text(value: Any) -> str:

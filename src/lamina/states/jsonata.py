@@ -14,6 +14,7 @@ object, so a cached expression is only evaluated under a lock.
 from __future__ import annotations
 
 import random as _random
+import re
 import threading
 import uuid
 from functools import lru_cache
@@ -105,33 +106,49 @@ class _Compiled:
         self.lock = threading.Lock()
 
 
+def message(exc: JException) -> str:
+    """The reference engine's message for ``exc``: AWS quotes it without the ``S0202:`` code,
+    with tokens written as JSON (``Expected "]", got ","``), where jsonata-python writes them
+    bare."""
+    template = JException.error_codes.get(getattr(exc, "error", None) or "")
+    if not isinstance(template, str) or "{{{" in template:
+        return str(exc)
+    args = iter([getattr(exc, "current", None), getattr(exc, "expected", None)])
+
+    def quoted(_match: re.Match[str]) -> str:
+        value = next(args, None)
+        return fastjson.dumps(value).decode() if isinstance(value, str) else str(value)
+
+    return re.sub(r"\{\{\w+\}\}", quoted, template)
+
+
 @lru_cache(maxsize=2048)
 def compile(text: str) -> _Compiled:
-    """Compile an expression's body; ``StatesError`` if it is not JSONata."""
+    """Compile an expression's body; ``StatesError`` (cause: the parser's message) if it is
+    not JSONata."""
     try:
         return _Compiled(text)
     except JException as exc:
-        raise StatesError(
-            QUERY_EVALUATION_ERROR, f"Invalid JSONata expression '{text}': {exc}"
-        ) from exc
+        raise StatesError(QUERY_EVALUATION_ERROR, message(exc)) from exc
 
 
-def check(value: Any) -> str | None:
-    """The syntax error of the first expression in ``value`` (walked like ``resolve``), if any."""
+def check(value: Any, pointer: str) -> list[tuple[str, str]]:
+    """``(message, pointer)`` for every expression in ``value`` that does not parse, walked like
+    ``resolve`` (``pointer`` names where ``value`` sits: ``/States/S/Output``)."""
     if is_expression(value):
         try:
             compile(body(value))
         except StatesError as exc:
-            return exc.cause
-        return None
+            return [(exc.cause, pointer)]
+        return []
+    problems: list[tuple[str, str]] = []
     if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list):
-        for inner in value:
-            problem = check(inner)
-            if problem:
-                return problem
-    return None
+        for key, inner in value.items():
+            problems.extend(check(inner, f"{pointer}/{key}"))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            problems.extend(check(inner, f"{pointer}[{i}]"))
+    return problems
 
 
 def evaluate(text: str, bindings: dict[str, Any], field: str = "") -> Any:
@@ -174,7 +191,7 @@ def resolve(value: Any, bindings: dict[str, Any], field: str = "") -> Any:
         }
     if isinstance(value, list):
         return [
-            resolve(inner, bindings, f"{field}/{i}" if field else str(i))
+            resolve(inner, bindings, f"{field}[{i}]" if field else f"[{i}]")
             for i, inner in enumerate(value)
         ]
     return value

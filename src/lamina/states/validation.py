@@ -2,8 +2,10 @@
 
 ``validate(document)`` returns every problem as ``CODE: message at /pointer`` (empty when the
 definition is valid); ``lamina.states.definition.parse`` joins them into one
-``InvalidDefinition``. Checked: the document's shape (required fields, fields a state type or
-query language does not support, value types), JSONPath and intrinsic syntax in path fields and
+``InvalidDefinition``. Pointers write array members as AWS does
+(``/States/T/Retry[0]/ErrorEquals[0]``, ``/States/P/Branches[0]/States/S``). Checked: the
+document's shape (required fields, fields a state type or query language does not support,
+value types), JSONPath and intrinsic syntax in path fields and
 payload templates, ``Retry``/``Catch`` rules (``States.ALL`` alone and last), Choice rules (one
 comparison each), transitions to states that do not exist, states nothing reaches, and state
 names used twice anywhere in the machine (nested Parallel branches and Map processors included).
@@ -61,7 +63,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "Parallel": ("Branches",),
 }
 _TOP = {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"}
-_PROCESSOR_TOP = {"StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"}
+_BRANCH_TOP = {"StartAt", "States", "Comment", "QueryLanguage"}
+# AWS refuses QueryLanguage on an ItemProcessor (or Iterator): its states take the machine's.
+_PROCESSOR_TOP = {"StartAt", "States", "Comment", "ProcessorConfig"}
 _LANGUAGES = ("JSONPath", "JSONata")
 
 COMPARISONS = {
@@ -113,15 +117,18 @@ class _Checker:
     def machine(self, doc: dict[str, Any], pointer: str, inherited: str, allowed: set[str]) -> None:
         for name in doc:
             if name not in allowed:
-                self.schema(f'The field "{name}" is not supported by Step Functions', pointer)
+                self.schema(f"Field '{name}' is not supported", pointer)
         missing = [name for name in ("StartAt", "States") if name not in doc]
         if missing:
             self.schema(f"These fields are required: [{', '.join(missing)}]", pointer)
             return
-        language = doc.get("QueryLanguage", inherited)
-        if "QueryLanguage" in doc and language not in _LANGUAGES:
-            self.schema("Value is not a valid QueryLanguage", f"{pointer}/QueryLanguage")
-            language = inherited
+        language = inherited
+        if not pointer and "QueryLanguage" in doc:
+            # Only the exact "JSONPath" is JSONPath: any other value reads as JSONata (and is
+            # refused at its own path if it is not "JSONata").
+            language = "JSONPath" if doc["QueryLanguage"] == "JSONPath" else "JSONata"
+            if doc["QueryLanguage"] not in _LANGUAGES:
+                self.schema("Value is not a valid QueryLanguage", f"{pointer}/QueryLanguage")
         if not isinstance(doc["StartAt"], str):
             self.schema("Value is not a string", f"{pointer}/StartAt")
         timeout = doc.get("TimeoutSeconds")
@@ -151,19 +158,30 @@ class _Checker:
         if kind not in FIELDS:
             self.schema(f"Value is not a valid state type: {kind}", f"{where}/Type")
             return
-        language = state.get("QueryLanguage", inherited)
+        language = inherited
         if "QueryLanguage" in state:
-            if language not in _LANGUAGES:
+            declared = state["QueryLanguage"]
+            language = "JSONPath" if declared == "JSONPath" else "JSONata"
+            if declared not in _LANGUAGES:
                 self.schema("Value is not a valid QueryLanguage", f"{where}/QueryLanguage")
-                language = inherited
-            elif inherited == "JSONata" and language == "JSONPath":
+            elif inherited == "JSONata" and declared == "JSONPath":
                 self.schema(
-                    "A state cannot use JSONPath when the state machine uses JSONata", where
+                    "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state "
+                    "machine",
+                    where,
                 )
-        excluded = _JSONPATH_ONLY if language == "JSONata" else _JSONATA_ONLY
+        excluded, other = (
+            (_JSONPATH_ONLY, "JSONPath") if language == "JSONata" else (_JSONATA_ONLY, "JSONata")
+        )
         for name in state:
-            if name not in FIELDS[kind] or name in excluded:
-                self.schema(f'The field "{name}" is not supported by Step Functions', where)
+            if name not in FIELDS[kind]:
+                self.schema(f"Field '{name}' is not supported", where)
+            elif name in excluded:
+                self.schema(
+                    f"The QueryLanguage is set to '{language}', but field '{name}' is only "
+                    f"supported for the '{other}' QueryLanguage",
+                    where,
+                )
         required = list(REQUIRED.get(kind, ()))
         if kind == "Map" and "ItemProcessor" not in state and "Iterator" not in state:
             required.append("ItemProcessor")
@@ -192,13 +210,13 @@ class _Checker:
         if kind == "Parallel" and isinstance(state.get("Branches"), list):
             for i, branch in enumerate(state["Branches"]):
                 if isinstance(branch, dict):
-                    self.machine(branch, f"{where}/Branches/{i}", language, _PROCESSOR_TOP)
+                    self.machine(branch, f"{where}/Branches[{i}]", inherited, _BRANCH_TOP)
                 else:
-                    self.schema("Value is not an object", f"{where}/Branches/{i}")
+                    self.schema("Value is not an object", f"{where}/Branches[{i}]")
         if kind == "Map":
             key = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
             if isinstance(state.get(key), dict):
-                self.machine(state[key], f"{where}/{key}", language, _PROCESSOR_TOP)
+                self.machine(state[key], f"{where}/{key}", inherited, _PROCESSOR_TOP)
 
     def flow(self, kind: str, state: dict[str, Any], where: str) -> None:
         if kind in ("Choice", "Succeed", "Fail"):
@@ -273,20 +291,13 @@ class _Checker:
         for name, value in state.items():
             if name in ("ItemProcessor", "Iterator", "Branches", "Retry"):
                 continue
-            problem = jsonata.check(value)
-            if problem:
-                self.schema(
-                    f"The field '{name}' has an invalid JSONata expression", f"{where}/{name}"
-                )
-            if (
-                isinstance(value, str)
-                and value.startswith("{%") != value.endswith("%}")
-                and name not in ("Comment", "Next", "Type", "Resource", "Default")
-            ):
-                self.schema(
-                    f"The field '{name}' must be a JSONata expression enclosed in {{% %}}",
-                    f"{where}/{name}",
-                )
+            if name == "Choices" and isinstance(value, list):
+                for i, rule in enumerate(value):
+                    for problem, at in jsonata.check(rule, f"{where}/Choices[{i}]"):
+                        self.fail("INVALID_JSONATA_EXPRESSION", problem, at)
+                continue
+            for problem, at in jsonata.check(value, f"{where}/{name}"):
+                self.fail("INVALID_JSONATA_EXPRESSION", problem, at)
 
     def template(self, value: Any, where: str) -> None:
         if isinstance(value, dict):
@@ -304,7 +315,7 @@ class _Checker:
                     self.template(inner, f"{where}/{key}")
         elif isinstance(value, list):
             for i, inner in enumerate(value):
-                self.template(inner, f"{where}/{i}")
+                self.template(inner, f"{where}[{i}]")
 
     def handlers(self, state: dict[str, Any], where: str) -> None:
         for kind, allowed in (("Retry", _RETRY_FIELDS), ("Catch", _CATCH_FIELDS)):
@@ -315,13 +326,13 @@ class _Checker:
                 self.schema("Value is not an array", f"{where}/{kind}")
                 continue
             for i, entry in enumerate(entries):
-                at = f"{where}/{kind}/{i}"
+                at = f"{where}/{kind}[{i}]"
                 if not isinstance(entry, dict):
                     self.schema("Value is not an object", at)
                     continue
                 for name in entry:
                     if name not in allowed:
-                        self.schema(f'The field "{name}" is not supported by Step Functions', at)
+                        self.schema(f"Field '{name}' is not supported", at)
                 required = ["ErrorEquals"] + (["Next"] if kind == "Catch" else [])
                 missing = [name for name in required if name not in entry]
                 if missing:
@@ -335,11 +346,11 @@ class _Checker:
                 ):
                     self.schema("Value must be a non-empty array of strings", f"{at}/ErrorEquals")
                     continue
-                if ALL in errors and len(errors) > 1:
-                    self.schema(f"{ALL} must appear alone in ErrorEquals", f"{at}/ErrorEquals")
-                if ALL in errors and i != len(entries) - 1:
-                    what = "retrier" if kind == "Retry" else "catcher"
-                    self.schema(f"A {what} with {ALL} must be the last {what}", at)
+                if ALL in errors and (len(errors) > 1 or i != len(entries) - 1):
+                    self.schema(
+                        f"{ALL} must appear alone and at end of list",
+                        f"{at}/ErrorEquals[{errors.index(ALL)}]",
+                    )
                 if kind == "Retry":
                     self.retrier(entry, at)
 
@@ -366,7 +377,7 @@ class _Checker:
                 self.schema("Value must be a non-empty array", f"{where}/Choices")
             return
         for i, rule in enumerate(rules):
-            at = f"{where}/Choices/{i}"
+            at = f"{where}/Choices[{i}]"
             if not isinstance(rule, dict):
                 self.schema("Value is not an object", at)
                 continue
@@ -375,7 +386,7 @@ class _Checker:
             if language == "JSONata":
                 for name in rule:
                     if name not in ("Condition", "Next", "Comment", "Assign", "Output"):
-                        self.schema(f'The field "{name}" is not supported by Step Functions', at)
+                        self.schema(f"Field '{name}' is not supported", at)
                 if "Condition" not in rule:
                     self.schema("These fields are required: [Condition]", at)
             else:
@@ -386,7 +397,7 @@ class _Checker:
         operators = [n for n in rule if n in COMPARISONS or n in ("And", "Or", "Not")]
         for name in rule:
             if name not in COMPARISONS and name not in extra | {"And", "Or", "Not", "Variable"}:
-                self.schema(f'The field "{name}" is not supported by Step Functions', at)
+                self.schema(f"Field '{name}' is not supported", at)
         if len(operators) != 1:
             self.schema("A Choice Rule must have exactly one comparison operator", at)
             return
@@ -398,9 +409,9 @@ class _Checker:
                 return
             for j, sub in enumerate(inner):
                 if isinstance(sub, dict):
-                    self.rule(sub, f"{at}/{operator}/{j}", top=False)
+                    self.rule(sub, f"{at}/{operator}[{j}]", top=False)
                 else:
-                    self.schema("Value is not an object", f"{at}/{operator}/{j}")
+                    self.schema("Value is not an object", f"{at}/{operator}[{j}]")
             return
         if operator == "Not":
             if isinstance(rule["Not"], dict):
@@ -443,16 +454,16 @@ class _Checker:
                 out.append((state["Next"], f"{where}/Next"))
             if state.get("Type") == "Choice":
                 for i, rule in enumerate(state.get("Choices", [])):
-                    out.append((rule["Next"], f"{where}/Choices/{i}/Next"))
+                    out.append((rule["Next"], f"{where}/Choices[{i}]/Next"))
                 if "Default" in state:
                     out.append((state["Default"], f"{where}/Default"))
             for i, catcher in enumerate(state.get("Catch", []) or []):
-                out.append((catcher["Next"], f"{where}/Catch/{i}/Next"))
+                out.append((catcher["Next"], f"{where}/Catch[{i}]/Next"))
             targets.extend(out)
             edges[name] = [target for target, _ in out]
             if state.get("Type") == "Parallel":
                 for i, branch in enumerate(state["Branches"]):
-                    self.graph(branch, f"{where}/Branches/{i}")
+                    self.graph(branch, f"{where}/Branches[{i}]")
             elif state.get("Type") == "Map":
                 key = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
                 self.graph(state[key], f"{where}/{key}")
@@ -461,6 +472,12 @@ class _Checker:
                 self.graph_problems.append(
                     f"MISSING_TRANSITION_TARGET: Missing 'Next' target: {target} at {at}"
                 )
+        if not any(
+            s.get("End") is True or s.get("Type") in ("Succeed", "Fail") for s in states.values()
+        ):
+            # AWS reports this without a location, and it stands in for the reachability walk.
+            self.graph_problems.append("MISSING_END_STATE: Workflow has no terminal state at null")
+            return
         reached, frontier = set(), [doc["StartAt"]]
         while frontier:
             name = frontier.pop()
