@@ -399,3 +399,66 @@ def test_http_invoke_and_event_bridge_put_events(served: Served, sfn: Any) -> No
     assert output["announced"] == {"failed": 0}
     event = json.loads(receive(sqs, url)["Body"])
     assert (event["detail-type"], event["detail"]) == ("Order", {"id": 9})
+
+
+def test_sns_publish_and_dynamodb_update_and_delete(served: Served, sfn: Any) -> None:
+    """sns:publish with an object Message (sent as its JSON text) reaches a subscribed queue;
+    dynamodb:updateItem and deleteItem change the table."""
+    sqs = served.client("sqs")
+    url = sqs.create_queue(QueueName="sfn-sns")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns = served.client("sns")
+    topic = sns.create_topic(Name="sfn-topic")["TopicArn"]
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    dynamodb = served.client("dynamodb")
+    dynamodb.create_table(
+        TableName="sfn-counters",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="sfn-counters", Item={"id": {"S": "gone"}})
+    definition = {
+        "StartAt": "Tell",
+        "States": {
+            "Tell": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"TopicArn": topic, "Message": {"order.$": "$.order"}},
+                "ResultPath": None,
+                "Next": "Count",
+            },
+            "Count": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:updateItem",
+                "Parameters": {
+                    "TableName": "sfn-counters",
+                    "Key": {"id": {"S": "orders"}},
+                    "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                },
+                "ResultPath": None,
+                "Next": "Forget",
+            },
+            "Forget": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:deleteItem",
+                "Parameters": {"TableName": "sfn-counters", "Key": {"id": {"S": "gone"}}},
+                "ResultPath": None,
+                "End": True,
+            },
+        },
+    }
+    done = run(sfn, machine(sfn, "notify", definition), {"order": 5})
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(receive(sqs, url)["Body"]) == {"order": 5}
+    item = dynamodb.get_item(TableName="sfn-counters", Key={"id": {"S": "orders"}})["Item"]
+    assert item["n"] == {"N": "1"}
+    assert "Item" not in dynamodb.get_item(TableName="sfn-counters", Key={"id": {"S": "gone"}})
