@@ -61,6 +61,8 @@ class Settings:
     clock_rate: float = 1.0
     # A schedule that fell due while Lamina was stopped runs once at start (else it is skipped).
     schedule_catch_up: bool = False
+    # Step Functions logs each execution's transitions, one line each (LAMINA_TRACE_EXECUTIONS).
+    trace_executions: bool = False
     # A JSON file of values for dynamic references Lamina's own stores do not hold.
     dynamic_values: str = ""
     # Set environments apart (namespaces, read-only code, memory cgroups, no privileges); off
@@ -101,7 +103,7 @@ class Settings:
                 values[f.name] = float(raw)
             elif f.name == "isolation":
                 values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")
-            elif f.name in ("accept_any_credentials", "schedule_catch_up"):
+            elif f.name in ("accept_any_credentials", "schedule_catch_up", "trace_executions"):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif f.name in ("preload", "allowed_origins"):
                 values[f.name] = tuple(p.strip() for p in raw.split(",") if p.strip())

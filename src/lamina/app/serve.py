@@ -127,6 +127,8 @@ class Served:
     buckets: list[str] = field(default_factory=list)
     # The template's Kinesis streams: "LogicalId: arn".
     streams: list[str] = field(default_factory=list)
+    # The template's Step Functions state machines: (logical id, ARN).
+    state_machines: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Lamina:
@@ -232,6 +234,12 @@ class Lamina:
         await self._deploy(self.stack, set())
         await self.engine.start()
         self.deliveries.serve("lambda", LambdaTarget(self.engine))
+        for service in self.services:
+            # Work a previous run left in flight (Step Functions' executions) resumes now that
+            # functions can run.
+            resume = getattr(service, "resume", None)
+            if callable(resume):
+                resume()
         self.pollers = build_pollers(settings, self.engine, self.deliveries, self.services)
         self.schedules = build_schedules(settings, self.deliveries)
         await self._link_schedules(self.schedules)
@@ -291,6 +299,13 @@ class Lamina:
             streams=[
                 f"{s.logical_id}: {_stream_arn(s.name, settings)}"
                 for s in self.stack.streams.values()
+            ],
+            state_machines=[
+                (
+                    m.logical_id,
+                    f"arn:aws:states:{settings.region}:{settings.account_id}:stateMachine:{m.name}",
+                )
+                for m in self.stack.state_machines.values()
             ],
         )
         if announce is not None:
@@ -608,7 +623,35 @@ def build_services(
         deliveries.serve("sns", sns)
         engine.add_destination("sns", sns)
         services.append(sns)
+    # Step Functions' service id (as in AWS_ENDPOINT_URL_SFN).
+    if "sfn" not in settings.endpoints:
+        services.append(_step_functions(settings, engine, deliveries, services))
     return services
+
+
+def _step_functions(
+    settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
+) -> Service:
+    """Step Functions, whose tasks call the other services built here in process."""
+    from lamina.services.stepfunctions.service import StepFunctionsService
+    from lamina.services.stepfunctions.tasks import Tasks
+
+    tasks = Tasks(engine, settings.region, settings.account_id)
+    tasks.serve_services(services)
+    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+    states = StepFunctionsService(
+        settings.state_dir,
+        deliveries,
+        tasks,
+        settings.region,
+        settings.account_id,
+        clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+        rate=rate,
+        trace=settings.trace_executions,
+    )
+    tasks.serve("stepfunctions", states.handlers)
+    deliveries.serve("states", states)
+    return states
 
 
 def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.queues import QueuePolicySpec, QueueSpec
 from lamina.model.schedules import EventBridgeSpecs, EventRuleSpec, ScheduleSpec
+from lamina.model.statemachines import ActivitySpec, StateMachineSpec
 from lamina.model.streams import DeliveryStreamSpec, StreamSpec
 from lamina.model.tables import TableSpec
 from lamina.model.topics import SubscriptionSpec, TopicSpec
@@ -144,6 +145,11 @@ class Stack:
     )
     # S3 buckets by logical id.
     buckets: Mapping[str, BucketSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # Step Functions state machines and activities by logical id.
+    state_machines: Mapping[str, StateMachineSpec] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    activities: Mapping[str, ActivitySpec] = field(default_factory=lambda: MappingProxyType({}))
     unsupported: tuple[UnsupportedResource, ...] = ()
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.

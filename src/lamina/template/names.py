@@ -108,6 +108,7 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     "AWS::Events::Connection": ("Name", 64),
     "AWS::Events::ApiDestination": ("Name", 64),
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80),
+    "AWS::StepFunctions::Activity": ("Name", 80),
     "AWS::Kinesis::Stream": ("Name", 128),
     "AWS::KinesisFirehose::DeliveryStream": ("DeliveryStreamName", 64),
     "AWS::SSM::Parameter": ("Name", 1011),
@@ -178,6 +179,7 @@ class ResourceIds:
             "AWS::SQS::Queue": lambda: place.queue_url(name),
             "AWS::SNS::Topic": lambda: place.arn("sns", name),
             "AWS::StepFunctions::StateMachine": lambda: place.arn("states", f"stateMachine:{name}"),
+            "AWS::StepFunctions::Activity": lambda: place.arn("states", f"activity:{name}"),
             "AWS::SecretsManager::Secret": lambda: arns.secret_arn(
                 place.region, place.account_id, name
             ),
@@ -230,6 +232,7 @@ class ResourceIds:
                 "states", f"stateMachine:{name}"
             ),
             ("AWS::StepFunctions::StateMachine", "Name"): lambda: name,
+            ("AWS::StepFunctions::Activity", "Name"): lambda: name,
             ("AWS::Logs::LogGroup", "Arn"): lambda: place.arn("logs", f"log-group:{name}:*"),
             ("AWS::Events::Rule", "Arn"): lambda: place.arn("events", f"rule/{name}"),
             ("AWS::Events::EventBus", "Arn"): lambda: place.arn("events", f"event-bus/{name}"),

@@ -70,6 +70,10 @@ SUPPORTED = frozenset(
         # Created at `lamina up` on the AWS endpoint's S3 service (properties it does not
         # honour are reported by buckets.py).
         "AWS::S3::Bucket",
+        # Created at `lamina up` on the AWS endpoint's Step Functions service.
+        "AWS::Serverless::StateMachine",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::StepFunctions::Activity",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.

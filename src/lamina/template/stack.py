@@ -25,6 +25,7 @@ from lamina.template import (
     report,
     sam,
     schedules,
+    statemachines,
     streams,
     tables,
     topics,
@@ -127,6 +128,7 @@ def load_stack(
     found_eventbridge = eventbridge.find(reader, region, account_id)
     found_configs = configs.find(reader)
     found_keys = apikeys.find(reader, stack_name)
+    found_machines = statemachines.find(reader)
     resolved = reader.resolver
     unsupported = report.unsupported(
         template.data["Resources"],
@@ -145,7 +147,10 @@ def load_stack(
         streams=MappingProxyType(found_streams.streams),
         delivery_streams=MappingProxyType(found_streams.delivery_streams),
         buckets=MappingProxyType(found_buckets.buckets),
+        state_machines=MappingProxyType(found_machines.state_machines),
+        activities=MappingProxyType(found_machines.activities),
         unsupported=(
+            *found_machines.unsupported,
             *unsupported,
             *found.unsupported,
             *served.unsupported,
@@ -164,6 +169,7 @@ def load_stack(
             *found_streams.warnings,
             *ids.warnings,
             *found_topics.warnings,
+            *found_machines.warnings,
         ),
         apis=tuple(served.apis),
         api_keys=tuple(found_keys.keys),

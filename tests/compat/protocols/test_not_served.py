@@ -39,14 +39,14 @@ def client(server: LaminaUp, service: str) -> Any:
     [
         # query: form body, XML answer.
         ("iam", "list_users", {}, "InvalidAction", 400, "iam:ListUsers"),
-        # json 1.0 (Step Functions') and json 1.1.
+        # json 1.0 (App Runner's) and json 1.1.
         (
-            "stepfunctions",
-            "list_state_machines",
+            "apprunner",
+            "list_services",
             {},
             "UnknownOperationException",
             400,
-            "states:ListStateMachines",
+            "apprunner:ListServices",
         ),
         ("ecs", "list_clusters", {}, "UnknownOperationException", 400, "ecs:ListClusters"),
         # rest-json and rest-xml: the operation is found from the method and path.
@@ -95,7 +95,7 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
     ("args", "named"),
     [
         (["iam", "list-users"], "iam:ListUsers"),
-        (["stepfunctions", "list-state-machines"], "states:ListStateMachines"),
+        (["apprunner", "list-services"], "apprunner:ListServices"),
         (["ecs", "list-clusters"], "ecs:ListClusters"),
         (["s3api", "get-bucket-website", "--bucket", "b"], "s3:GetBucketWebsite"),
     ],

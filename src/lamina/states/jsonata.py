@@ -1,0 +1,202 @@
+"""JSONata-language data: ``{% expression %}`` strings, evaluated by jsonata-python.
+
+A string is an expression when it starts with ``{%`` and ends with ``%}``; ``resolve`` walks any
+JSON value (``Arguments``, ``Output``, ``Assign``, ``Items``...) and replaces each expression by
+its value. Expressions see ``$states`` (``input``, ``result``, ``errorOutput``, ``context``) and
+every variable by name, and AWS's extra functions: ``$partition``, ``$range``, ``$hash``,
+``$random``, ``$uuid``, ``$parse``. A failure (syntax, a type error, an undefined value where a
+value is needed) raises ``StatesError("States.QueryEvaluationError", ...)``.
+
+Compiled expressions are cached; jsonata-python's evaluator keeps per-call state on the compiled
+object, so a cached expression is only evaluated under a lock.
+"""
+
+from __future__ import annotations
+
+import random as _random
+import re
+import threading
+import uuid
+from functools import lru_cache
+from typing import Any
+
+from jsonata import JException, Jsonata, Utils  # type: ignore[import-untyped]
+
+from lamina import fastjson
+from lamina.states.errors import QUERY_EVALUATION_ERROR, StatesError
+from lamina.states.intrinsics import hash_hex
+
+_ALGORITHMS = ("MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512")
+
+
+def is_expression(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith("{%")
+        and value.endswith("%}")
+        and len(value) >= 4
+    )
+
+
+def body(value: str) -> str:
+    return value[2:-2].strip()
+
+
+def _partition(items: Any, size: Any) -> list[Any]:
+    if not isinstance(items, list) or not isinstance(size, int | float) or size < 1:
+        raise StatesError(QUERY_EVALUATION_ERROR, "$partition expects an array and a positive size")
+    step = int(size)
+    return [items[i : i + step] for i in range(0, len(items), step)]
+
+
+def _range(start: Any, end: Any, step: Any = 1) -> list[Any]:
+    if (
+        not all(isinstance(v, int | float) and float(v).is_integer() for v in (start, end, step))
+        or not step
+    ):
+        raise StatesError(
+            QUERY_EVALUATION_ERROR, "$range expects integer start, end and a non-zero step"
+        )
+    start, end, step = int(start), int(end), int(step)
+    return list(range(start, end + (1 if step > 0 else -1), step))
+
+
+def _hash(data: Any, algorithm: Any = "SHA-256") -> str:
+    if not isinstance(data, str) or algorithm not in _ALGORITHMS:
+        raise StatesError(
+            QUERY_EVALUATION_ERROR, f"$hash expects a string and one of {', '.join(_ALGORITHMS)}"
+        )
+    return hash_hex(data, algorithm)
+
+
+def _rand(seed: Any = None) -> float:
+    return (_random.Random(seed) if seed is not None else _random).random()
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def _parse(text: Any) -> Any:
+    if not isinstance(text, str):
+        raise StatesError(QUERY_EVALUATION_ERROR, "$parse expects a string")
+    try:
+        return fastjson.loads(text)
+    except ValueError as exc:
+        raise StatesError(QUERY_EVALUATION_ERROR, f"$parse: {text!r} is not JSON") from exc
+
+
+_EXTRAS = {
+    "partition": _partition,
+    "range": _range,
+    "hash": _hash,
+    "random": _rand,
+    "uuid": _uuid,
+    "parse": _parse,
+}
+
+
+class _Compiled:
+    def __init__(self, text: str) -> None:
+        self.expression = Jsonata(text)
+        # Keep JSON null apart from JSONata's undefined (None) until the value leaves evaluate.
+        self.expression.set_output_convert_nulls(False)
+        for name, function in _EXTRAS.items():
+            self.expression.register_lambda(name, function)
+        self.lock = threading.Lock()
+
+
+def message(exc: JException) -> str:
+    """The reference engine's message for ``exc``: AWS quotes it without the ``S0202:`` code,
+    with tokens written as JSON (``Expected "]", got ","``), where jsonata-python writes them
+    bare."""
+    template = JException.error_codes.get(getattr(exc, "error", None) or "")
+    if not isinstance(template, str) or "{{{" in template:
+        return str(exc)
+    args = iter([getattr(exc, "current", None), getattr(exc, "expected", None)])
+
+    def quoted(_match: re.Match[str]) -> str:
+        value = next(args, None)
+        return fastjson.dumps(value).decode() if isinstance(value, str) else str(value)
+
+    return re.sub(r"\{\{\w+\}\}", quoted, template)
+
+
+@lru_cache(maxsize=2048)
+def compile(text: str) -> _Compiled:
+    """Compile an expression's body; ``StatesError`` (cause: the parser's message) if it is
+    not JSONata."""
+    try:
+        return _Compiled(text)
+    except JException as exc:
+        raise StatesError(QUERY_EVALUATION_ERROR, message(exc)) from exc
+
+
+def check(value: Any, pointer: str) -> list[tuple[str, str]]:
+    """``(message, pointer)`` for every expression in ``value`` that does not parse, walked like
+    ``resolve`` (``pointer`` names where ``value`` sits: ``/States/S/Output``)."""
+    if is_expression(value):
+        try:
+            compile(body(value))
+        except StatesError as exc:
+            return [(exc.cause, pointer)]
+        return []
+    problems: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            problems.extend(check(inner, f"{pointer}/{key}"))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            problems.extend(check(inner, f"{pointer}[{i}]"))
+    return problems
+
+
+def evaluate(text: str, bindings: dict[str, Any], field: str = "") -> Any:
+    """The value of the expression body ``text``; an expression that returns nothing
+    (JSONata's undefined) fails as AWS's does, naming ``field``."""
+    compiled = compile(text)
+    try:
+        with compiled.lock:
+            value = compiled.expression.evaluate(None, bindings)
+        if value is None:
+            raise StatesError(
+                QUERY_EVALUATION_ERROR,
+                f"The JSONata expression '{text}' specified for the field '{field}' returned "
+                "nothing (undefined).",
+            )
+        return Utils.convert_nulls(value)
+    except StatesError:
+        raise
+    except JException as exc:
+        raise StatesError(
+            QUERY_EVALUATION_ERROR,
+            f"An error occurred while evaluating the expression '{text}': {exc}",
+        ) from exc
+    except (TypeError, ValueError, ArithmeticError, KeyError, IndexError) as exc:
+        raise StatesError(
+            QUERY_EVALUATION_ERROR,
+            f"An error occurred while evaluating the expression '{text}': {exc}",
+        ) from exc
+
+
+def resolve(value: Any, bindings: dict[str, Any], field: str = "") -> Any:
+    """``value`` with every ``{% %}`` string replaced by its value (``field`` names where
+    ``value`` sits, for error causes: ``Arguments/Payload/id``)."""
+    if is_expression(value):
+        return evaluate(body(value), bindings, field)
+    if isinstance(value, dict):
+        return {
+            key: resolve(inner, bindings, f"{field}/{key}" if field else key)
+            for key, inner in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            resolve(inner, bindings, f"{field}[{i}]" if field else f"[{i}]")
+            for i, inner in enumerate(value)
+        ]
+    return value
+
+
+def bindings(variables: dict[str, Any], states: dict[str, Any]) -> dict[str, Any]:
+    """What an expression sees: the variables and ``$states``."""
+    return {**variables, "states": states}
