@@ -132,16 +132,59 @@ def compile(text: str) -> _Compiled:
         raise StatesError(QUERY_EVALUATION_ERROR, message(exc)) from exc
 
 
-def check(value: Any, pointer: str) -> list[tuple[str, str]]:
-    """``(message, pointer)`` for every expression in ``value`` that does not parse, walked like
-    ``resolve`` (``pointer`` names where ``value`` sits: ``/States/S/Output``)."""
+def top_level_names(node: Any) -> list[str]:
+    """Names a parsed expression reads from its context item at the top level (``phone`` in
+    ``phone.x``): Step Functions evaluates expressions with no context item, so AWS refuses
+    them. Steps after the first, and their filters, read relative to a value and are fine."""
+    found: list[str] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, list | tuple):
+            for inner in item:
+                walk(inner)
+            return
+        kind = getattr(item, "type", None)
+        if not isinstance(kind, str):
+            return
+        if kind == "path":
+            steps = getattr(item, "steps", None) or []
+            if steps:
+                first = steps[0]
+                if getattr(first, "type", None) == "name":
+                    found.append(str(first.value))
+                else:
+                    walk(first)
+            return
+        if kind == "name":
+            found.append(str(item.value))
+            return
+        for key, inner in vars(item).items():
+            if key != "_outer_instance" and key not in ("steps", "stages", "group"):
+                walk(inner)
+
+    walk(node)
+    return list(dict.fromkeys(found))
+
+
+def check(value: Any, pointer: str) -> list[tuple[str, str, str]]:
+    """``(code, message, pointer)`` for every expression in ``value`` AWS refuses, walked like
+    ``resolve`` (``pointer`` names where ``value`` sits: ``/States/S/Output``):
+    ``INVALID_JSONATA_EXPRESSION`` when it does not parse, ``UNSUPPORTED_JSONATA_EXPRESSION``
+    for each name it reads at the top level."""
     if is_expression(value):
         try:
-            compile(body(value))
+            compiled = compile(body(value))
         except StatesError as exc:
-            return [(exc.cause, pointer)]
-        return []
-    problems: list[tuple[str, str]] = []
+            return [("INVALID_JSONATA_EXPRESSION", exc.cause, pointer)]
+        return [
+            (
+                "UNSUPPORTED_JSONATA_EXPRESSION",
+                f"Reference to '{name}' at the top level is not supported.",
+                pointer,
+            )
+            for name in top_level_names(compiled.expression.ast)
+        ]
+    problems: list[tuple[str, str, str]] = []
     if isinstance(value, dict):
         for key, inner in value.items():
             problems.extend(check(inner, f"{pointer}/{key}"))

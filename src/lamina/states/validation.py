@@ -293,11 +293,11 @@ class _Checker:
                 continue
             if name == "Choices" and isinstance(value, list):
                 for i, rule in enumerate(value):
-                    for problem, at in jsonata.check(rule, f"{where}/Choices[{i}]"):
-                        self.fail("INVALID_JSONATA_EXPRESSION", problem, at)
+                    for code, problem, at in jsonata.check(rule, f"{where}/Choices[{i}]"):
+                        self.fail(code, problem, at)
                 continue
-            for problem, at in jsonata.check(value, f"{where}/{name}"):
-                self.fail("INVALID_JSONATA_EXPRESSION", problem, at)
+            for code, problem, at in jsonata.check(value, f"{where}/{name}"):
+                self.fail(code, problem, at)
 
     def template(self, value: Any, where: str) -> None:
         if isinstance(value, dict):
