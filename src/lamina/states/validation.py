@@ -29,6 +29,22 @@ _JSONPATH_ONLY = {
     "HeartbeatSecondsPath", "MaxConcurrencyPath", "ToleratedFailurePercentagePath",
     "ToleratedFailureCountPath", "Iterator",
 }  # fmt: skip
+# A literal and its ...Path may not both be given (AWS: "There should only be one of...").
+_EXCLUSIVE = (
+    ("TimeoutSeconds", "TimeoutSecondsPath"),
+    ("HeartbeatSeconds", "HeartbeatSecondsPath"),
+    ("MaxConcurrency", "MaxConcurrencyPath"),
+    ("ToleratedFailureCount", "ToleratedFailureCountPath"),
+    ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
+    ("Error", "ErrorPath"),
+    ("Cause", "CausePath"),
+    ("Items", "ItemsPath"),
+)
+# ...Path fields that must be reference paths into the input (not the context object).
+_REFERENCE_FIELDS = (
+    "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath",
+    "MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath",
+)  # fmt: skip
 _PATH_OR_INTRINSIC = "must be a valid JSONPath or a valid intrinsic function call"
 _COMMON = {"Type", "Comment", "QueryLanguage"}
 _FLOW = {"Next", "End"}
@@ -201,7 +217,13 @@ class _Checker:
             given = [
                 n for n in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if n in state
             ]
-            if len(given) != 1:
+            if len(given) > 1:
+                self.schema(
+                    "There should only be one of the following fields: "
+                    "[Seconds, SecondsPath, Timestamp, TimestampPath]",
+                    where,
+                )
+            elif not given:
                 self.schema(
                     "A Wait state must have exactly one of: "
                     "Seconds, Timestamp, SecondsPath, TimestampPath",
@@ -243,11 +265,9 @@ class _Checker:
                 "The value for the field 'ResultPath' must be a valid JSONPath",
                 f"{where}/ResultPath",
             )
-        for name in ("SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath"):
+        for name in _REFERENCE_FIELDS:
             if name in state and not _valid_reference(state[name]):
-                self.schema(
-                    f"The value for the field '{name}' must be a valid JSONPath", f"{where}/{name}"
-                )
+                self.schema("Value is not a Reference Path", f"{where}/{name}")
         for name in ("ErrorPath", "CausePath"):
             if name in state and not (
                 _valid_reference(state[name]) or _valid_intrinsic(state[name])
@@ -270,15 +290,26 @@ class _Checker:
         )
         for name, least, wanted in checks:
             value = state.get(name)
-            if name in state and not (_integer(value) and value >= least):
+            if name not in state:
+                continue
+            if not _integer(value):
                 self.schema(f"Value must be {wanted}", f"{where}/{name}")
+            elif value < least:
+                self.schema(f"Minimum value is {least}", f"{where}/{name}")
         percentage = state.get("ToleratedFailurePercentage")
-        if "ToleratedFailurePercentage" in state and not (
-            _number(percentage) and 0 <= percentage <= 100
-        ):
-            self.schema(
-                "Value must be a number between 0 and 100", f"{where}/ToleratedFailurePercentage"
-            )
+        if "ToleratedFailurePercentage" in state:
+            at = f"{where}/ToleratedFailurePercentage"
+            if not _number(percentage):
+                self.schema("Value must be a number between 0 and 100", at)
+            elif percentage < 0:
+                self.schema("Minimum value is 0.0", at)
+            elif percentage > 100:
+                self.schema("Maximum value is 100.0", at)
+        for pair in _EXCLUSIVE:
+            if all(name in state for name in pair):
+                self.schema(
+                    f"There should only be one of the following fields: [{', '.join(pair)}]", where
+                )
         if "Timestamp" in state and parse_timestamp(state["Timestamp"]) is None:
             self.schema("Value is not a valid ISO-8601 timestamp", f"{where}/Timestamp")
         timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")

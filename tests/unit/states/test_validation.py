@@ -80,7 +80,11 @@ CASES: list[tuple[str, Any, str]] = [
     ("two operators in a rule", machine(C={"Type": "Choice", "Choices": [{"Variable": "$.a", "StringEquals": "x", "IsNull": True, "Next": "C"}]}), "SCHEMA_VALIDATION_FAILED: A Choice Rule must have exactly one comparison operator at /States/C/Choices[0]"),
     ("rule without Variable", machine(C={"Type": "Choice", "Choices": [{"StringEquals": "x", "Next": "C"}]}), "SCHEMA_VALIDATION_FAILED: These fields are required: [Variable] at /States/C/Choices[0]"),
     ("Default to nowhere", machine(C={"Type": "Choice", "Choices": [{"Variable": "$.a", "IsNull": True, "Next": "C"}], "Default": "Q"}), "MISSING_TRANSITION_TARGET: Missing 'Next' target: Q at /States/C/Default"),
-    ("Wait with two forms", machine(W={"Type": "Wait", "Seconds": 1, "Timestamp": "2026-01-01T00:00:00Z", "End": True}), "SCHEMA_VALIDATION_FAILED: A Wait state must have exactly one of"),
+    ("Wait with two forms", machine(W={"Type": "Wait", "Seconds": 1, "Timestamp": "2026-01-01T00:00:00Z", "End": True}), "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [Seconds, SecondsPath, Timestamp, TimestampPath] at /States/W'"),
+    ("a literal and its path together", machine(M={"Type": "Map", "End": True, "MaxConcurrency": 1, "MaxConcurrencyPath": "$.c", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Succeed"}}}}), "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [MaxConcurrency, MaxConcurrencyPath] at /States/M'"),
+    ("a negative literal", machine(M={"Type": "Map", "End": True, "ToleratedFailureCount": -1, "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Succeed"}}}}), "SCHEMA_VALIDATION_FAILED: Minimum value is 0 at /States/M/ToleratedFailureCount'"),
+    ("a percentage above 100", machine(M={"Type": "Map", "End": True, "ToleratedFailurePercentage": 100.5, "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Succeed"}}}}), "SCHEMA_VALIDATION_FAILED: Maximum value is 100.0 at /States/M/ToleratedFailurePercentage'"),
+    ("a ...Path into the context object", machine(W={"Type": "Wait", "SecondsPath": "$$.Execution.Input.n", "End": True}), "SCHEMA_VALIDATION_FAILED: Value is not a Reference Path at /States/W/SecondsPath'"),
     (
         "duplicate name across a Map processor",
         machine(
