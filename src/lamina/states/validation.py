@@ -256,13 +256,11 @@ class _Checker:
     def paths(self, state: dict[str, Any], where: str) -> None:
         for name in ("InputPath", "OutputPath", "ItemsPath"):
             if name in state and state[name] is not None and not _valid_path(state[name]):
-                self.schema(
-                    f"The value for the field '{name}' must be a valid JSONPath", f"{where}/{name}"
-                )
+                self.schema("Value must be a valid JSONPath.", f"{where}/{name}")
         result_path = state.get("ResultPath")
         if result_path is not None and not _valid_reference(result_path):
             self.schema(
-                "The value for the field 'ResultPath' must be a valid JSONPath",
+                "Value is not a Reference Path",
                 f"{where}/ResultPath",
             )
         for name in _REFERENCE_FIELDS:
@@ -453,14 +451,12 @@ class _Checker:
         if "Variable" not in rule:
             self.schema("These fields are required: [Variable]", at)
         elif not _valid_any_path(rule["Variable"]):
-            self.schema(
-                "The value for the field 'Variable' must be a valid JSONPath", f"{at}/Variable"
-            )
+            self.schema("Value must be a valid JSONPath.", f"{at}/Variable")
         value = rule[operator]
         if operator.endswith("Path"):
             if not _valid_any_path(value):
                 self.schema(
-                    f"The value for the field '{operator}' must be a valid JSONPath",
+                    "Value must be a valid JSONPath.",
                     f"{at}/{operator}",
                 )
         elif operator.startswith("Is") or operator == "BooleanEquals":
