@@ -106,20 +106,37 @@ class _Compiled:
         self.lock = threading.Lock()
 
 
+# jsonata-js names a signature's array type in words; jsonata-python keeps the letter.
+_ARRAY_TYPES = {
+    "a": "arrays",
+    "b": "booleans",
+    "f": "functions",
+    "n": "numbers",
+    "o": "objects",
+    "s": "strings",
+}
+
+
 def message(exc: JException) -> str:
-    """The reference engine's message for ``exc``: AWS quotes it without the ``S0202:`` code,
-    with tokens written as JSON (``Expected "]", got ","``), where jsonata-python writes them
-    bare."""
+    """The reference engine's (jsonata-js) message for ``exc``, which AWS quotes: placeholders
+    written as JSON (``Expected "]", got ","``, ``Argument 1 of function "sum" must be an
+    array of "numbers"``), where jsonata-python writes them bare and says ``Object`` for
+    ``function``."""
     template = JException.error_codes.get(getattr(exc, "error", None) or "")
     if not isinstance(template, str) or "{{{" in template:
         return str(exc)
-    args = iter([getattr(exc, "current", None), getattr(exc, "expected", None)])
+    template = template.replace(" Object ", " function ")
+    args = iter(
+        [getattr(exc, "current", None), getattr(exc, "expected", None), getattr(exc, "extra", None)]
+    )
 
-    def quoted(_match: re.Match[str]) -> str:
+    def quoted(match: re.Match[str]) -> str:
         value = next(args, None)
+        if match.group(1) == "type" and isinstance(value, str):
+            value = _ARRAY_TYPES.get(value, value)
         return fastjson.dumps(value).decode() if isinstance(value, str) else str(value)
 
-    return re.sub(r"\{\{\w+\}\}", quoted, template)
+    return re.sub(r"\{\{(\w+)\}\}", quoted, template)
 
 
 @lru_cache(maxsize=2048)
@@ -211,15 +228,18 @@ def evaluate(text: str, bindings: dict[str, Any], field: str = "") -> Any:
     except StatesError:
         raise
     except JException as exc:
-        raise StatesError(
-            QUERY_EVALUATION_ERROR,
-            f"An error occurred while evaluating the expression '{text}': {exc}",
-        ) from exc
-    except (TypeError, ValueError, ArithmeticError, KeyError, IndexError) as exc:
-        raise StatesError(
-            QUERY_EVALUATION_ERROR,
-            f"An error occurred while evaluating the expression '{text}': {exc}",
-        ) from exc
+        code = getattr(exc, "error", None)
+        tail = f". {code}: {message(exc)}" if code else f": {exc}"
+        raise StatesError(QUERY_EVALUATION_ERROR, _threw(text, field) + tail) from exc
+    except (TypeError, ValueError, ArithmeticError, KeyError, IndexError, RecursionError) as exc:
+        raise StatesError(QUERY_EVALUATION_ERROR, f"{_threw(text, field)}: {exc}") from exc
+
+
+def _threw(text: str, field: str) -> str:
+    return (
+        f"The JSONata expression '{text}' specified for the field '{field}' threw an error "
+        "during evaluation"
+    )
 
 
 def resolve(value: Any, bindings: dict[str, Any], field: str = "") -> Any:
