@@ -103,6 +103,8 @@ class _Compiled:
         self.expression.set_output_convert_nulls(False)
         for name, function in _EXTRAS.items():
             self.expression.register_lambda(name, function)
+        # AWS leaves $eval out of its JSONata: calling it fails with T1006 (not a function).
+        self.expression.register_function("eval", None)
         self.lock = threading.Lock()
 
 

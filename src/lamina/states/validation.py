@@ -27,7 +27,7 @@ _JSONPATH_ONLY = {
     "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath",
     "SecondsPath", "TimestampPath", "ErrorPath", "CausePath", "TimeoutSecondsPath",
     "HeartbeatSecondsPath", "MaxConcurrencyPath", "ToleratedFailurePercentagePath",
-    "ToleratedFailureCountPath", "Iterator",
+    "ToleratedFailureCountPath", "Iterator", "Result",
 }  # fmt: skip
 # A literal and its ...Path may not both be given (AWS: "There should only be one of...").
 _EXCLUSIVE = (

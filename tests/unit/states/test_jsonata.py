@@ -222,3 +222,11 @@ def test_fields_of_rules_and_catchers_are_named_under_their_index() -> None:
     with pytest.raises(StatesError) as caught:
         error_output(task.catchers[0], task, {}, "E", "C", SCOPE)
     assert "for the field 'Catch[0]/Output/v' returned nothing" in caught.value.cause
+
+
+def test_eval_is_not_offered() -> None:
+    """AWS's JSONata leaves out $eval: calling it fails (T1006) as it does there."""
+    passed = state({"Output": {"r": '{% $eval("1+1") %}'}}, "Pass")
+    with pytest.raises(StatesError) as caught:
+        effective_output(passed, {}, {}, SCOPE)
+    assert caught.value.cause.endswith("T1006: Attempted to invoke a non-function")
