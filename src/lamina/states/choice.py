@@ -25,6 +25,7 @@ from lamina.states.errors import QUERY_EVALUATION_ERROR, RUNTIME, StatesError
 from lamina.states.processing import (
     apply_input_path,
     apply_output_path,
+    assign_jsonata,
     assign_jsonpath,
     bindings_for,
 )
@@ -147,8 +148,8 @@ def match(state: State, raw_input: Any, scope: Scope) -> dict[str, Any] | None:
     """The first Choice rule that matches, or None."""
     if state.jsonata:
         bindings = bindings_for(scope, raw_input)
-        for rule in state.fields["Choices"]:
-            verdict = jsonata.resolve(rule["Condition"], bindings, "Condition")
+        for i, rule in enumerate(state.fields["Choices"]):
+            verdict = jsonata.resolve(rule["Condition"], bindings, f"Choices[{i}]/Condition")
             if not isinstance(verdict, bool):
                 raise StatesError(
                     QUERY_EVALUATION_ERROR,
@@ -182,10 +183,14 @@ def choice_output(
     source = rule if rule is not None else state.fields
     if state.jsonata:
         bindings = bindings_for(scope, raw_input)
-        assigned = jsonata.resolve(source.get("Assign", {}), bindings, "Assign")
+        # AWS names a rule's fields under its index: Choices[1]/Output/v.
+        where = "" if rule is None else f"Choices[{state.fields['Choices'].index(rule)}]/"
+        assigned = assign_jsonata(source.get("Assign"), bindings, f"{where}Assign")
         output_spec = source.get("Output", state.fields.get("Output"))
         output = (
-            jsonata.resolve(output_spec, bindings, "Output")
+            jsonata.resolve(
+                output_spec, bindings, f"{where}Output" if "Output" in source else "Output"
+            )
             if output_spec is not None
             else raw_input
         )

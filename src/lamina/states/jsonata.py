@@ -103,23 +103,42 @@ class _Compiled:
         self.expression.set_output_convert_nulls(False)
         for name, function in _EXTRAS.items():
             self.expression.register_lambda(name, function)
+        # AWS leaves $eval out of its JSONata: calling it fails with T1006 (not a function).
+        self.expression.register_function("eval", None)
         self.lock = threading.Lock()
 
 
+# jsonata-js names a signature's array type in words; jsonata-python keeps the letter.
+_ARRAY_TYPES = {
+    "a": "arrays",
+    "b": "booleans",
+    "f": "functions",
+    "n": "numbers",
+    "o": "objects",
+    "s": "strings",
+}
+
+
 def message(exc: JException) -> str:
-    """The reference engine's message for ``exc``: AWS quotes it without the ``S0202:`` code,
-    with tokens written as JSON (``Expected "]", got ","``), where jsonata-python writes them
-    bare."""
+    """The reference engine's (jsonata-js) message for ``exc``, which AWS quotes: placeholders
+    written as JSON (``Expected "]", got ","``, ``Argument 1 of function "sum" must be an
+    array of "numbers"``), where jsonata-python writes them bare and says ``Object`` for
+    ``function``."""
     template = JException.error_codes.get(getattr(exc, "error", None) or "")
     if not isinstance(template, str) or "{{{" in template:
         return str(exc)
-    args = iter([getattr(exc, "current", None), getattr(exc, "expected", None)])
+    template = template.replace(" Object ", " function ")
+    args = iter(
+        [getattr(exc, "current", None), getattr(exc, "expected", None), getattr(exc, "extra", None)]
+    )
 
-    def quoted(_match: re.Match[str]) -> str:
+    def quoted(match: re.Match[str]) -> str:
         value = next(args, None)
+        if match.group(1) == "type" and isinstance(value, str):
+            value = _ARRAY_TYPES.get(value, value)
         return fastjson.dumps(value).decode() if isinstance(value, str) else str(value)
 
-    return re.sub(r"\{\{\w+\}\}", quoted, template)
+    return re.sub(r"\{\{(\w+)\}\}", quoted, template)
 
 
 @lru_cache(maxsize=2048)
@@ -132,16 +151,59 @@ def compile(text: str) -> _Compiled:
         raise StatesError(QUERY_EVALUATION_ERROR, message(exc)) from exc
 
 
-def check(value: Any, pointer: str) -> list[tuple[str, str]]:
-    """``(message, pointer)`` for every expression in ``value`` that does not parse, walked like
-    ``resolve`` (``pointer`` names where ``value`` sits: ``/States/S/Output``)."""
+def top_level_names(node: Any) -> list[str]:
+    """Names a parsed expression reads from its context item at the top level (``phone`` in
+    ``phone.x``): Step Functions evaluates expressions with no context item, so AWS refuses
+    them. Steps after the first, and their filters, read relative to a value and are fine."""
+    found: list[str] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, list | tuple):
+            for inner in item:
+                walk(inner)
+            return
+        kind = getattr(item, "type", None)
+        if not isinstance(kind, str):
+            return
+        if kind == "path":
+            steps = getattr(item, "steps", None) or []
+            if steps:
+                first = steps[0]
+                if getattr(first, "type", None) == "name":
+                    found.append(str(first.value))
+                else:
+                    walk(first)
+            return
+        if kind == "name":
+            found.append(str(item.value))
+            return
+        for key, inner in vars(item).items():
+            if key != "_outer_instance" and key not in ("steps", "stages", "group"):
+                walk(inner)
+
+    walk(node)
+    return list(dict.fromkeys(found))
+
+
+def check(value: Any, pointer: str) -> list[tuple[str, str, str]]:
+    """``(code, message, pointer)`` for every expression in ``value`` AWS refuses, walked like
+    ``resolve`` (``pointer`` names where ``value`` sits: ``/States/S/Output``):
+    ``INVALID_JSONATA_EXPRESSION`` when it does not parse, ``UNSUPPORTED_JSONATA_EXPRESSION``
+    for each name it reads at the top level."""
     if is_expression(value):
         try:
-            compile(body(value))
+            compiled = compile(body(value))
         except StatesError as exc:
-            return [(exc.cause, pointer)]
-        return []
-    problems: list[tuple[str, str]] = []
+            return [("INVALID_JSONATA_EXPRESSION", exc.cause, pointer)]
+        return [
+            (
+                "UNSUPPORTED_JSONATA_EXPRESSION",
+                f"Reference to '{name}' at the top level is not supported.",
+                pointer,
+            )
+            for name in top_level_names(compiled.expression.ast)
+        ]
+    problems: list[tuple[str, str, str]] = []
     if isinstance(value, dict):
         for key, inner in value.items():
             problems.extend(check(inner, f"{pointer}/{key}"))
@@ -168,15 +230,18 @@ def evaluate(text: str, bindings: dict[str, Any], field: str = "") -> Any:
     except StatesError:
         raise
     except JException as exc:
-        raise StatesError(
-            QUERY_EVALUATION_ERROR,
-            f"An error occurred while evaluating the expression '{text}': {exc}",
-        ) from exc
-    except (TypeError, ValueError, ArithmeticError, KeyError, IndexError) as exc:
-        raise StatesError(
-            QUERY_EVALUATION_ERROR,
-            f"An error occurred while evaluating the expression '{text}': {exc}",
-        ) from exc
+        code = getattr(exc, "error", None)
+        tail = f". {code}: {message(exc)}" if code else f": {exc}"
+        raise StatesError(QUERY_EVALUATION_ERROR, _threw(text, field) + tail) from exc
+    except (TypeError, ValueError, ArithmeticError, KeyError, IndexError, RecursionError) as exc:
+        raise StatesError(QUERY_EVALUATION_ERROR, f"{_threw(text, field)}: {exc}") from exc
+
+
+def _threw(text: str, field: str) -> str:
+    return (
+        f"The JSONata expression '{text}' specified for the field '{field}' threw an error "
+        "during evaluation"
+    )
 
 
 def resolve(value: Any, bindings: dict[str, Any], field: str = "") -> Any:

@@ -128,25 +128,26 @@ def error_output(
     fields = catcher.fields
     if state.jsonata:
         bindings = bindings_for(scope, raw_input, error_output=error_value)
-        assigned = assign_jsonata(fields.get("Assign"), bindings)
+        where = f"Catch[{catcher.index}]/"
+        assigned = assign_jsonata(fields.get("Assign"), bindings, f"{where}Assign")
         if "Output" in fields:
-            return jsonata.resolve(fields["Output"], bindings, "Output"), assigned
+            return jsonata.resolve(fields["Output"], bindings, f"{where}Output"), assigned
         return error_value, assigned
     assigned = assign_jsonpath(fields.get("Assign"), error_value, scope)
     return apply_result_path(fields.get("ResultPath", "$"), raw_input, error_value), assigned
 
 
-def assign_jsonata(assign: Any, bindings: dict[str, Any]) -> dict[str, Any]:
+def assign_jsonata(assign: Any, bindings: dict[str, Any], field: str = "Assign") -> dict[str, Any]:
     if assign is None:
         return {}
     if jsonata.is_expression(assign):
-        value = jsonata.resolve(assign, bindings, "Assign")
+        value = jsonata.resolve(assign, bindings, field)
         if not isinstance(value, dict):
             raise StatesError(
                 QUERY_EVALUATION_ERROR, "The Assign expression must evaluate to an object"
             )
         return value
-    resolved: dict[str, Any] = jsonata.resolve(assign, bindings, "Assign")
+    resolved: dict[str, Any] = jsonata.resolve(assign, bindings, field)
     return resolved
 
 

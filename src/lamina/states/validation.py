@@ -27,8 +27,24 @@ _JSONPATH_ONLY = {
     "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath",
     "SecondsPath", "TimestampPath", "ErrorPath", "CausePath", "TimeoutSecondsPath",
     "HeartbeatSecondsPath", "MaxConcurrencyPath", "ToleratedFailurePercentagePath",
-    "ToleratedFailureCountPath", "Iterator",
+    "ToleratedFailureCountPath", "Iterator", "Result",
 }  # fmt: skip
+# A literal and its ...Path may not both be given (AWS: "There should only be one of...").
+_EXCLUSIVE = (
+    ("TimeoutSeconds", "TimeoutSecondsPath"),
+    ("HeartbeatSeconds", "HeartbeatSecondsPath"),
+    ("MaxConcurrency", "MaxConcurrencyPath"),
+    ("ToleratedFailureCount", "ToleratedFailureCountPath"),
+    ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
+    ("Error", "ErrorPath"),
+    ("Cause", "CausePath"),
+    ("Items", "ItemsPath"),
+)
+# ...Path fields that must be reference paths into the input (not the context object).
+_REFERENCE_FIELDS = (
+    "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath",
+    "MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath",
+)  # fmt: skip
 _PATH_OR_INTRINSIC = "must be a valid JSONPath or a valid intrinsic function call"
 _COMMON = {"Type", "Comment", "QueryLanguage"}
 _FLOW = {"Next", "End"}
@@ -201,7 +217,13 @@ class _Checker:
             given = [
                 n for n in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if n in state
             ]
-            if len(given) != 1:
+            if len(given) > 1:
+                self.schema(
+                    "There should only be one of the following fields: "
+                    "[Seconds, SecondsPath, Timestamp, TimestampPath]",
+                    where,
+                )
+            elif not given:
                 self.schema(
                     "A Wait state must have exactly one of: "
                     "Seconds, Timestamp, SecondsPath, TimestampPath",
@@ -234,20 +256,16 @@ class _Checker:
     def paths(self, state: dict[str, Any], where: str) -> None:
         for name in ("InputPath", "OutputPath", "ItemsPath"):
             if name in state and state[name] is not None and not _valid_path(state[name]):
-                self.schema(
-                    f"The value for the field '{name}' must be a valid JSONPath", f"{where}/{name}"
-                )
+                self.schema("Value must be a valid JSONPath.", f"{where}/{name}")
         result_path = state.get("ResultPath")
         if result_path is not None and not _valid_reference(result_path):
             self.schema(
-                "The value for the field 'ResultPath' must be a valid JSONPath",
+                "Value is not a Reference Path",
                 f"{where}/ResultPath",
             )
-        for name in ("SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath"):
+        for name in _REFERENCE_FIELDS:
             if name in state and not _valid_reference(state[name]):
-                self.schema(
-                    f"The value for the field '{name}' must be a valid JSONPath", f"{where}/{name}"
-                )
+                self.schema("Value is not a Reference Path", f"{where}/{name}")
         for name in ("ErrorPath", "CausePath"):
             if name in state and not (
                 _valid_reference(state[name]) or _valid_intrinsic(state[name])
@@ -270,15 +288,26 @@ class _Checker:
         )
         for name, least, wanted in checks:
             value = state.get(name)
-            if name in state and not (_integer(value) and value >= least):
+            if name not in state:
+                continue
+            if not _integer(value):
                 self.schema(f"Value must be {wanted}", f"{where}/{name}")
+            elif value < least:
+                self.schema(f"Minimum value is {least}", f"{where}/{name}")
         percentage = state.get("ToleratedFailurePercentage")
-        if "ToleratedFailurePercentage" in state and not (
-            _number(percentage) and 0 <= percentage <= 100
-        ):
-            self.schema(
-                "Value must be a number between 0 and 100", f"{where}/ToleratedFailurePercentage"
-            )
+        if "ToleratedFailurePercentage" in state:
+            at = f"{where}/ToleratedFailurePercentage"
+            if not _number(percentage):
+                self.schema("Value must be a number between 0 and 100", at)
+            elif percentage < 0:
+                self.schema("Minimum value is 0.0", at)
+            elif percentage > 100:
+                self.schema("Maximum value is 100.0", at)
+        for pair in _EXCLUSIVE:
+            if all(name in state for name in pair):
+                self.schema(
+                    f"There should only be one of the following fields: [{', '.join(pair)}]", where
+                )
         if "Timestamp" in state and parse_timestamp(state["Timestamp"]) is None:
             self.schema("Value is not a valid ISO-8601 timestamp", f"{where}/Timestamp")
         timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
@@ -293,11 +322,11 @@ class _Checker:
                 continue
             if name == "Choices" and isinstance(value, list):
                 for i, rule in enumerate(value):
-                    for problem, at in jsonata.check(rule, f"{where}/Choices[{i}]"):
-                        self.fail("INVALID_JSONATA_EXPRESSION", problem, at)
+                    for code, problem, at in jsonata.check(rule, f"{where}/Choices[{i}]"):
+                        self.fail(code, problem, at)
                 continue
-            for problem, at in jsonata.check(value, f"{where}/{name}"):
-                self.fail("INVALID_JSONATA_EXPRESSION", problem, at)
+            for code, problem, at in jsonata.check(value, f"{where}/{name}"):
+                self.fail(code, problem, at)
 
     def template(self, value: Any, where: str) -> None:
         if isinstance(value, dict):
@@ -422,14 +451,12 @@ class _Checker:
         if "Variable" not in rule:
             self.schema("These fields are required: [Variable]", at)
         elif not _valid_any_path(rule["Variable"]):
-            self.schema(
-                "The value for the field 'Variable' must be a valid JSONPath", f"{at}/Variable"
-            )
+            self.schema("Value must be a valid JSONPath.", f"{at}/Variable")
         value = rule[operator]
         if operator.endswith("Path"):
             if not _valid_any_path(value):
                 self.schema(
-                    f"The value for the field '{operator}' must be a valid JSONPath",
+                    "Value must be a valid JSONPath.",
                     f"{at}/{operator}",
                 )
         elif operator.startswith("Is") or operator == "BooleanEquals":

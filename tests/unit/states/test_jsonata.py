@@ -21,6 +21,7 @@ from lamina.states import (
     find_catcher,
     map_item_input,
     map_items,
+    match,
     parse,
     wait_until,
 )
@@ -179,3 +180,53 @@ def test_null_is_a_value_and_undefined_is_an_error() -> None:
         "The JSONata expression '$states.input.missing' specified for the field "
         "'Arguments/Payload/id' returned nothing (undefined)."
     )
+
+
+def test_evaluation_errors_read_as_aws_writes_them() -> None:
+    """A failing expression's cause names the expression and its field, then the reference
+    engine's code and message (as AWS's execution history shows them)."""
+    task = state({"Output": {"r": '{% $sum(["a"]) %}'}})
+    with pytest.raises(StatesError) as caught:
+        effective_output(task, {}, {}, SCOPE)
+    assert caught.value.cause == (
+        "The JSONata expression '$sum([\"a\"])' specified for the field 'Output/r' threw an "
+        'error during evaluation. T0412: Argument 1 of function "sum" must be an array of '
+        '"numbers"'
+    )
+
+
+def test_fields_of_rules_and_catchers_are_named_under_their_index() -> None:
+    """A Choice rule's and a Catch's fields are named Choices[i]/... and Catch[i]/..."""
+    chooser = parse(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "C",
+            "States": {
+                "C": {
+                    "Type": "Choice",
+                    "Choices": [
+                        {"Condition": "{% false %}", "Next": "D"},
+                        {"Condition": "{% $states.input.missing %}", "Next": "D"},
+                    ],
+                },
+                "D": {"Type": "Succeed"},
+            },
+        }
+    ).states["C"]
+    with pytest.raises(StatesError) as caught:
+        match(chooser, {}, SCOPE)
+    assert "for the field 'Choices[1]/Condition' returned nothing" in caught.value.cause
+    task = state(
+        {"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H", "Output": {"v": "{% $nope %}"}}]}
+    )
+    with pytest.raises(StatesError) as caught:
+        error_output(task.catchers[0], task, {}, "E", "C", SCOPE)
+    assert "for the field 'Catch[0]/Output/v' returned nothing" in caught.value.cause
+
+
+def test_eval_is_not_offered() -> None:
+    """AWS's JSONata leaves out $eval: calling it fails (T1006) as it does there."""
+    passed = state({"Output": {"r": '{% $eval("1+1") %}'}}, "Pass")
+    with pytest.raises(StatesError) as caught:
+        effective_output(passed, {}, {}, SCOPE)
+    assert caught.value.cause.endswith("T1006: Attempted to invoke a non-function")
