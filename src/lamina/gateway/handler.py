@@ -26,6 +26,7 @@ from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
 from lamina.gateway.integrations.httpproxy import HttpProxy
 from lamina.gateway.integrations.lambdaproxy import LambdaProxy, function_and_qualifier
+from lamina.gateway.integrations.mapped import HttpBackend, LambdaBackend, Mapped, MockBackend
 from lamina.gateway.integrations.mock import Mock
 from lamina.gateway.plan import Integration, Plan, Step, compile_plan
 from lamina.gateway.routing import NoRoute, Router
@@ -39,9 +40,18 @@ from lamina.model.apis import (
     Stage,
     UsagePlan,
 )
+from lamina.model.apis import Integration as IntegrationSpec
 from lamina.net.messages import Request, Response
 
 __all__ = ["Gateway", "function_and_qualifier"]
+
+
+def _is_static_mock(spec: IntegrationSpec) -> bool:
+    """A MOCK answering the same to every call (SAM's CORS preflights): no template reads
+    anything and one response answers, so the mapping machinery can be skipped."""
+    templates = [*spec.request_templates.values()]
+    templates += [t for r in spec.responses for t in r.templates.values()]
+    return len(spec.responses) <= 1 and not any("$" in t or "#" in t for t in templates)
 
 
 class Gateway:
@@ -112,7 +122,7 @@ class Gateway:
     ) -> Plan:
         spec = route.integration
         integration: Integration
-        if spec.type is IntegrationType.AWS_PROXY:
+        if spec.type in (IntegrationType.AWS_PROXY, IntegrationType.AWS):
             target = stagevars.fill(spec.function or "", stage.variables)
             name, _ = function_and_qualifier(target)
             integration = LambdaProxy(
@@ -124,11 +134,18 @@ class Gateway:
                 function_timeout_s=timeouts.get(name, math.inf),
                 orphans=self._orphans,
             )
+            if spec.type is IntegrationType.AWS:
+                integration = Mapped(LambdaBackend(integration), api, route, stage)
         elif spec.type is IntegrationType.HTTP_PROXY:
             integration = HttpProxy(api, route, stagevars.fill(spec.uri or "", stage.variables))
-        else:
+        elif spec.type is IntegrationType.HTTP:
+            uri = stagevars.fill(spec.uri or "", stage.variables)
+            integration = Mapped(HttpBackend(api, route, uri), api, route, stage)
+        elif _is_static_mock(spec):
             assert spec.mock is not None
             integration = Mock(spec.mock)
+        else:
+            integration = Mapped(MockBackend(), api, route, stage)
         return compile_plan(
             integration,
             request_id_header="x-amzn-RequestId" if api.kind is ApiKind.REST else "apigw-requestid",

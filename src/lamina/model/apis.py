@@ -31,6 +31,22 @@ class IntegrationType(enum.Enum):
     AWS_PROXY = "AWS_PROXY"
     HTTP_PROXY = "HTTP_PROXY"
     MOCK = "MOCK"
+    # REST non-proxy integrations: the request and the answer go through mapping templates.
+    AWS = "AWS"
+    HTTP = "HTTP"
+
+
+class Passthrough(enum.Enum):
+    """What a non-proxy integration does with a body whose Content-Type has no template."""
+
+    WHEN_NO_MATCH = "WHEN_NO_MATCH"
+    WHEN_NO_TEMPLATES = "WHEN_NO_TEMPLATES"
+    NEVER = "NEVER"
+
+
+class ContentHandling(enum.Enum):
+    CONVERT_TO_TEXT = "CONVERT_TO_TEXT"
+    CONVERT_TO_BINARY = "CONVERT_TO_BINARY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +56,22 @@ class MockResponse:
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=_frozen)
     body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationResponse:
+    """One integration response of a REST non-proxy integration (``MOCK`` too)."""
+
+    status: int
+    # A regular expression matched against the whole backend status code (HTTP, MOCK) or the
+    # Lambda function's errorMessage (AWS); None: the default response.
+    pattern: str | None = None
+    # method.response.header.X -> 'literal', integration.response.header.Y,
+    # integration.response.body[.JSONPath].
+    parameters: Mapping[str, str] = field(default_factory=_frozen)
+    # Content-Type -> Velocity template.
+    templates: Mapping[str, str] = field(default_factory=_frozen)
+    content_handling: ContentHandling | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +88,15 @@ class Integration:
     payload_format: str = "1.0"
     timeout_s: float = 29.0
     mock: MockResponse | None = None
+    # REST non-proxy integrations (AWS, HTTP, MOCK): Content-Type -> request template, what a
+    # body without one does, the integration responses in the order they are tried, the
+    # integration.request.* <- method.request.* (or 'literal') parameters, and the request's
+    # content handling.
+    request_templates: Mapping[str, str] = field(default_factory=_frozen)
+    passthrough: Passthrough = Passthrough.WHEN_NO_MATCH
+    responses: tuple[IntegrationResponse, ...] = ()
+    request_parameters: Mapping[str, str] = field(default_factory=_frozen)
+    content_handling: ContentHandling | None = None
 
 
 class AuthorizerType(enum.Enum):

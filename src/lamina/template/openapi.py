@@ -1,8 +1,8 @@
 """OpenAPI definitions with API Gateway's extensions -> routes, integrations and CORS settings.
 
 Pure: works on a body whose intrinsic functions are already resolved. Integrations Lamina cannot
-serve (non-proxy ``aws``/``http`` with mapping templates, VPC links, AWS service actions) are
-returned as problems, never dropped silently.
+serve (VPC links, AWS service actions other than invoking a Lambda function) are returned as
+problems, never dropped silently.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from lamina.model.apis import (
     ApiKind,
     Authorizer,
     AuthorizerType,
+    ContentHandling,
     Cors,
     Integration,
+    IntegrationResponse,
     IntegrationType,
     MockResponse,
+    Passthrough,
     Route,
 )
 
@@ -170,13 +173,117 @@ def integration_of(config: Mapping[str, Any], kind: ApiKind, where: str) -> Inte
             payload_format=version,
             timeout_s=timeout_s,
         )
-    if type_ == "MOCK" and kind is ApiKind.REST:
-        responses = lowered.get("responses", lowered.get("integrationresponses"))
-        return Integration(IntegrationType.MOCK, mock=mock_response(responses), timeout_s=timeout_s)
+    if type_ in ("MOCK", "AWS", "HTTP") and kind is ApiKind.REST:
+        return _mapped(type_, lowered, timeout_s, where)
     raise DefinitionError(
-        f"integration type {type_.lower() or '(none)'} is not supported yet "
-        "(Lamina serves aws_proxy, http_proxy and REST mock integrations)",
+        f"integration type {type_.lower() or '(none)'} is not supported "
+        + ("by HTTP APIs" if type_ in ("MOCK", "AWS", "HTTP") else "yet")
+        + " (Lamina serves aws_proxy, http_proxy and REST aws, http and mock integrations)",
         where,
+    )
+
+
+def _text_map(value: Any, what: str, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise DefinitionError(f"{what} must be a mapping", where)
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def _enum_of(enum_type: Any, value: Any, what: str, where: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return enum_type(str(value).upper())
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_type)
+        raise DefinitionError(f"{what} must be one of {allowed}, got {value}", where) from None
+
+
+def _integration_responses(value: Any, where: str) -> tuple[IntegrationResponse, ...]:
+    """OpenAPI's ``responses`` (selection pattern -> response; ``default`` is the default) or
+    CloudFormation's ``IntegrationResponses`` list (``SelectionPattern`` in each)."""
+    items: list[tuple[str | None, Mapping[str, Any]]] = []
+    if isinstance(value, Mapping):
+        for pattern, response in value.items():
+            if isinstance(response, Mapping):
+                items.append((None if pattern == "default" else str(pattern), response))
+    elif isinstance(value, list):
+        for response in value:
+            if isinstance(response, Mapping):
+                lowered = {str(k).lower(): v for k, v in response.items()}
+                pattern = lowered.get("selectionpattern")
+                items.append((str(pattern) if pattern else None, response))
+    elif value is not None:
+        raise DefinitionError("responses must be a mapping (or IntegrationResponses a list)", where)
+    found = []
+    for pattern, response in items:
+        lowered = {str(k).lower(): v for k, v in response.items()}
+        try:
+            status = int(str(lowered.get("statuscode", 200)))
+        except ValueError:
+            raise DefinitionError(
+                f"statusCode must be a number, got {lowered.get('statuscode')!r}", where
+            ) from None
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise DefinitionError(
+                    f"selection pattern {pattern!r} is not a regular expression: {exc}", where
+                ) from None
+        found.append(
+            IntegrationResponse(
+                status=status,
+                pattern=pattern,
+                parameters=_text_map(
+                    lowered.get("responseparameters"), "responseParameters", where
+                ),
+                templates=_text_map(lowered.get("responsetemplates"), "responseTemplates", where),
+                content_handling=_enum_of(
+                    ContentHandling, lowered.get("contenthandling"), "contentHandling", where
+                ),
+            )
+        )
+    # The patterns are tried before the default, whatever their order in the definition.
+    return tuple(sorted(found, key=lambda r: r.pattern is None))
+
+
+def _mapped(type_: str, lowered: Mapping[str, Any], timeout_s: float, where: str) -> Integration:
+    """A REST non-proxy integration: ``MOCK``, ``HTTP`` or ``AWS`` (Lambda, for now)."""
+    uri = str(lowered.get("uri") or lowered.get("integrationuri") or "")
+    method = lowered.get("httpmethod") or lowered.get("integrationhttpmethod")
+    function = None
+    if type_ == "HTTP" and not uri.startswith(("http://", "https://")):
+        raise DefinitionError(f"an http integration needs an http(s) uri, got {uri!r}", where)
+    if type_ == "AWS":
+        service = uri.split(":")[4] if uri.count(":") >= 5 else ""
+        if service != "lambda" or not _FUNCTION_URI.search(uri):
+            raise DefinitionError(
+                f"aws integrations to {service or uri or '(no uri)'} are not supported yet "
+                "(Lamina serves aws integrations that invoke a Lambda function)",
+                where,
+            )
+        function = function_of(uri)
+    responses = lowered.get("responses", lowered.get("integrationresponses"))
+    passthrough = _enum_of(
+        Passthrough, lowered.get("passthroughbehavior"), "passthroughBehavior", where
+    )
+    return Integration(
+        IntegrationType(type_),
+        function=function,
+        uri=uri if type_ == "HTTP" else None,
+        http_method=str(method).upper() if method else None,
+        timeout_s=timeout_s,
+        mock=mock_response(responses) if type_ == "MOCK" else None,
+        request_templates=_text_map(lowered.get("requesttemplates"), "requestTemplates", where),
+        passthrough=passthrough or Passthrough.WHEN_NO_MATCH,
+        responses=_integration_responses(responses, where),
+        request_parameters=_text_map(lowered.get("requestparameters"), "requestParameters", where),
+        content_handling=_enum_of(
+            ContentHandling, lowered.get("contenthandling"), "contentHandling", where
+        ),
     )
 
 
