@@ -218,6 +218,7 @@ class Lamina:
             region=settings.region,
             account_id=settings.account_id,
             access_log=self._access_log,
+            secrets=secrets,
         )
         api_server = await serve(
             self.gateway,

@@ -49,6 +49,8 @@ class Call:
     authorizer: dict[str, Any] | None
     # The API key the call came with (id, value), for the event's identity.
     api_key: tuple[str, str] | None
+    # An IAM caller (REST): accessKey, accountId, caller, user, userArn of the event's identity.
+    caller: dict[str, Any] | None
 
     def __init__(
         self,
@@ -69,6 +71,7 @@ class Call:
         self.region = region
         self.authorizer = None
         self.api_key = None
+        self.caller = None
 
     @property
     def domain(self) -> str:
@@ -226,6 +229,8 @@ def v1(call: Call) -> dict[str, Any]:
         context["operationName"] = route.operation_name
     if call.api_key is not None:
         context["identity"]["apiKeyId"], context["identity"]["apiKey"] = call.api_key
+    if call.caller is not None:
+        context["identity"].update(call.caller)
     if call.authorizer is not None:
         context["authorizer"] = call.authorizer
     elif not rest:

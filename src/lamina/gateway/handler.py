@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from lamina import ids
@@ -24,6 +24,7 @@ from lamina.gateway.apikeys import ApiKeyStep, Usage
 from lamina.gateway.authorizers import LambdaAuthorizer, Refused
 from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
+from lamina.gateway.iam import IamAuthorizer
 from lamina.gateway.integrations.httpproxy import HttpProxy
 from lamina.gateway.integrations.lambdaproxy import LambdaProxy, function_and_qualifier
 from lamina.gateway.integrations.mapped import HttpBackend, LambdaBackend, Mapped, MockBackend
@@ -35,6 +36,7 @@ from lamina.model.apis import (
     Api,
     ApiKey,
     ApiKind,
+    AuthorizerType,
     IntegrationType,
     Route,
     Stage,
@@ -63,8 +65,12 @@ class Gateway:
         account_id: str,
         access_log: Callable[[str], None] | None = None,
         clock: Callable[[], float] = SYSTEM.wall,
+        secrets: Mapping[str, str] | None = None,
     ) -> None:
+        """``secrets`` (access key id -> secret key) are the key pairs whose SigV4 signatures
+        ``AWS_IAM`` routes accept; without them every such call is refused."""
         self._invoker = invoker
+        self._secrets: Mapping[str, str] = dict(secrets or {})
         self._region = region
         self._account_id = account_id
         self._access_log = access_log
@@ -157,13 +163,15 @@ class Gateway:
         )
 
     def _authorizer(self, api: Api, stage: Stage, route: Route) -> Step | None:
-        """The route's authorisation step: a Lambda or JWT authorizer, or a refusal of every
-        call for what Lamina does not verify yet (IAM): never an open route."""
+        """The route's authorisation step: a Lambda, JWT or IAM authorizer, or a refusal of
+        every call for what Lamina cannot verify: never an open route."""
         authorizer = route.authorizer
         if authorizer is not None and authorizer.type not in ENFORCED:
             return Refused(api)
         if authorizer is None:
             return None
+        if authorizer.type is AuthorizerType.IAM:
+            return IamAuthorizer(api, self._secrets)
         if authorizer.type in jwt.VERIFIED:
             return jwt.JwtAuthorizer(authorizer, api, route.scopes, self._keysets)
         if authorizer.function is None:

@@ -109,7 +109,13 @@ class AuthorizerType(enum.Enum):
 
 # The authorizer types the gateway evaluates; a route with another is refused, never open.
 ENFORCED = frozenset(
-    {AuthorizerType.TOKEN, AuthorizerType.REQUEST, AuthorizerType.JWT, AuthorizerType.COGNITO}
+    {
+        AuthorizerType.TOKEN,
+        AuthorizerType.REQUEST,
+        AuthorizerType.JWT,
+        AuthorizerType.COGNITO,
+        AuthorizerType.IAM,
+    }
 )
 
 
