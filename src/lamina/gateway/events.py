@@ -51,6 +51,8 @@ class Call:
     api_key: tuple[str, str] | None
     # An IAM caller (REST): accessKey, accountId, caller, user, userArn of the event's identity.
     caller: dict[str, Any] | None
+    # Why a request validator refused the call ($context.error.validationErrorString).
+    validation_error: str
 
     def __init__(
         self,
@@ -72,6 +74,7 @@ class Call:
         self.authorizer = None
         self.api_key = None
         self.caller = None
+        self.validation_error = ""
 
     @property
     def domain(self) -> str:

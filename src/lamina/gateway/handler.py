@@ -31,6 +31,7 @@ from lamina.gateway.integrations.mapped import HttpBackend, LambdaBackend, Mappe
 from lamina.gateway.integrations.mock import Mock
 from lamina.gateway.plan import Integration, Plan, Step, compile_plan
 from lamina.gateway.routing import NoRoute, Router
+from lamina.gateway.validation import ValidationStep
 from lamina.model.apis import (
     ENFORCED,
     Api,
@@ -159,6 +160,9 @@ class Gateway:
             authorizer=self._authorizer(api, stage, route),
             api_keys=ApiKeyStep(self._usage, api.id, stage.name)
             if route.api_key_required
+            else None,
+            validator=ValidationStep(route.validation)
+            if route.validation and (route.validation.required or route.validation.models)
             else None,
         )
 

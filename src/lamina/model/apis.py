@@ -140,6 +140,18 @@ class Authorizer:
 
 
 @dataclass(frozen=True, slots=True)
+class Validation:
+    """What a REST request validator checks on one method: the parameters it requires
+    (``querystring``/``header``/``path``, name) and the body's JSON Schema (draft 4) by
+    Content-Type, each only when the validator says so."""
+
+    required: tuple[tuple[str, str], ...] = ()
+    # Content-Type -> JSON Schema (a JSON text: specs are immutable), ``$ref``s resolved.
+    models: Mapping[str, str] = field(default_factory=_frozen)
+    validator: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One method on one path (``method`` ``ANY`` matches every method)."""
 
@@ -153,6 +165,8 @@ class Route:
     authorizer: Authorizer | None = None
     scopes: tuple[str, ...] = ()
     api_key_required: bool = False
+    # REST request validation (None: the method validates nothing).
+    validation: Validation | None = None
 
     @property
     def key(self) -> str:

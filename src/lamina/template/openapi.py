@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lamina import fastjson
 from lamina.model.apis import (
     DEFAULT_ROUTE,
     ENFORCED,
@@ -26,6 +27,7 @@ from lamina.model.apis import (
     MockResponse,
     Passthrough,
     Route,
+    Validation,
 )
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH")
@@ -329,6 +331,7 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
                 definition.problems.append((where, f"{method} {path}: {exc.message}"))
                 continue
             operation_id = operation.get("operationId")
+            validation = _validation(body, item, operation, where) if kind is ApiKind.REST else None
             definition.routes.append(
                 Route(
                     method=method,
@@ -339,6 +342,7 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
                     authorizer=authorizer,
                     scopes=scopes,
                     api_key_required=api_key,
+                    validation=validation,
                 )
             )
             if authorizer is not None and authorizer.type not in ENFORCED:
@@ -353,6 +357,77 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
     if isinstance(binary, list):
         definition.binary_media_types = tuple(str(t).replace("~1", "/") for t in binary)
     return definition
+
+
+VALIDATORS = "x-amazon-apigateway-request-validators"
+VALIDATOR = "x-amazon-apigateway-request-validator"
+_PARAMETER_PLACES = {"query": "querystring", "header": "header"}
+
+
+def _validation(
+    body: Mapping[str, Any], item: Mapping[str, Any], operation: Mapping[str, Any], where: str
+) -> Validation | None:
+    """The request validation of one REST operation: its validator (the operation's
+    ``x-amazon-apigateway-request-validator``, else the API's), the required query strings and
+    headers of its ``parameters``, and the JSON Schema of its body (OpenAPI 2 ``in: body``
+    parameter, OpenAPI 3 ``requestBody``), ``$ref``s resolved."""
+    name = operation.get(VALIDATOR, body.get(VALIDATOR))
+    if not name:
+        return None
+    validators = body.get(VALIDATORS) or {}
+    config = validators.get(name) if isinstance(validators, Mapping) else None
+    if not isinstance(config, Mapping):
+        raise DefinitionError(f"request validator {name} is not in {VALIDATORS}", where)
+    check_body = str(config.get("validateRequestBody", False)).lower() == "true"
+    check_params = str(config.get("validateRequestParameters", False)).lower() == "true"
+    required: list[tuple[str, str]] = []
+    models: dict[str, str] = {}
+    parameters = [*(item.get("parameters") or ()), *(operation.get("parameters") or ())]
+    for parameter in parameters:
+        if not isinstance(parameter, Mapping):
+            continue
+        parameter = _resolved(body, parameter, 0)
+        place = _PARAMETER_PLACES.get(str(parameter.get("in")))
+        if check_params and place and parameter.get("required") is True:
+            required.append((place, str(parameter.get("name"))))
+        if (
+            check_body
+            and parameter.get("in") == "body"
+            and isinstance(parameter.get("schema"), Mapping)
+        ):
+            consumes = operation.get("consumes") or body.get("consumes") or ["application/json"]
+            for media in consumes:
+                models[str(media).lower()] = fastjson.dumps_text(
+                    _resolved(body, parameter["schema"], 0)
+                )
+    request_body = operation.get("requestBody")
+    if check_body and isinstance(request_body, Mapping):
+        content = _resolved(body, request_body, 0).get("content") or {}
+        for media, spec in content.items():
+            if isinstance(spec, Mapping) and isinstance(spec.get("schema"), Mapping):
+                models[str(media).lower()] = fastjson.dumps_text(_resolved(body, spec["schema"], 0))
+    return Validation(required=tuple(required), models=models, validator=str(name))
+
+
+def _resolved(root: Mapping[str, Any], value: Any, depth: int) -> Any:
+    """``value`` with every local ``$ref`` (``#/definitions/X``, ``#/components/...``)
+    replaced by what it names (a recursive model stops at some depth, as an open schema)."""
+    if isinstance(value, list):
+        return [_resolved(root, v, depth) for v in value]
+    if not isinstance(value, Mapping):
+        return value
+    ref = value.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        if depth > 32:
+            return {}
+        target: Any = root
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            target = target.get(part) if isinstance(target, Mapping) else None
+        if target is None:
+            raise DefinitionError(f"$ref {ref} names nothing in the definition", ref)
+        return _resolved(root, target, depth + 1)
+    return {k: _resolved(root, v, depth) for k, v in value.items()}
 
 
 # What a security scheme without API Gateway's authorizer extension means.
