@@ -4,8 +4,9 @@ Contract of ``Gateway``: ``deploy(apis)`` swaps the routing tables and the route
 atomically (requests already routed finish on what they matched) and returns the route conflicts
 of the merged port; ``__call__`` never raises for a bad request or a failing integration, it
 answers the way API Gateway answers. A request is routed, becomes a ``Call``, runs its route's
-plan (``plan.py``: steps, then the integration, all compiled at deploy), gets its request-id
-header and an access log line; nothing else happens here.
+plan (``plan.py``: steps, then the integration, all compiled at deploy), has a refusal reworded
+by the REST API's gateway responses (``gatewayresponses``), gets its request-id header and an
+access log line; nothing else happens here.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lamina.gateway.apikeys import ApiKeyStep, Usage
 from lamina.gateway.authorizers import LambdaAuthorizer, Refused
 from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
+from lamina.gateway.gatewayresponses import GatewayResponses
 from lamina.gateway.iam import IamAuthorizer
 from lamina.gateway.integrations.httpproxy import HttpProxy
 from lamina.gateway.integrations.lambdaproxy import LambdaProxy, function_and_qualifier
@@ -81,6 +83,8 @@ class Gateway:
         self._keysets = jwt.KeySets()
         self._usage = Usage((), ())
         self._cors: dict[str, CorsPolicy] = {}
+        # REST APIs' customised gateway responses, by API id.
+        self._gateway_responses: dict[str, GatewayResponses] = {}
         # Plans by (id(api), id(stage), id(route)): the router answers with the deployed objects
         # (which ``_router.apis`` keeps alive), and specs may share equal stages or routes.
         self._plans: dict[tuple[int, int, int], Plan] = {}
@@ -115,7 +119,13 @@ class Gateway:
             for route in api.routes
         }
         router = Router(apis)
+        customised = {
+            api.id: GatewayResponses(api)
+            for api in apis
+            if api.kind is ApiKind.REST and api.gateway_responses
+        }
         self._router, self._cors, self._plans = router, cors, plans
+        self._gateway_responses = customised
         return router.conflicts()
 
     def _plan(
@@ -198,6 +208,10 @@ class Gateway:
         trace = request.header("x-amzn-trace-id") or events.trace_id(now, request_id)
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
         response = await plan.run(call)
+        if self._gateway_responses:
+            customised = self._gateway_responses.get(found.api.id)
+            if customised is not None:
+                response = customised.apply(response, request, call)
         response.headers.append((plan.request_id_header, request_id))
         self._log(request, response, started, plan.function, request_id, call)
         return response
@@ -206,7 +220,9 @@ class Gateway:
         policy = self._cors.get(found.api.id) if found.api else None
         if policy is not None and policy.is_preflight(request):
             return policy.answer_preflight(request)
-        return responses.no_route(found.kind)
+        answer = responses.no_route(found.kind)
+        customised = self._gateway_responses.get(found.api.id) if found.api else None
+        return customised.apply(answer, request, None) if customised is not None else answer
 
     # -- logs ------------------------------------------------------------------------------
 

@@ -195,6 +195,18 @@ class Stage:
 
 
 @dataclass(frozen=True, slots=True)
+class GatewayResponse:
+    """A REST API's custom gateway response of one type (``UNAUTHORIZED``, ``DEFAULT_4XX``...):
+    the status (None: the refusal's own), ``gatewayresponse.header.X`` -> source, and the body
+    templates by Content-Type."""
+
+    type: str
+    status: int | None = None
+    parameters: Mapping[str, str] = field(default_factory=_frozen)
+    templates: Mapping[str, str] = field(default_factory=_frozen)
+
+
+@dataclass(frozen=True, slots=True)
 class Api:
     logical_id: str
     # The id in the API's URL: ``{id}.execute-api...`` or ``{id}.lambda-url...``.
@@ -208,6 +220,10 @@ class Api:
     binary_media_types: tuple[str, ...] = ()
     # Function URLs: the function they belong to (logical id).
     function: str | None = None
+    # REST: custom gateway responses by type.
+    gateway_responses: Mapping[str, GatewayResponse] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def is_rest(self) -> bool:

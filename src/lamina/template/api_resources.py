@@ -17,6 +17,7 @@ from lamina.model.apis import (
     ApiKind,
     Authorizer,
     AuthorizerType,
+    GatewayResponse,
     Route,
     Stage,
 )
@@ -148,6 +149,26 @@ def rest_methods(reader: Resources, api_logical_id: str, found: FoundApis) -> li
             )
         )
     return routes
+
+
+def gateway_responses(reader: Resources, api_logical_id: str) -> dict[str, GatewayResponse]:
+    """The REST API's ``AWS::ApiGateway::GatewayResponse`` resources by response type."""
+    api_id = reader.ref(api_logical_id)
+    found = {}
+    for logical_id in reader.of_type("AWS::ApiGateway::GatewayResponse"):
+        if not _belongs(reader, logical_id, "RestApiId", api_id):
+            continue
+        type_ = str(reader.get(logical_id, "ResponseType") or "")
+        config = {
+            "statusCode": reader.get(logical_id, "StatusCode"),
+            "responseParameters": reader.get(logical_id, "ResponseParameters"),
+            "responseTemplates": reader.get(logical_id, "ResponseTemplates"),
+        }
+        try:
+            found[type_] = openapi.gateway_response(type_, config, "ResponseType")
+        except openapi.DefinitionError as exc:
+            raise reader.fail(logical_id, exc.where, exc.message) from None
+    return found
 
 
 def http_stages(reader: Resources, api_logical_id: str) -> list[Stage]:

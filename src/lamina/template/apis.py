@@ -99,6 +99,10 @@ def _rest_apis(reader: Resources, found: FoundApis) -> None:
                 routes=tuple(routes),
                 stages=tuple(api_resources.rest_stages(reader, logical_id)),
                 binary_media_types=tuple(sorted(media)),
+                gateway_responses={
+                    **definition.gateway_responses,
+                    **api_resources.gateway_responses(reader, logical_id),
+                },
             )
         )
 

@@ -21,6 +21,7 @@ from lamina.model.apis import (
     AuthorizerType,
     ContentHandling,
     Cors,
+    GatewayResponse,
     Integration,
     IntegrationResponse,
     IntegrationType,
@@ -60,6 +61,7 @@ class Definition:
     # Authorizers and API-key requirements Lamina does not enforce yet: (where, what). Their
     # routes are refused rather than served open.
     unenforced: list[tuple[str, str]] = field(default_factory=list)
+    gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
 
 
 def function_of(uri: str) -> str:
@@ -353,10 +355,48 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
     cors = body.get("x-amazon-apigateway-cors")
     if isinstance(cors, Mapping):
         definition.cors = cors_of(cors, "x-amazon-apigateway-cors")
+    responses = body.get(GATEWAY_RESPONSES)
+    if isinstance(responses, Mapping):
+        for type_, config in responses.items():
+            where = f"{GATEWAY_RESPONSES}.{type_}"
+            if not isinstance(config, Mapping):
+                raise DefinitionError(f"{type_} must be a mapping", where)
+            definition.gateway_responses[str(type_)] = gateway_response(str(type_), config, where)
     binary = body.get("x-amazon-apigateway-binary-media-types")
     if isinstance(binary, list):
         definition.binary_media_types = tuple(str(t).replace("~1", "/") for t in binary)
     return definition
+
+
+GATEWAY_RESPONSES = "x-amazon-apigateway-gateway-responses"
+RESPONSE_TYPES = frozenset(
+    {
+        "ACCESS_DENIED", "API_CONFIGURATION_ERROR", "AUTHORIZER_CONFIGURATION_ERROR",
+        "AUTHORIZER_FAILURE", "BAD_REQUEST_PARAMETERS", "BAD_REQUEST_BODY", "DEFAULT_4XX",
+        "DEFAULT_5XX", "EXPIRED_TOKEN", "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT",
+        "INVALID_API_KEY", "INVALID_SIGNATURE", "MISSING_AUTHENTICATION_TOKEN", "QUOTA_EXCEEDED",
+        "REQUEST_TOO_LARGE", "RESOURCE_NOT_FOUND", "THROTTLED", "UNAUTHORIZED",
+        "UNSUPPORTED_MEDIA_TYPE", "WAF_FILTERED",
+    }
+)  # fmt: skip
+
+
+def gateway_response(type_: str, config: Mapping[str, Any], where: str) -> GatewayResponse:
+    """One gateway response: OpenAPI's camelCase or CloudFormation's PascalCase."""
+    if type_ not in RESPONSE_TYPES:
+        raise DefinitionError(f"{type_} is not a gateway response type", where)
+    lowered = {str(k).lower(): v for k, v in config.items()}
+    status = lowered.get("statuscode")
+    try:
+        code = int(str(status)) if status is not None else None
+    except ValueError:
+        raise DefinitionError(f"statusCode must be a number, got {status!r}", where) from None
+    return GatewayResponse(
+        type=type_,
+        status=code,
+        parameters=_text_map(lowered.get("responseparameters"), "responseParameters", where),
+        templates=_text_map(lowered.get("responsetemplates"), "responseTemplates", where),
+    )
 
 
 VALIDATORS = "x-amazon-apigateway-request-validators"

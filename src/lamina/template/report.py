@@ -27,6 +27,7 @@ SUPPORTED = frozenset(
         "AWS::ApiGateway::RestApi",
         "AWS::ApiGateway::Resource",
         "AWS::ApiGateway::Method",
+        "AWS::ApiGateway::GatewayResponse",
         "AWS::ApiGateway::Deployment",
         "AWS::ApiGateway::Stage",
         "AWS::ApiGatewayV2::Api",

@@ -1,7 +1,10 @@
-"""REST request validators through a real `lamina up` (in-process) over real HTTP, from SAM's
-``RequestModel`` (a JSON Schema draft 4 model) and ``RequestParameters`` (Required): missing
-required parameters and bodies that break the model get API Gateway's 400 bodies and
-``x-amzn-ErrorType: BadRequestException`` before the function runs; a valid request reaches it."""
+"""REST request validators and gateway responses through a real `lamina up` (in-process) over
+real HTTP. Validators from SAM's ``RequestModel`` (a JSON Schema draft 4 model) and
+``RequestParameters`` (Required): missing required parameters and bodies that break the model
+get API Gateway's 400 bodies and ``x-amzn-ErrorType: BadRequestException`` before the function
+runs; a valid request reaches it. Gateway responses (SAM ``GatewayResponses``,
+``AWS::ApiGateway::GatewayResponse``) reword those refusals: status, headers and templates with
+``$context.error``."""
 
 from __future__ import annotations
 
@@ -63,3 +66,35 @@ def test_a_body_that_is_not_json_is_invalid(lamina: Running) -> None:
     """A body that is not JSON cannot match a JSON model."""
     reply = lamina.request("POST", "/v/pets?owner=ana", "{name", GOOD)
     assert (reply.status, reply.json()) == (400, {"message": "Invalid request body"})
+
+
+def test_a_gateway_response_rewords_a_refusal(lamina: Running) -> None:
+    """BAD_REQUEST_BODY customised: its status, header and template (the error's message as a
+    JSON string, its type, the validator's reasons, stage variables, the request id)."""
+    reply = lamina.request("POST", "/r/pets", json.dumps({"name": 3}), GOOD)
+    assert reply.status == 422, reply.body
+    assert reply.header("X-Reason") == "validation"
+    document = reply.json()
+    assert document["error"] == "Invalid request body"
+    assert document["type"] == "BAD_REQUEST_BODY"
+    assert "3 is not of type 'string'" in document["why"]
+    assert document["team"] == "pets"
+    assert document["request"] == reply.header("x-amzn-RequestId")
+    # The DEFAULT_4XX header is not added to a type customised on its own.
+    assert reply.header("Access-Control-Allow-Origin") is None
+
+
+def test_default_4xx_and_a_gateway_response_resource(lamina: Running) -> None:
+    """A route the API does not have: MISSING_AUTHENTICATION_TOKEN customised by an
+    AWS::ApiGateway::GatewayResponse resource (404 and its template); another API keeps AWS's
+    403."""
+    missing = lamina.request("GET", "/r/nowhere")
+    assert missing.status == 404
+    assert missing.json() == {"message": "Not here", "type": "MISSING_AUTHENTICATION_TOKEN"}
+    assert lamina.request("GET", "/v/nowhere").json() == {"message": "Missing Authentication Token"}
+
+
+def test_integration_answers_are_not_rewritten(lamina: Running) -> None:
+    """A valid request gets the function's own answer, whatever the gateway responses say."""
+    reply = lamina.request("POST", "/r/pets", json.dumps({"name": "Rex"}), GOOD)
+    assert reply.status == 200 and reply.header("X-Reason") is None
