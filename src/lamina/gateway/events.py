@@ -195,6 +195,30 @@ def v1(call: Call) -> dict[str, Any]:
     body, encoded = _body(call)
     rest = api.kind is ApiKind.REST
     route = match.route
+    context = request_context(call)
+    return {
+        "version": "1.0",
+        "resource": route.path,
+        # REST: the path below the stage; HTTP API 1.0: the path as requested.
+        "path": match.stage_path if rest else match.path,
+        "httpMethod": request.method,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "requestContext": context,
+        "pathParameters": match.path_parameters or None,
+        "stageVariables": dict(match.stage.variables) or None,
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+def request_context(call: Call) -> dict[str, Any]:
+    """The ``requestContext`` of a 1.0 event (also ``$context`` of REST mapping templates)."""
+    request, match, api = call.request, call.match, call.match.api
+    rest = api.kind is ApiKind.REST
+    route = match.route
     epoch_ms = int(call.time * 1000)
     domain = call.domain
     context: dict[str, Any] = {
@@ -239,22 +263,7 @@ def v1(call: Call) -> dict[str, Any]:
     elif not rest:
         # HTTP API 1.0 events carry an authorizer block even without an authorizer.
         context["authorizer"] = {"claims": None, "scopes": None}
-    return {
-        "version": "1.0",
-        "resource": route.path,
-        # REST: the path below the stage; HTTP API 1.0: the path as requested.
-        "path": match.stage_path if rest else match.path,
-        "httpMethod": request.method,
-        "headers": single,
-        "multiValueHeaders": multi,
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "requestContext": context,
-        "pathParameters": match.path_parameters or None,
-        "stageVariables": dict(match.stage.variables) or None,
-        "body": body,
-        "isBase64Encoded": encoded,
-    }
+    return context
 
 
 @functools.lru_cache(maxsize=1024)

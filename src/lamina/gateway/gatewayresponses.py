@@ -132,7 +132,7 @@ class GatewayResponses:
                 "responseType": type_,
                 "validationErrorString": call.validation_error if call else "",
             }
-            context: dict[str, Any] = events.v1(call)["requestContext"] if call else {}
+            context: dict[str, Any] = events.request_context(call) if call else {}
             variables = {
                 "context": mapping.java({**context, "error": error}),
                 "input": mapping.Input("", mapping.params_of({}, {}, {})),
@@ -162,7 +162,7 @@ def _source(source: str, request: Request, call: Call | None) -> str | None:
     if source.startswith("stageVariables."):
         return call.match.stage.variables.get(source.removeprefix("stageVariables."))
     if source.startswith("context."):
-        value: Any = events.v1(call)["requestContext"]
+        value: Any = events.request_context(call)
         for part in source.removeprefix("context.").split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
         return None if value is None else str(value)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
@@ -160,6 +161,10 @@ class Input:
         self._params = params
         self._document: Any = jsonpath.MISSING
 
+    def __getitem__(self, name: str) -> Any:
+        # airspeed tries obj[name] before getattr: answering here spares it a TypeError.
+        return getattr(self, name)
+
     def _parsed(self) -> Any:
         if self._document is jsonpath.MISSING:
             if not self.body.strip():
@@ -217,23 +222,26 @@ _JS_ESCAPES = {
 }
 
 
+_JS_TABLE = str.maketrans(_JS_ESCAPES)
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
 class Util:
     """``$util``."""
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
 
     @staticmethod
     def escapeJavaScript(text: Any) -> str:
         """As Java's ``StringEscapeUtils.escapeJavaScript``: quotes, backslash, slash and control
         characters escaped, characters outside ASCII as ``\\uXXXX``."""
-        out = []
-        for char in str(text):
-            escaped = _JS_ESCAPES.get(char)
-            if escaped is not None:
-                out.append(escaped)
-            elif ord(char) < 32 or ord(char) > 0x7E:
-                out.extend(f"\\u{unit:04X}" for unit in _utf16(char))
-            else:
-                out.append(char)
-        return "".join(out)
+        escaped = str(text).translate(_JS_TABLE)
+        if escaped.isascii() and escaped.isprintable():
+            return escaped
+        return _UNPRINTABLE.sub(
+            lambda m: "".join(f"\\u{unit:04X}" for unit in _utf16(m.group())), escaped
+        )
 
     @staticmethod
     def parseJson(text: Any) -> Any:

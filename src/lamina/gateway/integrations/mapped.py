@@ -262,7 +262,7 @@ class Mapped:
             "stageVariables": self._stage,
         }
         if template.uses_context:
-            variables["context"] = mapping.java(events.v1(call)["requestContext"])
+            variables["context"] = events.request_context(call)
         try:
             return template.render(variables)
         except mapping.PayloadError as exc:
@@ -366,7 +366,7 @@ def _common_source(call: Call, source: str) -> str | None:
     if source.startswith("stageVariables."):
         return call.match.stage.variables.get(source.removeprefix("stageVariables."))
     if source.startswith("context."):
-        value: Any = events.v1(call)["requestContext"]
+        value: Any = events.request_context(call)
         for part in source.removeprefix("context.").split("."):
             value = value.get(part) if isinstance(value, dict) else None
         return None if value is None else str(value)
