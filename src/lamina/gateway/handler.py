@@ -27,6 +27,7 @@ from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
 from lamina.gateway.gatewayresponses import GatewayResponses
 from lamina.gateway.iam import IamAuthorizer
+from lamina.gateway.integrations.awsservice import ServiceBackend, ServiceCall
 from lamina.gateway.integrations.httpproxy import HttpProxy
 from lamina.gateway.integrations.lambdaproxy import LambdaProxy, function_and_qualifier
 from lamina.gateway.integrations.mapped import HttpBackend, LambdaBackend, Mapped, MockBackend
@@ -51,6 +52,10 @@ from lamina.net.messages import Request, Response
 __all__ = ["Gateway", "function_and_qualifier"]
 
 
+async def _no_services(service: str, request: Request) -> Response:
+    raise LookupError(f"no AWS services are wired to this gateway to answer {service}")
+
+
 def _is_static_mock(spec: IntegrationSpec) -> bool:
     """A MOCK answering the same to every call (SAM's CORS preflights): no template reads
     anything and one response answers, so the mapping machinery can be skipped."""
@@ -69,9 +74,13 @@ class Gateway:
         access_log: Callable[[str], None] | None = None,
         clock: Callable[[], float] = SYSTEM.wall,
         secrets: Mapping[str, str] | None = None,
+        services: ServiceCall | None = None,
     ) -> None:
         """``secrets`` (access key id -> secret key) are the key pairs whose SigV4 signatures
-        ``AWS_IAM`` routes accept; without them every such call is refused."""
+        ``AWS_IAM`` routes accept; without them every such call is refused. ``services`` calls
+        Lamina's AWS services in process, for REST ``AWS`` integrations (without it they answer
+        500)."""
+        self._services: ServiceCall = services or _no_services
         self._invoker = invoker
         self._secrets: Mapping[str, str] = dict(secrets or {})
         self._region = region
@@ -139,7 +148,10 @@ class Gateway:
     ) -> Plan:
         spec = route.integration
         integration: Integration
-        if spec.type in (IntegrationType.AWS_PROXY, IntegrationType.AWS):
+        if spec.type is IntegrationType.AWS and spec.function is None:
+            backend = ServiceBackend(api, route, spec.uri or "", self._services)
+            integration = Mapped(backend, api, route, stage)
+        elif spec.type in (IntegrationType.AWS_PROXY, IntegrationType.AWS):
             target = stagevars.fill(spec.function or "", stage.variables)
             name, _ = function_and_qualifier(target)
             integration = LambdaProxy(

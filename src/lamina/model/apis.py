@@ -36,6 +36,10 @@ class IntegrationType(enum.Enum):
     HTTP = "HTTP"
 
 
+# The services a REST ``AWS`` integration may call besides Lambda (as its URI names them).
+AWS_SERVICES = frozenset({"sqs", "sns", "dynamodb", "events"})
+
+
 class Passthrough(enum.Enum):
     """What a non-proxy integration does with a body whose Content-Type has no template."""
 

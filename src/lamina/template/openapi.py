@@ -14,6 +14,7 @@ from typing import Any
 
 from lamina import fastjson
 from lamina.model.apis import (
+    AWS_SERVICES,
     DEFAULT_ROUTE,
     ENFORCED,
     ApiKind,
@@ -261,15 +262,22 @@ def _mapped(type_: str, lowered: Mapping[str, Any], timeout_s: float, where: str
     function = None
     if type_ == "HTTP" and not uri.startswith(("http://", "https://")):
         raise DefinitionError(f"an http integration needs an http(s) uri, got {uri!r}", where)
+    service_uri = None
     if type_ == "AWS":
-        service = uri.split(":")[4] if uri.count(":") >= 5 else ""
-        if service != "lambda" or not _FUNCTION_URI.search(uri):
+        parts = uri.split(":", 5)
+        service = parts[4] if len(parts) == 6 and parts[:3] == ["arn", "aws", "apigateway"] else ""
+        form = parts[5].partition("/")[0] if service else ""
+        if service == "lambda" and _FUNCTION_URI.search(uri):
+            function = function_of(uri)
+        elif service in AWS_SERVICES and form in ("action", "path"):
+            service_uri = uri
+        else:
             raise DefinitionError(
                 f"aws integrations to {service or uri or '(no uri)'} are not supported yet "
-                "(Lamina serves aws integrations that invoke a Lambda function)",
+                "(Lamina serves aws integrations to Lambda, SQS, SNS, DynamoDB and EventBridge "
+                "in the action/ or path/ form)",
                 where,
             )
-        function = function_of(uri)
     responses = lowered.get("responses", lowered.get("integrationresponses"))
     passthrough = _enum_of(
         Passthrough, lowered.get("passthroughbehavior"), "passthroughBehavior", where
@@ -277,7 +285,7 @@ def _mapped(type_: str, lowered: Mapping[str, Any], timeout_s: float, where: str
     return Integration(
         IntegrationType(type_),
         function=function,
-        uri=uri if type_ == "HTTP" else None,
+        uri=uri if type_ == "HTTP" else service_uri,
         http_method=str(method).upper() if method else None,
         timeout_s=timeout_s,
         mock=mock_response(responses) if type_ == "MOCK" else None,

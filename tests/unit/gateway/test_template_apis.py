@@ -142,8 +142,8 @@ def test_bad_definitions_name_resource_and_field(tmp_path: Path) -> None:
 
 
 def test_unsupported_integrations_and_authorizers_are_reported(tmp_path: Path) -> None:
-    """Non-proxy integrations are listed loudly by name; a method requiring an API key is
-    marked so (the gateway checks the key)."""
+    """Integrations Lamina cannot serve (Step Functions, until it is served) are listed loudly
+    by name; a method requiring an API key is marked so (the gateway checks the key)."""
     stack = load(
         tmp_path,
         """
@@ -162,7 +162,7 @@ def test_unsupported_integrations_and_authorizers_are_reported(tmp_path: Path) -
         paths:
           /aws:
             get:
-              x-amazon-apigateway-integration: {type: aws, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:sqs:path/x"}
+              x-amazon-apigateway-integration: {type: aws, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:states:action/StartExecution"}
 """,
     )
     names = {u.logical_id: u.note for u in stack.unsupported}
