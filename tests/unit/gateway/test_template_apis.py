@@ -208,3 +208,70 @@ def test_raw_rest_tree_and_quick_create(tmp_path: Path) -> None:
     quick = next(a for a in stack.apis if a.logical_id == "Quick")
     (route,) = quick.routes
     assert (route.key, route.integration.type) == ("$default", IntegrationType.HTTP_PROXY)
+
+
+def test_raw_method_with_mapping_templates_and_gateway_response(tmp_path: Path) -> None:
+    """An AWS::ApiGateway::Method with a Lambda non-proxy Integration keeps its templates,
+    passthrough behaviour and IntegrationResponses (SelectionPattern patterns tried before the
+    default); an AWS::ApiGateway::GatewayResponse customises its API."""
+    stack = load(
+        tmp_path,
+        """
+    Properties: {}
+  Rest:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: r}
+  Get:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Rest
+      ResourceId: !GetAtt Rest.RootResourceId
+      HttpMethod: POST
+      Integration:
+        Type: AWS
+        IntegrationHttpMethod: POST
+        Uri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"
+        PassthroughBehavior: NEVER
+        RequestTemplates: {application/json: '{"a": $input.json(''$.a'')}'}
+        IntegrationResponses:
+          - StatusCode: "200"
+            ResponseTemplates: {application/json: '$input.body'}
+          - StatusCode: "404"
+            SelectionPattern: ".*missing.*"
+            ResponseParameters: {method.response.header.X-Why: "'missing'"}
+  Unauthorized:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties:
+      RestApiId: !Ref Rest
+      ResponseType: UNAUTHORIZED
+      StatusCode: "403"
+      ResponseTemplates: {application/json: '{"m": $context.error.messageString}'}
+""",
+    )
+    rest = next(a for a in stack.apis if a.logical_id == "Rest")
+    (route,) = rest.routes
+    spec = route.integration
+    assert spec.type is IntegrationType.AWS and ":function:t-Fn-" in (spec.function or "")
+    assert spec.passthrough.value == "NEVER"
+    assert dict(spec.request_templates) == {"application/json": "{\"a\": $input.json('$.a')}"}
+    assert [(r.status, r.pattern) for r in spec.responses] == [(404, ".*missing.*"), (200, None)]
+    assert dict(spec.responses[0].parameters) == {"method.response.header.X-Why": "'missing'"}
+    custom = rest.gateway_responses["UNAUTHORIZED"]
+    assert custom.status == 403 and "messageString" in custom.templates["application/json"]
+
+
+def test_a_bad_gateway_response_type_names_the_resource(tmp_path: Path) -> None:
+    """A ResponseType API Gateway does not have is refused naming the resource."""
+    with pytest.raises(TemplateError, match=r"Bad.*NOT_A_TYPE"):
+        load(
+            tmp_path,
+            """
+    Properties: {}
+  Rest:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: r}
+  Bad:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties: {RestApiId: !Ref Rest, ResponseType: NOT_A_TYPE}
+""",
+        )
