@@ -28,6 +28,7 @@ from lamina.gateway.events import Call
 from lamina.gateway.gatewayresponses import GatewayResponses
 from lamina.gateway.iam import IamAuthorizer
 from lamina.gateway.integrations.awsservice import ServiceBackend, ServiceCall
+from lamina.gateway.integrations.firstclass import FirstClass
 from lamina.gateway.integrations.httpproxy import HttpProxy
 from lamina.gateway.integrations.lambdaproxy import LambdaProxy, function_and_qualifier
 from lamina.gateway.integrations.mapped import HttpBackend, LambdaBackend, Mapped, MockBackend
@@ -148,7 +149,9 @@ class Gateway:
     ) -> Plan:
         spec = route.integration
         integration: Integration
-        if spec.type is IntegrationType.AWS and spec.function is None:
+        if spec.subtype is not None:
+            integration = FirstClass(api, route, self._services)
+        elif spec.type is IntegrationType.AWS and spec.function is None:
             backend = ServiceBackend(api, route, spec.uri or "", self._services)
             integration = Mapped(backend, api, route, stage)
         elif spec.type in (IntegrationType.AWS_PROXY, IntegrationType.AWS):

@@ -38,6 +38,16 @@ class IntegrationType(enum.Enum):
 
 # The services a REST ``AWS`` integration may call besides Lambda (as its URI names them).
 AWS_SERVICES = frozenset({"sqs", "sns", "dynamodb", "events"})
+# HTTP API first-class integrations Lamina serves (``integrationSubtype``) and their required
+# request parameters.
+SUBTYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "SQS-SendMessage": ("QueueUrl", "MessageBody"),
+        "SQS-ReceiveMessage": ("QueueUrl",),
+        "SQS-DeleteMessage": ("QueueUrl", "ReceiptHandle"),
+        "EventBridge-PutEvents": ("Detail", "DetailType", "Source"),
+    }
+)
 
 
 class Passthrough(enum.Enum):
@@ -101,6 +111,9 @@ class Integration:
     responses: tuple[IntegrationResponse, ...] = ()
     request_parameters: Mapping[str, str] = field(default_factory=_frozen)
     content_handling: ContentHandling | None = None
+    # HTTP API first-class integrations (AWS_PROXY): ``SQS-SendMessage``... (SUBTYPES), with
+    # ``request_parameters`` naming the action's parameters.
+    subtype: str | None = None
 
 
 class AuthorizerType(enum.Enum):

@@ -17,6 +17,7 @@ from lamina.model.apis import (
     AWS_SERVICES,
     DEFAULT_ROUTE,
     ENFORCED,
+    SUBTYPES,
     ApiKind,
     Authorizer,
     AuthorizerType,
@@ -154,6 +155,9 @@ def integration_of(config: Mapping[str, Any], kind: ApiKind, where: str) -> Inte
     if version not in ("1.0", "2.0"):
         raise DefinitionError(f"payloadFormatVersion must be 1.0 or 2.0, got {version}", where)
     uri = lowered.get("uri") or lowered.get("integrationuri")
+    subtype = lowered.get("integrationsubtype")
+    if type_ == "AWS_PROXY" and subtype:
+        return _first_class(str(subtype), lowered, kind, timeout_s, where)
     if type_ == "AWS_PROXY":
         if not uri:
             raise DefinitionError("an AWS_PROXY integration needs a uri", where)
@@ -185,6 +189,35 @@ def integration_of(config: Mapping[str, Any], kind: ApiKind, where: str) -> Inte
         + ("by HTTP APIs" if type_ in ("MOCK", "AWS", "HTTP") else "yet")
         + " (Lamina serves aws_proxy, http_proxy and REST aws, http and mock integrations)",
         where,
+    )
+
+
+def _first_class(
+    subtype: str, lowered: Mapping[str, Any], kind: ApiKind, timeout_s: float, where: str
+) -> Integration:
+    """An HTTP API first-class integration (``integrationSubtype``) Lamina serves."""
+    if kind is not ApiKind.HTTP:
+        raise DefinitionError("integrationSubtype is for HTTP APIs", where)
+    required = SUBTYPES.get(subtype)
+    if required is None:
+        reason = (
+            "Lamina does not serve Step Functions yet"
+            if subtype.startswith("StepFunctions-")
+            else f"Lamina serves {', '.join(SUBTYPES)}"
+        )
+        raise DefinitionError(
+            f"integrationSubtype {subtype} is not supported yet ({reason})", where
+        )
+    parameters = _text_map(lowered.get("requestparameters"), "requestParameters", where)
+    missing = [name for name in required if name not in parameters]
+    if missing:
+        raise DefinitionError(f"{subtype} needs the request parameters {', '.join(missing)}", where)
+    return Integration(
+        IntegrationType.AWS_PROXY,
+        payload_format="1.0",
+        timeout_s=timeout_s,
+        request_parameters=parameters,
+        subtype=subtype,
     )
 
 

@@ -43,7 +43,7 @@ def test_sqs_send_message(lamina: Running) -> None:
     assert reply.status == 200, reply.body
     assert reply.json() == {"sent": True}
     sqs = client(lamina, "sqs")
-    (url,) = [u for u in sqs.list_queues()["QueueUrls"] if "Queue" in u]
+    url = dict(lamina.served.queues)["Queue"]
     messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
     assert [json.loads(m["Body"]) for m in messages] == [{"pet": "Rex"}]
 
@@ -67,3 +67,25 @@ def test_eventbridge_put_events(lamina: Running) -> None:
     reply = lamina.request("POST", "/Prod/events", json.dumps({"pet": "Rex"}), JSON)
     assert reply.status == 200, reply.body
     assert reply.json() == {"failed": 0}
+
+
+def test_http_api_first_class_sqs(lamina: Running) -> None:
+    """SQS-SendMessage builds MessageBody from the body's JSONPath, a path parameter and a
+    header; SQS-ReceiveMessage on the same queue answers with that message."""
+    reply = lamina.request(
+        "POST",
+        "/fc/send/dogs",
+        json.dumps({"pet": {"name": "Rex"}}),
+        {"Content-Type": "application/json", "X-Team": "blue"},
+    )
+    assert reply.status == 200, reply.body
+    received = lamina.get("/fc/receive")
+    assert received.status == 200, received.body
+    assert b"Rex of dogs (blue)" in received.body
+
+
+def test_http_api_first_class_put_events(lamina: Running) -> None:
+    """EventBridge-PutEvents sends the body as the event's Detail: no failed entry."""
+    reply = lamina.request("POST", "/fc/put-events", json.dumps({"pet": "Rex"}), JSON)
+    assert reply.status == 200, reply.body
+    assert reply.json()["FailedEntryCount"] == 0

@@ -275,3 +275,38 @@ def test_a_bad_gateway_response_type_names_the_resource(tmp_path: Path) -> None:
     Properties: {RestApiId: !Ref Rest, ResponseType: NOT_A_TYPE}
 """,
         )
+
+
+def test_step_functions_subtypes_are_refused_by_name(tmp_path: Path) -> None:
+    """An HTTP API StepFunctions-* integration is reported, naming the subtype, until Lamina
+    serves Step Functions; the served subtypes need their required parameters."""
+    stack = load(
+        tmp_path,
+        """
+    Properties: {}
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      DefinitionBody:
+        openapi: "3.0.1"
+        info: {title: x, version: "1"}
+        paths:
+          /start:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                integrationSubtype: StepFunctions-StartExecution
+                payloadFormatVersion: "1.0"
+                requestParameters: {StateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:m"}
+          /send:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                integrationSubtype: SQS-SendMessage
+                payloadFormatVersion: "1.0"
+                requestParameters: {MessageBody: $request.body}
+""",
+    )
+    notes = " ".join(u.note for u in stack.unsupported)
+    assert "StepFunctions-StartExecution is not supported yet" in notes
+    assert "SQS-SendMessage needs the request parameters QueueUrl" in notes
