@@ -28,6 +28,8 @@ SUPPORTED = frozenset(
         "AWS::ApiGateway::Resource",
         "AWS::ApiGateway::Method",
         "AWS::ApiGateway::GatewayResponse",
+        "AWS::ApiGateway::RequestValidator",
+        "AWS::ApiGateway::Model",
         "AWS::ApiGateway::Deployment",
         "AWS::ApiGateway::Stage",
         "AWS::ApiGatewayV2::Api",

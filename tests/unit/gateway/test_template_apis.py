@@ -310,3 +310,41 @@ def test_step_functions_subtypes_are_refused_by_name(tmp_path: Path) -> None:
     notes = " ".join(u.note for u in stack.unsupported)
     assert "StepFunctions-StartExecution is not supported yet" in notes
     assert "SQS-SendMessage needs the request parameters QueueUrl" in notes
+
+
+def test_raw_method_request_validator_and_model(tmp_path: Path) -> None:
+    """A raw Method's RequestValidatorId, required RequestParameters and RequestModels (an
+    AWS::ApiGateway::Model whose Schema is JSON text) become its validation."""
+    stack = load(
+        tmp_path,
+        """
+    Properties: {}
+  Rest:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: r}
+  Both:
+    Type: AWS::ApiGateway::RequestValidator
+    Properties: {RestApiId: !Ref Rest, ValidateRequestBody: true, ValidateRequestParameters: true}
+  Pet:
+    Type: AWS::ApiGateway::Model
+    Properties:
+      RestApiId: !Ref Rest
+      Name: Pet
+      ContentType: application/json
+      Schema: '{"type": "object", "required": ["name"]}'
+  Post:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Rest
+      ResourceId: !GetAtt Rest.RootResourceId
+      HttpMethod: POST
+      RequestValidatorId: !Ref Both
+      RequestParameters: {method.request.querystring.owner: true, method.request.header.X-Opt: false}
+      RequestModels: {application/json: !Ref Pet}
+      Integration: {Type: MOCK}
+""",
+    )
+    (route,) = next(a for a in stack.apis if a.logical_id == "Rest").routes
+    assert route.validation is not None
+    assert route.validation.required == (("querystring", "owner"),)
+    assert route.validation.models == {"application/json": '{"type":"object","required":["name"]}'}
