@@ -71,9 +71,9 @@ def _children(value: Any, kind: str, key: Any) -> list[Any]:
 
 def _descend(value: Any, key: str) -> list[Any]:
     found: list[Any] = []
-    children = value.items() if isinstance(value, dict) else enumerate(value or ())
     if not isinstance(value, (dict, list)):
         return found
+    children = value.items() if isinstance(value, dict) else enumerate(value)
     for name, child in children:
         if key == "*" or name == key:
             found.append(child)
