@@ -43,6 +43,7 @@ from lamina.model.apis import (
     ApiKind,
     AuthorizerType,
     IntegrationType,
+    Passthrough,
     Route,
     Stage,
     UsagePlan,
@@ -59,10 +60,19 @@ async def _no_services(service: str, request: Request) -> Response:
 
 def _is_static_mock(spec: IntegrationSpec) -> bool:
     """A MOCK answering the same to every call (SAM's CORS preflights): no template reads
-    anything and one response answers, so the mapping machinery can be skipped."""
+    anything, one response answers with literal headers and any body passes, so the mapping
+    machinery can be skipped."""
     templates = [*spec.request_templates.values()]
     templates += [t for r in spec.responses for t in r.templates.values()]
-    return len(spec.responses) <= 1 and not any("$" in t or "#" in t for t in templates)
+    literal = all(
+        len(v) >= 2 and v[0] == v[-1] == "'" for r in spec.responses for v in r.parameters.values()
+    )
+    return (
+        len(spec.responses) <= 1
+        and literal
+        and spec.passthrough is Passthrough.WHEN_NO_MATCH
+        and not any("$" in t or "#" in t for t in templates)
+    )
 
 
 class Gateway:
