@@ -37,12 +37,13 @@ def signed(
     body: bytes = b"",
     key: str | None = None,
     secret: str | None = None,
+    service: str = "execute-api",
 ) -> Reply:
     """``method path`` signed with Lamina's key pair (or ``key``/``secret``)."""
     settings = lamina.lamina.settings
     credentials = Credentials(key or settings.access_key_id, secret or settings.secret_access_key)
     request = AWSRequest(method, f"http://127.0.0.1:{lamina.port}{path}", data=body)
-    SigV4Auth(credentials, "execute-api", settings.region).add_auth(request)
+    SigV4Auth(credentials, service, settings.region).add_auth(request)
     headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
     return lamina.request(method, path, body or None, headers)
 
@@ -105,3 +106,15 @@ def test_http_api_iam_route(lamina: Running) -> None:
     assert iam["userArn"] == f"arn:aws:iam::{settings.account_id}:root"
     unsigned = lamina.get("/iamhttp/iam")
     assert unsigned.status == 403 and unsigned.json() == {"message": "Forbidden"}
+
+
+def test_a_function_url_with_aws_iam(lamina: Running) -> None:
+    """A template Function URL with AuthType AWS_IAM answers a request signed for lambda, and
+    refuses an unsigned one with the URL's 403."""
+    path = "/_lamina/urls/IamEchoFunction/hello"
+    reply = signed(lamina, "GET", path, service="lambda")
+    assert reply.status == 200, reply.body
+    assert reply.json()["rawPath"] == "/hello"
+    unsigned = lamina.get(path)
+    assert unsigned.status == 403 and unsigned.json() == {"Message": "Forbidden"}
+    assert unsigned.header("x-amzn-ErrorType") == "AccessDeniedException"
