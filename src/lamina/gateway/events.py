@@ -49,6 +49,10 @@ class Call:
     authorizer: dict[str, Any] | None
     # The API key the call came with (id, value), for the event's identity.
     api_key: tuple[str, str] | None
+    # An IAM caller (REST): accessKey, accountId, caller, user, userArn of the event's identity.
+    caller: dict[str, Any] | None
+    # Why a request validator refused the call ($context.error.validationErrorString).
+    validation_error: str
 
     def __init__(
         self,
@@ -69,6 +73,8 @@ class Call:
         self.region = region
         self.authorizer = None
         self.api_key = None
+        self.caller = None
+        self.validation_error = ""
 
     @property
     def domain(self) -> str:
@@ -192,6 +198,30 @@ def v1(call: Call) -> dict[str, Any]:
     body, encoded = _body(call)
     rest = api.kind is ApiKind.REST
     route = match.route
+    context = request_context(call)
+    return {
+        "version": "1.0",
+        "resource": route.path,
+        # REST: the path below the stage; HTTP API 1.0: the path as requested.
+        "path": match.stage_path if rest else match.path,
+        "httpMethod": request.method,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "requestContext": context,
+        "pathParameters": match.path_parameters or None,
+        "stageVariables": dict(match.stage.variables) or None,
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+def request_context(call: Call) -> dict[str, Any]:
+    """The ``requestContext`` of a 1.0 event (also ``$context`` of REST mapping templates)."""
+    request, match, api = call.request, call.match, call.match.api
+    rest = api.kind is ApiKind.REST
+    route = match.route
     epoch_ms = int(call.time * 1000)
     domain = call.domain
     context: dict[str, Any] = {
@@ -229,27 +259,14 @@ def v1(call: Call) -> dict[str, Any]:
         context["operationName"] = route.operation_name
     if call.api_key is not None:
         context["identity"]["apiKeyId"], context["identity"]["apiKey"] = call.api_key
+    if call.caller is not None:
+        context["identity"].update(call.caller)
     if call.authorizer is not None:
         context["authorizer"] = call.authorizer
     elif not rest:
         # HTTP API 1.0 events carry an authorizer block even without an authorizer.
         context["authorizer"] = {"claims": None, "scopes": None}
-    return {
-        "version": "1.0",
-        "resource": route.path,
-        # REST: the path below the stage; HTTP API 1.0: the path as requested.
-        "path": match.stage_path if rest else match.path,
-        "httpMethod": request.method,
-        "headers": single,
-        "multiValueHeaders": multi,
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "requestContext": context,
-        "pathParameters": match.path_parameters or None,
-        "stageVariables": dict(match.stage.variables) or None,
-        "body": body,
-        "isBase64Encoded": encoded,
-    }
+    return context
 
 
 @functools.lru_cache(maxsize=1024)

@@ -4,8 +4,9 @@ Contract of ``Gateway``: ``deploy(apis)`` swaps the routing tables and the route
 atomically (requests already routed finish on what they matched) and returns the route conflicts
 of the merged port; ``__call__`` never raises for a bad request or a failing integration, it
 answers the way API Gateway answers. A request is routed, becomes a ``Call``, runs its route's
-plan (``plan.py``: steps, then the integration, all compiled at deploy), gets its request-id
-header and an access log line; nothing else happens here.
+plan (``plan.py``: steps, then the integration, all compiled at deploy), has a refusal reworded
+by the REST API's gateway responses (``gatewayresponses``), gets its request-id header and an
+access log line; nothing else happens here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from lamina import ids
@@ -24,24 +25,54 @@ from lamina.gateway.apikeys import ApiKeyStep, Usage
 from lamina.gateway.authorizers import LambdaAuthorizer, Refused
 from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
+from lamina.gateway.gatewayresponses import GatewayResponses
+from lamina.gateway.iam import IamAuthorizer
+from lamina.gateway.integrations.awsservice import ServiceBackend, ServiceCall
+from lamina.gateway.integrations.firstclass import FirstClass
 from lamina.gateway.integrations.httpproxy import HttpProxy
 from lamina.gateway.integrations.lambdaproxy import LambdaProxy, function_and_qualifier
+from lamina.gateway.integrations.mapped import HttpBackend, LambdaBackend, Mapped, MockBackend
 from lamina.gateway.integrations.mock import Mock
 from lamina.gateway.plan import Integration, Plan, Step, compile_plan
 from lamina.gateway.routing import NoRoute, Router
+from lamina.gateway.validation import ValidationStep
 from lamina.model.apis import (
     ENFORCED,
     Api,
     ApiKey,
     ApiKind,
+    AuthorizerType,
     IntegrationType,
+    Passthrough,
     Route,
     Stage,
     UsagePlan,
 )
+from lamina.model.apis import Integration as IntegrationSpec
 from lamina.net.messages import Request, Response
 
 __all__ = ["Gateway", "function_and_qualifier"]
+
+
+async def _no_services(service: str, request: Request) -> Response:
+    raise LookupError(f"no AWS services are wired to this gateway to answer {service}")
+
+
+def _is_static_mock(spec: IntegrationSpec) -> bool:
+    """A MOCK answering the same to every call (SAM's CORS preflights): no template reads
+    anything, one response answers with literal headers and any body passes, so the mapping
+    machinery can be skipped."""
+    templates = [*spec.request_templates.values()]
+    templates += [t for r in spec.responses for t in r.templates.values()]
+    literal = all(
+        len(v) >= 2 and v[0] == v[-1] == "'" for r in spec.responses for v in r.parameters.values()
+    )
+    return (
+        len(spec.responses) <= 1
+        and literal
+        and spec.passthrough is Passthrough.WHEN_NO_MATCH
+        and not any("$" in t or "#" in t for t in templates)
+    )
 
 
 class Gateway:
@@ -53,8 +84,16 @@ class Gateway:
         account_id: str,
         access_log: Callable[[str], None] | None = None,
         clock: Callable[[], float] = SYSTEM.wall,
+        secrets: Mapping[str, str] | None = None,
+        services: ServiceCall | None = None,
     ) -> None:
+        """``secrets`` (access key id -> secret key) are the key pairs whose SigV4 signatures
+        ``AWS_IAM`` routes accept; without them every such call is refused. ``services`` calls
+        Lamina's AWS services in process, for REST ``AWS`` integrations (without it they answer
+        500)."""
+        self._services: ServiceCall = services or _no_services
         self._invoker = invoker
+        self._secrets: Mapping[str, str] = dict(secrets or {})
         self._region = region
         self._account_id = account_id
         self._access_log = access_log
@@ -64,6 +103,8 @@ class Gateway:
         self._keysets = jwt.KeySets()
         self._usage = Usage((), ())
         self._cors: dict[str, CorsPolicy] = {}
+        # REST APIs' customised gateway responses, by API id.
+        self._gateway_responses: dict[str, GatewayResponses] = {}
         # Plans by (id(api), id(stage), id(route)): the router answers with the deployed objects
         # (which ``_router.apis`` keeps alive), and specs may share equal stages or routes.
         self._plans: dict[tuple[int, int, int], Plan] = {}
@@ -98,7 +139,13 @@ class Gateway:
             for route in api.routes
         }
         router = Router(apis)
+        customised = {
+            api.id: GatewayResponses(api)
+            for api in apis
+            if api.kind is ApiKind.REST and api.gateway_responses
+        }
         self._router, self._cors, self._plans = router, cors, plans
+        self._gateway_responses = customised
         return router.conflicts()
 
     def _plan(
@@ -112,7 +159,12 @@ class Gateway:
     ) -> Plan:
         spec = route.integration
         integration: Integration
-        if spec.type is IntegrationType.AWS_PROXY:
+        if spec.subtype is not None:
+            integration = FirstClass(api, route, self._services)
+        elif spec.type is IntegrationType.AWS and spec.function is None:
+            backend = ServiceBackend(api, route, spec.uri or "", self._services)
+            integration = Mapped(backend, api, route, stage)
+        elif spec.type in (IntegrationType.AWS_PROXY, IntegrationType.AWS):
             target = stagevars.fill(spec.function or "", stage.variables)
             name, _ = function_and_qualifier(target)
             integration = LambdaProxy(
@@ -124,11 +176,18 @@ class Gateway:
                 function_timeout_s=timeouts.get(name, math.inf),
                 orphans=self._orphans,
             )
+            if spec.type is IntegrationType.AWS:
+                integration = Mapped(LambdaBackend(integration), api, route, stage)
         elif spec.type is IntegrationType.HTTP_PROXY:
             integration = HttpProxy(api, route, stagevars.fill(spec.uri or "", stage.variables))
-        else:
+        elif spec.type is IntegrationType.HTTP:
+            uri = stagevars.fill(spec.uri or "", stage.variables)
+            integration = Mapped(HttpBackend(api, route, uri), api, route, stage)
+        elif _is_static_mock(spec):
             assert spec.mock is not None
             integration = Mock(spec.mock)
+        else:
+            integration = Mapped(MockBackend(), api, route, stage)
         return compile_plan(
             integration,
             request_id_header="x-amzn-RequestId" if api.kind is ApiKind.REST else "apigw-requestid",
@@ -137,16 +196,21 @@ class Gateway:
             api_keys=ApiKeyStep(self._usage, api.id, stage.name)
             if route.api_key_required
             else None,
+            validator=ValidationStep(route.validation)
+            if route.validation and (route.validation.required or route.validation.models)
+            else None,
         )
 
     def _authorizer(self, api: Api, stage: Stage, route: Route) -> Step | None:
-        """The route's authorisation step: a Lambda or JWT authorizer, or a refusal of every
-        call for what Lamina does not verify yet (IAM): never an open route."""
+        """The route's authorisation step: a Lambda, JWT or IAM authorizer, or a refusal of
+        every call for what Lamina cannot verify: never an open route."""
         authorizer = route.authorizer
         if authorizer is not None and authorizer.type not in ENFORCED:
             return Refused(api)
         if authorizer is None:
             return None
+        if authorizer.type is AuthorizerType.IAM:
+            return IamAuthorizer(api, self._secrets)
         if authorizer.type in jwt.VERIFIED:
             return jwt.JwtAuthorizer(authorizer, api, route.scopes, self._keysets)
         if authorizer.function is None:
@@ -169,6 +233,10 @@ class Gateway:
         trace = request.header("x-amzn-trace-id") or events.trace_id(now, request_id)
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
         response = await plan.run(call)
+        if self._gateway_responses:
+            customised = self._gateway_responses.get(found.api.id)
+            if customised is not None:
+                response = customised.apply(response, request, call)
         response.headers.append((plan.request_id_header, request_id))
         self._log(request, response, started, plan.function, request_id, call)
         return response
@@ -177,7 +245,9 @@ class Gateway:
         policy = self._cors.get(found.api.id) if found.api else None
         if policy is not None and policy.is_preflight(request):
             return policy.answer_preflight(request)
-        return responses.no_route(found.kind)
+        answer = responses.no_route(found.kind)
+        customised = self._gateway_responses.get(found.api.id) if found.api else None
+        return customised.apply(answer, request, None) if customised is not None else answer
 
     # -- logs ------------------------------------------------------------------------------
 

@@ -31,6 +31,36 @@ class IntegrationType(enum.Enum):
     AWS_PROXY = "AWS_PROXY"
     HTTP_PROXY = "HTTP_PROXY"
     MOCK = "MOCK"
+    # REST non-proxy integrations: the request and the answer go through mapping templates.
+    AWS = "AWS"
+    HTTP = "HTTP"
+
+
+# The services a REST ``AWS`` integration may call besides Lambda (as its URI names them).
+AWS_SERVICES = frozenset({"sqs", "sns", "dynamodb", "events"})
+# HTTP API first-class integrations Lamina serves (``integrationSubtype``) and their required
+# request parameters.
+SUBTYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "SQS-SendMessage": ("QueueUrl", "MessageBody"),
+        "SQS-ReceiveMessage": ("QueueUrl",),
+        "SQS-DeleteMessage": ("QueueUrl", "ReceiptHandle"),
+        "EventBridge-PutEvents": ("Detail", "DetailType", "Source"),
+    }
+)
+
+
+class Passthrough(enum.Enum):
+    """What a non-proxy integration does with a body whose Content-Type has no template."""
+
+    WHEN_NO_MATCH = "WHEN_NO_MATCH"
+    WHEN_NO_TEMPLATES = "WHEN_NO_TEMPLATES"
+    NEVER = "NEVER"
+
+
+class ContentHandling(enum.Enum):
+    CONVERT_TO_TEXT = "CONVERT_TO_TEXT"
+    CONVERT_TO_BINARY = "CONVERT_TO_BINARY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +70,22 @@ class MockResponse:
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=_frozen)
     body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationResponse:
+    """One integration response of a REST non-proxy integration (``MOCK`` too)."""
+
+    status: int
+    # A regular expression matched against the whole backend status code (HTTP, MOCK) or the
+    # Lambda function's errorMessage (AWS); None: the default response.
+    pattern: str | None = None
+    # method.response.header.X -> 'literal', integration.response.header.Y,
+    # integration.response.body[.JSONPath].
+    parameters: Mapping[str, str] = field(default_factory=_frozen)
+    # Content-Type -> Velocity template.
+    templates: Mapping[str, str] = field(default_factory=_frozen)
+    content_handling: ContentHandling | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +102,18 @@ class Integration:
     payload_format: str = "1.0"
     timeout_s: float = 29.0
     mock: MockResponse | None = None
+    # REST non-proxy integrations (AWS, HTTP, MOCK): Content-Type -> request template, what a
+    # body without one does, the integration responses in the order they are tried, the
+    # integration.request.* <- method.request.* (or 'literal') parameters, and the request's
+    # content handling.
+    request_templates: Mapping[str, str] = field(default_factory=_frozen)
+    passthrough: Passthrough = Passthrough.WHEN_NO_MATCH
+    responses: tuple[IntegrationResponse, ...] = ()
+    request_parameters: Mapping[str, str] = field(default_factory=_frozen)
+    content_handling: ContentHandling | None = None
+    # HTTP API first-class integrations (AWS_PROXY): ``SQS-SendMessage``... (SUBTYPES), with
+    # ``request_parameters`` naming the action's parameters.
+    subtype: str | None = None
 
 
 class AuthorizerType(enum.Enum):
@@ -68,7 +126,13 @@ class AuthorizerType(enum.Enum):
 
 # The authorizer types the gateway evaluates; a route with another is refused, never open.
 ENFORCED = frozenset(
-    {AuthorizerType.TOKEN, AuthorizerType.REQUEST, AuthorizerType.JWT, AuthorizerType.COGNITO}
+    {
+        AuthorizerType.TOKEN,
+        AuthorizerType.REQUEST,
+        AuthorizerType.JWT,
+        AuthorizerType.COGNITO,
+        AuthorizerType.IAM,
+    }
 )
 
 
@@ -93,6 +157,18 @@ class Authorizer:
 
 
 @dataclass(frozen=True, slots=True)
+class Validation:
+    """What a REST request validator checks on one method: the parameters it requires
+    (``querystring``/``header``/``path``, name) and the body's JSON Schema (draft 4) by
+    Content-Type, each only when the validator says so."""
+
+    required: tuple[tuple[str, str], ...] = ()
+    # Content-Type -> JSON Schema (a JSON text: specs are immutable), ``$ref``s resolved.
+    models: Mapping[str, str] = field(default_factory=_frozen)
+    validator: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One method on one path (``method`` ``ANY`` matches every method)."""
 
@@ -106,6 +182,8 @@ class Route:
     authorizer: Authorizer | None = None
     scopes: tuple[str, ...] = ()
     api_key_required: bool = False
+    # REST request validation (None: the method validates nothing).
+    validation: Validation | None = None
 
     @property
     def key(self) -> str:
@@ -134,6 +212,18 @@ class Stage:
 
 
 @dataclass(frozen=True, slots=True)
+class GatewayResponse:
+    """A REST API's custom gateway response of one type (``UNAUTHORIZED``, ``DEFAULT_4XX``...):
+    the status (None: the refusal's own), ``gatewayresponse.header.X`` -> source, and the body
+    templates by Content-Type."""
+
+    type: str
+    status: int | None = None
+    parameters: Mapping[str, str] = field(default_factory=_frozen)
+    templates: Mapping[str, str] = field(default_factory=_frozen)
+
+
+@dataclass(frozen=True, slots=True)
 class Api:
     logical_id: str
     # The id in the API's URL: ``{id}.execute-api...`` or ``{id}.lambda-url...``.
@@ -147,6 +237,10 @@ class Api:
     binary_media_types: tuple[str, ...] = ()
     # Function URLs: the function they belong to (logical id).
     function: str | None = None
+    # REST: custom gateway responses by type.
+    gateway_responses: Mapping[str, GatewayResponse] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def is_rest(self) -> bool:

@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from lamina import fastjson
 from lamina.model.apis import (
     DEFAULT_ROUTE,
     ENFORCED,
     ApiKind,
     Authorizer,
     AuthorizerType,
+    GatewayResponse,
     Route,
     Stage,
+    Validation,
 )
 from lamina.model.specs import UnsupportedResource
 from lamina.template import openapi
@@ -135,6 +138,7 @@ def rest_methods(reader: Resources, api_logical_id: str, found: FoundApis) -> li
             continue
         authorizer = _method_authorizer(reader, logical_id, "AWS::ApiGateway::Authorizer", found)
         api_key = str(reader.get(logical_id, "ApiKeyRequired", False)).lower() == "true"
+        validation = _method_validation(reader, logical_id, api_id)
         operation = reader.get(logical_id, "OperationName")
         routes.append(
             Route(
@@ -145,9 +149,77 @@ def rest_methods(reader: Resources, api_logical_id: str, found: FoundApis) -> li
                 source=logical_id,
                 authorizer=authorizer,
                 api_key_required=api_key,
+                validation=validation,
             )
         )
     return routes
+
+
+def _method_validation(reader: Resources, logical_id: str, api_id: str) -> Validation | None:
+    """A raw ``Method``'s request validation: its ``RequestValidatorId`` (an
+    ``AWS::ApiGateway::RequestValidator``), the ``RequestParameters`` it marks required and the
+    ``AWS::ApiGateway::Model`` schemas its ``RequestModels`` name."""
+    wanted = reader.get(logical_id, "RequestValidatorId")
+    if not wanted:
+        return None
+    validator = next(
+        (v for v in reader.of_type("AWS::ApiGateway::RequestValidator") if reader.ref(v) == wanted),
+        None,
+    )
+    if validator is None:
+        raise reader.fail(
+            logical_id,
+            "RequestValidatorId",
+            f"RequestValidatorId {wanted} names no RequestValidator",
+        )
+    check_body = str(reader.get(validator, "ValidateRequestBody", False)).lower() == "true"
+    check_params = str(reader.get(validator, "ValidateRequestParameters", False)).lower() == "true"
+    required: list[tuple[str, str]] = []
+    if check_params:
+        for name, needed in reader.mapping(logical_id, "RequestParameters").items():
+            place, _, param = str(name).removeprefix("method.request.").partition(".")
+            if str(needed).lower() == "true" and place in ("querystring", "header"):
+                required.append((place, param))
+    models: dict[str, str] = {}
+    if check_body:
+        schemas = {}
+        for model in reader.of_type("AWS::ApiGateway::Model"):
+            if not _belongs(reader, model, "RestApiId", api_id):
+                continue
+            schema = reader.get(model, "Schema")
+            if isinstance(schema, str):
+                try:
+                    schema = fastjson.loads(schema)
+                except ValueError:
+                    raise reader.fail(model, "Schema", "Schema must be JSON") from None
+            for key in (reader.ref(model), str(reader.get(model, "Name") or "")):
+                if key:
+                    schemas[key] = schema
+        for media, name in reader.mapping(logical_id, "RequestModels").items():
+            if str(name) not in schemas:
+                raise reader.fail(logical_id, "RequestModels", f"model {name} is not defined")
+            models[str(media).lower()] = fastjson.dumps_text(schemas[str(name)])
+    return Validation(required=tuple(required), models=models, validator=validator)
+
+
+def gateway_responses(reader: Resources, api_logical_id: str) -> dict[str, GatewayResponse]:
+    """The REST API's ``AWS::ApiGateway::GatewayResponse`` resources by response type."""
+    api_id = reader.ref(api_logical_id)
+    found = {}
+    for logical_id in reader.of_type("AWS::ApiGateway::GatewayResponse"):
+        if not _belongs(reader, logical_id, "RestApiId", api_id):
+            continue
+        type_ = str(reader.get(logical_id, "ResponseType") or "")
+        config = {
+            "statusCode": reader.get(logical_id, "StatusCode"),
+            "responseParameters": reader.get(logical_id, "ResponseParameters"),
+            "responseTemplates": reader.get(logical_id, "ResponseTemplates"),
+        }
+        try:
+            found[type_] = openapi.gateway_response(type_, config, "ResponseType")
+        except openapi.DefinitionError as exc:
+            raise reader.fail(logical_id, exc.where, exc.message) from None
+    return found
 
 
 def http_stages(reader: Resources, api_logical_id: str) -> list[Stage]:

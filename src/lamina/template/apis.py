@@ -99,6 +99,10 @@ def _rest_apis(reader: Resources, found: FoundApis) -> None:
                 routes=tuple(routes),
                 stages=tuple(api_resources.rest_stages(reader, logical_id)),
                 binary_media_types=tuple(sorted(media)),
+                gateway_responses={
+                    **definition.gateway_responses,
+                    **api_resources.gateway_responses(reader, logical_id),
+                },
             )
         )
 
@@ -184,10 +188,6 @@ def _function_urls(
         authorizer = None
         if str(reader.get(logical_id, "AuthType") or "NONE").upper() == "AWS_IAM":
             authorizer = Authorizer("AWS_IAM", AuthorizerType.IAM)
-            found.warnings.append(
-                f"{reader.original_id(logical_id)}: AuthType AWS_IAM is not verified by Lamina "
-                "yet: the URL refuses every request (403), never open"
-            )
         cors = None
         config = reader.get(logical_id, "Cors")
         if isinstance(config, Mapping):

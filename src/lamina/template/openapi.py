@@ -1,8 +1,8 @@
 """OpenAPI definitions with API Gateway's extensions -> routes, integrations and CORS settings.
 
 Pure: works on a body whose intrinsic functions are already resolved. Integrations Lamina cannot
-serve (non-proxy ``aws``/``http`` with mapping templates, VPC links, AWS service actions) are
-returned as problems, never dropped silently.
+serve (VPC links, AWS service actions other than invoking a Lambda function) are returned as
+problems, never dropped silently.
 """
 
 from __future__ import annotations
@@ -12,17 +12,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lamina import fastjson
 from lamina.model.apis import (
+    AWS_SERVICES,
     DEFAULT_ROUTE,
     ENFORCED,
+    SUBTYPES,
     ApiKind,
     Authorizer,
     AuthorizerType,
+    ContentHandling,
     Cors,
+    GatewayResponse,
     Integration,
+    IntegrationResponse,
     IntegrationType,
     MockResponse,
+    Passthrough,
     Route,
+    Validation,
 )
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH")
@@ -55,6 +63,7 @@ class Definition:
     # Authorizers and API-key requirements Lamina does not enforce yet: (where, what). Their
     # routes are refused rather than served open.
     unenforced: list[tuple[str, str]] = field(default_factory=list)
+    gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
 
 
 def function_of(uri: str) -> str:
@@ -146,6 +155,9 @@ def integration_of(config: Mapping[str, Any], kind: ApiKind, where: str) -> Inte
     if version not in ("1.0", "2.0"):
         raise DefinitionError(f"payloadFormatVersion must be 1.0 or 2.0, got {version}", where)
     uri = lowered.get("uri") or lowered.get("integrationuri")
+    subtype = lowered.get("integrationsubtype")
+    if type_ == "AWS_PROXY" and subtype:
+        return _first_class(str(subtype), lowered, kind, timeout_s, where)
     if type_ == "AWS_PROXY":
         if not uri:
             raise DefinitionError("an AWS_PROXY integration needs a uri", where)
@@ -170,13 +182,153 @@ def integration_of(config: Mapping[str, Any], kind: ApiKind, where: str) -> Inte
             payload_format=version,
             timeout_s=timeout_s,
         )
-    if type_ == "MOCK" and kind is ApiKind.REST:
-        responses = lowered.get("responses", lowered.get("integrationresponses"))
-        return Integration(IntegrationType.MOCK, mock=mock_response(responses), timeout_s=timeout_s)
+    if type_ in ("MOCK", "AWS", "HTTP") and kind is ApiKind.REST:
+        return _mapped(type_, lowered, timeout_s, where)
     raise DefinitionError(
-        f"integration type {type_.lower() or '(none)'} is not supported yet "
-        "(Lamina serves aws_proxy, http_proxy and REST mock integrations)",
+        f"integration type {type_.lower() or '(none)'} is not supported "
+        + ("by HTTP APIs" if type_ in ("MOCK", "AWS", "HTTP") else "yet")
+        + " (Lamina serves aws_proxy, http_proxy and REST aws, http and mock integrations)",
         where,
+    )
+
+
+def _first_class(
+    subtype: str, lowered: Mapping[str, Any], kind: ApiKind, timeout_s: float, where: str
+) -> Integration:
+    """An HTTP API first-class integration (``integrationSubtype``) Lamina serves."""
+    if kind is not ApiKind.HTTP:
+        raise DefinitionError("integrationSubtype is for HTTP APIs", where)
+    required = SUBTYPES.get(subtype)
+    if required is None:
+        reason = (
+            "Lamina does not serve Step Functions yet"
+            if subtype.startswith("StepFunctions-")
+            else f"Lamina serves {', '.join(SUBTYPES)}"
+        )
+        raise DefinitionError(
+            f"integrationSubtype {subtype} is not supported yet ({reason})", where
+        )
+    parameters = _text_map(lowered.get("requestparameters"), "requestParameters", where)
+    missing = [name for name in required if name not in parameters]
+    if missing:
+        raise DefinitionError(f"{subtype} needs the request parameters {', '.join(missing)}", where)
+    return Integration(
+        IntegrationType.AWS_PROXY,
+        payload_format="1.0",
+        timeout_s=timeout_s,
+        request_parameters=parameters,
+        subtype=subtype,
+    )
+
+
+def _text_map(value: Any, what: str, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise DefinitionError(f"{what} must be a mapping", where)
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def _enum_of(enum_type: Any, value: Any, what: str, where: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return enum_type(str(value).upper())
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_type)
+        raise DefinitionError(f"{what} must be one of {allowed}, got {value}", where) from None
+
+
+def _integration_responses(value: Any, where: str) -> tuple[IntegrationResponse, ...]:
+    """OpenAPI's ``responses`` (selection pattern -> response; ``default`` is the default) or
+    CloudFormation's ``IntegrationResponses`` list (``SelectionPattern`` in each)."""
+    items: list[tuple[str | None, Mapping[str, Any]]] = []
+    if isinstance(value, Mapping):
+        for pattern, response in value.items():
+            if isinstance(response, Mapping):
+                items.append((None if pattern == "default" else str(pattern), response))
+    elif isinstance(value, list):
+        for response in value:
+            if isinstance(response, Mapping):
+                lowered = {str(k).lower(): v for k, v in response.items()}
+                pattern = lowered.get("selectionpattern")
+                items.append((str(pattern) if pattern else None, response))
+    elif value is not None:
+        raise DefinitionError("responses must be a mapping (or IntegrationResponses a list)", where)
+    found = []
+    for pattern, response in items:
+        lowered = {str(k).lower(): v for k, v in response.items()}
+        try:
+            status = int(str(lowered.get("statuscode", 200)))
+        except ValueError:
+            raise DefinitionError(
+                f"statusCode must be a number, got {lowered.get('statuscode')!r}", where
+            ) from None
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise DefinitionError(
+                    f"selection pattern {pattern!r} is not a regular expression: {exc}", where
+                ) from None
+        found.append(
+            IntegrationResponse(
+                status=status,
+                pattern=pattern,
+                parameters=_text_map(
+                    lowered.get("responseparameters"), "responseParameters", where
+                ),
+                templates=_text_map(lowered.get("responsetemplates"), "responseTemplates", where),
+                content_handling=_enum_of(
+                    ContentHandling, lowered.get("contenthandling"), "contentHandling", where
+                ),
+            )
+        )
+    # The patterns are tried before the default, whatever their order in the definition.
+    return tuple(sorted(found, key=lambda r: r.pattern is None))
+
+
+def _mapped(type_: str, lowered: Mapping[str, Any], timeout_s: float, where: str) -> Integration:
+    """A REST non-proxy integration: ``MOCK``, ``HTTP`` or ``AWS`` (Lambda, for now)."""
+    uri = str(lowered.get("uri") or lowered.get("integrationuri") or "")
+    method = lowered.get("httpmethod") or lowered.get("integrationhttpmethod")
+    function = None
+    if type_ == "HTTP" and not uri.startswith(("http://", "https://")):
+        raise DefinitionError(f"an http integration needs an http(s) uri, got {uri!r}", where)
+    service_uri = None
+    if type_ == "AWS":
+        parts = uri.split(":", 5)
+        service = parts[4] if len(parts) == 6 and parts[:3] == ["arn", "aws", "apigateway"] else ""
+        form = parts[5].partition("/")[0] if service else ""
+        if service == "lambda" and _FUNCTION_URI.search(uri):
+            function = function_of(uri)
+        elif service in AWS_SERVICES and form in ("action", "path"):
+            service_uri = uri
+        else:
+            raise DefinitionError(
+                f"aws integrations to {service or uri or '(no uri)'} are not supported yet "
+                "(Lamina serves aws integrations to Lambda, SQS, SNS, DynamoDB and EventBridge "
+                "in the action/ or path/ form)",
+                where,
+            )
+    responses = lowered.get("responses", lowered.get("integrationresponses"))
+    passthrough = _enum_of(
+        Passthrough, lowered.get("passthroughbehavior"), "passthroughBehavior", where
+    )
+    return Integration(
+        IntegrationType(type_),
+        function=function,
+        uri=uri if type_ == "HTTP" else service_uri,
+        http_method=str(method).upper() if method else None,
+        timeout_s=timeout_s,
+        mock=mock_response(responses) if type_ == "MOCK" else None,
+        request_templates=_text_map(lowered.get("requesttemplates"), "requestTemplates", where),
+        passthrough=passthrough or Passthrough.WHEN_NO_MATCH,
+        responses=_integration_responses(responses, where),
+        request_parameters=_text_map(lowered.get("requestparameters"), "requestParameters", where),
+        content_handling=_enum_of(
+            ContentHandling, lowered.get("contenthandling"), "contentHandling", where
+        ),
     )
 
 
@@ -222,6 +374,7 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
                 definition.problems.append((where, f"{method} {path}: {exc.message}"))
                 continue
             operation_id = operation.get("operationId")
+            validation = _validation(body, item, operation, where) if kind is ApiKind.REST else None
             definition.routes.append(
                 Route(
                     method=method,
@@ -232,6 +385,7 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
                     authorizer=authorizer,
                     scopes=scopes,
                     api_key_required=api_key,
+                    validation=validation,
                 )
             )
             if authorizer is not None and authorizer.type not in ENFORCED:
@@ -242,10 +396,119 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
     cors = body.get("x-amazon-apigateway-cors")
     if isinstance(cors, Mapping):
         definition.cors = cors_of(cors, "x-amazon-apigateway-cors")
+    responses = body.get(GATEWAY_RESPONSES)
+    if isinstance(responses, Mapping):
+        for type_, config in responses.items():
+            where = f"{GATEWAY_RESPONSES}.{type_}"
+            if not isinstance(config, Mapping):
+                raise DefinitionError(f"{type_} must be a mapping", where)
+            definition.gateway_responses[str(type_)] = gateway_response(str(type_), config, where)
     binary = body.get("x-amazon-apigateway-binary-media-types")
     if isinstance(binary, list):
         definition.binary_media_types = tuple(str(t).replace("~1", "/") for t in binary)
     return definition
+
+
+GATEWAY_RESPONSES = "x-amazon-apigateway-gateway-responses"
+RESPONSE_TYPES = frozenset(
+    {
+        "ACCESS_DENIED", "API_CONFIGURATION_ERROR", "AUTHORIZER_CONFIGURATION_ERROR",
+        "AUTHORIZER_FAILURE", "BAD_REQUEST_PARAMETERS", "BAD_REQUEST_BODY", "DEFAULT_4XX",
+        "DEFAULT_5XX", "EXPIRED_TOKEN", "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT",
+        "INVALID_API_KEY", "INVALID_SIGNATURE", "MISSING_AUTHENTICATION_TOKEN", "QUOTA_EXCEEDED",
+        "REQUEST_TOO_LARGE", "RESOURCE_NOT_FOUND", "THROTTLED", "UNAUTHORIZED",
+        "UNSUPPORTED_MEDIA_TYPE", "WAF_FILTERED",
+    }
+)  # fmt: skip
+
+
+def gateway_response(type_: str, config: Mapping[str, Any], where: str) -> GatewayResponse:
+    """One gateway response: OpenAPI's camelCase or CloudFormation's PascalCase."""
+    if type_ not in RESPONSE_TYPES:
+        raise DefinitionError(f"{type_} is not a gateway response type", where)
+    lowered = {str(k).lower(): v for k, v in config.items()}
+    status = lowered.get("statuscode")
+    try:
+        code = int(str(status)) if status is not None else None
+    except ValueError:
+        raise DefinitionError(f"statusCode must be a number, got {status!r}", where) from None
+    return GatewayResponse(
+        type=type_,
+        status=code,
+        parameters=_text_map(lowered.get("responseparameters"), "responseParameters", where),
+        templates=_text_map(lowered.get("responsetemplates"), "responseTemplates", where),
+    )
+
+
+VALIDATORS = "x-amazon-apigateway-request-validators"
+VALIDATOR = "x-amazon-apigateway-request-validator"
+_PARAMETER_PLACES = {"query": "querystring", "header": "header"}
+
+
+def _validation(
+    body: Mapping[str, Any], item: Mapping[str, Any], operation: Mapping[str, Any], where: str
+) -> Validation | None:
+    """The request validation of one REST operation: its validator (the operation's
+    ``x-amazon-apigateway-request-validator``, else the API's), the required query strings and
+    headers of its ``parameters``, and the JSON Schema of its body (OpenAPI 2 ``in: body``
+    parameter, OpenAPI 3 ``requestBody``), ``$ref``s resolved."""
+    name = operation.get(VALIDATOR, body.get(VALIDATOR))
+    if not name:
+        return None
+    validators = body.get(VALIDATORS) or {}
+    config = validators.get(name) if isinstance(validators, Mapping) else None
+    if not isinstance(config, Mapping):
+        raise DefinitionError(f"request validator {name} is not in {VALIDATORS}", where)
+    check_body = str(config.get("validateRequestBody", False)).lower() == "true"
+    check_params = str(config.get("validateRequestParameters", False)).lower() == "true"
+    required: list[tuple[str, str]] = []
+    models: dict[str, str] = {}
+    parameters = [*(item.get("parameters") or ()), *(operation.get("parameters") or ())]
+    for parameter in parameters:
+        if not isinstance(parameter, Mapping):
+            continue
+        parameter = _resolved(body, parameter, 0)
+        place = _PARAMETER_PLACES.get(str(parameter.get("in")))
+        if check_params and place and parameter.get("required") is True:
+            required.append((place, str(parameter.get("name"))))
+        if (
+            check_body
+            and parameter.get("in") == "body"
+            and isinstance(parameter.get("schema"), Mapping)
+        ):
+            consumes = operation.get("consumes") or body.get("consumes") or ["application/json"]
+            for media in consumes:
+                models[str(media).lower()] = fastjson.dumps_text(
+                    _resolved(body, parameter["schema"], 0)
+                )
+    request_body = operation.get("requestBody")
+    if check_body and isinstance(request_body, Mapping):
+        content = _resolved(body, request_body, 0).get("content") or {}
+        for media, spec in content.items():
+            if isinstance(spec, Mapping) and isinstance(spec.get("schema"), Mapping):
+                models[str(media).lower()] = fastjson.dumps_text(_resolved(body, spec["schema"], 0))
+    return Validation(required=tuple(required), models=models, validator=str(name))
+
+
+def _resolved(root: Mapping[str, Any], value: Any, depth: int) -> Any:
+    """``value`` with every local ``$ref`` (``#/definitions/X``, ``#/components/...``)
+    replaced by what it names (a recursive model stops at some depth, as an open schema)."""
+    if isinstance(value, list):
+        return [_resolved(root, v, depth) for v in value]
+    if not isinstance(value, Mapping):
+        return value
+    ref = value.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        if depth > 32:
+            return {}
+        target: Any = root
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            target = target.get(part) if isinstance(target, Mapping) else None
+        if target is None:
+            raise DefinitionError(f"$ref {ref} names nothing in the definition", ref)
+        return _resolved(root, target, depth + 1)
+    return {k: _resolved(root, v, depth) for k, v in value.items()}
 
 
 # What a security scheme without API Gateway's authorizer extension means.

@@ -9,5 +9,9 @@ stage's variables filled in, the timeout decision, the response mapping), then a
 * ``httpproxy.HttpProxy``: ``HTTP_PROXY``, the request forwarded to a URL.
 * ``mock.Mock``: REST ``MOCK``, answered by API Gateway itself.
 
-AWS-service integrations (``AWS``: SQS, EventBridge, Step Functions) will be more classes here.
+* ``mapped.Mapped``: REST non-proxy integrations (``AWS`` to Lambda, ``HTTP``, templated
+  ``MOCK``), mapping templates on the way in and out, with a backend per type;
+  ``awsservice.ServiceBackend`` is its backend for ``AWS`` integrations to SQS, SNS, DynamoDB
+  and EventBridge (Lamina's services, in process, through a seam ``app/`` injects).
+* ``firstclass.FirstClass``: HTTP API first-class integrations (``integrationSubtype``).
 """

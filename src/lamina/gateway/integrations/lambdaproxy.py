@@ -94,6 +94,26 @@ class LambdaProxy:
     async def __call__(self, call: Call, /) -> Response:
         kind = self._kind
         payload = fastjson.dumps(self._event(call))
+        result = await self.invoke(call, payload)
+        if isinstance(result, Response):
+            return result
+        if result.function_error:
+            return responses.integration_failed(kind)
+        try:
+            if self._v2:
+                return responses.from_v2(result.payload)
+            return responses.from_v1(result.payload, kind, self._binary, call.request)
+        except responses.MalformedResult as exc:
+            log.error("%s returned a malformed proxy response: %s", self.function, exc)
+            return responses.integration_failed(kind)
+
+    async def invoke(
+        self, call: Call, payload: bytes, is_json: bool = True
+    ) -> InvokeResult | Response:
+        """The function's result for ``payload``, or API Gateway's answer when the invocation
+        fails (too large, timed out, throttled, refused): also the seam of non-proxy Lambda
+        integrations, which send a payload of their own (``is_json`` False: Lambda checks it)."""
+        kind = self._kind
         if len(payload) > MAX_SYNC_PAYLOAD:
             return responses.too_large(kind)
         # Positional (function, payload, invocation_type, qualifier, client_context,
@@ -108,13 +128,12 @@ class LambdaProxy:
             None,
             call.trace_id,
             call.request_id,
-            True,
+            is_json,
         )
         try:
             if self._race:
-                result = await self._within(self._invoker.invoke(invocation))
-            else:
-                result = await self._invoker.invoke(invocation)
+                return await self._within(self._invoker.invoke(invocation))
+            return await self._invoker.invoke(invocation)
         except TimeoutError:
             log.warning(
                 "%s: %s timed out after %.0f s", self.function, self._where, self._timeout_s
@@ -136,15 +155,6 @@ class LambdaProxy:
         except AwsError as exc:
             log.error("%s could not be invoked: %s (%s)", self.function, exc.message, exc.code)
             return responses.lambda_rejected(kind)
-        if result.function_error:
-            return responses.integration_failed(kind)
-        try:
-            if self._v2:
-                return responses.from_v2(result.payload)
-            return responses.from_v1(result.payload, kind, self._binary, call.request)
-        except responses.MalformedResult as exc:
-            log.error("%s returned a malformed proxy response: %s", self.function, exc)
-            return responses.integration_failed(kind)
 
     async def _within(self, invocation: Coroutine[Any, Any, InvokeResult]) -> InvokeResult:
         """The invocation's result, or ``TimeoutError`` after the integration's timeout while

@@ -8,7 +8,7 @@ Three checks, in order, each answering in the protocol the client spoke:
    console), one the user allowed, or one the addressed resource's own configuration names (an
    S3 bucket's CORS rules: ``origin_allowed``): a page elsewhere gets 403 and no CORS headers.
 3. The request carries a valid SigV4 signature by a key pair Lamina knows
-   (``lamina.services.auth.sigv4``; S3's legacy presigned URLs: ``sigv2``), unless the user
+   (``lamina.net.sigv4``; S3's legacy presigned URLs: ``sigv2``), unless the user
    chose to accept any (``accept_any``), as LocalStack does. Lamina's own routes
    (``/_lamina/...``) need no signature: they run no code.
 """
@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 from lamina.clock import SYSTEM, Clock
 from lamina.errors import AwsError
+from lamina.net import sigv4
 from lamina.net.messages import Request
-from lamina.services.auth import sigv2, sigv4
+from lamina.services.auth import sigv2
 from lamina.services.auth.refusals import error_for
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})

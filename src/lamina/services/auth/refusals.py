@@ -9,7 +9,7 @@ has its own names). The messages are the verifier's, except where S3 words them 
 from __future__ import annotations
 
 from lamina.errors import AwsError
-from lamina.services.auth.sigv4 import (
+from lamina.net.sigv4 import (
     BODY_MISMATCH,
     EXPIRED,
     INCOMPLETE,

@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Mapping
 
 from lamina.net.messages import Request
-from lamina.services.auth.sigv4 import EXPIRED, INCOMPLETE, MISMATCH, UNKNOWN_KEY, Refusal, Signer
+from lamina.net.sigv4 import EXPIRED, INCOMPLETE, MISMATCH, UNKNOWN_KEY, Refusal, Signer
 from lamina.services.s3.addressing import bucket_host
 
 # The query parameters a SigV2 signature covers (botocore's HmacV1Auth.QSAOfInterest).

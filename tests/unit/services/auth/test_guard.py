@@ -4,8 +4,8 @@ signature is looked at; Lamina's own routes need no signature; 'accept any' lets
 from __future__ import annotations
 
 from lamina.net.messages import Request
+from lamina.net.sigv4 import MISSING
 from lamina.services.auth.guard import Door, host_name
-from lamina.services.auth.sigv4 import MISSING
 from lamina.services.protocols.wire import JSON
 
 from .test_sigv4 import SECRETS, signed

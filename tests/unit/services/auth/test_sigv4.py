@@ -14,10 +14,10 @@ from botocore.credentials import Credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lamina.net import sigv4
 from lamina.net.messages import Request
-from lamina.services.auth import sigv4
+from lamina.net.sigv4 import Refusal, verify
 from lamina.services.auth.refusals import error_for
-from lamina.services.auth.sigv4 import Refusal, verify
 from lamina.services.protocols.wire import JSON, QUERY, REST_JSON, REST_XML
 
 KEY_ID = "LKIAEXAMPLEEXAMPLE00"

@@ -3,7 +3,8 @@
 ``verify(request, secrets, now)`` recomputes a request's SigV4 signature (Authorization header or
 presigned query) the way the signer computed it and answers who signed it, or raises a
 ``Refusal`` naming why not. The kinds of refusal are AWS's; which code and status each becomes is
-the protocol's business (``lamina.services.auth.refusals``).
+the business of whoever answers: the AWS endpoint (``lamina.services.auth.refusals``), or the
+gateway for API Gateway's IAM authorization (``lamina.gateway.iam``).
 
 What the signer did, and so what is redone here (botocore's ``SigV4Auth`` and AWS's
 "Create a canonical request" page agree):

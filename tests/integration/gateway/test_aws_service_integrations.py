@@ -1,0 +1,91 @@
+"""REST ``type: aws`` integrations to Lamina's own services, through a real `lamina up`
+(in-process) over real HTTP: SQS (path form, form-encoded SendMessage), DynamoDB (action form,
+PutItem/GetItem with X-Amz-Target) and EventBridge (PutEvents); what the integration did is
+checked with boto3 against the services endpoint, as any client would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from .support import Running, running
+
+pytestmark = pytest.mark.slow
+TEMPLATE = Path(__file__).parent / "mapping_app" / "template.yaml"
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def lamina(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    with running(TEMPLATE, tmp_path_factory.mktemp("awsservice")) as served:
+        yield served
+
+
+def client(lamina: Running, service: str) -> Any:
+    settings = lamina.lamina.settings
+    return boto3.client(
+        service,
+        endpoint_url=lamina.served.services_url,
+        region_name=settings.region,
+        aws_access_key_id=settings.access_key_id,
+        aws_secret_access_key=settings.secret_access_key,
+    )
+
+
+def test_sqs_send_message(lamina: Running) -> None:
+    """The request body becomes the queue's message (the template's form-encoded SendMessage)."""
+    reply = lamina.request("POST", "/Prod/queue", json.dumps({"pet": "Rex"}), JSON)
+    assert reply.status == 200, reply.body
+    assert reply.json() == {"sent": True}
+    sqs = client(lamina, "sqs")
+    url = dict(lamina.served.queues)["Queue"]
+    messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+    assert [json.loads(m["Body"]) for m in messages] == [{"pet": "Rex"}]
+
+
+def test_dynamodb_put_and_get_item(lamina: Running) -> None:
+    """PutItem stores what the template builds (X-Amz-Target from the action form); GetItem's
+    answer is mapped back by its response template."""
+    put = lamina.request("PUT", "/Prod/items/p1", json.dumps({"name": "Rex"}), JSON)
+    assert put.status == 200, put.body
+    assert put.json() == {"stored": "p1"}
+    got = lamina.get("/Prod/items/p1")
+    assert got.status == 200, got.body
+    assert got.json() == {"id": "p1", "name": "Rex"}
+    table = [t for t in client(lamina, "dynamodb").list_tables()["TableNames"] if "Table" in t]
+    item = client(lamina, "dynamodb").get_item(TableName=table[0], Key={"id": {"S": "p1"}})
+    assert item["Item"]["name"] == {"S": "Rex"}
+
+
+def test_eventbridge_put_events(lamina: Running) -> None:
+    """PutEvents answers with no failed entry, mapped by the response template."""
+    reply = lamina.request("POST", "/Prod/events", json.dumps({"pet": "Rex"}), JSON)
+    assert reply.status == 200, reply.body
+    assert reply.json() == {"failed": 0}
+
+
+def test_http_api_first_class_sqs(lamina: Running) -> None:
+    """SQS-SendMessage builds MessageBody from the body's JSONPath, a path parameter and a
+    header; SQS-ReceiveMessage on the same queue answers with that message."""
+    reply = lamina.request(
+        "POST",
+        "/fc/send/dogs",
+        json.dumps({"pet": {"name": "Rex"}}),
+        {"Content-Type": "application/json", "X-Team": "blue"},
+    )
+    assert reply.status == 200, reply.body
+    received = lamina.get("/fc/receive")
+    assert received.status == 200, received.body
+    assert b"Rex of dogs (blue)" in received.body
+
+
+def test_http_api_first_class_put_events(lamina: Running) -> None:
+    """EventBridge-PutEvents sends the body as the event's Detail: no failed entry."""
+    reply = lamina.request("POST", "/fc/put-events", json.dumps({"pet": "Rex"}), JSON)
+    assert reply.status == 200, reply.body
+    assert reply.json()["FailedEntryCount"] == 0
