@@ -37,7 +37,7 @@ class IntegrationType(enum.Enum):
 
 
 # The services a REST ``AWS`` integration may call besides Lambda (as its URI names them).
-AWS_SERVICES = frozenset({"sqs", "sns", "dynamodb", "events"})
+AWS_SERVICES = frozenset({"sqs", "sns", "dynamodb", "events", "states"})
 # HTTP API first-class integrations Lamina serves (``integrationSubtype``) and their required
 # request parameters.
 SUBTYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -46,6 +46,9 @@ SUBTYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "SQS-ReceiveMessage": ("QueueUrl",),
         "SQS-DeleteMessage": ("QueueUrl", "ReceiptHandle"),
         "EventBridge-PutEvents": ("Detail", "DetailType", "Source"),
+        "StepFunctions-StartExecution": ("StateMachineArn",),
+        "StepFunctions-StartSyncExecution": ("StateMachineArn",),
+        "StepFunctions-StopExecution": ("ExecutionArn",),
     }
 )
 

@@ -200,13 +200,10 @@ def _first_class(
         raise DefinitionError("integrationSubtype is for HTTP APIs", where)
     required = SUBTYPES.get(subtype)
     if required is None:
-        reason = (
-            "Lamina does not serve Step Functions yet"
-            if subtype.startswith("StepFunctions-")
-            else f"Lamina serves {', '.join(SUBTYPES)}"
-        )
         raise DefinitionError(
-            f"integrationSubtype {subtype} is not supported yet ({reason})", where
+            f"integrationSubtype {subtype} is not supported yet "
+            f"(Lamina serves {', '.join(SUBTYPES)})",
+            where,
         )
     parameters = _text_map(lowered.get("requestparameters"), "requestParameters", where)
     missing = [name for name in required if name not in parameters]
@@ -307,7 +304,8 @@ def _mapped(type_: str, lowered: Mapping[str, Any], timeout_s: float, where: str
         else:
             raise DefinitionError(
                 f"aws integrations to {service or uri or '(no uri)'} are not supported yet "
-                "(Lamina serves aws integrations to Lambda, SQS, SNS, DynamoDB and EventBridge "
+                "(Lamina serves aws integrations to Lambda, SQS, SNS, DynamoDB, EventBridge and "
+                "Step Functions "
                 "in the action/ or path/ form)",
                 where,
             )

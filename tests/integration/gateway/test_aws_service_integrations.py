@@ -6,6 +6,7 @@ checked with boto3 against the services endpoint, as any client would."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,28 @@ def test_http_api_first_class_put_events(lamina: Running) -> None:
     reply = lamina.request("POST", "/fc/put-events", json.dumps({"pet": "Rex"}), JSON)
     assert reply.status == 200, reply.body
     assert reply.json()["FailedEntryCount"] == 0
+
+
+def test_http_api_first_class_step_functions(lamina: Running) -> None:
+    """StepFunctions-StartExecution starts the template's machine with the body as input (its
+    answer is the API's: executionArn, startDate); StartSyncExecution runs an Express machine
+    and answers its output."""
+    reply = lamina.request("POST", "/fc/start", json.dumps({"pet": "Rex"}), JSON)
+    assert reply.status == 200, reply.body
+    arn = reply.json()["executionArn"]
+    assert ":execution:adoption:" in arn
+    sfn = client(lamina, "stepfunctions")
+
+    def finished() -> dict[str, Any] | None:
+        found = sfn.describe_execution(executionArn=arn)
+        return found if found["status"] != "RUNNING" else None
+
+    deadline = time.monotonic() + 30
+    while (done := finished()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert done is not None and done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {"adopted": "Rex"}
+    synced = lamina.request("POST", "/fc/start-sync", json.dumps({"pet": "Tom"}), JSON)
+    assert synced.status == 200, synced.body
+    assert synced.json()["status"] == "SUCCEEDED"
+    assert json.loads(synced.json()["output"]) == {"adopted": "Tom"}

@@ -162,7 +162,7 @@ def test_unsupported_integrations_and_authorizers_are_reported(tmp_path: Path) -
         paths:
           /aws:
             get:
-              x-amazon-apigateway-integration: {type: aws, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:states:action/StartExecution"}
+              x-amazon-apigateway-integration: {type: aws, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"}
 """,
     )
     names = {u.logical_id: u.note for u in stack.unsupported}
@@ -277,9 +277,9 @@ def test_a_bad_gateway_response_type_names_the_resource(tmp_path: Path) -> None:
         )
 
 
-def test_step_functions_subtypes_are_refused_by_name(tmp_path: Path) -> None:
-    """An HTTP API StepFunctions-* integration is reported, naming the subtype, until Lamina
-    serves Step Functions; the served subtypes need their required parameters."""
+def test_unserved_subtypes_are_refused_by_name(tmp_path: Path) -> None:
+    """An HTTP API first-class integration Lamina does not serve (Kinesis-PutRecord) is
+    reported, naming the subtype; the served subtypes need their required parameters."""
     stack = load(
         tmp_path,
         """
@@ -295,9 +295,9 @@ def test_step_functions_subtypes_are_refused_by_name(tmp_path: Path) -> None:
             post:
               x-amazon-apigateway-integration:
                 type: aws_proxy
-                integrationSubtype: StepFunctions-StartExecution
+                integrationSubtype: Kinesis-PutRecord
                 payloadFormatVersion: "1.0"
-                requestParameters: {StateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:m"}
+                requestParameters: {StreamName: s, Data: $request.body, PartitionKey: k}
           /send:
             post:
               x-amazon-apigateway-integration:
@@ -308,7 +308,7 @@ def test_step_functions_subtypes_are_refused_by_name(tmp_path: Path) -> None:
 """,
     )
     notes = " ".join(u.note for u in stack.unsupported)
-    assert "StepFunctions-StartExecution is not supported yet" in notes
+    assert "Kinesis-PutRecord is not supported yet" in notes
     assert "SQS-SendMessage needs the request parameters QueueUrl" in notes
 
 

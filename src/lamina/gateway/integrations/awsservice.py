@@ -1,4 +1,5 @@
-"""REST ``AWS`` integrations to AWS services other than Lambda: SQS, SNS, DynamoDB, EventBridge.
+"""REST ``AWS`` integrations to AWS services other than Lambda: SQS, SNS, DynamoDB, EventBridge,
+Step Functions.
 
 The integration request (rendered by ``mapped.Mapped``) is sent to Lamina's own service, in
 process, as that service's clients send it, through ``ServiceCall``, the seam ``app/`` injects
@@ -35,6 +36,7 @@ SERVED: dict[str, tuple[str, str] | None] = {
     "sns": None,
     "dynamodb": ("DynamoDB_20120810", "application/x-amz-json-1.0"),
     "events": ("AWSEvents", "application/x-amz-json-1.1"),
+    "states": ("AWSStepFunctions", "application/x-amz-json-1.0"),
 }
 FORM = "application/x-www-form-urlencoded"
 

@@ -1,5 +1,6 @@
 """HTTP API first-class integrations (``integrationSubtype``): ``SQS-SendMessage``,
-``SQS-ReceiveMessage``, ``SQS-DeleteMessage`` and ``EventBridge-PutEvents``.
+``SQS-ReceiveMessage``, ``SQS-DeleteMessage``, ``EventBridge-PutEvents`` and
+``StepFunctions-StartExecution``, ``-StartSyncExecution`` and ``-StopExecution``.
 
 Contract of ``FirstClass``: built once per stage and route; per call it evaluates the
 integration's request parameters (a value is literal text in which ``$request.body.<JSONPath>``,
@@ -36,6 +37,16 @@ _EVENT_FIELDS = {
     "Time": "Time",
     "TraceHeader": "TraceHeader",
 }
+# Step Functions' request parameters -> the API's members.
+_EXECUTION_FIELDS = {
+    "StateMachineArn": "stateMachineArn",
+    "Name": "name",
+    "Input": "input",
+    "TraceHeader": "traceHeader",
+    "ExecutionArn": "executionArn",
+    "Cause": "cause",
+    "Error": "error",
+}
 
 
 class FirstClass:
@@ -65,6 +76,20 @@ class FirstClass:
                 urlencode([("Action", action), *values.items()]).encode(),
             )
             signing = "sqs"
+        elif service == "StepFunctions":
+            members = {_EXECUTION_FIELDS[k]: v for k, v in values.items() if k in _EXECUTION_FIELDS}
+            request = Request(
+                "POST",
+                "/",
+                "",
+                [
+                    ("Content-Type", "application/x-amz-json-1.0"),
+                    ("X-Amz-Target", f"AWSStepFunctions.{action}"),
+                    ("Host", "localhost"),
+                ],
+                fastjson.dumps(members),
+            )
+            signing = "states"
         else:
             entry: dict[str, Any] = {
                 _EVENT_FIELDS[k]: v for k, v in values.items() if k in _EVENT_FIELDS
