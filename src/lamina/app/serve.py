@@ -36,11 +36,13 @@ from lamina.model.mappings import EventSourceMapping
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
+from lamina.observe import prometheus
 from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
+from lamina.observe.metrics import Metrics
 from lamina.observe.store import LogStore
 from lamina.services.api import Service
-from lamina.services.auth.guard import Door
+from lamina.services.auth.guard import METRICS_PATH, Door, scrape
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_ import mappings as lambda_mappings
 from lamina.services.lambda_.service import LambdaService
@@ -158,7 +160,16 @@ class Lamina:
         self._watching: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
-        self.endpoint = Endpoint([], {"/_lamina/health": self._health})
+        # What Lamina measures itself (AWS/Lambda, AWS/ApiGateway): in memory, on by default.
+        self.metrics = Metrics()
+        self.endpoint = Endpoint(
+            [],
+            {
+                "/_lamina/health": self._health,
+                "/_lamina/metrics": self._prometheus,
+                METRICS_PATH: self._scrape,
+            },
+        )
 
     # -- start / stop ----------------------------------------------------------------------
 
@@ -196,7 +207,7 @@ class Lamina:
         sink: LogSink = self.log_store
         if self._function_log is not None:
             sink = Fanout([ConsoleSink(self._function_log), self.log_store])
-        self.engine = app.build_engine(settings, zygote, log_sink=sink)
+        self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=self.metrics)
         self.services = build_services(
             self.stack, settings, self.engine, self.log_store, self.deliveries
         )
@@ -218,6 +229,7 @@ class Lamina:
             region=settings.region,
             account_id=settings.account_id,
             access_log=self._access_log,
+            metrics=self.metrics,
         )
         api_server = await serve(
             self.gateway,
@@ -429,6 +441,15 @@ class Lamina:
             "uptime_s": round(SYSTEM.monotonic() - self._started_at, 3),
         }
         return json_response(503 if degraded else 200, fastjson.dumps(body))
+
+    async def _prometheus(self, request: Request) -> Response:
+        body = prometheus.exposition(self.metrics)
+        return Response(200, [("Content-Type", prometheus.CONTENT_TYPE)], body)
+
+    async def _scrape(self, request: Request) -> Response:
+        if not scrape(request):  # a signed request for S3's bucket "metrics"
+            return await self.endpoint.to_services(request)
+        return await self._prometheus(request)
 
 
 def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:

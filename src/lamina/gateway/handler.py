@@ -40,6 +40,7 @@ from lamina.model.apis import (
     UsagePlan,
 )
 from lamina.net.messages import Request, Response
+from lamina.observe.metrics import ApiRoute, Metrics
 
 __all__ = ["Gateway", "function_and_qualifier"]
 
@@ -53,6 +54,7 @@ class Gateway:
         account_id: str,
         access_log: Callable[[str], None] | None = None,
         clock: Callable[[], float] = SYSTEM.wall,
+        metrics: Metrics | None = None,
     ) -> None:
         self._invoker = invoker
         self._region = region
@@ -67,6 +69,9 @@ class Gateway:
         # Plans by (id(api), id(stage), id(route)): the router answers with the deployed objects
         # (which ``_router.apis`` keeps alive), and specs may share equal stages or routes.
         self._plans: dict[tuple[int, int, int], Plan] = {}
+        # Each route's AWS/ApiGateway series, under the same keys (none without ``metrics``).
+        self._metrics = metrics
+        self._figures: dict[tuple[int, int, int], ApiRoute] = {}
         # Invocations whose request already got its timeout answer.
         self._orphans: set[asyncio.Task[InvokeResult]] = set()
 
@@ -97,8 +102,24 @@ class Gateway:
             for stage in api.stages
             for route in api.routes
         }
+        figures = {}
+        if self._metrics is not None:
+            figures = {
+                (id(api), id(stage), id(route)): self._metrics.api_route(
+                    api.kind is ApiKind.REST,
+                    api.name or api.logical_id if api.kind is ApiKind.REST else api.id,
+                    stage.name,
+                    route.method,
+                    route.path,
+                )
+                for api in apis
+                if api.kind is not ApiKind.FUNCTION_URL
+                for stage in api.stages
+                for route in api.routes
+            }
         router = Router(apis)
         self._router, self._cors, self._plans = router, cors, plans
+        self._figures = figures
         return router.conflicts()
 
     def _plan(
@@ -164,11 +185,21 @@ class Gateway:
             response = self._no_route(request, found)
             self._log(request, response, started, None, request_id, None)
             return response
-        plan = self._plans[(id(found.api), id(found.stage), id(found.route))]
+        key = (id(found.api), id(found.stage), id(found.route))
+        plan = self._plans[key]
         now = request.received_at or self._clock()
         trace = request.header("x-amzn-trace-id") or events.trace_id(now, request_id)
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
-        response = await plan.run(call)
+        figures = self._figures.get(key)
+        if figures is None:
+            response = await plan.run(call)
+        else:
+            # IntegrationLatency is the route's plan (its steps and its integration); Latency
+            # adds routing and building the call.
+            ran = time.perf_counter()
+            response = await plan.run(call)
+            done = time.perf_counter()
+            figures.answered(response.status, (done - started) * 1000, (done - ran) * 1000)
         response.headers.append((plan.request_id_header, request_id))
         self._log(request, response, started, plan.function, request_id, call)
         return response

@@ -1,0 +1,267 @@
+"""The metrics Lamina measures itself (``AWS/Lambda``, ``AWS/ApiGateway``), held in memory.
+
+A ``Series`` is one metric with one full set of dimensions (a function's alias and executed
+version; an API's stage and route). It keeps two views of what it saw:
+
+* per-minute ``Bucket``s (sample count, sum, minimum, maximum and up to ``SAMPLES`` values for
+  percentiles), as CloudWatch stores standard-resolution data; minutes older than
+  ``RETENTION_S`` are dropped as new ones open;
+* cumulative totals (and, for latencies, a fixed-bucket histogram) for Prometheus.
+
+CloudWatch publishes a datapoint under several dimension sets (``FunctionName`` alone, then with
+``Resource``, ...). Rather than updating one series per set on every invocation, a series names
+the sets it publishes to (``views``) and the registry merges the series of a set when it is
+read: the hot path touches one series per metric. ``Metrics.lambda_target``/``api_route`` hand
+out per-target handles (cached) whose methods are what the engine and the gateway call: a few
+dict operations and additions, never I/O.
+
+Readers (the CloudWatch API, ``/metrics``) run on the event loop too, so nothing is locked.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from lamina.clock import SYSTEM
+
+Dims = tuple[tuple[str, str], ...]  # sorted by name
+MINUTE = 60
+RETENTION_S = 3 * 3600
+SAMPLES = 1000
+# Prometheus histogram bounds for latencies and durations, in milliseconds.
+LATENCY_BOUNDS_MS = (1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0)
+COUNTER, HISTOGRAM, GAUGE = "counter", "histogram", "gauge"
+LAMBDA = "AWS/Lambda"
+API_GATEWAY = "AWS/ApiGateway"
+
+
+def dims(**values: str) -> Dims:
+    return tuple(sorted(values.items()))
+
+
+def dims_of(pairs: dict[str, str]) -> Dims:
+    return tuple(sorted(pairs.items()))
+
+
+class Bucket:
+    """One period's statistic set, with a bounded sample of its values for percentiles."""
+
+    __slots__ = ("count", "max", "min", "sum", "values")
+
+    def __init__(self) -> None:
+        self.count = 0.0
+        self.sum = 0.0
+        self.min = float("inf")
+        self.max = float("-inf")
+        self.values: list[float] = []
+
+    def add(self, value: float, count: float = 1.0) -> None:
+        self.count += count
+        self.sum += value * count
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
+        if len(self.values) < SAMPLES:
+            self.values.append(value)
+
+    def add_set(
+        self, count: float, total: float, low: float, high: float, values: list[float]
+    ) -> None:
+        self.count += count
+        self.sum += total
+        self.min = min(self.min, low)
+        self.max = max(self.max, high)
+        room = SAMPLES - len(self.values)
+        if room > 0:
+            self.values.extend(values[:room])
+
+    def merge(self, other: Bucket) -> None:
+        self.add_set(other.count, other.sum, other.min, other.max, other.values)
+
+
+@dataclass(eq=False)
+class Series:
+    namespace: str
+    name: str
+    dims: Dims
+    unit: str
+    kind: str
+    views: tuple[Dims, ...]
+    clock: Callable[[], float]
+    buckets: dict[int, Bucket] = field(default_factory=dict)
+    total: float = 0.0
+    count: int = 0
+    last: float = 0.0
+    histogram: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BOUNDS_MS) + 1))
+    _minute: int = -1
+    _bucket: Bucket | None = None
+
+    def add(self, value: float = 1.0) -> None:
+        minute = int(self.clock()) // MINUTE * MINUTE
+        bucket = self._bucket
+        if minute != self._minute or bucket is None:
+            bucket = self._open(minute)
+        bucket.add(value)
+        self.total += value
+        self.count += 1
+        self.last = value
+        if self.kind == HISTOGRAM:
+            self.histogram[bisect.bisect_left(LATENCY_BOUNDS_MS, value)] += 1
+
+    def _open(self, minute: int) -> Bucket:
+        bucket = self.buckets.get(minute)
+        if bucket is None:
+            bucket = self.buckets[minute] = Bucket()
+            oldest = minute - RETENTION_S
+            for old in [m for m in self.buckets if m < oldest]:
+                del self.buckets[old]
+        self._minute, self._bucket = minute, bucket
+        return bucket
+
+
+class LambdaTarget:
+    """The series of one function invoked through one qualifier and run as one version."""
+
+    __slots__ = (
+        "async_age",
+        "async_dropped",
+        "cold_starts",
+        "concurrent",
+        "duration",
+        "errors",
+        "init_duration",
+        "invocations",
+        "throttles",
+    )
+
+    def __init__(self, metrics: Metrics, function: str, qualifier: str | None, version: str):
+        resource = f"{function}:{qualifier}" if qualifier else function
+        full = dims(FunctionName=function, Resource=resource, ExecutedVersion=version)
+        views: list[Dims] = [(), dims(FunctionName=function)]
+        if qualifier:
+            views.append(dims(FunctionName=function, Resource=resource))
+            if qualifier != version:  # an alias: which version ran is a dimension of its own
+                views.append(full)
+
+        def series(name: str, unit: str, kind: str) -> Series:
+            return metrics.series(LAMBDA, name, full, unit, kind, tuple(views))
+
+        self.invocations = series("Invocations", "Count", COUNTER)
+        self.errors = series("Errors", "Count", COUNTER)
+        self.throttles = series("Throttles", "Count", COUNTER)
+        self.duration = series("Duration", "Milliseconds", HISTOGRAM)
+        self.concurrent = series("ConcurrentExecutions", "Count", GAUGE)
+        # Not AWS/Lambda's (Lambda Insights has them): cold starts matter most when local.
+        self.cold_starts = series("ColdStarts", "Count", COUNTER)
+        self.init_duration = series("InitDuration", "Milliseconds", HISTOGRAM)
+        self.async_age = series("AsyncEventAge", "Milliseconds", HISTOGRAM)
+        self.async_dropped = series("AsyncEventsDropped", "Count", COUNTER)
+
+    def invoked(self, duration_ms: float, error: bool, init_ms: float | None) -> None:
+        self.invocations.add()
+        self.duration.add(duration_ms)
+        if error:
+            self.errors.add()
+        if init_ms is not None:
+            self.cold_starts.add()
+            self.init_duration.add(init_ms)
+
+
+class ApiRoute:
+    """The series of one API route on one stage, named as API Gateway names them."""
+
+    __slots__ = ("client_errors", "count", "integration_latency", "latency", "server_errors")
+
+    def __init__(
+        self, metrics: Metrics, rest: bool, api: str, stage: str, method: str, path: str
+    ) -> None:
+        if rest:
+            full = dims(ApiName=api, Stage=stage, Resource=path, Method=method)
+            views = (dims(ApiName=api), dims(ApiName=api, Stage=stage), full)
+            names = ("4XXError", "5XXError")
+        else:
+            route = f"{method} {path}" if method != "ANY" or path != "$default" else "$default"
+            full = dims(ApiId=api, Stage=stage, Route=route)
+            views = (dims(ApiId=api), dims(ApiId=api, Stage=stage), full)
+            names = ("4xx", "5xx")
+
+        def series(name: str, unit: str, kind: str) -> Series:
+            return metrics.series(API_GATEWAY, name, full, unit, kind, views)
+
+        self.count = series("Count", "Count", COUNTER)
+        self.client_errors = series(names[0], "Count", COUNTER)
+        self.server_errors = series(names[1], "Count", COUNTER)
+        self.latency = series("Latency", "Milliseconds", HISTOGRAM)
+        self.integration_latency = series("IntegrationLatency", "Milliseconds", HISTOGRAM)
+
+    def answered(self, status: int, latency_ms: float, integration_ms: float | None) -> None:
+        self.count.add()
+        if status >= 500:
+            self.server_errors.add()
+        elif status >= 400:
+            self.client_errors.add()
+        self.latency.add(latency_ms)
+        if integration_ms is not None:
+            self.integration_latency.add(integration_ms)
+
+
+class Metrics:
+    """Every series Lamina measures, found by (namespace, name, dimensions)."""
+
+    def __init__(self, clock: Callable[[], float] = SYSTEM.wall) -> None:
+        self.clock = clock
+        self._series: dict[tuple[str, str, Dims], Series] = {}
+        # (namespace, name, view) -> the series that publish to that dimension set
+        self._views: dict[tuple[str, str, Dims], list[Series]] = {}
+        self._lambda: dict[tuple[str, str | None, str], LambdaTarget] = {}
+        self._routes: dict[tuple[bool, str, str, str, str], ApiRoute] = {}
+
+    def series(
+        self, namespace: str, name: str, full: Dims, unit: str, kind: str, views: tuple[Dims, ...]
+    ) -> Series:
+        key = (namespace, name, full)
+        found = self._series.get(key)
+        if found is None:
+            found = self._series[key] = Series(namespace, name, full, unit, kind, views, self.clock)
+            for view in views:
+                self._views.setdefault((namespace, name, view), []).append(found)
+        return found
+
+    def lambda_target(self, function: str, qualifier: str | None, version: str) -> LambdaTarget:
+        key = (function, qualifier, version)
+        found = self._lambda.get(key)
+        if found is None:
+            found = self._lambda[key] = LambdaTarget(self, function, qualifier, version)
+        return found
+
+    def api_route(self, rest: bool, api: str, stage: str, method: str, path: str) -> ApiRoute:
+        key = (rest, api, stage, method, path)
+        found = self._routes.get(key)
+        if found is None:
+            found = self._routes[key] = ApiRoute(self, rest, api, stage, method, path)
+        return found
+
+    # -- readers ------------------------------------------------------------------------------
+
+    def all_series(self) -> list[Series]:
+        return list(self._series.values())
+
+    def published(self) -> Iterator[tuple[str, str, Dims, str]]:
+        """Every (namespace, name, dimension set, unit) with data, as ListMetrics lists them."""
+        for (namespace, name, view), members in self._views.items():
+            if any(s.count for s in members):
+                yield namespace, name, view, members[0].unit
+
+    def buckets(
+        self, namespace: str, name: str, view: Dims, start: float, end: float
+    ) -> dict[int, Bucket]:
+        """The merged per-minute buckets of a dimension set within [start, end)."""
+        merged: dict[int, Bucket] = {}
+        for series in self._views.get((namespace, name, view), ()):
+            for minute, bucket in series.buckets.items():
+                if start - MINUTE < minute < end:
+                    merged.setdefault(minute, Bucket()).merge(bucket)
+        return merged
