@@ -209,7 +209,7 @@ class Lamina:
             sink = Fanout([ConsoleSink(self._function_log), self.log_store])
         self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=self.metrics)
         self.services = build_services(
-            self.stack, settings, self.engine, self.log_store, self.deliveries
+            self.stack, settings, self.engine, self.log_store, self.deliveries, self.metrics
         )
         for service in self.services:
             # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
@@ -468,6 +468,7 @@ def build_services(
     engine: LocalEngine,
     log_store: LogStore,
     deliveries: Deliveries | None = None,
+    metrics: Metrics | None = None,
 ) -> list[Service]:
     """The AWS services this deployment serves on the endpoint (each may be sent to a real
     backend instead with ``settings.endpoints``, and is then not built here). Services that
@@ -539,6 +540,18 @@ def build_services(
         deliveries.serve("sns", sns)
         engine.add_destination("sns", sns)
         services.append(sns)
+    if "cloudwatch" not in settings.endpoints:
+        from lamina.services.cloudwatch.service import CloudWatchService
+
+        services.append(
+            CloudWatchService(
+                settings.state_dir,
+                metrics if metrics is not None else Metrics(),
+                deliveries,
+                settings.region,
+                settings.account_id,
+            )
+        )
     return services
 
 

@@ -15,7 +15,9 @@ read: the hot path touches one series per metric. ``Metrics.lambda_target``/``ap
 out per-target handles (cached) whose methods are what the engine and the gateway call: a few
 dict operations and additions, never I/O.
 
-Readers (the CloudWatch API, ``/metrics``) run on the event loop too, so nothing is locked.
+Nothing is locked. Readers on worker threads (the CloudWatch API) take copies first: ``list()``
+of a dict of numbers runs in C without releasing the GIL, so it sees a consistent dict; a
+bucket read while the loop adds to it may be one datapoint behind.
 """
 
 from __future__ import annotations
@@ -249,10 +251,17 @@ class Metrics:
     def all_series(self) -> list[Series]:
         return list(self._series.values())
 
+    def unit(self, namespace: str, name: str) -> str | None:
+        """The unit a metric is measured in, when Lamina measures it."""
+        for series in list(self._series.values()):
+            if series.namespace == namespace and series.name == name:
+                return series.unit
+        return None
+
     def published(self) -> Iterator[tuple[str, str, Dims, str]]:
         """Every (namespace, name, dimension set, unit) with data, as ListMetrics lists them."""
-        for (namespace, name, view), members in self._views.items():
-            if any(s.count for s in members):
+        for (namespace, name, view), members in list(self._views.items()):
+            if any(s.count for s in list(members)):
                 yield namespace, name, view, members[0].unit
 
     def buckets(
@@ -260,8 +269,8 @@ class Metrics:
     ) -> dict[int, Bucket]:
         """The merged per-minute buckets of a dimension set within [start, end)."""
         merged: dict[int, Bucket] = {}
-        for series in self._views.get((namespace, name, view), ()):
-            for minute, bucket in series.buckets.items():
+        for series in list(self._views.get((namespace, name, view), ())):
+            for minute, bucket in list(series.buckets.items()):
                 if start - MINUTE < minute < end:
                     merged.setdefault(minute, Bucket()).merge(bucket)
         return merged

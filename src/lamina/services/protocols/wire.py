@@ -17,6 +17,7 @@ JSON = "json"
 QUERY = "query"
 REST_JSON = "rest-json"
 REST_XML = "rest-xml"
+CBOR = "smithy-rpc-v2-cbor"
 _FORM = "application/x-www-form-urlencoded"
 
 

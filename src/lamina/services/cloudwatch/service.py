@@ -1,0 +1,173 @@
+"""CloudWatch on the AWS endpoint (``lamina.services.api.Service``), spoken as current SDKs speak
+it (``smithy-rpc-v2-cbor``), as the AWS CLI v1 and older SDKs do (``query``) and in AWS JSON 1.0,
+all from botocore's model through ``ModelService``.
+
+Alarms are evaluated on the event loop's schedule, their reads on worker threads: every
+``EVALUATE_EVERY_S``, and at once for an alarm that was just put or whose metric just received
+data. A state change is sent (``alarms``) by one task, in the order the changes happened: the
+event on the default bus, then the SNS actions. Expired datapoints are deleted hourly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from lamina.clock import SYSTEM, Clock
+from lamina.delivery import Deliveries, DeliveryError, Message
+from lamina.model import arns
+from lamina.model.specs import Stack
+from lamina.net.messages import Request, Response
+from lamina.observe.metrics import Metrics
+from lamina.services.cloudwatch import alarms
+from lamina.services.cloudwatch.operations import CloudWatch
+from lamina.services.cloudwatch.store import DATABASE, Datum, MetricStore
+from lamina.services.protocols.service import ModelService
+
+log = logging.getLogger("lamina.services")
+EVALUATE_EVERY_S = 10.0
+EXPIRE_EVERY_S = 3600.0
+
+
+class CloudWatchService:
+    name = "cloudwatch"
+
+    def __init__(
+        self,
+        state_dir: Path,
+        metrics: Metrics,
+        deliveries: Deliveries,
+        region: str,
+        account_id: str,
+        clock: Clock = SYSTEM,
+    ) -> None:
+        self.store = MetricStore(state_dir / DATABASE)
+        self.deliveries = deliveries
+        self.region = region
+        self.account_id = account_id
+        self.clock = clock
+        self.cloudwatch = CloudWatch(
+            self.store,
+            metrics,
+            region,
+            account_id,
+            clock,
+            changed=self._changed,
+            transitioned=self._transitioned,
+        )
+        self.protocol = ModelService(
+            "cloudwatch", self.cloudwatch.operations(), signing_names=("monitoring",)
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._due: set[str] = set()
+        self._wake = asyncio.Event()
+        self._outbox: asyncio.Queue[tuple[dict[str, Any], dict[str, Any]]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def deploy(self, stack: Stack) -> None:
+        if not self._tasks:
+            self._loop = asyncio.get_running_loop()
+            self._tasks = [
+                asyncio.create_task(self._evaluate_forever()),
+                asyncio.create_task(self._send_forever()),
+                asyncio.create_task(self._expire_forever()),
+            ]
+
+    def matches(self, request: Request) -> bool:
+        return self.protocol.matches(request)
+
+    async def handle(self, request: Request) -> Response:
+        return await self.protocol.handle(request)
+
+    def put_data(self, data: list[Datum]) -> None:
+        """Store data Lamina read elsewhere (Embedded Metric Format lines), from any thread."""
+        self.store.put(data, self.clock.wall())
+        touched = {(d.namespace, d.name) for d in data}
+        names = [
+            a["AlarmName"]
+            for a in self.store.alarms()
+            if (a.get("Namespace"), a.get("MetricName")) in touched
+        ]
+        if names:
+            self._changed(names)
+
+    # -- from the handlers' threads -------------------------------------------------------------
+
+    def _changed(self, names: list[str]) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._evaluate_soon, names)
+
+    def _transitioned(self, alarm: dict[str, Any], previous: dict[str, Any]) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._outbox.put_nowait, (dict(alarm), previous))
+
+    def _evaluate_soon(self, names: list[str]) -> None:
+        self._due.update(names)
+        self._wake.set()
+
+    # -- tasks ----------------------------------------------------------------------------------
+
+    async def _evaluate_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), EVALUATE_EVERY_S)
+            self._wake.clear()
+            due, self._due = self._due, set()
+            try:
+                await asyncio.to_thread(self._evaluate, due or None)
+            except Exception:
+                log.exception("evaluating CloudWatch alarms failed")
+
+    def _evaluate(self, names: set[str] | None) -> None:
+        if names is None:
+            names = {a["AlarmName"] for a in self.store.alarms()}
+        for name in sorted(names):
+            self.cloudwatch.evaluate(name)
+
+    async def _send_forever(self) -> None:
+        while True:
+            alarm, previous = await self._outbox.get()
+            if alarm["StateValue"] == previous["StateValue"]:
+                continue  # SetAlarmState to the same state: no transition to announce
+            try:
+                await self._send(alarm, previous)
+            except Exception:
+                log.exception("sending the state change of alarm %s failed", alarm["AlarmName"])
+
+    async def _send(self, alarm: dict[str, Any], previous: dict[str, Any]) -> None:
+        bus = f"arn:aws:events:{self.region}:{self.account_id}:event-bus/default"
+        event = alarms.state_change_event(alarm, previous, self.region, self.account_id)
+        if self.deliveries.serves(bus):
+            try:
+                await self.deliveries.deliver(bus, Message(event, source_arn=alarm["AlarmArn"]))
+            except DeliveryError as exc:
+                log.warning("alarm %s: state change event not sent: %s", alarm["AlarmName"], exc)
+        if not alarm.get("ActionsEnabled", True):
+            return
+        note = alarms.notification(alarm, previous["StateValue"], self.region, self.account_id)
+        for action in alarm.get(alarms.ACTIONS[alarm["StateValue"]], []):
+            if arns.service_of(action) != "sns":
+                log.warning(
+                    "alarm %s: Lamina does not run the action %s yet", alarm["AlarmName"], action
+                )
+                continue
+            try:
+                await self.deliveries.deliver(action, Message(note, source_arn=alarm["AlarmArn"]))
+            except DeliveryError as exc:
+                log.warning("alarm %s: action %s failed: %s", alarm["AlarmName"], action, exc)
+
+    async def _expire_forever(self) -> None:
+        while True:
+            await asyncio.to_thread(self.store.expire, self.clock.wall())
+            await asyncio.sleep(EXPIRE_EVERY_S)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.store.close()
