@@ -39,10 +39,12 @@ from lamina.net.server import Limits, serve
 from lamina.observe import prometheus
 from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
+from lamina.observe.emf import EmfSink
 from lamina.observe.metrics import Metrics
 from lamina.observe.store import LogStore
 from lamina.services.api import Service
 from lamina.services.auth.guard import METRICS_PATH, Door, scrape
+from lamina.services.cloudwatch.service import CloudWatchService
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_ import mappings as lambda_mappings
 from lamina.services.lambda_.service import LambdaService
@@ -204,13 +206,17 @@ class Lamina:
             None, lambda: app.load(self.template, settings, self.overrides, self.note)
         )
         self.log_store = app.build_log_store(settings)
-        sink: LogSink = self.log_store
-        if self._function_log is not None:
-            sink = Fanout([ConsoleSink(self._function_log), self.log_store])
+        console = ConsoleSink(self._function_log) if self._function_log is not None else None
+        # Embedded Metric Format lines become CloudWatch metrics (once CloudWatch is built).
+        emf = EmfSink()
+        sink: LogSink = Fanout([console, self.log_store, emf])
         self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=self.metrics)
         self.services = build_services(
             self.stack, settings, self.engine, self.log_store, self.deliveries, self.metrics
         )
+        for service in self.services:
+            if isinstance(service, CloudWatchService):
+                emf.write = service.put_emf
         for service in self.services:
             # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
             routes = getattr(service, "routes", None)
@@ -541,8 +547,6 @@ def build_services(
         engine.add_destination("sns", sns)
         services.append(sns)
     if "cloudwatch" not in settings.endpoints:
-        from lamina.services.cloudwatch.service import CloudWatchService
-
         services.append(
             CloudWatchService(
                 settings.state_dir,

@@ -21,6 +21,7 @@ from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.model import arns
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
+from lamina.observe.emf import MetricValues
 from lamina.observe.metrics import Metrics
 from lamina.services.cloudwatch import alarms
 from lamina.services.cloudwatch.operations import CloudWatch
@@ -93,6 +94,27 @@ class CloudWatchService:
         ]
         if names:
             self._changed(names)
+
+    def put_emf(self, found: list[MetricValues]) -> None:
+        """Store metrics read from functions' logs, off the event loop (called on it)."""
+        data = [
+            Datum(
+                m.namespace,
+                m.name,
+                m.dims,
+                m.at,
+                m.unit,
+                float(len(m.values)),
+                sum(m.values),
+                min(m.values),
+                max(m.values),
+                m.values,
+            )
+            for m in found
+            if not m.namespace.startswith("AWS/")
+        ]
+        if data:
+            asyncio.get_running_loop().run_in_executor(None, self.put_data, data)
 
     # -- from the handlers' threads -------------------------------------------------------------
 
