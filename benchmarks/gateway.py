@@ -2,6 +2,7 @@
 
     pip install -e '.[bench]' && apt-get install -y wrk   # once
     python benchmarks/gateway.py [--seconds 5]
+    python benchmarks/gateway.py --metrics      # metrics on vs off (LAMINA_METRICS=0), -c32
 
 Prints one table: requests/s and p50/p99 latency (wrk ``-t1``, keep-alive) with 1 and 32 connections
 for a trivial function behind `lamina up` and for a raw uvicorn "hello" ASGI app (httptools,
@@ -195,11 +196,73 @@ def first_request_ms(port: int, path: str) -> float:
     return elapsed
 
 
+def start_lamina(
+    app: Path, state: Path, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`lamina up` serving ``app``, once its APIs answer; and its API port."""
+    port, services_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lamina", "up", str(app), "--port", str(port),
+         "--services-port", str(services_port), "--no-watch", "--no-function-logs",
+         "--state-dir", str(state)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env},
+    )  # fmt: skip
+    wait_for("127.0.0.1", services_port, "/_lamina/health")
+    wait_for("127.0.0.1", port, "/ping")
+    return process, port
+
+
+def metrics_ratio(seconds: int, rounds: int) -> None:
+    """Throughput at -c32 of two `lamina up`s on one app, metrics on and off, measured in turns;
+    prints each median and the ratio on/off (the issue's bound: at least 95%)."""
+    if shutil.which("wrk") is None:
+        print("SKIPPED: wrk is not installed (apt-get install -y wrk)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        app = write_app(Path(tmp) / "app")
+        servers = {}
+        try:
+            for name, value in (("metrics on", "1"), ("metrics off", "0")):
+                servers[name] = start_lamina(
+                    app, Path(tmp) / f"state-{value}", {"LAMINA_METRICS": value}
+                )
+            for _, port in servers.values():
+                wrk(port, "/ping", 32, 2)  # warm-up: environments, connections
+            rates: dict[str, list[float]] = {name: [] for name in servers}
+            ratios = []
+            for _ in range(rounds):
+                for name, (_, port) in servers.items():
+                    rates[name].append(wrk(port, "/ping", 32, seconds)[0])
+                ratios.append(rates["metrics on"][-1] / rates["metrics off"][-1])
+        finally:
+            for process, _ in servers.values():
+                process.terminate()
+                process.wait(20)
+    for name, found in rates.items():
+        print(f"{name + ', 32 conn':<28} {statistics.median(found):9.0f} req/s")
+    print(
+        f"{'ratio on/off, 32 conn':<28} {statistics.median(ratios):9.1%}   (rounds: "
+        + ", ".join(f"{r:.1%}" for r in ratios)
+        + ")"
+    )
+    load = Path("/proc/loadavg").read_text().split(" ", 1)[0]
+    print(f"{'load average (1 min) after':<28} {load}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="turns of lamina then uvicorn")
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="only compare `lamina up` with metrics on (the default) and off (LAMINA_METRICS=0)"
+        " at 32 connections, and print the ratio",
+    )
     args = parser.parse_args()
+    if args.metrics:
+        metrics_ratio(args.seconds, args.rounds)
+        return
     has_wrk = shutil.which("wrk") is not None
     processes: list[subprocess.Popen[bytes]] = []
     rows: list[tuple[str, str]] = []

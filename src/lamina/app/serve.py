@@ -210,7 +210,8 @@ class Lamina:
         # Embedded Metric Format lines become CloudWatch metrics (once CloudWatch is built).
         emf = EmfSink()
         sink: LogSink = Fanout([console, self.log_store, emf])
-        self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=self.metrics)
+        measured = self.metrics if settings.metrics else None
+        self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=measured)
         self.services = build_services(
             self.stack, settings, self.engine, self.log_store, self.deliveries, self.metrics
         )
@@ -235,7 +236,7 @@ class Lamina:
             region=settings.region,
             account_id=settings.account_id,
             access_log=self._access_log,
-            metrics=self.metrics,
+            metrics=self.metrics if settings.metrics else None,
         )
         api_server = await serve(
             self.gateway,
