@@ -227,7 +227,13 @@ class Lamina:
         await self._deploy(self.stack, set())
         await self.engine.start()
         self.deliveries.serve("lambda", LambdaTarget(self.engine))
-        self.pollers = build_pollers(settings, self.engine, self.deliveries, self.services)
+        self.pollers = build_pollers(
+            settings,
+            self.engine,
+            self.deliveries,
+            self.services,
+            self.metrics if settings.metrics else None,
+        )
         self.schedules = build_schedules(settings, self.deliveries)
         await self._deploy_sources(self.stack)
         self.endpoint.services = list(self.services)
@@ -570,7 +576,11 @@ def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
 
 
 def build_pollers(
-    settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
+    settings: Settings,
+    engine: LocalEngine,
+    deliveries: Deliveries,
+    services: list[Service],
+    metrics: Metrics | None = None,
 ) -> Pollers:
     """The event source mappings' pollers, reading the streams and queues served here."""
     queues = None
@@ -593,6 +603,7 @@ def build_pollers(
         settings.account_id,
         queues=queues,
         filters=compile_criteria,
+        metrics=metrics,
     )
 
 

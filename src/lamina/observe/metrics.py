@@ -172,6 +172,33 @@ class LambdaTarget:
             self.init_duration.add(init_ms)
 
 
+class MappingFigures:
+    """The series of one event source mapping: events polled, filtered out and invoked (by
+    ``EventSourceMappingUUID``, as Lambda's ESM metrics), and for streams ``IteratorAge`` (the
+    age of a batch's last record when it is invoked, by ``FunctionName``)."""
+
+    __slots__ = ("filtered", "invoked", "iterator_age", "polled")
+
+    def __init__(self, metrics: Metrics, uuid: str, function: str) -> None:
+        full = dims(EventSourceMappingUUID=uuid, FunctionName=function)
+        by_uuid = (dims(EventSourceMappingUUID=uuid),)
+
+        def series(name: str, unit: str, kind: str, views: tuple[Dims, ...]) -> Series:
+            return metrics.series(LAMBDA, name, full, unit, kind, views)
+
+        self.polled = series("PolledEventCount", "Count", COUNTER, by_uuid)
+        self.filtered = series("FilteredOutEventCount", "Count", COUNTER, by_uuid)
+        self.invoked = series("InvokedEventCount", "Count", COUNTER, by_uuid)
+        self.iterator_age = series(
+            "IteratorAge", "Milliseconds", HISTOGRAM, ((), dims(FunctionName=function))
+        )
+
+    def polled_batch(self, polled: int, kept: int) -> None:
+        self.polled.add(polled)
+        if kept < polled:
+            self.filtered.add(polled - kept)
+
+
 class ApiRoute:
     """The series of one API route on one stage, named as API Gateway names them."""
 
@@ -220,6 +247,7 @@ class Metrics:
         self._views: dict[tuple[str, str, Dims], list[Series]] = {}
         self._lambda: dict[tuple[str, str | None, str], LambdaTarget] = {}
         self._routes: dict[tuple[bool, str, str, str, str], ApiRoute] = {}
+        self._mappings: dict[tuple[str, str], MappingFigures] = {}
 
     def series(
         self, namespace: str, name: str, full: Dims, unit: str, kind: str, views: tuple[Dims, ...]
@@ -237,6 +265,13 @@ class Metrics:
         found = self._lambda.get(key)
         if found is None:
             found = self._lambda[key] = LambdaTarget(self, function, qualifier, version)
+        return found
+
+    def mapping(self, uuid: str, function: str) -> MappingFigures:
+        key = (uuid, function)
+        found = self._mappings.get(key)
+        if found is None:
+            found = self._mappings[key] = MappingFigures(self, uuid, function)
         return found
 
     def api_route(self, rest: bool, api: str, stage: str, method: str, path: str) -> ApiRoute:

@@ -14,6 +14,7 @@ from lamina.delivery import Deliveries
 from lamina.engine.api import Invoker
 from lamina.model import arns
 from lamina.model.mappings import EventSourceMapping
+from lamina.observe.metrics import Metrics
 from lamina.sources.api import QueueMessages, StreamRecords
 from lamina.sources.positions import Positions
 from lamina.sources.queues import QueuePoller
@@ -36,8 +37,10 @@ class Pollers:
         account_id: str,
         filters: Filter = lambda _: None,
         queues: QueueMessages | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._queues = queues
+        self._metrics = metrics
         self._positions = positions
         self._invoker = invoker
         self._deliveries = deliveries
@@ -68,10 +71,17 @@ class Pollers:
 
     def _start(self, mapping: EventSourceMapping) -> None:
         poller: StreamPoller | QueuePoller
+        figures = None
+        if self._metrics is not None:
+            figures = self._metrics.mapping(mapping.uuid, mapping.function)
         if mapping.source == "sqs":
             assert self._queues is not None
             poller = QueuePoller(
-                mapping, self._queues, self._invoker, matches=self._filters(mapping)
+                mapping,
+                self._queues,
+                self._invoker,
+                matches=self._filters(mapping),
+                figures=figures,
             )
             task = asyncio.create_task(poller.run(), name=f"esm-{mapping.uuid}")
             self._running[mapping.uuid] = (mapping, task)
@@ -84,6 +94,7 @@ class Pollers:
             self._deliveries,
             arns.function_arn(self._region, self._account, mapping.function),
             matches=self._filters(mapping),
+            figures=figures,
         )
         task = asyncio.create_task(poller.run(), name=f"esm-{mapping.uuid}")
         self._running[mapping.uuid] = (mapping, task)

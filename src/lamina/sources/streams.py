@@ -28,6 +28,7 @@ from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model.mappings import EventSourceMapping
+from lamina.observe.metrics import MappingFigures
 from lamina.sources.api import StreamRecord, StreamRecords
 from lamina.sources.batchresponse import named_failures
 from lamina.sources.positions import Positions
@@ -57,8 +58,11 @@ class StreamPoller:
         clock: Clock = SYSTEM,
         poll_s: float = POLL_S,
         retry_first_s: float = _RETRY_FIRST_S,
+        figures: MappingFigures | None = None,
     ) -> None:
         self.mapping = mapping
+        # Events polled, filtered out and invoked, and IteratorAge (None: not measured).
+        self._figures = figures
         self._records = records
         self._positions = positions
         self._invoker = invoker
@@ -95,6 +99,8 @@ class StreamPoller:
         if not batch:
             return False
         kept = [r for r in batch if self._matches is None or self._matches(r[2])]
+        if self._figures is not None:
+            self._figures.polled_batch(len(batch), len(kept))
         if kept:
             await self._handle(stream, kept)
         self._done(stream, batch[-1][0])
@@ -178,6 +184,9 @@ class StreamPoller:
             qualifier=self.mapping.qualifier,
             payload_is_json=True,
         )
+        figures = self._figures
+        if figures is not None:
+            figures.iterator_age.add((self._clock.wall() - part[-1][1]) * 1000)
         try:
             result = await self._invoker.invoke(request)
         except AwsError as exc:
@@ -189,6 +198,8 @@ class StreamPoller:
             )
             return -1
         self._last_error = result.function_error
+        if figures is not None:
+            figures.invoked.add(len(part))
         if not result.ok:
             return 0
         if not self.mapping.report_item_failures:
