@@ -16,6 +16,7 @@ template that no longer loads leaves the previous deployment serving, and the er
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from lamina.observe.metrics import Metrics
 from lamina.observe.store import LogStore
 from lamina.services.api import Service
 from lamina.services.auth.guard import METRICS_PATH, Door, scrape
-from lamina.services.cloudwatch.service import CloudWatchService
+from lamina.services.cloudwatch.service import CloudWatchService, Sample
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_ import mappings as lambda_mappings
 from lamina.services.lambda_.service import LambdaService
@@ -218,6 +219,9 @@ class Lamina:
         for service in self.services:
             if isinstance(service, CloudWatchService):
                 emf.write = service.put_emf
+                for other in self.services:
+                    if isinstance(other, SqsService):
+                        service.add_sampler(functools.partial(queue_depths, other))
         for service in self.services:
             # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
             routes = getattr(service, "routes", None)
@@ -463,6 +467,21 @@ class Lamina:
         if not scrape(request):  # a signed request for S3's bucket "metrics"
             return await self.endpoint.to_services(request)
         return await self._prometheus(request)
+
+
+def queue_depths(sqs: SqsService) -> list[Sample]:
+    """AWS/SQS's approximate message counts of every queue (a worker thread's SQL count)."""
+    found: list[Sample] = []
+    for queue in list(sqs.broker.queues.values()):
+        visible, in_flight, delayed = sqs.broker.counts(queue)
+        dims = (("QueueName", queue.name),)
+        for name, value in (
+            ("ApproximateNumberOfMessagesVisible", visible),
+            ("ApproximateNumberOfMessagesNotVisible", in_flight),
+            ("ApproximateNumberOfMessagesDelayed", delayed),
+        ):
+            found.append(("AWS/SQS", name, dims, float(value or 0), "Count"))
+    return found
 
 
 def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:

@@ -260,6 +260,10 @@ class Metrics:
                 self._views.setdefault((namespace, name, view), []).append(found)
         return found
 
+    def gauge(self, namespace: str, name: str, full: Dims, value: float, unit: str) -> None:
+        """One sample of a level (a queue's depth), published under its own dimensions."""
+        self.series(namespace, name, full, unit, GAUGE, (full,)).add(value)
+
     def lambda_target(self, function: str, qualifier: str | None, version: str) -> LambdaTarget:
         key = (function, qualifier, version)
         found = self._lambda.get(key)

@@ -347,3 +347,18 @@ def test_the_aws_cli_and_the_query_protocol(server: LaminaUp, cw: Any) -> None:
     assert status == 200, answer
     names = [e.text for e in ET.fromstring(answer).iter() if e.tag.endswith("MetricName")]
     assert names == ["Seen"]
+
+
+def test_queue_depths_are_aws_sqs_metrics(cw: Any) -> None:
+    """The template's queue's approximate message counts are sampled as AWS/SQS metrics by
+    QueueName."""
+    listed = cw.list_metrics(
+        Namespace="AWS/SQS", Dimensions=[{"Name": "QueueName", "Value": "jobs"}]
+    )
+    names = {m["MetricName"] for m in listed["Metrics"]}
+    assert {"ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible"} <= names
+    points = cw.get_metric_statistics(
+        Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible", Period=60,
+        Dimensions=[{"Name": "QueueName", "Value": "jobs"}], Statistics=["Maximum"], **window(),
+    )["Datapoints"]  # fmt: skip
+    assert points and points[0]["Maximum"] == 0

@@ -5,7 +5,8 @@ all from botocore's model through ``ModelService``.
 Alarms are evaluated on the event loop's schedule, their reads on worker threads: every
 ``EVALUATE_EVERY_S``, and at once for an alarm that was just put or whose metric just received
 data. A state change is sent (``alarms``) by one task, in the order the changes happened: the
-event on the default bus, then the SNS actions. Expired datapoints are deleted hourly.
+event on the default bus, then the SNS actions. Expired datapoints are deleted hourly. Levels
+other services expose (``add_sampler``: queue depths) are recorded every minute.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from lamina.model import arns
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
 from lamina.observe.emf import MetricValues
-from lamina.observe.metrics import Metrics
+from lamina.observe.metrics import Dims, Metrics
 from lamina.services.cloudwatch import alarms
 from lamina.services.cloudwatch.operations import CloudWatch
 from lamina.services.cloudwatch.store import DATABASE, Datum, MetricStore
@@ -30,6 +32,10 @@ from lamina.services.protocols.service import ModelService
 
 log = logging.getLogger("lamina.services")
 EVALUATE_EVERY_S = 10.0
+# Levels other services expose (queue depths) are sampled this often, as AWS/SQS publishes them.
+SAMPLE_EVERY_S = 60.0
+# (namespace, metric name, dimensions, value, unit)
+Sample = tuple[str, str, Dims, float, str]
 EXPIRE_EVERY_S = 3600.0
 
 
@@ -67,6 +73,13 @@ class CloudWatchService:
         self._wake = asyncio.Event()
         self._outbox: asyncio.Queue[tuple[dict[str, Any], dict[str, Any]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self.metrics = metrics
+        self._samplers: list[Callable[[], list[Sample]]] = []
+
+    def add_sampler(self, sample: Callable[[], list[Sample]]) -> None:
+        """``sample()`` (run on a worker thread every SAMPLE_EVERY_S, from deploy on) returns
+        levels to record as gauges, such as AWS/SQS queue depths."""
+        self._samplers.append(sample)
 
     async def deploy(self, stack: Stack) -> None:
         if not self._tasks:
@@ -75,6 +88,7 @@ class CloudWatchService:
                 asyncio.create_task(self._evaluate_forever()),
                 asyncio.create_task(self._send_forever()),
                 asyncio.create_task(self._expire_forever()),
+                asyncio.create_task(self._sample_forever()),
             ]
 
     def matches(self, request: Request) -> bool:
@@ -180,6 +194,18 @@ class CloudWatchService:
                 await self.deliveries.deliver(action, Message(note, source_arn=alarm["AlarmArn"]))
             except DeliveryError as exc:
                 log.warning("alarm %s: action %s failed: %s", alarm["AlarmName"], action, exc)
+
+    async def _sample_forever(self) -> None:
+        while True:
+            for sample in self._samplers:
+                try:
+                    found = await asyncio.to_thread(sample)
+                except Exception:
+                    log.exception("sampling metrics failed")
+                    continue
+                for namespace, name, dims, value, unit in found:
+                    self.metrics.gauge(namespace, name, dims, value, unit)
+            await asyncio.sleep(SAMPLE_EVERY_S)
 
     async def _expire_forever(self) -> None:
         while True:
