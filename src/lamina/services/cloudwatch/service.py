@@ -26,7 +26,8 @@ from lamina.net.messages import Request, Response
 from lamina.observe.emf import MetricValues
 from lamina.observe.metrics import Dims, Metrics
 from lamina.services.cloudwatch import alarms
-from lamina.services.cloudwatch.operations import CloudWatch
+from lamina.services.cloudwatch.alarmsapi import AlarmsApi
+from lamina.services.cloudwatch.metricsapi import MetricsApi
 from lamina.services.cloudwatch.store import DATABASE, Datum, MetricStore
 from lamina.services.protocols.service import ModelService
 
@@ -56,9 +57,10 @@ class CloudWatchService:
         self.region = region
         self.account_id = account_id
         self.clock = clock
-        self.cloudwatch = CloudWatch(
+        self.data = MetricsApi(self.store, metrics, region, account_id, clock, self._changed)
+        self.alarms = AlarmsApi(
+            self.data,
             self.store,
-            metrics,
             region,
             account_id,
             clock,
@@ -66,7 +68,9 @@ class CloudWatchService:
             transitioned=self._transitioned,
         )
         self.protocol = ModelService(
-            "cloudwatch", self.cloudwatch.operations(), signing_names=("monitoring",)
+            "cloudwatch",
+            {**self.data.operations(), **self.alarms.operations()},
+            signing_names=("monitoring",),
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._due: set[str] = set()
@@ -161,7 +165,7 @@ class CloudWatchService:
         if names is None:
             names = {a["AlarmName"] for a in self.store.alarms()}
         for name in sorted(names):
-            self.cloudwatch.evaluate(name)
+            self.alarms.evaluate(name)
 
     async def _send_forever(self) -> None:
         while True:

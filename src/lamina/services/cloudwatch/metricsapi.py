@@ -1,10 +1,10 @@
-"""CloudWatch's operations, one handler each (``ModelService``'s contract): metrics put,
-listed and read with statistics or metric math, and metric alarms.
+"""CloudWatch's metric operations, one handler each (``ModelService``'s contract): metrics put,
+listed and read with statistics or metric math.
 
 Metrics come from two places read through one API: Lamina's own (``AWS/Lambda``,
-``AWS/ApiGateway``, in memory, ``lamina.observe.metrics``) and what users put (any namespace not
-starting ``AWS/``, durable, ``store``). A handler that changes an alarm's state, or puts data an
-alarm watches, tells the service (``changed``), which evaluates and sends on the loop.
+``AWS/ApiGateway``, ``AWS/SQS``, in memory, ``lamina.observe.metrics``) and what users put (any
+namespace not starting ``AWS/``, durable, ``store``). Data put for a metric an alarm watches is
+told to the service (``changed``), which evaluates the alarm on the loop.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from lamina import fastjson
 from lamina.clock import Clock
 from lamina.observe.metrics import Dims, Metrics
-from lamina.services.cloudwatch import alarms, mathexpr, statistics
+from lamina.services.cloudwatch import mathexpr, statistics
 from lamina.services.cloudwatch.errors import (
     InvalidParameterCombination,
     InvalidParameterValue,
     MissingParameter,
-    ResourceNotFound,
 )
 from lamina.services.cloudwatch.statistics import Point
 from lamina.services.cloudwatch.store import Datum, MetricStore
@@ -46,7 +44,7 @@ def _epoch(value: dt.datetime) -> float:
     return value.timestamp()
 
 
-class CloudWatch:
+class MetricsApi:
     def __init__(
         self,
         store: MetricStore,
@@ -55,7 +53,6 @@ class CloudWatch:
         account_id: str,
         clock: Clock,
         changed: Callable[[list[str]], None] = lambda names: None,
-        transitioned: Callable[[dict[str, Any], dict[str, Any]], None] = lambda a, p: None,
     ) -> None:
         self.store = store
         self.metrics = metrics
@@ -64,8 +61,6 @@ class CloudWatch:
         self.clock = clock
         # Called with the names of alarms to evaluate (their data or definition changed).
         self.changed = changed
-        # Called with an alarm (stored) and what it was, when its state changed.
-        self.transitioned = transitioned
 
     def operations(self) -> dict[str, Callable[[Params], Any]]:
         return {
@@ -73,13 +68,6 @@ class CloudWatch:
             "GetMetricStatistics": self.get_metric_statistics,
             "GetMetricData": self.get_metric_data,
             "ListMetrics": self.list_metrics,
-            "PutMetricAlarm": self.put_metric_alarm,
-            "DescribeAlarms": self.describe_alarms,
-            "DescribeAlarmsForMetric": self.describe_alarms_for_metric,
-            "DeleteAlarms": self.delete_alarms,
-            "SetAlarmState": self.set_alarm_state,
-            "EnableAlarmActions": self.enable_alarm_actions,
-            "DisableAlarmActions": self.disable_alarm_actions,
         }
 
     # -- metrics --------------------------------------------------------------------------------
@@ -359,228 +347,6 @@ class CloudWatch:
         return {"Metrics": out}
 
     # -- alarms ---------------------------------------------------------------------------------
-
-    def put_metric_alarm(self, params: Params) -> Params:
-        name = params["AlarmName"]
-        has_metric = params.get("MetricName") is not None
-        if has_metric and params.get("Metrics"):
-            raise InvalidParameterCombination(
-                "The parameters MetricName and Metrics are mutually exclusive and you have "
-                "specified both."
-            )
-        if not has_metric and not params.get("Metrics"):
-            raise MissingParameter("The parameter MetricName or Metrics must be specified.")
-        if has_metric:
-            if params.get("Statistic") and params.get("ExtendedStatistic"):
-                raise InvalidParameterCombination(
-                    "The parameters Statistic and ExtendedStatistic are mutually exclusive and "
-                    "you have specified both."
-                )
-            if not params.get("Statistic") and not params.get("ExtendedStatistic"):
-                raise MissingParameter(
-                    "The parameter Statistic or ExtendedStatistic must be specified."
-                )
-            if params.get("Namespace") is None:
-                raise MissingParameter("The parameter Namespace is required.")
-            if not params.get("Period"):
-                raise MissingParameter("The parameter Period is required.")
-            extended = params.get("ExtendedStatistic")
-            if extended and not statistics.PERCENTILE.match(extended):
-                raise InvalidParameterValue(
-                    f"The value {extended} for parameter ExtendedStatistic is not supported."
-                )
-        if params.get("Threshold") is None and params.get("ThresholdMetricId") is None:
-            raise MissingParameter("The parameter Threshold is required.")
-        points_to_alarm = params.get("DatapointsToAlarm")
-        if points_to_alarm is not None and points_to_alarm > params["EvaluationPeriods"]:
-            raise InvalidParameterValue(
-                "DatapointsToAlarm must be less than or equal to EvaluationPeriods."
-            )
-        now = self.clock.wall()
-        old = self.store.alarm(name)
-        alarm = {k: v for k, v in params.items() if k != "Tags"}
-        alarm.setdefault("ActionsEnabled", True)
-        for key in ("OKActions", "AlarmActions", "InsufficientDataActions", "Dimensions"):
-            alarm.setdefault(key, [])
-        alarm["AlarmArn"] = f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{name}"
-        alarm["AlarmConfigurationUpdatedTimestamp"] = now
-        if old is None:
-            alarm.update(
-                StateValue=alarms.INSUFFICIENT,
-                StateReason="Unchecked: Initial alarm creation",
-                StateUpdatedTimestamp=now,
-                StateTransitionedTimestamp=now,
-            )
-        else:
-            for key in (
-                "StateValue",
-                "StateReason",
-                "StateReasonData",
-                "StateUpdatedTimestamp",
-                "StateTransitionedTimestamp",
-            ):
-                if key in old:
-                    alarm[key] = old[key]
-        self.store.put_alarm(alarm)
-        self.changed([name])
-        return {}
-
-    def _alarms(self, names: list[str]) -> list[dict[str, Any]]:
-        found = [a for n in names if (a := self.store.alarm(n)) is not None]
-        return found
-
-    def describe_alarms(self, params: Params) -> Params:
-        names = params.get("AlarmNames")
-        prefix = params.get("AlarmNamePrefix")
-        if names and prefix:
-            raise InvalidParameterCombination(
-                "The parameters AlarmNames and AlarmNamePrefix are mutually exclusive and you "
-                "have specified both."
-            )
-        types = params.get("AlarmTypes") or ["MetricAlarm"]
-        state, action = params.get("StateValue"), params.get("ActionPrefix")
-        found = self._alarms(names) if names else self.store.alarms()
-        selected = [
-            alarms.described(a)
-            for a in found
-            if (prefix is None or a["AlarmName"].startswith(prefix))
-            and (state is None or a["StateValue"] == state)
-            and (
-                action is None
-                or any(x.startswith(action) for k in alarms.ACTIONS.values() for x in a.get(k, []))
-            )
-        ]
-        return {
-            "MetricAlarms": selected if "MetricAlarm" in types else [],
-            "CompositeAlarms": [],
-        }
-
-    def describe_alarms_for_metric(self, params: Params) -> Params:
-        dims = dims_of(params.get("Dimensions"))
-        found = []
-        for alarm in self.store.alarms():
-            if (alarm.get("Namespace"), alarm.get("MetricName")) != (
-                params["Namespace"],
-                params["MetricName"],
-            ):
-                continue
-            if params.get("Dimensions") is not None and dims_of(alarm.get("Dimensions")) != dims:
-                continue
-            if any(
-                params.get(k) is not None and alarm.get(k) != params[k]
-                for k in ("Statistic", "ExtendedStatistic", "Period", "Unit")
-            ):
-                continue
-            found.append(alarms.described(alarm))
-        return {"MetricAlarms": found}
-
-    def delete_alarms(self, params: Params) -> Params:
-        names = params["AlarmNames"]
-        missing = [n for n in names if self.store.alarm(n) is None]
-        if missing:
-            raise ResourceNotFound(f"The following alarms were not found: {', '.join(missing)}")
-        self.store.delete_alarms(names)
-        return {}
-
-    def set_alarm_state(self, params: Params) -> Params:
-        name = params["AlarmName"]
-        alarm = self.store.alarm(name)
-        if alarm is None:
-            raise ResourceNotFound(f"Alarm {name} not found")
-        data = params.get("StateReasonData")
-        if data is not None:
-            try:
-                fastjson.loads(data)
-            except ValueError:
-                raise InvalidParameterValue(
-                    "The parameter StateReasonData must be valid JSON."
-                ) from None
-        self.transition(alarm, params["StateValue"], params["StateReason"], data)
-        return {}
-
-    def transition(
-        self, alarm: dict[str, Any], state: str, reason: str, data: str | None = None
-    ) -> dict[str, Any] | None:
-        """Put the alarm in ``state`` (stored); the alarm before, when the state changed."""
-        if alarm["StateValue"] == state and data is None:
-            return None
-        previous = dict(alarm)
-        now = self.clock.wall()
-        alarm.update(StateValue=state, StateReason=reason, StateUpdatedTimestamp=now)
-        if data is not None:
-            alarm["StateReasonData"] = data
-        if previous["StateValue"] != state:
-            alarm["StateTransitionedTimestamp"] = now
-        self.store.put_alarm(alarm)
-        self.transitioned(alarm, previous)
-        return previous
-
-    def evaluate(self, name: str) -> None:
-        """Judge the alarm on its data now, and move it to the state that gives."""
-        alarm = self.store.alarm(name)
-        if alarm is None:
-            return
-        judged = alarms.judge(alarm, self._periods(alarm))
-        if judged is not None and judged[0] != alarm["StateValue"]:
-            self.transition(alarm, *judged)
-
-    def _periods(self, alarm: dict[str, Any]) -> list[float | None]:
-        """The alarm's statistic for each of its last EvaluationPeriods periods (the current
-        one included), oldest first."""
-        count = int(alarm["EvaluationPeriods"])
-        now = self.clock.wall()
-        if alarm.get("Metrics"):
-            queries = alarm["Metrics"]
-            period = max(
-                (int(q["MetricStat"]["Period"]) for q in queries if "MetricStat" in q),
-                default=60,
-            )
-            end = (int(now) // period + 1) * period
-            start = end - count * period
-            answer = self.get_metric_data(
-                {
-                    "MetricDataQueries": queries,
-                    "StartTime": dt.datetime.fromtimestamp(start, dt.UTC),
-                    "EndTime": dt.datetime.fromtimestamp(end, dt.UTC),
-                }
-            )["MetricDataResults"]
-            if not answer:
-                return [None] * count
-            by_time = {
-                t.timestamp(): v
-                for t, v in zip(answer[0]["Timestamps"], answer[0]["Values"], strict=True)
-            }
-            return [by_time.get(float(slot)) for slot in range(start, end, period)]
-        period = int(alarm["Period"])
-        end = (int(now) // period + 1) * period
-        start = end - count * period
-        found, _ = self.points(
-            alarm["Namespace"],
-            alarm["MetricName"],
-            dims_of(alarm.get("Dimensions")),
-            start,
-            end,
-            alarm.get("Unit"),
-        )
-        stat = alarm.get("Statistic") or alarm["ExtendedStatistic"]
-        buckets = statistics.periods(found, start, end, period)
-        return [
-            statistics.value(buckets[slot], stat) if slot in buckets else None
-            for slot in range(start, end, period)
-        ]
-
-    def enable_alarm_actions(self, params: Params) -> Params:
-        self._actions(params["AlarmNames"], True)
-        return {}
-
-    def disable_alarm_actions(self, params: Params) -> Params:
-        self._actions(params["AlarmNames"], False)
-        return {}
-
-    def _actions(self, names: list[str], enabled: bool) -> None:
-        for alarm in self._alarms(names):
-            alarm["ActionsEnabled"] = enabled
-            self.store.put_alarm(alarm)
 
 
 def _finite(value: float, where: str) -> None:
