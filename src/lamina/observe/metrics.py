@@ -101,8 +101,9 @@ class Series:
     _minute: int = -1
     _bucket: Bucket | None = None
 
-    def add(self, value: float = 1.0) -> None:
-        minute = int(self.clock()) // MINUTE * MINUTE
+    def add(self, value: float = 1.0, now: float | None = None) -> None:
+        """One datapoint; ``now`` (the clock's, when a caller records several at once)."""
+        minute = int(self.clock() if now is None else now) // MINUTE * MINUTE
         bucket = self._bucket
         if minute != self._minute or bucket is None:
             bucket = self._open(minute)
@@ -163,13 +164,14 @@ class LambdaTarget:
         self.async_dropped = series("AsyncEventsDropped", "Count", COUNTER)
 
     def invoked(self, duration_ms: float, error: bool, init_ms: float | None) -> None:
-        self.invocations.add()
-        self.duration.add(duration_ms)
+        now = self.invocations.clock()  # once for every series: a third of the cost otherwise
+        self.invocations.add(1.0, now)
+        self.duration.add(duration_ms, now)
         if error:
-            self.errors.add()
+            self.errors.add(1.0, now)
         if init_ms is not None:
-            self.cold_starts.add()
-            self.init_duration.add(init_ms)
+            self.cold_starts.add(1.0, now)
+            self.init_duration.add(init_ms, now)
 
 
 class MappingFigures:
@@ -227,14 +229,15 @@ class ApiRoute:
         self.integration_latency = series("IntegrationLatency", "Milliseconds", HISTOGRAM)
 
     def answered(self, status: int, latency_ms: float, integration_ms: float | None) -> None:
-        self.count.add()
+        now = self.count.clock()
+        self.count.add(1.0, now)
         if status >= 500:
-            self.server_errors.add()
+            self.server_errors.add(1.0, now)
         elif status >= 400:
-            self.client_errors.add()
-        self.latency.add(latency_ms)
+            self.client_errors.add(1.0, now)
+        self.latency.add(latency_ms, now)
         if integration_ms is not None:
-            self.integration_latency.add(integration_ms)
+            self.integration_latency.add(integration_ms, now)
 
 
 class Metrics:
