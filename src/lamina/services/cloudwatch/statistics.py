@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from lamina.observe.metrics import Bucket
@@ -25,7 +25,7 @@ class Point(NamedTuple):
     total: float
     low: float
     high: float
-    samples: list[float]
+    samples: Sequence[float]
 
 
 def points_of(buckets: dict[int, Bucket]) -> list[Point]:
