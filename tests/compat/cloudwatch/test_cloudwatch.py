@@ -362,3 +362,24 @@ def test_queue_depths_are_aws_sqs_metrics(cw: Any) -> None:
         Dimensions=[{"Name": "QueueName", "Value": "jobs"}], Statistics=["Maximum"], **window(),
     )["Datapoints"]  # fmt: skip
     assert points and points[0]["Maximum"] == 0
+
+
+def test_an_alarm_watches_lambdas_own_metrics(server: LaminaUp, cw: Any) -> None:
+    """An alarm on AWS/Lambda Errors of a function that failed is in ALARM as soon as it is
+    put; a Period CloudWatch does not take is refused."""
+    name = function_name(server, "FailingFunction")
+    server.aws("lambda").invoke(FunctionName=name, Payload=b"{}")
+    alarm = {
+        "AlarmName": "failing", "Namespace": "AWS/Lambda", "MetricName": "Errors",
+        "Dimensions": [{"Name": "FunctionName", "Value": name}], "Statistic": "Sum",
+        "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
+        "ComparisonOperator": "GreaterThanThreshold",
+    }  # fmt: skip
+    cw.put_metric_alarm(**alarm)
+
+    def state() -> str:
+        return str(cw.describe_alarms(AlarmNames=["failing"])["MetricAlarms"][0]["StateValue"])
+
+    wait_for(lambda: state() == "ALARM", timeout=20)
+    code, _ = error_code(cw.put_metric_alarm, **{**alarm, "Period": 45})
+    assert code == "InvalidParameterValue"

@@ -81,6 +81,12 @@ class AlarmsApi:
                 raise MissingParameter("The parameter Namespace is required.")
             if not params.get("Period"):
                 raise MissingParameter("The parameter Period is required.")
+            period = params["Period"]
+            if period not in (10, 20, 30) and period % 60:
+                raise InvalidParameterValue(
+                    f"The value {period} for parameter Period is not supported: use 10, 20, 30 "
+                    "or a multiple of 60."
+                )
             extended = params.get("ExtendedStatistic")
             if extended and not statistics.PERCENTILE.match(extended):
                 raise InvalidParameterValue(
