@@ -230,16 +230,34 @@ def metrics_ratio(seconds: int, rounds: int) -> None:
                 wrk(port, "/ping", 32, 2)  # warm-up: environments, connections
             rates: dict[str, list[float]] = {name: [] for name in servers}
             ratios = []
+            # CPU seconds `lamina up` and its environments spent, and requests served: steadier
+            # than requests/s when other work shares the machine.
+            spent = dict.fromkeys(servers, 0.0)
+            served = dict.fromkeys(servers, 0)
             for _ in range(rounds):
-                for name, (_, port) in servers.items():
-                    rates[name].append(wrk(port, "/ping", 32, seconds)[0])
+                for name, (process, port) in servers.items():
+                    pids = [process.pid, *descendants(process.pid)]
+                    before = sum(cpu_seconds(p) for p in pids)
+                    rate, _, _, count = wrk(port, "/ping", 32, seconds)
+                    pids = [process.pid, *descendants(process.pid)]
+                    spent[name] += sum(cpu_seconds(p) for p in pids) - before
+                    served[name] += count
+                    rates[name].append(rate)
                 ratios.append(rates["metrics on"][-1] / rates["metrics off"][-1])
         finally:
             for process, _ in servers.values():
                 process.terminate()
                 process.wait(20)
+    cpu_us = {name: spent[name] / max(1, served[name]) * 1e6 for name in servers}
     for name, found in rates.items():
-        print(f"{name + ', 32 conn':<28} {statistics.median(found):9.0f} req/s")
+        print(
+            f"{name + ', 32 conn':<28} {statistics.median(found):9.0f} req/s   "
+            f"CPU {cpu_us[name]:6.1f} us/request (lamina up and its environments)"
+        )
+    print(
+        f"{'CPU per request on/off':<28} {cpu_us['metrics on'] / cpu_us['metrics off']:9.1%}"
+        "   (the steadier figure on a shared machine)"
+    )
     print(
         f"{'ratio on/off, 32 conn':<28} {statistics.median(ratios):9.1%}   (rounds: "
         + ", ".join(f"{r:.1%}" for r in ratios)
