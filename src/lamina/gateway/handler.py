@@ -105,15 +105,8 @@ class Gateway:
         figures = {}
         if self._metrics is not None:
             figures = {
-                (id(api), id(stage), id(route)): self._metrics.api_route(
-                    api.kind is ApiKind.REST,
-                    api.name or api.logical_id if api.kind is ApiKind.REST else api.id,
-                    stage.name,
-                    route.method,
-                    route.path,
-                )
+                (id(api), id(stage), id(route)): self._figures_of(api, stage, route)
                 for api in apis
-                if api.kind is not ApiKind.FUNCTION_URL
                 for stage in api.stages
                 for route in api.routes
             }
@@ -158,6 +151,22 @@ class Gateway:
             api_keys=ApiKeyStep(self._usage, api.id, stage.name)
             if route.api_key_required
             else None,
+        )
+
+    def _figures_of(self, api: Api, stage: Stage, route: Route) -> ApiRoute:
+        """The route's series: AWS/ApiGateway's for APIs, AWS/Lambda's Url* for function URLs."""
+        assert self._metrics is not None
+        if api.kind is ApiKind.FUNCTION_URL:
+            target = stagevars.fill(route.integration.function or "", stage.variables)
+            name, qualifier = function_and_qualifier(target)
+            return self._metrics.function_url(name, qualifier)
+        rest = api.kind is ApiKind.REST
+        return self._metrics.api_route(
+            rest,
+            api.name or api.logical_id if rest else api.id,
+            stage.name,
+            route.method,
+            route.path,
         )
 
     def _authorizer(self, api: Api, stage: Stage, route: Route) -> Step | None:

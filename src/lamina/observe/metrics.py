@@ -207,31 +207,31 @@ class MappingFigures:
 
 
 class ApiRoute:
-    """The series of one API route on one stage, named as API Gateway names them."""
+    """The series of one front door's route: an API route on one stage, named as API Gateway
+    names them (``api_route``), or a function URL, named as Lambda names them
+    (``function_url``)."""
 
     __slots__ = ("client_errors", "count", "integration_latency", "latency", "server_errors")
 
     def __init__(
-        self, metrics: Metrics, rest: bool, api: str, stage: str, method: str, path: str
+        self,
+        metrics: Metrics,
+        namespace: str,
+        full: Dims,
+        views: tuple[Dims, ...],
+        names: tuple[str, str, str, str, str | None],
     ) -> None:
-        if rest:
-            full = dims(ApiName=api, Stage=stage, Resource=path, Method=method)
-            views = (dims(ApiName=api), dims(ApiName=api, Stage=stage), full)
-            names = ("4XXError", "5XXError")
-        else:
-            route = f"{method} {path}" if method != "ANY" or path != "$default" else "$default"
-            full = dims(ApiId=api, Stage=stage, Route=route)
-            views = (dims(ApiId=api), dims(ApiId=api, Stage=stage), full)
-            names = ("4xx", "5xx")
-
         def series(name: str, unit: str, kind: str) -> Series:
-            return metrics.series(API_GATEWAY, name, full, unit, kind, views)
+            return metrics.series(namespace, name, full, unit, kind, views)
 
-        self.count = series("Count", "Count", COUNTER)
-        self.client_errors = series(names[0], "Count", COUNTER)
-        self.server_errors = series(names[1], "Count", COUNTER)
-        self.latency = series("Latency", "Milliseconds", HISTOGRAM)
-        self.integration_latency = series("IntegrationLatency", "Milliseconds", HISTOGRAM)
+        count, client, server, latency, integration = names
+        self.count = series(count, "Count", COUNTER)
+        self.client_errors = series(client, "Count", COUNTER)
+        self.server_errors = series(server, "Count", COUNTER)
+        self.latency = series(latency, "Milliseconds", HISTOGRAM)
+        self.integration_latency = (
+            series(integration, "Milliseconds", HISTOGRAM) if integration else None
+        )
 
     def answered(self, status: int, latency_ms: float, integration_ms: float | None) -> None:
         now = self.count.clock()
@@ -241,7 +241,7 @@ class ApiRoute:
         elif status >= 400:
             self.client_errors.add(1.0, now)
         self.latency.add(latency_ms, now)
-        if integration_ms is not None:
+        if integration_ms is not None and self.integration_latency is not None:
             self.integration_latency.add(integration_ms, now)
 
 
@@ -254,7 +254,7 @@ class Metrics:
         # (namespace, name, view) -> the series that publish to that dimension set
         self._views: dict[tuple[str, str, Dims], list[Series]] = {}
         self._lambda: dict[tuple[str, str | None, str], LambdaTarget] = {}
-        self._routes: dict[tuple[bool, str, str, str, str], ApiRoute] = {}
+        self._routes: dict[tuple[str, str, str, str, str], ApiRoute] = {}
         self._mappings: dict[tuple[str, str], MappingFigures] = {}
 
     def series(
@@ -287,10 +287,34 @@ class Metrics:
         return found
 
     def api_route(self, rest: bool, api: str, stage: str, method: str, path: str) -> ApiRoute:
-        key = (rest, api, stage, method, path)
+        key = ("rest" if rest else "http", api, stage, method, path)
         found = self._routes.get(key)
-        if found is None:
-            found = self._routes[key] = ApiRoute(self, rest, api, stage, method, path)
+        if found is not None:
+            return found
+        if rest:
+            full = dims(ApiName=api, Stage=stage, Resource=path, Method=method)
+            views = (dims(ApiName=api), dims(ApiName=api, Stage=stage), full)
+            names = ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency")
+        else:
+            route = f"{method} {path}" if method != "ANY" or path != "$default" else "$default"
+            full = dims(ApiId=api, Stage=stage, Route=route)
+            views = (dims(ApiId=api), dims(ApiId=api, Stage=stage), full)
+            names = ("Count", "4xx", "5xx", "Latency", "IntegrationLatency")
+        found = self._routes[key] = ApiRoute(self, API_GATEWAY, full, views, names)
+        return found
+
+    def function_url(self, function: str, qualifier: str | None) -> ApiRoute:
+        """A function URL's series: UrlRequestCount, Url4xxCount, Url5xxCount and
+        UrlRequestLatency under FunctionName (and Resource for an alias's URL), as Lambda's."""
+        key = ("url", function, qualifier or "", "", "")
+        found = self._routes.get(key)
+        if found is not None:
+            return found
+        resource = f"{function}:{qualifier}" if qualifier else function
+        full = dims(FunctionName=function, Resource=resource)
+        views = (dims(FunctionName=function), full) if qualifier else (dims(FunctionName=function),)
+        names = ("UrlRequestCount", "Url4xxCount", "Url5xxCount", "UrlRequestLatency", None)
+        found = self._routes[key] = ApiRoute(self, LAMBDA, full, views, names)
         return found
 
     # -- readers ------------------------------------------------------------------------------

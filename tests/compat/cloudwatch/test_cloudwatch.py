@@ -383,3 +383,15 @@ def test_an_alarm_watches_lambdas_own_metrics(server: LaminaUp, cw: Any) -> None
     wait_for(lambda: state() == "ALARM", timeout=20)
     code, _ = error_code(cw.put_metric_alarm, **{**alarm, "Period": 45})
     assert code == "InvalidParameterValue"
+
+
+def test_function_urls_are_counted_as_lambda_counts_them(server: LaminaUp, cw: Any) -> None:
+    """Requests to a function URL count under AWS/Lambda UrlRequestCount by FunctionName."""
+    name = function_name(server, "OrdersFunction")
+    url = f"{api_url(server)}/_lamina/urls/OrdersFunction/"  # the URL's prefixed form
+    assert fetch(urllib.request.Request(url, data=b"{}"))[0] == 201
+    points = cw.get_metric_statistics(
+        Namespace="AWS/Lambda", MetricName="UrlRequestCount", Period=60, Statistics=["Sum"],
+        Dimensions=[{"Name": "FunctionName", "Value": name}], **window(),
+    )["Datapoints"]  # fmt: skip
+    assert total(points) == 1
