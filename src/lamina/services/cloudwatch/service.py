@@ -132,7 +132,8 @@ class CloudWatchService:
             if not m.namespace.startswith("AWS/")
         ]
         if data:
-            asyncio.get_running_loop().run_in_executor(None, self.put_data, data)
+            stored = asyncio.get_running_loop().run_in_executor(None, self.put_data, data)
+            stored.add_done_callback(_log_failure)
 
     # -- from the handlers' threads -------------------------------------------------------------
 
@@ -223,3 +224,8 @@ class CloudWatchService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.store.close()
+
+
+def _log_failure(stored: asyncio.Future[None]) -> None:
+    if not stored.cancelled() and stored.exception() is not None:
+        log.error("storing Embedded Metric Format metrics failed", exc_info=stored.exception())
