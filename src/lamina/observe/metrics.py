@@ -146,6 +146,8 @@ class LambdaTarget:
     )
 
     def __init__(self, metrics: Metrics, function: str, qualifier: str | None, version: str):
+        if qualifier == "$LATEST":
+            qualifier = None  # the unqualified function: Lambda gives it no Resource of its own
         resource = f"{function}:{qualifier}" if qualifier else function
         full = dims(FunctionName=function, Resource=resource, ExecutedVersion=version)
         views: list[Dims] = [(), dims(FunctionName=function)]
