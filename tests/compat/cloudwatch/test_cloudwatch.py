@@ -315,6 +315,29 @@ def test_an_alarm_fires_on_data_and_says_so_on_eventbridge_and_sns(
     assert cw.describe_alarms(AlarmNames=["backlog"])["MetricAlarms"] == []
 
 
+def test_a_metric_math_alarm_judges_its_expression(cw: Any) -> None:
+    """An alarm over Metrics (a MetricStat and an expression returning data) is judged on the
+    expression's values."""
+    stat = {"Metric": {"Namespace": "Test/MathAlarm", "MetricName": "Failed"}, "Period": 60,
+            "Stat": "Sum"}  # fmt: skip
+    cw.put_metric_alarm(
+        AlarmName="math", EvaluationPeriods=1, Threshold=50,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Metrics=[{"Id": "failed", "MetricStat": stat, "ReturnData": False},
+                 {"Id": "doubled", "Expression": "failed * 10", "ReturnData": True}],
+    )  # fmt: skip
+    cw.put_metric_data(
+        Namespace="Test/MathAlarm", MetricData=[{"MetricName": "Failed", "Value": 6}]
+    )
+
+    def state() -> str:
+        return str(cw.describe_alarms(AlarmNames=["math"])["MetricAlarms"][0]["StateValue"])
+
+    wait_for(lambda: state() == "ALARM", timeout=20)
+    alarm = cw.describe_alarms(AlarmNames=["math"])["MetricAlarms"][0]
+    assert "[60]" in alarm["StateReason"]
+
+
 def test_the_aws_cli_and_the_query_protocol(server: LaminaUp, cw: Any) -> None:
     """`aws cloudwatch list-metrics` finds a metric put with boto3; a query-protocol request
     (what older SDKs send) gets the XML answer."""

@@ -74,6 +74,16 @@ def judge(alarm: dict[str, Any], values: Sequence[float | None]) -> tuple[str, s
     return INSUFFICIENT, (f"Insufficient Data: {len(values)} datapoints were unknown.")
 
 
+def watched(alarm: dict[str, Any]) -> set[tuple[str, str]]:
+    """The (namespace, metric name) pairs an alarm reads, its Metrics' included."""
+    found = {(alarm.get("Namespace") or "", alarm.get("MetricName") or "")}
+    for query in alarm.get("Metrics") or ():
+        metric = (query.get("MetricStat") or {}).get("Metric")
+        if metric:
+            found.add((metric["Namespace"], metric["MetricName"]))
+    return found
+
+
 def _listed(values: Sequence[float]) -> str:
     return "[" + ", ".join(f"{v:g}" for v in values) + "]"
 

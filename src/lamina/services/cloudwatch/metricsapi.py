@@ -16,7 +16,7 @@ from typing import Any
 
 from lamina.clock import Clock
 from lamina.observe.metrics import Dims, Metrics
-from lamina.services.cloudwatch import mathexpr, statistics
+from lamina.services.cloudwatch import alarms, mathexpr, statistics
 from lamina.services.cloudwatch.errors import (
     InvalidParameterCombination,
     InvalidParameterValue,
@@ -85,16 +85,17 @@ class MetricsApi:
         ]
         if not data:
             raise MissingParameter("The parameter MetricData is required.")
-        self.store.put(data, now)
+        self.store_data(data)
+        return {}
+
+    def store_data(self, data: list[Datum]) -> None:
+        """Store ``data`` (written when this returns), and have the alarms watching any of its
+        metrics evaluated."""
+        self.store.put(data, self.clock.wall())
         touched = {(d.namespace, d.name) for d in data}
-        watching = [
-            a["AlarmName"]
-            for a in self.store.alarms()
-            if (a.get("Namespace"), a.get("MetricName")) in touched
-        ]
+        watching = [a["AlarmName"] for a in self.store.alarms() if alarms.watched(a) & touched]
         if watching:
             self.changed(watching)
-        return {}
 
     def _datum(self, namespace: str, datum: Params, index: int, now: float) -> Datum:
         where = f"MetricData.member.{index}"

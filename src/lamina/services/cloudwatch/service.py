@@ -103,15 +103,7 @@ class CloudWatchService:
 
     def put_data(self, data: list[Datum]) -> None:
         """Store data Lamina read elsewhere (Embedded Metric Format lines), from any thread."""
-        self.store.put(data, self.clock.wall())
-        touched = {(d.namespace, d.name) for d in data}
-        names = [
-            a["AlarmName"]
-            for a in self.store.alarms()
-            if (a.get("Namespace"), a.get("MetricName")) in touched
-        ]
-        if names:
-            self._changed(names)
+        self.data.store_data(data)
 
     def put_emf(self, found: list[MetricValues]) -> None:
         """Store metrics read from functions' logs, off the event loop (called on it)."""
