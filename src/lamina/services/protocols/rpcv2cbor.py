@@ -17,8 +17,8 @@ from typing import Any
 import cbor2
 
 from lamina.net.messages import Request, Response
-from lamina.services.errors import SerializationException, ValidationException
-from lamina.services.protocols import validation
+from lamina.services.errors import SerializationException
+from lamina.services.protocols import awsjson
 from lamina.services.protocols.shapes import Operation
 from lamina.services.protocols.wire import CBOR
 
@@ -52,14 +52,7 @@ def parse(request: Request, operation: Operation) -> dict[str, Any]:
             raise SerializationException(f"Could not read the CBOR body: {exc}") from None
     if not isinstance(members, dict):
         raise SerializationException("Start of structure or map found where not expected.")
-    if operation.input is None:
-        return members
-    try:
-        return validation.check(operation.input, members)  # type: ignore[no-any-return]
-    except validation.WrongType as exc:
-        raise SerializationException(str(exc)) from None
-    except validation.Invalid as exc:
-        raise ValidationException(str(exc)) from None
+    return awsjson.checked(operation, members)
 
 
 def body(value: Any) -> bytes:
