@@ -1,4 +1,5 @@
-"""The metrics Lamina measures itself (``AWS/Lambda``, ``AWS/ApiGateway``), held in memory.
+"""The metrics Lamina measures itself (``AWS/Lambda``, ``AWS/ApiGateway``, and levels sampled
+from services such as ``AWS/SQS`` queue depths), held in memory.
 
 A ``Series`` is one metric with one full set of dimensions (a function's alias and executed
 version; an API's stage and route). It keeps two views of what it saw:
@@ -11,9 +12,9 @@ version; an API's stage and route). It keeps two views of what it saw:
 CloudWatch publishes a datapoint under several dimension sets (``FunctionName`` alone, then with
 ``Resource``, ...). Rather than updating one series per set on every invocation, a series names
 the sets it publishes to (``views``) and the registry merges the series of a set when it is
-read: the hot path touches one series per metric. ``Metrics.lambda_target``/``api_route`` hand
-out per-target handles (cached) whose methods are what the engine and the gateway call: a few
-dict operations and additions, never I/O.
+read: the hot path touches one series per metric. ``Metrics.lambda_target``, ``api_route``,
+``function_url`` and ``mapping`` hand out per-target handles (cached) whose methods are what the
+engine, the gateway and the pollers call: a few dict operations and additions, never I/O.
 
 Nothing is locked. Readers on worker threads (the CloudWatch API) take copies first: ``list()``
 of a dict of numbers runs in C without releasing the GIL, so it sees a consistent dict; a
