@@ -253,7 +253,7 @@ def test_an_alarm_fires_on_data_and_says_so_on_eventbridge_and_sns(
 ) -> None:
     """An alarm over a user metric goes to ALARM when data breaches its threshold: the state
     change reaches an EventBridge rule's queue as 'CloudWatch Alarm State Change' and the
-    alarm's SNS action's subscribers; DescribeAlarms shows it; SetAlarmState moves it back."""
+    alarm's SNS action's subscribers; DescribeAlarms and DescribeAlarmHistory show it."""
     sqs, sns, events = server.aws("sqs"), server.aws("sns"), server.aws("events")
     queue = sqs.create_queue(QueueName="alarm-events")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
@@ -303,14 +303,11 @@ def test_an_alarm_fires_on_data_and_says_so_on_eventbridge_and_sns(
         Namespace="Test/Alarms", MetricName="Backlog", Dimensions=dims
     )["MetricAlarms"]
     assert [a["AlarmName"] for a in for_metric] == ["backlog"]
-    cw.disable_alarm_actions(AlarmNames=["backlog"])
-    cw.set_alarm_state(AlarmName="backlog", StateValue="OK", StateReason="by hand")
-    alarm = cw.describe_alarms(AlarmNames=["backlog"])["MetricAlarms"][0]
-    assert (alarm["StateValue"], alarm["StateReason"], alarm["ActionsEnabled"]) == (
-        "OK",
-        "by hand",
-        False,
-    )
+    history = cw.describe_alarm_history(AlarmName="backlog")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in history][-2:] == [
+        "Alarm updated from INSUFFICIENT_DATA to ALARM",
+        'Alarm "backlog" created',
+    ]
     cw.delete_alarms(AlarmNames=["backlog"])
     assert cw.describe_alarms(AlarmNames=["backlog"])["MetricAlarms"] == []
 
@@ -383,6 +380,42 @@ def test_queue_depths_are_aws_sqs_metrics(cw: Any) -> None:
         Dimensions=[{"Name": "QueueName", "Value": "jobs"}], Statistics=["Maximum"], **window(),
     )["Datapoints"]  # fmt: skip
     assert points and points[0]["Maximum"] == 0
+
+
+def test_set_alarm_state_and_actions_by_hand(cw: Any) -> None:
+    """SetAlarmState moves an alarm (its reason and data kept, the change in its history);
+    DisableAlarmActions turns its actions off. The alarm ignores missing data, so its own
+    evaluation leaves the state set by hand."""
+    cw.put_metric_alarm(
+        AlarmName="quiet", Namespace="Test/Quiet", MetricName="Never", Statistic="Sum",
+        Period=60, EvaluationPeriods=1, Threshold=1, TreatMissingData="ignore",
+        ComparisonOperator="GreaterThanThreshold",
+    )  # fmt: skip
+    cw.disable_alarm_actions(AlarmNames=["quiet"])
+    cw.set_alarm_state(
+        AlarmName="quiet", StateValue="ALARM", StateReason="by hand",
+        StateReasonData=json.dumps({"why": "testing"}),
+    )  # fmt: skip
+    alarm = cw.describe_alarms(AlarmNames=["quiet"])["MetricAlarms"][0]
+    assert (alarm["StateValue"], alarm["StateReason"], alarm["ActionsEnabled"]) == (
+        "ALARM",
+        "by hand",
+        False,
+    )
+    assert json.loads(alarm["StateReasonData"]) == {"why": "testing"}
+    [change, created] = cw.describe_alarm_history(AlarmName="quiet")["AlarmHistoryItems"]
+    assert change["HistoryItemType"] == "StateUpdate"
+    assert change["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to ALARM"
+    assert json.loads(change["HistoryData"])["newState"]["stateReason"] == "by hand"
+    assert created["HistoryItemType"] == "ConfigurationUpdate"
+    code, _ = error_code(
+        cw.set_alarm_state, AlarmName="quiet", StateValue="OK", StateReason="x",
+        StateReasonData="{not json",
+    )  # fmt: skip
+    assert code == "InvalidParameterValue"
+    cw.delete_alarms(AlarmNames=["quiet"])
+    code, _ = error_code(cw.delete_alarms, AlarmNames=["quiet"])
+    assert code == "ResourceNotFound"
 
 
 def test_an_alarm_watches_lambdas_own_metrics(server: LaminaUp, cw: Any) -> None:

@@ -1,10 +1,11 @@
 """Metric alarms: how one is evaluated, and what its state changes send. Pure.
 
-An alarm looks at its last ``EvaluationPeriods`` periods (the current one included, so a local
-alarm answers as soon as its data arrives rather than a period later). A period breaches when
-its statistic compares with the threshold as ``ComparisonOperator`` says; a period without data
-counts as ``TreatMissingData`` says (``missing``, the default, and ``ignore`` leave it out,
-``breaching`` and ``notBreaching`` count it as one). The alarm is ``ALARM`` when at least
+An alarm looks at its last ``EvaluationPeriods`` periods: ending with the current one once it
+has data (so a local alarm answers as soon as its data arrives rather than a period later), else
+with the last complete one (so it does not flap to missing data as each period opens). A period
+breaches when its statistic compares with the threshold as ``ComparisonOperator`` says; a period
+without data counts as ``TreatMissingData`` says (``missing``, the default, and ``ignore`` leave
+it out, ``breaching`` and ``notBreaching`` count it as one). The alarm is ``ALARM`` when at least
 ``DatapointsToAlarm`` (default ``EvaluationPeriods``) periods breach, ``OK`` when some period was
 judged and too few breached, and otherwise ``INSUFFICIENT_DATA`` (``missing``) or unchanged
 (``ignore``).

@@ -22,7 +22,7 @@ from lamina.services.cloudwatch.errors import (
     ResourceNotFound,
 )
 from lamina.services.cloudwatch.metricsapi import MetricsApi, Params, dims_of
-from lamina.services.cloudwatch.store import MetricStore
+from lamina.services.cloudwatch.store import HistoryItem, MetricStore
 
 
 class AlarmsApi:
@@ -55,6 +55,33 @@ class AlarmsApi:
             "SetAlarmState": self.set_alarm_state,
             "EnableAlarmActions": self.enable_alarm_actions,
             "DisableAlarmActions": self.disable_alarm_actions,
+            "DescribeAlarmHistory": self.describe_alarm_history,
+        }
+
+    def describe_alarm_history(self, params: Params) -> Params:
+        types = params.get("AlarmTypes") or ["MetricAlarm"]
+        if "MetricAlarm" not in types:
+            return {"AlarmHistoryItems": []}
+        start = params["StartDate"].timestamp() if params.get("StartDate") else 0.0
+        end = params["EndDate"].timestamp() if params.get("EndDate") else float("inf")
+        found = self.store.history(
+            params.get("AlarmName"), params.get("HistoryItemType"), start, end
+        )
+        if params.get("ScanBy") == "TimestampAscending":
+            found.reverse()
+        limit = params.get("MaxRecords") or 100
+        return {
+            "AlarmHistoryItems": [
+                {
+                    "AlarmName": name,
+                    "AlarmType": "MetricAlarm",
+                    "Timestamp": dt.datetime.fromtimestamp(item.at, dt.UTC),
+                    "HistoryItemType": item.type,
+                    "HistorySummary": item.summary,
+                    "HistoryData": item.data,
+                }
+                for name, item in found[:limit]
+            ]
         }
 
     def put_metric_alarm(self, params: Params) -> Params:
@@ -124,7 +151,16 @@ class AlarmsApi:
             ):
                 if key in old:
                     alarm[key] = old[key]
-        self.store.put_alarm(alarm)
+        verb = "created" if old is None else "updated"
+        self.store.put_alarm(
+            alarm,
+            _history(
+                now,
+                "ConfigurationUpdate",
+                f'Alarm "{name}" {verb}',
+                {"type": "Update", "updatedAlarm": alarm},
+            ),
+        )
         self.changed([name])
         return {}
 
@@ -214,7 +250,16 @@ class AlarmsApi:
             alarm["StateReasonData"] = data
         if previous["StateValue"] != state:
             alarm["StateTransitionedTimestamp"] = now
-        self.store.put_alarm(alarm)
+        summary = f"Alarm updated from {previous['StateValue']} to {state}"
+        record = {
+            "version": "1.0",
+            "oldState": {
+                "stateValue": previous["StateValue"],
+                "stateReason": previous.get("StateReason", ""),
+            },
+            "newState": {"stateValue": state, "stateReason": reason},
+        }
+        self.store.put_alarm(alarm, _history(now, "StateUpdate", summary, record))
         self.transitioned(alarm, previous)
         return previous
 
@@ -228,9 +273,16 @@ class AlarmsApi:
             self.transition(alarm, *judged)
 
     def _periods(self, alarm: dict[str, Any]) -> list[float | None]:
-        """The alarm's statistic for each of its last EvaluationPeriods periods (the current
-        one included), oldest first."""
+        """The alarm's statistic for each of its last EvaluationPeriods periods, oldest first:
+        ending with the current period once it has data (so an alarm reacts at once), else
+        with the last complete one (so a new period does not make every alarm's data missing
+        until its first datapoint)."""
         count = int(alarm["EvaluationPeriods"])
+        values = self._values(alarm, count + 1)
+        return values[1:] if values[-1] is not None else values[:-1]
+
+    def _values(self, alarm: dict[str, Any], count: int) -> list[float | None]:
+        """The statistic of the ``count`` periods ending with the current one."""
         now = self.clock.wall()
         if alarm.get("Metrics"):
             queries = alarm["Metrics"]
@@ -284,3 +336,7 @@ class AlarmsApi:
         for alarm in self._alarms(names):
             alarm["ActionsEnabled"] = enabled
             self.store.put_alarm(alarm)
+
+
+def _history(at: float, kind: str, summary: str, data: dict[str, Any]) -> HistoryItem:
+    return HistoryItem(at, kind, summary, fastjson.dumps_text(data))

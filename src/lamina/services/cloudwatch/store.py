@@ -2,7 +2,8 @@
 lines) and the alarms.
 
 A datum is written before ``PutMetricData`` answers (WAL), so what was acknowledged survives
-``kill -9``. Datapoints older than ``RETENTION_S`` are deleted (``expire``, run in the
+``kill -9``; so is an alarm, with its history. Datapoints (and history) older than
+``RETENTION_S`` are deleted (``expire``, run in the
 background): CloudWatch keeps one-minute data 15 days. Each datapoint row keeps its statistic set
 and up to ``SAMPLES`` of its values, for percentiles.
 
@@ -15,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lamina import fastjson
 from lamina.observe.metrics import SAMPLES, Dims
@@ -51,6 +52,17 @@ _MIGRATIONS = (
         doc TEXT NOT NULL
     );
     """,
+    # DescribeAlarmHistory: configuration updates and state changes, kept RETENTION_S.
+    """
+    CREATE TABLE history (
+        name TEXT NOT NULL,
+        at REAL NOT NULL,
+        type TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX history_by_name ON history (name, at);
+    """,
 )
 
 
@@ -68,6 +80,13 @@ class Datum:
     min: float
     max: float
     samples: tuple[float, ...] = ()
+
+
+class HistoryItem(NamedTuple):
+    at: float
+    type: str  # ConfigurationUpdate, StateUpdate
+    summary: str
+    data: str  # JSON, as DescribeAlarmHistory's HistoryData
 
 
 def _dims_text(dims: Dims) -> str:
@@ -156,18 +175,48 @@ class MetricStore:
 
     def expire(self, now: float) -> None:
         with self._lock:
+            self._conn.execute("DELETE FROM history WHERE at < ?", (now - RETENTION_S,))
             self._conn.execute("DELETE FROM datapoints WHERE at < ?", (now - RETENTION_S,))
             self._conn.execute("DELETE FROM metrics WHERE last_put < ?", (now - RETENTION_S,))
 
     # -- alarms ---------------------------------------------------------------------------------
 
-    def put_alarm(self, alarm: dict[str, Any]) -> None:
+    def put_alarm(self, alarm: dict[str, Any], history: HistoryItem | None = None) -> None:
+        """Store the alarm, with the history item of what changed, in one transaction."""
         with self._lock:
-            self._conn.execute(
-                "INSERT INTO alarms (name, doc) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET doc = excluded.doc",
-                (alarm["AlarmName"], fastjson.dumps_text(alarm)),
-            )
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO alarms (name, doc) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET doc = excluded.doc",
+                    (alarm["AlarmName"], fastjson.dumps_text(alarm)),
+                )
+                if history is not None:
+                    conn.execute(
+                        "INSERT INTO history VALUES (?, ?, ?, ?, ?)",
+                        (alarm["AlarmName"], *history),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def history(
+        self, name: str | None, kind: str | None, start: float, end: float
+    ) -> list[tuple[str, HistoryItem]]:
+        """(alarm name, item) within [start, end), newest first."""
+        sql = "SELECT name, at, type, summary, data FROM history WHERE at >= ? AND at < ?"
+        args: list[Any] = [start, end]
+        if name is not None:
+            sql += " AND name = ?"
+            args.append(name)
+        if kind is not None:
+            sql += " AND type = ?"
+            args.append(kind)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY at DESC", args).fetchall()
+        return [(r[0], HistoryItem(r[1], r[2], r[3], r[4])) for r in rows]
 
     def alarm(self, name: str) -> dict[str, Any] | None:
         with self._lock:
