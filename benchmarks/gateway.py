@@ -234,8 +234,10 @@ def metrics_ratio(seconds: int, rounds: int) -> None:
             # than requests/s when other work shares the machine.
             spent = dict.fromkeys(servers, 0.0)
             served = dict.fromkeys(servers, 0)
-            for _ in range(rounds):
-                for name, (process, port) in servers.items():
+            for turn in range(rounds):
+                # Each round the other goes first: whatever else the machine runs drifts.
+                order = list(servers.items())
+                for name, (process, port) in order if turn % 2 == 0 else order[::-1]:
                     pids = [process.pid, *descendants(process.pid)]
                     before = sum(cpu_seconds(p) for p in pids)
                     rate, _, _, count = wrk(port, "/ping", 32, seconds)
