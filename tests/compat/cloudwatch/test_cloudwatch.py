@@ -110,7 +110,7 @@ def test_put_data_reads_back_as_statistics_and_percentiles(cw: Any) -> None:
 
 def test_bad_requests_get_cloudwatchs_errors(cw: Any) -> None:
     """AWS's codes and words: reserved namespaces, exclusive parameters, missing ones,
-    unknown alarms."""
+    unknown alarms; an operation Lamina lacks is named, in CBOR as boto3 reads it."""
     code, message = error_code(
         cw.put_metric_data, Namespace="AWS/Lambda", MetricData=[{"MetricName": "x", "Value": 1}]
     )
@@ -137,6 +137,11 @@ def test_bad_requests_get_cloudwatchs_errors(cw: Any) -> None:
         cw.set_alarm_state, AlarmName="nope", StateValue="ALARM", StateReason="testing"
     )
     assert code == "ResourceNotFound"
+    code, message = error_code(cw.list_dashboards)
+    assert (code, message) == (
+        "UnknownOperationException",
+        "Lamina does not serve cloudwatch:ListDashboards yet.",
+    )
 
 
 def test_metric_math_sums_and_divides_and_names_what_it_lacks(cw: Any) -> None:
