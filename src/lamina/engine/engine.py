@@ -346,6 +346,10 @@ class LocalEngine:
                 trace_id=request.trace_id,
             )
         )
+        if self.metrics is not None:  # counted once committed
+            spec = target.spec
+            figures = self.metrics.lambda_target(spec.name, target.qualifier, spec.version)
+            figures.async_received.add()
         return InvokeResult(request_id, b"", make_report(0.0, target.spec.memory_mb, 0))
 
     @staticmethod

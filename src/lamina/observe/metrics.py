@@ -137,6 +137,7 @@ class LambdaTarget:
     __slots__ = (
         "async_age",
         "async_dropped",
+        "async_received",
         "cold_starts",
         "concurrent",
         "duration",
@@ -170,6 +171,7 @@ class LambdaTarget:
         self.init_duration = series("InitDuration", "Milliseconds", HISTOGRAM)
         self.async_age = series("AsyncEventAge", "Milliseconds", HISTOGRAM)
         self.async_dropped = series("AsyncEventsDropped", "Count", COUNTER)
+        self.async_received = series("AsyncEventsReceived", "Count", COUNTER)
 
     def invoked(self, duration_ms: float, error: bool, init_ms: float | None) -> None:
         now = self.invocations.clock()  # once for every series: a third of the cost otherwise

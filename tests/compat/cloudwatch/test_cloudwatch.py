@@ -201,6 +201,8 @@ def test_lambdas_and_api_gateways_own_metrics(server: LaminaUp, cw: Any) -> None
     assert sum_of("AWS/Lambda", "Invocations", {"FunctionName": orders}) == 3
     assert sum_of("AWS/Lambda", "Errors", {"FunctionName": failing}) == 1
     assert sum_of("AWS/Lambda", "ColdStarts", {"FunctionName": orders}) == 1
+    server.aws("lambda").invoke(FunctionName=failing, InvocationType="Event", Payload=b"{}")
+    assert sum_of("AWS/Lambda", "AsyncEventsReceived", {"FunctionName": failing}) == 1
     listed = cw.list_metrics(Namespace="AWS/ApiGateway", MetricName="Count")["Metrics"]
     http_api = next(
         m["Dimensions"] for m in listed if [d["Name"] for d in m["Dimensions"]] == ["ApiId"]
