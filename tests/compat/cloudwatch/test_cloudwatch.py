@@ -425,6 +425,30 @@ def test_set_alarm_state_and_actions_by_hand(cw: Any) -> None:
     assert code == "ResourceNotFound"
 
 
+def test_a_lambda_alarm_action_receives_the_alarms_event(server: LaminaUp, cw: Any) -> None:
+    """A function among an alarm's actions is invoked with CloudWatch's alarm event (source
+    aws.cloudwatch, alarmData with the new and previous state)."""
+    name = function_name(server, "AlarmFunction")
+    arn = server.aws("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    cw.put_metric_alarm(
+        AlarmName="paging", Namespace="Test/Paging", MetricName="Never", Statistic="Sum",
+        Period=60, EvaluationPeriods=1, Threshold=1, TreatMissingData="ignore",
+        ComparisonOperator="GreaterThanThreshold", AlarmActions=[arn],
+    )  # fmt: skip
+    cw.set_alarm_state(AlarmName="paging", StateValue="ALARM", StateReason="paged")
+
+    def received() -> list[dict[str, Any]]:
+        marker = "ALARM EVENT "
+        lines = [x for x in server.log().splitlines() if marker in x]
+        return [json.loads(x.split(marker, 1)[1]) for x in lines]
+
+    [event] = wait_for(received, timeout=20)
+    assert (event["source"], event["alarmArn"].rsplit(":", 1)[-1]) == ("aws.cloudwatch", "paging")
+    assert event["alarmData"]["state"]["value"] == "ALARM"
+    assert event["alarmData"]["state"]["reason"] == "paged"
+    assert event["alarmData"]["previousState"]["value"] == "INSUFFICIENT_DATA"
+
+
 def test_an_alarm_watches_lambdas_own_metrics(server: LaminaUp, cw: Any) -> None:
     """An alarm on AWS/Lambda Errors of a function that failed is in ALARM as soon as it is
     put; a Period CloudWatch does not take is refused."""

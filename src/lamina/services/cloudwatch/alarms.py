@@ -12,8 +12,8 @@ judged and too few breached, and otherwise ``INSUFFICIENT_DATA`` (``missing``) o
 
 A change of state is sent as CloudWatch sends it: an event with detail-type
 ``CloudWatch Alarm State Change`` from ``aws.cloudwatch`` on the default event bus (always), and
-the alarm's notification to the SNS topics among the new state's actions (when its actions are
-enabled).
+the alarm's notification to the SNS topics among the new state's actions, and its event to the
+Lambda functions among them (when its actions are enabled).
 """
 
 from __future__ import annotations
@@ -189,5 +189,22 @@ def notification(alarm: dict[str, Any], previous_state: str, region: str, accoun
                 "Threshold": alarm.get("Threshold"),
                 "TreatMissingData": alarm.get("TreatMissingData", "missing"),
             },
+        }
+    )
+
+
+def lambda_event(
+    alarm: dict[str, Any], previous: dict[str, Any], region: str, account_id: str
+) -> str:
+    """The event a Lambda alarm action receives (``source`` ``aws.cloudwatch``, ``alarmData``)."""
+    change = fastjson.loads(state_change_event(alarm, previous, region, account_id))
+    return fastjson.dumps_text(
+        {
+            "source": "aws.cloudwatch",
+            "alarmArn": alarm["AlarmArn"],
+            "accountId": account_id,
+            "time": change["detail"]["state"]["timestamp"],
+            "region": region,
+            "alarmData": change["detail"],
         }
     )

@@ -5,8 +5,8 @@ all from botocore's model through ``ModelService``.
 Alarms are evaluated on the event loop's schedule, their reads on worker threads: every
 ``EVALUATE_EVERY_S``, and at once for an alarm that was just put or whose metric just received
 data. A state change is sent (``alarms``) by one task, in the order the changes happened: the
-event on the default bus, then the SNS actions. Expired datapoints are deleted hourly. Levels
-other services expose (``add_sampler``: queue depths) are recorded every minute.
+event on the default bus, then the SNS and Lambda actions. Expired datapoints are deleted
+hourly. Levels other services expose (``add_sampler``: queue depths) are recorded every minute.
 """
 
 from __future__ import annotations
@@ -180,15 +180,19 @@ class CloudWatchService:
                 log.warning("alarm %s: state change event not sent: %s", alarm["AlarmName"], exc)
         if not alarm.get("ActionsEnabled", True):
             return
-        note = alarms.notification(alarm, previous["StateValue"], self.region, self.account_id)
+        bodies = {
+            "sns": alarms.notification(alarm, previous["StateValue"], self.region, self.account_id),
+            "lambda": alarms.lambda_event(alarm, previous, self.region, self.account_id),
+        }
         for action in alarm.get(alarms.ACTIONS[alarm["StateValue"]], []):
-            if arns.service_of(action) != "sns":
+            body = bodies.get(arns.service_of(action))
+            if body is None:
                 log.warning(
                     "alarm %s: Lamina does not run the action %s yet", alarm["AlarmName"], action
                 )
                 continue
             try:
-                await self.deliveries.deliver(action, Message(note, source_arn=alarm["AlarmArn"]))
+                await self.deliveries.deliver(action, Message(body, source_arn=alarm["AlarmArn"]))
             except DeliveryError as exc:
                 log.warning("alarm %s: action %s failed: %s", alarm["AlarmName"], action, exc)
 

@@ -1,6 +1,8 @@
 """Functions that publish metrics the way real apps do (aws-lambda-powertools' Metrics, which
 writes Embedded Metric Format lines), and one that fails."""
 
+import json
+
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -17,3 +19,7 @@ def orders(event, context):
 
 def failing(event, context):
     raise RuntimeError("broken on purpose")
+
+
+def alarmed(event, context):
+    print("ALARM EVENT " + json.dumps(event))
