@@ -2,6 +2,7 @@
 
     pip install -e '.[bench]' && apt-get install -y wrk   # once
     python benchmarks/gateway.py [--seconds 5]
+    python benchmarks/gateway.py --metrics      # metrics on vs off (LAMINA_METRICS=0), -c32
 
 Prints one table: requests/s and p50/p99 latency (wrk ``-t1``, keep-alive) with 1 and 32 connections
 for a trivial function behind `lamina up` and for a raw uvicorn "hello" ASGI app (httptools,
@@ -195,11 +196,93 @@ def first_request_ms(port: int, path: str) -> float:
     return elapsed
 
 
+def start_lamina(
+    app: Path, state: Path, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`lamina up` serving ``app``, once its APIs answer; and its API port."""
+    port, services_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lamina", "up", str(app), "--port", str(port),
+         "--services-port", str(services_port), "--no-watch", "--no-function-logs",
+         "--state-dir", str(state)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env},
+    )  # fmt: skip
+    wait_for("127.0.0.1", services_port, "/_lamina/health")
+    wait_for("127.0.0.1", port, "/ping")
+    return process, port
+
+
+def metrics_ratio(seconds: int, rounds: int) -> None:
+    """Throughput at -c32 of two `lamina up`s on one app, metrics on and off, measured in turns;
+    prints each median and the ratio on/off (the issue's bound: at least 95%)."""
+    if shutil.which("wrk") is None:
+        print("SKIPPED: wrk is not installed (apt-get install -y wrk)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        app = write_app(Path(tmp) / "app")
+        servers = {}
+        try:
+            for name, value in (("metrics on", "1"), ("metrics off", "0")):
+                servers[name] = start_lamina(
+                    app, Path(tmp) / f"state-{value}", {"LAMINA_METRICS": value}
+                )
+            for _, port in servers.values():
+                wrk(port, "/ping", 32, 2)  # warm-up: environments, connections
+            rates: dict[str, list[float]] = {name: [] for name in servers}
+            ratios = []
+            # CPU seconds `lamina up` and its environments spent, and requests served: steadier
+            # than requests/s when other work shares the machine.
+            spent = dict.fromkeys(servers, 0.0)
+            served = dict.fromkeys(servers, 0)
+            for turn in range(rounds):
+                # Each round the other goes first: whatever else the machine runs drifts.
+                order = list(servers.items())
+                for name, (process, port) in order if turn % 2 == 0 else order[::-1]:
+                    pids = [process.pid, *descendants(process.pid)]
+                    before = sum(cpu_seconds(p) for p in pids)
+                    rate, _, _, count = wrk(port, "/ping", 32, seconds)
+                    pids = [process.pid, *descendants(process.pid)]
+                    spent[name] += sum(cpu_seconds(p) for p in pids) - before
+                    served[name] += count
+                    rates[name].append(rate)
+                ratios.append(rates["metrics on"][-1] / rates["metrics off"][-1])
+        finally:
+            for process, _ in servers.values():
+                process.terminate()
+                process.wait(20)
+    cpu_us = {name: spent[name] / max(1, served[name]) * 1e6 for name in servers}
+    for name, found in rates.items():
+        print(
+            f"{name + ', 32 conn':<28} {statistics.median(found):9.0f} req/s   "
+            f"CPU {cpu_us[name]:6.1f} us/request (lamina up and its environments)"
+        )
+    print(
+        f"{'CPU per request on/off':<28} {cpu_us['metrics on'] / cpu_us['metrics off']:9.1%}"
+        "   (the steadier figure on a shared machine)"
+    )
+    print(
+        f"{'ratio on/off, 32 conn':<28} {statistics.median(ratios):9.1%}   (rounds: "
+        + ", ".join(f"{r:.1%}" for r in ratios)
+        + ")"
+    )
+    load = Path("/proc/loadavg").read_text().split(" ", 1)[0]
+    print(f"{'load average (1 min) after':<28} {load}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="turns of lamina then uvicorn")
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="only compare `lamina up` with metrics on (the default) and off (LAMINA_METRICS=0)"
+        " at 32 connections, and print the ratio",
+    )
     args = parser.parse_args()
+    if args.metrics:
+        metrics_ratio(args.seconds, args.rounds)
+        return
     has_wrk = shutil.which("wrk") is not None
     processes: list[subprocess.Popen[bytes]] = []
     rows: list[tuple[str, str]] = []

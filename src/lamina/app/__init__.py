@@ -13,6 +13,7 @@ from lamina.engine.engine import LocalEngine
 from lamina.engine.zygote import ZygoteProcess
 from lamina.model.specs import Stack
 from lamina.observe.api import LogSink
+from lamina.observe.metrics import Metrics
 from lamina.observe.store import LogStore
 from lamina.settings import Settings
 from lamina.template import load_stack
@@ -71,9 +72,10 @@ def build_engine(
     settings: Settings,
     zygote: ZygoteProcess | None = None,
     log_sink: LogSink | None = None,
+    metrics: Metrics | None = None,
 ) -> LocalEngine:
     """An engine running nothing until it is deployed (``FunctionControl.deploy``)."""
-    return LocalEngine(settings, zygote=zygote, log_sink=log_sink)
+    return LocalEngine(settings, zygote=zygote, log_sink=log_sink, metrics=metrics)
 
 
 def build_log_store(settings: Settings) -> LogStore:

@@ -16,6 +16,7 @@ template that no longer loads leaves the previous deployment serving, and the er
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -40,11 +41,15 @@ from lamina.model.schedules import RULE, ScheduleSpec
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
+from lamina.observe import prometheus
 from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
+from lamina.observe.emf import EmfSink
+from lamina.observe.metrics import Metrics
 from lamina.observe.store import LogStore
 from lamina.services.api import ScheduleOwner, Service
-from lamina.services.auth.guard import Door
+from lamina.services.auth.guard import METRICS_PATH, Door, scrape
+from lamina.services.cloudwatch.service import CloudWatchService, Sample
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_ import mappings as lambda_mappings
 from lamina.services.lambda_.service import LambdaService
@@ -173,7 +178,16 @@ class Lamina:
         self._watching: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
-        self.endpoint = Endpoint([], {"/_lamina/health": self._health})
+        # What Lamina measures itself (AWS/Lambda, AWS/ApiGateway): in memory, on by default.
+        self.metrics = Metrics()
+        self.endpoint = Endpoint(
+            [],
+            {
+                "/_lamina/health": self._health,
+                "/_lamina/metrics": self._prometheus,
+                METRICS_PATH: self._scrape,
+            },
+        )
 
     # -- start / stop ----------------------------------------------------------------------
 
@@ -217,16 +231,24 @@ class Lamina:
             port = transport.get_extra_info("sockname")[1]
             settings = self.settings = settings.with_(xray_daemon_address=f"127.0.0.1:{port}")
         self.log_store = app.build_log_store(settings)
-        sink: LogSink = self.log_store
-        if self._function_log is not None:
-            sink = Fanout([ConsoleSink(self._function_log), self.log_store])
-        self.engine = app.build_engine(settings, zygote, log_sink=sink)
+        console = ConsoleSink(self._function_log) if self._function_log is not None else None
+        # Embedded Metric Format lines become CloudWatch metrics (once CloudWatch is built).
+        emf = EmfSink()
+        sink: LogSink = Fanout([console, self.log_store, emf])
+        measured = self.metrics if settings.metrics else None
+        self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=measured)
         self.services = build_services(
-            self.stack, settings, self.engine, self.log_store, self.deliveries
+            self.stack, settings, self.engine, self.log_store, self.deliveries, self.metrics
         )
         for service in self.services:
             if isinstance(service, XRayService) and self._xray_daemon is not None:
                 self._xray_daemon.sink = service.receive_datagram
+            if isinstance(service, CloudWatchService):
+                emf.write = service.put_emf
+                for other in self.services:
+                    if isinstance(other, SqsService):
+                        service.add_sampler(functools.partial(queue_depths, other))
+        for service in self.services:
             # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
             routes = getattr(service, "routes", None)
             if routes is not None:
@@ -241,7 +263,13 @@ class Lamina:
             resume = getattr(service, "resume", None)
             if callable(resume):
                 resume()
-        self.pollers = build_pollers(settings, self.engine, self.deliveries, self.services)
+        self.pollers = build_pollers(
+            settings,
+            self.engine,
+            self.deliveries,
+            self.services,
+            self.metrics if settings.metrics else None,
+        )
         self.schedules = build_schedules(settings, self.deliveries)
         await self._link_schedules(self.schedules)
         await self._deploy_sources(self.stack)
@@ -253,6 +281,7 @@ class Lamina:
             access_log=self._access_log,
             secrets=secrets,
             services=self._call_service,
+            metrics=self.metrics if settings.metrics else None,
         )
         api_server = await serve(
             self.gateway,
@@ -529,6 +558,30 @@ class Lamina:
         }
         return json_response(503 if degraded else 200, fastjson.dumps(body))
 
+    async def _prometheus(self, request: Request) -> Response:
+        body = prometheus.exposition(self.metrics)
+        return Response(200, [("Content-Type", prometheus.CONTENT_TYPE)], body)
+
+    async def _scrape(self, request: Request) -> Response:
+        if not scrape(request):  # a signed request for S3's bucket "metrics"
+            return await self.endpoint.to_services(request)
+        return await self._prometheus(request)
+
+
+def queue_depths(sqs: SqsService) -> list[Sample]:
+    """AWS/SQS's approximate message counts of every queue (a worker thread's SQL count)."""
+    found: list[Sample] = []
+    for queue in list(sqs.broker.queues.values()):
+        visible, in_flight, delayed = sqs.broker.counts(queue)
+        dims = (("QueueName", queue.name),)
+        for name, value in (
+            ("ApproximateNumberOfMessagesVisible", visible),
+            ("ApproximateNumberOfMessagesNotVisible", in_flight),
+            ("ApproximateNumberOfMessagesDelayed", delayed),
+        ):
+            found.append(("AWS/SQS", name, dims, float(value or 0), "Count"))
+    return found
+
 
 def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:
     """A port's limits: its own body quota, the timeouts both ports share."""
@@ -546,6 +599,7 @@ def build_services(
     engine: LocalEngine,
     log_store: LogStore,
     deliveries: Deliveries | None = None,
+    metrics: Metrics | None = None,
 ) -> list[Service]:
     """The AWS services this deployment serves on the endpoint (each may be sent to a real
     backend instead with ``settings.endpoints``, and is then not built here). Services that
@@ -647,6 +701,16 @@ def build_services(
     # Step Functions' service id (as in AWS_ENDPOINT_URL_SFN).
     if "sfn" not in settings.endpoints:
         services.append(_step_functions(settings, engine, deliveries, services))
+    if "cloudwatch" not in settings.endpoints:
+        services.append(
+            CloudWatchService(
+                settings.state_dir,
+                metrics if metrics is not None else Metrics(),
+                deliveries,
+                settings.region,
+                settings.account_id,
+            )
+        )
     return services
 
 
@@ -717,7 +781,11 @@ def _stream_arn(name: str, settings: Settings) -> str:
 
 
 def build_pollers(
-    settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
+    settings: Settings,
+    engine: LocalEngine,
+    deliveries: Deliveries,
+    services: list[Service],
+    metrics: Metrics | None = None,
 ) -> Pollers:
     """The event source mappings' pollers, reading the streams and queues served here."""
     queues = None
@@ -746,6 +814,7 @@ def build_pollers(
         queues=queues,
         shards=shards,
         filters=compile_criteria,
+        metrics=metrics,
     )
 
 

@@ -42,6 +42,7 @@ from lamina.errors import (
     TooManyRequestsException,
 )
 from lamina.model.lambdas import DEFAULT_EVENT_AGE_S, EventInvokeConfig
+from lamina.observe.metrics import Metrics
 
 log = logging.getLogger("lamina.engine")
 _THROTTLE_FIRST_S = 1.0
@@ -71,8 +72,11 @@ class AsyncInvoker:
         retry_delays_s: Sequence[float],
         sinks: Mapping[str, DestinationSink],
         throttle_first_s: float = _THROTTLE_FIRST_S,
+        metrics: Metrics | None = None,
     ) -> None:
         self.queue = queue
+        # AsyncEventAge and AsyncEventsDropped, as Lambda publishes them.
+        self._metrics = metrics
         self._host = host
         self._clock = clock
         self._concurrency = concurrency
@@ -165,6 +169,11 @@ class AsyncInvoker:
         if now - event.received_at > config.maximum_event_age_s:
             await self._fail(event, target, config, destinations.EVENT_AGE_EXCEEDED)
             return
+        if self._metrics is not None:
+            figures = self._metrics.lambda_target(
+                target.spec.name, event.qualifier, target.spec.version
+            )
+            figures.async_age.add((now - event.received_at) * 1000)
         request = InvokeRequest(
             function=target.function.name,
             payload=event.payload,
@@ -220,6 +229,9 @@ class AsyncInvoker:
     async def _fail(
         self, event: QueuedEvent, target: Target, config: EventInvokeConfig, condition: str
     ) -> None:
+        if self._metrics is not None:
+            name, version = target.spec.name, target.spec.version
+            self._metrics.lambda_target(name, event.qualifier, version).async_dropped.add()
         dead_letter = None if config.on_failure else target.spec.dead_letter_target
         await self._send(event, target, config.on_failure, dead_letter, condition)
 

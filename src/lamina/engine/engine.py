@@ -40,10 +40,12 @@ from lamina.errors import (
     InvalidRuntimeException,
     RequestEntityTooLargeException,
     ServiceUnavailableException,
+    TooManyRequestsException,
 )
 from lamina.model.lambdas import LATEST, LambdaFunction
 from lamina.model.specs import FunctionSpec
 from lamina.observe.api import LogSink
+from lamina.observe.metrics import Metrics
 from lamina.runtime import wire
 from lamina.settings import Settings
 
@@ -78,9 +80,12 @@ class LocalEngine:
         zygote: ZygoteProcess | None = None,
         rng: random.Random | None = None,
         log_sink: LogSink | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         # Every invocation's log, whoever invoked it, goes here as it is written.
         self.log_sink = log_sink
+        # Every invocation's figures (AWS/Lambda), whoever invoked it; None measures nothing.
+        self.metrics = metrics
         self.settings = settings
         self._clock = clock or SystemClock()
         self._zygote = zygote or ZygoteProcess(settings.python, settings.preload)
@@ -131,6 +136,7 @@ class LocalEngine:
             self.settings.async_concurrency,
             self.settings.async_retry_delays_s,
             self._sinks,
+            metrics=self.metrics,
         )
         self._started = True
         self._async.start()
@@ -302,11 +308,29 @@ class LocalEngine:
                 f"The runtime parameter of {fn.runtime} is not supported by Lamina yet."
             )
         limits = self._limits
-        limits.acquire(fn.name)
+        metrics = self.metrics
+        if metrics is None:
+            limits.acquire(fn.name)
+            try:
+                return await self._run(target, request, request_id)
+            finally:
+                limits.release(fn.name)
+        figures = metrics.lambda_target(fn.name, target.qualifier, fn.version)
         try:
-            return await self._run(target, request, request_id)
+            limits.acquire(fn.name)
+        except TooManyRequestsException:
+            figures.throttles.add()
+            raise
+        try:
+            figures.concurrent.add(limits.running(fn.name))
+            result = await self._run(target, request, request_id)
         finally:
             limits.release(fn.name)
+        report = result.report
+        figures.invoked(
+            report.duration_ms, result.function_error is not None, report.init_duration_ms
+        )
+        return result
 
     def _enqueue(self, target: Target, request: InvokeRequest, request_id: str) -> InvokeResult:
         assert self._async is not None
@@ -322,6 +346,10 @@ class LocalEngine:
                 trace_id=request.trace_id,
             )
         )
+        if self.metrics is not None:  # counted once committed
+            spec = target.spec
+            figures = self.metrics.lambda_target(spec.name, target.qualifier, spec.version)
+            figures.async_received.add()
         return InvokeResult(request_id, b"", make_report(0.0, target.spec.memory_mb, 0))
 
     @staticmethod

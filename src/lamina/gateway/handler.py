@@ -50,6 +50,7 @@ from lamina.model.apis import (
 )
 from lamina.model.apis import Integration as IntegrationSpec
 from lamina.net.messages import Request, Response
+from lamina.observe.metrics import ApiRoute, Metrics
 
 __all__ = ["Gateway", "function_and_qualifier"]
 
@@ -86,6 +87,7 @@ class Gateway:
         clock: Callable[[], float] = SYSTEM.wall,
         secrets: Mapping[str, str] | None = None,
         services: ServiceCall | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """``secrets`` (access key id -> secret key) are the key pairs whose SigV4 signatures
         ``AWS_IAM`` routes accept; without them every such call is refused. ``services`` calls
@@ -108,6 +110,9 @@ class Gateway:
         # Plans by (id(api), id(stage), id(route)): the router answers with the deployed objects
         # (which ``_router.apis`` keeps alive), and specs may share equal stages or routes.
         self._plans: dict[tuple[int, int, int], Plan] = {}
+        # Each route's AWS/ApiGateway series, under the same keys (none without ``metrics``).
+        self._metrics = metrics
+        self._figures: dict[tuple[int, int, int], ApiRoute] = {}
         # Invocations whose request already got its timeout answer.
         self._orphans: set[asyncio.Task[InvokeResult]] = set()
 
@@ -138,6 +143,14 @@ class Gateway:
             for stage in api.stages
             for route in api.routes
         }
+        figures = {}
+        if self._metrics is not None:
+            figures = {
+                (id(api), id(stage), id(route)): self._figures_of(api, stage, route)
+                for api in apis
+                for stage in api.stages
+                for route in api.routes
+            }
         router = Router(apis)
         customised = {
             api.id: GatewayResponses(api)
@@ -146,6 +159,7 @@ class Gateway:
         }
         self._router, self._cors, self._plans = router, cors, plans
         self._gateway_responses = customised
+        self._figures = figures
         return router.conflicts()
 
     def _plan(
@@ -201,6 +215,22 @@ class Gateway:
             else None,
         )
 
+    def _figures_of(self, api: Api, stage: Stage, route: Route) -> ApiRoute:
+        """The route's series: AWS/ApiGateway's for APIs, AWS/Lambda's Url* for function URLs."""
+        assert self._metrics is not None
+        if api.kind is ApiKind.FUNCTION_URL:
+            target = stagevars.fill(route.integration.function or "", stage.variables)
+            name, qualifier = function_and_qualifier(target)
+            return self._metrics.function_url(name, qualifier)
+        rest = api.kind is ApiKind.REST
+        return self._metrics.api_route(
+            rest,
+            api.name or api.logical_id if rest else api.id,
+            stage.name,
+            route.method,
+            route.path,
+        )
+
     def _authorizer(self, api: Api, stage: Stage, route: Route) -> Step | None:
         """The route's authorisation step: a Lambda, JWT or IAM authorizer, or a refusal of
         every call for what Lamina cannot verify: never an open route."""
@@ -228,11 +258,21 @@ class Gateway:
             response = self._no_route(request, found)
             self._log(request, response, started, None, request_id, None)
             return response
-        plan = self._plans[(id(found.api), id(found.stage), id(found.route))]
+        key = (id(found.api), id(found.stage), id(found.route))
+        plan = self._plans[key]
         now = request.received_at or self._clock()
         trace = request.header("x-amzn-trace-id") or events.trace_id(now, request_id)
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
-        response = await plan.run(call)
+        figures = self._figures.get(key)
+        if figures is None:
+            response = await plan.run(call)
+        else:
+            # IntegrationLatency is the route's plan (its steps and its integration); Latency
+            # adds routing and building the call.
+            ran = time.perf_counter()
+            response = await plan.run(call)
+            done = time.perf_counter()
+            figures.answered(response.status, (done - started) * 1000, (done - ran) * 1000)
         if self._gateway_responses:
             customised = self._gateway_responses.get(found.api.id)
             if customised is not None:

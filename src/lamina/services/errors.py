@@ -5,7 +5,9 @@ Each protocol carries an error as botocore parses it back into ``ClientError``:
 * ``json``: ``{"__type": "<namespace#>Code", "message": ...}`` with the service's JSON content type;
 * ``rest-json``: the code in ``x-amzn-ErrorType``, ``{"message": ...}`` in the body;
 * ``query``: ``<ErrorResponse><Error><Type>Sender</Type><Code/><Message/></Error><RequestId/>``;
-* ``rest-xml``: ``<Error><Code/><Message/><RequestId/></Error>`` (S3's shape).
+* ``rest-xml``: ``<Error><Code/><Message/><RequestId/></Error>`` (S3's shape);
+* ``smithy-rpc-v2-cbor``: ``{"__type": Code, "message": ...}`` in CBOR, the code also in
+  ``x-amzn-query-error`` (for services that were ``query`` services).
 
 Services add what their API adds (DynamoDB's ``__type`` namespaces, Lambda's ``Type`` member)
 through ``type_name``, ``extra`` and ``message_key``; the status is the exception's own.
@@ -17,10 +19,12 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
+import cbor2
+
 from lamina import fastjson
 from lamina.errors import AwsError
 from lamina.net.messages import Response
-from lamina.services.protocols.wire import QUERY, REST_JSON, REST_XML
+from lamina.services.protocols.wire import CBOR, QUERY, REST_JSON, REST_XML
 
 
 def render(
@@ -35,6 +39,14 @@ def render(
     xml_namespace: str | None = None,
 ) -> Response:
     headers = [("x-amzn-RequestId", request_id)]
+    if protocol == CBOR:
+        fault = "Sender" if exc.status < 500 else "Receiver"
+        headers.append(("Content-Type", "application/cbor"))
+        headers.append(("smithy-protocol", "rpc-v2-cbor"))
+        # botocore takes the query protocol's code from here for awsQueryCompatible services.
+        headers.append(("x-amzn-query-error", f"{exc.code};{fault}"))
+        document = {"__type": type_name or exc.code, message_key: exc.message, **(extra or {})}
+        return Response(exc.status, headers, cbor2.dumps(document))
     if protocol in (QUERY, REST_XML):
         headers.append(("Content-Type", "text/xml" if protocol == QUERY else "application/xml"))
         return Response(exc.status, headers, _xml(exc, protocol, request_id, xml_namespace))
@@ -125,4 +137,5 @@ NOT_SERVED: dict[str, type[AwsError]] = {
     "query": InvalidAction,
     "rest-json": UnknownRestOperation,
     "rest-xml": S3NotImplemented,
+    "smithy-rpc-v2-cbor": UnknownOperationException,
 }

@@ -14,6 +14,7 @@ from lamina.delivery import Deliveries
 from lamina.engine.api import Invoker
 from lamina.model import arns
 from lamina.model.mappings import EventSourceMapping
+from lamina.observe.metrics import Metrics
 from lamina.sources.api import QueueMessages, ShardedRecords, StreamRecords
 from lamina.sources.kinesis import KinesisPoller
 from lamina.sources.positions import Positions
@@ -38,9 +39,11 @@ class Pollers:
         filters: Filter = lambda _: None,
         queues: QueueMessages | None = None,
         shards: ShardedRecords | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._queues = queues
         self._shards = shards
+        self._metrics = metrics
         self._positions = positions
         self._invoker = invoker
         self._deliveries = deliveries
@@ -74,6 +77,9 @@ class Pollers:
     def _start(self, mapping: EventSourceMapping) -> None:
         poller: StreamPoller | QueuePoller | KinesisPoller
         function_arn = arns.function_arn(self._region, self._account, mapping.function)
+        figures = None
+        if self._metrics is not None:
+            figures = self._metrics.mapping(mapping.uuid, mapping.function)
         if mapping.source == "kinesis":
             assert self._shards is not None
             poller = KinesisPoller(
@@ -91,7 +97,11 @@ class Pollers:
         if mapping.source == "sqs":
             assert self._queues is not None
             poller = QueuePoller(
-                mapping, self._queues, self._invoker, matches=self._filters(mapping)
+                mapping,
+                self._queues,
+                self._invoker,
+                matches=self._filters(mapping),
+                figures=figures,
             )
             task = asyncio.create_task(poller.run(), name=f"esm-{mapping.uuid}")
             self._running[mapping.uuid] = (mapping, task)
@@ -104,6 +114,7 @@ class Pollers:
             self._deliveries,
             function_arn,
             matches=self._filters(mapping),
+            figures=figures,
         )
         task = asyncio.create_task(poller.run(), name=f"esm-{mapping.uuid}")
         self._running[mapping.uuid] = (mapping, task)

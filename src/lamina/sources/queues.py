@@ -26,6 +26,7 @@ from lamina.clock import SYSTEM, Clock
 from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model.mappings import EventSourceMapping
+from lamina.observe.metrics import MappingFigures
 from lamina.sources.api import QueueMessage, QueueMessages
 from lamina.sources.batchresponse import named_failures
 
@@ -46,8 +47,11 @@ class QueuePoller:
         *,
         matches: Callable[[dict[str, Any]], bool] | None = None,
         clock: Clock = SYSTEM,
+        figures: MappingFigures | None = None,
     ) -> None:
         self.mapping = mapping
+        # Events polled, filtered out and invoked (None: not measured).
+        self._figures = figures
         self._messages = messages
         self._invoker = invoker
         self._matches = matches
@@ -83,6 +87,8 @@ class QueuePoller:
         if not batch:
             return
         kept = [m for m in batch if self._matches is None or self._matches(m.record)]
+        if self._figures is not None:
+            self._figures.polled_batch(len(batch), len(kept))
         dropped = [m.receipt_handle for m in batch if m not in kept]
         if dropped:
             self._messages.delete(arn, dropped)
@@ -125,6 +131,8 @@ class QueuePoller:
                 exc.message,
             )
             return
+        if self._figures is not None:
+            self._figures.invoked.add(len(batch))
         if not result.ok:
             return
         failed: set[str] | None = set()

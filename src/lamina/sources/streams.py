@@ -35,6 +35,7 @@ from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model.mappings import EventSourceMapping
+from lamina.observe.metrics import MappingFigures
 from lamina.sources.api import StreamRecord, StreamRecords, TimedRecords
 from lamina.sources.batchresponse import named_failures
 from lamina.sources.positions import Positions
@@ -67,6 +68,7 @@ class StreamPoller:
         starting_position: str | None = None,
         position_key: str | None = None,
         batch_info: str = "DDBStreamBatchInfo",
+        figures: MappingFigures | None = None,
     ) -> None:
         self.mapping = mapping
         # Where a shard never read starts (default: the mapping's StartingPosition), the key its
@@ -74,6 +76,8 @@ class StreamPoller:
         self._starting_position = starting_position or mapping.starting_position
         self._position_key = position_key or records.shard_id
         self._batch_info = batch_info
+        # Events polled, filtered out and invoked, and IteratorAge (None: not measured).
+        self._figures = figures
         self._records = records
         self._positions = positions
         self._invoker = invoker
@@ -119,6 +123,8 @@ class StreamPoller:
         if self.mapping.tumbling_window_s > 0:
             self._window = self._window_of(batch[0][1])
         kept = [r for r in batch if self._matches is None or self._matches(r[2])]
+        if self._figures is not None:
+            self._figures.polled_batch(len(batch), len(kept))
         if kept:
             await self._handle(stream, kept)
         self._done(stream, batch[-1][0])
@@ -255,6 +261,9 @@ class StreamPoller:
             qualifier=self.mapping.qualifier,
             payload_is_json=True,
         )
+        figures = self._figures
+        if figures is not None:
+            figures.iterator_age.add((self._clock.wall() - part[-1][1]) * 1000)
         try:
             result = await self._invoker.invoke(request)
         except AwsError as exc:
@@ -266,6 +275,8 @@ class StreamPoller:
             )
             return -1
         self._last_error = result.function_error
+        if figures is not None:
+            figures.invoked.add(len(part))
         if not result.ok:
             return 0
         if self._window is not None:

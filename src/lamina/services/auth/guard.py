@@ -10,7 +10,8 @@ Three checks, in order, each answering in the protocol the client spoke:
 3. The request carries a valid SigV4 signature by a key pair Lamina knows
    (``lamina.net.sigv4``; S3's legacy presigned URLs: ``sigv2``), unless the user
    chose to accept any (``accept_any``), as LocalStack does. Lamina's own routes
-   (``/_lamina/...``) need no signature: they run no code.
+   (``/_lamina/...``) need no signature: they run no code. Nor does an unsigned ``GET /metrics``
+   (Prometheus text): a scraper cannot sign, it is read-only, and checks 1 and 2 still apply.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from lamina.services.auth.refusals import error_for
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 OWN_PREFIX = "/_lamina/"
+METRICS_PATH = "/metrics"
 
 
 class Forbidden(AwsError):
@@ -87,7 +89,7 @@ class Door:
             return Turned(
                 Forbidden(f"Origin '{origin}' is not allowed to call Lamina's AWS endpoint.")
             )
-        if self.accept_any or request.path.startswith(OWN_PREFIX):
+        if self.accept_any or request.path.startswith(OWN_PREFIX) or scrape(request):
             return None
         try:
             at = self.clock.wall() if now is None else now
@@ -110,6 +112,17 @@ class Door:
                 )
             )
         return None
+
+
+def scrape(request: Request) -> bool:
+    """An unsigned ``GET /metrics``: a Prometheus scraper's (a signed one is S3's, for a bucket
+    named ``metrics``)."""
+    return (
+        request.path == METRICS_PATH
+        and request.method == "GET"
+        and request.header("authorization") is None
+        and "X-Amz-" not in request.query
+    )
 
 
 def host_name(host: str) -> str:

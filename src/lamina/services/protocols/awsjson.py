@@ -45,7 +45,12 @@ def params(body: bytes, error: type[AwsError] = SerializationException) -> dict[
 
 def parse(request: Request, operation: Operation) -> dict[str, Any]:
     """The request's members, checked against the operation's input shape."""
-    members = params(request.body)
+    return checked(operation, params(request.body))
+
+
+def checked(operation: Operation, members: dict[str, Any]) -> dict[str, Any]:
+    """Decoded members checked against the operation's input shape, with the errors of the
+    protocols that carry typed documents (json, smithy-rpc-v2-cbor)."""
     if operation.input is None:
         return members
     try:

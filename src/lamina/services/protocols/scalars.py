@@ -43,6 +43,8 @@ def read_timestamp(value: object) -> dt.datetime:
     """A timestamp in any of the forms clients send; ``ValueError`` when it is none of them."""
     if isinstance(value, bool):
         raise ValueError(value)
+    if isinstance(value, dt.datetime):  # CBOR's tag 1, decoded by the codec
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, int | float):
         return dt.datetime.fromtimestamp(value, dt.UTC)
     if not isinstance(value, str):

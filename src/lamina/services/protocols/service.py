@@ -2,8 +2,9 @@
 
 ``ModelService(model_name, handlers)`` is a ``lamina.services.api.Service``. For each request it
 finds the operation (``X-Amz-Target`` for ``json``, ``Action`` for ``query``, method and path for
-``rest-json``/``rest-xml``), parses and checks the members against the operation's input shape
-in the protocol the client spoke, calls the handler and serialises what it returns against the
+``rest-json``/``rest-xml``, the path for ``smithy-rpc-v2-cbor`` where the model lists it),
+parses and checks the members against the operation's input shape in the protocol the client
+spoke, calls the handler and serialises what it returns against the
 output shape. A service package therefore writes only handlers.
 
 Handler contract: ``handler(params) -> result``, synchronous. ``params`` holds the input shape's
@@ -47,9 +48,9 @@ from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
 from lamina.services.api import signing_service
 from lamina.services.errors import NOT_SERVED, InternalFailure, UnknownOperationException, render
-from lamina.services.protocols import awsjson, query, rest, shapes
+from lamina.services.protocols import awsjson, query, rest, rpcv2cbor, shapes
 from lamina.services.protocols.shapes import Operation
-from lamina.services.protocols.wire import JSON, QUERY, REST_JSON, REST_XML, query_action
+from lamina.services.protocols.wire import CBOR, JSON, QUERY, REST_JSON, REST_XML, query_action
 
 log = logging.getLogger("lamina.services")
 # handler(params), or with ``calls=True`` handler(params, call); either may be a coroutine.
@@ -96,6 +97,7 @@ class ModelService:
         self.calls = calls
         self.payload_type = payload_type
         self._prefix = f"{self.model.target_prefix}." if self.model.target_prefix else None
+        self._cbor = CBOR in self.model.protocols
         self._routes = (
             rest.routes(model_name) if self.model.protocol in (REST_JSON, REST_XML) else None
         )
@@ -163,6 +165,8 @@ class ModelService:
 
     def spoken(self, request: Request) -> tuple[str, str | None]:
         """The protocol the client spoke and the operation it names."""
+        if self._cbor and rpcv2cbor.speaks(request):
+            return CBOR, rpcv2cbor.operation_name(request)
         if self._prefix is not None:
             target = request.header("x-amz-target")
             if target is not None:
@@ -191,6 +195,8 @@ class ModelService:
             return awsjson.parse(request, operation)
         if protocol == QUERY:
             return query.parse(request, operation)
+        if protocol == CBOR:
+            return rpcv2cbor.parse(request, operation)
         assert self._routes is not None
         return self._routes.parse(request, operation, protocol)
 
@@ -201,6 +207,8 @@ class ModelService:
             return awsjson.serialise(result, request_id, self.model.json_version)
         if protocol == QUERY:
             return query.serialise(result or {}, operation, request_id, self.model.xml_namespace)
+        if protocol == CBOR:
+            return rpcv2cbor.serialise(result, request_id)
         return rest.serialise(
             result or {}, operation, request_id, protocol, self.model, self.payload_type
         )

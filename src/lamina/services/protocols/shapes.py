@@ -80,6 +80,9 @@ class Model:
         self.service = service
         self.name = service.service_name
         self.protocol = service.protocol
+        self.protocols: tuple[str, ...] = tuple(
+            service.metadata.get("protocols") or (service.protocol,)
+        )
         meta = service.metadata
         self.target_prefix: str | None = meta.get("targetPrefix")
         self.json_version: str = meta.get("jsonVersion", "1.0")

@@ -2,7 +2,9 @@
 
 A client's protocol is what it sent, not only what the model says: an old SQS SDK speaks
 ``query`` to a service whose current model is ``json``. ``X-Amz-Target`` means ``json``; a form
-body (or query string) with ``Action`` means ``query``; otherwise the service's REST protocol.
+body (or query string) with ``Action`` means ``query``; ``smithy-protocol: rpc-v2-cbor`` means
+``smithy-rpc-v2-cbor`` (the operation is the path's last part); otherwise the service's REST
+protocol.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ JSON = "json"
 QUERY = "query"
 REST_JSON = "rest-json"
 REST_XML = "rest-xml"
+CBOR = "smithy-rpc-v2-cbor"
 _FORM = "application/x-www-form-urlencoded"
 
 
@@ -38,6 +41,11 @@ def query_action(request: Request) -> str | None:
 
 
 def spoken(request: Request, service: ServiceModel | None) -> Spoken:
+    if request.header("smithy-protocol") == "rpc-v2-cbor":
+        operation = (
+            request.path.rsplit("/operation/", 1)[1] if "/operation/" in request.path else None
+        )
+        return Spoken(CBOR, operation or None)
     target = request.header("x-amz-target")
     if target:
         return Spoken(JSON, target.rsplit(".", 1)[-1])

@@ -56,3 +56,18 @@ def test_host_names_lose_their_port_and_case() -> None:
     assert host_name("LocalHost:4566") == "localhost"
     assert host_name("[::1]:4566") == "[::1]"
     assert host_name("127.0.0.1") == "127.0.0.1"
+
+
+def test_a_prometheus_scrape_needs_no_signature_but_a_loopback_host() -> None:
+    """An unsigned GET /metrics goes in; from a foreign Host or Origin it is refused; any other
+    method, or a presigned query, still needs its signature (a bucket named metrics is S3's)."""
+
+    def get(host: str, query: str = "", method: str = "GET", origin: str | None = None) -> Request:
+        headers = [("Host", host)] + ([("Origin", origin)] if origin else [])
+        return Request(method, "/metrics", query, headers, b"")
+
+    assert DOOR.refuse(get("127.0.0.1:4566")) is None
+    assert DOOR.refuse(get("evil.example")) is not None
+    assert DOOR.refuse(get("localhost", origin="https://evil.example")) is not None
+    assert DOOR.refuse(get("localhost", method="PUT")) is not None
+    assert DOOR.refuse(get("localhost", query="X-Amz-Credential=x")) is not None

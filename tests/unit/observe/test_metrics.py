@@ -1,0 +1,99 @@
+"""The metrics registry: what the engine and the gateway record, as CloudWatch and Prometheus
+read it back."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from lamina.observe import prometheus
+from lamina.observe.metrics import API_GATEWAY, LAMBDA, Metrics, dims
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_invocation_publishes_under_each_of_lambdas_dimension_sets() -> None:
+    """One invocation through an alias counts once under no dimension, FunctionName,
+    FunctionName+Resource and FunctionName+Resource+ExecutedVersion, as Lambda publishes."""
+    clock = Clock(1_000_000.0)
+    metrics = Metrics(clock)
+    metrics.lambda_target("fn", "live", "3").invoked(12.0, error=True, init_ms=40.0)
+    metrics.lambda_target("fn", None, "$LATEST").invoked(4.0, error=False, init_ms=None)
+    sets = {
+        view for ns, name, view, _ in metrics.published() if (ns, name) == (LAMBDA, "Invocations")
+    }
+    assert sets == {
+        (),
+        dims(FunctionName="fn"),
+        dims(FunctionName="fn", Resource="fn:live"),
+        dims(FunctionName="fn", Resource="fn:live", ExecutedVersion="3"),
+    }
+    start, end = clock.now - 60, clock.now + 60
+    whole = metrics.buckets(LAMBDA, "Invocations", dims(FunctionName="fn"), start, end)
+    assert sum(b.count for b in whole.values()) == 2
+    alias = metrics.buckets(
+        LAMBDA, "Duration", dims(FunctionName="fn", Resource="fn:live"), start, end
+    )
+    [bucket] = alias.values()
+    assert (bucket.count, bucket.min, bucket.max) == (1, 12.0, 12.0)
+    errors = metrics.buckets(LAMBDA, "Errors", dims(FunctionName="fn"), start, end)
+    assert sum(b.sum for b in errors.values()) == 1
+    cold = metrics.buckets(LAMBDA, "ColdStarts", (), start, end)
+    assert sum(b.sum for b in cold.values()) == 1
+
+
+def test_minutes_are_separate_buckets_and_old_ones_are_dropped() -> None:
+    """Datapoints land in the minute they were recorded in; minutes past retention go."""
+    clock = Clock(600.0)
+    metrics = Metrics(clock)
+    route = metrics.api_route(True, "Items", "Prod", "GET", "/items")
+    route.answered(200, 5.0, 4.0)
+    clock.now = 660.0
+    route.answered(404, 1.0, 0.5)
+    route.answered(502, 2.0, 1.5)
+    view = dims(ApiName="Items", Stage="Prod", Resource="/items", Method="GET")
+    count = metrics.buckets(API_GATEWAY, "Count", view, 0, 10_000)
+    assert {m: b.sum for m, b in count.items()} == {600: 1, 660: 2}
+    assert (
+        sum(b.sum for b in metrics.buckets(API_GATEWAY, "4XXError", view, 0, 10_000).values()) == 1
+    )
+    assert (
+        sum(b.sum for b in metrics.buckets(API_GATEWAY, "5XXError", view, 0, 10_000).values()) == 1
+    )
+    clock.now = 660.0 + 4 * 3600
+    route.answered(200, 1.0, 1.0)
+    assert list(metrics.buckets(API_GATEWAY, "Count", view, 0, 100_000)) == [15_060]
+
+
+def test_http_api_routes_use_http_apis_names() -> None:
+    """HTTP APIs publish 4xx/5xx under ApiId, Stage and Route, as API Gateway v2 does."""
+    metrics = Metrics(Clock(60.0))
+    metrics.api_route(False, "abc123", "$default", "POST", "/items").answered(500, 3.0, 2.0)
+    names = {(name, view) for _, name, view, _ in metrics.published()}
+    assert ("5xx", dims(ApiId="abc123", Stage="$default", Route="POST /items")) in names
+    assert ("Count", dims(ApiId="abc123")) in names
+
+
+def test_prometheus_text_has_one_sample_per_full_dimension_set() -> None:
+    """Prometheus sees each series once, labelled by all its dimensions (no double counting
+    across CloudWatch's dimension sets), with latencies as histograms."""
+    metrics = Metrics(Clock(60.0))
+    metrics.lambda_target("fn", "live", "3").invoked(12.0, error=False, init_ms=None)
+    metrics.lambda_target("fn", "live", "3").invoked(700.0, error=False, init_ms=None)
+    text = prometheus.exposition(metrics).decode()
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    labels = (("executed_version", "3"), ("function_name", "fn"), ("resource", "fn:live"))
+    assert samples[("aws_lambda_invocations_total", labels)] == 2
+    bucket = "aws_lambda_duration_milliseconds_bucket"
+    assert samples[(bucket, tuple(sorted((*labels, ("le", "25.0")))))] == 1
+    assert samples[(bucket, tuple(sorted((*labels, ("le", "+Inf")))))] == 2
+    assert "aws_lambda_errors_total" not in text  # nothing recorded, nothing shown
