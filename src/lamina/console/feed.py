@@ -1,0 +1,194 @@
+"""What the console shows live: every function's recent invocations, and log lines as they come.
+
+The feed is a ``LogSink`` beside the ``LogStore`` (the engine hands every invocation's log to
+both, whatever its caller): it reads Lambda's own platform lines (``START``, ``REPORT``, in text
+or JSON log format) to know where an invocation starts and ends, its duration and status, and
+keeps the last ``RECENT`` of each function in memory (the log itself stays in the store, read
+back by request id when a user opens an invocation).
+
+Contract: ``put`` runs on the event loop and returns at once. Each event gets the next number
+(``seq``); ``subscribe(after)`` yields, as server-sent events, those after ``after`` still held
+(the last ``BACKLOG``) and then each new one as it is put. A subscriber that falls more than
+``BACKLOG`` events behind misses the oldest (it is told with a ``gap`` event) rather than
+holding memory for a stalled browser. ``close()`` ends every subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import deque
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import asdict, dataclass, field
+
+from lamina import fastjson
+from lamina.observe.api import LogEvent
+
+# Invocations kept per function, and events kept for subscribers that reconnect.
+RECENT = 50
+BACKLOG = 1000
+# A comment line sent when nothing happened for this long, so proxies and the server's idle
+# sweep see a live connection and a gone client is noticed.
+KEEPALIVE_S = 15.0
+
+_START = re.compile(r"START RequestId: (\S+)")
+_REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms")
+_FIELD = re.compile(r"(Status|Error Type): ([^\t]+)")
+
+
+@dataclass(slots=True)
+class Invocation:
+    """One invocation as the console lists it."""
+
+    function: str
+    request_id: str
+    stream: str
+    started_ms: int
+    duration_ms: float | None = None
+    # "running", "success", "error" or "timeout" (Lambda's REPORT Status).
+    status: str = "running"
+    error_type: str | None = None
+
+    def document(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(slots=True, eq=False)
+class _Subscriber:
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Feed:
+    def __init__(self) -> None:
+        self._recent: dict[str, deque[Invocation]] = {}
+        self._running: dict[str, Invocation] = {}
+        self._backlog: deque[tuple[int, bytes]] = deque(maxlen=BACKLOG)
+        self._seq = 0
+        self._subscribers: set[_Subscriber] = set()
+        self._closed = False
+
+    # -- the sink --------------------------------------------------------------------------
+
+    def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
+        function = group.rpartition("/")[2]
+        lines = []
+        for timestamp, message in events:
+            lines.append({"timestamp": timestamp, "message": message})
+            self._platform(function, stream, timestamp, message)
+        self._publish("log", {"function": function, "stream": stream, "lines": lines})
+
+    def close(self) -> None:
+        self._closed = True
+        for subscriber in self._subscribers:
+            subscriber.wake.set()
+
+    def _platform(self, function: str, stream: str, timestamp: int, message: str) -> None:
+        """Note an invocation's start or end from one of Lambda's platform lines."""
+        if message.startswith("START "):
+            found = _START.match(message)
+            if found:
+                self._begin(function, found.group(1), stream, timestamp)
+        elif message.startswith("REPORT "):
+            found = _REPORT.match(message)
+            if found:
+                fields = dict(_FIELD.findall(message))
+                self._end(
+                    found.group(1),
+                    float(found.group(2)),
+                    fields.get("Status"),
+                    fields.get("Error Type"),
+                )
+        elif message.startswith("{") and '"platform.' in message:
+            self._json_platform(function, stream, timestamp, message)
+
+    def _json_platform(self, function: str, stream: str, timestamp: int, message: str) -> None:
+        """The same lines in Lambda's JSON log format."""
+        try:
+            doc = fastjson.loads(message)
+        except ValueError:
+            return
+        record = doc.get("record") if isinstance(doc, dict) else None
+        if not isinstance(record, dict):
+            return
+        request_id = str(record.get("requestId", ""))
+        if doc.get("type") == "platform.start":
+            self._begin(function, request_id, stream, timestamp)
+        elif doc.get("type") == "platform.report":
+            metrics = record.get("metrics")
+            duration = metrics.get("durationMs", 0.0) if isinstance(metrics, dict) else 0.0
+            status = record.get("status")
+            error_type = record.get("errorType")
+            self._end(
+                request_id,
+                float(duration),
+                None if status == "success" else str(status),
+                str(error_type) if error_type else None,
+            )
+
+    def _begin(self, function: str, request_id: str, stream: str, timestamp: int) -> None:
+        invocation = Invocation(function, request_id, stream, timestamp)
+        recent = self._recent.get(function)
+        if recent is None:
+            recent = self._recent[function] = deque(maxlen=RECENT)
+        recent.append(invocation)
+        self._running[request_id] = invocation
+        if len(self._running) > BACKLOG:
+            # An environment killed between START and REPORT never reports: forget the oldest.
+            self._running.pop(next(iter(self._running)))
+        self._publish("invocation", invocation.document())
+
+    def _end(
+        self, request_id: str, duration: float, status: str | None, error_type: str | None
+    ) -> None:
+        invocation = self._running.pop(request_id, None)
+        if invocation is None:
+            return
+        invocation.duration_ms = duration
+        invocation.status = status or "success"
+        invocation.error_type = error_type
+        self._publish("invocation", invocation.document())
+
+    # -- readers ---------------------------------------------------------------------------
+
+    def recent(self, function: str) -> list[Invocation]:
+        """The function's last invocations, newest first."""
+        return list(reversed(self._recent.get(function, ())))
+
+    def find(self, function: str, request_id: str) -> Invocation | None:
+        for invocation in self._recent.get(function, ()):
+            if invocation.request_id == request_id:
+                return invocation
+        return None
+
+    def _publish(self, kind: str, data: dict[str, object]) -> None:
+        self._seq += 1
+        body = fastjson.dumps_text(data)
+        self._backlog.append(
+            (self._seq, f"id: {self._seq}\nevent: {kind}\ndata: {body}\n\n".encode())
+        )
+        for subscriber in self._subscribers:
+            subscriber.wake.set()
+
+    async def subscribe(self, after: int | None = None) -> AsyncGenerator[bytes, None]:
+        """Server-sent events after number ``after`` (None: from now on), until ``close()``."""
+        subscriber = _Subscriber()
+        self._subscribers.add(subscriber)
+        last = self._seq if after is None else after
+        try:
+            # How long to wait between reconnections, should the connection drop.
+            yield b"retry: 500\n\n"
+            while not self._closed:
+                pending = [(seq, data) for seq, data in self._backlog if seq > last]
+                if pending:
+                    if pending[0][0] > last + 1:
+                        yield b"event: gap\ndata: {}\n\n"
+                    last = pending[-1][0]
+                    yield b"".join(data for _, data in pending)
+                    continue
+                subscriber.wake.clear()
+                try:
+                    await asyncio.wait_for(subscriber.wake.wait(), KEEPALIVE_S)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+        finally:
+            self._subscribers.discard(subscriber)
