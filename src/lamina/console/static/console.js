@@ -200,7 +200,7 @@ function renderPanels(panels) {
       el("h3", null, panel.title),
       el("table", null,
         el("thead", null, el("tr", null, ...columns.map((c) => el("th", null, c)))),
-        el("tbody", null, ...panel.rows.map((r) => row(...columns.map((c) => r[c] ?? "")))))));
+        el("tbody", null, ...panel.rows.map((r) => row(...columns.map((c) => r[c] ?? ""))))));
   }));
 }
 
