@@ -11,6 +11,10 @@ Contract: ``put`` runs on the event loop and returns at once. Each event gets th
 (the last ``BACKLOG``) and then each new one as it is put. A subscriber that falls more than
 ``BACKLOG`` events behind misses the oldest (it is told with a ``gap`` event) rather than
 holding memory for a stalled browser. ``close()`` ends every subscription.
+
+Cost: invocations are tracked always (two short regular expressions per invocation); log lines
+are encoded for the stream only while a browser watches, or did within ``WATCHED_S`` (long
+enough to reconnect), so a ``lamina up`` nobody looks at pays nothing for them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import asdict, dataclass, field
 
 from lamina import fastjson
+from lamina.clock import SYSTEM
 from lamina.observe.api import LogEvent
 
 # Invocations kept per function, and events kept for subscribers that reconnect.
@@ -30,6 +35,8 @@ BACKLOG = 1000
 # A comment line sent when nothing happened for this long, so proxies and the server's idle
 # sweep see a live connection and a gone client is noticed.
 KEEPALIVE_S = 15.0
+# How long after the last subscriber left log lines are still kept for it to resume.
+WATCHED_S = 30.0
 
 _START = re.compile(r"START RequestId: (\S+)")
 _REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms")
@@ -66,16 +73,18 @@ class Feed:
         self._seq = 0
         self._subscribers: set[_Subscriber] = set()
         self._closed = False
+        # Monotonic time until which log lines are published (see WATCHED_S).
+        self._watched_until = 0.0
 
     # -- the sink --------------------------------------------------------------------------
 
     def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
         function = group.rpartition("/")[2]
-        lines = []
         for timestamp, message in events:
-            lines.append({"timestamp": timestamp, "message": message})
             self._platform(function, stream, timestamp, message)
-        self._publish("log", {"function": function, "stream": stream, "lines": lines})
+        if self._subscribers or SYSTEM.monotonic() < self._watched_until:
+            lines = [{"timestamp": t, "message": m} for t, m in events]
+            self._publish("log", {"function": function, "stream": stream, "lines": lines})
 
     def close(self) -> None:
         self._closed = True
@@ -192,3 +201,4 @@ class Feed:
                     yield b": keep-alive\n\n"
         finally:
             self._subscribers.discard(subscriber)
+            self._watched_until = SYSTEM.monotonic() + WATCHED_S
