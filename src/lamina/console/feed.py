@@ -37,6 +37,10 @@ BACKLOG = 1000
 KEEPALIVE_S = 15.0
 # How long after the last subscriber left log lines are still kept for it to resume.
 WATCHED_S = 30.0
+# What of one put the live tail carries (the whole log stays in the store): the backlog holds
+# at most BACKLOG * TAIL_LINES * TAIL_CHARS characters of log, however much a function writes.
+TAIL_LINES = 100
+TAIL_CHARS = 2048
 
 _START = re.compile(r"START RequestId: (\S+)")
 _REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms")
@@ -83,7 +87,10 @@ class Feed:
         for timestamp, message in events:
             self._platform(function, stream, timestamp, message)
         if self._subscribers or SYSTEM.monotonic() < self._watched_until:
-            lines = [{"timestamp": t, "message": m} for t, m in events]
+            lines = [{"timestamp": t, "message": _cut(m)} for t, m in events[:TAIL_LINES]]
+            if len(events) > TAIL_LINES:
+                more = f"[{len(events) - TAIL_LINES} more lines: open the invocation's log]"
+                lines.append({"timestamp": events[-1].timestamp_ms, "message": more})
             self._publish("log", {"function": function, "stream": stream, "lines": lines})
 
     def close(self) -> None:
@@ -202,3 +209,9 @@ class Feed:
         finally:
             self._subscribers.discard(subscriber)
             self._watched_until = SYSTEM.monotonic() + WATCHED_S
+
+
+def _cut(message: str) -> str:
+    if len(message) <= TAIL_CHARS:
+        return message
+    return f"{message[:TAIL_CHARS]}[... {len(message) - TAIL_CHARS} more characters]"

@@ -103,3 +103,22 @@ def test_a_subscriber_too_far_behind_is_told_of_the_gap() -> None:
         return chunk
 
     assert asyncio.run(scenario()) == b"event: gap\ndata: {}\n\n"
+
+
+def test_the_live_tail_carries_a_bounded_part_of_a_flood() -> None:
+    """A function writing thousands of long lines at once reaches the live tail cut to a bounded
+    size, saying how much more there is (the whole log stays in the store)."""
+
+    async def scenario() -> bytes:
+        feed = Feed()
+        stream = feed.subscribe()
+        await anext(stream)
+        feed.put(GROUP, STREAM, [LogEvent(n, "x" * 100_000) for n in range(5000)])
+        chunk = await anext(stream)
+        await stream.aclose()
+        return chunk
+
+    chunk = asyncio.run(scenario())
+    assert len(chunk) < 300_000
+    assert b"[4900 more lines: open the invocation's log]" in chunk
+    assert b"[... 97952 more characters]" in chunk
