@@ -221,9 +221,12 @@ async def state_machines(deployment: Deployment) -> dict[str, object]:
     handler = getattr(found, "handlers", {}).get("ListStateMachines")
     if handler is None:
         return {"served": True, "machines": []}
-    result = handler({})
-    if isinstance(result, Awaitable):
-        result = await result
+    try:
+        result = handler({})
+        if isinstance(result, Awaitable):
+            result = await result
+    except Exception as exc:  # a service still being built must not take the page down
+        return {"served": True, "machines": [], "error": str(exc)}
     machines = result.get("stateMachines", []) if isinstance(result, Mapping) else []
     return {
         "served": True,

@@ -185,6 +185,8 @@ function renderMachines(machines) {
   const list = document.getElementById("machine-list");
   if (!machines.served) {
     fill(list, note("Step Functions is not served by this Lamina yet."));
+  } else if (machines.error) {
+    fill(list, note(`Step Functions could not list its state machines: ${machines.error}`));
   } else if (!machines.machines.length) {
     fill(list, note("No state machines."));
   } else {
