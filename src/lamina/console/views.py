@@ -17,6 +17,8 @@ from typing import Any, Protocol, cast
 
 from lamina import fastjson
 from lamina.console.feed import Feed
+from lamina.gateway.routing import URL_PREFIX
+from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.specs import FunctionSpec, Stack
 from lamina.net.messages import Request, Response
 from lamina.observe.store import LogStore
@@ -98,10 +100,20 @@ def apis(deployment: Deployment) -> list[dict[str, object]]:
                 "logicalId": api.logical_id,
                 "kind": api.kind.value,
                 "stages": stages,
+                "base": _base(api),
                 "routes": routes,
             }
         )
     return out
+
+
+def _base(api: Api) -> str:
+    """The path its routes answer under on the APIs' merged port: a Function URL's prefix, or
+    the first stage's (none for ``$default``)."""
+    if api.kind is ApiKind.FUNCTION_URL:
+        return f"{URL_PREFIX}{api.function or api.logical_id}"
+    stage = api.stages[0].name if api.stages else DEFAULT_STAGE
+    return "" if stage == DEFAULT_STAGE else f"/{stage}"
 
 
 def tables(deployment: Deployment) -> list[dict[str, object]]:

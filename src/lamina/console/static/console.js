@@ -81,17 +81,19 @@ function renderApis(apis) {
     return;
   }
   fill(list, ...apis.map((api) => el("div", null,
-    el("h3", null, `${api.logicalId} (${api.kind})`),
+    el("h3", null, `${api.logicalId} (${api.kind}) ${api.base}`),
     el("table", null, el("tbody", null, ...api.routes.map((r) => {
-      const pick = el("button", { type: "button", onclick: () => pickRoute(r) }, "use");
+      const pick = el("button", { type: "button", onclick: () => pickRoute(api.base, r) }, "use");
       return row(r.method, r.path, r.target, pick);
     }))))));
 }
 
-function pickRoute(route) {
+function pickRoute(base, route) {
   const form = document.getElementById("send");
   form.method.value = route.method === "ANY" ? "GET" : route.method;
-  form.path.value = route.path.replace(/\{[^}]+\}/g, "x");
+  // Path parameters ({id}, {proxy+}) get a placeholder to edit.
+  const path = route.path === "$default" ? "/" : route.path.replace(/\{[^}]+\}/g, "x");
+  form.path.value = base + path;
   form.path.focus();
 }
 
