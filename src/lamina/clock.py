@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Protocol
 
@@ -41,3 +42,28 @@ class ScaledClock:
 
     def monotonic(self) -> float:
         return self._mono0 + (self._base.monotonic() - self._mono0) * self.rate
+
+
+async def wait_for_event(event: asyncio.Event, seconds: float | None) -> bool:
+    """Wait until ``event`` is set or ``seconds`` pass (None: no limit); True if it was set.
+
+    A timer that sets a private event instead of ``asyncio.wait_for``: on Python 3.11,
+    ``wait_for`` can swallow a cancellation that lands just as its timeout fires, and the task
+    that was being cancelled then runs on (a shutdown waits for it forever).
+    """
+    if seconds is None:
+        await event.wait()
+        return True
+    if event.is_set():
+        return True
+    loop = asyncio.get_running_loop()
+    woken = asyncio.Event()
+    timer = loop.call_later(max(seconds, 0.0), woken.set)
+    waiter = loop.create_task(event.wait())
+    waiter.add_done_callback(lambda _: woken.set())
+    try:
+        await woken.wait()
+    finally:
+        timer.cancel()
+        waiter.cancel()
+    return event.is_set()

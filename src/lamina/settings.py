@@ -61,6 +61,8 @@ class Settings:
     clock_rate: float = 1.0
     # A schedule that fell due while Lamina was stopped runs once at start (else it is skipped).
     schedule_catch_up: bool = False
+    # Step Functions logs each execution's transitions, one line each (LAMINA_TRACE_EXECUTIONS).
+    trace_executions: bool = False
     # A JSON file of values for dynamic references Lamina's own stores do not hold.
     dynamic_values: str = ""
     # Set environments apart (namespaces, read-only code, memory cgroups, no privileges); off
@@ -69,6 +71,10 @@ class Settings:
     # The template's directory: hidden from functions but for their own code (as on Lambda,
     # where a function's package holds its CodeUri alone).
     project_dir: Path | None = None
+    # The X-Ray daemon's UDP port on 127.0.0.1 (0: any free one); where it really listens is
+    # handed to functions as AWS_XRAY_DAEMON_ADDRESS.
+    xray_daemon_port: int = 0
+    xray_daemon_address: str = ""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -90,13 +96,14 @@ class Settings:
                 "services_port",
                 "async_concurrency",
                 "max_environments",
+                "xray_daemon_port",
             ):
                 values[f.name] = int(raw)
             elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s", "clock_rate"):
                 values[f.name] = float(raw)
             elif f.name == "isolation":
                 values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")
-            elif f.name in ("accept_any_credentials", "schedule_catch_up"):
+            elif f.name in ("accept_any_credentials", "schedule_catch_up", "trace_executions"):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif f.name in ("preload", "allowed_origins"):
                 values[f.name] = tuple(p.strip() for p in raw.split(",") if p.strip())

@@ -72,3 +72,13 @@ def day_path(now: float) -> str:
     """The date a Lambda log stream's name starts with: ``2024/05/01``."""
     t = time.gmtime(int(now))
     return f"{t.tm_year:04d}/{t.tm_mon:02d}/{t.tm_mday:02d}"
+
+
+def parse_iso(text: str) -> float:
+    """Epoch seconds of an ISO 8601 time (``Z`` or an offset; UTC when it names none)."""
+    import datetime as dt
+
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()

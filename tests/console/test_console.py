@@ -1,5 +1,6 @@
 """The web console in a real browser (Debian's Chromium, driven by Playwright) against a real
-`lamina up` of a template with a function behind an HTTP API, a table and a queue.
+`lamina up` of a template with a function behind an HTTP API, a table, a queue and a state
+machine.
 
 One `lamina up` and one browser serve the whole module; the tests run in file order and build
 on each other's requests only where they say so. Outside CI, the module is skipped when
@@ -211,9 +212,11 @@ def test_queue_peek_shows_messages_and_leaves_them_visible(page: Any, lamina: La
     assert received[0].get("Attributes", {}).get("ApproximateReceiveCount", "1") == "1"
 
 
-def test_placeholders_for_state_machines_and_metrics(page: Any) -> None:
-    """State machines and metrics have their sections, saying they are not there yet."""
+def test_state_machines_and_the_metrics_placeholder(page: Any) -> None:
+    """The template's state machine is listed (Step Functions is served); metrics and traces
+    have their sections, saying nothing collects them yet."""
     from playwright.sync_api import expect
 
-    expect(page.locator("#machine-list")).to_contain_text("not served")
+    expect(page.locator("#machine-list")).to_contain_text("notes-flow")
+    expect(page.locator("#machine-list")).to_contain_text("EXPRESS")
     expect(page.locator("#panel-list")).to_contain_text("Nothing collects these yet.")

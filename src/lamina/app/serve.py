@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
@@ -32,22 +33,26 @@ from lamina.engine.lambdatarget import LambdaTarget
 from lamina.errors import LaminaError
 from lamina.gateway.handler import Gateway
 from lamina.gateway.routing import URL_PREFIX
+from lamina.model import arns
 from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.lambdas import template_functions
 from lamina.model.mappings import EventSourceMapping
+from lamina.model.schedules import RULE, ScheduleSpec
 from lamina.model.specs import FunctionSpec, Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
 from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.store import LogStore
-from lamina.services.api import Service
+from lamina.services.api import ScheduleOwner, Service
 from lamina.services.auth.guard import Door
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_ import mappings as lambda_mappings
 from lamina.services.lambda_.service import LambdaService
 from lamina.services.sqs.mappingsource import SqsMessages
 from lamina.services.sqs.service import SqsService
+from lamina.services.xray.service import Daemon as XRayDaemon
+from lamina.services.xray.service import XRayService
 from lamina.settings import Settings
 from lamina.sources.api import StreamRecords
 from lamina.sources.criteria import compile_criteria
@@ -124,6 +129,10 @@ class Served:
     buckets: list[str] = field(default_factory=list)
     # The web console's address, with its token (opening it is what lets a browser in).
     console_url: str = ""
+    # The template's Kinesis streams: "LogicalId: arn".
+    streams: list[str] = field(default_factory=list)
+    # The template's Step Functions state machines: (logical id, ARN).
+    state_machines: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Lamina:
@@ -152,6 +161,11 @@ class Lamina:
         self.deliveries = Deliveries()
         self.pollers: Pollers | None = None
         self.schedules: Schedules | None = None
+        # Tasks started from callbacks (schedule changes), kept until done.
+        self._tasks: set[asyncio.Task[None]] = set()
+        # The X-Ray daemon's UDP port, and datagram transports to close at stop.
+        self._xray_daemon: XRayDaemon | None = None
+        self._transports: list[asyncio.BaseTransport] = []
         self.reloads = 0
         self._access_log = access_log
         self._function_log = function_log
@@ -199,6 +213,15 @@ class Lamina:
         self.stack = await loop.run_in_executor(
             None, lambda: app.load(self.template, settings, self.overrides, self.note)
         )
+        if "xray" not in settings.endpoints:
+            # Bound before the engine exists: functions are told where it really listens.
+            daemon = self._xray_daemon = XRayDaemon()
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: daemon, local_addr=("127.0.0.1", settings.xray_daemon_port)
+            )
+            self._transports.append(transport)
+            port = transport.get_extra_info("sockname")[1]
+            settings = self.settings = settings.with_(xray_daemon_address=f"127.0.0.1:{port}")
         self.log_store = app.build_log_store(settings)
         terminal = ConsoleSink(self._function_log) if self._function_log is not None else None
         sink: LogSink = Fanout([terminal, self.log_store, self.console.feed])
@@ -207,6 +230,8 @@ class Lamina:
             self.stack, settings, self.engine, self.log_store, self.deliveries
         )
         for service in self.services:
+            if isinstance(service, XRayService) and self._xray_daemon is not None:
+                self._xray_daemon.sink = service.receive_datagram
             # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
             routes = getattr(service, "routes", None)
             if routes is not None:
@@ -215,8 +240,15 @@ class Lamina:
         await self._deploy(self.stack, set())
         await self.engine.start()
         self.deliveries.serve("lambda", LambdaTarget(self.engine))
+        for service in self.services:
+            # Work a previous run left in flight (Step Functions' executions) resumes now that
+            # functions can run.
+            resume = getattr(service, "resume", None)
+            if callable(resume):
+                resume()
         self.pollers = build_pollers(settings, self.engine, self.deliveries, self.services)
         self.schedules = build_schedules(settings, self.deliveries)
+        await self._link_schedules(self.schedules)
         await self._deploy_sources(self.stack)
         self.endpoint.services = list(self.services)
         self.gateway = Gateway(
@@ -273,6 +305,17 @@ class Lamina:
             console_url=self.console.url(
                 f"http://{_console_host(settings.host)}:{_port(services_server)}"
             ),
+            streams=[
+                f"{s.logical_id}: {_stream_arn(s.name, settings)}"
+                for s in self.stack.streams.values()
+            ],
+            state_machines=[
+                (
+                    m.logical_id,
+                    f"arn:aws:states:{settings.region}:{settings.account_id}:stateMachine:{m.name}",
+                )
+                for m in self.stack.state_machines.values()
+            ],
         )
         if announce is not None:
             announce(served)
@@ -310,6 +353,8 @@ class Lamina:
             server.close()
         for server in self._servers:
             await server.wait_closed()
+        for transport in self._transports:
+            transport.close()
         await self.endpoint.close()
         if self.pollers is not None:
             await self.pollers.close()
@@ -377,7 +422,40 @@ class Lamina:
         if self.pollers is not None:
             await self.pollers.deploy(self._mappings(stack))
         if self.schedules is not None:
-            await self.schedules.deploy(stack.schedules)
+            # Scheduler's schedules, the template's included, are the Scheduler API's to run.
+            scheduler = any(
+                isinstance(s, ScheduleOwner) and s.schedule_owner == "scheduler"
+                for s in self.services
+            )
+            await self.schedules.deploy(
+                s for s in stack.schedules if s.kind == RULE or not scheduler
+            )
+
+    async def _link_schedules(self, schedules: Schedules) -> None:
+        """The schedules the services' APIs make run, each service's set under its name."""
+        loop = asyncio.get_running_loop()
+        owners = {s.schedule_owner: s for s in self.services if isinstance(s, ScheduleOwner)}
+
+        def reschedule(owner: str, specs: list[ScheduleSpec]) -> None:
+            task = loop.create_task(schedules.deploy(specs, owner))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        def completed(spec: ScheduleSpec) -> None:
+            for owner in owners.values():
+                loop.run_in_executor(None, owner.schedule_completed, spec)
+
+        schedules.on_complete = completed
+
+        def teller(name: str) -> Callable[[list[ScheduleSpec]], None]:
+            def changed(specs: list[ScheduleSpec]) -> None:
+                loop.call_soon_threadsafe(reschedule, name, specs)
+
+            return changed
+
+        for name, owner in owners.items():
+            owner.on_schedules(teller(name))
+            await schedules.deploy(await asyncio.to_thread(owner.schedule_specs), name)
 
     def _deploy_gateway(self, stack: Stack) -> list[str]:
         """The gateway serves the template's APIs and the Function URLs the Lambda API holds
@@ -490,7 +568,17 @@ def build_services(
     if "s3" not in settings.endpoints:
         from lamina.services.s3.service import S3Service
 
-        services.append(S3Service(settings.state_dir, settings.region, deliveries))
+        rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+        services.append(
+            S3Service(
+                settings.state_dir,
+                settings.region,
+                deliveries,
+                settings.account_id,
+                clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+                clock_rate=rate,
+            )
+        )
     if "logs" not in settings.endpoints:
         from lamina.services.logs.service import LogsService
 
@@ -527,12 +615,29 @@ def build_services(
         deliveries.serve("sqs", sqs)
         engine.add_destination("sqs", sqs)
         services.append(sqs)
+    if "kinesis" not in settings.endpoints:
+        from lamina.services.kinesis.service import KinesisService
+
+        services.append(KinesisService(settings.state_dir, settings.region, settings.account_id))
+    if "firehose" not in settings.endpoints:
+        services.append(_firehose(settings, engine, services))
     if "events" not in settings.endpoints:
         from lamina.services.events.service import EventsService
 
         events = EventsService(settings.state_dir, deliveries, settings.region, settings.account_id)
         deliveries.serve("events", events)
+        engine.add_destination("events", events)
         services.append(events)
+    if "scheduler" not in settings.endpoints:
+        from lamina.services.scheduler.service import SchedulerService
+
+        services.append(
+            SchedulerService(
+                settings.state_dir, settings.region, settings.account_id, deliveries.serves
+            )
+        )
+    if "xray" not in settings.endpoints:
+        services.append(XRayService(settings.state_dir))
     if "sns" not in settings.endpoints:
         from lamina.services.sns.service import SnsService
 
@@ -546,7 +651,35 @@ def build_services(
         deliveries.serve("sns", sns)
         engine.add_destination("sns", sns)
         services.append(sns)
+    # Step Functions' service id (as in AWS_ENDPOINT_URL_SFN).
+    if "sfn" not in settings.endpoints:
+        services.append(_step_functions(settings, engine, deliveries, services))
     return services
+
+
+def _step_functions(
+    settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
+) -> Service:
+    """Step Functions, whose tasks call the other services built here in process."""
+    from lamina.services.stepfunctions.service import StepFunctionsService
+    from lamina.services.stepfunctions.tasks import Tasks
+
+    tasks = Tasks(engine, settings.region, settings.account_id)
+    tasks.serve_services(services)
+    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+    states = StepFunctionsService(
+        settings.state_dir,
+        deliveries,
+        tasks,
+        settings.region,
+        settings.account_id,
+        clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+        rate=rate,
+        trace=settings.trace_executions,
+    )
+    tasks.serve("stepfunctions", states.handlers)
+    deliveries.serve("states", states)
+    return states
 
 
 def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
@@ -556,6 +689,38 @@ def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
         (spec.logical_id, f"{endpoint}/{settings.account_id}/{spec.name}")
         for spec in stack.queues.values()
     ]
+
+
+def _firehose(settings: Settings, engine: LocalEngine, services: list[Service]) -> Service:
+    """Firehose, writing to the S3 and reading the Kinesis streams served here."""
+    from lamina.services.firehose.service import FirehoseService
+    from lamina.services.s3.service import S3Service
+
+    objects = None
+    for service in services:
+        if isinstance(service, S3Service):
+            put = service.handlers["PutObject"]
+
+            def objects(bucket: str, key: str, body: bytes, put: Any = put) -> None:
+                put({"Bucket": bucket, "Key": key, "Body": body})
+
+    shards = None
+    if "kinesis" not in settings.endpoints:
+        from lamina.services.kinesis.reader import KinesisShards
+
+        shards = KinesisShards(settings.state_dir, settings.region, settings.account_id)
+    return FirehoseService(
+        settings.state_dir,
+        settings.region,
+        settings.account_id,
+        objects=objects,
+        invoker=engine,
+        shards=shards,
+    )
+
+
+def _stream_arn(name: str, settings: Settings) -> str:
+    return arns.arn("kinesis", settings.region, settings.account_id, f"stream/{name}")
 
 
 def build_pollers(
@@ -572,6 +737,11 @@ def build_pollers(
         from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
 
         streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+    shards = None
+    if "kinesis" not in settings.endpoints:
+        from lamina.services.kinesis.reader import KinesisShards
+
+        shards = KinesisShards(settings.state_dir, settings.region, settings.account_id)
     positions = Positions(settings.state_dir / "sources.sqlite3")
     return Pollers(
         positions,
@@ -581,6 +751,7 @@ def build_pollers(
         settings.region,
         settings.account_id,
         queues=queues,
+        shards=shards,
         filters=compile_criteria,
     )
 

@@ -148,6 +148,10 @@ def print_served(served: Served) -> None:
             console.print(f"  {key} = {value}", markup=False, soft_wrap=True)
     if served.buckets:
         console.print(f"Buckets:      {', '.join(served.buckets)}", markup=False)
+    for stream in served.streams:
+        console.print(f"Stream:       {stream}", markup=False, soft_wrap=True)
+    for logical_id, arn in served.state_machines:
+        console.print(f"State machine {logical_id}: {arn}", markup=False)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from lamina import fastjson, ids
-from lamina.clock import Clock
+from lamina.clock import Clock, wait_for_event
 from lamina.engine import destinations
 from lamina.engine.api import DestinationSink, InvokeRequest, InvokeResult
 from lamina.engine.asyncqueue import EventQueue, NewEvent, QueuedEvent
@@ -136,8 +136,7 @@ class AsyncInvoker:
             due = self.queue.next_due(self._running)
             now = self._clock.wall()
             timeout = _IDLE_S if due is None else max(0.0, min(_IDLE_S, due - now))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        await wait_for_event(self._wake, timeout)
 
     def _done(self, event_id: int, _: object) -> None:
         self._running.pop(event_id, None)

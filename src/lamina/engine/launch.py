@@ -57,6 +57,16 @@ def environment_variables(
         variables["AWS_ENDPOINT_URL"] = settings.services_endpoint
     for service, url in settings.endpoints.items():
         variables[f"AWS_ENDPOINT_URL_{service.upper()}"] = url
+    if settings.xray_daemon_address:
+        host, _, port = settings.xray_daemon_address.rpartition(":")
+        variables.update(
+            {
+                "AWS_XRAY_DAEMON_ADDRESS": settings.xray_daemon_address,
+                "_AWS_XRAY_DAEMON_ADDRESS": host,
+                "_AWS_XRAY_DAEMON_PORT": port,
+                "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+            }
+        )
     variables.update(fn.environment)
     lib_dirs = [f"{task_root}/lib"] + [str(layer.content_dir / "lib") for layer in fn.layers]
     inherited_ld = os.environ.get("LD_LIBRARY_PATH")

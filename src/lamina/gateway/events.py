@@ -85,8 +85,11 @@ class Call:
 
 
 def trace_id(now: float, request_id: str) -> str:
-    """An X-Ray trace header for a request that came without one, derived from its id."""
-    return f"Root=1-{int(now):08x}-{request_id.replace('-', '')[:24]};Sampled=0"
+    """An X-Ray trace header for a request that came without one, derived from its id: sampled
+    (locally every request is traced), its parent the id the request's own segment would have,
+    so an X-Ray SDK in the function sends its subsegments to Lamina's daemon."""
+    hexed = request_id.replace("-", "")
+    return f"Root=1-{int(now):08x}-{hexed[:24]};Parent={hexed[-16:]};Sampled=1"
 
 
 def gateway_time(epoch: float) -> str:

@@ -92,3 +92,20 @@ def secret_suffix(name: str) -> str:
 
 def secret_arn(region: str, account: str, name: str, suffix: str | None = None) -> str:
     return arn("secretsmanager", region, account, f"secret:{name}-{suffix or secret_suffix(name)}")
+
+
+def _events_id(kind: str, name: str) -> str:
+    """The id AWS puts after a connection's or API destination's name (a UUID), fixed per
+    name: the template's ``GetAtt`` and what Lamina creates must agree."""
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lamina:events:{kind}:{name}"))
+
+
+def connection_arn(region: str, account: str, name: str) -> str:
+    return arn("events", region, account, f"connection/{name}/{_events_id('connection', name)}")
+
+
+def api_destination_arn(region: str, account: str, name: str) -> str:
+    resource = f"api-destination/{name}/{_events_id('api-destination', name)}"
+    return arn("events", region, account, resource)

@@ -20,3 +20,8 @@ class BucketSpec:
     # NotificationConfiguration in the S3 API's form (LambdaFunctionConfigurations,
     # QueueConfigurations, TopicConfigurations), applied to the bucket at deploy.
     notifications: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # CorsConfiguration's rules and LifecycleConfiguration's rules in the S3 API's form, and
+    # the bucket policy (AWS::S3::BucketPolicy) — each JSON text, applied at deploy.
+    cors: str | None = None
+    lifecycle: str | None = None
+    policy: str | None = None

@@ -39,6 +39,8 @@ class EventSourceMapping:
     maximum_record_age_s: int = -1
     on_failure: str | None = None
     parallelization_factor: int = 1
+    # Streams: seconds of each tumbling window (0: none); the function carries a state across it.
+    tumbling_window_s: int = 0
     maximum_concurrency: int | None = None
     # The template's logical id (None for mappings made through the Lambda API).
     logical_id: str | None = None

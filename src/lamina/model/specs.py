@@ -13,7 +13,9 @@ from lamina.model.configs import ParameterSpec, SecretSpec
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.queues import QueuePolicySpec, QueueSpec
-from lamina.model.schedules import EventRuleSpec, ScheduleSpec
+from lamina.model.schedules import EventBridgeSpecs, EventRuleSpec, ScheduleSpec
+from lamina.model.statemachines import ActivitySpec, StateMachineSpec
+from lamina.model.streams import DeliveryStreamSpec, StreamSpec
 from lamina.model.tables import TableSpec
 from lamina.model.topics import SubscriptionSpec, TopicSpec
 
@@ -135,8 +137,19 @@ class Stack:
     # SNS topics by logical id, and every subscription (inline, resources, SAM SNS events).
     topics: Mapping[str, TopicSpec] = field(default_factory=lambda: MappingProxyType({}))
     subscriptions: tuple[SubscriptionSpec, ...] = ()
+    # Kinesis data streams by logical id.
+    streams: Mapping[str, StreamSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # Firehose delivery streams by logical id.
+    delivery_streams: Mapping[str, DeliveryStreamSpec] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     # S3 buckets by logical id.
     buckets: Mapping[str, BucketSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # Step Functions state machines and activities by logical id.
+    state_machines: Mapping[str, StateMachineSpec] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    activities: Mapping[str, ActivitySpec] = field(default_factory=lambda: MappingProxyType({}))
     unsupported: tuple[UnsupportedResource, ...] = ()
     warnings: tuple[str, ...] = ()
     # REST APIs, HTTP APIs and Function URLs, in template order.
@@ -150,6 +163,8 @@ class Stack:
     schedules: tuple[ScheduleSpec, ...] = ()
     # EventBridge rules with event patterns.
     event_rules: tuple[EventRuleSpec, ...] = ()
+    # Buses, archives, connections and API destinations.
+    eventbridge: EventBridgeSpecs = field(default_factory=EventBridgeSpecs)
     # SSM parameters and Secrets Manager secrets the template stores.
     ssm_parameters: tuple[ParameterSpec, ...] = ()
     secrets: tuple[SecretSpec, ...] = ()

@@ -1,6 +1,7 @@
 """The event-pattern matcher: EventBridge rules, Lambda ``FilterCriteria`` and SNS filter
 policies. Pure logic; compile a pattern once, match many documents."""
 
+from lamina.patterns.index import PatternIndex
 from lamina.patterns.pattern import (
     EVENTBRIDGE,
     SNS_ATTRIBUTES,
@@ -18,6 +19,7 @@ __all__ = [
     "SNS_BODY",
     "Pattern",
     "PatternError",
+    "PatternIndex",
     "Rules",
     "compile_pattern",
     "parse",

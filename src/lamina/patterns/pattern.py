@@ -126,6 +126,26 @@ class Pattern:
             return False
         return self._root.matches(document)
 
+    def anchor(self, preferred: tuple[str, ...] = ()) -> tuple[str, frozenset[str]] | None:
+        """A top-level field and strings such that every document this pattern matches has one
+        of them there (the field's rule is exact strings and nothing else), for an index: the
+        first of ``preferred`` that qualifies, else the one with the fewest strings."""
+        found = {
+            key: node.strings
+            for key, node in self._root.fields
+            if isinstance(node, _Leaf)
+            and node.strings
+            and not (node.tests or node.numbers or node.others)
+            and not (node.if_absent or node.if_present)
+        }
+        for key in preferred:
+            if key in found:
+                return key, found[key]
+        if not found:
+            return None
+        key = min(found, key=lambda k: len(found[k]))
+        return key, found[key]
+
 
 def compile_pattern(pattern: Any, rules: Rules = EVENTBRIDGE) -> Pattern:
     if not isinstance(pattern, dict):
@@ -244,6 +264,12 @@ def _flatten(pattern: Mapping[str, Any], parent: tuple[str, ...], limit: int | N
 
 
 # -- reading documents ------------------------------------------------------------------------
+
+
+def leaf_values(value: Any) -> list[Any]:
+    """The scalars a field's value offers a rule: itself, or an array's (nested arrays
+    flattened); an object offers none."""
+    return _leaf_values(value)
 
 
 def _leaf_values(value: Any) -> list[Any]:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
+from lamina.model.schedules import ScheduleSpec
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
 
@@ -32,6 +34,35 @@ class Service(Protocol):
     async def handle(self, request: Request) -> Response: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class ScheduleOwner(Protocol):
+    """A service whose API makes schedules (EventBridge's schedule rules, Scheduler's
+    schedules): the runner in ``sources/schedules.py`` runs its whole set under its name, and it
+    says each new set to the callback ``on_schedules`` gave it (from any thread)."""
+
+    schedule_owner: str
+
+    def schedule_specs(self) -> list[ScheduleSpec]: ...
+
+    def on_schedules(self, changed: Callable[[list[ScheduleSpec]], None]) -> None: ...
+
+    def schedule_completed(self, spec: ScheduleSpec) -> None:
+        """``spec`` has no time left to fire (called on a worker thread)."""
+
+
+@runtime_checkable
+class BrowserAccess(Protocol):
+    """A service a web page may call (S3, by its buckets' CORS rules): the endpoint asks it
+    about requests with an ``Origin`` before its door turns them away."""
+
+    def preflight(self, request: Request) -> Response | None:
+        """The answer to a CORS preflight (``OPTIONS`` with ``Access-Control-Request-Method``)
+        when it is this service's to give (it carries no signature and runs nothing)."""
+
+    def allows_origin(self, request: Request, origin: str) -> bool:
+        """Whether the service's own configuration lets ``origin`` make ``request``."""
 
 
 def signing_scope(request: Request) -> tuple[str, str] | None:

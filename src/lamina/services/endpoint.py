@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from lamina import ids
 from lamina.errors import AwsError
 from lamina.net.messages import Request, Response
-from lamina.services.api import Service, signing_service
+from lamina.services.api import BrowserAccess, Service, signing_service
 from lamina.services.auth.guard import Door, Turned
 from lamina.services.errors import NOT_SERVED, UnknownOperationException, render
 from lamina.services.protocols import catalog
@@ -79,11 +79,27 @@ class Endpoint:
     async def __call__(self, request: Request) -> Response:
         door = self.door
         if door is not None:
+            origin_allowed = False
+            origin = request.header("origin")
+            if origin is not None:
+                browsed = [s for s in self.services if isinstance(s, BrowserAccess)]
+                if request.method == "OPTIONS" and request.header("access-control-request-method"):
+                    turned = door.refuse_host(request)
+                    if turned is not None:
+                        return await self._turn_away(request, turned)
+                    for browser in browsed:
+                        answer = browser.preflight(request)
+                        if answer is not None:
+                            return answer
+                if origin not in door.origins:
+                    origin_allowed = any(s.allows_origin(request, origin) for s in browsed)
             if len(request.body) > _HASH_ON_LOOP_BYTES:
                 loop = asyncio.get_running_loop()
-                turned = await loop.run_in_executor(None, door.refuse, request)
+                turned = await loop.run_in_executor(
+                    None, door.refuse, request, None, origin_allowed
+                )
             else:
-                turned = door.refuse(request)
+                turned = door.refuse(request, None, origin_allowed)
             if turned is not None:
                 return await self._turn_away(request, turned)
         route = self.routes.get(request.path)

@@ -5,7 +5,8 @@ compiled once per mapping; a record is kept when any filter matches it, dropped 
 Lambda does. Lambda matches a record as its function would receive it, with one exception it
 documents: a record's data field holding JSON is matched as that JSON (``body`` for SQS,
 ``kinesis.data`` base64 for Kinesis), so ``{"body": {"kind": ["order"]}}`` filters on a JSON
-message's content; data that is not JSON is matched as the text it is.
+message's content; data that is not JSON is matched as the text it is. Kinesis patterns name the
+data at the top (``{"data": {"kind": ["order"]}}``, the only key Lambda filters Kinesis on).
 """
 
 from __future__ import annotations
@@ -47,8 +48,7 @@ def _as_matched(record: dict[str, Any]) -> dict[str, Any]:
         except (binascii.Error, UnicodeDecodeError):
             return record
         parsed = _json(text)
-        if parsed is not None:
-            return {**record, "kinesis": {**kinesis, "data": parsed}}
+        return {**record, "data": text if parsed is None else parsed}
     return record
 
 

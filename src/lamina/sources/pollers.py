@@ -14,7 +14,8 @@ from lamina.delivery import Deliveries
 from lamina.engine.api import Invoker
 from lamina.model import arns
 from lamina.model.mappings import EventSourceMapping
-from lamina.sources.api import QueueMessages, StreamRecords
+from lamina.sources.api import QueueMessages, ShardedRecords, StreamRecords
+from lamina.sources.kinesis import KinesisPoller
 from lamina.sources.positions import Positions
 from lamina.sources.queues import QueuePoller
 from lamina.sources.streams import StreamPoller
@@ -36,8 +37,10 @@ class Pollers:
         account_id: str,
         filters: Filter = lambda _: None,
         queues: QueueMessages | None = None,
+        shards: ShardedRecords | None = None,
     ) -> None:
         self._queues = queues
+        self._shards = shards
         self._positions = positions
         self._invoker = invoker
         self._deliveries = deliveries
@@ -64,10 +67,27 @@ class Pollers:
     def _polls(self, mapping: EventSourceMapping) -> bool:
         if mapping.source == "sqs":
             return self._queues is not None
+        if mapping.source == "kinesis":
+            return self._shards is not None
         return mapping.source in self._streams
 
     def _start(self, mapping: EventSourceMapping) -> None:
-        poller: StreamPoller | QueuePoller
+        poller: StreamPoller | QueuePoller | KinesisPoller
+        function_arn = arns.function_arn(self._region, self._account, mapping.function)
+        if mapping.source == "kinesis":
+            assert self._shards is not None
+            poller = KinesisPoller(
+                mapping,
+                self._shards,
+                self._positions,
+                self._invoker,
+                self._deliveries,
+                function_arn,
+                matches=self._filters(mapping),
+            )
+            task = asyncio.create_task(poller.run(), name=f"esm-{mapping.uuid}")
+            self._running[mapping.uuid] = (mapping, task)
+            return
         if mapping.source == "sqs":
             assert self._queues is not None
             poller = QueuePoller(
@@ -82,7 +102,7 @@ class Pollers:
             self._positions,
             self._invoker,
             self._deliveries,
-            arns.function_arn(self._region, self._account, mapping.function),
+            function_arn,
             matches=self._filters(mapping),
         )
         task = asyncio.create_task(poller.run(), name=f"esm-{mapping.uuid}")

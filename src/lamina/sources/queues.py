@@ -111,6 +111,8 @@ class QueuePoller:
             payload=fastjson.dumps({"Records": [m.record for m in batch]}),
             qualifier=self.mapping.qualifier,
             payload_is_json=True,
+            # Lambda continues the sender's trace: the first message's AWSTraceHeader.
+            trace_id=_trace(batch),
         )
         try:
             result = await self._invoker.invoke(request)
@@ -133,3 +135,11 @@ class QueuePoller:
         done = [m.receipt_handle for m in batch if m.message_id not in failed]
         if done:
             self._messages.delete(arn, done)
+
+
+def _trace(batch: list[Any]) -> str | None:
+    for message in batch:
+        attributes = message.record.get("attributes") or {}
+        if attributes.get("AWSTraceHeader"):
+            return str(attributes["AWSTraceHeader"])
+    return None

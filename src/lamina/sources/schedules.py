@@ -8,6 +8,13 @@ time. Delivery goes through ``lamina.delivery`` (a function is invoked asynchron
 or a topic gets a message); a target that refuses sends the event to the target's dead-letter
 queue when it has one.
 
+Schedules come from several owners, each deploying its whole set: the template (``template``),
+rules made through the EventBridge API (``events``) and schedules made through the Scheduler API
+(``scheduler``, which also holds the template's Scheduler schedules). What runs is their union;
+where two owners name one ARN, an API's wins over the template's.
+A schedule whose last time has passed calls ``on_complete`` with its spec (Scheduler's
+``ActionAfterCompletion: DELETE``).
+
 Firing times are kept in ``schedules.sqlite3``: a ``rate()`` keeps its phase across restarts,
 and a time that fell due while Lamina was stopped is skipped, or run once at start with
 ``LAMINA_SCHEDULE_CATCH_UP=1``. The clock is handed in: ``LAMINA_CLOCK_RATE`` makes it run
@@ -20,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from lamina import fastjson, ids, timestamps
@@ -31,6 +38,9 @@ from lamina.schedules.expressions import Expression, Rate, parse
 from lamina.storage.sqlite import connect
 
 log = logging.getLogger("lamina.sources")
+
+# The owner of the template's schedules (``Schedules.deploy``).
+TEMPLATE = "template"
 
 _MIGRATIONS = (
     """
@@ -94,13 +104,25 @@ class Schedules:
         self._rate = rate
         self._catch_up = catch_up
         self._running: dict[str, tuple[ScheduleSpec, asyncio.Task[None]]] = {}
+        self._owned: dict[str, dict[str, ScheduleSpec]] = {}
+        # Deploys from several owners arrive as tasks: one at a time, in order.
+        self._deploying = asyncio.Lock()
+        self.on_complete: Callable[[ScheduleSpec], None] | None = None
 
     @property
     def schedules(self) -> list[ScheduleSpec]:
         return [spec for spec, _ in self._running.values()]
 
-    async def deploy(self, specs: Iterable[ScheduleSpec]) -> None:
-        wanted = {s.arn: s for s in specs if s.enabled and s.targets}
+    async def deploy(self, specs: Iterable[ScheduleSpec], owner: str = TEMPLATE) -> None:
+        """Make ``specs`` the whole set ``owner`` runs (an empty set stops all of them)."""
+        async with self._deploying:
+            await self._deploy(specs, owner)
+
+    async def _deploy(self, specs: Iterable[ScheduleSpec], owner: str) -> None:
+        self._owned[owner] = {s.arn: s for s in specs if s.enabled and s.targets}
+        wanted: dict[str, ScheduleSpec] = {}
+        for name in sorted(self._owned, key=lambda o: o != TEMPLATE):
+            wanted.update(self._owned[name])
         for arn in list(self._running):
             if wanted.get(arn) != self._running[arn][0]:
                 await self._stop(arn)
@@ -134,6 +156,8 @@ class Schedules:
         while True:
             due = _next(expression, after, anchor)
             if due is None or (spec.end is not None and due > spec.end):
+                if self.on_complete is not None:
+                    self.on_complete(spec)
                 return
             if spec.start is not None and due < spec.start:
                 after = spec.start - 1e-6

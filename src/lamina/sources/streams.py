@@ -1,6 +1,6 @@
 """One event source mapping on a stream: read batches in order, invoke, retry, checkpoint.
 
-Lambda's semantics for DynamoDB streams (and Kinesis, which reads the same way):
+Lambda's semantics for DynamoDB streams (and each shard of a Kinesis stream, ``kinesis.py``):
 * A batch is up to ``BatchSize`` records, gathered for at most ``MaximumBatchingWindowInSeconds``;
   the function is invoked synchronously with ``{"Records": [...]}``, each record as GetRecords
   gives it plus ``eventSourceARN``.
@@ -9,10 +9,17 @@ Lambda's semantics for DynamoDB streams (and Kinesis, which reads the same way):
   count against the retry quota). With ``ReportBatchItemFailures``, the records before the lowest
   ``itemIdentifier`` the function names are done and the rest is retried.
 * After ``MaximumRetryAttempts`` retries or ``MaximumRecordAgeInSeconds``, the batch is
-  discarded: an invocation record with ``DDBStreamBatchInfo`` goes to the ``OnFailure``
-  destination when there is one. Until then the shard waits: order is kept.
+  discarded: an invocation record with ``DDBStreamBatchInfo`` (``KinesisBatchInfo``) goes to
+  the ``OnFailure`` destination when there is one. Until then the shard waits: order is kept.
 * Lamina failing to invoke (throttled, the function not deployed) is retried without counting.
 * The position moves only once a batch is done, and is stored (``positions.py``).
+* ``TumblingWindowInSeconds``: each record belongs to the window its arrival time falls in
+  (windows aligned on the epoch); a batch holds one window's records, and the event carries
+  ``window``, ``state`` (what the previous invocation of the window returned as ``state``),
+  ``shardId``, ``eventSourceARN``, ``isFinalInvokeForWindow`` and ``isWindowTerminatedEarly``.
+  Once the window has ended and its records are read, the function is invoked a last time with
+  no records and ``isFinalInvokeForWindow: true``. The state lives in memory: a restart within
+  a window starts it again empty.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model.mappings import EventSourceMapping
-from lamina.sources.api import StreamRecord, StreamRecords
+from lamina.sources.api import StreamRecord, StreamRecords, TimedRecords
 from lamina.sources.batchresponse import named_failures
 from lamina.sources.positions import Positions
 
@@ -57,8 +64,16 @@ class StreamPoller:
         clock: Clock = SYSTEM,
         poll_s: float = POLL_S,
         retry_first_s: float = _RETRY_FIRST_S,
+        starting_position: str | None = None,
+        position_key: str | None = None,
+        batch_info: str = "DDBStreamBatchInfo",
     ) -> None:
         self.mapping = mapping
+        # Where a shard never read starts (default: the mapping's StartingPosition), the key its
+        # position is stored under (default: the shard's id), the on-failure record's field.
+        self._starting_position = starting_position or mapping.starting_position
+        self._position_key = position_key or records.shard_id
+        self._batch_info = batch_info
         self._records = records
         self._positions = positions
         self._invoker = invoker
@@ -70,6 +85,9 @@ class StreamPoller:
         self._retry_first_s = retry_first_s
         # The last attempt's FunctionError, for the on-failure record.
         self._last_error: str | None = None
+        # The open tumbling window (start, end) and the state the function returned in it.
+        self._window: tuple[float, float] | None = None
+        self._state: Any = {}
 
     async def run(self) -> None:
         """Poll until cancelled."""
@@ -92,8 +110,14 @@ class StreamPoller:
             return False
         after = await asyncio.to_thread(self._start, stream)
         batch = await self._gather(stream, after)
+        if self._window is not None:
+            started = self._window_of(batch[0][1]) if batch else None
+            if started != self._window and self._clock.wall() >= self._window[1]:
+                await self._final_invoke(stream)
         if not batch:
             return False
+        if self.mapping.tumbling_window_s > 0:
+            self._window = self._window_of(batch[0][1])
         kept = [r for r in batch if self._matches is None or self._matches(r[2])]
         if kept:
             await self._handle(stream, kept)
@@ -101,17 +125,26 @@ class StreamPoller:
         return True
 
     def _start(self, stream: str) -> int:
-        shard = self._records.shard_id
+        shard = self._position_key
         after = self._positions.get(self.mapping.uuid, shard, stream)
         if after is None:
-            # LATEST (and AT_TIMESTAMP, which DynamoDB streams do not take): from now on.
-            trim = self.mapping.starting_position == "TRIM_HORIZON"
-            after = 0 if trim else self._records.last(stream)
+            after = self._initial(stream)
             self._positions.put(self.mapping.uuid, shard, stream, after)
         return after
 
+    def _initial(self, stream: str) -> int:
+        position = self._starting_position
+        if position == "TRIM_HORIZON":
+            return 0
+        moment = self.mapping.starting_timestamp
+        records = self._records
+        if position == "AT_TIMESTAMP" and moment is not None and isinstance(records, TimedRecords):
+            return records.before_time(stream, moment)
+        # LATEST (and AT_TIMESTAMP on a stream that cannot start there): from now on.
+        return self._records.last(stream)
+
     def _done(self, stream: str, position: int) -> None:
-        self._positions.put(self.mapping.uuid, self._records.shard_id, stream, position)
+        self._positions.put(self.mapping.uuid, self._position_key, stream, position)
 
     async def _gather(self, stream: str, after: int) -> list[StreamRecord]:
         size = self.mapping.batch_size
@@ -125,7 +158,47 @@ class StreamPoller:
                     self._records.read, stream, batch[-1][0], size - len(batch)
                 )
                 batch += more
+        if batch and self.mapping.tumbling_window_s > 0:
+            tumbling = self._window_of(batch[0][1])
+            batch = [r for r in batch if self._window_of(r[1]) == tumbling]
         return _within_payload_limit(batch, stream)
+
+    def _window_of(self, arrival: float) -> tuple[float, float]:
+        size = self.mapping.tumbling_window_s
+        start = arrival // size * size
+        return start, start + size
+
+    def _window_fields(self, stream: str, final: bool) -> dict[str, Any]:
+        assert self._window is not None
+        return {
+            "window": {
+                "start": timestamps.iso_seconds(self._window[0]),
+                "end": timestamps.iso_seconds(self._window[1]),
+            },
+            "state": self._state,
+            "shardId": self._records.shard_id,
+            "eventSourceARN": stream,
+            "isFinalInvokeForWindow": final,
+            "isWindowTerminatedEarly": False,
+        }
+
+    async def _final_invoke(self, stream: str) -> None:
+        """The window's last invocation, with its state and no records (tried once)."""
+        event = {"Records": [], **self._window_fields(stream, final=True)}
+        self._window, self._state = None, {}
+        request = InvokeRequest(
+            function=self.mapping.function,
+            payload=fastjson.dumps(event),
+            qualifier=self.mapping.qualifier,
+            payload_is_json=True,
+        )
+        try:
+            result = await self._invoker.invoke(request)
+        except AwsError as exc:
+            log.warning("the final window invocation of %s failed: %s", self.mapping.uuid, exc)
+            return
+        if not result.ok:
+            log.warning("the final window invocation of %s failed", self.mapping.uuid)
 
     # -- one batch ---------------------------------------------------------------------------
 
@@ -171,7 +244,11 @@ class StreamPoller:
     async def _invoke(self, stream: str, part: Sequence[StreamRecord]) -> int | None:
         """None when the whole part is done; else the index of the first record to retry
         (-1: the function was not invoked at all)."""
-        event = {"Records": [{**record, "eventSourceARN": stream} for _, _, record in part]}
+        event: dict[str, Any] = {
+            "Records": [{**record, "eventSourceARN": stream} for _, _, record in part]
+        }
+        if self._window is not None:
+            event.update(self._window_fields(stream, final=False))
         request = InvokeRequest(
             function=self.mapping.function,
             payload=fastjson.dumps(event),
@@ -191,6 +268,8 @@ class StreamPoller:
         self._last_error = result.function_error
         if not result.ok:
             return 0
+        if self._window is not None:
+            self._state = _returned_state(result.payload, self._state)
         if not self.mapping.report_item_failures:
             return None
         return _first_failure(result.payload, part)
@@ -226,7 +305,7 @@ class StreamPoller:
             },
             "version": "1.0",
             "timestamp": timestamps.iso_millis(now),
-            "DDBStreamBatchInfo": {
+            self._batch_info: {
                 "shardId": self._records.shard_id,
                 "startSequenceNumber": _sequence(part[0]),
                 "endSequenceNumber": _sequence(part[-1]),
@@ -243,7 +322,22 @@ class StreamPoller:
 
 
 def _sequence(record: StreamRecord) -> str:
+    """The record's sequence number: what a partial batch response names it by."""
+    kinesis = record[2].get("kinesis")
+    if isinstance(kinesis, dict) and "sequenceNumber" in kinesis:
+        return str(kinesis["sequenceNumber"])
     return str(record[2].get("dynamodb", {}).get("SequenceNumber", record[0]))
+
+
+def _returned_state(payload: bytes, before: Any) -> Any:
+    """The ``state`` a windowed invocation returned (the one it got when it returned none)."""
+    try:
+        doc = fastjson.loads(payload) if payload.strip() else None
+    except ValueError:
+        return before
+    if isinstance(doc, dict) and isinstance(doc.get("state"), dict):
+        return doc["state"]
+    return before
 
 
 def _first_failure(payload: bytes, part: Sequence[StreamRecord]) -> int | None:

@@ -22,12 +22,11 @@ from lamina.template.resources import Resources
 
 MAPPING_TYPE = "AWS::Lambda::EventSourceMapping"
 # The sources Lamina polls.
-POLLED = frozenset({"dynamodb", "sqs"})
+POLLED = frozenset({"dynamodb", "sqs", "kinesis"})
 _STREAMS = frozenset({"dynamodb", "kinesis"})
 _POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 # Properties of sources Lamina does not poll, or behaviour it does not have yet.
 _NOT_HONOURED = (
-    "TumblingWindowInSeconds",
     "Queues",
     "SourceAccessConfigurations",
     "SelfManagedEventSource",
@@ -116,6 +115,7 @@ def _mapping(reader: Resources, logical_id: str, stack_name: str) -> EventSource
         or 0,
         on_failure=_destination(destination),
         parallelization_factor=reader.integer(logical_id, "ParallelizationFactor", 1, 1, 10) or 1,
+        tumbling_window_s=reader.integer(logical_id, "TumblingWindowInSeconds", 0, 0, 900) or 0,
         maximum_concurrency=_int(scaling.get("MaximumConcurrency")),
         logical_id=reader.original_id(logical_id),
     )

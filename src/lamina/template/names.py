@@ -104,8 +104,13 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     "AWS::Logs::LogGroup": ("LogGroupName", 512),
     "AWS::Events::Rule": ("Name", 64),
     "AWS::Events::EventBus": ("Name", 256),
+    "AWS::Events::Archive": ("ArchiveName", 48),
+    "AWS::Events::Connection": ("Name", 64),
+    "AWS::Events::ApiDestination": ("Name", 64),
     "AWS::StepFunctions::StateMachine": ("StateMachineName", 80),
+    "AWS::StepFunctions::Activity": ("Name", 80),
     "AWS::Kinesis::Stream": ("Name", 128),
+    "AWS::KinesisFirehose::DeliveryStream": ("DeliveryStreamName", 64),
     "AWS::SSM::Parameter": ("Name", 1011),
     # CloudFormation's Ref of a stage is its name.
     "AWS::ApiGateway::Stage": ("StageName", 128),
@@ -174,6 +179,7 @@ class ResourceIds:
             "AWS::SQS::Queue": lambda: place.queue_url(name),
             "AWS::SNS::Topic": lambda: place.arn("sns", name),
             "AWS::StepFunctions::StateMachine": lambda: place.arn("states", f"stateMachine:{name}"),
+            "AWS::StepFunctions::Activity": lambda: place.arn("states", f"activity:{name}"),
             "AWS::SecretsManager::Secret": lambda: arns.secret_arn(
                 place.region, place.account_id, name
             ),
@@ -226,11 +232,22 @@ class ResourceIds:
                 "states", f"stateMachine:{name}"
             ),
             ("AWS::StepFunctions::StateMachine", "Name"): lambda: name,
+            ("AWS::StepFunctions::Activity", "Name"): lambda: name,
             ("AWS::Logs::LogGroup", "Arn"): lambda: place.arn("logs", f"log-group:{name}:*"),
             ("AWS::Events::Rule", "Arn"): lambda: place.arn("events", f"rule/{name}"),
             ("AWS::Events::EventBus", "Arn"): lambda: place.arn("events", f"event-bus/{name}"),
             ("AWS::Events::EventBus", "Name"): lambda: name,
+            ("AWS::Events::Archive", "Arn"): lambda: place.arn("events", f"archive/{name}"),
+            ("AWS::Events::Connection", "Arn"): lambda: arns.connection_arn(
+                place.region, place.account_id, name
+            ),
+            ("AWS::Events::ApiDestination", "Arn"): lambda: arns.api_destination_arn(
+                place.region, place.account_id, name
+            ),
             ("AWS::Kinesis::Stream", "Arn"): lambda: place.arn("kinesis", f"stream/{name}"),
+            ("AWS::KinesisFirehose::DeliveryStream", "Arn"): lambda: place.arn(
+                "firehose", f"deliverystream/{name}"
+            ),
             ("AWS::SSM::Parameter", "Type"): lambda: str(
                 self._property(logical_id, "Type", resolve)
             ),

@@ -46,10 +46,19 @@ SUPPORTED = frozenset(
         "AWS::SQS::Queue",
         "AWS::SQS::QueuePolicy",
         "AWS::SQS::QueueInlinePolicy",
+        # Created at `lamina up` on the AWS endpoint's Kinesis service.
+        "AWS::Kinesis::Stream",
+        # Created at `lamina up` on the AWS endpoint's Firehose service (S3 destinations).
+        "AWS::KinesisFirehose::DeliveryStream",
         # Polled by sources/ (a mapping from a source not polled yet is reported by mappings.py).
         "AWS::Lambda::EventSourceMapping",
         # Run by sources/schedules.py (a rule with an event pattern is reported by schedules.py).
         "AWS::Events::Rule",
+        # Created at `lamina up` on the AWS endpoint's EventBridge service.
+        "AWS::Events::EventBus",
+        "AWS::Events::Archive",
+        "AWS::Events::Connection",
+        "AWS::Events::ApiDestination",
         "AWS::Scheduler::Schedule",
         # Stored at `lamina up` by the SSM and Secrets Manager services.
         "AWS::SSM::Parameter",
@@ -61,6 +70,10 @@ SUPPORTED = frozenset(
         # Created at `lamina up` on the AWS endpoint's S3 service (properties it does not
         # honour are reported by buckets.py).
         "AWS::S3::Bucket",
+        # Created at `lamina up` on the AWS endpoint's Step Functions service.
+        "AWS::Serverless::StateMachine",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::StepFunctions::Activity",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.
@@ -81,7 +94,7 @@ _FUNCTION_EXTRAS = {
 }
 # Function event types the gateway serves, and those whose event source mappings are polled.
 _SERVED_EVENTS = frozenset({"Api", "HttpApi", "SNS", "S3", "EventBridgeRule", "CloudWatchEvent"})
-_POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Schedule", "ScheduleV2"})
+_POLLED_EVENTS = frozenset({"DynamoDB", "SQS", "Kinesis", "Schedule", "ScheduleV2"})
 
 
 def unsupported(

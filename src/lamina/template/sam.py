@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina.errors import TemplateError
+from lamina.template import localdefinitions
 from lamina.template.intrinsics import KeyPath, is_intrinsic
 from lamina.template.loader import Template
 
@@ -201,6 +202,7 @@ def expand(
             )
     localize = _Localizer(template, resolve)
     _localize(data, localize, sam)
+    localdefinitions.inline_local_definitions(data, template)
     if not sam:
         return Expanded(data=data, local_code=localize.local_code, original_ids={})
     # Nested applications come from the Serverless Application Repository (a network call); they

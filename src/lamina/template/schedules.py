@@ -15,14 +15,21 @@ from typing import Any
 
 from lamina import fastjson, patterns
 from lamina.model import arns
-from lamina.model.schedules import RULE, SCHEDULE, EventRuleSpec, ScheduleSpec, ScheduleTarget
+from lamina.model.schedules import (
+    RULE,
+    SCHEDULE,
+    EventRuleSpec,
+    ScheduleSpec,
+    ScheduleTarget,
+    target_from_doc,
+)
 from lamina.model.specs import UnsupportedResource
 from lamina.schedules.expressions import ScheduleError, parse
 from lamina.template.resources import Resources
 
 RULE_TYPE = "AWS::Events::Rule"
 SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
-_NOT_HONOURED = ("HttpParameters", "EcsParameters")
+_NOT_HONOURED = ("EcsParameters",)
 
 
 @dataclass
@@ -62,23 +69,7 @@ def _targets(reader: Resources, logical_id: str, found: Found | None) -> tuple[S
             raise reader.fail(logical_id, "Targets", f"target {index + 1} needs an Arn")
         if found is not None:
             _report(reader, logical_id, raw, found)
-        retry = _dict(raw.get("RetryPolicy"))
-        transformer = raw.get("InputTransformer")
-        targets.append(
-            ScheduleTarget(
-                arn=str(raw["Arn"]),
-                id=str(raw.get("Id", "")),
-                input=_text(raw.get("Input")),
-                dead_letter=_arn(raw.get("DeadLetterConfig")),
-                maximum_retry_attempts=_int(retry.get("MaximumRetryAttempts")),
-                maximum_event_age_s=_int(retry.get("MaximumEventAgeInSeconds")),
-                message_group_id=_group(raw.get("SqsParameters")),
-                input_path=_text(raw.get("InputPath")),
-                input_transformer=(
-                    fastjson.dumps_text(transformer) if isinstance(transformer, dict) else None
-                ),
-            )
-        )
+        targets.append(target_from_doc(raw))
     return tuple(targets)
 
 

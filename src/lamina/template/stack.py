@@ -14,6 +14,7 @@ from lamina.template import (
     apis,
     buckets,
     configs,
+    eventbridge,
     functions,
     includes,
     loader,
@@ -24,6 +25,8 @@ from lamina.template import (
     report,
     sam,
     schedules,
+    statemachines,
+    streams,
     tables,
     topics,
 )
@@ -117,12 +120,15 @@ def load_stack(
     served = apis.find(reader, stack_name, found.functions)
     found_tables = tables.find(reader)
     found_queues = queues.find(reader)
+    found_streams = streams.find(reader)
     found_topics = topics.find(reader)
     found_buckets = buckets.find(reader)
     found_mappings = mappings.find(reader, stack_name)
     found_schedules = schedules.find(reader, region, account_id)
+    found_eventbridge = eventbridge.find(reader, region, account_id)
     found_configs = configs.find(reader)
     found_keys = apikeys.find(reader, stack_name)
+    found_machines = statemachines.find(reader)
     resolved = reader.resolver
     unsupported = report.unsupported(
         template.data["Resources"],
@@ -138,8 +144,13 @@ def load_stack(
         tables=MappingProxyType(found_tables),
         queues=MappingProxyType(found_queues.queues),
         queue_policies=tuple(found_queues.policies),
+        streams=MappingProxyType(found_streams.streams),
+        delivery_streams=MappingProxyType(found_streams.delivery_streams),
         buckets=MappingProxyType(found_buckets.buckets),
+        state_machines=MappingProxyType(found_machines.state_machines),
+        activities=MappingProxyType(found_machines.activities),
         unsupported=(
+            *found_machines.unsupported,
             *unsupported,
             *found.unsupported,
             *served.unsupported,
@@ -155,8 +166,10 @@ def load_stack(
             *found.warnings,
             *served.warnings,
             *found_queues.warnings,
+            *found_streams.warnings,
             *ids.warnings,
             *found_topics.warnings,
+            *found_machines.warnings,
         ),
         apis=tuple(served.apis),
         api_keys=tuple(found_keys.keys),
@@ -164,6 +177,7 @@ def load_stack(
         mappings=tuple(found_mappings.mappings),
         schedules=tuple(found_schedules.schedules),
         event_rules=tuple(found_schedules.rules),
+        eventbridge=found_eventbridge,
         ssm_parameters=tuple(found_configs.parameters),
         secrets=tuple(found_configs.secrets),
         description=_description(template),

@@ -39,26 +39,26 @@ def client(server: LaminaUp, service: str) -> Any:
     [
         # query: form body, XML answer.
         ("iam", "list_users", {}, "InvalidAction", 400, "iam:ListUsers"),
-        # json 1.0 (Step Functions') and json 1.1.
+        # json 1.0 (App Runner's) and json 1.1.
         (
-            "stepfunctions",
-            "list_state_machines",
+            "apprunner",
+            "list_services",
             {},
             "UnknownOperationException",
             400,
-            "states:ListStateMachines",
+            "apprunner:ListServices",
         ),
-        ("kinesis", "list_streams", {}, "UnknownOperationException", 400, "kinesis:ListStreams"),
+        ("ecs", "list_clusters", {}, "UnknownOperationException", 400, "ecs:ListClusters"),
         # rest-json and rest-xml: the operation is found from the method and path.
         (
-            "scheduler",
-            "list_schedules",
+            "appsync",
+            "list_graphql_apis",
             {},
             "UnknownOperationException",
             404,
-            "scheduler:ListSchedules",
+            "appsync:ListGraphqlApis",
         ),
-        ("s3", "get_bucket_cors", {"Bucket": "b"}, "NotImplemented", 501, "s3:GetBucketCors"),
+        ("s3", "get_bucket_website", {"Bucket": "b"}, "NotImplemented", 501, "s3:GetBucketWebsite"),
         (
             "s3",
             "get_object_acl",
@@ -95,9 +95,9 @@ def test_boto3_gets_a_clean_error_naming_the_operation(
     ("args", "named"),
     [
         (["iam", "list-users"], "iam:ListUsers"),
-        (["stepfunctions", "list-state-machines"], "states:ListStateMachines"),
-        (["kinesis", "list-streams"], "kinesis:ListStreams"),
-        (["s3api", "get-bucket-cors", "--bucket", "b"], "s3:GetBucketCors"),
+        (["apprunner", "list-services"], "apprunner:ListServices"),
+        (["ecs", "list-clusters"], "ecs:ListClusters"),
+        (["s3api", "get-bucket-website", "--bucket", "b"], "s3:GetBucketWebsite"),
     ],
 )
 def test_aws_cli_prints_one_line(server: LaminaUp, args: list[str], named: str) -> None:

@@ -105,11 +105,12 @@ def test_versioning_is_recorded(s3: Any, bucket: str) -> None:
 
 
 def test_an_unserved_bucket_operation_is_not_implemented_naming_it(s3: Any, bucket: str) -> None:
-    """CORS is not served: 501 NotImplemented whose message names s3:PutBucketCors."""
+    """Website hosting is not served: 501 NotImplemented whose message names
+    s3:PutBucketWebsite."""
     with pytest.raises(ClientError) as raised:
-        s3.put_bucket_cors(
+        s3.put_bucket_website(
             Bucket=bucket,
-            CORSConfiguration={"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]},
+            WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}},
         )
     assert _code(raised) == "NotImplemented"
-    assert "s3:PutBucketCors" in raised.value.response["Error"]["Message"]
+    assert "s3:PutBucketWebsite" in raised.value.response["Error"]["Message"]

@@ -24,6 +24,10 @@ Resources:
       BucketName: lamina-uploads
       VersioningConfiguration: {Status: Enabled}
       Tags: [{Key: team, Value: uploads}]
+      CorsConfiguration:
+        CorsRules: [{AllowedMethods: [GET, PUT], AllowedOrigins: ["http://localhost:5173"]}]
+      LifecycleConfiguration:
+        Rules: [{Status: Enabled, Prefix: tmp/, ExpirationInDays: 7}]
   Policy:
     Type: AWS::S3::BucketPolicy
     Properties:
@@ -85,7 +89,8 @@ def test_a_function_uses_the_templates_bucket_through_boto3(app: Path, tmp_path:
 def test_template_buckets_and_acknowledged_objects_survive_sigkill(
     app: Path, tmp_path: Path
 ) -> None:
-    """The template's bucket exists (versioning and tags applied) and the banner names it; objects
+    """The template's bucket exists (versioning, tags, CORS, lifecycle and policy applied) and
+    the banner names it; objects
     written before SIGKILL are all there after a restart, deleted ones stay deleted."""
     lamina = LaminaUp(app, tmp_path / "state").start()
     try:
@@ -95,6 +100,13 @@ def test_template_buckets_and_acknowledged_objects_survive_sigkill(
         assert s3.get_bucket_versioning(Bucket="lamina-uploads")["Status"] == "Enabled"
         tag_set = s3.get_bucket_tagging(Bucket="lamina-uploads")["TagSet"]
         assert tag_set == [{"Key": "team", "Value": "uploads"}]
+        cors = s3.get_bucket_cors(Bucket="lamina-uploads")["CORSRules"]
+        assert cors == [
+            {"AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["http://localhost:5173"]}
+        ]
+        (rule,) = s3.get_bucket_lifecycle_configuration(Bucket="lamina-uploads")["Rules"]
+        assert (rule["Filter"], rule["Expiration"]) == ({"Prefix": "tmp/"}, {"Days": 7})
+        assert s3.get_bucket_policy(Bucket="lamina-uploads")["Policy"] == '{"Statement":[]}'
         bodies = {f"small/{i}": os.urandom(1000 + i) for i in range(40)}
         for key, body in bodies.items():
             s3.put_object(Bucket="lamina-uploads", Key=key, Body=body)

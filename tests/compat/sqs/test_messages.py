@@ -260,3 +260,37 @@ def test_batch_errors(sqs: Any, entries: list[dict[str, str]], code: str) -> Non
     with pytest.raises(ClientError) as exc:
         sqs.send_message_batch(QueueUrl=url, Entries=entries)
     assert _code(exc) == code
+
+
+def test_the_senders_trace_header_becomes_the_messages_trace(sqs: Any) -> None:
+    """A SendMessage (and each entry of a batch) carrying X-Amzn-Trace-Id, as botocore sends
+    it from inside a function, stores it as AWSTraceHeader; an explicit attribute wins."""
+    url = sqs.create_queue(QueueName="traced")["QueueUrl"]
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+    def add_trace(request: Any, **_: Any) -> None:
+        request.headers["X-Amzn-Trace-Id"] = trace
+
+    sqs.meta.events.register("before-sign.sqs.*", add_trace)
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody="one")
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": "a", "MessageBody": "two"},
+                {
+                    "Id": "b",
+                    "MessageBody": "three",
+                    "MessageSystemAttributes": {
+                        "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=mine"}
+                    },
+                },
+            ],
+        )
+    finally:
+        sqs.meta.events.unregister("before-sign.sqs.*", add_trace)
+    got = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["AWSTraceHeader"]
+    )["Messages"]
+    traces = {m["Body"]: m["Attributes"]["AWSTraceHeader"] for m in got}
+    assert traces == {"one": trace, "two": trace, "three": "Root=mine"}

@@ -136,3 +136,33 @@ def test_a_rule_made_through_the_api(server: LaminaUp) -> None:
     wait_for(lambda: {"fixed": True} in got(server), timeout=30)
     events.disable_rule(Name="api-rule")
     assert events.describe_rule(Name="api-rule")["State"] == "DISABLED"
+
+
+def test_an_async_invocations_record_reaches_an_eventbridge_destination(server: LaminaUp) -> None:
+    """OnSuccess to the default bus: the invocation record arrives as Lambda puts it there
+    (source lambda, detail-type "Lambda Function Invocation Result - Success", the record as
+    detail, the function among the resources), through a rule to a queue."""
+    server.aws("lambda").invoke(
+        FunctionName="reporting", InvocationType="Event", Payload=b'{"n": 1}'
+    )
+    sqs = server.aws("sqs")
+    url = sqs.get_queue_url(QueueName="invocation-results")["QueueUrl"]
+    found: list[Any] = []
+
+    def received() -> bool:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            found.append(json.loads(message["Body"]))
+        return bool(found)
+
+    wait_for(received, timeout=30)
+    (event,) = found
+    assert event["source"] == "lambda"
+    assert event["detail-type"] == "Lambda Function Invocation Result - Success"
+    assert event["detail"]["requestPayload"] == {"n": 1}
+    assert event["detail"]["requestContext"]["condition"] == "Success"
+    assert any(
+        r.endswith(":function:reporting:$LATEST") or r.endswith(":function:reporting")
+        for r in event["resources"]
+    )

@@ -107,3 +107,40 @@ def test_a_configuration_put_through_the_api_reads_back(server: LaminaUp) -> Non
 
     wait_for(tested, timeout=30)
     assert tests[0]["Bucket"] == "lamina-other" and tests[0]["Service"] == "Amazon S3"
+
+
+def test_a_bucket_with_eventbridge_sends_s3s_events_to_the_default_bus(server: LaminaUp) -> None:
+    """EventBridgeConfiguration: a put and a delete reach a rule on the default bus as S3
+    writes them there (Object Created with size and etag, Object Deleted with its deletion
+    type), the fields those of AWS's sample event; the template reports nothing unsupported."""
+    s3, sqs = server.aws("s3"), server.aws("sqs")
+    s3.put_object(Bucket="lamina-bridged", Key="photos/cat.jpg", Body=b"meow")
+    s3.delete_object(Bucket="lamina-bridged", Key="photos/cat.jpg")
+    url = sqs.get_queue_url(QueueName="bridged-objects")["QueueUrl"]
+    events: list[dict[str, Any]] = []
+
+    def received() -> bool:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            events.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return len(events) >= 2
+
+    wait_for(received, timeout=30)
+    by_type = {e["detail-type"]: e for e in events}
+    reference = json.loads(
+        (REFERENCE.parent / "s3EventBridgeNotificationObjectCreatedEvent.json").read_text()
+    )
+    created = by_type["Object Created"]
+    assert set(created) == set(reference)
+    assert set(created["detail"]) == set(reference["detail"])
+    assert set(created["detail"]["object"]) == set(reference["detail"]["object"])
+    assert created["source"] == "aws.s3" and created["resources"] == ["arn:aws:s3:::lamina-bridged"]
+    assert created["detail"]["object"]["key"] == "photos/cat.jpg"
+    assert created["detail"]["object"]["size"] == 4
+    assert created["detail"]["reason"] == "PutObject"
+    deleted = by_type["Object Deleted"]
+    assert deleted["detail"]["deletion-type"] == "Permanently Deleted"
+    assert deleted["detail"]["reason"] == "DeleteObject"
+    assert "EventBridgeConfiguration" not in server.log()

@@ -97,3 +97,20 @@ def test_a_poison_message_ends_in_the_dead_letter_queue(server: LaminaUp) -> Non
     assert message["Body"] == "poison"
     assert [j["job"] for j in jobs(server)].count("poison") == 2  # maxReceiveCount receives
     wait_for(lambda: waiting(server, "jobs") == 0, timeout=30)
+
+
+def test_the_function_continues_the_messages_trace(server: LaminaUp) -> None:
+    """A message sent with an AWSTraceHeader: the function runs under that trace
+    (``_X_AMZN_TRACE_ID``), as Lambda continues the sender's trace."""
+    sqs = server.aws("sqs")
+    url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody="traced",
+        MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": trace}},
+    )
+    wait_for(lambda: any(j["job"] == "traced" for j in jobs(server)), timeout=30)
+    (found,) = [j for j in jobs(server) if j["job"] == "traced"]
+    assert found["trace"] == trace
+    assert found["record"]["attributes"]["AWSTraceHeader"] == trace

@@ -43,14 +43,16 @@ def test_any_filter_matching_keeps_the_record() -> None:
 
 def test_json_bodies_and_kinesis_data_are_matched_as_json() -> None:
     """An SQS body holding JSON matches on its fields; a plain-text body matches as text;
-    Kinesis data is decoded from base64 first."""
+    Kinesis data is decoded from base64 first and matched under the top-level ``data`` key, as
+    Lambda's documented Kinesis patterns (``{"data": {...}}``) name it; text data as text."""
     matches = compile_criteria(_mapping({"body": {"kind": ["order"]}}, {"body": ["ping"]}))
     assert matches is not None
     assert matches({"body": json.dumps({"kind": "order"})})
     assert not matches({"body": json.dumps({"kind": "refund"})})
     assert matches({"body": "ping"})
-    kinesis = compile_criteria(_mapping({"kinesis": {"data": {"n": [{"numeric": [">", 1]}]}}}))
+    kinesis = compile_criteria(_mapping({"data": {"n": [{"numeric": [">", 1]}]}}, {"data": ["hi"]}))
     assert kinesis is not None
     data = base64.b64encode(json.dumps({"n": 5}).encode()).decode()
     assert kinesis({"kinesis": {"data": data}})
     assert not kinesis({"kinesis": {"data": base64.b64encode(b'{"n": 0}').decode()}})
+    assert kinesis({"kinesis": {"data": base64.b64encode(b"hi").decode()}})

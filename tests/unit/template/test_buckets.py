@@ -4,6 +4,8 @@ accepted, and invalid names refused naming the resource."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lamina.errors import TemplateError
@@ -30,9 +32,15 @@ Resources:
     Type: AWS::S3::Bucket
     Properties:
       CorsConfiguration:
-        CorsRules: [{AllowedMethods: [GET], AllowedOrigins: ["*"]}]
+        CorsRules: [{AllowedMethods: [GET], AllowedOrigins: ["*"], MaxAge: 60, ExposedHeaders: [ETag]}]
       LifecycleConfiguration:
-        Rules: [{Status: Enabled, ExpirationInDays: 1}]
+        Rules:
+          - {Id: tmp, Status: Enabled, ExpirationInDays: 1, Prefix: tmp/,
+             AbortIncompleteMultipartUpload: {DaysAfterInitiation: 2}}
+          - {Status: Disabled, ExpirationDate: "2030-01-01T00:00:00Z",
+             TagFilters: [{Key: a, Value: b}]}
+      WebsiteConfiguration:
+        IndexDocument: index.html
   UploadsPolicy:
     Type: AWS::S3::BucketPolicy
     Properties:
@@ -77,13 +85,12 @@ def test_functions_see_ref_and_getatt_as_cloudformation_gives_them(write_app: Wr
 
 
 def test_unhonoured_properties_are_reported_by_name(write_app: WriteApp) -> None:
-    """CORS and lifecycle are reported as not honoured for their bucket; encryption (no local
-    effect) is not; the bucket policy is listed as having no local effect."""
+    """A website configuration is reported as not honoured for its bucket; CORS and lifecycle
+    are not (they are applied); encryption (no local effect) is not; the bucket policy is
+    listed as having no local effect (it is recorded, never enforced)."""
     stack = load_stack(write_app(TEMPLATE), stack_name="demo")
     notes = {(r.logical_id, r.type): r.note for r in stack.unsupported}
-    assert notes[("Generated", "AWS::S3::Bucket")] == (
-        "CorsConfiguration, LifecycleConfiguration not honoured yet"
-    )
+    assert notes[("Generated", "AWS::S3::Bucket")] == "WebsiteConfiguration not honoured yet"
     assert ("Uploads", "AWS::S3::Bucket") not in notes
     assert notes[("UploadsPolicy", "AWS::S3::BucketPolicy")] == "no local effect"
 
@@ -103,3 +110,30 @@ def test_an_invalid_bucket_name_is_a_template_error(write_app: WriteApp) -> None
         load_stack(path, stack_name="demo")
     assert raised.value.resource == "Bad"
     assert raised.value.field == "BucketName"
+
+
+def test_cors_lifecycle_and_policy_are_read_in_the_s3_apis_form(write_app: WriteApp) -> None:
+    """CloudFormation's CorsRules and lifecycle Rules become the S3 API's CORSRules and Rules
+    (MaxAge -> MaxAgeSeconds, ExposedHeaders -> ExposeHeaders, ExpirationInDays ->
+    Expiration.Days, TagFilters -> Filter.And.Tags); the policy document lands on its bucket."""
+    stack = load_stack(write_app(TEMPLATE), stack_name="demo")
+    generated = stack.buckets["Generated"]
+    assert json.loads(generated.cors or "") == [
+        {
+            "AllowedMethods": ["GET"],
+            "AllowedOrigins": ["*"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 60,
+        }
+    ]
+    first, second = json.loads(generated.lifecycle or "")
+    assert first == {
+        "Status": "Enabled",
+        "ID": "tmp",
+        "Filter": {"Prefix": "tmp/"},
+        "Expiration": {"Days": 1},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
+    }
+    assert second["Filter"] == {"And": {"Tags": [{"Key": "a", "Value": "b"}]}}
+    assert second["Expiration"] == {"Date": {"$date": 1893456000.0}}
+    assert json.loads(stack.buckets["Uploads"].policy or "") == {"Statement": []}

@@ -62,8 +62,9 @@ def test_a_sam_dynamodb_event_is_a_mapping_with_awss_defaults(write_app: WriteAp
 
 
 def test_unpolled_sources_and_unhonoured_properties_are_reported(write_app: WriteApp) -> None:
-    """A SAM Kinesis event and a written mapping from Kinesis are named as not served; a
-    TumblingWindowInSeconds is named as not honoured; a SAM SQS event is a mapping."""
+    """A written mapping from a source Lamina does not poll (Amazon MQ) is named as not served;
+    a ProvisionedPollerConfig is named as not honoured (TumblingWindowInSeconds is honoured); SAM SQS and Kinesis events and a written
+    Kinesis mapping are mappings (Kinesis with its StartingPosition)."""
     path = write_app(
         HEAD
         + """
@@ -82,7 +83,14 @@ def test_unpolled_sources_and_unhonoured_properties_are_reported(write_app: Writ
         Properties:
           FunctionName: !Ref Fn
           EventSourceArn: arn:aws:kinesis:us-east-1:123456789012:stream/clicks
-          StartingPosition: LATEST
+          StartingPosition: TRIM_HORIZON
+          ParallelizationFactor: 3
+      FromBroker:
+        Type: AWS::Lambda::EventSourceMapping
+        Properties:
+          FunctionName: !Ref Fn
+          EventSourceArn: arn:aws:mq:us-east-1:123456789012:broker:b:b-1
+          Queues: [q]
       Windowed:
         Type: AWS::Lambda::EventSourceMapping
         Properties:
@@ -90,15 +98,26 @@ def test_unpolled_sources_and_unhonoured_properties_are_reported(write_app: Writ
           EventSourceArn: !GetAtt Items.StreamArn
           StartingPosition: TRIM_HORIZON
           TumblingWindowInSeconds: 30
+          ProvisionedPollerConfig:
+            MinimumPollers: 1
     """
     )
     stack = load_stack(path, stack_name="demo")
     described = [u.describe() for u in stack.unsupported]
-    assert any("Fn.Events.Clicks" in d and "Kinesis" in d for d in described), described
-    assert not any("Jobs" in d for d in described), described
-    assert any("FromKinesis" in d and "kinesis are not served yet" in d for d in described)
-    assert any("Windowed.TumblingWindowInSeconds" in d for d in described), described
-    assert sorted(str(m.logical_id) for m in stack.mappings) == ["FnJobs", "Windowed"]
+    assert not any("Clicks" in d or "Jobs" in d or "FromKinesis" in d for d in described)
+    assert any("FromBroker" in d and "mq are not served yet" in d for d in described), described
+    assert any("Windowed.ProvisionedPollerConfig" in d for d in described), described
+    assert not any("TumblingWindowInSeconds" in d for d in described), described
+    assert sorted(str(m.logical_id) for m in stack.mappings) == [
+        "FnClicks",
+        "FnJobs",
+        "FromKinesis",
+        "Windowed",
+    ]
+    written = next(m for m in stack.mappings if m.logical_id == "FromKinesis")
+    assert (written.starting_position, written.parallelization_factor) == ("TRIM_HORIZON", 3)
+    windowed = next(m for m in stack.mappings if m.logical_id == "Windowed")
+    assert windowed.tumbling_window_s == 30
     sqs = next(m for m in stack.mappings if m.source == "sqs")
     assert (sqs.batch_size, sqs.starting_position) == (10, None)
 

@@ -136,11 +136,11 @@ def test_default_template_is_template_yaml_in_the_working_directory(
     write_app: WriteApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without an argument the command validates ./template.yaml."""
-    path = write_app("Resources:\n  Stream: {Type: AWS::Kinesis::Stream}\n")
+    path = write_app("Resources:\n  Cluster: {Type: AWS::ECS::Cluster}\n")
     monkeypatch.chdir(path.parent)
     result = _run()
     assert result.exit_code == 0, result.output
-    assert "Stream (AWS::Kinesis::Stream)" in result.stderr
+    assert "Cluster (AWS::ECS::Cluster)" in result.stderr
 
 
 @pytest.mark.skipif(importlib.util.find_spec("cfnlint") is None, reason="cfn-lint not installed")

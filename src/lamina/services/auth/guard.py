@@ -5,7 +5,8 @@ Three checks, in order, each answering in the protocol the client spoke:
    configured host, or a ``*.localhost`` name): a web page whose own name was rebound to
    127.0.0.1 sends its own name and is refused.
 2. ``Origin``, when a browser sends one, is one Lamina serves (the endpoint's own, for the
-   console) or one the user allowed: a page elsewhere gets 403 and no CORS headers.
+   console), one the user allowed, or one the addressed resource's own configuration names (an
+   S3 bucket's CORS rules: ``origin_allowed``): a page elsewhere gets 403 and no CORS headers.
 3. The request carries a valid SigV4 signature by a key pair Lamina knows
    (``lamina.services.auth.sigv4``; S3's legacy presigned URLs: ``sigv2``), unless the user
    chose to accept any (``accept_any``), as LocalStack does. Lamina's own routes
@@ -73,18 +74,15 @@ class Door:
         own = {f"http://{name}:{port}" for name in hosts if name != "::1"}
         return cls(dict(secrets), frozenset(hosts), frozenset(own | set(origins)), accept_any)
 
-    def refuse(self, request: Request, now: float | None = None) -> Turned | None:
+    def refuse(
+        self, request: Request, now: float | None = None, origin_allowed: bool = False
+    ) -> Turned | None:
         """None when the request may go in; otherwise why it may not."""
-        name = host_name(request.header("host") or "")
-        if name not in self.hosts and not name.endswith(".localhost"):
-            return Turned(
-                Forbidden(
-                    f"Lamina's AWS endpoint does not answer for host '{name}': only for "
-                    "localhost, 127.0.0.1, [::1], *.localhost and the address it listens on."
-                )
-            )
+        turned = self.refuse_host(request)
+        if turned is not None:
+            return turned
         origin = request.header("origin")
-        if origin is not None and origin not in self.origins:
+        if origin is not None and origin not in self.origins and not origin_allowed:
             return Turned(
                 Forbidden(f"Origin '{origin}' is not allowed to call Lamina's AWS endpoint.")
             )
@@ -98,6 +96,18 @@ class Door:
                 sigv4.verify(request, self.secrets, at)
         except sigv4.Refusal as refusal:
             return Turned(refusal=refusal)
+        return None
+
+    def refuse_host(self, request: Request) -> Turned | None:
+        """The first check alone (a CORS preflight needs no more: it runs nothing)."""
+        name = host_name(request.header("host") or "")
+        if name not in self.hosts and not name.endswith(".localhost"):
+            return Turned(
+                Forbidden(
+                    f"Lamina's AWS endpoint does not answer for host '{name}': only for "
+                    "localhost, 127.0.0.1, [::1], *.localhost and the address it listens on."
+                )
+            )
         return None
 
 

@@ -8,8 +8,10 @@ asynchronous invocation, a queue or topic a message), shaping what each target g
 ``Input``, ``InputPath`` or ``InputTransformer`` (``inputs.py``). A target that refuses is
 retried with growing pauses up to its ``RetryPolicy`` (Lamina's default: 5 attempts), then the
 event goes to the target's ``DeadLetterConfig`` queue. Rules the template declares are deployed
-(and kept in step with it); rules with a ``ScheduleExpression`` made through the API are
-recorded but not run (the template's schedules are, by ``sources/schedules.py``).
+(and kept in step with it). Rules with a ``ScheduleExpression`` run in ``sources/schedules.py``:
+the template's as the template's own, those made through the API as this service's, whose whole
+set goes to ``changed`` after every change to a rule or its targets (AWS runs schedules on the
+default bus only; a schedule rule on another bus is refused as AWS refuses it).
 """
 
 from __future__ import annotations
@@ -17,17 +19,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from lamina import fastjson, ids, patterns, timestamps
-from lamina.clock import SYSTEM, Clock
+from lamina.clock import SYSTEM, Clock, wait_for_event
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.model import arns
-from lamina.model.schedules import EventRuleSpec
+from lamina.model.schedules import (
+    RULE,
+    EventBridgeSpecs,
+    EventRuleSpec,
+    ScheduleSpec,
+    target_from_doc,
+)
 from lamina.model.specs import Stack
+from lamina.schedules.expressions import ScheduleError
+from lamina.schedules.expressions import parse as parse_schedule
 from lamina.services.events import inputs
+from lamina.services.events.apidestinations import ApiDestinations
+from lamina.services.events.archives import Archives
 from lamina.services.events.errors import (
     InvalidEventPatternException,
     LimitExceededException,
@@ -48,6 +61,19 @@ _RETRY_FIRST_S = 1.0
 Params = dict[str, Any]
 
 
+# Operations after which rules (and so the pattern index, and the API's schedule rules) may
+# have changed.
+_CHANGE_RULES = (
+    "PutRule",
+    "DeleteRule",
+    "EnableRule",
+    "DisableRule",
+    "PutTargets",
+    "RemoveTargets",
+    "DeleteEventBus",
+)
+
+
 class EventBridge:
     def __init__(self, store: Store, region: str, account_id: str, clock: Clock) -> None:
         self.store = store
@@ -58,9 +84,56 @@ class EventBridge:
         self._patterns: dict[tuple[str, str, str], patterns.Pattern] = {}
         # Wakes the courier (set by the service: it lives on the event loop).
         self.wake: Callable[[], None] = lambda: None
+        # Each bus's enabled pattern rules and their index, rebuilt after a change to rules;
+        # ``_generation`` tells a rebuild that raced a change not to keep what it read.
+        self._indexes: dict[str, tuple[dict[str, Params], patterns.PatternIndex[str]]] = {}
+        self._generation = 0
+        self._index_lock = threading.Lock()
+        # Told the API's schedule rules after each change (the schedules runner's ``deploy``).
+        self.changed: Callable[[list[ScheduleSpec]], None] | None = None
         store.put_bus(DEFAULT_BUS, clock.wall())
+        self.archives = Archives(self)
+        self.destinations = ApiDestinations(self)
 
     def operations(self) -> dict[str, Callable[[Params], Any]]:
+        handlers = self._handlers()
+        for name in _CHANGE_RULES:
+            handlers[name] = self._then_reschedule(handlers[name])
+        return handlers
+
+    def _then_reschedule(self, handler: Callable[[Params], Any]) -> Callable[[Params], Any]:
+        def changing(params: Params) -> Any:
+            try:
+                answer = handler(params)
+            finally:
+                self._rules_changed()
+            if self.changed is not None:
+                self.changed(self.schedule_specs())
+            return answer
+
+        return changing
+
+    def schedule_specs(self) -> list[ScheduleSpec]:
+        """The rules with a ``ScheduleExpression`` made through the API, as the runner runs them."""
+        specs = []
+        for name, doc in self.store.rules(DEFAULT_BUS).items():
+            if doc.get("template") or not doc.get("ScheduleExpression"):
+                continue
+            specs.append(
+                ScheduleSpec(
+                    kind=RULE,
+                    name=name,
+                    arn=str(doc["Arn"]),
+                    expression=str(doc["ScheduleExpression"]),
+                    targets=tuple(
+                        target_from_doc(t) for t in self.store.targets(DEFAULT_BUS, name)
+                    ),
+                    enabled=doc.get("State") == "ENABLED",
+                )
+            )
+        return specs
+
+    def _handlers(self) -> dict[str, Callable[[Params], Any]]:
         return {
             "PutEvents": self.put_events,
             "PutRule": self.put_rule,
@@ -77,9 +150,14 @@ class EventBridge:
             "DescribeEventBus": self.describe_event_bus,
             "ListEventBuses": self.list_event_buses,
             "DeleteEventBus": self.delete_event_bus,
+            **self.archives.operations(),
+            **self.destinations.operations(),
         }
 
     # -- names -----------------------------------------------------------------------------
+
+    def arn(self, resource: str) -> str:
+        return arns.arn("events", self.region, self.account_id, resource)
 
     def bus_arn(self, bus: str) -> str:
         return arns.arn("events", self.region, self.account_id, f"event-bus/{bus}")
@@ -144,11 +222,14 @@ class EventBridge:
         if pattern:
             self._compile(bus, name, str(pattern))
         if schedule:
-            log.warning(
-                "rule %s: a ScheduleExpression made through the API is recorded, not run "
-                "(Lamina runs the template's schedules)",
-                name,
-            )
+            if bus != DEFAULT_BUS:
+                raise ValidationException(
+                    "ScheduleExpression is supported only on the default event bus."
+                )
+            try:
+                parse_schedule(str(schedule))
+            except ScheduleError:
+                raise ValidationException("Parameter ScheduleExpression is not valid.") from None
         with self.store.lock:
             doc = self.store.rules(bus).get(name, {})
             doc.update(
@@ -254,6 +335,7 @@ class EventBridge:
             raise ValidationException("Total size of the entries in the request is over the limit.")
         results = []
         outbox: list[Params] = []
+        archived: list[tuple[str, float, str]] = []
         now = self.clock.wall()
         for entry in entries:
             event, error = self._event(entry, now)
@@ -263,8 +345,9 @@ class EventBridge:
             assert event is not None
             results.append({"EventId": event["id"]})
             bus = str(entry.get("EventBusName") or DEFAULT_BUS).rsplit("/", 1)[-1]
-            outbox += self._matched(bus, event)
-        self.store.enqueue(outbox, now)
+            outbox += self.matched(bus, event)
+            archived += self.archives.archiving(bus, event)
+        self.store.enqueue(outbox, now, archived)
         if outbox:
             self.wake()
         failed = sum(1 for r in results if "ErrorCode" in r)
@@ -306,13 +389,36 @@ class EventBridge:
         }
         return event, None
 
-    def _matched(self, bus: str, event: Params) -> list[Params]:
+    def _rules_changed(self) -> None:
+        with self._index_lock:
+            self._generation += 1
+            self._indexes.clear()
+
+    def _index(self, bus: str) -> tuple[dict[str, Params], patterns.PatternIndex[str]]:
+        """``bus``'s enabled rules with a pattern, and their index (built once per change)."""
+        with self._index_lock:
+            found = self._indexes.get(bus)
+            generation = self._generation
+        if found is not None:
+            return found
+        rules = {
+            name: rule
+            for name, rule in self.store.rules(bus).items()
+            if rule.get("State") == "ENABLED" and rule.get("EventPattern")
+        }
+        index: patterns.PatternIndex[str] = patterns.PatternIndex()
+        for name, rule in rules.items():
+            index.put(name, self._compile(bus, name, str(rule["EventPattern"])))
+        with self._index_lock:
+            if generation == self._generation:
+                self._indexes[bus] = (rules, index)
+        return rules, index
+
+    def matched(self, bus: str, event: Params) -> list[Params]:
         out = []
-        for name, rule in self.store.rules(bus).items():
-            if rule.get("State") != "ENABLED" or not rule.get("EventPattern"):
-                continue
-            if not self._compile(bus, name, str(rule["EventPattern"])).matches(event):
-                continue
+        rules, index = self._index(bus)
+        for name in index.matching(event):
+            rule = rules[name]
             rule_arn = str(rule["Arn"])
             for target in self.store.targets(bus, name):
                 transformer = target.get("InputTransformer")
@@ -330,6 +436,7 @@ class EventBridge:
                         "body": body,
                         "rule": rule_arn,
                         "group": (target.get("SqsParameters") or {}).get("MessageGroupId"),
+                        "http": target.get("HttpParameters"),
                         "dead_letter": (target.get("DeadLetterConfig") or {}).get("Arn"),
                         "attempts": 0,
                         "max_attempts": int(retry.get("MaximumRetryAttempts", DEFAULT_ATTEMPTS - 1))
@@ -355,7 +462,18 @@ class EventBridge:
 
     # -- the template ----------------------------------------------------------------------
 
-    def deploy(self, rules: tuple[EventRuleSpec, ...]) -> None:
+    def deploy(self, rules: tuple[EventRuleSpec, ...], others: EventBridgeSpecs) -> None:
+        try:
+            for bus in others.buses:
+                if bus not in self.store.buses():
+                    self.store.put_bus(bus, self.clock.wall())
+            self._deploy(rules)
+            self.archives.deploy(others.archives)
+            self.destinations.deploy(others.connections, others.api_destinations)
+        finally:
+            self._rules_changed()
+
+    def _deploy(self, rules: tuple[EventRuleSpec, ...]) -> None:
         for spec in rules:
             self.store.put_bus(spec.bus, self.clock.wall())
             doc = {
@@ -385,6 +503,8 @@ class EventBridge:
                     api["RetryPolicy"] = {"MaximumRetryAttempts": target.maximum_retry_attempts}
                 if target.message_group_id:
                     api["SqsParameters"] = {"MessageGroupId": target.message_group_id}
+                if target.http_parameters is not None:
+                    api["HttpParameters"] = fastjson.loads(target.http_parameters)
                 self.store.put_target(spec.bus, spec.name, api)
             for existing in self.store.targets(spec.bus, spec.name):
                 if existing["Id"] not in wanted:
@@ -413,6 +533,19 @@ class EventsService(ModelService):
         self._courier: asyncio.Task[None] | None = None
         super().__init__("events", self.bridge.operations())
 
+    # -- ScheduleOwner -----------------------------------------------------------------------
+
+    schedule_owner = "events"
+
+    def schedule_specs(self) -> list[ScheduleSpec]:
+        return self.bridge.schedule_specs()
+
+    def on_schedules(self, changed: Callable[[list[ScheduleSpec]], None]) -> None:
+        self.bridge.changed = changed
+
+    def schedule_completed(self, spec: ScheduleSpec) -> None:
+        """A rule's schedule never ends (``rate`` and ``cron`` only)."""
+
     async def deploy(self, stack: Stack) -> None:
         loop = asyncio.get_running_loop()
 
@@ -420,7 +553,7 @@ class EventsService(ModelService):
             loop.call_soon_threadsafe(self._wakeup.set)
 
         self.bridge.wake = wake
-        await asyncio.to_thread(self.bridge.deploy, stack.event_rules)
+        await asyncio.to_thread(self.bridge.deploy, stack.event_rules, stack.eventbridge)
         if self._courier is None:
             self._courier = loop.create_task(self._deliver_forever())
 
@@ -433,11 +566,29 @@ class EventsService(ModelService):
 
     # -- delivery ----------------------------------------------------------------------------
 
+    async def send(self, arn: str, body: bytes, attributes: Mapping[str, str]) -> None:
+        """The engine's DestinationSink: an asynchronous invocation's record onto the bus
+        ``arn``, as Lambda puts it there (``"source": "lambda"``, ``detail-type`` "Lambda
+        Function Invocation Result - Success" or "- Failure", the record as ``detail``)."""
+        record = fastjson.loads(body)
+        context = record.get("requestContext") or {}
+        outcome = "Success" if context.get("condition") == "Success" else "Failure"
+        entry = {
+            "Source": "lambda",
+            "DetailType": f"Lambda Function Invocation Result - {outcome}",
+            "Detail": body.decode(),
+            "Resources": [arn, str(context.get("functionArn", ""))],
+            "EventBusName": arn.rsplit("/", 1)[-1],
+        }
+        answer = await asyncio.to_thread(self.bridge.put_events, {"Entries": [entry]})
+        if answer["FailedEntryCount"]:
+            raise DeliveryError(str(answer["Entries"][0].get("ErrorMessage")))
+
     async def deliver(self, arn: str, message: Message) -> None:
         """An event bus as a target (another bus, a rule's target): the message is an event."""
         bus = arn.rsplit("/", 1)[-1]
         detail = message.body
-        entry = {
+        entry: Params = {
             "Source": "lamina.forwarded",
             "DetailType": "Event",
             "Detail": detail,
@@ -450,6 +601,7 @@ class EventsService(ModelService):
                     "Source": event.get("source", "unknown"),
                     "DetailType": event["detail-type"],
                     "Detail": fastjson.dumps_text(event.get("detail", {})),
+                    "Resources": list(event.get("resources") or []),
                     "EventBusName": bus,
                 }
         except ValueError:
@@ -470,8 +622,7 @@ class EventsService(ModelService):
                 upcoming = await asyncio.to_thread(store.next_due)
                 wait = 3600.0 if upcoming is None else max(0.0, upcoming - self.clock.wall())
                 self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), min(wait, 60.0))
+                await wait_for_event(self._wakeup, min(wait, 60.0))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -482,7 +633,11 @@ class EventsService(ModelService):
         store = self.bridge.store
         message = Message(doc["body"], group_id=doc.get("group"), source_arn=doc.get("rule"))
         try:
-            await self.deliveries.deliver(doc["arn"], message)
+            if ":api-destination/" in doc["arn"]:
+                destinations = self.bridge.destinations
+                await asyncio.to_thread(destinations.call, doc["arn"], doc["body"], doc.get("http"))
+            else:
+                await self.deliveries.deliver(doc["arn"], message)
         except DeliveryError as exc:
             doc["attempts"] = int(doc.get("attempts", 0)) + 1
             now = self.clock.wall()

@@ -1,10 +1,13 @@
-"""EventBridge's SQLite tables (``events.sqlite3``): buses, rules, targets, and the outbox of
-matched events not yet delivered. ``PutEvents`` writes its outbox rows before it answers, so an
-acknowledged event reaches its targets after a ``kill -9`` (at least once)."""
+"""EventBridge's SQLite tables (``events.sqlite3``): buses, rules, targets, the outbox of
+matched events not yet delivered, archives' events, and the documents of archives, replays,
+connections and API destinations. ``PutEvents`` writes its outbox and archive rows in one
+transaction before it answers, so an acknowledged event reaches its targets after a ``kill -9``
+(at least once) and is in its archives."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,22 @@ _MIGRATIONS = (
         doc TEXT NOT NULL,
         due REAL NOT NULL
     );
+    """,
+    # Archives, replays, connections and API destinations (``kind``), and archived events.
+    """
+    CREATE TABLE things (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+    );
+    CREATE TABLE archived (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        archive TEXT NOT NULL,
+        time REAL NOT NULL,
+        event TEXT NOT NULL
+    );
+    CREATE INDEX archived_by_time ON archived (archive, time);
     """,
 )
 
@@ -109,14 +128,23 @@ class Store:
 
     # -- the outbox ------------------------------------------------------------------------
 
-    def enqueue(self, docs: list[dict[str, Any]], due: float) -> None:
-        if not docs:
+    def enqueue(
+        self,
+        docs: list[dict[str, Any]],
+        due: float,
+        archived: Sequence[tuple[str, float, str]] = (),
+    ) -> None:
+        """Outbox rows, and (archive, event time, event JSON) rows, in one transaction."""
+        if not docs and not archived:
             return
         with self.lock:
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.executemany(
                 "INSERT INTO outbox (doc, due) VALUES (?, ?)",
                 [(fastjson.dumps_text(d), due) for d in docs],
+            )
+            self._conn.executemany(
+                "INSERT INTO archived (archive, time, event) VALUES (?, ?, ?)", archived
             )
             self._conn.execute("COMMIT")
 
@@ -142,6 +170,62 @@ class Store:
                 "UPDATE outbox SET doc = ?, due = ? WHERE seq = ?",
                 (fastjson.dumps_text(doc), due, seq),
             )
+
+    # -- archives, replays, connections, API destinations ------------------------------------
+
+    def thing(self, kind: str, name: str) -> dict[str, Any] | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT doc FROM things WHERE kind = ? AND name = ?", (kind, name)
+            ).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def things(self, kind: str) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT doc FROM things WHERE kind = ? ORDER BY name", (kind,)
+            ).fetchall()
+        return [dict(fastjson.loads(r[0])) for r in rows]
+
+    def put_thing(self, kind: str, name: str, doc: dict[str, Any]) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO things VALUES (?, ?, ?)",
+                (kind, name, fastjson.dumps_text(doc)),
+            )
+
+    def delete_thing(self, kind: str, name: str) -> None:
+        with self.lock:
+            self._conn.execute("DELETE FROM things WHERE kind = ? AND name = ?", (kind, name))
+
+    def archived(self, archive: str, start: float, end: float) -> list[dict[str, Any]]:
+        """The events ``archive`` holds from ``start`` to ``end`` (event time), oldest first."""
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT event FROM archived WHERE archive = ? AND time >= ? AND time <= ? "
+                "ORDER BY time, seq",
+                (archive, start, end),
+            ).fetchall()
+        return [dict(fastjson.loads(r[0])) for r in rows]
+
+    def archive_size(self, archive: str) -> tuple[int, int]:
+        """(events, bytes) in ``archive``."""
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(event)), 0) FROM archived WHERE archive = ?",
+                (archive,),
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def forget_archived(self, archive: str, before: float | None = None) -> None:
+        """Drop ``archive``'s events (those older than ``before`` when given: retention)."""
+        with self.lock:
+            if before is None:
+                self._conn.execute("DELETE FROM archived WHERE archive = ?", (archive,))
+            else:
+                self._conn.execute(
+                    "DELETE FROM archived WHERE archive = ? AND time < ?", (archive, before)
+                )
 
     def close(self) -> None:
         with self.lock:

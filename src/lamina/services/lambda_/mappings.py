@@ -97,6 +97,7 @@ def _shape(
         shown["MaximumRetryAttempts"] = mapping.maximum_retry_attempts
         shown["MaximumRecordAgeInSeconds"] = mapping.maximum_record_age_s
         shown["BisectBatchOnFunctionError"] = mapping.bisect_on_error
+        shown["TumblingWindowInSeconds"] = mapping.tumbling_window_s
         shown["LastProcessingResult"] = "No records processed"
         shown["DestinationConfig"] = (
             {"OnFailure": {"Destination": mapping.on_failure}}
@@ -130,6 +131,7 @@ def _options(
         "MaximumRetryAttempts": "maximum_retry_attempts",
         "MaximumRecordAgeInSeconds": "maximum_record_age_s",
         "ParallelizationFactor": "parallelization_factor",
+        "TumblingWindowInSeconds": "tumbling_window_s",
     }
     for key, attribute in simple.items():
         if key in params:
@@ -167,10 +169,6 @@ async def create_event_source_mapping(registry: Registry, params: dict[str, Any]
     if source not in _SOURCES:
         raise InvalidParameterValueException(
             f"Unrecognized event source, must be kinesis, dynamodb stream or sqs: {source_arn}"
-        )
-    if source == "kinesis":
-        raise InvalidParameterValueException(
-            "Lamina does not serve Kinesis yet: no mapping from it can be made."
         )
     doc, qualifier = registry.get(str(params["FunctionName"]))
     if source in _STREAMS and not params.get("StartingPosition"):

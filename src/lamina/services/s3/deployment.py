@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from lamina import fastjson
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.services.s3.buckets import Buckets
@@ -32,5 +33,13 @@ def deploy(buckets: Buckets, stack: Stack) -> list[str]:
             buckets.store.set_bucket_tags(spec.name, dict(spec.tags))
         if spec.notifications:
             buckets.store.set_notifications(spec.name, dict(spec.notifications))
+        for kind, text in (
+            ("cors", spec.cors),
+            ("lifecycle", spec.lifecycle),
+            ("policy", spec.policy),
+        ):
+            if text is not None:
+                value = text if kind == "policy" else fastjson.loads(text)
+                buckets.store.set_config(spec.name, kind, value)
         names.append(spec.name)
     return names

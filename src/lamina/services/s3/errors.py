@@ -90,3 +90,27 @@ class MalformedXML(S3Error):
 
 class IncompleteBody(S3Error):
     code = "IncompleteBody"
+
+
+class NoSuchCORSConfiguration(S3Error):
+    code = "NoSuchCORSConfiguration"
+    status = 404
+
+
+class NoSuchBucketPolicy(S3Error):
+    code = "NoSuchBucketPolicy"
+    status = 404
+
+
+class NoSuchLifecycleConfiguration(S3Error):
+    code = "NoSuchLifecycleConfiguration"
+    status = 404
+
+
+class MalformedPolicy(S3Error):
+    code = "MalformedPolicy"
+
+
+class AccessForbidden(S3Error):
+    code = "AccessForbidden"
+    status = 403

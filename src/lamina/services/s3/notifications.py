@@ -9,6 +9,11 @@ record, field for field as S3 writes it (``eventVersion`` 2.1, ``s3.object.seque
 increasing per key), delivered after the request that made it is answered; setting a
 configuration sends S3's ``s3:TestEvent`` to its queues and topics. Delivery is asynchronous and
 at most as durable as the destination (a function's is queued durably by the engine).
+
+A configuration with ``EventBridgeConfiguration`` also sends every object change to the
+default event bus as S3 writes it there (``"source": "aws.s3"``, ``"detail-type": "Object
+Created"`` or ``"Object Deleted"``, the ``detail`` with ``bucket``, ``object``, ``reason``...),
+whatever the other destinations' filters.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 from lamina import fastjson, ids, timestamps
 from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
+from lamina.model import arns
 from lamina.services.s3.errors import InvalidArgument, NoSuchBucket
 from lamina.services.s3.store import Store
 
@@ -31,6 +37,15 @@ _KINDS = (
     ("QueueConfigurations", "QueueArn"),
     ("TopicConfigurations", "TopicArn"),
 )
+# The ``reason`` of S3's EventBridge events, by the change's event name.
+_REASONS = {
+    "ObjectCreated:Put": "PutObject",
+    "ObjectCreated:Post": "POST Object",
+    "ObjectCreated:Copy": "CopyObject",
+    "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+    "ObjectRemoved:Delete": "DeleteObject",
+    "ObjectRemoved:DeleteMarkerCreated": "DeleteObject",
+}
 _EVENTS = frozenset(
     {
         "s3:ObjectCreated:*",
@@ -46,9 +61,12 @@ _EVENTS = frozenset(
 
 
 class Notifications:
-    def __init__(self, store: Store, region: str, clock: Clock = SYSTEM) -> None:
+    def __init__(
+        self, store: Store, region: str, account_id: str = "000000000000", clock: Clock = SYSTEM
+    ) -> None:
         self.store = store
         self.region = region
+        self.account_id = account_id
         self.clock = clock
         # Set when the service is wired to the others (the composition root's Deliveries).
         self.deliveries: Deliveries | None = None
@@ -90,6 +108,11 @@ class Notifications:
         if not config or self.deliveries is None or self.loop is None:
             return
         self._sequence += 1
+        if "EventBridgeConfiguration" in config:
+            self._send(
+                arns.arn("events", self.region, self.account_id, "event-bus/default"),
+                fastjson.dumps_text(self._bridge_event(event, bucket, key, size, etag, ip)),
+            )
         for kind, field in _KINDS:
             for entry in config.get(kind) or []:
                 if not _wanted(entry, event, key):
@@ -133,6 +156,43 @@ class Notifications:
                 },
                 "object": obj,
             },
+        }
+
+    def _bridge_event(
+        self, event: str, bucket: str, key: str, size: int | None, etag: str | None, ip: str
+    ) -> dict[str, Any]:
+        created = event.startswith("ObjectCreated")
+        obj: dict[str, Any] = {"key": key}
+        if created and size is not None:
+            obj["size"] = size
+        if created and etag:
+            obj["etag"] = etag.strip('"')
+        obj["sequencer"] = f"{int(self.clock.wall() * 1000):012X}{self._sequence:06X}"
+        detail: dict[str, Any] = {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": obj,
+            "request-id": ids.hex_id()[:16].upper(),
+            "requester": self.account_id,
+            "source-ip-address": ip,
+            "reason": _REASONS.get(event, event.split(":", 1)[-1]),
+        }
+        if not created:
+            detail["deletion-type"] = (
+                "Delete Marker Created"
+                if event.endswith("DeleteMarkerCreated")
+                else "Permanently Deleted"
+            )
+        return {
+            "version": "0",
+            "id": ids.request_id(),
+            "detail-type": "Object Created" if created else "Object Deleted",
+            "source": "aws.s3",
+            "account": self.account_id,
+            "time": timestamps.iso_seconds(self.clock.wall()),
+            "region": self.region,
+            "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": detail,
         }
 
     def _test_events(self, bucket: str, config: dict[str, Any]) -> None:

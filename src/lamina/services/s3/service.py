@@ -26,12 +26,14 @@ accept an iterator as a response body; the store already writes and reads in chu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from lamina import ids
+from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
@@ -43,6 +45,7 @@ from lamina.services.protocols.wire import REST_XML
 from lamina.services.s3 import payload
 from lamina.services.s3.addressing import bucket_host
 from lamina.services.s3.buckets import Buckets
+from lamina.services.s3.configs import BucketConfigs, cors_headers
 from lamina.services.s3.errors import NotModified
 from lamina.services.s3.listing import Listing
 from lamina.services.s3.multipart import Multipart
@@ -67,11 +70,21 @@ _CLIENT = "127.0.0.1"
 
 class S3Service(ModelService):
     def __init__(
-        self, state_dir: Path, region: str = "us-east-1", deliveries: Deliveries | None = None
+        self,
+        state_dir: Path,
+        region: str = "us-east-1",
+        deliveries: Deliveries | None = None,
+        account_id: str = "000000000000",
+        clock: Clock = SYSTEM,
+        clock_rate: float = 1.0,
     ) -> None:
         self.store = Store(state_dir / "s3")
+        # Lifecycle rules are swept on ``clock`` (LAMINA_CLOCK_RATE may speed it up).
+        self.configs = BucketConfigs(self.store, clock)
+        self._sweep_every_s = max(0.2, 3600.0 / max(clock_rate, 1e-9))
+        self._sweeper: asyncio.Task[None] | None = None
         self.region = region
-        self.notifications = Notifications(self.store, region)
+        self.notifications = Notifications(self.store, region, account_id)
         self.notifications.deliveries = deliveries
         self.buckets = Buckets(self.store)
         self.objects = Objects(self.store)
@@ -116,6 +129,7 @@ class S3Service(ModelService):
                 self.notifications.get_bucket_notification_configuration
             ),
         }
+        handlers.update(self.configs.operations())
         self._notify_on(handlers)
         super().__init__("s3", handlers, render_error=self._error, finish=_finish)
 
@@ -161,6 +175,8 @@ class S3Service(ModelService):
 
         self.notifications.loop = asyncio.get_running_loop()
         self.deployed = deployment.deploy(self.buckets, stack)
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="s3-lifecycle")
 
     def matches(self, request: Request) -> bool:
         if signing_service(request) == "s3":
@@ -174,10 +190,56 @@ class S3Service(ModelService):
                 request = _decoded(request)
         except AwsError as exc:
             return self._error(exc, REST_XML, ids.request_id())
-        return await super().handle(request)
+        answer = await super().handle(request)
+        origin = request.header("origin")
+        if origin is not None:
+            rule = self.configs.cors_rule(_bucket_of(request), origin, request.method, [])
+            if rule is not None:
+                answer.headers.extend(cors_headers(rule, origin))
+        return answer
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         self.store.close()
+
+    # -- BrowserAccess ------------------------------------------------------------------------
+
+    def preflight(self, request: Request) -> Response | None:
+        request = _path_style(request)
+        bucket = _bucket_of(request)
+        if not bucket:
+            return None
+        try:
+            return self.configs.preflight(bucket, request)
+        except AwsError as exc:
+            return self._error(exc, REST_XML, ids.request_id())
+
+    def allows_origin(self, request: Request, origin: str) -> bool:
+        bucket = _bucket_of(_path_style(request))
+        return (
+            bool(bucket) and self.configs.cors_rule(bucket, origin, request.method, []) is not None
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.sweep_lifecycle)
+            except Exception:
+                log.exception("S3 lifecycle sweep failed")
+            await asyncio.sleep(self._sweep_every_s)
+
+    def sweep_lifecycle(self) -> None:
+        """Delete what lifecycle rules say has expired; abort uploads they say are stale."""
+        for bucket, key in self.configs.expired():
+            if self.store.delete(bucket, key):
+                log.info("S3 lifecycle expired s3://%s/%s", bucket, key)
+        for upload_id in self.configs.stale_uploads():
+            self.store.finish_upload(upload_id)
 
     # -- ModelService's steps, where S3 differs -----------------------------------------------
 
@@ -218,6 +280,11 @@ def _finish(response: Response) -> Response:
     if response.status == 200 and response.header("content-range") is not None:
         response.status = 206
     return response
+
+
+def _bucket_of(request: Request) -> str:
+    """The bucket a path-style request addresses ("" for the service itself)."""
+    return request.path.lstrip("/").split("/", 1)[0]
 
 
 def _path_style(request: Request) -> Request:

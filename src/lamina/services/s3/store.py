@@ -70,6 +70,8 @@ _MIGRATIONS = (
     """,
     "ALTER TABLE buckets ADD COLUMN tags TEXT;",
     "ALTER TABLE buckets ADD COLUMN notifications TEXT;",
+    # The bucket's CORS, policy and lifecycle configurations, by name (JSON).
+    "ALTER TABLE buckets ADD COLUMN configs TEXT;",
 )
 
 
@@ -240,6 +242,30 @@ class Store:
                 "SELECT notifications FROM buckets WHERE name = ?", (name,)
             ).fetchone()
         return dict(fastjson.loads(row[0])) if row and row[0] else {}
+
+    def configs(self, name: str) -> dict[str, Any]:
+        """The bucket's configurations by name (``cors``, ``policy``, ``lifecycle``)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT configs FROM buckets WHERE name = ?", (name,)
+            ).fetchone()
+        return dict(fastjson.loads(row[0])) if row and row[0] else {}
+
+    def set_config(self, name: str, kind: str, config: Any) -> None:
+        """Set (or with None, remove) one configuration of the bucket."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT configs FROM buckets WHERE name = ?", (name,)
+            ).fetchone()
+            configs = dict(fastjson.loads(row[0])) if row and row[0] else {}
+            if config is None:
+                configs.pop(kind, None)
+            else:
+                configs[kind] = config
+            self._conn.execute(
+                "UPDATE buckets SET configs = ? WHERE name = ?",
+                (fastjson.dumps_text(configs) if configs else None, name),
+            )
 
     def set_notifications(self, name: str, config: dict[str, Any]) -> None:
         with self._lock:

@@ -35,7 +35,6 @@ first message of an id for 5 minutes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import re
 from collections.abc import Mapping
@@ -43,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lamina import ids
-from lamina.clock import Clock
+from lamina.clock import Clock, wait_for_event
 from lamina.model import arns
 from lamina.services.sqs import attributes as attrs
 from lamina.services.sqs import digests, outgoing, receipts, urls
@@ -465,8 +464,7 @@ class Broker:
         if queue.bell is None:
             queue.bell = asyncio.Event()
         bell = queue.bell
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(bell.wait(), timeout_s)
+        await wait_for_event(bell, timeout_s)
 
     def _ring(self, queue: Queue) -> None:
         bell, queue.bell = queue.bell, None

@@ -45,6 +45,19 @@ log = logging.getLogger("lamina.sqs")
 EXPIRE_EVERY_S = 60.0
 
 
+def _trace_messages(params: dict[str, object], trace: str, batch: bool) -> None:
+    """The sender's X-Ray trace header (botocore sends ``_X_AMZN_TRACE_ID`` as
+    ``X-Amzn-Trace-Id`` from inside a function) becomes each message's ``AWSTraceHeader``
+    unless the message names one, as SQS records it."""
+    entries = params.get("Entries") if batch else [params]
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        system = entry.setdefault("MessageSystemAttributes", {})
+        if isinstance(system, dict) and "AWSTraceHeader" not in system:
+            system["AWSTraceHeader"] = {"DataType": "String", "StringValue": trace}
+
+
 class _Protocol(ModelService):
     """``ModelService`` with SQS's query names (``querymodel``) for query clients, and a query
     request's queue taken from its path when the form does not name it."""
@@ -74,7 +87,11 @@ class _Protocol(ModelService):
                 wire = operation.input.members[name].wire_name
                 if wire not in form and not any(k.startswith(wire + ".") for k in form):
                     raise errors.MissingParameter(f"The request must contain the parameter {wire}.")
-        return super().parse(request, protocol, operation)
+        params = super().parse(request, protocol, operation)
+        trace = request.header("x-amzn-trace-id")
+        if trace and operation.name in ("SendMessage", "SendMessageBatch"):
+            _trace_messages(params, trace, operation.name == "SendMessageBatch")
+        return params
 
     def serialise(
         self, result: object, protocol: str, operation: Operation, request_id: str

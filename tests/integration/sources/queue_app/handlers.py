@@ -1,4 +1,5 @@
 import json
+import os
 
 seen = set()
 
@@ -7,7 +8,8 @@ def work(event, context):
     failures = []
     for record in event["Records"]:
         body = record["body"]
-        print(json.dumps({"job": body, "record": record}))
+        trace = os.environ.get("_X_AMZN_TRACE_ID")
+        print(json.dumps({"job": body, "record": record, "trace": trace}))
         if body == "poison":
             raise RuntimeError("a message this function cannot take")
         if body.startswith("flaky") and body not in seen:

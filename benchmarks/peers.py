@@ -1,0 +1,365 @@
+"""Lamina beside its peers on one machine: serverless-offline and raw uvicorn, the same handler.
+
+    python benchmarks/peers.py [--rounds 3] [--seconds 10] [--out benchmarks/results/peers.json]
+    python benchmarks/peers.py --quick        # one short round, no serverless-offline (CI)
+
+The handler is the seed's items function (a fixed list of items as JSON) behind an HTTP API with
+payload 1.0. Three servers, measured in turns, ``--rounds`` times (medians printed):
+
+* Lamina: ``lamina up`` on a SAM template, as the README's install runs it.
+* serverless-offline 13 (serverless 3), installed with npm into
+  ``~/.cache/lamina-bench/peers`` the first time (``node`` and ``npm`` must exist: otherwise, and
+  with ``--quick``, it is skipped with a message), serving the same handler from a
+  ``serverless.yml``.
+* raw uvicorn (httptools, uvloop) answering a fixed body: the limit for a Python server here.
+
+For each: time from spawn to the port accepting connections and to the first 200 answer, the
+first request's latency after that, requests/s with wrk ``-t1`` at 1 and 32 connections, and the
+proportional set size (PSS, from /proc/PID/smaps_rollup) of the server's whole process tree when
+idle after start and right after the 32-connection run. Ratios are Lamina ÷ peer. Results are
+written as JSON (``--out``) with the machine they ran on; README's table is the latest run.
+wrk must be on PATH (``apt-get install -y wrk``); without it the throughput rows are skipped and
+the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from gateway import UVICORN_APP, descendants, first_request_ms, free_port, wrk
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path.home() / ".cache" / "lamina-bench" / "peers"
+PATH = "/items"
+ITEMS_HANDLER = """
+import json
+
+ITEMS = [{"id": str(n), "name": f"item {n}", "price": n * 1.5} for n in range(10)]
+
+
+def handler(event, context):
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"items": ITEMS}),
+    }
+"""
+TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Items:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: items.handler
+      Runtime: python3.11
+      MemorySize: 128
+      Events:
+        List:
+          Type: HttpApi
+          Properties:
+            Path: /items
+            Method: get
+            PayloadFormatVersion: "1.0"
+"""
+SERVERLESS_YML = """
+service: items
+frameworkVersion: "3"
+provider:
+  name: aws
+  runtime: python3.11
+  region: us-east-1
+  httpApi:
+    payload: "1.0"
+functions:
+  items:
+    handler: src/items.handler
+    events:
+      - httpApi:
+          path: /items
+          method: get
+plugins:
+  - serverless-offline
+custom:
+  serverless-offline:
+    noPrependStageInUrl: true
+"""
+
+
+def write_app(root: Path) -> Path:
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "items.py").write_text(ITEMS_HANDLER)
+    (root / "template.yaml").write_text(textwrap.dedent(TEMPLATE).lstrip())
+    (root / "serverless.yml").write_text(textwrap.dedent(SERVERLESS_YML).lstrip())
+    (root / "uvicorn_app.py").write_text(UVICORN_APP)
+    return root
+
+
+def serverless_offline() -> Path | None:
+    """The serverless CLI in the cache (installed with npm when missing), or None (with the
+    reason printed) where node or npm is missing or the install fails."""
+    binary = CACHE / "node_modules" / ".bin" / "serverless"
+    if binary.exists():
+        return binary
+    if not (shutil.which("node") and shutil.which("npm")):
+        print("serverless-offline: skipped (node and npm are needed to install it)")
+        return None
+    CACHE.mkdir(parents=True, exist_ok=True)
+    print(f"serverless-offline: installing serverless@3 and serverless-offline@13 in {CACHE}")
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "serverless@3", "serverless-offline@13"],
+        cwd=CACHE,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 or not binary.exists():
+        print(f"serverless-offline: skipped (npm install failed: {done.stderr.strip()[-300:]})")
+        return None
+    return binary
+
+
+def commands(app: Path, port: int, state: Path, sls: Path | None) -> dict[str, list[str]]:
+    found = {
+        "lamina": [
+            sys.executable,
+            "-m",
+            "lamina",
+            "up",
+            str(app / "template.yaml"),
+            "--port",
+            str(port),
+            "--services-port",
+            str(free_port()),
+            "--state-dir",
+            str(state),
+            "--no-watch",
+            "--no-function-logs",
+        ],
+        "uvicorn": [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "uvicorn_app:app",
+            "--port",
+            str(port),
+            "--http",
+            "httptools",
+            "--loop",
+            "uvloop",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+    }
+    if sls is not None:
+        found["serverless-offline"] = [
+            str(sls),
+            "offline",
+            "start",
+            "--httpPort",
+            str(port),
+            "--lambdaPort",
+            str(free_port()),
+            "--noTimeout",
+        ]
+    return found
+
+
+def pss_kib(pid: int) -> int:
+    """PSS of ``pid`` and every process below it, in KiB."""
+    total = 0
+    for one in [pid, *descendants(pid)]:
+        try:
+            with open(f"/proc/{one}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total
+
+
+def port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def answers(port: int) -> bool:
+    import http.client
+
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", PATH)
+        ok = connection.getresponse().status == 200
+        connection.close()
+        return ok
+    except OSError:
+        return False
+
+
+def measure(
+    name: str, command: list[str], app: Path, port: int, seconds: int, has_wrk: bool
+) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "SLS_TELEMETRY_DISABLED": "1",
+        "SLS_NOTIFICATIONS_MODE": "off",
+        "SERVERLESS_PLATFORM_STAGE": "",
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "bench"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "bench"),
+    }
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=app,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    result: dict[str, float] = {}
+    try:
+        deadline = started + 120
+        while not port_open(port):
+            if process.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError(f"{name} did not open its port")
+            time.sleep(0.005)
+        result["port_open_s"] = time.perf_counter() - started
+        while not answers(port):
+            if process.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError(f"{name} never answered {PATH}")
+            time.sleep(0.005)
+        result["ready_s"] = time.perf_counter() - started
+        result["first_request_ms"] = first_request_ms(port, PATH)
+        time.sleep(1.0)  # settle: what an idle server holds
+        result["idle_pss_mib"] = pss_kib(process.pid) / 1024
+        if has_wrk:
+            wrk(port, PATH, 32, 2)  # warm-up
+            result["rps_1"] = wrk(port, PATH, 1, seconds)[0]
+            result["rps_32"] = wrk(port, PATH, 32, seconds)[0]
+            result["pss_32_mib"] = pss_kib(process.pid) / 1024
+            result["processes_32"] = 1 + len(descendants(process.pid))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+    return result
+
+
+FIGURES = [
+    ("port_open_s", "start to port open", "{:.2f} s"),
+    ("ready_s", "start to first 200", "{:.2f} s"),
+    ("first_request_ms", "first request after", "{:.1f} ms"),
+    ("rps_1", "req/s, 1 conn", "{:,.0f}"),
+    ("rps_32", "req/s, 32 conns", "{:,.0f}"),
+    ("idle_pss_mib", "PSS idle", "{:.0f} MB"),
+    ("pss_32_mib", "PSS at 32 conns", "{:.0f} MB"),
+    ("processes_32", "processes at 32", "{:.0f}"),
+]
+
+
+def table(medians: dict[str, dict[str, float]]) -> str:
+    names = list(medians)
+    lines = [f"{'':<22}" + "".join(f"{n:>20}" for n in names)]
+    for key, label, form in FIGURES:
+        if not any(key in medians[n] for n in names):
+            continue
+        row = f"{label:<22}"
+        for name in names:
+            value = medians[name].get(key)
+            row += f"{(form.format(value) if value is not None else '-'):>20}"
+        lines.append(row)
+    for peer in names[1:]:
+        ratios = []
+        for key in ("rps_1", "rps_32"):
+            if key in medians["lamina"] and key in medians[peer] and medians[peer][key]:
+                ratios.append(f"{key[4:]} conn {medians['lamina'][key] / medians[peer][key]:.2f}")
+        if ratios:
+            lines.append(f"lamina ÷ {peer}: req/s at " + ", ".join(ratios))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10, help="each wrk run")
+    parser.add_argument("--quick", action="store_true", help="one 2 s round, no serverless-offline")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "peers.json")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.seconds = 1, 2
+    has_wrk = shutil.which("wrk") is not None
+    if not has_wrk:
+        print("throughput: SKIPPED, wrk is not installed (apt-get install -y wrk)")
+    sls = None
+    if args.quick:
+        print("serverless-offline: skipped (--quick)")
+    else:
+        sls = serverless_offline()
+    runs: dict[str, list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="lamina-peers-") as tmp:
+        app = write_app(Path(tmp) / "app")
+        for round_number in range(args.rounds):
+            port = free_port()
+            state = Path(tmp) / f"state-{round_number}"
+            for name, command in commands(app, port, state, sls).items():
+                print(f"round {round_number + 1}: {name}", flush=True)
+                runs.setdefault(name, []).append(
+                    measure(name, command, app, port, args.seconds, has_wrk)
+                )
+    medians = {
+        name: {key: statistics.median(r[key] for r in results) for key in results[0]}
+        for name, results in runs.items()
+    }
+    print()
+    print(
+        f"peers, {args.rounds} round(s) of {args.seconds} s wrk runs, medians "
+        f"({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+    )
+    print(table(medians))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "cores": os.cpu_count(),
+                    "platform": platform.platform(),
+                    "python": platform.python_version(),
+                },
+                "rounds": args.rounds,
+                "seconds": args.seconds,
+                "wrk": has_wrk,
+                "medians": medians,
+                "runs": runs,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

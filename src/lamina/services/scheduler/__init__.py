@@ -1,0 +1,1 @@
+"""EventBridge Scheduler: schedules and schedule groups, run by ``sources/schedules.py``."""

@@ -1,0 +1,1 @@
+"""Step Functions on the AWS endpoint: state machines, their executions, activities."""

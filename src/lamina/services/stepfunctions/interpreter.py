@@ -1,0 +1,572 @@
+"""How states run: the Amazon States Language's behaviour over an execution's ``Run``.
+
+``Interpreter`` walks a branch's states from ``StartAt`` (or from a checkpoint), runs each
+state's work (a Task's integration, a Wait's timer, a Parallel's branches, a Map's iterations)
+with its Retry and Catch, and records each step in the run's history. What is durable, and when
+it is written, is the ``Executor``'s (``executor.py``): the interpreter calls ``_flush`` before
+an effect begins and never touches the store itself. Only the top-level branch is
+checkpointed, and for a top-level Parallel or Map each finished branch (iteration) with its
+result (``_branch_done``): after a restart the finished ones are not run again, the unfinished
+ones start over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import random
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lamina import fastjson, states, timestamps
+from lamina.clock import Clock
+from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
+from lamina.services.stepfunctions.names import Names
+from lamina.services.stepfunctions.store import RAW, Doc
+from lamina.services.stepfunctions.tasks import Resource, Tasks
+from lamina.services.stepfunctions.tasks import read as read_resource
+from lamina.services.stepfunctions.tokens import Tokens, Waiter
+from lamina.states import Definition, Scope, State, StatesError
+
+_RUNTIME = "An error occurred while executing the state '"
+INTERRUPTED = "Lamina stopped while the task ran; its outcome is unknown"
+# (machine ARN, input text, name) -> the started execution's document (states:startExecution).
+Starter = Callable[[str, str, str | None], Coroutine[Any, Any, Doc]]
+
+
+@dataclass
+class Run:
+    """One execution being run."""
+
+    doc: Doc
+    machine: Doc
+    definition: Definition
+    history: History
+    durable: bool
+    context: dict[str, Any]
+    checkpoint: Doc = field(default_factory=dict)
+    task: asyncio.Task[None] | None = None
+    done: asyncio.Future[Doc] | None = None
+    # A Standard execution not yet in the store: its first write inserts it (with everything
+    # up to its first effect, or its end), then StartExecution answers.
+    recorded: asyncio.Future[bool] | None = None
+    started: Doc | None = None
+
+    @property
+    def arn(self) -> str:
+        return str(self.doc["executionArn"])
+
+
+class Interpreter:
+    """The states' behaviour; ``Executor`` supplies the durability (``_flush``) and the
+    waiting on other executions (``finished``)."""
+
+    tasks: Tasks
+    tokens: Tokens
+    names: Names
+    clock: Clock
+    rate: float
+    starter: Starter | None
+    # Each transition as one line (LAMINA_TRACE_EXECUTIONS), or nothing.
+    trace: Callable[[str], None] | None = None
+
+    def _flush(self, run: Run) -> None:
+        raise NotImplementedError
+
+    async def finished(self, arn: str) -> Doc:
+        raise NotImplementedError
+
+    def _branches_done(self, run: Run, fanout: str | None) -> dict[int, Any]:
+        """The results of the branches (iterations) of ``fanout`` already recorded."""
+        return {}
+
+    def _branch_done(self, run: Run, fanout: str | None, index: int, result: Any) -> None:
+        """Record a finished branch of ``fanout`` (a top-level Parallel or Map attempt)."""
+
+    # The ISO text of the current second: every state entered writes its EnteredTime, and
+    # formatting a date costs more than the rest of a Pass state.
+    _second: tuple[int, str] = (-1, "")
+
+    def _stamp(self, now: float) -> str:
+        total = timestamps.millis(now)
+        second, ms = divmod(total, 1000)
+        if second != self._second[0]:
+            self._second = (second, timestamps.iso_seconds(second)[:-1])
+        return f"{self._second[1]}.{ms:03d}Z"
+
+    async def _sleep_until(self, until: float) -> None:
+        while (left := until - self.clock.wall()) > 0:
+            await asyncio.sleep(min(left, 3600.0) / self.rate)
+
+    # -- states -------------------------------------------------------------------------------
+
+    async def _branch(
+        self,
+        run: Run,
+        branch: Definition,
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        scope: Scope,
+    ) -> Any:
+        name = branch.start_at
+        if resume is not None:
+            name, value = str(resume["state"]), resume["input"]
+            scope = scope.assigned(dict(resume.get("variables") or {}))
+        while True:
+            state = branch.states[name]
+            if top:
+                run.checkpoint = {"state": name, "input": value, "variables": scope.variables}
+            following, value, scope = await self._state(
+                run, state, value, track, top, resume, scope
+            )
+            resume = None
+            if following is None:
+                return value
+            name = following
+
+    async def _state(
+        self,
+        run: Run,
+        state: State,
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        outer: Scope,
+    ) -> tuple[str | None, Any, Scope]:
+        kind = state.type
+        name = state.name
+        history = run.history
+        entered = int((resume or {}).get("entered", history.last_id))
+        if resume is None:
+            entered = history.add(
+                track,
+                f"{kind}StateEntered",
+                {"name": name, "input": _text(value, run), "inputDetails": NO_TRUNCATION},
+            )
+        scope = outer.with_context(
+            State={
+                "Name": name,
+                "EnteredTime": self._stamp(self.clock.wall()),
+                "RetryCount": 0,
+            }
+        )
+        following = None if state.end else state.next
+        assigned: dict[str, Any] = {}
+        try:
+            if kind == "Pass":
+                result = states.pass_result(state, states.effective_input(state, value, scope))
+                output, assigned = states.effective_output(state, value, result, scope)
+            elif kind == "Choice":
+                rule = states.match(state, value, scope)
+                following = rule["Next"] if rule is not None else state.get("Default")
+                if following is None:
+                    raise StatesError(
+                        "States.NoChoiceMatched", "No Choice matched and no Default specified"
+                    )
+                output, assigned = states.choice_output(state, rule, value, scope)
+            elif kind == "Wait":
+                data = states.effective_input(state, value, scope)
+                until = (resume or {}).get("until")
+                if until is None:
+                    now = dt.datetime.fromtimestamp(self.clock.wall(), dt.UTC)
+                    until = states.wait_until(state, value, scope, now).timestamp()
+                if top:
+                    run.checkpoint["until"] = until
+                self._flush(run)
+                await self._sleep_until(float(until))
+                output, assigned = states.effective_output(state, value, data, scope)
+            elif kind == "Succeed":
+                data = states.effective_input(state, value, scope)
+                following = None
+                output, assigned = states.effective_output(state, value, data, scope)
+            elif kind == "Fail":
+                error, cause = states.fail_details(state, value, scope)
+                raise StatesError(error or "", cause or "")
+            else:
+                output, assigned = await self._attempts(
+                    run, state, value, track, top, resume, scope, entered
+                )
+        except StatesError as failure:
+            if failure.error.startswith("States.Runtime") and not failure.cause.startswith(
+                _RUNTIME
+            ):
+                # AWS's wording names the state and the event that entered it.
+                failure = failure.in_state(name, entered)
+            catcher = None
+            if kind in ("Task", "Parallel", "Map"):
+                catcher = states.find_catcher(state, failure.error)
+            if catcher is None:
+                if self.trace is not None:
+                    self.trace(f"{run.doc['name']}: {name} ({kind}) failed: {failure.error}")
+                raise failure from None
+            output, assigned = states.error_output(
+                catcher, state, value, failure.error, failure.cause, scope
+            )
+            following = catcher.next
+        if kind != "Fail":
+            history.add(
+                track,
+                f"{kind}StateExited",
+                {"name": name, "output": _text(output, run), "outputDetails": NO_TRUNCATION},
+            )
+        if self.trace is not None:
+            self.trace(f"{run.doc['name']}: {name} ({kind}) -> {following or 'end'}")
+        return following, output, outer.assigned(assigned)
+
+    async def _attempts(
+        self,
+        run: Run,
+        state: State,
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        scope: Scope,
+        entered: int,
+    ) -> tuple[Any, dict[str, Any]]:
+        """A Task, Parallel or Map with its Retry: its output and the variables it assigns."""
+        counts: dict[str, int] = dict((resume or {}).get("retries") or {})
+        phase = (resume or {}).get("phase")
+        interrupted = phase == "task" and state.type == "Task"
+        if phase == "retrying":
+            await self._sleep_until(float((resume or {}).get("until", 0)))
+        while True:
+            try:
+                if interrupted:
+                    interrupted = False
+                    raise self._interrupted(run, state, track)
+                if top:
+                    run.checkpoint = {
+                        "state": state.name,
+                        "input": value,
+                        "variables": scope.variables,
+                        "phase": "task",
+                        "retries": counts,
+                        "entered": entered,
+                    }
+                attempt = sum(counts.values())
+                retried = scope.context["State"] | {"RetryCount": attempt}
+                # The branches of a top-level Parallel or Map finished in this attempt are kept.
+                fanout = f"{entered}:{attempt}" if top else None
+                return await self._work(
+                    run, state, value, track, scope.with_context(State=retried), fanout
+                )
+            except StatesError as failure:
+                retrier = states.find_retrier(state, failure.error)
+                if retrier is None:
+                    raise
+                key = str(retrier.index)
+                counts[key] = counts.get(key, 0) + 1
+                delay = states.retry_delay(retrier, counts[key], random.random)
+                if delay is None:
+                    raise
+                until = self.clock.wall() + delay
+                if top:
+                    run.checkpoint = {
+                        "state": state.name,
+                        "input": value,
+                        "variables": scope.variables,
+                        "phase": "retrying",
+                        "retries": counts,
+                        "until": until,
+                        "entered": entered,
+                    }
+                    self._flush(run)
+                await self._sleep_until(until)
+
+    def _interrupted(self, run: Run, state: State, track: Track) -> StatesError:
+        """The failure of a task attempt a restart cut short, recorded as its kind fails."""
+        failure = StatesError("States.TaskFailed", INTERRUPTED)
+        resource = read_resource(str(state.get("Resource")))
+        details: Doc = {"error": failure.error, "cause": failure.cause}
+        if resource.kind == "function":
+            kind = "LambdaFunctionFailed"
+        elif resource.kind == "activity":
+            kind = "ActivityFailed"
+        else:
+            kind = "TaskFailed"
+            details = {
+                "resourceType": resource.resource_type,
+                "resource": resource.resource_name,
+                **details,
+            }
+        run.history.add(track, kind, details)
+        return failure
+
+    async def _work(
+        self, run: Run, state: State, value: Any, track: Track, scope: Scope, fanout: str | None
+    ) -> tuple[Any, dict[str, Any]]:
+        if state.type == "Parallel":
+            result: Any = await self._parallel(run, state, value, track, scope, fanout)
+        elif state.type == "Map":
+            result = await self._map(run, state, value, track, scope, fanout)
+        else:
+            result = await self._task(run, state, value, track, scope)
+        return states.effective_output(state, value, result, scope)
+
+    # -- Task ---------------------------------------------------------------------------------
+
+    async def _task(self, run: Run, state: State, value: Any, track: Track, scope: Scope) -> Any:
+        resource = read_resource(str(state.get("Resource")))
+        waiting = None
+        if resource.pattern == "waitForTaskToken" or resource.kind == "activity":
+            waiting = self.tokens.issue(run.arn, run.durable)
+            scope = scope.with_context(Task={"Token": waiting[0]})
+        params = states.effective_input(state, value, scope)
+        limits = states.task_limits(state, value, scope)
+        timeout = None if limits.timeout_seconds is None else float(limits.timeout_seconds)
+        heartbeat = None if limits.heartbeat_seconds is None else float(limits.heartbeat_seconds)
+        history = run.history
+        if resource.kind == "function":
+            scheduled: Doc = {
+                "resource": resource.arn,
+                "input": _text(params, run),
+                "inputDetails": NO_TRUNCATION,
+            }
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
+            history.add(track, "LambdaFunctionScheduled", scheduled)
+            prefix = "LambdaFunction"
+        elif resource.kind == "activity":
+            scheduled = {
+                "resource": resource.arn,
+                "input": _text(params, run),
+                "inputDetails": NO_TRUNCATION,
+            }
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
+            if heartbeat is not None:
+                scheduled["heartbeatInSeconds"] = int(heartbeat)
+            history.add(track, "ActivityScheduled", scheduled)
+            prefix = "Activity"
+        else:
+            scheduled = {
+                "resourceType": resource.resource_type,
+                "resource": resource.resource_name,
+                "region": self.names.region,
+                "parameters": _text(params, run),
+            }
+            if timeout is not None:
+                scheduled["timeoutInSeconds"] = int(timeout)
+            if heartbeat is not None:
+                scheduled["heartbeatInSeconds"] = int(heartbeat)
+            history.add(track, "TaskScheduled", scheduled)
+            prefix = "Task"
+        # What is recorded before the effect: a kill from here on leaves the attempt unknown.
+        self._flush(run)
+        ids_ = {"resourceType": resource.resource_type, "resource": resource.resource_name}
+        detail = ids_ if prefix == "Task" else {}
+        try:
+            async with asyncio.timeout(None if timeout is None else timeout / self.rate):
+                result = await self._perform(
+                    run, resource, params, waiting, heartbeat, track, detail
+                )
+        except TimeoutError:
+            failure = StatesError("States.Timeout", "")
+            history.add(track, f"{prefix}TimedOut", {**detail, "error": failure.error})
+            raise failure from None
+        except StatesError as failure:
+            kind = (
+                f"{prefix}TimedOut"
+                if failure.error == "States.HeartbeatTimeout"
+                else f"{prefix}Failed"
+            )
+            history.add(track, kind, {**detail, "error": failure.error, "cause": failure.cause})
+            raise
+        history.add(
+            track,
+            f"{prefix}Succeeded",
+            {**detail, "output": _text(result, run), "outputDetails": NO_TRUNCATION},
+        )
+        return result
+
+    async def _perform(
+        self,
+        run: Run,
+        resource: Resource,
+        params: Any,
+        waiting: tuple[str, Waiter] | None,
+        heartbeat: float | None,
+        track: Track,
+        detail: Doc,
+    ) -> Any:
+        history = run.history
+        if resource.kind == "function":
+            history.add(track, "LambdaFunctionStarted")
+            value, _, _ = await self.tasks.invoke(resource.arn, params)
+            return value
+        if resource.kind == "activity":
+            assert waiting is not None
+            token, waiter = waiting
+            text = fastjson.dumps_text(params)
+            worker = await self.tokens.offer(resource.arn, token, waiter, text)
+            history.add(track, "ActivityStarted", {"workerName": worker})
+            return await self.tokens.wait(token, waiter, heartbeat)
+        history.add(track, "TaskStarted", detail)
+        if resource.kind == "states":
+            first = await self._start_child(resource, params)
+        else:
+            first = await self.tasks.call(resource, params)
+        submitted = {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION}
+        if waiting is not None:
+            history.add(track, "TaskSubmitted", submitted)
+            return await self.tokens.wait(waiting[0], waiting[1], heartbeat)
+        if resource.kind == "states" and resource.pattern.startswith("sync"):
+            history.add(track, "TaskSubmitted", submitted)
+            return await self._child_result(str(first["ExecutionArn"]), resource.pattern)
+        return first
+
+    async def _start_child(self, resource: Resource, params: Any) -> Any:
+        if resource.action != "startExecution" or self.starter is None:
+            return await self.tasks.call(resource, params)
+        members = params if isinstance(params, Mapping) else {}
+        given = members.get("Input", {})
+        text = given if isinstance(given, str) else fastjson.dumps_text(given)
+        doc = await self.starter(str(members.get("StateMachineArn", "")), text, members.get("Name"))
+        return {
+            "ExecutionArn": doc["executionArn"],
+            "StartDate": timestamps.iso_millis(float(doc["startDate"])),
+        }
+
+    async def _child_result(self, arn: str, pattern: str) -> Any:
+        doc = await self.finished(arn)
+        if doc["status"] != "SUCCEEDED":
+            shown = {"ExecutionArn": arn, "Status": doc["status"]}
+            shown |= {"Error": doc.get("error"), "Cause": doc.get("cause")}
+            raise StatesError("States.TaskFailed", fastjson.dumps_text(shown))
+        output: Any = doc.get("output")
+        if pattern == "sync:2" and isinstance(output, str):
+            output = fastjson.loads(output)
+        return {
+            "ExecutionArn": doc["executionArn"],
+            "StateMachineArn": doc["stateMachineArn"],
+            "Name": doc["name"],
+            "Status": doc["status"],
+            "StartDate": int(float(doc["startDate"]) * 1000),
+            "StopDate": int(float(doc["stopDate"]) * 1000),
+            "Input": doc["input"] if pattern != "sync:2" else fastjson.loads(doc["input"]),
+            "InputDetails": {"Included": True},
+            "Output": output,
+            "OutputDetails": {"Included": True},
+        }
+
+    # -- Parallel and Map ---------------------------------------------------------------------
+
+    async def _parallel(
+        self, run: Run, state: State, value: Any, track: Track, scope: Scope, fanout: str | None
+    ) -> Any:
+        data = states.effective_input(state, value, scope)
+        done = self._branches_done(run, fanout)
+        if not done:
+            run.history.add(track, "ParallelStateStarted")
+
+        async def branch(index: int, definition: Definition) -> Any:
+            if index in done:
+                return done[index]
+            result = await self._branch(run, definition, data, track.fork(), False, None, scope)
+            self._branch_done(run, fanout, index, result)
+            return result
+
+        branches = [branch(i, b) for i, b in enumerate(state.branches)]
+        try:
+            results = await _all_or_first_failure(branches)
+        except StatesError as failure:
+            run.history.add(
+                track, "ParallelStateFailed", {"error": failure.error, "cause": failure.cause}
+            )
+            raise
+        run.history.add(track, "ParallelStateSucceeded")
+        return results
+
+    async def _map(
+        self, run: Run, state: State, value: Any, track: Track, scope: Scope, fanout: str | None
+    ) -> Any:
+        items = states.map_items(state, value, scope)
+        limits = states.map_limits(state, value, scope)
+        batched = "ItemBatcher" in state.fields
+        if batched:
+            # Each iteration gets a batch ({"Items": [...], "BatchInput": ...}) as its input.
+            items = states.batches(state, items, value, scope)
+        processor = state.processor
+        assert processor is not None
+        history = run.history
+        name = state.name
+        done = self._branches_done(run, fanout)
+        if not done:
+            history.add(track, "MapStateStarted", {"length": len(items)})
+        limit = limits.max_concurrency
+        gate = asyncio.Semaphore(limit) if limit > 0 else None
+        tolerated = _tolerated(limits, len(items))
+        failures: list[StatesError] = []
+
+        async def iteration(index: int, item: Any) -> Any:
+            if index in done:
+                return done[index]
+            async with gate if gate is not None else contextlib.nullcontext():
+                branch_track = track.fork()
+                given = item if batched else states.map_item_input(state, item, index, value, scope)
+                history.add(branch_track, "MapIterationStarted", {"name": name, "index": index})
+                try:
+                    result = await self._branch(
+                        run, processor, given, branch_track, False, None, scope
+                    )
+                except StatesError as failure:
+                    history.add(branch_track, "MapIterationFailed", {"name": name, "index": index})
+                    failures.append(failure)
+                    if len(failures) > tolerated:
+                        raise
+                    result = {"Error": failure.error, "Cause": failure.cause}
+                else:
+                    history.add(
+                        branch_track, "MapIterationSucceeded", {"name": name, "index": index}
+                    )
+                self._branch_done(run, fanout, index, result)
+                return result
+
+        try:
+            results = await _all_or_first_failure([iteration(i, v) for i, v in enumerate(items)])
+        except StatesError as first:
+            failure = first
+            if tolerated > 0 or limits.tolerated_failure_percentage is not None:
+                failure = StatesError(
+                    "States.ExceedToleratedFailureThreshold",
+                    "The specified tolerated failure threshold was exceeded",
+                )
+            history.add(track, "MapStateFailed")
+            raise failure from None
+        history.add(track, "MapStateSucceeded")
+        return results
+
+
+async def _all_or_first_failure(work: list[Coroutine[Any, Any, Any]]) -> list[Any]:
+    """Every result in order, or the first failure with the rest cancelled."""
+    if not work:
+        return []
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _tolerated(limits: states.MapLimits, count: int) -> int:
+    """How many iterations may fail before the Map does."""
+    tolerated = limits.tolerated_failure_count or 0
+    if limits.tolerated_failure_percentage is not None:
+        share = int(count * limits.tolerated_failure_percentage / 100)
+        tolerated = max(tolerated, share)
+    return tolerated
+
+
+def _text(value: Any, run: Run) -> Any:
+    """A value the history shows as JSON text: written as text when the history is read
+    (``store.RAW``), not at every step; Express executions keep no history at all."""
+    return {RAW: value} if run.durable else ""

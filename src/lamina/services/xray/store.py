@@ -1,0 +1,78 @@
+"""X-Ray's SQLite table (``xray.sqlite3``): one row per segment document, by trace.
+
+A segment sent again with the same id (an in-progress segment, then the finished one) replaces
+the earlier one, as X-Ray keeps the latest. Traces older than the retention (30 days, X-Ray's)
+are dropped when segments arrive.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from lamina import fastjson
+from lamina.storage.sqlite import connect
+
+_MIGRATIONS = (
+    """
+    CREATE TABLE segments (
+        trace_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        start REAL NOT NULL,
+        end REAL,
+        doc TEXT NOT NULL,
+        received REAL NOT NULL,
+        PRIMARY KEY (trace_id, id)
+    );
+    CREATE INDEX segments_by_start ON segments (start);
+    """,
+)
+RETENTION_S = 30 * 86_400.0
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self._conn = connect(path, _MIGRATIONS)
+        self._lock = threading.Lock()
+
+    def put(self, segments: list[dict[str, Any]], now: float) -> None:
+        rows = [
+            (
+                s["trace_id"],
+                s["id"],
+                float(s["start_time"]),
+                float(s["end_time"]) if s.get("end_time") is not None else None,
+                fastjson.dumps_text(s),
+                now,
+            )
+            for s in segments
+        ]
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO segments VALUES (?, ?, ?, ?, ?, ?)", rows
+            )
+            self._conn.execute("DELETE FROM segments WHERE received < ?", (now - RETENTION_S,))
+            self._conn.execute("COMMIT")
+
+    def trace_ids(self, start: float, end: float) -> list[str]:
+        """Traces with a segment starting in ``[start, end]``, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT trace_id, MIN(start) AS first FROM segments "
+                "WHERE start >= ? AND start <= ? GROUP BY trace_id ORDER BY first",
+                (start, end),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def segments(self, trace_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT doc FROM segments WHERE trace_id = ? ORDER BY start, id", (trace_id,)
+            ).fetchall()
+        return [dict(fastjson.loads(r[0])) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
