@@ -4,8 +4,10 @@ Read-only: functions come from their owner (the Lambda registry, through ``Deplo
 from the deployed stack, a table's first page from DynamoDB's own ``Scan``, a queue's counts and
 messages from SQS's store (a peek: no receive, no visibility change), buses and rules from
 EventBridge's store, schedules from the stack, state machines from the Step Functions service
-when one is served. Services are found by their ``name`` and read through the small protocols
-below, so the console imports none of them (nor pays for their import when they are off).
+when one is served. Services are found by their ``name`` and read through what each exposes
+(DynamoDB's ``operations``, SQS's ``broker``, EventBridge's ``bridge.store``, Step Functions'
+``handlers``), so the console imports none of them (nor pays for their import when they are
+off); a change to those attributes shows in ``tests/console``.
 
 Every function returns plain JSON-ready values; the page escapes everything it shows.
 """
@@ -227,7 +229,7 @@ def schedules(deployment: Deployment) -> list[dict[str, object]]:
 async def state_machines(deployment: Deployment) -> dict[str, object]:
     """Step Functions' state machines when the service is served here (another part builds
     it); ``served`` False otherwise, and the page shows a placeholder."""
-    found = service(deployment, "states") or service(deployment, "stepfunctions")
+    found = service(deployment, "stepfunctions")
     if found is None:
         return {"served": False, "machines": []}
     handler = getattr(found, "handlers", {}).get("ListStateMachines")

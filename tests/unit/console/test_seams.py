@@ -36,7 +36,7 @@ def test_expected_sections_show_empty_until_a_panel_fills_them() -> None:
 
 
 class _States:
-    name = "states"
+    name = "stepfunctions"
 
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
