@@ -58,7 +58,10 @@ function renderFunctions(functions) {
     return;
   }
   fill(body, ...functions.map((fn) => {
-    const tr = row(fn.name, fn.runtime, fn.handler, `${fn.memory} MB`, `${fn.timeout} s`,
+    const name = fn.logicalId && fn.logicalId !== fn.name
+      ? el("span", null, fn.logicalId, el("br"), el("small", null, fn.name))
+      : fn.name;
+    const tr = row(name, fn.runtime, fn.handler, `${fn.memory} MB`, `${fn.timeout} s`,
       el("span", { class: "invocations" }, ...fn.invocations.slice(0, 10).map(invocationButton)));
     tr.dataset.function = fn.name;
     return tr;
