@@ -12,9 +12,11 @@ Contract: ``put`` runs on the event loop and returns at once. Each event gets th
 ``BACKLOG`` events behind misses the oldest (it is told with a ``gap`` event) rather than
 holding memory for a stalled browser. ``close()`` ends every subscription.
 
-Cost: invocations are tracked always (two short regular expressions per invocation); log lines
+Cost: invocations are tracked always (two short regular expressions per invocation); events
 are encoded for the stream only while a browser watches, or did within ``WATCHED_S`` (long
-enough to reconnect), so a ``lamina up`` nobody looks at pays nothing for them.
+enough to reconnect), so a ``lamina up`` nobody looks at pays a few microseconds per
+invocation. What happens unwatched still takes a number and empties the backlog, so a browser
+resuming later is told of the gap (and reloads its state) rather than shown a partial history.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import asyncio
 import re
 from collections import deque
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from lamina import fastjson
 from lamina.clock import SYSTEM
@@ -42,6 +44,8 @@ WATCHED_S = 30.0
 TAIL_LINES = 100
 TAIL_CHARS = 2048
 
+# How the lines that matter here begin: START and REPORT, or a JSON record.
+_PLATFORM = ("START ", "REPORT ", "{")
 _START = re.compile(r"START RequestId: (\S+)")
 _REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: ([\d.]+) ms")
 _FIELD = re.compile(r"(Status|Error Type): ([^\t]+)")
@@ -61,7 +65,16 @@ class Invocation:
     error_type: str | None = None
 
     def document(self) -> dict[str, object]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies, and cost most of a watched invocation.
+        return {
+            "function": self.function,
+            "request_id": self.request_id,
+            "stream": self.stream,
+            "started_ms": self.started_ms,
+            "duration_ms": self.duration_ms,
+            "status": self.status,
+            "error_type": self.error_type,
+        }
 
 
 @dataclass(slots=True, eq=False)
@@ -85,8 +98,10 @@ class Feed:
     def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
         function = group.rpartition("/")[2]
         for timestamp, message in events:
-            self._platform(function, stream, timestamp, message)
-        if self._subscribers or SYSTEM.monotonic() < self._watched_until:
+            # One test per line: most lines are the function's own.
+            if message.startswith(_PLATFORM):
+                self._platform(function, stream, timestamp, message)
+        if self._watched():
             lines = [{"timestamp": t, "message": _cut(m)} for t, m in events[:TAIL_LINES]]
             if len(events) > TAIL_LINES:
                 more = f"[{len(events) - TAIL_LINES} more lines: open the invocation's log]"
@@ -151,7 +166,7 @@ class Feed:
         if len(self._running) > BACKLOG:
             # An environment killed between START and REPORT never reports: forget the oldest.
             self._running.pop(next(iter(self._running)))
-        self._publish("invocation", invocation.document())
+        self._publish("invocation", invocation.document() if self._watched() else None)
 
     def _end(
         self, request_id: str, duration: float, status: str | None, error_type: str | None
@@ -162,7 +177,7 @@ class Feed:
         invocation.duration_ms = duration
         invocation.status = status or "success"
         invocation.error_type = error_type
-        self._publish("invocation", invocation.document())
+        self._publish("invocation", invocation.document() if self._watched() else None)
 
     # -- readers ---------------------------------------------------------------------------
 
@@ -176,8 +191,16 @@ class Feed:
                 return invocation
         return None
 
-    def _publish(self, kind: str, data: dict[str, object]) -> None:
+    def _watched(self) -> bool:
+        return bool(self._subscribers) or SYSTEM.monotonic() < self._watched_until
+
+    def _publish(self, kind: str, data: dict[str, object] | None) -> None:
+        """Number the event and, while watched, keep it for subscribers (``data`` None: the
+        caller found nobody watching)."""
         self._seq += 1
+        if data is None:
+            self._backlog.clear()
+            return
         body = fastjson.dumps_text(data)
         self._backlog.append(
             (self._seq, f"id: {self._seq}\nevent: {kind}\ndata: {body}\n\n".encode())
@@ -194,12 +217,14 @@ class Feed:
             # How long to wait between reconnections, should the connection drop.
             yield b"retry: 500\n\n"
             while not self._closed:
-                pending = [(seq, data) for seq, data in self._backlog if seq > last]
-                if pending:
-                    if pending[0][0] > last + 1:
+                if last < self._seq:
+                    oldest = self._backlog[0][0] if self._backlog else self._seq + 1
+                    if oldest > last + 1:
                         yield b"event: gap\ndata: {}\n\n"
-                    last = pending[-1][0]
-                    yield b"".join(data for _, data in pending)
+                    pending = [data for seq, data in self._backlog if seq > last]
+                    last = self._seq
+                    if pending:
+                        yield b"".join(pending)
                     continue
                 subscriber.wake.clear()
                 try:

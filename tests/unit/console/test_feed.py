@@ -122,3 +122,23 @@ def test_the_live_tail_carries_a_bounded_part_of_a_flood() -> None:
     assert len(chunk) < 300_000
     assert b"[4900 more lines: open the invocation's log]" in chunk
     assert b"[... 97952 more characters]" in chunk
+
+
+def test_what_happens_unwatched_is_tracked_and_a_resuming_browser_is_told_of_the_gap() -> None:
+    """With no browser watching nothing is kept for the stream, but invocations are still
+    listed; a browser resuming from an earlier event id gets a gap (and reloads its state)."""
+
+    async def scenario() -> tuple[bytes, int]:
+        feed = Feed()
+        feed._watched_until = 0.0  # nobody has watched yet
+        _invoke(feed, "r1")
+        _invoke(feed, "r2")
+        resumed = feed.subscribe(after=1)
+        await anext(resumed)
+        chunk = await anext(resumed)
+        await resumed.aclose()
+        return chunk, len(feed.recent("app-Fn-1"))
+
+    chunk, listed = asyncio.run(scenario())
+    assert chunk == b"event: gap\ndata: {}\n\n"
+    assert listed == 2

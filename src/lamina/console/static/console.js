@@ -244,7 +244,8 @@ function tail(data) {
 function live() {
   const badge = document.getElementById("live");
   const source = new EventSource(BASE + "events");
-  source.onopen = () => { fill(badge, "live"); badge.classList.remove("off"); };
+  // On every (re)connection the state is read again: what happened meanwhile shows.
+  source.onopen = () => { fill(badge, "live"); badge.classList.remove("off"); refreshSoon(); };
   source.onerror = () => { fill(badge, "reconnecting…"); badge.classList.add("off"); };
   source.addEventListener("log", (event) => tail(JSON.parse(event.data)));
   source.addEventListener("invocation", refreshSoon);
