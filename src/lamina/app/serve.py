@@ -27,6 +27,8 @@ from typing import Any
 from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
 from lamina.clock import SYSTEM, ScaledClock
+from lamina.console.app import Console
+from lamina.console.feed import Feed
 from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
 from lamina.engine.lambdatarget import LambdaTarget
@@ -38,7 +40,7 @@ from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.lambdas import template_functions
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.schedules import RULE, ScheduleSpec
-from lamina.model.specs import Stack
+from lamina.model.specs import FunctionSpec, Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
 from lamina.observe import prometheus
@@ -131,6 +133,8 @@ class Served:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     # The template's S3 buckets, by name.
     buckets: list[str] = field(default_factory=list)
+    # The web console's address, with its token (opening it is what lets a browser in).
+    console_url: str = ""
     # The template's Kinesis streams: "LogicalId: arn".
     streams: list[str] = field(default_factory=list)
     # The template's Step Functions state machines: (logical id, ARN).
@@ -188,6 +192,9 @@ class Lamina:
                 METRICS_PATH: self._scrape,
             },
         )
+        # The web console: fed every invocation's log, served on the endpoint.
+        self.console = Console(self, Feed())
+        self.endpoint.routes.update(self.console.routes())
 
     # -- start / stop ----------------------------------------------------------------------
 
@@ -231,10 +238,10 @@ class Lamina:
             port = transport.get_extra_info("sockname")[1]
             settings = self.settings = settings.with_(xray_daemon_address=f"127.0.0.1:{port}")
         self.log_store = app.build_log_store(settings)
-        console = ConsoleSink(self._function_log) if self._function_log is not None else None
+        terminal = ConsoleSink(self._function_log) if self._function_log is not None else None
         # Embedded Metric Format lines become CloudWatch metrics (once CloudWatch is built).
         emf = EmfSink()
-        sink: LogSink = Fanout([console, self.log_store, emf])
+        sink: LogSink = Fanout([terminal, self.log_store, emf, self.console.feed])
         measured = self.metrics if settings.metrics else None
         self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=measured)
         self.services = build_services(
@@ -328,6 +335,9 @@ class Lamina:
             stack_name=self.stack.name,
             outputs=[(o.key, o.value) for o in self.stack.outputs],
             buckets=sorted(b.name for b in self.stack.buckets.values()),
+            console_url=self.console.url(
+                f"http://{_console_host(settings.host)}:{_port(services_server)}"
+            ),
             streams=[
                 f"{s.logical_id}: {_stream_arn(s.name, settings)}"
                 for s in self.stack.streams.values()
@@ -383,6 +393,8 @@ class Lamina:
 
     async def close(self) -> None:
         self._ready = False
+        # Ends the console's live streams, which would otherwise hold their connections open.
+        self.console.close()
         if self._watcher is not None:
             self._watcher.stop()
         if self._watching is not None:
@@ -533,6 +545,23 @@ class Lamina:
             )
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+
+    # -- what the console reads -------------------------------------------------------------
+
+    def functions(self) -> Mapping[str, FunctionSpec]:
+        """Each function's ``$LATEST`` by name, from its owner (the Lambda registry) when
+        Lambda is served here, else the template's."""
+        for service in self.services:
+            if isinstance(service, LambdaService):
+                return {name: fn.latest for name, fn in service.registry.snapshot().items()}
+        stack = self.stack
+        return {name: fn.latest for name, fn in template_functions(stack).items()} if stack else {}
+
+    async def send(self, request: Request) -> Response:
+        """A request to the APIs, as their port would receive it (the console's form)."""
+        if self.gateway is None:
+            return json_response(503, b'{"message":"Lamina is starting"}')
+        return await self.gateway(request)
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -852,6 +881,15 @@ def describe(api: Api, api_url: str) -> ServedApi:
         target = integration.function or integration.uri or integration.type.value
         routes.append((route.method, route.path, target.rsplit(":function:", 1)[-1]))
     return ServedApi(api.logical_id, api.kind.value, urls, routes)
+
+
+def _console_host(host: str) -> str:
+    """The name a browser reaches the endpoint by (a wildcard address is not one)."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
 
 
 def _port(server: asyncio.Server) -> int:

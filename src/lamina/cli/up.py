@@ -113,6 +113,9 @@ def print_served(served: Served) -> None:
         console.print(table)
     console.print(f"APIs:         {served.api_url}", markup=False)
     console.print(f"AWS endpoint: {served.services_url}  (health: /_lamina/health)", markup=False)
+    if served.console_url:
+        # Never wrapped: the URL (and its token) is opened from here.
+        console.print(f"Console:      {served.console_url}", markup=False, soft_wrap=True)
     if served.access_key_id:
         # Never wrapped: the key pair is copied from here.
         console.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 
@@ -94,6 +95,22 @@ class Response:
             if key.lower() == lowered:
                 return value
         return None
+
+
+@dataclass(slots=True, init=False)
+class StreamingResponse(Response):
+    """A response whose body is written piece by piece as ``chunks`` yields them (server-sent
+    events): sent without Content-Length, and the connection closes once ``chunks`` ends. The
+    server closes ``chunks`` (``aclose``) when the client goes away first."""
+
+    chunks: AsyncGenerator[bytes, None]
+
+    def __init__(
+        self, status: int, headers: list[tuple[str, str]], chunks: AsyncGenerator[bytes, None]
+    ) -> None:
+        # Response.__init__ by name: zero-argument super() fails in a slots dataclass.
+        Response.__init__(self, status, headers)
+        self.chunks = chunks
 
 
 def json_response(status: int, body: bytes, extra: list[tuple[str, str]] | None = None) -> Response:

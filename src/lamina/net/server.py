@@ -15,7 +15,8 @@ One sweep per server checks both once a second, so the request path pays no time
 (it also keeps the server's ``WallClock`` in step: request times cost no clock read). A handler
 that raises produces 500 and the error is logged; it never takes the server down. A client that
 goes away mid-request does not cancel its handler (an invocation runs to its end, as on AWS); the
-answer is dropped.
+answer is dropped. A ``StreamingResponse`` (server-sent events) is written chunk by chunk without a
+length and ends the connection; until it ends, the idle timeout does not apply to it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import cast
 import httptools
 
 from lamina.clock import SYSTEM
-from lamina.net.messages import Request, Response, first_values
+from lamina.net.messages import Request, Response, StreamingResponse, first_values
 from lamina.timestamps import http_date
 
 log = logging.getLogger("lamina.net")
@@ -342,11 +343,39 @@ class HttpProtocol(asyncio.Protocol):
             now = self._last_seen = loop.time()
             clock = self._clock
             date = clock.date(now + clock.offset)
+            if isinstance(response, StreamingResponse):
+                await self._stream(response, date)
+                break
             transport.write(render(response, keep_alive, request.method == "HEAD", date))
             if not keep_alive:
                 transport.close()
                 break
         self._worker = None
+
+    async def _stream(self, response: StreamingResponse, date: bytes) -> None:
+        """Write the head, then each chunk as it comes, until the chunks end or the client goes;
+        then close. Counted in flight meanwhile, so the idle sweep leaves it open."""
+        head = render(Response(response.status, response.headers), False, date=date)
+        # The rendered head declares an empty body: the stream's length is not known.
+        head = head.replace(b"Content-Length: 0\r\n", b"", 1)
+        self._in_flight += 1
+        chunks = response.chunks
+        try:
+            if self._transport is None:
+                return
+            self._transport.write(head)
+            async for chunk in chunks:
+                transport = self._transport
+                if transport is None or transport.is_closing():
+                    break
+                transport.write(chunk)
+                self._last_seen = self._now()
+        except Exception as error:
+            log.error("stream failed", exc_info=error)
+        finally:
+            self._in_flight -= 1
+            await chunks.aclose()
+            self._close()
 
     def _reply_and_close(self, response: Response) -> None:
         if self._transport is not None and not self._transport.is_closing():

@@ -230,6 +230,15 @@ class Store:
         rows = self.conn.execute(sql, (queue, now, oldest, limit)).fetchall()
         return [_message(r) for r in rows]
 
+    def peek(self, queue: str, limit: int) -> list[StoredMessage]:
+        """The queue's oldest ``limit`` messages, whatever their visibility, changing nothing
+        (the console shows them; a receive would hide them from consumers)."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM messages WHERE queue = ? ORDER BY seq LIMIT ?",
+            (queue, limit),
+        ).fetchall()
+        return [_message(r) for r in rows]
+
     def busy_groups(self, queue: str, now: float) -> set[str]:
         """FIFO: the message groups with a message in flight (received, not yet visible)."""
         rows = self.conn.execute(

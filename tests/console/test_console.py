@@ -1,0 +1,222 @@
+"""The web console in a real browser (Debian's Chromium, driven by Playwright) against a real
+`lamina up` of a template with a function behind an HTTP API, a table, a queue and a state
+machine.
+
+One `lamina up` and one browser serve the whole module; the tests run in file order and build
+on each other's requests only where they say so. Outside CI, the module is skipped when
+Chromium or Playwright cannot be found; in CI (.ci/run sets LAMINA_CI) that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.asyncinvoke.lamina_up import LaminaUp
+
+APP = Path(__file__).parent / "app"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# A log line and an item holding markup: the console must show them as text.
+MARKUP = "<script>window.__injected = 1</script><b>bold</b>"
+
+
+def _missing(what: str) -> None:
+    if os.environ.get("LAMINA_CI") or os.environ.get("CI"):
+        pytest.fail(f"{what} (CI must run the console's browser tests)")
+    pytest.skip(f"{what}: the console's browser tests need it (.ci/run installs it)")
+
+
+def _chromium() -> str:
+    for candidate in (os.environ.get("LAMINA_CHROMIUM"), "/usr/bin/chromium"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        _missing("Chromium was not found (/usr/bin/chromium, or chromium on PATH)")
+    assert found is not None
+    return found
+
+
+@pytest.fixture(scope="module")
+def lamina(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
+    up = LaminaUp(APP / "template.yaml", tmp_path_factory.mktemp("console") / "state").start()
+    try:
+        yield up
+    finally:
+        up.stop()
+
+
+@pytest.fixture(scope="module")
+def console_url(lamina: LaminaUp) -> str:
+    """The console's URL, as the banner printed it."""
+    for line in lamina.log().splitlines():
+        if line.startswith("Console:"):
+            return line.split()[1]
+    raise AssertionError(f"no console URL in the banner:\n{lamina.log()}")
+
+
+@pytest.fixture(scope="module")
+def page(console_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is not installed")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=executable,
+            headless=True,
+            args=FLAGS,
+        )
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto(console_url)
+            yield page
+        finally:
+            context.close()
+
+
+def _status(url: str, headers: dict[str, str] | None = None, data: bytes | None = None) -> int:
+    request = urllib.request.Request(url, headers=headers or {}, data=data)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_console_refuses_requests_without_its_token_or_cookie(
+    lamina: LaminaUp, console_url: str
+) -> None:
+    """Nothing of the console answers without the banner's token or the session cookie: not
+    the page, its state, the live stream, nor the form that runs code; a wrong token or cookie
+    is refused the same, and a page of another origin is turned away at the endpoint's door."""
+    base = lamina.endpoint + "/_lamina/console/"
+    for path in ("", "console.js", "api/state", "events", "api/table?name=x"):
+        assert _status(base + path) == 403, path
+    assert _status(base + "?token=not-the-token") == 403
+    assert _status(base + "api/state", {"Cookie": "lamina_console=guessed"}) == 403
+    send = b'{"method":"GET","path":"/","headers":{},"body":""}'
+    assert _status(base + "api/send", data=send) == 403
+    token = console_url.split("token=", 1)[1]
+    # The token itself, without the console's own Origin, cannot send a request.
+    assert _status(f"{base}api/send?token={token}", data=send) == 403
+    evil = {"Origin": "http://evil.example"}
+    assert _status(f"{base}api/send?token={token}", evil, send) == 403
+
+
+def test_banner_url_opens_the_console_and_lists_the_function(page: Any) -> None:
+    """Opening the banner's URL trades the token for an HttpOnly, SameSite=Strict cookie, drops
+    the token from the address bar, and shows the template's function with its runtime, handler,
+    memory and timeout."""
+    from playwright.sync_api import expect
+
+    assert "token=" not in page.url
+    cookies = page.context.cookies()
+    session = [c for c in cookies if c["name"] == "lamina_console"]
+    assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Strict"
+    row = page.locator("#function-list tbody tr", has_text="NotesFunction")
+    expect(row).to_contain_text("python3.11")
+    expect(row).to_contain_text("app.handler")
+    expect(row).to_contain_text("256 MB")
+    expect(row).to_contain_text("7 s")
+    expect(page.locator("#live")).to_have_text("live")
+
+
+def test_route_form_invokes_and_the_invocation_and_its_log_appear_live(page: Any) -> None:
+    """Sending a request through the route form invokes the function: the form shows the API's
+    answer, and the new invocation (with its duration and status) and its log line arrive over
+    the live stream without reloading the page; opening the invocation shows its log. Markup in
+    the log is shown as text and never runs."""
+    from playwright.sync_api import expect
+
+    page.locator("#api-list button", has_text="use").first.click()
+    form = page.locator("#send")
+    expect(form.locator("input[name=path]")).to_have_value("/notes")
+    form.locator("textarea[name=body]").fill(f'{{"id": "n1", "text": "{MARKUP}"}}')
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#response-status")).to_have_text("201")
+    expect(page.locator("#response-body")).to_contain_text('"stored": "n1"')
+
+    expect(page.locator("#tail-log")).to_contain_text(f"note n1: {MARKUP}")
+    invocation = page.locator("#function-list button.invocation.success").first
+    expect(invocation).to_contain_text("ms success")
+    invocation.click()
+    log = page.locator("#invocation-log")
+    expect(log).to_contain_text("START RequestId:")
+    expect(log).to_contain_text(f"note n1: {MARKUP}")
+    expect(log).to_contain_text("REPORT RequestId:")
+    # Text, not markup: no element was made from the line, and its script never ran.
+    assert page.locator("#tail-log script, #tail-log b, #invocation-log script").count() == 0
+    assert page.evaluate("window.__injected") is None
+
+
+def test_an_invocation_from_elsewhere_shows_live(page: Any, lamina: LaminaUp) -> None:
+    """An invocation the console did not start (boto3, through the Lambda API) shows in the
+    live log and the function's recent invocations without a reload."""
+    from playwright.sync_api import expect
+
+    before = page.locator("#function-list button.invocation").count()
+    lamina.client().invoke(
+        FunctionName="NotesFunction",
+        Payload=b'{"headers": {"content-type": "application/json"}, "body": "{\\"id\\": \\"n2\\", \\"text\\": \\"from boto3\\"}"}',
+    )
+    expect(page.locator("#tail-log")).to_contain_text("note n2: from boto3")
+    expect(page.locator("#function-list button.invocation")).to_have_count(before + 1)
+
+
+def test_table_shows_its_items_as_text(page: Any) -> None:
+    """The table's first page lists the item the function stored, markup shown as text."""
+    from playwright.sync_api import expect
+
+    page.locator("#table-list button").first.click()
+    items = page.locator("#items")
+    expect(items).to_contain_text('"id":{"S":"n1"}')
+    expect(items).to_contain_text(MARKUP)
+    assert page.locator("#items script, #items b").count() == 0
+
+
+def test_queue_peek_shows_messages_and_leaves_them_visible(page: Any, lamina: LaminaUp) -> None:
+    """A queue's peek lists its messages without receiving them: afterwards they are still
+    visible, and a consumer receives them as if nobody had looked."""
+    from playwright.sync_api import expect
+
+    sqs = lamina.aws("sqs")
+    url = sqs.list_queues()["QueueUrls"][0]
+    sqs.send_message(QueueUrl=url, MessageBody="peek <i>me</i>")
+    page.reload()
+    row = page.locator("#queue-list tbody tr", has_text="NotesQueue")
+    expect(row).to_contain_text("1")
+    row.locator("button").click()
+    expect(page.locator("#messages")).to_contain_text("peek <i>me</i>")
+    expect(page.locator("#messages")).to_contain_text("visible")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+    assert received[0]["Body"] == "peek <i>me</i>"
+    assert received[0].get("Attributes", {}).get("ApproximateReceiveCount", "1") == "1"
+
+
+def test_state_machines_and_the_metrics_placeholder(page: Any) -> None:
+    """The template's state machine is listed (Step Functions is served); metrics and traces
+    have their sections, saying nothing collects them yet."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#machine-list")).to_contain_text("notes-flow")
+    expect(page.locator("#machine-list")).to_contain_text("EXPRESS")
+    expect(page.locator("#panel-list")).to_contain_text("Nothing collects these yet.")
