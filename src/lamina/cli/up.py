@@ -19,6 +19,7 @@ from lamina.app.serve import Lamina, Served
 from lamina.cli.lines import Lines
 from lamina.cli.options import parse_overrides
 from lamina.errors import LaminaError
+from lamina.net.server import PortInUseError
 from lamina.settings import Settings
 from lamina.template import find_template
 
@@ -30,9 +31,15 @@ def command(
         Path, typer.Argument(help="SAM template, or a directory holding template.yaml.")
     ] = Path("."),
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port of the template's APIs.")] = 3000,
+    port: Annotated[
+        int,
+        typer.Option("--port", min=0, max=65535, help="Port of the template's APIs (0: any free)."),
+    ] = 3000,
     services_port: Annotated[
-        int, typer.Option("--services-port", help="Port of the AWS endpoint.")
+        int,
+        typer.Option(
+            "--services-port", min=0, max=65535, help="Port of the AWS endpoint (0: any free)."
+        ),
     ] = 4566,
     state_dir: Annotated[
         Path | None, typer.Option("--state-dir", help="Default: .lamina/ beside the template.")
@@ -79,6 +86,15 @@ def command(
     overrides = parse_overrides(parameter_overrides or [])
     try:
         app.run(_serve(template_path, settings, overrides, watch, function_logs))
+    except PortInUseError as exc:
+        flag = "--services-port" if exc.port == services_port else "--port"
+        console.print(
+            f"lamina: error: port {exc.port} on {exc.host} is in use by another program: "
+            f"stop it, or choose another port with {flag} (0 picks a free one)",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
     except LaminaError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         raise typer.Exit(2) from exc
