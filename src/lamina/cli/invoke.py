@@ -12,21 +12,18 @@ read (the function may be one created through the API).
 from __future__ import annotations
 
 import base64
-import dataclasses
 import logging
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, NoReturn
 
 import typer
 
 from lamina import app, credentials
+from lamina.app.oneshot import OneShot
 from lamina.cli.options import parse_overrides
-from lamina.engine.api import InvokeRequest, InvokeResult, LambdaEngine
+from lamina.engine.api import InvokeRequest, InvokeResult
 from lamina.errors import AwsError, LaminaError
-from lamina.model.lambdas import LambdaFunction, template_functions
 from lamina.model.specs import Stack
 from lamina.observe.console import ConsoleSink
 from lamina.settings import Settings
@@ -81,12 +78,17 @@ def command(
         project_dir=template_path.parent,
     )
     zygote = app.launch_zygote(settings)
+    # The log is printed as the function writes it, as `lamina up` prints it.
+    run = OneShot(
+        template_path,
+        settings,
+        parse_overrides(parameter_overrides),
+        zygote,
+        note=_note,
+        log_sink=ConsoleSink(_log, prefixed=False),
+    )
     try:
-        stack = app.load(template_path, settings, parse_overrides(parameter_overrides), _note)
-        # The log is printed as the function writes it, as `lamina up` prints it.
-        engine = app.build_engine(settings, zygote, log_sink=ConsoleSink(_log, prefixed=False))
-        functions = template_functions(_only(stack, function))
-        result = app.run(_invoke(engine, functions, function, payload, qualifier))
+        result = app.run(_invoke(run, function, payload, qualifier))
     except AwsError as exc:
         _fail(f"{exc.code}: {exc.message}")
     except LaminaError as exc:
@@ -104,33 +106,24 @@ def _log(text: str) -> None:
     sys.stderr.flush()
 
 
-def _only(stack: Stack, function: str) -> Stack:
-    """A one-shot invoke starts just the function it runs, with no provisioned environments."""
+def _warn(stack: Stack) -> None:
     for warning in (stack.unsupported_warning(), *stack.warnings):
         if warning:
             _note(warning)
-    fn = stack.find_function(function)
-    if fn is None:
-        return stack
-    fn = dataclasses.replace(fn, provisioned_concurrency=0)
-    return dataclasses.replace(stack, functions=MappingProxyType({fn.logical_id: fn}))
 
 
 async def _invoke(
-    engine: LambdaEngine,
-    functions: Mapping[str, LambdaFunction],
-    function: str,
-    payload: bytes,
-    qualifier: str | None,
+    run: OneShot, function: str, payload: bytes, qualifier: str | None
 ) -> InvokeResult:
-    await engine.deploy(functions)
-    await engine.start()
     try:
+        engine = await run.start()
+        assert run.stack is not None
+        _warn(run.stack)
         return await engine.invoke(
             InvokeRequest(function=function, payload=payload, qualifier=qualifier)
         )
     finally:
-        await engine.close()
+        await run.close()
 
 
 def _read_event(event: str | None) -> bytes:
