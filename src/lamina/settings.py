@@ -17,6 +17,27 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 
 
 @dataclass(frozen=True, slots=True)
+class Debugger:
+    """A function run under a debugger (``lamina up --debug``, ``lamina invoke --debug``).
+
+    ``kind`` is ``debugpy`` (its environment listens on ``host:port`` and waits for a client
+    before importing the handler; ``library`` is the directory debugpy is imported from) or
+    ``pdb`` (``breakpoint()`` opens pdb on the terminal device ``tty``). Either way the function's
+    timeout is not enforced: a person stepping through it is not a hung function.
+    """
+
+    function: str
+    kind: str = "debugpy"
+    host: str = "127.0.0.1"
+    port: int = 5678
+    library: str = ""
+    tty: str = ""
+
+    def applies_to(self, logical_id: str, name: str) -> bool:
+        return self.function in (logical_id, name)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     state_dir: Path
     region: str = DEFAULT_REGION
@@ -69,6 +90,8 @@ class Settings:
     # The template's directory: hidden from functions but for their own code (as on Lambda,
     # where a function's package holds its CodeUri alone).
     project_dir: Path | None = None
+    # The function run under a debugger, if any (set by CLI flags only).
+    debugger: Debugger | None = None
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -82,7 +105,7 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"LAMINA_{f.name.upper()}")
-            if raw is None or f.name in ("state_dir", "endpoints", "project_dir"):
+            if raw is None or f.name in ("state_dir", "endpoints", "project_dir", "debugger"):
                 continue
             if f.name in (
                 "account_concurrency",

@@ -21,6 +21,7 @@ import typer
 
 from lamina import app, credentials
 from lamina.app.oneshot import OneShot
+from lamina.cli import debugging
 from lamina.cli.options import parse_overrides
 from lamina.engine.api import InvokeRequest, InvokeResult
 from lamina.errors import AwsError, LaminaError
@@ -55,6 +56,21 @@ def command(
         "--invocation-type",
         help="RequestResponse, Event or DryRun (Event and DryRun need --endpoint).",
     ),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="Run the function under debugpy: it waits for a debugger (VS Code, PyCharm) to "
+        "attach on 127.0.0.1:--debug-port before running.",
+    ),
+    debug_port: int = typer.Option(
+        debugging.DEFAULT_PORT, "--debug-port", min=1, max=65535, help="Port debugpy listens on."
+    ),
+    use_pdb: bool | None = typer.Option(
+        None,
+        "--pdb/--no-pdb",
+        help="breakpoint() opens pdb on this terminal, with the timeout not enforced "
+        "(default: when run on a terminal).",
+    ),
 ) -> None:
     """Invoke a function of a template once and print its result."""
     _configure_logging()
@@ -72,10 +88,17 @@ def command(
     except LaminaError as exc:
         _fail(str(exc))
     # A one-shot run leaves queued asynchronous events to `lamina up` (no async worker here).
+    debugger = None
+    if debug:
+        debugger = debugging.debugpy_for(function, debug_port)
+        _log(f"lamina: {debugging.announce(debugger)}")
+    elif use_pdb is not False:
+        debugger = debugging.pdb_for(function)
     settings = Settings.from_env(
         state_dir or app.default_state_dir(template_path),
         async_concurrency=0,
         project_dir=template_path.parent,
+        debugger=debugger,
     )
     zygote = app.launch_zygote(settings)
     # The log is printed as the function writes it, as `lamina up` prints it.

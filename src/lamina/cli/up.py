@@ -16,6 +16,7 @@ from rich.table import Table
 
 from lamina import app, compiled_modules
 from lamina.app.serve import Lamina, Served
+from lamina.cli import debugging
 from lamina.cli.lines import Lines
 from lamina.cli.options import parse_overrides
 from lamina.errors import LaminaError
@@ -65,6 +66,19 @@ def command(
             "Lamina's own; repeatable.",
         ),
     ] = None,
+    debug: Annotated[
+        str | None,
+        typer.Option(
+            "--debug",
+            metavar="FUNCTION",
+            help="Run FUNCTION (logical id or name) under debugpy: each of its environments "
+            "waits for a debugger (VS Code, PyCharm) on 127.0.0.1:--debug-port before running.",
+        ),
+    ] = None,
+    debug_port: Annotated[
+        int,
+        typer.Option("--debug-port", min=1, max=65535, help="Port debugpy listens on."),
+    ] = debugging.DEFAULT_PORT,
 ) -> None:
     """Deploy a template on this machine and serve its APIs and AWS services until Ctrl+C."""
     logging.basicConfig(level=logging.INFO, format="lamina: %(message)s", stream=sys.stderr)
@@ -74,6 +88,9 @@ def command(
         # Unwrapped: a path cut in two could not be copied.
         console.print(f"[red]error:[/red] {exc}", markup=True, soft_wrap=True)
         raise typer.Exit(2) from exc
+    debugger = debugging.debugpy_for(debug, debug_port) if debug else None
+    if debugger is not None:
+        console.print(f"lamina: {debugging.announce(debugger)}", markup=False, soft_wrap=True)
     settings = Settings.from_env(
         state_dir or app.default_state_dir(template_path),
         host=host,
@@ -82,6 +99,7 @@ def command(
         services_endpoint=f"http://{host}:{services_port}",
         endpoints=parse_endpoints(endpoint or []),
         project_dir=template_path.parent,
+        debugger=debugger,
     )
     overrides = parse_overrides(parameter_overrides or [])
     try:

@@ -50,6 +50,9 @@ from lamina.settings import Settings
 log = logging.getLogger("lamina.engine")
 # Lambda gives INIT ten seconds on demand; a longer function timeout is honoured for init too.
 _ON_DEMAND_INIT_S = 10.0
+# The timeout of a function under a debugger (launch.debugged): a day, not forever, so an
+# environment forgotten at a breakpoint still ends.
+_DEBUGGED_TIMEOUT_S = 86_400.0
 # Invocations waiting for a busy environment of a quick function (``pool``) are released to
 # start their own when none of its environments came back for this long: it stalled.
 STALL_S = 0.1
@@ -391,12 +394,14 @@ class LocalEngine:
             request.cognito_identity,
             request.tenant_id,
         )
+        # A person stepping through the function under a debugger is not a hung function.
+        timeout_s = _DEBUGGED_TIMEOUT_S if launch.debugged(fn, self.settings) else fn.timeout_s
         # Alone and quick: worth polling for the reply rather than sleeping until it comes.
         spin = self._in_flight == 0 and pool.quick and not pool.waiters
         self._in_flight += 1
         try:
             outcome = await env.invoke(
-                message, request.payload or b"{}", fn.timeout_s, fn.memory_mb * launch.MIB, spin
+                message, request.payload or b"{}", timeout_s, fn.memory_mb * launch.MIB, spin
             )
         finally:
             self._in_flight -= 1
@@ -482,7 +487,10 @@ class LocalEngine:
             fn, self.settings, env_id, init_type, self._base_data, stream, self._function_dirs
         )
         try:
-            outcome = await env.start(spec, max(_ON_DEMAND_INIT_S, fn.timeout_s))
+            init_s = max(_ON_DEMAND_INIT_S, fn.timeout_s)
+            if spec.debug:  # the init waits for the debugger's client
+                init_s = _DEBUGGED_TIMEOUT_S
+            outcome = await env.start(spec, init_s)
         except BaseException:
             pool.put(env, self._clock.monotonic())
             await self._discard(env)

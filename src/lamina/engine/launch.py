@@ -149,4 +149,20 @@ def spawn_spec(
         own=own_dirs(fn),
         isolate=settings.isolation,
         memory_limit=fn.memory_mb * MIB,
+        debug=_debug(fn, settings),
     )
+
+
+def debugged(fn: FunctionSpec, settings: Settings) -> bool:
+    """``fn`` runs under a debugger: its timeout is not enforced."""
+    debugger = settings.debugger
+    return debugger is not None and debugger.applies_to(fn.logical_id, fn.name)
+
+
+def _debug(fn: FunctionSpec, settings: Settings) -> list[str | int]:
+    debugger = settings.debugger
+    if debugger is None or not debugged(fn, settings):
+        return []
+    if debugger.kind == "pdb":
+        return ["pdb", debugger.tty]
+    return ["debugpy", debugger.host, debugger.port, debugger.library]

@@ -185,6 +185,10 @@ class Spawn(NamedTuple):
     isolate: bool = True
     # The memory cgroup's limit in bytes (MemorySize), 0 for none.
     memory_limit: int = 0
+    # Run under a debugger: [] for none, ["debugpy", host, port, library directory] (listen,
+    # wait for a client, then import the handler) or ["pdb", tty] (``breakpoint()`` opens pdb
+    # on that terminal device).
+    debug: list[Any] = []
 
     def pack(self, dumps: Dumps = dumps) -> bytes:
         return frame(SPAWN, dumps(tuple(self)))
