@@ -311,6 +311,22 @@ class LocalEngine:
         finally:
             limits.release(fn.name)
 
+    async def initialise(self, function: str) -> bytes | None:
+        """Run INIT in a new environment of ``function`` (its handler imported, as in a cold
+        start) and keep the environment warm for the next invocation (``lamina validate``).
+        None when it initialised; else the error document an invocation would have answered
+        (``errorMessage``, ``errorType``, ``stackTrace``)."""
+        if self._closed or not self._started:
+            raise ServiceUnavailableException("Lamina's engine is not running.")
+        target = self.catalog.resolve(function)
+        pool = self._pools[target.key]
+        started = await self._start_env(target.spec, "on-demand", pool)
+        if started.outcome.ending is not Ending.OK:
+            return started.outcome.body or b"{}"
+        if not self._return(pool, started.env):
+            self._spawn_task(self._discard(started.env))
+        return None
+
     def _enqueue(self, target: Target, request: InvokeRequest, request_id: str) -> InvokeResult:
         assert self._async is not None
         _client_context(request.client_context)  # refused now rather than at every retry
