@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lamina import __version__
-from lamina.cli import env, generate_event, invoke, up, validate
+from lamina.cli import env, generate_event, invoke, logs, reset, up, validate
 
 app = typer.Typer(
     name="lamina",
@@ -41,7 +41,15 @@ def _root(
     """Run AWS Lambda and API Gateway applications from a SAM template, locally and fast."""
 
 
-for name, module in (("up", up), ("invoke", invoke), ("validate", validate), ("env", env)):
+commands = (
+    ("up", up),
+    ("invoke", invoke),
+    ("validate", validate),
+    ("env", env),
+    ("logs", logs),
+    ("reset", reset),
+)
+for name, module in commands:
     # The whole first line of the docstring in the command list: click would cut it to fit
     # the width left by the longest name ("Deploy a template ... and serve its APIs...").
     summary = (module.command.__doc__ or "").strip().splitlines()[0]
