@@ -112,7 +112,9 @@ class OneShot:
             await server.wait_closed()
         await self._endpoint.close()
         if self.engine is not None:
-            await self.engine.close()
+            await self.engine.close()  # closes the zygote too
+        else:
+            await self.zygote.close()  # the template failed to load (or its build)
         if self._log_store is not None:
             self._log_store.close()
 

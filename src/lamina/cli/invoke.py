@@ -22,7 +22,7 @@ import typer
 from lamina import app, credentials
 from lamina.app.oneshot import OneShot
 from lamina.cli import debugging
-from lamina.cli.options import parse_overrides
+from lamina.cli.options import interrupt_on_ctrl_c, parse_overrides
 from lamina.engine.api import InvokeRequest, InvokeResult
 from lamina.errors import AwsError, LaminaError
 from lamina.model.specs import Stack
@@ -111,7 +111,12 @@ def command(
         log_sink=ConsoleSink(_log, prefixed=False),
     )
     try:
+        interrupt_on_ctrl_c()
         result = app.run(_invoke(run, function, payload, qualifier))
+    except KeyboardInterrupt:
+        # Ctrl+C during the build or the run: one line, no traceback (nothing half-built kept).
+        _note("interrupted")
+        raise typer.Exit(130) from None
     except AwsError as exc:
         _fail(f"{exc.code}: {exc.message}")
     except LaminaError as exc:

@@ -113,6 +113,10 @@ def command(
             soft_wrap=True,
         )
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        # Ctrl+C before the signal handlers were in place (reading the template).
+        console.print("lamina: interrupted", markup=False)
+        raise typer.Exit(130) from None
     except LaminaError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         raise typer.Exit(2) from exc

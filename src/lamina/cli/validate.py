@@ -20,7 +20,7 @@ from lamina import app
 from lamina.app import stack_name_for
 from lamina.app.oneshot import OneShot
 from lamina.cli import handlers
-from lamina.cli.options import parse_overrides
+from lamina.cli.options import interrupt_on_ctrl_c, parse_overrides
 from lamina.errors import LaminaError, TemplateError
 from lamina.model.specs import Stack
 from lamina.observe.console import ConsoleSink
@@ -122,7 +122,11 @@ def _import_problems(
             await run.close()
 
     try:
+        interrupt_on_ctrl_c()
         results = app.run(initialise())
+    except KeyboardInterrupt:
+        err.print("lamina: interrupted", markup=False, highlight=False)
+        raise typer.Exit(130) from None
     except LaminaError as exc:
         err.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 1
