@@ -120,6 +120,8 @@ class Served:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     # The template's S3 buckets, by name.
     buckets: list[str] = field(default_factory=list)
+    # Every resource of the template: (type, logical id, physical name), in template order.
+    resources: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Lamina:
@@ -264,6 +266,7 @@ class Lamina:
             stack_name=self.stack.name,
             outputs=[(o.key, o.value) for o in self.stack.outputs],
             buckets=sorted(b.name for b in self.stack.buckets.values()),
+            resources=[(r.type, r.logical_id, r.physical_id) for r in self.stack.resources],
         )
         if announce is not None:
             announce(served)

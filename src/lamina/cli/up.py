@@ -183,10 +183,25 @@ def print_served(served: Served) -> None:
             console.print(f"  {key} = {value}", markup=False, soft_wrap=True)
     if served.buckets:
         console.print(f"Buckets:      {', '.join(served.buckets)}", markup=False)
+    if served.resources:
+        _print_resources(served)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)
     console.print("Serving. Press Ctrl+C to stop.")
+
+
+def _print_resources(served: Served) -> None:
+    """Every resource of the template by kind: its logical id and the physical name it has
+    here (what ``!Ref`` gives, what the AWS CLI is given). Never wrapped: names are copied."""
+    by_kind: dict[str, list[tuple[str, str]]] = {}
+    for kind, logical_id, physical in served.resources:
+        by_kind.setdefault(kind, []).append((logical_id, physical))
+    console.print(f"Resources of stack {served.stack_name}:", markup=False)
+    for kind in sorted(by_kind):
+        console.print(f"  {kind}", markup=False)
+        for logical_id, physical in by_kind[kind]:
+            console.print(f"    {logical_id}: {physical}", markup=False, soft_wrap=True)
 
 
 async def _serve(
