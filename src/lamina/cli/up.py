@@ -223,6 +223,16 @@ async def _serve(
         loop.add_signal_handler(sig, stop.set)
     try:
         await lamina.start(announce=print_served)
+        debugger = settings.debugger
+        if debugger is not None and lamina.stack is not None:
+            functions = lamina.stack.functions.values()
+            if not any(debugger.applies_to(f.logical_id, f.name) for f in functions):
+                console.print(
+                    f"lamina: warning: --debug {debugger.function}: the template has no such "
+                    f"function (logical ids: {', '.join(sorted(lamina.stack.functions))})",
+                    markup=False,
+                    soft_wrap=True,
+                )
         await stop.wait()
         lines.flush()  # what was served before the signal is printed before the goodbye
         console.print("lamina: stopping")

@@ -46,8 +46,8 @@ def project(root: Path) -> Path:
 
 
 def test_logs_of_a_stopped_lamina_and_follow(tmp_path: Path) -> None:
-    """The invocation's lines (START, the function's print, REPORT) by logical id; --since 1d
-    keeps them, an ISO time after them drops them; --follow prints a later invocation's line,
+    """The invocation's lines (START, the function's print, REPORT) by logical id; --since
+    an ISO time after them drops them; --follow prints a later invocation's line,
     and Ctrl+C ends it with status 0 and no traceback."""
     root = project(tmp_path / "app")
     assert (
@@ -60,7 +60,6 @@ def test_logs_of_a_stopped_lamina_and_follow(tmp_path: Path) -> None:
     assert any("START RequestId:" in line for line in lines)
     assert any(line.endswith("said one") for line in lines)
     assert any("REPORT RequestId:" in line for line in lines)
-    assert "said one" in lamina("logs", "Talker", "-t", str(root), "--since", "1d").stdout
     later = lamina("logs", "Talker", "-t", str(root), "--since", "2999-01-01T00:00:00")
     assert later.returncode == 0 and later.stdout == ""
     unknown = lamina("logs", "Nobody", "-t", str(root))
