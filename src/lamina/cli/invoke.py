@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+from rich.console import Console
 
 from lamina import app, credentials
 from lamina.app.oneshot import OneShot
 from lamina.cli import debugging
 from lamina.cli.options import interrupt_on_ctrl_c, parse_overrides
+from lamina.cli.progress import Notes
 from lamina.engine.api import InvokeRequest, InvokeResult
 from lamina.errors import AwsError, LaminaError
 from lamina.model.specs import Stack
@@ -102,17 +104,21 @@ def command(
     )
     zygote = app.launch_zygote(settings)
     # The log is printed as the function writes it, as `lamina up` prints it.
+    notes = Notes(Console(stderr=True, highlight=False))
     run = OneShot(
         template_path,
         settings,
         parse_overrides(parameter_overrides),
         zygote,
-        note=_note,
+        note=notes,
         log_sink=ConsoleSink(_log, prefixed=False),
     )
     try:
         interrupt_on_ctrl_c()
-        result = app.run(_invoke(run, function, payload, qualifier))
+        try:
+            result = app.run(_invoke(run, function, payload, qualifier))
+        finally:
+            notes.close()  # before any line below: the spinner shares the terminal
     except KeyboardInterrupt:
         # Ctrl+C during the build or the run: one line, no traceback (nothing half-built kept).
         _note("interrupted")

@@ -19,6 +19,7 @@ from lamina.app.serve import Lamina, Served
 from lamina.cli import debugging
 from lamina.cli.lines import Lines
 from lamina.cli.options import parse_overrides
+from lamina.cli.progress import Notes
 from lamina.errors import LaminaError
 from lamina.net.server import PortInUseError
 from lamina.settings import Settings
@@ -208,11 +209,12 @@ async def _serve(
     template: Path, settings: Settings, overrides: dict[str, str], watch: bool, function_logs: bool
 ) -> None:
     lines = Lines(sys.stderr)
+    notes = Notes(console)
     lamina = Lamina(
         template,
         settings,
         overrides,
-        note=lambda m: console.print(f"lamina: {m}", markup=False),
+        note=notes,
         watch=watch,
         access_log=lines,
         function_log=lines if function_logs else None,
@@ -222,7 +224,10 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await lamina.start(announce=print_served)
+        try:
+            await lamina.start(announce=print_served)
+        finally:
+            notes.close()  # an install's spinner ends before the banner (or the error)
         debugger = settings.debugger
         if debugger is not None and lamina.stack is not None:
             functions = lamina.stack.functions.values()
