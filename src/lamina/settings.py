@@ -22,8 +22,9 @@ class Debugger:
 
     ``kind`` is ``debugpy`` (its environment listens on ``host:port`` and waits for a client
     before importing the handler; ``library`` is the directory debugpy is imported from) or
-    ``pdb`` (``breakpoint()`` opens pdb on the terminal device ``tty``). Either way the function's
-    timeout is not enforced: a person stepping through it is not a hung function.
+    ``pdb`` (``breakpoint()`` opens pdb on the terminal device ``tty``). The function's timeout
+    is not enforced under debugpy, and under pdb from the first prompt on: a person stepping
+    through it is not a hung function.
     """
 
     function: str

@@ -5,7 +5,8 @@ what the user is shown.
 debugpy, listening on 127.0.0.1 at ``--debug-port`` and waiting for a client (VS Code, PyCharm)
 before importing the handler; the snippet printed is a ready-to-paste VS Code launch
 configuration. On a terminal, ``lamina invoke`` hands the terminal to the environment so that
-``breakpoint()`` opens pdb there. Either way the function's timeout is not enforced.
+``breakpoint()`` opens pdb there. The function's timeout is not enforced under debugpy, and
+under pdb from the first prompt on (until then a function that hangs still times out).
 """
 
 from __future__ import annotations

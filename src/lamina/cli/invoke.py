@@ -70,7 +70,7 @@ def command(
     use_pdb: bool | None = typer.Option(
         None,
         "--pdb/--no-pdb",
-        help="breakpoint() opens pdb on this terminal, with the timeout not enforced "
+        help="breakpoint() opens pdb on this terminal, and the timeout stops at its prompt "
         "(default: when run on a terminal).",
     ),
 ) -> None:

@@ -504,7 +504,7 @@ class LocalEngine:
         )
         try:
             init_s = max(_ON_DEMAND_INIT_S, fn.timeout_s)
-            if spec.debug:  # the init waits for the debugger's client
+            if launch.debugged(fn, self.settings):  # the init waits for debugpy's client
                 init_s = _DEBUGGED_TIMEOUT_S
             outcome = await env.start(spec, init_s)
         except BaseException:

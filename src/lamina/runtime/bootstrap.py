@@ -42,7 +42,7 @@ def run(spec: wire.Spawn, chan: wire.Channel, log_fd: int, third_party: Iterable
         ids = logsetup.configure(spec.log_format, spec.log_level)
         json_logs = spec.log_format.upper() == "JSON"
         if spec.debug:
-            _attach_debugger(spec.debug)
+            _attach_debugger(spec.debug, chan)
         try:
             handler = load_handler(spec.handler)
         except Exception as exc:
@@ -97,7 +97,7 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     importlib.invalidate_caches()
 
 
-def _attach_debugger(debug: list[Any]) -> None:
+def _attach_debugger(debug: list[Any], chan: wire.Channel) -> None:
     """Before the handler is imported (so breakpoints in its module bind): pdb on the terminal
     for ``breakpoint()``, or debugpy listening and waiting for its client. debugpy is imported
     only here, from the directory the engine named: the runtime itself stays stdlib-only."""
@@ -110,6 +110,8 @@ def _attach_debugger(debug: list[Any]) -> None:
         terminal = io.TextIOWrapper(io.FileIO(fd, "r+"), encoding="utf-8", write_through=True)
 
         def hook(*_args: Any, **_kwargs: Any) -> None:
+            # The engine stops the clock on this init or invocation: a person is at the prompt.
+            chan.send(wire.frame(wire.PAUSED, b"[]"))
             pdb.Pdb(stdin=terminal, stdout=terminal).set_trace(sys._getframe(1))
 
         sys.breakpointhook = hook

@@ -47,6 +47,9 @@ ERROR = b"x"
 SPAWN = b"s"
 SPAWNED = b"p"
 EXITED = b"q"
+# Environment -> engine, header []: the function stopped at a breakpoint() under pdb (a person
+# is at the prompt), so its deadline no longer applies to this init or invocation.
+PAUSED = b"d"
 
 # Encodes a header (a tuple of plain values) to compact JSON bytes. The engine passes a faster
 # encoder than the standard library's; the runtime uses ``dumps``.

@@ -36,9 +36,14 @@ def handler(event, context):
 """
 
 PAUSED = """\
+import time
+
+
 def handler(event, context):
     secret = event["n"] * 7
-    breakpoint()
+    if event.get("pause"):
+        breakpoint()
+    time.sleep(1.2)  # past the 1 s timeout: not enforced once at the prompt
     return {"result": secret}
 """
 
@@ -113,16 +118,28 @@ def test_invoke_debug_waits_for_a_dap_client_and_stops_at_its_breakpoint(tmp_pat
 
 def test_breakpoint_under_invoke_opens_pdb_on_the_terminal(tmp_path: Path) -> None:
     """On a terminal, breakpoint() in the handler is a pdb prompt there (not BdbQuit): `p` shows
-    a local variable, `c` finishes the invocation, whose result is printed."""
+    a local variable, `c` finishes the invocation (past its 1 s timeout: the clock stopped at
+    the prompt), whose result is printed. Without a breakpoint the timeout still holds."""
     root = project(tmp_path / "app", PAUSED)
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "lamina", "invoke", "Stepper", "-t", str(root), "-e", str(root / "event.json")],
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(40, 200),
-    )
-    (root / "event.json").write_text('{"n": 6}')
+    (root / "event.json").write_text('{"n": 6, "pause": true}')
+    (root / "plain.json").write_text('{"n": 6}')
+
+    def invoke(event: str) -> pexpect.spawn:
+        return pexpect.spawn(
+            sys.executable,
+            ["-m", "lamina", "invoke", "Stepper", "-t", str(root), "-e", str(root / event)],
+            encoding="utf-8",
+            timeout=60,
+            dimensions=(40, 200),
+        )
+
+    plain = invoke("plain.json")
+    plain.expect(pexpect.EOF)
+    plain.close()
+    assert "Task timed out after 1.00 seconds" in str(plain.before)
+    assert plain.exitstatus == 1
+
+    child = invoke("event.json")
     try:
         child.expect(r"\(Pdb\) ")
         child.sendline("p secret")
