@@ -15,13 +15,12 @@ import base64
 import logging
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from lamina import app, credentials
-from lamina.app.oneshot import OneShot
 from lamina.cli import debugging
 from lamina.cli.options import interrupt_on_ctrl_c, parse_overrides
 from lamina.cli.progress import Notes
@@ -31,6 +30,9 @@ from lamina.model.specs import Stack
 from lamina.observe.console import ConsoleSink
 from lamina.settings import Settings
 from lamina.template import find_template
+
+if TYPE_CHECKING:
+    from lamina.app.oneshot import OneShot
 
 
 def command(
@@ -102,6 +104,9 @@ def command(
         project_dir=template_path.parent,
         debugger=debugger,
     )
+    # Imported lazily: the services it serves cost every other command's start 0.3 s.
+    from lamina.app.oneshot import OneShot
+
     zygote = app.launch_zygote(settings)
     # The log is printed as the function writes it, as `lamina up` prints it.
     notes = Notes(Console(stderr=True, highlight=False))

@@ -18,7 +18,6 @@ from rich.table import Table
 
 from lamina import app
 from lamina.app import stack_name_for
-from lamina.app.oneshot import OneShot
 from lamina.cli import handlers
 from lamina.cli.options import interrupt_on_ctrl_c, parse_overrides
 from lamina.errors import LaminaError, TemplateError
@@ -104,6 +103,9 @@ def _import_problems(
     settings = Settings.from_env(
         state_dir or app.default_state_dir(file), async_concurrency=0, project_dir=file.parent
     )
+    # Imported lazily: the services it serves cost every other command's start 0.3 s.
+    from lamina.app.oneshot import OneShot
+
     zygote = app.launch_zygote(settings)
     run = OneShot(
         file,

@@ -84,13 +84,15 @@ def test_version() -> None:
 def test_help_is_not_truncated_at_80_columns() -> None:
     """At 80 columns every option name and every command's summary is shown whole (rich's
     panels used to cut them with an ellipsis), and no line is wider than the terminal."""
-    for args in (("--help",), ("up", "--help"), ("invoke", "--help"), ("validate", "--help")):
+    shown = {}
+    for args in (("--help",), ("up", "--help"), ("invoke", "--help")):
         done = lamina_cli(*args)
         assert done.returncode == 0, done.stderr
         assert "…" not in done.stdout
         cut = [ln for ln in done.stdout.splitlines() if ln.endswith("...") and "Usage" not in ln]
         assert not cut, done.stdout
         assert all(len(line) <= 80 for line in done.stdout.splitlines()), done.stdout
-    top = lamina_cli("--help").stdout
-    assert "serve its APIs and AWS" in top
-    assert "--parameter-overrides" in lamina_cli("up", "--help").stdout
+        shown[args[0]] = done.stdout
+    assert "serve its APIs and AWS" in shown["--help"]
+    assert "--install-completion" in shown["--help"] and "logs" in shown["--help"]
+    assert "--parameter-overrides" in shown["up"] and "--debug-port" in shown["invoke"]
