@@ -17,6 +17,28 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 
 
 @dataclass(frozen=True, slots=True)
+class Debugger:
+    """A function run under a debugger (``lamina up --debug``, ``lamina invoke --debug``).
+
+    ``kind`` is ``debugpy`` (its environment listens on ``host:port`` and waits for a client
+    before importing the handler; ``library`` is the directory debugpy is imported from) or
+    ``pdb`` (``breakpoint()`` opens pdb on the terminal device ``tty``). The function's timeout
+    is not enforced under debugpy, and under pdb from the first prompt on: a person stepping
+    through it is not a hung function.
+    """
+
+    function: str
+    kind: str = "debugpy"
+    host: str = "127.0.0.1"
+    port: int = 5678
+    library: str = ""
+    tty: str = ""
+
+    def applies_to(self, logical_id: str, name: str) -> bool:
+        return self.function in (logical_id, name)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     state_dir: Path
     region: str = DEFAULT_REGION
@@ -78,6 +100,8 @@ class Settings:
     # handed to functions as AWS_XRAY_DAEMON_ADDRESS.
     xray_daemon_port: int = 0
     xray_daemon_address: str = ""
+    # The function run under a debugger, if any (set by CLI flags only).
+    debugger: Debugger | None = None
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -91,7 +115,7 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"LAMINA_{f.name.upper()}")
-            if raw is None or f.name in ("state_dir", "endpoints", "project_dir"):
+            if raw is None or f.name in ("state_dir", "endpoints", "project_dir", "debugger"):
                 continue
             if f.name in (
                 "account_concurrency",

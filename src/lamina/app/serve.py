@@ -139,6 +139,8 @@ class Served:
     streams: list[str] = field(default_factory=list)
     # The template's Step Functions state machines: (logical id, ARN).
     state_machines: list[tuple[str, str]] = field(default_factory=list)
+    # Every resource of the template: (type, logical id, physical name), in template order.
+    resources: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Lamina:
@@ -349,6 +351,7 @@ class Lamina:
                 )
                 for m in self.stack.state_machines.values()
             ],
+            resources=[(r.type, r.logical_id, r.physical_id) for r in self.stack.resources],
         )
         if announce is not None:
             announce(served)

@@ -28,7 +28,8 @@ def command(
         "127.0.0.1"
     ),
     services_port: Annotated[
-        int | None, typer.Option("--services-port", help="Port of the AWS endpoint.")
+        int | None,
+        typer.Option("--services-port", min=1, max=65535, help="Port of the AWS endpoint."),
     ] = None,
     state_dir: Annotated[
         Path | None, typer.Option("--state-dir", help="Default: .lamina/ beside the template.")

@@ -12,25 +12,27 @@ read (the function may be one created through the API).
 from __future__ import annotations
 
 import base64
-import dataclasses
 import logging
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
+from rich.console import Console
 
 from lamina import app, credentials
-from lamina.cli.options import parse_overrides
-from lamina.engine.api import InvokeRequest, InvokeResult, LambdaEngine
+from lamina.cli import debugging
+from lamina.cli.options import interrupt_on_ctrl_c, parse_overrides
+from lamina.cli.progress import Notes
+from lamina.engine.api import InvokeRequest, InvokeResult
 from lamina.errors import AwsError, LaminaError
-from lamina.model.lambdas import LambdaFunction, template_functions
 from lamina.model.specs import Stack
 from lamina.observe.console import ConsoleSink
 from lamina.settings import Settings
 from lamina.template import find_template
+
+if TYPE_CHECKING:
+    from lamina.app.oneshot import OneShot
 
 
 def command(
@@ -58,6 +60,21 @@ def command(
         "--invocation-type",
         help="RequestResponse, Event or DryRun (Event and DryRun need --endpoint).",
     ),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="Run the function under debugpy: it waits for a debugger (VS Code, PyCharm) to "
+        "attach on 127.0.0.1:--debug-port before running.",
+    ),
+    debug_port: int = typer.Option(
+        debugging.DEFAULT_PORT, "--debug-port", min=1, max=65535, help="Port debugpy listens on."
+    ),
+    use_pdb: bool | None = typer.Option(
+        None,
+        "--pdb/--no-pdb",
+        help="breakpoint() opens pdb on this terminal, and the timeout stops at its prompt "
+        "(default: when run on a terminal).",
+    ),
 ) -> None:
     """Invoke a function of a template once and print its result."""
     _configure_logging()
@@ -75,18 +92,42 @@ def command(
     except LaminaError as exc:
         _fail(str(exc))
     # A one-shot run leaves queued asynchronous events to `lamina up` (no async worker here).
+    debugger = None
+    if debug:
+        debugger = debugging.debugpy_for(function, debug_port)
+        _log(f"lamina: {debugging.announce(debugger)}")
+    elif use_pdb is not False:
+        debugger = debugging.pdb_for(function)
     settings = Settings.from_env(
         state_dir or app.default_state_dir(template_path),
         async_concurrency=0,
         project_dir=template_path.parent,
+        debugger=debugger,
     )
+    # Imported lazily: the services it serves cost every other command's start 0.3 s.
+    from lamina.app.oneshot import OneShot
+
     zygote = app.launch_zygote(settings)
+    # The log is printed as the function writes it, as `lamina up` prints it.
+    notes = Notes(Console(stderr=True, highlight=False))
+    run = OneShot(
+        template_path,
+        settings,
+        parse_overrides(parameter_overrides),
+        zygote,
+        note=notes,
+        log_sink=ConsoleSink(_log, prefixed=False),
+    )
     try:
-        stack = app.load(template_path, settings, parse_overrides(parameter_overrides), _note)
-        # The log is printed as the function writes it, as `lamina up` prints it.
-        engine = app.build_engine(settings, zygote, log_sink=ConsoleSink(_log, prefixed=False))
-        functions = template_functions(_only(stack, function))
-        result = app.run(_invoke(engine, functions, function, payload, qualifier))
+        interrupt_on_ctrl_c()
+        try:
+            result = app.run(_invoke(run, function, payload, qualifier))
+        finally:
+            notes.close()  # before any line below: the spinner shares the terminal
+    except KeyboardInterrupt:
+        # Ctrl+C during the build or the run: one line, no traceback (nothing half-built kept).
+        _note("interrupted")
+        raise typer.Exit(130) from None
     except AwsError as exc:
         _fail(f"{exc.code}: {exc.message}")
     except LaminaError as exc:
@@ -104,33 +145,24 @@ def _log(text: str) -> None:
     sys.stderr.flush()
 
 
-def _only(stack: Stack, function: str) -> Stack:
-    """A one-shot invoke starts just the function it runs, with no provisioned environments."""
+def _warn(stack: Stack) -> None:
     for warning in (stack.unsupported_warning(), *stack.warnings):
         if warning:
             _note(warning)
-    fn = stack.find_function(function)
-    if fn is None:
-        return stack
-    fn = dataclasses.replace(fn, provisioned_concurrency=0)
-    return dataclasses.replace(stack, functions=MappingProxyType({fn.logical_id: fn}))
 
 
 async def _invoke(
-    engine: LambdaEngine,
-    functions: Mapping[str, LambdaFunction],
-    function: str,
-    payload: bytes,
-    qualifier: str | None,
+    run: OneShot, function: str, payload: bytes, qualifier: str | None
 ) -> InvokeResult:
-    await engine.deploy(functions)
-    await engine.start()
     try:
+        engine = await run.start()
+        assert run.stack is not None
+        _warn(run.stack)
         return await engine.invoke(
             InvokeRequest(function=function, payload=payload, qualifier=qualifier)
         )
     finally:
-        await engine.close()
+        await run.close()
 
 
 def _read_event(event: str | None) -> bytes:

@@ -2,21 +2,58 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from lamina.cli import env, generate_event, invoke, up, validate
+from lamina import __version__
+from lamina.cli import env, generate_event, invoke, logs, reset, up, validate
 
 app = typer.Typer(
     name="lamina",
     help="Run AWS Lambda and API Gateway applications from a SAM template, locally and fast.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: it wraps long option names and help text to the terminal's width,
+    # where rich's panels cut option names short at 80 columns ("--parameter-overri…").
+    rich_markup_mode=None,
 )
-app.command("up")(up.command)
-app.command("invoke")(invoke.command)
-app.command("validate")(validate.command)
-app.command("env")(env.command)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"lamina {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print Lamina's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Run AWS Lambda and API Gateway applications from a SAM template, locally and fast."""
+
+
+commands = (
+    ("up", up),
+    ("invoke", invoke),
+    ("validate", validate),
+    ("env", env),
+    ("logs", logs),
+    ("reset", reset),
+)
+for name, module in commands:
+    # The whole first line of the docstring in the command list: click would cut it to fit
+    # the width left by the longest name ("Deploy a template ... and serve its APIs...").
+    summary = (module.command.__doc__ or "").strip().splitlines()[0]
+    app.command(name, short_help=summary)(module.command)
 app.add_typer(generate_event.app, name="generate-event")
 
 

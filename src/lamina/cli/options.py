@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import typer
 
 
@@ -24,3 +27,15 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
                     f"parameter override {token!r} is not of the form Key=Value"
                 )
     return values
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def interrupt_on_ctrl_c() -> None:
+    """Ctrl+C raises ``KeyboardInterrupt`` wherever the main thread is, even inside the event
+    loop. asyncio's runner would instead cancel its task, which a blocking step (pip installing
+    requirements) only notices when it ends: a one-shot command must stop at once. A handler
+    other than Python's default keeps the runner from installing its own."""
+    signal.signal(signal.SIGINT, _interrupt)

@@ -16,9 +16,12 @@ from rich.table import Table
 
 from lamina import app, compiled_modules
 from lamina.app.serve import Lamina, Served
+from lamina.cli import debugging
 from lamina.cli.lines import Lines
 from lamina.cli.options import parse_overrides
+from lamina.cli.progress import Notes
 from lamina.errors import LaminaError
+from lamina.net.server import PortInUseError
 from lamina.settings import Settings
 from lamina.template import find_template
 
@@ -30,9 +33,15 @@ def command(
         Path, typer.Argument(help="SAM template, or a directory holding template.yaml.")
     ] = Path("."),
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port of the template's APIs.")] = 3000,
+    port: Annotated[
+        int,
+        typer.Option("--port", min=0, max=65535, help="Port of the template's APIs (0: any free)."),
+    ] = 3000,
     services_port: Annotated[
-        int, typer.Option("--services-port", help="Port of the AWS endpoint.")
+        int,
+        typer.Option(
+            "--services-port", min=0, max=65535, help="Port of the AWS endpoint (0: any free)."
+        ),
     ] = 4566,
     state_dir: Annotated[
         Path | None, typer.Option("--state-dir", help="Default: .lamina/ beside the template.")
@@ -58,6 +67,19 @@ def command(
             "Lamina's own; repeatable.",
         ),
     ] = None,
+    debug: Annotated[
+        str | None,
+        typer.Option(
+            "--debug",
+            metavar="FUNCTION",
+            help="Run FUNCTION (logical id or name) under debugpy: each of its environments "
+            "waits for a debugger (VS Code, PyCharm) on 127.0.0.1:--debug-port before running.",
+        ),
+    ] = None,
+    debug_port: Annotated[
+        int,
+        typer.Option("--debug-port", min=1, max=65535, help="Port debugpy listens on."),
+    ] = debugging.DEFAULT_PORT,
 ) -> None:
     """Deploy a template on this machine and serve its APIs and AWS services until Ctrl+C."""
     logging.basicConfig(level=logging.INFO, format="lamina: %(message)s", stream=sys.stderr)
@@ -67,6 +89,9 @@ def command(
         # Unwrapped: a path cut in two could not be copied.
         console.print(f"[red]error:[/red] {exc}", markup=True, soft_wrap=True)
         raise typer.Exit(2) from exc
+    debugger = debugging.debugpy_for(debug, debug_port) if debug else None
+    if debugger is not None:
+        console.print(f"lamina: {debugging.announce(debugger)}", markup=False, soft_wrap=True)
     settings = Settings.from_env(
         state_dir or app.default_state_dir(template_path),
         host=host,
@@ -75,10 +100,24 @@ def command(
         services_endpoint=f"http://{host}:{services_port}",
         endpoints=parse_endpoints(endpoint or []),
         project_dir=template_path.parent,
+        debugger=debugger,
     )
     overrides = parse_overrides(parameter_overrides or [])
     try:
         app.run(_serve(template_path, settings, overrides, watch, function_logs))
+    except PortInUseError as exc:
+        flag = "--services-port" if exc.port == services_port else "--port"
+        console.print(
+            f"lamina: error: port {exc.port} on {exc.host} is in use by another program: "
+            f"stop it, or choose another port with {flag} (0 picks a free one)",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        # Ctrl+C before the signal handlers were in place (reading the template).
+        console.print("lamina: interrupted", markup=False)
+        raise typer.Exit(130) from None
     except LaminaError as exc:
         console.print(f"[red]error:[/red] {exc}", markup=True)
         raise typer.Exit(2) from exc
@@ -152,21 +191,37 @@ def print_served(served: Served) -> None:
         console.print(f"Stream:       {stream}", markup=False, soft_wrap=True)
     for logical_id, arn in served.state_machines:
         console.print(f"State machine {logical_id}: {arn}", markup=False)
+    if served.resources:
+        _print_resources(served)
     compiled = compiled_modules()
     if compiled:
         console.print(f"Build:        compiled with mypyc ({len(compiled)} modules)", markup=False)
     console.print("Serving. Press Ctrl+C to stop.")
 
 
+def _print_resources(served: Served) -> None:
+    """Every resource of the template by kind: its logical id and the physical name it has
+    here (what ``!Ref`` gives, what the AWS CLI is given). Never wrapped: names are copied."""
+    by_kind: dict[str, list[tuple[str, str]]] = {}
+    for kind, logical_id, physical in served.resources:
+        by_kind.setdefault(kind, []).append((logical_id, physical))
+    console.print(f"Resources of stack {served.stack_name}:", markup=False)
+    for kind in sorted(by_kind):
+        console.print(f"  {kind}", markup=False)
+        for logical_id, physical in by_kind[kind]:
+            console.print(f"    {logical_id}: {physical}", markup=False, soft_wrap=True)
+
+
 async def _serve(
     template: Path, settings: Settings, overrides: dict[str, str], watch: bool, function_logs: bool
 ) -> None:
     lines = Lines(sys.stderr)
+    notes = Notes(console)
     lamina = Lamina(
         template,
         settings,
         overrides,
-        note=lambda m: console.print(f"lamina: {m}", markup=False),
+        note=notes,
         watch=watch,
         access_log=lines,
         function_log=lines if function_logs else None,
@@ -176,7 +231,20 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await lamina.start(announce=print_served)
+        try:
+            await lamina.start(announce=print_served)
+        finally:
+            notes.close()  # an install's spinner ends before the banner (or the error)
+        debugger = settings.debugger
+        if debugger is not None and lamina.stack is not None:
+            functions = lamina.stack.functions.values()
+            if not any(debugger.applies_to(f.logical_id, f.name) for f in functions):
+                console.print(
+                    f"lamina: warning: --debug {debugger.function}: the template has no such "
+                    f"function (logical ids: {', '.join(sorted(lamina.stack.functions))})",
+                    markup=False,
+                    soft_wrap=True,
+                )
         await stop.wait()
         lines.flush()  # what was served before the signal is printed before the goodbye
         console.print("lamina: stopping")

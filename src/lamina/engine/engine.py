@@ -52,6 +52,9 @@ from lamina.settings import Settings
 log = logging.getLogger("lamina.engine")
 # Lambda gives INIT ten seconds on demand; a longer function timeout is honoured for init too.
 _ON_DEMAND_INIT_S = 10.0
+# The timeout of a function under a debugger (launch.debugged): a day, not forever, so an
+# environment forgotten at a breakpoint still ends.
+_DEBUGGED_TIMEOUT_S = 86_400.0
 # Invocations waiting for a busy environment of a quick function (``pool``) are released to
 # start their own when none of its environments came back for this long: it stalled.
 STALL_S = 0.1
@@ -332,6 +335,22 @@ class LocalEngine:
         )
         return result
 
+    async def initialise(self, function: str) -> bytes | None:
+        """Run INIT in a new environment of ``function`` (its handler imported, as in a cold
+        start) and keep the environment warm for the next invocation (``lamina validate``).
+        None when it initialised; else the error document an invocation would have answered
+        (``errorMessage``, ``errorType``, ``stackTrace``)."""
+        if self._closed or not self._started:
+            raise ServiceUnavailableException("Lamina's engine is not running.")
+        target = self.catalog.resolve(function)
+        pool = self._pools[target.key]
+        started = await self._start_env(target.spec, "on-demand", pool)
+        if started.outcome.ending is not Ending.OK:
+            return started.outcome.body or b"{}"
+        if not self._return(pool, started.env):
+            self._spawn_task(self._discard(started.env))
+        return None
+
     def _enqueue(self, target: Target, request: InvokeRequest, request_id: str) -> InvokeResult:
         assert self._async is not None
         _client_context(request.client_context)  # refused now rather than at every retry
@@ -419,12 +438,14 @@ class LocalEngine:
             request.cognito_identity,
             request.tenant_id,
         )
+        # A person stepping through the function under a debugger is not a hung function.
+        timeout_s = _DEBUGGED_TIMEOUT_S if launch.debugged(fn, self.settings) else fn.timeout_s
         # Alone and quick: worth polling for the reply rather than sleeping until it comes.
         spin = self._in_flight == 0 and pool.quick and not pool.waiters
         self._in_flight += 1
         try:
             outcome = await env.invoke(
-                message, request.payload or b"{}", fn.timeout_s, fn.memory_mb * launch.MIB, spin
+                message, request.payload or b"{}", timeout_s, fn.memory_mb * launch.MIB, spin
             )
         finally:
             self._in_flight -= 1
@@ -510,7 +531,10 @@ class LocalEngine:
             fn, self.settings, env_id, init_type, self._base_data, stream, self._function_dirs
         )
         try:
-            outcome = await env.start(spec, max(_ON_DEMAND_INIT_S, fn.timeout_s))
+            init_s = max(_ON_DEMAND_INIT_S, fn.timeout_s)
+            if launch.debugged(fn, self.settings):  # the init waits for debugpy's client
+                init_s = _DEBUGGED_TIMEOUT_S
+            outcome = await env.start(spec, init_s)
         except BaseException:
             pool.put(env, self._clock.monotonic())
             await self._discard(env)

@@ -163,6 +163,8 @@ class Environment:
         # Where the process's output goes, line by line, as it is written.
         self.outlet = outlet or LogOutlet(None, "", "", lambda: 0)
         self._waiter: asyncio.Future[wire.Frame | None] | None = None
+        # The init's deadline while it runs (a pdb prompt cancels it: ``_paused``).
+        self._init_deadline: asyncio.TimerHandle | None = None
         self._oom = False
         self._loop = asyncio.get_running_loop()
         self._guard = guard or Watchdog()
@@ -213,11 +215,12 @@ class Environment:
         )
         waiter = self._waiter
         assert waiter is not None
-        deadline = self._loop.call_later(init_timeout_s, self._expire, waiter)
+        deadline = self._init_deadline = self._loop.call_later(init_timeout_s, self._expire, waiter)
         try:
             frame = await waiter
         finally:
             deadline.cancel()
+            self._init_deadline = None
         return await self._settle(frame, started)
 
     async def invoke(
@@ -307,6 +310,9 @@ class Environment:
         waiter.set_result(_EXPIRED)
 
     def _on_frame(self, frame: wire.Frame) -> None:
+        if frame.kind == wire.PAUSED:
+            self._paused()
+            return
         waiting = self._waiter is not None and not self._waiter.done()
         if waiting and self.state in (State.INVOKING, State.INITIALIZING):
             assert self._waiter is not None
@@ -322,6 +328,14 @@ class Environment:
             else None
         )
         log.warning("%s; discarded a late reply for request %s", refused, request)
+
+    def _paused(self) -> None:
+        """At a pdb prompt: the deadline of the init or invocation under way is dropped (a
+        person stepping through is not a hung function); the process's end still ends it."""
+        if self._init_deadline is not None:
+            self._init_deadline.cancel()
+        if self.state is State.INVOKING:
+            self._guard.unwatch(self)
 
     def _on_eof(self) -> None:
         if self._waiter is not None and not self._waiter.done():

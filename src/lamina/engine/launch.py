@@ -159,4 +159,30 @@ def spawn_spec(
         own=own_dirs(fn),
         isolate=settings.isolation,
         memory_limit=fn.memory_mb * MIB,
+        debug=_debug(fn, settings),
     )
+
+
+def debugged(fn: FunctionSpec, settings: Settings) -> bool:
+    """``fn`` runs under debugpy: its timeout is not enforced (under pdb, it stops only once
+    ``breakpoint()`` is reached: the environment says so with ``wire.PAUSED``)."""
+    debugger = settings.debugger
+    return (
+        debugger is not None
+        and debugger.kind == "debugpy"
+        and debugger.applies_to(fn.logical_id, fn.name)
+    )
+
+
+def _applies(fn: FunctionSpec, settings: Settings) -> bool:
+    debugger = settings.debugger
+    return debugger is not None and debugger.applies_to(fn.logical_id, fn.name)
+
+
+def _debug(fn: FunctionSpec, settings: Settings) -> list[str | int]:
+    debugger = settings.debugger
+    if debugger is None or not _applies(fn, settings):
+        return []
+    if debugger.kind == "pdb":
+        return ["pdb", debugger.tty]
+    return ["debugpy", debugger.host, debugger.port, debugger.library]

@@ -22,6 +22,7 @@ length and ends the connection; until it ends, the idle timeout does not apply t
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import time
 from collections import deque
@@ -394,6 +395,16 @@ class HttpProtocol(asyncio.Protocol):
             self._transport.close()
 
 
+class PortInUseError(OSError):
+    """``serve`` could not listen: another program holds ``host:port`` (an ``OSError`` still,
+    for callers that catch those)."""
+
+    def __init__(self, code: int, host: str, port: int) -> None:
+        super().__init__(code, f"port {port} on {host} is in use")
+        self.host = host
+        self.port = port
+
+
 async def serve(
     handler: Handler,
     host: str,
@@ -407,13 +418,18 @@ async def serve(
     limits = limits or Limits(max_body=max_body, too_large=too_large)
     connections: set[HttpProtocol] = set()
     clock = WallClock(loop.time)
-    server = await loop.create_server(
-        lambda: HttpProtocol(handler, limits, connections, clock),
-        host,
-        port,
-        reuse_address=True,
-        backlog=1024,
-    )
+    try:
+        server = await loop.create_server(
+            lambda: HttpProtocol(handler, limits, connections, clock),
+            host,
+            port,
+            reuse_address=True,
+            backlog=1024,
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(errno.EADDRINUSE, host, port) from exc
+        raise
     _SWEEPS[server] = loop.create_task(_sweep(server, connections, limits, clock))
     return server
 

@@ -41,6 +41,8 @@ def run(spec: wire.Spawn, chan: wire.Channel, log_fd: int, third_party: Iterable
         _prepare_process(spec, log_fd, third_party)
         ids = logsetup.configure(spec.log_format, spec.log_level)
         json_logs = spec.log_format.upper() == "JSON"
+        if spec.debug:
+            _attach_debugger(spec.debug, chan)
         try:
             handler = load_handler(spec.handler)
         except Exception as exc:
@@ -93,6 +95,37 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     sys.path[:] = paths + [p for p in sys.path if p not in paths]
     _forget_shadowed(paths, third_party)
     importlib.invalidate_caches()
+
+
+def _attach_debugger(debug: list[Any], chan: wire.Channel) -> None:
+    """Before the handler is imported (so breakpoints in its module bind): pdb on the terminal
+    for ``breakpoint()``, or debugpy listening and waiting for its client. debugpy is imported
+    only here, from the directory the engine named: the runtime itself stays stdlib-only."""
+    kind = debug[0]
+    if kind == "pdb":
+        import pdb
+
+        # By path, not as a controlling terminal: the environment is a session of its own.
+        fd = os.open(debug[1], os.O_RDWR | os.O_NOCTTY)
+        terminal = io.TextIOWrapper(io.FileIO(fd, "r+"), encoding="utf-8", write_through=True)
+
+        def hook(*_args: Any, **_kwargs: Any) -> None:
+            # The engine stops the clock on this init or invocation: a person is at the prompt.
+            chan.send(wire.frame(wire.PAUSED, b"[]"))
+            pdb.Pdb(stdin=terminal, stdout=terminal).set_trace(sys._getframe(1))
+
+        sys.breakpointhook = hook
+        return
+    _kind, host, port, library = debug
+    if library and library not in sys.path:
+        sys.path.append(library)
+    debugpy: Any = importlib.import_module("debugpy")
+    # In process: no adapter process to start inside the environment's sandbox.
+    debugpy.listen((host, port), in_process_debug_adapter=True)
+    print(f"debugpy: waiting for a client on {host}:{port}", file=sys.stderr)
+    debugpy.wait_for_client()
+    # breakpoint() stops in the attached client, as debugpy sets it.
+    sys.breakpointhook = debugpy.breakpoint
 
 
 def _unbuffered(fd: int) -> io.TextIOWrapper:

@@ -47,6 +47,9 @@ ERROR = b"x"
 SPAWN = b"s"
 SPAWNED = b"p"
 EXITED = b"q"
+# Environment -> engine, header []: the function stopped at a breakpoint() under pdb (a person
+# is at the prompt), so its deadline no longer applies to this init or invocation.
+PAUSED = b"d"
 
 # Encodes a header (a tuple of plain values) to compact JSON bytes. The engine passes a faster
 # encoder than the standard library's; the runtime uses ``dumps``.
@@ -185,6 +188,10 @@ class Spawn(NamedTuple):
     isolate: bool = True
     # The memory cgroup's limit in bytes (MemorySize), 0 for none.
     memory_limit: int = 0
+    # Run under a debugger: [] for none, ["debugpy", host, port, library directory] (listen,
+    # wait for a client, then import the handler) or ["pdb", tty] (``breakpoint()`` opens pdb
+    # on that terminal device).
+    debug: list[Any] = []
 
     def pack(self, dumps: Dumps = dumps) -> bytes:
         return frame(SPAWN, dumps(tuple(self)))

@@ -131,6 +131,8 @@ class Zygote:
             data, fds, _flags, _addr = socket.recv_fds(self.control, 1 << 20, 4)
         except InterruptedError:
             return True
+        except ConnectionResetError:
+            return False  # Lamina went away without closing (killed, or Ctrl+C): shut down
         if not data:
             return False
         frame = wire.decode(data)

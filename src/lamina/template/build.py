@@ -17,9 +17,11 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,14 @@ from lamina.storage.files import move_into_place
 
 Log = Callable[[str], None]
 _STDERR_TAIL = 30
+# pip's lines worth showing as progress (the rest is detail for when it fails).
+_PROGRESS = (
+    "Collecting",
+    "Processing",
+    "Downloading",
+    "Installing collected",
+    "Successfully installed",
+)
 
 
 def _write_if_changed(path: Path, content: bytes) -> None:
@@ -80,7 +90,10 @@ def _pip_install(
     target: Path, arguments: list[str], cwd: Path | None, python: str, what: str, log: Log
 ) -> Path:
     """``target``, made by ``pip install --target`` into a temporary directory renamed into
-    place when pip succeeds; an existing ``target`` is reused without pip."""
+    place when pip succeeds; an existing ``target`` is reused without pip. pip's progress
+    (what it collects, downloads and installs) goes to ``log`` line by line. Interrupted
+    (Ctrl+C, SIGTERM) or failed, the temporary directory is removed: nothing half-installed
+    is left to pass for a complete install."""
     if target.is_dir():
         return target
     log(f"{what}: installing {' '.join(arguments)} into {target}")
@@ -95,18 +108,54 @@ def _pip_install(
         str(tmp),
         *arguments,
         "--disable-pip-version-check",
-        "--quiet",
+        "--progress-bar",
+        "off",
     ]
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
+    tail: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL)
+    try:
+        pip = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        tail = "\n".join(done.stderr.strip().splitlines()[-_STDERR_TAIL:])
+        raise
+    assert pip.stdout is not None
+    try:
+        for line in pip.stdout:
+            tail.append(line.rstrip())
+            if line.lstrip().startswith(_PROGRESS):
+                log(f"{what}: {line.strip()}")
+        code = pip.wait()
+    except BaseException:  # KeyboardInterrupt included: pip may not have seen the Ctrl+C
+        pip.kill()
+        pip.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        pip.stdout.close()
+    if code != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if code == -signal.SIGINT or code == -signal.SIGTERM or _cancelled(tail):
+            raise BuildError(f"{what}: installing {' '.join(arguments)} was interrupted")
         raise BuildError(
             f"{what}: pip install {' '.join(arguments)} failed "
-            f"(exit status {done.returncode}):\n{tail}"
+            f"(exit status {code}):\n" + "\n".join(tail)
         )
     move_into_place(tmp, target)
+    log(f"{what}: installed")
     return target
+
+
+def _cancelled(lines: collections.deque[str]) -> bool:
+    """pip's own words when Ctrl+C reached it first."""
+    return any(
+        "Operation cancelled by user" in line or "KeyboardInterrupt" in line for line in lines
+    )
 
 
 def _install(

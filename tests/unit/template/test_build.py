@@ -74,7 +74,11 @@ def test_requirements_are_installed_once_and_reused(write_app: WriteApp, tmp_pat
     assert deps is not None and deps.parent == state / "build" / "deps"
     assert len(deps.name) == 16
     assert (deps / "tinypkg" / "__init__.py").read_text() == "VERSION = '1.0'\n"
-    assert len(logged) == 1 and "Fn" in logged[0]
+    # Every line names the function: the install, pip's progress, the end.
+    assert all(line.startswith("Fn: ") for line in logged)
+    assert logged[0].startswith("Fn: installing -r requirements.txt")
+    assert "Fn: Successfully installed tinypkg-1.0" in logged
+    assert logged[-1] == "Fn: installed"
     before = deps.stat()
 
     again: list[str] = []
