@@ -15,8 +15,7 @@ the operations botocore's model cannot tell apart by URI alone are told by their
 AbortMultipartUpload). After: a Range answer is 206, ``NotModified`` is a bodiless 304, and
 GetBucketLocation is the bare ``<LocationConstraint>`` element botocore reads.
 
-Not served (answered ``NotImplemented`` naming the operation): notifications, CORS,
-lifecycle, policies, ACLs, object versions, POST policy uploads, object lock.
+Not served (answered ``NotImplemented`` naming the operation): ACLs, object lock.
 Bodies: the HTTP server hands the whole request body over (up to the services port's cap), and a
 GetObject answer is one ``bytes``; streaming both ways needs the server to pass a body reader
 to services (and the door to hash the body as it streams, or accept UNSIGNED-PAYLOAD) and to
@@ -46,7 +45,7 @@ from lamina.services.s3 import payload
 from lamina.services.s3.addressing import bucket_host
 from lamina.services.s3.buckets import Buckets
 from lamina.services.s3.configs import BucketConfigs, cors_headers
-from lamina.services.s3.errors import NotModified
+from lamina.services.s3.errors import NotModified, S3Error
 from lamina.services.s3.listing import Listing
 from lamina.services.s3.multipart import Multipart
 from lamina.services.s3.notifications import Notifications
@@ -109,6 +108,7 @@ class S3Service(ModelService):
             "CopyObject": o.copy_object,
             "ListObjects": self.listing.list_objects,
             "ListObjectsV2": self.listing.list_objects_v2,
+            "ListObjectVersions": self.listing.list_object_versions,
             "CreateMultipartUpload": m.create_multipart_upload,
             "UploadPart": m.upload_part,
             "UploadPartCopy": m.upload_part_copy,
@@ -147,7 +147,16 @@ class S3Service(ModelService):
                 result = inner(params)
                 stored = store.get(params["Bucket"], params["Key"])
                 if stored is not None:
-                    changed(event, stored.bucket, stored.key, stored.size, stored.etag, _CLIENT)
+                    version = result.get("VersionId")
+                    changed(
+                        event,
+                        stored.bucket,
+                        stored.key,
+                        stored.size,
+                        stored.etag,
+                        _CLIENT,
+                        version,
+                    )
                 return result
 
             handlers[name] = run
@@ -157,15 +166,26 @@ class S3Service(ModelService):
         created("CompleteMultipartUpload", "ObjectCreated:CompleteMultipartUpload")
         delete_one, delete_many = handlers["DeleteObject"], handlers["DeleteObjects"]
 
+        def removed(bucket: str, key: str, answer: dict[str, Any]) -> None:
+            marker = answer.get("DeleteMarker") and "VersionId" not in answer
+            event = "ObjectRemoved:DeleteMarkerCreated" if marker else "ObjectRemoved:Delete"
+            version = answer.get("DeleteMarkerVersionId") or answer.get("VersionId")
+            changed(event, bucket, key, None, None, _CLIENT, version)
+
         def deleted_one(params: dict[str, Any]) -> Any:
             result = delete_one(params)
-            changed("ObjectRemoved:Delete", params["Bucket"], params["Key"], None, None, _CLIENT)
+            answer = dict(result)
+            if answer.get("DeleteMarker") and params.get("VersionId") is None:
+                answer = {"DeleteMarker": True, "DeleteMarkerVersionId": answer["VersionId"]}
+            removed(params["Bucket"], params["Key"], answer)
             return result
 
         def deleted_many(params: dict[str, Any]) -> Any:
             result = delete_many(params)
-            for entry in (params.get("Delete") or {}).get("Objects") or []:
-                changed("ObjectRemoved:Delete", params["Bucket"], entry["Key"], None, None, _CLIENT)
+            requested = (params.get("Delete") or {}).get("Objects") or []
+            answers = result.get("Deleted") or [{"Key": e["Key"]} for e in requested]
+            for answer in answers:
+                removed(params["Bucket"], answer["Key"], answer)
             return result
 
         handlers["DeleteObject"], handlers["DeleteObjects"] = deleted_one, deleted_many
@@ -273,6 +293,8 @@ class S3Service(ModelService):
 
         answer = render(exc, REST_XML, request_id)
         answer.headers.append(("x-amz-request-id", request_id))
+        if isinstance(exc, S3Error):
+            answer.headers.extend(exc.headers)
         return answer
 
 
