@@ -87,6 +87,19 @@ class InvalidPartOrder(S3Error):
     code = "InvalidPartOrder"
 
 
+class EntityTooLarge(S3Error):
+    code = "EntityTooLarge"
+
+
+class MalformedPOSTRequest(S3Error):
+    code = "MalformedPOSTRequest"
+
+
+class AccessDenied(S3Error):
+    code = "AccessDenied"
+    status = 403
+
+
 class EntityTooSmall(S3Error):
     code = "EntityTooSmall"
 

@@ -15,6 +15,10 @@ the operations botocore's model cannot tell apart by URI alone are told by their
 AbortMultipartUpload). After: a Range answer is 206, ``NotModified`` is a bodiless 304, and
 GetBucketLocation is the bare ``<LocationConstraint>`` element botocore reads.
 
+A browser form's ``POST /BUCKET`` (multipart/form-data, its policy signed: the door checked it)
+is PostObject (``postpolicy``), answered here rather than through the model, which has no such
+operation.
+
 Not served (answered ``NotImplemented`` naming the operation): ACLs, object lock.
 Bodies: the HTTP server hands the whole request body over (up to the services port's cap), and a
 GetObject answer is one ``bytes``; streaming both ways needs the server to pass a body reader
@@ -38,6 +42,8 @@ from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
 from lamina.services.api import signing_service
+from lamina.services.auth import forms
+from lamina.services.auth.sigv4 import Refusal
 from lamina.services.protocols.service import ModelService
 from lamina.services.protocols.shapes import Operation
 from lamina.services.protocols.wire import REST_XML
@@ -45,11 +51,17 @@ from lamina.services.s3 import payload
 from lamina.services.s3.addressing import bucket_host
 from lamina.services.s3.buckets import Buckets
 from lamina.services.s3.configs import BucketConfigs, cors_headers
-from lamina.services.s3.errors import NotModified, S3Error
+from lamina.services.s3.errors import (
+    MalformedPOSTRequest,
+    MethodNotAllowed,
+    NotModified,
+    S3Error,
+)
 from lamina.services.s3.listing import Listing
 from lamina.services.s3.multipart import Multipart
 from lamina.services.s3.notifications import Notifications
 from lamina.services.s3.objects import Objects
+from lamina.services.s3.postpolicy import PostPolicy
 from lamina.services.s3.store import Store
 from lamina.services.s3.tagging import Tagging
 
@@ -91,6 +103,7 @@ class S3Service(ModelService):
         self.multipart = Multipart(self.objects)
         self.deployed: list[str] = []
         self.tagging = Tagging(self.objects)
+        self.post_policy = PostPolicy(self.objects)
         b, o, m, t = self.buckets, self.objects, self.multipart, self.tagging
         handlers = {
             "CreateBucket": b.create_bucket,
@@ -210,7 +223,10 @@ class S3Service(ModelService):
                 request = _decoded(request)
         except AwsError as exc:
             return self._error(exc, REST_XML, ids.request_id())
-        answer = await super().handle(request)
+        if forms.is_form(request):
+            answer = await asyncio.to_thread(self._post_form, request)
+        else:
+            answer = await super().handle(request)
         origin = request.header("origin")
         if origin is not None:
             rule = self.configs.cors_rule(_bucket_of(request), origin, request.method, [])
@@ -224,6 +240,33 @@ class S3Service(ModelService):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         self.store.close()
+
+    def _post_form(self, request: Request) -> Response:
+        """PostObject: a browser form's upload (its signature checked at the door)."""
+        request_id = ids.request_id()
+        try:
+            try:
+                form = forms.read(request)
+            except Refusal as refusal:
+                raise MalformedPOSTRequest(refusal.message) from None
+            bucket, _, rest = request.path.lstrip("/").partition("/")
+            if not bucket or rest:
+                raise MethodNotAllowed("The specified method is not allowed against this resource.")
+            host = request.header("host") or "localhost"
+            stored, answer = self.post_policy.post_object(urllib.parse.unquote(bucket), form, host)
+        except AwsError as exc:
+            return self._error(exc, REST_XML, request_id)
+        self.notifications.changed(
+            "ObjectCreated:Post",
+            stored.bucket,
+            stored.key,
+            stored.size,
+            stored.etag,
+            _CLIENT,
+            self.objects.version_of(stored).get("VersionId"),
+        )
+        answer.headers.append(("x-amz-request-id", request_id))
+        return answer
 
     # -- BrowserAccess ------------------------------------------------------------------------
 
