@@ -297,10 +297,15 @@ class S3Service(ModelService):
             await asyncio.sleep(self._sweep_every_s)
 
     def sweep_lifecycle(self) -> None:
-        """Delete what lifecycle rules say has expired; abort uploads they say are stale."""
+        """Delete what lifecycle rules say has expired (a versioned bucket's current objects get
+        a delete marker, its noncurrent versions go for good); abort uploads they say are
+        stale."""
         for bucket, key in self.configs.expired():
             if self.store.delete(bucket, key):
                 log.info("S3 lifecycle expired s3://%s/%s", bucket, key)
+        for bucket, key, version in self.configs.noncurrent_expired():
+            self.store.remove(bucket, key, version)
+            log.info("S3 lifecycle expired s3://%s/%s version %s", bucket, key, version)
         for upload_id in self.configs.stale_uploads():
             self.store.finish_upload(upload_id)
 
