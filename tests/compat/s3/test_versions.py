@@ -3,11 +3,19 @@ answers and deletes, as S3 does it."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from lamina.delivery import Deliveries
+from lamina.services.s3.service import S3Service
+from lamina.services.sqs.service import SqsService
+from tests.compat.protocols.served import Served
 
 VERSION_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 
@@ -203,3 +211,47 @@ def test_list_object_versions_pages_with_key_and_version_markers(s3: Any, bucket
     assert {v["Key"] for v in rolled["Versions"]} == {"a", "b"}
     under = s3.list_object_versions(Bucket=bucket, Prefix="dir/", KeyMarker="dir/x")
     assert [v["Key"] for v in under["Versions"]] == ["dir/y"]
+
+
+def test_notifications_carry_the_version_and_name_delete_markers(tmp_path: Path) -> None:
+    """In a versioned bucket, an ObjectCreated record carries the new version's ``versionId``
+    and a delete without a version id is ``ObjectRemoved:DeleteMarkerCreated`` naming the
+    marker's version; records reach a real SQS queue."""
+    deliveries = Deliveries()
+    s3_service = S3Service(tmp_path / "s3", deliveries=deliveries)
+    sqs_service = SqsService(tmp_path / "sqs", "us-east-1", "000000000000", "http://127.0.0.1")
+    deliveries.serve("sqs", sqs_service)
+    up = Served([s3_service, sqs_service])
+    try:
+        s3_service.notifications.loop = up.loop
+        s3, sqs = up.client("s3"), up.client("sqs")
+        queue = sqs.create_queue(QueueName="events")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        s3.create_bucket(Bucket="notified")
+        _versioned(s3, "notified")
+        s3.put_bucket_notification_configuration(
+            Bucket="notified",
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": arn["Attributes"]["QueueArn"],
+                        "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                    }
+                ]
+            },
+        )
+        put = s3.put_object(Bucket="notified", Key="k", Body=b"x")["VersionId"]
+        marker = s3.delete_object(Bucket="notified", Key="k")["VersionId"]
+        records: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 20
+        while len(records) < 2 and time.monotonic() < deadline:
+            got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            for message in got.get("Messages", []):
+                records.extend(json.loads(message["Body"]).get("Records", []))
+        seen = sorted((r["eventName"], r["s3"]["object"].get("versionId")) for r in records)
+        assert seen == [
+            ("ObjectCreated:Put", put),
+            ("ObjectRemoved:DeleteMarkerCreated", marker),
+        ]
+    finally:
+        up.close()
