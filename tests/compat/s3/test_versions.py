@@ -46,6 +46,12 @@ def test_enabled_bucket_keeps_every_version_readable_by_id(s3: Any, bucket: str)
     with pytest.raises(ClientError) as missing:
         s3.get_object(Bucket=bucket, Key="k", VersionId="A" * 32)
     assert missing.value.response["Error"]["Code"] == "NoSuchVersion"
+    with pytest.raises(ClientError) as malformed:
+        s3.get_object(Bucket=bucket, Key="k", VersionId="not-a-version")
+    assert malformed.value.response["Error"] == {
+        "Code": "InvalidArgument",
+        "Message": "Invalid version id specified",
+    }
 
 
 def test_unversioned_objects_answer_no_version_and_become_the_null_version(

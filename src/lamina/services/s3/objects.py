@@ -54,6 +54,7 @@ CONTENT = (
 DEFAULT_TYPE = "binary/octet-stream"
 OWNER = {"ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"}
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_VERSION_ID = re.compile(r"[A-Za-z0-9._-]{32}")
 _PRECONDITION = "At least one of the pre-conditions you specified did not hold"
 
 
@@ -98,7 +99,7 @@ class Objects:
         delete marker (saying so in ``x-amz-delete-marker``), NoSuchVersion for an unknown
         version, MethodNotAllowed when ``version`` is a delete marker."""
         self.require_bucket(bucket)
-        found = self.store.get(bucket, key, version)
+        found = self.store.get(bucket, key, checked_version(version))
         if found is None and version is None:
             marker = self.store.latest_marker(bucket, key)
             headers = _marker_headers(marker) if marker else []
@@ -227,7 +228,8 @@ class Objects:
                     raise NoSuchKey("The specified key does not exist.")
                 if not etag_matches(if_match, current.etag):
                     raise PreconditionFailed(_PRECONDITION)
-            removal = self.store.remove(bucket, key, params.get("VersionId"), self.clock.wall())
+            version = checked_version(params.get("VersionId"))
+            removal = self.store.remove(bucket, key, version, self.clock.wall())
         result: dict[str, Any] = {}
         if removal.version is not None:
             result["VersionId"] = removal.version
@@ -326,6 +328,14 @@ def copy_source(raw: str) -> tuple[str, str]:
     if not bucket or not key:
         raise InvalidArgument("Invalid copy source object key")
     return bucket, key
+
+
+def checked_version(version: str | None) -> str | None:
+    """``version`` if it can be a version id (``null`` or 32 URL-safe characters, as S3 makes
+    them); otherwise S3's InvalidArgument."""
+    if version is None or version == NULL_VERSION or _VERSION_ID.fullmatch(version):
+        return version
+    raise InvalidArgument("Invalid version id specified")
 
 
 def source_version(raw: str) -> str | None:
