@@ -17,7 +17,11 @@ from tests.compat.protocols.served import Served
 
 
 def _post(
-    url: str, fields: dict[str, str], data: bytes, filename: str = "photo.jpg"
+    url: str,
+    fields: dict[str, str],
+    data: bytes,
+    filename: str = "photo.jpg",
+    origin: str | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     """POST ``fields`` and then the file, as a browser submits an upload form."""
     boundary = uuid.uuid4().hex
@@ -38,7 +42,8 @@ def _post(
             "POST",
             target.path,
             body,
-            {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+            | ({"Origin": origin} if origin else {}),
         )
         answer = connection.getresponse()
         return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
@@ -163,3 +168,20 @@ def test_versioned_bucket_answers_the_version(s3: Any, bucket: str) -> None:
     post = s3.generate_presigned_post(bucket, "v")
     _, headers, _ = _post(post["url"], post["fields"], b"1")
     assert s3.head_object(Bucket=bucket, Key="v")["VersionId"] == headers["x-amz-version-id"]
+
+
+def test_a_page_on_another_origin_needs_the_buckets_cors_rule(s3: Any, bucket: str) -> None:
+    """A form posted from a page on another origin (the browser sends ``Origin``) is turned
+    away by the endpoint's origin check until the bucket's CORS rules allow POST from that
+    origin; then it is stored and the answer carries the CORS headers."""
+    page = "http://localhost:5173"
+    post = s3.generate_presigned_post(bucket, "from-page")
+    status, _, _ = _post(post["url"], post["fields"], b"x", origin=page)
+    assert status == 403
+    s3.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={"CORSRules": [{"AllowedMethods": ["POST"], "AllowedOrigins": [page]}]},
+    )
+    status, headers, _ = _post(post["url"], post["fields"], b"x", origin=page)
+    assert (status, headers["access-control-allow-origin"]) == (204, page)
+    assert s3.head_object(Bucket=bucket, Key="from-page")["ContentLength"] == 1
