@@ -86,7 +86,10 @@ def test_success_action_status_201_and_redirect(s3: Any, bucket: str) -> None:
     """(A SigV2 form: boto3's default.) ``success_action_status`` 201 answers S3's ``<PostResponse>``; ``success_action_redirect``
     answers 303 to that URL with bucket, key and etag added."""
     post = s3.generate_presigned_post(
-        bucket, "a.txt", Fields={"success_action_status": "201"}, Conditions=[]
+        bucket,
+        "a.txt",
+        Fields={"success_action_status": "201"},
+        Conditions=[{"success_action_status": "201"}],
     )
     status, _, body = _post(post["url"], post["fields"], b"a")
     assert status == 201

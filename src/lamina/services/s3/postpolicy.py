@@ -6,10 +6,11 @@ passed ("Policy expired."), and every condition holds over the form's fields (th
 ``$bucket``): ``{"field": "value"}`` and ``["eq", "$field", "value"]`` exact,
 ``["starts-with", "$field", "prefix"]`` (``""`` anything), ``["content-length-range", min,
 max]`` over the file's size (``EntityTooLarge``/``EntityTooSmall``). A field the policy does not
-name is refused too, except those S3 exempts (the signature's own fields, ``file``, ``policy``,
-``x-ignore-*``). Conditions are checked against the ``key`` as sent (``${filename}`` unreplaced,
-so ``starts-with`` prefixes hold); the object is written at the key with ``${filename}``
-replaced by the file's name.
+name is refused too ("Extra input fields"), except those S3 exempts (``x-amz-signature``, and
+for SigV2 forms ``AWSAccessKeyId`` and ``signature``; ``file``, ``policy``, ``x-ignore-*``).
+Conditions are checked against the ``key`` as sent (``${filename}`` unreplaced, so
+``starts-with`` prefixes hold); the object is written at the key with ``${filename}`` replaced
+by the file's name.
 
 Answer: ``success_action_redirect`` is a 303 to that URL with ``bucket``, ``key`` and ``etag``
 added to its query; else ``success_action_status`` 200 or 201 (``<PostResponse>``), else 204.
@@ -43,8 +44,6 @@ _EXEMPT = frozenset(
         "awsaccesskeyid",
         "policy",
         "file",
-        "success_action_status",
-        "x-amz-security-token",
     }
 )
 # Form fields that are object headers, by the model's member names.
