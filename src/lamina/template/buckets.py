@@ -163,6 +163,9 @@ def _lifecycle(reader: Resources, logical_id: str) -> str | None:
         for recorded in ("Transitions", "NoncurrentVersionExpiration"):
             if rule.get(recorded) is not None:
                 api[recorded] = rule[recorded]
+        legacy = rule.get("NoncurrentVersionExpirationInDays")
+        if legacy is not None and "NoncurrentVersionExpiration" not in api:
+            api["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(legacy)}
         rules.append(api)
     return _json(rules) if rules else None
 
