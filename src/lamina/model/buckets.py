@@ -13,7 +13,7 @@ class BucketSpec:
     logical_id: str
     # The physical name ``!Ref`` gives (BucketName, else generated from stack and logical id).
     name: str
-    # VersioningConfiguration.Status ("Enabled" or "Suspended"), recorded on the bucket.
+    # VersioningConfiguration.Status ("Enabled" or "Suspended"): how the bucket versions objects.
     versioning: str | None = None
     # Tags, applied to the bucket (its tag set, as GetBucketTagging answers it).
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 from lamina.model.schedules import ScheduleSpec
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
+from lamina.services.auth import forms
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 
@@ -83,4 +84,6 @@ def signing_service(request: Request) -> str | None:
     scope = signing_scope(request)
     if scope is None and "AWSAccessKeyId=" in request.query:
         return "s3"  # a SigV2 presigned URL: only S3 has them
+    if scope is None and forms.is_form(request):
+        return "s3"  # a browser form's POST policy upload: only S3 takes them
     return scope[1] if scope else None

@@ -1,9 +1,10 @@
 """S3 buckets of an expanded template -> ``BucketSpec``, and what of them Lamina does not honour.
 
 ``AWS::S3::Bucket``: ``BucketName`` (else the name ``!Ref`` gives, generated as CloudFormation
-does), ``Tags``, ``VersioningConfiguration`` (recorded; objects keep one version),
-``NotificationConfiguration``, ``CorsConfiguration`` and ``LifecycleConfiguration`` (expiration
-and aborting incomplete uploads applied; transitions recorded) are honoured; encryption, public
+does), ``Tags``, ``VersioningConfiguration`` (objects then keep their versions),
+``NotificationConfiguration``, ``CorsConfiguration`` and ``LifecycleConfiguration`` (expiration,
+noncurrent-version expiration and aborting incomplete uploads applied; transitions recorded)
+are honoured; encryption, public
 access blocks, ownership controls and canned ACLs have no local effect and are accepted
 silently; any other property (website, logging...) is reported by name as not honoured.
 ``AWS::S3::BucketPolicy`` is recorded on its bucket (policies are not enforced locally). A
@@ -162,6 +163,9 @@ def _lifecycle(reader: Resources, logical_id: str) -> str | None:
         for recorded in ("Transitions", "NoncurrentVersionExpiration"):
             if rule.get(recorded) is not None:
                 api[recorded] = rule[recorded]
+        legacy = rule.get("NoncurrentVersionExpirationInDays")
+        if legacy is not None and "NoncurrentVersionExpiration" not in api:
+            api["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(legacy)}
         rules.append(api)
     return _json(rules) if rules else None
 

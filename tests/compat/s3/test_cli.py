@@ -96,3 +96,35 @@ def test_aws_s3_presign_url_downloads_with_urllib(served: Served, tmp_path: Path
     url = _ok(served.cli("s3", "presign", "s3://presign-bucket/shared.txt")).strip()
     with urllib.request.urlopen(url, timeout=10) as answer:
         assert answer.read() == b"presigned by the cli"
+
+
+def test_s3api_list_object_versions(served: Served) -> None:
+    """`aws s3api list-object-versions` lists a versioned key's versions (newest latest) and
+    its delete marker as the CLI prints them."""
+    _ok(served.cli("s3", "mb", "s3://versions-bucket"))
+    _ok(
+        served.cli(
+            "s3api",
+            "put-bucket-versioning",
+            "--bucket",
+            "versions-bucket",
+            "--versioning-configuration",
+            "Status=Enabled",
+        )
+    )
+    ids = [
+        json.loads(
+            _ok(served.cli("s3api", "put-object", "--bucket", "versions-bucket", "--key", "k"))
+        )["VersionId"]
+        for _ in range(2)
+    ]
+    _ok(served.cli("s3api", "delete-object", "--bucket", "versions-bucket", "--key", "k"))
+    listed = json.loads(
+        _ok(served.cli("s3api", "list-object-versions", "--bucket", "versions-bucket"))
+    )
+    assert [(v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [
+        (ids[1], False),
+        (ids[0], False),
+    ]
+    (marker,) = listed["DeleteMarkers"]
+    assert marker["Key"] == "k" and marker["IsLatest"] is True

@@ -210,3 +210,35 @@ def test_lifecycle_expiration_deletes_what_its_rules_select_once_due(
     clock.now += 2
     service.sweep_lifecycle()
     assert keys() == ["keep/b.txt"]
+
+
+def test_noncurrent_version_expiration_deletes_old_versions_once_due(
+    s3: Any, service: S3Service, clock: Clock
+) -> None:
+    """NoncurrentVersionExpiration (NoncurrentDays 1, NewerNoncurrentVersions 1) deletes, after
+    the midnight UTC following a day, the noncurrent versions beyond the newest one, and never
+    the current version."""
+    s3.put_bucket_versioning(Bucket="web", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="web",
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "old",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "NoncurrentVersionExpiration": {
+                        "NoncurrentDays": 1,
+                        "NewerNoncurrentVersions": 1,
+                    },
+                }
+            ]
+        },
+    )
+    ids = [s3.put_object(Bucket="web", Key="k", Body=b"%d" % n)["VersionId"] for n in range(3)]
+    versions = lambda: [v["VersionId"] for v in s3.list_object_versions(Bucket="web")["Versions"]]  # noqa: E731
+    service.sweep_lifecycle()
+    assert versions() == ids[::-1]
+    clock.now += 2 * 86_400
+    service.sweep_lifecycle()
+    assert versions() == [ids[2], ids[1]]

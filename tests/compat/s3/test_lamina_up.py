@@ -91,7 +91,8 @@ def test_template_buckets_and_acknowledged_objects_survive_sigkill(
 ) -> None:
     """The template's bucket exists (versioning, tags, CORS, lifecycle and policy applied) and
     the banner names it; objects
-    written before SIGKILL are all there after a restart, deleted ones stay deleted."""
+    written before SIGKILL are all there after a restart, deleted ones stay deleted; the
+    bucket is versioned, so overwritten versions and delete markers survive too."""
     lamina = LaminaUp(app, tmp_path / "state").start()
     try:
         assert "Buckets:      lamina-uploads" in lamina.log()
@@ -125,7 +126,9 @@ def test_template_buckets_and_acknowledged_objects_survive_sigkill(
             Bucket="lamina-uploads", Key="big", UploadId=upload, MultipartUpload={"Parts": done}
         )
         s3.copy_object(Bucket="lamina-uploads", Key="copy", CopySource="lamina-uploads/small/1")
-        s3.delete_object(Bucket="lamina-uploads", Key="small/0")
+        marker = s3.delete_object(Bucket="lamina-uploads", Key="small/0")["VersionId"]
+        older = s3.list_object_versions(Bucket="lamina-uploads", Prefix="small/2")["Versions"]
+        newer = s3.put_object(Bucket="lamina-uploads", Key="small/2", Body=b"v2")["VersionId"]
         pending = s3.create_multipart_upload(Bucket="lamina-uploads", Key="later")["UploadId"]
     finally:
         lamina.kill()
@@ -137,8 +140,21 @@ def test_template_buckets_and_acknowledged_objects_survive_sigkill(
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket="lamina-uploads"):
             keys |= {o["Key"] for o in page.get("Contents", [])}
         assert keys == (set(bodies) - {"small/0"}) | {"big", "copy"}
+        versions = s3.list_object_versions(Bucket="lamina-uploads", Prefix="small/")
+        assert [(m["Key"], m["VersionId"]) for m in versions["DeleteMarkers"]] == [
+            ("small/0", marker)
+        ]
+        assert [v["VersionId"] for v in versions["Versions"] if v["Key"] == "small/2"] == [
+            newer,
+            older[0]["VersionId"],
+        ]
+        assert s3.get_object(Bucket="lamina-uploads", Key="small/2")["Body"].read() == b"v2"
+        first = s3.get_object(
+            Bucket="lamina-uploads", Key="small/2", VersionId=older[0]["VersionId"]
+        )
+        assert first["Body"].read() == bodies["small/2"]
         for key, body in bodies.items():
-            if key != "small/0":
+            if key not in ("small/0", "small/2"):
                 got = s3.get_object(Bucket="lamina-uploads", Key=key)["Body"].read()
                 assert got == body
         big = s3.get_object(Bucket="lamina-uploads", Key="big")["Body"].read()

@@ -38,7 +38,7 @@ Resources:
           - {Id: tmp, Status: Enabled, ExpirationInDays: 1, Prefix: tmp/,
              AbortIncompleteMultipartUpload: {DaysAfterInitiation: 2}}
           - {Status: Disabled, ExpirationDate: "2030-01-01T00:00:00Z",
-             TagFilters: [{Key: a, Value: b}]}
+             TagFilters: [{Key: a, Value: b}], NoncurrentVersionExpirationInDays: 30}
       WebsiteConfiguration:
         IndexDocument: index.html
   UploadsPolicy:
@@ -115,7 +115,8 @@ def test_an_invalid_bucket_name_is_a_template_error(write_app: WriteApp) -> None
 def test_cors_lifecycle_and_policy_are_read_in_the_s3_apis_form(write_app: WriteApp) -> None:
     """CloudFormation's CorsRules and lifecycle Rules become the S3 API's CORSRules and Rules
     (MaxAge -> MaxAgeSeconds, ExposedHeaders -> ExposeHeaders, ExpirationInDays ->
-    Expiration.Days, TagFilters -> Filter.And.Tags); the policy document lands on its bucket."""
+    Expiration.Days, TagFilters -> Filter.And.Tags, NoncurrentVersionExpirationInDays ->
+    NoncurrentVersionExpiration.NoncurrentDays); the policy document lands on its bucket."""
     stack = load_stack(write_app(TEMPLATE), stack_name="demo")
     generated = stack.buckets["Generated"]
     assert json.loads(generated.cors or "") == [
@@ -136,4 +137,5 @@ def test_cors_lifecycle_and_policy_are_read_in_the_s3_apis_form(write_app: Write
     }
     assert second["Filter"] == {"And": {"Tags": [{"Key": "a", "Value": "b"}]}}
     assert second["Expiration"] == {"Date": {"$date": 1893456000.0}}
+    assert second["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
     assert json.loads(stack.buckets["Uploads"].policy or "") == {"Statement": []}

@@ -8,7 +8,8 @@ Three checks, in order, each answering in the protocol the client spoke:
    console), one the user allowed, or one the addressed resource's own configuration names (an
    S3 bucket's CORS rules: ``origin_allowed``): a page elsewhere gets 403 and no CORS headers.
 3. The request carries a valid SigV4 signature by a key pair Lamina knows
-   (``lamina.net.sigv4``; S3's legacy presigned URLs: ``sigv2``), unless the user
+   (``lamina.net.sigv4``; S3's legacy presigned URLs: ``sigv2``; a browser form's
+   signed POST policy: ``forms``), unless the user
    chose to accept any (``accept_any``), as LocalStack does. Lamina's own routes
    (``/_lamina/...``) need no signature: they run no code. Nor does an unsigned ``GET /metrics``
    (Prometheus text): a scraper cannot sign, it is read-only, and checks 1 and 2 still apply.
@@ -23,7 +24,7 @@ from lamina.clock import SYSTEM, Clock
 from lamina.errors import AwsError
 from lamina.net import sigv4
 from lamina.net.messages import Request
-from lamina.services.auth import sigv2
+from lamina.services.auth import forms, sigv2
 from lamina.services.auth.refusals import error_for
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
@@ -95,6 +96,8 @@ class Door:
             at = self.clock.wall() if now is None else now
             if request.header("authorization") is None and sigv2.is_presigned(request):
                 sigv2.verify(request, self.secrets, at)  # S3's legacy presigned URLs
+            elif forms.is_form(request):
+                forms.verify(forms.read(request), self.secrets)  # S3's POST policy uploads
             else:
                 sigv4.verify(request, self.secrets, at)
         except sigv4.Refusal as refusal:

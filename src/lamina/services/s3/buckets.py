@@ -2,8 +2,9 @@
 
 A bucket's region is its ``LocationConstraint`` (none means us-east-1, as S3 has it). Creating a
 bucket that exists is ``BucketAlreadyOwnedByYou`` (every bucket here is the caller's); deleting
-one that holds objects or multipart uploads is ``BucketNotEmpty``. Versioning is recorded and
-answered by Get/PutBucketVersioning; objects are not versioned (one version per key).
+one that holds objects, object versions or multipart uploads is ``BucketNotEmpty``. Versioning
+is set by PutBucketVersioning (``Enabled`` or ``Suspended``; a bucket never returns to
+unversioned) and kept by the store, which versions objects by it (see ``store``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from typing import Any
 
 from lamina.clock import SYSTEM, Clock
 from lamina.services.s3 import names
-from lamina.services.s3.errors import BucketAlreadyOwnedByYou, BucketNotEmpty, NoSuchBucket
+from lamina.services.s3.errors import (
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    MalformedXML,
+    NoSuchBucket,
+)
 from lamina.services.s3.objects import OWNER
 from lamina.services.s3.store import Bucket, Store
 
@@ -83,5 +89,10 @@ class Buckets:
     def put_bucket_versioning(self, params: dict[str, Any]) -> dict[str, Any]:
         self.existing(params["Bucket"])
         config = params.get("VersioningConfiguration") or {}
-        self.store.set_versioning(params["Bucket"], config.get("Status"))
+        if config.get("Status") not in ("Enabled", "Suspended"):
+            raise MalformedXML(
+                "The XML you provided was not well-formed or did not validate against our "
+                "published schema"
+            )
+        self.store.set_versioning(params["Bucket"], config["Status"])
         return {}

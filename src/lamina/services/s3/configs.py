@@ -12,8 +12,9 @@
 * Lifecycle (``Put/Get/DeleteBucketLifecycleConfiguration``): rules' ``Expiration`` (``Days``,
   counted as S3 counts them, to the midnight UTC after; or a ``Date``) deletes matching objects
   (``Filter`` by prefix, tags, size), and ``AbortIncompleteMultipartUpload`` aborts old
-  uploads, on a sweep at start and then each hour of the configured clock
-  (``LAMINA_CLOCK_RATE`` speeds it); transitions and noncurrent-version rules are recorded.
+  uploads, and ``NoncurrentVersionExpiration`` (``NoncurrentDays``, ``NewerNoncurrentVersions``)
+  deletes old versions, on a sweep at start and then each hour of the configured clock
+  (``LAMINA_CLOCK_RATE`` speeds it); transitions are recorded.
 """
 
 from __future__ import annotations
@@ -216,6 +217,44 @@ class BucketConfigs:
                     ):
                         found.append((bucket.name, stored.key))
                         break
+        return found
+
+    def noncurrent_expired(self) -> list[tuple[str, str, str]]:
+        """(bucket, key, version id) of every noncurrent version a ``NoncurrentVersionExpiration``
+        rule says has expired by now: ``NoncurrentDays`` after it stopped being current (when
+        the version after it was written), to the midnight UTC after, beyond the
+        ``NewerNoncurrentVersions`` newest noncurrent ones the rule keeps."""
+        now = self.clock.wall()
+        found: list[tuple[str, str, str]] = []
+        for bucket in self.store.buckets():
+            rules = [
+                r
+                for r in self.store.configs(bucket.name).get(LIFECYCLE) or []
+                if r.get("Status") == "Enabled" and r.get("NoncurrentVersionExpiration")
+            ]
+            if not rules:
+                continue
+            key: str | None = None
+            since = 0.0  # when the version being looked at stopped being current
+            newer = 0  # noncurrent versions of the key newer than it
+            for stored in self.store.versions_from(bucket.name, "", ""):
+                if stored.key != key:
+                    key, since, newer = stored.key, stored.modified, 0
+                    continue  # the latest version (or marker) is current
+                if not stored.marker:
+                    for rule in rules:
+                        action = rule["NoncurrentVersionExpiration"]
+                        days = int(action.get("NoncurrentDays") or 0)
+                        keep = int(action.get("NewerNoncurrentVersions") or 0)
+                        if (
+                            newer >= keep
+                            and _selects(rule, stored.key, stored.size, self._tags(stored))
+                            and now >= _midnight_after(since + days * _DAY_S)
+                        ):
+                            found.append((bucket.name, stored.key, stored.version))
+                            break
+                    newer += 1
+                since = stored.modified
         return found
 
     def stale_uploads(self) -> list[str]:

@@ -9,6 +9,11 @@ class S3Error(AwsError):
     code = "InvalidRequest"
     status = 400
 
+    def __init__(self, message: str, headers: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        # Headers S3 answers with this error (a delete marker's ``x-amz-delete-marker``).
+        self.headers = headers or []
+
 
 class InvalidBucketName(S3Error):
     code = "InvalidBucketName"
@@ -32,6 +37,16 @@ class NoSuchBucket(S3Error):
 class NoSuchKey(S3Error):
     code = "NoSuchKey"
     status = 404
+
+
+class NoSuchVersion(S3Error):
+    code = "NoSuchVersion"
+    status = 404
+
+
+class MethodNotAllowed(S3Error):
+    code = "MethodNotAllowed"
+    status = 405
 
 
 class NoSuchUpload(S3Error):
@@ -70,6 +85,19 @@ class InvalidPart(S3Error):
 
 class InvalidPartOrder(S3Error):
     code = "InvalidPartOrder"
+
+
+class EntityTooLarge(S3Error):
+    code = "EntityTooLarge"
+
+
+class MalformedPOSTRequest(S3Error):
+    code = "MalformedPOSTRequest"
+
+
+class AccessDenied(S3Error):
+    code = "AccessDenied"
+    status = 403
 
 
 class EntityTooSmall(S3Error):

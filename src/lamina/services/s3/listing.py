@@ -1,11 +1,14 @@
-"""ListObjects (v1) and ListObjectsV2: prefix, delimiter, markers, continuation, encoding-type.
+"""ListObjects (v1), ListObjectsV2 and ListObjectVersions: prefix, delimiter, markers,
+continuation, encoding-type.
 
 Keys come back in S3's order (UTF-8 binary). With a delimiter, keys sharing the part of their
 name up to the first delimiter after the prefix roll up into one ``CommonPrefixes`` entry,
 which counts toward ``MaxKeys`` like a key; the listing then skips every key under it. v2's
 continuation token is opaque to clients: here the base64 of where the next page starts after.
-``EncodingType=url`` percent-encodes the keys, prefixes and markers in the answer (botocore
-asks for it and decodes them).
+ListObjectVersions lists every version and delete marker by key, each key's newest first
+(``IsLatest``), resuming after ``KeyMarker`` (all of its versions) or after the version
+``VersionIdMarker`` of ``KeyMarker``. ``EncodingType=url`` percent-encodes the keys, prefixes
+and markers in the answer (botocore asks for it and decodes them).
 """
 
 from __future__ import annotations
@@ -112,6 +115,86 @@ class Listing:
         if truncated:
             resume = last + _PAST if last in prefixes else last
             result["NextContinuationToken"] = base64.urlsafe_b64encode(resume.encode()).decode()
+        return result
+
+    def list_object_versions(self, params: dict[str, Any]) -> dict[str, Any]:
+        bucket = params["Bucket"]
+        self.objects.require_bucket(bucket)
+        prefix, delimiter = params.get("Prefix") or "", params.get("Delimiter") or ""
+        key_marker = params.get("KeyMarker") or ""
+        version_marker = params.get("VersionIdMarker") or ""
+        if version_marker and not key_marker:
+            raise InvalidArgument("A version-id marker cannot be specified without a key marker.")
+        max_keys = _max_keys(params)
+        encode = _encoder(params)
+        versions: list[dict[str, Any]] = []
+        markers: list[dict[str, Any]] = []
+        prefixes: list[str] = []
+        truncated = False
+        next_key = next_version = None
+        previous_key: str | None = None
+        passed_marker = not version_marker
+        for stored in self.store.versions_from(bucket, prefix, key_marker):
+            latest = stored.key != previous_key
+            previous_key = stored.key
+            if key_marker and stored.key == key_marker:
+                if not passed_marker:
+                    passed_marker = stored.version == version_marker
+                    continue
+                if not version_marker:
+                    continue
+            if prefixes and stored.key.startswith(prefixes[-1]):
+                continue
+            if delimiter and key_marker.endswith(delimiter) and stored.key.startswith(key_marker):
+                continue
+            common = None
+            if delimiter:
+                at = stored.key.find(delimiter, len(prefix))
+                if at >= 0:
+                    common = stored.key[: at + len(delimiter)]
+            if len(versions) + len(markers) + len(prefixes) >= max_keys:
+                truncated = True
+                break
+            if common is not None:
+                prefixes.append(common)
+                next_key, next_version = common, None
+                continue
+            entry: dict[str, Any] = {
+                "Key": encode(stored.key),
+                "VersionId": stored.version,
+                "IsLatest": latest,
+                "LastModified": dt.datetime.fromtimestamp(int(stored.modified), dt.UTC),
+                "Owner": OWNER,
+            }
+            if stored.marker:
+                markers.append(entry)
+            else:
+                entry.update(
+                    ETag=stored.etag,
+                    Size=stored.size,
+                    StorageClass=stored.headers.get("StorageClass", "STANDARD"),
+                )
+                versions.append(entry)
+            next_key, next_version = stored.key, stored.version
+        result: dict[str, Any] = {
+            "Name": bucket,
+            "Prefix": encode(prefix),
+            "KeyMarker": encode(key_marker),
+            "VersionIdMarker": version_marker,
+            "MaxKeys": max_keys,
+            "IsTruncated": truncated,
+            "Versions": versions or None,
+            "DeleteMarkers": markers or None,
+            "CommonPrefixes": [{"Prefix": encode(p)} for p in prefixes] or None,
+        }
+        if delimiter:
+            result["Delimiter"] = encode(delimiter)
+        if params.get("EncodingType"):
+            result["EncodingType"] = params["EncodingType"]
+        if truncated and next_key is not None:
+            result["NextKeyMarker"] = encode(next_key)
+            if next_version is not None:
+                result["NextVersionIdMarker"] = next_version
         return result
 
     def _common(

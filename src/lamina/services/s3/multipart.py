@@ -23,7 +23,14 @@ from lamina.services.s3.errors import (
     MalformedXML,
     NoSuchUpload,
 )
-from lamina.services.s3.objects import OWNER, Objects, check_copy_source, content_of, copy_source
+from lamina.services.s3.objects import (
+    OWNER,
+    Objects,
+    check_copy_source,
+    content_of,
+    copy_source,
+    source_version,
+)
 from lamina.services.s3.payload import CHECKSUMS, Digests
 from lamina.services.s3.store import Part, Upload
 from lamina.services.s3.tagging import from_header
@@ -88,7 +95,9 @@ class Multipart:
         if not 1 <= number <= MAX_PARTS:
             raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
         source_bucket, source_key = copy_source(params["CopySource"])
-        source = self.objects.existing(source_bucket, source_key)
+        source = self.objects.existing(
+            source_bucket, source_key, source_version(params["CopySource"])
+        )
         check_copy_source(params, source)
         start, end = 0, source.size - 1
         wanted = params.get("CopySourceRange")
@@ -152,7 +161,7 @@ class Multipart:
             self.objects.require_bucket(upload.bucket)
             with self.objects.writes:
                 self.objects.check_write(params, upload.bucket, upload.key)
-                self.store.put(
+                stored = self.store.put(
                     upload.bucket,
                     upload.key,
                     staged,
@@ -168,6 +177,7 @@ class Multipart:
         return {
             "Location": f"/{upload.bucket}/{upload.key}",
             "Bucket": upload.bucket,
+            **self.objects.version_of(stored),
             "Key": upload.key,
             "ETag": etag,
         }

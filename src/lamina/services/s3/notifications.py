@@ -100,7 +100,14 @@ class Notifications:
     # -- events ----------------------------------------------------------------------------
 
     def changed(
-        self, event: str, bucket: str, key: str, size: int | None, etag: str | None, ip: str
+        self,
+        event: str,
+        bucket: str,
+        key: str,
+        size: int | None,
+        etag: str | None,
+        ip: str,
+        version: str | None = None,
     ) -> None:
         """``event`` (``ObjectCreated:Put``...) happened to ``bucket``/``key``: records to the
         destinations whose filters match, after the caller answers."""
@@ -111,13 +118,17 @@ class Notifications:
         if "EventBridgeConfiguration" in config:
             self._send(
                 arns.arn("events", self.region, self.account_id, "event-bus/default"),
-                fastjson.dumps_text(self._bridge_event(event, bucket, key, size, etag, ip)),
+                fastjson.dumps_text(
+                    self._bridge_event(event, bucket, key, size, etag, ip, version)
+                ),
             )
         for kind, field in _KINDS:
             for entry in config.get(kind) or []:
                 if not _wanted(entry, event, key):
                     continue
-                record = self._record(event, bucket, key, size, etag, ip, entry.get("Id", ""))
+                record = self._record(
+                    event, bucket, key, size, etag, ip, entry.get("Id", ""), version
+                )
                 self._send(str(entry[field]), fastjson.dumps_text({"Records": [record]}))
 
     def _record(
@@ -129,6 +140,7 @@ class Notifications:
         etag: str | None,
         ip: str,
         configuration: str,
+        version: str | None = None,
     ) -> dict[str, Any]:
         request_id = ids.hex_id()[:16].upper()
         obj: dict[str, Any] = {"key": urllib.parse.quote_plus(key, safe="/")}
@@ -136,6 +148,8 @@ class Notifications:
             obj["size"] = size
         if etag:
             obj["eTag"] = etag.strip('"')
+        if version is not None:
+            obj["versionId"] = version
         obj["sequencer"] = f"{int(self.clock.wall() * 1000):012X}{self._sequence:06X}"
         return {
             "eventVersion": "2.1",
@@ -159,7 +173,14 @@ class Notifications:
         }
 
     def _bridge_event(
-        self, event: str, bucket: str, key: str, size: int | None, etag: str | None, ip: str
+        self,
+        event: str,
+        bucket: str,
+        key: str,
+        size: int | None,
+        etag: str | None,
+        ip: str,
+        version: str | None = None,
     ) -> dict[str, Any]:
         created = event.startswith("ObjectCreated")
         obj: dict[str, Any] = {"key": key}
@@ -167,6 +188,8 @@ class Notifications:
             obj["size"] = size
         if created and etag:
             obj["etag"] = etag.strip('"')
+        if version is not None:
+            obj["version-id"] = version
         obj["sequencer"] = f"{int(self.clock.wall() * 1000):012X}{self._sequence:06X}"
         detail: dict[str, Any] = {
             "version": "0",

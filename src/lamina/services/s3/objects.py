@@ -29,13 +29,15 @@ from lamina.services.s3.errors import (
     InvalidArgument,
     InvalidRange,
     InvalidRequest,
+    MethodNotAllowed,
     NoSuchBucket,
     NoSuchKey,
+    NoSuchVersion,
     NotModified,
     PreconditionFailed,
 )
 from lamina.services.s3.payload import CHECKSUMS, Digests
-from lamina.services.s3.store import Store, StoredObject
+from lamina.services.s3.store import NULL_VERSION, Bucket, Store, StoredObject
 from lamina.services.s3.tagging import from_header
 
 # Members kept with an object and answered on Get/Head, as the client wrote them.
@@ -52,6 +54,7 @@ CONTENT = (
 DEFAULT_TYPE = "binary/octet-stream"
 OWNER = {"ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"}
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_VERSION_ID = re.compile(r"[A-Za-z0-9._-]{32}")
 _PRECONDITION = "At least one of the pre-conditions you specified did not hold"
 
 
@@ -85,16 +88,40 @@ class Objects:
 
     # -- shared -------------------------------------------------------------------------------
 
-    def require_bucket(self, name: str) -> None:
-        if self.store.bucket(name) is None:
-            raise NoSuchBucket("The specified bucket does not exist")
-
-    def existing(self, bucket: str, key: str) -> StoredObject:
-        self.require_bucket(bucket)
-        found = self.store.get(bucket, key)
+    def require_bucket(self, name: str) -> Bucket:
+        found = self.store.bucket(name)
         if found is None:
-            raise NoSuchKey("The specified key does not exist.")
+            raise NoSuchBucket("The specified bucket does not exist")
         return found
+
+    def existing(self, bucket: str, key: str, version: str | None = None) -> StoredObject:
+        """The key's current version (or ``version``): NoSuchKey when its latest version is a
+        delete marker (saying so in ``x-amz-delete-marker``), NoSuchVersion for an unknown
+        version, MethodNotAllowed when ``version`` is a delete marker."""
+        self.require_bucket(bucket)
+        found = self.store.get(bucket, key, checked_version(version))
+        if found is None and version is None:
+            marker = self.store.latest_marker(bucket, key)
+            headers = _marker_headers(marker) if marker else []
+            raise NoSuchKey("The specified key does not exist.", headers)
+        if found is None:
+            raise NoSuchVersion(
+                "The specified version does not exist.", [("x-amz-version-id", str(version))]
+            )
+        if found.marker:
+            raise MethodNotAllowed(
+                "The specified method is not allowed against this resource.",
+                _marker_headers(found.version),
+            )
+        return found
+
+    def version_of(self, stored: StoredObject) -> dict[str, Any]:
+        """``VersionId`` as S3 answers it: in a bucket that has had versioning, and for any
+        version that is not the ``null`` one."""
+        if stored.version != NULL_VERSION:
+            return {"VersionId": stored.version}
+        bucket = self.store.bucket(stored.bucket)
+        return {"VersionId": NULL_VERSION} if bucket and bucket.versioning else {}
 
     def write(
         self,
@@ -145,10 +172,10 @@ class Objects:
         if tags:
             headers["Tags"] = tags
         stored = self.write(params, digests.feed([body]), digests, headers)
-        return {"ETag": stored.etag, **_checksums(stored)}
+        return {"ETag": stored.etag, **_checksums(stored), **self.version_of(stored)}
 
     def get_object(self, params: dict[str, Any]) -> dict[str, Any]:
-        stored = self.existing(params["Bucket"], params["Key"])
+        stored = self.existing(params["Bucket"], params["Key"], params.get("VersionId"))
         _check_read(params, stored)
         result = self._described(stored, params)
         start, end = _range(params.get("Range"), stored.size)
@@ -162,7 +189,7 @@ class Objects:
         return result
 
     def head_object(self, params: dict[str, Any]) -> dict[str, Any]:
-        stored = self.existing(params["Bucket"], params["Key"])
+        stored = self.existing(params["Bucket"], params["Key"], params.get("VersionId"))
         _check_read(params, stored)
         result = self._described(stored, params)
         result.update(_overrides(params))
@@ -187,6 +214,7 @@ class Objects:
             result["TagCount"] = len(headers["Tags"])
         if params.get("ChecksumMode") == "ENABLED":
             result.update(_checksums(stored))
+        result.update(self.version_of(stored))
         return result
 
     def delete_object(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -200,8 +228,14 @@ class Objects:
                     raise NoSuchKey("The specified key does not exist.")
                 if not etag_matches(if_match, current.etag):
                     raise PreconditionFailed(_PRECONDITION)
-            self.store.delete(bucket, key)
-        return {}
+            version = checked_version(params.get("VersionId"))
+            removal = self.store.remove(bucket, key, version, self.clock.wall())
+        result: dict[str, Any] = {}
+        if removal.version is not None:
+            result["VersionId"] = removal.version
+        if removal.marker:
+            result["DeleteMarker"] = True
+        return result
 
     def delete_objects(self, params: dict[str, Any]) -> dict[str, Any]:
         self.require_bucket(params["Bucket"])
@@ -212,19 +246,31 @@ class Objects:
         deleted = []
         with self.writes:
             for entry in objects:
-                self.store.delete(params["Bucket"], entry["Key"])
-                deleted.append({"Key": entry["Key"]})
+                version = entry.get("VersionId")
+                removal = self.store.remove(
+                    params["Bucket"], entry["Key"], version, self.clock.wall()
+                )
+                answer: dict[str, Any] = {"Key": entry["Key"]}
+                if version is not None:
+                    answer["VersionId"] = version
+                if removal.marker:
+                    answer["DeleteMarker"] = True
+                    if version is None:
+                        answer["DeleteMarkerVersionId"] = removal.version
+                deleted.append(answer)
         return {"Deleted": [] if request.get("Quiet") else deleted}
 
     def copy_object(self, params: dict[str, Any]) -> dict[str, Any]:
         self.require_bucket(params["Bucket"])
         source_bucket, source_key = copy_source(params["CopySource"])
-        source = self.existing(source_bucket, source_key)
+        source = self.existing(source_bucket, source_key, source_version(params["CopySource"]))
         check_copy_source(params, source)
         replace = params.get("MetadataDirective") == "REPLACE"
-        if (source_bucket, source_key) == (params["Bucket"], params["Key"]) and not (
-            replace or params.get("StorageClass") or params.get("WebsiteRedirectLocation")
-        ):
+        if (source_bucket, source_key, source.version) == (
+            params["Bucket"],
+            params["Key"],
+            getattr(self.store.get(params["Bucket"], params["Key"]), "version", None),
+        ) and not (replace or params.get("StorageClass") or params.get("WebsiteRedirectLocation")):
             raise InvalidRequest(
                 "This copy request is illegal because it is trying to copy an object to itself "
                 "without changing the object's metadata, storage class, website redirect "
@@ -243,13 +289,17 @@ class Objects:
         if source.parts is None:
             headers.update({n: source.headers[n] for n in CHECKSUMS if n in source.headers})
         stored = self.write(params, self.store.read(source.file), None, headers)
-        return {
+        result: dict[str, Any] = {
             "CopyObjectResult": {
                 "ETag": stored.etag,
                 "LastModified": _timestamp(stored.modified),
                 **_checksums(stored),
-            }
+            },
+            **self.version_of(stored),
         }
+        if "VersionId" in self.version_of(source):
+            result["CopySourceVersionId"] = source.version
+        return result
 
 
 # response-* query parameters (a presigned download's Content-Disposition, say) override what
@@ -278,6 +328,24 @@ def copy_source(raw: str) -> tuple[str, str]:
     if not bucket or not key:
         raise InvalidArgument("Invalid copy source object key")
     return bucket, key
+
+
+def checked_version(version: str | None) -> str | None:
+    """``version`` if it can be a version id (``null`` or 32 URL-safe characters, as S3 makes
+    them); otherwise S3's InvalidArgument."""
+    if version is None or version == NULL_VERSION or _VERSION_ID.fullmatch(version):
+        return version
+    raise InvalidArgument("Invalid version id specified")
+
+
+def source_version(raw: str) -> str | None:
+    """The ``versionId`` a ``CopySource`` names (``bucket/key?versionId=...``), if any."""
+    query = urllib.parse.parse_qs(raw.partition("?")[2])
+    return query["versionId"][0] if query.get("versionId") else None
+
+
+def _marker_headers(version: str) -> list[tuple[str, str]]:
+    return [("x-amz-delete-marker", "true"), ("x-amz-version-id", version)]
 
 
 def _check_read(params: dict[str, Any], stored: StoredObject) -> None:

@@ -15,8 +15,11 @@ the operations botocore's model cannot tell apart by URI alone are told by their
 AbortMultipartUpload). After: a Range answer is 206, ``NotModified`` is a bodiless 304, and
 GetBucketLocation is the bare ``<LocationConstraint>`` element botocore reads.
 
-Not served (answered ``NotImplemented`` naming the operation): notifications, CORS,
-lifecycle, policies, ACLs, object versions, POST policy uploads, object lock.
+A browser form's ``POST /BUCKET`` (multipart/form-data, its policy signed: the door checked it)
+is PostObject (``postpolicy``), answered here rather than through the model, which has no such
+operation.
+
+Not served (answered ``NotImplemented`` naming the operation): ACLs, object lock.
 Bodies: the HTTP server hands the whole request body over (up to the services port's cap), and a
 GetObject answer is one ``bytes``; streaming both ways needs the server to pass a body reader
 to services (and the door to hash the body as it streams, or accept UNSIGNED-PAYLOAD) and to
@@ -38,7 +41,9 @@ from lamina.delivery import Deliveries
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
+from lamina.net.sigv4 import Refusal
 from lamina.services.api import signing_service
+from lamina.services.auth import forms
 from lamina.services.protocols.service import ModelService
 from lamina.services.protocols.shapes import Operation
 from lamina.services.protocols.wire import REST_XML
@@ -46,11 +51,17 @@ from lamina.services.s3 import payload
 from lamina.services.s3.addressing import bucket_host
 from lamina.services.s3.buckets import Buckets
 from lamina.services.s3.configs import BucketConfigs, cors_headers
-from lamina.services.s3.errors import NotModified
+from lamina.services.s3.errors import (
+    MalformedPOSTRequest,
+    MethodNotAllowed,
+    NotModified,
+    S3Error,
+)
 from lamina.services.s3.listing import Listing
 from lamina.services.s3.multipart import Multipart
 from lamina.services.s3.notifications import Notifications
 from lamina.services.s3.objects import Objects
+from lamina.services.s3.postpolicy import PostPolicy
 from lamina.services.s3.store import Store
 from lamina.services.s3.tagging import Tagging
 
@@ -92,6 +103,7 @@ class S3Service(ModelService):
         self.multipart = Multipart(self.objects)
         self.deployed: list[str] = []
         self.tagging = Tagging(self.objects)
+        self.post_policy = PostPolicy(self.objects)
         b, o, m, t = self.buckets, self.objects, self.multipart, self.tagging
         handlers = {
             "CreateBucket": b.create_bucket,
@@ -109,6 +121,7 @@ class S3Service(ModelService):
             "CopyObject": o.copy_object,
             "ListObjects": self.listing.list_objects,
             "ListObjectsV2": self.listing.list_objects_v2,
+            "ListObjectVersions": self.listing.list_object_versions,
             "CreateMultipartUpload": m.create_multipart_upload,
             "UploadPart": m.upload_part,
             "UploadPartCopy": m.upload_part_copy,
@@ -147,7 +160,16 @@ class S3Service(ModelService):
                 result = inner(params)
                 stored = store.get(params["Bucket"], params["Key"])
                 if stored is not None:
-                    changed(event, stored.bucket, stored.key, stored.size, stored.etag, _CLIENT)
+                    version = result.get("VersionId")
+                    changed(
+                        event,
+                        stored.bucket,
+                        stored.key,
+                        stored.size,
+                        stored.etag,
+                        _CLIENT,
+                        version,
+                    )
                 return result
 
             handlers[name] = run
@@ -157,15 +179,26 @@ class S3Service(ModelService):
         created("CompleteMultipartUpload", "ObjectCreated:CompleteMultipartUpload")
         delete_one, delete_many = handlers["DeleteObject"], handlers["DeleteObjects"]
 
+        def removed(bucket: str, key: str, answer: dict[str, Any]) -> None:
+            marker = answer.get("DeleteMarker") and "VersionId" not in answer
+            event = "ObjectRemoved:DeleteMarkerCreated" if marker else "ObjectRemoved:Delete"
+            version = answer.get("DeleteMarkerVersionId") or answer.get("VersionId")
+            changed(event, bucket, key, None, None, _CLIENT, version)
+
         def deleted_one(params: dict[str, Any]) -> Any:
             result = delete_one(params)
-            changed("ObjectRemoved:Delete", params["Bucket"], params["Key"], None, None, _CLIENT)
+            answer = dict(result)
+            if answer.get("DeleteMarker") and params.get("VersionId") is None:
+                answer = {"DeleteMarker": True, "DeleteMarkerVersionId": answer["VersionId"]}
+            removed(params["Bucket"], params["Key"], answer)
             return result
 
         def deleted_many(params: dict[str, Any]) -> Any:
             result = delete_many(params)
-            for entry in (params.get("Delete") or {}).get("Objects") or []:
-                changed("ObjectRemoved:Delete", params["Bucket"], entry["Key"], None, None, _CLIENT)
+            requested = (params.get("Delete") or {}).get("Objects") or []
+            answers = result.get("Deleted") or [{"Key": e["Key"]} for e in requested]
+            for answer in answers:
+                removed(params["Bucket"], answer["Key"], answer)
             return result
 
         handlers["DeleteObject"], handlers["DeleteObjects"] = deleted_one, deleted_many
@@ -190,7 +223,10 @@ class S3Service(ModelService):
                 request = _decoded(request)
         except AwsError as exc:
             return self._error(exc, REST_XML, ids.request_id())
-        answer = await super().handle(request)
+        if forms.is_form(request):
+            answer = await asyncio.to_thread(self._post_form, request)
+        else:
+            answer = await super().handle(request)
         origin = request.header("origin")
         if origin is not None:
             rule = self.configs.cors_rule(_bucket_of(request), origin, request.method, [])
@@ -204,6 +240,33 @@ class S3Service(ModelService):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         self.store.close()
+
+    def _post_form(self, request: Request) -> Response:
+        """PostObject: a browser form's upload (its signature checked at the door)."""
+        request_id = ids.request_id()
+        try:
+            try:
+                form = forms.read(request)
+            except Refusal as refusal:
+                raise MalformedPOSTRequest(refusal.message) from None
+            bucket, _, rest = request.path.lstrip("/").partition("/")
+            if not bucket or rest:
+                raise MethodNotAllowed("The specified method is not allowed against this resource.")
+            host = request.header("host") or "localhost"
+            stored, answer = self.post_policy.post_object(urllib.parse.unquote(bucket), form, host)
+        except AwsError as exc:
+            return self._error(exc, REST_XML, request_id)
+        self.notifications.changed(
+            "ObjectCreated:Post",
+            stored.bucket,
+            stored.key,
+            stored.size,
+            stored.etag,
+            _CLIENT,
+            self.objects.version_of(stored).get("VersionId"),
+        )
+        answer.headers.append(("x-amz-request-id", request_id))
+        return answer
 
     # -- BrowserAccess ------------------------------------------------------------------------
 
@@ -234,10 +297,15 @@ class S3Service(ModelService):
             await asyncio.sleep(self._sweep_every_s)
 
     def sweep_lifecycle(self) -> None:
-        """Delete what lifecycle rules say has expired; abort uploads they say are stale."""
+        """Delete what lifecycle rules say has expired (a versioned bucket's current objects get
+        a delete marker, its noncurrent versions go for good); abort uploads they say are
+        stale."""
         for bucket, key in self.configs.expired():
             if self.store.delete(bucket, key):
                 log.info("S3 lifecycle expired s3://%s/%s", bucket, key)
+        for bucket, key, version in self.configs.noncurrent_expired():
+            self.store.remove(bucket, key, version)
+            log.info("S3 lifecycle expired s3://%s/%s version %s", bucket, key, version)
         for upload_id in self.configs.stale_uploads():
             self.store.finish_upload(upload_id)
 
@@ -273,6 +341,8 @@ class S3Service(ModelService):
 
         answer = render(exc, REST_XML, request_id)
         answer.headers.append(("x-amz-request-id", request_id))
+        if isinstance(exc, S3Error):
+            answer.headers.extend(exc.headers)
         return answer
 
 

@@ -8,6 +8,14 @@ So after ``kill -9`` every acknowledged object is whole, and a body whose row ne
 an orphan file, never a half object (removed when the store next opens). A replaced or deleted
 body's file is removed after the commit that stops naming it.
 
+Versions: ``objects`` holds each key's current version, ``versions`` its noncurrent versions
+and delete markers. How a write or a delete treats what was there follows the bucket's
+versioning status, read in the same transaction: never versioned, the key is replaced; Enabled,
+the current version is kept and the new one (or a delete marker) gets a fresh id; Suspended,
+the new one is the ``null`` version, replacing any ``null`` version. Deleting a version by id
+removes it for good; if it was the latest, the newest remaining one becomes current unless it
+is a delete marker.
+
 All methods are safe to call from several threads: one connection, one lock, each call one
 transaction.
 """
@@ -17,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import sqlite3
 import threading
 import uuid
@@ -26,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina import fastjson
+from lamina.clock import SYSTEM
 from lamina.storage import sqlite
 
 DATABASE = "s3.sqlite3"
@@ -72,7 +82,29 @@ _MIGRATIONS = (
     "ALTER TABLE buckets ADD COLUMN notifications TEXT;",
     # The bucket's CORS, policy and lifecycle configurations, by name (JSON).
     "ALTER TABLE buckets ADD COLUMN configs TEXT;",
+    # Object versions. ``objects`` keeps each key's current version (its ``version`` NULL for
+    # S3's ``null`` version, which every object written before versioning is); ``versions``
+    # keeps the rest, noncurrent versions and delete markers, ``seq`` ordering them oldest first.
+    """
+    ALTER TABLE objects ADD COLUMN version TEXT;
+    CREATE TABLE versions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        bucket TEXT NOT NULL REFERENCES buckets(name),
+        key TEXT NOT NULL,
+        version TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        etag TEXT NOT NULL,
+        modified REAL NOT NULL,
+        headers TEXT NOT NULL,
+        file TEXT,
+        parts INTEGER,
+        marker INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX versions_by_key ON versions (bucket, key, version);
+    """,
 )
+NULL_VERSION = "null"
+_COLUMNS = "bucket, key, size, etag, modified, headers, file, parts, version"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +135,18 @@ class StoredObject:
     headers: dict[str, Any]
     file: str
     parts: int | None
+    # S3's version id ("null" for the version written while versioning was never enabled or
+    # was suspended); ``marker`` for a delete marker (no body, ``file`` "").
+    version: str = NULL_VERSION
+    marker: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What a delete did: the version it removed or the delete marker it put (``marker``)."""
+
+    version: str | None
+    marker: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +181,10 @@ class Store:
         is renamed into place before its row commits). Runs at open, before any request."""
         named = {
             row[0]
-            for row in self._conn.execute("SELECT file FROM objects UNION SELECT file FROM parts")
+            for row in self._conn.execute(
+                "SELECT file FROM objects UNION SELECT file FROM parts "
+                "UNION SELECT file FROM versions WHERE file IS NOT NULL"
+            )
         }
         for entry in os.scandir(self.bodies):
             if entry.name not in named:
@@ -146,6 +193,18 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     # -- bodies -------------------------------------------------------------------------------
 
@@ -274,29 +333,31 @@ class Store:
                 (fastjson.dumps_text(config) if config else None, name),
             )
 
-    def set_object_tags(self, bucket: str, key: str, tags: dict[str, str]) -> bool:
-        """Replace an object's tags (kept with its headers); False when it does not exist."""
-        with self._lock:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute(
-                    "SELECT headers FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
-                ).fetchone()
-                if row is not None:
-                    headers = fastjson.loads(row[0])
-                    headers.pop("Tags", None)
-                    if tags:
-                        headers["Tags"] = tags
-                    conn.execute(
-                        "UPDATE objects SET headers = ? WHERE bucket = ? AND key = ?",
-                        (fastjson.dumps_text(headers), bucket, key),
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        return row is not None
+    def set_object_tags(
+        self, bucket: str, key: str, tags: dict[str, str], version: str | None = None
+    ) -> bool:
+        """Replace the tags of an object's current version (or of ``version``), kept with its
+        headers; False when it does not exist (or is a delete marker)."""
+        with self._transaction() as conn:
+            found = self._find(conn, bucket, key, version)
+            if found is None or found.marker:
+                return False
+            headers = dict(found.headers)
+            headers.pop("Tags", None)
+            if tags:
+                headers["Tags"] = tags
+            text = fastjson.dumps_text(headers)
+            if self._is_current(conn, found):
+                conn.execute(
+                    "UPDATE objects SET headers = ? WHERE bucket = ? AND key = ?",
+                    (text, bucket, key),
+                )
+            else:
+                conn.execute(
+                    "UPDATE versions SET headers = ? WHERE bucket = ? AND key = ? AND version = ?",
+                    (text, bucket, key, found.version),
+                )
+        return True
 
     def set_versioning(self, name: str, status: str | None) -> None:
         with self._lock:
@@ -310,8 +371,9 @@ class Store:
             try:
                 held = conn.execute(
                     "SELECT 1 FROM objects WHERE bucket = ? UNION ALL "
+                    "SELECT 1 FROM versions WHERE bucket = ? UNION ALL "
                     "SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1",
-                    (name, name),
+                    (name, name, name),
                 ).fetchone()
                 if held is None:
                     conn.execute("DELETE FROM buckets WHERE name = ?", (name,))
@@ -333,15 +395,16 @@ class Store:
         headers: dict[str, Any],
         parts: int | None = None,
     ) -> StoredObject:
-        """Name ``staged`` as ``bucket/key``, replacing (and removing) any body it had."""
-        with self._lock:
-            old = self._conn.execute(
-                "SELECT file FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
-            ).fetchone()
-            self._conn.execute(
-                "INSERT OR REPLACE INTO objects "
-                "(bucket, key, size, etag, modified, headers, file, parts) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        """Name ``staged`` as ``bucket/key``'s current version. In a bucket with versioning
+        ``Enabled`` it gets a new version id and the version it replaces is kept; otherwise it
+        is the ``null`` version and replaces (and removes the body of) any ``null`` version."""
+        gone: list[str] = []
+        with self._transaction() as conn:
+            status = self._versioning(conn, bucket)
+            version = new_version_id() if status == "Enabled" else NULL_VERSION
+            self._retire_current(conn, bucket, key, status, gone)
+            conn.execute(
+                f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     bucket,
                     key,
@@ -351,29 +414,200 @@ class Store:
                     fastjson.dumps_text(headers),
                     staged.file,
                     parts,
+                    None if version == NULL_VERSION else version,
                 ),
             )
-        if old:
-            self.discard(old[0])
-        return StoredObject(bucket, key, staged.size, etag, modified, headers, staged.file, parts)
+        self.discard(*gone)
+        return StoredObject(
+            bucket, key, staged.size, etag, modified, headers, staged.file, parts, version
+        )
 
-    def get(self, bucket: str, key: str) -> StoredObject | None:
+    def get(self, bucket: str, key: str, version: str | None = None) -> StoredObject | None:
+        """The key's current version, or its version ``version`` (which may be a delete
+        marker); None when there is none."""
         with self._lock:
+            return self._find(self._conn, bucket, key, version)
+
+    def latest_marker(self, bucket: str, key: str) -> str | None:
+        """The version id of the delete marker that is the key's latest version, if one is."""
+        with self._lock:
+            if self._current(self._conn, bucket, key) is not None:
+                return None
             row = self._conn.execute(
-                "SELECT bucket, key, size, etag, modified, headers, file, parts FROM objects "
-                "WHERE bucket = ? AND key = ?",
+                "SELECT version, marker FROM versions WHERE bucket = ? AND key = ? "
+                "ORDER BY seq DESC LIMIT 1",
                 (bucket, key),
             ).fetchone()
-        return _object(row) if row else None
+        return str(row[0]) if row and row[1] else None
 
     def delete(self, bucket: str, key: str) -> bool:
+        """Delete the key's current version as ``remove`` does; False when there was none."""
         with self._lock:
-            row = self._conn.execute(
-                "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING file", (bucket, key)
+            existed = self._current(self._conn, bucket, key) is not None
+        if existed:
+            self.remove(bucket, key)
+        return existed
+
+    def remove(
+        self, bucket: str, key: str, version: str | None = None, modified: float | None = None
+    ) -> Removal:
+        """Without ``version``: in an unversioned bucket delete the key; with versioning put a
+        delete marker (``Enabled``: a new version; ``Suspended``: the ``null`` version,
+        replacing any). With ``version``: delete that version (or marker) for good; if it was
+        the latest, the version before it becomes current."""
+        gone: list[str] = []
+        with self._transaction() as conn:
+            status = self._versioning(conn, bucket)
+            if version is None:
+                if status is None:
+                    row = conn.execute(
+                        "DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING file",
+                        (bucket, key),
+                    ).fetchone()
+                    gone.extend([row[0]] if row else [])
+                    result = Removal(None, False)
+                else:
+                    self._retire_current(conn, bucket, key, status, gone)
+                    marker = new_version_id() if status == "Enabled" else NULL_VERSION
+                    conn.execute(
+                        "INSERT INTO versions (bucket, key, version, size, etag, modified, "
+                        "headers, file, parts, marker) VALUES (?, ?, ?, 0, '', ?, '{}', NULL, "
+                        "NULL, 1)",
+                        (bucket, key, marker, SYSTEM.wall() if modified is None else modified),
+                    )
+                    result = Removal(marker, True)
+            else:
+                found = self._find(conn, bucket, key, version)
+                if found is None:
+                    return Removal(version, False)
+                if self._is_current(conn, found):
+                    conn.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+                else:
+                    conn.execute(
+                        "DELETE FROM versions WHERE bucket = ? AND key = ? AND version = ?",
+                        (bucket, key, version),
+                    )
+                if found.file:
+                    gone.append(found.file)
+                self._promote(conn, bucket, key)
+                result = Removal(version, found.marker)
+        self.discard(*gone)
+        return result
+
+    def versions_from(
+        self, bucket: str, prefix: str, key: str, batch: int = 1000
+    ) -> Iterator[StoredObject]:
+        """The versions and delete markers of the keys under ``prefix`` from ``key``
+        (inclusive) on: by key, each key's newest first (its current version first), read
+        ``batch`` rows at a time."""
+        union = (
+            f"SELECT {_COLUMNS}, 0 AS marker, 9223372036854775807 AS seq FROM objects "
+            f"WHERE bucket = ? UNION ALL SELECT {_COLUMNS}, marker, seq FROM versions "
+            "WHERE bucket = ?"
+        )
+        after: tuple[str, int] | None = None
+        args: list[Any]
+        while True:
+            if after is None:
+                where, args = "key >= ?", [max(key, prefix)]
+            else:
+                where, args = "(key > ? OR (key = ? AND seq < ?))", [after[0], *after]
+            sql = f"SELECT * FROM ({union}) WHERE {where}"
+            if prefix:
+                sql += " AND key < ?"
+                args.append(prefix + _PAST)
+            with self._lock:
+                rows = self._conn.execute(
+                    sql + " ORDER BY key, seq DESC LIMIT ?", (bucket, bucket, *args, batch)
+                ).fetchall()
+            for row in rows:
+                yield _object(row[:9], bool(row[9]))
+            if len(rows) < batch:
+                return
+            after = (rows[-1][1], rows[-1][10])
+
+    # -- versions, inside a transaction -------------------------------------------------------
+
+    def _versioning(self, conn: sqlite3.Connection, bucket: str) -> str | None:
+        row = conn.execute("SELECT versioning FROM buckets WHERE name = ?", (bucket,)).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def _current(self, conn: sqlite3.Connection, bucket: str, key: str) -> StoredObject | None:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
+        ).fetchone()
+        return _object(row) if row else None
+
+    def _find(
+        self, conn: sqlite3.Connection, bucket: str, key: str, version: str | None
+    ) -> StoredObject | None:
+        current = self._current(conn, bucket, key)
+        if version is None or (current is not None and current.version == version):
+            return current
+        row = conn.execute(
+            f"SELECT {_COLUMNS}, marker FROM versions WHERE bucket = ? AND key = ? AND version = ?",
+            (bucket, key, version),
+        ).fetchone()
+        return _object(row[:9], bool(row[9])) if row else None
+
+    def _is_current(self, conn: sqlite3.Connection, found: StoredObject) -> bool:
+        current = self._current(conn, found.bucket, found.key)
+        return not found.marker and current is not None and current.version == found.version
+
+    def _retire_current(
+        self, conn: sqlite3.Connection, bucket: str, key: str, status: str | None, gone: list[str]
+    ) -> None:
+        """Make room for a new current version (or marker): keep the current one among the
+        noncurrent versions unless the new one replaces it (both ``null``); a ``null`` version
+        already noncurrent is replaced too when versioning is suspended."""
+        current = self._current(conn, bucket, key)
+        conn.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+        if status == "Suspended":
+            row = conn.execute(
+                "DELETE FROM versions WHERE bucket = ? AND key = ? AND version = ? RETURNING file",
+                (bucket, key, NULL_VERSION),
             ).fetchone()
-        if row:
-            self.discard(row[0])
-        return row is not None
+            if row and row[0]:
+                gone.append(row[0])
+        if current is None:
+            return
+        if status is None or (status == "Suspended" and current.version == NULL_VERSION):
+            gone.append(current.file)
+            return
+        conn.execute(
+            "INSERT INTO versions (bucket, key, version, size, etag, modified, headers, file, "
+            "parts, marker) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (
+                bucket,
+                key,
+                current.version,
+                current.size,
+                current.etag,
+                current.modified,
+                fastjson.dumps_text(current.headers),
+                current.file,
+                current.parts,
+            ),
+        )
+
+    def _promote(self, conn: sqlite3.Connection, bucket: str, key: str) -> None:
+        """With no current version left: the newest noncurrent one becomes current, unless it
+        is a delete marker (then the key stays deleted)."""
+        if self._current(conn, bucket, key) is not None:
+            return
+        row = conn.execute(
+            f"SELECT seq, {_COLUMNS}, marker FROM versions WHERE bucket = ? AND key = ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (bucket, key),
+        ).fetchone()
+        if row is None or row[10]:
+            return
+        conn.execute("DELETE FROM versions WHERE seq = ?", (row[0],))
+        version = row[9]
+        conn.execute(
+            f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*row[1:9], None if version == NULL_VERSION else version),
+        )
 
     def keys_after(self, bucket: str, prefix: str, after: str, limit: int) -> list[StoredObject]:
         """Up to ``limit`` objects whose keys start with ``prefix`` and sort after ``after``,
@@ -382,7 +616,7 @@ class Store:
         # ``prefix`` + U+10FFFF (UTF-8's largest character), so a page is one index seek.
         start = max(after, prefix)
         sql = (
-            "SELECT bucket, key, size, etag, modified, headers, file, parts FROM objects "
+            f"SELECT {_COLUMNS} FROM objects "
             f"WHERE bucket = ? AND key {'>=' if start == prefix != after else '>'} ?"
         )
         args: tuple[Any, ...] = (bucket, start)
@@ -465,9 +699,25 @@ class Store:
         self.discard(*files)
 
 
-def _object(row: Any) -> StoredObject:
-    bucket, key, size, etag, modified, headers, file, parts = row
-    return StoredObject(bucket, key, size, etag, modified, fastjson.loads(headers), file, parts)
+def new_version_id() -> str:
+    """A version id as S3's look: 32 URL-safe characters."""
+    return secrets.token_urlsafe(24)
+
+
+def _object(row: Any, marker: bool = False) -> StoredObject:
+    bucket, key, size, etag, modified, headers, file, parts, version = row
+    return StoredObject(
+        bucket,
+        key,
+        size,
+        etag,
+        modified,
+        fastjson.loads(headers),
+        file or "",
+        parts,
+        version or NULL_VERSION,
+        marker,
+    )
 
 
 def _upload(row: Any) -> Upload:

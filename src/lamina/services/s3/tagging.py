@@ -93,17 +93,18 @@ class Tagging:
         return {}
 
     def put_object_tagging(self, params: dict[str, Any]) -> dict[str, Any]:
-        self.objects.existing(params["Bucket"], params["Key"])
+        version = params.get("VersionId")
+        stored = self.objects.existing(params["Bucket"], params["Key"], version)
         tags = checked(_tag_set(params), MAX_OBJECT_TAGS, "Object")
-        if not self.store.set_object_tags(params["Bucket"], params["Key"], tags):
-            self.objects.existing(params["Bucket"], params["Key"])  # deleted meanwhile
-        return {}
+        if not self.store.set_object_tags(params["Bucket"], params["Key"], tags, stored.version):
+            self.objects.existing(params["Bucket"], params["Key"], version)  # deleted meanwhile
+        return self.objects.version_of(stored)
 
     def get_object_tagging(self, params: dict[str, Any]) -> dict[str, Any]:
-        stored = self.objects.existing(params["Bucket"], params["Key"])
-        return _answer(stored.headers.get("Tags") or {})
+        stored = self.objects.existing(params["Bucket"], params["Key"], params.get("VersionId"))
+        return {**_answer(stored.headers.get("Tags") or {}), **self.objects.version_of(stored)}
 
     def delete_object_tagging(self, params: dict[str, Any]) -> dict[str, Any]:
-        self.objects.existing(params["Bucket"], params["Key"])
-        self.store.set_object_tags(params["Bucket"], params["Key"], {})
-        return {}
+        stored = self.objects.existing(params["Bucket"], params["Key"], params.get("VersionId"))
+        self.store.set_object_tags(params["Bucket"], params["Key"], {}, stored.version)
+        return self.objects.version_of(stored)

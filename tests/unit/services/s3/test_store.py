@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lamina.services.s3.store import Store
+from lamina.services.s3.store import _MIGRATIONS, DATABASE, Store
+from lamina.storage import sqlite
 
 
 def test_reopening_removes_orphans_and_keeps_committed_bodies(tmp_path: Path) -> None:
@@ -32,5 +33,38 @@ def test_reopening_removes_orphans_and_keeps_committed_bodies(tmp_path: Path) ->
         assert stored is not None
         assert b"".join(reopened.read(stored.file)) == b"kept body"
         assert b"".join(reopened.read(stored.file, 2, 6)) == b"pt bo"
+    finally:
+        reopened.close()
+
+
+def test_objects_from_before_versions_become_the_null_version(tmp_path: Path) -> None:
+    """A state directory written before object versions existed opens with each object as its
+    key's ``null`` version; versions kept once versioning is enabled keep their bodies across
+    a reopen (the orphan sweep counts noncurrent versions' files as named)."""
+    conn = sqlite.connect(tmp_path / DATABASE, _MIGRATIONS[:4])
+    (tmp_path / "bodies").mkdir()
+    (tmp_path / "bodies" / "old-body").write_bytes(b"before")
+    conn.execute("INSERT INTO buckets (name, region, created) VALUES ('bkt', 'us-east-1', 0)")
+    conn.execute(
+        "INSERT INTO objects (bucket, key, size, etag, modified, headers, file, parts) "
+        "VALUES ('bkt', 'key', 6, '\"e\"', 1.0, '{}', 'old-body', NULL)"
+    )
+    conn.close()
+
+    store = Store(tmp_path)
+    old = store.get("bkt", "key")
+    assert old is not None and old.version == "null"
+    store.set_versioning("bkt", "Enabled")
+    new = store.put("bkt", "key", store.stage([b"after"]), '"n"', 2.0, {})
+    assert new.version != "null" and len(new.version) == 32
+    store.close()
+
+    reopened = Store(tmp_path)
+    try:
+        kept = reopened.get("bkt", "key", "null")
+        assert kept is not None and not kept.marker
+        assert b"".join(reopened.read(kept.file)) == b"before"
+        current = reopened.get("bkt", "key")
+        assert current is not None and current.version == new.version
     finally:
         reopened.close()
