@@ -29,6 +29,7 @@ from lamina.app.reload import Watcher, touched_functions, watched_roots
 from lamina.clock import SYSTEM, ScaledClock
 from lamina.console.app import Console
 from lamina.console.feed import Feed
+from lamina.console.figures import MetricsPanel, TracesPanel
 from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
 from lamina.engine.lambdatarget import LambdaTarget
@@ -245,13 +246,17 @@ class Lamina:
         emf = EmfSink()
         sink: LogSink = Fanout([terminal, self.log_store, emf, self.console.feed])
         measured = self.metrics if settings.metrics else None
+        if measured is not None:
+            self.console.add_panel(MetricsPanel(measured))
         self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=measured)
         self.services = build_services(
             self.stack, settings, self.engine, self.log_store, self.deliveries, self.metrics
         )
         for service in self.services:
-            if isinstance(service, XRayService) and self._xray_daemon is not None:
-                self._xray_daemon.sink = service.receive_datagram
+            if isinstance(service, XRayService):
+                if self._xray_daemon is not None:
+                    self._xray_daemon.sink = service.receive_datagram
+                self.console.add_panel(TracesPanel(service.traces.recent))
             if isinstance(service, CloudWatchService):
                 emf.write = service.put_emf
                 for other in self.services:

@@ -86,6 +86,16 @@ class Traces:
         for failed in self.receive([body.decode("utf-8", "replace")]):
             log.warning("X-Ray daemon: segment dropped: %s", failed["Message"])
 
+    def recent(self, limit: int) -> list[Params]:
+        """The latest traces, newest first, each as ``GetTraceSummaries`` summarises it plus
+        its number of segments (the console's traces panel)."""
+        found = []
+        for trace_id in self.store.recent_ids(limit):
+            segments = self.store.segments(trace_id)
+            if segments:
+                found.append({**_summary(trace_id, segments), "SegmentCount": len(segments)})
+        return found
+
     def put_trace_segments(self, params: Params) -> Params:
         return {"UnprocessedTraceSegments": self.receive(list(params["TraceSegmentDocuments"]))}
 

@@ -73,6 +73,15 @@ class Store:
             ).fetchall()
         return [dict(fastjson.loads(r[0])) for r in rows]
 
+    def recent_ids(self, limit: int) -> list[str]:
+        """The ``limit`` traces most recently begun, newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT trace_id FROM segments GROUP BY trace_id ORDER BY MIN(start) DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
