@@ -26,6 +26,7 @@ from typing import Any
 
 from lamina import app, credentials, fastjson
 from lamina.app.reload import Watcher, touched_functions, watched_roots
+from lamina.app.universal import UniversalTargets
 from lamina.clock import SYSTEM, ScaledClock
 from lamina.console.app import Console
 from lamina.console.feed import Feed
@@ -271,6 +272,8 @@ class Lamina:
         await self._deploy(self.stack, set())
         await self.engine.start()
         self.deliveries.serve("lambda", LambdaTarget(self.engine))
+        # Scheduler's universal targets: any operation of a service Lamina serves.
+        self.deliveries.serve("scheduler", UniversalTargets(self._call_service))
         for service in self.services:
             # Work a previous run left in flight (Step Functions' executions) resumes now that
             # functions can run.

@@ -184,15 +184,15 @@ def test_scheduler_api_lists_the_templates_schedules_and_answers_awss_errors(
         Target=target,
     )
     assert code == "ValidationException" and "MaximumWindowInMinutes" in message
-    universal = "arn:aws:scheduler:::aws-sdk:sqs:sendMessage"
+    ecs = "arn:aws:ecs:us-east-1:123456789012:cluster/c"
     code, message = error(
         scheduler.create_schedule,
         Name="bad",
         ScheduleExpression="rate(5 minutes)",
         FlexibleTimeWindow=off,
-        Target={**target, "Arn": universal},
+        Target={**target, "Arn": ecs},
     )
-    assert code == "ValidationException" and universal in message
+    assert code == "ValidationException" and ecs in message
     assert "bad" not in names(scheduler)
 
 
@@ -219,3 +219,28 @@ def test_eventbridge_api_schedule_rules_run(server: LaminaUp) -> None:
     with pytest.raises(ClientError) as caught:
         events.put_rule(Name="bad-bus", EventBusName="custom", ScheduleExpression="rate(1 minute)")
     assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_universal_target_calls_a_service_lamina_serves(server: LaminaUp) -> None:
+    """arn:aws:scheduler:::aws-sdk:sqs:sendMessage with the action's parameters as Input: the
+    message lands in the queue, sent through Lamina's own SQS as an SDK would send it."""
+    sqs = server.aws("sqs")
+    url = sqs.create_queue(QueueName="from-scheduler")["QueueUrl"]
+    server.aws("scheduler").create_schedule(
+        Name="universal",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": "arn:aws:scheduler:::aws-sdk:sqs:sendMessage",
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+            "Input": json.dumps({"QueueUrl": url, "MessageBody": "from a universal target"}),
+        },
+    )
+
+    def received() -> list[str]:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [m["Body"] for m in got]
+
+    bodies = wait_for(received, timeout=30)
+    assert bodies and set(bodies) == {"from a universal target"}
+    server.aws("scheduler").delete_schedule(Name="universal")

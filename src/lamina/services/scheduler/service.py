@@ -7,9 +7,10 @@ set it owns to ``changed`` after every change, and the runner fires each target 
 with the schedule's ``Input`` (Scheduler's targets get exactly that text). A target is what
 ``lamina.delivery`` reaches: a Lambda function (invoked asynchronously), an SQS queue
 (``SqsParameters.MessageGroupId`` for FIFO), an SNS topic or an event bus (with
-``EventBridgeParameters``' ``DetailType`` and ``Source``); a universal target
-(``arn:aws:scheduler:::aws-sdk:...``) or anything else is refused on create, naming it, rather
-than accepted and never run. ``FlexibleTimeWindow`` is accepted and honoured by firing at the
+``EventBridgeParameters``' ``DetailType`` and ``Source``) or a universal target
+(``arn:aws:scheduler:::aws-sdk:SERVICE:ACTION``, its Input the action's parameters, sent to
+Lamina's own service: ``app/universal.py``); anything else is refused on create, naming it,
+rather than accepted and never run. ``FlexibleTimeWindow`` is accepted and honoured by firing at the
 scheduled time, the window's first moment. ``ActionAfterCompletion: DELETE`` deletes a schedule
 after its last time (an ``at()`` once it fired, any schedule past its ``EndDate``).
 
@@ -304,7 +305,8 @@ class Scheduler:
         if not self.delivers(str(target["Arn"])):
             raise ValidationException(
                 f"Lamina does not deliver to this target yet: {target['Arn']} (it delivers to "
-                "Lambda functions, SQS queues, SNS topics and event buses)"
+                "Lambda functions, SQS queues, SNS topics, event buses and universal targets "
+                "arn:aws:scheduler:::aws-sdk:SERVICE:ACTION)"
             )
         now = self.clock.wall()
         doc: Doc = {
