@@ -88,6 +88,7 @@ NO_LOCAL_EFFECT = frozenset(
         "AWS::Lambda::Permission",
         "AWS::Serverless::Connector",
         "AWS::Scheduler::ScheduleGroup",
+        "AWS::Events::EventBusPolicy",
         "AWS::S3::BucketPolicy",
     }
 )

@@ -166,3 +166,34 @@ def test_an_async_invocations_record_reaches_an_eventbridge_destination(server: 
         r.endswith(":function:reporting:$LATEST") or r.endswith(":function:reporting")
         for r in event["resources"]
     )
+
+
+def test_bus_policies_and_tags_are_recorded_and_answered(server: LaminaUp) -> None:
+    """PutPermission adds a statement DescribeEventBus shows, RemovePermission takes it away
+    (an unknown statement is ResourceNotFoundException); buses and rules carry tags."""
+    events = server.aws("events")
+    events.put_permission(
+        EventBusName="orders",
+        Action="events:PutEvents",
+        Principal="111122223333",
+        StatementId="partner",
+    )
+    policy = json.loads(events.describe_event_bus(Name="orders")["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Sid"] == "partner"
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    events.remove_permission(EventBusName="orders", StatementId="partner")
+    assert json.loads(events.describe_event_bus(Name="orders")["Policy"])["Statement"] == []
+    with pytest.raises(ClientError) as caught:
+        events.remove_permission(EventBusName="orders", StatementId="nobody")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    bus = events.describe_event_bus(Name="orders")["Arn"]
+    events.tag_resource(ResourceARN=bus, Tags=[{"Key": "team", "Value": "shop"}])
+    assert events.list_tags_for_resource(ResourceARN=bus)["Tags"] == [
+        {"Key": "team", "Value": "shop"}
+    ]
+    events.untag_resource(ResourceARN=bus, TagKeys=["team"])
+    assert events.list_tags_for_resource(ResourceARN=bus)["Tags"] == []
+    with pytest.raises(ClientError) as caught:
+        events.list_tags_for_resource(ResourceARN=bus.replace("orders", "nope"))
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -48,6 +48,7 @@ from lamina.services.events.errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from lamina.services.events.permissions import Permissions
 from lamina.services.events.store import Store
 from lamina.services.protocols.service import ModelService
 
@@ -94,6 +95,7 @@ class EventBridge:
         store.put_bus(DEFAULT_BUS, clock.wall())
         self.archives = Archives(self)
         self.destinations = ApiDestinations(self)
+        self.permissions = Permissions(self)
 
     def operations(self) -> dict[str, Callable[[Params], Any]]:
         handlers = self._handlers()
@@ -152,6 +154,7 @@ class EventBridge:
             "DeleteEventBus": self.delete_event_bus,
             **self.archives.operations(),
             **self.destinations.operations(),
+            **self.permissions.operations(),
         }
 
     # -- names -----------------------------------------------------------------------------
@@ -185,11 +188,24 @@ class EventBridge:
         if name in self.store.buses():
             raise ResourceAlreadyExistsException(f"Event bus {name} already exists.")
         self.store.put_bus(name, self.clock.wall())
+        if params.get("Tags"):
+            self.permissions.tag(self.bus_arn(name), list(params["Tags"]))
         return {"EventBusArn": self.bus_arn(name)}
 
     def describe_event_bus(self, params: Params) -> Params:
         bus = self._bus(params, "Name")
-        return {"Name": bus, "Arn": self.bus_arn(bus), "CreationTime": self.store.buses()[bus]}
+        found: Params = {
+            "Name": bus,
+            "Arn": self.bus_arn(bus),
+            "CreationTime": self.store.buses()[bus],
+        }
+        policy = self.permissions.policy(bus)
+        if policy is not None:
+            found["Policy"] = policy
+        return found
+
+    def existing_bus(self, name: str) -> str:
+        return self._bus({"EventBusName": name})
 
     def list_event_buses(self, params: Params) -> Params:
         prefix = str(params.get("NamePrefix") or "")
