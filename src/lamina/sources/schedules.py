@@ -5,8 +5,8 @@ A rule's target gets EventBridge's scheduled event (``"source": "aws.events"``,
 the target gives an ``Input``; a Scheduler schedule's target gets its ``Input``, else
 Scheduler's default notification (``"source": "aws.scheduler"``). ``time`` is the scheduled
 time. Delivery goes through ``lamina.delivery`` (a function is invoked asynchronously, a queue
-or a topic gets a message); a target that refuses sends the event to the target's dead-letter
-queue when it has one.
+or a topic gets a message); a target that refuses is retried with doubling pauses as its retry
+policy allows, then the event goes to the target's dead-letter queue when it has one.
 
 Schedules come from several owners, each deploying its whole set: the template (``template``),
 rules made through the EventBridge API (``events``) and schedules made through the Scheduler API
@@ -105,6 +105,8 @@ class Schedules:
         self._catch_up = catch_up
         self._running: dict[str, tuple[ScheduleSpec, asyncio.Task[None]]] = {}
         self._owned: dict[str, dict[str, ScheduleSpec]] = {}
+        # Deliveries being retried (their own tasks: a schedule never waits for a target).
+        self._retrying: set[asyncio.Task[None]] = set()
         # Deploys from several owners arrive as tasks: one at a time, in order.
         self._deploying = asyncio.Lock()
         self.on_complete: Callable[[ScheduleSpec], None] | None = None
@@ -140,6 +142,9 @@ class Schedules:
     async def close(self) -> None:
         for arn in list(self._running):
             await self._stop(arn)
+        for retry in list(self._retrying):
+            retry.cancel()
+        await asyncio.gather(*self._retrying, return_exceptions=True)
         self._firings.close()
 
     # -- one schedule ------------------------------------------------------------------------
@@ -181,7 +186,36 @@ class Schedules:
             try:
                 await self._deliveries.deliver(target.arn, message)
             except DeliveryError as exc:
-                await self._dead_letter(spec, target, message, exc)
+                retry = asyncio.create_task(self._retry(spec, target, message, due, exc))
+                self._retrying.add(retry)
+                retry.add_done_callback(self._retrying.discard)
+
+    async def _retry(
+        self,
+        spec: ScheduleSpec,
+        target: ScheduleTarget,
+        message: Message,
+        due: float,
+        failure: DeliveryError,
+    ) -> None:
+        """Deliver again with doubling pauses (1 s, 2 s... at most a minute, on the schedule's
+        clock) until the target's retry policy is spent (``MaximumRetryAttempts``, default 185;
+        ``MaximumEventAgeInSeconds``, default a day, as AWS's), then to its dead-letter queue.
+        In memory: a stop drops the retries in flight."""
+        attempts = 185 if target.maximum_retry_attempts is None else target.maximum_retry_attempts
+        oldest = due + (target.maximum_event_age_s or 86_400)
+        pause = 1.0
+        for _ in range(attempts):
+            if self._clock.wall() + pause > oldest:
+                break
+            await asyncio.sleep(pause / self._rate)
+            pause = min(pause * 2, 60.0)
+            try:
+                await self._deliveries.deliver(target.arn, message)
+                return
+            except DeliveryError as exc:
+                failure = exc
+        await self._dead_letter(spec, target, message, failure)
 
     def _event(self, spec: ScheduleSpec, due: float) -> str:
         rule = spec.kind == RULE

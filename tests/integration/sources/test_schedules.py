@@ -244,3 +244,34 @@ def test_a_universal_target_calls_a_service_lamina_serves(server: LaminaUp) -> N
     bodies = wait_for(received, timeout=30)
     assert bodies and set(bodies) == {"from a universal target"}
     server.aws("scheduler").delete_schedule(Name="universal")
+
+
+def test_a_refusing_target_is_retried_then_dead_lettered(server: LaminaUp) -> None:
+    """A schedule whose target queue does not exist, with MaximumRetryAttempts 2 and a
+    dead-letter queue: after its retries the scheduled input lands in the dead-letter queue."""
+    sqs = server.aws("sqs")
+    dlq = sqs.create_queue(QueueName="schedule-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    missing = dlq_arn.replace("schedule-dlq", "no-such-queue")
+    server.aws("scheduler").create_schedule(
+        Name="refused",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": missing,
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+            "Input": '{"from": "refused"}',
+            "RetryPolicy": {"MaximumRetryAttempts": 2},
+            "DeadLetterConfig": {"Arn": dlq_arn},
+        },
+    )
+
+    def dead() -> list[str]:
+        got = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+        return [m["Body"] for m in got]
+
+    bodies = wait_for(dead, timeout=30)
+    server.aws("scheduler").delete_schedule(Name="refused")
+    assert bodies and set(bodies) == {'{"from": "refused"}'}
