@@ -550,6 +550,14 @@ def build_services(
                 settings.state_dir, settings.region, settings.account_id, deliveries.serves
             )
         )
+    if "pipes" not in settings.endpoints:
+        from lamina.services.pipes.service import PipesService
+
+        services.append(
+            PipesService(
+                settings.state_dir, settings.region, settings.account_id, deliveries.serves
+            )
+        )
     if "sns" not in settings.endpoints:
         from lamina.services.sns.service import SnsService
 
