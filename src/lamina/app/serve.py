@@ -213,6 +213,7 @@ class Lamina:
         await self.engine.start()
         self.deliveries.serve("lambda", LambdaTarget(self.engine))
         self.pollers = build_pollers(settings, self.engine, self.deliveries, self.services)
+        await run_pipes(settings, self.engine, self.deliveries, self.services)
         self.schedules = build_schedules(settings, self.deliveries)
         await self._link_schedules(self.schedules)
         await self._deploy_sources(self.stack)
@@ -608,6 +609,41 @@ def build_pollers(
         queues=queues,
         filters=compile_criteria,
     )
+
+
+def _readers(
+    settings: Settings, services: list[Service]
+) -> tuple[SqsMessages | None, dict[str, StreamRecords]]:
+    """The queues and streams served here, as pipes read them (build_pollers' own reading,
+    kept apart while its sources grow)."""
+    queues = None
+    for service in services:
+        if isinstance(service, SqsService):
+            queues = SqsMessages(service.broker, settings.region)
+    streams: dict[str, StreamRecords] = {}
+    if "dynamodb" not in settings.endpoints:
+        from lamina.services.dynamodb.service import DATABASE
+        from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
+
+        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+    return queues, streams
+
+
+async def run_pipes(
+    settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
+) -> None:
+    """EventBridge Pipes run on the same queues and streams as the event source mappings."""
+    from lamina.services.pipes.service import PipesService
+    from lamina.sources.pipes import PipeRunner
+
+    for service in services:
+        if isinstance(service, PipesService):
+            queues, streams = _readers(settings, services)
+            positions = Positions(settings.state_dir / "pipes-positions.sqlite3")
+            runner = PipeRunner(
+                engine, deliveries, positions, settings.region, settings.account_id, queues, streams
+            )
+            await service.run_with(runner)
 
 
 def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:

@@ -21,7 +21,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lamina.clock import SYSTEM, Clock
 from lamina.errors import AwsError
@@ -78,6 +78,15 @@ _SUMMARY = (
 _NAME = re.compile(r"^[\.\-_A-Za-z0-9]{1,64}$")
 _STREAM = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:\d*:table/[^/]+/stream/.+$")
 Params = dict[str, Any]
+
+
+class Runner(Protocol):
+    """What runs the pipes (``lamina.sources.pipes.Runner``): told the whole set, every
+    pipe as DescribePipe answers it, after each change; those ``RUNNING`` run."""
+
+    async def deploy(self, docs: list[Doc]) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class Pipes:
@@ -338,9 +347,28 @@ class PipesService(ModelService):
     ) -> None:
         self.api = Pipes(Store(state_dir / DATABASE), region, account_id, delivers, clock)
         super().__init__("pipes", self.api.operations(), render_error=_render_error)
+        self._runner: Runner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def run_with(self, runner: Runner) -> None:
+        """Run the pipes with ``runner`` from now on (the composition root gives it the queues
+        and streams it reads; without one, pipes are only stored)."""
+        self._runner = runner
+        self._loop = asyncio.get_running_loop()
+        self.api.changed = self._changed
+        await runner.deploy(await asyncio.to_thread(self.api.pipes))
 
     async def deploy(self, stack: Stack) -> None:
         return None
 
+    def _changed(self, docs: list[Doc]) -> None:
+        """From a handler's thread: the runner follows on the loop, before the API answers."""
+        assert self._loop is not None and self._runner is not None
+        future = asyncio.run_coroutine_threadsafe(self._runner.deploy(docs), self._loop)
+        future.result()
+
     async def close(self) -> None:
+        self.api.changed = None
+        if self._runner is not None:
+            await self._runner.close()
         await asyncio.to_thread(self.api.store.close)
