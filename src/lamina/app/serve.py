@@ -121,6 +121,8 @@ class Served:
     outputs: list[tuple[str, str]] = field(default_factory=list)
     # The template's S3 buckets, by name.
     buckets: list[str] = field(default_factory=list)
+    # The template's EventBridge Pipes, as "name: source -> target".
+    pipes: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -269,6 +271,7 @@ class Lamina:
             stack_name=self.stack.name,
             outputs=[(o.key, o.value) for o in self.stack.outputs],
             buckets=sorted(b.name for b in self.stack.buckets.values()),
+            pipes=[p.describe() for p in self.stack.pipes],
         )
         if announce is not None:
             announce(served)

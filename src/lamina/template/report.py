@@ -61,6 +61,8 @@ SUPPORTED = frozenset(
         # Created at `lamina up` on the AWS endpoint's S3 service (properties it does not
         # honour are reported by buckets.py).
         "AWS::S3::Bucket",
+        # Written at `lamina up` to the Pipes service, which runs them (sources/pipes.py).
+        "AWS::Pipes::Pipe",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.

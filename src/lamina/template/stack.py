@@ -20,6 +20,7 @@ from lamina.template import (
     mappings,
     outputs,
     parameters,
+    pipes,
     queues,
     report,
     sam,
@@ -123,6 +124,7 @@ def load_stack(
     found_schedules = schedules.find(reader, region, account_id)
     found_configs = configs.find(reader)
     found_keys = apikeys.find(reader, stack_name)
+    found_pipes = pipes.find(reader)
     resolved = reader.resolver
     unsupported = report.unsupported(
         template.data["Resources"],
@@ -157,6 +159,7 @@ def load_stack(
             *found_queues.warnings,
             *ids.warnings,
             *found_topics.warnings,
+            *found_pipes.warnings,
         ),
         apis=tuple(served.apis),
         api_keys=tuple(found_keys.keys),
@@ -166,6 +169,7 @@ def load_stack(
         event_rules=tuple(found_schedules.rules),
         ssm_parameters=tuple(found_configs.parameters),
         secrets=tuple(found_configs.secrets),
+        pipes=tuple(found_pipes.pipes),
         description=_description(template),
         parameters=_shown_parameters(template, params.values),
         outputs=outputs.outputs(template, expanded.data, resolved),

@@ -122,3 +122,45 @@ def test_failed_enrichment_leaves_the_batch_on_the_queue(server: LaminaUp) -> No
     assert _bodies(sqs, dead_url, 1) == [{"id": 1, "fail": True}]
     empty = sqs.get_queue_attributes(QueueUrl=target_url, AttributeNames=["All"])["Attributes"]
     assert empty["ApproximateNumberOfMessages"] == "0"
+
+
+def test_template_pipe_from_a_stream_to_a_function(server: LaminaUp) -> None:
+    """The template's AWS::Pipes::Pipe is deployed, listed in the banner with its unknown
+    property named (and the type no longer reported unsupported), and served by the API
+    (Ref = name, GetAtt Arn/CurrentState resolved in the outputs); items put in the table
+    reach the target function as an array of stream records, the filter keeping only INSERTs."""
+    log = server.log()
+    assert "Pipe:         orders-inserts: app-Orders-" in log and " -> pipes-sink" in log
+    assert "NotAPipeProperty" in log
+    assert "AWS::Pipes::Pipe" not in log
+    for key, value in (
+        ("PipeName", "orders-inserts"),
+        ("PipeArn", "arn:aws:pipes:us-east-1:123456789012:pipe/orders-inserts"),
+        ("PipeState", "RUNNING"),
+    ):
+        assert any(key in line and line.rstrip().endswith(value) for line in log.splitlines())
+    described = server.aws("pipes").describe_pipe(Name="orders-inserts")
+    assert described["CurrentState"] == "RUNNING"
+    assert described["Tags"] == {"team": "orders"}
+    assert ":table/" in described["Source"] and "/stream/" in described["Source"]
+
+    sqs = server.aws("sqs")
+    seen = next(u for u in sqs.list_queues()["QueueUrls"] if "-Seen-" in u)
+    table = server.aws("dynamodb")
+    name = next(t for t in table.list_tables()["TableNames"] if "Orders" in t)
+    table.put_item(TableName=name, Item={"id": {"S": "a"}, "n": {"N": "1"}})
+    table.update_item(
+        TableName=name,
+        Key={"id": {"S": "a"}},
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": "2"}},
+    )
+    table.put_item(TableName=name, Item={"id": {"S": "b"}, "n": {"N": "3"}})
+    got: list[Any] = []
+    deadline = time.monotonic() + 30
+    while len(got) < 2 and time.monotonic() < deadline:
+        for batch in _bodies(sqs, seen, 1, timeout=deadline - time.monotonic()):
+            got += batch
+    assert [r["eventName"] for r in got] == ["INSERT", "INSERT"]
+    assert [r["dynamodb"]["NewImage"]["id"]["S"] for r in got] == ["a", "b"]
+    assert all(r["eventSource"] == "aws:dynamodb" for r in got)

@@ -18,14 +18,16 @@ rather than accepted and never run.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from lamina.clock import SYSTEM, Clock
 from lamina.errors import AwsError
 from lamina.model import arns
+from lamina.model.pipes import PipeSpec
 from lamina.model.specs import Stack
 from lamina.net.messages import Response
 from lamina.services.errors import render
@@ -34,6 +36,7 @@ from lamina.services.pipes.errors import ConflictException, NotFoundException, V
 from lamina.services.pipes.store import Doc, Store
 from lamina.services.protocols.service import ModelService
 
+log = logging.getLogger("lamina.pipes")
 DATABASE = "pipes.sqlite3"
 RUNNING = "RUNNING"
 STOPPED = "STOPPED"
@@ -153,7 +156,9 @@ class Pipes:
         return _answer(doc, "CREATING")
 
     def describe_pipe(self, params: Params) -> Params:
-        return self._pipe(str(params["Name"]))
+        doc = self._pipe(str(params["Name"]))
+        doc.pop("template", None)
+        return doc
 
     def update_pipe(self, params: Params) -> Params:
         name = str(params["Name"])
@@ -235,6 +240,42 @@ class Pipes:
         if doc is None:
             raise NotFoundException(f"Resource {arn} does not exist.")
         return doc
+
+    # -- the template's pipes ----------------------------------------------------------------
+
+    def deploy(self, specs: Iterable[PipeSpec]) -> None:
+        """Write the template's pipes (a pipe the template did not change keeps its creation
+        time and the state the API last gave it) and delete those it dropped. A pipe this
+        service cannot run is logged, naming what, and left out."""
+        now = self.clock.wall()
+        wanted: set[str] = set()
+        with self.store.lock:
+            for spec in specs:
+                wanted.add(spec.name)
+                request = spec.request()
+                old = self.store.pipe(spec.name)
+                if old is not None and old.get("template") == spec.members:
+                    continue
+                doc: Doc = {
+                    "Name": spec.name,
+                    "Arn": self.pipe_arn(spec.name),
+                    "Source": str(request["Source"]),
+                    "CreationTime": now,
+                    "Tags": dict(request.get("Tags") or {}),
+                    "template": spec.members,
+                }
+                doc.update({k: request[k] for k in _UPDATABLE if request.get(k) is not None})
+                self._settle(doc, request.get("DesiredState"), now)
+                try:
+                    self._check(doc)
+                except ValidationException as exc:
+                    log.warning("pipe %s is not run: %s", spec.logical_id, exc.message)
+                    continue
+                self.store.put(doc)
+            for doc in self.store.pipes():
+                if doc.get("template") and doc["Name"] not in wanted:
+                    self.store.delete(doc["Name"])
+        self._changed()
 
     # -- what runs ---------------------------------------------------------------------------
 
@@ -359,7 +400,7 @@ class PipesService(ModelService):
         await runner.deploy(await asyncio.to_thread(self.api.pipes))
 
     async def deploy(self, stack: Stack) -> None:
-        return None
+        await asyncio.to_thread(self.api.deploy, stack.pipes)
 
     def _changed(self, docs: list[Doc]) -> None:
         """From a handler's thread: the runner follows on the loop, before the API answers."""
