@@ -164,3 +164,38 @@ def test_template_pipe_from_a_stream_to_a_function(server: LaminaUp) -> None:
     assert [r["eventName"] for r in got] == ["INSERT", "INSERT"]
     assert [r["dynamodb"]["NewImage"]["id"]["S"] for r in got] == ["a", "b"]
     assert all(r["eventSource"] == "aws:dynamodb" for r in got)
+
+
+def test_stream_batch_retried_then_dead_lettered(server: LaminaUp) -> None:
+    """A stream pipe whose target keeps failing retries the batch MaximumRetryAttempts times
+    and then sends Lambda's record of the failed batch (DDBStreamBatchInfo, the pipe's ARN) to
+    the DeadLetterConfig queue."""
+    sqs = server.aws("sqs")
+    dead_url, dead = _queue(sqs, "stream-dlq")
+    dynamodb = server.aws("dynamodb")
+    stream = dynamodb.create_table(
+        TableName="retried",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )["TableDescription"]["LatestStreamArn"]
+    dynamodb.put_item(TableName="retried", Item={"id": {"S": "x"}})
+    server.aws("pipes").create_pipe(
+        Name="retried",
+        Source=stream,
+        SourceParameters={
+            "DynamoDBStreamParameters": {
+                "StartingPosition": "TRIM_HORIZON",
+                "MaximumRetryAttempts": 1,
+                "DeadLetterConfig": {"Arn": dead},
+            }
+        },
+        Target=_function_arn(server, "pipes-fail"),
+        RoleArn=ROLE,
+    )
+    record = _bodies(sqs, dead_url, 1)[0]
+    info = record["DDBStreamBatchInfo"]
+    assert info["streamArn"] == stream and info["batchSize"] == 1
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["functionArn"].endswith(":pipe/retried")

@@ -22,3 +22,8 @@ def sink(events, context):
     """Sends what the pipe gave it (an array of stream records) to the SEEN queue, as JSON."""
     boto3.client("sqs").send_message(QueueUrl=os.environ["SEEN"], MessageBody=json.dumps(events))
     return {}
+
+
+def fail(events, context):
+    """A target that always fails."""
+    raise RuntimeError(f"refusing {len(events)} event(s)")
