@@ -528,6 +528,16 @@ def build_services(
         from lamina.services.sts.service import sts_service
 
         services.append(sts_service(settings.account_id))
+    if "pipes" not in settings.endpoints:
+        from lamina.services.pipes.service import PipesService
+
+        # Before the queues: services close in this order, and a pipe must stop reading its
+        # queue before the queue closes (a closed broker answers every receive at once).
+        services.append(
+            PipesService(
+                settings.state_dir, settings.region, settings.account_id, deliveries.serves
+            )
+        )
     if "sqs" not in settings.endpoints:
         from lamina.services.sqs.service import SqsService
 
@@ -551,14 +561,6 @@ def build_services(
 
         services.append(
             SchedulerService(
-                settings.state_dir, settings.region, settings.account_id, deliveries.serves
-            )
-        )
-    if "pipes" not in settings.endpoints:
-        from lamina.services.pipes.service import PipesService
-
-        services.append(
-            PipesService(
                 settings.state_dir, settings.region, settings.account_id, deliveries.serves
             )
         )

@@ -199,3 +199,49 @@ def test_stream_batch_retried_then_dead_lettered(server: LaminaUp) -> None:
     assert info["streamArn"] == stream and info["batchSize"] == 1
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert record["requestContext"]["functionArn"].endswith(":pipe/retried")
+
+
+def test_queue_to_event_bus_and_fifo_queue(server: LaminaUp) -> None:
+    """A pipe to an event bus puts each record as an event's ``detail`` with the
+    EventBridgeEventBusParameters' DetailType and Source, so a rule on the bus matches it; a
+    pipe to a FIFO queue sends with SqsQueueParameters.MessageGroupId."""
+    sqs = server.aws("sqs")
+    events = server.aws("events")
+    pipes = server.aws("pipes")
+    source_url, source = _queue(sqs, "to-bus-in")
+    matched_url, matched = _queue(sqs, "bus-matched")
+    events.put_rule(Name="shop-orders", EventPattern=json.dumps({"source": ["shop"]}))
+    events.put_targets(Rule="shop-orders", Targets=[{"Id": "q", "Arn": matched}])
+    bus = events.describe_event_bus()["Arn"]
+    pipes.create_pipe(
+        Name="to-bus",
+        Source=source,
+        Target=bus,
+        TargetParameters={
+            "EventBridgeEventBusParameters": {"DetailType": "OrderPlaced", "Source": "shop"}
+        },
+        RoleArn=ROLE,
+    )
+    fifo_url, fifo = _queue(
+        sqs, "pipe-out.fifo", FifoQueue="true", ContentBasedDeduplication="true"
+    )
+    fifo_in_url, fifo_in = _queue(sqs, "to-fifo-in")
+    pipes.create_pipe(
+        Name="to-fifo",
+        Source=fifo_in,
+        Target=fifo,
+        TargetParameters={"SqsQueueParameters": {"MessageGroupId": "orders"}},
+        RoleArn=ROLE,
+    )
+    sqs.send_message(QueueUrl=source_url, MessageBody=json.dumps({"id": 5}))
+    sqs.send_message(QueueUrl=fifo_in_url, MessageBody="plain text")
+
+    event = _bodies(sqs, matched_url, 1)[0]
+    assert (event["source"], event["detail-type"]) == ("shop", "OrderPlaced")
+    assert event["detail"]["body"] == json.dumps({"id": 5})
+    assert event["detail"]["eventSourceARN"] == source
+    grouped = sqs.receive_message(
+        QueueUrl=fifo_url, WaitTimeSeconds=20, MessageSystemAttributeNames=["MessageGroupId"]
+    )["Messages"][0]
+    assert grouped["Attributes"]["MessageGroupId"] == "orders"
+    assert json.loads(grouped["Body"])["body"] == "plain text"
