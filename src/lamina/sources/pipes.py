@@ -262,8 +262,14 @@ class PipeRunner:
         self._queues = queues
         self._streams = streams
         self._running: dict[str, tuple[str, asyncio.Task[None]]] = {}
+        # One deploy at a time: another interleaving at an await would start a pipe twice.
+        self._deploying = asyncio.Lock()
 
     async def deploy(self, docs: list[Doc]) -> None:
+        async with self._deploying:
+            await self._deploy(docs)
+
+    async def _deploy(self, docs: list[Doc]) -> None:
         wanted = {
             str(d["Name"]): (_fingerprint(d), d) for d in docs if d["CurrentState"] == "RUNNING"
         }

@@ -245,3 +245,28 @@ def test_queue_to_event_bus_and_fifo_queue(server: LaminaUp) -> None:
     )["Messages"][0]
     assert grouped["Attributes"]["MessageGroupId"] == "orders"
     assert json.loads(grouped["Body"])["body"] == "plain text"
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_pipes_survive_kill_9_and_run_again(server: LaminaUp) -> None:
+    """A pipe acknowledged by CreatePipe, and one stopped by StopPipe, are there after
+    `kill -9` and a restart on the same state directory: the running one carries a message
+    sent after the restart, the stopped one is still STOPPED. (Last in the module: it kills
+    the module's server.)"""
+    sqs = server.aws("sqs")
+    pipes = server.aws("pipes")
+    source_url, source = _queue(sqs, "durable-in")
+    target_url, target = _queue(sqs, "durable-out")
+    pipes.create_pipe(Name="durable", Source=source, Target=target, RoleArn=ROLE)
+    pipes.create_pipe(Name="parked", Source=source, Target=target, RoleArn=ROLE)
+    pipes.stop_pipe(Name="parked")
+    server.kill()
+    again = LaminaUp(TEMPLATE, server.state_dir).start()
+    try:
+        sqs = again.aws("sqs")
+        sqs.send_message(QueueUrl=source_url, MessageBody=json.dumps({"after": "restart"}))
+        assert json.loads(_bodies(sqs, target_url, 1)[0]["body"]) == {"after": "restart"}
+        parked = again.aws("pipes").describe_pipe(Name="parked")
+        assert (parked["DesiredState"], parked["CurrentState"]) == ("STOPPED", "STOPPED")
+    finally:
+        again.stop()

@@ -283,8 +283,10 @@ class Pipes:
         return self.store.pipes()
 
     def _changed(self) -> None:
-        if self.changed is not None:
-            self.changed(self.store.pipes())
+        # Under the lock, so the runner is told the sets in the order they were written.
+        with self.store.lock:
+            if self.changed is not None:
+                self.changed(self.store.pipes())
 
     # -- helpers -----------------------------------------------------------------------------
 
