@@ -247,6 +247,42 @@ def test_queue_to_event_bus_and_fifo_queue(server: LaminaUp) -> None:
     assert json.loads(grouped["Body"])["body"] == "plain text"
 
 
+def test_fire_and_forget_function_and_topic_targets(server: LaminaUp) -> None:
+    """A FIRE_AND_FORGET Lambda target gets the batch (an array, InputTemplate applied to each
+    event; that it was queued rather than waited for is not observable here); an SNS target
+    publishes each event, which the topic's queue subscription receives."""
+    sqs = server.aws("sqs")
+    pipes = server.aws("pipes")
+    seen = next(u for u in sqs.list_queues()["QueueUrls"] if "-Seen-" in u)
+    source_url, source = _queue(sqs, "to-function-in")
+    pipes.create_pipe(
+        Name="to-function",
+        Source=source,
+        Target=_function_arn(server, "pipes-sink"),
+        TargetParameters={
+            "LambdaFunctionParameters": {"InvocationType": "FIRE_AND_FORGET"},
+            "InputTemplate": '{"id": <$.body.id>, "pipe": "<aws.pipes.pipe-name>"}',
+        },
+        RoleArn=ROLE,
+    )
+    sns = server.aws("sns")
+    topic = sns.create_topic(Name="pipe-topic")["TopicArn"]
+    subscribed_url, subscribed = _queue(sqs, "topic-subscriber")
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=subscribed,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    topic_in_url, topic_in = _queue(sqs, "to-topic-in")
+    pipes.create_pipe(Name="to-topic", Source=topic_in, Target=topic, RoleArn=ROLE)
+
+    sqs.send_message(QueueUrl=source_url, MessageBody=json.dumps({"id": 9}))
+    sqs.send_message(QueueUrl=topic_in_url, MessageBody="to the topic")
+    assert _bodies(sqs, seen, 1) == [[{"id": 9, "pipe": "to-function"}]]
+    assert _bodies(sqs, subscribed_url, 1)[0]["body"] == "to the topic"
+
+
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_pipes_survive_kill_9_and_run_again(server: LaminaUp) -> None:
     """A pipe acknowledged by CreatePipe, and one stopped by StopPipe, are there after
