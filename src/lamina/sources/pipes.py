@@ -37,7 +37,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lamina import fastjson, ids
+from lamina import fastjson, ids, timestamps
+from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.engine.api import InvocationType, Invoker, InvokeRequest, InvokeResult, Report
 from lamina.errors import AwsError
@@ -53,6 +54,7 @@ log = logging.getLogger("lamina.pipes")
 # A pipe as the Pipes API describes it (DescribePipe's members; timestamps epoch seconds).
 Doc = dict[str, Any]
 
+# ``<$.path>`` (dots, dashes, underscores, indexes) and ``<aws.pipes.*>`` reserved variables.
 _PLACEHOLDER = re.compile(r"<(\$(?:\.[A-Za-z0-9_\-]+|\[\d+\])*|aws\.pipes\.[a-z\-.]+)>")
 _NO_REPORT = Report(0.0, 0, 0, 0)
 
@@ -64,8 +66,11 @@ class PipeFailed(Exception):
 class PipeBatch:
     """One pipe's enrichment and target, behind the ``Invoker`` seam the pollers call."""
 
-    def __init__(self, doc: Doc, invoker: Invoker, deliveries: Deliveries) -> None:
+    def __init__(
+        self, doc: Doc, invoker: Invoker, deliveries: Deliveries, clock: Clock = SYSTEM
+    ) -> None:
         self.doc = doc
+        self._clock = clock
         self.name = str(doc["Name"])
         self._invoker = invoker
         self._deliveries = deliveries
@@ -162,7 +167,7 @@ class PipeBatch:
         def value(match: re.Match[str]) -> str:
             key = match.group(1)
             if key.startswith("aws.pipes."):
-                return self._variable(key)
+                return self._variable(key, event)
             found = _path(document, key)
             if isinstance(found, str):
                 # Inside JSON text a string is written as the string it is, quotes added by
@@ -174,14 +179,17 @@ class PipeBatch:
         parsed = _as_json(text)
         return parsed if parsed is not text else text
 
-    def _variable(self, key: str) -> str:
+    def _variable(self, key: str, event: Any) -> str:
+        if key in ("aws.pipes.event", "aws.pipes.event.json"):
+            return event if isinstance(event, str) else fastjson.dumps_text(event)
+        if key == "aws.pipes.event.ingestion-time":
+            return timestamps.iso_millis(self._clock.wall())
         variables = {
             "aws.pipes.pipe-arn": str(self.doc["Arn"]),
             "aws.pipes.pipe-name": self.name,
             "aws.pipes.source-arn": str(self.doc["Source"]),
             "aws.pipes.enrichment-arn": str(self.doc.get("Enrichment") or ""),
             "aws.pipes.target-arn": str(self.doc["Target"]),
-            "aws.pipes.event.ingestion-time": "",
         }
         return variables.get(key, "")
 

@@ -5,6 +5,7 @@ enrichment leaving the batch on its queue."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,7 +89,12 @@ def test_stopped_pipe_leaves_messages_and_start_resumes(server: LaminaUp) -> Non
         Name="toggle",
         Source=source,
         Target=target,
-        TargetParameters={"InputTemplate": '{"from": "<aws.pipes.pipe-name>", "id": <$.body.id>}'},
+        TargetParameters={
+            "InputTemplate": (
+                '{"from": "<aws.pipes.pipe-name>", "id": <$.body.id>,'
+                ' "at": "<aws.pipes.event.ingestion-time>"}'
+            )
+        },
         RoleArn=ROLE,
         DesiredState="STOPPED",
     )
@@ -99,7 +105,9 @@ def test_stopped_pipe_leaves_messages_and_start_resumes(server: LaminaUp) -> Non
         QueueUrl=source_url, ReceiptHandle=taken[0]["ReceiptHandle"], VisibilityTimeout=0
     )
     assert pipes.start_pipe(Name="toggle")["CurrentState"] == "STARTING"
-    assert _bodies(sqs, target_url, 1) == [{"from": "toggle", "id": 7}]
+    got = _bodies(sqs, target_url, 1)
+    assert [(e["from"], e["id"]) for e in got] == [("toggle", 7)]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", got[0]["at"])
 
 
 def test_failed_enrichment_leaves_the_batch_on_the_queue(server: LaminaUp) -> None:
