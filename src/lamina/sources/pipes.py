@@ -243,6 +243,7 @@ def mapping(doc: Doc) -> EventSourceMapping:
         maximum_retry_attempts=int(own.get("MaximumRetryAttempts", -1)),
         maximum_record_age_s=int(own.get("MaximumRecordAgeInSeconds", -1)),
         on_failure=(own.get("DeadLetterConfig") or {}).get("Arn"),
+        bisect_on_error=own.get("OnPartialBatchItemFailure") == "AUTOMATIC_BISECT",
         # One poller keeps a queue's batches in the order they were sent, as a pipe's are.
         maximum_concurrency=1,
     )
