@@ -307,9 +307,11 @@ class Lamina:
             server.close()
         for server in self._servers:
             await server.wait_closed()
-        await self.endpoint.close()
+        # Pollers stop before the services they read close: a closed SQS broker answers a
+        # receive at once, and a queue poller spun on it until lamina up was killed.
         if self.pollers is not None:
             await self.pollers.close()
+        await self.endpoint.close()
         if self.schedules is not None:
             await self.schedules.close()
         if self.engine is not None:
