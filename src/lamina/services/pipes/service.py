@@ -2,8 +2,11 @@
 
 A pipe reads a source (an SQS queue or a DynamoDB stream), keeps the records its
 ``FilterCriteria`` matches, optionally hands the batch to an enrichment function and sends the
-result to one target. The API here owns the pipes (SQLite, ``store``); ``runner`` runs those
-whose ``CurrentState`` is ``RUNNING``: the service tells it the whole set after every change.
+result to one target. The API here owns the pipes (SQLite, ``store``, written before it
+answers); a ``Runner`` (``lamina.sources.pipes``, handed in by the composition root) runs those
+whose ``CurrentState`` is ``RUNNING``: the service tells it the whole set after every change,
+and the template's ``AWS::Pipes::Pipe`` resources are written here at deploy (those it drops
+are deleted), so the API shows and changes them too.
 
 States as AWS reports them: an operation answers the state the pipe is passing through
 (``CreatePipe`` ``CREATING``, ``UpdatePipe`` ``UPDATING``, ``StartPipe`` ``STARTING``,
