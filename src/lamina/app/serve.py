@@ -143,6 +143,8 @@ class Served:
     state_machines: list[tuple[str, str]] = field(default_factory=list)
     # Every resource of the template: (type, logical id, physical name), in template order.
     resources: list[tuple[str, str, str]] = field(default_factory=list)
+    # The template's EventBridge Pipes, as "name: source -> target".
+    pipes: list[str] = field(default_factory=list)
 
 
 class Lamina:
@@ -287,6 +289,7 @@ class Lamina:
             self.services,
             self.metrics if settings.metrics else None,
         )
+        await run_pipes(settings, self.engine, self.deliveries, self.services)
         self.schedules = build_schedules(settings, self.deliveries)
         await self._link_schedules(self.schedules)
         await self._deploy_sources(self.stack)
@@ -360,6 +363,7 @@ class Lamina:
                 for m in self.stack.state_machines.values()
             ],
             resources=[(r.type, r.logical_id, r.physical_id) for r in self.stack.resources],
+            pipes=[p.describe() for p in self.stack.pipes],
         )
         if announce is not None:
             announce(served)
@@ -417,9 +421,11 @@ class Lamina:
             await server.wait_closed()
         for transport in self._transports:
             transport.close()
-        await self.endpoint.close()
+        # Pollers stop before the services they read close: a closed SQS broker answers a
+        # receive at once, and a queue poller spun on it until lamina up was killed.
         if self.pollers is not None:
             await self.pollers.close()
+        await self.endpoint.close()
         if self.schedules is not None:
             await self.schedules.close()
         if self.engine is not None:
@@ -690,6 +696,16 @@ def build_services(
         from lamina.services.sts.service import sts_service
 
         services.append(sts_service(settings.account_id))
+    if "pipes" not in settings.endpoints:
+        from lamina.services.pipes.service import PipesService
+
+        # Before the queues: services close in this order, and a pipe must stop reading its
+        # queue before the queue closes (a closed broker answers every receive at once).
+        services.append(
+            PipesService(
+                settings.state_dir, settings.region, settings.account_id, deliveries.serves
+            )
+        )
     if "sqs" not in settings.endpoints:
         from lamina.services.sqs.service import SqsService
 
@@ -856,6 +872,41 @@ def build_pollers(
         filters=compile_criteria,
         metrics=metrics,
     )
+
+
+def _readers(
+    settings: Settings, services: list[Service]
+) -> tuple[SqsMessages | None, dict[str, StreamRecords]]:
+    """The queues and streams served here, as pipes read them (build_pollers' own reading,
+    kept apart while its sources grow)."""
+    queues = None
+    for service in services:
+        if isinstance(service, SqsService):
+            queues = SqsMessages(service.broker, settings.region)
+    streams: dict[str, StreamRecords] = {}
+    if "dynamodb" not in settings.endpoints:
+        from lamina.services.dynamodb.service import DATABASE
+        from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
+
+        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+    return queues, streams
+
+
+async def run_pipes(
+    settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
+) -> None:
+    """EventBridge Pipes run on the same queues and streams as the event source mappings."""
+    from lamina.services.pipes.service import PipesService
+    from lamina.sources.pipes import PipeRunner
+
+    for service in services:
+        if isinstance(service, PipesService):
+            queues, streams = _readers(settings, services)
+            positions = Positions(settings.state_dir / "pipes-positions.sqlite3")
+            runner = PipeRunner(
+                engine, deliveries, positions, settings.region, settings.account_id, queues, streams
+            )
+            await service.run_with(runner)
 
 
 def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:

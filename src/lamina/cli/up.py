@@ -175,6 +175,8 @@ def print_served(served: Served) -> None:
         console.print(f"Mappings:     {', '.join(served.mappings)}", markup=False)
     if served.schedules:
         console.print(f"Schedules:    {', '.join(served.schedules)}", markup=False)
+    for pipe in served.pipes:
+        console.print(f"Pipe:         {pipe}", markup=False, soft_wrap=True)
     for index, topic in enumerate(served.topics):
         label = "Topics:" if index == 0 else ""
         console.print(f"{label:<14}{topic}", markup=False, soft_wrap=True)

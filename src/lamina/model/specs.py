@@ -12,6 +12,7 @@ from lamina.model.buckets import BucketSpec
 from lamina.model.configs import ParameterSpec, SecretSpec
 from lamina.model.lambdas import EventInvokeConfig
 from lamina.model.mappings import EventSourceMapping
+from lamina.model.pipes import PipeSpec
 from lamina.model.queues import QueuePolicySpec, QueueSpec
 from lamina.model.schedules import EventBridgeSpecs, EventRuleSpec, ScheduleSpec
 from lamina.model.statemachines import ActivitySpec, StateMachineSpec
@@ -168,6 +169,8 @@ class Stack:
     # SSM parameters and Secrets Manager secrets the template stores.
     ssm_parameters: tuple[ParameterSpec, ...] = ()
     secrets: tuple[SecretSpec, ...] = ()
+    # EventBridge Pipes, in template order.
+    pipes: tuple[PipeSpec, ...] = ()
     # What CloudFormation would say of the stack: its description, parameter values (NoEcho
     # ones masked), outputs resolved, and every resource after SAM's expansion.
     description: str | None = None

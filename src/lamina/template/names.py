@@ -115,6 +115,7 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     # CloudFormation's Ref of a stage is its name.
     "AWS::ApiGateway::Stage": ("StageName", 128),
     "AWS::SecretsManager::Secret": ("Name", 512),
+    "AWS::Pipes::Pipe": ("Name", 64),
 }
 _API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
 
@@ -247,6 +248,11 @@ class ResourceIds:
             ("AWS::Kinesis::Stream", "Arn"): lambda: place.arn("kinesis", f"stream/{name}"),
             ("AWS::KinesisFirehose::DeliveryStream", "Arn"): lambda: place.arn(
                 "firehose", f"deliverystream/{name}"
+            ),
+            ("AWS::Pipes::Pipe", "Arn"): lambda: place.arn("pipes", f"pipe/{name}"),
+            # A local pipe settles at once in the state it is asked for.
+            ("AWS::Pipes::Pipe", "CurrentState"): lambda: str(
+                self._property(logical_id, "DesiredState", resolve) or "RUNNING"
             ),
             ("AWS::SSM::Parameter", "Type"): lambda: str(
                 self._property(logical_id, "Type", resolve)

@@ -77,6 +77,8 @@ SUPPORTED = frozenset(
         "AWS::Serverless::StateMachine",
         "AWS::StepFunctions::StateMachine",
         "AWS::StepFunctions::Activity",
+        # Written at `lamina up` to the Pipes service, which runs them (sources/pipes.py).
+        "AWS::Pipes::Pipe",
     }
 )
 # Accepted and listed, but nothing to run: permissions are not enforced locally.

@@ -21,6 +21,7 @@ from lamina.template import (
     mappings,
     outputs,
     parameters,
+    pipes,
     queues,
     report,
     sam,
@@ -129,6 +130,7 @@ def load_stack(
     found_configs = configs.find(reader)
     found_keys = apikeys.find(reader, stack_name)
     found_machines = statemachines.find(reader)
+    found_pipes = pipes.find(reader)
     resolved = reader.resolver
     unsupported = report.unsupported(
         template.data["Resources"],
@@ -170,6 +172,7 @@ def load_stack(
             *ids.warnings,
             *found_topics.warnings,
             *found_machines.warnings,
+            *found_pipes.warnings,
         ),
         apis=tuple(served.apis),
         api_keys=tuple(found_keys.keys),
@@ -180,6 +183,7 @@ def load_stack(
         eventbridge=found_eventbridge,
         ssm_parameters=tuple(found_configs.parameters),
         secrets=tuple(found_configs.secrets),
+        pipes=tuple(found_pipes.pipes),
         description=_description(template),
         parameters=_shown_parameters(template, params.values),
         outputs=outputs.outputs(template, expanded.data, resolved),

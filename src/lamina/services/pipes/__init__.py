@@ -1,0 +1,1 @@
+"""EventBridge Pipes: the API (``service``), its SQLite store and the pipes that run."""
