@@ -140,7 +140,7 @@ def test_template_pipe_from_a_stream_to_a_function(server: LaminaUp) -> None:
     log = server.log()
     assert "Pipe:         orders-inserts: app-Orders-" in log and " -> pipes-sink" in log
     assert "NotAPipeProperty" in log
-    assert "AWS::Pipes::Pipe" not in log
+    assert "Lamina does not run" not in log
     for key, value in (
         ("PipeName", "orders-inserts"),
         ("PipeArn", "arn:aws:pipes:us-east-1:123456789012:pipe/orders-inserts"),
