@@ -12,6 +12,7 @@ from lamina.patterns.pattern import (
     parse,
 )
 from lamina.patterns.values import PatternError
+from lamina.patterns.where import located
 
 __all__ = [
     "EVENTBRIDGE",
@@ -22,5 +23,6 @@ __all__ = [
     "PatternIndex",
     "Rules",
     "compile_pattern",
+    "located",
     "parse",
 ]

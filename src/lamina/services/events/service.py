@@ -470,7 +470,7 @@ class EventBridge:
                 found = patterns.parse(text, patterns.EVENTBRIDGE)
             except patterns.PatternError as exc:
                 raise InvalidEventPatternException(
-                    f"Event pattern is not valid. Reason: {exc}"
+                    f"Event pattern is not valid. Reason: {exc}{patterns.located(text, str(exc))}"
                 ) from None
             if bus is not None:
                 self._patterns[key] = found
