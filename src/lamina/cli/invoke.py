@@ -30,6 +30,7 @@ from lamina.model.specs import Stack
 from lamina.observe.console import ConsoleSink
 from lamina.settings import Settings
 from lamina.template import find_template
+from lamina.template.build import abandon_installs
 
 if TYPE_CHECKING:
     from lamina.app.oneshot import OneShot
@@ -126,6 +127,7 @@ def command(
             notes.close()  # before any line below: the spinner shares the terminal
     except KeyboardInterrupt:
         # Ctrl+C during the build or the run: one line, no traceback (nothing half-built kept).
+        abandon_installs()
         _note("interrupted")
         raise typer.Exit(130) from None
     except AwsError as exc:

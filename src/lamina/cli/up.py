@@ -24,6 +24,7 @@ from lamina.errors import LaminaError
 from lamina.net.server import PortInUseError
 from lamina.settings import Settings
 from lamina.template import find_template
+from lamina.template.build import abandon_installs
 
 console = Console(stderr=True, highlight=False)
 
@@ -116,6 +117,7 @@ def command(
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         # Ctrl+C before the signal handlers were in place (reading the template).
+        abandon_installs()
         console.print("lamina: interrupted", markup=False)
         raise typer.Exit(130) from None
     except LaminaError as exc:

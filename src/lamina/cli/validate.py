@@ -25,6 +25,7 @@ from lamina.model.specs import Stack
 from lamina.observe.console import ConsoleSink
 from lamina.settings import Settings
 from lamina.template import find_template, load_stack
+from lamina.template.build import abandon_installs
 from lamina.template.loader import load as load_template
 
 
@@ -127,6 +128,7 @@ def _import_problems(
         interrupt_on_ctrl_c()
         results = app.run(initialise())
     except KeyboardInterrupt:
+        abandon_installs()
         err.print("lamina: interrupted", markup=False, highlight=False)
         raise typer.Exit(130) from None
     except LaminaError as exc:

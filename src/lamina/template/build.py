@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -37,6 +38,9 @@ from lamina.storage.files import move_into_place
 
 Log = Callable[[str], None]
 _STDERR_TAIL = 30
+# Temporary directories of the installs running now (``abandon_installs``).
+_IN_FLIGHT: set[Path] = set()
+_IN_FLIGHT_LOCK = threading.Lock()
 # pip's lines worth showing as progress (the rest is detail for when it fails).
 _PROGRESS = (
     "Collecting",
@@ -99,6 +103,34 @@ def _pip_install(
     log(f"{what}: installing {' '.join(arguments)} into {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT.add(tmp)
+    try:
+        return _install_into(tmp, target, what, arguments, python, cwd, log)
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.discard(tmp)
+
+
+def abandon_installs() -> None:
+    """Remove what installs still running in this process have written (the CLI calls it on
+    Ctrl+C: the process may end before the thread running pip has cleaned up after it)."""
+    with _IN_FLIGHT_LOCK:
+        left = list(_IN_FLIGHT)
+        _IN_FLIGHT.clear()
+    for tmp in left:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _install_into(
+    tmp: Path,
+    target: Path,
+    what: str,
+    arguments: list[str],
+    python: str,
+    cwd: Path | None,
+    log: Log,
+) -> Path:
     command = [
         python,
         "-m",
