@@ -258,15 +258,7 @@ class ApiDestinations:
             if params.get("Description") is not None:
                 doc["Description"] = params["Description"]
             self.store.put_thing(API_DESTINATION, name, doc)
-        return {
-            key: doc[key]
-            for key in (
-                "ApiDestinationArn",
-                "ApiDestinationState",
-                "CreationTime",
-                "LastModifiedTime",
-            )
-        }
+        return _destination_state(doc)
 
     def update_api_destination(self, params: Params) -> Params:
         name = str(params["Name"])
@@ -285,15 +277,7 @@ class ApiDestinations:
                     doc[key] = params[key]
             doc["LastModifiedTime"] = self.bridge.clock.wall()
             self.store.put_thing(API_DESTINATION, name, doc)
-        return {
-            key: doc[key]
-            for key in (
-                "ApiDestinationArn",
-                "ApiDestinationState",
-                "CreationTime",
-                "LastModifiedTime",
-            )
-        }
+        return _destination_state(doc)
 
     def describe_api_destination(self, params: Params) -> Params:
         return self._api_destination(str(params["Name"]))
@@ -450,6 +434,12 @@ class ApiDestinations:
 def _pairs(entries: Any) -> dict[str, str]:
     """``[{"Key": k, "Value": v}, ...]`` (a connection's parameters) as a mapping."""
     return {str(p["Key"]): str(p["Value"]) for p in entries or []}
+
+
+def _destination_state(doc: Params) -> Params:
+    """What creating or updating an API destination answers."""
+    keys = ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")
+    return {key: doc[key] for key in keys}
 
 
 def _state(doc: Params) -> Params:
