@@ -35,8 +35,10 @@ def test_the_aws_cli_runs_a_sync_execution_with_host_prefix_injection_off(
     boto3 client) makes an unchanged command line reach Lamina and get the execution's output."""
     arn = machine(sfn, "sync-by-cli", PASS, "EXPRESS")
     done = subprocess.run(
-        ["aws", "stepfunctions", "start-sync-execution", "--state-machine-arn", arn]
-        + ["--endpoint-url", served.url, "--output", "json"],
+        [
+            *("aws", "stepfunctions", "start-sync-execution", "--state-machine-arn", arn),
+            *("--endpoint-url", served.url, "--output", "json"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
