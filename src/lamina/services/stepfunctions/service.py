@@ -5,7 +5,10 @@ State machines (``Create/Describe/Update/Delete/ListStateMachines``, definitions
 executions: ``StartExecution`` (a name given twice with the same input while the first runs
 answers the first; otherwise ``ExecutionAlreadyExists``), ``StartSyncExecution`` (Express),
 ``Describe/Stop/ListExecutions``, ``GetExecutionHistory``, ``DescribeStateMachineForExecution``,
-and the task tokens' ``SendTaskSuccess/Failure/Heartbeat`` and ``GetActivityTask``. Running
+and the task tokens' ``SendTaskSuccess/Failure/Heartbeat`` and ``GetActivityTask``. Versions
+(``PublishStateMachineVersion``, ``publish`` on Create/Update, ``List/DeleteStateMachineVersions``):
+a version ARN (``...:stateMachine:NAME:N``) names a frozen revision, which ``DescribeStateMachine``
+shows and ``StartExecution`` runs (the execution records ``stateMachineVersionArn``). Running
 them is the ``Executor``'s (``executor.py``); this module owns the API's shapes and checks.
 
 A Standard execution is written to the store before ``StartExecution`` answers, and survives
@@ -29,6 +32,7 @@ from lamina.services.protocols.service import ModelService
 from lamina.services.stepfunctions import definitions
 from lamina.services.stepfunctions.errors import (
     ActivityDoesNotExist,
+    ConflictException,
     ExecutionAlreadyExists,
     InvalidExecutionInput,
     InvalidOutput,
@@ -37,6 +41,7 @@ from lamina.services.stepfunctions.errors import (
     ResourceNotFound,
     StateMachineAlreadyExists,
     StateMachineTypeNotSupported,
+    ValidationException,
     execution_missing,
     invalid_arn,
     machine_missing,
@@ -69,6 +74,9 @@ class StepFunctions:
             "UpdateStateMachine": self.update_state_machine,
             "DeleteStateMachine": self.delete_state_machine,
             "ListStateMachines": self.list_state_machines,
+            "PublishStateMachineVersion": self.publish_state_machine_version,
+            "ListStateMachineVersions": self.list_state_machine_versions,
+            "DeleteStateMachineVersion": self.delete_state_machine_version,
             "StartExecution": self.start_execution,
             "StartSyncExecution": self.start_sync_execution,
             "DescribeExecution": self.describe_execution,
@@ -127,10 +135,102 @@ class StepFunctions:
                     raise StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
                 return {"stateMachineArn": arn, "creationDate": existing["creationDate"]}
             self.store.put_machine(doc)
-        return {"stateMachineArn": arn, "creationDate": now}
+            answer: Params = {"stateMachineArn": arn, "creationDate": now}
+            if params.get("publish"):
+                version = self._publish(doc, params.get("versionDescription"), None)
+                answer["stateMachineVersionArn"] = version["stateMachineVersionArn"]
+        return answer
 
     def describe_state_machine(self, params: Params) -> Params:
-        return _shown(self.machine(str(params["stateMachineArn"])))
+        arn = str(params["stateMachineArn"])
+        machine, version = self.resolve(arn)
+        shown = _shown(machine)
+        if version is not None:
+            shown["stateMachineArn"] = arn
+            shown["creationDate"] = version["creationDate"]
+            shown.pop("updateDate", None)
+            if version.get("description"):
+                shown["description"] = version["description"]
+        return shown
+
+    # -- versions -----------------------------------------------------------------------------
+
+    def resolve(self, arn: str) -> tuple[Doc, Doc | None]:
+        """The machine an ARN runs: the state machine's current revision for its own ARN, the
+        frozen revision (and the version) for a version ARN (``...:stateMachine:NAME:3``)."""
+        parts = resource(arn, "stateMachine")
+        if len(parts) == 2:
+            return self.machine(arn), None
+        if len(parts) != 3 or not parts[2].isdigit():
+            raise invalid_arn(f"Invalid ARN resource: {':'.join(parts)}")
+        base = self.names.machine(parts[1])
+        version = self.store.version(base, int(parts[2]))
+        if version is None or self.store.machine(base) is None:
+            raise machine_missing(arn)
+        frozen = self.store.revision(str(version["revisionId"]))
+        if frozen is None:
+            raise machine_missing(arn)
+        return frozen, version
+
+    def _publish(self, machine: Doc, description: Any, revision_id: Any) -> Doc:
+        """Publish ``machine``'s current revision (under the store's lock): the newest version
+        when it already froze this revision, as AWS answers a repeated publish."""
+        if revision_id is not None and revision_id != machine["revisionId"]:
+            raise ConflictException(
+                f"Failed to publish the State Machine version for revision {revision_id}. "
+                f"The current State Machine revision is {machine['revisionId']}."
+            )
+        arn = machine["stateMachineArn"]
+        newest = self.store.versions(arn)[:1]
+        if newest and newest[0]["revisionId"] == machine["revisionId"]:
+            return newest[0]
+        number = int(machine.get("lastVersion") or 0) + 1
+        version: Doc = {
+            "stateMachineVersionArn": f"{arn}:{number}",
+            "revisionId": machine["revisionId"],
+            "creationDate": self.clock.wall(),
+        }
+        if description:
+            version["description"] = str(description)
+        self.store.put_version(arn, number, version)
+        machine["lastVersion"] = number
+        self.store.put_machine(machine)
+        return version
+
+    def publish_state_machine_version(self, params: Params) -> Params:
+        description = params.get("description")
+        if description is not None and len(str(description)) > 256:
+            raise ValidationException(
+                "1 validation error detected: Value at 'description' failed to satisfy "
+                "constraint: Member must have length less than or equal to 256"
+            )
+        with self.store.lock:
+            machine = self.machine(str(params["stateMachineArn"]))
+            version = self._publish(machine, description, params.get("revisionId"))
+        return {
+            "stateMachineVersionArn": version["stateMachineVersionArn"],
+            "creationDate": version["creationDate"],
+        }
+
+    def list_state_machine_versions(self, params: Params) -> Params:
+        machine = self.machine(str(params["stateMachineArn"]))
+        versions = [
+            {
+                "stateMachineVersionArn": v["stateMachineVersionArn"],
+                "creationDate": v["creationDate"],
+            }
+            for v in self.store.versions(machine["stateMachineArn"])
+        ]
+        page, token = _page(versions, params)
+        return {"stateMachineVersions": page, **({"nextToken": token} if token else {})}
+
+    def delete_state_machine_version(self, params: Params) -> Params:
+        arn = str(params["stateMachineVersionArn"])
+        parts = resource(arn, "stateMachine")
+        if len(parts) != 3 or not parts[2].isdigit():
+            raise ValidationException(f"Invalid ARN: '{arn}' is not a state machine version ARN")
+        self.store.delete_version(self.names.machine(parts[1]), int(parts[2]))
+        return {}
 
     def update_state_machine(self, params: Params) -> Params:
         arn = str(params["stateMachineArn"])
@@ -148,7 +248,11 @@ class StepFunctions:
             doc["updateDate"] = self.clock.wall()
             doc["revisionId"] = ids.request_id()
             self.store.put_machine(doc)
-        return {"updateDate": doc["updateDate"], "revisionId": doc["revisionId"]}
+            answer: Params = {"updateDate": doc["updateDate"], "revisionId": doc["revisionId"]}
+            if params.get("publish"):
+                version = self._publish(doc, params.get("versionDescription"), None)
+                answer["stateMachineVersionArn"] = version["stateMachineVersionArn"]
+        return answer
 
     def delete_state_machine(self, params: Params) -> Params:
         arn = str(params["stateMachineArn"])
@@ -172,7 +276,7 @@ class StepFunctions:
     # -- executions ---------------------------------------------------------------------------
 
     def _start(self, params: Params) -> tuple[Doc, Doc]:
-        machine = self.machine(str(params["stateMachineArn"]))
+        machine, version = self.resolve(str(params["stateMachineArn"]))
         name = check_name(str(params.get("name") or ids.request_id()))
         text = params.get("input")
         text = "{}" if text is None else str(text)
@@ -201,6 +305,8 @@ class StepFunctions:
             "input": text,
             "inputDetails": {"included": True},
         }
+        if version is not None:
+            doc["stateMachineVersionArn"] = version["stateMachineVersionArn"]
         if params.get("traceHeader"):
             doc["traceHeader"] = str(params["traceHeader"])
         return machine, doc

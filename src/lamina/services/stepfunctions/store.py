@@ -17,6 +17,8 @@ that follows them are written in one transaction, before the step's effect is st
 invoked, a timer armed), so a ``kill -9`` leaves either both or neither. ``tokens``: the task
 tokens of ``.waitForTaskToken`` tasks and activities that wait for an answer. ``branches``: the
 results of a top-level Parallel's branches (a Map's iterations) as each finishes.
+``versions``: a state machine's published versions by number (a JSON document each naming the
+revision it froze); numbers are never reused while the machine lives, as AWS numbers them.
 """
 
 from __future__ import annotations
@@ -63,6 +65,14 @@ _MIGRATIONS = (
         idx INTEGER NOT NULL,
         result TEXT NOT NULL,
         PRIMARY KEY (execution, fanout, idx)
+    ) WITHOUT ROWID;
+    """,
+    """
+    CREATE TABLE versions (
+        machine TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (machine, number)
     ) WITHOUT ROWID;
     """,
 )
@@ -121,6 +131,35 @@ class Store:
     def delete_machine(self, arn: str) -> None:
         with self.lock:
             self._conn.execute("DELETE FROM machines WHERE arn = ?", (arn,))
+            self._conn.execute("DELETE FROM versions WHERE machine = ?", (arn,))
+
+    def versions(self, machine: str) -> list[Doc]:
+        """A machine's versions, newest first."""
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT doc FROM versions WHERE machine = ? ORDER BY number DESC", (machine,)
+            ).fetchall()
+        return [dict(fastjson.loads(d)) for (d,) in rows]
+
+    def version(self, machine: str, number: int) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT doc FROM versions WHERE machine = ? AND number = ?", (machine, number)
+            ).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def put_version(self, machine: str, number: int, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT INTO versions VALUES (?, ?, ?)",
+                (machine, number, fastjson.dumps_text(doc)),
+            )
+
+    def delete_version(self, machine: str, number: int) -> None:
+        with self.lock:
+            self._conn.execute(
+                "DELETE FROM versions WHERE machine = ? AND number = ?", (machine, number)
+            )
 
     def activity(self, arn: str) -> Doc | None:
         with self.lock:
