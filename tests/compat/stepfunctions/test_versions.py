@@ -81,3 +81,62 @@ def test_publishing_is_idempotent_numbers_are_not_reused_and_stale_revisions_con
     assert raised.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
     listed = sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"]
     assert [v["stateMachineVersionArn"] for v in listed] == [f"{arn}:3", f"{arn}:1"]
+
+
+def test_an_alias_routes_executions_to_its_versions_by_weight(sfn: Any) -> None:
+    """An alias at 100% on one version runs that version and DescribeExecution names both the
+    alias and the version; updated to split 50/50 it reaches both versions; a version an alias
+    routes to cannot be deleted (ConflictException), and weights must add up to 100."""
+    made = sfn.create_state_machine(
+        name="aliased", definition=_pass("v1"), roleArn=ROLE, publish=True
+    )
+    arn = made["stateMachineArn"]
+    v2 = sfn.update_state_machine(stateMachineArn=arn, definition=_pass("v2"), publish=True)[
+        "stateMachineVersionArn"
+    ]
+    v1 = f"{arn}:1"
+    alias = sfn.create_state_machine_alias(
+        name="prod",
+        description="live",
+        routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 100}],
+    )["stateMachineAliasArn"]
+    assert alias == f"{arn}:prod"
+    done = finished(sfn, sfn.start_execution(stateMachineArn=alias)["executionArn"])
+    assert done["output"] == '"v1"'
+    assert (done["stateMachineAliasArn"], done["stateMachineVersionArn"]) == (alias, v1)
+
+    with pytest.raises(ClientError) as raised:
+        sfn.update_state_machine_alias(
+            stateMachineAliasArn=alias,
+            routingConfiguration=[
+                {"stateMachineVersionArn": v1, "weight": 50},
+                {"stateMachineVersionArn": v2, "weight": 40},
+            ],
+        )
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    sfn.update_state_machine_alias(
+        stateMachineAliasArn=alias,
+        routingConfiguration=[
+            {"stateMachineVersionArn": v1, "weight": 50},
+            {"stateMachineVersionArn": v2, "weight": 50},
+        ],
+    )
+    seen = set()
+    for _ in range(40):
+        seen.add(sfn.start_execution(stateMachineArn=alias)["executionArn"])
+    outputs = {finished(sfn, e)["stateMachineVersionArn"] for e in seen}
+    assert outputs == {v1, v2}  # 40 fair draws miss one side with odds 2 in 10^12
+
+    with pytest.raises(ClientError) as raised:
+        sfn.delete_state_machine_version(stateMachineVersionArn=v2)
+    assert raised.value.response["Error"]["Code"] == "ConflictException"
+    described = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+    assert (described["name"], described["description"]) == ("prod", "live")
+    assert len(described["routingConfiguration"]) == 2
+    listed = sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]
+    assert [a["stateMachineAliasArn"] for a in listed] == [alias]
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    with pytest.raises(ClientError) as raised:
+        sfn.start_execution(stateMachineArn=alias)
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFound"
+    sfn.delete_state_machine_version(stateMachineVersionArn=v2)

@@ -8,7 +8,9 @@ answers the first; otherwise ``ExecutionAlreadyExists``), ``StartSyncExecution``
 and the task tokens' ``SendTaskSuccess/Failure/Heartbeat`` and ``GetActivityTask``. Versions
 (``PublishStateMachineVersion``, ``publish`` on Create/Update, ``List/DeleteStateMachineVersions``):
 a version ARN (``...:stateMachine:NAME:N``) names a frozen revision, which ``DescribeStateMachine``
-shows and ``StartExecution`` runs (the execution records ``stateMachineVersionArn``). Running
+shows and ``StartExecution`` runs (the execution records ``stateMachineVersionArn``). Aliases
+(``Create/Describe/Update/Delete/ListStateMachineAliases``) route ``StartExecution`` by alias ARN
+(``...:stateMachine:NAME:ALIAS``) to one of their one or two versions by weight. Running
 them is the ``Executor``'s (``executor.py``); this module owns the API's shapes and checks.
 
 A Standard execution is written to the store before ``StartExecution`` answers, and survives
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,6 +80,11 @@ class StepFunctions:
             "PublishStateMachineVersion": self.publish_state_machine_version,
             "ListStateMachineVersions": self.list_state_machine_versions,
             "DeleteStateMachineVersion": self.delete_state_machine_version,
+            "CreateStateMachineAlias": self.create_state_machine_alias,
+            "DescribeStateMachineAlias": self.describe_state_machine_alias,
+            "UpdateStateMachineAlias": self.update_state_machine_alias,
+            "DeleteStateMachineAlias": self.delete_state_machine_alias,
+            "ListStateMachineAliases": self.list_state_machine_aliases,
             "StartExecution": self.start_execution,
             "StartSyncExecution": self.start_sync_execution,
             "DescribeExecution": self.describe_execution,
@@ -155,15 +163,26 @@ class StepFunctions:
 
     # -- versions -----------------------------------------------------------------------------
 
-    def resolve(self, arn: str) -> tuple[Doc, Doc | None]:
+    def resolve(self, arn: str, routed: bool = False) -> tuple[Doc, Doc | None]:
         """The machine an ARN runs: the state machine's current revision for its own ARN, the
-        frozen revision (and the version) for a version ARN (``...:stateMachine:NAME:3``)."""
+        frozen revision (and the version) for a version ARN (``...:stateMachine:NAME:3``) and,
+        when ``routed``, for an alias ARN (``...:stateMachine:NAME:prod``) the version its
+        routing picks by weight (the version doc then carries ``stateMachineAliasArn``)."""
         parts = resource(arn, "stateMachine")
         if len(parts) == 2:
             return self.machine(arn), None
-        if len(parts) != 3 or not parts[2].isdigit():
+        if len(parts) != 3:
             raise invalid_arn(f"Invalid ARN resource: {':'.join(parts)}")
         base = self.names.machine(parts[1])
+        if not parts[2].isdigit():
+            alias = self.store.alias(base, parts[2]) if routed else None
+            if alias is None:
+                raise ResourceNotFound(f"Resource not found: '{arn}'")
+            routes = alias["routingConfiguration"]
+            chosen = random.choices(routes, weights=[int(r["weight"]) for r in routes])[0]
+            machine, version = self.resolve(str(chosen["stateMachineVersionArn"]))
+            assert version is not None
+            return machine, {**version, "stateMachineAliasArn": arn}
         version = self.store.version(base, int(parts[2]))
         if version is None or self.store.machine(base) is None:
             raise machine_missing(arn)
@@ -229,8 +248,144 @@ class StepFunctions:
         parts = resource(arn, "stateMachine")
         if len(parts) != 3 or not parts[2].isdigit():
             raise ValidationException(f"Invalid ARN: '{arn}' is not a state machine version ARN")
-        self.store.delete_version(self.names.machine(parts[1]), int(parts[2]))
+        base = self.names.machine(parts[1])
+        with self.store.lock:
+            using = [
+                a["stateMachineAliasArn"]
+                for a in self.store.aliases(base)
+                if any(r["stateMachineVersionArn"] == arn for r in a["routingConfiguration"])
+            ]
+            if using:
+                raise ConflictException(
+                    "Version to be deleted must not be referenced by an alias. Current list of "
+                    f"aliases referencing this version: [{', '.join(using)}]"
+                )
+            self.store.delete_version(base, int(parts[2]))
         return {}
+
+    # -- aliases ------------------------------------------------------------------------------
+
+    def _routing(self, machine_arn: str, given: Any) -> list[Doc]:
+        """A routing configuration checked as AWS checks it: one or two versions of this state
+        machine, each once, with weights 0-100 that add up to 100."""
+        routes = [dict(r) for r in given or []]
+        if not 1 <= len(routes) <= 2:
+            raise ValidationException(
+                "1 validation error detected: Value at 'routingConfiguration' failed to satisfy "
+                "constraint: Member must have length less than or equal to 2"
+                if routes
+                else "1 validation error detected: Value at 'routingConfiguration' failed to "
+                "satisfy constraint: Member must have length greater than or equal to 1"
+            )
+        arns = [str(r["stateMachineVersionArn"]) for r in routes]
+        if len(set(arns)) != len(arns):
+            raise ValidationException(
+                "Routing configuration must contain distinct state machine version ARNs. "
+                f"Received: {arns}"
+            )
+        for arn in arns:
+            parts = resource(arn, "stateMachine")
+            if len(parts) != 3 or not parts[2].isdigit():
+                raise ValidationException(f"Invalid State Machine Version Arn: '{arn}'")
+            if self.names.machine(parts[1]) != machine_arn:
+                raise ValidationException(
+                    "Routing configuration must contain state machine version ARNs belonging "
+                    f"to the same state machine. Received: {arns}"
+                )
+            if self.store.version(machine_arn, int(parts[2])) is None:
+                raise ResourceNotFound(f"Resource not found: '{arn}'")
+        if sum(int(r["weight"]) for r in routes) != 100:
+            raise ValidationException(
+                "Sum of routing configuration weights must be equal to 100. Received: "
+                f"{[int(r['weight']) for r in routes]}"
+            )
+        return [
+            {"stateMachineVersionArn": a, "weight": int(r["weight"])}
+            for a, r in zip(arns, routes, strict=True)
+        ]
+
+    def _alias(self, arn: str) -> tuple[str, Doc]:
+        parts = resource(arn, "stateMachine")
+        if len(parts) != 3 or parts[2].isdigit():
+            raise ValidationException(f"Invalid Arn: '{arn}' is not a state machine alias ARN")
+        base = self.names.machine(parts[1])
+        found = self.store.alias(base, parts[2])
+        if found is None:
+            raise ResourceNotFound(f"Resource not found: '{arn}'")
+        return base, found
+
+    def create_state_machine_alias(self, params: Params) -> Params:
+        name = check_name(str(params["name"]))
+        if name.isdigit():
+            raise ValidationException(f"Invalid Name: '{name}' (an alias name is not only digits)")
+        routes = params.get("routingConfiguration")
+        first = str((routes or [{}])[0].get("stateMachineVersionArn", ""))
+        parts = resource(first, "stateMachine") if first else []
+        if len(parts) < 2:
+            raise ValidationException("Routing configuration must not be empty")
+        base = self.names.machine(parts[1])
+        with self.store.lock:
+            self.machine(base)
+            routing = self._routing(base, routes)
+            arn = f"{base}:{name}"
+            existing = self.store.alias(base, name)
+            if existing is not None:
+                same = existing["routingConfiguration"] == routing and existing.get(
+                    "description"
+                ) == params.get("description")
+                if not same:
+                    raise ConflictException(
+                        f"Failed to create alias because an alias with the same name and a "
+                        f"different routing configuration already exists: '{arn}'"
+                    )
+                return {"stateMachineAliasArn": arn, "creationDate": existing["creationDate"]}
+            now = self.clock.wall()
+            doc: Doc = {
+                "stateMachineAliasArn": arn,
+                "name": name,
+                "routingConfiguration": routing,
+                "creationDate": now,
+                "updateDate": now,
+            }
+            if params.get("description"):
+                doc["description"] = str(params["description"])
+            self.store.put_alias(base, doc)
+        return {"stateMachineAliasArn": arn, "creationDate": now}
+
+    def describe_state_machine_alias(self, params: Params) -> Params:
+        return self._alias(str(params["stateMachineAliasArn"]))[1]
+
+    def update_state_machine_alias(self, params: Params) -> Params:
+        if params.get("description") is None and params.get("routingConfiguration") is None:
+            raise ValidationException(
+                "Either the description or the routing configuration must be specified"
+            )
+        with self.store.lock:
+            base, doc = self._alias(str(params["stateMachineAliasArn"]))
+            if params.get("routingConfiguration") is not None:
+                doc["routingConfiguration"] = self._routing(base, params["routingConfiguration"])
+            if params.get("description") is not None:
+                doc["description"] = str(params["description"])
+            doc["updateDate"] = self.clock.wall()
+            self.store.put_alias(base, doc)
+        return {"updateDate": doc["updateDate"]}
+
+    def delete_state_machine_alias(self, params: Params) -> Params:
+        arn = str(params["stateMachineAliasArn"])
+        parts = resource(arn, "stateMachine")
+        if len(parts) != 3 or parts[2].isdigit():
+            raise ValidationException(f"Invalid Arn: '{arn}' is not a state machine alias ARN")
+        self.store.delete_alias(self.names.machine(parts[1]), parts[2])
+        return {}
+
+    def list_state_machine_aliases(self, params: Params) -> Params:
+        machine = self.machine(str(params["stateMachineArn"]))
+        aliases = [
+            {"stateMachineAliasArn": a["stateMachineAliasArn"], "creationDate": a["creationDate"]}
+            for a in self.store.aliases(machine["stateMachineArn"])
+        ]
+        page, token = _page(aliases, params)
+        return {"stateMachineAliases": page, **({"nextToken": token} if token else {})}
 
     def update_state_machine(self, params: Params) -> Params:
         arn = str(params["stateMachineArn"])
@@ -276,7 +431,7 @@ class StepFunctions:
     # -- executions ---------------------------------------------------------------------------
 
     def _start(self, params: Params) -> tuple[Doc, Doc]:
-        machine, version = self.resolve(str(params["stateMachineArn"]))
+        machine, version = self.resolve(str(params["stateMachineArn"]), routed=True)
         name = check_name(str(params.get("name") or ids.request_id()))
         text = params.get("input")
         text = "{}" if text is None else str(text)
@@ -307,6 +462,8 @@ class StepFunctions:
         }
         if version is not None:
             doc["stateMachineVersionArn"] = version["stateMachineVersionArn"]
+            if "stateMachineAliasArn" in version:
+                doc["stateMachineAliasArn"] = version["stateMachineAliasArn"]
         if params.get("traceHeader"):
             doc["traceHeader"] = str(params["traceHeader"])
         return machine, doc

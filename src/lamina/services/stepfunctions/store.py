@@ -19,6 +19,7 @@ tokens of ``.waitForTaskToken`` tasks and activities that wait for an answer. ``
 results of a top-level Parallel's branches (a Map's iterations) as each finishes.
 ``versions``: a state machine's published versions by number (a JSON document each naming the
 revision it froze); numbers are never reused while the machine lives, as AWS numbers them.
+``aliases``: a machine's aliases by name (a JSON document each, with its routing to versions).
 """
 
 from __future__ import annotations
@@ -73,6 +74,12 @@ _MIGRATIONS = (
         number INTEGER NOT NULL,
         doc TEXT NOT NULL,
         PRIMARY KEY (machine, number)
+    ) WITHOUT ROWID;
+    CREATE TABLE aliases (
+        machine TEXT NOT NULL,
+        name TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (machine, name)
     ) WITHOUT ROWID;
     """,
 )
@@ -132,6 +139,7 @@ class Store:
         with self.lock:
             self._conn.execute("DELETE FROM machines WHERE arn = ?", (arn,))
             self._conn.execute("DELETE FROM versions WHERE machine = ?", (arn,))
+            self._conn.execute("DELETE FROM aliases WHERE machine = ?", (arn,))
 
     def versions(self, machine: str) -> list[Doc]:
         """A machine's versions, newest first."""
@@ -159,6 +167,33 @@ class Store:
         with self.lock:
             self._conn.execute(
                 "DELETE FROM versions WHERE machine = ? AND number = ?", (machine, number)
+            )
+
+    def aliases(self, machine: str) -> list[Doc]:
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT doc FROM aliases WHERE machine = ? ORDER BY name", (machine,)
+            ).fetchall()
+        return [dict(fastjson.loads(d)) for (d,) in rows]
+
+    def alias(self, machine: str, name: str) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT doc FROM aliases WHERE machine = ? AND name = ?", (machine, name)
+            ).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def put_alias(self, machine: str, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)",
+                (machine, doc["name"], fastjson.dumps_text(doc)),
+            )
+
+    def delete_alias(self, machine: str, name: str) -> None:
+        with self.lock:
+            self._conn.execute(
+                "DELETE FROM aliases WHERE machine = ? AND name = ?", (machine, name)
             )
 
     def activity(self, arn: str) -> Doc | None:
