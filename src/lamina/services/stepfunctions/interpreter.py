@@ -141,6 +141,8 @@ class Interpreter:
         kind = state.type
         name = state.name
         history = run.history
+        if resume is not None and resume.get("fresh"):
+            resume = None  # a redriven state is entered again, as if for the first time
         entered = int((resume or {}).get("entered", history.last_id))
         if resume is None:
             entered = history.add(

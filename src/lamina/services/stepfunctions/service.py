@@ -10,8 +10,10 @@ and the task tokens' ``SendTaskSuccess/Failure/Heartbeat`` and ``GetActivityTask
 a version ARN (``...:stateMachine:NAME:N``) names a frozen revision, which ``DescribeStateMachine``
 shows and ``StartExecution`` runs (the execution records ``stateMachineVersionArn``). Aliases
 (``Create/Describe/Update/Delete/ListStateMachineAliases``) route ``StartExecution`` by alias ARN
-(``...:stateMachine:NAME:ALIAS``) to one of their one or two versions by weight. Running
-them is the ``Executor``'s (``executor.py``); this module owns the API's shapes and checks.
+(``...:stateMachine:NAME:ALIAS``) to one of their one or two versions by weight.
+``RedriveExecution`` resumes a FAILED, TIMED_OUT or ABORTED Standard execution from the state
+it stopped in. Running them is the ``Executor``'s (``executor.py``); this module owns the API's
+shapes and checks.
 
 A Standard execution is written to the store before ``StartExecution`` answers, and survives
 a restart (the executor resumes it). Express executions live in memory only, as AWS keeps no
@@ -37,6 +39,7 @@ from lamina.services.stepfunctions.errors import (
     ActivityDoesNotExist,
     ConflictException,
     ExecutionAlreadyExists,
+    ExecutionNotRedrivable,
     InvalidExecutionInput,
     InvalidOutput,
     InvalidToken,
@@ -89,6 +92,7 @@ class StepFunctions:
             "StartSyncExecution": self.start_sync_execution,
             "DescribeExecution": self.describe_execution,
             "StopExecution": self.stop_execution,
+            "RedriveExecution": self.redrive_execution,
             "ListExecutions": self.list_executions,
             "GetExecutionHistory": self.get_execution_history,
             "DescribeStateMachineForExecution": self.describe_state_machine_for_execution,
@@ -542,6 +546,27 @@ class StepFunctions:
         self._execution(arn)
         doc = await self.executor.stop(arn, params.get("error"), params.get("cause"))
         return {"stopDate": doc.get("stopDate") or self.clock.wall()}
+
+    async def redrive_execution(self, params: Params) -> Params:
+        """Resume a FAILED, TIMED_OUT or ABORTED Standard execution from the state it stopped
+        in; the execution is RUNNING again (with one more ``redriveCount``) when this answers."""
+        arn = str(params["executionArn"])
+        with self.store.lock:
+            self._execution(arn)
+            found = self.store.execution(arn)
+            assert found is not None
+            doc = dict(found.doc)
+            if doc["status"] in ("RUNNING", "SUCCEEDED") or not found.checkpoint:
+                raise ExecutionNotRedrivable(
+                    f"Execution is {doc['status']} and cannot be redriven"
+                    if doc["status"] in ("RUNNING", "SUCCEEDED")
+                    else f"Execution cannot be redriven: '{arn}'"
+                )
+            machine = self.store.revision(str(doc.get("revisionId"))) or self.machine(
+                doc["stateMachineArn"]
+            )
+            self.executor.redrive(machine, doc, found.checkpoint)
+        return {"redriveDate": doc["redriveDate"]}
 
     def list_executions(self, params: Params) -> Params:
         if params.get("mapRunArn"):
