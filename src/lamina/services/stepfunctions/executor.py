@@ -50,7 +50,7 @@ from lamina.services.stepfunctions.names import Names
 from lamina.services.stepfunctions.store import Doc, Store
 from lamina.services.stepfunctions.tasks import Tasks
 from lamina.services.stepfunctions.tokens import Tokens
-from lamina.states import Definition, Scope, StatesError
+from lamina.states import Definition, Scope, State, StatesError
 
 log = logging.getLogger("lamina.stepfunctions")
 StatusHook = Callable[[Doc], None]
@@ -184,6 +184,17 @@ class Executor(Interpreter):
         run.history.add(Track(last), "ExecutionRedriven", {"redriveCount": count})
         self.store.advance(run.arn, run.history.take(), run.checkpoint, doc)
         self._launch(run, resume=resume)
+
+    async def run_state(
+        self, machine: Doc, doc: Doc, state: State, value: Any, variables: Doc
+    ) -> tuple[str | None, Any]:
+        """One state run alone (TestState), kept nowhere: the state that follows and its
+        output; a failure it does not catch raises ``StatesError``."""
+        run = self._run(machine, doc, False)
+        following, output, _ = await self._state(
+            run, state, value, Track(0), False, None, Scope(run.context, variables)
+        )
+        return following, output
 
     def _launch(self, run: Run, resume: Doc | None) -> None:
         self._runs[run.arn] = run

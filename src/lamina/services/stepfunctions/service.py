@@ -34,7 +34,7 @@ from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.model.specs import Stack
 from lamina.services.protocols.service import ModelService
-from lamina.services.stepfunctions import definitions
+from lamina.services.stepfunctions import definitions, teststate
 from lamina.services.stepfunctions.errors import (
     ActivityDoesNotExist,
     ConflictException,
@@ -93,6 +93,7 @@ class StepFunctions:
             "DescribeExecution": self.describe_execution,
             "StopExecution": self.stop_execution,
             "RedriveExecution": self.redrive_execution,
+            "TestState": self.test_state,
             "ListExecutions": self.list_executions,
             "GetExecutionHistory": self.get_execution_history,
             "DescribeStateMachineForExecution": self.describe_state_machine_for_execution,
@@ -567,6 +568,9 @@ class StepFunctions:
             )
             self.executor.redrive(machine, doc, found.checkpoint)
         return {"redriveDate": doc["redriveDate"]}
+
+    async def test_state(self, params: Params) -> Params:
+        return await teststate.run(self.executor, self.names, self.clock, params)
 
     def list_executions(self, params: Params) -> Params:
         if params.get("mapRunArn"):
