@@ -22,6 +22,7 @@ from typing import Any
 
 from lamina import fastjson, states, timestamps
 from lamina.clock import Clock
+from lamina.services.stepfunctions import itemreader
 from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
 from lamina.services.stepfunctions.names import Names
 from lamina.services.stepfunctions.store import RAW, Doc
@@ -488,7 +489,10 @@ class Interpreter:
     async def _map(
         self, run: Run, state: State, value: Any, track: Track, scope: Scope, fanout: str | None
     ) -> Any:
-        items = states.map_items(state, value, scope)
+        if "ItemReader" in state.fields:
+            items = await itemreader.read_items(self.tasks, state, value, scope)
+        else:
+            items = states.map_items(state, value, scope)
         limits = states.map_limits(state, value, scope)
         batched = "ItemBatcher" in state.fields
         if batched:

@@ -234,6 +234,22 @@ class Tasks:
             value = {k[:1].upper() + k[1:]: v for k, v in value.items()}
         return value
 
+    async def s3(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """An S3 operation's raw result, called in process (a distributed Map's ItemReader and
+        ResultWriter); an S3 error is ``S3.<Code>`` (the caller words it for its state)."""
+        served = self._served.get("s3")
+        handler = served.handlers.get(operation) if served is not None else None
+        if handler is None:
+            raise StatesError("States.Runtime", "Lamina does not serve S3 to Step Functions")
+        try:
+            if asyncio.iscoroutinefunction(handler):
+                result = await handler(params)
+            else:
+                result = await asyncio.to_thread(handler, params)
+        except AwsError as exc:
+            raise StatesError(f"S3.{exc.code}", exc.message) from None
+        return dict(result or {})
+
     async def http(self, params: Any) -> Any:
         if not isinstance(params, Mapping) or "ApiEndpoint" not in params:
             raise StatesError(
