@@ -99,3 +99,59 @@ def test_a_missing_object_fails_the_map_with_item_reader_failed(s3: Any, sfn: An
     done = _run(sfn, "missing-items", _map(reader))
     assert (done["status"], done["error"]) == ("FAILED", "States.ItemReaderFailed")
     assert "NoSuchKey" in done["cause"]
+
+
+def test_results_are_written_to_s3_with_a_manifest(s3: Any, sfn: Any) -> None:
+    """With a ResultWriter the Map answers where its results are: manifest.json under
+    PREFIX/MAP_RUN_ID/ names SUCCEEDED_0.json and FAILED_0.json, which hold each iteration's
+    input and output (or error and cause, a failure ToleratedFailureCount let pass)."""
+    definition = _map(
+        {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket": BUCKET, "Key": "in/items.json"},
+        },
+        {
+            "ToleratedFailureCount": 1,
+            "ResultWriter": {
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": BUCKET, "Prefix": "out"},
+            },
+        },
+    )
+    definition["States"]["Each"]["ItemProcessor"]["States"] = {
+        "Two?": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.n", "NumericEquals": 2, "Next": "Boom"}],
+            "Default": "Echo",
+        },
+        "Boom": {"Type": "Fail", "Error": "Two", "Cause": "two is refused"},
+        "Echo": {"Type": "Pass", "End": True},
+    }
+    definition["States"]["Each"]["ItemProcessor"]["StartAt"] = "Two?"
+    done = _run(sfn, "written", definition)
+    assert done["status"] == "SUCCEEDED", done
+    output = json.loads(done["output"])
+    where = output["ResultWriterDetails"]
+    assert where["Bucket"] == BUCKET and where["Key"].startswith("out/")
+    assert (
+        where["Key"].endswith("/manifest.json") and ":mapRun:written/Each:" in output["MapRunArn"]
+    )
+
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=where["Key"])["Body"].read())
+    assert manifest["MapRunArn"] == output["MapRunArn"]
+    files = manifest["ResultFiles"]
+    assert files["PENDING"] == []
+    succeeded = json.loads(
+        s3.get_object(Bucket=BUCKET, Key=files["SUCCEEDED"][0]["Key"])["Body"].read()
+    )
+    assert [json.loads(e["Output"]) for e in succeeded] == [{"n": 1}, {"n": 3}]
+    assert {e["Status"] for e in succeeded} == {"SUCCEEDED"}
+    (failed,) = json.loads(
+        s3.get_object(Bucket=BUCKET, Key=files["FAILED"][0]["Key"])["Body"].read()
+    )
+    assert (failed["Error"], failed["Cause"], json.loads(failed["Input"])) == (
+        "Two",
+        "two is refused",
+        {"n": 2},
+    )

@@ -20,9 +20,9 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lamina import fastjson, states, timestamps
+from lamina import fastjson, ids, states, timestamps
 from lamina.clock import Clock
-from lamina.services.stepfunctions import itemreader
+from lamina.services.stepfunctions import itemreader, resultwriter
 from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
 from lamina.services.stepfunctions.names import Names
 from lamina.services.stepfunctions.store import RAW, Doc
@@ -509,6 +509,9 @@ class Interpreter:
         gate = asyncio.Semaphore(limit) if limit > 0 else None
         tolerated = _tolerated(limits, len(items))
         failures: list[StatesError] = []
+        # Which iterations failed (tolerated), for a ResultWriter's FAILED file.
+        failed_at: dict[int, StatesError] = {}
+        began = self.clock.wall()
 
         async def iteration(index: int, item: Any) -> Any:
             if index in done:
@@ -524,6 +527,7 @@ class Interpreter:
                 except StatesError as failure:
                     history.add(branch_track, "MapIterationFailed", {"name": name, "index": index})
                     failures.append(failure)
+                    failed_at[index] = failure
                     if len(failures) > tolerated:
                         raise
                     result = {"Error": failure.error, "Cause": failure.cause}
@@ -546,7 +550,22 @@ class Interpreter:
             history.add(track, "MapStateFailed")
             raise failure from None
         history.add(track, "MapStateSucceeded")
-        return results
+        if "ResultWriter" not in state.fields:
+            return results
+        outcomes = [
+            resultwriter.Outcome(
+                i,
+                item if batched else states.map_item_input(state, item, i, value, scope),
+                None if i in failed_at else results[i],
+                failed_at[i].error if i in failed_at else None,
+                failed_at[i].cause if i in failed_at else None,
+            )
+            for i, item in enumerate(items)
+        ]
+        machine = str(run.machine["name"])
+        map_run = self.names.map_run(machine, name, ids.request_id())
+        times = (began, self.clock.wall())
+        return await resultwriter.write(self.tasks, state, value, scope, map_run, outcomes, times)
 
 
 async def _all_or_first_failure(work: list[Coroutine[Any, Any, Any]]) -> list[Any]:
