@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.compat.protocols.served import Served
 from tests.compat.stepfunctions.conftest import finished, machine
@@ -155,3 +156,28 @@ def test_results_are_written_to_s3_with_a_manifest(s3: Any, sfn: Any) -> None:
         "two is refused",
         {"n": 2},
     )
+
+
+def test_a_distributed_map_has_a_map_run(s3: Any, sfn: Any) -> None:
+    """A distributed Map's run is listed for its execution and described with its item counts
+    and limits once done; UpdateMapRun's limits are recorded; an unknown run is
+    ResourceNotFound."""
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {"Bucket": BUCKET, "Key": "in/items.json"},
+    }
+    done = _run(sfn, "mapped", _map(reader, {"MaxConcurrency": 2}))
+    assert done["status"] == "SUCCEEDED", done
+    (listed,) = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"]
+    assert ":mapRun:mapped/Each:" in listed["mapRunArn"]
+    described = sfn.describe_map_run(mapRunArn=listed["mapRunArn"])
+    assert described["status"] == "SUCCEEDED" and described["maxConcurrency"] == 2
+    assert (described["itemCounts"]["total"], described["itemCounts"]["succeeded"]) == (3, 3)
+    sfn.update_map_run(mapRunArn=listed["mapRunArn"], toleratedFailureCount=5)
+    assert sfn.describe_map_run(mapRunArn=listed["mapRunArn"])["toleratedFailureCount"] == 5
+    history = sfn.get_execution_history(executionArn=done["executionArn"])["events"]
+    assert "MapRunStarted" in [e["type"] for e in history]
+    with pytest.raises(ClientError) as raised:
+        sfn.describe_map_run(mapRunArn=listed["mapRunArn"][:-4] + "beef")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFound"

@@ -359,6 +359,10 @@ class Executor(Interpreter):
             return {}
         return self.store.branches(run.arn, fanout)
 
+    def _map_run(self, run: Run, doc: Doc) -> None:
+        if run.durable:
+            self.store.put_map_run(doc)
+
     def _branch_done(self, run: Run, fanout: str | None, index: int, result: Any) -> None:
         if fanout is None or not run.durable:
             return

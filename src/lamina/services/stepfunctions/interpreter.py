@@ -86,6 +86,9 @@ class Interpreter:
     def _branch_done(self, run: Run, fanout: str | None, index: int, result: Any) -> None:
         """Record a finished branch of ``fanout`` (a top-level Parallel or Map attempt)."""
 
+    def _map_run(self, run: Run, doc: Doc) -> None:
+        """Record a distributed Map's Map Run (DescribeMapRun's document) as it changes."""
+
     # The ISO text of the current second: every state entered writes its EnteredTime, and
     # formatting a date costs more than the rest of a Pass state.
     _second: tuple[int, str] = (-1, "")
@@ -505,6 +508,15 @@ class Interpreter:
         done = self._branches_done(run, fanout)
         if not done:
             history.add(track, "MapStateStarted", {"length": len(items)})
+        distributed = _distributed(state) or "ResultWriter" in state.fields
+        map_run = ""
+        if distributed:
+            map_run = self.names.map_run(str(run.machine["name"]), name, ids.request_id())
+        mapped: Doc | None = None
+        if distributed:
+            mapped = _map_run_doc(run, map_run, limits, len(items), self.clock.wall())
+            self._map_run(run, mapped)
+            history.add(track, "MapRunStarted", {"mapRunArn": map_run})
         limit = limits.max_concurrency
         gate = asyncio.Semaphore(limit) if limit > 0 else None
         tolerated = _tolerated(limits, len(items))
@@ -541,6 +553,9 @@ class Interpreter:
         try:
             results = await _all_or_first_failure([iteration(i, v) for i, v in enumerate(items)])
         except StatesError as first:
+            if mapped is not None:
+                self._map_run(run, _map_run_end(mapped, "FAILED", len(failures), self.clock))
+                history.add(track, "MapRunFailed", {"error": first.error, "cause": first.cause})
             failure = first
             if tolerated > 0 or limits.tolerated_failure_percentage is not None:
                 failure = StatesError(
@@ -549,6 +564,9 @@ class Interpreter:
                 )
             history.add(track, "MapStateFailed")
             raise failure from None
+        if mapped is not None:
+            self._map_run(run, _map_run_end(mapped, "SUCCEEDED", len(failures), self.clock))
+            history.add(track, "MapRunSucceeded")
         history.add(track, "MapStateSucceeded")
         if "ResultWriter" not in state.fields:
             return results
@@ -562,10 +580,54 @@ class Interpreter:
             )
             for i, item in enumerate(items)
         ]
-        machine = str(run.machine["name"])
-        map_run = self.names.map_run(machine, name, ids.request_id())
         times = (began, self.clock.wall())
         return await resultwriter.write(self.tasks, state, value, scope, map_run, outcomes, times)
+
+
+def _distributed(state: State) -> bool:
+    processor = state.fields.get("ItemProcessor")
+    config = processor.get("ProcessorConfig") if isinstance(processor, dict) else None
+    return isinstance(config, dict) and config.get("Mode") == "DISTRIBUTED"
+
+
+def _counts(total: int, succeeded: int, failed: int, running: int) -> Doc:
+    return {
+        "pending": 0,
+        "running": running,
+        "succeeded": succeeded,
+        "failed": failed,
+        "timedOut": 0,
+        "aborted": 0,
+        "total": total,
+        "resultsWritten": succeeded + failed,
+    }
+
+
+def _map_run_doc(run: Run, arn: str, limits: states.MapLimits, total: int, now: float) -> Doc:
+    return {
+        "mapRunArn": arn,
+        "executionArn": run.arn,
+        "stateMachineArn": run.doc["stateMachineArn"],
+        "status": "RUNNING",
+        "startDate": now,
+        "maxConcurrency": limits.max_concurrency,
+        "toleratedFailurePercentage": float(limits.tolerated_failure_percentage or 0),
+        "toleratedFailureCount": int(limits.tolerated_failure_count or 0),
+        "itemCounts": _counts(total, 0, 0, total),
+        "executionCounts": _counts(total, 0, 0, total),
+        "redriveCount": 0,
+    }
+
+
+def _map_run_end(doc: Doc, status: str, failed: int, clock: Clock) -> Doc:
+    total = int(doc["itemCounts"]["total"])
+    counts = _counts(total, total - failed if status == "SUCCEEDED" else 0, failed, 0)
+    return doc | {
+        "status": status,
+        "stopDate": clock.wall(),
+        "itemCounts": counts,
+        "executionCounts": counts,
+    }
 
 
 async def _all_or_first_failure(work: list[Coroutine[Any, Any, Any]]) -> list[Any]:

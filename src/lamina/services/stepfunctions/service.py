@@ -94,6 +94,9 @@ class StepFunctions:
             "StopExecution": self.stop_execution,
             "RedriveExecution": self.redrive_execution,
             "TestState": self.test_state,
+            "DescribeMapRun": self.describe_map_run,
+            "ListMapRuns": self.list_map_runs,
+            "UpdateMapRun": self.update_map_run,
             "ListExecutions": self.list_executions,
             "GetExecutionHistory": self.get_execution_history,
             "DescribeStateMachineForExecution": self.describe_state_machine_for_execution,
@@ -568,6 +571,46 @@ class StepFunctions:
             )
             self.executor.redrive(machine, doc, found.checkpoint)
         return {"redriveDate": doc["redriveDate"]}
+
+    # -- map runs -----------------------------------------------------------------------------
+
+    def _map_run(self, arn: str) -> Doc:
+        resource(arn, "mapRun")
+        found = self.store.map_run(arn)
+        if found is None:
+            raise ResourceNotFound(f"Resource not found: '{arn}'")
+        return found
+
+    def describe_map_run(self, params: Params) -> Params:
+        return self._map_run(str(params["mapRunArn"]))
+
+    def list_map_runs(self, params: Params) -> Params:
+        arn = str(params["executionArn"])
+        self._execution(arn)
+        runs = [
+            {k: r[k] for k in ("executionArn", "mapRunArn", "stateMachineArn", "startDate")}
+            | ({"stopDate": r["stopDate"]} if "stopDate" in r else {})
+            for r in self.store.map_runs(arn)
+        ]
+        page, token = _page(runs, params)
+        return {"mapRuns": page, **({"nextToken": token} if token else {})}
+
+    def update_map_run(self, params: Params) -> Params:
+        """Records the new limits (DescribeMapRun shows them); a Map already running keeps the
+        limits it started with."""
+        changes = ("maxConcurrency", "toleratedFailurePercentage", "toleratedFailureCount")
+        if all(params.get(k) is None for k in changes):
+            raise ValidationException(
+                "At least one of maxConcurrency, toleratedFailurePercentage or "
+                "toleratedFailureCount must be specified"
+            )
+        with self.store.lock:
+            doc = self._map_run(str(params["mapRunArn"]))
+            for key in changes:
+                if params.get(key) is not None:
+                    doc[key] = params[key]
+            self.store.put_map_run(doc)
+        return {}
 
     async def test_state(self, params: Params) -> Params:
         return await teststate.run(self.executor, self.names, self.clock, params)

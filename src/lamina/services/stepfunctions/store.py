@@ -20,6 +20,7 @@ results of a top-level Parallel's branches (a Map's iterations) as each finishes
 ``versions``: a state machine's published versions by number (a JSON document each naming the
 revision it froze); numbers are never reused while the machine lives, as AWS numbers them.
 ``aliases``: a machine's aliases by name (a JSON document each, with its routing to versions).
+``map_runs``: the Map Runs of distributed Map states (DescribeMapRun's document each).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ _MIGRATIONS = (
         doc TEXT NOT NULL,
         PRIMARY KEY (machine, name)
     ) WITHOUT ROWID;
+    CREATE TABLE map_runs (arn TEXT PRIMARY KEY, execution TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE INDEX map_runs_by_execution ON map_runs (execution);
     """,
 )
 
@@ -195,6 +198,25 @@ class Store:
             self._conn.execute(
                 "DELETE FROM aliases WHERE machine = ? AND name = ?", (machine, name)
             )
+
+    def put_map_run(self, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO map_runs VALUES (?, ?, ?)",
+                (doc["mapRunArn"], doc["executionArn"], fastjson.dumps_text(doc)),
+            )
+
+    def map_run(self, arn: str) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute("SELECT doc FROM map_runs WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def map_runs(self, execution: str) -> list[Doc]:
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT doc FROM map_runs WHERE execution = ? ORDER BY rowid", (execution,)
+            ).fetchall()
+        return [dict(fastjson.loads(d)) for (d,) in rows]
 
     def activity(self, arn: str) -> Doc | None:
         with self.lock:
