@@ -215,3 +215,46 @@ def test_versions_aliases_and_a_redrivable_execution_survive_kill_9(server: Lami
     done = finished(sfn, run)
     assert (done["status"], done["redriveCount"]) == ("SUCCEEDED", 1)
     assert (done["stateMachineAliasArn"], done["stateMachineVersionArn"]) == (alias, version)
+
+
+def test_aws_sdk_lambda_tasks_reach_lamina_lambda(server: LaminaUp) -> None:
+    """``aws-sdk:lambda:getFunction`` answers the function's configuration and
+    ``aws-sdk:lambda:invoke`` runs it, its ``Payload`` the function's JSON as text (what
+    ``States.StringToJson`` reads), as the SDK integration returns it."""
+    sfn = server.aws("stepfunctions")
+    name = next(
+        f["FunctionName"]
+        for f in server.aws("lambda").list_functions()["Functions"]
+        if f["Handler"] == "handlers.step"
+    )
+    definition = {
+        "StartAt": "Get",
+        "States": {
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:lambda:getFunction",
+                "Parameters": {"FunctionName": name},
+                "ResultSelector": {"handler.$": "$.Configuration.Handler"},
+                "ResultPath": "$.got",
+                "Next": "Invoke",
+            },
+            "Invoke": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:lambda:invoke",
+                "Parameters": {"FunctionName": name, "Payload": {"step": "sdk"}},
+                "ResultSelector": {"answer.$": "States.StringToJson($.Payload)"},
+                "ResultPath": "$.invoked",
+                "End": True,
+            },
+        },
+    }
+    arn = sfn.create_state_machine(
+        name="sdk-lambda",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+    done = finished(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"])
+    assert done["status"] == "SUCCEEDED", (done.get("error"), done.get("cause"))
+    output = json.loads(done["output"])
+    assert output["got"] == {"handler": "handlers.step"}
+    assert output["invoked"] == {"answer": {"step": "sdk", "ok": True}}
