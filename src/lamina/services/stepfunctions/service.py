@@ -189,8 +189,7 @@ class StepFunctions:
             routes = alias["routingConfiguration"]
             chosen = random.choices(routes, weights=[int(r["weight"]) for r in routes])[0]
             machine, version = self.resolve(str(chosen["stateMachineVersionArn"]))
-            assert version is not None
-            return machine, {**version, "stateMachineAliasArn": arn}
+            return machine, {**(version or {}), "stateMachineAliasArn": arn}
         version = self.store.version(base, int(parts[2]))
         if version is None or self.store.machine(base) is None:
             raise machine_missing(arn)
@@ -556,9 +555,10 @@ class StepFunctions:
         in; the execution is RUNNING again (with one more ``redriveCount``) when this answers."""
         arn = str(params["executionArn"])
         with self.store.lock:
-            self._execution(arn)
+            resource(arn, "execution")  # an Express ARN is InvalidArn, as for DescribeExecution
             found = self.store.execution(arn)
-            assert found is not None
+            if found is None:
+                raise execution_missing(arn)
             doc = dict(found.doc)
             if doc["status"] in ("RUNNING", "SUCCEEDED") or not found.checkpoint:
                 raise ExecutionNotRedrivable(
