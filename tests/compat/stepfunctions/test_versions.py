@@ -85,7 +85,8 @@ def test_publishing_is_idempotent_numbers_are_not_reused_and_stale_revisions_con
 
 def test_an_alias_routes_executions_to_its_versions_by_weight(sfn: Any) -> None:
     """An alias at 100% on one version runs that version and DescribeExecution names both the
-    alias and the version; updated to split 50/50 it reaches both versions; a version an alias
+    alias and the version; updated to split 50/50 it reaches both versions; ListExecutions by
+    the alias or a version ARN lists only what started through it; a version an alias
     routes to cannot be deleted (ConflictException), and weights must add up to 100."""
     made = sfn.create_state_machine(
         name="aliased", definition=_pass("v1"), roleArn=ROLE, publish=True
@@ -126,6 +127,11 @@ def test_an_alias_routes_executions_to_its_versions_by_weight(sfn: Any) -> None:
         seen.add(sfn.start_execution(stateMachineArn=alias)["executionArn"])
     outputs = {finished(sfn, e)["stateMachineVersionArn"] for e in seen}
     assert outputs == {v1, v2}  # 40 fair draws miss one side with odds 2 in 10^12
+    by_alias = sfn.list_executions(stateMachineArn=alias)["executions"]
+    assert len(by_alias) == 41 and {e["stateMachineAliasArn"] for e in by_alias} == {alias}
+    by_v2 = sfn.list_executions(stateMachineArn=v2, maxResults=5)
+    assert {e["stateMachineVersionArn"] for e in by_v2["executions"]} == {v2}
+    assert "nextToken" in by_v2 or len(by_v2["executions"]) < 5
 
     with pytest.raises(ClientError) as raised:
         sfn.delete_state_machine_version(stateMachineVersionArn=v2)

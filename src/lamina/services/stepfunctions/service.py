@@ -616,25 +616,38 @@ class StepFunctions:
         return await teststate.run(self.executor, self.names, self.clock, params)
 
     def list_executions(self, params: Params) -> Params:
+        """A machine's executions, newest first; by a version or alias ARN, only the ones
+        started through it (ListExecutions takes either, as AWS documents)."""
         if params.get("mapRunArn"):
             raise ResourceNotFound(f"Resource not found: '{params['mapRunArn']}'")
-        machine = self.machine(str(params.get("stateMachineArn") or ""))
+        arn = str(params.get("stateMachineArn") or "")
+        parts = resource(arn, "stateMachine")
+        qualified = arn if len(parts) == 3 else None
+        key = "stateMachineVersionArn" if parts[-1].isdigit() else "stateMachineAliasArn"
+        machine = self.machine(self.names.machine(parts[1]) if qualified else arn)
+        if qualified is not None:
+            self.resolve(arn, routed=True)  # a version or alias that does not exist is refused
         if machine["type"] == "EXPRESS":
             raise StateMachineTypeNotSupported(
                 "This operation is not supported by this type of state machine"
             )
         limit = int(params.get("maxResults") or DEFAULT_PAGE)
-        after = _token(params.get("nextToken"))
-        rows = self.store.executions(
-            machine["stateMachineArn"], params.get("statusFilter"), after, limit + 1
+        cursor = _token(params.get("nextToken"))
+        rows: list[tuple[int, Doc]] = []
+        while len(rows) <= limit:
+            batch = self.store.executions(
+                machine["stateMachineArn"], params.get("statusFilter"), cursor, limit + 1
+            )
+            rows += [r for r in batch if qualified is None or r[1].get(key) == qualified]
+            if len(batch) <= limit:
+                break
+            cursor = batch[-1][0]
+        shown = (
+            *("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate"),
+            *("stateMachineVersionArn", "stateMachineAliasArn", "redriveDate"),
         )
         listed = [
-            {
-                k: d[k]
-                for k in ("executionArn", "stateMachineArn", "name", "status", "startDate")
-                + (("stopDate",) if "stopDate" in d else ())
-            }
-            | {"redriveCount": 0}
+            {k: d[k] for k in shown if k in d} | {"redriveCount": d.get("redriveCount", 0)}
             for _, d in rows[:limit]
         ]
         answer: Params = {"executions": listed}
