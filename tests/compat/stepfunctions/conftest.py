@@ -1,4 +1,4 @@
-"""Step Functions served in-process (``Served``) beside SQS, SNS, DynamoDB and EventBridge, whose
+"""Step Functions served in-process (``Served``) beside SQS, SNS, DynamoDB, EventBridge and S3, whose
 operations its tasks call in process and whose default bus receives its status changes; time
 runs 50 times faster (``ScaledClock``) so Retry pauses and Waits stay short."""
 
@@ -17,6 +17,7 @@ from lamina.delivery import Deliveries
 from lamina.model.specs import Stack
 from lamina.services.dynamodb.service import DynamoDBService
 from lamina.services.events.service import EventsService
+from lamina.services.s3.service import S3Service
 from lamina.services.sns.service import SnsService
 from lamina.services.sqs.service import SqsService
 from lamina.services.stepfunctions.service import StepFunctionsService
@@ -37,8 +38,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     dynamodb = DynamoDBService(state, REGION, ACCOUNT)
     events = EventsService(state, deliveries, REGION, ACCOUNT)
     sns = SnsService(state, deliveries, REGION, ACCOUNT)
+    s3 = S3Service(state, REGION, deliveries, ACCOUNT)
     tasks = Tasks(None, REGION, ACCOUNT)
-    tasks.serve_services([sqs, dynamodb, events, sns])
+    tasks.serve_services([sqs, dynamodb, events, sns, s3])
     states = StepFunctionsService(
         state, deliveries, tasks, REGION, ACCOUNT, clock=ScaledClock(RATE), rate=RATE
     )
@@ -47,7 +49,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     deliveries.serve("events", events)
     deliveries.serve("sns", sns)
     deliveries.serve("states", states)
-    endpoint = Served([sqs, dynamodb, events, sns, states])
+    endpoint = Served([sqs, dynamodb, events, sns, s3, states])
     stack = Stack(name="t", template_path=Path("template.yaml"), region=REGION, account_id=ACCOUNT)
     for service in (sqs, events, sns, states):
         endpoint.run(service.deploy(stack))

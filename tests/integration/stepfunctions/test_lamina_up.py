@@ -4,7 +4,7 @@ deployed; Lambda tasks by ARN and through lambda:invoke run the template's funct
 function's error is caught by its name (and each transition is logged when
 LAMINA_TRACE_EXECUTIONS asks); a SAM EventBridgeRule event starts executions; and a
 Standard execution killed with SIGKILL during a Wait resumes after restart without running its
-completed task again."""
+completed task again; versions, aliases and a failed execution's redrive survive SIGKILL too."""
 
 from __future__ import annotations
 
@@ -164,3 +164,97 @@ def test_kill_9_resumes_a_wait_and_retries_a_task_in_flight(server: LaminaUp) ->
     assert ran(server, "branch") == 1
     kinds = [e["type"] for e in sfn.get_execution_history(executionArn=fanned)["events"]]
     assert kinds.count("LambdaFunctionScheduled") == 1
+
+
+def test_versions_aliases_and_a_redrivable_execution_survive_kill_9(server: LaminaUp) -> None:
+    """What PublishStateMachineVersion, CreateStateMachineAlias and a failed execution's
+    checkpoint wrote is there after SIGKILL: the alias still routes to its version, and the
+    failed execution redrives from its failed state once the missing table exists."""
+    sfn = server.aws("stepfunctions")
+    definition = {
+        "StartAt": "First",
+        "States": {
+            "First": {
+                "Type": "Pass",
+                "Result": {"id": {"S": "k"}},
+                "ResultPath": "$.key",
+                "Next": "Read",
+            },
+            "Read": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "made-after-restart", "Key.$": "$.key"},
+                "End": True,
+            },
+        },
+    }
+    made = sfn.create_state_machine(
+        name="kept-versions",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+        publish=True,
+    )
+    version = made["stateMachineVersionArn"]
+    alias = sfn.create_state_machine_alias(
+        name="live", routingConfiguration=[{"stateMachineVersionArn": version, "weight": 100}]
+    )["stateMachineAliasArn"]
+    run = sfn.start_execution(stateMachineArn=alias)["executionArn"]
+    assert finished(sfn, run)["status"] == "FAILED"
+    server.kill()
+    server.start()
+    sfn = server.aws("stepfunctions")
+    routed = sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+    assert routed["routingConfiguration"] == [{"stateMachineVersionArn": version, "weight": 100}]
+    server.aws("dynamodb").create_table(
+        TableName="made-after-restart",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sfn.redrive_execution(executionArn=run)
+    done = finished(sfn, run)
+    assert (done["status"], done["redriveCount"]) == ("SUCCEEDED", 1)
+    assert (done["stateMachineAliasArn"], done["stateMachineVersionArn"]) == (alias, version)
+
+
+def test_aws_sdk_lambda_tasks_reach_lamina_lambda(server: LaminaUp) -> None:
+    """``aws-sdk:lambda:getFunction`` answers the function's configuration and
+    ``aws-sdk:lambda:invoke`` runs it, its ``Payload`` the function's JSON as text (what
+    ``States.StringToJson`` reads), as the SDK integration returns it."""
+    sfn = server.aws("stepfunctions")
+    name = next(
+        f["FunctionName"]
+        for f in server.aws("lambda").list_functions()["Functions"]
+        if f["Handler"] == "handlers.step"
+    )
+    definition = {
+        "StartAt": "Get",
+        "States": {
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:lambda:getFunction",
+                "Parameters": {"FunctionName": name},
+                "ResultSelector": {"handler.$": "$.Configuration.Handler"},
+                "ResultPath": "$.got",
+                "Next": "Invoke",
+            },
+            "Invoke": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:lambda:invoke",
+                "Parameters": {"FunctionName": name, "Payload": {"step": "sdk"}},
+                "ResultSelector": {"answer.$": "States.StringToJson($.Payload)"},
+                "ResultPath": "$.invoked",
+                "End": True,
+            },
+        },
+    }
+    arn = sfn.create_state_machine(
+        name="sdk-lambda",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+    done = finished(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"])
+    assert done["status"] == "SUCCEEDED", (done.get("error"), done.get("cause"))
+    output = json.loads(done["output"])
+    assert output["got"] == {"handler": "handlers.step"}
+    assert output["invoked"] == {"answer": {"step": "sdk", "ok": True}}

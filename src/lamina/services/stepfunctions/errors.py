@@ -82,6 +82,10 @@ class ValidationException(StatesApiError):
     code = "ValidationException"
 
 
+class ConflictException(StatesApiError):
+    code = "ConflictException"
+
+
 class MissingRequiredParameter(StatesApiError):
     code = "MissingRequiredParameter"
 

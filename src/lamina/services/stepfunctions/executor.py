@@ -23,7 +23,10 @@ runs every execution still ``RUNNING`` from its checkpoint, the top-level state 
 A new Standard execution is inserted by its first write (with what it did before its first
 effect, or all of it), and ``start`` returns only then: StartExecution answers what is stored.
 Express executions keep nothing: no store, no history built, which is why they are fast.
-``StopExecution`` cancels the task and records ``ExecutionAborted``. How each state runs is the
+``StopExecution`` cancels the task and records ``ExecutionAborted``. An execution that ends
+other than SUCCEEDED keeps its last checkpoint, so ``redrive`` can run it again from the
+top-level state it stopped in (entered afresh, after an ``ExecutionRedriven`` event; a Map or
+Parallel there runs all its branches again). How each state runs is the
 ``Interpreter``'s (``interpreter.py``); task tokens are ``tokens.py``'s.
 """
 
@@ -47,7 +50,7 @@ from lamina.services.stepfunctions.names import Names
 from lamina.services.stepfunctions.store import Doc, Store
 from lamina.services.stepfunctions.tasks import Tasks
 from lamina.services.stepfunctions.tokens import Tokens
-from lamina.states import Definition, Scope, StatesError
+from lamina.states import Definition, Scope, State, StatesError
 
 log = logging.getLogger("lamina.stepfunctions")
 StatusHook = Callable[[Doc], None]
@@ -159,6 +162,39 @@ class Executor(Interpreter):
             }
             log.info("resuming %s at %s", execution.arn, run.checkpoint.get("state"))
             self._launch(run, resume=dict(run.checkpoint))
+
+    def redrive(self, machine: Doc, doc: Doc, checkpoint: Doc) -> None:
+        """Run an ended Standard execution again from the top-level state it stopped in (entered
+        afresh: its retries counted from zero), after an ``ExecutionRedriven`` event; the
+        execution is ``RUNNING`` in the store before this returns."""
+        count = int(doc.get("redriveCount") or 0) + 1
+        for key in ("stopDate", "error", "cause", "output", "outputDetails"):
+            doc.pop(key, None)
+        doc.update(status="RUNNING", redriveCount=count, redriveDate=self.clock.wall())
+        last = self.store.last_event_id(doc["executionArn"])
+        run = self._run(machine, doc, True, last)
+        run.context["Execution"]["RedriveCount"] = count
+        resume = {
+            "state": checkpoint["state"],
+            "input": checkpoint["input"],
+            "variables": checkpoint.get("variables") or {},
+            "fresh": True,
+        }
+        run.checkpoint = dict(resume)
+        run.history.add(Track(last), "ExecutionRedriven", {"redriveCount": count})
+        self.store.advance(run.arn, run.history.take(), run.checkpoint, doc)
+        self._launch(run, resume=resume)
+
+    async def run_state(
+        self, machine: Doc, doc: Doc, state: State, value: Any, variables: Doc
+    ) -> tuple[str | None, Any]:
+        """One state run alone (TestState), kept nowhere: the state that follows and its
+        output; a failure it does not catch raises ``StatesError``."""
+        run = self._run(machine, doc, False)
+        following, output, _ = await self._state(
+            run, state, value, Track(0), False, None, Scope(run.context, variables)
+        )
+        return following, output
 
     def _launch(self, run: Run, resume: Doc | None) -> None:
         self._runs[run.arn] = run
@@ -290,7 +326,10 @@ class Executor(Interpreter):
         if self.trace is not None:
             self.trace(f"{doc['name']}: execution {status} ({doc['executionArn']})")
         if run.durable:
-            if not self._write(run, None, doc):
+            # A failed, timed-out or aborted execution keeps its last checkpoint (the top-level
+            # state it was in): RedriveExecution resumes there.
+            kept = None if status == "SUCCEEDED" else run.checkpoint
+            if not self._write(run, kept, doc):
                 self._runs.pop(run.arn, None)
                 return doc
             self._status(doc)
@@ -319,6 +358,10 @@ class Executor(Interpreter):
         if fanout is None or not run.durable or run.recorded is not None:
             return {}
         return self.store.branches(run.arn, fanout)
+
+    def _map_run(self, run: Run, doc: Doc) -> None:
+        if run.durable:
+            self.store.put_map_run(doc)
 
     def _branch_done(self, run: Run, fanout: str | None, index: int, result: Any) -> None:
         if fanout is None or not run.durable:

@@ -20,8 +20,9 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lamina import fastjson, states, timestamps
+from lamina import fastjson, ids, states, timestamps
 from lamina.clock import Clock
+from lamina.services.stepfunctions import itemreader, resultwriter
 from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
 from lamina.services.stepfunctions.names import Names
 from lamina.services.stepfunctions.store import RAW, Doc
@@ -85,6 +86,9 @@ class Interpreter:
     def _branch_done(self, run: Run, fanout: str | None, index: int, result: Any) -> None:
         """Record a finished branch of ``fanout`` (a top-level Parallel or Map attempt)."""
 
+    def _map_run(self, run: Run, doc: Doc) -> None:
+        """Record a distributed Map's Map Run (DescribeMapRun's document) as it changes."""
+
     # The ISO text of the current second: every state entered writes its EnteredTime, and
     # formatting a date costs more than the rest of a Pass state.
     _second: tuple[int, str] = (-1, "")
@@ -141,6 +145,8 @@ class Interpreter:
         kind = state.type
         name = state.name
         history = run.history
+        if resume is not None and resume.get("fresh"):
+            resume = None  # a redriven state is entered again, as if for the first time
         entered = int((resume or {}).get("entered", history.last_id))
         if resume is None:
             entered = history.add(
@@ -486,7 +492,10 @@ class Interpreter:
     async def _map(
         self, run: Run, state: State, value: Any, track: Track, scope: Scope, fanout: str | None
     ) -> Any:
-        items = states.map_items(state, value, scope)
+        if "ItemReader" in state.fields:
+            items = await itemreader.read_items(self.tasks, state, value, scope)
+        else:
+            items = states.map_items(state, value, scope)
         limits = states.map_limits(state, value, scope)
         batched = "ItemBatcher" in state.fields
         if batched:
@@ -499,10 +508,22 @@ class Interpreter:
         done = self._branches_done(run, fanout)
         if not done:
             history.add(track, "MapStateStarted", {"length": len(items)})
+        distributed = _distributed(state) or "ResultWriter" in state.fields
+        map_run = ""
+        if distributed:
+            map_run = self.names.map_run(str(run.machine["name"]), name, ids.request_id())
+        mapped: Doc | None = None
+        if distributed:
+            mapped = _map_run_doc(run, map_run, limits, len(items), self.clock.wall())
+            self._map_run(run, mapped)
+            history.add(track, "MapRunStarted", {"mapRunArn": map_run})
         limit = limits.max_concurrency
         gate = asyncio.Semaphore(limit) if limit > 0 else None
         tolerated = _tolerated(limits, len(items))
         failures: list[StatesError] = []
+        # Which iterations failed (tolerated), for a ResultWriter's FAILED file.
+        failed_at: dict[int, StatesError] = {}
+        began = self.clock.wall()
 
         async def iteration(index: int, item: Any) -> Any:
             if index in done:
@@ -518,6 +539,7 @@ class Interpreter:
                 except StatesError as failure:
                     history.add(branch_track, "MapIterationFailed", {"name": name, "index": index})
                     failures.append(failure)
+                    failed_at[index] = failure
                     if len(failures) > tolerated:
                         raise
                     result = {"Error": failure.error, "Cause": failure.cause}
@@ -531,6 +553,9 @@ class Interpreter:
         try:
             results = await _all_or_first_failure([iteration(i, v) for i, v in enumerate(items)])
         except StatesError as first:
+            if mapped is not None:
+                self._map_run(run, _map_run_end(mapped, "FAILED", len(failures), self.clock))
+                history.add(track, "MapRunFailed", {"error": first.error, "cause": first.cause})
             failure = first
             if tolerated > 0 or limits.tolerated_failure_percentage is not None:
                 failure = StatesError(
@@ -539,8 +564,70 @@ class Interpreter:
                 )
             history.add(track, "MapStateFailed")
             raise failure from None
+        if mapped is not None:
+            self._map_run(run, _map_run_end(mapped, "SUCCEEDED", len(failures), self.clock))
+            history.add(track, "MapRunSucceeded")
         history.add(track, "MapStateSucceeded")
-        return results
+        if "ResultWriter" not in state.fields:
+            return results
+        outcomes = [
+            resultwriter.Outcome(
+                i,
+                item if batched else states.map_item_input(state, item, i, value, scope),
+                None if i in failed_at else results[i],
+                failed_at[i].error if i in failed_at else None,
+                failed_at[i].cause if i in failed_at else None,
+            )
+            for i, item in enumerate(items)
+        ]
+        times = (began, self.clock.wall())
+        return await resultwriter.write(self.tasks, state, value, scope, map_run, outcomes, times)
+
+
+def _distributed(state: State) -> bool:
+    processor = state.fields.get("ItemProcessor")
+    config = processor.get("ProcessorConfig") if isinstance(processor, dict) else None
+    return isinstance(config, dict) and config.get("Mode") == "DISTRIBUTED"
+
+
+def _counts(total: int, succeeded: int, failed: int, running: int) -> Doc:
+    return {
+        "pending": 0,
+        "running": running,
+        "succeeded": succeeded,
+        "failed": failed,
+        "timedOut": 0,
+        "aborted": 0,
+        "total": total,
+        "resultsWritten": succeeded + failed,
+    }
+
+
+def _map_run_doc(run: Run, arn: str, limits: states.MapLimits, total: int, now: float) -> Doc:
+    return {
+        "mapRunArn": arn,
+        "executionArn": run.arn,
+        "stateMachineArn": run.doc["stateMachineArn"],
+        "status": "RUNNING",
+        "startDate": now,
+        "maxConcurrency": limits.max_concurrency,
+        "toleratedFailurePercentage": float(limits.tolerated_failure_percentage or 0),
+        "toleratedFailureCount": int(limits.tolerated_failure_count or 0),
+        "itemCounts": _counts(total, 0, 0, total),
+        "executionCounts": _counts(total, 0, 0, total),
+        "redriveCount": 0,
+    }
+
+
+def _map_run_end(doc: Doc, status: str, failed: int, clock: Clock) -> Doc:
+    total = int(doc["itemCounts"]["total"])
+    counts = _counts(total, total - failed if status == "SUCCEEDED" else 0, failed, 0)
+    return doc | {
+        "status": status,
+        "stopDate": clock.wall(),
+        "itemCounts": counts,
+        "executionCounts": counts,
+    }
 
 
 async def _all_or_first_failure(work: list[Coroutine[Any, Any, Any]]) -> list[Any]:

@@ -54,6 +54,10 @@ class Names:
     def express(self, machine: str, name: str, run: str) -> str:
         return arns.arn("states", self.region, self.account_id, f"express:{machine}:{name}:{run}")
 
+    def map_run(self, machine: str, state: str, run: str) -> str:
+        """A distributed Map's run: ``...:mapRun:MACHINE/MAPSTATE:UUID``."""
+        return arns.arn("states", self.region, self.account_id, f"mapRun:{machine}/{state}:{run}")
+
     def activity(self, name: str) -> str:
         return arns.arn("states", self.region, self.account_id, f"activity:{name}")
 

@@ -5,8 +5,15 @@ State machines (``Create/Describe/Update/Delete/ListStateMachines``, definitions
 executions: ``StartExecution`` (a name given twice with the same input while the first runs
 answers the first; otherwise ``ExecutionAlreadyExists``), ``StartSyncExecution`` (Express),
 ``Describe/Stop/ListExecutions``, ``GetExecutionHistory``, ``DescribeStateMachineForExecution``,
-and the task tokens' ``SendTaskSuccess/Failure/Heartbeat`` and ``GetActivityTask``. Running
-them is the ``Executor``'s (``executor.py``); this module owns the API's shapes and checks.
+and the task tokens' ``SendTaskSuccess/Failure/Heartbeat`` and ``GetActivityTask``. Versions
+(``PublishStateMachineVersion``, ``publish`` on Create/Update, ``List/DeleteStateMachineVersions``):
+a version ARN (``...:stateMachine:NAME:N``) names a frozen revision, which ``DescribeStateMachine``
+shows and ``StartExecution`` runs (the execution records ``stateMachineVersionArn``). Aliases
+(``Create/Describe/Update/Delete/ListStateMachineAliases``) route ``StartExecution`` by alias ARN
+(``...:stateMachine:NAME:ALIAS``) to one of their one or two versions by weight.
+``RedriveExecution`` resumes a FAILED, TIMED_OUT or ABORTED Standard execution from the state
+it stopped in. Running them is the ``Executor``'s (``executor.py``); this module owns the API's
+shapes and checks.
 
 A Standard execution is written to the store before ``StartExecution`` answers, and survives
 a restart (the executor resumes it). Express executions live in memory only, as AWS keeps no
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,10 +34,12 @@ from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.model.specs import Stack
 from lamina.services.protocols.service import ModelService
-from lamina.services.stepfunctions import definitions
+from lamina.services.stepfunctions import definitions, teststate
 from lamina.services.stepfunctions.errors import (
     ActivityDoesNotExist,
+    ConflictException,
     ExecutionAlreadyExists,
+    ExecutionNotRedrivable,
     InvalidExecutionInput,
     InvalidOutput,
     InvalidToken,
@@ -37,6 +47,7 @@ from lamina.services.stepfunctions.errors import (
     ResourceNotFound,
     StateMachineAlreadyExists,
     StateMachineTypeNotSupported,
+    ValidationException,
     execution_missing,
     invalid_arn,
     machine_missing,
@@ -69,10 +80,23 @@ class StepFunctions:
             "UpdateStateMachine": self.update_state_machine,
             "DeleteStateMachine": self.delete_state_machine,
             "ListStateMachines": self.list_state_machines,
+            "PublishStateMachineVersion": self.publish_state_machine_version,
+            "ListStateMachineVersions": self.list_state_machine_versions,
+            "DeleteStateMachineVersion": self.delete_state_machine_version,
+            "CreateStateMachineAlias": self.create_state_machine_alias,
+            "DescribeStateMachineAlias": self.describe_state_machine_alias,
+            "UpdateStateMachineAlias": self.update_state_machine_alias,
+            "DeleteStateMachineAlias": self.delete_state_machine_alias,
+            "ListStateMachineAliases": self.list_state_machine_aliases,
             "StartExecution": self.start_execution,
             "StartSyncExecution": self.start_sync_execution,
             "DescribeExecution": self.describe_execution,
             "StopExecution": self.stop_execution,
+            "RedriveExecution": self.redrive_execution,
+            "TestState": self.test_state,
+            "DescribeMapRun": self.describe_map_run,
+            "ListMapRuns": self.list_map_runs,
+            "UpdateMapRun": self.update_map_run,
             "ListExecutions": self.list_executions,
             "GetExecutionHistory": self.get_execution_history,
             "DescribeStateMachineForExecution": self.describe_state_machine_for_execution,
@@ -127,10 +151,248 @@ class StepFunctions:
                     raise StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
                 return {"stateMachineArn": arn, "creationDate": existing["creationDate"]}
             self.store.put_machine(doc)
-        return {"stateMachineArn": arn, "creationDate": now}
+            answer: Params = {"stateMachineArn": arn, "creationDate": now}
+            if params.get("publish"):
+                version = self._publish(doc, params.get("versionDescription"), None)
+                answer["stateMachineVersionArn"] = version["stateMachineVersionArn"]
+        return answer
 
     def describe_state_machine(self, params: Params) -> Params:
-        return _shown(self.machine(str(params["stateMachineArn"])))
+        arn = str(params["stateMachineArn"])
+        machine, version = self.resolve(arn)
+        shown = _shown(machine)
+        if version is not None:
+            shown["stateMachineArn"] = arn
+            shown["creationDate"] = version["creationDate"]
+            shown.pop("updateDate", None)
+            if version.get("description"):
+                shown["description"] = version["description"]
+        return shown
+
+    # -- versions -----------------------------------------------------------------------------
+
+    def resolve(self, arn: str, routed: bool = False) -> tuple[Doc, Doc | None]:
+        """The machine an ARN runs: the state machine's current revision for its own ARN, the
+        frozen revision (and the version) for a version ARN (``...:stateMachine:NAME:3``) and,
+        when ``routed``, for an alias ARN (``...:stateMachine:NAME:prod``) the version its
+        routing picks by weight (the version doc then carries ``stateMachineAliasArn``)."""
+        parts = resource(arn, "stateMachine")
+        if len(parts) == 2:
+            return self.machine(arn), None
+        if len(parts) != 3:
+            raise invalid_arn(f"Invalid ARN resource: {':'.join(parts)}")
+        base = self.names.machine(parts[1])
+        if not parts[2].isdigit():
+            alias = self.store.alias(base, parts[2]) if routed else None
+            if alias is None:
+                raise ResourceNotFound(f"Resource not found: '{arn}'")
+            routes = alias["routingConfiguration"]
+            chosen = random.choices(routes, weights=[int(r["weight"]) for r in routes])[0]
+            machine, version = self.resolve(str(chosen["stateMachineVersionArn"]))
+            return machine, {**(version or {}), "stateMachineAliasArn": arn}
+        version = self.store.version(base, int(parts[2]))
+        if version is None or self.store.machine(base) is None:
+            raise machine_missing(arn)
+        frozen = self.store.revision(str(version["revisionId"]))
+        if frozen is None:
+            raise machine_missing(arn)
+        return frozen, version
+
+    def _publish(self, machine: Doc, description: Any, revision_id: Any) -> Doc:
+        """Publish ``machine``'s current revision (under the store's lock): the newest version
+        when it already froze this revision, as AWS answers a repeated publish."""
+        if revision_id is not None and revision_id != machine["revisionId"]:
+            raise ConflictException(
+                f"Failed to publish the State Machine version for revision {revision_id}. "
+                f"The current State Machine revision is {machine['revisionId']}."
+            )
+        arn = machine["stateMachineArn"]
+        newest = self.store.versions(arn)[:1]
+        if newest and newest[0]["revisionId"] == machine["revisionId"]:
+            return newest[0]
+        number = int(machine.get("lastVersion") or 0) + 1
+        version: Doc = {
+            "stateMachineVersionArn": f"{arn}:{number}",
+            "revisionId": machine["revisionId"],
+            "creationDate": self.clock.wall(),
+        }
+        if description:
+            version["description"] = str(description)
+        self.store.put_version(arn, number, version)
+        machine["lastVersion"] = number
+        self.store.put_machine(machine)
+        return version
+
+    def publish_state_machine_version(self, params: Params) -> Params:
+        description = params.get("description")
+        if description is not None and len(str(description)) > 256:
+            raise ValidationException(
+                "1 validation error detected: Value at 'description' failed to satisfy "
+                "constraint: Member must have length less than or equal to 256"
+            )
+        with self.store.lock:
+            machine = self.machine(str(params["stateMachineArn"]))
+            version = self._publish(machine, description, params.get("revisionId"))
+        return {
+            "stateMachineVersionArn": version["stateMachineVersionArn"],
+            "creationDate": version["creationDate"],
+        }
+
+    def list_state_machine_versions(self, params: Params) -> Params:
+        machine = self.machine(str(params["stateMachineArn"]))
+        versions = [
+            {
+                "stateMachineVersionArn": v["stateMachineVersionArn"],
+                "creationDate": v["creationDate"],
+            }
+            for v in self.store.versions(machine["stateMachineArn"])
+        ]
+        page, token = _page(versions, params)
+        return {"stateMachineVersions": page, **({"nextToken": token} if token else {})}
+
+    def delete_state_machine_version(self, params: Params) -> Params:
+        arn = str(params["stateMachineVersionArn"])
+        parts = resource(arn, "stateMachine")
+        if len(parts) != 3 or not parts[2].isdigit():
+            raise ValidationException(f"Invalid ARN: '{arn}' is not a state machine version ARN")
+        base = self.names.machine(parts[1])
+        with self.store.lock:
+            using = [
+                a["stateMachineAliasArn"]
+                for a in self.store.aliases(base)
+                if any(r["stateMachineVersionArn"] == arn for r in a["routingConfiguration"])
+            ]
+            if using:
+                raise ConflictException(
+                    "Version to be deleted must not be referenced by an alias. Current list of "
+                    f"aliases referencing this version: [{', '.join(using)}]"
+                )
+            self.store.delete_version(base, int(parts[2]))
+        return {}
+
+    # -- aliases ------------------------------------------------------------------------------
+
+    def _routing(self, machine_arn: str, given: Any) -> list[Doc]:
+        """A routing configuration checked as AWS checks it: one or two versions of this state
+        machine, each once, with weights 0-100 that add up to 100."""
+        routes = [dict(r) for r in given or []]
+        if not 1 <= len(routes) <= 2:
+            raise ValidationException(
+                "1 validation error detected: Value at 'routingConfiguration' failed to satisfy "
+                "constraint: Member must have length less than or equal to 2"
+                if routes
+                else "1 validation error detected: Value at 'routingConfiguration' failed to "
+                "satisfy constraint: Member must have length greater than or equal to 1"
+            )
+        arns = [str(r["stateMachineVersionArn"]) for r in routes]
+        if len(set(arns)) != len(arns):
+            raise ValidationException(
+                "Routing configuration must contain distinct state machine version ARNs. "
+                f"Received: {arns}"
+            )
+        for arn in arns:
+            parts = resource(arn, "stateMachine")
+            if len(parts) != 3 or not parts[2].isdigit():
+                raise ValidationException(f"Invalid State Machine Version Arn: '{arn}'")
+            if self.names.machine(parts[1]) != machine_arn:
+                raise ValidationException(
+                    "Routing configuration must contain state machine version ARNs belonging "
+                    f"to the same state machine. Received: {arns}"
+                )
+            if self.store.version(machine_arn, int(parts[2])) is None:
+                raise ResourceNotFound(f"Resource not found: '{arn}'")
+        if sum(int(r["weight"]) for r in routes) != 100:
+            raise ValidationException(
+                "Sum of routing configuration weights must be equal to 100. Received: "
+                f"{[int(r['weight']) for r in routes]}"
+            )
+        return [
+            {"stateMachineVersionArn": a, "weight": int(r["weight"])}
+            for a, r in zip(arns, routes, strict=True)
+        ]
+
+    def _alias(self, arn: str) -> tuple[str, Doc]:
+        parts = resource(arn, "stateMachine")
+        if len(parts) != 3 or parts[2].isdigit():
+            raise ValidationException(f"Invalid Arn: '{arn}' is not a state machine alias ARN")
+        base = self.names.machine(parts[1])
+        found = self.store.alias(base, parts[2])
+        if found is None:
+            raise ResourceNotFound(f"Resource not found: '{arn}'")
+        return base, found
+
+    def create_state_machine_alias(self, params: Params) -> Params:
+        name = check_name(str(params["name"]))
+        if name.isdigit():
+            raise ValidationException(f"Invalid Name: '{name}' (an alias name is not only digits)")
+        routes = params.get("routingConfiguration")
+        first = str((routes or [{}])[0].get("stateMachineVersionArn", ""))
+        parts = resource(first, "stateMachine") if first else []
+        if len(parts) < 2:
+            raise ValidationException("Routing configuration must not be empty")
+        base = self.names.machine(parts[1])
+        with self.store.lock:
+            self.machine(base)
+            routing = self._routing(base, routes)
+            arn = f"{base}:{name}"
+            existing = self.store.alias(base, name)
+            if existing is not None:
+                same = existing["routingConfiguration"] == routing and existing.get(
+                    "description"
+                ) == params.get("description")
+                if not same:
+                    raise ConflictException(
+                        f"Failed to create alias because an alias with the same name and a "
+                        f"different routing configuration already exists: '{arn}'"
+                    )
+                return {"stateMachineAliasArn": arn, "creationDate": existing["creationDate"]}
+            now = self.clock.wall()
+            doc: Doc = {
+                "stateMachineAliasArn": arn,
+                "name": name,
+                "routingConfiguration": routing,
+                "creationDate": now,
+                "updateDate": now,
+            }
+            if params.get("description"):
+                doc["description"] = str(params["description"])
+            self.store.put_alias(base, doc)
+        return {"stateMachineAliasArn": arn, "creationDate": now}
+
+    def describe_state_machine_alias(self, params: Params) -> Params:
+        return self._alias(str(params["stateMachineAliasArn"]))[1]
+
+    def update_state_machine_alias(self, params: Params) -> Params:
+        if params.get("description") is None and params.get("routingConfiguration") is None:
+            raise ValidationException(
+                "Either the description or the routing configuration must be specified"
+            )
+        with self.store.lock:
+            base, doc = self._alias(str(params["stateMachineAliasArn"]))
+            if params.get("routingConfiguration") is not None:
+                doc["routingConfiguration"] = self._routing(base, params["routingConfiguration"])
+            if params.get("description") is not None:
+                doc["description"] = str(params["description"])
+            doc["updateDate"] = self.clock.wall()
+            self.store.put_alias(base, doc)
+        return {"updateDate": doc["updateDate"]}
+
+    def delete_state_machine_alias(self, params: Params) -> Params:
+        arn = str(params["stateMachineAliasArn"])
+        parts = resource(arn, "stateMachine")
+        if len(parts) != 3 or parts[2].isdigit():
+            raise ValidationException(f"Invalid Arn: '{arn}' is not a state machine alias ARN")
+        self.store.delete_alias(self.names.machine(parts[1]), parts[2])
+        return {}
+
+    def list_state_machine_aliases(self, params: Params) -> Params:
+        machine = self.machine(str(params["stateMachineArn"]))
+        aliases = [
+            {"stateMachineAliasArn": a["stateMachineAliasArn"], "creationDate": a["creationDate"]}
+            for a in self.store.aliases(machine["stateMachineArn"])
+        ]
+        page, token = _page(aliases, params)
+        return {"stateMachineAliases": page, **({"nextToken": token} if token else {})}
 
     def update_state_machine(self, params: Params) -> Params:
         arn = str(params["stateMachineArn"])
@@ -148,7 +410,11 @@ class StepFunctions:
             doc["updateDate"] = self.clock.wall()
             doc["revisionId"] = ids.request_id()
             self.store.put_machine(doc)
-        return {"updateDate": doc["updateDate"], "revisionId": doc["revisionId"]}
+            answer: Params = {"updateDate": doc["updateDate"], "revisionId": doc["revisionId"]}
+            if params.get("publish"):
+                version = self._publish(doc, params.get("versionDescription"), None)
+                answer["stateMachineVersionArn"] = version["stateMachineVersionArn"]
+        return answer
 
     def delete_state_machine(self, params: Params) -> Params:
         arn = str(params["stateMachineArn"])
@@ -172,7 +438,7 @@ class StepFunctions:
     # -- executions ---------------------------------------------------------------------------
 
     def _start(self, params: Params) -> tuple[Doc, Doc]:
-        machine = self.machine(str(params["stateMachineArn"]))
+        machine, version = self.resolve(str(params["stateMachineArn"]), routed=True)
         name = check_name(str(params.get("name") or ids.request_id()))
         text = params.get("input")
         text = "{}" if text is None else str(text)
@@ -201,6 +467,10 @@ class StepFunctions:
             "input": text,
             "inputDetails": {"included": True},
         }
+        if version is not None:
+            doc["stateMachineVersionArn"] = version["stateMachineVersionArn"]
+            if "stateMachineAliasArn" in version:
+                doc["stateMachineAliasArn"] = version["stateMachineAliasArn"]
         if params.get("traceHeader"):
             doc["traceHeader"] = str(params["traceHeader"])
         return machine, doc
@@ -280,26 +550,104 @@ class StepFunctions:
         doc = await self.executor.stop(arn, params.get("error"), params.get("cause"))
         return {"stopDate": doc.get("stopDate") or self.clock.wall()}
 
+    async def redrive_execution(self, params: Params) -> Params:
+        """Resume a FAILED, TIMED_OUT or ABORTED Standard execution from the state it stopped
+        in; the execution is RUNNING again (with one more ``redriveCount``) when this answers."""
+        arn = str(params["executionArn"])
+        with self.store.lock:
+            resource(arn, "execution")  # an Express ARN is InvalidArn, as for DescribeExecution
+            found = self.store.execution(arn)
+            if found is None:
+                raise execution_missing(arn)
+            doc = dict(found.doc)
+            if doc["status"] in ("RUNNING", "SUCCEEDED") or not found.checkpoint:
+                raise ExecutionNotRedrivable(
+                    f"Execution is {doc['status']} and cannot be redriven"
+                    if doc["status"] in ("RUNNING", "SUCCEEDED")
+                    else f"Execution cannot be redriven: '{arn}'"
+                )
+            machine = self.store.revision(str(doc.get("revisionId"))) or self.machine(
+                doc["stateMachineArn"]
+            )
+            self.executor.redrive(machine, doc, found.checkpoint)
+        return {"redriveDate": doc["redriveDate"]}
+
+    # -- map runs -----------------------------------------------------------------------------
+
+    def _map_run(self, arn: str) -> Doc:
+        resource(arn, "mapRun")
+        found = self.store.map_run(arn)
+        if found is None:
+            raise ResourceNotFound(f"Resource not found: '{arn}'")
+        return found
+
+    def describe_map_run(self, params: Params) -> Params:
+        return self._map_run(str(params["mapRunArn"]))
+
+    def list_map_runs(self, params: Params) -> Params:
+        arn = str(params["executionArn"])
+        self._execution(arn)
+        runs = [
+            {k: r[k] for k in ("executionArn", "mapRunArn", "stateMachineArn", "startDate")}
+            | ({"stopDate": r["stopDate"]} if "stopDate" in r else {})
+            for r in self.store.map_runs(arn)
+        ]
+        page, token = _page(runs, params)
+        return {"mapRuns": page, **({"nextToken": token} if token else {})}
+
+    def update_map_run(self, params: Params) -> Params:
+        """Records the new limits (DescribeMapRun shows them); a Map already running keeps the
+        limits it started with."""
+        changes = ("maxConcurrency", "toleratedFailurePercentage", "toleratedFailureCount")
+        if all(params.get(k) is None for k in changes):
+            raise ValidationException(
+                "At least one of maxConcurrency, toleratedFailurePercentage or "
+                "toleratedFailureCount must be specified"
+            )
+        with self.store.lock:
+            doc = self._map_run(str(params["mapRunArn"]))
+            for key in changes:
+                if params.get(key) is not None:
+                    doc[key] = params[key]
+            self.store.put_map_run(doc)
+        return {}
+
+    async def test_state(self, params: Params) -> Params:
+        return await teststate.run(self.executor, self.names, self.clock, params)
+
     def list_executions(self, params: Params) -> Params:
+        """A machine's executions, newest first; by a version or alias ARN, only the ones
+        started through it (ListExecutions takes either, as AWS documents)."""
         if params.get("mapRunArn"):
             raise ResourceNotFound(f"Resource not found: '{params['mapRunArn']}'")
-        machine = self.machine(str(params.get("stateMachineArn") or ""))
+        arn = str(params.get("stateMachineArn") or "")
+        parts = resource(arn, "stateMachine")
+        qualified = arn if len(parts) == 3 else None
+        key = "stateMachineVersionArn" if parts[-1].isdigit() else "stateMachineAliasArn"
+        machine = self.machine(self.names.machine(parts[1]) if qualified else arn)
+        if qualified is not None:
+            self.resolve(arn, routed=True)  # a version or alias that does not exist is refused
         if machine["type"] == "EXPRESS":
             raise StateMachineTypeNotSupported(
                 "This operation is not supported by this type of state machine"
             )
         limit = int(params.get("maxResults") or DEFAULT_PAGE)
-        after = _token(params.get("nextToken"))
-        rows = self.store.executions(
-            machine["stateMachineArn"], params.get("statusFilter"), after, limit + 1
+        cursor = _token(params.get("nextToken"))
+        rows: list[tuple[int, Doc]] = []
+        while len(rows) <= limit:
+            batch = self.store.executions(
+                machine["stateMachineArn"], params.get("statusFilter"), cursor, limit + 1
+            )
+            rows += [r for r in batch if qualified is None or r[1].get(key) == qualified]
+            if len(batch) <= limit:
+                break
+            cursor = batch[-1][0]
+        shown = (
+            *("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate"),
+            *("stateMachineVersionArn", "stateMachineAliasArn", "redriveDate"),
         )
         listed = [
-            {
-                k: d[k]
-                for k in ("executionArn", "stateMachineArn", "name", "status", "startDate")
-                + (("stopDate",) if "stopDate" in d else ())
-            }
-            | {"redriveCount": 0}
+            {k: d[k] for k in shown if k in d} | {"redriveCount": d.get("redriveCount", 0)}
             for _, d in rows[:limit]
         ]
         answer: Params = {"executions": listed}

@@ -17,6 +17,10 @@ that follows them are written in one transaction, before the step's effect is st
 invoked, a timer armed), so a ``kill -9`` leaves either both or neither. ``tokens``: the task
 tokens of ``.waitForTaskToken`` tasks and activities that wait for an answer. ``branches``: the
 results of a top-level Parallel's branches (a Map's iterations) as each finishes.
+``versions``: a state machine's published versions by number (a JSON document each naming the
+revision it froze); numbers are never reused while the machine lives, as AWS numbers them.
+``aliases``: a machine's aliases by name (a JSON document each, with its routing to versions).
+``map_runs``: the Map Runs of distributed Map states (DescribeMapRun's document each).
 """
 
 from __future__ import annotations
@@ -64,6 +68,22 @@ _MIGRATIONS = (
         result TEXT NOT NULL,
         PRIMARY KEY (execution, fanout, idx)
     ) WITHOUT ROWID;
+    """,
+    """
+    CREATE TABLE versions (
+        machine TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (machine, number)
+    ) WITHOUT ROWID;
+    CREATE TABLE aliases (
+        machine TEXT NOT NULL,
+        name TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (machine, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE map_runs (arn TEXT PRIMARY KEY, execution TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE INDEX map_runs_by_execution ON map_runs (execution);
     """,
 )
 
@@ -121,6 +141,82 @@ class Store:
     def delete_machine(self, arn: str) -> None:
         with self.lock:
             self._conn.execute("DELETE FROM machines WHERE arn = ?", (arn,))
+            self._conn.execute("DELETE FROM versions WHERE machine = ?", (arn,))
+            self._conn.execute("DELETE FROM aliases WHERE machine = ?", (arn,))
+
+    def versions(self, machine: str) -> list[Doc]:
+        """A machine's versions, newest first."""
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT doc FROM versions WHERE machine = ? ORDER BY number DESC", (machine,)
+            ).fetchall()
+        return [dict(fastjson.loads(d)) for (d,) in rows]
+
+    def version(self, machine: str, number: int) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT doc FROM versions WHERE machine = ? AND number = ?", (machine, number)
+            ).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def put_version(self, machine: str, number: int, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT INTO versions VALUES (?, ?, ?)",
+                (machine, number, fastjson.dumps_text(doc)),
+            )
+
+    def delete_version(self, machine: str, number: int) -> None:
+        with self.lock:
+            self._conn.execute(
+                "DELETE FROM versions WHERE machine = ? AND number = ?", (machine, number)
+            )
+
+    def aliases(self, machine: str) -> list[Doc]:
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT doc FROM aliases WHERE machine = ? ORDER BY name", (machine,)
+            ).fetchall()
+        return [dict(fastjson.loads(d)) for (d,) in rows]
+
+    def alias(self, machine: str, name: str) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT doc FROM aliases WHERE machine = ? AND name = ?", (machine, name)
+            ).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def put_alias(self, machine: str, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)",
+                (machine, doc["name"], fastjson.dumps_text(doc)),
+            )
+
+    def delete_alias(self, machine: str, name: str) -> None:
+        with self.lock:
+            self._conn.execute(
+                "DELETE FROM aliases WHERE machine = ? AND name = ?", (machine, name)
+            )
+
+    def put_map_run(self, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO map_runs VALUES (?, ?, ?)",
+                (doc["mapRunArn"], doc["executionArn"], fastjson.dumps_text(doc)),
+            )
+
+    def map_run(self, arn: str) -> Doc | None:
+        with self.lock:
+            row = self._conn.execute("SELECT doc FROM map_runs WHERE arn = ?", (arn,)).fetchone()
+        return None if row is None else dict(fastjson.loads(row[0]))
+
+    def map_runs(self, execution: str) -> list[Doc]:
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT doc FROM map_runs WHERE execution = ? ORDER BY rowid", (execution,)
+            ).fetchall()
+        return [dict(fastjson.loads(d)) for (d,) in rows]
 
     def activity(self, arn: str) -> Doc | None:
         with self.lock:

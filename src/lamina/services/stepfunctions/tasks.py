@@ -29,13 +29,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lamina import fastjson
+from lamina import fastjson, ids
 from lamina.engine.api import Invoker, InvokeRequest
 from lamina.errors import AwsError
 from lamina.model import arns
+from lamina.net.messages import Request
 from lamina.services.api import Service
 from lamina.services.protocols import awsjson, shapes, validation
-from lamina.services.protocols.service import ModelService
+from lamina.services.protocols.service import Call, ModelService
 from lamina.states import StatesError
 
 Handler = Callable[..., Any]
@@ -116,14 +117,18 @@ class Tasks:
 
     def serve_services(self, services: Iterable[Service]) -> None:
         """``serve`` each service built on ``ModelService`` (directly or as its ``protocol``)
-        by its model's name, and DynamoDB by its operations."""
+        by its model's name (Lambda's ``calls=True`` handlers through ``_called``), and
+        DynamoDB by its operations."""
         for service in services:
             protocol = service if isinstance(service, ModelService) else None
             protocol = protocol or getattr(service, "protocol", None)
-            if isinstance(protocol, ModelService) and not protocol.calls:
+            if isinstance(protocol, ModelService):
                 name = protocol.model.name
                 model = name if protocol.validate else None
-                self.serve(name, protocol.handlers, inline=protocol.inline, model=model)
+                handlers = protocol.handlers
+                if protocol.calls:
+                    handlers = {op: _called(h) for op, h in handlers.items()}
+                self.serve(name, handlers, inline=protocol.inline, model=model)
             operations = getattr(service, "operations", None)
             if service.name == "dynamodb" and isinstance(operations, dict):
                 self.serve("dynamodb", operations, inline=True)
@@ -211,6 +216,13 @@ class Tasks:
         members = dict(params) if isinstance(params, Mapping) else {}
         if not sdk:
             members = _as_text(service, operation, members)
+        if sdk and service == "lambda" and "Payload" in members:
+            # Step Functions turns a JSON Payload (or its text) into the blob Lambda reads.
+            given_payload = members["Payload"]
+            if isinstance(given_payload, str):
+                members["Payload"] = given_payload.encode()
+            elif not isinstance(given_payload, bytes):
+                members["Payload"] = fastjson.dumps(given_payload)
         camel = service == "stepfunctions"
         if camel:
             members = {k[:1].lower() + k[1:]: v for k, v in members.items()}
@@ -233,6 +245,22 @@ class Tasks:
         if camel and isinstance(value, dict):
             value = {k[:1].upper() + k[1:]: v for k, v in value.items()}
         return value
+
+    async def s3(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """An S3 operation's raw result, called in process (a distributed Map's ItemReader and
+        ResultWriter); an S3 error is ``S3.<Code>`` (the caller words it for its state)."""
+        served = self._served.get("s3")
+        handler = served.handlers.get(operation) if served is not None else None
+        if handler is None:
+            raise StatesError("States.Runtime", "Lamina does not serve S3 to Step Functions")
+        try:
+            if asyncio.iscoroutinefunction(handler):
+                result = await handler(params)
+            else:
+                result = await asyncio.to_thread(handler, params)
+        except AwsError as exc:
+            raise StatesError(f"S3.{exc.code}", exc.message) from None
+        return dict(result or {})
 
     async def http(self, params: Any) -> Any:
         if not isinstance(params, Mapping) or "ApiEndpoint" not in params:
@@ -298,3 +326,23 @@ def _as_text(service: str, operation: str, members: dict[str, Any]) -> dict[str,
             entries.append(entry)
         members["Entries"] = entries
     return members
+
+
+def _called(handler: Handler) -> Handler:
+    """A ``calls=True`` handler (Lambda's) made callable with the members alone: its ``Call``
+    is a request of no headers from Step Functions, with a request id of its own. A blob in
+    the answer (Invoke's ``Payload``) is text, as the aws-sdk integrations return it."""
+
+    async def run(params: dict[str, Any]) -> Any:
+        call = Call(Request("POST", "/", "", []), ids.request_id())
+        result = handler(params, call)
+        if asyncio.iscoroutine(result):
+            result = await result
+        if isinstance(result, dict):
+            result = {
+                k: v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+                for k, v in result.items()
+            }
+        return result
+
+    return run
