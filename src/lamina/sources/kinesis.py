@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import zlib
 from collections.abc import Callable
@@ -95,12 +96,19 @@ class KinesisPoller:
         self.mapping = mapping
         self._records = records
         self._positions = positions
-        self._invoker = invoker
-        self._deliveries = deliveries
-        self._function_arn = function_arn
-        self._matches = matches
-        self._clock = clock
-        self._poll_s = poll_s
+        # Each lane of each shard is read by a stream poller made with what the mapping has.
+        self._lane_poller = functools.partial(
+            StreamPoller,
+            mapping,
+            positions=positions,
+            invoker=invoker,
+            deliveries=deliveries,
+            function_arn=function_arn,
+            matches=matches,
+            clock=clock,
+            poll_s=poll_s,
+            batch_info=BATCH_INFO,
+        )
         self._list_every_s = list_every_s
         self._lanes = max(1, mapping.parallelization_factor)
         # The shards listed when the mapping first found its stream (they start at the
@@ -170,19 +178,10 @@ class KinesisPoller:
         position = None if shard.shard_id in self._first else "TRIM_HORIZON"
         tasks = []
         for lane, key in enumerate(self._keys(shard.shard_id)):
-            poller = StreamPoller(
-                self.mapping,
-                ShardLane(self._records, shard.shard_id, lane, self._lanes),
-                self._positions,
-                self._invoker,
-                self._deliveries,
-                self._function_arn,
-                matches=self._matches,
-                clock=self._clock,
-                poll_s=self._poll_s,
+            poller = self._lane_poller(
+                records=ShardLane(self._records, shard.shard_id, lane, self._lanes),
                 starting_position=position,
                 position_key=key,
-                batch_info=BATCH_INFO,
             )
             name = f"esm-{self.mapping.uuid}-{key}"
             tasks.append(asyncio.create_task(poller.run(), name=name))

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from lamina.errors import AwsError
+from lamina.services.shared_errors import (
+    InvalidArgumentException,
+    LimitExceededException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
 
-
-class ResourceNotFoundException(AwsError):
-    code = "ResourceNotFoundException"
-    status = 400
-
-
-class ResourceInUseException(AwsError):
-    code = "ResourceInUseException"
-    status = 400
-
-
-class InvalidArgumentException(AwsError):
-    code = "InvalidArgumentException"
-    status = 400
-
-
-class LimitExceededException(AwsError):
-    code = "LimitExceededException"
-    status = 400
+__all__ = [
+    "InvalidArgumentException",
+    "LimitExceededException",
+    "ResourceInUseException",
+    "ResourceNotFoundException",
+    "no_stream",
+    "stream_exists",
+]
 
 
 def no_stream(name: str, account: str) -> ResourceNotFoundException:
