@@ -214,9 +214,11 @@ def test_queue_peek_shows_messages_and_leaves_them_visible(page: Any, lamina: La
 
 def test_state_machines_and_the_metrics_placeholder(page: Any) -> None:
     """The template's state machine is listed (Step Functions is served); metrics and traces
-    have their sections, saying nothing collects them yet."""
+    have their sections, filled by what Lamina measures and X-Ray holds."""
     from playwright.sync_api import expect
 
     expect(page.locator("#machine-list")).to_contain_text("notes-flow")
     expect(page.locator("#machine-list")).to_contain_text("EXPRESS")
-    expect(page.locator("#panel-list")).to_contain_text("Nothing collects these yet.")
+    expect(page.locator("#panel-list")).to_contain_text("Metrics (since start)")
+    expect(page.locator("#panel-list")).to_contain_text("Traces (latest)")
+    expect(page.locator("#panel-list")).not_to_contain_text("Nothing collects these yet.")

@@ -21,7 +21,7 @@ from lamina.cli.lines import Lines
 from lamina.cli.options import parse_overrides
 from lamina.cli.progress import Notes
 from lamina.errors import LaminaError
-from lamina.net.server import PortInUseError
+from lamina.net.ports import PortInUseError
 from lamina.settings import Settings
 from lamina.template import find_template
 from lamina.template.build import abandon_installs

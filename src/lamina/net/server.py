@@ -35,6 +35,7 @@ import httptools
 
 from lamina.clock import SYSTEM
 from lamina.net.messages import Request, Response, StreamingResponse, first_values
+from lamina.net.ports import PortInUseError
 from lamina.timestamps import http_date
 
 log = logging.getLogger("lamina.net")
@@ -393,16 +394,6 @@ class HttpProtocol(asyncio.Protocol):
     def _close(self) -> None:
         if self._transport is not None:
             self._transport.close()
-
-
-class PortInUseError(OSError):
-    """``serve`` could not listen: another program holds ``host:port`` (an ``OSError`` still,
-    for callers that catch those)."""
-
-    def __init__(self, code: int, host: str, port: int) -> None:
-        super().__init__(code, f"port {port} on {host} is in use")
-        self.host = host
-        self.port = port
 
 
 async def serve(

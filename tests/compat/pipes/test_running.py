@@ -77,6 +77,44 @@ def test_queue_filter_enrichment_to_queue(server: LaminaUp) -> None:
     assert left["ApproximateNumberOfMessagesNotVisible"] == "0"
 
 
+def test_a_pipe_starts_a_state_machine(server: LaminaUp) -> None:
+    """A queue to a Standard state machine: each batch starts an execution whose input holds
+    the queue's records, and the execution runs to SUCCEEDED."""
+    sqs = server.aws("sqs")
+    sfn = server.aws("stepfunctions")
+    source_url, source = _queue(sqs, "to-machine")
+    machine = sfn.create_state_machine(
+        name="piped",
+        roleArn=ROLE,
+        definition=json.dumps(
+            {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+        ),
+    )["stateMachineArn"]
+    server.aws("pipes").create_pipe(
+        Name="to-machine",
+        Source=source,
+        Target=machine,
+        TargetParameters={
+            "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"}
+        },
+        RoleArn=ROLE,
+    )
+    sqs.send_message(QueueUrl=source_url, MessageBody=json.dumps({"order": 7}))
+    deadline = time.monotonic() + 30
+    executions: list[Any] = []
+    while time.monotonic() < deadline:
+        executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+        if executions and executions[0]["status"] == "SUCCEEDED":
+            break
+        time.sleep(0.1)
+    assert executions and executions[0]["status"] == "SUCCEEDED"
+    described = sfn.describe_execution(executionArn=executions[0]["executionArn"])
+    found = json.loads(described["input"])
+    records = found if isinstance(found, list) else [found]
+    assert [json.loads(r["body"]) for r in records] == [{"order": 7}]
+    assert records[0]["eventSource"] == "aws:sqs"
+
+
 def test_stopped_pipe_leaves_messages_and_start_resumes(server: LaminaUp) -> None:
     """A stopped pipe does not read its queue (the message is there for a client to receive);
     once started it carries the message to its target, TargetParameters.InputTemplate
@@ -314,41 +352,3 @@ def test_pipes_survive_kill_9_and_run_again(server: LaminaUp) -> None:
         assert (parked["DesiredState"], parked["CurrentState"]) == ("STOPPED", "STOPPED")
     finally:
         again.stop()
-
-
-def test_a_pipe_starts_a_state_machine(server: LaminaUp) -> None:
-    """A queue to a Standard state machine: each batch starts an execution whose input holds
-    the queue's records, and the execution runs to SUCCEEDED."""
-    sqs = server.aws("sqs")
-    sfn = server.aws("stepfunctions")
-    source_url, source = _queue(sqs, "to-machine")
-    machine = sfn.create_state_machine(
-        name="piped",
-        roleArn=ROLE,
-        definition=json.dumps(
-            {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
-        ),
-    )["stateMachineArn"]
-    server.aws("pipes").create_pipe(
-        Name="to-machine",
-        Source=source,
-        Target=machine,
-        TargetParameters={
-            "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"}
-        },
-        RoleArn=ROLE,
-    )
-    sqs.send_message(QueueUrl=source_url, MessageBody=json.dumps({"order": 7}))
-    deadline = time.monotonic() + 30
-    executions: list[Any] = []
-    while time.monotonic() < deadline:
-        executions = sfn.list_executions(stateMachineArn=machine)["executions"]
-        if executions and executions[0]["status"] == "SUCCEEDED":
-            break
-        time.sleep(0.1)
-    assert executions and executions[0]["status"] == "SUCCEEDED"
-    described = sfn.describe_execution(executionArn=executions[0]["executionArn"])
-    found = json.loads(described["input"])
-    records = found if isinstance(found, list) else [found]
-    assert [json.loads(r["body"]) for r in records] == [{"order": 7}]
-    assert records[0]["eventSource"] == "aws:sqs"
