@@ -12,10 +12,13 @@ Contract: ``put`` runs on the event loop and returns at once. Each event gets th
 ``BACKLOG`` events behind misses the oldest (it is told with a ``gap`` event) rather than
 holding memory for a stalled browser. ``close()`` ends every subscription.
 
-Cost: invocations are tracked always (two short regular expressions per invocation); events
-are encoded for the stream only while a browser watches, or did within ``WATCHED_S`` (long
-enough to reconnect), so a ``lamina up`` nobody looks at pays a few microseconds per
-invocation. What happens unwatched still takes a number and empties the backlog, so a browser
+Cost: while nobody watches (no browser subscribed, nor within ``WATCHED_S``: long enough to
+reconnect), a put keeps its platform lines as they came, unread, in a bounded queue per
+function, and they are read (two short regular expressions per invocation) only when the
+console asks for the function's invocations: a ``lamina up`` nobody looks at pays about a
+microsecond per invocation. Watched, each line is read at once and published.
+
+What happens unwatched still takes a number and empties the backlog, so a browser
 resuming later is told of the gap (and reloads its state) rather than shown a partial history.
 """
 
@@ -92,11 +95,27 @@ class Feed:
         self._closed = False
         # Monotonic time until which log lines are published (see WATCHED_S).
         self._watched_until = 0.0
+        # Unwatched: per function, (stream, platform lines) of each put, not read yet; at most
+        # two puts per invocation carry them (START with the first line, END and REPORT).
+        self._unread: dict[str, deque[tuple[str, list[LogEvent]]]] = {}
 
     # -- the sink --------------------------------------------------------------------------
 
     def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
         function = group.rpartition("/")[2]
+        if not self._watched():
+            marks = [event for event in events if event.message.startswith(_PLATFORM)]
+            if marks:
+                unread = self._unread.get(function)
+                if unread is None:
+                    unread = self._unread[function] = deque(maxlen=2 * RECENT + 2)
+                unread.append((stream, marks))
+                # What a resuming browser missed: its next read finds a gap and reloads.
+                self._seq += 1
+                if self._backlog:
+                    self._backlog.clear()
+            return
+        self._read_unread(function)
         for timestamp, message in events:
             # One test per line: most lines are the function's own.
             if message.startswith(_PLATFORM):
@@ -113,12 +132,23 @@ class Feed:
         for subscriber in self._subscribers:
             subscriber.wake.set()
 
-    def _platform(self, function: str, stream: str, timestamp: int, message: str) -> None:
-        """Note an invocation's start or end from one of Lambda's platform lines."""
+    def _read_unread(self, function: str) -> None:
+        """Read what was put for ``function`` while nobody watched (oldest first)."""
+        unread = self._unread.pop(function, None)
+        if unread:
+            for stream, marks in unread:
+                for timestamp, message in marks:
+                    self._platform(function, stream, timestamp, message, publish=False)
+
+    def _platform(
+        self, function: str, stream: str, timestamp: int, message: str, publish: bool = True
+    ) -> None:
+        """Note an invocation's start or end from one of Lambda's platform lines (``publish``:
+        tell subscribers; not for lines read late)."""
         if message.startswith("START "):
             found = _START.match(message)
             if found:
-                self._begin(function, found.group(1), stream, timestamp)
+                self._begin(function, found.group(1), stream, timestamp, publish)
         elif message.startswith("REPORT "):
             found = _REPORT.match(message)
             if found:
@@ -128,11 +158,14 @@ class Feed:
                     float(found.group(2)),
                     fields.get("Status"),
                     fields.get("Error Type"),
+                    publish,
                 )
         elif message.startswith("{") and '"platform.' in message:
-            self._json_platform(function, stream, timestamp, message)
+            self._json_platform(function, stream, timestamp, message, publish)
 
-    def _json_platform(self, function: str, stream: str, timestamp: int, message: str) -> None:
+    def _json_platform(
+        self, function: str, stream: str, timestamp: int, message: str, publish: bool
+    ) -> None:
         """The same lines in Lambda's JSON log format."""
         try:
             doc = fastjson.loads(message)
@@ -143,7 +176,7 @@ class Feed:
             return
         request_id = str(record.get("requestId", ""))
         if doc.get("type") == "platform.start":
-            self._begin(function, request_id, stream, timestamp)
+            self._begin(function, request_id, stream, timestamp, publish)
         elif doc.get("type") == "platform.report":
             metrics = record.get("metrics")
             duration = metrics.get("durationMs", 0.0) if isinstance(metrics, dict) else 0.0
@@ -154,9 +187,12 @@ class Feed:
                 float(duration),
                 None if status == "success" else str(status),
                 str(error_type) if error_type else None,
+                publish,
             )
 
-    def _begin(self, function: str, request_id: str, stream: str, timestamp: int) -> None:
+    def _begin(
+        self, function: str, request_id: str, stream: str, timestamp: int, publish: bool
+    ) -> None:
         invocation = Invocation(function, request_id, stream, timestamp)
         recent = self._recent.get(function)
         if recent is None:
@@ -166,10 +202,16 @@ class Feed:
         if len(self._running) > BACKLOG:
             # An environment killed between START and REPORT never reports: forget the oldest.
             self._running.pop(next(iter(self._running)))
-        self._publish("invocation", invocation.document() if self._watched() else None)
+        if publish:
+            self._publish("invocation", invocation.document() if self._watched() else None)
 
     def _end(
-        self, request_id: str, duration: float, status: str | None, error_type: str | None
+        self,
+        request_id: str,
+        duration: float,
+        status: str | None,
+        error_type: str | None,
+        publish: bool,
     ) -> None:
         invocation = self._running.pop(request_id, None)
         if invocation is None:
@@ -177,15 +219,18 @@ class Feed:
         invocation.duration_ms = duration
         invocation.status = status or "success"
         invocation.error_type = error_type
-        self._publish("invocation", invocation.document() if self._watched() else None)
+        if publish:
+            self._publish("invocation", invocation.document() if self._watched() else None)
 
     # -- readers ---------------------------------------------------------------------------
 
     def recent(self, function: str) -> list[Invocation]:
         """The function's last invocations, newest first."""
+        self._read_unread(function)
         return list(reversed(self._recent.get(function, ())))
 
     def find(self, function: str, request_id: str) -> Invocation | None:
+        self._read_unread(function)
         for invocation in self._recent.get(function, ()):
             if invocation.request_id == request_id:
                 return invocation

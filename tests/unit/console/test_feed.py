@@ -142,3 +142,24 @@ def test_what_happens_unwatched_is_tracked_and_a_resuming_browser_is_told_of_the
     chunk, listed = asyncio.run(scenario())
     assert chunk == b"event: gap\ndata: {}\n\n"
     assert listed == 2
+
+
+def test_lines_put_unwatched_are_read_in_order_when_asked_and_stay_bounded() -> None:
+    """Unwatched, a put's platform lines are kept unread (bounded per function) and read when
+    the console asks: an invocation whose START and REPORT came in separate puts is listed
+    with its duration, only the last RECENT are kept, and lines put once a browser watches
+    are read after the earlier ones (the newest invocation stays first)."""
+    from lamina.console.feed import RECENT
+
+    feed = Feed()
+    for n in range(RECENT + 30):
+        feed.put(GROUP, STREAM, [LogEvent(1, f"START RequestId: u{n} Version: $LATEST")])
+        feed.put(GROUP, STREAM, [LogEvent(2, "a line of the function's own")])
+        feed.put(GROUP, STREAM, [LogEvent(3, f"REPORT RequestId: u{n}\tDuration: 1.00 ms\t")])
+    feed._watched_until = float("inf")  # a browser watches from now on
+    _invoke(feed, "w1")
+    listed = feed.recent("app-Fn-1")
+    assert len(listed) == RECENT
+    assert listed[0].request_id == "w1"
+    assert listed[1].request_id == f"u{RECENT + 29}"
+    assert all(i.status == "success" and i.duration_ms is not None for i in listed[1:])
