@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from lamina import app, credentials
+from lamina.app import statelock
 from lamina.app.serve import build_services
 from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
@@ -62,10 +63,13 @@ class OneShot:
         self._endpoint = Endpoint([], {})
         self._log_store: LogStore | None = None
         self._server: asyncio.Server | None = None
+        self._lock: statelock.StateLock | None = None
 
     async def start(self) -> LocalEngine:
         """Serve the endpoint, deploy the template; the engine to invoke on."""
         settings = self.settings
+        # Before any store opens: one process at a time serves a state directory.
+        self._lock = statelock.take(settings.state_dir, "lamina invoke")
         pair = credentials.load_or_create(settings.state_dir)
         settings = settings.with_(
             access_key_id=pair.access_key_id, secret_access_key=pair.secret_access_key
@@ -117,6 +121,9 @@ class OneShot:
             await self.zygote.close()  # the template failed to load (or its build)
         if self._log_store is not None:
             self._log_store.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def _without_provisioned(stack: Stack) -> Stack:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina import app, credentials, fastjson
+from lamina.app import statelock
 from lamina.app.reload import Watcher, touched_functions, watched_roots
 from lamina.app.universal import UniversalTargets
 from lamina.clock import SYSTEM, ScaledClock
@@ -184,6 +185,7 @@ class Lamina:
         self._ready = False
         self._started_at = SYSTEM.monotonic()
         self._servers: list[asyncio.Server] = []
+        self._lock: statelock.StateLock | None = None
         self._watcher: Watcher | None = None
         self._watching: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
@@ -209,6 +211,8 @@ class Lamina:
         printing of the routes) runs before: anything left to do on the event loop after health
         says ok would be paid by the first requests."""
         settings = self.settings
+        # Before any store opens: one process at a time serves a state directory.
+        self._lock = statelock.take(settings.state_dir, "lamina up")
         pair = credentials.load_or_create(settings.state_dir)
         try:
             extra = credentials.parse_pairs(settings.credentials)
@@ -230,6 +234,9 @@ class Lamina:
             endpoint = f"http://{settings.host}:{_port(services_server)}"
             settings = self.settings = settings.with_(services_endpoint=endpoint)
             self.endpoint.door = self._door(secrets, _port(services_server))
+        self._lock.describe(
+            endpoint=f"http://{_console_host(settings.host)}:{_port(services_server)}"
+        )
         loop = asyncio.get_running_loop()
         self.stack = await loop.run_in_executor(
             None, lambda: app.load(self.template, settings, self.overrides, self.note)
@@ -432,6 +439,9 @@ class Lamina:
             await self.engine.close()
         if self.log_store is not None:
             self.log_store.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- hot reload ------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from lamina import app, credentials
+from lamina.app.statelock import StateDirectoryInUse
 from lamina.cli import debugging
 from lamina.cli.options import interrupt_on_ctrl_c, parse_overrides
 from lamina.cli.progress import Notes
@@ -132,6 +133,10 @@ def command(
         raise typer.Exit(130) from None
     except AwsError as exc:
         _fail(f"{exc.code}: {exc.message}")
+    except StateDirectoryInUse as exc:
+        serving = exc.holder.get("endpoint")
+        through = f"invoke through it with --endpoint {serving}, " if serving else ""
+        _fail(f"{exc}: {through}or give another --state-dir")
     except LaminaError as exc:
         _fail(str(exc))
     sys.stdout.buffer.write(result.payload)

@@ -2,8 +2,8 @@
 
 Asks for confirmation unless ``--yes``. Only a directory Lamina made is wiped (it holds
 ``credentials.json`` or Lamina's stores), so a mistyped ``--state-dir`` cannot delete a home
-directory. Stop ``lamina up`` first: a running Lamina would keep writing to files removed under
-it.
+directory. A directory a running ``lamina up`` or ``lamina invoke`` serves is refused (its lock
+is held: see ``app.statelock``); reset holds the lock itself while it deletes.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from lamina import app
+from lamina.app import statelock
 from lamina.errors import LaminaError
 from lamina.template import find_template
 
@@ -53,5 +54,13 @@ def command(
     ):
         typer.echo("lamina: nothing deleted", err=True)
         raise typer.Exit(1)
-    shutil.rmtree(state_dir)
+    try:
+        lock = statelock.take(state_dir, "lamina reset")
+    except statelock.StateDirectoryInUse as exc:
+        typer.echo(f"lamina: error: {exc}; stop it first, nothing deleted", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        shutil.rmtree(state_dir)
+    finally:
+        lock.release()
     typer.echo(f"lamina: deleted {state_dir}", err=True)

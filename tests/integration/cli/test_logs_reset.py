@@ -112,3 +112,57 @@ def test_reset_asks_then_wipes_the_state_directory(tmp_path: Path) -> None:
     (other / "cat.jpg").write_bytes(b"x")
     refused = lamina("reset", "--state-dir", str(other), "--yes")
     assert refused.returncode == 2 and (other / "cat.jpg").exists()
+
+
+def test_one_lamina_at_a_time_serves_a_state_directory(tmp_path: Path) -> None:
+    """While `lamina up` serves a state directory, `lamina invoke`, a second `lamina up` and
+    `lamina reset` on it are refused with one line naming the holder (its pid and endpoint,
+    and for invoke the `--endpoint` to use instead), nothing deleted; once `lamina up` is
+    killed with SIGKILL the kernel has released its lock and `lamina invoke` runs there."""
+    from tests.integration.asyncinvoke.lamina_up import LaminaUp
+
+    root = project(tmp_path / "app")
+    state = tmp_path / "state"
+    up = LaminaUp(root / "template.yaml", state).start()
+    try:
+        pid = str(up.process.pid if up.process else "")
+        invoked = lamina(
+            "invoke",
+            "Talker",
+            "-t",
+            str(root),
+            "--state-dir",
+            str(state),
+            "-e",
+            "-",
+            stdin='{"word": "one"}',
+        )
+        assert invoked.returncode != 0
+        assert "`lamina up`" in invoked.stderr and f"pid {pid}" in invoked.stderr
+        assert f"--endpoint {up.endpoint}" in invoked.stderr
+        assert "Traceback" not in invoked.stderr
+        reset = lamina("reset", str(root), "--state-dir", str(state), "--yes")
+        assert reset.returncode == 2 and "`lamina up`" in reset.stderr
+        assert (state / "credentials.json").is_file()
+        second = LaminaUp(root / "template.yaml", state)
+        try:
+            second.start(timeout=60)
+            raise AssertionError("a second lamina up served the same state directory")
+        except RuntimeError as exc:
+            assert "is in use by `lamina up`" in str(exc) and "Traceback" not in str(exc)
+        up.kill()
+        after = lamina(
+            "invoke",
+            "Talker",
+            "-t",
+            str(root),
+            "--state-dir",
+            str(state),
+            "-e",
+            "-",
+            stdin='{"word": "two"}',
+        )
+        assert after.returncode == 0, after.stderr
+        assert after.stdout.strip() == '"two"'
+    finally:
+        up.stop()
