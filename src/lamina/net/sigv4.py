@@ -118,7 +118,8 @@ def verify(request: Request, secrets: Mapping[str, str], now: float | None = Non
         string_to_sign = "\n".join(
             (ALGORITHM, signed.amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest())
         )
-        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        # hmac.digest: the one-shot C function, a third of hmac.new's cost.
+        expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
         if hmac.compare_digest(expected, signed.signature):
             return Signer(signed.access_key_id, signed.region, signed.service)
     raise Refusal(
@@ -252,12 +253,18 @@ def _signed(
         date=parts[1],
         region=parts[2],
         service=parts[3],
-        signed_headers=tuple(h.strip().lower() for h in signed_headers.split(";") if h.strip()),
+        signed_headers=_header_names(signed_headers),
         signature=signature.strip().lower(),
         amz_date=amz_date,
         presigned=presigned,
         expires=expires,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _header_names(signed_headers: str) -> tuple[str, ...]:
+    """SignedHeaders as names (a client signs the same few sets over and over)."""
+    return tuple(h.strip().lower() for h in signed_headers.split(";") if h.strip())
 
 
 def _from_http_date(value: str | None) -> str | None:
@@ -270,11 +277,16 @@ def _from_http_date(value: str | None) -> str | None:
     return timestamps.amz_date(stamp)
 
 
-def _check_time(signed: _Signed, request: Request, now: float) -> None:
-    d = signed.amz_date  # checked against _AMZ_DATE: 8 digits, T, 6 digits, Z
-    at = calendar.timegm(
+@functools.lru_cache(maxsize=64)
+def _epoch(d: str) -> int:
+    """An X-Amz-Date as epoch seconds (a client's requests share theirs within each second)."""
+    return calendar.timegm(
         (int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]))
     )
+
+
+def _check_time(signed: _Signed, request: Request, now: float) -> None:
+    at = _epoch(signed.amz_date)  # checked against _AMZ_DATE: 8 digits, T, 6 digits, Z
     if signed.presigned:
         if at > now + MAX_SKEW_S:
             raise Refusal(EXPIRED, "Request is not valid yet")
@@ -320,6 +332,12 @@ def _body_hash(body: bytes) -> str:
 def _canonical_path(raw: str, service: str) -> str:
     if service == "s3":
         return raw or "/"
+    return _normalised_path(raw)
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalised_path(raw: str) -> str:
+    """A path as SigV4 normalises it for every service but S3 (few and repeated: cached)."""
     segments = [s for s in raw.split("/") if s and s != "."]
     kept: list[str] = []
     for segment in segments:
@@ -337,6 +355,8 @@ def _canonical_path(raw: str, service: str) -> str:
 def _query_forms(raw: str, presigned: bool) -> list[str]:
     """The canonical query string, normalised as the SigV4 rules say and, when that differs, as
     the client sent it (botocore signs the encoded query of a URL exactly as it appears)."""
+    if not raw:  # JSON and most REST requests
+        return [""]
     pairs = [pair.partition("=") for pair in raw.split("&") if pair]
     kept = [(k, v) for k, _, v in pairs if not (presigned and k == "X-Amz-Signature")]
     normal = "&".join(
