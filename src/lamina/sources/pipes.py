@@ -15,8 +15,9 @@ event), then sends them to the target:
   ``FIRE_AND_FORGET`` queues an asynchronous invocation);
 * a queue, topic or event bus gets one message per event (a queue's ``MessageGroupId``; a bus
   gets each event as ``detail`` with ``DetailType``/``Source``, by default ``Event from
-  aws:sqs``/``Pipe NAME`` as AWS sends them); a state machine too, when a service delivers to
-  ``states``.
+  aws:sqs``/``Pipe NAME`` as AWS sends them);
+* a state machine gets the array as one execution's input (as a Lambda function does: neither
+  has a batch API), even for a batch of one.
 
 ``InputTemplate`` (enrichment's and the target's) reshapes each event first: ``<$.path>``
 placeholders are replaced by the value at that JSON path, ``<aws.pipes.pipe-name>`` and the
@@ -104,6 +105,11 @@ class PipeBatch:
             await self._call(
                 target, events, InvocationType.REQUEST_RESPONSE if wait else InvocationType.EVENT
             )
+            return
+        if service == "states":
+            # Step Functions has no batch API: the batch is one execution's input, a JSON
+            # array even of one event (AWS's Pipes batching documentation).
+            await self._deliver(target, service, parameters, events)
             return
         for event in events:
             await self._deliver(target, service, parameters, event)

@@ -78,8 +78,9 @@ def test_queue_filter_enrichment_to_queue(server: LaminaUp) -> None:
 
 
 def test_a_pipe_starts_a_state_machine(server: LaminaUp) -> None:
-    """A queue to a Standard state machine: each batch starts an execution whose input holds
-    the queue's records, and the execution runs to SUCCEEDED."""
+    """A queue to a Standard state machine: each batch starts one execution whose input is
+    the batch's records as a JSON array, even for one message (Step Functions has no batch
+    API; AWS's Pipes batching documentation), and the execution runs to SUCCEEDED."""
     sqs = server.aws("sqs")
     sfn = server.aws("stepfunctions")
     source_url, source = _queue(sqs, "to-machine")
@@ -109,8 +110,8 @@ def test_a_pipe_starts_a_state_machine(server: LaminaUp) -> None:
         time.sleep(0.1)
     assert executions and executions[0]["status"] == "SUCCEEDED"
     described = sfn.describe_execution(executionArn=executions[0]["executionArn"])
-    found = json.loads(described["input"])
-    records = found if isinstance(found, list) else [found]
+    records = json.loads(described["input"])
+    assert isinstance(records, list) and len(executions) == 1
     assert [json.loads(r["body"]) for r in records] == [{"order": 7}]
     assert records[0]["eventSource"] == "aws:sqs"
 
