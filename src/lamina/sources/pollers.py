@@ -1,6 +1,11 @@
 """The running pollers, one per enabled event source mapping; ``deploy`` makes them match a
 deployment (new and changed mappings start, removed ones stop; positions stay, so a restart or a
-redeploy resumes where the mapping was)."""
+redeploy resumes where the mapping was).
+
+A mapping whose source Lamina does not serve here (``--endpoint sqs=URL`` sends SQS elsewhere)
+is not polled, and ``deploy`` says so once per mapping with a warning naming the mapping, its
+function and its source: an event source that silently never fires would look like a bug in
+the function."""
 
 from __future__ import annotations
 
@@ -52,13 +57,29 @@ class Pollers:
         self._account = account_id
         self._filters = filters
         self._running: dict[str, tuple[EventSourceMapping, asyncio.Task[None]]] = {}
+        self._unpolled: set[str] = set()  # mappings already reported as not polled
 
     @property
     def mappings(self) -> list[EventSourceMapping]:
         return [mapping for mapping, _ in self._running.values()]
 
     async def deploy(self, mappings: Iterable[EventSourceMapping]) -> None:
-        wanted = {m.uuid: m for m in mappings if m.enabled and self._polls(m)}
+        wanted: dict[str, EventSourceMapping] = {}
+        for mapping in mappings:
+            if not mapping.enabled:
+                continue
+            if self._polls(mapping):
+                wanted[mapping.uuid] = mapping
+            elif mapping.uuid not in self._unpolled:
+                self._unpolled.add(mapping.uuid)
+                log.warning(
+                    "event source mapping %s (%s from %s) is not polled: Lamina does not serve "
+                    "%s here (see --endpoint)",
+                    mapping.uuid,
+                    mapping.function,
+                    mapping.source_arn,
+                    mapping.source,
+                )
         for uuid in list(self._running):
             mapping, _ = self._running[uuid]
             if wanted.get(uuid) != mapping:
