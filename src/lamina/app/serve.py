@@ -26,6 +26,7 @@ from typing import Any
 
 from lamina import app, credentials, fastjson
 from lamina.app import statelock
+from lamina.app.localurls import local_outputs, localiser
 from lamina.app.reload import Watcher, touched_functions, watched_roots
 from lamina.app.universal import UniversalTargets
 from lamina.clock import SYSTEM, ScaledClock
@@ -43,7 +44,7 @@ from lamina.model.apis import DEFAULT_STAGE, Api, ApiKind
 from lamina.model.lambdas import template_functions
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.schedules import RULE, ScheduleSpec
-from lamina.model.specs import FunctionSpec, Stack
+from lamina.model.specs import FunctionSpec, Stack, StackOutput
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
 from lamina.observe import prometheus
@@ -186,6 +187,8 @@ class Lamina:
         self._started_at = SYSTEM.monotonic()
         self._servers: list[asyncio.Server] = []
         self._lock: statelock.StateLock | None = None
+        # Where the APIs answer here, once their port is open (the outputs name it).
+        self._api_url = ""
         self._watcher: Watcher | None = None
         self._watching: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
@@ -330,6 +333,12 @@ class Lamina:
         if self.watch:
             await self._start_watching(self.stack)
         api_url = f"http://{settings.host}:{_port(api_server)}"
+        self._api_url = f"http://{_console_host(settings.host)}:{_port(api_server)}"
+        from lamina.services.cloudformation.service import CloudFormationService
+
+        for service in self.services:
+            if isinstance(service, CloudFormationService):
+                service.view.outputs_for = self._outputs
         served = Served(
             api_url=api_url,
             services_url=f"http://{settings.host}:{_port(services_server)}",
@@ -353,7 +362,7 @@ class Lamina:
             schedules=[s.describe() for s in self.schedules.schedules] if self.schedules else [],
             api_keys=[(k.name, k.value) for k in self.stack.api_keys if k.enabled],
             stack_name=self.stack.name,
-            outputs=[(o.key, o.value) for o in self.stack.outputs],
+            outputs=[(o.key, o.value) for o in self._outputs(self.stack)],
             buckets=sorted(b.name for b in self.stack.buckets.values()),
             console_url=self.console.url(
                 f"http://{_console_host(settings.host)}:{_port(services_server)}"
@@ -412,6 +421,13 @@ class Lamina:
         if self.settings.host in ("0.0.0.0", "::", ""):
             warnings.append(OPEN_HOST_WARNING.format(host=self.settings.host or "''"))
         return warnings
+
+    def _outputs(self, stack: Stack) -> tuple[StackOutput, ...]:
+        """The stack's outputs as reported here: AWS's address of an API the stack deployed
+        reads as the address that API answers on (``app/localurls.py``)."""
+        if not self._api_url:
+            return stack.outputs
+        return local_outputs(stack.outputs, localiser(stack.apis, self._api_url))
 
     async def close(self) -> None:
         self._ready = False

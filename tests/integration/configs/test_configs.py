@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ def read(up: LaminaUp) -> dict[str, Any]:
 
 def check_the_stack(up: LaminaUp) -> None:
     """`aws cloudformation describe-stacks --query "Stacks[0].Outputs"` prints the resolved
-    outputs as after `sam deploy`; resources map logical to physical ids; NoEcho is masked;
+    outputs as after `sam deploy` (an API of the stack at its local address); resources map logical to physical ids; NoEcho is masked;
     the banner prints the outputs."""
     done = subprocess.run(
         ["aws", "cloudformation", "describe-stacks", "--query", "Stacks[0].Outputs"],
@@ -39,6 +40,15 @@ def check_the_stack(up: LaminaUp) -> None:
     )
     assert done.returncode == 0, done.stderr
     outputs = {o["OutputKey"]: o for o in json.loads(done.stdout)}
+    # AWS's address of the stack's own API reads as where it answers here: a README's
+    # `curl $(aws cloudformation describe-stacks ...)` reaches it; another API's is kept.
+    ping = outputs["PingUrl"]["OutputValue"]
+    assert ping.startswith("http://127.0.0.1:") and ping.endswith("/Prod/ping"), ping
+    with urllib.request.urlopen(ping, timeout=30) as answer:
+        assert answer.read() == b"pong"
+    assert outputs["ElsewhereUrl"]["OutputValue"] == (
+        "https://abcdefghij.execute-api.us-east-1.amazonaws.com/Prod/"
+    )
     assert outputs["ReaderArn"]["OutputValue"].endswith(":function:config-reader")
     assert outputs["ReaderArn"]["Description"] == "The reader function"
     assert outputs["GreetingName"] == {

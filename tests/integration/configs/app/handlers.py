@@ -17,3 +17,7 @@ def read(event, context):
         "external_host": os.environ["EXTERNAL_HOST"],
         "external_password": os.environ["EXTERNAL_PASSWORD"],
     }
+
+
+def ping(event, context):
+    return {"statusCode": 200, "body": "pong"}
