@@ -179,3 +179,34 @@ def test_partiql_statements(compare: Any) -> None:
         }
 
     assert compare(scenario, aws_only=("duplicate",))["duplicate"] == "DuplicateItemException"
+
+
+def test_a_batch_of_megabytes_runs_off_the_loop_one_operation_at_a_time(lamina: Any) -> None:
+    """A BatchWriteItem of about 9.5 MB (25 items near 380 KB) runs on the service's own
+    thread, not the event loop; writes sent while it runs wait for it and are applied after
+    it, so every item reads back whole and the last write of a key wins."""
+    import threading
+
+    create(lamina)
+    blob = "x" * 380_000
+    writes = [
+        {"PutRequest": {"Item": {**key(f"big{i}", "1"), "blob": {"S": blob}}}} for i in range(25)
+    ]
+    answers: list[Any] = []
+    batch = threading.Thread(
+        target=lambda: answers.append(lamina.batch_write_item(RequestItems={TABLE: writes}))
+    )
+    batch.start()
+    for n in range(20):
+        put(lamina, {**key("big3", "1"), "blob": {"S": f"small {n}"}})
+    batch.join(60)
+    assert answers and answers[0]["UnprocessedItems"] == {}
+    # The service is in this process: its thread is there once a big request has run.
+    assert any(t.name.startswith("lamina-dynamodb") for t in threading.enumerate())
+    seen = lamina.batch_get_item(
+        RequestItems={TABLE: {"Keys": [key(f"big{i}", "1") for i in range(25)]}}
+    )["Responses"][TABLE]
+    blobs = {item["pk"]["S"]: item["blob"]["S"] for item in seen}
+    assert len(blobs) == 25
+    assert all(v == blob for k, v in blobs.items() if k != "big3")
+    assert blobs["big3"] in (blob, "small 19")  # whole: the batch's or the last small write's

@@ -8,12 +8,17 @@ sweeper; ``handle`` answers requests; ``close()`` stops the sweeper and closes t
 
 Operations run synchronously on the event loop, one at a time: each is a few SQLite statements,
 cheaper than a hop to a thread, and it makes every operation atomic with respect to the others
-without locks.
+without locks. A request bigger than ``OFF_LOOP_BYTES`` (a BatchWriteItem or a transaction of
+several megabytes: parsing and writing it takes tens of milliseconds) runs on the service's
+own thread instead, so it cannot stall every other client; while it runs, the store is its
+alone: requests that come meanwhile wait for it (``_exclusive``) and the TTL sweep skips a
+turn, so operations stay one at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import logging
@@ -42,6 +47,9 @@ from lamina.services.dynamodb.transactions import Transactions
 log = logging.getLogger("lamina.dynamodb")
 Params = Mapping[str, Any]
 DATABASE = "dynamodb.sqlite3"
+# Requests above this size run off the event loop (PutItem's items stop at 400 KB: only batches
+# and transactions get there).
+OFF_LOOP_BYTES = 1 << 20
 
 
 class DynamoDBService:
@@ -61,6 +69,9 @@ class DynamoDBService:
         self.transactions = Transactions(self.db)
         self.sweep_interval_s = sweep_interval_s
         self._sweeper: asyncio.Task[None] | None = None
+        # The big request running on the thread, while one does (the store is its alone).
+        self._exclusive: asyncio.Future[Response] | None = None
+        self._thread: concurrent.futures.ThreadPoolExecutor | None = None
         self.operations = self._operations()
         self.apis = protocol.services(self.operations)
 
@@ -112,7 +123,31 @@ class DynamoDBService:
         return protocol.target(request) is not None
 
     async def handle(self, request: Request) -> Response:
-        return protocol.handle(request, self.apis)
+        while self._exclusive is not None:
+            # A big request holds the store: wait for it, whatever it answers.
+            await asyncio.wait([self._exclusive])
+        if len(request.body) <= OFF_LOOP_BYTES:
+            return protocol.handle(request, self.apis)
+        if self._thread is None:
+            self._thread = concurrent.futures.ThreadPoolExecutor(1, "lamina-dynamodb")
+        loop = asyncio.get_running_loop()
+        # Resolved when the thread is done with the store, whatever becomes of this request's
+        # task (a client that hangs up must not free the store while the thread still writes).
+        finished: asyncio.Future[Response] = loop.create_future()
+        self._exclusive = finished
+
+        def done(work: concurrent.futures.Future[Response]) -> None:
+            if self._exclusive is finished:
+                self._exclusive = None
+            error = work.exception()
+            if error is not None:
+                finished.set_exception(error)
+            else:
+                finished.set_result(work.result())
+
+        work = self._thread.submit(protocol.handle, request, self.apis)
+        work.add_done_callback(lambda w: loop.call_soon_threadsafe(done, w))
+        return await asyncio.shield(finished)
 
     def handle_sync(self, request: Request) -> Response:
         return protocol.handle(request, self.apis)
@@ -133,11 +168,15 @@ class DynamoDBService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)  # a big request in flight finishes first
         self.store.close()
 
     async def _sweep(self) -> None:
         while True:
             await asyncio.sleep(self.sweep_interval_s)
+            if self._exclusive is not None:
+                continue  # a big request holds the store: next turn
             try:
                 ttl.sweep(self.db)
                 self.db.streams.trim()
