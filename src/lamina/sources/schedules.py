@@ -6,7 +6,10 @@ the target gives an ``Input``; a Scheduler schedule's target gets its ``Input``,
 Scheduler's default notification (``"source": "aws.scheduler"``). ``time`` is the scheduled
 time. Delivery goes through ``lamina.delivery`` (a function is invoked asynchronously, a queue
 or a topic gets a message); a target that refuses is retried with doubling pauses as its retry
-policy allows, then the event goes to the target's dead-letter queue when it has one.
+policy allows, then the event goes to the target's dead-letter queue when it has one. A
+delivery being retried is written down first (``Firings.hold``) and forgotten only once it is
+delivered or dead-lettered, so a restart, ``kill -9`` included, resumes its retries where they
+were (``Schedules.deploy`` resumes them on its first call).
 
 Schedules come from several owners, each deploying its whole set: the template (``template``),
 rules made through the EventBridge API (``events``) and schedules made through the Scheduler API
@@ -28,12 +31,13 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lamina import fastjson, ids, timestamps
 from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
-from lamina.model.schedules import RULE, ScheduleSpec, ScheduleTarget
+from lamina.model.schedules import RULE, ScheduleSpec
 from lamina.schedules.expressions import Expression, Rate, parse
 from lamina.storage.sqlite import connect
 
@@ -51,7 +55,38 @@ _MIGRATIONS = (
         last REAL
     );
     """,
+    """
+    CREATE TABLE retrying (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        schedule TEXT NOT NULL,
+        target TEXT NOT NULL,
+        dead_letter TEXT,
+        body TEXT NOT NULL,
+        group_id TEXT,
+        source_arn TEXT,
+        attempts_left INTEGER NOT NULL,
+        oldest REAL NOT NULL,
+        pause REAL NOT NULL,
+        failure TEXT NOT NULL
+    );
+    """,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A delivery being retried, as written down: ``attempts_left`` more tries, ``pause``
+    seconds (on the schedule's clock) before the next, none after ``oldest``."""
+
+    id: int
+    schedule: str
+    target: str
+    dead_letter: str | None
+    message: Message
+    attempts_left: int
+    oldest: float
+    pause: float
+    failure: str
 
 
 class Firings:
@@ -78,6 +113,62 @@ class Firings:
     def fired(self, spec: ScheduleSpec, at: float) -> None:
         with self._lock:
             self._conn.execute("UPDATE fired SET last = ? WHERE arn = ?", (at, spec.arn))
+
+    def hold(self, held: Held) -> Held:
+        """Write down a delivery to retry; the same, with its id."""
+        message = held.message
+        with self._lock:
+            cursor = self._conn.execute(
+                "INSERT INTO retrying (schedule, target, dead_letter, body, group_id, "
+                "source_arn, attempts_left, oldest, pause, failure) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    held.schedule,
+                    held.target,
+                    held.dead_letter,
+                    message.body,
+                    message.group_id,
+                    message.source_arn,
+                    held.attempts_left,
+                    held.oldest,
+                    held.pause,
+                    held.failure,
+                ),
+            )
+        return replace(held, id=int(cursor.lastrowid or 0))
+
+    def attempted(self, held: Held) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE retrying SET attempts_left = ?, pause = ?, failure = ? WHERE id = ?",
+                (held.attempts_left, held.pause, held.failure, held.id),
+            )
+
+    def release(self, held: Held) -> None:
+        """Delivered or dead-lettered: nothing more to retry."""
+        with self._lock:
+            self._conn.execute("DELETE FROM retrying WHERE id = ?", (held.id,))
+
+    def held(self) -> list[Held]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, schedule, target, dead_letter, body, group_id, source_arn, "
+                "attempts_left, oldest, pause, failure FROM retrying ORDER BY id"
+            ).fetchall()
+        return [
+            Held(
+                int(r[0]),
+                str(r[1]),
+                str(r[2]),
+                r[3],
+                Message(str(r[4]), group_id=r[5], source_arn=r[6]),
+                int(r[7]),
+                float(r[8]),
+                float(r[9]),
+                str(r[10]),
+            )
+            for r in rows
+        ]
 
     def close(self) -> None:
         with self._lock:
@@ -109,6 +200,7 @@ class Schedules:
         self._retrying: set[asyncio.Task[None]] = set()
         # Deploys from several owners arrive as tasks: one at a time, in order.
         self._deploying = asyncio.Lock()
+        self._resumed = False
         self.on_complete: Callable[[ScheduleSpec], None] | None = None
 
     @property
@@ -118,6 +210,10 @@ class Schedules:
     async def deploy(self, specs: Iterable[ScheduleSpec], owner: str = TEMPLATE) -> None:
         """Make ``specs`` the whole set ``owner`` runs (an empty set stops all of them)."""
         async with self._deploying:
+            if not self._resumed:
+                self._resumed = True
+                for held in self._firings.held():
+                    self._retry_later(held)
             await self._deploy(specs, owner)
 
     async def _deploy(self, specs: Iterable[ScheduleSpec], owner: str) -> None:
@@ -186,36 +282,47 @@ class Schedules:
             try:
                 await self._deliveries.deliver(target.arn, message)
             except DeliveryError as exc:
-                retry = asyncio.create_task(self._retry(spec, target, message, due, exc))
-                self._retrying.add(retry)
-                retry.add_done_callback(self._retrying.discard)
+                attempts = target.maximum_retry_attempts
+                held = Held(
+                    0,
+                    spec.name,
+                    target.arn,
+                    target.dead_letter,
+                    message,
+                    185 if attempts is None else attempts,
+                    due + (target.maximum_event_age_s or 86_400),
+                    1.0,
+                    str(exc),
+                )
+                self._retry_later(self._firings.hold(held))
 
-    async def _retry(
-        self,
-        spec: ScheduleSpec,
-        target: ScheduleTarget,
-        message: Message,
-        due: float,
-        failure: DeliveryError,
-    ) -> None:
+    def _retry_later(self, held: Held) -> None:
+        retry = asyncio.create_task(self._retry(held))
+        self._retrying.add(retry)
+        retry.add_done_callback(self._retrying.discard)
+
+    async def _retry(self, held: Held) -> None:
         """Deliver again with doubling pauses (1 s, 2 s... at most a minute, on the schedule's
         clock) until the target's retry policy is spent (``MaximumRetryAttempts``, default 185;
         ``MaximumEventAgeInSeconds``, default a day, as AWS's), then to its dead-letter queue.
-        In memory: a stop drops the retries in flight."""
-        attempts = 185 if target.maximum_retry_attempts is None else target.maximum_retry_attempts
-        oldest = due + (target.maximum_event_age_s or 86_400)
-        pause = 1.0
-        for _ in range(attempts):
-            if self._clock.wall() + pause > oldest:
-                break
-            await asyncio.sleep(pause / self._rate)
-            pause = min(pause * 2, 60.0)
+        Each attempt is written down before the next pause."""
+        while held.attempts_left > 0 and self._clock.wall() + held.pause <= held.oldest:
+            await asyncio.sleep(held.pause / self._rate)
             try:
-                await self._deliveries.deliver(target.arn, message)
-                return
+                await self._deliveries.deliver(held.target, held.message)
             except DeliveryError as exc:
-                failure = exc
-        await self._dead_letter(spec, target, message, failure)
+                held = replace(
+                    held,
+                    attempts_left=held.attempts_left - 1,
+                    pause=min(held.pause * 2, 60.0),
+                    failure=str(exc),
+                )
+                self._firings.attempted(held)
+                continue
+            self._firings.release(held)
+            return
+        await self._dead_letter(held)
+        self._firings.release(held)
 
     def _event(self, spec: ScheduleSpec, due: float) -> str:
         rule = spec.kind == RULE
@@ -233,20 +340,20 @@ class Schedules:
             }
         )
 
-    async def _dead_letter(
-        self, spec: ScheduleSpec, target: ScheduleTarget, message: Message, exc: DeliveryError
-    ) -> None:
-        if target.dead_letter is None:
-            log.warning("schedule %s could not deliver to %s: %s", spec.name, target.arn, exc)
+    async def _dead_letter(self, held: Held) -> None:
+        if held.dead_letter is None:
+            log.warning(
+                "schedule %s could not deliver to %s: %s", held.schedule, held.target, held.failure
+            )
             return
         try:
-            await self._deliveries.deliver(target.dead_letter, message)
+            await self._deliveries.deliver(held.dead_letter, held.message)
         except DeliveryError as again:
             log.warning(
                 "schedule %s could not deliver to %s (%s) nor to its dead-letter queue: %s",
-                spec.name,
-                target.arn,
-                exc,
+                held.schedule,
+                held.target,
+                held.failure,
                 again,
             )
 

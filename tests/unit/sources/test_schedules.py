@@ -90,3 +90,72 @@ def test_catching_up_runs_a_missed_time_once_at_start(tmp_path: Path) -> None:
         "2027-01-15T08:02:00Z",
         "2027-01-15T08:11:00Z",
     ]
+
+
+class _Refusing:
+    """Refuses every delivery while ``refusing``; records what it accepts."""
+
+    def __init__(self) -> None:
+        self.refusing = True
+        self.tries = 0
+        self.accepted: list[str] = []
+
+    async def deliver(self, arn: str, message: Message) -> None:
+        from lamina.delivery import DeliveryError
+
+        self.tries += 1
+        if self.refusing:
+            raise DeliveryError("the function is throttled")
+        self.accepted.append(message.body)
+
+
+def test_retries_are_written_down_and_resume_after_a_restart(tmp_path: Path) -> None:
+    """A firing its target refuses is written down before it is retried; after a stop (the
+    runner's tasks simply gone, as in a crash) a new runner on the same state resumes it,
+    delivers it once the target accepts, and forgets it; nothing fires twice."""
+    target = _Refusing()
+    deliveries = Deliveries()
+    deliveries.serve("lambda", target)
+    spec = ScheduleSpec(
+        kind=RULE,
+        name="once",
+        arn="arn:aws:events:us-east-1:123456789012:rule/once",
+        expression="at(2027-01-15T08:01:00)",
+        targets=(ScheduleTarget("arn:aws:lambda:us-east-1:123456789012:function:f"),),
+    )
+
+    async def first() -> None:
+        schedules = Schedules(
+            Firings(tmp_path / "schedules.sqlite3"), deliveries, "123456789012", "us-east-1",
+            clock=_Clock(T0), rate=1e9,
+        )  # fmt: skip
+        await schedules.deploy([spec])
+        for _ in range(1000):
+            if target.tries >= 3:
+                break
+            await asyncio.sleep(0.001)
+        await schedules.close()  # its retries stop here, as if the process had died
+
+    asyncio.run(first())
+    assert target.tries >= 3 and target.accepted == []
+    (held,) = Firings(tmp_path / "schedules.sqlite3").held()
+    assert held.target.endswith(":function:f") and held.attempts_left < 185
+    assert "throttled" in held.failure
+    target.refusing = False
+
+    async def second() -> None:
+        schedules = Schedules(
+            Firings(tmp_path / "schedules.sqlite3"), deliveries, "123456789012", "us-east-1",
+            clock=_Clock(T0 + 120), rate=1e9,
+        )  # fmt: skip
+        await schedules.deploy([])  # the runner's first deploy resumes what was held
+        for _ in range(1000):
+            if target.accepted:
+                break
+            await asyncio.sleep(0.001)
+        await schedules.close()
+
+    asyncio.run(second())
+    assert len(target.accepted) == 1
+    assert json.loads(target.accepted[0])["time"] == "2027-01-15T08:01:00Z"
+    assert Firings(tmp_path / "schedules.sqlite3").held() == []
