@@ -86,7 +86,7 @@ class LoopWatch:
                 if spent > watch.longest_s or spent > watch.bound_s:
                     watch._note(spent, handle)
 
-        asyncio.Handle._run = run  # type: ignore[method-assign]
+        asyncio.Handle._run = run  # type: ignore[method-assign,assignment]
 
     def _note(self, spent: float, handle: asyncio.Handle) -> None:
         # Described only when it is the longest yet (rare after the first few) or over the
@@ -106,7 +106,7 @@ class LoopWatch:
         """Put ``asyncio.Handle._run`` back and log the tally."""
         if self._original is None:
             return
-        asyncio.Handle._run = self._original  # type: ignore[method-assign]
+        asyncio.Handle._run = self._original  # type: ignore[method-assign,assignment]
         self._original = None
         self.report(
             f"loop watch: {self.callbacks} callbacks, {self.stalls} over "
