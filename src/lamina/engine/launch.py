@@ -160,7 +160,17 @@ def spawn_spec(
         isolate=settings.isolation,
         memory_limit=fn.memory_mb * MIB,
         debug=_debug(fn, settings),
+        # (Under pdb, the environment opens the terminal, which is the user's, not the uid's.)
+        user=[] if _applies(fn, settings) else function_user(settings.function_user),
     )
+
+
+def function_user(setting: str) -> list[int]:
+    """``UID[:GID]`` as [uid, gid] (the gid defaults to the uid); [] for "root", "0" or ""."""
+    uid, _, gid = setting.strip().partition(":")
+    if uid in ("", "0", "root"):
+        return []
+    return [int(uid), int(gid or uid)]
 
 
 def debugged(fn: FunctionSpec, settings: Settings) -> bool:

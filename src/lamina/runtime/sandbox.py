@@ -129,7 +129,8 @@ def enter(
     keep: tuple[str, ...] = (),
     hidden: tuple[str, ...] = (),
     read_only: tuple[str, ...] = (),
-) -> None:
+    user: tuple[int, int] | None = None,
+) -> bool:
     """Make ``tmp`` this process's ``/tmp``, in mount (and user) namespaces of its own; hide
     the ``hidden`` directories (Lamina's state: its databases, credentials, other functions'
     code) under an empty tmpfs; the directories in ``keep`` (its code, its packages, ``tmp``)
@@ -137,11 +138,22 @@ def enter(
     the ``read_only`` ones (its code, packages and layers, the interpreter's) become read-only
     (a function must not change what other functions import). Every path is
     resolved already (no symbolic link in it: the engine and ``runtime_dirs`` resolve them
-    once, not on each cold start). Raises ``OSError`` naming the step the host refused."""
+    once, not on each cold start). Raises ``OSError`` naming the step the host refused.
+
+    As root with a ``user`` (uid, gid) to become (``become``): each directory on the way to
+    ``tmp`` and ``keep`` that this user may not search (``/root``, mode 700, holding the
+    interpreter; a state directory made by ``mkdtemp``) is covered by a searchable tmpfs with
+    them bound back, as above: nothing the user could reach is lost, and the function reaches
+    what it runs from. True when the user can then read all of ``keep`` and write ``tmp``
+    (``tmp`` is given to it), False when a directory it runs from is closed to it: the
+    environment keeps root's id then."""
     needed = _existing((tmp, *keep))
     libc = _private_namespaces()
     # The host's /tmp gives way to the environment's own.
     mounts = set(_cover(libc, "/tmp", (tmp.encode(), None, _MS_BIND, None), needed))
+    # Before the covers below: a directory this opens is bound back alone (what is mounted
+    # under it would show again).
+    reachable = user is not None and _open_ways(libc, needed, user)
     bound = tuple(path for path in needed if path.startswith("/tmp/"))
     # What this environment runs from is never hidden (two functions may share their code).
     own = set(needed)
@@ -165,6 +177,49 @@ def enter(
             done.append(directory)
     if os.geteuid() == 0:
         _kernel_read_only(libc)
+    if reachable and user is not None:
+        os.chown(tmp, *user)
+    return reachable
+
+
+def _may(path: str, user: tuple[int, int], bits: int) -> bool:
+    """``user`` (uid, gid, no other group) has the permission ``bits`` (4 read, 2 write,
+    1 search) on ``path``: its owner's, group's or others' bits, as the kernel picks them."""
+    status = os.stat(path)
+    if status.st_uid == user[0]:
+        shift = 6
+    elif status.st_gid == user[1]:
+        shift = 3
+    else:
+        shift = 0
+    return (status.st_mode >> shift) & bits == bits
+
+
+def _open_ways(libc: ctypes.CDLL, needed: tuple[str, ...], user: tuple[int, int]) -> bool:
+    """Cover each directory on the way to ``needed`` that ``user`` cannot search with a tmpfs
+    it can, binding ``needed`` back below it (``enter``); True when ``user`` can then read and
+    search every one of ``needed``."""
+    searchable = {"/"}
+    for path in sorted(needed):
+        parts = path.split("/")
+        for end in range(2, len(parts)):
+            way = "/".join(parts[:end])
+            if way in searchable:
+                continue
+            if not _may(way, user, 1):
+                tmpfs = (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m")
+                _cover(libc, way, tmpfs, needed)
+            searchable.add(way)
+    return all(_may(path, user, 5) for path in needed)
+
+
+def become(user: tuple[int, int]) -> None:
+    """Run as ``user`` (uid, gid) from now on, with no supplementary group: as root, changing
+    the user id to another also empties every capability set (``lock`` makes sure of the
+    rest). Raises ``OSError`` when the host refuses."""
+    os.setgroups([])
+    os.setresgid(user[1], user[1], user[1])
+    os.setresuid(user[0], user[0], user[0])
 
 
 def _kernel_read_only(libc: ctypes.CDLL) -> None:

@@ -192,6 +192,8 @@ class Spawn(NamedTuple):
     # wait for a client, then import the handler) or ["pdb", tty] (``breakpoint()`` opens pdb
     # on that terminal device).
     debug: list[Any] = []
+    # [uid, gid] an isolated environment runs as when the zygote runs as root ([]: root's own).
+    user: list[int] = []
 
     def pack(self, dumps: Dumps = dumps) -> bytes:
         return frame(SPAWN, dumps(tuple(self)))

@@ -57,6 +57,8 @@ class CodeStore:
         if not target.is_dir():
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+            # (mkdtemp's 700 would close it to functions, which run as another user.)
+            tmp.chmod(0o755)
             try:
                 with zipfile.ZipFile(io.BytesIO(data)) as archive:
                     _extract(archive, tmp)

@@ -142,3 +142,26 @@ def memory_limit(event, context):
             with open(f"/sys/fs/cgroup{path}/memory.max") as limit:
                 return {"limit": int(limit.read())}
     return {"limit": None}
+
+
+def identity(event, context):
+    """Who the function runs as, and what that user may do: write a root-owned file outside
+    its sandbox (``event["host_file"]``, opened for writing, nothing written) or create one in
+    /etc, write and read back its /tmp, read its own code."""
+
+    def tmp_round_trip():
+        with open("/tmp/identity.txt", "w") as out:
+            out.write("kept")
+        if _current("/tmp/identity.txt") != "kept":
+            raise OSError(errno.EIO, "read back something else")
+
+    return {
+        "uid": os.getuid(),
+        "euid": os.geteuid(),
+        "gid": os.getgid(),
+        "groups": os.getgroups(),
+        "write a root-owned host file": _outcome(lambda: _write(event["host_file"])),
+        "create a file in /etc": _outcome(lambda: _write("/etc/lamina-identity-probe")),
+        "write /tmp": _outcome(tmp_round_trip),
+        "read own code": _outcome(lambda: _read(__file__)),
+    }
