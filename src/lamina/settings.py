@@ -100,9 +100,10 @@ class Settings:
     # handed to functions as AWS_XRAY_DAEMON_ADDRESS.
     xray_daemon_port: int = 0
     xray_daemon_address: str = ""
-    # The user (UID[:GID]) isolated functions run as when Lamina runs as root: Lambda's handlers
-    # run as uid 993, gid 990 (sbx_user1051). "root" keeps root's id (without its capabilities).
-    function_user: str = "993:990"
+    # Who isolated functions run as when Lamina runs as root: "" for user and group ids of each
+    # environment's own (no other process has them, as each Lambda sandbox is alone), UID[:GID]
+    # for those ids (shared by every environment), "root" for root's id without its privileges.
+    function_user: str = ""
     # Log each event-loop callback of `lamina up` that takes more than this many milliseconds
     # of the loop thread's CPU time (0: off; observe/loopwatch.py).
     loop_watch_ms: float = 0.0

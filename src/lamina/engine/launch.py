@@ -166,9 +166,13 @@ def spawn_spec(
 
 
 def function_user(setting: str) -> list[int]:
-    """``UID[:GID]`` as [uid, gid] (the gid defaults to the uid); [] for "root", "0" or ""."""
+    """``Settings.function_user`` as ``wire.Spawn.user``: "" -> [-1, -1] (ids of the
+    environment's own), ``UID[:GID]`` -> [uid, gid] (the gid defaults to the uid), "root" or
+    "0" -> [] (root's)."""
     uid, _, gid = setting.strip().partition(":")
-    if uid in ("", "0", "root"):
+    if not uid:
+        return [-1, -1]
+    if uid in ("0", "root"):
         return []
     return [int(uid), int(gid or uid)]
 

@@ -74,9 +74,11 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     os.makedirs(spec.tmp, exist_ok=True)
     user = None
     if spec.isolate and sandbox.available:
-        # As root, the function runs as another user (Lambda's 993): root-owned files outside
-        # its sandbox are then not its to write, whatever their mount.
-        wanted = (spec.user[0], spec.user[1]) if len(spec.user) == 2 and os.geteuid() == 0 else None
+        # As root, the function runs as another user: root-owned files outside its sandbox are
+        # then not its to write, whatever their mount.
+        wanted = None
+        if len(spec.user) == 2 and os.geteuid() == 0:
+            wanted = sandbox.own_ids() if spec.user[0] < 0 else (spec.user[0], spec.user[1])
         with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
             # What the environment runs from stays in place, read-only, even under the host's
             # /tmp or a hidden directory: its code, packages and layers, and the interpreter
@@ -86,8 +88,8 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
                 user = wanted
             elif wanted is not None:
                 print(
-                    f"lamina: this function runs as root: its code is closed to uid {wanted[0]}"
-                    " (make its directories readable by all, as Lambda requires)",
+                    "lamina: this function runs as root: what it runs from is closed to other"
+                    " users (make it readable by all, as Lambda requires)",
                     file=sys.stderr,
                 )
     tempfile.tempdir = None
@@ -101,7 +103,7 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     if spec.data_limit:
         _limit(resource.RLIMIT_DATA, spec.data_limit)
     if user is not None:
-        sandbox.become(user)
+        sandbox.become(user, alone=spec.user[0] < 0)
     if spec.isolate:
         sandbox.lock()
     paths = [p for p in spec.path if p]

@@ -12,10 +12,17 @@ Each environment, forked by the zygote:
   another's files there; Lamina's state directory and every other function's code are hidden
   under empty tmpfs mounts, but for the directories it runs from, which are bound back in place;
   its code, packages and layers are read-only (a write fails with ``EROFS`` as on Lambda, so a
-  published version's code cannot change); as root, so are ``/sys`` and ``/proc/sys``;
+  published version's code cannot change; EACCES comes first when it runs as another user than
+  the code's owner); as root, so are ``/sys`` and ``/proc/sys``;
+* as root, runs as another user (``become``): by default with user and group ids no other
+  process has (``own_ids``), so that root-owned files elsewhere on the host are not its to
+  write, nor other environments its to trace or read. Directories on the way to what it runs
+  from that those ids may not search (``/root`` holding the interpreter) are covered by
+  searchable tmpfs mounts with those bound back, and its ``/tmp`` is given to it;
 * then gives up every privilege (``lock``): no capabilities (so the mounts cannot be undone),
   no new privileges through ``execve``, and not dumpable (nothing of the same user may trace it
-  or open its ``/proc`` files).
+  or open its ``/proc`` files) unless no other process has its ids: then its ``/proc/self`` is
+  readable to it, as on Lambda.
 
 Where the host refuses a mechanism (no user namespaces, seccomp), the zygote's ``probe`` says
 which protection is missing and why, once; environments then go without it (``TMPDIR`` still
@@ -97,6 +104,11 @@ class _CapData(ctypes.Structure):
 # Set in the zygote by ``probe``; environments forked from it inherit the answers.
 available = False  # the mount namespace: private /tmp, hidden state and code, read-only code
 pid_namespaces = False
+# As root, environments run with ids of their own from here on (``own_ids``): past any real
+# user's, below 2**31 with any pid.
+_OWN_ID_BASE = 2_100_000_000
+# This environment runs with ids no other process has (``become``): it may stay dumpable.
+_alone = False
 # The zygote's own PID namespace, to come back to after each ``fork`` (-1 before ``probe``).
 _own_pid_namespace = -1
 # This process made a PID namespace of its own (``own_namespaces``): its pids are not the host's.
@@ -148,12 +160,13 @@ def enter(
     (``tmp`` is given to it), False when a directory it runs from is closed to it: the
     environment keeps root's id then."""
     needed = _existing((tmp, *keep))
+    root = os.geteuid() == 0
     libc = _private_namespaces()
     # The host's /tmp gives way to the environment's own.
     mounts = set(_cover(libc, "/tmp", (tmp.encode(), None, _MS_BIND, None), needed))
     # Before the covers below: a directory this opens is bound back alone (what is mounted
     # under it would show again).
-    reachable = user is not None and _open_ways(libc, needed, user)
+    reachable = root and user is not None and _open_ways(libc, needed, user)
     bound = tuple(path for path in needed if path.startswith("/tmp/"))
     # What this environment runs from is never hidden (two functions may share their code).
     own = set(needed)
@@ -175,7 +188,7 @@ def enter(
         if directory != "/" and (directory in mounts or not inside):
             _read_only(libc, directory)
             done.append(directory)
-    if os.geteuid() == 0:
+    if root:
         _kernel_read_only(libc)
     if reachable and user is not None:
         os.chown(tmp, *user)
@@ -183,7 +196,7 @@ def enter(
 
 
 def _may(path: str, user: tuple[int, int], bits: int) -> bool:
-    """``user`` (uid, gid, no other group) has the permission ``bits`` (4 read, 2 write,
+    """``user`` (uid and gid, no other group) has the permission ``bits`` (4 read, 2 write,
     1 search) on ``path``: its owner's, group's or others' bits, as the kernel picks them."""
     status = os.stat(path)
     if status.st_uid == user[0]:
@@ -213,13 +226,16 @@ def _open_ways(libc: ctypes.CDLL, needed: tuple[str, ...], user: tuple[int, int]
     return all(_may(path, user, 5) for path in needed)
 
 
-def become(user: tuple[int, int]) -> None:
+def become(user: tuple[int, int], alone: bool) -> None:
     """Run as ``user`` (uid, gid) from now on, with no supplementary group: as root, changing
     the user id to another also empties every capability set (``lock`` makes sure of the
-    rest). Raises ``OSError`` when the host refuses."""
+    rest). ``alone``: no other process has these ids (``own_ids``), so this one may stay
+    dumpable (``lock``). Raises ``OSError`` when the host refuses."""
+    global _alone
     os.setgroups([])
     os.setresgid(user[1], user[1], user[1])
     os.setresuid(user[0], user[0], user[0])
+    _alone = alone
 
 
 def _kernel_read_only(libc: ctypes.CDLL) -> None:
@@ -285,6 +301,14 @@ def _outermost(paths: tuple[str, ...]) -> list[str]:
 def _under(top: str, paths: tuple[str, ...]) -> list[str]:
     """The directories among ``paths`` below ``top``, outermost only."""
     return _outermost(tuple(path for path in paths if path.startswith(top + "/")))
+
+
+def own_ids() -> tuple[int, int]:
+    """Ids for this environment alone, to run as (``become``) when Lamina runs as root: a base
+    past any real user's, plus its pid on the host, which /proc shows (unique among the
+    living), for both its user and its group id."""
+    ids = _OWN_ID_BASE + int(os.readlink("/proc/self"))
+    return ids, ids
 
 
 def _private_namespaces() -> ctypes.CDLL:
@@ -353,14 +377,18 @@ def lock() -> None:
     as root, nothing of root's but its user id is left), any ``execve`` could give back (no new
     privileges: a set-user-ID program or root's exec gains nothing, so the bounding set need not
     be emptied too), and dumpability (another process of the same user cannot trace this one or
-    read its ``/proc`` files). Never fails: a step the host refuses is one protection less."""
+    read its ``/proc`` files) unless no other process has its ids (``become``). Never fails: a step
+    the host refuses is one protection less."""
     libc = _libc()
     zero = ctypes.c_ulong(0)
     libc.prctl(_PR_CAP_AMBIENT, ctypes.c_ulong(_PR_CAP_AMBIENT_CLEAR_ALL), zero, zero, zero)
     libc.prctl(_PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), zero, zero, zero)
     header = _CapHeader(_CAPABILITY_VERSION_3, 0)
     libc.capset(ctypes.byref(header), (_CapData * 2)())
-    libc.prctl(_PR_SET_DUMPABLE, zero, zero, zero, zero)
+    # (Dumpable with ids no other process has, where nothing else can reach it: its
+    # /proc/self files are then its own, and readable to it, as on Lambda.)
+    dumpable = ctypes.c_ulong(1 if _alone else 0)
+    libc.prctl(_PR_SET_DUMPABLE, dumpable, zero, zero, zero)
 
 
 def fork() -> int:

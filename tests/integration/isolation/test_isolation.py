@@ -242,23 +242,29 @@ def test_a_published_version_cannot_change_its_code(server: LaminaUp) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="Lamina runs as root only there")
-def test_as_root_a_function_runs_as_lambdas_user_not_root(server: LaminaUp) -> None:
-    """When Lamina runs as root, a function runs as uid 993, gid 990 with no other group, as
-    Lambda runs handlers (sbx_user1051): a root-owned file elsewhere on the host (0644, on a
-    writable mount, neither hidden nor read-only) cannot be opened for writing nor a file
-    created in /etc (EACCES), while its /tmp is writable and its own code readable."""
+def test_as_root_a_function_runs_as_a_user_of_its_own(server: LaminaUp) -> None:
+    """When Lamina runs as root, a function runs with user and group ids of its environment's
+    own (not root, no other group, not a sibling's): a root-owned file elsewhere on the host
+    (0644, on a writable mount, neither hidden nor read-only) cannot be opened for writing nor
+    a file created in /etc (EACCES), nor a sibling environment's /proc files read, while its
+    /tmp is writable and its own code and /proc/self/environ readable."""
     require(server, "private /tmp")
+    sibling, _ = invoke(server, "VictimFunction")
     fd, host_file = tempfile.mkstemp(dir="/var/tmp", prefix="lamina-root-owned-")
     os.close(fd)
     os.chmod(host_file, 0o644)
     try:
-        report, _ = invoke(server, "IdentityFunction", {"host_file": host_file})
+        event = {"host_file": host_file, "sibling": sibling["pid"]}
+        report, _ = invoke(server, "IdentityFunction", event)
         assert os.stat(host_file).st_size == 0
     finally:
         os.unlink(host_file)
-    assert (report["uid"], report["euid"], report["gid"], report["groups"]) == (993, 993, 990, [])
+    assert report["uid"] not in (0, os.stat(f"/proc/{sibling['pid']}").st_uid), report
+    assert (report["euid"], report["gid"], report["groups"]) == (report["uid"], report["uid"], [])
     assert report["write a root-owned host file"] == "EACCES", report
     assert report["create a file in /etc"] == "EACCES", report
     assert not os.path.exists("/etc/lamina-identity-probe")
+    assert report["read a sibling's environ"] == "EACCES", report
     assert report["write /tmp"] == "done", report
     assert report["read own code"] == "done", report
+    assert report["read own environ"] == "done", report

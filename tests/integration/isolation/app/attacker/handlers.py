@@ -147,7 +147,8 @@ def memory_limit(event, context):
 def identity(event, context):
     """Who the function runs as, and what that user may do: write a root-owned file outside
     its sandbox (``event["host_file"]``, opened for writing, nothing written) or create one in
-    /etc, write and read back its /tmp, read its own code."""
+    /etc, write and read back its /tmp, read its own code and /proc/self/environ, read another
+    environment's (``event["sibling"]``, a host pid)."""
 
     def tmp_round_trip():
         with open("/tmp/identity.txt", "w") as out:
@@ -164,4 +165,6 @@ def identity(event, context):
         "create a file in /etc": _outcome(lambda: _write("/etc/lamina-identity-probe")),
         "write /tmp": _outcome(tmp_round_trip),
         "read own code": _outcome(lambda: _read(__file__)),
+        "read own environ": _outcome(lambda: _read("/proc/self/environ")),
+        "read a sibling's environ": _outcome(lambda: _read(f"/proc/{event['sibling']}/environ")),
     }
