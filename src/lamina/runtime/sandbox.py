@@ -117,6 +117,7 @@ _inside = False
 
 _LIBC: list[ctypes.CDLL] = []
 _RUNTIME_DIRS: list[str] = []
+_KNOWN_DIRS: set[str] = set()
 
 
 def _libc() -> ctypes.CDLL:
@@ -164,21 +165,25 @@ def enter(
     libc = _private_namespaces()
     # The host's /tmp gives way to the environment's own.
     mounts = set(_cover(libc, "/tmp", (tmp.encode(), None, _MS_BIND, None), needed))
-    # Before the covers below: a directory this opens is bound back alone (what is mounted
-    # under it would show again).
-    reachable = root and user is not None and _open_ways(libc, needed, user)
     bound = tuple(path for path in needed if path.startswith("/tmp/"))
     # What this environment runs from is never hidden (two functions may share their code).
     own = set(needed)
-    for top in _outermost(_existing(tuple(h for h in hidden if h not in own))):
+    covers = [
+        top
+        for top in _outermost(_existing(tuple(h for h in hidden if h not in own)))
         # Under /tmp, only what lies inside a directory bound back is there to hide. / or a
         # directory right below it is never covered: a template whose code is the whole disk
         # keeps working, unprotected.
-        if top.startswith("/tmp/") and not any(top.startswith(b + "/") for b in bound):
-            continue
-        if top != "/tmp" and top.count("/") > 1:
-            tmpfs = (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m")
-            mounts.update(_cover(libc, top, tmpfs, needed))
+        if not (top.startswith("/tmp/") and not any(top.startswith(b + "/") for b in bound))
+        and top != "/tmp"
+        and top.count("/") > 1
+    ]
+    # Before the covers below (which open what they cover to all): a directory this opens is
+    # bound back alone (what is mounted under it would show again).
+    reachable = root and user is not None and _open_ways(libc, needed, user, tuple(covers))
+    for top in covers:
+        tmpfs = (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m")
+        mounts.update(_cover(libc, top, tmpfs, needed))
     # Outer directories first. A remount changes one mount only: a directory inside one made
     # read-only already is read-only with it, unless it was bound back there (a mount of its
     # own: packages installed in the state directory below the code directory).
@@ -211,16 +216,22 @@ def _may(path: str, user: tuple[int, int], bits: int) -> bool:
     return (status.st_mode >> shift) & bits == bits
 
 
-def _open_ways(libc: ctypes.CDLL, needed: tuple[str, ...], user: tuple[int, int]) -> bool:
+def _open_ways(
+    libc: ctypes.CDLL,
+    needed: tuple[str, ...],
+    user: tuple[int, int],
+    covered: tuple[str, ...] = (),
+) -> bool:
     """Cover each directory on the way to ``needed`` that ``user`` cannot search with a tmpfs
     it can, binding ``needed`` back below it (``enter``); True when ``user`` can then read and
-    search every one of ``needed``."""
+    search every one of ``needed``. What lies in a ``covered`` directory is left alone: its
+    searchable cover is to come (a state directory made by ``mkdtemp``, hidden anyway)."""
     searchable = {"/"}
     for path in sorted(needed):
         parts = path.split("/")
         for end in range(2, len(parts)):
             way = "/".join(parts[:end])
-            if way in searchable:
+            if way in searchable or any(way == c or way.startswith(c + "/") for c in covered):
                 continue
             if not _may(way, user, 1):
                 tmpfs = (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m")
@@ -285,11 +296,14 @@ def runtime_dirs() -> tuple[str, ...]:
                 {os.path.realpath(p) for p in (*sys.path, *interpreter) if p and os.path.isdir(p)}
             )
         )
+        _KNOWN_DIRS.update(_RUNTIME_DIRS)
     return tuple(_RUNTIME_DIRS)
 
 
 def _existing(paths: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(p for p in paths if p and os.path.isdir(p))
+    # (The interpreter's directories were found in the zygote: no need to look again.)
+    known = _KNOWN_DIRS
+    return tuple(p for p in paths if p and (p in known or os.path.isdir(p)))
 
 
 def _outermost(paths: tuple[str, ...]) -> list[str]:
