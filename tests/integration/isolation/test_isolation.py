@@ -20,11 +20,14 @@ from tests.integration.asyncinvoke.lamina_up import LaminaUp, wait_for
 
 pytestmark = pytest.mark.slow
 APP = Path(__file__).parent / "app"
+# Lamina's default (tests/conftest.py keeps root's id for other suites).
+OWN_IDS = {"LAMINA_FUNCTION_USER": ""}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
-    up = LaminaUp(APP / "template.yaml", tmp_path_factory.mktemp("isolation") / "state").start()
+    state = tmp_path_factory.mktemp("isolation") / "state"
+    up = LaminaUp(APP / "template.yaml", state, OWN_IDS).start()
     yield up
     up.stop()
 
@@ -184,7 +187,7 @@ def test_a_function_whose_code_is_the_template_directory_sees_no_state_nor_sibli
         .replace("CodeUri: attacker/", "CodeUri: .")
         .replace("CodeUri: victim/", "CodeUri: sibling/")
     )
-    up = LaminaUp(project / "template.yaml", project / ".lamina").start()
+    up = LaminaUp(project / "template.yaml", project / ".lamina", OWN_IDS).start()
     try:
         require(up, "private /tmp")
         sibling, _ = invoke(up, "VictimFunction")

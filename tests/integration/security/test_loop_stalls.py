@@ -36,7 +36,9 @@ MB = 1024 * 1024
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
     state = tmp_path_factory.mktemp("stalls") / "state"
-    up = LaminaUp(APP / "template.yaml", state, {"LAMINA_LOOP_WATCH_MS": "50"}).start()
+    up = LaminaUp(
+        APP / "template.yaml", state, {"LAMINA_LOOP_WATCH_MS": "50", "LAMINA_FUNCTION_USER": ""}
+    ).start()
     # (The watch goes on once start-up is done, just after "Serving.".)
     assert wait_for(lambda: "loop watch: on" in up.log(), 30), up.log()
     # Each service's first request loads its botocore model on the loop, once (start-up's
