@@ -250,7 +250,7 @@ def test_as_root_a_function_runs_as_a_user_of_its_own(server: LaminaUp) -> None:
     own (not root, no other group, not a sibling's): a root-owned file elsewhere on the host
     (0644, on a writable mount, neither hidden nor read-only) cannot be opened for writing nor
     a file created in /etc (EACCES), nor a sibling environment's /proc files read, while its
-    /tmp is writable and its own code and /proc/self/environ readable."""
+    /tmp is writable and its own code and /proc/self/environ readable; it holds no capability."""
     require(server, "private /tmp")
     sibling, _ = invoke(server, "VictimFunction")
     fd, host_file = tempfile.mkstemp(dir="/var/tmp", prefix="lamina-root-owned-")
@@ -271,3 +271,5 @@ def test_as_root_a_function_runs_as_a_user_of_its_own(server: LaminaUp) -> None:
     assert report["write /tmp"] == "done", report
     assert report["read own code"] == "done", report
     assert report["read own environ"] == "done", report
+    held = {name: int(mask, 16) for name, mask in report["capabilities"].items()}
+    assert held == {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapAmb": 0}, report

@@ -144,6 +144,16 @@ def memory_limit(event, context):
     return {"limit": None}
 
 
+def _capabilities():
+    """The capability sets /proc/self/status shows, by name (hexadecimal masks)."""
+    with open("/proc/self/status") as status:
+        return {
+            name: value.strip()
+            for name, _, value in (line.partition(":") for line in status)
+            if name in ("CapInh", "CapPrm", "CapEff", "CapAmb")
+        }
+
+
 def identity(event, context):
     """Who the function runs as, and what that user may do: write a root-owned file outside
     its sandbox (``event["host_file"]``, opened for writing, nothing written) or create one in
@@ -166,5 +176,6 @@ def identity(event, context):
         "write /tmp": _outcome(tmp_round_trip),
         "read own code": _outcome(lambda: _read(__file__)),
         "read own environ": _outcome(lambda: _read("/proc/self/environ")),
+        "capabilities": _capabilities(),
         "read a sibling's environ": _outcome(lambda: _read(f"/proc/{event['sibling']}/environ")),
     }
