@@ -236,4 +236,4 @@ def test_the_watch_timed_every_attack(server: LaminaUp) -> None:
     tally = re.search(r"loop watch: (\d+) callbacks, (\d+) over 50 ms; the longest", log)
     assert tally is not None, log[-3000:]
     # (Stalls are each test's to assert: the known one is marked xfail above.)
-    assert int(tally.group(1)) > 1000, tally[0]
+    assert int(tally.group(1)) > 100, tally[0]
