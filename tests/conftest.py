@@ -18,6 +18,11 @@ except OSError:
     _OUTSIDE_TMP = Path(__file__).resolve().parents[1] / ".pytest-tmp"
     _OUTSIDE_TMP.mkdir(exist_ok=True)
 os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(_OUTSIDE_TMP))
+# As root, `lamina up` runs each function as a user of its own, to whom root's files (pytest's
+# temporary directories, mode 700) are closed: suites whose functions write into their test's
+# directory keep root's id. tests/integration/isolation and tests/integration/security run
+# with the default ("") and pin it.
+os.environ.setdefault("LAMINA_FUNCTION_USER", "root")
 
 
 @pytest.hookimpl(trylast=True)

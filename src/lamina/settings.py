@@ -100,6 +100,13 @@ class Settings:
     # handed to functions as AWS_XRAY_DAEMON_ADDRESS.
     xray_daemon_port: int = 0
     xray_daemon_address: str = ""
+    # Who isolated functions run as when Lamina runs as root: "" for user and group ids of each
+    # environment's own (no other process has them, as each Lambda sandbox is alone), UID[:GID]
+    # for those ids (shared by every environment), "root" for root's id without its privileges.
+    function_user: str = ""
+    # Log each event-loop callback of `lamina up` that takes more than this many milliseconds
+    # of the loop thread's CPU time (0: off; observe/loopwatch.py).
+    loop_watch_ms: float = 0.0
     # The function run under a debugger, if any (set by CLI flags only).
     debugger: Debugger | None = None
 
@@ -126,7 +133,13 @@ class Settings:
                 "xray_daemon_port",
             ):
                 values[f.name] = int(raw)
-            elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s", "clock_rate"):
+            elif f.name in (
+                "keep_alive_s",
+                "header_timeout_s",
+                "idle_timeout_s",
+                "clock_rate",
+                "loop_watch_ms",
+            ):
                 values[f.name] = float(raw)
             elif f.name in ("isolation", "metrics"):
                 values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")

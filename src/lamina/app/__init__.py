@@ -23,13 +23,15 @@ T = TypeVar("T")
 log = logging.getLogger("lamina")
 
 
-def run(main: Coroutine[Any, Any, T]) -> T:
-    """Run the top-level coroutine on uvloop when it is installed."""
+def run(main: Coroutine[Any, Any, T], uvloop: bool = True) -> T:
+    """Run the top-level coroutine on uvloop when it is installed (and ``uvloop`` is true)."""
+    if not uvloop:
+        return asyncio.run(main)
     try:
-        import uvloop
+        import uvloop as fast
     except ImportError:
         return asyncio.run(main)
-    return uvloop.run(main)
+    return fast.run(main)
 
 
 def default_state_dir(template: Path) -> Path:

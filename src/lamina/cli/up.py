@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -22,6 +23,7 @@ from lamina.cli.options import parse_overrides
 from lamina.cli.progress import Notes
 from lamina.errors import LaminaError
 from lamina.net.ports import PortInUseError
+from lamina.observe.loopwatch import LoopWatch
 from lamina.settings import Settings
 from lamina.template import find_template
 from lamina.template.build import abandon_installs
@@ -104,8 +106,15 @@ def command(
         debugger=debugger,
     )
     overrides = parse_overrides(parameter_overrides or [])
+    loop_watch = None
+    if settings.loop_watch_ms > 0:
+        loop_watch = LoopWatch(settings.loop_watch_ms, logging.getLogger("lamina").warning)
     try:
-        app.run(_serve(template_path, settings, overrides, watch, function_logs))
+        # The watch times asyncio's callbacks; uvloop's are out of its reach.
+        app.run(
+            _serve(template_path, settings, overrides, watch, function_logs, loop_watch),
+            uvloop=loop_watch is None,
+        )
     except PortInUseError as exc:
         flag = "--services-port" if exc.port == services_port else "--port"
         console.print(
@@ -217,7 +226,12 @@ def _print_resources(served: Served) -> None:
 
 
 async def _serve(
-    template: Path, settings: Settings, overrides: dict[str, str], watch: bool, function_logs: bool
+    template: Path,
+    settings: Settings,
+    overrides: dict[str, str],
+    watch: bool,
+    function_logs: bool,
+    loop_watch: LoopWatch | None = None,
 ) -> None:
     lines = Lines(sys.stderr)
     notes = Notes(console)
@@ -249,10 +263,24 @@ async def _serve(
                     markup=False,
                     soft_wrap=True,
                 )
+        # What start-up built (service models, the template) lives as long as Lamina: out of
+        # the collector's reach, a request that happens to trigger a full collection does not
+        # pay ~100 ms walking it on the loop (the loop watch caught that stall).
+        gc.collect()
+        gc.freeze()
+        if loop_watch is not None:
+            # Once serving: start-up's work (reading the template, deploying) is no request's.
+            loop_watch.install()
+            logging.getLogger("lamina").info(
+                "loop watch: on, logging callbacks over %g ms of the loop's CPU time",
+                settings.loop_watch_ms,
+            )
         await stop.wait()
         lines.flush()  # what was served before the signal is printed before the goodbye
         console.print("lamina: stopping")
     finally:
+        if loop_watch is not None:
+            loop_watch.close()
         with contextlib.suppress(Exception):
             await lamina.close()
         lines.flush()

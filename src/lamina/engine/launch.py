@@ -160,7 +160,21 @@ def spawn_spec(
         isolate=settings.isolation,
         memory_limit=fn.memory_mb * MIB,
         debug=_debug(fn, settings),
+        # (Under pdb, the environment opens the terminal, which is the user's, not the uid's.)
+        user=[] if _applies(fn, settings) else function_user(settings.function_user),
     )
+
+
+def function_user(setting: str) -> list[int]:
+    """``Settings.function_user`` as ``wire.Spawn.user``: "" -> [-1, -1] (ids of the
+    environment's own), ``UID[:GID]`` -> [uid, gid] (the gid defaults to the uid), "root" or
+    "0" -> [] (root's)."""
+    uid, _, gid = setting.strip().partition(":")
+    if not uid:
+        return [-1, -1]
+    if uid in ("0", "root"):
+        return []
+    return [int(uid), int(gid or uid)]
 
 
 def debugged(fn: FunctionSpec, settings: Settings) -> bool:

@@ -72,13 +72,26 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
     os.environ.clear()
     os.environ.update(spec.env)
     os.makedirs(spec.tmp, exist_ok=True)
+    user = None
     if spec.isolate and sandbox.available:
+        # As root, the function runs as another user: root-owned files outside its sandbox are
+        # then not its to write, whatever their mount.
+        wanted = None
+        if len(spec.user) == 2 and os.geteuid() == 0:
+            wanted = sandbox.own_ids() if spec.user[0] < 0 else (spec.user[0], spec.user[1])
         with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
             # What the environment runs from stays in place, read-only, even under the host's
             # /tmp or a hidden directory: its code, packages and layers, and the interpreter
             # with its packages (a virtualenv made by mktemp; what every function imports).
             runs_from = (*spec.own, *sandbox.runtime_dirs())
-            sandbox.enter(spec.tmp, runs_from, tuple(spec.hidden), runs_from)
+            if sandbox.enter(spec.tmp, runs_from, tuple(spec.hidden), runs_from, wanted):
+                user = wanted
+            elif wanted is not None:
+                print(
+                    "lamina: this function runs as root: what it runs from is closed to other"
+                    " users (make it readable by all, as Lambda requires)",
+                    file=sys.stderr,
+                )
     tempfile.tempdir = None
     os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)
@@ -89,6 +102,8 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     if spec.data_limit:
         _limit(resource.RLIMIT_DATA, spec.data_limit)
+    if user is not None:
+        sandbox.become(user, alone=spec.user[0] < 0)
     if spec.isolate:
         sandbox.lock()
     paths = [p for p in spec.path if p]

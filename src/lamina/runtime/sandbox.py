@@ -12,10 +12,17 @@ Each environment, forked by the zygote:
   another's files there; Lamina's state directory and every other function's code are hidden
   under empty tmpfs mounts, but for the directories it runs from, which are bound back in place;
   its code, packages and layers are read-only (a write fails with ``EROFS`` as on Lambda, so a
-  published version's code cannot change); as root, so are ``/sys`` and ``/proc/sys``;
+  published version's code cannot change; EACCES comes first when it runs as another user than
+  the code's owner); as root, so are ``/sys`` and ``/proc/sys``;
+* as root, runs as another user (``become``): by default with user and group ids no other
+  process has (``own_ids``), so that root-owned files elsewhere on the host are not its to
+  write, nor other environments its to trace or read. Directories on the way to what it runs
+  from that those ids may not search (``/root`` holding the interpreter) are covered by
+  searchable tmpfs mounts with those bound back, and its ``/tmp`` is given to it;
 * then gives up every privilege (``lock``): no capabilities (so the mounts cannot be undone),
   no new privileges through ``execve``, and not dumpable (nothing of the same user may trace it
-  or open its ``/proc`` files).
+  or open its ``/proc`` files) unless no other process has its ids: then its ``/proc/self`` is
+  readable to it, as on Lambda.
 
 Where the host refuses a mechanism (no user namespaces, seccomp), the zygote's ``probe`` says
 which protection is missing and why, once; environments then go without it (``TMPDIR`` still
@@ -97,6 +104,13 @@ class _CapData(ctypes.Structure):
 # Set in the zygote by ``probe``; environments forked from it inherit the answers.
 available = False  # the mount namespace: private /tmp, hidden state and code, read-only code
 pid_namespaces = False
+# As root, environments run with ids of their own from here on (``own_ids``): past any real
+# user's, below 2**31 with any pid.
+_OWN_ID_BASE = 2_100_000_000
+# This environment runs with ids no other process has (``become``): it may stay dumpable.
+_alone = False
+# This environment changed from root's user id to another (``become``): its capabilities went.
+_became = False
 # The zygote's own PID namespace, to come back to after each ``fork`` (-1 before ``probe``).
 _own_pid_namespace = -1
 # This process made a PID namespace of its own (``own_namespaces``): its pids are not the host's.
@@ -105,6 +119,7 @@ _inside = False
 
 _LIBC: list[ctypes.CDLL] = []
 _RUNTIME_DIRS: list[str] = []
+_KNOWN_DIRS: set[str] = set()
 
 
 def _libc() -> ctypes.CDLL:
@@ -129,7 +144,8 @@ def enter(
     keep: tuple[str, ...] = (),
     hidden: tuple[str, ...] = (),
     read_only: tuple[str, ...] = (),
-) -> None:
+    user: tuple[int, int] | None = None,
+) -> bool:
     """Make ``tmp`` this process's ``/tmp``, in mount (and user) namespaces of its own; hide
     the ``hidden`` directories (Lamina's state: its databases, credentials, other functions'
     code) under an empty tmpfs; the directories in ``keep`` (its code, its packages, ``tmp``)
@@ -137,41 +153,112 @@ def enter(
     the ``read_only`` ones (its code, packages and layers, the interpreter's) become read-only
     (a function must not change what other functions import). Every path is
     resolved already (no symbolic link in it: the engine and ``runtime_dirs`` resolve them
-    once, not on each cold start). Raises ``OSError`` naming the step the host refused."""
+    once, not on each cold start). Raises ``OSError`` naming the step the host refused.
+
+    As root with a ``user`` (uid, gid) to become (``become``): each directory on the way to
+    ``tmp`` and ``keep`` that this user may not search (``/root``, mode 700, holding the
+    interpreter; a state directory made by ``mkdtemp``) is covered by a searchable tmpfs with
+    them bound back, as above: nothing the user could reach is lost, and the function reaches
+    what it runs from. True when the user can then read all of ``keep`` and write ``tmp``
+    (``tmp`` is given to it), False when a directory it runs from is closed to it: the
+    environment keeps root's id then."""
     needed = _existing((tmp, *keep))
+    root = os.geteuid() == 0
     libc = _private_namespaces()
     # The host's /tmp gives way to the environment's own.
     mounts = set(_cover(libc, "/tmp", (tmp.encode(), None, _MS_BIND, None), needed))
     bound = tuple(path for path in needed if path.startswith("/tmp/"))
     # What this environment runs from is never hidden (two functions may share their code).
     own = set(needed)
-    for top in _outermost(_existing(tuple(h for h in hidden if h not in own))):
+    covers = [
+        top
+        for top in _outermost(_existing(tuple(h for h in hidden if h not in own)))
         # Under /tmp, only what lies inside a directory bound back is there to hide. / or a
         # directory right below it is never covered: a template whose code is the whole disk
         # keeps working, unprotected.
-        if top.startswith("/tmp/") and not any(top.startswith(b + "/") for b in bound):
-            continue
-        if top != "/tmp" and top.count("/") > 1:
-            tmpfs = (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m")
-            mounts.update(_cover(libc, top, tmpfs, needed))
+        if not (top.startswith("/tmp/") and not any(top.startswith(b + "/") for b in bound))
+        and top != "/tmp"
+        and top.count("/") > 1
+    ]
+    # Before the covers below (which open what they cover to all): a directory this opens is
+    # bound back alone (what is mounted under it would show again).
+    reachable = root and user is not None and _open_ways(libc, needed, user, tuple(covers))
+    for top in covers:
+        tmpfs = (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m")
+        mounts.update(_cover(libc, top, tmpfs, needed))
     # Outer directories first. A remount changes one mount only: a directory inside one made
     # read-only already is read-only with it, unless it was bound back there (a mount of its
     # own: packages installed in the state directory below the code directory).
     done: list[str] = []
-    for directory in sorted(set(_existing(read_only))):
+    # (``read_only`` is ``keep`` as a rule: what was found there exists.)
+    present = set(needed)
+    for directory in sorted({d for d in read_only if d in present or os.path.isdir(d)}):
         inside = any(directory.startswith(d + "/") for d in done)
         if directory != "/" and (directory in mounts or not inside):
             _read_only(libc, directory)
             done.append(directory)
-    if os.geteuid() == 0:
+    if root and not reachable:
+        # (Run as another user, the kernel's knobs are root's, not its, to write: 0.2 ms saved.)
         _kernel_read_only(libc)
+    if reachable and user is not None:
+        os.chown(tmp, *user)
+    return reachable
+
+
+def _may(path: str, user: tuple[int, int], bits: int) -> bool:
+    """``user`` (uid and gid, no other group) has the permission ``bits`` (4 read, 2 write,
+    1 search) on ``path``: its owner's, group's or others' bits, as the kernel picks them."""
+    status = os.stat(path)
+    if status.st_uid == user[0]:
+        shift = 6
+    elif status.st_gid == user[1]:
+        shift = 3
+    else:
+        shift = 0
+    return (status.st_mode >> shift) & bits == bits
+
+
+def _open_ways(
+    libc: ctypes.CDLL,
+    needed: tuple[str, ...],
+    user: tuple[int, int],
+    covered: tuple[str, ...] = (),
+) -> bool:
+    """Cover each directory on the way to ``needed`` that ``user`` cannot search with a tmpfs
+    it can, binding ``needed`` back below it (``enter``); True when ``user`` can then read and
+    search every one of ``needed``. What lies in a ``covered`` directory is left alone: its
+    searchable cover is to come (a state directory made by ``mkdtemp``, hidden anyway)."""
+    searchable = {"/"}
+    for path in sorted(needed):
+        parts = path.split("/")
+        for end in range(2, len(parts)):
+            way = "/".join(parts[:end])
+            if way in searchable or any(way == c or way.startswith(c + "/") for c in covered):
+                continue
+            if not _may(way, user, 1):
+                tmpfs = (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m")
+                _cover(libc, way, tmpfs, needed)
+            searchable.add(way)
+    return all(_may(path, user, 5) for path in needed)
+
+
+def become(user: tuple[int, int], alone: bool) -> None:
+    """Run as ``user`` (uid, gid) from now on, with no supplementary group: as root, changing
+    the user id to another also empties every capability set (``lock`` makes sure of the
+    rest). ``alone``: no other process has these ids (``own_ids``), so this one may stay
+    dumpable (``lock``). Raises ``OSError`` when the host refuses."""
+    global _alone, _became
+    os.setgroups([])
+    os.setresgid(user[1], user[1], user[1])
+    os.setresuid(user[0], user[0], user[0])
+    _alone, _became = alone, True
 
 
 def _kernel_read_only(libc: ctypes.CDLL) -> None:
     """As root, a function keeps root's user id without its capabilities, and root owns the
     kernel's knobs: /sys (cgroups: its memory limit, the freezer of Lamina's own cgroup) and
     /proc/sys (sysctls) are writable to their owner. Make both read-only, as in a container.
-    (Not root, they are not the function's to write anyway.)"""
+    (Not root, or run as another user, they are not the function's to write anyway.)"""
     with contextlib.suppress(OSError):
         _check(libc.mount(b"/proc/sys", b"/proc/sys", None, _MS_BIND | _MS_REC, None), "bind")
         _recursive_read_only(libc, "/proc/sys")
@@ -211,11 +298,14 @@ def runtime_dirs() -> tuple[str, ...]:
                 {os.path.realpath(p) for p in (*sys.path, *interpreter) if p and os.path.isdir(p)}
             )
         )
+        _KNOWN_DIRS.update(_RUNTIME_DIRS)
     return tuple(_RUNTIME_DIRS)
 
 
 def _existing(paths: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(p for p in paths if p and os.path.isdir(p))
+    # (The interpreter's directories were found in the zygote: no need to look again.)
+    known = _KNOWN_DIRS
+    return tuple(p for p in paths if p and (p in known or os.path.isdir(p)))
 
 
 def _outermost(paths: tuple[str, ...]) -> list[str]:
@@ -230,6 +320,14 @@ def _outermost(paths: tuple[str, ...]) -> list[str]:
 def _under(top: str, paths: tuple[str, ...]) -> list[str]:
     """The directories among ``paths`` below ``top``, outermost only."""
     return _outermost(tuple(path for path in paths if path.startswith(top + "/")))
+
+
+def own_ids() -> tuple[int, int]:
+    """Ids for this environment alone, to run as (``become``) when Lamina runs as root: a base
+    past any real user's, plus its pid on the host, which /proc shows (unique among the
+    living), for both its user and its group id."""
+    ids = _OWN_ID_BASE + int(os.readlink("/proc/self"))
+    return ids, ids
 
 
 def _private_namespaces() -> ctypes.CDLL:
@@ -298,14 +396,21 @@ def lock() -> None:
     as root, nothing of root's but its user id is left), any ``execve`` could give back (no new
     privileges: a set-user-ID program or root's exec gains nothing, so the bounding set need not
     be emptied too), and dumpability (another process of the same user cannot trace this one or
-    read its ``/proc`` files). Never fails: a step the host refuses is one protection less."""
+    read its ``/proc`` files) unless no other process has its ids (``become``). Never fails: a step
+    the host refuses is one protection less."""
     libc = _libc()
     zero = ctypes.c_ulong(0)
-    libc.prctl(_PR_CAP_AMBIENT, ctypes.c_ulong(_PR_CAP_AMBIENT_CLEAR_ALL), zero, zero, zero)
+    if not _became:
+        # (After ``become``, the kernel emptied them when root's user id went: capset, about
+        # 0.13 ms of a cold start, would change nothing.)
+        libc.prctl(_PR_CAP_AMBIENT, ctypes.c_ulong(_PR_CAP_AMBIENT_CLEAR_ALL), zero, zero, zero)
+        header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+        libc.capset(ctypes.byref(header), (_CapData * 2)())
     libc.prctl(_PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), zero, zero, zero)
-    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
-    libc.capset(ctypes.byref(header), (_CapData * 2)())
-    libc.prctl(_PR_SET_DUMPABLE, zero, zero, zero, zero)
+    # (Dumpable with ids no other process has, where nothing else can reach it: its
+    # /proc/self files are then its own, and readable to it, as on Lambda.)
+    dumpable = ctypes.c_ulong(1 if _alone else 0)
+    libc.prctl(_PR_SET_DUMPABLE, dumpable, zero, zero, zero)
 
 
 def fork() -> int:

@@ -192,6 +192,9 @@ class Spawn(NamedTuple):
     # wait for a client, then import the handler) or ["pdb", tty] (``breakpoint()`` opens pdb
     # on that terminal device).
     debug: list[Any] = []
+    # [uid, gid] an isolated environment runs as when the zygote runs as root: [-1, -1] for ids
+    # of its own (``sandbox.own_ids``), [] for root's.
+    user: list[int] = []
 
     def pack(self, dumps: Dumps = dumps) -> bytes:
         return frame(SPAWN, dumps(tuple(self)))

@@ -148,7 +148,7 @@ class Zygote:
         cgroup = ""
         if spec.isolate and self.memory is not None and spec.memory_limit:
             with contextlib.suppress(OSError):  # a protection less, never a failed start
-                cgroup = self.memory.make(spec.memory_limit)
+                cgroup = self.memory.take(spec.memory_limit)
         pid = sandbox.fork() if spec.isolate else os.fork()
         if pid == 0:
             self._become_child()
@@ -161,6 +161,8 @@ class Zygote:
         if cgroup and self.memory is not None:
             self.memory.attach(pid, cgroup)
         self._send(wire.Spawned(spec.ref, self.host_pids[pid]).pack())
+        if cgroup and self.memory is not None:
+            self.memory.prepare(spec.memory_limit)  # the next one's, while this one starts
 
     def _become_child(self) -> None:
         if self.memory is not None:

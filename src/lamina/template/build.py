@@ -70,6 +70,8 @@ def _extracted(archive: Path, root: Path) -> Path:
     if not target.is_dir():
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+        # (mkdtemp's 700 would close it to functions, which run as another user.)
+        tmp.chmod(0o755)
         with zipfile.ZipFile(archive) as zf:
             zf.extractall(tmp)
         move_into_place(tmp, target)
@@ -103,6 +105,8 @@ def _pip_install(
     log(f"{what}: installing {' '.join(arguments)} into {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+    # (mkdtemp's 700 would close it to functions, which run as another user.)
+    tmp.chmod(0o755)
     with _IN_FLIGHT_LOCK:
         _IN_FLIGHT.add(tmp)
     try:
@@ -216,6 +220,8 @@ def _provided(
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".tmp-"))
+    # (mkdtemp's 700 would close it to functions, which run as another user.)
+    tmp.chmod(0o755)
     log(f"{layer.arn}: installing {requirement} into {root}")
     try:
         # Silent: the line above names the real target, not the temporary one.

@@ -57,6 +57,8 @@ class CodeStore:
         if not target.is_dir():
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+            # (mkdtemp's 700 would close it to functions, which run as another user.)
+            tmp.chmod(0o755)
             try:
                 with zipfile.ZipFile(io.BytesIO(data)) as archive:
                     _extract(archive, tmp)
@@ -135,9 +137,9 @@ def _extract(archive: zipfile.ZipFile, into: Path) -> None:
                         f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
                     )
                 out.write(chunk)
-        mode = (member.external_attr >> 16) & 0o777
-        if mode:
-            os.chmod(target, mode | 0o600)
+        # Readable by all, whatever the zip says (zipfile's writestr says 600): as root, Lamina
+        # runs each function as a user of its own, who must read its code.
+        os.chmod(target, ((member.external_attr >> 16) & 0o777) | 0o644)
 
 
 def _member_path(member: zipfile.ZipInfo, into: Path) -> Path | None:

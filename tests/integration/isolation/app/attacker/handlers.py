@@ -142,3 +142,40 @@ def memory_limit(event, context):
             with open(f"/sys/fs/cgroup{path}/memory.max") as limit:
                 return {"limit": int(limit.read())}
     return {"limit": None}
+
+
+def _capabilities():
+    """The capability sets /proc/self/status shows, by name (hexadecimal masks)."""
+    with open("/proc/self/status") as status:
+        return {
+            name: value.strip()
+            for name, _, value in (line.partition(":") for line in status)
+            if name in ("CapInh", "CapPrm", "CapEff", "CapAmb")
+        }
+
+
+def identity(event, context):
+    """Who the function runs as, and what that user may do: write a root-owned file outside
+    its sandbox (``event["host_file"]``, opened for writing, nothing written) or create one in
+    /etc, write and read back its /tmp, read its own code and /proc/self/environ, read another
+    environment's (``event["sibling"]``, a host pid)."""
+
+    def tmp_round_trip():
+        with open("/tmp/identity.txt", "w") as out:
+            out.write("kept")
+        if _current("/tmp/identity.txt") != "kept":
+            raise OSError(errno.EIO, "read back something else")
+
+    return {
+        "uid": os.getuid(),
+        "euid": os.geteuid(),
+        "gid": os.getgid(),
+        "groups": os.getgroups(),
+        "write a root-owned host file": _outcome(lambda: _write(event["host_file"])),
+        "create a file in /etc": _outcome(lambda: _write("/etc/lamina-identity-probe")),
+        "write /tmp": _outcome(tmp_round_trip),
+        "read own code": _outcome(lambda: _read(__file__)),
+        "read own environ": _outcome(lambda: _read("/proc/self/environ")),
+        "capabilities": _capabilities(),
+        "read a sibling's environ": _outcome(lambda: _read(f"/proc/{event['sibling']}/environ")),
+    }
