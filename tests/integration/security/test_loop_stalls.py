@@ -177,11 +177,6 @@ def test_a_big_json_invoke_payload(watched: Watched) -> None:
     watched.no_stall()
 
 
-@pytest.mark.xfail(
-    strict=False,  # 75 to 115 ms in every run here; not strict, lest a faster machine fail
-    reason="DynamoDB parses and writes a request on the loop (its SQLite connection is the "
-    "loop's): a 9.5 MB BatchWriteItem holds it about 80 ms",
-)
 def test_a_big_json_batch_write(watched: Watched) -> None:
     """A 9.5 MB BatchWriteItem is written."""
     dynamodb = watched.server.aws("dynamodb", read_timeout=120)
