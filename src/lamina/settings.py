@@ -93,6 +93,9 @@ class Settings:
     # Measure invocations and API requests (AWS/Lambda, AWS/ApiGateway: CloudWatch, /metrics);
     # off only to compare (benchmarks/gateway.py --metrics).
     metrics: bool = True
+    # Record X-Ray segments for the gateway's and Lambda's hops of sampled traces; off only to
+    # compare (benchmarks/gateway.py --metrics turns both off).
+    tracing: bool = True
     # The template's directory: hidden from functions but for their own code (as on Lambda,
     # where a function's package holds its CodeUri alone).
     project_dir: Path | None = None
@@ -128,7 +131,7 @@ class Settings:
                 values[f.name] = int(raw)
             elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s", "clock_rate"):
                 values[f.name] = float(raw)
-            elif f.name in ("isolation", "metrics"):
+            elif f.name in ("isolation", "metrics", "tracing"):
                 values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")
             elif f.name in ("accept_any_credentials", "schedule_catch_up", "trace_executions"):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")

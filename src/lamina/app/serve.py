@@ -51,6 +51,7 @@ from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.emf import EmfSink
 from lamina.observe.metrics import Metrics
 from lamina.observe.store import LogStore
+from lamina.observe.tracing import Tracing
 from lamina.services.api import ScheduleOwner, Service
 from lamina.services.auth.guard import METRICS_PATH, Door, scrape
 from lamina.services.cloudwatch.service import CloudWatchService, Sample
@@ -177,6 +178,8 @@ class Lamina:
         self._tasks: set[asyncio.Task[None]] = set()
         # The X-Ray daemon's UDP port, and datagram transports to close at stop.
         self._xray_daemon: XRayDaemon | None = None
+        # The segments Lamina records itself (built in start: ``settings.tracing``).
+        self.tracing: Tracing | None = None
         self._transports: list[asyncio.BaseTransport] = []
         self.reloads = 0
         self._access_log = access_log
@@ -251,7 +254,10 @@ class Lamina:
         measured = self.metrics if settings.metrics else None
         if measured is not None:
             self.console.add_panel(MetricsPanel(measured))
-        self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=measured)
+        self.tracing = Tracing() if settings.tracing else None
+        self.engine = app.build_engine(
+            settings, zygote, log_sink=sink, metrics=measured, tracing=self.tracing
+        )
         self.services = build_services(
             self.stack, settings, self.engine, self.log_store, self.deliveries, self.metrics
         )
@@ -260,6 +266,8 @@ class Lamina:
                 if self._xray_daemon is not None:
                     self._xray_daemon.sink = service.receive_datagram
                 self.console.add_panel(TracesPanel(service.traces.recent))
+                if self.tracing is not None:
+                    self.tracing.sinks.append(service.traces.record)
             if isinstance(service, CloudWatchService):
                 emf.write = service.put_emf
                 for other in self.services:
@@ -302,6 +310,7 @@ class Lamina:
             secrets=secrets,
             services=self._call_service,
             metrics=self.metrics if settings.metrics else None,
+            tracing=self.tracing,
         )
         api_server = await serve(
             self.gateway,
@@ -425,6 +434,8 @@ class Lamina:
         # receive at once, and a queue poller spun on it until lamina up was killed.
         if self.pollers is not None:
             await self.pollers.close()
+        if self.tracing is not None:  # its last segments stored before X-Ray's store closes
+            self.tracing.close()
         await self.endpoint.close()
         if self.schedules is not None:
             await self.schedules.close()

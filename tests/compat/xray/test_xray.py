@@ -137,3 +137,51 @@ def test_a_traced_function_sends_its_subsegments_to_the_daemon(server: LaminaUp)
     (trace,) = xray.batch_get_traces(TraceIds=[summary["Id"]])["Traces"]
     names = [json.loads(s["Document"])["name"] for s in trace["Segments"]]
     assert "## handler" in names
+
+
+def test_each_hop_records_its_segment_and_the_chain_links(server: LaminaUp) -> None:
+    """A request sent with a sampled trace header: Lamina records the gateway's
+    ``AWS::ApiGateway::Stage`` segment (child of the caller's Parent, with the HTTP facts and
+    a ``Lambda`` integration subsegment), the ``AWS::Lambda`` segment under that subsegment, the
+    ``AWS::Lambda::Function`` segment under it with Initialization/Invocation/Overhead, and the
+    function's own powertools subsegment under the function segment: one trace, parents right.
+    A header with ``Sampled=0`` records nothing."""
+    api = re.search(r"APIs:\s+(http://\S+)", server.log())
+    assert api is not None
+    root = f"1-{int(time.time()):08x}-{'ab' * 12}"
+    unsampled = f"1-{int(time.time()):08x}-{'cd' * 12}"
+    for header in (
+        f"Root={root};Parent=1234567890abcdef;Sampled=1",
+        f"Root={unsampled};Parent=1234567890abcdef;Sampled=0",
+    ):
+        sent = urllib.request.Request(f"{api.group(1)}/traced", headers={"X-Amzn-Trace-Id": header})
+        with urllib.request.urlopen(sent, timeout=30) as response:
+            assert response.read() == b"traced"
+    xray = server.aws("xray")
+
+    def chain() -> dict[str, dict[str, Any]]:
+        traces = xray.batch_get_traces(TraceIds=[root])["Traces"]
+        docs = [json.loads(s["Document"]) for t in traces for s in t["Segments"]]
+        by = {d.get("origin") or d["name"]: d for d in docs}
+        wanted = ("AWS::ApiGateway::Stage", "AWS::Lambda", "AWS::Lambda::Function", "## handler")
+        return by if all(k in by for k in wanted) else {}
+
+    by = wait_for(chain, timeout=30)
+    stage = by["AWS::ApiGateway::Stage"]
+    assert stage["name"].endswith("/$default") and stage["parent_id"] == "1234567890abcdef"
+    assert stage["http"]["request"]["method"] == "GET"
+    assert stage["http"]["request"]["url"].endswith("/traced")
+    assert stage["http"]["response"]["status"] == 200
+    (integration,) = stage["subsegments"]
+    assert integration["name"] == "Lambda" and integration["aws"]["function_name"] == "traced"
+    service, function = by["AWS::Lambda"], by["AWS::Lambda::Function"]
+    assert service["parent_id"] == integration["id"] and service["name"] == "traced"
+    assert function["parent_id"] == service["id"]
+    assert function["resource_arn"].endswith(":function:traced")
+    names = [s["name"] for s in function["subsegments"]]
+    assert names[-2:] == ["Invocation", "Overhead"]
+    assert by["## handler"]["parent_id"] == function["id"]
+    summary = xray.get_trace_summaries(**window())["TraceSummaries"]
+    (mine,) = [s for s in summary if s["Id"] == root]
+    assert mine["EntryPoint"]["Type"] == "AWS::ApiGateway::Stage"
+    assert xray.batch_get_traces(TraceIds=[unsampled])["Traces"] == []

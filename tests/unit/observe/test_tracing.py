@@ -1,0 +1,91 @@
+"""The segments Lamina records itself (observe/tracing.py), built from the facts the gateway
+and the engine record, without a server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamina.observe.tracing import HttpFacts, InvocationFacts, Tracing, parse
+
+
+def facts(status: int = 200) -> HttpFacts:
+    return HttpFacts(
+        api_id="a1b2c3",
+        stage="prod",
+        rest=True,
+        method="POST",
+        url="http://localhost:3000/prod/orders",
+        status=status,
+        client_ip="127.0.0.1",
+        user_agent="curl/8",
+        content_length=12,
+        function="orders",
+        region="us-east-1",
+        account_id="123456789012",
+        request_id="r-1",
+    )
+
+
+def test_an_unsampled_header_records_nothing_and_a_missing_one_starts_a_trace() -> None:
+    """``Sampled=0`` (or no root) leaves the request untraced; without a header the gateway
+    starts a sampled trace of its own, with no parent, and hands its integration's id on."""
+    tracing = Tracing()
+    assert tracing.enter("Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Sampled=0", 1.0) is None
+    assert tracing.enter_lambda("Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Sampled=0") is None
+    assert tracing.enter_lambda(None) is None
+    hop = tracing.enter(None, 1_602_537_376.0)
+    assert hop is not None and hop.parent is None and hop.root.startswith("1-5f84c7a0-")
+    assert parse(hop.header).parent == hop.onward and parse(hop.header).sampled
+
+
+def test_the_chain_gateway_lambda_function_links_by_parent_ids() -> None:
+    """The gateway's segment (AWS::ApiGateway::Stage, API/STAGE, HTTP facts, its Lambda
+    subsegment), the Lambda service segment under that subsegment, and the function segment
+    under it with Initialization/Invocation/Overhead on a cold start; the function is handed
+    the function segment as its Parent; an error marks the function segment a fault."""
+    got: list[dict[str, Any]] = []
+    tracing = Tracing([got.extend])
+    gateway = tracing.enter(
+        "Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Parent=00000000000000aa;Sampled=1", 10.0
+    )
+    assert gateway is not None
+    lam = tracing.enter_lambda(gateway.header)
+    assert lam is not None and parse(lam.header).parent == lam.onward
+    tracing.invocation(
+        lam, InvocationFacts("orders", "arn:aws:lambda:us-east-1:1:function:orders", "r-2",
+                             10.01, 0.2, 10.25, 0.05, 10.31, "Unhandled")
+    )  # fmt: skip
+    tracing.gateway(gateway, 10.0, 10.01, 10.32, lambda: facts(502))
+    tracing.flush()
+    by = {s["origin"]: s for s in got}
+    stage = by["AWS::ApiGateway::Stage"]
+    assert stage["name"] == "a1b2c3/prod" and stage["parent_id"] == "00000000000000aa"
+    assert stage["fault"] is True and stage["http"]["response"]["status"] == 502
+    assert stage["resource_arn"] == "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages/prod"
+    (integration,) = stage["subsegments"]
+    service, function = by["AWS::Lambda"], by["AWS::Lambda::Function"]
+    assert service["parent_id"] == integration["id"] == gateway.onward
+    assert function["parent_id"] == service["id"] and function["id"] == lam.onward
+    assert [s["name"] for s in function["subsegments"]] == [
+        "Initialization",
+        "Invocation",
+        "Overhead",
+    ]
+    assert function["start_time"] == 10.05 and function["fault"] is True
+    assert {s["trace_id"] for s in got} == {"1-5f84c7a0-abcdefabcdefabcdefabcdef"}
+
+
+def test_a_failing_sink_does_not_starve_the_others_and_close_flushes() -> None:
+    """A sink that raises is logged and the next sink still gets the batch; ``close`` hands
+    over what waits (the worker thread's batch is not lost at shutdown)."""
+    got: list[dict[str, Any]] = []
+
+    def broken(segments: list[dict[str, Any]]) -> None:
+        raise RuntimeError("down")
+
+    tracing = Tracing([broken, got.extend])
+    hop = tracing.enter(None, 10.0)
+    assert hop is not None
+    tracing.gateway(hop, 10.0, 10.0, 10.1, facts)
+    tracing.close()
+    assert [s["origin"] for s in got] == ["AWS::ApiGateway::Stage"]
