@@ -433,7 +433,8 @@ class LocalEngine:
             head = platform.init_start("provisioned-concurrency") + env.take_log()
         outlet = env.outlet
         start = platform.start(request_id)
-        now_ms = int(self._clock.wall() * 1000)  # START's timestamp, and the deadline's origin
+        invoked = self._clock.wall()
+        now_ms = int(invoked * 1000)  # START's timestamp, and the deadline's origin
         outlet.opening(start, now_ms)
         client_context = request.client_context
         message = wire.Invoke(
@@ -466,7 +467,7 @@ class LocalEngine:
         if hop is not None and tracing is not None:
             init_s = init_ms / 1000 if init_ms is not None else None
             facts = InvocationFacts(
-                fn.name, target.invoked_arn, request_id, received, init_s, now_ms / 1000,
+                fn.name, target.invoked_arn, request_id, received, init_s, invoked,
                 outcome.duration_ms / 1000, self._clock.wall(), result.function_error,
             )  # fmt: skip
             tracing.invocation(hop, facts)

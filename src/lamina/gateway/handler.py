@@ -306,7 +306,9 @@ class Gateway:
             figures.answered(response.status, (done - started) * 1000, (done - ran) * 1000)
         if hop is not None and tracing is not None:
             facts = functools.partial(_http_facts, call, response)
-            tracing.gateway(hop, now, now + ran - started, now + done - started, facts)
+            # On the wall clock the engine's segments use (``now`` is the server's loop time).
+            base = self._clock() - (time.perf_counter() - started)
+            tracing.gateway(hop, base, base + ran - started, base + done - started, facts)
         if self._gateway_responses:
             customised = self._gateway_responses.get(found.api.id)
             if customised is not None:

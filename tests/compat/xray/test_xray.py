@@ -35,6 +35,17 @@ Resources:
         Get:
           Type: HttpApi
           Properties: {Path: /traced, Method: get}
+  Sink:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: sink
+      CodeUri: src/
+      Handler: sink.handler
+      Runtime: python3.11
+"""
+SINK = """
+def handler(event, context):
+    return {"ok": True}
 """
 FUNCTION = """
 from aws_lambda_powertools import Tracer
@@ -54,6 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
     root = tmp_path_factory.mktemp("xray")
     (root / "app" / "src").mkdir(parents=True)
     (root / "app" / "src" / "app.py").write_text(FUNCTION)
+    (root / "app" / "src" / "sink.py").write_text(SINK)
     (root / "app" / "template.yaml").write_text(TEMPLATE)
     up = LaminaUp(root / "app" / "template.yaml", root / "state").start()
     yield up
@@ -185,3 +197,85 @@ def test_each_hop_records_its_segment_and_the_chain_links(server: LaminaUp) -> N
     (mine,) = [s for s in summary if s["Id"] == root]
     assert mine["EntryPoint"]["Type"] == "AWS::ApiGateway::Stage"
     assert xray.batch_get_traces(TraceIds=[unsampled])["Traces"] == []
+
+
+def _with_trace(client: Any, header: str) -> Any:
+    """``client`` sending ``header`` as X-Amzn-Trace-Id (what the X-Ray SDK's patch does)."""
+
+    def add(request: Any, **_: Any) -> None:
+        request.headers["X-Amzn-Trace-Id"] = header
+
+    client.meta.events.register("before-send", add)
+    return client
+
+
+def _function_segments(xray: Any, root: str, function: str) -> list[dict[str, Any]]:
+    traces = xray.batch_get_traces(TraceIds=[root])["Traces"]
+    docs = [json.loads(s["Document"]) for t in traces for s in t["Segments"]]
+    return [d for d in docs if d.get("origin") == "AWS::Lambda::Function" and d["name"] == function]
+
+
+def test_the_trace_header_travels_through_sns_eventbridge_step_functions_and_async_invoke(
+    server: LaminaUp,
+) -> None:
+    """A trace header given to SNS Publish (HTTP header), EventBridge PutEvents (the entry's
+    TraceHeader), Step Functions StartExecution (traceHeader) and an asynchronous Invoke reaches
+    the function each one invokes: Lamina records that invocation's function segment under the
+    same trace. SNS's SQS subscriber gets it as the message's AWSTraceHeader, and a state
+    machine with X-Ray tracing on starts a trace of its own (DescribeExecution's traceHeader)."""
+    xray, sqs = server.aws("xray"), server.aws("sqs")
+    sink = f"arn:aws:lambda:us-east-1:{server.aws('sts').get_caller_identity()['Account']}:function:sink"
+    stamp = f"{int(time.time()):08x}"
+    roots = {name: f"1-{stamp}-{name * 24}"[:35] for name in ("a", "b", "c", "d")}
+
+    def header(name: str) -> str:
+        return f"Root={roots[name]};Parent=53995c3f42cd8ad8;Sampled=1"
+
+    sns = _with_trace(server.aws("sns"), header("a"))
+    topic = sns.create_topic(Name="traced")["TopicArn"]
+    queue = sqs.create_queue(QueueName="traced")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=sink)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    sns.publish(TopicArn=topic, Message="hello")
+
+    events = server.aws("events")
+    events.put_rule(Name="traced", EventPattern=json.dumps({"source": ["traced.app"]}))
+    events.put_targets(Rule="traced", Targets=[{"Id": "sink", "Arn": sink}])
+    events.put_events(
+        Entries=[
+            {"Source": "traced.app", "DetailType": "t", "Detail": "{}", "TraceHeader": header("b")}
+        ]
+    )
+
+    sfn = server.aws("stepfunctions")
+    definition = json.dumps(
+        {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": sink, "End": True}}}
+    )
+    machine = sfn.create_state_machine(
+        name="traced",
+        definition=definition,
+        roleArn="arn:aws:iam::123456789012:role/traced",
+        tracingConfiguration={"enabled": True},
+    )["stateMachineArn"]
+    sfn.start_execution(stateMachineArn=machine, traceHeader=header("c"))
+    own = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+
+    lam = _with_trace(server.aws("lambda"), header("d"))
+    lam.invoke(FunctionName="sink", InvocationType="Event", Payload=b"{}")
+
+    for name in roots:
+        wait_for(lambda name=name: _function_segments(xray, roots[name], "sink"), timeout=30)
+    started = sfn.describe_execution(executionArn=own)["traceHeader"]
+    own_root = started.split(";")[0].removeprefix("Root=")
+    assert own_root not in roots.values()
+    wait_for(lambda: _function_segments(xray, own_root, "sink"), timeout=30)
+
+    def received() -> list[dict[str, Any]]:
+        got = sqs.receive_message(
+            QueueUrl=queue, MessageSystemAttributeNames=["AWSTraceHeader"], WaitTimeSeconds=1
+        )
+        return list(got.get("Messages") or [])
+
+    (message,) = wait_for(received, timeout=30)
+    assert message["Attributes"]["AWSTraceHeader"] == header("a")
