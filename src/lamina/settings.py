@@ -96,6 +96,9 @@ class Settings:
     # Record X-Ray segments for the gateway's and Lambda's hops of sampled traces; off only to
     # compare (benchmarks/gateway.py --metrics turns both off).
     tracing: bool = True
+    # A collector's OTLP/HTTP base URL (LAMINA_OTLP_ENDPOINT, else the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT): every X-Ray segment is sent there as spans too.
+    otlp_endpoint: str = ""
     # The template's directory: hidden from functions but for their own code (as on Lambda,
     # where a function's package holds its CodeUri alone).
     project_dir: Path | None = None
@@ -141,5 +144,7 @@ class Settings:
                 values[f.name] = tuple(float(p) for p in raw.split(",") if p.strip())
             else:
                 values[f.name] = raw
+        if "otlp_endpoint" not in values and env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+            values["otlp_endpoint"] = env["OTEL_EXPORTER_OTLP_ENDPOINT"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(state_dir=state_dir, **values)

@@ -50,6 +50,7 @@ from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.emf import EmfSink
 from lamina.observe.metrics import Metrics
+from lamina.observe.otlp import OtlpExport
 from lamina.observe.store import LogStore
 from lamina.observe.tracing import Tracing
 from lamina.services.api import ScheduleOwner, Service
@@ -180,6 +181,8 @@ class Lamina:
         self._xray_daemon: XRayDaemon | None = None
         # The segments Lamina records itself (built in start: ``settings.tracing``).
         self.tracing: Tracing | None = None
+        # Spans to a user's collector (``settings.otlp_endpoint``).
+        self.otlp: OtlpExport | None = None
         self._transports: list[asyncio.BaseTransport] = []
         self.reloads = 0
         self._access_log = access_log
@@ -255,6 +258,10 @@ class Lamina:
         if measured is not None:
             self.console.add_panel(MetricsPanel(measured))
         self.tracing = Tracing() if settings.tracing else None
+        if settings.otlp_endpoint:
+            self.otlp = OtlpExport(settings.otlp_endpoint)
+            if self.tracing is not None:
+                self.tracing.sinks.append(self.otlp)
         self.engine = app.build_engine(
             settings, zygote, log_sink=sink, metrics=measured, tracing=self.tracing
         )
@@ -268,6 +275,8 @@ class Lamina:
                 self.console.add_panel(TracesPanel(service.traces.recent))
                 if self.tracing is not None:
                     self.tracing.sinks.append(service.traces.record)
+                if self.otlp is not None:  # what functions' X-Ray SDKs send, exported too
+                    service.traces.forward = self.otlp
             if isinstance(service, CloudWatchService):
                 emf.write = service.put_emf
                 for other in self.services:
@@ -436,6 +445,8 @@ class Lamina:
             await self.pollers.close()
         if self.tracing is not None:  # its last segments stored before X-Ray's store closes
             self.tracing.close()
+        if self.otlp is not None:
+            self.otlp.close()
         await self.endpoint.close()
         if self.schedules is not None:
             await self.schedules.close()

@@ -5,8 +5,10 @@ are reported back; GetTraceSummaries and BatchGetTraces read them back as X-Ray 
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -60,14 +62,61 @@ def handler(event, context):
 """
 
 
+class Collector(http.server.ThreadingHTTPServer):
+    """A user's OpenTelemetry collector, as small as can be: OTLP/HTTP protobuf requests to
+    /v1/traces decoded with opentelemetry-proto, their spans kept."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _CollectorHandler)
+        self.spans: list[Any] = []
+        self.paths: list[str] = []
+
+
+class _CollectorHandler(http.server.BaseHTTPRequestHandler):
+    server: Collector
+
+    def do_POST(self) -> None:
+        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        request = trace_service_pb2.ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        self.server.paths.append(self.path)
+        for resource in request.resource_spans:
+            for scope in resource.scope_spans:
+                self.server.spans.extend(scope.spans)
+        answer = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaUp]:
+def collector() -> Iterator[Collector]:
+    found = Collector()
+    thread = threading.Thread(target=found.serve_forever, daemon=True)
+    thread.start()
+    yield found
+    found.shutdown()
+    found.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, collector: Collector) -> Iterator[LaminaUp]:
     root = tmp_path_factory.mktemp("xray")
     (root / "app" / "src").mkdir(parents=True)
     (root / "app" / "src" / "app.py").write_text(FUNCTION)
     (root / "app" / "src" / "sink.py").write_text(SINK)
     (root / "app" / "template.yaml").write_text(TEMPLATE)
-    up = LaminaUp(root / "app" / "template.yaml", root / "state").start()
+    # The standard variable: Lamina also sends every segment to the collector as spans.
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
+    up = LaminaUp(root / "app" / "template.yaml", root / "state", env).start()
     yield up
     up.stop()
 
@@ -279,3 +328,35 @@ def test_the_trace_header_travels_through_sns_eventbridge_step_functions_and_asy
 
     (message,) = wait_for(received, timeout=30)
     assert message["Attributes"]["AWSTraceHeader"] == header("a")
+
+
+def test_segments_reach_an_otlp_collector_as_spans_of_one_trace(
+    server: LaminaUp, collector: Collector
+) -> None:
+    """With OTEL_EXPORTER_OTLP_ENDPOINT set, a traced request's gateway, Lambda and function
+    segments (and the function's own powertools subsegment) arrive at the collector's
+    /v1/traces as spans of one trace id (X-Ray's, as 128 bits), each parented as its segment."""
+    api = re.search(r"APIs:\s+(http://\S+)", server.log())
+    assert api is not None
+    stamp = f"{int(time.time()):08x}"
+    root = f"1-{stamp}-{'ef' * 12}"
+    header = f"Root={root};Sampled=1"
+    sent = urllib.request.Request(f"{api.group(1)}/traced", headers={"X-Amzn-Trace-Id": header})
+    with urllib.request.urlopen(sent, timeout=30) as response:
+        assert response.read() == b"traced"
+    trace_id = bytes.fromhex(stamp + "ef" * 12)
+
+    def spans() -> dict[str, Any]:
+        mine = {s.name: s for s in collector.spans if s.trace_id == trace_id}
+        wanted = ("Lambda", "traced", "## handler", "Invocation")
+        return mine if all(n in mine for n in wanted) and len(mine) >= 5 else {}
+
+    mine = wait_for(spans, timeout=30)
+    assert set(collector.paths) == {"/v1/traces"}
+    by_id = {s.span_id: s for s in collector.spans if s.trace_id == trace_id}
+    stage = next(s for s in by_id.values() if s.name.endswith("/$default"))
+    integration = mine["Lambda"]
+    assert integration.parent_span_id == stage.span_id
+    function = by_id[mine["Invocation"].parent_span_id]  # the AWS::Lambda::Function segment
+    assert by_id[function.parent_span_id].parent_span_id == integration.span_id
+    assert mine["## handler"].parent_span_id == function.span_id
