@@ -96,6 +96,10 @@ class Settings:
     # Record X-Ray segments for the gateway's and Lambda's hops of sampled traces; off only to
     # compare (benchmarks/gateway.py --metrics turns both off).
     tracing: bool = True
+    # Traces the gateway starts: the first TRACE_RESERVOIR requests each second, then
+    # TRACE_RATE of the rest (X-Ray's default rule: 1 and 0.05).
+    trace_reservoir: int = 10
+    trace_rate: float = 0.05
     # A collector's OTLP/HTTP base URL (LAMINA_OTLP_ENDPOINT, else the standard
     # OTEL_EXPORTER_OTLP_ENDPOINT): every X-Ray segment is sent there as spans too.
     otlp_endpoint: str = ""
@@ -130,9 +134,16 @@ class Settings:
                 "async_concurrency",
                 "max_environments",
                 "xray_daemon_port",
+                "trace_reservoir",
             ):
                 values[f.name] = int(raw)
-            elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s", "clock_rate"):
+            elif f.name in (
+                "keep_alive_s",
+                "header_timeout_s",
+                "idle_timeout_s",
+                "clock_rate",
+                "trace_rate",
+            ):
                 values[f.name] = float(raw)
             elif f.name in ("isolation", "metrics", "tracing"):
                 values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")

@@ -257,7 +257,8 @@ class Lamina:
         measured = self.metrics if settings.metrics else None
         if measured is not None:
             self.console.add_panel(MetricsPanel(measured))
-        self.tracing = Tracing() if settings.tracing else None
+        if settings.tracing:
+            self.tracing = Tracing(reservoir=settings.trace_reservoir, rate=settings.trace_rate)
         if settings.otlp_endpoint:
             self.otlp = OtlpExport(settings.otlp_endpoint)
             if self.tracing is not None:

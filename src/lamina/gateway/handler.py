@@ -293,8 +293,10 @@ class Gateway:
         now = request.received_at or self._clock()
         header = request.header("x-amzn-trace-id")
         tracing = self._tracing
-        hop = tracing.enter(header, now) if tracing is not None else None
-        trace = hop.header if hop is not None else header or events.trace_id(now, request_id)
+        if tracing is None:
+            hop, trace = None, header or events.trace_id(now, request_id)
+        else:
+            hop, trace = tracing.enter(header, now)
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
         figures = self._figures.get(key)
         # IntegrationLatency is the route's plan (its steps and its integration); Latency adds

@@ -10,9 +10,14 @@ function segment's, and the header the function is given names the function segm
 ``Parent``, so the subsegments an X-Ray SDK (powertools' ``Tracer``) sends from inside the
 function land under it.
 
+Sampling, as X-Ray's default rule does it where a trace starts (the gateway, for a request
+without a header): the first ``reservoir`` requests each second, then ``rate`` of the rest
+(AWS's rule is 1 a second and 5 %; Lamina's reservoir is larger, so a person trying an API sees
+every request). An unsampled request's functions get ``Sampled=0``, and nothing is recorded.
+
 Contract of ``Tracing``: ``enter``/``enter_lambda`` and ``gateway``/``invocation`` run on the
-request path, so they only make ids and append a tuple of facts (about a microsecond); an
-unsampled header makes ``enter*`` answer None and nothing is recorded. A worker thread wakes
+request path, so they only make ids and append a tuple of facts (a few microseconds); an
+unsampled header makes ``enter*`` answer no hop and nothing is recorded. A worker thread wakes
 when facts wait, lets a batch gather for ``BATCH_S``, builds the segment documents and hands
 each batch to every sink (the X-Ray store, an OTLP exporter). A sink that raises is logged and
 misses that batch; the others still get it. ``close`` hands over what waits and stops the
@@ -22,6 +27,7 @@ thread; facts recorded after it are dropped.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,8 +121,15 @@ class InvocationFacts:
 
 
 class Tracing:
-    def __init__(self, sinks: list[Sink] | None = None) -> None:
+    def __init__(
+        self, sinks: list[Sink] | None = None, reservoir: int = 10, rate: float = 0.05
+    ) -> None:
         self.sinks: list[Sink] = list(sinks or ())
+        self.reservoir = reservoir
+        self.rate = rate
+        self._second = -1
+        self._taken = 0
+        self._rng = random.Random()
         self._pending: list[tuple[Any, ...]] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -125,20 +138,30 @@ class Tracing:
 
     # -- the request path ----------------------------------------------------------------------
 
-    def enter(self, header: str | None, now: float) -> Hop | None:
+    def enter(self, header: str | None, now: float) -> tuple[Hop | None, str]:
         """The gateway's hop for a request that came with ``header`` (None: a trace starts
-        here, sampled, as every local request is)."""
-        hexed = ids.hex_id()
+        here, sampled by the rule), and the header its integration gets."""
         if header is None:
-            root = f"1-{int(now):08x}-{hexed[:24]}"
+            root = f"1-{int(now):08x}-{ids.random_hex(24)}"
+            if not self._sampled(int(now)):
+                return None, f"Root={root};Sampled=0"
             parent = None
         else:
             found = parse(header)
             if not found.sampled or not found.root:
-                return None
+                return None, header
             root, parent = found.root, found.parent
-        onward = hexed[:16]
-        return Hop(root, parent, hexed[16:], onward, child(root, onward))
+        onward = ids.random_hex(16)
+        hop = Hop(root, parent, ids.random_hex(16), onward, child(root, onward))
+        return hop, hop.header
+
+    def _sampled(self, second: int) -> bool:
+        if second != self._second:
+            self._second, self._taken = second, 0
+        if self._taken < self.reservoir:
+            self._taken += 1
+            return True
+        return self._rng.random() < self.rate
 
     def enter_lambda(self, header: str | None) -> Hop | None:
         """The Lambda service's hop: ``id`` its segment's, ``onward`` the function segment's."""
@@ -147,9 +170,8 @@ class Tracing:
         found = parse(header)
         if not found.root:
             return None
-        hexed = ids.hex_id()
-        onward = hexed[:16]
-        return Hop(found.root, found.parent, hexed[16:], onward, child(found.root, onward))
+        onward = ids.random_hex(16)
+        return Hop(found.root, found.parent, ids.random_hex(16), onward, child(found.root, onward))
 
     def gateway(
         self, hop: Hop, start: float, called: float, answered: float, facts: Callable[[], HttpFacts]
@@ -324,9 +346,9 @@ def _lambda_segments(hop: Hop, facts: InvocationFacts) -> list[Segment]:
     if facts.error is not None:
         for failed in (function, invocation):
             failed["fault"] = True
-            failed["cause"] = {"exceptions": [{"id": ids.hex_id()[:16], "type": facts.error}]}
+            failed["cause"] = {"exceptions": [{"id": ids.random_hex(16), "type": facts.error}]}
     return [service, function]
 
 
 def _sub(name: str, start: float, end: float) -> Segment:
-    return {"id": ids.hex_id()[:16], "name": name, "start_time": start, "end_time": end}
+    return {"id": ids.random_hex(16), "name": name, "start_time": start, "end_time": end}

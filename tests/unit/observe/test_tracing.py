@@ -30,12 +30,26 @@ def test_an_unsampled_header_records_nothing_and_a_missing_one_starts_a_trace() 
     """``Sampled=0`` (or no root) leaves the request untraced; without a header the gateway
     starts a sampled trace of its own, with no parent, and hands its integration's id on."""
     tracing = Tracing()
-    assert tracing.enter("Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Sampled=0", 1.0) is None
-    assert tracing.enter_lambda("Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Sampled=0") is None
+    unsampled = "Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Sampled=0"
+    assert tracing.enter(unsampled, 1.0) == (None, unsampled)
+    assert tracing.enter_lambda(unsampled) is None
     assert tracing.enter_lambda(None) is None
-    hop = tracing.enter(None, 1_602_537_376.0)
+    hop, header = tracing.enter(None, 1_602_537_376.0)
     assert hop is not None and hop.parent is None and hop.root.startswith("1-5f84c7a0-")
-    assert parse(hop.header).parent == hop.onward and parse(hop.header).sampled
+    assert header == hop.header
+    assert parse(header).parent == hop.onward and parse(header).sampled
+
+
+def test_traces_started_here_are_sampled_by_reservoir_then_rate() -> None:
+    """Requests without a header: the first ``reservoir`` of each second are sampled, the
+    rest at ``rate`` (0 here: none), and the count starts again the next second. An unsampled
+    request still gets a header, with a root and ``Sampled=0``."""
+    tracing = Tracing(reservoir=3, rate=0.0)
+    first = [tracing.enter(None, 100.2)[0] is not None for _ in range(5)]
+    assert first == [True, True, True, False, False]
+    hop, header = tracing.enter(None, 100.9)
+    assert hop is None and header.endswith(";Sampled=0") and parse(header).root
+    assert tracing.enter(None, 101.0)[0] is not None
 
 
 def test_the_chain_gateway_lambda_function_links_by_parent_ids() -> None:
@@ -45,7 +59,7 @@ def test_the_chain_gateway_lambda_function_links_by_parent_ids() -> None:
     the function segment as its Parent; an error marks the function segment a fault."""
     got: list[dict[str, Any]] = []
     tracing = Tracing([got.extend])
-    gateway = tracing.enter(
+    gateway, _ = tracing.enter(
         "Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Parent=00000000000000aa;Sampled=1", 10.0
     )
     assert gateway is not None
@@ -84,7 +98,7 @@ def test_a_failing_sink_does_not_starve_the_others_and_close_flushes() -> None:
         raise RuntimeError("down")
 
     tracing = Tracing([broken, got.extend])
-    hop = tracing.enter(None, 10.0)
+    hop, _ = tracing.enter(None, 10.0)
     assert hop is not None
     tracing.gateway(hop, 10.0, 10.0, 10.1, facts)
     tracing.close()

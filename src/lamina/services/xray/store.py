@@ -32,6 +32,8 @@ _MIGRATIONS = (
 RETENTION_S = 30 * 86_400.0
 # About 100 MB of documents; the oldest go first (rowids grow with arrival).
 MAX_SEGMENTS = 100_000
+# How often expired traces are swept.
+_SWEEP_S = 600.0
 
 
 class Store:
@@ -41,6 +43,7 @@ class Store:
         self._lock = threading.Lock()
         # Rows written since the last count (an upper bound: a replaced segment counts twice).
         self._rows = int(self._conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0])
+        self._swept = float("-inf")
 
     def put(self, segments: list[dict[str, Any]], now: float) -> None:
         rows = [
@@ -59,7 +62,9 @@ class Store:
             self._conn.executemany(
                 "INSERT OR REPLACE INTO segments VALUES (?, ?, ?, ?, ?, ?)", rows
             )
-            self._conn.execute("DELETE FROM segments WHERE received < ?", (now - RETENTION_S,))
+            if now - self._swept > _SWEEP_S:  # a scan of the table: not on every batch
+                self._swept = now
+                self._conn.execute("DELETE FROM segments WHERE received < ?", (now - RETENTION_S,))
             self._rows += len(rows)
             if self._rows > self._max:
                 self._conn.execute(
@@ -67,7 +72,7 @@ class Store:
                     "ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
                     (self._max,),
                 )
-                self._rows = int(self._conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0])
+                self._rows = self._max
             self._conn.execute("COMMIT")
 
     def trace_ids(self, start: float, end: float) -> list[str]:
