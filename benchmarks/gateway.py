@@ -214,7 +214,7 @@ def start_lamina(
 
 def metrics_ratio(seconds: int, rounds: int) -> None:
     """Throughput at -c32 of two `lamina up`s on one app, metrics and tracing on and off (X-Ray
-    segments for every request: the gateway starts a sampled trace), measured in turns;
+    segments for the requests the gateway samples, as under load), measured in turns;
     prints each median and the ratio on/off (the issue's bound: at least 95%)."""
     if shutil.which("wrk") is None:
         print("SKIPPED: wrk is not installed (apt-get install -y wrk)")
