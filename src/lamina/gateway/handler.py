@@ -52,7 +52,7 @@ from lamina.model.apis import (
 from lamina.model.apis import Integration as IntegrationSpec
 from lamina.net.messages import Request, Response
 from lamina.observe.metrics import ApiRoute, Metrics
-from lamina.observe.tracing import HttpFacts, Tracing
+from lamina.observe.tracing import Hop, HttpFacts, Tracing
 
 __all__ = ["Gateway", "function_and_qualifier"]
 
@@ -293,10 +293,14 @@ class Gateway:
         now = request.received_at or self._clock()
         header = request.header("x-amzn-trace-id")
         tracing = self._tracing
+        hop: Hop | None = None
         if tracing is None:
-            hop, trace = None, header or events.trace_id(now, request_id)
+            trace = header or events.trace_id(now, request_id)
         else:
             hop, trace = tracing.enter(header, now)
+            if hop is not None and found.api.kind is ApiKind.FUNCTION_URL:
+                # No API Gateway in front of a function URL: Lambda's segment comes first.
+                trace, hop = hop.passed_through(), None
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
         figures = self._figures.get(key)
         # IntegrationLatency is the route's plan (its steps and its integration); Latency adds

@@ -84,6 +84,12 @@ class Hop:
     onward: str
     header: str
 
+    def passed_through(self) -> str:
+        """The header for the next hop when this one records nothing (a function URL)."""
+        if self.parent is None:
+            return f"Root={self.root};Sampled=1"
+        return child(self.root, self.parent)
+
 
 @dataclass(slots=True)
 class HttpFacts:

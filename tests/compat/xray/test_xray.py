@@ -10,6 +10,7 @@ import json
 import re
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ Resources:
       CodeUri: src/
       Handler: sink.handler
       Runtime: python3.11
+      FunctionUrlConfig: {AuthType: NONE}
 """
 SINK = """
 def handler(event, context):
@@ -360,3 +362,26 @@ def test_segments_reach_an_otlp_collector_as_spans_of_one_trace(
     function = by_id[mine["Invocation"].parent_span_id]  # the AWS::Lambda::Function segment
     assert by_id[function.parent_span_id].parent_span_id == integration.span_id
     assert mine["## handler"].parent_span_id == function.span_id
+
+
+def test_a_function_url_has_no_gateway_segment(server: LaminaUp) -> None:
+    """A function URL is Lambda's own front door: a sampled request through it records the
+    Lambda and function segments, the Lambda one under the caller's Parent, and no API Gateway
+    segment."""
+    api = re.search(r"APIs:\s+(http://\S+)", server.log())
+    assert api is not None
+    netloc = urllib.parse.urlsplit(api.group(1)).netloc
+    root = f"1-{int(time.time()):08x}-{'12' * 12}"
+    header = f"Root={root};Parent=0123456789abcdef;Sampled=1"
+    sent = urllib.request.Request(
+        f"http://{netloc}/_lamina/urls/Sink/", headers={"X-Amzn-Trace-Id": header}
+    )
+    with urllib.request.urlopen(sent, timeout=30) as response:
+        assert response.status == 200
+    xray = server.aws("xray")
+    (function,) = wait_for(lambda: _function_segments(xray, root, "sink"), timeout=30)
+    (trace,) = xray.batch_get_traces(TraceIds=[root])["Traces"]
+    docs = {json.loads(s["Document"])["id"]: json.loads(s["Document"]) for s in trace["Segments"]}
+    origins = sorted(d.get("origin", "") for d in docs.values())
+    assert origins == ["AWS::Lambda", "AWS::Lambda::Function"]
+    assert docs[function["parent_id"]]["parent_id"] == "0123456789abcdef"
