@@ -397,8 +397,12 @@ class LocalEngine:
         platform = target.platform_log
         env = None
         tracing = self.tracing
-        hop = tracing.enter_lambda(request.trace_id) if tracing is not None else None
         received = self._clock.wall()
+        hop = (
+            tracing.enter_lambda(request.trace_id, fn.tracing_active, received)
+            if tracing is not None
+            else None
+        )
         if pool.must_wait():
             waiter = pool.wait(self._clock.monotonic(), self._loop)
             if self._stall_timer is None:

@@ -169,11 +169,20 @@ class Tracing:
             return True
         return self._rng.random() < self.rate
 
-    def enter_lambda(self, header: str | None) -> Hop | None:
-        """The Lambda service's hop: ``id`` its segment's, ``onward`` the function segment's."""
-        if header is None or "Sampled=1" not in header:
+    def enter_lambda(
+        self, header: str | None, active: bool = False, now: float = 0.0
+    ) -> Hop | None:
+        """The Lambda service's hop: ``id`` its segment's, ``onward`` the function segment's.
+        A function with Active tracing samples, by the rule, what no caller decided (no header,
+        or one without ``Sampled``); otherwise only a sampled header is traced."""
+        if header is not None and "Sampled=1" in header:
+            found = parse(header)
+        elif active and (header is None or "Sampled=" not in header) and self._sampled(int(now)):
+            found = parse(header or "")
+            if not found.root:
+                found.root = f"1-{int(now):08x}-{ids.random_hex(24)}"
+        else:
             return None
-        found = parse(header)
         if not found.root:
             return None
         onward = ids.random_hex(16)

@@ -385,3 +385,29 @@ def test_a_function_url_has_no_gateway_segment(server: LaminaUp) -> None:
     origins = sorted(d.get("origin", "") for d in docs.values())
     assert origins == ["AWS::Lambda", "AWS::Lambda::Function"]
     assert docs[function["parent_id"]]["parent_id"] == "0123456789abcdef"
+
+
+def test_an_active_function_invoked_directly_starts_a_trace(server: LaminaUp) -> None:
+    """A function with ``Tracing: Active`` invoked through the Lambda API without a trace
+    header starts a sampled trace: its Lambda segment is the entry point, the function
+    segment under it, and its powertools subsegment under that."""
+    server.aws("lambda").invoke(FunctionName="traced", Payload=b"{}")
+    xray = server.aws("xray")
+
+    def started() -> list[dict[str, Any]]:
+        return [
+            s
+            for s in xray.get_trace_summaries(**window())["TraceSummaries"]
+            if s["EntryPoint"].get("Type") == "AWS::Lambda" and s["EntryPoint"]["Name"] == "traced"
+        ]
+
+    (summary,) = wait_for(started, timeout=30)
+    (function,) = wait_for(lambda: _function_segments(xray, summary["Id"], "traced"), timeout=30)
+
+    def handler() -> list[dict[str, Any]]:
+        (trace,) = xray.batch_get_traces(TraceIds=[summary["Id"]])["Traces"]
+        docs = [json.loads(s["Document"]) for s in trace["Segments"]]
+        return [d for d in docs if d["name"] == "## handler"]
+
+    (sub,) = wait_for(handler, timeout=30)
+    assert sub["parent_id"] == function["id"]

@@ -103,3 +103,19 @@ def test_a_failing_sink_does_not_starve_the_others_and_close_flushes() -> None:
     tracing.gateway(hop, 10.0, 10.0, 10.1, facts)
     tracing.close()
     assert [s["origin"] for s in got] == ["AWS::ApiGateway::Stage"]
+
+
+def test_an_active_function_samples_what_no_caller_decided() -> None:
+    """Active tracing: an invocation without a header, or with one that made no sampling
+    decision, is sampled by the rule (a new root, or the caller's); an explicit ``Sampled=0``
+    is respected, and a PassThrough function traces only sampled headers."""
+    tracing = Tracing(reservoir=1, rate=0.0)
+    hop = tracing.enter_lambda(None, active=True, now=200.0)
+    assert hop is not None and hop.parent is None and hop.root.startswith(f"1-{200:08x}-")
+    assert tracing.enter_lambda(None, active=True, now=200.5) is None  # reservoir spent
+    undecided = "Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Parent=00000000000000aa"
+    decided = tracing.enter_lambda(undecided, active=True, now=201.0)
+    assert decided is not None and decided.root == "1-5f84c7a0-abcdefabcdefabcdefabcdef"
+    assert decided.parent == "00000000000000aa"
+    assert tracing.enter_lambda(undecided + ";Sampled=0", active=True, now=202.0) is None
+    assert tracing.enter_lambda(None, active=False, now=203.0) is None
