@@ -432,6 +432,14 @@ class LocalEngine:
                     fn, platform, request_id, head, started.outcome
                 )
                 env.outlet.platform(closing)
+                if hop is not None and tracing is not None:  # the trace shows the failed init
+                    ended = self._clock.wall()
+                    facts = InvocationFacts(
+                        fn.name, target.invoked_arn, request_id, received,
+                        (init_ms or 0.0) / 1000, ended, 0.0, ended,
+                        result.function_error or "Unhandled",
+                    )  # fmt: skip
+                    tracing.invocation(hop, facts)
                 return result
         elif env.invocations == 0:  # first use of a provisioned environment: its init log
             head = platform.init_start("provisioned-concurrency") + env.take_log()

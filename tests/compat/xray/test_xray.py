@@ -10,6 +10,7 @@ import json
 import re
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -46,6 +47,17 @@ Resources:
       Handler: sink.handler
       Runtime: python3.11
       FunctionUrlConfig: {AuthType: NONE}
+  Broken:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: broken
+      CodeUri: src/
+      Handler: broken.handler
+      Runtime: python3.11
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {Path: /broken, Method: get}
 """
 SINK = """
 def handler(event, context):
@@ -114,6 +126,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, collector: Collector) -> It
     (root / "app" / "src").mkdir(parents=True)
     (root / "app" / "src" / "app.py").write_text(FUNCTION)
     (root / "app" / "src" / "sink.py").write_text(SINK)
+    (root / "app" / "src" / "broken.py").write_text("raise RuntimeError('no config')\n")
     (root / "app" / "template.yaml").write_text(TEMPLATE)
     # The standard variable: Lamina also sends every segment to the collector as spans.
     endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
@@ -411,3 +424,21 @@ def test_an_active_function_invoked_directly_starts_a_trace(server: LaminaUp) ->
 
     (sub,) = wait_for(handler, timeout=30)
     assert sub["parent_id"] == function["id"]
+
+
+def test_a_failed_init_shows_in_the_trace(server: LaminaUp) -> None:
+    """A function whose module raises at import: the HTTP API answers 500 and the trace holds
+    the function segment as a fault, with its Initialization subsegment."""
+    api = re.search(r"APIs:\s+(http://\S+)", server.log())
+    assert api is not None
+    root = f"1-{int(time.time()):08x}-{'34' * 12}"
+    sent = urllib.request.Request(
+        f"{api.group(1)}/broken", headers={"X-Amzn-Trace-Id": f"Root={root};Sampled=1"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as failed:
+        urllib.request.urlopen(sent, timeout=30)
+    assert failed.value.code == 500
+    xray = server.aws("xray")
+    (function,) = wait_for(lambda: _function_segments(xray, root, "broken"), timeout=30)
+    assert function["fault"] is True
+    assert function["subsegments"][0]["name"] == "Initialization"
