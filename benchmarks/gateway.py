@@ -229,7 +229,8 @@ def start_lamina(
 
 
 def metrics_ratio(seconds: int, rounds: int) -> None:
-    """Throughput at -c32 of two `lamina up`s on one app, metrics on and off, measured in turns;
+    """Throughput at -c32 of two `lamina up`s on one app, metrics and tracing on and off (X-Ray
+    segments for the requests the gateway samples, as under load), measured in turns;
     prints each median and the ratio on/off (the issue's bound: at least 95%)."""
     if shutil.which("wrk") is None:
         print("SKIPPED: wrk is not installed (apt-get install -y wrk)")
@@ -240,7 +241,9 @@ def metrics_ratio(seconds: int, rounds: int) -> None:
         try:
             for name, value in (("metrics on", "1"), ("metrics off", "0")):
                 servers[name] = start_lamina(
-                    app, Path(tmp) / f"state-{value}", {"LAMINA_METRICS": value}
+                    app,
+                    Path(tmp) / f"state-{value}",
+                    {"LAMINA_METRICS": value, "LAMINA_TRACING": value},
                 )
             for _, port in servers.values():
                 wrk(port, "/ping", 32, 2)  # warm-up: environments, connections

@@ -33,6 +33,11 @@ def hex_id() -> str:
     return request_id().replace("-", "")
 
 
+def random_hex(digits: int) -> str:
+    """``digits`` random hex digits (X-Ray's 16-digit segment ids, a trace id's 24)."""
+    return f"{_random.getrandbits(4 * digits):0{digits}x}"
+
+
 def stable_uuid(*parts: str) -> str:
     """A UUID in version 4's form that the same ``parts`` always give (a template resource's id
     must survive a restart: its mapping's position in a stream is stored under it)."""

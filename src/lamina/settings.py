@@ -93,6 +93,16 @@ class Settings:
     # Measure invocations and API requests (AWS/Lambda, AWS/ApiGateway: CloudWatch, /metrics);
     # off only to compare (benchmarks/gateway.py --metrics).
     metrics: bool = True
+    # Record X-Ray segments for the gateway's and Lambda's hops of sampled traces; off only to
+    # compare (benchmarks/gateway.py --metrics turns both off).
+    tracing: bool = True
+    # Traces the gateway starts: the first TRACE_RESERVOIR requests each second, then
+    # TRACE_RATE of the rest (X-Ray's default rule: 1 and 0.05).
+    trace_reservoir: int = 10
+    trace_rate: float = 0.05
+    # A collector's OTLP/HTTP base URL (LAMINA_OTLP_ENDPOINT, else the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT): every X-Ray segment is sent there as spans too.
+    otlp_endpoint: str = ""
     # The template's directory: hidden from functions but for their own code (as on Lambda,
     # where a function's package holds its CodeUri alone).
     project_dir: Path | None = None
@@ -131,6 +141,7 @@ class Settings:
                 "async_concurrency",
                 "max_environments",
                 "xray_daemon_port",
+                "trace_reservoir",
             ):
                 values[f.name] = int(raw)
             elif f.name in (
@@ -139,9 +150,10 @@ class Settings:
                 "idle_timeout_s",
                 "clock_rate",
                 "loop_watch_ms",
+                "trace_rate",
             ):
                 values[f.name] = float(raw)
-            elif f.name in ("isolation", "metrics"):
+            elif f.name in ("isolation", "metrics", "tracing"):
                 values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")
             elif f.name in ("accept_any_credentials", "schedule_catch_up", "trace_executions"):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
@@ -151,5 +163,7 @@ class Settings:
                 values[f.name] = tuple(float(p) for p in raw.split(",") if p.strip())
             else:
                 values[f.name] = raw
+        if "otlp_endpoint" not in values and env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+            values["otlp_endpoint"] = env["OTEL_EXPORTER_OTLP_ENDPOINT"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(state_dir=state_dir, **values)

@@ -9,6 +9,7 @@ Chromium or Playwright cannot be found; in CI (.ci/run sets LAMINA_CI) that is a
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import urllib.error
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.asyncinvoke.lamina_up import LaminaUp
+from tests.integration.asyncinvoke.lamina_up import LaminaUp, wait_for
 
 APP = Path(__file__).parent / "app"
 FLAGS = [
@@ -222,3 +223,95 @@ def test_state_machines_and_the_metrics_placeholder(page: Any) -> None:
     expect(page.locator("#panel-list")).to_contain_text("Metrics (since start)")
     expect(page.locator("#panel-list")).to_contain_text("Traces (latest)")
     expect(page.locator("#panel-list")).not_to_contain_text("Nothing collects these yet.")
+
+
+def test_an_execution_is_drawn_as_its_states_coloured_by_its_history(
+    page: Any, lamina: LaminaUp
+) -> None:
+    """A Standard state machine's executions are listed under it; opening one draws its states
+    as a graph coloured by the history: the failed run's path succeeded up to its Fail state
+    (failed), the branches it did not take not reached; a run waiting in a Wait state shows it
+    running. A state named with markup is drawn as text."""
+    from playwright.sync_api import expect
+
+    sfn = lamina.aws("stepfunctions")
+    boom = f"Boom {MARKUP}"
+    definition = {
+        "StartAt": "Start",
+        "States": {
+            "Start": {"Type": "Pass", "Next": "Check"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.fail", "BooleanEquals": True, "Next": boom},
+                    {"Variable": "$.hold", "BooleanEquals": True, "Next": "Hold"},
+                ],
+                "Default": "Done",
+            },
+            boom: {"Type": "Fail", "Error": "Boom"},
+            "Hold": {"Type": "Wait", "Seconds": 600, "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="drawn",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/drawn",
+    )["stateMachineArn"]
+    failed = sfn.start_execution(
+        stateMachineArn=machine, name="fails", input='{"fail": true, "hold": false}'
+    )
+    held = sfn.start_execution(
+        stateMachineArn=machine, name="holds", input='{"fail": false, "hold": true}'
+    )
+
+    def status(execution: dict[str, Any], wanted: str) -> bool:
+        found = sfn.describe_execution(executionArn=execution["executionArn"])
+        return bool(found["status"] == wanted)
+
+    wait_for(lambda: status(failed, "FAILED"), timeout=30)
+    wait_for(
+        lambda: any(
+            e["type"] == "WaitStateEntered"
+            for e in sfn.get_execution_history(executionArn=held["executionArn"])["events"]
+        ),
+        timeout=30,
+    )
+    assert status(held, "RUNNING")
+    try:
+        page.reload()
+        page.locator("#machine-list tr", has_text="drawn").locator("button").click()
+        page.locator("#executions button", has_text="fails FAILED").click()
+        graph = page.locator("#execution-graph svg.state-graph")
+        expect(graph.locator('g[data-status="failed"]')).to_have_count(1)
+        assert graph.locator('g[data-state="Start"]').get_attribute("data-status") == "succeeded"
+        assert graph.locator('g[data-state="Check"]').get_attribute("data-status") == "succeeded"
+        assert graph.locator("g.failed").get_attribute("data-state") == boom
+        for name in ("Hold", "Done"):
+            state = graph.locator(f'g[data-state="{name}"]')
+            assert state.get_attribute("data-status") == "not-reached"
+        assert graph.locator("line.transition").count() == 5
+        assert page.locator("#execution-graph script, #execution-graph b").count() == 0
+        assert page.evaluate("window.__injected") is None
+
+        page.locator("#executions button", has_text="holds RUNNING").click()
+        expect(graph.locator('g[data-state="Hold"]')).to_have_attribute("data-status", "running")
+    finally:
+        sfn.stop_execution(executionArn=held["executionArn"])
+
+
+def test_a_trace_opens_as_a_waterfall_of_its_segments(page: Any) -> None:
+    """The request the route form sent was traced: its row in the traces panel opens a
+    waterfall with a bar for the gateway's segment, its Lambda integration subsegment below
+    it, and the function's segments and their Invocation subsegment, on one time axis."""
+    from playwright.sync_api import expect
+
+    page.reload()
+    page.locator("#panel-list button.trace").first.click()
+    chart = page.locator("#trace-waterfall svg.waterfall")
+    expect(chart.locator('g.bar[data-name="Lambda"]')).to_have_count(1)
+    assert chart.locator('g.bar[data-kind="segment"]').count() >= 3
+    assert chart.locator('g.bar[data-name="Invocation"]').count() == 1
+    gateway = chart.locator('g.bar[data-kind="segment"]').first
+    assert gateway.get_attribute("data-depth") == "0"
+    assert chart.locator('g.bar[data-name="Lambda"]').get_attribute("data-depth") == "1"

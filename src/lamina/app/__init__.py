@@ -15,6 +15,7 @@ from lamina.model.specs import Stack
 from lamina.observe.api import LogSink
 from lamina.observe.metrics import Metrics
 from lamina.observe.store import LogStore
+from lamina.observe.tracing import Tracing
 from lamina.settings import Settings
 from lamina.template import load_stack
 from lamina.template.build import prepare
@@ -75,9 +76,10 @@ def build_engine(
     zygote: ZygoteProcess | None = None,
     log_sink: LogSink | None = None,
     metrics: Metrics | None = None,
+    tracing: Tracing | None = None,
 ) -> LocalEngine:
     """An engine running nothing until it is deployed (``FunctionControl.deploy``)."""
-    return LocalEngine(settings, zygote=zygote, log_sink=log_sink, metrics=metrics)
+    return LocalEngine(settings, zygote=zygote, log_sink=log_sink, metrics=metrics, tracing=tracing)
 
 
 def build_log_store(settings: Settings) -> LogStore:

@@ -52,7 +52,9 @@ from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.emf import EmfSink
 from lamina.observe.metrics import Metrics
+from lamina.observe.otlp import OtlpExport
 from lamina.observe.store import LogStore
+from lamina.observe.tracing import Tracing
 from lamina.services.api import ScheduleOwner, Service
 from lamina.services.auth.guard import METRICS_PATH, Door, scrape
 from lamina.services.cloudwatch.service import CloudWatchService, Sample
@@ -179,6 +181,10 @@ class Lamina:
         self._tasks: set[asyncio.Task[None]] = set()
         # The X-Ray daemon's UDP port, and datagram transports to close at stop.
         self._xray_daemon: XRayDaemon | None = None
+        # The segments Lamina records itself (built in start: ``settings.tracing``).
+        self.tracing: Tracing | None = None
+        # Spans to a user's collector (``settings.otlp_endpoint``).
+        self.otlp: OtlpExport | None = None
         self._transports: list[asyncio.BaseTransport] = []
         self.reloads = 0
         self._access_log = access_log
@@ -261,7 +267,15 @@ class Lamina:
         measured = self.metrics if settings.metrics else None
         if measured is not None:
             self.console.add_panel(MetricsPanel(measured))
-        self.engine = app.build_engine(settings, zygote, log_sink=sink, metrics=measured)
+        if settings.tracing:
+            self.tracing = Tracing(reservoir=settings.trace_reservoir, rate=settings.trace_rate)
+        if settings.otlp_endpoint:
+            self.otlp = OtlpExport(settings.otlp_endpoint)
+            if self.tracing is not None:
+                self.tracing.sinks.append(self.otlp)
+        self.engine = app.build_engine(
+            settings, zygote, log_sink=sink, metrics=measured, tracing=self.tracing
+        )
         self.services = build_services(
             self.stack, settings, self.engine, self.log_store, self.deliveries, self.metrics
         )
@@ -270,6 +284,10 @@ class Lamina:
                 if self._xray_daemon is not None:
                     self._xray_daemon.sink = service.receive_datagram
                 self.console.add_panel(TracesPanel(service.traces.recent))
+                if self.tracing is not None:
+                    self.tracing.sinks.append(service.traces.record)
+                if self.otlp is not None:  # what functions' X-Ray SDKs send, exported too
+                    service.traces.forward = self.otlp
             if isinstance(service, CloudWatchService):
                 emf.write = service.put_emf
                 for other in self.services:
@@ -312,6 +330,7 @@ class Lamina:
             secrets=secrets,
             services=self._call_service,
             metrics=self.metrics if settings.metrics else None,
+            tracing=self.tracing,
         )
         api_server = await serve(
             self.gateway,
@@ -448,6 +467,10 @@ class Lamina:
         # receive at once, and a queue poller spun on it until lamina up was killed.
         if self.pollers is not None:
             await self.pollers.close()
+        if self.tracing is not None:  # its last segments stored before X-Ray's store closes
+            self.tracing.close()
+        if self.otlp is not None:
+            self.otlp.close()
         await self.endpoint.close()
         if self.schedules is not None:
             await self.schedules.close()

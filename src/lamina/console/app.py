@@ -11,13 +11,16 @@ Routes (exact paths, registered on the endpoint by the composition root):
 * ``api/invocation?function=&request=`` one invocation's log, read from the ``LogStore``;
 * ``api/table?name=`` a table's first page; ``api/queue?name=`` a peek at a queue;
 * ``api/send`` (POST) a request to the APIs, answered with their response;
+* ``api/executions?machine=`` a state machine's latest executions; ``api/execution-graph?arn=``
+  an execution drawn as its states' graph and ``api/trace-waterfall?id=`` a trace as a
+  waterfall, both SVG built here from escaped text (``diagrams``);
 * ``events`` the live stream (server-sent events from the ``Feed``).
 
 Every route answers 403 without the session (or the token); ``api/send`` also needs the
-console's own ``Origin``. Answers are JSON or the shipped files, never HTML built from data:
-the page puts every value in the document as text. The page's Content-Security-Policy allows
-scripts and styles from the console only, so even a value that slipped into markup could not
-run.
+console's own ``Origin``. Answers are JSON, the shipped files or the diagrams' SVG (every
+value in it escaped), never HTML built from data: the page puts every value in the document as
+text. The page's Content-Security-Policy allows scripts and styles from the console only, so
+even a value that slipped into markup could not run.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 
 from lamina import fastjson
-from lamina.console import panels, views
+from lamina.console import diagrams, panels, views
 from lamina.console.access import Access
 from lamina.console.feed import Feed
+from lamina.errors import AwsError
 from lamina.net.messages import Request, Response, StreamingResponse
 
 PREFIX = "/_lamina/console/"
@@ -94,6 +98,9 @@ class Console:
             PREFIX + "api/table": self._table,
             PREFIX + "api/queue": self._queue,
             PREFIX + "api/send": self._send,
+            PREFIX + "api/executions": self._executions,
+            PREFIX + "api/execution-graph": self._execution_graph,
+            PREFIX + "api/trace-waterfall": self._trace_waterfall,
             PREFIX + "events": self._events,
         }
         for name in _STATIC:
@@ -191,6 +198,18 @@ class Console:
         except LookupError as exc:
             return _error(404, str(exc))
 
+    async def _executions(self, request: Request) -> Response:
+        machine = _query(request).get("machine", "")
+        return await _drawn(lambda: diagrams.executions(self.deployment, machine), _json)
+
+    async def _execution_graph(self, request: Request) -> Response:
+        execution = _query(request).get("arn", "")
+        return await _drawn(lambda: diagrams.execution_graph(self.deployment, execution), _svg)
+
+    async def _trace_waterfall(self, request: Request) -> Response:
+        trace = _query(request).get("id", "")
+        return await _drawn(lambda: diagrams.trace_waterfall(self.deployment, trace), _svg)
+
     async def _send(self, request: Request) -> Response:
         """Send the form's request to the APIs in process, as a client on the APIs' port would
         send it, and answer with what they answered."""
@@ -229,6 +248,27 @@ class Console:
             [("Content-Type", "text/event-stream"), *_SECURITY],
             self.feed.subscribe(after),
         )
+
+
+def _svg(status: int, drawing: object) -> Response:
+    return Response(
+        status,
+        [("Content-Type", "image/svg+xml; charset=utf-8"), *_SECURITY],
+        str(drawing).encode(),
+    )
+
+
+async def _drawn(
+    read: Callable[[], Awaitable[object]], answer: Callable[[int, object], Response]
+) -> Response:
+    """A diagram's answer: 404 for what is not here, 400 worded by the service for a bad ARN
+    or id, else ``answer``."""
+    try:
+        return answer(200, await read())
+    except LookupError as exc:
+        return _error(404, str(exc))
+    except AwsError as exc:
+        return _error(400, f"{exc.code}: {exc.message}")
 
 
 def _query(request: Request) -> dict[str, str]:

@@ -46,6 +46,7 @@ from lamina.model.lambdas import LATEST, LambdaFunction
 from lamina.model.specs import FunctionSpec
 from lamina.observe.api import LogSink
 from lamina.observe.metrics import Metrics
+from lamina.observe.tracing import InvocationFacts, Tracing
 from lamina.runtime import wire
 from lamina.settings import Settings
 
@@ -87,7 +88,10 @@ class LocalEngine:
         rng: random.Random | None = None,
         log_sink: LogSink | None = None,
         metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
+        # Sampled invocations' X-Ray segments (AWS::Lambda, AWS::Lambda::Function).
+        self.tracing = tracing
         # Every invocation's log, whoever invoked it, goes here as it is written.
         self.log_sink = log_sink
         # Every invocation's figures (AWS/Lambda), whoever invoked it; None measures nothing.
@@ -399,6 +403,13 @@ class LocalEngine:
         pool = self._pools[target.key]
         platform = target.platform_log
         env = None
+        tracing = self.tracing
+        received = self._clock.wall()
+        hop = (
+            tracing.enter_lambda(request.trace_id, fn.tracing_active, received)
+            if tracing is not None
+            else None
+        )
         if pool.must_wait():
             waiter = pool.wait(self._clock.monotonic(), self._loop)
             if self._stall_timer is None:
@@ -428,19 +439,28 @@ class LocalEngine:
                     fn, platform, request_id, head, started.outcome
                 )
                 env.outlet.platform(closing)
+                if hop is not None and tracing is not None:  # the trace shows the failed init
+                    ended = self._clock.wall()
+                    facts = InvocationFacts(
+                        fn.name, target.invoked_arn, request_id, received,
+                        (init_ms or 0.0) / 1000, ended, 0.0, ended,
+                        result.function_error or "Unhandled",
+                    )  # fmt: skip
+                    tracing.invocation(hop, facts)
                 return result
         elif env.invocations == 0:  # first use of a provisioned environment: its init log
             head = platform.init_start("provisioned-concurrency") + env.take_log()
         outlet = env.outlet
         start = platform.start(request_id)
-        now_ms = int(self._clock.wall() * 1000)  # START's timestamp, and the deadline's origin
+        invoked = self._clock.wall()
+        now_ms = int(invoked * 1000)  # START's timestamp, and the deadline's origin
         outlet.opening(start, now_ms)
         client_context = request.client_context
         message = wire.Invoke(
             request_id,
             now_ms + int(fn.timeout_s * 1000),
             target.invoked_arn,
-            request.trace_id,
+            hop.header if hop is not None else request.trace_id,
             _client_context(client_context) if client_context else None,
             request.cognito_identity,
             request.tenant_id,
@@ -463,6 +483,13 @@ class LocalEngine:
             pool.note_duration(outcome.duration_ms)
         result, closing = results.build(fn, platform, request_id, head, outcome, init_ms, start)
         outlet.platform(closing)
+        if hop is not None and tracing is not None:
+            init_s = init_ms / 1000 if init_ms is not None else None
+            facts = InvocationFacts(
+                fn.name, target.invoked_arn, request_id, received, init_s, invoked,
+                outcome.duration_ms / 1000, self._clock.wall(), result.function_error,
+            )  # fmt: skip
+            tracing.invocation(hop, facts)
         return result
 
     async def _wait_for_room(self, pool: Pool) -> Environment | None:

@@ -12,6 +12,7 @@ access log line; nothing else happens here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -51,8 +52,34 @@ from lamina.model.apis import (
 from lamina.model.apis import Integration as IntegrationSpec
 from lamina.net.messages import Request, Response
 from lamina.observe.metrics import ApiRoute, Metrics
+from lamina.observe.tracing import Hop, HttpFacts, Tracing
 
 __all__ = ["Gateway", "function_and_qualifier"]
+
+
+def _http_facts(call: Call, response: Response) -> HttpFacts:
+    """What the request's X-Ray segment says (built on the tracing thread)."""
+    request, match = call.request, call.match
+    spec = match.route.integration
+    function = None
+    if spec.function and spec.type in (IntegrationType.AWS_PROXY, IntegrationType.AWS):
+        function, _ = function_and_qualifier(stagevars.fill(spec.function, match.stage.variables))
+    query = f"?{request.query}" if request.query else ""
+    return HttpFacts(
+        api_id=match.api.id,
+        stage=match.stage.name,
+        rest=match.api.kind is ApiKind.REST,
+        method=request.method,
+        url=f"http://{request.host}{request.path}{query}",
+        status=response.status,
+        client_ip=request.client[0],
+        user_agent=request.header("user-agent"),
+        content_length=len(response.body),
+        function=function,
+        region=call.region,
+        account_id=call.account_id,
+        request_id=call.request_id,
+    )
 
 
 async def _no_services(service: str, request: Request) -> Response:
@@ -88,6 +115,7 @@ class Gateway:
         secrets: Mapping[str, str] | None = None,
         services: ServiceCall | None = None,
         metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         """``secrets`` (access key id -> secret key) are the key pairs whose SigV4 signatures
         ``AWS_IAM`` routes accept; without them every such call is refused. ``services`` calls
@@ -113,6 +141,8 @@ class Gateway:
         # Each route's AWS/ApiGateway series, under the same keys (none without ``metrics``).
         self._metrics = metrics
         self._figures: dict[tuple[int, int, int], ApiRoute] = {}
+        # Sampled requests' X-Ray segments (none recorded without it).
+        self._tracing = tracing
         # Invocations whose request already got its timeout answer.
         self._orphans: set[asyncio.Task[InvokeResult]] = set()
 
@@ -261,18 +291,30 @@ class Gateway:
         key = (id(found.api), id(found.stage), id(found.route))
         plan = self._plans[key]
         now = request.received_at or self._clock()
-        trace = request.header("x-amzn-trace-id") or events.trace_id(now, request_id)
+        header = request.header("x-amzn-trace-id")
+        tracing = self._tracing
+        hop: Hop | None = None
+        if tracing is None:
+            trace = header or events.trace_id(now, request_id)
+        else:
+            hop, trace = tracing.enter(header, now)
+            if hop is not None and found.api.kind is ApiKind.FUNCTION_URL:
+                # No API Gateway in front of a function URL: Lambda's segment comes first.
+                trace, hop = hop.passed_through(), None
         call = Call(request, found, request_id, trace, now, self._account_id, self._region)
         figures = self._figures.get(key)
-        if figures is None:
-            response = await plan.run(call)
-        else:
-            # IntegrationLatency is the route's plan (its steps and its integration); Latency
-            # adds routing and building the call.
-            ran = time.perf_counter()
-            response = await plan.run(call)
-            done = time.perf_counter()
+        # IntegrationLatency is the route's plan (its steps and its integration); Latency adds
+        # routing and building the call.
+        ran = time.perf_counter()
+        response = await plan.run(call)
+        done = time.perf_counter()
+        if figures is not None:
             figures.answered(response.status, (done - started) * 1000, (done - ran) * 1000)
+        if hop is not None and tracing is not None:
+            facts = functools.partial(_http_facts, call, response)
+            # On the wall clock the engine's segments use (``now`` is the server's loop time).
+            base = self._clock() - (time.perf_counter() - started)
+            tracing.gateway(hop, base, base + ran - started, base + done - started, facts)
         if self._gateway_responses:
             customised = self._gateway_responses.get(found.api.id)
             if customised is not None:

@@ -81,6 +81,8 @@ class FunctionSpec:
     dead_letter_target: str | None = None
     # EventInvokeConfig of the template (one per qualifier: $LATEST or the AutoPublishAlias).
     event_invoke: tuple[EventInvokeConfig, ...] = ()
+    # TracingConfig.Mode Active: Lambda samples and traces invocations no caller traced.
+    tracing_active: bool = False
 
     @property
     def log_group(self) -> str:

@@ -285,7 +285,13 @@ def _function(
         description=str(reader.get(logical_id, "Description", "")),
         dead_letter_target=_dead_letter(reader, logical_id),
         event_invoke=_event_invoke(reader, logical_id, name, arn),
+        tracing_active=_tracing_mode(reader.get(logical_id, "TracingConfig", {})) == "Active",
     )
+
+
+def _tracing_mode(config: object) -> str:
+    """TracingConfig's Mode (SAM's ``Tracing: Active`` becomes one); PassThrough by default."""
+    return str(config.get("Mode") or "PassThrough") if isinstance(config, dict) else "PassThrough"
 
 
 def find(reader: Resources, ids: ResourceIds, place: Place) -> Found:

@@ -140,7 +140,8 @@ def test_headers_forwarding_and_trace(lamina: Running) -> None:
     assert headers["X-Forwarded-Port"] == str(lamina.port)
     trace = headers["X-Amzn-Trace-Id"]
     assert trace.startswith("Root=1-")
-    assert report["trace"] == trace
+    # One trace; a sampled one names the function's own segment as its Parent (as on Lambda).
+    assert report["trace"].split(";")[0] == trace.split(";")[0]
     given = event_of(lamina.get("/Prod/echo", headers={"X-Amzn-Trace-Id": "Root=1-abc-def"}))
     assert given["trace"] == "Root=1-abc-def"
 

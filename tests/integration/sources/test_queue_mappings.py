@@ -109,7 +109,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue(server: LaminaUp) -> Non
 
 def test_the_function_continues_the_messages_trace(server: LaminaUp) -> None:
     """A message sent with an AWSTraceHeader: the function runs under that trace
-    (``_X_AMZN_TRACE_ID``), as Lambda continues the sender's trace."""
+    (``_X_AMZN_TRACE_ID``), as Lambda continues the sender's trace, under its own segment."""
     sqs = server.aws("sqs")
     url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
     trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
@@ -120,5 +120,8 @@ def test_the_function_continues_the_messages_trace(server: LaminaUp) -> None:
     )
     wait_for(lambda: any(j["job"] == "traced" for j in jobs(server)), timeout=30)
     (found,) = [j for j in jobs(server) if j["job"] == "traced"]
-    assert found["trace"] == trace
+    # The same trace, sampled; Lambda names its function segment as the Parent.
+    root, parent, sampled = found["trace"].split(";")
+    assert root == trace.split(";")[0] and sampled == "Sampled=1"
+    assert parent.startswith("Parent=") and parent != "Parent=53995c3f42cd8ad8"
     assert found["record"]["attributes"]["AWSTraceHeader"] == trace

@@ -195,8 +195,51 @@ function renderMachines(machines) {
   } else if (!machines.machines.length) {
     fill(list, note("No state machines."));
   } else {
-    fill(list, el("table", null, el("tbody", null, ...machines.machines.map((m) => row(m.name, m.type || "", m.arn)))));
+    fill(list, el("table", null, el("tbody", null, ...machines.machines.map((m) => {
+      const open = m.type === "EXPRESS" ? "" : el("button", { type: "button", onclick: () => showExecutions(m.arn) }, "executions");
+      return row(m.name, m.type || "", m.arn, open);
+    }))));
   }
+}
+
+// -- diagrams: an execution's state graph, a trace's waterfall -----------------------------
+
+// The server draws them as SVG with every value escaped; the page parses the SVG as XML (never
+// as HTML) and keeps it only if it is one <svg> element.
+async function showSvg(path, target) {
+  const holder = document.getElementById(target);
+  const response = await fetch(BASE + path, { credentials: "same-origin" });
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({ message: `${response.status}` }));
+    fill(holder, note(data.message));
+    return;
+  }
+  const parsed = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
+  const svg = parsed.documentElement;
+  if (svg.localName !== "svg" || parsed.getElementsByTagName("parsererror").length) {
+    fill(holder, note("The diagram could not be read."));
+    return;
+  }
+  fill(holder, document.importNode(svg, true));
+}
+
+async function showExecutions(machine) {
+  const list = document.getElementById("executions");
+  const data = await getJson(`api/executions?machine=${encodeURIComponent(machine)}`);
+  if (!data.length) {
+    fill(list, note("No executions yet."));
+    return;
+  }
+  fill(list, el("h3", null, "Executions"), ...data.map((e) => el("button", {
+    class: `execution ${String(e.status).toLowerCase()}`,
+    type: "button",
+    "data-execution": e.arn,
+    onclick: () => showSvg(`api/execution-graph?arn=${encodeURIComponent(e.arn)}`, "execution-graph"),
+  }, `${e.name} ${e.status}`)));
+}
+
+function showTrace(id) {
+  return showSvg(`api/trace-waterfall?id=${encodeURIComponent(id)}`, "trace-waterfall");
 }
 
 function renderPanels(panels) {
@@ -207,7 +250,14 @@ function renderPanels(panels) {
       el("h3", null, panel.title),
       el("table", null,
         el("thead", null, el("tr", null, ...columns.map((c) => el("th", null, c)))),
-        el("tbody", null, ...panel.rows.map((r) => row(...columns.map((c) => r[c] ?? ""))))));
+        el("tbody", null, ...panel.rows.map((r) => row(...columns.map((c) => {
+          const value = r[c] ?? "";
+          // A trace opens its waterfall.
+          if (panel.key === "traces" && c === "trace") {
+            return el("button", { class: "trace", type: "button", "data-trace": value, onclick: () => showTrace(value) }, value);
+          }
+          return value;
+        }))))));
   }));
 }
 

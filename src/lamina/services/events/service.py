@@ -361,7 +361,11 @@ class EventBridge:
             assert event is not None
             results.append({"EventId": event["id"]})
             bus = str(entry.get("EventBusName") or DEFAULT_BUS).rsplit("/", 1)[-1]
-            outbox += self.matched(bus, event)
+            matched = self.matched(bus, event)
+            if entry.get("TraceHeader"):  # X-Ray's header, carried to every target's delivery
+                for doc in matched:
+                    doc["trace"] = str(entry["TraceHeader"])
+            outbox += matched
             archived += self.archives.archiving(bus, event)
         self.store.enqueue(outbox, now, archived)
         if outbox:
@@ -622,6 +626,8 @@ class EventsService(ModelService):
                 }
         except ValueError:
             pass
+        if message.trace_header:
+            entry["TraceHeader"] = message.trace_header
         answer = await asyncio.to_thread(self.bridge.put_events, {"Entries": [entry]})
         if answer["FailedEntryCount"]:
             raise DeliveryError(str(answer["Entries"][0].get("ErrorMessage")))
@@ -647,7 +653,12 @@ class EventsService(ModelService):
 
     async def _one(self, seq: int, doc: Params) -> None:
         store = self.bridge.store
-        message = Message(doc["body"], group_id=doc.get("group"), source_arn=doc.get("rule"))
+        message = Message(
+            doc["body"],
+            group_id=doc.get("group"),
+            source_arn=doc.get("rule"),
+            trace_header=doc.get("trace"),
+        )
         try:
             if ":api-destination/" in doc["arn"]:
                 destinations = self.bridge.destinations

@@ -90,6 +90,8 @@ def apply(
         )
     if "DeadLetterConfig" in body:
         changes["dead_letter_target"] = (body["DeadLetterConfig"] or {}).get("TargetArn") or None
+    if "TracingConfig" in body:
+        changes["tracing_active"] = (body["TracingConfig"] or {}).get("Mode") == "Active"
     return dataclasses.replace(spec, **changes)
 
 
@@ -133,7 +135,7 @@ def configuration(doc: FunctionDoc, version: Version, qualified: bool = False) -
         "LastModified": meta.last_modified,
         "CodeSha256": meta.code_sha256,
         "Version": spec.version,
-        "TracingConfig": {"Mode": meta.tracing},
+        "TracingConfig": {"Mode": "Active" if spec.tracing_active else meta.tracing},
         "RevisionId": meta.revision_id,
         "State": "Active",
         "LastUpdateStatus": "Successful",

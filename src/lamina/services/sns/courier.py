@@ -205,7 +205,11 @@ class Courier:
         if sub.protocol in ("sqs", "lambda", "firehose"):
             if sub.protocol == "lambda":
                 event = messages.lambda_event(notification, sub.arn, self.region, unsubscribe)
-                message = Message(fastjson.dumps_text(event), source_arn=notification["TopicArn"])
+                message = Message(
+                    fastjson.dumps_text(event),
+                    source_arn=notification["TopicArn"],
+                    trace_header=notification.get("TraceHeader"),
+                )
             elif sub.protocol == "sqs":
                 message = messages.sqs_message(notification, sub.raw, self.region, unsubscribe)
             else:

@@ -155,6 +155,7 @@ def sqs_message(
         group_id=notification.get("MessageGroupId"),
         deduplication_id=notification.get("MessageDeduplicationId"),
         source_arn=notification["TopicArn"],
+        trace_header=notification.get("TraceHeader"),
     )
 
 

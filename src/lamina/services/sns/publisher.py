@@ -26,7 +26,8 @@ log = logging.getLogger("lamina.sns")
 
 
 class Publisher(Context):
-    def publish(self, params: Params) -> Params:
+    def publish(self, params: Params, trace: str | None = None) -> Params:
+        """``trace``: the publisher's X-Ray header, carried to every subscriber's delivery."""
         if params.get("PhoneNumber") and not params.get("TopicArn"):
             message = checks.check_message(params.get("Message"), None)
             self.record_sms(str(params["PhoneNumber"]), message)
@@ -35,13 +36,13 @@ class Publisher(Context):
         if not target:
             raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
         topic = self._topic(target)
-        message_id, sequence = self._publish(topic, params)
+        message_id, sequence = self._publish(topic, params, trace)
         answer: Params = {"MessageId": message_id}
         if sequence is not None:
             answer["SequenceNumber"] = sequence
         return answer
 
-    def publish_batch(self, params: Params) -> Params:
+    def publish_batch(self, params: Params, trace: str | None = None) -> Params:
         topic = self._topic(params["TopicArn"])
         entries = list(params.get("PublishBatchRequestEntries") or [])
         if not entries:
@@ -81,7 +82,7 @@ class Publisher(Context):
         successful, failed = [], []
         for entry in entries:
             try:
-                message_id, sequence = self._publish(topic, entry)
+                message_id, sequence = self._publish(topic, entry, trace)
             except (InvalidParameter, InvalidParameterValue) as exc:
                 failed.append(
                     {
@@ -98,7 +99,7 @@ class Publisher(Context):
             successful.append(done)
         return {"Successful": successful, "Failed": failed}
 
-    def _publish(self, topic: Topic, params: Params) -> tuple[str, str | None]:
+    def _publish(self, topic: Topic, params: Params, trace: str | None) -> tuple[str, str | None]:
         structure = params.get("MessageStructure")
         message = checks.check_message(params.get("Message"), structure)
         checks.check_subject(params.get("Subject"))
@@ -118,6 +119,8 @@ class Publisher(Context):
             "Timestamp": timestamps.iso_millis(now),
             "MessageAttributes": messages.wire_attributes(attrs),
         }
+        if trace:  # kept in the outbox for the deliveries; no envelope shows it
+            base["TraceHeader"] = trace
         if topic.fifo:
             base["MessageGroupId"] = group_id
             base["MessageDeduplicationId"] = dedup_id

@@ -28,7 +28,7 @@ from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
-from lamina.services.protocols.service import ModelService
+from lamina.services.protocols.service import Call, ModelService
 from lamina.services.protocols.wire import QUERY
 from lamina.services.sns import deployment, retries
 from lamina.services.sns.courier import Courier
@@ -71,6 +71,16 @@ class SnsService:
             self.store, self.clock, region, account_id, self.courier.wake, self.confirm_url
         )
         self.protocol = ModelService("sns", self.sns.operations())
+        # A request with an X-Amzn-Trace-Id: Publish hands it to every subscriber's delivery.
+        publisher = self.sns.publisher
+        self._traced = ModelService(
+            "sns",
+            {
+                "Publish": lambda params, call: publisher.publish(params, _trace(call)),
+                "PublishBatch": lambda params, call: publisher.publish_batch(params, _trace(call)),
+            },
+            calls=True,
+        )
 
     # -- Service ----------------------------------------------------------------------------
 
@@ -83,6 +93,10 @@ class SnsService:
         return self.protocol.matches(request)
 
     async def handle(self, request: Request) -> Response:
+        if request.header("x-amzn-trace-id") is not None:
+            protocol, name = self.protocol.spoken(request)
+            if name in self._traced.handlers:
+                return await self._traced.answer(request, protocol, name)
         return await self.protocol.handle(request)
 
     async def close(self) -> None:
@@ -115,8 +129,9 @@ class SnsService:
         if message.deduplication_id is not None:
             params["MessageDeduplicationId"] = message.deduplication_id
         loop = asyncio.get_running_loop()
+        publish = self.sns.publisher.publish
         try:
-            await loop.run_in_executor(None, self.sns.publisher.publish, params)
+            await loop.run_in_executor(None, publish, params, message.trace_header)
         except AwsError as exc:
             raise DeliveryError(f"{exc.code}: {exc.message}") from exc
 
@@ -161,3 +176,7 @@ class SnsService:
         except AwsError as exc:
             return self.protocol.error(exc, QUERY, request_id)
         return self.protocol.serialise(result, QUERY, operation, request_id)
+
+
+def _trace(call: Call) -> str | None:
+    return call.request.header("x-amzn-trace-id")

@@ -404,7 +404,8 @@ class Interpreter:
         history = run.history
         if resource.kind == "function":
             history.add(track, "LambdaFunctionStarted")
-            value, _, _ = await self.tasks.invoke(resource.arn, params)
+            trace = run.doc.get("traceHeader")
+            value, _, _ = await self.tasks.invoke(resource.arn, params, trace=trace)
             return value
         if resource.kind == "activity":
             assert waiting is not None
@@ -417,7 +418,7 @@ class Interpreter:
         if resource.kind == "states":
             first = await self._start_child(resource, params)
         else:
-            first = await self.tasks.call(resource, params)
+            first = await self.tasks.call(resource, params, trace=run.doc.get("traceHeader"))
         submitted = {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION}
         if waiting is not None:
             history.add(track, "TaskSubmitted", submitted)

@@ -473,6 +473,10 @@ class StepFunctions:
                 doc["stateMachineAliasArn"] = version["stateMachineAliasArn"]
         if params.get("traceHeader"):
             doc["traceHeader"] = str(params["traceHeader"])
+        elif (machine.get("tracingConfiguration") or {}).get("enabled"):
+            # X-Ray tracing on: the execution starts a sampled trace its Lambda tasks join.
+            root = f"1-{int(doc['startDate']):08x}-{ids.hex_id()[:24]}"
+            doc["traceHeader"] = f"Root={root};Sampled=1"
         return machine, doc
 
     async def start_execution(self, params: Params) -> Params:

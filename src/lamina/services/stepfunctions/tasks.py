@@ -136,10 +136,10 @@ class Tasks:
     # -- Lambda -------------------------------------------------------------------------------
 
     async def invoke(
-        self, function: str, payload: Any, qualifier: str | None = None
+        self, function: str, payload: Any, qualifier: str | None = None, trace: str | None = None
     ) -> tuple[Any, str, str]:
         """The function's result, the version that ran and the request id; its error as the
-        task's ``Failure``."""
+        task's ``Failure``. ``trace``: the execution's X-Ray header, the invocation's too."""
         if self.invoker is None:
             raise StatesError("Lambda.ServiceException", "Lambda is not served by this Lamina")
         name, given = arns.split_function(function)
@@ -148,6 +148,7 @@ class Tasks:
             payload=fastjson.dumps(payload),
             qualifier=qualifier or given,
             payload_is_json=True,
+            trace_id=trace,
         )
         try:
             result = await self.invoker.invoke(request)
@@ -162,14 +163,14 @@ class Tasks:
             value = text
         return value, result.executed_version, result.request_id
 
-    async def lambda_invoke(self, params: Any) -> Any:
+    async def lambda_invoke(self, params: Any, trace: str | None = None) -> Any:
         if not isinstance(params, Mapping) or "FunctionName" not in params:
             raise StatesError(
                 "States.Runtime", "The field 'FunctionName' is required by lambda:invoke"
             )
         payload = params.get("Payload", {})
         value, version, request_id = await self.invoke(
-            str(params["FunctionName"]), payload, params.get("Qualifier")
+            str(params["FunctionName"]), payload, params.get("Qualifier"), trace
         )
         headers = {
             "Connection": "keep-alive",
@@ -192,10 +193,10 @@ class Tasks:
 
     # -- services -----------------------------------------------------------------------------
 
-    async def call(self, resource: Resource, params: Any) -> Any:
-        """An optimised or SDK integration's result."""
+    async def call(self, resource: Resource, params: Any, trace: str | None = None) -> Any:
+        """An optimised or SDK integration's result (``trace`` reaches Lambda's invocations)."""
         if resource.kind == "lambda":
-            return await self.lambda_invoke(params)
+            return await self.lambda_invoke(params, trace)
         if resource.kind == "http":
             return await self.http(params)
         sdk = resource.kind.startswith("aws-sdk:")

@@ -41,6 +41,8 @@ class Traces:
     def __init__(self, store: Store, clock: Clock = SYSTEM) -> None:
         self.store = store
         self.clock = clock
+        # Where received segments go besides the store (an OTLP exporter), if anywhere.
+        self.forward: Callable[[list[Params]], None] | None = None
 
     def operations(self) -> dict[str, Callable[[Params], Any]]:
         return {
@@ -71,7 +73,16 @@ class Traces:
             good.append(segment)
         if good:
             self.store.put(good, self.clock.wall())
+            if self.forward is not None:
+                try:
+                    self.forward(good)
+                except Exception:  # stored and acknowledged: the export is best effort
+                    log.exception("X-Ray: segments not forwarded")
         return bad
+
+    def record(self, segments: list[Params]) -> None:
+        """Segments Lamina built itself (``observe.tracing``): valid by construction."""
+        self.store.put(segments, self.clock.wall())
 
     def datagram(self, data: bytes) -> None:
         """One UDP datagram from an X-Ray SDK: a JSON header line, then a segment."""

@@ -2,7 +2,8 @@
 
 A segment sent again with the same id (an in-progress segment, then the finished one) replaces
 the earlier one, as X-Ray keeps the latest. Traces older than the retention (30 days, X-Ray's)
-are dropped when segments arrive.
+are dropped when segments arrive, and so are the oldest segments past ``MAX_SEGMENTS``: Lamina
+records every request's segments itself, and a load test must not fill the disk.
 """
 
 from __future__ import annotations
@@ -29,12 +30,20 @@ _MIGRATIONS = (
     """,
 )
 RETENTION_S = 30 * 86_400.0
+# About 100 MB of documents; the oldest go first (rowids grow with arrival).
+MAX_SEGMENTS = 100_000
+# How often expired traces are swept.
+_SWEEP_S = 600.0
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_segments: int = MAX_SEGMENTS) -> None:
         self._conn = connect(path, _MIGRATIONS)
+        self._max = max_segments
         self._lock = threading.Lock()
+        # Rows written since the last count (an upper bound: a replaced segment counts twice).
+        self._rows = int(self._conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0])
+        self._swept = float("-inf")
 
     def put(self, segments: list[dict[str, Any]], now: float) -> None:
         rows = [
@@ -53,7 +62,17 @@ class Store:
             self._conn.executemany(
                 "INSERT OR REPLACE INTO segments VALUES (?, ?, ?, ?, ?, ?)", rows
             )
-            self._conn.execute("DELETE FROM segments WHERE received < ?", (now - RETENTION_S,))
+            if now - self._swept > _SWEEP_S:  # a scan of the table: not on every batch
+                self._swept = now
+                self._conn.execute("DELETE FROM segments WHERE received < ?", (now - RETENTION_S,))
+            self._rows += len(rows)
+            if self._rows > self._max:
+                self._conn.execute(
+                    "DELETE FROM segments WHERE rowid <= (SELECT rowid FROM segments "
+                    "ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                    (self._max,),
+                )
+                self._rows = self._max
             self._conn.execute("COMMIT")
 
     def trace_ids(self, start: float, end: float) -> list[str]:

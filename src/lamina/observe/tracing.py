@@ -1,0 +1,369 @@
+"""The X-Ray segments Lamina records itself, one per hop, as AWS records them.
+
+For a sampled trace (``Sampled=1`` in its ``X-Amzn-Trace-Id`` header) the gateway records an
+``AWS::ApiGateway::Stage`` segment named ``API/STAGE`` (the HTTP request and response, and a
+subsegment for its Lambda integration), and the engine records, for each invocation, the Lambda
+service's ``AWS::Lambda`` segment and the function's ``AWS::Lambda::Function`` segment with its
+``Initialization`` (cold starts), ``Invocation`` and ``Overhead`` subsegments. Parents chain as
+on AWS: the integration subsegment is the Lambda segment's parent, the Lambda segment the
+function segment's, and the header the function is given names the function segment as its
+``Parent``, so the subsegments an X-Ray SDK (powertools' ``Tracer``) sends from inside the
+function land under it.
+
+Sampling, as X-Ray's default rule does it where a trace starts (the gateway, for a request
+without a header): the first ``reservoir`` requests each second, then ``rate`` of the rest
+(AWS's rule is 1 a second and 5 %; Lamina's reservoir is larger, so a person trying an API sees
+every request). An unsampled request's functions get ``Sampled=0``, and nothing is recorded.
+
+Contract of ``Tracing``: ``enter``/``enter_lambda`` and ``gateway``/``invocation`` run on the
+request path, so they only make ids and append a tuple of facts (a few microseconds); an
+unsampled header makes ``enter*`` answer no hop and nothing is recorded. A worker thread wakes
+when facts wait, lets a batch gather for ``BATCH_S``, builds the segment documents and hands
+each batch to every sink (the X-Ray store, an OTLP exporter). A sink that raises is logged and
+misses that batch; the others still get it. ``close`` hands over what waits and stops the
+thread; facts recorded after it are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lamina import ids
+
+log = logging.getLogger("lamina.tracing")
+
+Segment = dict[str, Any]
+Sink = Callable[[list[Segment]], None]
+# How long the worker lets facts gather before building them: documents are written in
+# batches (one SQLite transaction, one OTLP request) rather than one by one.
+BATCH_S = 0.2
+
+
+@dataclass(slots=True)
+class Header:
+    """The parts of an ``X-Amzn-Trace-Id`` header that segments need."""
+
+    root: str
+    parent: str | None
+    sampled: bool
+
+
+def parse(header: str) -> Header:
+    root, parent, sampled = "", None, False
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == "Root":
+            root = value
+        elif key == "Parent":
+            parent = value or None
+        elif key == "Sampled":
+            sampled = value == "1"
+    return Header(root, parent, sampled)
+
+
+def child(root: str, parent: str) -> str:
+    """The header handed to the next hop, ``parent`` its caller's segment or subsegment."""
+    return f"Root={root};Parent={parent};Sampled=1"
+
+
+@dataclass(slots=True)
+class Hop:
+    """A sampled request entering a hop: its trace, who called (``parent``, None for a trace
+    that starts here), the ids of the segment recorded for the hop and of its subsegment that
+    calls on (the gateway's integration; the function segment for Lambda), and the header the
+    next hop gets."""
+
+    root: str
+    parent: str | None
+    id: str
+    onward: str
+    header: str
+
+    def passed_through(self) -> str:
+        """The header for the next hop when this one records nothing (a function URL)."""
+        if self.parent is None:
+            return f"Root={self.root};Sampled=1"
+        return child(self.root, self.parent)
+
+
+@dataclass(slots=True)
+class HttpFacts:
+    """What the gateway's segment says of one request (built off the request path)."""
+
+    api_id: str
+    stage: str
+    rest: bool
+    method: str
+    url: str
+    status: int
+    client_ip: str
+    user_agent: str | None
+    content_length: int
+    function: str | None
+    region: str
+    account_id: str
+    request_id: str
+
+
+@dataclass(slots=True)
+class InvocationFacts:
+    """What the Lambda service's and the function's segments say of one invocation; times in
+    epoch seconds."""
+
+    function: str
+    arn: str
+    request_id: str
+    received: float
+    init_s: float | None
+    invoked: float
+    invoke_s: float
+    ended: float
+    error: str | None
+
+
+class Tracing:
+    def __init__(
+        self, sinks: list[Sink] | None = None, reservoir: int = 10, rate: float = 0.05
+    ) -> None:
+        self.sinks: list[Sink] = list(sinks or ())
+        self.reservoir = reservoir
+        self.rate = rate
+        self._second = -1
+        self._taken = 0
+        self._rng = random.Random()
+        self._pending: list[tuple[Any, ...]] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    # -- the request path ----------------------------------------------------------------------
+
+    def enter(self, header: str | None, now: float) -> tuple[Hop | None, str]:
+        """The gateway's hop for a request that came with ``header`` (None: a trace starts
+        here, sampled by the rule), and the header its integration gets."""
+        if header is None:
+            root = f"1-{int(now):08x}-{ids.random_hex(24)}"
+            if not self._sampled(int(now)):
+                return None, f"Root={root};Sampled=0"
+            parent = None
+        else:
+            found = parse(header)
+            if not found.sampled or not found.root:
+                return None, header
+            root, parent = found.root, found.parent
+        onward = ids.random_hex(16)
+        hop = Hop(root, parent, ids.random_hex(16), onward, child(root, onward))
+        return hop, hop.header
+
+    def _sampled(self, second: int) -> bool:
+        if second != self._second:
+            self._second, self._taken = second, 0
+        if self._taken < self.reservoir:
+            self._taken += 1
+            return True
+        return self._rng.random() < self.rate
+
+    def enter_lambda(
+        self, header: str | None, active: bool = False, now: float = 0.0
+    ) -> Hop | None:
+        """The Lambda service's hop: ``id`` its segment's, ``onward`` the function segment's.
+        A function with Active tracing samples, by the rule, what no caller decided (no header,
+        or one without ``Sampled``); otherwise only a sampled header is traced."""
+        if header is not None and "Sampled=1" in header:
+            found = parse(header)
+        elif active and (header is None or "Sampled=" not in header) and self._sampled(int(now)):
+            found = parse(header or "")
+            if not found.root:
+                found.root = f"1-{int(now):08x}-{ids.random_hex(24)}"
+        else:
+            return None
+        if not found.root:
+            return None
+        onward = ids.random_hex(16)
+        return Hop(found.root, found.parent, ids.random_hex(16), onward, child(found.root, onward))
+
+    def gateway(
+        self, hop: Hop, start: float, called: float, answered: float, facts: Callable[[], HttpFacts]
+    ) -> None:
+        """The gateway answered: ``start``, ``called`` (its integration began) and
+        ``answered`` in epoch seconds; ``facts`` is called off the request path."""
+        self._add((_gateway_segment, hop, start, called, answered, facts))
+
+    def invocation(self, hop: Hop, facts: InvocationFacts) -> None:
+        self._add((_lambda_segments, hop, facts))
+
+    def _add(self, item: tuple[Any, ...]) -> None:
+        if self._closed:
+            return
+        first = not self._pending
+        self._pending.append(item)
+        if first:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="lamina-tracing", daemon=True
+                )
+                self._thread.start()
+            self._wake.set()
+
+    # -- off the request path ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait()
+            self._wake.clear()
+            self._stop.wait(BATCH_S)  # let a batch gather (close cuts it short)
+            self.flush()
+
+    def flush(self) -> None:
+        """Build what waits and hand it to the sinks (the worker's turn; tests call it)."""
+        # Swapping the list is atomic under the GIL: appends go to the new one.
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        segments: list[Segment] = []
+        for build, *args in pending:
+            try:
+                segments += build(*args)
+            except Exception:  # a fact that cannot be drawn must not lose the others
+                log.exception("tracing: a segment could not be built")
+        for sink in list(self.sinks):
+            try:
+                sink(segments)
+            except Exception:
+                log.exception("tracing: a sink refused %d segments", len(segments))
+
+    def close(self) -> None:
+        self._closed = True
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.flush()
+
+
+def _gateway_segment(
+    hop: Hop, start: float, called: float, answered: float, facts: Callable[[], HttpFacts]
+) -> list[Segment]:
+    http = facts()
+    kind = "restapis" if http.rest else "apis"
+    stage_arn = f"arn:aws:apigateway:{http.region}::/{kind}/{http.api_id}/stages/{http.stage}"
+    segment: Segment = {
+        "id": hop.id,
+        "trace_id": hop.root,
+        "name": f"{http.api_id}/{http.stage}",
+        "origin": "AWS::ApiGateway::Stage",
+        "start_time": start,
+        "end_time": answered,
+        "resource_arn": stage_arn,
+        "http": {
+            "request": {
+                "url": http.url,
+                "method": http.method,
+                "client_ip": http.client_ip,
+                "x_forwarded_for": False,
+                **({"user_agent": http.user_agent} if http.user_agent else {}),
+            },
+            "response": {"status": http.status, "content_length": http.content_length},
+        },
+        "aws": {
+            "api_gateway": {
+                "account_id": http.account_id,
+                "rest_api_id": http.api_id,
+                "stage": http.stage,
+                "request_id": http.request_id,
+            }
+        },
+        "annotations": {},
+        "metadata": {"default": {}},
+    }
+    _flags(segment, http.status)
+    if hop.parent is not None:
+        segment["parent_id"] = hop.parent
+    if http.function is not None:
+        arn = f"arn:aws:lambda:{http.region}:{http.account_id}:function:{http.function}"
+        segment["subsegments"] = [
+            {
+                "id": hop.onward,
+                "name": "Lambda",
+                "namespace": "aws",
+                "start_time": called,
+                "end_time": answered,
+                "http": {
+                    "request": {
+                        "url": f"https://lambda.{http.region}.amazonaws.com/2015-03-31"
+                        f"/functions/{arn}/invocations",
+                        "method": "POST",
+                    },
+                    "response": {"status": 200 if http.status < 500 else http.status},
+                },
+                "aws": {
+                    "function_name": http.function,
+                    "region": http.region,
+                    "operation": "Invoke",
+                    "resource_names": [http.function],
+                },
+            }
+        ]
+    return [segment]
+
+
+def _flags(segment: Segment, status: int) -> None:
+    """X-Ray's flags from an HTTP status: 429 throttle (an error), 4xx error, 5xx fault."""
+    if status == 429:
+        segment["throttle"] = True
+    if 400 <= status < 500:
+        segment["error"] = True
+    elif status >= 500:
+        segment["fault"] = True
+
+
+def _lambda_segments(hop: Hop, facts: InvocationFacts) -> list[Segment]:
+    service: Segment = {
+        "id": hop.id,
+        "trace_id": hop.root,
+        "name": facts.function,
+        "origin": "AWS::Lambda",
+        "start_time": facts.received,
+        "end_time": facts.ended,
+        "resource_arn": facts.arn,
+        "http": {"response": {"status": 200}},
+        "aws": {"request_id": facts.request_id},
+    }
+    if hop.parent is not None:
+        service["parent_id"] = hop.parent
+    invoke_end = facts.invoked + facts.invoke_s
+    subsegments: list[Segment] = []
+    began = facts.invoked
+    if facts.init_s is not None:
+        began = facts.invoked - facts.init_s
+        subsegments.append(_sub("Initialization", began, facts.invoked))
+    invocation = _sub("Invocation", facts.invoked, invoke_end)
+    subsegments.append(invocation)
+    subsegments.append(_sub("Overhead", invoke_end, max(invoke_end, facts.ended)))
+    function: Segment = {
+        "id": hop.onward,
+        "trace_id": hop.root,
+        "parent_id": hop.id,
+        "name": facts.function,
+        "origin": "AWS::Lambda::Function",
+        "start_time": began,
+        "end_time": max(invoke_end, facts.ended),
+        "resource_arn": facts.arn,
+        "aws": {"function_arn": facts.arn, "resource_names": [facts.function]},
+        "subsegments": subsegments,
+    }
+    if facts.error is not None:
+        for failed in (function, invocation):
+            failed["fault"] = True
+            failed["cause"] = {"exceptions": [{"id": ids.random_hex(16), "type": facts.error}]}
+    return [service, function]
+
+
+def _sub(name: str, start: float, end: float) -> Segment:
+    return {"id": ids.random_hex(16), "name": name, "start_time": start, "end_time": end}

@@ -1,0 +1,114 @@
+"""The console's SVG diagrams (console/stategraph.py, console/waterfall.py), drawn from plain
+documents and read back as XML."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from lamina.console.stategraph import graph, statuses
+from lamina.console.waterfall import waterfall
+
+SVG = "{http://www.w3.org/2000/svg}"
+DEFINITION = {
+    "StartAt": "Start",
+    "States": {
+        "Start": {"Type": "Pass", "Next": "Check"},
+        "Check": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "<b>Boom</b>"}],
+            "Default": "Work",
+        },
+        "Work": {
+            "Type": "Task",
+            "Resource": "arn:x",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}],
+            "Next": "Done",
+        },
+        "<b>Boom</b>": {"Type": "Fail"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def entered(name: str, kind: str = "Pass") -> dict[str, object]:
+    return {"type": f"{kind}StateEntered", "stateEnteredEventDetails": {"name": name}}
+
+
+def exited(name: str, kind: str = "Pass") -> dict[str, object]:
+    return {"type": f"{kind}StateExited", "stateExitedEventDetails": {"name": name}}
+
+
+def drawn_states(svg: str) -> dict[str, str]:
+    root = ET.fromstring(svg)
+    return {g.get("data-state", ""): g.get("data-status", "") for g in root.iter(f"{SVG}g")}
+
+
+def test_states_are_coloured_by_the_history_and_names_are_text() -> None:
+    """Entered and exited: succeeded; entered and never exited when the execution is over:
+    failed; the states the execution never entered: not reached. A state named with markup is
+    an attribute value and text in the SVG, never an element."""
+    events = [
+        {"type": "ExecutionStarted"},
+        entered("Start"), exited("Start"),
+        entered("Check", "Choice"), exited("Check", "Choice"),
+        entered("<b>Boom</b>", "Fail"),
+        {"type": "ExecutionFailed"},
+    ]  # fmt: skip
+    svg = graph(DEFINITION, statuses(events, running=False))
+    assert drawn_states(svg) == {
+        "Start": "succeeded",
+        "Check": "succeeded",
+        "<b>Boom</b>": "failed",
+        "Work": "not-reached",
+        "Done": "not-reached",
+    }
+    root = ET.fromstring(svg)
+    assert not list(root.iter("b")) and not list(root.iter(f"{SVG}b"))
+    # One arrow per transition named: Start->Check, two from Check, Work's Next and Catch.
+    assert len(list(root.iter(f"{SVG}line"))) == 5
+
+
+def test_a_running_execution_and_a_caught_error() -> None:
+    """A state entered and not exited while the execution runs is running; a task whose error
+    a Catch handled (a TaskFailed, then its exit) is caught."""
+    events = [
+        entered("Start"), exited("Start"),
+        entered("Check", "Choice"), exited("Check", "Choice"),
+        entered("Work", "Task"), {"type": "TaskFailed"}, exited("Work", "Task"),
+        entered("Done", "Succeed"),
+    ]  # fmt: skip
+    found = statuses(events, running=True)
+    assert found["Work"] == "caught" and found["Done"] == "running"
+
+
+def test_the_waterfall_nests_subsegments_under_their_parents_on_one_axis() -> None:
+    """Segments, their nested subsegments and an SDK's independent subsegment (by parent_id)
+    are one row each, in tree order with their depth; names are escaped text."""
+    segments = [
+        {
+            "id": "a" * 16, "name": "api/prod", "trace_id": "t", "start_time": 10.0,
+            "end_time": 10.5, "origin": "AWS::ApiGateway::Stage",
+            "subsegments": [{"id": "b" * 16, "name": "Lambda", "start_time": 10.01, "end_time": 10.49}],
+        },
+        {
+            "id": "c" * 16, "name": "fn", "trace_id": "t", "parent_id": "b" * 16,
+            "start_time": 10.02, "end_time": 10.48, "fault": True,
+        },
+        {
+            "id": "d" * 16, "type": "subsegment", "name": "<script>x</script>", "trace_id": "t",
+            "parent_id": "c" * 16, "start_time": 10.1, "end_time": 10.2,
+        },
+    ]  # fmt: skip
+    root = ET.fromstring(waterfall(segments))
+    bars = [
+        (g.get("data-name"), g.get("data-depth"), g.get("data-kind")) for g in root.iter(f"{SVG}g")
+    ]
+    assert bars == [
+        ("api/prod", "0", "segment"),
+        ("Lambda", "1", "subsegment"),
+        ("fn", "2", "segment"),
+        ("<script>x</script>", "3", "subsegment"),
+    ]
+    assert not list(root.iter(f"{SVG}script")) and not list(root.iter("script"))
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert ticks[0] == "0.0 ms" and ticks[-1] == "500.0 ms"

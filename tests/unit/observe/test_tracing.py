@@ -1,0 +1,121 @@
+"""The segments Lamina records itself (observe/tracing.py), built from the facts the gateway
+and the engine record, without a server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamina.observe.tracing import HttpFacts, InvocationFacts, Tracing, parse
+
+
+def facts(status: int = 200) -> HttpFacts:
+    return HttpFacts(
+        api_id="a1b2c3",
+        stage="prod",
+        rest=True,
+        method="POST",
+        url="http://localhost:3000/prod/orders",
+        status=status,
+        client_ip="127.0.0.1",
+        user_agent="curl/8",
+        content_length=12,
+        function="orders",
+        region="us-east-1",
+        account_id="123456789012",
+        request_id="r-1",
+    )
+
+
+def test_an_unsampled_header_records_nothing_and_a_missing_one_starts_a_trace() -> None:
+    """``Sampled=0`` (or no root) leaves the request untraced; without a header the gateway
+    starts a sampled trace of its own, with no parent, and hands its integration's id on."""
+    tracing = Tracing()
+    unsampled = "Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Sampled=0"
+    assert tracing.enter(unsampled, 1.0) == (None, unsampled)
+    assert tracing.enter_lambda(unsampled) is None
+    assert tracing.enter_lambda(None) is None
+    hop, header = tracing.enter(None, 1_602_537_376.0)
+    assert hop is not None and hop.parent is None and hop.root.startswith("1-5f84c7a0-")
+    assert header == hop.header
+    assert parse(header).parent == hop.onward and parse(header).sampled
+
+
+def test_traces_started_here_are_sampled_by_reservoir_then_rate() -> None:
+    """Requests without a header: the first ``reservoir`` of each second are sampled, the
+    rest at ``rate`` (0 here: none), and the count starts again the next second. An unsampled
+    request still gets a header, with a root and ``Sampled=0``."""
+    tracing = Tracing(reservoir=3, rate=0.0)
+    first = [tracing.enter(None, 100.2)[0] is not None for _ in range(5)]
+    assert first == [True, True, True, False, False]
+    hop, header = tracing.enter(None, 100.9)
+    assert hop is None and header.endswith(";Sampled=0") and parse(header).root
+    assert tracing.enter(None, 101.0)[0] is not None
+
+
+def test_the_chain_gateway_lambda_function_links_by_parent_ids() -> None:
+    """The gateway's segment (AWS::ApiGateway::Stage, API/STAGE, HTTP facts, its Lambda
+    subsegment), the Lambda service segment under that subsegment, and the function segment
+    under it with Initialization/Invocation/Overhead on a cold start; the function is handed
+    the function segment as its Parent; an error marks the function segment a fault."""
+    got: list[dict[str, Any]] = []
+    tracing = Tracing([got.extend])
+    gateway, _ = tracing.enter(
+        "Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Parent=00000000000000aa;Sampled=1", 10.0
+    )
+    assert gateway is not None
+    lam = tracing.enter_lambda(gateway.header)
+    assert lam is not None and parse(lam.header).parent == lam.onward
+    tracing.invocation(
+        lam, InvocationFacts("orders", "arn:aws:lambda:us-east-1:1:function:orders", "r-2",
+                             10.01, 0.2, 10.25, 0.05, 10.31, "Unhandled")
+    )  # fmt: skip
+    tracing.gateway(gateway, 10.0, 10.01, 10.32, lambda: facts(502))
+    tracing.flush()
+    by = {s["origin"]: s for s in got}
+    stage = by["AWS::ApiGateway::Stage"]
+    assert stage["name"] == "a1b2c3/prod" and stage["parent_id"] == "00000000000000aa"
+    assert stage["fault"] is True and stage["http"]["response"]["status"] == 502
+    assert stage["resource_arn"] == "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages/prod"
+    (integration,) = stage["subsegments"]
+    service, function = by["AWS::Lambda"], by["AWS::Lambda::Function"]
+    assert service["parent_id"] == integration["id"] == gateway.onward
+    assert function["parent_id"] == service["id"] and function["id"] == lam.onward
+    assert [s["name"] for s in function["subsegments"]] == [
+        "Initialization",
+        "Invocation",
+        "Overhead",
+    ]
+    assert function["start_time"] == 10.05 and function["fault"] is True
+    assert {s["trace_id"] for s in got} == {"1-5f84c7a0-abcdefabcdefabcdefabcdef"}
+
+
+def test_a_failing_sink_does_not_starve_the_others_and_close_flushes() -> None:
+    """A sink that raises is logged and the next sink still gets the batch; ``close`` hands
+    over what waits (the worker thread's batch is not lost at shutdown)."""
+    got: list[dict[str, Any]] = []
+
+    def broken(segments: list[dict[str, Any]]) -> None:
+        raise RuntimeError("down")
+
+    tracing = Tracing([broken, got.extend])
+    hop, _ = tracing.enter(None, 10.0)
+    assert hop is not None
+    tracing.gateway(hop, 10.0, 10.0, 10.1, facts)
+    tracing.close()
+    assert [s["origin"] for s in got] == ["AWS::ApiGateway::Stage"]
+
+
+def test_an_active_function_samples_what_no_caller_decided() -> None:
+    """Active tracing: an invocation without a header, or with one that made no sampling
+    decision, is sampled by the rule (a new root, or the caller's); an explicit ``Sampled=0``
+    is respected, and a PassThrough function traces only sampled headers."""
+    tracing = Tracing(reservoir=1, rate=0.0)
+    hop = tracing.enter_lambda(None, active=True, now=200.0)
+    assert hop is not None and hop.parent is None and hop.root.startswith(f"1-{200:08x}-")
+    assert tracing.enter_lambda(None, active=True, now=200.5) is None  # reservoir spent
+    undecided = "Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Parent=00000000000000aa"
+    decided = tracing.enter_lambda(undecided, active=True, now=201.0)
+    assert decided is not None and decided.root == "1-5f84c7a0-abcdefabcdefabcdefabcdef"
+    assert decided.parent == "00000000000000aa"
+    assert tracing.enter_lambda(undecided + ";Sampled=0", active=True, now=202.0) is None
+    assert tracing.enter_lambda(None, active=False, now=203.0) is None
