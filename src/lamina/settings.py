@@ -100,6 +100,9 @@ class Settings:
     # handed to functions as AWS_XRAY_DAEMON_ADDRESS.
     xray_daemon_port: int = 0
     xray_daemon_address: str = ""
+    # API Gateway's account-level throttle over every API route: requests a second and burst.
+    account_throttle_rate: float = 10_000.0
+    account_throttle_burst: int = 5_000
     # The function run under a debugger, if any (set by CLI flags only).
     debugger: Debugger | None = None
 
@@ -124,9 +127,16 @@ class Settings:
                 "async_concurrency",
                 "max_environments",
                 "xray_daemon_port",
+                "account_throttle_burst",
             ):
                 values[f.name] = int(raw)
-            elif f.name in ("keep_alive_s", "header_timeout_s", "idle_timeout_s", "clock_rate"):
+            elif f.name in (
+                "keep_alive_s",
+                "header_timeout_s",
+                "idle_timeout_s",
+                "clock_rate",
+                "account_throttle_rate",
+            ):
                 values[f.name] = float(raw)
             elif f.name in ("isolation", "metrics"):
                 values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")

@@ -302,6 +302,7 @@ class Lamina:
             secrets=secrets,
             services=self._call_service,
             metrics=self.metrics if settings.metrics else None,
+            account_limits=(settings.account_throttle_rate, settings.account_throttle_burst),
         )
         api_server = await serve(
             self.gateway,

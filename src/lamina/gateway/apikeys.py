@@ -10,14 +10,13 @@ loop), past which 429 ``Too Many Requests``; and a quota per DAY, WEEK or MONTH 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from lamina import fastjson
 from lamina.clock import SYSTEM
 from lamina.gateway.events import Call
 from lamina.gateway.plan import Next
+from lamina.gateway.tokenbucket import TokenBucket
 from lamina.model.apis import ApiKey, UsagePlan
 from lamina.net.messages import Response, json_response
 
@@ -27,19 +26,13 @@ def _refusal(status: int, message: str) -> Response:
     return json_response(status, fastjson.dumps({"message": message}), [("x-amzn-ErrorType", kind)])
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-
-
 class Usage:
     """The keys and plans of a deployment, and what each key has used (shared by its routes)."""
 
     def __init__(self, keys: Sequence[ApiKey], plans: Sequence[UsagePlan]) -> None:
         self.keys = {k.value: k for k in keys}
         self.plans = list(plans)
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._quotas: dict[tuple[str, str], tuple[str, int]] = {}
 
     def plan_for(self, key: ApiKey, api_id: str, stage: str) -> UsagePlan | None:
@@ -60,14 +53,12 @@ class Usage:
                 return _refusal(429, "Limit Exceeded")
             self._quotas[slot] = (period, used + 1)
         if plan.rate is not None:
-            capacity = float(plan.burst if plan.burst is not None else max(1.0, plan.rate))
-            now = time.monotonic()
-            bucket = self._buckets.setdefault(slot, _Bucket(capacity, now))
-            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.at) * plan.rate)
-            bucket.at = now
-            if bucket.tokens < 1.0:
+            bucket = self._buckets.get(slot)
+            if bucket is None:
+                capacity = float(plan.burst if plan.burst is not None else max(1.0, plan.rate))
+                bucket = self._buckets[slot] = TokenBucket(plan.rate, capacity)
+            if not bucket.take():
                 return _refusal(429, "Too Many Requests")
-            bucket.tokens -= 1.0
         return None
 
 

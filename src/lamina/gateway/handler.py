@@ -35,6 +35,8 @@ from lamina.gateway.integrations.mapped import HttpBackend, LambdaBackend, Mappe
 from lamina.gateway.integrations.mock import Mock
 from lamina.gateway.plan import Integration, Plan, Step, compile_plan
 from lamina.gateway.routing import NoRoute, Router
+from lamina.gateway.throttling import Throttle, route_bucket
+from lamina.gateway.tokenbucket import TokenBucket
 from lamina.gateway.validation import ValidationStep
 from lamina.model.apis import (
     ENFORCED,
@@ -88,11 +90,12 @@ class Gateway:
         secrets: Mapping[str, str] | None = None,
         services: ServiceCall | None = None,
         metrics: Metrics | None = None,
+        account_limits: tuple[float, float] = (10_000.0, 5_000.0),
     ) -> None:
         """``secrets`` (access key id -> secret key) are the key pairs whose SigV4 signatures
         ``AWS_IAM`` routes accept; without them every such call is refused. ``services`` calls
         Lamina's AWS services in process, for REST ``AWS`` integrations (without it they answer
-        500)."""
+        500). ``account_limits`` (rate a second, burst) throttle every API route together."""
         self._services: ServiceCall = services or _no_services
         self._invoker = invoker
         self._secrets: Mapping[str, str] = dict(secrets or {})
@@ -104,6 +107,8 @@ class Gateway:
         # The issuers' keys for JWT and Cognito authorizers, shared by every route.
         self._keysets = jwt.KeySets()
         self._usage = Usage((), ())
+        # API Gateway's account-level throttle: one bucket for every API, kept across deploys.
+        self._account = TokenBucket(*account_limits)
         self._cors: dict[str, CorsPolicy] = {}
         # REST APIs' customised gateway responses, by API id.
         self._gateway_responses: dict[str, GatewayResponses] = {}
@@ -210,10 +215,18 @@ class Gateway:
             api_keys=ApiKeyStep(self._usage, api.id, stage.name)
             if route.api_key_required
             else None,
+            throttle=self._throttle(api, stage, route),
             validator=ValidationStep(route.validation)
             if route.validation and (route.validation.required or route.validation.models)
             else None,
         )
+
+    def _throttle(self, api: Api, stage: Stage, route: Route) -> Step | None:
+        if api.kind is ApiKind.FUNCTION_URL:
+            return None  # Lambda's concurrency limits Function URLs, not API Gateway's buckets
+        own = route_bucket(stage.settings_for(route.method, route.path))
+        buckets = (self._account,) if own is None else (own, self._account)
+        return Throttle(buckets, api.kind)
 
     def _figures_of(self, api: Api, stage: Stage, route: Route) -> ApiRoute:
         """The route's series: AWS/ApiGateway's for APIs, AWS/Lambda's Url* for function URLs."""

@@ -6,10 +6,11 @@ Steps run in this order, each one only where the route needs it:
 
 1. CORS (``cors.CorsStep``: HTTP APIs and Function URLs with a CORS configuration), outermost
    so that its headers decorate every answer, the other steps' refusals included;
-2. authorisation (Lambda and JWT authorisers: the next issue), which may answer 401/403 itself;
-3. API keys and throttling (usage plans: the next issue), which may answer 403/429;
-4. request validation (REST request validators: the next issue), which may answer 400;
-5. the integration (``integrations``): Lambda proxy, HTTP proxy or mock.
+2. authorisation (Lambda, JWT and IAM authorisers), which may answer 401/403 itself;
+3. API keys and usage plans (``apikeys``), which may answer 403/429;
+4. stage, route and account throttling (``throttling``), which may answer 429;
+5. request validation (``validation``), which may answer 400;
+6. the integration (``integrations``): Lambda proxy, HTTP proxy or mock.
 
 A step is a callable ``step(call, next) -> Response`` that may answer by itself or await
 ``next(call)`` and change what it returns. Steps are plain objects built with what they need
