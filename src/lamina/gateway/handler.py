@@ -23,6 +23,7 @@ from lamina.engine.api import Invoker, InvokeResult
 from lamina.gateway import accesslog, events, jwt, responses, stagevars
 from lamina.gateway.apikeys import ApiKeyStep, Usage
 from lamina.gateway.authorizers import LambdaAuthorizer, Refused
+from lamina.gateway.cache import CacheStep, StageCache, caching_for
 from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
 from lamina.gateway.gatewayresponses import GatewayResponses
@@ -140,9 +141,17 @@ class Gateway:
         functions, timeouts = dict(functions or {}), dict(timeouts or {})
         self._usage = Usage(keys, usage_plans)
         cors = {a.id: CorsPolicy(a.cors) for a in apis if a.cors and a.kind is not ApiKind.REST}
+        # Stage caches start empty on each deploy, as a flush would leave them.
+        caches = {
+            (api.id, stage.name): StageCache(stage.cache_size_gb)
+            for api in apis
+            if api.kind is ApiKind.REST
+            for stage in api.stages
+            if stage.cache_cluster
+        }
         plans = {
             (id(api), id(stage), id(route)): self._plan(
-                api, stage, route, cors.get(api.id), functions, timeouts
+                api, stage, route, cors.get(api.id), functions, timeouts, caches
             )
             for api in apis
             for stage in api.stages
@@ -175,6 +184,7 @@ class Gateway:
         policy: CorsPolicy | None,
         functions: dict[str, str],
         timeouts: dict[str, float],
+        caches: dict[tuple[str, str], StageCache],
     ) -> Plan:
         spec = route.integration
         integration: Integration
@@ -219,7 +229,17 @@ class Gateway:
             validator=ValidationStep(route.validation)
             if route.validation and (route.validation.required or route.validation.models)
             else None,
+            cache=self._cache(caches, api, stage, route),
         )
+
+    def _cache(
+        self, caches: dict[tuple[str, str], StageCache], api: Api, stage: Stage, route: Route
+    ) -> Step | None:
+        cache = caches.get((api.id, stage.name))
+        settings = caching_for(stage, route) if cache is not None else None
+        if cache is None or settings is None:
+            return None
+        return CacheStep(cache, route, settings, self._secrets)
 
     def _throttle(self, api: Api, stage: Stage, route: Route) -> Step | None:
         if api.kind is ApiKind.FUNCTION_URL:
