@@ -52,6 +52,7 @@ from lamina.observe.emf import EmfSink
 from lamina.observe.metrics import Metrics
 from lamina.observe.store import LogStore
 from lamina.services.api import ScheduleOwner, Service
+from lamina.services.apigateway.service import ApiGatewayService
 from lamina.services.auth.guard import METRICS_PATH, Door, scrape
 from lamina.services.cloudwatch.service import CloudWatchService, Sample
 from lamina.services.endpoint import Endpoint
@@ -321,6 +322,11 @@ class Lamina:
         for service in self.services:
             if isinstance(service, LambdaService):
                 service.registry.on_change = self._urls_changed
+            if isinstance(service, ApiGatewayService):
+                # Keys and plans made through the management API reach the gateway at once;
+                # GetUsage reads the gateway's counts.
+                service.api.changed = self.gateway.use_keys
+                service.api.usage_of = self.gateway.usage
         if self.watch:
             await self._start_watching(self.stack)
         api_url = f"http://{settings.host}:{_port(api_server)}"
@@ -540,9 +546,12 @@ class Lamina:
                 functions = service.registry.snapshot()
         ids = {name: fn.latest.logical_id for name, fn in functions.items()}
         timeouts = {name: fn.latest.timeout_s for name, fn in functions.items()}
-        return self.gateway.deploy(
-            apis, ids, timeouts, keys=stack.api_keys, usage_plans=stack.usage_plans
-        )
+        keys, plans = list(stack.api_keys), list(stack.usage_plans)
+        for service in self.services:
+            if isinstance(service, ApiGatewayService):
+                # The management API owns keys and plans: the template's and its own.
+                keys, plans = service.api.keys_and_plans()
+        return self.gateway.deploy(apis, ids, timeouts, keys=keys, usage_plans=plans)
 
     def _mappings(self, stack: Stack) -> list[EventSourceMapping]:
         """From their owner, the Lambda registry (the template's and the API's), else the
@@ -758,6 +767,8 @@ def build_services(
     # Step Functions' service id (as in AWS_ENDPOINT_URL_SFN).
     if "sfn" not in settings.endpoints:
         services.append(_step_functions(settings, engine, deliveries, services))
+    if "apigateway" not in settings.endpoints:
+        services.append(ApiGatewayService(settings.state_dir, settings.region, settings.account_id))
     if "cloudwatch" not in settings.endpoints:
         services.append(
             CloudWatchService(

@@ -4,7 +4,9 @@ The ``x-api-key`` header must hold an enabled key that a usage plan covering thi
 admits, else 403 ``Forbidden``. Each (plan, key) has a token bucket of the plan's ``BurstLimit``
 refilled at its ``RateLimit`` per second (exact: requests are decided one at a time on the event
 loop), past which 429 ``Too Many Requests``; and a quota per DAY, WEEK or MONTH (UTC), past which
-429 ``Limit Exceeded``. Quotas are counted in memory: a restart starts them afresh.
+429 ``Limit Exceeded``. Quotas are counted in memory: a restart starts them afresh (a redeploy,
+or keys and plans changed through the management API, keeps them). Calls past the quota are not
+counted; calls the throttle refuses are.
 """
 
 from __future__ import annotations
@@ -30,10 +32,31 @@ class Usage:
     """The keys and plans of a deployment, and what each key has used (shared by its routes)."""
 
     def __init__(self, keys: Sequence[ApiKey], plans: Sequence[UsagePlan]) -> None:
-        self.keys = {k.value: k for k in keys}
-        self.plans = list(plans)
+        self.keys: dict[str, ApiKey] = {}
+        self.plans: list[UsagePlan] = []
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._quotas: dict[tuple[str, str], tuple[str, int]] = {}
+        # Calls each (plan, key) made by UTC day, for GetUsage.
+        self._daily: dict[tuple[str, str], dict[int, int]] = {}
+        self.replace(keys, plans)
+
+    def replace(self, keys: Sequence[ApiKey], plans: Sequence[UsagePlan]) -> None:
+        """Serve these keys and plans from now on; what each key used so far is kept, and a
+        plan whose limits changed starts a full bucket."""
+        self.keys = {k.value: k for k in keys}
+        old = {p.id: p for p in self.plans}
+        self.plans = list(plans)
+        for plan in self.plans:
+            before = old.get(plan.id)
+            if before is not None and (before.rate, before.burst) != (plan.rate, plan.burst):
+                for slot in [s for s in self._buckets if s[0] == plan.id]:
+                    del self._buckets[slot]
+
+    def used(self, plan_id: str, key_id: str) -> dict[str, int]:
+        """The calls a key made under a plan, by UTC day (``YYYY-MM-DD``)."""
+        days = self._daily.get((plan_id, key_id), {})
+        epoch = dt.date(1970, 1, 1)
+        return {(epoch + dt.timedelta(days=d)).isoformat(): n for d, n in days.items()}
 
     def plan_for(self, key: ApiKey, api_id: str, stage: str) -> UsagePlan | None:
         for plan in self.plans:
@@ -52,6 +75,9 @@ class Usage:
             if used >= plan.quota:
                 return _refusal(429, "Limit Exceeded")
             self._quotas[slot] = (period, used + 1)
+        day = int(SYSTEM.wall() // 86_400)  # the UTC day's number: cheaper than a date
+        daily = self._daily.setdefault(slot, {})
+        daily[day] = daily.get(day, 0) + 1
         if plan.rate is not None:
             bucket = self._buckets.get(slot)
             if bucket is None:

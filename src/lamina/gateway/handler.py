@@ -139,7 +139,7 @@ class Gateway:
         its integration needs no integration timer). Returns the conflicts of the merged port."""
         apis = tuple(apis)
         functions, timeouts = dict(functions or {}), dict(timeouts or {})
-        self._usage = Usage(keys, usage_plans)
+        self._usage.replace(keys, usage_plans)
         cors = {a.id: CorsPolicy(a.cors) for a in apis if a.cors and a.kind is not ApiKind.REST}
         # Stage caches start empty on each deploy, as a flush would leave them.
         caches = {
@@ -175,6 +175,15 @@ class Gateway:
         self._gateway_responses = customised
         self._figures = figures
         return router.conflicts()
+
+    def use_keys(self, keys: Sequence[ApiKey], usage_plans: Sequence[UsagePlan]) -> None:
+        """Serve these API keys and usage plans from the next request on (the management API
+        changed them); what each key used is kept."""
+        self._usage.replace(keys, usage_plans)
+
+    def usage(self, plan_id: str, key_id: str) -> dict[str, int]:
+        """The calls ``key_id`` made under ``plan_id`` by UTC day, for GetUsage."""
+        return self._usage.used(plan_id, key_id)
 
     def _plan(
         self,

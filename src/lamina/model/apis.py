@@ -7,6 +7,8 @@ Everything is resolved: no intrinsic function survives, paths are API Gateway ro
 from __future__ import annotations
 
 import enum
+import functools
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -320,3 +322,14 @@ class UsagePlan:
     quota: int | None = None
     # DAY, WEEK or MONTH.
     quota_period: str | None = None
+
+
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@functools.lru_cache(maxsize=1024)
+def resource_id(api_id: str, path: str) -> str:
+    """A REST resource id (6 lower-case characters), stable per API and path: the gateway's
+    events and the management API's GetResources name resources alike."""
+    digest = hashlib.sha256(f"{api_id}{path}".encode()).digest()
+    return "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in digest[:6])
