@@ -40,7 +40,7 @@ _WARNING = '199 "Cache-control headers were ignored because the caller was unaut
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
+class Entry:
     expires: float
     status: int
     headers: tuple[tuple[str, str], ...]
@@ -53,10 +53,10 @@ class StageCache:
     def __init__(self, size_gb: float, now: Callable[[], float] = time.monotonic) -> None:
         self._limit = int(size_gb * 2**30)
         self._held = 0
-        self._entries: OrderedDict[tuple[str, ...], _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
         self.now = now
 
-    def get(self, key: tuple[str, ...]) -> _Entry | None:
+    def get(self, key: tuple[str, ...]) -> Entry | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -66,7 +66,7 @@ class StageCache:
         self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: tuple[str, ...], entry: _Entry) -> None:
+    def put(self, key: tuple[str, ...], entry: Entry) -> None:
         self.drop(key)
         self._entries[key] = entry
         self._held += len(entry.body)
@@ -163,7 +163,7 @@ class CacheStep:
             if 200 <= response.status < 300 and not isinstance(response, StreamingResponse):
                 expires = self._cache.now() + self._ttl
                 headers = tuple(response.headers)
-                self._cache.put(key, _Entry(expires, response.status, headers, response.body))
+                self._cache.put(key, Entry(expires, response.status, headers, response.body))
         if warning:
             response.headers.append(("Warning", _WARNING))
         return response

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from lamina.gateway.handler import Gateway
 from lamina.gateway.tokenbucket import TokenBucket
-from lamina.model.apis import ApiKind, MethodSettings
+from lamina.model.apis import ApiKind, GatewayResponse, MethodSettings
 
 from .support import api, lambda_route, request
 from .test_handler import FakeInvoker, result
@@ -77,3 +77,18 @@ def test_the_bucket_refills_at_its_rate() -> None:
     assert [bucket.take() for _ in range(2)] == [True, False]
     now[0] += 100.0
     assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+
+
+def test_a_throttled_call_gets_the_apis_throttled_gateway_response() -> None:
+    """A REST API's THROTTLED gateway response rewords the 429 of a stage throttle."""
+    invoker = FakeInvoker(result({"statusCode": 200, "body": "{}"}))
+    gateway = Gateway(invoker, region="us-east-1", account_id="1")  # type: ignore[arg-type]
+    rest = api(lambda_route("GET", "/a"))
+    stage = replace(rest.stages[0], method_settings=(MethodSettings(rate=0.001, burst=1),))
+    custom = GatewayResponse("THROTTLED", 503, templates={"application/json": '{"slow": "down"}'})
+    gateway.deploy([replace(rest, stages=(stage,), gateway_responses={"THROTTLED": custom})])
+    answers = burst(gateway, "/Prod/a", 2)
+    assert sorted((status, body) for status, _, body in answers) == [
+        (200, {}),
+        (503, {"slow": "down"}),
+    ]
