@@ -4,15 +4,15 @@ The ``x-api-key`` header must hold an enabled key that a usage plan covering thi
 admits, else 403 ``Forbidden``. Each (plan, key) has a token bucket of the plan's ``BurstLimit``
 refilled at its ``RateLimit`` per second (exact: requests are decided one at a time on the event
 loop), past which 429 ``Too Many Requests``; and a quota per DAY, WEEK or MONTH (UTC), past which
-429 ``Limit Exceeded``. Quotas are counted in memory: a restart starts them afresh (a redeploy,
-or keys and plans changed through the management API, keeps them). Calls past the quota are not
-counted; calls the throttle refuses are.
+429 ``Limit Exceeded``. Calls are counted per UTC day (a redeploy, or keys and plans changed
+through the management API, keeps the counts; ``record`` and ``restore`` keep them across
+restarts). Calls past the quota are not counted; calls the throttle refuses are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from lamina import fastjson
 from lamina.clock import SYSTEM
@@ -35,9 +35,12 @@ class Usage:
         self.keys: dict[str, ApiKey] = {}
         self.plans: list[UsagePlan] = []
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
-        self._quotas: dict[tuple[str, str], tuple[str, int]] = {}
-        # Calls each (plan, key) made by UTC day, for GetUsage.
+        self._quotas: dict[tuple[str, str], tuple[int, int]] = {}
+        # Calls each (plan, key) made by UTC day number, for quotas and GetUsage.
         self._daily: dict[tuple[str, str], dict[int, int]] = {}
+        # Told (plan id, key id, day number, calls that day) after each counted call, to keep
+        # the counts across restarts.
+        self.record: Callable[[str, str, int, int], None] | None = None
         self.replace(keys, plans)
 
     def replace(self, keys: Sequence[ApiKey], plans: Sequence[UsagePlan]) -> None:
@@ -55,8 +58,7 @@ class Usage:
     def used(self, plan_id: str, key_id: str) -> dict[str, int]:
         """The calls a key made under a plan, by UTC day (``YYYY-MM-DD``)."""
         days = self._daily.get((plan_id, key_id), {})
-        epoch = dt.date(1970, 1, 1)
-        return {(epoch + dt.timedelta(days=d)).isoformat(): n for d, n in days.items()}
+        return {(_EPOCH + dt.timedelta(days=d)).isoformat(): n for d, n in days.items()}
 
     def plan_for(self, key: ApiKey, api_id: str, stage: str) -> UsagePlan | None:
         for plan in self.plans:
@@ -67,17 +69,19 @@ class Usage:
     def admit(self, plan: UsagePlan, key: ApiKey) -> Response | None:
         """None when the call may go on; else the 429 it gets."""
         slot = (plan.id, key.id)
-        if plan.quota is not None:
-            period = _period(plan.quota_period)
-            current, used = self._quotas.get(slot, (period, 0))
-            if current != period:
-                used = 0
-            if used >= plan.quota:
-                return _refusal(429, "Limit Exceeded")
-            self._quotas[slot] = (period, used + 1)
         day = int(SYSTEM.wall() // 86_400)  # the UTC day's number: cheaper than a date
         daily = self._daily.setdefault(slot, {})
-        daily[day] = daily.get(day, 0) + 1
+        if plan.quota is not None:
+            start = _period_start(plan.quota_period, day)
+            counted = self._quotas.get(slot)
+            if counted is None or counted[0] != start:
+                counted = (start, sum(n for d, n in daily.items() if d >= start))
+            if counted[1] >= plan.quota:
+                return _refusal(429, "Limit Exceeded")
+            self._quotas[slot] = (start, counted[1] + 1)
+        daily[day] = count = daily.get(day, 0) + 1
+        if self.record is not None:
+            self.record(plan.id, key.id, day, count)
         if plan.rate is not None:
             bucket = self._buckets.get(slot)
             if bucket is None:
@@ -87,14 +91,23 @@ class Usage:
                 return _refusal(429, "Too Many Requests")
         return None
 
+    def restore(self, counts: Mapping[tuple[str, str], Mapping[int, int]]) -> None:
+        """Counts a previous run kept (by (plan, key) and day number), before any call."""
+        for slot, days in counts.items():
+            self._daily[slot] = dict(days)
+        self._quotas.clear()
 
-def _period(kind: str | None) -> str:
-    today = dt.datetime.fromtimestamp(SYSTEM.wall(), dt.UTC).date()
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _period_start(kind: str | None, day: int) -> int:
+    """The day number a quota period (UTC; weeks start on Monday) holding ``day`` began on."""
     if kind == "WEEK":
-        return today.strftime("%G-W%V")
+        return day - (_EPOCH + dt.timedelta(days=day)).weekday()
     if kind == "MONTH":
-        return today.strftime("%Y-%m")
-    return today.isoformat()
+        return day - (_EPOCH + dt.timedelta(days=day)).day + 1
+    return day
 
 
 class ApiKeyStep:

@@ -181,6 +181,16 @@ class Gateway:
         changed them); what each key used is kept."""
         self._usage.replace(keys, usage_plans)
 
+    def keep_usage(
+        self,
+        counts: Mapping[tuple[str, str], Mapping[int, int]],
+        record: Callable[[str, str, int, int], None],
+    ) -> None:
+        """Start from ``counts`` (calls by (plan, key) and UTC day number) and tell ``record``
+        each call counted from now on, before it is answered."""
+        self._usage.restore(counts)
+        self._usage.record = record
+
     def usage(self, plan_id: str, key_id: str) -> dict[str, int]:
         """The calls ``key_id`` made under ``plan_id`` by UTC day, for GetUsage."""
         return self._usage.used(plan_id, key_id)

@@ -123,9 +123,16 @@ def test_bad_and_unsupported_requests(lamina: Running) -> None:
 
 
 def test_what_the_api_made_survives_a_restart(tmp_path: Path) -> None:
-    """A key and plan made through the API are in force after Lamina restarts on its state."""
+    """A key and plan made through the API are in force after Lamina restarts on its state,
+    and the calls counted before the restart still count (GetUsage, the quota)."""
+    value = "survives-a-restart-000001"
     with running(TEMPLATE, tmp_path / "state") as first:
-        key_id, _ = make_plan(apigateway(first), "survives-a-restart-000001")
+        key_id, plan_id = make_plan(apigateway(first), value)
+        assert [keyed(first, value) for _ in range(2)] == [200, 200]
     with running(TEMPLATE, tmp_path / "state") as second:
-        assert apigateway(second).get_api_key(apiKey=key_id)["name"] == "made"
-        assert keyed(second, "survives-a-restart-000001") == 200
+        client = apigateway(second)
+        assert client.get_api_key(apiKey=key_id)["name"] == "made"
+        assert keyed(second, value) == 200
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        usage = client.get_usage(usagePlanId=plan_id, startDate=today, endDate=today)
+        assert usage["items"] == {key_id: [[3, 47]]}

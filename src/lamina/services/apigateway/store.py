@@ -4,8 +4,9 @@ deployment's own.
 ``keys`` and ``plans`` hold each as the document ``GetApiKey``/``GetUsagePlan`` answers (a
 template key changed through the API is stored whole and wins over the template's; a deleted
 one is stored with ``deleted``); ``plan_keys`` the API's associations (``present`` 0 for a
-template association the API removed). Written before the API answers (WAL), so what it
-acknowledged survives ``kill -9``.
+template association the API removed); ``usage`` the calls the gateway counted per plan, key
+and UTC day (written on the event loop as each call is admitted, before it is answered).
+Written before the API answers (WAL), so what it acknowledged survives ``kill -9``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ _MIGRATIONS = (
     CREATE TABLE plans (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
     CREATE TABLE plan_keys (plan TEXT NOT NULL, key TEXT NOT NULL, present INTEGER NOT NULL,
                             PRIMARY KEY (plan, key));
+    """,
+    """
+    CREATE TABLE usage (plan TEXT NOT NULL, key TEXT NOT NULL, day INTEGER NOT NULL,
+                        calls INTEGER NOT NULL, PRIMARY KEY (plan, key, day));
     """,
 )
 
@@ -50,6 +55,18 @@ class Store:
     def put_plan_key(self, plan: str, key: str, present: bool) -> None:
         self._conn.execute(
             "INSERT OR REPLACE INTO plan_keys VALUES (?, ?, ?)", (plan, key, int(present))
+        )
+
+    def usage(self) -> dict[tuple[str, str], dict[int, int]]:
+        """The gateway's calls by (plan, key) and UTC day number."""
+        counts: dict[tuple[str, str], dict[int, int]] = {}
+        for plan, key, day, calls in self._conn.execute("SELECT * FROM usage").fetchall():
+            counts.setdefault((str(plan), str(key)), {})[int(day)] = int(calls)
+        return counts
+
+    def count(self, plan: str, key: str, day: int, calls: int) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO usage VALUES (?, ?, ?, ?)", (plan, key, day, calls)
         )
 
     def close(self) -> None:
