@@ -327,7 +327,7 @@ class Lamina:
                 # GetUsage reads the gateway's counts.
                 service.api.changed = self.gateway.use_keys
                 service.api.usage_of = self.gateway.usage
-                self.gateway.keep_usage(service.api.store.usage(), service.api.store.count)
+                self.gateway.keep_usage(service.api.store.usage(), service.recorder)
         if self.watch:
             await self._start_watching(self.stack)
         api_url = f"http://{settings.host}:{_port(api_server)}"

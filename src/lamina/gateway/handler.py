@@ -187,7 +187,7 @@ class Gateway:
         record: Callable[[str, str, int, int], None],
     ) -> None:
         """Start from ``counts`` (calls by (plan, key) and UTC day number) and tell ``record``
-        each call counted from now on, before it is answered."""
+        each call counted from now on (on the event loop, as it is admitted)."""
         self._usage.restore(counts)
         self._usage.record = record
 

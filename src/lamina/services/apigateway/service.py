@@ -12,11 +12,13 @@ template deployed, with the ids the gateway serves them under. Other operations 
 Seams the composition root wires: ``changed(keys, plans)`` is told the whole set after each
 change (the gateway serves it from the next request on: handlers run inline on the event loop,
 so the change is in force before the answer leaves), and ``usage_of(plan_id, key_id)`` reads
-the gateway's counts by day. Without them the API still keeps its records.
+the gateway's counts by day; ``UsageRecorder`` is the gateway's seam to keep those counts in
+the store across restarts. Without them the API still keeps its records.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 import string
@@ -405,6 +407,32 @@ class ApiGateway:
         }
 
 
+class UsageRecorder:
+    """The gateway's ``record`` seam: counts written behind in one transaction at most
+    ``delay_s`` after the first unwritten one (a write per call would cost more than the rest
+    of a keyed call's steps), and on ``flush`` at close. A ``kill -9`` loses at most that
+    last second of counts. Called on the event loop."""
+
+    def __init__(self, store: Store, delay_s: float = 1.0) -> None:
+        self._store = store
+        self._delay_s = delay_s
+        self._pending: dict[tuple[str, str, int], int] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __call__(self, plan: str, key: str, day: int, calls: int) -> None:
+        self._pending[(plan, key, day)] = calls
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._delay_s, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()  # harmless when the timer is what called
+            self._timer = None
+        if self._pending:
+            pending, self._pending = self._pending, {}
+            self._store.count(pending)
+
+
 class ApiGatewayService(ModelService):
     """The store on ``state_dir`` behind the model's seam; handlers run inline on the loop
     (a few statements and one small write each), so a change reaches the gateway at once."""
@@ -413,10 +441,12 @@ class ApiGatewayService(ModelService):
         self, state_dir: Path, region: str, account_id: str, clock: Clock = SYSTEM
     ) -> None:
         self.api = ApiGateway(Store(state_dir / DATABASE), region, account_id, clock)
+        self.recorder = UsageRecorder(self.api.store)
         super().__init__("apigateway", self.api.operations(), inline=True)
 
     async def deploy(self, stack: Stack) -> None:
         self.api.deploy(stack)
 
     async def close(self) -> None:
+        self.recorder.flush()
         self.api.store.close()

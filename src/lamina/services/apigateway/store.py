@@ -5,8 +5,8 @@ deployment's own.
 template key changed through the API is stored whole and wins over the template's; a deleted
 one is stored with ``deleted``); ``plan_keys`` the API's associations (``present`` 0 for a
 template association the API removed); ``usage`` the calls the gateway counted per plan, key
-and UTC day (written on the event loop as each call is admitted, before it is answered).
-Written before the API answers (WAL), so what it acknowledged survives ``kill -9``.
+and UTC day. Written before the API answers (WAL), so what it acknowledged survives ``kill -9``;
+usage counts are written behind, at most a second late (``service.UsageRecorder``).
 """
 
 from __future__ import annotations
@@ -64,10 +64,18 @@ class Store:
             counts.setdefault((str(plan), str(key)), {})[int(day)] = int(calls)
         return counts
 
-    def count(self, plan: str, key: str, day: int, calls: int) -> None:
-        self._conn.execute(
-            "INSERT OR REPLACE INTO usage VALUES (?, ?, ?, ?)", (plan, key, day, calls)
-        )
+    def count(self, counts: dict[tuple[str, str, int], int]) -> None:
+        """Calls by (plan, key, day number), in one transaction."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO usage VALUES (?, ?, ?, ?)",
+                [(*slot, calls) for slot, calls in counts.items()],
+            )
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     def close(self) -> None:
         self._conn.close()
