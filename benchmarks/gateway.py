@@ -166,9 +166,11 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def wrk(port: int, path: str, connections: int, seconds: int) -> tuple[float, float, float, int]:
+def wrk(
+    port: int, path: str, connections: int, seconds: int, headers: tuple[str, ...] = ()
+) -> tuple[float, float, float, int]:
     """(requests/s, p50 ms, p99 ms, requests), from one wrk thread (``-t1``: a second thread
-    would take a core from the server on a 2-core machine)."""
+    would take a core from the server on a 2-core machine); ``headers`` as ``Name: value``."""
     out = subprocess.run(
         [
             "wrk",
@@ -176,6 +178,7 @@ def wrk(port: int, path: str, connections: int, seconds: int) -> tuple[float, fl
             f"-c{connections}",
             f"-d{seconds}s",
             "--latency",
+            *(arg for header in headers for arg in ("-H", header)),
             f"http://127.0.0.1:{port}{path}",
         ],
         capture_output=True,

@@ -1,25 +1,34 @@
-"""What a gateway step costs: a REST route whose integration runs a request and a response
-mapping template (VTL, Lambda non-proxy) beside the plain Lambda proxy route, same `lamina up`,
-same function work, measured in turns in one run.
+"""What a gateway step costs, each beside the plain Lambda proxy route of its API kind, same
+`lamina up`, same function work, measured in turns in one run:
+
+* REST: a route whose integration runs a request and a response mapping template (VTL, Lambda
+  non-proxy); a route guarded by a cached Lambda TOKEN authorizer, an API key and a usage plan
+  (with its throttle and quota);
+* HTTP API: a route guarded by a JWT authorizer (keys from a ``LAMINA_JWKS`` file, verified on
+  every call).
 
     apt-get install -y wrk   # once
     python benchmarks/gateway_steps.py [--seconds 5] [--rounds 3] [--connections 32]
 
 Prints requests/s of each route (wrk ``-t1``, keep-alive; the medians of --rounds turns) and
-the VTL route's cost as a ratio of the proxy route's (proxy requests/s / VTL requests/s). The
-issue's target: at most 1.5x. The figure is indicative on a shared machine: both routes are
-measured in the same run, in turns, so the machine's drift mostly cancels out.
+each step's cost as a ratio of its plain route's (plain requests/s / step requests/s). The
+issue's targets: VTL at most 1.5x, authorizer + key + plan 1.3x, JWT 1.2x. The figures are
+indicative on a shared machine: all routes are measured in the same run, in turns, so the
+machine's drift mostly cancels out.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -27,10 +36,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gateway import free_port, wait_for, wrk
 
 
-def first_status(port: int, path: str) -> int:
+def first_status(port: int, path: str, headers: tuple[str, ...] = ()) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        connection.request("GET", path)
+        sent = dict(h.split(": ", 1) for h in headers)
+        connection.request("GET", path, headers=sent)
         response = connection.getresponse()
         response.read()
         return response.status
@@ -77,6 +87,48 @@ Resources:
                     responseTemplates:
                       application/json: '#set($r = $input.path(''$''))
                         {"message": "$r.message", "id": "$r.id"}'
+  Authorize:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: ping.authorize}
+  Guarded:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: g
+      Auth:
+        ApiKeyRequired: true
+        DefaultAuthorizer: Token
+        Authorizers:
+          Token:
+            FunctionArn: !GetAtt Authorize.Arn
+            Identity: {Header: Authorization, ReauthorizeEvery: 300}
+        UsagePlan:
+          CreateUsagePlan: PER_API
+          Quota: {Limit: 100000000, Period: DAY}
+          Throttle: {BurstLimit: 1000000, RateLimit: 1000000}
+  Key:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Name: bench, Value: bench-key-0123456789abcdef, Enabled: true}
+  KeyInPlan:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Key, KeyType: API_KEY, UsagePlanId: !Ref GuardedUsagePlan}
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        Authorizers:
+          Jwt:
+            JwtConfiguration: {issuer: "https://issuer.example", audience: [bench]}
+            IdentitySource: $request.header.Authorization
+  Edge:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: ping.proxy
+      Events:
+        Guarded: {Type: Api, Properties: {RestApiId: !Ref Guarded, Path: /guarded, Method: get}}
+        Plain: {Type: HttpApi, Properties: {ApiId: !Ref Http, Path: /plain, Method: get}}
+        Jwt:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Http, Path: /jwt, Method: get, Auth: {Authorizer: Jwt}}
 """
 FUNCTIONS = """
 def proxy(event, context):
@@ -85,13 +137,35 @@ def proxy(event, context):
 
 def mapped(event, context):
     return {"message": "hello", "id": event["id"]}
+
+
+def authorize(event, context):
+    return {
+        "principalId": "bench",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}],
+        },
+    }
 """
+
+
+def jwks_and_token(path: Path) -> str:
+    """A signing key's JWKS written to ``path`` (for ``LAMINA_JWKS``) and a token it signed."""
+    from joserfc import jwt
+    from joserfc.jwk import RSAKey
+
+    key = RSAKey.generate_key(2048, private=True, parameters={"kid": "k1"})
+    issuer = "https://issuer.example"
+    path.write_text(json.dumps({issuer: {"keys": [key.as_dict(private=False)]}}))
+    claims = {"iss": issuer, "aud": "bench", "sub": "u", "exp": int(time.time()) + 3600}
+    return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=5, help="duration of each wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="turns of proxy then VTL")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of every route")
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,27 +177,54 @@ def main() -> None:
         command = [sys.executable, "-m", "lamina", "up", str(app), "--port", str(port)]
         command += ["--services-port", str(services_port), "--no-watch", "--no-function-logs"]
         command += ["--state-dir", str(Path(tmp) / "state")]
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        token = jwks_and_token(Path(tmp) / "jwks.json")
+        env = {**os.environ, "LAMINA_JWKS": str(Path(tmp) / "jwks.json")}
+        server = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
+        guarded = ("Authorization: allow", "x-api-key: bench-key-0123456789abcdef")
+        routes: dict[str, tuple[str, tuple[str, ...]]] = {
+            "proxy": ("/b/proxy", ()),
+            "vtl": ("/b/vtl/7", ()),
+            "guarded": ("/g/guarded", guarded),
+            "plain": ("/plain", ()),
+            "jwt": ("/jwt", (f"Authorization: Bearer {token}",)),
+        }
         try:
             wait_for("127.0.0.1", services_port, "/_lamina/health")
-            routes = {"proxy": "/b/proxy", "vtl": "/b/vtl/7"}
-            for path in routes.values():
-                wait_for("127.0.0.1", port, path)
-                if first_status(port, path) != 200:
+            for path, headers in routes.values():
+                wait_for("127.0.0.1", port, "/b/proxy")
+                if first_status(port, path, headers) != 200:
                     raise RuntimeError(f"{path} does not answer 200: the comparison would be void")
-                wrk(port, path, args.connections, 2)  # warm-up: environments, connections
+                wrk(port, path, args.connections, 2, headers)  # warm-up
             rates: dict[str, list[float]] = {name: [] for name in routes}
             for _ in range(args.rounds):
-                for name, path in routes.items():
-                    rates[name].append(wrk(port, path, args.connections, args.seconds)[0])
+                for name, (path, headers) in routes.items():
+                    rates[name].append(wrk(port, path, args.connections, args.seconds, headers)[0])
+            for path, headers in routes.values():
+                if first_status(port, path, headers) != 200:
+                    raise RuntimeError(f"{path} stopped answering 200 (throttled?): void")
         finally:
             server.terminate()
             server.wait(30)
-    proxy, vtl = statistics.median(rates["proxy"]), statistics.median(rates["vtl"])
-    print(f"{'route':<28}{'requests/s':>12}   (median of {args.rounds}, -c{args.connections})")
-    print(f"{'REST Lambda proxy':<28}{proxy:>12.0f}")
-    print(f"{'REST VTL request+response':<28}{vtl:>12.0f}")
-    print(f"VTL route cost: {proxy / vtl:.2f}x the proxy route (target <= 1.5x; indicative)")
+    rate = {name: statistics.median(values) for name, values in rates.items()}
+    print(f"{'route':<40}{'requests/s':>12}   (median of {args.rounds}, -c{args.connections})")
+    labels = {
+        "proxy": "REST Lambda proxy",
+        "vtl": "REST VTL request+response",
+        "guarded": "REST authorizer (cached) + key + plan",
+        "plain": "HTTP API Lambda proxy",
+        "jwt": "HTTP API JWT authorizer",
+    }
+    for name, label in labels.items():
+        print(f"{label:<40}{rate[name]:>12.0f}")
+    for name, plain, target in (
+        ("vtl", "proxy", 1.5),
+        ("guarded", "proxy", 1.3),
+        ("jwt", "plain", 1.2),
+    ):
+        cost = rate[plain] / rate[name]
+        print(f"{labels[name]} cost: {cost:.2f}x {labels[plain]} (target <= {target}x; indicative)")
 
 
 if __name__ == "__main__":

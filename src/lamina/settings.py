@@ -117,6 +117,9 @@ class Settings:
     # Log each event-loop callback of `lamina up` that takes more than this many milliseconds
     # of the loop thread's CPU time (0: off; observe/loopwatch.py).
     loop_watch_ms: float = 0.0
+    # API Gateway's account-level throttle over every API route: requests a second and burst.
+    account_throttle_rate: float = 10_000.0
+    account_throttle_burst: int = 5_000
     # The function run under a debugger, if any (set by CLI flags only).
     debugger: Debugger | None = None
 
@@ -142,6 +145,7 @@ class Settings:
                 "max_environments",
                 "xray_daemon_port",
                 "trace_reservoir",
+                "account_throttle_burst",
             ):
                 values[f.name] = int(raw)
             elif f.name in (
@@ -151,6 +155,7 @@ class Settings:
                 "clock_rate",
                 "loop_watch_ms",
                 "trace_rate",
+                "account_throttle_rate",
             ):
                 values[f.name] = float(raw)
             elif f.name in ("isolation", "metrics", "tracing"):

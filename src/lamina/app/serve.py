@@ -56,6 +56,7 @@ from lamina.observe.otlp import OtlpExport
 from lamina.observe.store import LogStore
 from lamina.observe.tracing import Tracing
 from lamina.services.api import ScheduleOwner, Service
+from lamina.services.apigateway.service import ApiGatewayService
 from lamina.services.auth.guard import METRICS_PATH, Door, scrape
 from lamina.services.cloudwatch.service import CloudWatchService, Sample
 from lamina.services.endpoint import Endpoint
@@ -331,6 +332,7 @@ class Lamina:
             services=self._call_service,
             metrics=self.metrics if settings.metrics else None,
             tracing=self.tracing,
+            account_limits=(settings.account_throttle_rate, settings.account_throttle_burst),
         )
         api_server = await serve(
             self.gateway,
@@ -349,6 +351,12 @@ class Lamina:
         for service in self.services:
             if isinstance(service, LambdaService):
                 service.registry.on_change = self._urls_changed
+            if isinstance(service, ApiGatewayService):
+                # Keys and plans made through the management API reach the gateway at once;
+                # GetUsage reads the gateway's counts.
+                service.api.changed = self.gateway.use_keys
+                service.api.usage_of = self.gateway.usage
+                self.gateway.keep_usage(service.api.store.usage(), service.recorder)
         if self.watch:
             await self._start_watching(self.stack)
         api_url = f"http://{settings.host}:{_port(api_server)}"
@@ -588,9 +596,12 @@ class Lamina:
                 functions = service.registry.snapshot()
         ids = {name: fn.latest.logical_id for name, fn in functions.items()}
         timeouts = {name: fn.latest.timeout_s for name, fn in functions.items()}
-        return self.gateway.deploy(
-            apis, ids, timeouts, keys=stack.api_keys, usage_plans=stack.usage_plans
-        )
+        keys, plans = list(stack.api_keys), list(stack.usage_plans)
+        for service in self.services:
+            if isinstance(service, ApiGatewayService):
+                # The management API owns keys and plans: the template's and its own.
+                keys, plans = service.api.keys_and_plans()
+        return self.gateway.deploy(apis, ids, timeouts, keys=keys, usage_plans=plans)
 
     def _mappings(self, stack: Stack) -> list[EventSourceMapping]:
         """From their owner, the Lambda registry (the template's and the API's), else the
@@ -806,6 +817,8 @@ def build_services(
     # Step Functions' service id (as in AWS_ENDPOINT_URL_SFN).
     if "sfn" not in settings.endpoints:
         services.append(_step_functions(settings, engine, deliveries, services))
+    if "apigateway" not in settings.endpoints:
+        services.append(ApiGatewayService(settings.state_dir, settings.region, settings.account_id))
     if "cloudwatch" not in settings.endpoints:
         services.append(
             CloudWatchService(

@@ -4,20 +4,21 @@ The ``x-api-key`` header must hold an enabled key that a usage plan covering thi
 admits, else 403 ``Forbidden``. Each (plan, key) has a token bucket of the plan's ``BurstLimit``
 refilled at its ``RateLimit`` per second (exact: requests are decided one at a time on the event
 loop), past which 429 ``Too Many Requests``; and a quota per DAY, WEEK or MONTH (UTC), past which
-429 ``Limit Exceeded``. Quotas are counted in memory: a restart starts them afresh.
+429 ``Limit Exceeded``. Calls are counted per UTC day (a redeploy, or keys and plans changed
+through the management API, keeps the counts; ``record`` and ``restore`` keep them across
+restarts). Calls past the quota are not counted; calls the throttle refuses are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 
 from lamina import fastjson
 from lamina.clock import SYSTEM
 from lamina.gateway.events import Call
 from lamina.gateway.plan import Next
+from lamina.gateway.tokenbucket import TokenBucket
 from lamina.model.apis import ApiKey, UsagePlan
 from lamina.net.messages import Response, json_response
 
@@ -27,20 +28,37 @@ def _refusal(status: int, message: str) -> Response:
     return json_response(status, fastjson.dumps({"message": message}), [("x-amzn-ErrorType", kind)])
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-
-
 class Usage:
     """The keys and plans of a deployment, and what each key has used (shared by its routes)."""
 
     def __init__(self, keys: Sequence[ApiKey], plans: Sequence[UsagePlan]) -> None:
+        self.keys: dict[str, ApiKey] = {}
+        self.plans: list[UsagePlan] = []
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._quotas: dict[tuple[str, str], tuple[int, int]] = {}
+        # Calls each (plan, key) made by UTC day number, for quotas and GetUsage.
+        self._daily: dict[tuple[str, str], dict[int, int]] = {}
+        # Told (plan id, key id, day number, calls that day) after each counted call, to keep
+        # the counts across restarts.
+        self.record: Callable[[str, str, int, int], None] | None = None
+        self.replace(keys, plans)
+
+    def replace(self, keys: Sequence[ApiKey], plans: Sequence[UsagePlan]) -> None:
+        """Serve these keys and plans from now on; what each key used so far is kept, and a
+        plan whose limits changed starts a full bucket."""
         self.keys = {k.value: k for k in keys}
+        old = {p.id: p for p in self.plans}
         self.plans = list(plans)
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
-        self._quotas: dict[tuple[str, str], tuple[str, int]] = {}
+        for plan in self.plans:
+            before = old.get(plan.id)
+            if before is not None and (before.rate, before.burst) != (plan.rate, plan.burst):
+                for slot in [s for s in self._buckets if s[0] == plan.id]:
+                    del self._buckets[slot]
+
+    def used(self, plan_id: str, key_id: str) -> dict[str, int]:
+        """The calls a key made under a plan, by UTC day (``YYYY-MM-DD``)."""
+        days = self._daily.get((plan_id, key_id), {})
+        return {(_EPOCH + dt.timedelta(days=d)).isoformat(): n for d, n in days.items()}
 
     def plan_for(self, key: ApiKey, api_id: str, stage: str) -> UsagePlan | None:
         for plan in self.plans:
@@ -51,33 +69,45 @@ class Usage:
     def admit(self, plan: UsagePlan, key: ApiKey) -> Response | None:
         """None when the call may go on; else the 429 it gets."""
         slot = (plan.id, key.id)
+        day = int(SYSTEM.wall() // 86_400)  # the UTC day's number: cheaper than a date
+        daily = self._daily.setdefault(slot, {})
         if plan.quota is not None:
-            period = _period(plan.quota_period)
-            current, used = self._quotas.get(slot, (period, 0))
-            if current != period:
-                used = 0
-            if used >= plan.quota:
+            start = _period_start(plan.quota_period, day)
+            counted = self._quotas.get(slot)
+            if counted is None or counted[0] != start:
+                counted = (start, sum(n for d, n in daily.items() if d >= start))
+            if counted[1] >= plan.quota:
                 return _refusal(429, "Limit Exceeded")
-            self._quotas[slot] = (period, used + 1)
+            self._quotas[slot] = (start, counted[1] + 1)
+        daily[day] = count = daily.get(day, 0) + 1
+        if self.record is not None:
+            self.record(plan.id, key.id, day, count)
         if plan.rate is not None:
-            capacity = float(plan.burst if plan.burst is not None else max(1.0, plan.rate))
-            now = time.monotonic()
-            bucket = self._buckets.setdefault(slot, _Bucket(capacity, now))
-            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.at) * plan.rate)
-            bucket.at = now
-            if bucket.tokens < 1.0:
+            bucket = self._buckets.get(slot)
+            if bucket is None:
+                capacity = float(plan.burst if plan.burst is not None else max(1.0, plan.rate))
+                bucket = self._buckets[slot] = TokenBucket(plan.rate, capacity)
+            if not bucket.take():
                 return _refusal(429, "Too Many Requests")
-            bucket.tokens -= 1.0
         return None
 
+    def restore(self, counts: Mapping[tuple[str, str], Mapping[int, int]]) -> None:
+        """Counts a previous run kept (by (plan, key) and day number), before any call."""
+        for slot, days in counts.items():
+            self._daily[slot] = dict(days)
+        self._quotas.clear()
 
-def _period(kind: str | None) -> str:
-    today = dt.datetime.fromtimestamp(SYSTEM.wall(), dt.UTC).date()
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _period_start(kind: str | None, day: int) -> int:
+    """The day number a quota period (UTC; weeks start on Monday) holding ``day`` began on."""
     if kind == "WEEK":
-        return today.strftime("%G-W%V")
+        return day - (_EPOCH + dt.timedelta(days=day)).weekday()
     if kind == "MONTH":
-        return today.strftime("%Y-%m")
-    return today.isoformat()
+        return day - (_EPOCH + dt.timedelta(days=day)).day + 1
+    return day
 
 
 class ApiKeyStep:

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from lamina import timestamps
 from lamina.gateway.routing import Match
-from lamina.model.apis import ApiKind
+from lamina.model.apis import ApiKind, resource_id
 from lamina.net.messages import Request
 
 # Request bodies an HTTP API (and a Function URL) passes as text; every other body, a missing
 # Content-Type and form posts included, arrives base64-encoded (checked against AWS by others).
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 # Request headers a 2.0 event does not pass as they came.
 _V2_SPECIAL = frozenset(
     ("cookie", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id")
@@ -251,7 +249,7 @@ def request_context(call: Call) -> dict[str, Any]:
         "requestId": call.request_id,
         "requestTime": gateway_time(call.time),
         "requestTimeEpoch": epoch_ms,
-        "resourceId": _resource_id(api.id, route.path) if rest else None,
+        "resourceId": resource_id(api.id, route.path) if rest else None,
         "resourcePath": route.path,
         "stage": match.stage.name,
     }
@@ -267,13 +265,6 @@ def request_context(call: Call) -> dict[str, Any]:
         # HTTP API 1.0 events carry an authorizer block even without an authorizer.
         context["authorizer"] = {"claims": None, "scopes": None}
     return context
-
-
-@functools.lru_cache(maxsize=1024)
-def _resource_id(api_id: str, path: str) -> str:
-    """A REST resource id (6 lower-case characters), stable per API and path."""
-    digest = hashlib.sha256(f"{api_id}{path}".encode()).digest()
-    return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:6])
 
 
 def v2(call: Call) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from lamina.engine.api import Invoker, InvokeResult
 from lamina.gateway import accesslog, events, jwt, responses, stagevars
 from lamina.gateway.apikeys import ApiKeyStep, Usage
 from lamina.gateway.authorizers import LambdaAuthorizer, Refused
+from lamina.gateway.cache import CacheStep, StageCache, caching_for
 from lamina.gateway.cors import CorsPolicy, CorsStep
 from lamina.gateway.events import Call
 from lamina.gateway.gatewayresponses import GatewayResponses
@@ -36,6 +37,8 @@ from lamina.gateway.integrations.mapped import HttpBackend, LambdaBackend, Mappe
 from lamina.gateway.integrations.mock import Mock
 from lamina.gateway.plan import Integration, Plan, Step, compile_plan
 from lamina.gateway.routing import NoRoute, Router
+from lamina.gateway.throttling import Throttle, route_bucket
+from lamina.gateway.tokenbucket import TokenBucket
 from lamina.gateway.validation import ValidationStep
 from lamina.model.apis import (
     ENFORCED,
@@ -116,11 +119,12 @@ class Gateway:
         services: ServiceCall | None = None,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
+        account_limits: tuple[float, float] = (10_000.0, 5_000.0),
     ) -> None:
         """``secrets`` (access key id -> secret key) are the key pairs whose SigV4 signatures
         ``AWS_IAM`` routes accept; without them every such call is refused. ``services`` calls
         Lamina's AWS services in process, for REST ``AWS`` integrations (without it they answer
-        500)."""
+        500). ``account_limits`` (rate a second, burst) throttle every API route together."""
         self._services: ServiceCall = services or _no_services
         self._invoker = invoker
         self._secrets: Mapping[str, str] = dict(secrets or {})
@@ -132,6 +136,8 @@ class Gateway:
         # The issuers' keys for JWT and Cognito authorizers, shared by every route.
         self._keysets = jwt.KeySets()
         self._usage = Usage((), ())
+        # API Gateway's account-level throttle: one bucket for every API, kept across deploys.
+        self._account = TokenBucket(*account_limits)
         self._cors: dict[str, CorsPolicy] = {}
         # REST APIs' customised gateway responses, by API id.
         self._gateway_responses: dict[str, GatewayResponses] = {}
@@ -163,11 +169,19 @@ class Gateway:
         its integration needs no integration timer). Returns the conflicts of the merged port."""
         apis = tuple(apis)
         functions, timeouts = dict(functions or {}), dict(timeouts or {})
-        self._usage = Usage(keys, usage_plans)
+        self._usage.replace(keys, usage_plans)
         cors = {a.id: CorsPolicy(a.cors) for a in apis if a.cors and a.kind is not ApiKind.REST}
+        # Stage caches start empty on each deploy, as a flush would leave them.
+        caches = {
+            (api.id, stage.name): StageCache(stage.cache_size_gb)
+            for api in apis
+            if api.kind is ApiKind.REST
+            for stage in api.stages
+            if stage.cache_cluster
+        }
         plans = {
             (id(api), id(stage), id(route)): self._plan(
-                api, stage, route, cors.get(api.id), functions, timeouts
+                api, stage, route, cors.get(api.id), functions, timeouts, caches
             )
             for api in apis
             for stage in api.stages
@@ -192,6 +206,25 @@ class Gateway:
         self._figures = figures
         return router.conflicts()
 
+    def use_keys(self, keys: Sequence[ApiKey], usage_plans: Sequence[UsagePlan]) -> None:
+        """Serve these API keys and usage plans from the next request on (the management API
+        changed them); what each key used is kept."""
+        self._usage.replace(keys, usage_plans)
+
+    def keep_usage(
+        self,
+        counts: Mapping[tuple[str, str], Mapping[int, int]],
+        record: Callable[[str, str, int, int], None],
+    ) -> None:
+        """Start from ``counts`` (calls by (plan, key) and UTC day number) and tell ``record``
+        each call counted from now on (on the event loop, as it is admitted)."""
+        self._usage.restore(counts)
+        self._usage.record = record
+
+    def usage(self, plan_id: str, key_id: str) -> dict[str, int]:
+        """The calls ``key_id`` made under ``plan_id`` by UTC day, for GetUsage."""
+        return self._usage.used(plan_id, key_id)
+
     def _plan(
         self,
         api: Api,
@@ -200,6 +233,7 @@ class Gateway:
         policy: CorsPolicy | None,
         functions: dict[str, str],
         timeouts: dict[str, float],
+        caches: dict[tuple[str, str], StageCache],
     ) -> Plan:
         spec = route.integration
         integration: Integration
@@ -240,10 +274,28 @@ class Gateway:
             api_keys=ApiKeyStep(self._usage, api.id, stage.name)
             if route.api_key_required
             else None,
+            throttle=self._throttle(api, stage, route),
             validator=ValidationStep(route.validation)
             if route.validation and (route.validation.required or route.validation.models)
             else None,
+            cache=self._cache(caches, api, stage, route),
         )
+
+    def _cache(
+        self, caches: dict[tuple[str, str], StageCache], api: Api, stage: Stage, route: Route
+    ) -> Step | None:
+        cache = caches.get((api.id, stage.name))
+        settings = caching_for(stage, route) if cache is not None else None
+        if cache is None or settings is None:
+            return None
+        return CacheStep(cache, route, settings, self._secrets)
+
+    def _throttle(self, api: Api, stage: Stage, route: Route) -> Step | None:
+        if api.kind is ApiKind.FUNCTION_URL:
+            return None  # Lambda's concurrency limits Function URLs, not API Gateway's buckets
+        own = route_bucket(stage.settings_for(route.method, route.path))
+        buckets = (self._account,) if own is None else (own, self._account)
+        return Throttle(buckets, api.kind)
 
     def _figures_of(self, api: Api, stage: Stage, route: Route) -> ApiRoute:
         """The route's series: AWS/ApiGateway's for APIs, AWS/Lambda's Url* for function URLs."""

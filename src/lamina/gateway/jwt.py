@@ -40,6 +40,8 @@ log = logging.getLogger("lamina.gateway")
 # JWKS are cached per issuer for this long (API Gateway refreshes them about hourly).
 _JWKS_TTL_S = 3600.0
 _LEEWAY_S = 0
+# Verified tokens remembered per authorizer (all forgotten at once past this many).
+_VERIFIED_TOKENS = 4096
 _ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"]
 
 
@@ -109,6 +111,10 @@ class JwtAuthorizer:
         self._keys = keys
         source = authorizer.identity_sources[0] if authorizer.identity_sources else ""
         self._header = source.rsplit(".", 1)[-1] or "Authorization"
+        # Tokens whose signature checked out, with the key set that checked it and their
+        # claims: a signature is verified once per token (RSA costs more than the rest of the
+        # route), while expiry, audience and scopes are checked on every call.
+        self._verified: dict[str, tuple[KeySet, dict[str, Any]]] = {}
 
     async def __call__(self, call: Call, next: Next, /) -> Response:
         raw = call.request.header(self._header)
@@ -121,10 +127,17 @@ class JwtAuthorizer:
         keys = await self._keys.get(issuer)
         if keys is None:
             return unauthorized(self._api)
-        try:
-            claims = jwt.decode(token, keys, algorithms=_ALGORITHMS).claims
-        except (JoseError, ValueError):
-            return unauthorized(self._api)
+        known = self._verified.get(token)
+        if known is not None and known[0] is keys:
+            claims = known[1]
+        else:
+            try:
+                claims = jwt.decode(token, keys, algorithms=_ALGORITHMS).claims
+            except (JoseError, ValueError):
+                return unauthorized(self._api)
+            if len(self._verified) >= _VERIFIED_TOKENS:
+                self._verified.clear()
+            self._verified[token] = (keys, claims)
         if not self._valid(claims):
             return unauthorized(self._api)
         granted = str(claims.get("scope", "")).split()

@@ -6,10 +6,12 @@ Steps run in this order, each one only where the route needs it:
 
 1. CORS (``cors.CorsStep``: HTTP APIs and Function URLs with a CORS configuration), outermost
    so that its headers decorate every answer, the other steps' refusals included;
-2. authorisation (Lambda and JWT authorisers: the next issue), which may answer 401/403 itself;
-3. API keys and throttling (usage plans: the next issue), which may answer 403/429;
-4. request validation (REST request validators: the next issue), which may answer 400;
-5. the integration (``integrations``): Lambda proxy, HTTP proxy or mock.
+2. authorisation (Lambda, JWT and IAM authorisers), which may answer 401/403 itself;
+3. API keys and usage plans (``apikeys``), which may answer 403/429;
+4. stage, route and account throttling (``throttling``), which may answer 429;
+5. request validation (``validation``), which may answer 400;
+6. the REST stage cache (``cache``), which answers hits itself;
+7. the integration (``integrations``): Lambda proxy, HTTP proxy or mock.
 
 A step is a callable ``step(call, next) -> Response`` that may answer by itself or await
 ``next(call)`` and change what it returns. Steps are plain objects built with what they need
@@ -75,9 +77,10 @@ def compile_plan(
     api_keys: Step | None = None,
     throttle: Step | None = None,
     validator: Step | None = None,
+    cache: Step | None = None,
 ) -> Plan:
     """The plan of one route: the steps it has (in the module's order), then ``integration``."""
-    steps: Sequence[Step | None] = (cors, authorizer, api_keys, throttle, validator)
+    steps: Sequence[Step | None] = (cors, authorizer, api_keys, throttle, validator, cache)
     run: Next = integration
     for step in reversed(steps):
         if step is not None:

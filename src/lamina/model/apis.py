@@ -7,8 +7,10 @@ Everything is resolved: no intrinsic function survives, paths are API Gateway ro
 from __future__ import annotations
 
 import enum
+import functools
+import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 DEFAULT_ROUTE = "$default"
@@ -114,6 +116,9 @@ class Integration:
     responses: tuple[IntegrationResponse, ...] = ()
     request_parameters: Mapping[str, str] = field(default_factory=_frozen)
     content_handling: ContentHandling | None = None
+    # REST: the method request parameters (``method.request.querystring.q``...) that key the
+    # stage cache beside the method and path.
+    cache_key_parameters: tuple[str, ...] = ()
     # HTTP API first-class integrations (AWS_PROXY): ``SQS-SendMessage``... (SUBTYPES), with
     # ``request_parameters`` naming the action's parameters.
     subtype: str | None = None
@@ -207,11 +212,58 @@ class Cors:
 
 
 @dataclass(frozen=True, slots=True)
+class MethodSettings:
+    """A stage's settings for the methods one ``ResourcePath``/``HttpMethod`` pair selects (REST
+    ``MethodSettings``; HTTP API ``RouteSettings`` and, as ``*`` ``*``, ``DefaultRouteSettings``).
+    None leaves a field to a less specific entry (or API Gateway's default)."""
+
+    # A resource path (``/pets/{id}``) or ``*`` for every one.
+    path: str = "*"
+    # An HTTP method (``GET``, ``ANY``...) or ``*`` for every one.
+    method: str = "*"
+    rate: float | None = None
+    burst: int | None = None
+    caching: bool | None = None
+    cache_ttl_s: int | None = None
+    require_authorization_for_cache_control: bool | None = None
+    # FAIL_WITH_403, SUCCEED_WITH_RESPONSE_HEADER or SUCCEED_WITHOUT_RESPONSE_HEADER.
+    unauthorized_cache_control: str | None = None
+
+    def selects(self, method: str, path: str) -> bool:
+        return self.path in ("*", path) and self.method in ("*", method)
+
+
+@dataclass(frozen=True, slots=True)
 class Stage:
     name: str
     variables: Mapping[str, str] = field(default_factory=_frozen)
     # API Gateway's access log format (``$context.requestId ...``), when configured.
     access_log_format: str | None = None
+    method_settings: tuple[MethodSettings, ...] = ()
+    # REST: the stage cache (``CacheClusterEnabled``) and its size in GB (``CacheClusterSize``).
+    cache_cluster: bool = False
+    cache_size_gb: float = 0.5
+
+    def settings_for(self, method: str, path: str) -> MethodSettings:
+        """The effective settings of one route: each field from the most specific entry that
+        sets it (method and path, then path, then method, then ``*`` ``*``)."""
+        chosen = [s for s in self.method_settings if s.selects(method, path)]
+        chosen.sort(key=lambda s: (s.path != "*") * 2 + (s.method != "*"))
+        merged = MethodSettings(path, method)
+        for entry in chosen:
+            changes = {n: getattr(entry, n) for n in _SETTINGS_FIELDS}
+            merged = replace(merged, **{n: v for n, v in changes.items() if v is not None})
+        return merged
+
+
+_SETTINGS_FIELDS = (
+    "rate",
+    "burst",
+    "caching",
+    "cache_ttl_s",
+    "require_authorization_for_cache_control",
+    "unauthorized_cache_control",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,3 +322,14 @@ class UsagePlan:
     quota: int | None = None
     # DAY, WEEK or MONTH.
     quota_period: str | None = None
+
+
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@functools.lru_cache(maxsize=1024)
+def resource_id(api_id: str, path: str) -> str:
+    """A REST resource id (6 lower-case characters), stable per API and path: the gateway's
+    events and the management API's GetResources name resources alike."""
+    digest = hashlib.sha256(f"{api_id}{path}".encode()).digest()
+    return "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in digest[:6])

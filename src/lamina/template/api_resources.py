@@ -19,6 +19,7 @@ from lamina.model.apis import (
     Authorizer,
     AuthorizerType,
     GatewayResponse,
+    MethodSettings,
     Route,
     Stage,
     Validation,
@@ -49,6 +50,67 @@ def _variables(reader: Resources, logical_id: str, value: Any, name: str) -> dic
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _flag(value: Any) -> bool | None:
+    return None if value is None else str(value).lower() == "true"
+
+
+def _number(reader: Resources, logical_id: str, value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise reader.fail(logical_id, name, f"{name} must be a number, got {value!r}") from None
+
+
+def _settings(
+    reader: Resources, logical_id: str, entry: Any, name: str, path: str, method: str
+) -> MethodSettings:
+    """One ``MethodSettings`` entry (REST) or ``RouteSettings`` value (HTTP API)."""
+    if not isinstance(entry, Mapping):
+        raise reader.fail(logical_id, name, f"{name} must be a mapping")
+    burst = _number(reader, logical_id, entry.get("ThrottlingBurstLimit"), name)
+    ttl = _number(reader, logical_id, entry.get("CacheTtlInSeconds"), name)
+    strategy = entry.get("UnauthorizedCacheControlHeaderStrategy")
+    return MethodSettings(
+        path,
+        method,
+        rate=_number(reader, logical_id, entry.get("ThrottlingRateLimit"), name),
+        burst=None if burst is None else int(burst),
+        caching=_flag(entry.get("CachingEnabled")),
+        cache_ttl_s=None if ttl is None else int(ttl),
+        require_authorization_for_cache_control=_flag(
+            entry.get("RequireAuthorizationForCacheControl")
+        ),
+        unauthorized_cache_control=str(strategy) if strategy else None,
+    )
+
+
+def _method_settings(
+    reader: Resources, logical_id: str, value: Any, name: str
+) -> list[MethodSettings]:
+    """REST ``MethodSettings``: ``ResourcePath`` spells ``/pets/{id}`` as ``/~1pets~1{id}``
+    and every path as ``/*``; ``HttpMethod`` ``*`` is every method."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise reader.fail(logical_id, name, f"{name} must be a list")
+    found = []
+    for i, entry in enumerate(value):
+        where = f"{name}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise reader.fail(logical_id, where, f"{where} must be a mapping")
+        raw = str(entry.get("ResourcePath") or "/*")
+        path = "*" if raw == "/*" else (raw[1:].replace("~1", "/") or "/")
+        method = str(entry.get("HttpMethod") or "*").upper()
+        found.append(_settings(reader, logical_id, entry, where, path, method))
+    return found
+
+
+def _cache_size(reader: Resources, logical_id: str, value: Any, name: str) -> float:
+    return _number(reader, logical_id, value, name) or 0.5
+
+
 def rest_stages(reader: Resources, api_logical_id: str) -> list[Stage]:
     """Stages of a REST API: its Stage resources, then stages its user-written Deployments
     create with ``StageName`` (SAM's generated Deployment names a stage ``Stage`` that SAM
@@ -61,7 +123,18 @@ def rest_stages(reader: Resources, api_logical_id: str) -> list[Stage]:
         name = str(reader.get(logical_id, "StageName") or "")
         variables = _variables(reader, logical_id, reader.get(logical_id, "Variables"), "Variables")
         log = _access_log(reader.get(logical_id, "AccessLogSetting"))
-        stages[name] = Stage(name, variables, log)
+        settings = _method_settings(
+            reader, logical_id, reader.get(logical_id, "MethodSettings"), "MethodSettings"
+        )
+        size = reader.get(logical_id, "CacheClusterSize")
+        stages[name] = Stage(
+            name,
+            variables,
+            log,
+            tuple(settings),
+            bool(_flag(reader.get(logical_id, "CacheClusterEnabled"))),
+            _cache_size(reader, logical_id, size, "CacheClusterSize"),
+        )
     for logical_id in reader.of_type("AWS::ApiGateway::Deployment"):
         if logical_id not in reader.template.data["Resources"]:
             continue
@@ -74,7 +147,29 @@ def rest_stages(reader: Resources, api_logical_id: str) -> list[Stage]:
         variables = _variables(
             reader, logical_id, description.get("Variables"), "StageDescription.Variables"
         )
-        stages[name] = Stage(name, variables, _access_log(description.get("AccessLogSetting")))
+        # The description's own throttling and caching fields are its stage-wide settings.
+        settings = [
+            _settings(reader, logical_id, description, "StageDescription", "*", "*"),
+            *_method_settings(
+                reader,
+                logical_id,
+                description.get("MethodSettings"),
+                "StageDescription.MethodSettings",
+            ),
+        ]
+        stages[name] = Stage(
+            name,
+            variables,
+            _access_log(description.get("AccessLogSetting")),
+            tuple(settings),
+            bool(_flag(description.get("CacheClusterEnabled"))),
+            _cache_size(
+                reader,
+                logical_id,
+                description.get("CacheClusterSize"),
+                "StageDescription.CacheClusterSize",
+            ),
+        )
     return list(stages.values())
 
 
@@ -231,9 +326,23 @@ def http_stages(reader: Resources, api_logical_id: str) -> list[Stage]:
         name = str(reader.get(logical_id, "StageName") or "")
         raw = reader.get(logical_id, "StageVariables")
         variables = _variables(reader, logical_id, raw, "StageVariables")
-        stages.append(
-            Stage(name, variables, _access_log(reader.get(logical_id, "AccessLogSettings")))
-        )
+        settings = []
+        default = reader.get(logical_id, "DefaultRouteSettings")
+        if default is not None:
+            settings.append(
+                _settings(reader, logical_id, default, "DefaultRouteSettings", "*", "*")
+            )
+        routes = reader.get(logical_id, "RouteSettings") or {}
+        if not isinstance(routes, Mapping):
+            raise reader.fail(logical_id, "RouteSettings", "RouteSettings must be a mapping")
+        for route_key, entry in routes.items():
+            method, _, path = str(route_key).partition(" ")
+            if str(route_key) == DEFAULT_ROUTE:
+                method, path = "ANY", DEFAULT_ROUTE
+            where = f"RouteSettings.{route_key}"
+            settings.append(_settings(reader, logical_id, entry, where, path, method.upper()))
+        log = _access_log(reader.get(logical_id, "AccessLogSettings"))
+        stages.append(Stage(name, variables, log, tuple(settings)))
     return stages
 
 

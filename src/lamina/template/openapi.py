@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lamina import fastjson
@@ -143,6 +143,16 @@ def integration_of(config: Mapping[str, Any], kind: ApiKind, where: str) -> Inte
     """An ``x-amazon-apigateway-integration`` object (or a CloudFormation ``Integration``,
     whose keys differ only in case). Raises ``DefinitionError`` for types Lamina does not serve."""
     lowered = {str(k).lower(): v for k, v in config.items()}
+    integration = _integration(lowered, kind, where)
+    keys = lowered.get("cachekeyparameters")
+    if keys is None:
+        return integration
+    if not isinstance(keys, list):
+        raise DefinitionError("cacheKeyParameters must be a list", where)
+    return replace(integration, cache_key_parameters=tuple(str(k) for k in keys))
+
+
+def _integration(lowered: Mapping[str, Any], kind: ApiKind, where: str) -> Integration:
     type_ = str(lowered.get("type") or lowered.get("integrationtype") or "").upper()
     timeout_ms = lowered.get("timeoutinmillis")
     try:

@@ -348,3 +348,48 @@ def test_raw_method_request_validator_and_model(tmp_path: Path) -> None:
     assert route.validation is not None
     assert route.validation.required == (("querystring", "owner"),)
     assert route.validation.models == {"application/json": '{"type":"object","required":["name"]}'}
+
+
+def test_stage_method_and_route_settings(tmp_path: Path) -> None:
+    """SAM Api MethodSettings (``/~1a`` is ``/a``, ``/*`` every path) with the stage cache, and
+    HttpApi DefaultRouteSettings/RouteSettings become each stage's method settings; a route's
+    effective settings take each field from the most specific entry."""
+    stack = load(
+        tmp_path,
+        """
+    Properties:
+      Events:
+        A: {Type: Api, Properties: {RestApiId: !Ref Rest, Path: /a, Method: get}}
+        H: {Type: HttpApi, Properties: {ApiId: !Ref Http, Path: /h, Method: get}}
+  Rest:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      CacheClusterEnabled: true
+      CacheClusterSize: "1.6"
+      MethodSettings:
+        - {ResourcePath: /*, HttpMethod: "*", ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50}
+        - ResourcePath: /~1a
+          HttpMethod: GET
+          ThrottlingBurstLimit: 5
+          CachingEnabled: true
+          CacheTtlInSeconds: 60
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      DefaultRouteSettings: {ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20}
+      RouteSettings:
+        "GET /h": {ThrottlingBurstLimit: 2}
+""",
+    )
+    rest = next(a for a in stack.apis if a.logical_id == "Rest")
+    (stage,) = rest.stages
+    assert stage.cache_cluster and stage.cache_size_gb == 1.6
+    own = stage.settings_for("GET", "/a")
+    assert (own.rate, own.burst, own.caching, own.cache_ttl_s) == (100.0, 5, True, 60)
+    other = stage.settings_for("POST", "/a")
+    assert (other.rate, other.burst, other.caching) == (100.0, 50, None)
+    http = next(a for a in stack.apis if a.logical_id == "Http")
+    (default,) = http.stages
+    route = default.settings_for("GET", "/h")
+    assert (route.rate, route.burst) == (10.0, 2)

@@ -1,0 +1,452 @@
+"""API Gateway's management API on the AWS endpoint (rest-json, botocore's ``apigateway``).
+
+API keys (``CreateApiKey``, ``GetApiKey(s)``, ``UpdateApiKey``: ``/enabled``, ``/name``,
+``/description``, ``DeleteApiKey``), usage plans (``CreateUsagePlan``, ``GetUsagePlan(s)``)
+and their keys (``CreateUsagePlanKey``, ``GetUsagePlanKeys``, ``DeleteUsagePlanKey``), and
+``GetUsage`` (the calls the gateway counted, per key and UTC day, as ``[used, remaining]``).
+The template's keys and plans are listed beside the API's and may be changed the same way.
+``GetRestApis``, ``GetStages`` and ``GetResources`` are read-only views of the REST APIs the
+template deployed, with the ids the gateway serves them under. Other operations are answered
+"Lamina does not serve apigateway:X yet." by ``ModelService``.
+
+Seams the composition root wires: ``changed(keys, plans)`` is told the whole set after each
+change (the gateway serves it from the next request on: handlers run inline on the event loop,
+so the change is in force before the answer leaves), and ``usage_of(plan_id, key_id)`` reads
+the gateway's counts by day; ``UsageRecorder`` is the gateway's seam to keep those counts in
+the store across restarts. Without them the API still keeps its records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+import string
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lamina.clock import SYSTEM, Clock
+from lamina.model.apis import Api, ApiKey, ApiKind, AuthorizerType, UsagePlan, resource_id
+from lamina.model.specs import Stack
+from lamina.services.apigateway.errors import (
+    BadRequestException,
+    ConflictException,
+    NotFoundException,
+)
+from lamina.services.apigateway.store import Doc, Store
+from lamina.services.protocols.service import ModelService
+
+DATABASE = "apigateway.sqlite3"
+Params = dict[str, Any]
+_ID = string.ascii_lowercase + string.digits
+_VALUE = string.ascii_letters + string.digits
+_KEY_FIELDS = ("/enabled", "/name", "/description")
+_AUTHORIZATION = {
+    AuthorizerType.IAM: "AWS_IAM",
+    AuthorizerType.COGNITO: "COGNITO_USER_POOLS",
+    AuthorizerType.JWT: "JWT",
+}
+
+
+def _new_id() -> str:
+    return "".join(secrets.choice(_ID) for _ in range(10))
+
+
+def _key_doc(key: ApiKey) -> Doc:
+    return {"id": key.id, "name": key.name, "value": key.value, "enabled": key.enabled}
+
+
+def _plan_doc(plan: UsagePlan) -> Doc:
+    doc: Doc = {
+        "id": plan.id,
+        "name": plan.name,
+        "apiStages": [{"apiId": a, "stage": s} for a, s in plan.stages],
+    }
+    if plan.rate is not None or plan.burst is not None:
+        doc["throttle"] = {
+            k: v for k, v in (("rateLimit", plan.rate), ("burstLimit", plan.burst)) if v is not None
+        }
+    if plan.quota is not None:
+        doc["quota"] = {"limit": plan.quota, "period": plan.quota_period or "DAY", "offset": 0}
+    return doc
+
+
+def _timestamps(doc: Doc) -> Doc:
+    out = {k: v for k, v in doc.items() if k not in ("deleted", "keyIds")}
+    for name in ("createdDate", "lastUpdatedDate"):
+        if name in out:
+            out[name] = dt.datetime.fromtimestamp(out[name], dt.UTC)
+    return out
+
+
+class ApiGateway:
+    """The handlers, over the store and the deployment's APIs, keys and plans."""
+
+    def __init__(self, store: Store, region: str, account_id: str, clock: Clock) -> None:
+        self.store = store
+        self.region = region
+        self.account_id = account_id
+        self.clock = clock
+        self.changed: Callable[[list[ApiKey], list[UsagePlan]], None] | None = None
+        self.usage_of: Callable[[str, str], dict[str, int]] | None = None
+        self._apis: tuple[Api, ...] = ()
+        self._template_keys: dict[str, Doc] = {}
+        self._template_plans: dict[str, Doc] = {}
+
+    def deploy(self, stack: Stack) -> None:
+        self._apis = tuple(a for a in stack.apis if a.kind is ApiKind.REST)
+        self._template_keys = {k.id: _key_doc(k) for k in stack.api_keys}
+        self._template_plans = {}
+        for plan in stack.usage_plans:
+            doc = _plan_doc(plan)
+            doc["keyIds"] = list(plan.key_ids)
+            self._template_plans[plan.id] = doc
+
+    # -- the merged view ---------------------------------------------------------------------
+
+    def _keys(self) -> dict[str, Doc]:
+        keys = {**self._template_keys, **self.store.docs("keys")}
+        return {i: d for i, d in keys.items() if not d.get("deleted")}
+
+    def _plans(self) -> dict[str, Doc]:
+        plans = {**self._template_plans, **self.store.docs("plans")}
+        members = {i: list(d.get("keyIds", ())) for i, d in plans.items()}
+        for plan, key, present in self.store.plan_keys():
+            if plan in members:
+                members[plan] = [k for k in members[plan] if k != key] + ([key] if present else [])
+        keys = self._keys()
+        return {i: {**d, "keyIds": [k for k in members[i] if k in keys]} for i, d in plans.items()}
+
+    def keys_and_plans(self) -> tuple[list[ApiKey], list[UsagePlan]]:
+        """What the gateway serves: every key and plan, the template's and the API's."""
+        keys = [
+            ApiKey(d["id"], d.get("name", ""), d["value"], bool(d.get("enabled", False)))
+            for d in self._keys().values()
+        ]
+        plans = []
+        for doc in self._plans().values():
+            throttle, quota = doc.get("throttle") or {}, doc.get("quota") or {}
+            plans.append(
+                UsagePlan(
+                    id=doc["id"],
+                    name=doc.get("name", ""),
+                    stages=tuple((s["apiId"], s["stage"]) for s in doc.get("apiStages", ())),
+                    key_ids=tuple(doc["keyIds"]),
+                    rate=throttle.get("rateLimit"),
+                    burst=throttle.get("burstLimit"),
+                    quota=quota.get("limit"),
+                    quota_period=quota.get("period"),
+                )
+            )
+        return keys, plans
+
+    def _tell(self) -> None:
+        if self.changed is not None:
+            self.changed(*self.keys_and_plans())
+
+    def _key(self, key_id: str) -> Doc:
+        doc = self._keys().get(key_id)
+        if doc is None:
+            raise NotFoundException("Invalid API Key identifier specified")
+        return doc
+
+    def _plan(self, plan_id: str) -> Doc:
+        doc = self._plans().get(plan_id)
+        if doc is None:
+            raise NotFoundException("Invalid Usage Plan ID specified")
+        return doc
+
+    # -- API keys ----------------------------------------------------------------------------
+
+    def create_api_key(self, params: Params) -> Doc:
+        value = params.get("value") or "".join(secrets.choice(_VALUE) for _ in range(40))
+        if len(value) < 20:
+            raise BadRequestException("API Key value should be at least 20 characters")
+        if any(d["value"] == value for d in self._keys().values()):
+            raise ConflictException("API Key already exists")
+        now = self.clock.wall()
+        doc: Doc = {
+            "id": _new_id(),
+            "name": params.get("name") or "",
+            "value": value,
+            "enabled": bool(params.get("enabled", False)),
+            "createdDate": now,
+            "lastUpdatedDate": now,
+            "stageKeys": [],
+        }
+        for name in ("description", "customerId", "tags"):
+            if params.get(name) is not None:
+                doc[name] = params[name]
+        self.store.put("keys", doc)
+        self._tell()
+        return _timestamps(doc)
+
+    def get_api_key(self, params: Params) -> Doc:
+        doc = _timestamps(self._key(params["apiKey"]))
+        if not params.get("includeValue"):
+            doc.pop("value", None)
+        return doc
+
+    def get_api_keys(self, params: Params) -> Doc:
+        items = []
+        for doc in self._keys().values():
+            if params.get("nameQuery") and not doc.get("name", "").startswith(params["nameQuery"]):
+                continue
+            if params.get("customerId") and doc.get("customerId") != params["customerId"]:
+                continue
+            item = _timestamps(doc)
+            if not params.get("includeValues"):
+                item.pop("value", None)
+            items.append(item)
+        return {"items": items}
+
+    def update_api_key(self, params: Params) -> Doc:
+        doc = dict(self._key(params["apiKey"]))
+        for patch in params.get("patchOperations") or []:
+            path, op = patch.get("path"), patch.get("op")
+            if op != "replace" or path not in _KEY_FIELDS:
+                raise BadRequestException(f"Invalid patch path {path}")
+            value = patch.get("value") or ""
+            doc[path[1:]] = value.lower() == "true" if path == "/enabled" else value
+        doc["lastUpdatedDate"] = self.clock.wall()
+        self.store.put("keys", doc)
+        self._tell()
+        return _timestamps(doc)
+
+    def delete_api_key(self, params: Params) -> Doc:
+        doc = self._key(params["apiKey"])
+        self.store.put("keys", {**doc, "deleted": True})
+        self._tell()
+        return {}
+
+    # -- usage plans -------------------------------------------------------------------------
+
+    def create_usage_plan(self, params: Params) -> Doc:
+        doc: Doc = {"id": _new_id(), "name": params["name"], "apiStages": []}
+        for stage in params.get("apiStages") or []:
+            self._check_stage(stage.get("apiId", ""), stage.get("stage", ""))
+            doc["apiStages"].append({"apiId": stage["apiId"], "stage": stage["stage"]})
+        for name in ("description", "throttle", "quota", "tags"):
+            if params.get(name) is not None:
+                doc[name] = params[name]
+        period = (doc.get("quota") or {}).get("period")
+        if period is not None and period not in ("DAY", "WEEK", "MONTH"):
+            raise BadRequestException(f"Invalid quota period {period}")
+        self.store.put("plans", doc)
+        self._tell()
+        return _timestamps(doc)
+
+    def _check_stage(self, api_id: str, stage: str) -> None:
+        api = next((a for a in self._apis if a.id == api_id), None)
+        if api is None or not any(s.name == stage for s in api.stages):
+            raise NotFoundException(f"Invalid stage identifier specified {api_id}:{stage}")
+
+    def get_usage_plan(self, params: Params) -> Doc:
+        return _timestamps(self._plan(params["usagePlanId"]))
+
+    def get_usage_plans(self, params: Params) -> Doc:
+        key = params.get("keyId")
+        plans = self._plans().values()
+        return {"items": [_timestamps(p) for p in plans if key is None or key in p["keyIds"]]}
+
+    def create_usage_plan_key(self, params: Params) -> Doc:
+        plan = self._plan(params["usagePlanId"])
+        if params["keyType"] != "API_KEY":
+            raise BadRequestException(f"Invalid key type {params['keyType']}")
+        key = self._key(params["keyId"])
+        if key["id"] in plan["keyIds"]:
+            raise ConflictException(f"Usage Plan {plan['id']} already has API Key {key['id']}")
+        self.store.put_plan_key(plan["id"], key["id"], True)
+        self._tell()
+        return self._plan_key(key)
+
+    @staticmethod
+    def _plan_key(key: Doc) -> Doc:
+        return {"id": key["id"], "type": "API_KEY", "value": key["value"], "name": key["name"]}
+
+    def get_usage_plan_keys(self, params: Params) -> Doc:
+        plan = self._plan(params["usagePlanId"])
+        keys = self._keys()
+        return {"items": [self._plan_key(keys[k]) for k in plan["keyIds"]]}
+
+    def delete_usage_plan_key(self, params: Params) -> Doc:
+        plan = self._plan(params["usagePlanId"])
+        if params["keyId"] not in plan["keyIds"]:
+            raise NotFoundException("Invalid API Key identifier specified")
+        self.store.put_plan_key(plan["id"], params["keyId"], False)
+        self._tell()
+        return {}
+
+    def get_usage(self, params: Params) -> Doc:
+        plan = self._plan(params["usagePlanId"])
+        try:
+            start = dt.date.fromisoformat(params["startDate"])
+            end = dt.date.fromisoformat(params["endDate"])
+        except ValueError:
+            raise BadRequestException("Invalid date format: use yyyy-MM-dd") from None
+        if end < start:
+            raise BadRequestException("The end date must be on or after the start date")
+        keys = [params["keyId"]] if params.get("keyId") else plan["keyIds"]
+        limit = (plan.get("quota") or {}).get("limit")
+        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+        items = {}
+        for key in keys:
+            used = self.usage_of(plan["id"], key) if self.usage_of is not None else {}
+            counts = [used.get(day.isoformat(), 0) for day in days]
+            items[key] = [[n, max(0, limit - n) if limit is not None else 0] for n in counts]
+        return {
+            "usagePlanId": plan["id"],
+            "startDate": params["startDate"],
+            "endDate": params["endDate"],
+            "items": items,
+        }
+
+    # -- the deployment's REST APIs ----------------------------------------------------------
+
+    def _api(self, api_id: str) -> Api:
+        api = next((a for a in self._apis if a.id == api_id), None)
+        if api is None:
+            raise NotFoundException(f"Invalid API identifier specified {self.account_id}:{api_id}")
+        return api
+
+    def get_rest_apis(self, params: Params) -> Doc:
+        items = []
+        for api in self._apis:
+            item: Doc = {
+                "id": api.id,
+                "name": api.name or api.logical_id,
+                "apiKeySource": "HEADER",
+                "endpointConfiguration": {"types": ["EDGE"]},
+            }
+            if api.binary_media_types:
+                item["binaryMediaTypes"] = list(api.binary_media_types)
+            items.append(item)
+        return {"items": items}
+
+    def get_stages(self, params: Params) -> Doc:
+        api = self._api(params["restApiId"])
+        items = []
+        for stage in api.stages:
+            settings = {}
+            for entry in stage.method_settings:
+                path = "*" if entry.path == "*" else entry.path[1:].replace("/", "~1")
+                settings[f"{path}/{entry.method}"] = {
+                    name: value
+                    for name, value in (
+                        ("throttlingRateLimit", entry.rate),
+                        ("throttlingBurstLimit", entry.burst),
+                        ("cachingEnabled", entry.caching),
+                        ("cacheTtlInSeconds", entry.cache_ttl_s),
+                        (
+                            "requireAuthorizationForCacheControl",
+                            entry.require_authorization_for_cache_control,
+                        ),
+                        (
+                            "unauthorizedCacheControlHeaderStrategy",
+                            entry.unauthorized_cache_control,
+                        ),
+                    )
+                    if value is not None
+                }
+            items.append(
+                {
+                    "stageName": stage.name,
+                    "variables": dict(stage.variables),
+                    "methodSettings": settings,
+                    "cacheClusterEnabled": stage.cache_cluster,
+                    "cacheClusterSize": f"{stage.cache_size_gb:g}",
+                    "cacheClusterStatus": "AVAILABLE" if stage.cache_cluster else "NOT_AVAILABLE",
+                }
+            )
+        return {"item": items}
+
+    def get_resources(self, params: Params) -> Doc:
+        api = self._api(params["restApiId"])
+        paths: dict[str, dict[str, Doc]] = {"/": {}}
+        for route in api.routes:
+            parts = [p for p in route.path.split("/") if p]
+            for n in range(1, len(parts) + 1):
+                paths.setdefault("/" + "/".join(parts[:n]), {})
+            paths["/" + "/".join(parts)][route.method] = {
+                "httpMethod": route.method,
+                "authorizationType": _AUTHORIZATION.get(route.authorizer.type, "CUSTOM")
+                if route.authorizer
+                else "NONE",
+                "apiKeyRequired": route.api_key_required,
+            }
+        items = []
+        for path, methods in sorted(paths.items()):
+            item: Doc = {"id": resource_id(api.id, path), "path": path}
+            if path != "/":
+                parent, _, part = path.rpartition("/")
+                item["parentId"] = resource_id(api.id, parent or "/")
+                item["pathPart"] = part
+            if methods:
+                item["resourceMethods"] = methods
+            items.append(item)
+        return {"items": items}
+
+    def operations(self) -> dict[str, Callable[[Params], Doc]]:
+        return {
+            "CreateApiKey": self.create_api_key,
+            "GetApiKey": self.get_api_key,
+            "GetApiKeys": self.get_api_keys,
+            "UpdateApiKey": self.update_api_key,
+            "DeleteApiKey": self.delete_api_key,
+            "CreateUsagePlan": self.create_usage_plan,
+            "GetUsagePlan": self.get_usage_plan,
+            "GetUsagePlans": self.get_usage_plans,
+            "CreateUsagePlanKey": self.create_usage_plan_key,
+            "GetUsagePlanKeys": self.get_usage_plan_keys,
+            "DeleteUsagePlanKey": self.delete_usage_plan_key,
+            "GetUsage": self.get_usage,
+            "GetRestApis": self.get_rest_apis,
+            "GetStages": self.get_stages,
+            "GetResources": self.get_resources,
+        }
+
+
+class UsageRecorder:
+    """The gateway's ``record`` seam: counts written behind in one transaction at most
+    ``delay_s`` after the first unwritten one (a write per call would cost more than the rest
+    of a keyed call's steps), and on ``flush`` at close. A ``kill -9`` loses at most that
+    last second of counts. Called on the event loop."""
+
+    def __init__(self, store: Store, delay_s: float = 1.0) -> None:
+        self._store = store
+        self._delay_s = delay_s
+        self._pending: dict[tuple[str, str, int], int] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __call__(self, plan: str, key: str, day: int, calls: int) -> None:
+        self._pending[(plan, key, day)] = calls
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._delay_s, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()  # harmless when the timer is what called
+            self._timer = None
+        if self._pending:
+            pending, self._pending = self._pending, {}
+            self._store.count(pending)
+
+
+class ApiGatewayService(ModelService):
+    """The store on ``state_dir`` behind the model's seam; handlers run inline on the loop
+    (a few statements and one small write each), so a change reaches the gateway at once."""
+
+    def __init__(
+        self, state_dir: Path, region: str, account_id: str, clock: Clock = SYSTEM
+    ) -> None:
+        self.api = ApiGateway(Store(state_dir / DATABASE), region, account_id, clock)
+        self.recorder = UsageRecorder(self.api.store)
+        super().__init__("apigateway", self.api.operations(), inline=True)
+
+    async def deploy(self, stack: Stack) -> None:
+        self.api.deploy(stack)
+
+    async def close(self) -> None:
+        self.recorder.flush()
+        self.api.store.close()
