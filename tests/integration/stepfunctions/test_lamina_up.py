@@ -3,9 +3,8 @@ with DefinitionSubstitutions, a plain CloudFormation one, an Express one) and ac
 deployed; Lambda tasks by ARN and through lambda:invoke run the template's functions, and a
 function's error is caught by its name (and each transition is logged when
 LAMINA_TRACE_EXECUTIONS asks); a SAM EventBridgeRule event and an Api event start executions;
-and a
-Standard execution killed with SIGKILL during a Wait resumes after restart without running its
-completed task again; versions, aliases and a failed execution's redrive survive SIGKILL too."""
+and a Standard execution killed with SIGKILL during a Wait resumes after restart without running
+its completed task again; versions, aliases and a failed execution's redrive survive SIGKILL too."""
 
 from __future__ import annotations
 
