@@ -28,7 +28,9 @@ from lamina.template.resources import Resources
 ACTIVITY_TYPE = "AWS::StepFunctions::Activity"
 _SUBSTITUTION = re.compile(r"\$\{([^}]+)\}")
 # SAM state machine events Lamina runs (as EventBridge rules); the others are reported.
-_RUN_EVENTS = frozenset({"EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"})
+# ``Api``: SAM turns it into a REST route whose AWS integration calls states:StartExecution
+# (its request template names the machine), which the gateway serves as it is.
+_RUN_EVENTS = frozenset({"EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2", "Api"})
 
 
 @dataclass

@@ -2,9 +2,9 @@
 with DefinitionSubstitutions, a plain CloudFormation one, an Express one) and activity are
 deployed; Lambda tasks by ARN and through lambda:invoke run the template's functions, and a
 function's error is caught by its name (and each transition is logged when
-LAMINA_TRACE_EXECUTIONS asks); a SAM EventBridgeRule event starts executions; and a
-Standard execution killed with SIGKILL during a Wait resumes after restart without running its
-completed task again; versions, aliases and a failed execution's redrive survive SIGKILL too."""
+LAMINA_TRACE_EXECUTIONS asks); a SAM EventBridgeRule event and an Api event start executions;
+and a Standard execution killed with SIGKILL during a Wait resumes after restart without running
+its completed task again; versions, aliases and a failed execution's redrive survive SIGKILL too."""
 
 from __future__ import annotations
 
@@ -99,6 +99,32 @@ def test_an_eventbridge_rule_event_starts_an_execution(server: LaminaUp) -> None
         Entries=[{"Source": "sfn-test", "DetailType": "Go", "Detail": '{"k": 1}'}]
     )
     assert wait_for(lambda: len(started()) > before, timeout=30)
+
+
+def test_a_sam_api_event_starts_an_execution_over_http(server: LaminaUp) -> None:
+    """A SAM state machine's Api event is a REST route whose integration starts an execution:
+    a JSON POST answers StartExecution's output (200, executionArn) and the execution gets the
+    body as its input, as SAM's request template gives it."""
+    import re
+    import urllib.request
+
+    api = re.search(r"ServerlessRestApi \(REST\): (http://\S+/Prod/)", server.log())
+    assert api, server.log()
+    request = urllib.request.Request(
+        f"{api.group(1)}orders",
+        data=b'{"n": 3}',
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 200
+        started = json.loads(answer.read())
+    assert started["executionArn"].startswith(f"{ARN}:execution:flow:")
+    sfn = server.aws("stepfunctions")
+    done = finished(sfn, started["executionArn"])
+    assert json.loads(done["input"]) == {"n": 3}
+    assert done["status"] == "SUCCEEDED", done
+    assert "Flow.Events.Order" not in server.log()  # not listed as unsupported
 
 
 def test_an_express_machine_runs_synchronously(server: LaminaUp) -> None:
