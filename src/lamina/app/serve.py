@@ -16,6 +16,7 @@ template that no longer loads leaves the previous deployment serving, and the er
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import time
@@ -221,6 +222,8 @@ class Lamina:
         self.endpoint.door = self._door(secrets, settings.services_port)
         zygote = app.launch_zygote(settings)
         limits = _limits(settings, MAX_SERVICES_REQUEST_BYTES, SERVICES_REQUEST_TOO_LARGE)
+        # Large S3 uploads stream to disk (up to S3's 5 GB), past the cap other bodies have.
+        limits = dataclasses.replace(limits, streamer=self.endpoint.incoming)
         services_server = await serve(
             self.endpoint, settings.host, settings.services_port, limits=limits
         )
