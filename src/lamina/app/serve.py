@@ -44,7 +44,7 @@ from lamina.model.lambdas import template_functions
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.schedules import RULE, ScheduleSpec
 from lamina.model.specs import FunctionSpec, Stack
-from lamina.net.messages import Request, Response, json_response
+from lamina.net.messages import FileResponse, Request, Response, json_response
 from lamina.net.server import Limits, serve
 from lamina.observe import prometheus
 from lamina.observe.api import LogSink
@@ -388,7 +388,10 @@ class Lamina:
         )
         for candidate in self.services:
             if candidate.matches(request):
-                return await candidate.handle(request)
+                answer = await candidate.handle(request)
+                if isinstance(answer, FileResponse):  # a large S3 object, read for the caller
+                    return await asyncio.to_thread(answer.buffered)
+                return answer
         raise LookupError(f"Lamina does not serve {service} yet")
 
     def _door(self, secrets: Mapping[str, str], port: int) -> Door:

@@ -160,6 +160,14 @@ class FileResponse(Response):
         self.offset = offset
         self.length = length
 
+    def buffered(self) -> Response:
+        """The same answer with its body read into memory (blocking: for callers in process,
+        whose answers are small, as an API Gateway integration's)."""
+        with open(self.path, "rb") as source:
+            source.seek(self.offset)
+            body = source.read(self.length)
+        return Response(self.status, self.headers, body)
+
 
 def json_response(status: int, body: bytes, extra: list[tuple[str, str]] | None = None) -> Response:
     headers = [("Content-Type", "application/json")]
