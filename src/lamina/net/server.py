@@ -156,8 +156,10 @@ class Limits:
     header_timeout: float = 30.0
     idle_timeout: float = 75.0
     # Asked, as each head completes, whether its body streams to a sink (see the module's
-    # docstring); None: every body is buffered.
+    # docstring); None: every body is buffered. Only bodies declared at least ``stream_from``
+    # bytes long (or sent chunked, length unknown) are asked about: the rest pay nothing.
     streamer: Streamer | None = None
+    stream_from: int = 1024 * 1024
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -176,6 +178,7 @@ class HttpProtocol(asyncio.Protocol):
         self._max_body = limits.max_body
         self._too_large_answer = limits.too_large
         self._streamer = limits.streamer
+        self._stream_from = limits.stream_from
         # The current request's sink, while its body arrives; whether the sink paused reading.
         self._sink: BodySink | None = None
         self._sink_paused = False
@@ -290,9 +293,14 @@ class HttpProtocol(asyncio.Protocol):
         self._head_size = self._head_raw = 0
         index = self._index = first_values(self._headers)
         length = index.get("content-length")
-        if self._streamer is not None and self._stream_body(index):
+        declared = int(length) if length is not None and length.isdigit() else -1
+        if (
+            self._streamer is not None
+            and (declared >= self._stream_from or "transfer-encoding" in index)
+            and self._stream_body(index)
+        ):
             return
-        if length is not None and length.isdigit() and int(length) > self._max_body:
+        if declared > self._max_body:
             self._too_large = True
         expect = index.get("expect")
         if expect is not None and expect.lower() == "100-continue":

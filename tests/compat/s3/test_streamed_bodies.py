@@ -1,7 +1,7 @@
 """Bodies of a megabyte or more stream to a file as they arrive: aws-chunked framing split
 anywhere across reads is decoded on the way and its trailing checksum verified; a signed
 payload hash that the body does not match is S3's XAmzContentSHA256Mismatch; a body whose
-checks fail leaves neither an object nor a temporary file."""
+checks fail, or whose client goes away mid-body, leaves neither an object nor a temporary file."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from tests.compat.protocols.served import KEY_ID, SECRET, Served
+from tests.integration.asyncinvoke.lamina_up import wait_for
 
 MIB = 1024 * 1024
 
@@ -117,3 +118,23 @@ def test_a_streamed_put_to_a_missing_bucket_leaves_no_file(
     status, answer = _put(served, "/no-such-bucket/key", data, {})
     assert status == 404 and b"<Code>NoSuchBucket</Code>" in answer
     assert _temporary(tmp_path) == []
+
+
+def test_a_client_gone_mid_body_leaves_no_file(
+    served: Served, s3: Any, bucket: str, tmp_path: Path
+) -> None:
+    """A client that sends half of a 4 MiB body and hangs up leaves no object, and the
+    temporary file its body was streaming to is deleted."""
+    url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "gone"}, ExpiresIn=60
+    )
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=10)
+    connection.putrequest("PUT", f"{parts.path}?{parts.query}", skip_accept_encoding=True)
+    connection.putheader("Content-Length", str(4 * MIB))
+    connection.endheaders()
+    connection.send(os.urandom(2 * MIB))
+    assert wait_for(lambda: _temporary(tmp_path), 10)
+    connection.close()
+    assert wait_for(lambda: not _temporary(tmp_path), 10)
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
