@@ -42,11 +42,17 @@ STREAM_FROM = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class BodyFile:
-    """A GetObject body to send from its file: ``length`` bytes from ``offset``."""
+    """A GetObject body to send from its file: ``length`` bytes from ``offset``. Callers in
+    process (a Step Functions ItemReader calls the handler itself) take ``bytes()`` of it."""
 
     path: str
     offset: int
     length: int
+
+    def __bytes__(self) -> bytes:
+        with open(self.path, "rb") as source:
+            source.seek(self.offset)
+            return source.read(self.length)
 
 
 @dataclass(frozen=True, slots=True)
