@@ -32,8 +32,8 @@ from lamina.services.s3.errors import EntityTooLarge, InternalError
 from lamina.services.s3.payload import ChunkDecoder, Digests
 
 log = logging.getLogger("lamina.s3")
-HIGH_WATER = 8 * 1024 * 1024
-LOW_WATER = 2 * 1024 * 1024
+HIGH_WATER = 4 * 1024 * 1024
+LOW_WATER = 1024 * 1024
 # S3's largest PutObject (and UploadPart) body.
 MAX_UPLOAD_BYTES = 5 * 1024**3
 # Bodies at least this large stream both ways; smaller ones keep the buffered path (cheaper).
