@@ -5,7 +5,7 @@
 Both servers run in their own process on 127.0.0.1: Lamina's AWS endpoint (its HTTP server,
 the SigV4 door and the S3 service on a temporary state directory, every object fsync'd before
 it is acknowledged) and ``moto.server`` (Werkzeug, threaded, objects in memory). For each
-``--size`` (4 KB by default), one boto3 client (what a function or script feels, its own cost
+``--size`` (4 KB and 8 MB by default; 8 MB bodies stream to and from disk as on `lamina up`), one boto3 client (what a function or script feels, its own cost
 included) runs PutObject back to back for ``--seconds``, then GetObject of those objects.
 Printed: operations per second and MB/s for each server, p50 latency, and Lamina's ratio; then,
 for each size, the disk's own rate writing files of that size and fsync'ing each (what an
@@ -62,8 +62,9 @@ def _serve_lamina(port: int, state_dir: str) -> None:
         service = S3Service(Path(state_dir), REGION)
         # Every request's signature is checked, as on `lamina up`'s endpoint.
         door = Door.build({KEY_ID: SECRET}, "127.0.0.1", port)
-        limits = Limits(max_body=64 * 1024 * 1024)
-        await serve(Endpoint([service], door=door), "127.0.0.1", port, limits=limits)
+        endpoint = Endpoint([service], door=door)
+        limits = Limits(max_body=64 * 1024 * 1024, streamer=endpoint.incoming)
+        await serve(endpoint, "127.0.0.1", port, limits=limits)
         await asyncio.Event().wait()
 
     try:
@@ -163,7 +164,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--size", type=int, action="append")
     args = parser.parse_args()
-    sizes = args.size or [4096]
+    sizes = args.size or [4096, 8 * 1024 * 1024]
     ports = {"lamina": free_port(), "moto": free_port()}
     with tempfile.TemporaryDirectory(prefix="lamina-s3-bench-") as state:
         lamina = start_lamina(ports["lamina"], state)

@@ -16,6 +16,7 @@ template that no longer loads leaves the previous deployment serving, and the er
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import time
@@ -45,7 +46,7 @@ from lamina.model.lambdas import template_functions
 from lamina.model.mappings import EventSourceMapping
 from lamina.model.schedules import RULE, ScheduleSpec
 from lamina.model.specs import FunctionSpec, Stack, StackOutput
-from lamina.net.messages import Request, Response, json_response
+from lamina.net.messages import FileResponse, Request, Response, json_response
 from lamina.net.server import Limits, serve
 from lamina.observe import prometheus
 from lamina.observe.api import LogSink
@@ -235,6 +236,8 @@ class Lamina:
         self.endpoint.door = self._door(secrets, settings.services_port)
         zygote = app.launch_zygote(settings)
         limits = _limits(settings, MAX_SERVICES_REQUEST_BYTES, SERVICES_REQUEST_TOO_LARGE)
+        # Large S3 uploads stream to disk (up to S3's 5 GB), past the cap other bodies have.
+        limits = dataclasses.replace(limits, streamer=self.endpoint.incoming)
         services_server = await serve(
             self.endpoint, settings.host, settings.services_port, limits=limits
         )
@@ -428,7 +431,10 @@ class Lamina:
         )
         for candidate in self.services:
             if candidate.matches(request):
-                return await candidate.handle(request)
+                answer = await candidate.handle(request)
+                if isinstance(answer, FileResponse):  # a large S3 object, read for the caller
+                    return await asyncio.to_thread(answer.buffered)
+                return answer
         raise LookupError(f"Lamina does not serve {service} yet")
 
     def _door(self, secrets: Mapping[str, str], port: int) -> Door:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(slots=True, init=False)
@@ -25,6 +26,8 @@ class Request:
     received_at: float = 0.0
     # Lower-cased name -> first value; built on the first lookup unless the server gave it.
     index: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    # Where the body went instead of ``body`` when it was streamed (``BodySink``).
+    stream: BodySink | None = field(default=None, repr=False, compare=False)
 
     def __init__(
         self,
@@ -38,6 +41,7 @@ class Request:
         server: tuple[str, int] = ("127.0.0.1", 0),
         received_at: float = 0.0,
         index: dict[str, str] | None = None,
+        stream: BodySink | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -49,6 +53,7 @@ class Request:
         self.server = server
         self.received_at = received_at
         self.index = index
+        self.stream = stream
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first value of a header, matched without regard to case."""
@@ -64,6 +69,30 @@ class Request:
     @property
     def host(self) -> str:
         return self.header("host") or f"{self.server[0]}:{self.server[1]}"
+
+
+class BodySink(Protocol):
+    """Where a streamed request body goes, chosen from the request's head (``Streamer``).
+
+    The server calls ``write`` with each piece of the body in order; a True answer means the
+    sink is behind, and the server stops reading the socket until the sink calls the ``resume``
+    it was made with (from any thread). ``end`` follows the last piece, before the handler sees
+    the request. ``abort`` comes when the client goes away mid-body and again once the handler
+    has answered: it must be harmless after the body was taken (a sink deletes what nobody took).
+    """
+
+    def write(self, chunk: bytes) -> bool: ...
+
+    def end(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+# (method, raw path, raw query, headers index, resume) -> a sink for the body, an answer that
+# refuses it before it is read (the connection then closes), or None for the buffered path.
+Streamer = Callable[
+    [str, str, str, dict[str, str], Callable[[], None]], "BodySink | Response | None"
+]
 
 
 def first_values(headers: list[tuple[str, str]]) -> dict[str, str]:
@@ -111,6 +140,33 @@ class StreamingResponse(Response):
         # Response.__init__ by name: zero-argument super() fails in a slots dataclass.
         Response.__init__(self, status, headers)
         self.chunks = chunks
+
+
+@dataclass(slots=True, init=False)
+class FileResponse(Response):
+    """A response whose body is ``length`` bytes of the file at ``path`` from ``offset``: sent
+    with its Content-Length, read a chunk at a time off the event loop (a large S3 object is
+    never whole in memory)."""
+
+    path: str
+    offset: int
+    length: int
+
+    def __init__(
+        self, status: int, headers: list[tuple[str, str]], path: str, offset: int, length: int
+    ) -> None:
+        Response.__init__(self, status, headers)
+        self.path = path
+        self.offset = offset
+        self.length = length
+
+    def buffered(self) -> Response:
+        """The same answer with its body read into memory (blocking: for callers in process,
+        whose answers are small, as an API Gateway integration's)."""
+        with open(self.path, "rb") as source:
+            source.seek(self.offset)
+            body = source.read(self.length)
+        return Response(self.status, self.headers, body)
 
 
 def json_response(status: int, body: bytes, extra: list[tuple[str, str]] | None = None) -> Response:

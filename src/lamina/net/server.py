@@ -16,7 +16,17 @@ One sweep per server checks both once a second, so the request path pays no time
 that raises produces 500 and the error is logged; it never takes the server down. A client that
 goes away mid-request does not cancel its handler (an invocation runs to its end, as on AWS); the
 answer is dropped. A ``StreamingResponse`` (server-sent events) is written chunk by chunk without a
-length and ends the connection; until it ends, the idle timeout does not apply to it.
+length and ends the connection; until it ends, the idle timeout does not apply to it. A
+``FileResponse`` is sent from its file in chunks read off the loop, waiting for the socket to
+drain between them.
+
+Streamed request bodies: when the server has a ``streamer``, it is asked once per request, as the
+head completes, whether the body should go to a ``BodySink`` instead of memory (an S3 upload);
+everything else keeps the buffered path. A sink's body is not held to ``max_body`` (the streamer
+sets its own limit, and may refuse with an answer at once); reading pauses while the sink says it
+is behind, so memory stays bounded however large the body. The request then carries the sink as
+``stream`` and an empty ``body``; the sink is aborted when the client goes away mid-body and
+after the handler answers.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -34,7 +45,15 @@ from typing import cast
 import httptools
 
 from lamina.clock import SYSTEM
-from lamina.net.messages import Request, Response, StreamingResponse, first_values
+from lamina.net.messages import (
+    BodySink,
+    FileResponse,
+    Request,
+    Response,
+    Streamer,
+    StreamingResponse,
+    first_values,
+)
 from lamina.net.ports import PortInUseError
 from lamina.timestamps import http_date
 
@@ -59,6 +78,8 @@ _HEAD_TOO_LARGE = Response(
     431, [("Content-Type", "application/json")], b'{"message":"Request Header Fields Too Large"}'
 )
 _TIMED_OUT = Response(408, [("Content-Type", "application/json")], b'{"message":"Request Timeout"}')
+# A FileResponse is read and written this much at a time.
+_FILE_CHUNK = 1024 * 1024
 
 
 class _HeadTooLarge(Exception):
@@ -134,6 +155,11 @@ class Limits:
     max_head: int = DEFAULT_MAX_HEAD
     header_timeout: float = 30.0
     idle_timeout: float = 75.0
+    # Asked, as each head completes, whether its body streams to a sink (see the module's
+    # docstring); None: every body is buffered. Only bodies declared at least ``stream_from``
+    # bytes long (or sent chunked, length unknown) are asked about: the rest pay nothing.
+    streamer: Streamer | None = None
+    stream_from: int = 1024 * 1024
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -151,6 +177,14 @@ class HttpProtocol(asyncio.Protocol):
         self._clock = clock if clock is not None else WallClock()
         self._max_body = limits.max_body
         self._too_large_answer = limits.too_large
+        self._streamer = limits.streamer
+        self._stream_from = limits.stream_from
+        # The current request's sink, while its body arrives; whether the sink paused reading.
+        self._sink: BodySink | None = None
+        self._sink_paused = False
+        # Set while a FileResponse waits for the socket to drain.
+        self._drained: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._max_head = limits.max_head
         self._head_size = self._head_raw = 0
         self._connections = connections
@@ -188,7 +222,8 @@ class HttpProtocol(asyncio.Protocol):
             self._client = (str(peer[0]), int(peer[1]))
         if isinstance(sock, tuple):
             self._server = (str(sock[0]), int(sock[1]))
-        self._now = asyncio.get_running_loop().time
+        self._loop = asyncio.get_running_loop()
+        self._now = self._loop.time
         if self._own_clock:
             self._clock.sync(self._now)
         self._head_since = self._last_seen = self._now()
@@ -200,6 +235,10 @@ class HttpProtocol(asyncio.Protocol):
         self._transport = None
         self._waiting.clear()
         self._wake()
+        if self._sink is not None:
+            self._sink.abort()
+            self._sink = None
+        self._resume_writing()
         if self._connections is not None:
             self._connections.discard(self)
 
@@ -254,7 +293,14 @@ class HttpProtocol(asyncio.Protocol):
         self._head_size = self._head_raw = 0
         index = self._index = first_values(self._headers)
         length = index.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self._max_body:
+        declared = int(length) if length is not None and length.isdigit() else -1
+        if (
+            self._streamer is not None
+            and (declared >= self._stream_from or "transfer-encoding" in index)
+            and self._stream_body(index)
+        ):
+            return
+        if declared > self._max_body:
             self._too_large = True
         expect = index.get("expect")
         if expect is not None and expect.lower() == "100-continue":
@@ -265,7 +311,42 @@ class HttpProtocol(asyncio.Protocol):
         elif self._expect_continue and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
+    def _stream_body(self, index: dict[str, str]) -> bool:
+        """Ask the streamer about this request's body; True once it is decided (a sink took it,
+        or it was refused)."""
+        assert self._streamer is not None
+        path, _, query = self._url.decode("latin-1").partition("?")
+        method = self._parser.get_method().decode("ascii")
+        decision = self._streamer(method, path, query, index, self._resume_sink)
+        if decision is None:
+            return False
+        if isinstance(decision, Response):
+            self._reply_and_close(decision)
+            self._too_large = True  # whatever body still comes is dropped
+            return True
+        self._sink = decision
+        if index.get("expect", "").lower() == "100-continue" and self._transport is not None:
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return True
+
+    def _resume_sink(self) -> None:
+        """The sink caught up: resume reading (called from any thread)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._sink_caught_up)
+
+    def _sink_caught_up(self) -> None:
+        if self._sink_paused and self._transport is not None:
+            self._sink_paused = False
+            if not self._paused:
+                self._transport.resume_reading()
+
     def on_body(self, body: bytes) -> None:
+        sink = self._sink
+        if sink is not None:
+            if sink.write(body) and not self._sink_paused and self._transport is not None:
+                self._sink_paused = True
+                self._transport.pause_reading()
+            return
         if self._too_large:
             return
         self._size += len(body)
@@ -279,6 +360,10 @@ class HttpProtocol(asyncio.Protocol):
         if self._too_large:
             self._reply_and_close(self._too_large_answer)
             return
+        sink = self._sink
+        if sink is not None:
+            self._sink = None
+            sink.end()
         path, _, query = self._url.decode("latin-1").partition("?")
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         parser = self._parser
@@ -296,6 +381,7 @@ class HttpProtocol(asyncio.Protocol):
             # The loop time the request's last bytes came at, on the wall clock.
             self._last_seen + self._clock.offset,
             self._index,
+            sink,
         )
         self._waiting.append((request, bool(parser.should_keep_alive())))
         self._in_flight += 1
@@ -338,6 +424,8 @@ class HttpProtocol(asyncio.Protocol):
             except Exception as error:
                 log.error("handler failed on %s %s", request.method, request.path, exc_info=error)
                 response = _INTERNAL_ERROR
+            if request.stream is not None:
+                request.stream.abort()  # what the handler did not take is deleted
             self._in_flight -= 1
             transport = self._transport
             if transport is None or transport.is_closing():
@@ -348,6 +436,10 @@ class HttpProtocol(asyncio.Protocol):
             if isinstance(response, StreamingResponse):
                 await self._stream(response, date)
                 break
+            if isinstance(response, FileResponse):
+                if not await self._send_file(response, keep_alive, request.method == "HEAD", date):
+                    break
+                continue
             transport.write(render(response, keep_alive, request.method == "HEAD", date))
             if not keep_alive:
                 transport.close()
@@ -378,6 +470,61 @@ class HttpProtocol(asyncio.Protocol):
             self._in_flight -= 1
             await chunks.aclose()
             self._close()
+
+    async def _send_file(
+        self, response: FileResponse, keep_alive: bool, head_only: bool, date: bytes
+    ) -> bool:
+        """Write the head and the file's bytes; False when the connection is done."""
+        head = render(Response(response.status, response.headers), keep_alive, True, date)
+        head = head.replace(
+            b"Content-Length: 0\r\n", b"Content-Length: %d\r\n" % response.length, 1
+        )
+        if self._transport is None:
+            return False
+        self._transport.write(head)
+        if head_only:
+            return keep_alive
+        self._in_flight += 1
+        loop = asyncio.get_running_loop()
+        try:
+            fd = await loop.run_in_executor(None, os.open, response.path, os.O_RDONLY)
+        except OSError as error:
+            self._in_flight -= 1
+            log.error("cannot send %s", response.path, exc_info=error)
+            self._close()
+            return False
+        try:
+            at, left = response.offset, response.length
+            while left > 0:
+                chunk = await loop.run_in_executor(None, os.pread, fd, min(_FILE_CHUNK, left), at)
+                transport = self._transport
+                if not chunk or transport is None or transport.is_closing():
+                    self._close()  # the file shrank, or the client left: the length is a lie now
+                    return False
+                transport.write(chunk)
+                at += len(chunk)
+                left -= len(chunk)
+                self._last_seen = self._now()
+                if self._drained is not None:
+                    await self._drained
+        finally:
+            self._in_flight -= 1
+            os.close(fd)
+        if not keep_alive:
+            self._close()
+        return keep_alive
+
+    def pause_writing(self) -> None:
+        if self._drained is None:
+            self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        self._resume_writing()
+
+    def _resume_writing(self) -> None:
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
 
     def _reply_and_close(self, response: Response) -> None:
         if self._transport is not None and not self._transport.is_closing():

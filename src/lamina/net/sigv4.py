@@ -16,7 +16,8 @@ What the signer did, and so what is redone here (botocore's ``SigV4Auth`` and AW
 - the signed headers are the ones ``SignedHeaders`` lists, lower-cased, values trimmed and their
   inner runs of spaces collapsed, repeated headers joined by ``,``;
 - the payload hash is ``X-Amz-Content-SHA256`` when sent (S3 requires it, and it must match the
-  body when it is a hash), ``UNSIGNED-PAYLOAD`` for S3's presigned URLs, else SHA-256 of the body.
+  body when it is a hash, a check left to the receiver of a streamed body, ``request.stream``),
+  ``UNSIGNED-PAYLOAD`` for S3's presigned URLs, else SHA-256 of the body.
 
 Streaming uploads (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``) are checked on their seed signature
 only; the per-chunk signatures are S3's to check when it decodes the chunks.
@@ -314,7 +315,12 @@ def _check_time(signed: _Signed, request: Request, now: float) -> None:
 def _payload_hash(request: Request, signed: _Signed) -> str:
     declared = request.header("x-amz-content-sha256")
     if declared is not None:
-        if _HEX64.fullmatch(declared) and declared != _body_hash(request.body):
+        # A streamed body (``request.stream``) is not here yet: its receiver checks the hash.
+        if (
+            request.stream is None
+            and _HEX64.fullmatch(declared)
+            and declared != _body_hash(request.body)
+        ):
             raise Refusal(
                 BODY_MISMATCH,
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",

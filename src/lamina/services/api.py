@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from lamina.model.schedules import ScheduleSpec
 from lamina.model.specs import Stack
-from lamina.net.messages import Request, Response
+from lamina.net.messages import BodySink, Request, Response
 from lamina.services.auth import forms
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
@@ -64,6 +64,22 @@ class BrowserAccess(Protocol):
 
     def allows_origin(self, request: Request, origin: str) -> bool:
         """Whether the service's own configuration lets ``origin`` make ``request``."""
+
+
+@runtime_checkable
+class BodyStreams(Protocol):
+    """A service that takes some request bodies as they arrive rather than whole (S3's large
+    uploads): the endpoint's ``incoming`` asks it, from the request's head alone."""
+
+    def incoming(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        index: dict[str, str],
+        resume: Callable[[], None],
+    ) -> BodySink | Response | None:
+        """A ``BodySink`` for the body, an answer refusing it, or None (buffer it)."""
 
 
 def signing_scope(request: Request) -> tuple[str, str] | None:

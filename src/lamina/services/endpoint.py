@@ -9,6 +9,11 @@ client spoke (``lamina.services.protocols``), naming the AWS service and operati
 ("Lamina does not serve sns:Publish yet."), with the code that protocol's clients expect for an
 operation a service does not have, so an SDK raises a clean error and the AWS CLI prints one line.
 Identifying the service may read botocore's models: that runs off the event loop.
+
+``incoming`` is the HTTP server's ``Streamer``: asked as each head completes, it lets a service
+that streams bodies (``BodyStreams``: S3's large uploads) take the body as it arrives. Only a
+``PUT`` with a body of at least a megabyte (or of unknown length) is looked at further, so the
+question costs the other requests a few dictionary reads.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from lamina import ids
 from lamina.errors import AwsError
-from lamina.net.messages import Request, Response
-from lamina.services.api import BrowserAccess, Service, signing_service
+from lamina.net.messages import BodySink, Request, Response
+from lamina.services.api import BodyStreams, BrowserAccess, Service, signing_service
 from lamina.services.auth.guard import Door, Turned
 from lamina.services.errors import NOT_SERVED, UnknownOperationException, render
 from lamina.services.protocols import catalog
@@ -62,6 +67,8 @@ async def _answer(request: Request, error: Callable[[str, str], AwsError]) -> Re
 
 # Bodies larger than this are hashed for their signature on a worker thread.
 _HASH_ON_LOOP_BYTES = 256 * 1024
+# Smaller bodies are buffered whatever service they are for.
+_STREAMED_FROM = 1024 * 1024
 
 
 class Endpoint:
@@ -106,6 +113,27 @@ class Endpoint:
         if route is not None:
             return await route(request)
         return await self.to_services(request)
+
+    def incoming(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        index: dict[str, str],
+        resume: Callable[[], None],
+    ) -> BodySink | Response | None:
+        """Which service, if any, takes this request's body as it arrives (``Streamer``)."""
+        if method != "PUT":
+            return None
+        length = index.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) < _STREAMED_FROM):
+            return None
+        for service in self.services:
+            if isinstance(service, BodyStreams):
+                decision = service.incoming(method, path, query, index, resume)
+                if decision is not None:
+                    return decision
+        return None
 
     async def to_services(self, request: Request) -> Response:
         """The request answered by the service it is for (a route that is not the request's

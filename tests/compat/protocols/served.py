@@ -54,7 +54,9 @@ class Served:
                 super().connection_made(transport)
 
         loop = asyncio.get_running_loop()
-        return await loop.create_server(lambda: Tracked(self.endpoint, Limits()), "127.0.0.1", 0)
+        return await loop.create_server(
+            lambda: Tracked(self.endpoint, Limits(streamer=self.endpoint.incoming)), "127.0.0.1", 0
+        )
 
     async def _close_server(self) -> None:
         self.server.close()

@@ -18,7 +18,9 @@ Handlers run in the default executor (they may touch the disk), concurrently wit
 A handler that is a coroutine function is awaited on the event loop instead (for operations
 that wait on other tasks, as Lambda's Invoke waits on the engine). ``inline=True`` runs
 synchronous handlers on the event loop instead, one at a time, for services whose operations
-are a few cheap statements and rely on not interleaving (DynamoDB). ``validate=False``
+are a few cheap statements and rely on not interleaving (DynamoDB); ``inline_operations`` does
+the same for the operations it names alone (a point read of a WAL database, as SSM's
+GetParameter: the hop to a worker thread and back costs more than the read). ``validate=False``
 skips the model's checks for services that word their own (DynamoDB). An operation the model
 has but the table does not is answered "Lamina does not serve sts:AssumeRole yet." with the code
 the protocol's clients expect for it.
@@ -78,6 +80,7 @@ class ModelService:
         name: str | None = None,
         signing_names: tuple[str, ...] = (),
         inline: bool = False,
+        inline_operations: frozenset[str] = frozenset(),
         validate: bool = True,
         render_error: ErrorHook | None = None,
         finish: Finish | None = None,
@@ -91,6 +94,7 @@ class ModelService:
         self._coroutines = {n for n, h in self.handlers.items() if asyncio.iscoroutinefunction(h)}
         self.signing_names = signing_names or (self.name,)
         self.inline = inline
+        self._inline_operations = inline_operations
         self.validate = validate
         self._render_error = render_error
         self._finish = finish
@@ -132,6 +136,8 @@ class ModelService:
             args = (params, Call(request, request_id)) if self.calls else (params,)
             if name in self._coroutines:
                 result = await handler(*args)
+            elif name in self._inline_operations:
+                result = handler(*args)
             else:
                 result = await loop.run_in_executor(None, handler, *args)
             answer = self.serialise(result, protocol, operation, request_id)

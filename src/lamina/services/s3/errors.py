@@ -142,3 +142,12 @@ class MalformedPolicy(S3Error):
 class AccessForbidden(S3Error):
     code = "AccessForbidden"
     status = 403
+
+
+class XAmzContentSHA256Mismatch(S3Error):
+    code = "XAmzContentSHA256Mismatch"
+
+
+class InternalError(S3Error):
+    code = "InternalError"
+    status = 500

@@ -23,6 +23,7 @@ from lamina.services.s3.errors import (
     MalformedXML,
     NoSuchUpload,
 )
+from lamina.services.s3.incoming import Received
 from lamina.services.s3.objects import (
     OWNER,
     Objects,
@@ -76,8 +77,14 @@ class Multipart:
         if not 1 <= number <= MAX_PARTS:
             raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
         claimed = {n: params[n] for n in CHECKSUMS if params.get(n) is not None}
-        digests = Digests(claimed)
-        staged = self.store.stage(digests.feed([params.get("Body") or b""]))
+        body = params.get("Body") or b""
+        if isinstance(body, Received):  # streamed to disk, digested on the way
+            digests = body.digests
+            digests.claimed = claimed
+            staged = self.store.adopt(body.tmp, body.size, digests.md5.digest())
+        else:
+            digests = Digests(claimed)
+            staged = self.store.stage(digests.feed([body]))
         try:
             checksums = digests.check(params.get("ContentMD5"))
             etag = f'"{staged.md5.hex()}"'

@@ -36,6 +36,7 @@ from lamina.services.s3.errors import (
     NotModified,
     PreconditionFailed,
 )
+from lamina.services.s3.incoming import STREAM_FROM, BodyFile, Received
 from lamina.services.s3.payload import CHECKSUMS, Digests
 from lamina.services.s3.store import NULL_VERSION, Bucket, Store, StoredObject
 from lamina.services.s3.tagging import from_header
@@ -126,13 +127,18 @@ class Objects:
     def write(
         self,
         params: dict[str, Any],
-        pieces: Iterable[bytes | memoryview],
+        pieces: Iterable[bytes | memoryview] | Received,
         digests: Digests | None,
         headers: dict[str, Any],
     ) -> StoredObject:
-        """Stage ``pieces`` and name them ``Bucket/Key`` if the write's conditions hold."""
+        """Stage ``pieces`` (or adopt the streamed body received) and name them
+        ``Bucket/Key`` if the write's conditions hold."""
         bucket, key = params["Bucket"], params["Key"]
-        staged = self.store.stage(pieces)
+        staged = (
+            self.store.adopt(pieces.tmp, pieces.size, pieces.digests.md5.digest())
+            if isinstance(pieces, Received)
+            else self.store.stage(pieces)
+        )
         try:
             if digests is not None:
                 headers.update(digests.check(params.get("ContentMD5")))
@@ -165,13 +171,17 @@ class Objects:
     def put_object(self, params: dict[str, Any]) -> dict[str, Any]:
         self.require_bucket(params["Bucket"])
         claimed = {n: params[n] for n in CHECKSUMS if params.get(n) is not None}
-        digests = Digests(claimed)
         body = params.get("Body") or b""
         headers = content_of(params)
         tags = from_header(params.get("Tagging"))
         if tags:
             headers["Tags"] = tags
-        stored = self.write(params, digests.feed([body]), digests, headers)
+        if isinstance(body, Received):  # streamed to disk, digested on the way
+            body.digests.claimed = claimed
+            stored = self.write(params, body, body.digests, headers)
+        else:
+            digests = Digests(claimed)
+            stored = self.write(params, digests.feed([body]), digests, headers)
         return {"ETag": stored.etag, **_checksums(stored), **self.version_of(stored)}
 
     def get_object(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -185,7 +195,12 @@ class Objects:
                 result.pop(name, None)
         result.update(_overrides(params))
         result["ContentLength"] = end - start + 1 if stored.size else 0
-        result["Body"] = b"".join(self.store.read(stored.file, start, end)) if stored.size else b""
+        if end - start + 1 > STREAM_FROM:  # sent from the file by the server, a chunk at a time
+            result["Body"] = BodyFile(str(self.store.path(stored.file)), start, end - start + 1)
+        else:
+            result["Body"] = (
+                b"".join(self.store.read(stored.file, start, end)) if stored.size else b""
+            )
         return result
 
     def head_object(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -82,6 +82,78 @@ def decode(body: bytes, expected: str | None) -> Decoded:
     return decoded
 
 
+class ChunkDecoder:
+    """``decode`` for a body that arrives in pieces: ``feed`` answers the data in each piece,
+    ``finish`` the trailers once the body has ended (``IncompleteBody`` before the last chunk)."""
+
+    _HEAD, _DATA, _CRLF, _TRAILER = range(4)
+    # A chunk's header line, or the trailers, longer than this is not aws-chunked.
+    _MAX_LINE = 64 * 1024
+
+    def __init__(self) -> None:
+        self._state = self._HEAD
+        self._line = bytearray()
+        self._left = 0
+        self.size = 0
+
+    def feed(self, data: bytes) -> list[memoryview]:
+        out: list[memoryview] = []
+        view = memoryview(data)
+        at, end = 0, len(data)
+        while at < end:
+            state = self._state
+            if state == self._DATA:
+                take = min(self._left, end - at)
+                out.append(view[at : at + take])
+                at += take
+                self._left -= take
+                self.size += take
+                if self._left == 0:
+                    self._state, self._left = self._CRLF, 2
+            elif state == self._CRLF:
+                take = min(self._left, end - at)
+                at += take
+                self._left -= take
+                if self._left == 0:
+                    self._state = self._HEAD
+            elif state == self._HEAD:
+                eol = data.find(b"\n", at)
+                self._line += view[at : end if eol < 0 else eol + 1]
+                at = end if eol < 0 else eol + 1
+                if eol >= 0:
+                    self._chunk_header(bytes(self._line))
+                    self._line.clear()
+                elif len(self._line) > self._MAX_LINE:
+                    raise InvalidRequest("Invalid chunk header in aws-chunked body")
+            else:
+                self._line += view[at:end]
+                at = end
+                if len(self._line) > self._MAX_LINE:
+                    raise InvalidRequest("aws-chunked trailers too long")
+        return out
+
+    def _chunk_header(self, line: bytes) -> None:
+        head = line.split(b";", 1)[0].strip()
+        try:
+            size = int(head, 16)
+        except ValueError:
+            raise InvalidRequest("Invalid chunk header in aws-chunked body") from None
+        if size == 0:
+            self._state = self._TRAILER
+        else:
+            self._state, self._left = self._DATA, size
+
+    def finish(self) -> dict[str, str]:
+        if self._state != self._TRAILER:
+            raise IncompleteBody("The request body terminated unexpectedly")
+        trailers: dict[str, str] = {}
+        for line in bytes(self._line).split(b"\r\n"):
+            name, sep, value = line.decode("latin-1").partition(":")
+            if sep:
+                trailers[name.strip().lower()] = value.strip()
+        return trailers
+
+
 def body_of(request: Request) -> tuple[list[bytes | memoryview], dict[str, str]]:
     """The request's data (in pieces) and the checksums it claims, header or trailer."""
     claimed = {
@@ -110,14 +182,17 @@ class Digests:
 
     def feed(self, pieces: Iterable[bytes | memoryview]) -> Iterator[bytes | memoryview]:
         for piece in pieces:
-            self.md5.update(piece)
-            if self.crc32 is not None:
-                self.crc32 = zlib.crc32(piece, self.crc32)
-            if self.sha1 is not None:
-                self.sha1.update(piece)
-            if self.sha256 is not None:
-                self.sha256.update(piece)
+            self.update(piece)
             yield piece
+
+    def update(self, piece: bytes | memoryview) -> None:
+        self.md5.update(piece)
+        if self.crc32 is not None:
+            self.crc32 = zlib.crc32(piece, self.crc32)
+        if self.sha1 is not None:
+            self.sha1.update(piece)
+        if self.sha256 is not None:
+            self.sha256.update(piece)
 
     def check(self, content_md5: str | None) -> dict[str, Any]:
         """The checksums to store (model member names); ``BadDigest`` for a claim that does

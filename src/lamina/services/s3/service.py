@@ -20,10 +20,13 @@ is PostObject (``postpolicy``), answered here rather than through the model, whi
 operation.
 
 Not served (answered ``NotImplemented`` naming the operation): ACLs, object lock.
-Bodies: the HTTP server hands the whole request body over (up to the services port's cap), and a
-GetObject answer is one ``bytes``; streaming both ways needs the server to pass a body reader
-to services (and the door to hash the body as it streams, or accept UNSIGNED-PAYLOAD) and to
-accept an iterator as a response body; the store already writes and reads in chunks.
+Bodies: a PutObject or UploadPart body of ``STREAM_FROM`` bytes or more (or of unknown length)
+is streamed to a file as it arrives (``incoming``, asked by the HTTP server as the head
+completes), up to S3's 5 GB (``EntityTooLarge`` above, before the body is read); its
+``x-amz-content-sha256`` and ``x-amz-decoded-content-length`` are checked once it is all
+there, and the handler adopts the file. Smaller bodies, and everything else, are buffered. A
+GetObject answer of ``STREAM_FROM`` bytes or more is a ``FileResponse``: the server sends it
+from the file in chunks.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import asyncio
 import contextlib
 import logging
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +44,7 @@ from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries
 from lamina.errors import AwsError
 from lamina.model.specs import Stack
-from lamina.net.messages import Request, Response
+from lamina.net.messages import BodySink, FileResponse, Request, Response
 from lamina.net.sigv4 import Refusal
 from lamina.services.api import signing_service
 from lamina.services.auth import forms
@@ -52,10 +56,20 @@ from lamina.services.s3.addressing import bucket_host
 from lamina.services.s3.buckets import Buckets
 from lamina.services.s3.configs import BucketConfigs, cors_headers
 from lamina.services.s3.errors import (
+    EntityTooLarge,
+    IncompleteBody,
     MalformedPOSTRequest,
     MethodNotAllowed,
     NotModified,
     S3Error,
+    XAmzContentSHA256Mismatch,
+)
+from lamina.services.s3.incoming import (
+    MAX_UPLOAD_BYTES,
+    STREAM_FROM,
+    BodyFile,
+    IncomingBody,
+    Received,
 )
 from lamina.services.s3.listing import Listing
 from lamina.services.s3.multipart import Multipart
@@ -216,10 +230,47 @@ class S3Service(ModelService):
             return True
         return bucket_host(request.host) is not None and request.header("x-amz-target") is None
 
+    def incoming(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        index: dict[str, str],
+        resume: Callable[[], None],
+    ) -> BodySink | Response | None:
+        """A sink for the body of a large upload to S3 (``Streamer``); None keeps it buffered."""
+        if method != "PUT" or "x-amz-copy-source" in index:
+            return None
+        length = index.get("content-length")
+        if length is None:
+            if "chunked" not in index.get("transfer-encoding", "").lower():
+                return None
+        elif not length.isdigit() or int(length) < STREAM_FROM:
+            return None
+        if not _for_s3(query, index):
+            return None
+        declared = index.get("x-amz-decoded-content-length") or length or ""
+        if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+            too_large = EntityTooLarge("Your proposed upload exceeds the maximum allowed size")
+            return self._error(too_large, REST_XML, ids.request_id())
+        claimed = {
+            name
+            for name, header in payload.CHECKSUMS.items()
+            if header in index or header in index.get("x-amz-trailer", "").lower()
+        }
+        sha256 = index.get("x-amz-content-sha256", "")
+        chunked = "aws-chunked" in index.get("content-encoding", "").lower() or (
+            sha256.startswith("STREAMING-")
+        )
+        hashed = len(sha256) == 64 and not chunked
+        return IncomingBody(self.store.bodies, claimed, chunked, hashed, resume)
+
     async def handle(self, request: Request) -> Response:
         try:
             request = _path_style(request)
-            if payload.is_chunked(request):
+            if isinstance(request.stream, IncomingBody):
+                request = _streamed(request, await request.stream.received())
+            elif payload.is_chunked(request):
                 request = _decoded(request)
         except AwsError as exc:
             return self._error(exc, REST_XML, ids.request_id())
@@ -321,9 +372,21 @@ class S3Service(ModelService):
                 name = _PLAIN_OPERATIONS.get(name, name)
         return protocol, name
 
+    def parse(self, request: Request, protocol: str, operation: Operation) -> dict[str, Any]:
+        params = super().parse(request, protocol, operation)
+        stream = request.stream
+        if isinstance(stream, IncomingBody) and stream.result is not None:
+            params["Body"] = stream.result
+        return params
+
     def serialise(
         self, result: Any, protocol: str, operation: Operation, request_id: str
     ) -> Response:
+        body = result.get("Body") if isinstance(result, dict) else None
+        if isinstance(body, BodyFile):
+            result["Body"] = b""
+            answer = super().serialise(result, protocol, operation, request_id)
+            return FileResponse(answer.status, answer.headers, body.path, body.offset, body.length)
         if operation.name == "GetBucketLocation":
             region = result.get("LocationConstraint") or ""
             body = (
@@ -383,6 +446,51 @@ def _decoded(request: Request) -> Request:
     return _copy(request, headers=headers, body=b"".join(pieces))
 
 
+def _streamed(request: Request, received: Received) -> Request:
+    """The request as handlers see it once its streamed body is on disk: its hashes and length
+    checked, aws-chunked framing gone from its headers, the trailer's checksums in them."""
+    declared = request.header("x-amz-content-sha256")
+    if received.sha256 is not None and declared != received.sha256:
+        raise XAmzContentSHA256Mismatch(
+            "The provided 'x-amz-content-sha256' header does not match what was computed."
+        )
+    decoded = request.header("x-amz-decoded-content-length")
+    if payload.is_chunked(request) and decoded is not None and decoded != str(received.size):
+        raise IncompleteBody(
+            "You did not provide the number of bytes specified by the "
+            "x-amz-decoded-content-length header."
+        )
+    headers = [
+        (k, v)
+        for k, v in request.headers
+        if k.lower() not in ("content-encoding", "content-length")
+    ]
+    encoding = [
+        token.strip()
+        for token in (request.header("content-encoding") or "").split(",")
+        if token.strip() and token.strip().lower() != "aws-chunked"
+    ]
+    if encoding:
+        headers.append(("Content-Encoding", ", ".join(encoding)))
+    headers.append(("Content-Length", str(received.size)))
+    for header in payload.CHECKSUMS.values():
+        if header in received.trailers:
+            headers.append((header, received.trailers[header]))
+    return _copy(request, headers=headers)
+
+
+def _for_s3(query: str, index: dict[str, str]) -> bool:
+    """Whether a request's head says it is S3's (``matches``, from the head alone)."""
+    auth = index.get("authorization")
+    if auth is not None:
+        return "/s3/aws4_request" in auth or auth.startswith("AWS ")
+    if "X-Amz-Credential=" in query:
+        return "%2Fs3%2Faws4_request" in query or "/s3/aws4_request" in query
+    if "AWSAccessKeyId=" in query:
+        return True
+    return bucket_host(index.get("host", "")) is not None and "x-amz-target" not in index
+
+
 def _copy(request: Request, **changes: Any) -> Request:
     return Request(
         request.method,
@@ -394,4 +502,6 @@ def _copy(request: Request, **changes: Any) -> Request:
         request.client,
         request.server,
         request.received_at,
+        None,
+        request.stream,
     )

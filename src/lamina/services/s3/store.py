@@ -229,6 +229,13 @@ class Store:
         self._sync_dir()
         return Staged(name, size, md5.digest())
 
+    def adopt(self, tmp: Path, size: int, md5: bytes) -> Staged:
+        """Name a body already written and fsync'd at ``tmp`` (a streamed upload's file)."""
+        name = uuid.uuid4().hex
+        os.rename(tmp, self.bodies / name)
+        self._sync_dir()
+        return Staged(name, size, md5)
+
     def read(self, file: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """The body file's bytes ``start..end`` (inclusive), in chunks."""
         with open(self.bodies / file, "rb") as source:

@@ -653,7 +653,10 @@ class SecretsManagerService(ModelService):
         self._rotations: set[asyncio.Future[None]] = set()
         if invoker is not None:
             self.api.rotator = self._start_rotation
-        super().__init__("secretsmanager", self.api.operations())
+        # A secret's read is a few indexed SQLite statements (and, once a day, a WAL write of
+        # its LastAccessedDate): it runs on the loop.
+        reads = frozenset({"GetSecretValue"})
+        super().__init__("secretsmanager", self.api.operations(), inline_operations=reads)
 
     def _start_rotation(self, arn: str, token: str, function: str) -> None:
         """Called from an API thread: the steps run on the event loop."""

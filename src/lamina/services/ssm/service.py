@@ -495,7 +495,9 @@ class SsmService(ModelService):
         self.api = ParameterStoreApi(
             ParameterStore(state_dir / DATABASE), region, account_id, clock
         )
-        super().__init__("ssm", self.api.operations())
+        # Reads of one parameter are a few indexed SQLite statements: they run on the loop.
+        reads = frozenset({"GetParameter", "GetParameters"})
+        super().__init__("ssm", self.api.operations(), inline_operations=reads)
 
     async def deploy(self, stack: Stack) -> None:
         await asyncio.to_thread(self.api.deploy, stack.ssm_parameters)
