@@ -186,11 +186,19 @@ class Executor(Interpreter):
         self._launch(run, resume=resume)
 
     async def run_state(
-        self, machine: Doc, doc: Doc, state: State, value: Any, variables: Doc
+        self,
+        machine: Doc,
+        doc: Doc,
+        state: State,
+        value: Any,
+        variables: Doc,
+        inspect: Doc | None = None,
     ) -> tuple[str | None, Any]:
         """One state run alone (TestState), kept nowhere: the state that follows and its
-        output; a failure it does not catch raises ``StatesError``."""
+        output; a failure it does not catch raises ``StatesError``. ``inspect``: where the
+        state's raw result is noted (``result``) for TestState's inspection data."""
         run = self._run(machine, doc, False)
+        run.inspect = inspect
         following, output, _ = await self._state(
             run, state, value, Track(0), False, None, Scope(run.context, variables)
         )

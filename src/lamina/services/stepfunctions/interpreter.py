@@ -54,6 +54,8 @@ class Run:
     # up to its first effect, or its end), then StartExecution answers.
     recorded: asyncio.Future[bool] | None = None
     started: Doc | None = None
+    # TestState's DEBUG inspection: the state's raw result is noted here (never for executions).
+    inspect: Doc | None = None
 
     @property
     def arn(self) -> str:
@@ -166,6 +168,8 @@ class Interpreter:
         try:
             if kind == "Pass":
                 result = states.pass_result(state, states.effective_input(state, value, scope))
+                if run.inspect is not None:
+                    run.inspect["result"] = result
                 output, assigned = states.effective_output(state, value, result, scope)
             elif kind == "Choice":
                 rule = states.match(state, value, scope)
@@ -313,6 +317,8 @@ class Interpreter:
             result = await self._map(run, state, value, track, scope, fanout)
         else:
             result = await self._task(run, state, value, track, scope)
+        if run.inspect is not None:
+            run.inspect["result"] = result
         return states.effective_output(state, value, result, scope)
 
     # -- Task ---------------------------------------------------------------------------------
