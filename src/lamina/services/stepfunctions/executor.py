@@ -26,7 +26,8 @@ Express executions keep nothing: no store, no history built, which is why they a
 ``StopExecution`` cancels the task and records ``ExecutionAborted``. An execution that ends
 other than SUCCEEDED keeps its last checkpoint, so ``redrive`` can run it again from the
 top-level state it stopped in (entered afresh, after an ``ExecutionRedriven`` event; a Map or
-Parallel there runs all its branches again). How each state runs is the
+Parallel there runs again only the branches, iterations, that did not succeed: the others keep
+their results, as AWS's redrive does). How each state runs is the
 ``Interpreter``'s (``interpreter.py``); task tokens are ``tokens.py``'s.
 """
 
@@ -174,6 +175,9 @@ class Executor(Interpreter):
         last = self.store.last_event_id(doc["executionArn"])
         run = self._run(machine, doc, True, last)
         run.context["Execution"]["RedriveCount"] = count
+        stopped_in = run.definition.states.get(str(checkpoint["state"]))
+        if stopped_in is not None and stopped_in.type in ("Parallel", "Map"):
+            run.carry_from = checkpoint.get("fanout")
         resume = {
             "state": checkpoint["state"],
             "input": checkpoint["input"],
@@ -365,6 +369,14 @@ class Executor(Interpreter):
     def _branches_done(self, run: Run, fanout: str | None) -> dict[int, Any]:
         if fanout is None or not run.durable or run.recorded is not None:
             return {}
+        carried, run.carry_from = run.carry_from, None
+        if carried is not None:
+            # The redriven Parallel or Map, entered again: what succeeded before is kept
+            # (written under this attempt too, so a restart keeps it as well).
+            failed = self.store.branches(run.arn, f"{carried}:failed")
+            for index, result in self.store.branches(run.arn, carried).items():
+                if index not in failed:
+                    self.store.branch_done(run.arn, (), fanout, index, result)
         return self.store.branches(run.arn, fanout)
 
     def _map_run(self, run: Run, doc: Doc) -> None:

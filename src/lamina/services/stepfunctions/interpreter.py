@@ -56,6 +56,9 @@ class Run:
     started: Doc | None = None
     # TestState's DEBUG inspection: the state's raw result is noted here (never for executions).
     inspect: Doc | None = None
+    # A redriven execution whose failed state is a Parallel or Map: the fanout of its last
+    # attempt, whose successful branches (iterations) the redriven attempt keeps.
+    carry_from: str | None = None
 
     @property
     def arn(self) -> str:
@@ -263,6 +266,8 @@ class Interpreter:
                 retried = scope.context["State"] | {"RetryCount": attempt}
                 # The branches of a top-level Parallel or Map finished in this attempt are kept.
                 fanout = f"{entered}:{attempt}" if top else None
+                if top:
+                    run.checkpoint["fanout"] = fanout
                 return await self._work(
                     run, state, value, track, scope.with_context(State=retried), fanout
                 )
@@ -547,6 +552,8 @@ class Interpreter:
                     history.add(branch_track, "MapIterationFailed", {"name": name, "index": index})
                     failures.append(failure)
                     failed_at[index] = failure
+                    # Noted apart: a redrive runs failed iterations again, a restart does not.
+                    self._branch_done(run, _failed(fanout), index, True)
                     if len(failures) > tolerated:
                         raise
                     result = {"Error": failure.error, "Cause": failure.cause}
@@ -664,3 +671,8 @@ def _text(value: Any, run: Run) -> Any:
     """A value the history shows as JSON text: written as text when the history is read
     (``store.RAW``), not at every step; Express executions keep no history at all."""
     return {RAW: value} if run.durable else ""
+
+
+def _failed(fanout: str | None) -> str | None:
+    """Where a fanout's failed (tolerated) iterations are noted."""
+    return None if fanout is None else f"{fanout}:failed"
