@@ -146,6 +146,7 @@ class Executor(Interpreter):
         if self._resumed:
             return
         self._resumed = True
+        self.store.abort_children(self.clock.wall())
         for execution in self.store.running():
             if execution.arn in self._runs:
                 continue
@@ -382,6 +383,14 @@ class Executor(Interpreter):
     def _map_run(self, run: Run, doc: Doc) -> None:
         if run.durable:
             self.store.put_map_run(doc)
+
+    def _child(self, run: Run, doc: Doc) -> None:
+        if not run.durable:
+            return
+        if doc["status"] == "RUNNING":
+            self.store.start_child(doc)
+        else:
+            self.store.end_child(doc)
 
     def _branch_done(self, run: Run, fanout: str | None, index: int, result: Any) -> None:
         if fanout is None or not run.durable:

@@ -94,6 +94,9 @@ class Interpreter:
     def _map_run(self, run: Run, doc: Doc) -> None:
         """Record a distributed Map's Map Run (DescribeMapRun's document) as it changes."""
 
+    def _child(self, run: Run, doc: Doc) -> None:
+        """Record a distributed Map's child execution (one iteration) as it starts and ends."""
+
     # The ISO text of the current second: every state entered writes its EnteredTime, and
     # formatting a date costs more than the rest of a Pass state.
     _second: tuple[int, str] = (-1, "")
@@ -529,6 +532,11 @@ class Interpreter:
             mapped = _map_run_doc(run, map_run, limits, len(items), self.clock.wall())
             self._map_run(run, mapped)
             history.add(track, "MapRunStarted", {"mapRunArn": map_run})
+        # Standard child executions are listed under the Map Run (Express ones, as Express
+        # executions, are not kept).
+        processing = state.fields.get("ItemProcessor") or state.fields.get("Iterator") or {}
+        config = processing.get("ProcessorConfig") or {}
+        listed = bool(map_run) and config.get("ExecutionType", "STANDARD") == "STANDARD"
         limit = limits.max_concurrency
         gate = asyncio.Semaphore(limit) if limit > 0 else None
         tolerated = _tolerated(limits, len(items))
@@ -544,11 +552,17 @@ class Interpreter:
                 branch_track = track.fork()
                 given = item if batched else states.map_item_input(state, item, index, value, scope)
                 history.add(branch_track, "MapIterationStarted", {"name": name, "index": index})
+                child = _child_doc(map_run, given, self.clock.wall()) if listed else None
+                if child is not None:
+                    self._child(run, child)
                 try:
                     result = await self._branch(
                         run, processor, given, branch_track, False, None, scope
                     )
                 except StatesError as failure:
+                    if child is not None:
+                        error = {"error": failure.error, "cause": failure.cause}
+                        self._child(run, _child_end(child, "FAILED", error, self.clock.wall()))
                     history.add(branch_track, "MapIterationFailed", {"name": name, "index": index})
                     failures.append(failure)
                     failed_at[index] = failure
@@ -558,6 +572,10 @@ class Interpreter:
                         raise
                     result = {"Error": failure.error, "Cause": failure.cause}
                 else:
+                    if child is not None:
+                        text = fastjson.dumps_text(result)
+                        output = {"output": text, "outputDetails": NO_TRUNCATION}
+                        self._child(run, _child_end(child, "SUCCEEDED", output, self.clock.wall()))
                     history.add(
                         branch_track, "MapIterationSucceeded", {"name": name, "index": index}
                     )
@@ -676,3 +694,25 @@ def _text(value: Any, run: Run) -> Any:
 def _failed(fanout: str | None) -> str | None:
     """Where a fanout's failed (tolerated) iterations are noted."""
     return None if fanout is None else f"{fanout}:failed"
+
+
+def _child_doc(map_run: str, given: Any, now: float) -> Doc:
+    """A distributed Map iteration as AWS shows it: a child execution of the Map Run,
+    ``execution:MACHINE/MAP:ID`` of the state machine ``MACHINE/MAP``."""
+    prefix, _, _ = map_run.rpartition(":")  # arn:...:mapRun:MACHINE/MAP
+    machine = prefix.replace(":mapRun:", ":stateMachine:", 1)
+    child_id = ids.request_id()
+    return {
+        "executionArn": f"{prefix.replace(':mapRun:', ':execution:', 1)}:{child_id}",
+        "stateMachineArn": machine,
+        "name": child_id,
+        "status": "RUNNING",
+        "startDate": now,
+        "input": fastjson.dumps_text(given),
+        "inputDetails": NO_TRUNCATION,
+        "mapRunArn": map_run,
+    }
+
+
+def _child_end(child: Doc, status: str, details: Doc, now: float) -> Doc:
+    return child | details | {"status": status, "stopDate": now}
