@@ -181,3 +181,30 @@ def test_a_distributed_map_has_a_map_run(s3: Any, sfn: Any) -> None:
     with pytest.raises(ClientError) as raised:
         sfn.describe_map_run(mapRunArn=listed["mapRunArn"][:-4] + "beef")
     assert raised.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_each_iteration_is_a_child_execution_of_the_map_run(s3: Any, sfn: Any) -> None:
+    """ListExecutions by the Map Run's ARN lists one child execution per iteration, each
+    ``execution:MACHINE/MAP:ID`` of the machine ``MACHINE/MAP``, SUCCEEDED, described with its
+    item as input and its result as output; the parent's own listing does not show them."""
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {"Bucket": BUCKET, "Key": "in/items.json"},
+    }
+    done = _run(sfn, "children", _map(reader))
+    assert done["status"] == "SUCCEEDED", done
+    (run,) = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"]
+    children = sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]
+    assert len(children) == 3
+    assert all(c["status"] == "SUCCEEDED" and c["mapRunArn"] == run["mapRunArn"] for c in children)
+    assert all(":execution:children/Each:" in c["executionArn"] for c in children)
+    assert all(c["stateMachineArn"].endswith(":stateMachine:children/Each") for c in children)
+    described = [sfn.describe_execution(executionArn=c["executionArn"]) for c in children]
+    assert sorted(json.loads(d["input"])["n"] for d in described) == [1, 2, 3]
+    assert all(json.loads(d["output"]) == json.loads(d["input"]) for d in described)
+    parent = sfn.list_executions(stateMachineArn=done["stateMachineArn"])["executions"]
+    assert [e["executionArn"] for e in parent] == [done["executionArn"]]
+    with pytest.raises(ClientError) as raised:
+        sfn.list_executions(mapRunArn=run["mapRunArn"][:-4] + "beef")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFound"

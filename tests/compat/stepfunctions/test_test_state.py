@@ -39,7 +39,33 @@ def test_a_pass_state_shows_its_output_next_state_and_debug_inspection(sfn: Any)
     inspected = answer["inspectionData"]
     assert json.loads(inspected["afterInputPath"]) == {"id": 7}
     assert json.loads(inspected["afterParameters"]) == {"id": 7, "kind": "pass"}
+    assert json.loads(inspected["result"]) == {"id": 7, "kind": "pass"}
+    assert "afterResultSelector" not in inspected  # a Pass state has no such stage
+    assert json.loads(inspected["afterResultPath"]) == json.loads(answer["output"])
     assert "inspectionData" not in _test(sfn, state, {"order": {"id": 7}})
+
+
+def test_a_task_shows_each_stage_of_its_result_at_debug(sfn: Any) -> None:
+    """At DEBUG a task's inspection data carries its raw result, the result after
+    ResultSelector and after ResultPath (the stages AWS's TestState documents)."""
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:dynamodb:listTables",
+        "ResultSelector": {"tables.$": "$.TableNames"},
+        "ResultPath": "$.who",
+        "End": True,
+    }
+    answer = _test(sfn, state, {"keep": 1}, "DEBUG")
+    assert answer["status"] == "SUCCEEDED", answer
+    inspected = answer["inspectionData"]
+    raw = json.loads(inspected["result"])
+    assert isinstance(raw["TableNames"], list)
+    assert json.loads(inspected["afterResultSelector"]) == {"tables": raw["TableNames"]}
+    assert json.loads(inspected["afterResultPath"]) == {
+        "keep": 1,
+        "who": {"tables": raw["TableNames"]},
+    }
+    assert json.loads(answer["output"]) == json.loads(inspected["afterResultPath"])
 
 
 def test_choice_and_fail_states(sfn: Any) -> None:

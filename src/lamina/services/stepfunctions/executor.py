@@ -26,7 +26,8 @@ Express executions keep nothing: no store, no history built, which is why they a
 ``StopExecution`` cancels the task and records ``ExecutionAborted``. An execution that ends
 other than SUCCEEDED keeps its last checkpoint, so ``redrive`` can run it again from the
 top-level state it stopped in (entered afresh, after an ``ExecutionRedriven`` event; a Map or
-Parallel there runs all its branches again). How each state runs is the
+Parallel there runs again only the branches, iterations, that did not succeed: the others keep
+their results, as AWS's redrive does). How each state runs is the
 ``Interpreter``'s (``interpreter.py``); task tokens are ``tokens.py``'s.
 """
 
@@ -145,6 +146,7 @@ class Executor(Interpreter):
         if self._resumed:
             return
         self._resumed = True
+        self.store.abort_children(self.clock.wall())
         for execution in self.store.running():
             if execution.arn in self._runs:
                 continue
@@ -174,6 +176,9 @@ class Executor(Interpreter):
         last = self.store.last_event_id(doc["executionArn"])
         run = self._run(machine, doc, True, last)
         run.context["Execution"]["RedriveCount"] = count
+        stopped_in = run.definition.states.get(str(checkpoint["state"]))
+        if stopped_in is not None and stopped_in.type in ("Parallel", "Map"):
+            run.carry_from = checkpoint.get("fanout")
         resume = {
             "state": checkpoint["state"],
             "input": checkpoint["input"],
@@ -186,11 +191,19 @@ class Executor(Interpreter):
         self._launch(run, resume=resume)
 
     async def run_state(
-        self, machine: Doc, doc: Doc, state: State, value: Any, variables: Doc
+        self,
+        machine: Doc,
+        doc: Doc,
+        state: State,
+        value: Any,
+        variables: Doc,
+        inspect: Doc | None = None,
     ) -> tuple[str | None, Any]:
         """One state run alone (TestState), kept nowhere: the state that follows and its
-        output; a failure it does not catch raises ``StatesError``."""
+        output; a failure it does not catch raises ``StatesError``. ``inspect``: where the
+        state's raw result is noted (``result``) for TestState's inspection data."""
         run = self._run(machine, doc, False)
+        run.inspect = inspect
         following, output, _ = await self._state(
             run, state, value, Track(0), False, None, Scope(run.context, variables)
         )
@@ -357,11 +370,27 @@ class Executor(Interpreter):
     def _branches_done(self, run: Run, fanout: str | None) -> dict[int, Any]:
         if fanout is None or not run.durable or run.recorded is not None:
             return {}
+        carried, run.carry_from = run.carry_from, None
+        if carried is not None:
+            # The redriven Parallel or Map, entered again: what succeeded before is kept
+            # (written under this attempt too, so a restart keeps it as well).
+            failed = self.store.branches(run.arn, f"{carried}:failed")
+            for index, result in self.store.branches(run.arn, carried).items():
+                if index not in failed:
+                    self.store.branch_done(run.arn, (), fanout, index, result)
         return self.store.branches(run.arn, fanout)
 
     def _map_run(self, run: Run, doc: Doc) -> None:
         if run.durable:
             self.store.put_map_run(doc)
+
+    def _child(self, run: Run, doc: Doc) -> None:
+        if not run.durable:
+            return
+        if doc["status"] == "RUNNING":
+            self.store.start_child(doc)
+        else:
+            self.store.end_child(doc)
 
     def _branch_done(self, run: Run, fanout: str | None, index: int, result: Any) -> None:
         if fanout is None or not run.durable:

@@ -54,6 +54,11 @@ class Run:
     # up to its first effect, or its end), then StartExecution answers.
     recorded: asyncio.Future[bool] | None = None
     started: Doc | None = None
+    # TestState's DEBUG inspection: the state's raw result is noted here (never for executions).
+    inspect: Doc | None = None
+    # A redriven execution whose failed state is a Parallel or Map: the fanout of its last
+    # attempt, whose successful branches (iterations) the redriven attempt keeps.
+    carry_from: str | None = None
 
     @property
     def arn(self) -> str:
@@ -88,6 +93,9 @@ class Interpreter:
 
     def _map_run(self, run: Run, doc: Doc) -> None:
         """Record a distributed Map's Map Run (DescribeMapRun's document) as it changes."""
+
+    def _child(self, run: Run, doc: Doc) -> None:
+        """Record a distributed Map's child execution (one iteration) as it starts and ends."""
 
     # The ISO text of the current second: every state entered writes its EnteredTime, and
     # formatting a date costs more than the rest of a Pass state.
@@ -166,6 +174,8 @@ class Interpreter:
         try:
             if kind == "Pass":
                 result = states.pass_result(state, states.effective_input(state, value, scope))
+                if run.inspect is not None:
+                    run.inspect["result"] = result
                 output, assigned = states.effective_output(state, value, result, scope)
             elif kind == "Choice":
                 rule = states.match(state, value, scope)
@@ -259,6 +269,8 @@ class Interpreter:
                 retried = scope.context["State"] | {"RetryCount": attempt}
                 # The branches of a top-level Parallel or Map finished in this attempt are kept.
                 fanout = f"{entered}:{attempt}" if top else None
+                if top:
+                    run.checkpoint["fanout"] = fanout
                 return await self._work(
                     run, state, value, track, scope.with_context(State=retried), fanout
                 )
@@ -313,6 +325,8 @@ class Interpreter:
             result = await self._map(run, state, value, track, scope, fanout)
         else:
             result = await self._task(run, state, value, track, scope)
+        if run.inspect is not None:
+            run.inspect["result"] = result
         return states.effective_output(state, value, result, scope)
 
     # -- Task ---------------------------------------------------------------------------------
@@ -518,6 +532,11 @@ class Interpreter:
             mapped = _map_run_doc(run, map_run, limits, len(items), self.clock.wall())
             self._map_run(run, mapped)
             history.add(track, "MapRunStarted", {"mapRunArn": map_run})
+        # Standard child executions are listed under the Map Run (Express ones, as Express
+        # executions, are not kept).
+        processing = state.fields.get("ItemProcessor") or state.fields.get("Iterator") or {}
+        config = processing.get("ProcessorConfig") or {}
+        listed = bool(map_run) and config.get("ExecutionType", "STANDARD") == "STANDARD"
         limit = limits.max_concurrency
         gate = asyncio.Semaphore(limit) if limit > 0 else None
         tolerated = _tolerated(limits, len(items))
@@ -533,18 +552,30 @@ class Interpreter:
                 branch_track = track.fork()
                 given = item if batched else states.map_item_input(state, item, index, value, scope)
                 history.add(branch_track, "MapIterationStarted", {"name": name, "index": index})
+                child = _child_doc(map_run, given, self.clock.wall()) if listed else None
+                if child is not None:
+                    self._child(run, child)
                 try:
                     result = await self._branch(
                         run, processor, given, branch_track, False, None, scope
                     )
                 except StatesError as failure:
+                    if child is not None:
+                        error = {"error": failure.error, "cause": failure.cause}
+                        self._child(run, _child_end(child, "FAILED", error, self.clock.wall()))
                     history.add(branch_track, "MapIterationFailed", {"name": name, "index": index})
                     failures.append(failure)
                     failed_at[index] = failure
+                    # Noted apart: a redrive runs failed iterations again, a restart does not.
+                    self._branch_done(run, _failed(fanout), index, True)
                     if len(failures) > tolerated:
                         raise
                     result = {"Error": failure.error, "Cause": failure.cause}
                 else:
+                    if child is not None:
+                        text = fastjson.dumps_text(result)
+                        output = {"output": text, "outputDetails": NO_TRUNCATION}
+                        self._child(run, _child_end(child, "SUCCEEDED", output, self.clock.wall()))
                     history.add(
                         branch_track, "MapIterationSucceeded", {"name": name, "index": index}
                     )
@@ -658,3 +689,30 @@ def _text(value: Any, run: Run) -> Any:
     """A value the history shows as JSON text: written as text when the history is read
     (``store.RAW``), not at every step; Express executions keep no history at all."""
     return {RAW: value} if run.durable else ""
+
+
+def _failed(fanout: str | None) -> str | None:
+    """Where a fanout's failed (tolerated) iterations are noted."""
+    return None if fanout is None else f"{fanout}:failed"
+
+
+def _child_doc(map_run: str, given: Any, now: float) -> Doc:
+    """A distributed Map iteration as AWS shows it: a child execution of the Map Run,
+    ``execution:MACHINE/MAP:ID`` of the state machine ``MACHINE/MAP``."""
+    prefix, _, _ = map_run.rpartition(":")  # arn:...:mapRun:MACHINE/MAP
+    machine = prefix.replace(":mapRun:", ":stateMachine:", 1)
+    child_id = ids.request_id()
+    return {
+        "executionArn": f"{prefix.replace(':mapRun:', ':execution:', 1)}:{child_id}",
+        "stateMachineArn": machine,
+        "name": child_id,
+        "status": "RUNNING",
+        "startDate": now,
+        "input": fastjson.dumps_text(given),
+        "inputDetails": NO_TRUNCATION,
+        "mapRunArn": map_run,
+    }
+
+
+def _child_end(child: Doc, status: str, details: Doc, now: float) -> Doc:
+    return child | details | {"status": status, "stopDate": now}

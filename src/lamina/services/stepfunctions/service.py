@@ -623,7 +623,7 @@ class StepFunctions:
         """A machine's executions, newest first; by a version or alias ARN, only the ones
         started through it (ListExecutions takes either, as AWS documents)."""
         if params.get("mapRunArn"):
-            raise ResourceNotFound(f"Resource not found: '{params['mapRunArn']}'")
+            return self._children(params)
         arn = str(params.get("stateMachineArn") or "")
         parts = resource(arn, "stateMachine")
         qualified = arn if len(parts) == 3 else None
@@ -652,6 +652,24 @@ class StepFunctions:
         )
         listed = [
             {k: d[k] for k in shown if k in d} | {"redriveCount": d.get("redriveCount", 0)}
+            for _, d in rows[:limit]
+        ]
+        answer: Params = {"executions": listed}
+        if len(rows) > limit:
+            answer["nextToken"] = str(rows[limit - 1][0])
+        return answer
+
+    def _children(self, params: Params) -> Params:
+        """A Map Run's child executions (one per iteration), newest first."""
+        map_run = str(params["mapRunArn"])
+        self._map_run(map_run)  # an unknown Map Run is refused
+        limit = int(params.get("maxResults") or DEFAULT_PAGE)
+        rows = self.store.executions(
+            map_run, params.get("statusFilter"), _token(params.get("nextToken")), limit + 1
+        )
+        shown = ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate")
+        listed = [
+            {k: d[k] for k in shown if k in d} | {"mapRunArn": map_run, "redriveCount": 0}
             for _, d in rows[:limit]
         ]
         answer: Params = {"executions": listed}

@@ -268,12 +268,43 @@ class Store:
         return [(int(s), dict(fastjson.loads(d))) for s, d in rows]
 
     def running(self) -> list[Execution]:
+        """The executions to resume (a distributed Map's child executions are its parent's)."""
         with self.lock:
             rows = self._conn.execute(
                 "SELECT arn, machine, status, doc, checkpoint FROM executions "
-                "WHERE status = 'RUNNING' ORDER BY seq"
+                "WHERE status = 'RUNNING' AND machine NOT LIKE '%:mapRun:%' ORDER BY seq"
             ).fetchall()
         return [_execution(r) for r in rows]
+
+    # -- a distributed Map's child executions (listed under their Map Run's ARN) ----------
+
+    def start_child(self, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO executions (arn, machine, status, doc) VALUES (?, ?, ?, ?)",
+                (doc["executionArn"], doc["mapRunArn"], doc["status"], fastjson.dumps_text(doc)),
+            )
+
+    def end_child(self, doc: Doc) -> None:
+        with self.lock:
+            self._conn.execute(
+                "UPDATE executions SET status = ?, doc = ? WHERE arn = ?",
+                (doc["status"], fastjson.dumps_text(doc), doc["executionArn"]),
+            )
+
+    def abort_children(self, now: float) -> None:
+        """Child executions a stop cut short are ABORTED (their parent runs them again)."""
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT arn, doc FROM executions "
+                "WHERE status = 'RUNNING' AND machine LIKE '%:mapRun:%'"
+            ).fetchall()
+            for arn, text in rows:
+                doc = dict(fastjson.loads(text)) | {"status": "ABORTED", "stopDate": now}
+                self._conn.execute(
+                    "UPDATE executions SET status = 'ABORTED', doc = ? WHERE arn = ?",
+                    (fastjson.dumps_text(doc), arn),
+                )
 
     def start(self, doc: Doc, events: Iterable[Doc], checkpoint: Doc | None) -> bool:
         """Record a new execution with its first events (or all of them, when it has

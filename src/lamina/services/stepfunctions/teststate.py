@@ -7,8 +7,10 @@ then ``RETRIABLE`` when a retrier matches it (``nextState`` is the state itself)
 ``CAUGHT_ERROR`` when a catcher does (the catcher's output and ``Next``), else ``FAILED``; a
 state that completes is ``SUCCEEDED`` with ``nextState`` unless it ends the workflow.
 ``inspectionLevel`` ``DEBUG`` (or ``TRACE``) adds ``inspectionData``: the raw input, the input
-after ``InputPath`` and ``Parameters`` (JSONPath) or ``Arguments`` (JSONata), and the
-variables. Nothing is stored and no history is kept.
+after ``InputPath`` and ``Parameters`` (JSONPath) or ``Arguments`` (JSONata), the variables,
+and once the state has a result (a Pass state's, a task's), that ``result`` and, for JSONPath
+states, the result after ``ResultSelector`` and after ``ResultPath``. Nothing is stored and
+no history is kept.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ from lamina.states import (
     error_output,
     find_catcher,
     find_retrier,
+    payload,
 )
-from lamina.states.processing import apply_input_path
+from lamina.states.processing import apply_input_path, apply_result_path
 
 Doc = dict[str, Any]
 NAME = "TestState"
+# The states that may have a ResultSelector (a Pass state's result has no such stage).
+_SELECTING = frozenset({"Task", "Map", "Parallel"})
 
 
 def _named(state: Doc) -> set[str]:
@@ -82,11 +87,17 @@ async def run(executor: Executor, names: Names, clock: Clock, params: Doc) -> Do
         "roleArn": params.get("roleArn"),
     }
     answer: Doc = {}
+    noted: Doc | None = None
     if str(params.get("inspectionLevel") or "INFO") in ("DEBUG", "TRACE"):
-        answer["inspectionData"] = _inspection(runnable, value, text, variables, doc)
+        inspection = answer["inspectionData"] = _inspection(runnable, value, text, variables, doc)
+        noted = {}
     try:
-        following, output = await executor.run_state(machine, doc, runnable, value, variables)
+        following, output = await executor.run_state(
+            machine, doc, runnable, value, variables, noted
+        )
     except StatesError as failure:
+        if noted:
+            _result_stages(inspection, runnable, value, noted["result"], variables, doc)
         answer |= {"error": failure.error, "cause": failure.cause}
         catcher = find_catcher(state, failure.error) if state.type != "Choice" else None
         if find_retrier(state, failure.error) is not None:
@@ -100,6 +111,8 @@ async def run(executor: Executor, names: Names, clock: Clock, params: Doc) -> Do
                 "output": fastjson.dumps_text(caught),
             }
         return answer | {"status": "FAILED"}
+    if noted:
+        _result_stages(inspection, runnable, value, noted["result"], variables, doc)
     answer |= {"status": "SUCCEEDED", "output": fastjson.dumps_text(output)}
     if following is not None:
         answer["nextState"] = following
@@ -119,3 +132,23 @@ def _inspection(state: Any, value: Any, text: str, variables: Doc, doc: Doc) -> 
     except StatesError:
         pass  # the run reports the failure itself
     return data
+
+
+def _result_stages(
+    data: Doc, state: Any, value: Any, result: Any, variables: Doc, doc: Doc
+) -> None:
+    """The result, then (JSONPath) the result after ``ResultSelector`` and after
+    ``ResultPath``, as the run computed them (a stage that fails leaves the rest out)."""
+    data["result"] = fastjson.dumps_text(result)
+    if state.jsonata:
+        return
+    scope = Scope({"Execution": {"Id": doc["executionArn"], "Name": NAME}}, variables)
+    try:
+        if state.type in _SELECTING:
+            if "ResultSelector" in state.fields:
+                result = payload.template(state.fields["ResultSelector"], result, scope)
+            data["afterResultSelector"] = fastjson.dumps_text(result)
+        combined = apply_result_path(state.fields.get("ResultPath", "$"), value, result)
+        data["afterResultPath"] = fastjson.dumps_text(combined)
+    except StatesError:
+        pass  # the run reports the failure itself
