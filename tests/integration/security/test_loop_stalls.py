@@ -197,11 +197,6 @@ def test_a_big_json_batch_write(watched: Watched) -> None:
     watched.no_stall()
 
 
-@pytest.mark.xfail(
-    strict=False,  # near the bound: 40 to 70 ms of CPU on this machine, depending on the run
-    reason="the HTTP server buffers a body whole and joins it on the loop: a 64 MB PutObject "
-    "holds it up to about 70 ms (issue 15 streams S3 bodies; remove this mark with it)",
-)
 def test_a_large_s3_put_object(watched: Watched) -> None:
     """A 64 MB object is stored and its size and ETag read back."""
     s3 = watched.server.aws("s3", read_timeout=300)
@@ -230,5 +225,5 @@ def test_the_watch_timed_every_attack(server: LaminaUp) -> None:
     log = server.log()
     tally = re.search(r"loop watch: (\d+) callbacks, (\d+) over 50 ms; the longest", log)
     assert tally is not None, log[-3000:]
-    # (Stalls are each test's to assert: the known one is marked xfail above.)
+    # (Stalls are each test's to assert.)
     assert int(tally.group(1)) > 100, tally[0]
