@@ -232,7 +232,10 @@ class Lamina:
             self.endpoint.door = self._door(secrets, _port(services_server))
         loop = asyncio.get_running_loop()
         self.stack = await loop.run_in_executor(
-            None, lambda: app.load(self.template, settings, self.overrides, self.note)
+            None,
+            lambda: app.load(
+                self.template, settings, self.overrides, self.note, translate_elsewhere=True
+            ),
         )
         if "xray" not in settings.endpoints:
             # Bound before the engine exists: functions are told where it really listens.
@@ -449,7 +452,10 @@ class Lamina:
             settings = self.settings
             try:
                 stack = await loop.run_in_executor(
-                    None, lambda: app.load(self.template, settings, self.overrides, self.note)
+                    None,
+                    lambda: app.load(
+                        self.template, settings, self.overrides, self.note, translate_elsewhere=True
+                    ),
                 )
             except Exception as exc:  # any failure keeps the running deployment
                 self.note(f"reload failed, still serving the previous deployment:\n{exc}")
