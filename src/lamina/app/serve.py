@@ -45,7 +45,6 @@ from lamina.model.schedules import RULE, ScheduleSpec
 from lamina.model.specs import FunctionSpec, Stack
 from lamina.net.messages import Request, Response, json_response
 from lamina.net.server import Limits, serve
-from lamina.observe import prometheus
 from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.emf import EmfSink
@@ -611,6 +610,9 @@ class Lamina:
         return json_response(503 if degraded else 200, fastjson.dumps(body))
 
     async def _prometheus(self, request: Request) -> Response:
+        # Imported on the first scrape: prometheus_client is 10 MB that most sessions never use.
+        from lamina.observe import prometheus
+
         body = prometheus.exposition(self.metrics)
         return Response(200, [("Content-Type", prometheus.CONTENT_TYPE)], body)
 

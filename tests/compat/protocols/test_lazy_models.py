@@ -27,11 +27,11 @@ def no_models(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         loaded.append(name)
         return real(name)
 
-    def refuse(name: str, *args: Any, **kwargs: Any) -> Any:
+    def refuse(name: str) -> Any:
         raise AssertionError(f"catalog loaded the whole {name} model")
 
     monkeypatch.setattr(shapes, "model", record)
-    monkeypatch.setattr(catalog._LOADER, "load_service_model", refuse)
+    monkeypatch.setattr(catalog, "_load_whole", refuse)
     yield loaded
 
 

@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import functools
 import gzip
+import importlib.util
 import os
 import re
 import threading
 from dataclasses import dataclass
 from typing import IO, Any
 
-import botocore.loaders
-
 from lamina import fastjson
 
-_LOADER = botocore.loaders.Loader()
 _INDEX_LOCK = threading.Lock()
 # How much of a model file is read at a time looking for the end of its metadata (most
 # services' metadata is under 1 KB).
@@ -80,21 +78,55 @@ def model(name: str) -> ServiceModel | None:
         meta = _metadata(name)
         if meta is not None:
             return _build(name, {"metadata": meta})
-        document = _LOADER.load_service_model(name, "service-2")
+        document = _load_whole(name)
     except Exception:  # botocore raises its own UnknownServiceError, among others
         return None
     return _build(name, document)
 
 
+def _load_whole(name: str) -> dict[str, Any]:
+    import botocore.loaders
+
+    document: dict[str, Any] = botocore.loaders.Loader().load_service_model(name, "service-2")
+    return document
+
+
+@functools.cache
+def _roots() -> tuple[str, ...]:
+    """Where botocore's default ``Loader`` looks for models, in its order (``~/.aws/models``,
+    then its own ``data``), found without importing botocore (150 modules, 13 MB)."""
+    spec = importlib.util.find_spec("botocore")
+    builtin = (
+        [os.path.join(p, "data") for p in (spec.submodule_search_locations or [])] if spec else []
+    )
+    return (os.path.join(os.path.expanduser("~"), ".aws", "models"), *builtin)
+
+
+def _files(name: str, version: str) -> list[str]:
+    found = []
+    for root in _roots():
+        base = os.path.join(root, name, version, "service-2")
+        found += [f for f in (base + ".json.gz", base + ".json") if os.path.isfile(f)]
+    return found
+
+
+def _latest(name: str) -> str | None:
+    """The newest API version with a service model (botocore's ``determine_latest_version``)."""
+    versions: set[str] = set()
+    for root in _roots():
+        folder = os.path.join(root, name)
+        if os.path.isdir(folder):
+            versions.update(v for v in os.listdir(folder) if _files(name, v))
+    return max(versions) if versions else None
+
+
 def _metadata(name: str) -> dict[str, Any] | None:
     """The ``metadata`` object at the head of the model file, or None where it is not first."""
-    version = _LOADER.determine_latest_version(name, "service-2")
-    for root in _LOADER.search_paths:
-        base = os.path.join(root, name, version, "service-2")
-        for path, opener in ((base + ".json.gz", gzip.open), (base + ".json", open)):
-            if os.path.isfile(path):
-                with opener(path, "rb") as f:
-                    return _head(f)  # type: ignore[arg-type]
+    version = _latest(name)
+    for path in _files(name, version) if version else ():
+        opener: Any = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rb") as f:
+            return _head(f)
     return None
 
 
@@ -139,8 +171,11 @@ def _object_end(data: bytes, start: int) -> int | None:
 @functools.cache
 def _index() -> tuple[ServiceModel, ...]:
     with _INDEX_LOCK:
-        names = _LOADER.list_available_services("service-2")
-        return tuple(m for m in map(model, names) if m is not None)
+        # botocore's ``list_available_services``: every folder holding a model, sorted.
+        names = {
+            n for root in _roots() if os.path.isdir(root) for n in os.listdir(root) if _latest(n)
+        }
+        return tuple(m for m in map(model, sorted(names)) if m is not None)
 
 
 def find(signing_name: str | None, target: str | None) -> ServiceModel | None:
