@@ -20,6 +20,44 @@ idle after start and right after the 32-connection run. Ratios are Lamina ÷ pee
 written as JSON (``--out``) with the machine they ran on; README's table is the latest run.
 wrk must be on PATH (``apt-get install -y wrk``); without it the throughput rows are skipped and
 the table says so.
+
+Where start-up time and memory go (December 2026, 2 shared cores under a load average of 4 to 8:
+trust CPU-seconds, PSS and import counts here, not wall times or req/s). Measured on this
+benchmark's app with ``lamina up ... --no-watch --no-function-logs``, bytecode compiled
+(``python -m compileall src``: with ``PYTHONDONTWRITEBYTECODE=1`` and no ``__pycache__`` every
+start recompiles ~370 modules, 1.5 s of ``compile`` in cProfile, which is not what an install
+pays). Figures are before -> after the start-up work of issue 19:
+
+* ``lamina up``'s process, idle (``/proc/PID/smaps_rollup``): PSS 103 -> 49 MB; CPU-seconds at
+  port open (``/proc/PID/stat``, median of 3) 1.15 -> 0.62 s; modules imported before a
+  template is read 805 -> 597. Where it went, by package (RSS, imported one after another):
+  every ``ModelService`` loaded its whole botocore model at construction (14+ models, ~30 MB
+  with the loader's cache; now the metadata at the head of the model's file, the shapes on
+  the service's first request), samtranslator with pydantic 18 MB (now translated in a
+  short-lived child, ``template/translator.py``), joserfc with cryptography 9 MB (now on a JWT
+  authorizer's first token), botocore 13-18 MB (now on a service's first request),
+  prometheus_client 10 MB (first scrape), jsonschema 6 MB (a method with body models). The
+  translation child costs 0.6-0.8 CPU-seconds of its own (an interpreter, ``lamina.template``'s
+  225 modules, samtranslator's 630): the tree's CPU to port open is about what it was (1.2 to
+  1.4 s) and so is the wall time on this loaded machine (1.8 to 2.3 s both, alternating runs);
+  the gain is memory, and CPU taken off the server's process.
+* The zygote and each environment forked from it: PSS about 16 MB each, unchanged. An
+  environment's private dirty memory is 1 to 4 MB; the rest is the zygote's heap shared
+  copy-on-write (``gc.freeze`` before fork already keeps collections from writing to it). The
+  zygote is boto3 (21 MB of RSS) plus its seven warmed clients (21 MB: the first client 11 MB
+  for endpoints and partitions, each other 1 to 5 MB; Step Functions' 1 MB, so it stays).
+* The whole tree (``python benchmarks/peers.py --quick``, before -> after): PSS idle 160 -> 98 MB,
+  at 32 connections 297 -> 236 MB. At 32 connections the tree holds 35 processes (one
+  environment per connection, about 4 MB of private memory each, ~140 MB in all), which no
+  start-up change touches.
+* What is left, by size: one environment per concurrent connection (Lambda's semantics: a
+  function that answers in microseconds still gets 32 environments at 32 connections); the
+  services a template never calls (each imported and built, its SQLite database opened, 23 in
+  all, at start: a lazy service needs each service's routing keys up front and the
+  cross-service links in ``app/serve.build_services`` untangled); asyncio 8 MB and Lamina's own
+  ~240 modules (~14 MB); the zygote's warm boto3 clients (shared, once per tree).
+* An unsigned request naming no Lamina service read every botocore model to word its refusal
+  (3 to 7 s, once per process): now every model's metadata, 0.15 s.
 """
 
 from __future__ import annotations

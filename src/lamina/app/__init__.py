@@ -50,8 +50,13 @@ def load(
     settings: Settings,
     parameter_overrides: Mapping[str, str] | None = None,
     log: Callable[[str], None] = lambda _: None,
+    *,
+    translate_elsewhere: bool = False,
 ) -> Stack:
-    """Read the template and prepare what its functions need to run (inline code, requirements)."""
+    """Read the template and prepare what its functions need to run (inline code, requirements).
+
+    A long-running caller (``lamina up``) passes ``translate_elsewhere``: the SAM translator then
+    runs in a short-lived process and its memory is never part of the server's."""
     stack = load_stack(
         template,
         stack_name=stack_name_for(template),
@@ -60,6 +65,7 @@ def load(
         parameter_overrides=parameter_overrides,
         queue_endpoint=None if "sqs" in settings.endpoints else settings.services_endpoint,
         dynamic=StoredValues(settings),
+        translate_elsewhere=translate_elsewhere,
     )
     return prepare(stack, settings.state_dir, python=settings.python, log=log)
 

@@ -48,7 +48,6 @@ from lamina.model.schedules import RULE, ScheduleSpec
 from lamina.model.specs import FunctionSpec, Stack, StackOutput
 from lamina.net.messages import FileResponse, Request, Response, json_response
 from lamina.net.server import Limits, serve
-from lamina.observe import prometheus
 from lamina.observe.api import LogSink
 from lamina.observe.console import ConsoleSink, Fanout
 from lamina.observe.emf import EmfSink
@@ -252,7 +251,10 @@ class Lamina:
         )
         loop = asyncio.get_running_loop()
         self.stack = await loop.run_in_executor(
-            None, lambda: app.load(self.template, settings, self.overrides, self.note)
+            None,
+            lambda: app.load(
+                self.template, settings, self.overrides, self.note, translate_elsewhere=True
+            ),
         )
         if "xray" not in settings.endpoints:
             # Bound before the engine exists: functions are told where it really listens.
@@ -512,7 +514,10 @@ class Lamina:
             settings = self.settings
             try:
                 stack = await loop.run_in_executor(
-                    None, lambda: app.load(self.template, settings, self.overrides, self.note)
+                    None,
+                    lambda: app.load(
+                        self.template, settings, self.overrides, self.note, translate_elsewhere=True
+                    ),
                 )
             except Exception as exc:  # any failure keeps the running deployment
                 self.note(f"reload failed, still serving the previous deployment:\n{exc}")
@@ -671,6 +676,9 @@ class Lamina:
         return json_response(503 if degraded else 200, fastjson.dumps(body))
 
     async def _prometheus(self, request: Request) -> Response:
+        # Imported on the first scrape: prometheus_client is 10 MB that most sessions never use.
+        from lamina.observe import prometheus
+
         body = prometheus.exposition(self.metrics)
         return Response(200, [("Content-Type", prometheus.CONTENT_TYPE)], body)
 

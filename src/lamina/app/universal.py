@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Awaitable, Callable
-
-import botocore.serialize
-import botocore.session
+from typing import Any
 
 from lamina import fastjson
 from lamina.delivery import DeliveryError, Message
@@ -30,10 +28,17 @@ class UniversalTargets:
 
     def __init__(self, call: ServiceCall) -> None:
         self._call = call
-        self._session = botocore.session.get_session()
+        # botocore's session (about 18 MB and 230 modules) is made on the first universal
+        # target's delivery: most sessions have none.
+        self._session: Any = None
 
     async def deliver(self, arn: str, message: Message) -> None:
+        import botocore.serialize
+        import botocore.session
+
         service, action = _parse(arn)
+        if self._session is None:
+            self._session = botocore.session.get_session()
         try:
             model = self._session.get_service_model(service)
             operation = model.operation_model(action[:1].upper() + action[1:])

@@ -22,11 +22,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
-
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from typing import TYPE_CHECKING, Any
 
 from lamina import fastjson
 from lamina.clock import SYSTEM
@@ -36,6 +32,11 @@ from lamina.gateway.plan import Next
 from lamina.model.apis import Api, ApiKind, Authorizer, AuthorizerType
 from lamina.net.messages import Response, json_response
 
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
+
+# joserfc (with cryptography, about 9 MB and 100 ms) is imported where a token is first checked:
+# a template without JWT or Cognito authorizers never pays for it.
 log = logging.getLogger("lamina.gateway")
 # JWKS are cached per issuer for this long (API Gateway refreshes them about hourly).
 _JWKS_TTL_S = 3600.0
@@ -53,6 +54,8 @@ class KeySets:
         self._cache: dict[str, tuple[float, KeySet]] = {}
 
     async def get(self, issuer: str) -> KeySet | None:
+        from joserfc.errors import JoseError
+
         found = self._cache.get(issuer)
         if found is not None and time.monotonic() < found[0]:
             return found[1]
@@ -65,6 +68,8 @@ class KeySets:
         return keys
 
     def _load(self, issuer: str) -> KeySet:
+        from joserfc.jwk import KeySet
+
         if self._file:
             doc = fastjson.loads(Path(self._file).read_bytes())
             if issuer in doc:
@@ -117,6 +122,9 @@ class JwtAuthorizer:
         self._verified: dict[str, tuple[KeySet, dict[str, Any]]] = {}
 
     async def __call__(self, call: Call, next: Next, /) -> Response:
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
         raw = call.request.header(self._header)
         if not raw:
             return unauthorized(self._api)

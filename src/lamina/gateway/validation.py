@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
-
 from lamina import fastjson
 from lamina.gateway import events, responses
 from lamina.gateway.events import Call, media_type
@@ -48,6 +46,10 @@ class ValidationStep:
 
     def __init__(self, validation: Validation) -> None:
         self._required = validation.required
+        # Imported by the first method with body models: jsonschema is 84 modules and 6 MB that
+        # a template without request validators never needs.
+        import jsonschema
+
         self._models: dict[str, Any] = {
             media: jsonschema.Draft4Validator(fastjson.loads(schema))
             for media, schema in validation.models.items()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina.errors import TemplateError
-from lamina.template import localdefinitions
+from lamina.template import localdefinitions, translator
 from lamina.template.intrinsics import KeyPath, is_intrinsic
 from lamina.template.loader import Template
 
@@ -118,68 +118,58 @@ def _localize(data: dict[str, Any], localize: _Localizer, sam: bool) -> None:
             )
 
 
-class _Session:
-    """All the translator asks of a boto3 session; a real one would read ~/.aws for nothing."""
-
-    def __init__(self, region_name: str) -> None:
-        self.region_name = region_name
-
-
-def _cause_error(template: Template, cause: Any, sam_ids: set[str]) -> TemplateError:
-    logical_id = getattr(cause, "_logical_id", None)
-    if isinstance(logical_id, list):
-        logical_id = logical_id[0] if logical_id else None
+def _cause_error(template: Template, cause: Mapping[str, Any], sam_ids: set[str]) -> TemplateError:
+    logical_id = cause["logical_id"]
     if isinstance(logical_id, str) and logical_id not in sam_ids:
         # A renamed layer: the translator appended a 10-character hash.
         logical_id = next((i for i in sam_ids if logical_id.startswith(i)), logical_id)
-    field = getattr(cause, "key_path", None)
-    message = getattr(cause, "message", None) or str(cause)
-    return template.error(str(message), resource=logical_id, field=field)
+    return template.error(cause["message"], resource=logical_id, field=cause["field"])
 
 
 def _translate(
-    template: Template, data: dict[str, Any], parameters: Mapping[str, Any], region: str
+    template: Template,
+    data: dict[str, Any],
+    parameters: Mapping[str, Any],
+    region: str,
+    elsewhere: bool,
 ) -> dict[str, Any]:
-    # Imported here: the translator takes ~0.3 s to import; plain CloudFormation needs none of it.
-    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
-    from samtranslator.model.exceptions import ExceptionWithMessage, InvalidDocumentException
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-
-    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
-    translator = Translator({}, Parser(), boto_session=_Session(region), metrics=metrics)
     sam_ids = {i for i, r in data["Resources"].items() if isinstance(r, dict)}
-    try:
-        result: dict[str, Any] = translator.translate(data, parameter_values=dict(parameters))
+    outcome = translator.translate_elsewhere(data, parameters, region) if elsewhere else None
+    if outcome is None:
+        outcome = translator.translate(data, parameters, region)
+    if "result" in outcome:
+        result: dict[str, Any] = outcome["result"]
         return result
-    except InvalidDocumentException as exc:
-        causes = list(exc.causes) or [exc]
+    if "causes" in outcome:
+        causes = outcome["causes"]
         error = _cause_error(template, causes[0], sam_ids)
         if len(causes) > 1:
-            others = "; ".join(str(getattr(c, "message", c)) for c in causes[1:])
+            others = "; ".join(c["message"] for c in causes[1:])
             error.message += f" (and {len(causes) - 1} more: {others})"
-        raise error from exc
-    except ExceptionWithMessage as exc:
-        raise TemplateError(exc.message, file=str(template.file)) from exc
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        # The translator trusts its input's shape in places; report rather than crash.
-        raise TemplateError(
-            f"the SAM translator could not expand this template ({type(exc).__name__}: {exc})",
-            file=str(template.file),
-        ) from exc
-    finally:
-        # Without this the translator logs "There are unpublished metrics" when collected.
-        metrics.publish()
+        raise error
+    if "message" in outcome:
+        raise TemplateError(outcome["message"], file=str(template.file))
+    raise TemplateError(
+        f"the SAM translator could not expand this template ({outcome['crash']})",
+        file=str(template.file),
+    )
 
 
 def expand(
-    template: Template, *, parameters: Mapping[str, Any], region: str, resolve: EarlyResolve
+    template: Template,
+    *,
+    parameters: Mapping[str, Any],
+    region: str,
+    resolve: EarlyResolve,
+    translate_elsewhere: bool = False,
 ) -> Expanded:
     """The template as CloudFormation, SAM resources expanded when it declares the SAM transform.
 
     ``parameters`` holds parameter and pseudo parameter values (the translator resolves a few
     references itself, e.g. AutoPublishAlias). Raises ``TemplateError`` naming the resource for
     anything the translator refuses, and for a local code path that does not exist.
+    ``translate_elsewhere`` runs the translator in a process of its own (``translator``): a
+    long-running caller then never holds its 18 MB.
     """
     data = copy.deepcopy(template.data)
     sam = SAM_TRANSFORM in transforms(data)
@@ -215,7 +205,7 @@ def expand(
     if not data["Resources"]:
         out: dict[str, Any] = {k: v for k, v in data.items() if k not in ("Transform", "Globals")}
     else:
-        out = _translate(template, data, parameters, region)
+        out = _translate(template, data, parameters, region, translate_elsewhere)
     out["Resources"].update(applications)
     original_ids = {}
     for new_id in out["Resources"]:

@@ -68,13 +68,14 @@ def load_stack(
     parameter_overrides: Mapping[str, str] | None = None,
     queue_endpoint: str | None = None,
     dynamic: DynamicValues | None = None,
+    translate_elsewhere: bool = False,
 ) -> Stack:
     """The stack the template at ``path`` (a file, or a directory with ``template.yaml``,
     ``template.yml`` or ``template.json``) deploys as ``stack_name``.
 
     Every intrinsic function Lamina reads is resolved; resources whose Condition is false are
     gone. Raises ``TemplateError`` (file, line, resource, field as far as known) when the
-    template cannot be used.
+    template cannot be used. ``translate_elsewhere``: see ``sam.expand``.
     """
     template = includes.inline(loader.load(path))
     place = Place(
@@ -105,7 +106,13 @@ def load_stack(
         except ResolveError:
             return value
 
-    expanded = sam.expand(template, parameters=values, region=region, resolve=resolve_early)
+    expanded = sam.expand(
+        template,
+        parameters=values,
+        region=region,
+        resolve=resolve_early,
+        translate_elsewhere=translate_elsewhere,
+    )
     # Conditions cannot refer to resources, so a resolver without any decides which are active.
     conditions = resolver(expanded.data, ResourceIds({}, place))
     active = {

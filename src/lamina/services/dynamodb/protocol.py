@@ -27,7 +27,6 @@ from lamina.services.dynamodb.errors import (
     InternalServerError,
 )
 from lamina.services.errors import InternalFailure, ValidationException, render
-from lamina.services.protocols import shapes
 from lamina.services.protocols.service import ModelService
 from lamina.services.protocols.wire import JSON
 
@@ -65,13 +64,15 @@ def error(exc: AwsError, protocol: str, request_id: str) -> Response:
 
 
 def services(operations: Mapping[str, Operation]) -> tuple[ModelService, ...]:
-    """DynamoDB's and DynamoDB Streams' operations, each API on its own botocore model."""
+    """DynamoDB's and DynamoDB Streams' operations, each API on its own botocore model.
+
+    Both get every handler: an operation its model lacks is answered as not served all the
+    same, and sorting them here would load both models at start."""
     found = []
     for name in MODELS:
-        known = set(shapes.model(name).operation_names)
         service = ModelService(
             name,
-            {n: op for n, op in operations.items() if n in known},
+            operations,
             name="dynamodb",
             inline=True,
             validate=False,

@@ -43,7 +43,6 @@ from lamina.services.lambda_ import (
 from lamina.services.lambda_.code import CodeStore
 from lamina.services.lambda_.registry import Registry
 from lamina.services.lambda_.store import FunctionStore
-from lamina.services.protocols import shapes
 from lamina.services.protocols.service import Call, Handler, ModelService
 from lamina.services.protocols.wire import REST_JSON
 from lamina.settings import Settings
@@ -152,25 +151,19 @@ class LambdaService:
     def _handlers(self) -> dict[str, Handler]:
         registry, lock = self.registry, self._lock
 
-        def run(operation: Operation, read_only: bool) -> Handler:
-            if read_only:
-
-                async def read(params: dict[str, Any], call: Call) -> dict[str, Any]:
+        def run(name: str, operation: Operation) -> Handler:
+            async def handle(params: dict[str, Any], call: Call) -> dict[str, Any]:
+                # Reads (GET operations) run concurrently, changes one at a time. Asked of the
+                # model the request was just parsed with: building the table must not load it.
+                found = self.protocol.model.operation(name)
+                if found is not None and found.method == "GET":
                     return await operation(registry, params)
-
-                return read
-
-            async def change(params: dict[str, Any], call: Call) -> dict[str, Any]:
                 async with lock:
                     return await operation(registry, params)
 
-            return change
+            return handle
 
-        model = shapes.model("lambda")
-        table: dict[str, Handler] = {}
-        for name, operation in OPERATIONS.items():
-            found = model.operation(name)
-            table[name] = run(operation, found is not None and found.method == "GET")
+        table: dict[str, Handler] = {n: run(n, op) for n, op in OPERATIONS.items()}
         for name, invocation in INVOCATIONS.items():
             # A partial, not a wrapper coroutine: one coroutine frame less on Invoke's hot path.
             table[name] = functools.partial(invocation, registry)

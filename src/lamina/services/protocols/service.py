@@ -28,7 +28,9 @@ the protocol's clients expect for it.
 ``calls=True`` hands every handler a second argument, the ``Call``: the request id its answer
 carries (Lambda's Invoke gives it to the invocation, so the function's ``aws_request_id`` is the
 response's) and the request itself, for what the model does not name (``X-Amzn-Trace-Id``).
-A body over 256 KB is parsed on a worker thread: a 50 MB zip arrives base64 in JSON, and
+The model is botocore's, loaded on the service's first request (``model``): constructing a
+service reads only the model's metadata (``catalog``), so services a session never calls cost
+no model. A body over 256 KB is parsed on a worker thread: a 50 MB zip arrives base64 in JSON, and
 decoding it on the loop would stall every other client. ``payload_type`` labels a REST
 operation's raw payload (a blob or string that is the whole body): the model gives it no
 Content-Type of its own, and Lambda answers Invoke's as ``application/json``. ``answer`` is
@@ -40,17 +42,18 @@ serialising.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from lamina import ids
-from lamina.errors import AwsError
+from lamina.errors import AwsError, LaminaError
 from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
 from lamina.services.api import signing_service
 from lamina.services.errors import NOT_SERVED, InternalFailure, UnknownOperationException, render
-from lamina.services.protocols import awsjson, query, rest, rpcv2cbor, shapes
+from lamina.services.protocols import awsjson, catalog, query, rest, rpcv2cbor, shapes
 from lamina.services.protocols.shapes import Operation
 from lamina.services.protocols.wire import CBOR, JSON, QUERY, REST_JSON, REST_XML, query_action
 
@@ -87,7 +90,8 @@ class ModelService:
         calls: bool = False,
         payload_type: str | None = None,
     ) -> None:
-        self.model = shapes.model(model_name)
+        self.model_name = model_name
+        self._model: shapes.Model | None = None
         self.name = name or model_name
         self.handlers = dict(handlers)
         # Asked once here: inspecting a handler costs a microsecond per request.
@@ -100,11 +104,29 @@ class ModelService:
         self._finish = finish
         self.calls = calls
         self.payload_type = payload_type
-        self._prefix = f"{self.model.target_prefix}." if self.model.target_prefix else None
-        self._cbor = CBOR in self.model.protocols
-        self._routes = (
-            rest.routes(model_name) if self.model.protocol in (REST_JSON, REST_XML) else None
-        )
+        # Routing needs only the metadata (the head of the model's file); the shapes load on
+        # the first request (``model``).
+        meta = catalog.model(model_name)
+        if meta is None:
+            raise LaminaError(f"botocore has no model named {model_name!r}")
+        self._prefix = f"{meta.target_prefix}." if meta.target_prefix else None
+        self._cbor = CBOR in meta.protocols
+        self._rest = meta.default_protocol in (REST_JSON, REST_XML)
+
+    @property
+    def model(self) -> shapes.Model:
+        """The compiled model, loaded on first use (a request, or a service asking for it)."""
+        if self._model is None:
+            self._model = self.load_model()
+        return self._model
+
+    def load_model(self) -> shapes.Model:
+        """The model this service serves: botocore's, by its name (SQS patches its own)."""
+        return shapes.model(self.model_name)
+
+    @functools.cached_property
+    def _routes(self) -> rest.Routes | None:
+        return rest.routes(self.model_name) if self._rest else None
 
     # -- Service ------------------------------------------------------------------------------
 

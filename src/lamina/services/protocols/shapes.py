@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import botocore.loaders
-import botocore.model
+if TYPE_CHECKING:
+    import botocore.loaders
+    import botocore.model
 
-_LOADER = botocore.loaders.Loader()
+# botocore (150 modules, 13 MB) is imported with the first model: ``lamina up`` builds every
+# service from the model's metadata alone (``catalog``).
 SCALAR = frozenset({"string", "integer", "long", "float", "double", "boolean"})
 
 
@@ -124,6 +127,8 @@ class Model:
         known = self._shapes.get(source.name)
         if known is not None:
             return known
+        import botocore.model
+
         serial = source.serialization
         meta = source.metadata
         shape = Shape(
@@ -168,5 +173,15 @@ class Model:
 @functools.cache
 def model(name: str) -> Model:
     """The compiled model botocore keeps under ``name`` (``sts``, ``logs``, ``dynamodb``...)."""
-    document = _LOADER.load_service_model(name, "service-2")
+    import botocore.loaders
+    import botocore.model
+
+    document = _loader().load_service_model(name, "service-2")
     return Model(botocore.model.ServiceModel(document, service_name=name))
+
+
+@functools.cache
+def _loader() -> botocore.loaders.Loader:
+    import botocore.loaders
+
+    return botocore.loaders.Loader()

@@ -14,9 +14,6 @@ import copy
 import functools
 from typing import Any
 
-import botocore.loaders
-import botocore.model
-
 from lamina.services.protocols.shapes import Model
 
 XML_NAMESPACE = "http://queue.amazonaws.com/doc/2012-11-05/"
@@ -100,13 +97,20 @@ def _patch(document: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+# botocore is imported with the first SQS request (``ModelService.load_model``), not at start.
 @functools.cache
 def json_model() -> Model:
+    import botocore.loaders
+    import botocore.model
+
     document = botocore.loaders.Loader().load_service_model("sqs", "service-2")
     return Model(botocore.model.ServiceModel(_lenient(document), service_name="sqs"))
 
 
 @functools.cache
 def query_model() -> Model:
+    import botocore.loaders
+    import botocore.model
+
     document = botocore.loaders.Loader().load_service_model("sqs", "service-2")
     return Model(botocore.model.ServiceModel(_patch(document), service_name="sqs"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import urllib.parse
 from collections.abc import Mapping
@@ -31,7 +32,7 @@ from lamina.model.specs import Stack
 from lamina.net.messages import Request, Response
 from lamina.services.protocols import query
 from lamina.services.protocols.service import ModelService
-from lamina.services.protocols.shapes import Operation
+from lamina.services.protocols.shapes import Model, Operation
 from lamina.services.protocols.wire import QUERY
 from lamina.services.sqs import deployment, errors, urls
 from lamina.services.sqs.broker import Broker, Place
@@ -64,8 +65,14 @@ class _Protocol(ModelService):
 
     def __init__(self, handlers: Mapping[str, Handler]) -> None:
         super().__init__("sqs", handlers, render_error=errors.render)
-        self.model = json_model()
-        self.query = query_model()
+
+    def load_model(self) -> Model:
+        return json_model()
+
+    @functools.cached_property
+    def query(self) -> Model:
+        """The query protocol's names for the same operations, loaded on the first query call."""
+        return query_model()
 
     def operation(
         self, protocol: str, name: str | None, request: Request

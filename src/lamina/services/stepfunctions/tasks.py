@@ -123,7 +123,7 @@ class Tasks:
             protocol = service if isinstance(service, ModelService) else None
             protocol = protocol or getattr(service, "protocol", None)
             if isinstance(protocol, ModelService):
-                name = protocol.model.name
+                name = protocol.model_name  # the name alone: the model loads on first use
                 model = name if protocol.validate else None
                 handlers = protocol.handlers
                 if protocol.calls:

@@ -1,0 +1,73 @@
+"""The SAM translator in a process of its own (``lamina up``'s way): the same stack as in
+process, the same located refusals, and the caller never imports the translator."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lamina.errors import TemplateError
+from lamina.template import load_stack
+
+from .conftest import FIXTURES, WriteApp
+
+APP = FIXTURES / "app"
+REFUSED = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Get:
+          Type: Api
+          Properties:
+            Path: /x
+"""
+
+
+def test_translated_elsewhere_is_the_same_stack() -> None:
+    """The fixture app (functions, layers, APIs, tables, ...) loads to the same stack, in the
+    same order, whichever process translates it."""
+    here = load_stack(APP, stack_name="demo")
+    elsewhere = load_stack(APP, stack_name="demo", translate_elsewhere=True)
+    assert repr(elsewhere) == repr(here)
+
+
+def test_a_refusal_from_elsewhere_names_the_resource_and_line(write_app: WriteApp) -> None:
+    """What the translator refuses in its own process is the TemplateError it is in process."""
+    path = write_app(textwrap.dedent(REFUSED))
+    with pytest.raises(TemplateError) as here:
+        load_stack(path, stack_name="s")
+    with pytest.raises(TemplateError) as elsewhere:
+        load_stack(path, stack_name="s", translate_elsewhere=True)
+    assert str(elsewhere.value) == str(here.value)
+    assert (elsewhere.value.resource, elsewhere.value.line) == ("Fn", here.value.line)
+
+
+def test_translating_elsewhere_never_imports_the_translator(tmp_path: Path) -> None:
+    """A process that loads a SAM template with ``translate_elsewhere`` has no samtranslator
+    module afterwards."""
+    probe = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from lamina.template import load_stack
+        stack = load_stack(Path({str(APP)!r}), stack_name="demo", translate_elsewhere=True)
+        assert stack.functions
+        print(sorted(n for n in sys.modules if n.startswith("samtranslator")))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
