@@ -30,8 +30,9 @@ the per-connection worker (about 15 us), routing and the payload 2.0 event (10 u
 invoke and its environment's pipe (15 us), Lambda's platform lines through the log pipeline
 (START/END/REPORT to the console, the log store and the web console's feed: 8 us; the feed's
 regular expressions, another 8 us, now run only when a browser asks),
-metrics (5 us), access log, request and trace ids (5 us). Making environments SCHED_BATCH (so
-a woken environment does not preempt the gateway) did not help. What would reach 0.40 of
+metrics (5 us), access log, request and trace ids (5 us). Environments run SCHED_BATCH (a
+woken environment does not preempt the gateway); switching them to the normal policy made no
+difference that stood out of the noise. What would reach 0.40 of
 uvicorn is fewer Python frames per request, not any one fix: the compiled build
 (``LAMINA_COMPILE=1 pip install .``) compiles these modules with mypyc.
 """

@@ -79,7 +79,7 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
         wanted = None
         if len(spec.user) == 2 and os.geteuid() == 0:
             wanted = sandbox.own_ids() if spec.user[0] < 0 else (spec.user[0], spec.user[1])
-        with contextlib.suppress(OSError):  # the zygote's probe said it works; never fatal
+        try:  # the zygote's probe said it works; never fatal, never silent
             # What the environment runs from stays in place, read-only, even under the host's
             # /tmp or a hidden directory: its code, packages and layers, and the interpreter
             # with its packages (a virtualenv made by mktemp; what every function imports).
@@ -92,6 +92,11 @@ def _prepare_process(spec: wire.Spawn, log_fd: int, third_party: Iterable[str]) 
                     " users (make it readable by all, as Lambda requires)",
                     file=sys.stderr,
                 )
+        except OSError as exc:
+            print(
+                f"lamina: this function runs without isolation: the host refused a step ({exc})",
+                file=sys.stderr,
+            )
     tempfile.tempdir = None
     os.chdir(spec.cwd)
     _limit(resource.RLIMIT_NOFILE, 1024)

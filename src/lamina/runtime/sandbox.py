@@ -183,6 +183,9 @@ def enter(
     # Before the covers below (which open what they cover to all): a directory this opens is
     # bound back alone (what is mounted under it would show again).
     reachable = root and user is not None and _open_ways(libc, needed, user, tuple(covers))
+    # A searchable cover on the way (above) leaves only ``needed`` under it: what else was
+    # there, a directory to hide included, is gone already.
+    covers = [top for top in covers if os.path.lexists(top)]
     for top in covers:
         tmpfs = (b"tmpfs", b"tmpfs", 0, b"mode=755,size=1m")
         mounts.update(_cover(libc, top, tmpfs, needed))

@@ -264,6 +264,7 @@ def test_parallel_requests_run_in_parallel_environments(lamina: Running, tmp_pat
     others), in four different environments."""
     # Outside /tmp: each environment has a /tmp of its own, so they cannot meet there.
     room = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="lamina-room-"))
+    room.chmod(0o777)  # (As root, Lamina runs functions as users of their own.)
     path = f"/Prod/barrier?dir={room}&n=4"
     try:
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
