@@ -4,9 +4,9 @@
 The server hands each piece over on the event loop; a thread of the upload's own decodes
 aws-chunked framing (``payload.ChunkDecoder``), feeds the digests (MD5 for the ETag, the flexible
 checksums the client claims, SHA-256 of the raw body when ``x-amz-content-sha256`` is a hash)
-and writes the data to ``.<id>.tmp`` under the store's ``bodies/``, then fsyncs it. Memory stays
-bounded: ``write`` answers True (pause reading) while more than ``HIGH_WATER`` bytes wait for the
-thread, which calls ``resume`` once they are down to ``LOW_WATER``. ``received()`` waits for
+and writes the data to ``.<id>.tmp`` under the store's ``bodies/`` (not fsync'd: see
+``store``). Memory stays bounded: ``write`` answers True (pause reading) while more than
+``HIGH_WATER`` bytes wait for the thread, which calls ``resume`` once they are down to ``LOW_WATER``. ``received()`` waits for
 the file and answers what was received, or the S3 error the body earned (bad framing, over the
 size limit, a disk error). Whoever takes the file renames it into place (``Store.adopt``);
 ``abort`` deletes it otherwise (and after a crash, the store's sweep at open does).
@@ -57,7 +57,7 @@ class BodyFile:
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A body on disk, fsync'd, not yet named: its decoded size, digests and trailers."""
+    """A body on disk, not yet named: its decoded size, digests and trailers."""
 
     tmp: Path
     size: int
@@ -159,7 +159,6 @@ class IncomingBody:
                 if error is None and not self._aborted:
                     trailers = self._decoder.finish() if self._decoder is not None else {}
                     out.flush()
-                    os.fsync(out.fileno())
                     raw = self._raw.hexdigest() if self._raw is not None else None
                     self._settle(Received(self.tmp, size, self._digests, trailers, raw))
         except AwsError as exc:

@@ -2,10 +2,14 @@
 
 Layout under ``root`` (``STATE_DIR/s3``): ``s3.sqlite3`` holds buckets, objects, multipart
 uploads and their parts; ``bodies/`` holds one file per object body or uploaded part, named by
-a random id. A body is written to a temporary file beside its final name, fsync'd, renamed and
-its directory fsync'd before the row naming it is committed; only then does the caller answer.
-So after ``kill -9`` every acknowledged object is whole, and a body whose row never committed is
-an orphan file, never a half object (removed when the store next opens). A replaced or deleted
+a random id. A body is written to a temporary file beside its final name and renamed before
+the row naming it is committed; only then does the caller answer. So after ``kill -9`` every
+acknowledged object is whole, and a body whose row never committed is an orphan file, never a
+half object (removed when the store next opens). Durability is the same as every other store
+of Lamina's (SQLite in WAL mode with ``synchronous=NORMAL``): what was acknowledged survives the
+process's end, however it ends, since the kernel holds what was written; neither the body nor
+the row is fsync'd (an fsync of the body alone would not keep its row through a power loss
+either, and costs milliseconds per object). A replaced or deleted
 body's file is removed after the commit that stops naming it.
 
 Versions: ``objects`` holds each key's current version, ``versions`` its noncurrent versions
@@ -117,7 +121,7 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """A body written and fsync'd under ``bodies/``, not yet named by any row."""
+    """A body written under ``bodies/``, not yet named by any row."""
 
     file: str
     size: int
@@ -212,7 +216,8 @@ class Store:
         return self.bodies / file
 
     def stage(self, chunks: Iterable[bytes | memoryview]) -> Staged:
-        """Write ``chunks`` to a new body file, durably; its size and MD5 digest."""
+        """Write ``chunks`` to a new body file (see the module's docstring: not fsync'd); its
+        size and MD5 digest."""
         name = uuid.uuid4().hex
         final = self.bodies / name
         tmp = self.bodies / f".{name}.tmp"
@@ -223,17 +228,13 @@ class Store:
                 md5.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
         os.rename(tmp, final)
-        self._sync_dir()
         return Staged(name, size, md5.digest())
 
     def adopt(self, tmp: Path, size: int, md5: bytes) -> Staged:
-        """Name a body already written and fsync'd at ``tmp`` (a streamed upload's file)."""
+        """Name a body already written at ``tmp`` (a streamed upload's file)."""
         name = uuid.uuid4().hex
         os.rename(tmp, self.bodies / name)
-        self._sync_dir()
         return Staged(name, size, md5)
 
     def read(self, file: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -253,13 +254,6 @@ class Store:
         for file in files:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.bodies / file)
-
-    def _sync_dir(self) -> None:
-        fd = os.open(self.bodies, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
     # -- buckets ------------------------------------------------------------------------------
 
