@@ -208,3 +208,31 @@ def test_each_iteration_is_a_child_execution_of_the_map_run(s3: Any, sfn: Any) -
     with pytest.raises(ClientError) as raised:
         sfn.list_executions(mapRunArn=run["mapRunArn"][:-4] + "beef")
     assert raised.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_a_failed_map_run_counts_what_succeeded_failed_and_was_aborted(s3: Any, sfn: Any) -> None:
+    """A distributed Map over three items, one at a time, whose second item fails: its Map Run
+    is FAILED with the first item counted as succeeded (it was counted as none), the second as
+    failed, and the third as succeeded or aborted, as far as it got before the Map stopped."""
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSON"},
+        "Parameters": {"Bucket": BUCKET, "Key": "in/items.json"},
+    }
+    definition = _map(reader, {"MaxConcurrency": 1})
+    definition["States"]["Each"]["ItemProcessor"]["StartAt"] = "Second?"
+    definition["States"]["Each"]["ItemProcessor"]["States"] = {
+        "Second?": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.n", "NumericEquals": 2, "Next": "Fail"}],
+            "Default": "Echo",
+        },
+        "Fail": {"Type": "Fail", "Error": "Two", "Cause": "the second item"},
+        "Echo": {"Type": "Pass", "End": True},
+    }
+    done = _run(sfn, "counted", definition)
+    assert done["status"] == "FAILED", done
+    (run,) = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"]
+    counts = sfn.describe_map_run(mapRunArn=run["mapRunArn"])["itemCounts"]
+    assert counts["failed"] == 1 and counts["succeeded"] >= 1, counts
+    assert counts["succeeded"] + counts["failed"] + counts["aborted"] == 3, counts

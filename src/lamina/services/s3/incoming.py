@@ -6,10 +6,11 @@ aws-chunked framing (``payload.ChunkDecoder``), feeds the digests (MD5 for the E
 checksums the client claims, SHA-256 of the raw body when ``x-amz-content-sha256`` is a hash)
 and writes the data to ``.<id>.tmp`` under the store's ``bodies/`` (not fsync'd: see
 ``store``). Memory stays bounded: ``write`` answers True (pause reading) while more than
-``HIGH_WATER`` bytes wait for the thread, which calls ``resume`` once they are down to ``LOW_WATER``. ``received()`` waits for
-the file and answers what was received, or the S3 error the body earned (bad framing, over the
-size limit, a disk error). Whoever takes the file renames it into place (``Store.adopt``);
-``abort`` deletes it otherwise (and after a crash, the store's sweep at open does).
+``HIGH_WATER`` bytes wait for the thread, which calls ``resume`` once they are down to
+``LOW_WATER``. ``received()`` waits for the file and answers what was received, or the S3
+error the body earned (bad framing, over the size limit, a disk error). Whoever takes the file
+renames it into place (``Store.adopt``); ``abort`` deletes it otherwise (and after a crash, the
+store's sweep at open does).
 """
 
 from __future__ import annotations

@@ -521,6 +521,8 @@ class Interpreter:
         history = run.history
         name = state.name
         done = self._branches_done(run, fanout)
+        # (Tolerated failures kept from before a restart: not counted as succeeded.)
+        failed_before = self._branches_done(run, _failed(fanout))
         if not done:
             history.add(track, "MapStateStarted", {"length": len(items)})
         distributed = _distributed(state) or "ResultWriter" in state.fields
@@ -543,10 +545,14 @@ class Interpreter:
         failures: list[StatesError] = []
         # Which iterations failed (tolerated), for a ResultWriter's FAILED file.
         failed_at: dict[int, StatesError] = {}
+        # Which iterations succeeded (carried ones included), for the Map Run's counts.
+        succeeded: set[int] = set()
         began = self.clock.wall()
 
         async def iteration(index: int, item: Any) -> Any:
             if index in done:
+                if index not in failed_before:
+                    succeeded.add(index)
                 return done[index]
             async with gate if gate is not None else contextlib.nullcontext():
                 branch_track = track.fork()
@@ -572,6 +578,7 @@ class Interpreter:
                         raise
                     result = {"Error": failure.error, "Cause": failure.cause}
                 else:
+                    succeeded.add(index)
                     if child is not None:
                         text = fastjson.dumps_text(result)
                         output = {"output": text, "outputDetails": NO_TRUNCATION}
@@ -586,7 +593,9 @@ class Interpreter:
             results = await _all_or_first_failure([iteration(i, v) for i, v in enumerate(items)])
         except StatesError as first:
             if mapped is not None:
-                self._map_run(run, _map_run_end(mapped, "FAILED", len(failures), self.clock))
+                self._map_run(
+                    run, _map_run_end(mapped, "FAILED", len(succeeded), len(failures), self.clock)
+                )
                 history.add(track, "MapRunFailed", {"error": first.error, "cause": first.cause})
             failure = first
             if tolerated > 0 or limits.tolerated_failure_percentage is not None:
@@ -597,7 +606,9 @@ class Interpreter:
             history.add(track, "MapStateFailed")
             raise failure from None
         if mapped is not None:
-            self._map_run(run, _map_run_end(mapped, "SUCCEEDED", len(failures), self.clock))
+            self._map_run(
+                run, _map_run_end(mapped, "SUCCEEDED", len(succeeded), len(failures), self.clock)
+            )
             history.add(track, "MapRunSucceeded")
         history.add(track, "MapStateSucceeded")
         if "ResultWriter" not in state.fields:
@@ -622,14 +633,14 @@ def _distributed(state: State) -> bool:
     return isinstance(config, dict) and config.get("Mode") == "DISTRIBUTED"
 
 
-def _counts(total: int, succeeded: int, failed: int, running: int) -> Doc:
+def _counts(total: int, succeeded: int, failed: int, running: int, aborted: int = 0) -> Doc:
     return {
         "pending": 0,
         "running": running,
         "succeeded": succeeded,
         "failed": failed,
         "timedOut": 0,
-        "aborted": 0,
+        "aborted": aborted,
         "total": total,
         "resultsWritten": succeeded + failed,
     }
@@ -651,9 +662,10 @@ def _map_run_doc(run: Run, arn: str, limits: states.MapLimits, total: int, now: 
     }
 
 
-def _map_run_end(doc: Doc, status: str, failed: int, clock: Clock) -> Doc:
+def _map_run_end(doc: Doc, status: str, succeeded: int, failed: int, clock: Clock) -> Doc:
+    """The Map Run's document once it ends: what did not finish was aborted with it."""
     total = int(doc["itemCounts"]["total"])
-    counts = _counts(total, total - failed if status == "SUCCEEDED" else 0, failed, 0)
+    counts = _counts(total, succeeded, failed, 0, max(total - succeeded - failed, 0))
     return doc | {
         "status": status,
         "stopDate": clock.wall(),
