@@ -292,7 +292,9 @@ class Streams:
 
     def _put(self, params: Params, records: list[Params]) -> tuple[Stream, list[tuple[Shard, int]]]:
         keys = [self._hash(r) for r in records]
-        now = self.clock.wall()
+        # Arrival times in milliseconds, as Kinesis keeps them: a timestamp read back from a
+        # record and given to AT_TIMESTAMP then names that record exactly.
+        now = round(self.clock.wall(), 3)
         with self.store.lock:
             stream = self.stream(params)
             shards = [stream.route(k) for k in keys]
@@ -357,7 +359,8 @@ class Streams:
                     "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
                     "Current request has no timestamp parameter."
                 )
-            found = self.store.before_time(stream.name, shard.index, moment.timestamp())
+            at = round(moment.timestamp(), 3)  # (milliseconds, as arrivals are kept)
+            found = self.store.before_time(stream.name, shard.index, at)
             if found is not None:
                 return found
             return self._start(stream, shard, "LATEST", params)
