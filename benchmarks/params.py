@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing as mp
 import os
 import statistics
 import sys
@@ -31,7 +30,7 @@ from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from s3 import KEY_ID, REGION, SECRET, free_port, start_moto, wait_listening
+from s3 import KEY_ID, REGION, SECRET, free_port, start_lamina, start_moto
 
 
 def _serve_lamina(port: int, state_dir: str) -> None:
@@ -57,15 +56,6 @@ def _serve_lamina(port: int, state_dir: str) -> None:
         uvloop.run(main())
     except ImportError:
         asyncio.run(main())
-
-
-def start_lamina(port: int, state_dir: str) -> mp.Process:
-    process = mp.get_context("spawn").Process(
-        target=_serve_lamina, args=(port, state_dir), daemon=True
-    )
-    process.start()
-    wait_listening(port)
-    return process
 
 
 def client(service: str, port: int) -> Any:
@@ -116,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     ports = {"lamina": free_port(), "moto": free_port()}
     with tempfile.TemporaryDirectory(prefix="lamina-params-bench-") as state:
-        lamina = start_lamina(ports["lamina"], state)
+        lamina = start_lamina(ports["lamina"], state, _serve_lamina)
         moto = start_moto(ports["moto"])
         try:
             for port in ports.values():

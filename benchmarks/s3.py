@@ -3,13 +3,13 @@
     python benchmarks/s3.py [--seconds 3] [--size 4096] [--size 8388608]
 
 Both servers run in their own process on 127.0.0.1: Lamina's AWS endpoint (its HTTP server,
-the SigV4 door and the S3 service on a temporary state directory, every object fsync'd before
-it is acknowledged) and ``moto.server`` (Werkzeug, threaded, objects in memory). For each
+the SigV4 door and the S3 service on a temporary state directory; a body is written and renamed
+into place before it is acknowledged, not fsync'd, as every Lamina store) and ``moto.server`` (Werkzeug, threaded, objects in memory). For each
 ``--size`` (4 KB and 8 MB by default; 8 MB bodies stream to and from disk as on `lamina up`), one boto3 client (what a function or script feels, its own cost
 included) runs PutObject back to back for ``--seconds``, then GetObject of those objects.
 Printed: operations per second and MB/s for each server, p50 latency, and Lamina's ratio; then,
-for each size, the disk's own rate writing files of that size and fsync'ing each (what an
-acknowledged PutObject must at least cost), and Lamina's PutObject MB/s as a share of it.
+for each size, the disk's own rate writing files of that size and fsync'ing each (its durable
+write rate, for scale), and Lamina's PutObject MB/s as a share of it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,13 @@ def _serve_lamina(port: int, state_dir: str) -> None:
         asyncio.run(main())
 
 
-def start_lamina(port: int, state_dir: str) -> mp.Process:
+def start_lamina(
+    port: int, state_dir: str, serve: Callable[[int, str], None] | None = None
+) -> mp.Process:
+    """Lamina's AWS endpoint in a process of its own (``serve``: what it serves, by default
+    ``_serve_lamina``'s S3), once it listens."""
     process = mp.get_context("spawn").Process(
-        target=_serve_lamina, args=(port, state_dir), daemon=True
+        target=serve or _serve_lamina, args=(port, state_dir), daemon=True
     )
     process.start()
     wait_listening(port)

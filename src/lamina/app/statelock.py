@@ -87,20 +87,3 @@ def take(state_dir: Path, command: str) -> StateLock:
         os.close(fd)
         raise StateDirectoryInUse(state_dir, holder) from None
     return StateLock(fd, state_dir, command)
-
-
-def holder(state_dir: Path) -> dict[str, object] | None:
-    """Who holds the directory's lock now (None: nobody); the directory is left as it is."""
-    path = state_dir / LOCK_FILE
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _holder(fd)
-        return None
-    finally:
-        os.close(fd)
