@@ -34,8 +34,9 @@ def hex_id() -> str:
 
 
 def random_hex(digits: int) -> str:
-    """``digits`` random hex digits (X-Ray's 16-digit segment ids, a trace id's 24)."""
-    return f"{_random.getrandbits(4 * digits):0{digits}x}"
+    """``digits`` random hex digits, an even number (X-Ray's 16-digit segment ids, a trace
+    id's 24). Through bytes: a third of a format string's cost, on every traced request."""
+    return _random.getrandbits(4 * digits).to_bytes(digits // 2, "big").hex()
 
 
 def stable_uuid(*parts: str) -> str:

@@ -335,14 +335,14 @@ class LocalEngine:
         except TooManyRequestsException:
             figures.throttles.add()
             raise
+        running = limits.running(fn.name)
         try:
-            figures.concurrent.add(limits.running(fn.name))
             result = await self._run(target, request, request_id)
         finally:
             limits.release(fn.name)
         report = result.report
         figures.invoked(
-            report.duration_ms, result.function_error is not None, report.init_duration_ms
+            report.duration_ms, result.function_error is not None, report.init_duration_ms, running
         )
         return result
 

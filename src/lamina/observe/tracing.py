@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -232,6 +233,10 @@ class Tracing:
                 segments += build(*args)
             except Exception:  # a fact that cannot be drawn must not lose the others
                 log.exception("tracing: a segment could not be built")
+            # Lets the loop's thread take the GIL between segments: without it, a batch is
+            # built in one stretch of up to the interpreter's switch interval (5 ms) during
+            # which no request is served.
+            time.sleep(0)
         for sink in list(self.sinks):
             try:
                 sink(segments)

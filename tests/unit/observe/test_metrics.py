@@ -6,7 +6,7 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from lamina.observe import prometheus
-from lamina.observe.metrics import API_GATEWAY, LAMBDA, Metrics, dims
+from lamina.observe.metrics import API_GATEWAY, FOLD_AT, LAMBDA, Metrics, dims
 
 
 class Clock:
@@ -97,3 +97,42 @@ def test_prometheus_text_has_one_sample_per_full_dimension_set() -> None:
     assert samples[(bucket, tuple(sorted((*labels, ("le", "25.0")))))] == 1
     assert samples[(bucket, tuple(sorted((*labels, ("le", "+Inf")))))] == 2
     assert "aws_lambda_errors_total" not in text  # nothing recorded, nothing shown
+
+
+def test_deferred_datapoints_fold_into_their_own_minutes_and_stay_bounded() -> None:
+    """The request path's handles defer their datapoints: a read folds what waits, each
+    datapoint in the minute it was recorded in (however late the fold), with its statistics
+    (count, sum, extremes, samples, histogram, concurrency) as if added one by one; and a
+    handle nobody reads folds itself once FOLD_AT wait, so memory stays bounded."""
+    clock = Clock(600.0)
+    metrics = Metrics(clock)
+    target = metrics.lambda_target("fn", None, "$LATEST")
+    target.invoked(3.0, error=False, init_ms=50.0, concurrent=1)
+    clock.now = 659.0
+    target.invoked(30.0, error=True, init_ms=None, concurrent=4)
+    clock.now = 660.0
+    target.invoked(300.0, error=False, init_ms=None, concurrent=2)
+    view = dims(FunctionName="fn")
+    duration = metrics.buckets(LAMBDA, "Duration", view, 0, 10_000)
+    assert {m: (b.count, b.sum, b.min, b.max) for m, b in duration.items()} == {
+        600: (2, 33.0, 3.0, 30.0),
+        660: (1, 300.0, 300.0, 300.0),
+    }
+    assert sorted(duration[600].values) == [3.0, 30.0]
+    errors = metrics.buckets(LAMBDA, "Errors", view, 0, 10_000)
+    assert {m: b.sum for m, b in errors.items()} == {600: 1}
+    cold = metrics.buckets(LAMBDA, "InitDuration", view, 0, 10_000)
+    assert {m: b.max for m, b in cold.items()} == {600: 50.0}
+    concurrent = metrics.buckets(LAMBDA, "ConcurrentExecutions", view, 0, 10_000)
+    assert {m: b.max for m, b in concurrent.items()} == {600: 4, 660: 2}
+    [series] = [s for s in metrics.all_series() if s.name == "Duration"]
+    assert series.histogram[0] == 0 and sum(series.histogram) == 3  # 3 ms is above 2.5
+
+    route = metrics.api_route(False, "abc", "$default", "GET", "/x")
+    for _ in range(FOLD_AT - 1):
+        route.answered(200, 1.0, 0.5)
+    assert len(route._seen) == FOLD_AT - 1  # deferred: nothing read them yet
+    route.answered(503, 1.0, 0.5)
+    assert len(route._seen) == 0  # the handle folded its full batch itself
+    [count] = [s for s in metrics.all_series() if s.name == "Count" and s.namespace == API_GATEWAY]
+    assert count.total == FOLD_AT
