@@ -29,7 +29,7 @@ from lamina.services.api import BodyStreams, BrowserAccess, Service, signing_ser
 from lamina.services.auth.guard import Door, Turned
 from lamina.services.errors import NOT_SERVED, UnknownOperationException, render
 from lamina.services.protocols import catalog
-from lamina.services.protocols.wire import Spoken, spoken
+from lamina.services.protocols.wire import REST_XML, Spoken, spoken
 
 log = logging.getLogger("lamina.services")
 Route = Callable[[Request], Awaitable[Response]]
@@ -69,6 +69,22 @@ async def _answer(request: Request, error: Callable[[str, str], AwsError]) -> Re
 _HASH_ON_LOOP_BYTES = 256 * 1024
 # Smaller bodies are buffered whatever service they are for.
 _STREAMED_FROM = 1024 * 1024
+
+
+class _Unread:
+    """The stream of a head checked before its body: the body is not the door's to hash."""
+
+    def write(self, chunk: bytes) -> bool:
+        return False
+
+    def end(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+_UNREAD = _Unread()
 
 
 class Endpoint:
@@ -128,12 +144,45 @@ class Endpoint:
         length = index.get("content-length")
         if length is not None and (not length.isdigit() or int(length) < _STREAMED_FROM):
             return None
+        head: Request | None = None
         for service in self.services:
             if isinstance(service, BodyStreams):
-                decision = service.incoming(method, path, query, index, resume)
-                if decision is not None:
-                    return decision
+                if head is None:
+                    head = Request(method, path, query, list(index.items()), index=index)
+                    head.stream = _UNREAD
+                if not service.matches(head):
+                    continue
+                refused = self._refuse_head(head)
+                if refused is not None:
+                    return refused
+                return service.incoming(method, path, query, index, resume)
         return None
+
+    def _refuse_head(self, head: Request) -> Response | None:
+        """The door's answer to a large upload's head, before any of its body is read or a
+        file opened for it: an unsigned or wrongly signed upload is refused at once, as S3
+        refuses it, not after gigabytes were written to disk. The signature covers the
+        declared payload hash (``x-amz-content-sha256``); the body is checked against it as
+        it arrives. Only S3 streams bodies, so the refusal speaks S3's protocol."""
+        door = self.door
+        if door is None:
+            return None
+        turned = door.refuse(head, None, self._origin_allowed(head))
+        if turned is None:
+            return None
+        refusal = turned.error(REST_XML)
+        log.warning("refused %s %s: %s", head.method, head.path, refusal.message)
+        return render(refusal, REST_XML, ids.request_id())
+
+    def _origin_allowed(self, request: Request) -> bool:
+        """A browser's call from an origin the door does not know, that a service allows
+        (an S3 bucket's CORS configuration)."""
+        origin = request.header("origin")
+        if origin is None or self.door is None or origin in self.door.origins:
+            return False
+        return any(
+            s.allows_origin(request, origin) for s in self.services if isinstance(s, BrowserAccess)
+        )
 
     async def to_services(self, request: Request) -> Response:
         """The request answered by the service it is for (a route that is not the request's

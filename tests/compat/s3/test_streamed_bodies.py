@@ -138,3 +138,31 @@ def test_a_client_gone_mid_body_leaves_no_file(
     connection.close()
     assert wait_for(lambda: not _temporary(tmp_path), 10)
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_a_wrongly_signed_large_upload_is_refused_before_its_body(
+    served: Served, bucket: str, tmp_path: Path
+) -> None:
+    """A large PUT whose signature does not check out is answered 403 SignatureDoesNotMatch
+    from its head, as S3 answers it: a client that waits for ``100 Continue`` gets the refusal
+    instead, sends nothing, and no temporary file was opened for the body (before, the door
+    only looked once the whole body was on disk)."""
+    path = f"/{bucket}/refused.bin"
+    url = f"{served.url}{path}"
+    headers = {"Content-Length": str(8 * MIB), "Expect": "100-continue"}
+    request = AWSRequest(method="PUT", url=url, headers=headers)
+    request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+    S3SigV4Auth(Credentials(KEY_ID, "not-the-secret"), "s3", "us-east-1").add_auth(request)
+    connection = http.client.HTTPConnection(urllib.parse.urlsplit(url).netloc, timeout=10)
+    try:
+        connection.putrequest("PUT", path, skip_accept_encoding=True)
+        for name, value in request.headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()  # the head only: the body waits for the server's word
+        response = connection.getresponse()  # a 100 Continue here would leave this waiting
+        status, body = response.status, response.read()
+    finally:
+        connection.close()
+    assert status == 403
+    assert b"<Code>SignatureDoesNotMatch</Code>" in body
+    assert _temporary(tmp_path) == []
