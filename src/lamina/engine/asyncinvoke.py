@@ -84,13 +84,36 @@ class AsyncInvoker:
         self._sinks = sinks
         self._throttle_first_s = throttle_first_s
         self._running: dict[int, asyncio.Task[None]] = {}
+        # Events waiting for this turn's commit, with the futures their callers await.
+        self._submitted: list[tuple[NewEvent, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
 
-    def submit(self, event: NewEvent) -> None:
-        """Commit the event (durable when this returns) and wake the worker."""
-        self.queue.put(event)
+    async def submit(self, event: NewEvent) -> None:
+        """Commit the event (durable when this returns) and wake the worker. Events submitted
+        in the same turn of the event loop are committed together, once the turn's other
+        callbacks have run: under load one transaction serves many 202s (a commit per event
+        was a fifth of the server's time per accepted event)."""
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+        if not self._submitted:
+            loop.call_soon(self._commit_submitted)
+        self._submitted.append((event, committed))
+        await committed
+
+    def _commit_submitted(self) -> None:
+        batch, self._submitted = self._submitted, []
+        try:
+            self.queue.put_many([event for event, _ in batch])
+        except Exception as exc:
+            for _, committed in batch:
+                if not committed.done():
+                    committed.set_exception(exc)
+            return
+        for _, committed in batch:
+            if not committed.done():  # its caller may have gone: the event stays accepted
+                committed.set_result(None)
         self._wake.set()
 
     def start(self) -> None:

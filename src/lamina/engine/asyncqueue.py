@@ -83,6 +83,20 @@ class EventQueue:
         """Commit one event, due at once; returns its id."""
         return self._insert(event)
 
+    def put_many(self, events: Sequence[NewEvent]) -> None:
+        """Commit events, due at once, in one transaction (one write of the WAL for all)."""
+        if len(events) == 1:
+            self._insert(events[0])
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for event in events:
+                self._insert(event)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
     def _insert(self, event: NewEvent) -> int:
         cursor = self._db.execute(
             "INSERT INTO events (request_id, function, qualifier, payload, client_context, "

@@ -316,7 +316,7 @@ class LocalEngine:
         if request.invocation_type is InvocationType.DRY_RUN:
             return InvokeResult(request_id, b"", make_report(0.0, fn.memory_mb, 0), fn.version)
         if is_event:
-            return self._enqueue(target, request, request_id)
+            return await self._enqueue(target, request, request_id)
         if not fn.is_python:
             raise InvalidRuntimeException(
                 f"The runtime parameter of {fn.runtime} is not supported by Lamina yet."
@@ -362,10 +362,12 @@ class LocalEngine:
             self._spawn_task(self._discard(started.env))
         return None
 
-    def _enqueue(self, target: Target, request: InvokeRequest, request_id: str) -> InvokeResult:
+    async def _enqueue(
+        self, target: Target, request: InvokeRequest, request_id: str
+    ) -> InvokeResult:
         assert self._async is not None
         _client_context(request.client_context)  # refused now rather than at every retry
-        self._async.submit(
+        await self._async.submit(
             NewEvent(
                 request_id=request_id,
                 function=target.function.name,

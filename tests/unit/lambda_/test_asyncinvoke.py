@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,7 +70,7 @@ async def _run(
     worker = AsyncInvoker(queue, host, SystemClock(), 4, (0.01, 0.02), {"sqs": sink}, 0.01)
     worker.start()
     at = time.time() if received_at is None else received_at
-    worker.submit(NewEvent("req-1", "test-Fn", None, b'{"k": 1}', at))
+    await worker.submit(NewEvent("req-1", "test-Fn", None, b'{"k": 1}', at))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(
         e.function == "test-Fn" for e in queue.due(1e12, 100)
@@ -116,3 +117,35 @@ def test_old_events_are_discarded_to_the_dead_letter_queue(tmp_path: Path) -> No
         (DLQ, b'{"k": 1}', {"RequestID": "req-1", "ErrorCode": "200", "ErrorMessage": ""})
     ]
     assert left == []
+
+
+def test_events_submitted_together_are_each_committed_before_their_caller_resumes(
+    tmp_path: Path,
+) -> None:
+    """Submits made in one turn of the loop share one commit, and each caller resumes only
+    once its event is committed: another connection to the database (what survives kill -9)
+    sees every one of them, in order; a commit that fails raises in every caller instead of
+    answering 202 for events that were not kept."""
+
+    async def scenario() -> None:
+        queue = EventQueue(tmp_path / "events.db")
+        worker = AsyncInvoker(
+            queue, FakeHost(_catalog(EventInvokeConfig()), []), SystemClock(), 0, (1.0,), {}
+        )
+        at = time.time()
+        await asyncio.gather(
+            *(worker.submit(NewEvent(f"req-{n}", "test-Fn", None, b"{}", at)) for n in range(50))
+        )
+
+        other = sqlite3.connect(tmp_path / "events.db")
+        rows = [r[0] for r in other.execute("SELECT request_id FROM events ORDER BY id")]
+        other.close()
+        assert rows == [f"req-{n}" for n in range(50)]
+        queue.close()
+        results = await asyncio.gather(
+            *(worker.submit(NewEvent(f"late-{n}", "test-Fn", None, b"{}", at)) for n in range(3)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(r, Exception) for r in results)
+
+    asyncio.run(scenario())
