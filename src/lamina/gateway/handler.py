@@ -379,6 +379,8 @@ class Gateway:
         policy = self._cors.get(found.api.id) if found.api else None
         if policy is not None and policy.is_preflight(request):
             return policy.answer_preflight(request)
+        if found.unmapped:
+            return responses.unmapped(found.kind)
         answer = responses.no_route(found.kind)
         customised = self._gateway_responses.get(found.api.id) if found.api else None
         return customised.apply(answer, request, None) if customised is not None else answer

@@ -279,6 +279,21 @@ class GatewayResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class BasePathMapping:
+    """One custom domain mapping to an API: a REST ``BasePathMapping`` or an HTTP API (v2)
+    ``ApiMapping``. A request whose ``Host`` is ``domain`` and whose path starts with
+    ``base_path`` reaches ``stage`` with the base path stripped before routing."""
+
+    # Lower-case, without a port.
+    domain: str
+    # Segments without leading or trailing slashes (``shop``, ``orders/v2``); "" maps the root.
+    base_path: str = ""
+    # None: the stage is the first path segment after the base path (a REST mapping without
+    # ``Stage``).
+    stage: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Api:
     logical_id: str
     # The id in the API's URL: ``{id}.execute-api...`` or ``{id}.lambda-url...``.
@@ -296,6 +311,8 @@ class Api:
     gateway_responses: Mapping[str, GatewayResponse] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Custom domain names serving this API (``AWS::ApiGateway::DomainName`` and friends).
+    base_paths: tuple[BasePathMapping, ...] = ()
 
     @property
     def is_rest(self) -> bool:

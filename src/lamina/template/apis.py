@@ -27,7 +27,7 @@ from lamina.model.apis import (
     Stage,
 )
 from lamina.model.specs import FunctionSpec, UnsupportedResource
-from lamina.template import api_resources, openapi
+from lamina.template import api_resources, domains, openapi
 from lamina.template.resources import Resources
 
 REST_API = "AWS::ApiGateway::RestApi"
@@ -236,6 +236,7 @@ def find(reader: Resources, stack_name: str, functions: Mapping[str, FunctionSpe
     _rest_apis(reader, found)
     _http_apis(reader, found)
     _function_urls(reader, stack_name, functions, found)
+    found.apis = domains.with_domains(reader, found.apis)
     for api in found.apis:
         _check_functions(api, functions, found)
     return found

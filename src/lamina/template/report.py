@@ -38,6 +38,12 @@ SUPPORTED = frozenset(
         "AWS::ApiGatewayV2::Stage",
         "AWS::ApiGatewayV2::Deployment",
         "AWS::Lambda::Url",
+        # Custom domain names: served by the Host header on the gateway port (plain HTTP: the
+        # certificates have no local effect).
+        "AWS::ApiGateway::DomainName",
+        "AWS::ApiGateway::BasePathMapping",
+        "AWS::ApiGatewayV2::DomainName",
+        "AWS::ApiGatewayV2::ApiMapping",
         # API keys and usage plans, checked by the gateway.
         "AWS::ApiGateway::ApiKey",
         "AWS::ApiGateway::UsagePlan",
