@@ -328,6 +328,31 @@ class ApiKey:
 
 
 @dataclass(frozen=True, slots=True)
+class MethodThrottle:
+    """A usage plan's throttle of one method of one API stage (``ApiStages[].Throttle``, keyed
+    ``/path/METHOD``), which takes the place of the plan's own throttle for that method."""
+
+    api_id: str
+    stage: str
+    path: str
+    method: str
+    rate: float | None = None
+    burst: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The key API Gateway gives it in ``apiStages[].throttle``: ``/pets/{id}/GET``."""
+        return f"{self.path}/{self.method}"
+
+
+def throttle_key(key: str) -> tuple[str, str]:
+    """(resource path, method) of an ``apiStages[].throttle`` key (``/pets/GET``, ``//GET``
+    for the root)."""
+    path, _, method = key.rpartition("/")
+    return path or "/", method.upper()
+
+
+@dataclass(frozen=True, slots=True)
 class UsagePlan:
     id: str
     name: str
@@ -339,6 +364,7 @@ class UsagePlan:
     quota: int | None = None
     # DAY, WEEK or MONTH.
     quota_period: str | None = None
+    method_throttles: tuple[MethodThrottle, ...] = ()
 
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"

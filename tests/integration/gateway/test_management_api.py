@@ -104,6 +104,68 @@ def test_the_template_is_listed_with_the_gateways_ids(lamina: Running) -> None:
     assert reply.status == 200
 
 
+def test_a_template_plans_method_throttle_replaces_its_plan_throttle(lamina: Running) -> None:
+    """ApiStages[].Throttle {"/keyed/GET": burst 2, a rate too slow to refill}: the method key
+    gets 2 calls to GET /keyed, then 429 Too Many Requests with API Gateway's body and error
+    type, while another method of the stage keeps the plan's own throttle (burst 50); the
+    plan is listed with the throttle under its stage."""
+    headers = {"x-api-key": "lamina-method-key-0123456789"}
+    replies = [lamina.get("/Prod/keyed", headers=headers) for _ in range(4)]
+    assert [r.status for r in replies] == [200, 200, 429, 429]
+    assert replies[-1].json() == {"message": "Too Many Requests"}
+    assert replies[-1].header("x-amzn-ErrorType") == "TooManyRequestsException"
+    assert [lamina.get("/Prod/other", headers=headers).status for _ in range(5)] == [200] * 5
+    client = apigateway(lamina)
+    (plan,) = [p for p in client.get_usage_plans()["items"] if p["name"] == "per-method"]
+    assert plan["apiStages"][0]["throttle"] == {"/keyed/GET": {"rateLimit": 0.001, "burstLimit": 2}}
+
+
+def test_method_throttles_through_create_and_update_usage_plan(lamina: Running) -> None:
+    """CreateUsagePlan's apiStages[].throttle is exact on its method for a key of the plan;
+    UpdateUsagePlan's documented patch path (/apiStages/{apiId}:{stage}/throttle/~1keyed/GET/
+    burstLimit) changes it at once with a full bucket, and removing it leaves the plan's own
+    throttle; a key naming no method of the API is BadRequestException."""
+    client = apigateway(lamina)
+    (api,) = client.get_rest_apis()["items"]
+    value = "method-throttled-through-the-api-01"
+    key = client.create_api_key(name="per-method", value=value, enabled=True)
+    plan = client.create_usage_plan(
+        name="api-method-plan",
+        apiStages=[
+            {
+                "apiId": api["id"],
+                "stage": "Prod",
+                "throttle": {"/keyed/GET": {"burstLimit": 1, "rateLimit": 0.001}},
+            }
+        ],
+        throttle={"rateLimit": 100.0, "burstLimit": 100},
+    )
+    client.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    assert [keyed(lamina, value) for _ in range(3)] == [200, 429, 429]
+    at = f"/apiStages/{api['id']}:Prod/throttle/~1keyed/GET"
+    updated = client.update_usage_plan(
+        usagePlanId=plan["id"],
+        patchOperations=[{"op": "replace", "path": f"{at}/burstLimit", "value": "3"}],
+    )
+    assert updated["apiStages"][0]["throttle"]["/keyed/GET"]["burstLimit"] == 3
+    assert [keyed(lamina, value) for _ in range(4)] == [200, 200, 200, 429]
+    client.update_usage_plan(usagePlanId=plan["id"], patchOperations=[{"op": "remove", "path": at}])
+    assert "throttle" not in client.get_usage_plan(usagePlanId=plan["id"])["apiStages"][0]
+    assert [keyed(lamina, value) for _ in range(5)] == [200] * 5
+    with pytest.raises(ClientError) as bad:
+        client.update_usage_plan(
+            usagePlanId=plan["id"],
+            patchOperations=[
+                {
+                    "op": "replace",
+                    "path": f"/apiStages/{api['id']}:Prod/throttle/~1nothing/GET/rateLimit",
+                    "value": "1",
+                }
+            ],
+        )
+    assert bad.value.response["Error"]["Code"] == "BadRequestException"
+
+
 def test_bad_and_unsupported_requests(lamina: Running) -> None:
     """Unknown ids are NotFoundException, a short key value BadRequestException, and an
     operation Lamina does not serve says so."""

@@ -1,7 +1,8 @@
 """API Gateway's management API on the AWS endpoint (rest-json, botocore's ``apigateway``).
 
 API keys (``CreateApiKey``, ``GetApiKey(s)``, ``UpdateApiKey``: ``/enabled``, ``/name``,
-``/description``, ``DeleteApiKey``), usage plans (``CreateUsagePlan``, ``GetUsagePlan(s)``)
+``/description``, ``DeleteApiKey``), usage plans (``CreateUsagePlan``, ``GetUsagePlan(s)``,
+``UpdateUsagePlan``; per-method throttles in ``apiStages[].throttle``)
 and their keys (``CreateUsagePlanKey``, ``GetUsagePlanKeys``, ``DeleteUsagePlanKey``), and
 ``GetUsage`` (the calls the gateway counted, per key and UTC day, as ``[used, remaining]``).
 The template's keys and plans are listed beside the API's and may be changed the same way.
@@ -19,6 +20,7 @@ the store across restarts. Without them the API still keeps its records.
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import secrets
 import string
@@ -27,7 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from lamina.clock import SYSTEM, Clock
-from lamina.model.apis import Api, ApiKey, ApiKind, AuthorizerType, UsagePlan, resource_id
+from lamina.model.apis import (
+    Api,
+    ApiKey,
+    ApiKind,
+    AuthorizerType,
+    MethodThrottle,
+    UsagePlan,
+    resource_id,
+    throttle_key,
+)
 from lamina.model.specs import Stack
 from lamina.services.apigateway.errors import (
     BadRequestException,
@@ -57,16 +68,19 @@ def _key_doc(key: ApiKey) -> Doc:
     return {"id": key.id, "name": key.name, "value": key.value, "enabled": key.enabled}
 
 
+def _limits(rate: float | None, burst: int | None) -> Doc:
+    return {k: v for k, v in (("rateLimit", rate), ("burstLimit", burst)) if v is not None}
+
+
 def _plan_doc(plan: UsagePlan) -> Doc:
-    doc: Doc = {
-        "id": plan.id,
-        "name": plan.name,
-        "apiStages": [{"apiId": a, "stage": s} for a, s in plan.stages],
-    }
+    stages: list[Doc] = [{"apiId": a, "stage": s} for a, s in plan.stages]
+    for m in plan.method_throttles:
+        for stage in stages:
+            if (stage["apiId"], stage["stage"]) == (m.api_id, m.stage):
+                stage.setdefault("throttle", {})[m.key] = _limits(m.rate, m.burst)
+    doc: Doc = {"id": plan.id, "name": plan.name, "apiStages": stages}
     if plan.rate is not None or plan.burst is not None:
-        doc["throttle"] = {
-            k: v for k, v in (("rateLimit", plan.rate), ("burstLimit", plan.burst)) if v is not None
-        }
+        doc["throttle"] = _limits(plan.rate, plan.burst)
     if plan.quota is not None:
         doc["quota"] = {"limit": plan.quota, "period": plan.quota_period or "DAY", "offset": 0}
     return doc
@@ -137,6 +151,17 @@ class ApiGateway:
                     burst=throttle.get("burstLimit"),
                     quota=quota.get("limit"),
                     quota_period=quota.get("period"),
+                    method_throttles=tuple(
+                        MethodThrottle(
+                            stage["apiId"],
+                            stage["stage"],
+                            *throttle_key(key),
+                            limits.get("rateLimit"),
+                            limits.get("burstLimit"),
+                        )
+                        for stage in doc.get("apiStages", ())
+                        for key, limits in (stage.get("throttle") or {}).items()
+                    ),
                 )
             )
         return keys, plans
@@ -226,7 +251,12 @@ class ApiGateway:
         doc: Doc = {"id": _new_id(), "name": params["name"], "apiStages": []}
         for stage in params.get("apiStages") or []:
             self._check_stage(stage.get("apiId", ""), stage.get("stage", ""))
-            doc["apiStages"].append({"apiId": stage["apiId"], "stage": stage["stage"]})
+            entry: Doc = {"apiId": stage["apiId"], "stage": stage["stage"]}
+            if stage.get("throttle"):
+                for key in stage["throttle"]:
+                    self._check_method(stage["apiId"], key)
+                entry["throttle"] = dict(stage["throttle"])
+            doc["apiStages"].append(entry)
         for name in ("description", "throttle", "quota", "tags"):
             if params.get(name) is not None:
                 doc[name] = params[name]
@@ -241,6 +271,32 @@ class ApiGateway:
         api = next((a for a in self._apis if a.id == api_id), None)
         if api is None or not any(s.name == stage for s in api.stages):
             raise NotFoundException(f"Invalid stage identifier specified {api_id}:{stage}")
+
+    def _check_method(self, api_id: str, key: str) -> None:
+        path, method = throttle_key(key)
+        api = next((a for a in self._apis if a.id == api_id), None)
+        if api is None or not any((r.path, r.method) == (path, method) for r in api.routes):
+            raise BadRequestException(
+                f"Invalid method {key} specified for API {api_id}: throttle keys are "
+                "/resourcePath/HTTPMETHOD"
+            )
+
+    def update_usage_plan(self, params: Params) -> Doc:
+        """The patch operations API Gateway documents for usage plans: ``/name``,
+        ``/description``, ``/throttle/rateLimit``/``burstLimit``, ``/quota/limit``/``period``/
+        ``offset``, ``/apiStages`` (add or remove ``apiId:stage``) and
+        ``/apiStages/{apiId}:{stage}/throttle/{resourcePath}/{method}/rateLimit`` (or
+        ``burstLimit``; ``~1`` for each ``/`` of the path; remove without the field)."""
+        doc = copy.deepcopy(self._plan(params["usagePlanId"]))
+        for patch in params.get("patchOperations") or []:
+            _patch_plan(doc, patch, self._check_stage, self._check_method)
+        period = (doc.get("quota") or {}).get("period")
+        if period is not None and period not in ("DAY", "WEEK", "MONTH"):
+            raise BadRequestException(f"Invalid quota period {period}")
+        doc.pop("keyIds", None)
+        self.store.put("plans", doc)
+        self._tell()
+        return _timestamps(self._plan(doc["id"]))
 
     def get_usage_plan(self, params: Params) -> Doc:
         return _timestamps(self._plan(params["usagePlanId"]))
@@ -397,6 +453,7 @@ class ApiGateway:
             "CreateUsagePlan": self.create_usage_plan,
             "GetUsagePlan": self.get_usage_plan,
             "GetUsagePlans": self.get_usage_plans,
+            "UpdateUsagePlan": self.update_usage_plan,
             "CreateUsagePlanKey": self.create_usage_plan_key,
             "GetUsagePlanKeys": self.get_usage_plan_keys,
             "DeleteUsagePlanKey": self.delete_usage_plan_key,
@@ -405,6 +462,64 @@ class ApiGateway:
             "GetStages": self.get_stages,
             "GetResources": self.get_resources,
         }
+
+
+def _patch_plan(
+    doc: Doc,
+    patch: Params,
+    check_stage: Callable[[str, str], None],
+    check_method: Callable[[str, str], None],
+) -> None:
+    """One patch operation applied to a usage plan's document."""
+    op, path, value = patch.get("op"), str(patch.get("path") or ""), patch.get("value")
+    parts = path.split("/")[1:]
+    if path in ("/name", "/description") and op == "replace":
+        doc[path[1:]] = value or ""
+    elif len(parts) == 2 and parts[0] in ("throttle", "quota") and op in ("add", "replace"):
+        number: Any = float(value or 0) if parts[1] == "rateLimit" else value
+        if parts[1] in ("burstLimit", "limit", "offset"):
+            number = int(value or 0)
+        if parts[1] not in ("rateLimit", "burstLimit", "limit", "period", "offset"):
+            raise BadRequestException(f"Invalid patch path {path}")
+        doc.setdefault(parts[0], {})[parts[1]] = number
+    elif path in ("/throttle", "/quota") and op == "remove":
+        doc.pop(parts[0], None)
+    elif path == "/apiStages" and op in ("add", "remove"):
+        api_id, _, stage = str(value or "").partition(":")
+        if op == "add":
+            check_stage(api_id, stage)
+            if not any((s["apiId"], s["stage"]) == (api_id, stage) for s in doc["apiStages"]):
+                doc["apiStages"].append({"apiId": api_id, "stage": stage})
+        else:
+            doc["apiStages"] = [
+                s for s in doc["apiStages"] if (s["apiId"], s["stage"]) != (api_id, stage)
+            ]
+    elif len(parts) >= 3 and parts[0] == "apiStages" and parts[2] == "throttle":
+        api_id, _, stage_name = parts[1].partition(":")
+        entry: Doc | None = next(
+            (s for s in doc["apiStages"] if (s["apiId"], s["stage"]) == (api_id, stage_name)), None
+        )
+        if entry is None:
+            raise NotFoundException(f"Invalid stage identifier specified {parts[1]}")
+        throttles = entry.setdefault("throttle", {})
+        field = parts[-1] if parts[-1] in ("rateLimit", "burstLimit") else None
+        # The method's key, JSON-pointer escaped: ~1pets/GET or ~1pets~1GET are /pets/GET.
+        rest = parts[3 : -1 if field else None]
+        key = "/".join(rest).replace("~1", "/").replace("~0", "~")
+        if op == "remove" and not rest:
+            entry.pop("throttle", None)
+        elif op == "remove":
+            throttles.pop(key, None)
+        elif op in ("add", "replace") and field and rest:
+            check_method(api_id, key)
+            number = float(value or 0) if field == "rateLimit" else int(value or 0)
+            throttles.setdefault(key, {})[field] = number
+        else:
+            raise BadRequestException(f"Invalid patch path {path}")
+        if not entry.get("throttle"):
+            entry.pop("throttle", None)
+    else:
+        raise BadRequestException(f"Invalid patch operation specified: {op} {path}")
 
 
 class UsageRecorder:
