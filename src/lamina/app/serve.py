@@ -361,6 +361,8 @@ class Lamina:
                 # GetUsage reads the gateway's counts.
                 service.api.changed = self.gateway.use_keys
                 service.api.usage_of = self.gateway.usage
+                service.api.flush_cache = self.gateway.flush_stage_cache
+                service.api.flush_authorizers = self.gateway.flush_authorizers_cache
                 self.gateway.keep_usage(service.api.store.usage(), service.recorder)
         if self.watch:
             await self._start_watching(self.stack)

@@ -146,6 +146,10 @@ class LambdaAuthorizer:
             return None
         return tuple(values)
 
+    def forget(self) -> None:
+        """Every cached decision gone at once (``FlushStageAuthorizersCache``)."""
+        self._cache.clear()
+
     def _cached(self, identity: tuple[str, ...]) -> Decision | None:
         found = self._cache.get(identity)
         if found is None:

@@ -86,7 +86,8 @@ def test_keys_and_plans_made_through_the_api_take_effect_at_once(lamina: Running
 
 def test_the_template_is_listed_with_the_gateways_ids(lamina: Running) -> None:
     """The template's keys (values only when asked) and SAM's plan are listed; the REST API,
-    its Prod stage and its resources are the ones the gateway serves."""
+    its Prod stage and its resources are the ones the gateway serves (boto3's paginator walks
+    the resources in pages)."""
     client = apigateway(lamina)
     keys = {k["name"]: k for k in client.get_api_keys(includeValues=True)["items"]}
     assert keys["fixed-key"]["value"] == "lamina-test-key-0123456789"
@@ -100,6 +101,13 @@ def test_the_template_is_listed_with_the_gateways_ids(lamina: Running) -> None:
     resources = {r["path"]: r for r in client.get_resources(restApiId=api["id"])["items"]}
     assert resources["/keyed"]["resourceMethods"]["GET"]["apiKeyRequired"] is True
     assert resources["/keyed"]["parentId"] == resources["/"]["id"]
+    paged = client.get_paginator("get_resources").paginate(
+        restApiId=api["id"], PaginationConfig={"PageSize": 3}
+    )
+    pages = [[r["path"] for r in page["items"]] for page in paged]
+    assert [len(p) for p in pages] == [3, 1] and sorted(
+        p for page in pages for p in page
+    ) == sorted(resources)
     reply = lamina.get("/Prod/open")
     assert reply.status == 200
 

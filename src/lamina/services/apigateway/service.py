@@ -10,16 +10,24 @@ The template's keys and plans are listed beside the API's and may be changed the
 template deployed, with the ids the gateway serves them under. Other operations are answered
 "Lamina does not serve apigateway:X yet." by ``ModelService``.
 
+Lists (``GetApiKeys``, ``GetUsagePlans``, ``GetUsagePlanKeys``, ``GetRestApis``,
+``GetResources``) come in pages of ``limit`` items (25 by default, at most 500) with an opaque
+``position`` for the next one, so boto3's paginators work. ``FlushStageCache`` and
+``FlushStageAuthorizersCache`` empty a stage's cache or its authorizers' cached decisions on
+the gateway before they answer 202.
+
 Seams the composition root wires: ``changed(keys, plans)`` is told the whole set after each
 change (the gateway serves it from the next request on: handlers run inline on the event loop,
-so the change is in force before the answer leaves), and ``usage_of(plan_id, key_id)`` reads
-the gateway's counts by day; ``UsageRecorder`` is the gateway's seam to keep those counts in
+so the change is in force before the answer leaves), ``usage_of(plan_id, key_id)`` reads the
+gateway's counts by day, ``flush_cache(api_id, stage)`` and ``flush_authorizers(api_id,
+stage)`` flush the gateway's; ``UsageRecorder`` is the gateway's seam to keep those counts in
 the store across restarts. Without them the API still keeps its records.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import datetime as dt
 import secrets
@@ -104,6 +112,9 @@ class ApiGateway:
         self.clock = clock
         self.changed: Callable[[list[ApiKey], list[UsagePlan]], None] | None = None
         self.usage_of: Callable[[str, str], dict[str, int]] | None = None
+        # The gateway's flushes of a stage's cache and of its authorizers' cached decisions.
+        self.flush_cache: Callable[[str, str], None] | None = None
+        self.flush_authorizers: Callable[[str, str], None] | None = None
         self._apis: tuple[Api, ...] = ()
         self._template_keys: dict[str, Doc] = {}
         self._template_plans: dict[str, Doc] = {}
@@ -224,7 +235,7 @@ class ApiGateway:
             if not params.get("includeValues"):
                 item.pop("value", None)
             items.append(item)
-        return {"items": items}
+        return _page(items, params)
 
     def update_api_key(self, params: Params) -> Doc:
         doc = dict(self._key(params["apiKey"]))
@@ -304,7 +315,7 @@ class ApiGateway:
     def get_usage_plans(self, params: Params) -> Doc:
         key = params.get("keyId")
         plans = self._plans().values()
-        return {"items": [_timestamps(p) for p in plans if key is None or key in p["keyIds"]]}
+        return _page([_timestamps(p) for p in plans if key is None or key in p["keyIds"]], params)
 
     def create_usage_plan_key(self, params: Params) -> Doc:
         plan = self._plan(params["usagePlanId"])
@@ -324,7 +335,9 @@ class ApiGateway:
     def get_usage_plan_keys(self, params: Params) -> Doc:
         plan = self._plan(params["usagePlanId"])
         keys = self._keys()
-        return {"items": [self._plan_key(keys[k]) for k in plan["keyIds"]]}
+        items = [self._plan_key(keys[k]) for k in plan["keyIds"]]
+        query = params.get("nameQuery")
+        return _page([i for i in items if not query or i["name"].startswith(query)], params)
 
     def delete_usage_plan_key(self, params: Params) -> Doc:
         plan = self._plan(params["usagePlanId"])
@@ -378,7 +391,7 @@ class ApiGateway:
             if api.binary_media_types:
                 item["binaryMediaTypes"] = list(api.binary_media_types)
             items.append(item)
-        return {"items": items}
+        return _page(items, params)
 
     def get_stages(self, params: Params) -> Doc:
         api = self._api(params["restApiId"])
@@ -441,7 +454,26 @@ class ApiGateway:
             if methods:
                 item["resourceMethods"] = methods
             items.append(item)
-        return {"items": items}
+        return _page(items, params)
+
+    def _stage(self, params: Params) -> tuple[str, str]:
+        api = self._api(params["restApiId"])
+        name = params["stageName"]
+        if not any(s.name == name for s in api.stages):
+            raise NotFoundException(f"Invalid stage identifier specified {api.id}:{name}")
+        return api.id, name
+
+    def flush_stage_cache(self, params: Params) -> Doc:
+        api_id, stage = self._stage(params)
+        if self.flush_cache is not None:
+            self.flush_cache(api_id, stage)
+        return {}
+
+    def flush_stage_authorizers_cache(self, params: Params) -> Doc:
+        api_id, stage = self._stage(params)
+        if self.flush_authorizers is not None:
+            self.flush_authorizers(api_id, stage)
+        return {}
 
     def operations(self) -> dict[str, Callable[[Params], Doc]]:
         return {
@@ -461,7 +493,33 @@ class ApiGateway:
             "GetRestApis": self.get_rest_apis,
             "GetStages": self.get_stages,
             "GetResources": self.get_resources,
+            "FlushStageCache": self.flush_stage_cache,
+            "FlushStageAuthorizersCache": self.flush_stage_authorizers_cache,
         }
+
+
+_PAGE = 25
+_MAX_PAGE = 500
+
+
+def _page(items: list[Doc], params: Params) -> Doc:
+    """One page of ``items`` as API Gateway pages lists: ``limit`` (25 by default, at most
+    500) from the opaque ``position`` a previous page gave, with the next page's when more are
+    left."""
+    limit = params.get("limit")
+    size = _PAGE if limit is None else min(int(limit), _MAX_PAGE)
+    if size < 1:
+        raise BadRequestException(f"Invalid limit {limit}: it must be between 1 and {_MAX_PAGE}")
+    start = 0
+    if params.get("position"):
+        try:
+            start = int(base64.urlsafe_b64decode(str(params["position"]).encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequestException("Invalid position parameter") from None
+    page: Doc = {"items": items[start : start + size]}
+    if start + size < len(items):
+        page["position"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+    return page
 
 
 def _patch_plan(
