@@ -39,7 +39,9 @@ class IntegrationType(enum.Enum):
 
 
 # The services a REST ``AWS`` integration may call besides Lambda (as its URI names them).
-AWS_SERVICES = frozenset({"sqs", "sns", "dynamodb", "events", "states"})
+AWS_SERVICES = frozenset({"sqs", "sns", "dynamodb", "events", "states", "s3"})
+# Of those, the ones reached only by the path form (``s3:path/{bucket}/{key}``).
+PATH_ONLY_SERVICES = frozenset({"s3"})
 # HTTP API first-class integrations Lamina serves (``integrationSubtype``) and their required
 # request parameters.
 SUBTYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(

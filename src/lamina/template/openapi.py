@@ -17,6 +17,7 @@ from lamina.model.apis import (
     AWS_SERVICES,
     DEFAULT_ROUTE,
     ENFORCED,
+    PATH_ONLY_SERVICES,
     SUBTYPES,
     ApiKind,
     Authorizer,
@@ -309,14 +310,15 @@ def _mapped(type_: str, lowered: Mapping[str, Any], timeout_s: float, where: str
         form = parts[5].partition("/")[0] if service else ""
         if service == "lambda" and _FUNCTION_URI.search(uri):
             function = function_of(uri)
-        elif service in AWS_SERVICES and form in ("action", "path"):
+        elif service in AWS_SERVICES and (
+            form == "path" or (form == "action" and service not in PATH_ONLY_SERVICES)
+        ):
             service_uri = uri
         else:
             raise DefinitionError(
                 f"aws integrations to {service or uri or '(no uri)'} are not supported yet "
                 "(Lamina serves aws integrations to Lambda, SQS, SNS, DynamoDB, EventBridge and "
-                "Step Functions "
-                "in the action/ or path/ form)",
+                "Step Functions in the action/ or path/ form, and to S3 in the path/ form)",
                 where,
             )
     responses = lowered.get("responses", lowered.get("integrationresponses"))
