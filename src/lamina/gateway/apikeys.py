@@ -144,14 +144,26 @@ def _period_start(kind: str | None, day: int) -> int:
 
 
 class ApiKeyStep:
-    def __init__(self, usage: Usage, api_id: str, stage: str, path: str, method: str) -> None:
+    """``from_authorizer``: the key is the Lambda authorizer's ``usageIdentifierKey`` (a REST
+    API whose ``ApiKeySourceType`` is AUTHORIZER), not the ``x-api-key`` header."""
+
+    def __init__(
+        self,
+        usage: Usage,
+        api_id: str,
+        stage: str,
+        path: str,
+        method: str,
+        from_authorizer: bool = False,
+    ) -> None:
         self._usage = usage
+        self._from_authorizer = from_authorizer
         self._api_id = api_id
         self._stage = stage
         self._method = (api_id, stage, path, method)
 
     async def __call__(self, call: Call, next: Next, /) -> Response:
-        value = call.request.header("x-api-key")
+        value = call.usage_key if self._from_authorizer else call.request.header("x-api-key")
         key = self._usage.keys.get(value) if value else None
         if key is None or not key.enabled:
             return _refusal(403, "Forbidden")

@@ -289,7 +289,14 @@ class Gateway:
             request_id_header="x-amzn-RequestId" if api.kind is ApiKind.REST else "apigw-requestid",
             cors=CorsStep(policy, route.method) if policy is not None else None,
             authorizer=self._authorizer(api, stage, route, authorizers),
-            api_keys=ApiKeyStep(self._usage, api.id, stage.name, route.path, route.method)
+            api_keys=ApiKeyStep(
+                self._usage,
+                api.id,
+                stage.name,
+                route.path,
+                route.method,
+                from_authorizer=api.api_key_source == "AUTHORIZER",
+            )
             if route.api_key_required
             else None,
             throttle=self._throttle(api, stage, route),

@@ -315,6 +315,9 @@ class Api:
     )
     # Custom domain names serving this API (``AWS::ApiGateway::DomainName`` and friends).
     base_paths: tuple[BasePathMapping, ...] = ()
+    # REST: where a method that requires an API key finds it: the ``x-api-key`` header
+    # (HEADER) or the Lambda authorizer's ``usageIdentifierKey`` (AUTHORIZER).
+    api_key_source: str = "HEADER"
 
     @property
     def is_rest(self) -> bool:

@@ -65,6 +65,8 @@ class Definition:
     # routes are refused rather than served open.
     unenforced: list[tuple[str, str]] = field(default_factory=list)
     gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
+    # ``x-amazon-apigateway-api-key-source``: HEADER or AUTHORIZER.
+    api_key_source: str | None = None
 
 
 def function_of(uri: str) -> str:
@@ -413,6 +415,9 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
             if not isinstance(config, Mapping):
                 raise DefinitionError(f"{type_} must be a mapping", where)
             definition.gateway_responses[str(type_)] = gateway_response(str(type_), config, where)
+    key_source = body.get("x-amazon-apigateway-api-key-source")
+    if key_source is not None:
+        definition.api_key_source = str(key_source).upper()
     binary = body.get("x-amazon-apigateway-binary-media-types")
     if isinstance(binary, list):
         definition.binary_media_types = tuple(str(t).replace("~1", "/") for t in binary)

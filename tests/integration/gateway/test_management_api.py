@@ -38,12 +38,18 @@ def apigateway(lamina: Running) -> Any:
     )
 
 
+def rest_api(client: Any) -> Any:
+    """The template's SAM API named Api (ByAuthorizer is the other)."""
+    (api,) = [a for a in client.get_rest_apis()["items"] if a["name"] == "Api"]
+    return api
+
+
 def keyed(lamina: Running, key: str) -> int:
     return lamina.get("/Prod/keyed", headers={"x-api-key": key}).status
 
 
 def make_plan(client: Any, value: str) -> tuple[str, str]:
-    (api,) = client.get_rest_apis()["items"]
+    api = rest_api(client)
     key = client.create_api_key(name="made", value=value, enabled=True)
     plan = client.create_usage_plan(
         name="api-plan",
@@ -95,7 +101,7 @@ def test_the_template_is_listed_with_the_gateways_ids(lamina: Running) -> None:
     assert "value" not in client.get_api_keys()["items"][0]
     plans = client.get_usage_plans(keyId=keys["fixed-key"]["id"])["items"]
     assert [p["quota"] for p in plans] == [{"limit": 8, "period": "DAY", "offset": 0}]
-    (api,) = client.get_rest_apis()["items"]
+    api = rest_api(client)
     (stage,) = client.get_stages(restApiId=api["id"])["item"]
     assert stage["stageName"] == "Prod"
     resources = {r["path"]: r for r in client.get_resources(restApiId=api["id"])["items"]}
@@ -134,7 +140,7 @@ def test_method_throttles_through_create_and_update_usage_plan(lamina: Running) 
     burstLimit) changes it at once with a full bucket, and removing it leaves the plan's own
     throttle; a key naming no method of the API is BadRequestException."""
     client = apigateway(lamina)
-    (api,) = client.get_rest_apis()["items"]
+    api = rest_api(client)
     value = "method-throttled-through-the-api-01"
     key = client.create_api_key(name="per-method", value=value, enabled=True)
     plan = client.create_usage_plan(
@@ -172,6 +178,24 @@ def test_method_throttles_through_create_and_update_usage_plan(lamina: Running) 
             ],
         )
     assert bad.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_an_authorizer_sourced_api_key(lamina: Running) -> None:
+    """ApiKeySourceType AUTHORIZER: the Lambda authorizer's usageIdentifierKey is the call's
+    API key (in the event's identity), not the x-api-key header: the method key as the
+    token gets in, an unknown one is 403 Forbidden even with a good x-api-key; GetRestApis
+    says where the API's keys come from."""
+    (api,) = [a for a in apigateway(lamina).get_rest_apis()["items"] if a["name"] != "Api"]
+    assert api["apiKeySource"] == "AUTHORIZER"
+    host = f"{api['id']}.execute-api.localhost"
+    key = "lamina-method-key-0123456789"
+    reply = lamina.get("/Prod/via-authorizer", headers={"Authorization": key}, host=host)
+    assert reply.status == 200, reply.body
+    assert reply.json()["apiKey"] == key
+    refused = lamina.get(
+        "/Prod/via-authorizer", headers={"Authorization": "unknown", "x-api-key": key}, host=host
+    )
+    assert (refused.status, refused.json()) == (403, {"message": "Forbidden"})
 
 
 def test_bad_and_unsupported_requests(lamina: Running) -> None:

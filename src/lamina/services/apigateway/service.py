@@ -385,7 +385,7 @@ class ApiGateway:
             item: Doc = {
                 "id": api.id,
                 "name": api.name or api.logical_id,
-                "apiKeySource": "HEADER",
+                "apiKeySource": api.api_key_source,
                 "endpointConfiguration": {"types": ["EDGE"]},
             }
             if api.binary_media_types:
