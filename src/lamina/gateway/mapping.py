@@ -194,6 +194,11 @@ airspeed.__additional_methods__[str].update(
 )
 
 
+def like_map(kind: type[dict[str, Any]]) -> None:
+    """Give ``kind`` (a dict subclass) the Map methods airspeed gives plain dicts."""
+    airspeed.__additional_methods__[kind] = airspeed.__additional_methods__[dict]
+
+
 # -- $input and $util ----------------------------------------------------------------------------
 
 

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from lamina.gateway import jsonpath, mapping
+from lamina.gateway import events, jsonpath, mapping
+from lamina.gateway.events import Call
 
 PETS = {
     "pets": [
@@ -160,3 +161,25 @@ def test_java_regular_expression_methods() -> None:
     assert render("$input.params('q').matches('[a-z]')", querystring={"q": "abc"}) == "false"
     assert render("#set($s = 'a-b-c')$s.replaceAll('-(\\w)', '+$1')") == "a+b+c"
     assert render("#set($s = 'a-b-c')$s.replaceFirst('-', '\\$')") == "a$b-c"
+
+
+def test_a_lazy_context_reads_as_the_whole_request_context() -> None:
+    """$context built on demand (integrations/mapped.LazyContext): its cheap fields, a field
+    of the full request context, a missing one and its Map methods answer as the dict would."""
+    from lamina.gateway.integrations.mapped import LazyContext
+    from lamina.gateway.routing import Match, Router
+
+    from .support import api, lambda_route, request
+
+    served = api(lambda_route("GET", "/pets/{id}"))
+    match = Router([served]).match("GET", "localhost", "/Prod/pets/7")
+    assert isinstance(match, Match)
+    request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+    call = Call(request(path="/Prod/pets/7"), match, request_id, "t", 1700000000.5, "1" * 12, "r")
+    variables = {"input": mapping.Input("", mapping.params_of({}, {}, {})), "util": mapping.UTIL}
+    template = "$context.stage $context.requestId $context.identity.sourceIp $context.path"
+    rendered = mapping.compile(template, "t").render({**variables, "context": LazyContext(call)})
+    assert rendered == f"Prod {request_id} 127.0.0.1 /Prod/pets/7"
+    whole = mapping.compile("#foreach($k in $context.keySet())x#end $context.nothing", "t")
+    expected = "x" * len(events.request_context(call)) + " $context.nothing"
+    assert whole.render({**variables, "context": LazyContext(call)}) == expected
