@@ -124,6 +124,9 @@ class Integration:
     # HTTP API first-class integrations (AWS_PROXY): ``SQS-SendMessage``... (SUBTYPES), with
     # ``request_parameters`` naming the action's parameters.
     subtype: str | None = None
+    # The role API Gateway assumes to call the backend (``credentials``, ``CredentialsArn``):
+    # recorded and shown by the management API; Lamina's services do not check it.
+    credentials: str | None = None
 
 
 class AuthorizerType(enum.Enum):

@@ -147,6 +147,9 @@ def integration_of(config: Mapping[str, Any], kind: ApiKind, where: str) -> Inte
     whose keys differ only in case). Raises ``DefinitionError`` for types Lamina does not serve."""
     lowered = {str(k).lower(): v for k, v in config.items()}
     integration = _integration(lowered, kind, where)
+    credentials = lowered.get("credentials", lowered.get("credentialsarn"))
+    if credentials:
+        integration = replace(integration, credentials=str(credentials))
     keys = lowered.get("cachekeyparameters")
     if keys is None:
         return integration

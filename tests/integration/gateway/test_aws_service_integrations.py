@@ -135,3 +135,18 @@ def test_s3_put_and_get_through_the_path_form(lamina: Running) -> None:
     assert (got.status, got.json()) == (200, {"pet": "Rex"})
     missing = lamina.get("/Prod/objects/none.json", headers=JSON)
     assert (missing.status, missing.json()) == (404, {"missing": "none.json"})
+
+
+def test_the_integration_credentials_role_is_recorded(lamina: Running) -> None:
+    """An integration's credentials (the role API Gateway would assume) is kept and shown by
+    GetResources with the integration's type and URI."""
+    apigateway = client(lamina, "apigateway")
+    resources = {
+        r["path"]: r
+        for api in apigateway.get_rest_apis()["items"]
+        for r in apigateway.get_resources(restApiId=api["id"])["items"]
+    }
+    integration = resources["/queue"]["resourceMethods"]["POST"]["methodIntegration"]
+    assert integration["type"] == "AWS"
+    assert ":sqs:path/123456789012/" in integration["uri"]
+    assert integration["credentials"] == "arn:aws:iam::123456789012:role/apigateway-sqs"

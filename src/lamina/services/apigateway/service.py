@@ -437,8 +437,20 @@ class ApiGateway:
             parts = [p for p in route.path.split("/") if p]
             for n in range(1, len(parts) + 1):
                 paths.setdefault("/" + "/".join(parts[:n]), {})
+            integration = route.integration
             paths["/" + "/".join(parts)][route.method] = {
                 "httpMethod": route.method,
+                "methodIntegration": {
+                    k: v
+                    for k, v in (
+                        ("type", integration.type.value),
+                        ("httpMethod", integration.http_method or "POST"),
+                        ("uri", integration.uri or self._lambda_uri(integration.function)),
+                        ("credentials", integration.credentials),
+                        ("cacheKeyParameters", list(integration.cache_key_parameters)),
+                    )
+                    if v is not None
+                },
                 "authorizationType": _AUTHORIZATION.get(route.authorizer.type, "CUSTOM")
                 if route.authorizer
                 else "NONE",
@@ -455,6 +467,14 @@ class ApiGateway:
                 item["resourceMethods"] = methods
             items.append(item)
         return _page(items, params)
+
+    def _lambda_uri(self, function: str | None) -> str | None:
+        if function is None:
+            return None
+        return (
+            f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{function}"
+            "/invocations"
+        )
 
     def _stage(self, params: Params) -> tuple[str, str]:
         api = self._api(params["restApiId"])
