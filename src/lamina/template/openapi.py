@@ -146,6 +146,12 @@ def integration_of(config: Mapping[str, Any], kind: ApiKind, where: str) -> Inte
     """An ``x-amazon-apigateway-integration`` object (or a CloudFormation ``Integration``,
     whose keys differ only in case). Raises ``DefinitionError`` for types Lamina does not serve."""
     lowered = {str(k).lower(): v for k, v in config.items()}
+    if str(lowered.get("connectiontype") or "").upper() == "VPC_LINK":
+        raise DefinitionError(
+            "private integrations (connectionType VPC_LINK) are not supported yet: the VPC "
+            "link's load balancer is not reachable locally",
+            where,
+        )
     integration = _integration(lowered, kind, where)
     credentials = lowered.get("credentials", lowered.get("credentialsarn"))
     if credentials:
