@@ -1002,7 +1002,8 @@ def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:
 
 
 def describe(api: Api, api_url: str) -> ServedApi:
-    """Where ``api`` answers on the merged port (and on its own host) and its routes."""
+    """Where ``api`` answers on the merged port (and on its own host and custom domains) and
+    its routes."""
     port = api_url.rpartition(":")[2]
     if api.kind is ApiKind.FUNCTION_URL:
         urls = [
@@ -1015,6 +1016,11 @@ def describe(api: Api, api_url: str) -> ServedApi:
             prefix = "" if stage.name == DEFAULT_STAGE else f"/{stage.name}"
             urls.append(f"{api_url}{prefix}/")
             urls.append(f"http://{api.id}.execute-api.localhost:{port}{prefix}/")
+        # Custom domains answer by the Host header on the same port (an /etc/hosts line or
+        # curl -H 'Host: ...' reaches them).
+        for mapping in api.base_paths:
+            base = f"{mapping.base_path}/" if mapping.base_path else ""
+            urls.append(f"http://{mapping.domain}:{port}/{base}")
     routes = []
     for route in api.routes:
         integration = route.integration

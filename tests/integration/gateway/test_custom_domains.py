@@ -93,6 +93,15 @@ def test_http_api_domain_and_multi_level_api_mapping_keys(lamina: Running) -> No
     assert unmapped.json() == {"message": "Not Found"}
 
 
+def test_the_banner_lists_each_custom_domain(lamina: Running) -> None:
+    """`lamina up` lists where each API answers, its custom domains (on the API port) too."""
+    (shop,) = [a for a in lamina.served.apis if a.logical_id == "Shop"]
+    port = lamina.port
+    assert f"http://api.example.com:{port}/" in shop.urls
+    assert f"http://api.example.com:{port}/shop/" in shop.urls
+    assert f"http://v2.example.com:{port}/shop/" in shop.urls
+
+
 def test_an_unknown_host_is_routed_as_before(lamina: Running) -> None:
     """A Host that is no custom domain gets the merged port's routing: stage prefixes, and
     the event's domainName is that host."""
