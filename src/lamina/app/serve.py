@@ -361,6 +361,8 @@ class Lamina:
                 # GetUsage reads the gateway's counts.
                 service.api.changed = self.gateway.use_keys
                 service.api.usage_of = self.gateway.usage
+                service.api.flush_cache = self.gateway.flush_stage_cache
+                service.api.flush_authorizers = self.gateway.flush_authorizers_cache
                 self.gateway.keep_usage(service.api.store.usage(), service.recorder)
         if self.watch:
             await self._start_watching(self.stack)
@@ -1000,7 +1002,8 @@ def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:
 
 
 def describe(api: Api, api_url: str) -> ServedApi:
-    """Where ``api`` answers on the merged port (and on its own host) and its routes."""
+    """Where ``api`` answers on the merged port (and on its own host and custom domains) and
+    its routes."""
     port = api_url.rpartition(":")[2]
     if api.kind is ApiKind.FUNCTION_URL:
         urls = [
@@ -1013,6 +1016,11 @@ def describe(api: Api, api_url: str) -> ServedApi:
             prefix = "" if stage.name == DEFAULT_STAGE else f"/{stage.name}"
             urls.append(f"{api_url}{prefix}/")
             urls.append(f"http://{api.id}.execute-api.localhost:{port}{prefix}/")
+        # Custom domains answer by the Host header on the same port (an /etc/hosts line or
+        # curl -H 'Host: ...' reaches them).
+        for mapping in api.base_paths:
+            base = f"{mapping.base_path}/" if mapping.base_path else ""
+            urls.append(f"http://{mapping.domain}:{port}/{base}")
     routes = []
     for route in api.routes:
         integration = route.integration

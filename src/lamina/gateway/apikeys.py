@@ -4,9 +4,12 @@ The ``x-api-key`` header must hold an enabled key that a usage plan covering thi
 admits, else 403 ``Forbidden``. Each (plan, key) has a token bucket of the plan's ``BurstLimit``
 refilled at its ``RateLimit`` per second (exact: requests are decided one at a time on the event
 loop), past which 429 ``Too Many Requests``; and a quota per DAY, WEEK or MONTH (UTC), past which
-429 ``Limit Exceeded``. Calls are counted per UTC day (a redeploy, or keys and plans changed
-through the management API, keeps the counts; ``record`` and ``restore`` keep them across
-restarts). Calls past the quota are not counted; calls the throttle refuses are.
+429 ``Limit Exceeded``. A plan's method throttle (``ApiStages[].Throttle``, ``/path/METHOD``)
+takes the place of the plan's throttle on that method: each (plan, key, method) has its own
+bucket, as API Gateway applies per-client per-method limits first. Calls are counted per UTC
+day (a redeploy, or keys and plans changed through the management API, keeps the counts;
+``record`` and ``restore`` keep them across restarts). Calls past the quota are not counted;
+calls the throttle refuses are.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ class Usage:
     def __init__(self, keys: Sequence[ApiKey], plans: Sequence[UsagePlan]) -> None:
         self.keys: dict[str, ApiKey] = {}
         self.plans: list[UsagePlan] = []
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        # By (plan, key), or (plan, key, api, stage, path, method) for a method throttle.
+        self._buckets: dict[tuple[str, ...], TokenBucket] = {}
+        # Each plan's method throttles: (api, stage, path, method) -> (rate, burst).
+        self._methods: dict[str, dict[tuple[str, str, str, str], tuple[float, float]]] = {}
         self._quotas: dict[tuple[str, str], tuple[int, int]] = {}
         # Calls each (plan, key) made by UTC day number, for quotas and GetUsage.
         self._daily: dict[tuple[str, str], dict[int, int]] = {}
@@ -49,9 +55,14 @@ class Usage:
         self.keys = {k.value: k for k in keys}
         old = {p.id: p for p in self.plans}
         self.plans = list(plans)
+        self._methods = {p.id: _method_limits(p) for p in self.plans if p.method_throttles}
         for plan in self.plans:
             before = old.get(plan.id)
-            if before is not None and (before.rate, before.burst) != (plan.rate, plan.burst):
+            limits = (plan.rate, plan.burst, plan.method_throttles)
+            if (
+                before is not None
+                and (before.rate, before.burst, before.method_throttles) != limits
+            ):
                 for slot in [s for s in self._buckets if s[0] == plan.id]:
                     del self._buckets[slot]
 
@@ -66,8 +77,11 @@ class Usage:
                 return plan
         return None
 
-    def admit(self, plan: UsagePlan, key: ApiKey) -> Response | None:
-        """None when the call may go on; else the 429 it gets."""
+    def admit(
+        self, plan: UsagePlan, key: ApiKey, method: tuple[str, str, str, str]
+    ) -> Response | None:
+        """None when the call may go on to ``method`` (API id, stage, resource path, HTTP
+        method); else the 429 it gets."""
         slot = (plan.id, key.id)
         day = int(SYSTEM.wall() // 86_400)  # the UTC day's number: cheaper than a date
         daily = self._daily.setdefault(slot, {})
@@ -82,7 +96,15 @@ class Usage:
         daily[day] = count = daily.get(day, 0) + 1
         if self.record is not None:
             self.record(plan.id, key.id, day, count)
-        if plan.rate is not None:
+        limits = self._methods.get(plan.id)
+        own = limits.get(method) if limits else None
+        if own is not None:
+            bucket = self._buckets.get((*slot, *method))
+            if bucket is None:
+                bucket = self._buckets[(*slot, *method)] = TokenBucket(*own)
+            if not bucket.take():
+                return _refusal(429, "Too Many Requests")
+        elif plan.rate is not None:
             bucket = self._buckets.get(slot)
             if bucket is None:
                 capacity = float(plan.burst if plan.burst is not None else max(1.0, plan.rate))
@@ -101,6 +123,17 @@ class Usage:
 _EPOCH = dt.date(1970, 1, 1)
 
 
+def _method_limits(plan: UsagePlan) -> dict[tuple[str, str, str, str], tuple[float, float]]:
+    """(rate, burst) of each method a plan throttles. A burst alone keeps the plan's rate (or
+    the account's default); a rate alone bursts to itself (at least one), as stage settings."""
+    limits = {}
+    for m in plan.method_throttles:
+        rate = m.rate if m.rate is not None else (plan.rate if plan.rate is not None else 10_000.0)
+        burst = m.burst if m.burst is not None else max(1.0, rate)
+        limits[(m.api_id, m.stage, m.path, m.method)] = (rate, float(burst))
+    return limits
+
+
 def _period_start(kind: str | None, day: int) -> int:
     """The day number a quota period (UTC; weeks start on Monday) holding ``day`` began on."""
     if kind == "WEEK":
@@ -111,20 +144,33 @@ def _period_start(kind: str | None, day: int) -> int:
 
 
 class ApiKeyStep:
-    def __init__(self, usage: Usage, api_id: str, stage: str) -> None:
+    """``from_authorizer``: the key is the Lambda authorizer's ``usageIdentifierKey`` (a REST
+    API whose ``ApiKeySourceType`` is AUTHORIZER), not the ``x-api-key`` header."""
+
+    def __init__(
+        self,
+        usage: Usage,
+        api_id: str,
+        stage: str,
+        path: str,
+        method: str,
+        from_authorizer: bool = False,
+    ) -> None:
         self._usage = usage
+        self._from_authorizer = from_authorizer
         self._api_id = api_id
         self._stage = stage
+        self._method = (api_id, stage, path, method)
 
     async def __call__(self, call: Call, next: Next, /) -> Response:
-        value = call.request.header("x-api-key")
+        value = call.usage_key if self._from_authorizer else call.request.header("x-api-key")
         key = self._usage.keys.get(value) if value else None
         if key is None or not key.enabled:
             return _refusal(403, "Forbidden")
         plan = self._usage.plan_for(key, self._api_id, self._stage)
         if plan is None:
             return _refusal(403, "Forbidden")
-        refused = self._usage.admit(plan, key)
+        refused = self._usage.admit(plan, key, self._method)
         if refused is not None:
             return refused
         call.api_key = (key.id, key.value)

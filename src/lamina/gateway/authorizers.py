@@ -6,7 +6,8 @@ answers). It reads the identity sources (a missing one is 401 without asking), c
 validation expression, asks the function (its result reused for the same identity for the
 authorizer's TTL), evaluates the returned policy against the method ARN as API Gateway does
 (an explicit Deny wins, an Allow must match; ``*`` and ``?`` wildcards), and hands the principal
-and ``context`` on to the integration's event. The function failing, or answering something
+and ``context`` on to the integration's event (and ``usageIdentifierKey`` to the API key step
+of an API whose keys come from its authorizer). The function failing, or answering something
 that is no policy, is the 500 API Gateway gives; a function that raises ``Unauthorized`` is 401.
 
 ``Refused`` stands in for the authorizers Lamina does not verify yet (JWT, Cognito, IAM): every
@@ -80,6 +81,8 @@ class Decision:
     simple: bool | None = None
     principal: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    # ``usageIdentifierKey``: the API key of the call when the API takes keys from here.
+    usage_key: str | None = None
 
     def verdict(self, method_arn: str) -> bool | None:
         """True to let in, False refused (no Allow), None refused by an explicit Deny."""
@@ -131,6 +134,7 @@ class LambdaAuthorizer:
         if verdict is not True:
             return _forbidden(self._api, explicit=verdict is None)
         call.authorizer = self._for_event(decision, latency)
+        call.usage_key = decision.usage_key
         return await next(call)
 
     # -- identity and cache ----------------------------------------------------------------
@@ -145,6 +149,10 @@ class LambdaAuthorizer:
         if not values and self._authorizer.type is AuthorizerType.TOKEN:
             return None
         return tuple(values)
+
+    def forget(self) -> None:
+        """Every cached decision gone at once (``FlushStageAuthorizersCache``)."""
+        self._cache.clear()
 
     def _cached(self, identity: tuple[str, ...]) -> Decision | None:
         found = self._cache.get(identity)
@@ -242,11 +250,13 @@ class LambdaAuthorizer:
             patterns = [_wildcard(str(r)) for r in resources]
             (allow if statement.get("Effect") == "Allow" else deny).extend(patterns)
         principal = answer.get("principalId")
+        usage_key = answer.get("usageIdentifierKey")
         return Decision(
             tuple(allow),
             tuple(deny),
             principal=None if principal is None else str(principal),
             context=context,
+            usage_key=None if usage_key is None else str(usage_key),
         )
 
     def _method_arn(self, call: Call) -> str:

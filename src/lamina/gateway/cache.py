@@ -74,6 +74,11 @@ class StageCache:
             _, old = self._entries.popitem(last=False)
             self._held -= len(old.body)
 
+    def clear(self) -> None:
+        """Every entry gone at once (``FlushStageCache``)."""
+        self._entries.clear()
+        self._held = 0
+
     def drop(self, key: tuple[str, ...]) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:

@@ -47,6 +47,8 @@ class Call:
     authorizer: dict[str, Any] | None
     # The API key the call came with (id, value), for the event's identity.
     api_key: tuple[str, str] | None
+    # The Lambda authorizer's usageIdentifierKey (the API key of an AUTHORIZER-sourced API).
+    usage_key: str | None
     # An IAM caller (REST): accessKey, accountId, caller, user, userArn of the event's identity.
     caller: dict[str, Any] | None
     # Why a request validator refused the call ($context.error.validationErrorString).
@@ -72,6 +74,7 @@ class Call:
         self.authorizer = None
         self.api_key = None
         self.caller = None
+        self.usage_key = None
         self.validation_error = ""
 
     @property

@@ -141,6 +141,9 @@ class Gateway:
         self._cors: dict[str, CorsPolicy] = {}
         # REST APIs' customised gateway responses, by API id.
         self._gateway_responses: dict[str, GatewayResponses] = {}
+        # REST stage caches and Lambda authorizer steps by (API id, stage name), for flushes.
+        self._caches: dict[tuple[str, str], StageCache] = {}
+        self._authorizers: dict[tuple[str, str], list[LambdaAuthorizer]] = {}
         # Plans by (id(api), id(stage), id(route)): the router answers with the deployed objects
         # (which ``_router.apis`` keeps alive), and specs may share equal stages or routes.
         self._plans: dict[tuple[int, int, int], Plan] = {}
@@ -179,9 +182,10 @@ class Gateway:
             for stage in api.stages
             if stage.cache_cluster
         }
+        authorizers: dict[tuple[str, str], list[LambdaAuthorizer]] = {}
         plans = {
             (id(api), id(stage), id(route)): self._plan(
-                api, stage, route, cors.get(api.id), functions, timeouts, caches
+                api, stage, route, cors.get(api.id), functions, timeouts, caches, authorizers
             )
             for api in apis
             for stage in api.stages
@@ -202,6 +206,7 @@ class Gateway:
             if api.kind is ApiKind.REST and api.gateway_responses
         }
         self._router, self._cors, self._plans = router, cors, plans
+        self._caches, self._authorizers = caches, authorizers
         self._gateway_responses = customised
         self._figures = figures
         return router.conflicts()
@@ -221,6 +226,18 @@ class Gateway:
         self._usage.restore(counts)
         self._usage.record = record
 
+    def flush_stage_cache(self, api_id: str, stage: str) -> None:
+        """Empty the stage's cache now (FlushStageCache); a stage without one has nothing."""
+        cache = self._caches.get((api_id, stage))
+        if cache is not None:
+            cache.clear()
+
+    def flush_authorizers_cache(self, api_id: str, stage: str) -> None:
+        """Forget every cached Lambda authorizer decision of the stage now
+        (FlushStageAuthorizersCache): the next call of each identity asks the function."""
+        for authorizer in self._authorizers.get((api_id, stage), ()):
+            authorizer.forget()
+
     def usage(self, plan_id: str, key_id: str) -> dict[str, int]:
         """The calls ``key_id`` made under ``plan_id`` by UTC day, for GetUsage."""
         return self._usage.used(plan_id, key_id)
@@ -234,6 +251,7 @@ class Gateway:
         functions: dict[str, str],
         timeouts: dict[str, float],
         caches: dict[tuple[str, str], StageCache],
+        authorizers: dict[tuple[str, str], list[LambdaAuthorizer]],
     ) -> Plan:
         spec = route.integration
         integration: Integration
@@ -270,8 +288,15 @@ class Gateway:
             integration,
             request_id_header="x-amzn-RequestId" if api.kind is ApiKind.REST else "apigw-requestid",
             cors=CorsStep(policy, route.method) if policy is not None else None,
-            authorizer=self._authorizer(api, stage, route),
-            api_keys=ApiKeyStep(self._usage, api.id, stage.name)
+            authorizer=self._authorizer(api, stage, route, authorizers),
+            api_keys=ApiKeyStep(
+                self._usage,
+                api.id,
+                stage.name,
+                route.path,
+                route.method,
+                from_authorizer=api.api_key_source == "AUTHORIZER",
+            )
             if route.api_key_required
             else None,
             throttle=self._throttle(api, stage, route),
@@ -313,7 +338,13 @@ class Gateway:
             route.path,
         )
 
-    def _authorizer(self, api: Api, stage: Stage, route: Route) -> Step | None:
+    def _authorizer(
+        self,
+        api: Api,
+        stage: Stage,
+        route: Route,
+        authorizers: dict[tuple[str, str], list[LambdaAuthorizer]],
+    ) -> Step | None:
         """The route's authorisation step: a Lambda, JWT or IAM authorizer, or a refusal of
         every call for what Lamina cannot verify: never an open route."""
         authorizer = route.authorizer
@@ -328,9 +359,11 @@ class Gateway:
         if authorizer.function is None:
             return Refused(api)
         function = stagevars.fill(authorizer.function, stage.variables)
-        return LambdaAuthorizer(
+        step = LambdaAuthorizer(
             replace(authorizer, function=function), self._invoker, api, dict(stage.variables)
         )
+        authorizers.setdefault((api.id, stage.name), []).append(step)
+        return step
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -379,6 +412,8 @@ class Gateway:
         policy = self._cors.get(found.api.id) if found.api else None
         if policy is not None and policy.is_preflight(request):
             return policy.answer_preflight(request)
+        if found.unmapped:
+            return responses.unmapped(found.kind)
         answer = responses.no_route(found.kind)
         customised = self._gateway_responses.get(found.api.id) if found.api else None
         return customised.apply(answer, request, None) if customised is not None else answer

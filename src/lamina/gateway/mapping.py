@@ -13,7 +13,9 @@ A template is compiled once, at deploy (``compile``), by airspeed, a Velocity en
 * ``$context`` (the request context of the 1.0 proxy event, and ``error``) and
   ``$stageVariables``.
 
-Values render as Java renders them (``true``, ``{a=1}``, ``[1, 2]``), since API Gateway's
+String literals mean what Velocity 1.7's mean (no backslash escapes: ``vtlliterals``), and
+String's ``replaceAll``/``replaceFirst``/``matches`` follow Java's regular expressions'
+semantics. Values render as Java renders them (``true``, ``{a=1}``, ``[1, 2]``), since API Gateway's
 Velocity runs on Java. An empty payload reads as ``{}`` in ``json``/``path``; a payload that is
 not JSON raises ``PayloadError`` there (API Gateway answers 400). A template that cannot be
 parsed raises ``TemplateError`` from ``compile``, one that fails while rendering from ``render``.
@@ -32,6 +34,7 @@ import airspeed
 
 from lamina import fastjson
 from lamina.gateway import jsonpath
+from lamina.gateway.vtlliterals import velocity_literals
 
 
 class TemplateError(Exception):
@@ -131,21 +134,69 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# Java's String methods templates call that Python's str lacks (airspeed's documented hook).
+# Java's String methods templates call that Python's str lacks (airspeed's documented hook);
+# those answering a boolean answer one that renders as Java's (``true``).
 _STRING_METHODS: dict[str, Callable[..., Any]] = {
     "toLowerCase": lambda s: s.lower(),
     "toUpperCase": lambda s: s.upper(),
     "trim": lambda s: s.strip(),
-    "equals": lambda s, other: s == other,
-    "equalsIgnoreCase": lambda s, other: s.lower() == str(other).lower(),
-    "isEmpty": lambda s: not s,
-    "endsWith": lambda s, suffix: s.endswith(suffix),
+    "equals": lambda s, other: JavaBool(s == other),
+    "equalsIgnoreCase": lambda s, other: JavaBool(s.lower() == str(other).lower()),
+    "isEmpty": lambda s: JavaBool(not s),
+    "endsWith": lambda s, suffix: JavaBool(s.endswith(suffix)),
+    "startsWith": lambda s, prefix: JavaBool(s.startswith(prefix)),
+    "contains": lambda s, part: JavaBool(str(part) in s),
     "indexOf": lambda s, sub: s.find(sub),
     "substring": lambda s, start, end=None: s[start:end],
     "charAt": lambda s, at: s[at],
 }
-for _name, _method in _STRING_METHODS.items():
-    airspeed.__additional_methods__[str].setdefault(_name, _method)
+airspeed.__additional_methods__[str].update(_STRING_METHODS)
+
+
+_GROUP = re.compile(r"\\(.)|\$(\d+)|\$\{(\w+)\}", re.S)
+
+
+def _java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
+    """Java's replacement syntax (``$1``, ``${name}``, a backslash taking the next character
+    literally) as a function of the match: Python's ``re.sub`` reads its own syntax."""
+    literal: list[str] = []
+    groups: list[int | str | None] = []  # the group after each literal part (None: none)
+    at = 0
+    for m in _GROUP.finditer(replacement):
+        escaped, number, name = m.groups()
+        if escaped is not None:
+            literal.append(replacement[at : m.start()] + escaped)
+            groups.append(None)
+        else:
+            literal.append(replacement[at : m.start()])
+            groups.append(int(number) if number else name)
+        at = m.end()
+    literal.append(replacement[at:])
+    groups.append(None)
+    pairs = list(zip(literal, groups, strict=True))
+
+    def replace(match: re.Match[str]) -> str:
+        return "".join(t + ("" if g is None else match.group(g) or "") for t, g in pairs)
+
+    return replace
+
+
+# Java's regular-expression methods of String, with Java's semantics where Python's differ:
+# ``matches`` is a match of the whole string, replacements are written as Java writes them.
+airspeed.__additional_methods__[str].update(
+    {
+        "replaceAll": lambda s, pattern, repl: re.sub(pattern, _java_replacement(repl), s),
+        "replaceFirst": lambda s, pattern, repl: re.sub(
+            pattern, _java_replacement(repl), s, count=1
+        ),
+        "matches": lambda s, pattern: JavaBool(re.fullmatch(pattern, s) is not None),
+    }
+)
+
+
+def like_map(kind: type[dict[str, Any]]) -> None:
+    """Give ``kind`` (a dict subclass) the Map methods airspeed gives plain dicts."""
+    airspeed.__additional_methods__[kind] = airspeed.__additional_methods__[dict]
 
 
 # -- $input and $util ----------------------------------------------------------------------------
@@ -315,7 +366,8 @@ def _first_line(exc: BaseException) -> str:
 def compile(text: str, where: str) -> Template:
     """``text`` parsed once; ``where`` names it in errors (route and template). Raises
     ``TemplateError`` for a template Velocity cannot parse."""
-    template = airspeed.Template(text, filename=where)
+    # Velocity's literals, not airspeed's: "\\'" keeps both backslashes (see vtlliterals).
+    template = airspeed.Template(velocity_literals(text), filename=where)
     try:
         template.ensure_compiled()
     except airspeed.TemplateError as exc:

@@ -7,6 +7,7 @@ is a 200 ``application/json`` answer whose body is the result. Errors by product
 HTTP API; Function URL where it differs):
 
 * no route: 403 ``Missing Authentication Token``; 404 ``Not Found``.
+* a custom domain with no base path mapping the path: 403 ``Forbidden``; 404 ``Not Found``.
 * function error or unusable result: 502 ``Internal server error``; 500 ``Internal Server
   Error`` (Function URL 502).
 * integration timeout: 504 ``Endpoint request timed out``; 503 ``Service Unavailable``.
@@ -50,6 +51,13 @@ def error(
 def no_route(kind: ApiKind) -> Response:
     if kind is ApiKind.REST:
         return error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+    return error(404, "Not Found")
+
+
+def unmapped(kind: ApiKind) -> Response:
+    """A custom domain none of whose base paths maps the request's path."""
+    if kind is ApiKind.REST:
+        return error(403, "Forbidden", "ForbiddenException")
     return error(404, "Not Found")
 
 

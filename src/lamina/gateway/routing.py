@@ -7,7 +7,11 @@ stage (and a named HTTP API stage) is the first path segment (``/Prod/hello``), 
 (``/hello``) when nothing else on the merged port answers that path. Function URLs answer on
 ``{urlId}.lambda-url.<anything>`` (the function's logical id or name works as ``urlId`` too) and
 under
-``/_lamina/urls/{FunctionLogicalId}/`` on the merged port.
+``/_lamina/urls/{FunctionLogicalId}/`` on the merged port. A custom domain name (``Host:
+api.example.com``) reaches the API and stage its longest matching base path maps, with the base
+path stripped before routing; the event's paths stay the whole path as requested, as API Gateway
+sends them through a custom domain. A path no base path of the domain maps is refused as API
+Gateway refuses it; a host that is no custom domain is routed as above.
 
 Precedence inside one API: a static segment beats ``{param}``, which beats ``{proxy+}``
 (compared segment by segment from the left); then a specific method beats ``ANY``; the
@@ -55,7 +59,8 @@ class Match:
     api: Api
     stage: Stage
     route: Route
-    # The request path as sent (raw), and the part of it the route matched (below the stage).
+    # The request path as sent (raw), and the part of it the route matched (below the stage;
+    # through a custom domain the whole path, which is what API Gateway's events say).
     path: str
     stage_path: str
     path_parameters: dict[str, str]
@@ -85,6 +90,8 @@ class NoRoute:
     # The API addressed (by host or stage prefix), when one is.
     api: Api | None = None
     stage: Stage | None = None
+    # A custom domain none of whose base paths maps the path.
+    unmapped: bool = False
 
 
 def _segments(path: str) -> list[str]:
@@ -118,6 +125,13 @@ def _target(api: Api, stage: Stage) -> Target:
         else:
             target.dynamic.append(compiled)
     return target
+
+
+def _at_root(target: Target) -> Target:
+    """``target`` addressed without its stage segment (a custom domain mapped to the stage, or
+    the merged port's stage-less fallback)."""
+    t = target
+    return Target(t.api, t.stage, "", t.static, t.dynamic, t.default, t.methods_by_path)
 
 
 def _fit(compiled: _Compiled, parts: list[str]) -> tuple[tuple[int, ...], dict[str, str]] | None:
@@ -168,6 +182,13 @@ def best_route(
     return best
 
 
+def _domain_of(host: str) -> str:
+    """The host name of a ``Host`` header: lower-case, without its port."""
+    if host.startswith("["):
+        return host.lower()
+    return host.partition(":")[0].lower()
+
+
 def _host_label(host: str, marker: str) -> str | None:
     at = host.find(marker)
     return host[:at].lower() if at > 0 else None
@@ -182,6 +203,8 @@ class Router:
         self.by_host: dict[str, list[Target]] = {}
         self.urls: dict[str, Target] = {}
         self.url_prefixes: dict[str, Target] = {}
+        # Custom domain -> (base path with its leading slash, or "", targets), longest first.
+        self.domains: dict[str, list[tuple[str, list[Target]]]] = {}
         for api in self.apis:
             targets = [_target(api, stage) for stage in api.stages]
             if api.kind is ApiKind.FUNCTION_URL and targets:
@@ -194,12 +217,18 @@ class Router:
             self.merged += targets
             self.by_host[api.id.lower()] = targets
             self.by_host.setdefault(api.logical_id.lower(), targets)
+            for mapping in api.base_paths:
+                mapped = [
+                    t if mapping.stage is None else _at_root(t)
+                    for t in targets
+                    if mapping.stage in (None, t.stage.name)
+                ]
+                base = f"/{mapping.base_path}" if mapping.base_path else ""
+                self.domains.setdefault(mapping.domain, []).append((base, mapped))
+        for mappings in self.domains.values():
+            mappings.sort(key=lambda m: -len(m[0]))
         # REST stages seen as if at the root, for the merged port's stage-less fallback.
-        self._stageless = [
-            Target(t.api, t.stage, "", t.static, t.dynamic, t.default, t.methods_by_path)
-            for t in self.merged
-            if t.api.kind is ApiKind.REST
-        ]
+        self._stageless = [_at_root(t) for t in self.merged if t.api.kind is ApiKind.REST]
         kinds = {t.api.kind for t in self.merged if not t.prefix}
         self._root_kind = ApiKind.HTTP if ApiKind.HTTP in kinds or not self.merged else ApiKind.REST
         if not kinds and self.merged:
@@ -225,6 +254,10 @@ class Router:
         return found
 
     def match(self, method: str, host: str, path: str) -> Match | NoRoute:
+        if self.domains:
+            mappings = self.domains.get(_domain_of(host))
+            if mappings is not None:
+                return self._match_domain(mappings, method, path)
         label = _host_label(host, ".execute-api.")
         if label is not None and label in self.by_host:
             return self._match_in(self.by_host[label], method, path)
@@ -248,6 +281,18 @@ class Router:
             if isinstance(fallback, Match):
                 return fallback
         return found
+
+    def _match_domain(
+        self, mappings: list[tuple[str, list[Target]]], method: str, path: str
+    ) -> Match | NoRoute:
+        for base, targets in mappings:
+            if base and not (path == base or path.startswith(base + "/")):
+                continue
+            found = self._match_in(targets, method, path[len(base) :] or "/")
+            if isinstance(found, Match):
+                found.path = found.stage_path = path
+            return found
+        return NoRoute(mappings[0][1][0].api.kind, unmapped=True)
 
     def _names_a_stage(self, path: str) -> bool:
         return any(

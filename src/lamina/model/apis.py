@@ -39,7 +39,9 @@ class IntegrationType(enum.Enum):
 
 
 # The services a REST ``AWS`` integration may call besides Lambda (as its URI names them).
-AWS_SERVICES = frozenset({"sqs", "sns", "dynamodb", "events", "states"})
+AWS_SERVICES = frozenset({"sqs", "sns", "dynamodb", "events", "states", "s3"})
+# Of those, the ones reached only by the path form (``s3:path/{bucket}/{key}``).
+PATH_ONLY_SERVICES = frozenset({"s3"})
 # HTTP API first-class integrations Lamina serves (``integrationSubtype``) and their required
 # request parameters.
 SUBTYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -122,6 +124,9 @@ class Integration:
     # HTTP API first-class integrations (AWS_PROXY): ``SQS-SendMessage``... (SUBTYPES), with
     # ``request_parameters`` naming the action's parameters.
     subtype: str | None = None
+    # The role API Gateway assumes to call the backend (``credentials``, ``CredentialsArn``):
+    # recorded and shown by the management API; Lamina's services do not check it.
+    credentials: str | None = None
 
 
 class AuthorizerType(enum.Enum):
@@ -279,6 +284,21 @@ class GatewayResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class BasePathMapping:
+    """One custom domain mapping to an API: a REST ``BasePathMapping`` or an HTTP API (v2)
+    ``ApiMapping``. A request whose ``Host`` is ``domain`` and whose path starts with
+    ``base_path`` reaches ``stage`` with the base path stripped before routing."""
+
+    # Lower-case, without a port.
+    domain: str
+    # Segments without leading or trailing slashes (``shop``, ``orders/v2``); "" maps the root.
+    base_path: str = ""
+    # None: the stage is the first path segment after the base path (a REST mapping without
+    # ``Stage``).
+    stage: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Api:
     logical_id: str
     # The id in the API's URL: ``{id}.execute-api...`` or ``{id}.lambda-url...``.
@@ -296,6 +316,11 @@ class Api:
     gateway_responses: Mapping[str, GatewayResponse] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Custom domain names serving this API (``AWS::ApiGateway::DomainName`` and friends).
+    base_paths: tuple[BasePathMapping, ...] = ()
+    # REST: where a method that requires an API key finds it: the ``x-api-key`` header
+    # (HEADER) or the Lambda authorizer's ``usageIdentifierKey`` (AUTHORIZER).
+    api_key_source: str = "HEADER"
 
     @property
     def is_rest(self) -> bool:
@@ -311,6 +336,31 @@ class ApiKey:
 
 
 @dataclass(frozen=True, slots=True)
+class MethodThrottle:
+    """A usage plan's throttle of one method of one API stage (``ApiStages[].Throttle``, keyed
+    ``/path/METHOD``), which takes the place of the plan's own throttle for that method."""
+
+    api_id: str
+    stage: str
+    path: str
+    method: str
+    rate: float | None = None
+    burst: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The key API Gateway gives it in ``apiStages[].throttle``: ``/pets/{id}/GET``."""
+        return f"{self.path}/{self.method}"
+
+
+def throttle_key(key: str) -> tuple[str, str]:
+    """(resource path, method) of an ``apiStages[].throttle`` key (``/pets/GET``, ``//GET``
+    for the root)."""
+    path, _, method = key.rpartition("/")
+    return path or "/", method.upper()
+
+
+@dataclass(frozen=True, slots=True)
 class UsagePlan:
     id: str
     name: str
@@ -322,6 +372,7 @@ class UsagePlan:
     quota: int | None = None
     # DAY, WEEK or MONTH.
     quota_period: str | None = None
+    method_throttles: tuple[MethodThrottle, ...] = ()
 
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"

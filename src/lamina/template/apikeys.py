@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from lamina.model.apis import ApiKey, UsagePlan
+from lamina.model.apis import ApiKey, MethodThrottle, UsagePlan, throttle_key
 from lamina.template.resources import Resources
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -54,11 +54,8 @@ def find(reader: Resources, stack_name: str) -> Found:
         plan_id = reader.ref(logical_id)
         throttle = reader.mapping(logical_id, "Throttle")
         quota = reader.mapping(logical_id, "Quota")
-        stages = tuple(
-            (str(s.get("ApiId")), str(s.get("Stage")))
-            for s in reader.listing(logical_id, "ApiStages")
-            if isinstance(s, dict)
-        )
+        entries = [s for s in reader.listing(logical_id, "ApiStages") if isinstance(s, dict)]
+        stages = tuple((str(s.get("ApiId")), str(s.get("Stage"))) for s in entries)
         found.plans.append(
             UsagePlan(
                 id=plan_id,
@@ -69,9 +66,41 @@ def find(reader: Resources, stack_name: str) -> Found:
                 burst=_int(throttle.get("BurstLimit")),
                 quota=_int(quota.get("Limit")),
                 quota_period=str(quota["Period"]).upper() if quota.get("Period") else None,
+                method_throttles=_method_throttles(reader, logical_id, entries),
             )
         )
     return found
+
+
+def _method_throttles(
+    reader: Resources, logical_id: str, entries: list[dict[str, Any]]
+) -> tuple[MethodThrottle, ...]:
+    """``ApiStages[].Throttle``: ``{"/pets/GET": {"RateLimit": 5, "BurstLimit": 2}}``."""
+    found = []
+    for i, entry in enumerate(entries):
+        throttles = entry.get("Throttle") or {}
+        if not isinstance(throttles, dict):
+            raise reader.fail(logical_id, f"ApiStages[{i}].Throttle", "Throttle must be a mapping")
+        for key, limits in throttles.items():
+            path, method = throttle_key(str(key))
+            if not path.startswith("/") or not method or not isinstance(limits, dict):
+                raise reader.fail(
+                    logical_id,
+                    f"ApiStages[{i}].Throttle",
+                    f"Throttle keys are /resourcePath/METHOD with RateLimit and BurstLimit, "
+                    f"got {key!r}",
+                )
+            found.append(
+                MethodThrottle(
+                    str(entry.get("ApiId")),
+                    str(entry.get("Stage")),
+                    path,
+                    method,
+                    _number(limits.get("RateLimit")),
+                    _int(limits.get("BurstLimit")),
+                )
+            )
+    return tuple(found)
 
 
 def _number(value: Any) -> float | None:

@@ -27,7 +27,7 @@ from lamina.model.apis import (
     Stage,
 )
 from lamina.model.specs import FunctionSpec, UnsupportedResource
-from lamina.template import api_resources, openapi
+from lamina.template import api_resources, domains, openapi
 from lamina.template.resources import Resources
 
 REST_API = "AWS::ApiGateway::RestApi"
@@ -90,6 +90,14 @@ def _rest_apis(reader: Resources, found: FoundApis) -> None:
         routes = definition.routes + api_resources.rest_methods(reader, logical_id, found)
         binary = reader.get(logical_id, "BinaryMediaTypes") or []
         media = {*definition.binary_media_types, *(str(t).replace("~1", "/") for t in binary)}
+        source = reader.get(logical_id, "ApiKeySourceType") or definition.api_key_source
+        source = str(source or "HEADER").upper()
+        if source not in ("HEADER", "AUTHORIZER"):
+            raise reader.fail(
+                logical_id,
+                "ApiKeySourceType",
+                f"ApiKeySourceType must be HEADER or AUTHORIZER, got {source}",
+            )
         found.apis.append(
             Api(
                 logical_id=reader.original_id(logical_id),
@@ -99,6 +107,7 @@ def _rest_apis(reader: Resources, found: FoundApis) -> None:
                 routes=tuple(routes),
                 stages=tuple(api_resources.rest_stages(reader, logical_id)),
                 binary_media_types=tuple(sorted(media)),
+                api_key_source=source,
                 gateway_responses={
                     **definition.gateway_responses,
                     **api_resources.gateway_responses(reader, logical_id),
@@ -236,6 +245,7 @@ def find(reader: Resources, stack_name: str, functions: Mapping[str, FunctionSpe
     _rest_apis(reader, found)
     _http_apis(reader, found)
     _function_urls(reader, stack_name, functions, found)
+    found.apis = domains.with_domains(reader, found.apis)
     for api in found.apis:
         _check_functions(api, functions, found)
     return found

@@ -114,6 +114,10 @@ _NAME_PROPERTY: dict[str, tuple[str, int]] = {
     "AWS::SSM::Parameter": ("Name", 1011),
     # CloudFormation's Ref of a stage is its name.
     "AWS::ApiGateway::Stage": ("StageName", 128),
+    "AWS::ApiGatewayV2::Stage": ("StageName", 128),
+    # ... and of a custom domain name, the domain name.
+    "AWS::ApiGateway::DomainName": ("DomainName", 253),
+    "AWS::ApiGatewayV2::DomainName": ("DomainName", 253),
     "AWS::SecretsManager::Secret": ("Name", 512),
     "AWS::Pipes::Pipe": ("Name", 64),
 }

@@ -17,6 +17,7 @@ from lamina.model.apis import (
     AWS_SERVICES,
     DEFAULT_ROUTE,
     ENFORCED,
+    PATH_ONLY_SERVICES,
     SUBTYPES,
     ApiKind,
     Authorizer,
@@ -64,6 +65,8 @@ class Definition:
     # routes are refused rather than served open.
     unenforced: list[tuple[str, str]] = field(default_factory=list)
     gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
+    # ``x-amazon-apigateway-api-key-source``: HEADER or AUTHORIZER.
+    api_key_source: str | None = None
 
 
 def function_of(uri: str) -> str:
@@ -143,7 +146,16 @@ def integration_of(config: Mapping[str, Any], kind: ApiKind, where: str) -> Inte
     """An ``x-amazon-apigateway-integration`` object (or a CloudFormation ``Integration``,
     whose keys differ only in case). Raises ``DefinitionError`` for types Lamina does not serve."""
     lowered = {str(k).lower(): v for k, v in config.items()}
+    if str(lowered.get("connectiontype") or "").upper() == "VPC_LINK":
+        raise DefinitionError(
+            "private integrations (connectionType VPC_LINK) are not supported yet: the VPC "
+            "link's load balancer is not reachable locally",
+            where,
+        )
     integration = _integration(lowered, kind, where)
+    credentials = lowered.get("credentials", lowered.get("credentialsarn"))
+    if credentials:
+        integration = replace(integration, credentials=str(credentials))
     keys = lowered.get("cachekeyparameters")
     if keys is None:
         return integration
@@ -309,14 +321,15 @@ def _mapped(type_: str, lowered: Mapping[str, Any], timeout_s: float, where: str
         form = parts[5].partition("/")[0] if service else ""
         if service == "lambda" and _FUNCTION_URI.search(uri):
             function = function_of(uri)
-        elif service in AWS_SERVICES and form in ("action", "path"):
+        elif service in AWS_SERVICES and (
+            form == "path" or (form == "action" and service not in PATH_ONLY_SERVICES)
+        ):
             service_uri = uri
         else:
             raise DefinitionError(
                 f"aws integrations to {service or uri or '(no uri)'} are not supported yet "
                 "(Lamina serves aws integrations to Lambda, SQS, SNS, DynamoDB, EventBridge and "
-                "Step Functions "
-                "in the action/ or path/ form)",
+                "Step Functions in the action/ or path/ form, and to S3 in the path/ form)",
                 where,
             )
     responses = lowered.get("responses", lowered.get("integrationresponses"))
@@ -411,6 +424,9 @@ def read(body: Mapping[str, Any], kind: ApiKind, source: str) -> Definition:
             if not isinstance(config, Mapping):
                 raise DefinitionError(f"{type_} must be a mapping", where)
             definition.gateway_responses[str(type_)] = gateway_response(str(type_), config, where)
+    key_source = body.get("x-amazon-apigateway-api-key-source")
+    if key_source is not None:
+        definition.api_key_source = str(key_source).upper()
     binary = body.get("x-amazon-apigateway-binary-media-types")
     if isinstance(binary, list):
         definition.binary_media_types = tuple(str(t).replace("~1", "/") for t in binary)

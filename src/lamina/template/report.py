@@ -37,7 +37,16 @@ SUPPORTED = frozenset(
         "AWS::ApiGatewayV2::Integration",
         "AWS::ApiGatewayV2::Stage",
         "AWS::ApiGatewayV2::Deployment",
+        # Enforced on the routes whose Method/Route names them (api_resources.py).
+        "AWS::ApiGateway::Authorizer",
+        "AWS::ApiGatewayV2::Authorizer",
         "AWS::Lambda::Url",
+        # Custom domain names: served by the Host header on the gateway port (plain HTTP: the
+        # certificates have no local effect).
+        "AWS::ApiGateway::DomainName",
+        "AWS::ApiGateway::BasePathMapping",
+        "AWS::ApiGatewayV2::DomainName",
+        "AWS::ApiGatewayV2::ApiMapping",
         # API keys and usage plans, checked by the gateway.
         "AWS::ApiGateway::ApiKey",
         "AWS::ApiGateway::UsagePlan",
@@ -92,6 +101,11 @@ NO_LOCAL_EFFECT = frozenset(
         "AWS::Scheduler::ScheduleGroup",
         "AWS::Events::EventBusPolicy",
         "AWS::S3::BucketPolicy",
+        # API Gateway's CloudWatch role, documentation and client certificates for backends.
+        "AWS::ApiGateway::Account",
+        "AWS::ApiGateway::DocumentationPart",
+        "AWS::ApiGateway::DocumentationVersion",
+        "AWS::ApiGateway::ClientCertificate",
     }
 )
 # SAM function properties that make the translator generate resources Lamina does not run.

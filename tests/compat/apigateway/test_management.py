@@ -89,3 +89,28 @@ def test_plans_and_their_keys(served: Served, service: ApiGatewayService) -> Non
         client.create_usage_plan(name="q", apiStages=[{"apiId": "nope", "stage": "Prod"}])
     client.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
     assert told[-1][1][0].key_ids == ()
+
+
+def test_lists_come_in_pages_boto3_paginators_follow(served: Served) -> None:
+    """GetApiKeys and GetUsagePlans answer `limit` items with a `position` while more are left
+    (25 by default): boto3's paginators with PageSize 2 walk all 5 keys and 3 plans once each
+    (in id order),
+    the CLI's auto-pagination too, and a bad position is BadRequestException."""
+    client = served.client("apigateway")
+    made = [
+        client.create_api_key(name=f"k{n}", value=f"paged-key-value-number-{n}")["id"]
+        for n in range(5)
+    ]
+    plans = [client.create_usage_plan(name=f"p{n}")["id"] for n in range(3)]
+    first = client.get_api_keys(limit=2)
+    assert len(first["items"]) == 2 and first["position"]
+    pages = list(client.get_paginator("get_api_keys").paginate(PaginationConfig={"PageSize": 2}))
+    assert [len(p["items"]) for p in pages] == [2, 2, 1]
+    assert [k["id"] for p in pages for k in p["items"]] == sorted(made)
+    assert "position" not in client.get_api_keys()
+    walked = client.get_paginator("get_usage_plans").paginate(PaginationConfig={"PageSize": 2})
+    assert [p["id"] for page in walked for p in page["items"]] == sorted(plans)
+    listed = cli(served, "get-api-keys", "--page-size", "2")["items"]
+    assert [k["id"] for k in listed] == sorted(made)
+    bad = served.cli("apigateway", "get-api-keys", "--position", "not-a-position")
+    assert bad.returncode != 0 and "(BadRequestException)" in bad.stderr

@@ -92,6 +92,24 @@ def test_results_are_cached_for_the_ttl(server: LaminaUp) -> None:
     assert get(server, "/Prod/request")[:2] == (401, {"message": "Unauthorized"})
 
 
+def test_flush_stage_authorizers_cache_asks_again(server: LaminaUp) -> None:
+    """FlushStageAuthorizersCache answers 202 and a token cached for 30 s is asked about
+    again on its next call, as API Gateway forgets the stage's cached policies."""
+    client = server.aws("apigateway")
+    (api,) = client.get_rest_apis()["items"]
+    get(server, "/Prod/token", "Bearer allow flushed")
+    get(server, "/Prod/token", "Bearer allow flushed")
+    flushed = client.flush_stage_authorizers_cache(restApiId=api["id"], stageName="Prod")
+    assert flushed["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert get(server, "/Prod/token", "Bearer allow flushed")[0] == 200
+    wait_for(
+        lambda: sum('"Bearer allow flushed"' in line for line in asked(server)) >= 2, timeout=10
+    )
+    get(server, "/Prod/token", "Bearer allow after")
+    wait_for(lambda: any('"Bearer allow after"' in line for line in asked(server)), timeout=10)
+    assert sum('"Bearer allow flushed"' in line for line in asked(server)) == 2
+
+
 def test_an_open_route_needs_nothing(server: LaminaUp) -> None:
     status, body, _ = get(server, "/Prod/open")
     assert status == 200 and body["authorizer"] is None

@@ -1,7 +1,8 @@
 """REST ``type: aws`` integrations to Lamina's own services, through a real `lamina up`
 (in-process) over real HTTP: SQS (path form, form-encoded SendMessage), DynamoDB (action form,
 PutItem/GetItem with X-Amz-Target) and EventBridge (PutEvents); what the integration did is
-checked with boto3 against the services endpoint, as any client would."""
+checked with boto3 against the services endpoint, as any client would. S3 (path form, the
+object key mapped from the method's path parameter)."""
 
 from __future__ import annotations
 
@@ -115,3 +116,37 @@ def test_http_api_first_class_step_functions(lamina: Running) -> None:
     assert synced.status == 200, synced.body
     assert synced.json()["status"] == "SUCCEEDED"
     assert json.loads(synced.json()["output"]) == {"adopted": "Tom"}
+
+
+def test_s3_put_and_get_through_the_path_form(lamina: Running) -> None:
+    """PUT /objects/{key} stores the body as the object (its Content-Type kept) at the key the
+    path parameter maps into s3:path/{bucket}/{object}; GET answers the object's bytes through
+    the default response (passthrough); a missing object selects the 4xx response."""
+    body = json.dumps({"pet": "Rex"})
+    reply = lamina.request("PUT", "/Prod/objects/rex.json", body, JSON)
+    assert reply.status == 200, reply.body
+    assert reply.json() == {"stored": "rex.json"}
+    s3 = client(lamina, "s3")
+    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    stored = s3.get_object(Bucket=bucket, Key="rex.json")
+    assert stored["Body"].read() == body.encode()
+    assert stored["ContentType"] == "application/json"
+    got = lamina.get("/Prod/objects/rex.json", headers=JSON)
+    assert (got.status, got.json()) == (200, {"pet": "Rex"})
+    missing = lamina.get("/Prod/objects/none.json", headers=JSON)
+    assert (missing.status, missing.json()) == (404, {"missing": "none.json"})
+
+
+def test_the_integration_credentials_role_is_recorded(lamina: Running) -> None:
+    """An integration's credentials (the role API Gateway would assume) is kept and shown by
+    GetResources with the integration's type and URI."""
+    apigateway = client(lamina, "apigateway")
+    resources = {
+        r["path"]: r
+        for api in apigateway.get_rest_apis()["items"]
+        for r in apigateway.get_resources(restApiId=api["id"])["items"]
+    }
+    integration = resources["/queue"]["resourceMethods"]["POST"]["methodIntegration"]
+    assert integration["type"] == "AWS"
+    assert ":sqs:path/123456789012/" in integration["uri"]
+    assert integration["credentials"] == "arn:aws:iam::123456789012:role/apigateway-sqs"

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from .support import Reply, Running, running
 
@@ -85,3 +87,26 @@ def test_cache_control_invalidates_only_for_an_authorised_caller(lamina: Running
     assert renewed.status == 200 and renewed.json()["invocation"] != first["invocation"]
     assert lamina.get("/Prod/cached?q=inv").json() == renewed.json()
     assert lamina.get("/Prod/strict", headers={"Cache-Control": "max-age=0"}).status == 403
+
+
+def test_flush_stage_cache_empties_the_cache_at_once(lamina: Running) -> None:
+    """FlushStageCache (boto3's apigateway client on the services port) answers 202 and the
+    next GET of a cached entry invokes the function again; an unknown stage is
+    NotFoundException."""
+    settings = lamina.lamina.settings
+    client = boto3.client(
+        "apigateway",
+        endpoint_url=lamina.served.services_url,
+        region_name=settings.region,
+        aws_access_key_id=settings.access_key_id,
+        aws_secret_access_key=settings.secret_access_key,
+    )
+    api_id = next(a.id for a in lamina.lamina.stack.apis if a.logical_id == "Api")
+    first = lamina.get("/Prod/cached?q=flush").json()
+    assert lamina.get("/Prod/cached?q=flush").json() == first
+    flushed = client.flush_stage_cache(restApiId=api_id, stageName="Prod")
+    assert flushed["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert lamina.get("/Prod/cached?q=flush").json()["invocation"] != first["invocation"]
+    with pytest.raises(ClientError) as missing:
+        client.flush_stage_cache(restApiId=api_id, stageName="Nope")
+    assert missing.value.response["Error"]["Code"] == "NotFoundException"

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from lamina.gateway import jsonpath, mapping
+from lamina.gateway import events, jsonpath, mapping
+from lamina.gateway.events import Call
 
 PETS = {
     "pets": [
@@ -126,3 +127,59 @@ def test_jsonpath_refuses_what_it_cannot_read() -> None:
         jsonpath.parse("pets")
     with pytest.raises(ValueError, match="cannot read"):
         jsonpath.parse("$.pets[?(@.id)]")
+
+
+def test_string_literals_keep_backslashes_as_velocity_does() -> None:
+    """Velocity 1.7 processes no backslash escapes in string literals (only \\uXXXX in double
+    quotes, and a doubled quote for a quote): "\\\\'" is three characters, '\\d' two; the
+    template's own text is output as written."""
+    assert render('#set($s = "\\\\\'")$s.length()') == "3"
+    assert render("#set($s = '\\d+')$s") == "\\d+"
+    assert render('#set($s = "a\\nb")$s') == "a\\nb"
+    assert render('#set($s = "\\u0041""")$s') == 'A"'
+    assert render("#set($s = 'it''s')$s") == "it's"
+    assert render('{"raw": "a\\\\b \\n"}') == '{"raw": "a\\\\b \\n"}'
+    assert render("## a 'comment' \\\\\n$util.escapeJavaScript('\\x')") == "\\\\x"
+
+
+def test_escape_javascript_then_replace_all_as_aws_documents() -> None:
+    """AWS's idiom for a JSON property: escapeJavaScript writes ' as \\' (not valid JSON), and
+    .replaceAll("\\\\'","'") turns it back, leaving the other escapes; the result parses."""
+    body = '{"name": "O\'Brien", "says": "\\"hi\\"\\n"}'
+    template = '{"input": "$util.escapeJavaScript($input.body).replaceAll("\\\\\'","\'")"}'
+    rendered = render(template, body)
+    assert json.loads(rendered) == {"input": body}
+    assert "\\'" not in rendered
+    escaped = '{"name": "$util.escapeJavaScript($input.path(\'$.name\'))"}'
+    assert render(escaped, body) == '{"name": "O\\\'Brien"}'
+
+
+def test_java_regular_expression_methods() -> None:
+    """String.matches is a whole-string match, and replaceAll/replaceFirst take Java's
+    replacement syntax ($1 for a group, \\$ for a dollar)."""
+    assert render("$input.params('q').matches('[a-z]+')", querystring={"q": "abc"}) == "true"
+    assert render("$input.params('q').matches('[a-z]')", querystring={"q": "abc"}) == "false"
+    assert render("#set($s = 'a-b-c')$s.replaceAll('-(\\w)', '+$1')") == "a+b+c"
+    assert render("#set($s = 'a-b-c')$s.replaceFirst('-', '\\$')") == "a$b-c"
+
+
+def test_a_lazy_context_reads_as_the_whole_request_context() -> None:
+    """$context built on demand (integrations/mapped.LazyContext): its cheap fields, a field
+    of the full request context, a missing one and its Map methods answer as the dict would."""
+    from lamina.gateway.integrations.mapped import LazyContext
+    from lamina.gateway.routing import Match, Router
+
+    from .support import api, lambda_route, request
+
+    served = api(lambda_route("GET", "/pets/{id}"))
+    match = Router([served]).match("GET", "localhost", "/Prod/pets/7")
+    assert isinstance(match, Match)
+    request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+    call = Call(request(path="/Prod/pets/7"), match, request_id, "t", 1700000000.5, "1" * 12, "r")
+    variables = {"input": mapping.Input("", mapping.params_of({}, {}, {})), "util": mapping.UTIL}
+    template = "$context.stage $context.requestId $context.identity.sourceIp $context.path"
+    rendered = mapping.compile(template, "t").render({**variables, "context": LazyContext(call)})
+    assert rendered == f"Prod {request_id} 127.0.0.1 /Prod/pets/7"
+    whole = mapping.compile("#foreach($k in $context.keySet())x#end $context.nothing", "t")
+    expected = "x" * len(events.request_context(call)) + " $context.nothing"
+    assert whole.render({**variables, "context": LazyContext(call)}) == expected

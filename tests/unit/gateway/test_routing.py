@@ -147,3 +147,37 @@ def test_rest_routes_on_the_resource_and_method_pair() -> None:
     assert matched(rest, "POST", "/Prod/things/real").route.path == "/things/{proxy+}"
     found = rest.match("POST", "h", "/Prod/jobs/reboot")
     assert isinstance(found, NoRoute) and found.kind is ApiKind.REST
+
+
+def test_custom_domain_base_paths() -> None:
+    """A custom domain (Host, any case, any port) reaches the stage its longest matching base
+    path maps, the base path stripped for routing and kept in the match's paths; a REST mapping
+    without a stage takes the stage from the next segment; a path no base path maps is an
+    unmapped NoRoute; another host routes as before."""
+    from dataclasses import replace
+
+    from lamina.model.apis import BasePathMapping
+
+    shop = replace(
+        api(lambda_route("GET", "/items/{id}"), api_id="shop1"),
+        base_paths=(
+            BasePathMapping("api.example.com", "", "Prod"),
+            BasePathMapping("api.example.com", "v1/shop", None),
+        ),
+    )
+    router = Router([shop])
+    root = matched(router, "GET", "/items/7", host="API.example.com:3000")
+    assert (root.stage_path, root.path, root.path_parameters) == (
+        "/items/7",
+        "/items/7",
+        {"id": "7"},
+    )
+    deep = matched(router, "GET", "/v1/shop/Prod/items/8", host="api.example.com")
+    assert deep.path == deep.stage_path == "/v1/shop/Prod/items/8"
+    assert deep.path_parameters == {"id": "8"}
+    nowhere = router.match("GET", "api.example.com", "/v1/shop/items/8")
+    assert isinstance(nowhere, NoRoute) and not nowhere.unmapped
+    other = Router([replace(shop, base_paths=(BasePathMapping("x.example.com", "v1"),))])
+    unmapped = other.match("GET", "x.example.com", "/items/7")
+    assert isinstance(unmapped, NoRoute) and unmapped.unmapped
+    assert matched(other, "GET", "/Prod/items/7").stage_path == "/items/7"

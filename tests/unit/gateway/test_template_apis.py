@@ -142,8 +142,9 @@ def test_bad_definitions_name_resource_and_field(tmp_path: Path) -> None:
 
 
 def test_unsupported_integrations_and_authorizers_are_reported(tmp_path: Path) -> None:
-    """Integrations Lamina cannot serve (Step Functions, until it is served) are listed loudly
-    by name; a method requiring an API key is marked so (the gateway checks the key)."""
+    """Integrations Lamina cannot serve (Kinesis, private VPC_LINK ones) are listed loudly
+    by name, their routes not served; a method requiring an API key is marked so (the gateway
+    checks the key)."""
     stack = load(
         tmp_path,
         """
@@ -163,10 +164,15 @@ def test_unsupported_integrations_and_authorizers_are_reported(tmp_path: Path) -
           /aws:
             get:
               x-amazon-apigateway-integration: {type: aws, httpMethod: POST, uri: "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"}
+          /private:
+            get:
+              x-amazon-apigateway-integration: {type: http_proxy, httpMethod: GET, uri: "http://nlb.internal/", connectionType: VPC_LINK, connectionId: abc}
 """,
     )
     names = {u.logical_id: u.note for u in stack.unsupported}
     assert any(name.startswith("Api paths./aws.get") for name in names)
+    (private,) = [note for name, note in names.items() if "paths./private.get" in name]
+    assert "connectionType VPC_LINK" in private
     (route,) = [r for api in stack.apis for r in api.routes if r.path == "/a"]
     assert route.api_key_required
 

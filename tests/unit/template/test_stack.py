@@ -370,3 +370,33 @@ def test_queues_and_their_urls(write_app: WriteApp) -> None:
     aws = load_stack(path, stack_name="s").queue_policies[0]
     assert aws.queue_urls == (f"https://sqs.us-east-1.amazonaws.com/123456789012/{jobs.name}",)
     assert not any(r.type.startswith("AWS::SQS") for r in stack.unsupported)
+
+
+def test_api_gateway_resources_lamina_serves_are_not_reported(tmp_path: Path) -> None:
+    """Raw authorizer resources (enforced on the methods and routes naming them) and custom
+    domains are served, so not reported; API Gateway's account settings have no local
+    effect."""
+    (tmp_path / "template.yaml").write_text(
+        """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api: {Type: AWS::ApiGateway::RestApi, Properties: {Name: raw}}
+  Auth:
+    Type: AWS::ApiGateway::Authorizer
+    Properties: {RestApiId: !Ref Api, Type: TOKEN, Name: t,
+                 IdentitySource: method.request.header.Authorization}
+  Http: {Type: AWS::ApiGatewayV2::Api, Properties: {Name: h, ProtocolType: HTTP}}
+  HttpAuth:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties: {ApiId: !Ref Http, AuthorizerType: JWT, Name: j,
+                 IdentitySource: [$request.header.Authorization],
+                 JwtConfiguration: {Issuer: "https://issuer", Audience: [a]}}
+  Domain: {Type: AWS::ApiGatewayV2::DomainName, Properties: {DomainName: a.example.com}}
+  Account:
+    Type: AWS::ApiGateway::Account
+    Properties: {CloudWatchRoleArn: "arn:aws:iam::123456789012:role/logs"}
+"""
+    )
+    stack = load_stack(tmp_path / "template.yaml", stack_name="raw")
+    report = {r.logical_id: (r.type, r.note) for r in stack.unsupported}
+    assert report == {"Account": ("AWS::ApiGateway::Account", "no local effect")}

@@ -1,5 +1,5 @@
 """REST ``AWS`` integrations to AWS services other than Lambda: SQS, SNS, DynamoDB, EventBridge,
-Step Functions.
+Step Functions, S3.
 
 The integration request (rendered by ``mapped.Mapped``) is sent to Lamina's own service, in
 process, as that service's clients send it, through ``ServiceCall``, the seam ``app/`` injects
@@ -9,7 +9,9 @@ process, as that service's clients send it, through ``ServiceCall``, the seam ``
   EventBridge) get ``X-Amz-Target``, query services (SQS, SNS) ``Action={Action}`` in the query
   string beside the mapped ``integration.request.querystring.*``;
 * ``arn:aws:apigateway:{region}:{service}:path/{path}``: the request goes to that path (SQS's
-  ``path/{account}/{queue}`` with a form-encoded ``Action=SendMessage&...`` body).
+  ``path/{account}/{queue}`` with a form-encoded ``Action=SendMessage&...`` body; S3's
+  ``path/{bucket}/{key}`` with the integration's HTTP method and the body as it is). ``{name}``
+  in the path is the mapped ``integration.request.path.name``, URL-encoded.
 
 The service's answer (status, headers, body) then selects and maps the integration response as
 an HTTP integration's does. Services are named by ``SERVED``; any other is refused at deploy.
@@ -18,8 +20,9 @@ an HTTP integration's does. Services are named by ``SERVED``; any other is refus
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from lamina.gateway import responses
 from lamina.gateway.events import Call
@@ -37,7 +40,9 @@ SERVED: dict[str, tuple[str, str] | None] = {
     "dynamodb": ("DynamoDB_20120810", "application/x-amz-json-1.0"),
     "events": ("AWSEvents", "application/x-amz-json-1.1"),
     "states": ("AWSStepFunctions", "application/x-amz-json-1.0"),
+    "s3": None,
 }
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 FORM = "application/x-www-form-urlencoded"
 
 # (signing service name, request) -> the service's answer; injected by app/.
@@ -77,15 +82,19 @@ class ServiceBackend:
         content_type = next((v for n, v in outgoing.headers if n.lower() == "content-type"), None)
         path = "/"
         if self._form == "path":
-            path = "/" + self._rest
-            content_type = content_type or (json_service[1] if json_service else FORM)
+            path = "/" + _PLACEHOLDER.sub(
+                lambda m: quote(outgoing.path.get(m.group(1), ""), safe=""), self._rest
+            )
+            if self._service != "s3":  # S3 keeps the object's type, or none
+                content_type = content_type or (json_service[1] if json_service else FORM)
         elif json_service is not None:
             headers.append(("X-Amz-Target", f"{json_service[0]}.{self._rest}"))
             content_type = json_service[1]
         else:
             query.insert(0, ("Action", self._rest))
             content_type = content_type or FORM
-        headers.append(("Content-Type", content_type))
+        if content_type is not None:
+            headers.append(("Content-Type", content_type))
         headers.append(("Host", "localhost"))
         request = Request(self._method, path, urlencode(query), headers, outgoing.body)
         try:

@@ -1,7 +1,8 @@
 """API Gateway's management API on the AWS endpoint (rest-json, botocore's ``apigateway``).
 
 API keys (``CreateApiKey``, ``GetApiKey(s)``, ``UpdateApiKey``: ``/enabled``, ``/name``,
-``/description``, ``DeleteApiKey``), usage plans (``CreateUsagePlan``, ``GetUsagePlan(s)``)
+``/description``, ``DeleteApiKey``), usage plans (``CreateUsagePlan``, ``GetUsagePlan(s)``,
+``UpdateUsagePlan``; per-method throttles in ``apiStages[].throttle``)
 and their keys (``CreateUsagePlanKey``, ``GetUsagePlanKeys``, ``DeleteUsagePlanKey``), and
 ``GetUsage`` (the calls the gateway counted, per key and UTC day, as ``[used, remaining]``).
 The template's keys and plans are listed beside the API's and may be changed the same way.
@@ -9,16 +10,25 @@ The template's keys and plans are listed beside the API's and may be changed the
 template deployed, with the ids the gateway serves them under. Other operations are answered
 "Lamina does not serve apigateway:X yet." by ``ModelService``.
 
+Lists (``GetApiKeys``, ``GetUsagePlans``, ``GetUsagePlanKeys``, ``GetRestApis``,
+``GetResources``) come in pages of ``limit`` items (25 by default, at most 500) with an opaque
+``position`` for the next one, so boto3's paginators work. ``FlushStageCache`` and
+``FlushStageAuthorizersCache`` empty a stage's cache or its authorizers' cached decisions on
+the gateway before they answer 202.
+
 Seams the composition root wires: ``changed(keys, plans)`` is told the whole set after each
 change (the gateway serves it from the next request on: handlers run inline on the event loop,
-so the change is in force before the answer leaves), and ``usage_of(plan_id, key_id)`` reads
-the gateway's counts by day; ``UsageRecorder`` is the gateway's seam to keep those counts in
+so the change is in force before the answer leaves), ``usage_of(plan_id, key_id)`` reads the
+gateway's counts by day, ``flush_cache(api_id, stage)`` and ``flush_authorizers(api_id,
+stage)`` flush the gateway's; ``UsageRecorder`` is the gateway's seam to keep those counts in
 the store across restarts. Without them the API still keeps its records.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import copy
 import datetime as dt
 import secrets
 import string
@@ -27,7 +37,16 @@ from pathlib import Path
 from typing import Any
 
 from lamina.clock import SYSTEM, Clock
-from lamina.model.apis import Api, ApiKey, ApiKind, AuthorizerType, UsagePlan, resource_id
+from lamina.model.apis import (
+    Api,
+    ApiKey,
+    ApiKind,
+    AuthorizerType,
+    MethodThrottle,
+    UsagePlan,
+    resource_id,
+    throttle_key,
+)
 from lamina.model.specs import Stack
 from lamina.services.apigateway.errors import (
     BadRequestException,
@@ -57,16 +76,19 @@ def _key_doc(key: ApiKey) -> Doc:
     return {"id": key.id, "name": key.name, "value": key.value, "enabled": key.enabled}
 
 
+def _limits(rate: float | None, burst: int | None) -> Doc:
+    return {k: v for k, v in (("rateLimit", rate), ("burstLimit", burst)) if v is not None}
+
+
 def _plan_doc(plan: UsagePlan) -> Doc:
-    doc: Doc = {
-        "id": plan.id,
-        "name": plan.name,
-        "apiStages": [{"apiId": a, "stage": s} for a, s in plan.stages],
-    }
+    stages: list[Doc] = [{"apiId": a, "stage": s} for a, s in plan.stages]
+    for m in plan.method_throttles:
+        for stage in stages:
+            if (stage["apiId"], stage["stage"]) == (m.api_id, m.stage):
+                stage.setdefault("throttle", {})[m.key] = _limits(m.rate, m.burst)
+    doc: Doc = {"id": plan.id, "name": plan.name, "apiStages": stages}
     if plan.rate is not None or plan.burst is not None:
-        doc["throttle"] = {
-            k: v for k, v in (("rateLimit", plan.rate), ("burstLimit", plan.burst)) if v is not None
-        }
+        doc["throttle"] = _limits(plan.rate, plan.burst)
     if plan.quota is not None:
         doc["quota"] = {"limit": plan.quota, "period": plan.quota_period or "DAY", "offset": 0}
     return doc
@@ -90,6 +112,9 @@ class ApiGateway:
         self.clock = clock
         self.changed: Callable[[list[ApiKey], list[UsagePlan]], None] | None = None
         self.usage_of: Callable[[str, str], dict[str, int]] | None = None
+        # The gateway's flushes of a stage's cache and of its authorizers' cached decisions.
+        self.flush_cache: Callable[[str, str], None] | None = None
+        self.flush_authorizers: Callable[[str, str], None] | None = None
         self._apis: tuple[Api, ...] = ()
         self._template_keys: dict[str, Doc] = {}
         self._template_plans: dict[str, Doc] = {}
@@ -137,6 +162,17 @@ class ApiGateway:
                     burst=throttle.get("burstLimit"),
                     quota=quota.get("limit"),
                     quota_period=quota.get("period"),
+                    method_throttles=tuple(
+                        MethodThrottle(
+                            stage["apiId"],
+                            stage["stage"],
+                            *throttle_key(key),
+                            limits.get("rateLimit"),
+                            limits.get("burstLimit"),
+                        )
+                        for stage in doc.get("apiStages", ())
+                        for key, limits in (stage.get("throttle") or {}).items()
+                    ),
                 )
             )
         return keys, plans
@@ -199,7 +235,7 @@ class ApiGateway:
             if not params.get("includeValues"):
                 item.pop("value", None)
             items.append(item)
-        return {"items": items}
+        return _page(items, params)
 
     def update_api_key(self, params: Params) -> Doc:
         doc = dict(self._key(params["apiKey"]))
@@ -226,7 +262,12 @@ class ApiGateway:
         doc: Doc = {"id": _new_id(), "name": params["name"], "apiStages": []}
         for stage in params.get("apiStages") or []:
             self._check_stage(stage.get("apiId", ""), stage.get("stage", ""))
-            doc["apiStages"].append({"apiId": stage["apiId"], "stage": stage["stage"]})
+            entry: Doc = {"apiId": stage["apiId"], "stage": stage["stage"]}
+            if stage.get("throttle"):
+                for key in stage["throttle"]:
+                    self._check_method(stage["apiId"], key)
+                entry["throttle"] = dict(stage["throttle"])
+            doc["apiStages"].append(entry)
         for name in ("description", "throttle", "quota", "tags"):
             if params.get(name) is not None:
                 doc[name] = params[name]
@@ -242,13 +283,39 @@ class ApiGateway:
         if api is None or not any(s.name == stage for s in api.stages):
             raise NotFoundException(f"Invalid stage identifier specified {api_id}:{stage}")
 
+    def _check_method(self, api_id: str, key: str) -> None:
+        path, method = throttle_key(key)
+        api = next((a for a in self._apis if a.id == api_id), None)
+        if api is None or not any((r.path, r.method) == (path, method) for r in api.routes):
+            raise BadRequestException(
+                f"Invalid method {key} specified for API {api_id}: throttle keys are "
+                "/resourcePath/HTTPMETHOD"
+            )
+
+    def update_usage_plan(self, params: Params) -> Doc:
+        """The patch operations API Gateway documents for usage plans: ``/name``,
+        ``/description``, ``/throttle/rateLimit``/``burstLimit``, ``/quota/limit``/``period``/
+        ``offset``, ``/apiStages`` (add or remove ``apiId:stage``) and
+        ``/apiStages/{apiId}:{stage}/throttle/{resourcePath}/{method}/rateLimit`` (or
+        ``burstLimit``; ``~1`` for each ``/`` of the path; remove without the field)."""
+        doc = copy.deepcopy(self._plan(params["usagePlanId"]))
+        for patch in params.get("patchOperations") or []:
+            _patch_plan(doc, patch, self._check_stage, self._check_method)
+        period = (doc.get("quota") or {}).get("period")
+        if period is not None and period not in ("DAY", "WEEK", "MONTH"):
+            raise BadRequestException(f"Invalid quota period {period}")
+        doc.pop("keyIds", None)
+        self.store.put("plans", doc)
+        self._tell()
+        return _timestamps(self._plan(doc["id"]))
+
     def get_usage_plan(self, params: Params) -> Doc:
         return _timestamps(self._plan(params["usagePlanId"]))
 
     def get_usage_plans(self, params: Params) -> Doc:
         key = params.get("keyId")
         plans = self._plans().values()
-        return {"items": [_timestamps(p) for p in plans if key is None or key in p["keyIds"]]}
+        return _page([_timestamps(p) for p in plans if key is None or key in p["keyIds"]], params)
 
     def create_usage_plan_key(self, params: Params) -> Doc:
         plan = self._plan(params["usagePlanId"])
@@ -268,7 +335,9 @@ class ApiGateway:
     def get_usage_plan_keys(self, params: Params) -> Doc:
         plan = self._plan(params["usagePlanId"])
         keys = self._keys()
-        return {"items": [self._plan_key(keys[k]) for k in plan["keyIds"]]}
+        items = [self._plan_key(keys[k]) for k in plan["keyIds"]]
+        query = params.get("nameQuery")
+        return _page([i for i in items if not query or i["name"].startswith(query)], params)
 
     def delete_usage_plan_key(self, params: Params) -> Doc:
         plan = self._plan(params["usagePlanId"])
@@ -316,13 +385,13 @@ class ApiGateway:
             item: Doc = {
                 "id": api.id,
                 "name": api.name or api.logical_id,
-                "apiKeySource": "HEADER",
+                "apiKeySource": api.api_key_source,
                 "endpointConfiguration": {"types": ["EDGE"]},
             }
             if api.binary_media_types:
                 item["binaryMediaTypes"] = list(api.binary_media_types)
             items.append(item)
-        return {"items": items}
+        return _page(items, params)
 
     def get_stages(self, params: Params) -> Doc:
         api = self._api(params["restApiId"])
@@ -368,8 +437,20 @@ class ApiGateway:
             parts = [p for p in route.path.split("/") if p]
             for n in range(1, len(parts) + 1):
                 paths.setdefault("/" + "/".join(parts[:n]), {})
+            integration = route.integration
             paths["/" + "/".join(parts)][route.method] = {
                 "httpMethod": route.method,
+                "methodIntegration": {
+                    k: v
+                    for k, v in (
+                        ("type", integration.type.value),
+                        ("httpMethod", integration.http_method or "POST"),
+                        ("uri", integration.uri or self._lambda_uri(integration.function)),
+                        ("credentials", integration.credentials),
+                        ("cacheKeyParameters", list(integration.cache_key_parameters)),
+                    )
+                    if v is not None
+                },
                 "authorizationType": _AUTHORIZATION.get(route.authorizer.type, "CUSTOM")
                 if route.authorizer
                 else "NONE",
@@ -385,7 +466,34 @@ class ApiGateway:
             if methods:
                 item["resourceMethods"] = methods
             items.append(item)
-        return {"items": items}
+        return _page(items, params)
+
+    def _lambda_uri(self, function: str | None) -> str | None:
+        if function is None:
+            return None
+        return (
+            f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{function}"
+            "/invocations"
+        )
+
+    def _stage(self, params: Params) -> tuple[str, str]:
+        api = self._api(params["restApiId"])
+        name = params["stageName"]
+        if not any(s.name == name for s in api.stages):
+            raise NotFoundException(f"Invalid stage identifier specified {api.id}:{name}")
+        return api.id, name
+
+    def flush_stage_cache(self, params: Params) -> Doc:
+        api_id, stage = self._stage(params)
+        if self.flush_cache is not None:
+            self.flush_cache(api_id, stage)
+        return {}
+
+    def flush_stage_authorizers_cache(self, params: Params) -> Doc:
+        api_id, stage = self._stage(params)
+        if self.flush_authorizers is not None:
+            self.flush_authorizers(api_id, stage)
+        return {}
 
     def operations(self) -> dict[str, Callable[[Params], Doc]]:
         return {
@@ -397,6 +505,7 @@ class ApiGateway:
             "CreateUsagePlan": self.create_usage_plan,
             "GetUsagePlan": self.get_usage_plan,
             "GetUsagePlans": self.get_usage_plans,
+            "UpdateUsagePlan": self.update_usage_plan,
             "CreateUsagePlanKey": self.create_usage_plan_key,
             "GetUsagePlanKeys": self.get_usage_plan_keys,
             "DeleteUsagePlanKey": self.delete_usage_plan_key,
@@ -404,7 +513,91 @@ class ApiGateway:
             "GetRestApis": self.get_rest_apis,
             "GetStages": self.get_stages,
             "GetResources": self.get_resources,
+            "FlushStageCache": self.flush_stage_cache,
+            "FlushStageAuthorizersCache": self.flush_stage_authorizers_cache,
         }
+
+
+_PAGE = 25
+_MAX_PAGE = 500
+
+
+def _page(items: list[Doc], params: Params) -> Doc:
+    """One page of ``items`` as API Gateway pages lists: ``limit`` (25 by default, at most
+    500) from the opaque ``position`` a previous page gave, with the next page's when more are
+    left."""
+    limit = params.get("limit")
+    size = _PAGE if limit is None else min(int(limit), _MAX_PAGE)
+    if size < 1:
+        raise BadRequestException(f"Invalid limit {limit}: it must be between 1 and {_MAX_PAGE}")
+    start = 0
+    if params.get("position"):
+        try:
+            start = int(base64.urlsafe_b64decode(str(params["position"]).encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequestException("Invalid position parameter") from None
+    page: Doc = {"items": items[start : start + size]}
+    if start + size < len(items):
+        page["position"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+    return page
+
+
+def _patch_plan(
+    doc: Doc,
+    patch: Params,
+    check_stage: Callable[[str, str], None],
+    check_method: Callable[[str, str], None],
+) -> None:
+    """One patch operation applied to a usage plan's document."""
+    op, path, value = patch.get("op"), str(patch.get("path") or ""), patch.get("value")
+    parts = path.split("/")[1:]
+    if path in ("/name", "/description") and op == "replace":
+        doc[path[1:]] = value or ""
+    elif len(parts) == 2 and parts[0] in ("throttle", "quota") and op in ("add", "replace"):
+        number: Any = float(value or 0) if parts[1] == "rateLimit" else value
+        if parts[1] in ("burstLimit", "limit", "offset"):
+            number = int(value or 0)
+        if parts[1] not in ("rateLimit", "burstLimit", "limit", "period", "offset"):
+            raise BadRequestException(f"Invalid patch path {path}")
+        doc.setdefault(parts[0], {})[parts[1]] = number
+    elif path in ("/throttle", "/quota") and op == "remove":
+        doc.pop(parts[0], None)
+    elif path == "/apiStages" and op in ("add", "remove"):
+        api_id, _, stage = str(value or "").partition(":")
+        if op == "add":
+            check_stage(api_id, stage)
+            if not any((s["apiId"], s["stage"]) == (api_id, stage) for s in doc["apiStages"]):
+                doc["apiStages"].append({"apiId": api_id, "stage": stage})
+        else:
+            doc["apiStages"] = [
+                s for s in doc["apiStages"] if (s["apiId"], s["stage"]) != (api_id, stage)
+            ]
+    elif len(parts) >= 3 and parts[0] == "apiStages" and parts[2] == "throttle":
+        api_id, _, stage_name = parts[1].partition(":")
+        entry: Doc | None = next(
+            (s for s in doc["apiStages"] if (s["apiId"], s["stage"]) == (api_id, stage_name)), None
+        )
+        if entry is None:
+            raise NotFoundException(f"Invalid stage identifier specified {parts[1]}")
+        throttles = entry.setdefault("throttle", {})
+        field = parts[-1] if parts[-1] in ("rateLimit", "burstLimit") else None
+        # The method's key, JSON-pointer escaped: ~1pets/GET or ~1pets~1GET are /pets/GET.
+        rest = parts[3 : -1 if field else None]
+        key = "/".join(rest).replace("~1", "/").replace("~0", "~")
+        if op == "remove" and not rest:
+            entry.pop("throttle", None)
+        elif op == "remove":
+            throttles.pop(key, None)
+        elif op in ("add", "replace") and field and rest:
+            check_method(api_id, key)
+            number = float(value or 0) if field == "rateLimit" else int(value or 0)
+            throttles.setdefault(key, {})[field] = number
+        else:
+            raise BadRequestException(f"Invalid patch path {path}")
+        if not entry.get("throttle"):
+            entry.pop("throttle", None)
+    else:
+        raise BadRequestException(f"Invalid patch operation specified: {op} {path}")
 
 
 class UsageRecorder:
