@@ -150,6 +150,10 @@ class AsyncInvoker:
     async def _schedule(self) -> None:
         """Start what is due and there is room for, or wait for the next due time or a wake."""
         free = self._concurrency - len(self._running)
+        if 0 < free < self._concurrency // 4:
+            # Busy: a query per finished event cost more than the events' own bookkeeping;
+            # one per quarter of the slots keeps them full.
+            free = 0
         batch = self.queue.due(self._clock.wall(), free, self._running) if free > 0 else []
         for event in batch:
             task = asyncio.create_task(self._attempt(event))
