@@ -445,25 +445,6 @@ def test_a_quick_function_under_load_shares_a_few_environments(tmp_path: Path) -
         assert len(set(seen)) == len(seen), pid
 
 
-def test_a_sub_millisecond_function_under_load_shares_a_few_environments(tmp_path: Path) -> None:
-    """A function whose handler takes a few tenths of a millisecond (too slow for the engine to
-    poll for its reply, far quicker than the gateway can deliver requests) also shares a few
-    busy environments under load, instead of one per concurrent request."""
-
-    async def scenario() -> tuple[int, int]:
-        async with running([function("Sleep", "basic.sleep")], tmp_path) as engine:
-            payload = b'{"seconds": 0.0003}'
-            for _ in range(20):  # recent invocations took a few tenths of a millisecond
-                await invoke(engine, "Sleep", payload)
-            results = await asyncio.gather(*(invoke(engine, "Sleep", payload) for _ in range(200)))
-            return sum(1 for r in results if r.ok), len(engine.environments("test-Sleep"))
-
-    answered, environments = run(scenario())
-    assert answered == 200
-    # Without the sharing, 200 concurrent invocations start about 200 environments.
-    assert environments <= _BUSY_LIMIT + 1
-
-
 # Busy environments of a quick function before invocations wait (pool.BUSY_PER_CPU per CPU).
 _BUSY_LIMIT = 4 * (os.cpu_count() or 1)
 
