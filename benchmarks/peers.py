@@ -13,9 +13,10 @@ payload 1.0. Three servers, measured in turns, ``--rounds`` times (medians print
   ``serverless.yml``.
 * raw uvicorn (httptools, uvloop) answering a fixed body: the limit for a Python server here.
 
-For each: time from spawn to the port accepting connections and to the first 200 answer, the
-first request's latency after that, requests/s with wrk ``-t1`` at 1 and 32 connections, and the
-proportional set size (PSS, from /proc/PID/smaps_rollup) of the server's whole process tree when
+For each: time from spawn to the port accepting connections and to the first 200 answer (for
+Lamina also when started again on the same state directory, as a developer's next ``lamina
+up`` is: the SAM translation is kept there), the first request's latency after that,
+requests/s with wrk ``-t1`` at 1 and 32 connections, and the proportional set size (PSS, from /proc/PID/smaps_rollup) of the server's whole process tree when
 idle after start and right after the 32-connection run. Ratios are Lamina ÷ peer. Results are
 written as JSON (``--out``) with the machine they ran on; README's table is the latest run.
 wrk must be on PATH (``apt-get install -y wrk``); without it the throughput rows are skipped and
@@ -340,8 +341,36 @@ def measure(
     return result
 
 
+def restart_port_open_s(command: list[str], app: Path, port: int) -> float:
+    """Lamina started again on the state directory of its run: time to the port accepting
+    connections (what a developer's next ``lamina up`` of an unchanged app waits)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=app,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while not port_open(port):
+            if process.poll() is not None or time.perf_counter() > started + 120:
+                raise RuntimeError("lamina did not open its port when started again")
+            time.sleep(0.005)
+        return time.perf_counter() - started
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
 FIGURES = [
     ("port_open_s", "start to port open", "{:.2f} s"),
+    ("restart_port_open_s", "restart to port open", "{:.2f} s"),
     ("ready_s", "start to first 200", "{:.2f} s"),
     ("first_request_ms", "first request after", "{:.1f} ms"),
     ("rps_1", "req/s, 1 conn", "{:,.0f}"),
@@ -398,9 +427,10 @@ def main() -> None:
             state = Path(tmp) / f"state-{round_number}"
             for name, command in commands(app, port, state, sls).items():
                 print(f"round {round_number + 1}: {name}", flush=True)
-                runs.setdefault(name, []).append(
-                    measure(name, command, app, port, args.seconds, has_wrk)
-                )
+                result = measure(name, command, app, port, args.seconds, has_wrk)
+                if name == "lamina":
+                    result["restart_port_open_s"] = restart_port_open_s(command, app, port)
+                runs.setdefault(name, []).append(result)
     medians = {
         name: {key: statistics.median(r[key] for r in results) for key in results[0]}
         for name, results in runs.items()
