@@ -13,9 +13,10 @@ payload 1.0. Three servers, measured in turns, ``--rounds`` times (medians print
   ``serverless.yml``.
 * raw uvicorn (httptools, uvloop) answering a fixed body: the limit for a Python server here.
 
-For each: time from spawn to the port accepting connections and to the first 200 answer, the
-first request's latency after that, requests/s with wrk ``-t1`` at 1 and 32 connections, and the
-proportional set size (PSS, from /proc/PID/smaps_rollup) of the server's whole process tree when
+For each: time from spawn to the port accepting connections and to the first 200 answer (for
+Lamina also when started again on the same state directory, as a developer's next ``lamina
+up`` is: the SAM translation is kept there), the first request's latency after that,
+requests/s with wrk ``-t1`` at 1 and 32 connections, and the proportional set size (PSS, from /proc/PID/smaps_rollup) of the server's whole process tree when
 idle after start and right after the 32-connection run. Ratios are Lamina ÷ peer. Results are
 written as JSON (``--out``) with the machine they ran on; README's table is the latest run.
 wrk must be on PATH (``apt-get install -y wrk``); without it the throughput rows are skipped and
@@ -58,6 +59,40 @@ pays). Figures are before -> after the start-up work of issue 19:
   ~240 modules (~14 MB); the zygote's warm boto3 clients (shared, once per tree).
 * An unsigned request naming no Lamina service read every botocore model to word its refusal
   (3 to 7 s, once per process): now every model's metadata, 0.15 s.
+
+Second pass (issue 19, lean; same machine at a load average of 2 to 6; ``/tmp`` probes that
+start ``lamina up`` on this app as ``--quick`` does, before -> after):
+
+* Environments at 32 connections: 32 -> 8 (35 -> 11 processes), tree PSS 240-245 -> 135-141
+  MB. The items function's warm handler takes 0.05 ms, but each new environment's first
+  invocations 0.1 to 0.8 ms: the 0.1 ms bound under which a function shares 4 busy
+  environments per CPU (``engine/pool.py``) never held, so every connection got its own. The
+  bound is 1 ms now, judged on an average one slow sample cannot swing (a handler descheduled
+  on a loaded machine measured 5 to 50 ms once), and waiting invocations start environments
+  of their own only when the busy ones all sleep (a blocked function) or none frees for 1 s,
+  not when a loaded machine delays them. 2 per CPU would give 4 environments and 117-125
+  MB; requests/s and tree CPU per request could not be told apart from 4 per CPU (or from one
+  environment per connection) on this loaded machine, so 4 stays. p99 of the first
+  32-connection run: 270-410 ms (32 cold starts) -> 20-50 ms.
+* Start to port open: the main process's CPU (``/proc/PID/stat`` with its reaped children,
+  i.e. the translator) was 1.1-1.25 s at every start. The translating child imported
+  ``lamina.template`` (0.13 CPU-s) for nothing: it runs ``translator.py`` by path now (child
+  0.56-0.72 -> 0.48-0.60 CPU-s). A translation is kept in ``.lamina/translations/``, so a restart
+  of an unchanged app starts no child: CPU to port open 1.1-1.25 -> 0.56-0.64 s, wall 1.2-2.5
+  -> 0.84-0.87 s (a first start in a fresh state directory still translates: 1.2-1.9 s wall).
+  What is left of the 0.6 s is imports (``lamina.cli.main`` 0.45 s: typer 0.29's parameter
+  coercion imports pydantic, 7 MB and 0.05 s; Lamina's ~600 modules) and building the
+  services (0.15 CPU-s; its wall time, 0.6 to 1 s here, is waiting for a CPU that the zygote,
+  starting at the same time, and the rest of the machine hold: 23 SQLite files in a fresh
+  directory cost 0.07 s when alone).
+* Idle PSS (``smaps_rollup`` per process, 103-107 MB in all): ``lamina up`` 50 MB (asyncio
+  with ssl 8 MB, pydantic through typer 7 MB, the services' modules and stores 10 MB,
+  ``lamina.app.serve`` and the gateway 7 MB); the zygote family 52 MB, of which boto3's
+  seven warm clients are 21-24 MB (measured by emptying ``_WARM_SERVICES``: 107 -> 83 MB), and
+  boto3's import about as much again. Neither is cheap to remove: functions that create a
+  client at import would pay it in their cold start. Making services lazy (built on a first
+  request) would save at most the services' 10 MB and 0.15 CPU-s, and every link between
+  them (deliveries, pollers, schedules, S3's streamed bodies) needs one first: not done.
 """
 
 from __future__ import annotations
@@ -306,8 +341,36 @@ def measure(
     return result
 
 
+def restart_port_open_s(command: list[str], app: Path, port: int) -> float:
+    """Lamina started again on the state directory of its run: time to the port accepting
+    connections (what a developer's next ``lamina up`` of an unchanged app waits)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=app,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while not port_open(port):
+            if process.poll() is not None or time.perf_counter() > started + 120:
+                raise RuntimeError("lamina did not open its port when started again")
+            time.sleep(0.005)
+        return time.perf_counter() - started
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
 FIGURES = [
     ("port_open_s", "start to port open", "{:.2f} s"),
+    ("restart_port_open_s", "restart to port open", "{:.2f} s"),
     ("ready_s", "start to first 200", "{:.2f} s"),
     ("first_request_ms", "first request after", "{:.1f} ms"),
     ("rps_1", "req/s, 1 conn", "{:,.0f}"),
@@ -364,9 +427,10 @@ def main() -> None:
             state = Path(tmp) / f"state-{round_number}"
             for name, command in commands(app, port, state, sls).items():
                 print(f"round {round_number + 1}: {name}", flush=True)
-                runs.setdefault(name, []).append(
-                    measure(name, command, app, port, args.seconds, has_wrk)
-                )
+                result = measure(name, command, app, port, args.seconds, has_wrk)
+                if name == "lamina":
+                    result["restart_port_open_s"] = restart_port_open_s(command, app, port)
+                runs.setdefault(name, []).append(result)
     medians = {
         name: {key: statistics.median(r[key] for r in results) for key in results[0]}
         for name, results in runs.items()

@@ -35,6 +35,7 @@ def test_the_quick_peer_benchmark_produces_every_figure(tmp_path: Path) -> None:
         assert "lamina ÷ uvicorn: req/s at 1 conn" in done.stdout
     else:
         assert "throughput: SKIPPED, wrk is not installed" in done.stdout
+    assert results["medians"]["lamina"]["restart_port_open_s"] > 0
     for server in ("lamina", "uvicorn"):
         figures = results["medians"][server]
         assert expected <= set(figures), (server, sorted(figures))

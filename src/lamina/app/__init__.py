@@ -56,7 +56,8 @@ def load(
     """Read the template and prepare what its functions need to run (inline code, requirements).
 
     A long-running caller (``lamina up``) passes ``translate_elsewhere``: the SAM translator then
-    runs in a short-lived process and its memory is never part of the server's."""
+    runs in a short-lived process and its memory is never part of the server's; what it
+    translated is kept in the state directory for the next start (``translator``)."""
     stack = load_stack(
         template,
         stack_name=stack_name_for(template),
@@ -66,6 +67,7 @@ def load(
         queue_endpoint=None if "sqs" in settings.endpoints else settings.services_endpoint,
         dynamic=StoredValues(settings),
         translate_elsewhere=translate_elsewhere,
+        translations=settings.state_dir / "translations" if translate_elsewhere else None,
     )
     return prepare(stack, settings.state_dir, python=settings.python, log=log)
 

@@ -59,9 +59,14 @@ _ON_DEMAND_INIT_S = 10.0
 # The timeout of a function under a debugger (launch.debugged): a day, not forever, so an
 # environment forgotten at a breakpoint still ends.
 _DEBUGGED_TIMEOUT_S = 86_400.0
-# Invocations waiting for a busy environment of a quick function (``pool``) are released to
-# start their own when none of its environments came back for this long: it stalled.
+# Invocations waiting for a busy environment of a brief function (``pool``) are released to
+# start their own when none of its environments came back for this long and each of them sleeps
+# with no reply written (the function blocks on something) ...
 STALL_S = 0.1
+# ... or, whatever they do, when none came back for this long (the function now computes at
+# length). On a loaded machine a runnable environment can wait well over STALL_S for a CPU:
+# starting more of them then only adds processes competing for the same cores.
+STARVED_S = 1.0
 
 
 @dataclass(slots=True)
@@ -532,15 +537,17 @@ class LocalEngine:
         return pool.put(env, self._clock.monotonic())
 
     def _release_stalled(self) -> None:
-        """Waiters of a pool none of whose environments came back for ``STALL_S`` (a usually
-        quick function now blocks) start environments of their own, as on Lambda."""
+        """Waiters of a pool that stalled (a usually brief function now blocks or computes at
+        length: see ``STALL_S`` and ``STARVED_S``) start environments of their own, as on
+        Lambda."""
         self._stall_timer = None
         now = self._clock.monotonic()
         waiting = False
         for pool in self._pools.values():
             if not pool.waiters:
                 continue
-            if now - pool.freed_at >= STALL_S and now - pool.waiters[0][0] >= STALL_S:
+            quiet = min(now - pool.freed_at, now - pool.waiters[0][0])
+            if quiet >= STARVED_S or (quiet >= STALL_S and all(env.asleep() for env in pool.busy)):
                 pool.release_waiters()
             else:
                 waiting = True

@@ -354,6 +354,18 @@ class Environment:
     def _rss_kb(self) -> int:
         return status_kb(self.pid, b"VmHWM")
 
+    def asleep(self) -> bool:
+        """The process sleeps (on a read, a lock, a timer: ``S`` or ``D`` in
+        ``/proc/<pid>/stat``, not running nor waiting for a CPU) and no reply of its waits in
+        the pipe to be read. False when unknown."""
+        if self._poller.poll(0):
+            return False  # it answered: the event loop has not read it yet
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as f:
+                return f.read().rsplit(b")", 1)[1].split()[0] in (b"S", b"D")
+        except (OSError, IndexError):
+            return False
+
     def _read_log(self, limit: int = 0) -> None:
         """Read the log pipe into the outlet. From the event loop, at most ``_READS_PER_TURN``
         chunks per turn: a function writing without pause must not keep the loop here (the

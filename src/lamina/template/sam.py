@@ -132,9 +132,14 @@ def _translate(
     parameters: Mapping[str, Any],
     region: str,
     elsewhere: bool,
+    translations: Path | None,
 ) -> dict[str, Any]:
     sam_ids = {i for i, r in data["Resources"].items() if isinstance(r, dict)}
-    outcome = translator.translate_elsewhere(data, parameters, region) if elsewhere else None
+    outcome = (
+        translator.translate_elsewhere(data, parameters, region, translations)
+        if elsewhere
+        else None
+    )
     if outcome is None:
         outcome = translator.translate(data, parameters, region)
     if "result" in outcome:
@@ -162,6 +167,7 @@ def expand(
     region: str,
     resolve: EarlyResolve,
     translate_elsewhere: bool = False,
+    translations: Path | None = None,
 ) -> Expanded:
     """The template as CloudFormation, SAM resources expanded when it declares the SAM transform.
 
@@ -169,7 +175,8 @@ def expand(
     references itself, e.g. AutoPublishAlias). Raises ``TemplateError`` naming the resource for
     anything the translator refuses, and for a local code path that does not exist.
     ``translate_elsewhere`` runs the translator in a process of its own (``translator``): a
-    long-running caller then never holds its 18 MB.
+    long-running caller then never holds its 18 MB; ``translations`` (a directory) keeps what it
+    translated, for the next time the same document is translated that way.
     """
     data = copy.deepcopy(template.data)
     sam = SAM_TRANSFORM in transforms(data)
@@ -205,7 +212,7 @@ def expand(
     if not data["Resources"]:
         out: dict[str, Any] = {k: v for k, v in data.items() if k not in ("Transform", "Globals")}
     else:
-        out = _translate(template, data, parameters, region, translate_elsewhere)
+        out = _translate(template, data, parameters, region, translate_elsewhere, translations)
     out["Resources"].update(applications)
     original_ids = {}
     for new_id in out["Resources"]:

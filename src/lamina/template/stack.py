@@ -69,13 +69,14 @@ def load_stack(
     queue_endpoint: str | None = None,
     dynamic: DynamicValues | None = None,
     translate_elsewhere: bool = False,
+    translations: Path | None = None,
 ) -> Stack:
     """The stack the template at ``path`` (a file, or a directory with ``template.yaml``,
     ``template.yml`` or ``template.json``) deploys as ``stack_name``.
 
     Every intrinsic function Lamina reads is resolved; resources whose Condition is false are
     gone. Raises ``TemplateError`` (file, line, resource, field as far as known) when the
-    template cannot be used. ``translate_elsewhere``: see ``sam.expand``.
+    template cannot be used. ``translate_elsewhere``, ``translations``: see ``sam.expand``.
     """
     template = includes.inline(loader.load(path))
     place = Place(
@@ -112,6 +113,7 @@ def load_stack(
         region=region,
         resolve=resolve_early,
         translate_elsewhere=translate_elsewhere,
+        translations=translations,
     )
     # Conditions cannot refer to resources, so a resolver without any decides which are active.
     conditions = resolver(expanded.data, ResourceIds({}, place))

@@ -5,22 +5,39 @@ CloudFormation document (``"result"``), or why the translator refused, as plain 
 words against its template (``"causes"``: each with its ``logical_id``, ``field`` and
 ``message``; ``"message"`` for a refusal without causes; ``"crash"`` for an exception the
 translator let out on input it trusted). ``translate_elsewhere`` does the same in a short-lived
-``python -m lamina.template.translator`` (JSON in on stdin, out on stdout): the translator and
-pydantic's schema classes are 18 MB of memory and 0.3 s of imports that a long-running
-``lamina up`` would otherwise keep for its whole life. It returns None where the document cannot
-travel as JSON or the process fails, and the caller then translates in its own process.
+process (JSON in on stdin, out on stdout): the translator and pydantic's schema classes are
+18 MB of memory and 0.3 s of imports that a long-running ``lamina up`` would otherwise keep for
+its whole life. It returns None where the document cannot travel as JSON or the process fails,
+and the caller then translates in its own process.
+
+The process runs this file by its path, not as ``lamina.template.translator``: importing the
+package would load ``lamina.template``'s 225 modules (0.13 CPU-seconds) that the translation
+never uses, while ``lamina up`` waits for it. It needs nothing of Lamina but ``fastjson``.
+
+With ``cache`` (a directory), a translation is kept there under the hash of what was asked (the
+document, parameters and region, the translator's version and this file): the same template
+translated again, as on every ``lamina up`` of an unchanged app, starts no process (0.5 to 0.8
+CPU-seconds saved, and 1 to 2 s of start-up on a busy 2-core machine). Only translations that
+succeeded are kept, the ``CACHED`` latest.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from lamina import fastjson
 
 Outcome = dict[str, Any]
+# Translations kept in a cache directory (the most recently written; each a few KB to 1 MB).
+CACHED = 8
+# The child: this file run by path (see the module's docstring).
+_CHILD = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
 
 
 class _Session:
@@ -66,7 +83,7 @@ def translate(data: dict[str, Any], parameters: Mapping[str, Any], region: str) 
 
 
 def translate_elsewhere(
-    data: dict[str, Any], parameters: Mapping[str, Any], region: str
+    data: dict[str, Any], parameters: Mapping[str, Any], region: str, cache: Path | None = None
 ) -> Outcome | None:
     asked = {"data": data, "parameters": dict(parameters), "region": region}
     try:
@@ -75,8 +92,17 @@ def translate_elsewhere(
         return None
     if fastjson.loads(sent) != asked:  # a value JSON would change (a number as a key)
         return None
+    kept = cache / f"{_key(sent)}.json" if cache is not None else None
+    if kept is not None:
+        try:
+            outcome = fastjson.loads(kept.read_bytes())
+        except (OSError, ValueError):
+            pass  # not there (or cut short): translated again below
+        else:
+            if isinstance(outcome, dict) and "result" in outcome:
+                return outcome
     done = subprocess.run(
-        [sys.executable, "-m", "lamina.template.translator"],
+        [sys.executable, "-c", _CHILD, __file__],
         input=sent,
         capture_output=True,
         check=False,
@@ -84,7 +110,41 @@ def translate_elsewhere(
     if done.returncode != 0:
         return None
     outcome = fastjson.loads(done.stdout)
-    return outcome if isinstance(outcome, dict) else None
+    if not isinstance(outcome, dict):
+        return None
+    if kept is not None and "result" in outcome:
+        _keep(kept, done.stdout)
+    return outcome
+
+
+def _key(sent: bytes) -> str:
+    """What a translation depends on: the request, the translator's version, this file."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        translator = version("aws-sam-translator")
+    except PackageNotFoundError:
+        translator = "?"
+    digest = hashlib.sha256(sent)
+    digest.update(translator.encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _keep(path: Path, outcome: bytes) -> None:
+    """Write ``outcome`` at ``path`` whole (a crash leaves no half file under its name), then
+    forget all but the ``CACHED`` latest translations; a cache that cannot be written is
+    skipped (the next start translates again)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(outcome)
+        os.replace(tmp, path)
+        kept = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[CACHED:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _plain(value: Any) -> Any:

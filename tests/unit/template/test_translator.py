@@ -71,3 +71,45 @@ def test_translating_elsewhere_never_imports_the_translator(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_kept_translation_is_used_for_the_same_document(tmp_path: Path) -> None:
+    """With a translations directory, the same document translated again is read from it (no
+    process started: what is kept is what is used), and a changed document is translated anew
+    beside it."""
+    from lamina import fastjson
+
+    kept = tmp_path / "translations"
+    first = load_stack(APP, stack_name="demo", translate_elsewhere=True, translations=kept)
+    (entry,) = kept.glob("*.json")
+    outcome = fastjson.loads(entry.read_bytes())
+    resources = outcome["result"]["Resources"]
+    name = next(i for i, r in resources.items() if r["Type"] == "AWS::Lambda::Function")
+    resources[name]["Properties"]["Timeout"] = 77
+    entry.write_bytes(fastjson.dumps(outcome))
+    again = load_stack(APP, stack_name="demo", translate_elsewhere=True, translations=kept)
+    assert [f.timeout_s for f in again.functions.values()] != [
+        f.timeout_s for f in first.functions.values()
+    ]
+    assert 77 in {f.timeout_s for f in again.functions.values()}
+    other = load_stack(
+        APP, stack_name="demo", translate_elsewhere=True, translations=kept, region="eu-west-1"
+    )
+    assert len(list(kept.glob("*.json"))) == 2
+    assert 77 not in {f.timeout_s for f in other.functions.values()}
+
+
+def test_the_translating_process_loads_no_lamina_template_module() -> None:
+    """The process that translates runs the translator's file by its path: none of
+    ``lamina.template``'s modules (a tenth of a CPU-second) is imported for it."""
+    from lamina.template import translator
+
+    probe = (
+        "import runpy, sys; runpy.run_path(sys.argv[1]);"
+        "print(sorted(n for n in sys.modules if n.startswith('lamina.template')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, translator.__file__], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
