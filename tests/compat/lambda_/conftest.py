@@ -22,11 +22,16 @@ _names = itertools.count(1)
 
 
 def package(code: str = "A") -> bytes:
-    """A zip deployment package of ``functions/handlers.py`` whose ``CODE`` is ``code``."""
+    """A zip deployment package of ``functions/handlers.py`` whose ``CODE`` is ``code``: the
+    same bytes (and CodeSha256) for the same ``code`` whenever it is made (``writestr`` with a
+    bare name stamps the current time, so two packages made across a two-second boundary of
+    the zip format's clock differed, and tests that share code between functions flaked)."""
     source = HANDLERS.replace('CODE = "A"', f"CODE = {code!r}")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handlers.py", source)
+        entry = zipfile.ZipInfo("handlers.py", date_time=(2026, 1, 1, 0, 0, 0))
+        entry.external_attr = 0o644 << 16
+        archive.writestr(entry, source)
     return buffer.getvalue()
 
 
