@@ -106,7 +106,12 @@ _MIGRATIONS = (
     );
     CREATE UNIQUE INDEX versions_by_key ON versions (bucket, key, version);
     """,
+    # Small bodies, by the name the rows give them (``=`` and an id).
+    "CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;",
 )
+# Bodies up to this size are kept in SQLite (``blobs``) rather than as files.
+INLINE_MAX = 64 * 1024
+_INLINE = "="
 NULL_VERSION = "null"
 _COLUMNS = "bucket, key, size, etag, modified, headers, file, parts, version"
 
@@ -121,11 +126,13 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """A body written under ``bodies/``, not yet named by any row."""
+    """A body written under ``bodies/``, not yet named by any row; or a small one held here
+    (``data``) until the transaction that names it writes it to ``blobs``."""
 
     file: str
     size: int
     md5: bytes
+    data: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +200,10 @@ class Store:
         for entry in os.scandir(self.bodies):
             if entry.name not in named:
                 self.discard(entry.name)
+        self._conn.execute(
+            "DELETE FROM blobs WHERE name NOT IN (SELECT file FROM objects UNION "
+            "SELECT file FROM parts UNION SELECT file FROM versions WHERE file IS NOT NULL)"
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -216,20 +227,40 @@ class Store:
         return self.bodies / file
 
     def stage(self, chunks: Iterable[bytes | memoryview]) -> Staged:
-        """Write ``chunks`` to a new body file (see the module's docstring: not fsync'd); its
+        """Write ``chunks`` to a new body file (see the module's docstring: not fsync'd), or
+        hold them for ``blobs`` when they come to at most ``INLINE_MAX`` bytes; the body's
         size and MD5 digest."""
-        name = uuid.uuid4().hex
-        final = self.bodies / name
-        tmp = self.bodies / f".{name}.tmp"
         md5 = hashlib.md5()
+        held: list[bytes | memoryview] = []
         size = 0
+        pieces = iter(chunks)
+        for chunk in pieces:
+            md5.update(chunk)
+            size += len(chunk)
+            held.append(chunk)
+            if size > INLINE_MAX:
+                break
+        else:
+            name = _INLINE + uuid.uuid4().hex
+            return Staged(name, size, md5.digest(), b"".join(held))
+        name = uuid.uuid4().hex
+        tmp = self.bodies / f".{name}.tmp"
         with open(tmp, "wb") as out:
-            for chunk in chunks:
+            out.writelines(held)
+            for chunk in pieces:
                 md5.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
-        os.rename(tmp, final)
+        os.rename(tmp, self.bodies / name)
         return Staged(name, size, md5.digest())
+
+    def _write_blob(self, conn: sqlite3.Connection, staged: Staged) -> None:
+        """Inside the transaction that names ``staged``: its bytes, when it is a small one."""
+        if staged.data is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO blobs (name, data) VALUES (?, ?)",
+                (staged.file, staged.data),
+            )
 
     def adopt(self, tmp: Path, size: int, md5: bytes) -> Staged:
         """Name a body already written at ``tmp`` (a streamed upload's file)."""
@@ -238,7 +269,15 @@ class Store:
         return Staged(name, size, md5)
 
     def read(self, file: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        """The body file's bytes ``start..end`` (inclusive), in chunks."""
+        """The body's bytes ``start..end`` (inclusive), in chunks."""
+        if file.startswith(_INLINE):
+            with self._lock:
+                row = self._conn.execute(
+                    "SELECT data FROM blobs WHERE name = ?", (file,)
+                ).fetchone()
+            data = bytes(row[0]) if row else b""
+            yield data[start:] if end is None else data[start : end + 1]
+            return
         with open(self.bodies / file, "rb") as source:
             source.seek(start)
             left = None if end is None else end - start + 1
@@ -251,9 +290,23 @@ class Store:
                 yield chunk
 
     def discard(self, *files: str) -> None:
+        if any(file.startswith(_INLINE) for file in files):
+            with self._lock:
+                self._drop_blobs(self._conn, files)
+        self._unlink(files)
+
+    def _drop_blobs(self, conn: sqlite3.Connection, files: Iterable[str]) -> None:
+        """Delete the blobs among ``files`` (inside the transaction that stops naming them)."""
+        inline = [(file,) for file in files if file.startswith(_INLINE)]
+        if inline:
+            conn.executemany("DELETE FROM blobs WHERE name = ?", inline)
+
+    def _unlink(self, files: Iterable[str]) -> None:
+        """Remove the body files among ``files`` (after the commit that stopped naming them)."""
         for file in files:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.bodies / file)
+            if not file.startswith(_INLINE):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.bodies / file)
 
     # -- buckets ------------------------------------------------------------------------------
 
@@ -404,6 +457,7 @@ class Store:
             status = self._versioning(conn, bucket)
             version = new_version_id() if status == "Enabled" else NULL_VERSION
             self._retire_current(conn, bucket, key, status, gone)
+            self._write_blob(conn, staged)
             conn.execute(
                 f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -418,7 +472,8 @@ class Store:
                     None if version == NULL_VERSION else version,
                 ),
             )
-        self.discard(*gone)
+            self._drop_blobs(conn, gone)
+        self._unlink(gone)
         return StoredObject(
             bucket, key, staged.size, etag, modified, headers, staged.file, parts, version
         )
@@ -492,7 +547,8 @@ class Store:
                     gone.append(found.file)
                 self._promote(conn, bucket, key)
                 result = Removal(version, found.marker)
-        self.discard(*gone)
+            self._drop_blobs(conn, gone)
+        self._unlink(gone)
         return result
 
     def versions_from(
@@ -662,18 +718,19 @@ class Store:
         self, upload_id: str, number: int, staged: Staged, etag: str, modified: float
     ) -> bool:
         """False when the upload is gone (completed or aborted meanwhile)."""
-        with self._lock:
-            try:
-                old = self._conn.execute(
+        try:
+            with self._transaction() as conn:
+                old = conn.execute(
                     "SELECT file FROM parts WHERE upload = ? AND number = ?", (upload_id, number)
                 ).fetchone()
-                self._conn.execute(
+                conn.execute(
                     "INSERT OR REPLACE INTO parts (upload, number, size, etag, modified, file) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (upload_id, number, staged.size, etag, modified, staged.file),
                 )
-            except sqlite3.IntegrityError:
-                return False
+                self._write_blob(conn, staged)
+        except sqlite3.IntegrityError:
+            return False
         if old:
             self.discard(old[0])
         return True
