@@ -164,7 +164,7 @@ class S3Service(ModelService):
 
     def _notify_on(self, handlers: dict[str, Any]) -> None:
         """Object changes tell ``notifications`` once they succeeded."""
-        changed = self.notifications.changed
+        changed, watching = self.notifications.changed, self.notifications.watching
         store = self.store
 
         def created(name: str, event: str) -> None:
@@ -172,6 +172,8 @@ class S3Service(ModelService):
 
             def run(params: dict[str, Any]) -> Any:
                 result = inner(params)
+                if not watching(params["Bucket"]):
+                    return result
                 stored = store.get(params["Bucket"], params["Key"])
                 if stored is not None:
                     version = result.get("VersionId")

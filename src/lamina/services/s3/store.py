@@ -21,7 +21,9 @@ removes it for good; if it was the latest, the newest remaining one becomes curr
 is a delete marker.
 
 All methods are safe to call from several threads: one connection, one lock, each call one
-transaction.
+transaction. The store is its database's only writer, so it keeps each bucket's row and
+notification configuration in memory once read (every object request asks for them), dropping
+them in the calls that change them.
 """
 
 from __future__ import annotations
@@ -185,6 +187,9 @@ class Store:
         self.bodies.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite.connect(root / DATABASE, _MIGRATIONS)
         self._lock = threading.Lock()
+        # Read-through copies of rows (see the module's docstring), under ``_lock``.
+        self._bucket_rows: dict[str, Bucket | None] = {}
+        self._notification_rows: dict[str, dict[str, Any]] = {}
         self._sweep()
 
     def _sweep(self) -> None:
@@ -313,6 +318,7 @@ class Store:
     def create_bucket(self, name: str, region: str, created: float) -> bool:
         """False when the bucket exists already."""
         with self._lock:
+            self._forget(name)
             try:
                 self._conn.execute(
                     "INSERT INTO buckets (name, region, created) VALUES (?, ?, ?)",
@@ -324,10 +330,18 @@ class Store:
 
     def bucket(self, name: str) -> Bucket | None:
         with self._lock:
+            if name in self._bucket_rows:
+                return self._bucket_rows[name]
             row = self._conn.execute(
                 "SELECT name, region, created, versioning FROM buckets WHERE name = ?", (name,)
             ).fetchone()
-        return Bucket(*row) if row else None
+            found = self._bucket_rows[name] = Bucket(*row) if row else None
+        return found
+
+    def _forget(self, name: str) -> None:
+        """Drop the copies of ``name``'s row (under ``_lock``, before changing it)."""
+        self._bucket_rows.pop(name, None)
+        self._notification_rows.pop(name, None)
 
     def buckets(self) -> list[Bucket]:
         with self._lock:
@@ -351,10 +365,14 @@ class Store:
     def notifications(self, name: str) -> dict[str, Any]:
         """The bucket's NotificationConfiguration as the API takes it ({} when none)."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT notifications FROM buckets WHERE name = ?", (name,)
-            ).fetchone()
-        return dict(fastjson.loads(row[0])) if row and row[0] else {}
+            config = self._notification_rows.get(name)
+            if config is None:
+                row = self._conn.execute(
+                    "SELECT notifications FROM buckets WHERE name = ?", (name,)
+                ).fetchone()
+                config = dict(fastjson.loads(row[0])) if row and row[0] else {}
+                self._notification_rows[name] = config
+        return dict(config)
 
     def configs(self, name: str) -> dict[str, Any]:
         """The bucket's configurations by name (``cors``, ``policy``, ``lifecycle``)."""
@@ -382,6 +400,7 @@ class Store:
 
     def set_notifications(self, name: str, config: dict[str, Any]) -> None:
         with self._lock:
+            self._forget(name)
             self._conn.execute(
                 "UPDATE buckets SET notifications = ? WHERE name = ?",
                 (fastjson.dumps_text(config) if config else None, name),
@@ -415,11 +434,13 @@ class Store:
 
     def set_versioning(self, name: str, status: str | None) -> None:
         with self._lock:
+            self._forget(name)
             self._conn.execute("UPDATE buckets SET versioning = ? WHERE name = ?", (status, name))
 
     def delete_bucket(self, name: str) -> bool:
         """False (and nothing deleted) when the bucket still holds objects or uploads."""
         with self._lock:
+            self._forget(name)
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -586,6 +607,9 @@ class Store:
     # -- versions, inside a transaction -------------------------------------------------------
 
     def _versioning(self, conn: sqlite3.Connection, bucket: str) -> str | None:
+        cached = self._bucket_rows.get(bucket)
+        if cached is not None:  # the copy changes only under the lock the caller holds
+            return cached.versioning
         row = conn.execute("SELECT versioning FROM buckets WHERE name = ?", (bucket,)).fetchone()
         return str(row[0]) if row and row[0] else None
 
