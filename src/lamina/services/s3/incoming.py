@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lamina.errors import AwsError
-from lamina.services.s3.errors import EntityTooLarge, InternalError
+from lamina.services.s3.errors import EntityTooLarge, IncompleteBody, InternalError
 from lamina.services.s3.payload import ChunkDecoder, Digests
 
 log = logging.getLogger("lamina.s3")
@@ -141,6 +141,7 @@ class IncomingBody:
 
     def _run(self) -> None:
         error: AwsError | None = None
+        received: Received | None = None
         size = 0
         try:
             with open(self.tmp, "wb") as out:
@@ -170,20 +171,24 @@ class IncomingBody:
                     trailers = self._decoder.finish() if self._decoder is not None else {}
                     out.flush()
                     raw = self._raw.hexdigest() if self._raw is not None else None
-                    self._settle(Received(self.tmp, size, self._digests, trailers, raw))
+                    received = Received(self.tmp, size, self._digests, trailers, raw)
         except AwsError as exc:
             error = exc
         except OSError as exc:
             log.error("writing upload %s failed", self.tmp, exc_info=exc)
             error = InternalError("We encountered an internal error. Please try again.")
-        if error is not None:
-            self._settle(error)
+        # Finished (the file closed) before anyone hears of it: an ``abort`` once the handler
+        # has answered then deletes the file itself, before the answer is written.
         with self._cond:
             self._finished = True
             aborted = self._aborted or error is not None
         if aborted:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.tmp)
+        if received is not None and not aborted:
+            self._settle(received)
+        else:  # a handler waiting (its client gone mid-answer) hears why, not nothing
+            self._settle(error or IncompleteBody("The request body terminated unexpectedly"))
 
     def _take(self, pieces: list[bytes], out: BinaryIO) -> int:
         """Decode, digest and write ``pieces``; the decoded bytes written. The MD5 and the raw
