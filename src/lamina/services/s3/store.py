@@ -21,9 +21,12 @@ removes it for good; if it was the latest, the newest remaining one becomes curr
 is a delete marker.
 
 All methods are safe to call from several threads: one connection, one lock, each call one
-transaction. The store is its database's only writer, so it keeps each bucket's row and
-notification configuration in memory once read (every object request asks for them), dropping
-them in the calls that change them.
+transaction. Reading an object (``get``, and a blob's bytes) goes through a second connection
+under its own lock: in WAL mode it reads the last commit while a writer commits, or
+checkpoints, under the first; GetObject runs on the event loop and must not wait for those.
+The store is its database's only writer, so it keeps each bucket's row and notification
+configuration in memory once read (every object request asks for them), dropping them in the
+calls that change them.
 """
 
 from __future__ import annotations
@@ -187,6 +190,8 @@ class Store:
         self.bodies.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite.connect(root / DATABASE, _MIGRATIONS)
         self._lock = threading.Lock()
+        self._reader = sqlite.connect(root / DATABASE)
+        self._read_lock = threading.Lock()
         # Read-through copies of rows (see the module's docstring), under ``_lock``.
         self._bucket_rows: dict[str, Bucket | None] = {}
         self._notification_rows: dict[str, dict[str, Any]] = {}
@@ -211,6 +216,8 @@ class Store:
         )
 
     def close(self) -> None:
+        with self._read_lock:
+            self._reader.close()
         with self._lock:
             self._conn.close()
 
@@ -276,8 +283,8 @@ class Store:
     def read(self, file: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """The body's bytes ``start..end`` (inclusive), in chunks."""
         if file.startswith(_INLINE):
-            with self._lock:
-                row = self._conn.execute(
+            with self._read_lock:
+                row = self._reader.execute(
                     "SELECT data FROM blobs WHERE name = ?", (file,)
                 ).fetchone()
             data = bytes(row[0]) if row else b""
@@ -502,8 +509,8 @@ class Store:
     def get(self, bucket: str, key: str, version: str | None = None) -> StoredObject | None:
         """The key's current version, or its version ``version`` (which may be a delete
         marker); None when there is none."""
-        with self._lock:
-            return self._find(self._conn, bucket, key, version)
+        with self._read_lock:
+            return self._find(self._reader, bucket, key, version)
 
     def latest_marker(self, bucket: str, key: str) -> str | None:
         """The version id of the delete marker that is the key's latest version, if one is."""
