@@ -32,8 +32,9 @@ the hop to the worker thread and back. Bodies of at most 64 KB are now SQLite bl
 the transaction that names them (in the WAL before the answer, as every row: durable across
 ``kill -9``; no fsync, as before), bucket rows and notification configurations are read from
 memory, header members are one dict lookup each, and GetObject/HeadObject run on the event
-loop (no thread hop): server CPU per 4 KB PutObject 1.29 -> 0.87 ms, GetObject 0.72 -> 0.41-0.63
-ms (main and this branch in turns, load 5-7). What is left is mostly outside Python: py-spy
+loop (no thread hop): server CPU per 4 KB PutObject 1.3-1.9 -> 0.9-1.4 ms (its system time
+0.45-0.67 -> 0.19-0.30 ms), GetObject 0.5-1.2 -> 0.4-0.7 ms (main and this branch in turns,
+four rounds, load 3-7: the machine's load moves each figure more than the change does). What is left is mostly outside Python: py-spy
 finds the server idle 84% of a sequential run, its largest Python line the socket write; the
 loopback TCP and uvloop account for most of the rest. A sequential boto3 client spends 1-2 ms
 of its own CPU per call, so one client cannot reach 5x moto's ~6.5 ms per PutObject (1.3 ms per
