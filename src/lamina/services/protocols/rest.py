@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lamina import fastjson
-from lamina.net.messages import Request, Response
+from lamina.net.messages import Request, Response, first_values
 from lamina.services.errors import SerializationException, ValidationException
 from lamina.services.protocols import awsjson, scalars, shapes, validation, xmlbody
 from lamina.services.protocols.shapes import Member, Model, Operation, Shape
@@ -54,7 +54,8 @@ class _Inputs:
     labels: tuple[tuple[str, str, Member, bool], ...]  # with the label's regex group
     query: tuple[tuple[str, Member], ...]
     query_map: str | None  # the member that takes every other query parameter
-    headers: tuple[tuple[str, Member, bool], ...]
+    # With the header's name lower-cased, as ``Request.index`` keys it.
+    headers: tuple[tuple[str, str, Member, bool], ...]
     prefixed: tuple[tuple[str, Member], ...]  # ``headers`` maps: every header with a prefix
 
 
@@ -135,7 +136,9 @@ class Routes:
                 (n, m) for n, m in members if m.location == "querystring" and m.shape.kind != "map"
             ),
             query_map=maps[0] if maps else None,
-            headers=tuple((n, m, _plain(m)) for n, m in members if m.location == "header"),
+            headers=tuple(
+                (n, m.wire_name.lower(), m, _plain(m)) for n, m in members if m.location == "header"
+            ),
             prefixed=tuple((n, m) for n, m in members if m.location == "headers"),
         )
         self._inputs[name] = inputs
@@ -187,8 +190,12 @@ class Routes:
                 rest = {k: v[0] for k, v in query.items() if k not in bound}
                 if rest:
                     raw[inputs.query_map] = rest
-        for name, member, plain in inputs.headers:
-            header = request.header(member.wire_name)
+        # S3's PutObject has some forty header members: one dict lookup each.
+        index = request.index
+        if index is None:
+            index = request.index = first_values(request.headers)
+        for name, lowered, member, plain in inputs.headers:
+            header = index.get(lowered)
             if header is not None:
                 raw[name] = header if plain else _header(member, header)
         for name, member in inputs.prefixed:

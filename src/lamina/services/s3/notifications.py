@@ -99,6 +99,15 @@ class Notifications:
 
     # -- events ----------------------------------------------------------------------------
 
+    def watching(self, bucket: str) -> bool:
+        """Whether a change in ``bucket`` may be delivered anywhere (callers skip gathering a
+        record's facts when not)."""
+        return (
+            self.deliveries is not None
+            and self.loop is not None
+            and bool(self.store.notifications(bucket))
+        )
+
     def changed(
         self,
         event: str,

@@ -187,6 +187,11 @@ class Digests:
 
     def update(self, piece: bytes | memoryview) -> None:
         self.md5.update(piece)
+        self.update_checksums(piece)
+
+    def update_checksums(self, piece: bytes | memoryview) -> None:
+        """``update`` without the MD5 (which a streamed upload computes on a thread of its
+        own)."""
         if self.crc32 is not None:
             self.crc32 = zlib.crc32(piece, self.crc32)
         if self.sha1 is not None:

@@ -21,7 +21,12 @@ removes it for good; if it was the latest, the newest remaining one becomes curr
 is a delete marker.
 
 All methods are safe to call from several threads: one connection, one lock, each call one
-transaction.
+transaction. Reading an object (``get``, and a blob's bytes) goes through a second connection
+under its own lock: in WAL mode it reads the last commit while a writer commits, or
+checkpoints, under the first; GetObject runs on the event loop and must not wait for those.
+The store is its database's only writer, so it keeps each bucket's row and notification
+configuration in memory once read (every object request asks for them), dropping them in the
+calls that change them.
 """
 
 from __future__ import annotations
@@ -106,7 +111,12 @@ _MIGRATIONS = (
     );
     CREATE UNIQUE INDEX versions_by_key ON versions (bucket, key, version);
     """,
+    # Small bodies, by the name the rows give them (``=`` and an id).
+    "CREATE TABLE blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;",
 )
+# Bodies up to this size are kept in SQLite (``blobs``) rather than as files.
+INLINE_MAX = 64 * 1024
+_INLINE = "="
 NULL_VERSION = "null"
 _COLUMNS = "bucket, key, size, etag, modified, headers, file, parts, version"
 
@@ -121,11 +131,13 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """A body written under ``bodies/``, not yet named by any row."""
+    """A body written under ``bodies/``, not yet named by any row; or a small one held here
+    (``data``) until the transaction that names it writes it to ``blobs``."""
 
     file: str
     size: int
     md5: bytes
+    data: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +190,11 @@ class Store:
         self.bodies.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite.connect(root / DATABASE, _MIGRATIONS)
         self._lock = threading.Lock()
+        self._reader = sqlite.connect(root / DATABASE)
+        self._read_lock = threading.Lock()
+        # Read-through copies of rows (see the module's docstring), under ``_lock``.
+        self._bucket_rows: dict[str, Bucket | None] = {}
+        self._notification_rows: dict[str, dict[str, Any]] = {}
         self._sweep()
 
     def _sweep(self) -> None:
@@ -193,8 +210,14 @@ class Store:
         for entry in os.scandir(self.bodies):
             if entry.name not in named:
                 self.discard(entry.name)
+        self._conn.execute(
+            "DELETE FROM blobs WHERE name NOT IN (SELECT file FROM objects UNION "
+            "SELECT file FROM parts UNION SELECT file FROM versions WHERE file IS NOT NULL)"
+        )
 
     def close(self) -> None:
+        with self._read_lock:
+            self._reader.close()
         with self._lock:
             self._conn.close()
 
@@ -216,20 +239,40 @@ class Store:
         return self.bodies / file
 
     def stage(self, chunks: Iterable[bytes | memoryview]) -> Staged:
-        """Write ``chunks`` to a new body file (see the module's docstring: not fsync'd); its
+        """Write ``chunks`` to a new body file (see the module's docstring: not fsync'd), or
+        hold them for ``blobs`` when they come to at most ``INLINE_MAX`` bytes; the body's
         size and MD5 digest."""
-        name = uuid.uuid4().hex
-        final = self.bodies / name
-        tmp = self.bodies / f".{name}.tmp"
         md5 = hashlib.md5()
+        held: list[bytes | memoryview] = []
         size = 0
+        pieces = iter(chunks)
+        for chunk in pieces:
+            md5.update(chunk)
+            size += len(chunk)
+            held.append(chunk)
+            if size > INLINE_MAX:
+                break
+        else:
+            name = _INLINE + uuid.uuid4().hex
+            return Staged(name, size, md5.digest(), b"".join(held))
+        name = uuid.uuid4().hex
+        tmp = self.bodies / f".{name}.tmp"
         with open(tmp, "wb") as out:
-            for chunk in chunks:
+            out.writelines(held)
+            for chunk in pieces:
                 md5.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
-        os.rename(tmp, final)
+        os.rename(tmp, self.bodies / name)
         return Staged(name, size, md5.digest())
+
+    def _write_blob(self, conn: sqlite3.Connection, staged: Staged) -> None:
+        """Inside the transaction that names ``staged``: its bytes, when it is a small one."""
+        if staged.data is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO blobs (name, data) VALUES (?, ?)",
+                (staged.file, staged.data),
+            )
 
     def adopt(self, tmp: Path, size: int, md5: bytes) -> Staged:
         """Name a body already written at ``tmp`` (a streamed upload's file)."""
@@ -238,7 +281,15 @@ class Store:
         return Staged(name, size, md5)
 
     def read(self, file: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        """The body file's bytes ``start..end`` (inclusive), in chunks."""
+        """The body's bytes ``start..end`` (inclusive), in chunks."""
+        if file.startswith(_INLINE):
+            with self._read_lock:
+                row = self._reader.execute(
+                    "SELECT data FROM blobs WHERE name = ?", (file,)
+                ).fetchone()
+            data = bytes(row[0]) if row else b""
+            yield data[start:] if end is None else data[start : end + 1]
+            return
         with open(self.bodies / file, "rb") as source:
             source.seek(start)
             left = None if end is None else end - start + 1
@@ -251,15 +302,30 @@ class Store:
                 yield chunk
 
     def discard(self, *files: str) -> None:
+        if any(file.startswith(_INLINE) for file in files):
+            with self._lock:
+                self._drop_blobs(self._conn, files)
+        self._unlink(files)
+
+    def _drop_blobs(self, conn: sqlite3.Connection, files: Iterable[str]) -> None:
+        """Delete the blobs among ``files`` (inside the transaction that stops naming them)."""
+        inline = [(file,) for file in files if file.startswith(_INLINE)]
+        if inline:
+            conn.executemany("DELETE FROM blobs WHERE name = ?", inline)
+
+    def _unlink(self, files: Iterable[str]) -> None:
+        """Remove the body files among ``files`` (after the commit that stopped naming them)."""
         for file in files:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.bodies / file)
+            if not file.startswith(_INLINE):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.bodies / file)
 
     # -- buckets ------------------------------------------------------------------------------
 
     def create_bucket(self, name: str, region: str, created: float) -> bool:
         """False when the bucket exists already."""
         with self._lock:
+            self._forget(name)
             try:
                 self._conn.execute(
                     "INSERT INTO buckets (name, region, created) VALUES (?, ?, ?)",
@@ -271,10 +337,18 @@ class Store:
 
     def bucket(self, name: str) -> Bucket | None:
         with self._lock:
+            if name in self._bucket_rows:
+                return self._bucket_rows[name]
             row = self._conn.execute(
                 "SELECT name, region, created, versioning FROM buckets WHERE name = ?", (name,)
             ).fetchone()
-        return Bucket(*row) if row else None
+            found = self._bucket_rows[name] = Bucket(*row) if row else None
+        return found
+
+    def _forget(self, name: str) -> None:
+        """Drop the copies of ``name``'s row (under ``_lock``, before changing it)."""
+        self._bucket_rows.pop(name, None)
+        self._notification_rows.pop(name, None)
 
     def buckets(self) -> list[Bucket]:
         with self._lock:
@@ -298,10 +372,14 @@ class Store:
     def notifications(self, name: str) -> dict[str, Any]:
         """The bucket's NotificationConfiguration as the API takes it ({} when none)."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT notifications FROM buckets WHERE name = ?", (name,)
-            ).fetchone()
-        return dict(fastjson.loads(row[0])) if row and row[0] else {}
+            config = self._notification_rows.get(name)
+            if config is None:
+                row = self._conn.execute(
+                    "SELECT notifications FROM buckets WHERE name = ?", (name,)
+                ).fetchone()
+                config = dict(fastjson.loads(row[0])) if row and row[0] else {}
+                self._notification_rows[name] = config
+        return dict(config)
 
     def configs(self, name: str) -> dict[str, Any]:
         """The bucket's configurations by name (``cors``, ``policy``, ``lifecycle``)."""
@@ -329,6 +407,7 @@ class Store:
 
     def set_notifications(self, name: str, config: dict[str, Any]) -> None:
         with self._lock:
+            self._forget(name)
             self._conn.execute(
                 "UPDATE buckets SET notifications = ? WHERE name = ?",
                 (fastjson.dumps_text(config) if config else None, name),
@@ -362,11 +441,13 @@ class Store:
 
     def set_versioning(self, name: str, status: str | None) -> None:
         with self._lock:
+            self._forget(name)
             self._conn.execute("UPDATE buckets SET versioning = ? WHERE name = ?", (status, name))
 
     def delete_bucket(self, name: str) -> bool:
         """False (and nothing deleted) when the bucket still holds objects or uploads."""
         with self._lock:
+            self._forget(name)
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -404,6 +485,7 @@ class Store:
             status = self._versioning(conn, bucket)
             version = new_version_id() if status == "Enabled" else NULL_VERSION
             self._retire_current(conn, bucket, key, status, gone)
+            self._write_blob(conn, staged)
             conn.execute(
                 f"INSERT INTO objects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -418,7 +500,8 @@ class Store:
                     None if version == NULL_VERSION else version,
                 ),
             )
-        self.discard(*gone)
+            self._drop_blobs(conn, gone)
+        self._unlink(gone)
         return StoredObject(
             bucket, key, staged.size, etag, modified, headers, staged.file, parts, version
         )
@@ -426,8 +509,8 @@ class Store:
     def get(self, bucket: str, key: str, version: str | None = None) -> StoredObject | None:
         """The key's current version, or its version ``version`` (which may be a delete
         marker); None when there is none."""
-        with self._lock:
-            return self._find(self._conn, bucket, key, version)
+        with self._read_lock:
+            return self._find(self._reader, bucket, key, version)
 
     def latest_marker(self, bucket: str, key: str) -> str | None:
         """The version id of the delete marker that is the key's latest version, if one is."""
@@ -492,7 +575,8 @@ class Store:
                     gone.append(found.file)
                 self._promote(conn, bucket, key)
                 result = Removal(version, found.marker)
-        self.discard(*gone)
+            self._drop_blobs(conn, gone)
+        self._unlink(gone)
         return result
 
     def versions_from(
@@ -530,6 +614,9 @@ class Store:
     # -- versions, inside a transaction -------------------------------------------------------
 
     def _versioning(self, conn: sqlite3.Connection, bucket: str) -> str | None:
+        cached = self._bucket_rows.get(bucket)
+        if cached is not None:  # the copy changes only under the lock the caller holds
+            return cached.versioning
         row = conn.execute("SELECT versioning FROM buckets WHERE name = ?", (bucket,)).fetchone()
         return str(row[0]) if row and row[0] else None
 
@@ -662,18 +749,19 @@ class Store:
         self, upload_id: str, number: int, staged: Staged, etag: str, modified: float
     ) -> bool:
         """False when the upload is gone (completed or aborted meanwhile)."""
-        with self._lock:
-            try:
-                old = self._conn.execute(
+        try:
+            with self._transaction() as conn:
+                old = conn.execute(
                     "SELECT file FROM parts WHERE upload = ? AND number = ?", (upload_id, number)
                 ).fetchone()
-                self._conn.execute(
+                conn.execute(
                     "INSERT OR REPLACE INTO parts (upload, number, size, etag, modified, file) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (upload_id, number, staged.size, etag, modified, staged.file),
                 )
-            except sqlite3.IntegrityError:
-                return False
+                self._write_blob(conn, staged)
+        except sqlite3.IntegrityError:
+            return False
         if old:
             self.discard(old[0])
         return True

@@ -320,11 +320,14 @@ class ParameterStoreApi:
     def _select(self, name: str) -> Version:
         """A parameter by name, ARN, ``name:version`` or ``name:label``."""
         base, _, selector = _strip_arn(name).partition(":")
+        if not selector:  # the common case reads one row, not the parameter's history
+            latest = self.store.latest(base)
+            if latest is None:
+                raise ParameterNotFound(f"Parameter {base} not found.")
+            return latest
         versions = self.store.versions(base)
         if not versions:
             raise ParameterNotFound(f"Parameter {base} not found.")
-        if not selector:
-            return versions[-1]
         if selector.isdigit():
             for version in versions:
                 if version.version == int(selector):
