@@ -35,6 +35,7 @@ import airspeed
 from lamina import fastjson
 from lamina.gateway import jsonpath
 from lamina.gateway.vtlliterals import velocity_literals
+from lamina.gateway.vtlrenderer import Renderer
 
 
 class TemplateError(Exception):
@@ -335,7 +336,7 @@ class Template:
 
     __slots__ = ("_template", "uses_context", "where")
 
-    def __init__(self, template: Any, where: str, uses_context: bool) -> None:
+    def __init__(self, template: Renderer, where: str, uses_context: bool) -> None:
         self._template = template
         self.where = where
         # Whether the template reads $context (building it costs a request context).
@@ -346,7 +347,7 @@ class Template:
         ``stageVariables``). Raises ``TemplateError``, or ``PayloadError`` for a payload the
         template reads as JSON and is not."""
         try:
-            return str(self._template.merge(variables))
+            return self._template.render(variables)
         except airspeed.TemplateError as exc:
             cause = exc.__cause__
             if isinstance(cause, PayloadError):
@@ -372,7 +373,7 @@ def compile(text: str, where: str) -> Template:
         template.ensure_compiled()
     except airspeed.TemplateError as exc:
         raise TemplateError(f"{where}: {_first_line(exc)}") from None
-    return Template(template, where, "context" in text)
+    return Template(Renderer(template), where, "context" in text)
 
 
 def json_java(value: Any) -> str:

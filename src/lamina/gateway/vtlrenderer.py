@@ -1,0 +1,153 @@
+"""A compiled airspeed template rendered with fewer of airspeed's layers, same output.
+
+airspeed evaluates a template by walking its element tree: every reference
+(``$input.params('id')``) goes through ``FormalReference.evaluate``, then
+``VariableExpression``, ``NameOrCall``, ``SubExpression``, ``ParameterList``, ``ValueList``,
+``Value`` and ``StringLiteral``'s ``calculate``, each a Python call with its own try block, list
+building and abstract-class ``isinstance`` checks, and every piece of output goes through
+``StoppableStream.write``. Profiled under wrk (benchmarks/gateway_steps.py's VTL route), that walk
+was most of what a mapped request costs beyond a proxy one.
+
+``Renderer`` plans each top-level element of a template once: literal text is kept as a string, a
+reference made of names and calls whose arguments are literals (the common shape:
+``$input.params('id')``, ``$util.escapeJavaScript($input.body)``, ``$r.message``) becomes a tuple of
+steps evaluated in one loop with ``NameOrCall.calculate``'s exact lookup rules (``obj[name]``, then
+``getattr``, then airspeed's additional methods for the object's class; a missing value renders as
+the reference's text, or ``""`` when silent). Every other element (``#set``, ``#if``,
+``#foreach``, macros, references with an index or an alternate value) is evaluated by airspeed
+itself, in the same namespace, so its semantics are airspeed's. A template with ``#stop`` (which
+stops a stream that nested elements share) is rendered by airspeed whole. A fault in a planned
+reference raises ``airspeed.TemplateExecutionError`` for that reference, as airspeed's would.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import airspeed
+
+_STOP = re.compile(r"#\{?stop", re.I)
+_LITERALS = (
+    airspeed.StringLiteral,
+    airspeed.IntegerLiteral,
+    airspeed.FloatingPointLiteral,
+    airspeed.BooleanLiteral,
+    airspeed.NullLiteral,
+)
+_LOADER = airspeed.NullLoader()
+
+# A planned reference's step: a name, and the call's arguments (None: no call; a tuple: literal
+# arguments; an element: airspeed's ParameterList, calculated per call).
+_Step = tuple[str, Any]
+
+
+def _plan_reference(element: Any) -> tuple[_Step, ...] | None:
+    """The steps of a reference made of names and calls only, or None (airspeed renders it)."""
+    if element.expression is None or element.alternate is not None:
+        return None
+    steps: list[_Step] = []
+    expression = element.expression
+    while True:
+        part = expression.part
+        if part.index is not None:
+            return None
+        if part.parameters is None:
+            steps.append((part.name, None))
+        else:
+            values = getattr(part.parameters.values, "values", [])
+            if all(type(v.expression) in _LITERALS for v in values):
+                steps.append((part.name, tuple(v.expression.value for v in values)))
+            else:
+                steps.append((part.name, part.parameters))
+        sub = expression.subexpression
+        if sub is None:
+            return tuple(steps)
+        if not isinstance(sub.expression, airspeed.VariableExpression):
+            return None
+        expression = sub.expression
+
+
+def _lookup(current: Any, name: str) -> Any:
+    """``NameOrCall.calculate``'s lookup of ``name`` on ``current``."""
+    try:
+        result = current[name]
+    except (KeyError, TypeError, AttributeError):
+        result = None
+    if result is None and not isinstance(current, airspeed.LocalNamespace):
+        result = getattr(current, name, None)
+    if result is None:
+        methods = airspeed.__additional_methods__.get(current.__class__)
+        if methods and name in methods:
+            method = methods[name]
+            result = lambda *args: method(current, *args)  # noqa: E731 (airspeed's own shape)
+    return result
+
+
+def _value(steps: tuple[_Step, ...], namespace: Any) -> Any:
+    current = namespace
+    for name, call in steps:
+        result = _lookup(current, name)
+        if result is not None:
+            if isinstance(result, airspeed._FunctionDefinition):  # a #define'd or macro name
+                if isinstance(call, airspeed.ParameterList):
+                    params = call.calculate(namespace, _LOADER)
+                else:
+                    params = list(call or ())
+                stream = airspeed.StoppableStream()
+                result.execute_function(stream, namespace, params, _LOADER)
+                result = stream.getvalue()
+            elif call is not None:
+                args = call if isinstance(call, tuple) else call.calculate(namespace, _LOADER)
+                result = result(*args)
+        current = result
+    return current
+
+
+class Renderer:
+    """One compiled airspeed template, rendered as airspeed renders it (the module's contract)."""
+
+    __slots__ = ("_plan", "_template")
+
+    def __init__(self, template: airspeed.Template) -> None:
+        template.ensure_compiled()
+        self._template = template
+        self._plan: list[Any] | None = None
+        if _STOP.search(template.content):
+            return
+        plan: list[Any] = []
+        for child in template.root_element.block.children:
+            if isinstance(child, airspeed.Text):
+                plan.append(child.text)
+            elif isinstance(child, airspeed.FormalReference):
+                steps = _plan_reference(child)
+                plan.append(child if steps is None else (child, steps))
+            else:
+                plan.append(child)
+        self._plan = plan
+
+    def render(self, variables: dict[str, Any]) -> str:
+        """The template merged with ``variables``; raises airspeed's ``TemplateError``s."""
+        if self._plan is None:
+            return str(self._template.merge(variables))
+        namespace = airspeed.LocalNamespace(variables)
+        out: list[str] = []
+        for item in self._plan:
+            if type(item) is str:
+                out.append(item)
+            elif type(item) is tuple:
+                element, steps = item
+                try:
+                    value = _value(steps, namespace)
+                except airspeed.TemplateExecutionError:
+                    raise
+                except Exception as exc:
+                    raise airspeed.TemplateExecutionError(element) from exc
+                if value is None:
+                    value = "" if element.silent else element.my_text()
+                out.append(str(value))
+            else:
+                stream = airspeed.StoppableStream()
+                item.evaluate(stream, namespace, _LOADER)
+                out.append(stream.getvalue())
+        return "".join(out)
