@@ -13,10 +13,11 @@ reference made of names and calls whose arguments are literals (the common shape
 ``$input.params('id')``, ``$util.escapeJavaScript($input.body)``, ``$r.message``) becomes a tuple of
 steps evaluated in one loop with ``NameOrCall.calculate``'s exact lookup rules (``obj[name]``, then
 ``getattr``, then airspeed's additional methods for the object's class; a missing value renders as
-the reference's text, or ``""`` when silent). Every other element (``#set``, ``#if``,
-``#foreach``, macros, references with an index or an alternate value) is evaluated by airspeed
-itself, in the same namespace, so its semantics are airspeed's. A template with ``#stop`` (which
-stops a stream that nested elements share) is rendered by airspeed whole. A fault in a planned
+the reference's text, or ``""`` when silent); so is ``#set($name = reference)``'s reference.
+Every other element (other ``#set``s, ``#if``, ``#foreach``, macros, references with an index or
+an alternate value) is evaluated by airspeed itself, in the same namespace, so its semantics are
+airspeed's. A template with ``#stop`` (which stops a stream that nested elements share) is
+rendered by airspeed whole. A fault in a planned
 reference raises ``airspeed.TemplateExecutionError`` for that reference, as airspeed's would.
 """
 
@@ -66,6 +67,17 @@ def _plan_reference(element: Any) -> tuple[_Step, ...] | None:
         if not isinstance(sub.expression, airspeed.VariableExpression):
             return None
         expression = sub.expression
+
+
+def _plan_set(element: Any) -> tuple[_Step, ...] | None:
+    """The steps of ``#set($name = reference)``'s reference, or None (airspeed sets it)."""
+    terms = element.value.expression
+    if len(element.terms) != 1 or len(terms) != 1:
+        return None
+    reference = terms[0].expression
+    if not isinstance(reference, airspeed.FormalReference):
+        return None
+    return _plan_reference(reference)
 
 
 def _lookup(current: Any, name: str) -> Any:
@@ -122,6 +134,9 @@ class Renderer:
             elif isinstance(child, airspeed.FormalReference):
                 steps = _plan_reference(child)
                 plan.append(child if steps is None else (child, steps))
+            elif isinstance(child, airspeed.SetDirective):
+                steps = _plan_set(child)
+                plan.append(child if steps is None else (child, child.terms[0], steps))
             else:
                 plan.append(child)
         self._plan = plan
@@ -136,13 +151,16 @@ class Renderer:
             if type(item) is str:
                 out.append(item)
             elif type(item) is tuple:
-                element, steps = item
+                element, steps = item[0], item[-1]
                 try:
                     value = _value(steps, namespace)
                 except airspeed.TemplateExecutionError:
                     raise
                 except Exception as exc:
                     raise airspeed.TemplateExecutionError(element) from exc
+                if len(item) == 3:  # #set($name = reference)
+                    namespace.set_inherited(item[1], value)
+                    continue
                 if value is None:
                     value = "" if element.silent else element.my_text()
                 out.append(str(value))

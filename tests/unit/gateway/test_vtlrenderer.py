@@ -32,6 +32,9 @@ TEMPLATES = [
     "${missing|'alt'} $input.path('$.items')[1] $input.params('id').",
     "ok $util.parseJson('{') never",
     "ok #set($x = $util.parseJson('{')) never",
+    "#set($a = $input.params('id'))#set($b = $missing)#set($c = $a + 1)#set($d.e = 1)$a $b $c",
+    "#set( $a = \"$input.params('id')x\" )\n$a #set($n = 2)$n #set($s = $!nothing)[$s]",
+    "#macro(m)#set($inner = $input.params('id'))#end#m()$inner",
 ]
 
 
