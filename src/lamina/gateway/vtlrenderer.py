@@ -37,10 +37,49 @@ _LITERALS = (
     airspeed.NullLiteral,
 )
 _LOADER = airspeed.NullLoader()
+# The element types a name can hold that airspeed calls instead of reading (#macro, #define):
+# _Element is an abstract class, so isinstance against it costs more than this look-up.
+_FUNCTIONS = frozenset(airspeed._FunctionDefinition.__subclasses__()) | {
+    airspeed._FunctionDefinition
+}
 
 # A planned reference's step: a name, and the call's arguments (None: no call; a tuple: literal
-# arguments; an element: airspeed's ParameterList, calculated per call).
+# arguments; _Arguments: literals and planned references; an element: airspeed's ParameterList,
+# calculated per call).
 _Step = tuple[str, Any]
+
+
+class _Arguments:
+    """A call's arguments, each a literal or a planned reference (``f($input.params('a'))``)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[tuple[_Step, ...] | None, Any]]) -> None:
+        self.items = items  # (steps, None) for a reference, (None, value) for a literal
+
+    def calculate(self, namespace: Any, loader: Any) -> list[Any]:
+        return [v if steps is None else _value(steps, namespace) for steps, v in self.items]
+
+
+def _plan_arguments(parameters: Any) -> Any:
+    """A call's arguments planned: a tuple of literals, ``_Arguments``, or ``parameters``
+    itself (airspeed calculates them)."""
+    values = getattr(parameters.values, "values", [])
+    if all(type(v.expression) in _LITERALS for v in values):
+        return tuple(v.expression.value for v in values)
+    items: list[tuple[tuple[_Step, ...] | None, Any]] = []
+    for v in values:
+        if type(v.expression) in _LITERALS:
+            items.append((None, v.expression.value))
+        elif isinstance(v.expression, airspeed.FormalReference):
+            # As an argument, a reference is its expression's value (airspeed's calculate).
+            steps = _plan_reference(v.expression)
+            if steps is None:
+                return parameters
+            items.append((steps, None))
+        else:
+            return parameters
+    return _Arguments(items)
 
 
 def _plan_reference(element: Any) -> tuple[_Step, ...] | None:
@@ -56,11 +95,7 @@ def _plan_reference(element: Any) -> tuple[_Step, ...] | None:
         if part.parameters is None:
             steps.append((part.name, None))
         else:
-            values = getattr(part.parameters.values, "values", [])
-            if all(type(v.expression) in _LITERALS for v in values):
-                steps.append((part.name, tuple(v.expression.value for v in values)))
-            else:
-                steps.append((part.name, part.parameters))
+            steps.append((part.name, _plan_arguments(part.parameters)))
         sub = expression.subexpression
         if sub is None:
             return tuple(steps)
@@ -97,20 +132,28 @@ def _lookup(current: Any, name: str) -> Any:
 
 
 def _value(steps: tuple[_Step, ...], namespace: Any) -> Any:
+    """The value of a planned reference in ``namespace`` (``Renderer.render``'s: a
+    ``LocalNamespace`` over the variables' dict)."""
     current = namespace
     for name, call in steps:
-        result = _lookup(current, name)
+        if current is namespace:
+            # LocalNamespace's own lookup, without its KeyError for every variable it inherits.
+            result = dict.get(namespace, name)
+            if result is None:
+                result = namespace.parent.get(name)
+        else:
+            result = _lookup(current, name)
         if result is not None:
-            if isinstance(result, airspeed._FunctionDefinition):  # a #define'd or macro name
-                if isinstance(call, airspeed.ParameterList):
-                    params = call.calculate(namespace, _LOADER)
-                else:
+            if type(result) in _FUNCTIONS:  # a #define'd or macro name
+                if call is None or type(call) is tuple:
                     params = list(call or ())
+                else:
+                    params = call.calculate(namespace, _LOADER)
                 stream = airspeed.StoppableStream()
                 result.execute_function(stream, namespace, params, _LOADER)
                 result = stream.getvalue()
             elif call is not None:
-                args = call if isinstance(call, tuple) else call.calculate(namespace, _LOADER)
+                args = call if type(call) is tuple else call.calculate(namespace, _LOADER)
                 result = result(*args)
         current = result
     return current

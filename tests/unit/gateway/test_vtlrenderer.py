@@ -34,6 +34,9 @@ TEMPLATES = [
     "ok #set($x = $util.parseJson('{')) never",
     "#set($a = $input.params('id'))#set($b = $missing)#set($c = $a + 1)#set($d.e = 1)$a $b $c",
     "#set( $a = \"$input.params('id')x\" )\n$a #set($n = 2)$n #set($s = $!nothing)[$s]",
+    "$util.urlEncode($input.params('ua')) $input.params($input.params('id')) $util.x($missing)",
+    "$input.params().header.get($input.params('id').concat('x')) $util.urlEncode(${missing})",
+    "#set($r = $input.path($input.params('id')))$r $input.params('id').substring(0, $n)",
     "#macro(m)#set($inner = $input.params('id'))#end#m()$inner",
 ]
 
