@@ -37,6 +37,7 @@ _LITERALS = (
     airspeed.NullLiteral,
 )
 _LOADER = airspeed.NullLoader()
+_ABSENT = object()
 # The element types a name can hold that airspeed calls instead of reading (#macro, #define):
 # _Element is an abstract class, so isinstance against it costs more than this look-up.
 _FUNCTIONS = frozenset(airspeed._FunctionDefinition.__subclasses__()) | {
@@ -138,8 +139,9 @@ def _value(steps: tuple[_Step, ...], namespace: Any) -> Any:
     for name, call in steps:
         if current is namespace:
             # LocalNamespace's own lookup, without its KeyError for every variable it inherits.
-            result = dict.get(namespace, name)
-            if result is None:
+            # (A name #set to null holds None there, and hides the variable as airspeed's does.)
+            result = dict.get(namespace, name, _ABSENT)
+            if result is _ABSENT:
                 result = namespace.parent.get(name)
         else:
             result = _lookup(current, name)

@@ -37,6 +37,7 @@ TEMPLATES = [
     "$util.urlEncode($input.params('ua')) $input.params($input.params('id')) $util.x($missing)",
     "$input.params().header.get($input.params('id').concat('x')) $util.urlEncode(${missing})",
     "#set($r = $input.path($input.params('id')))$r $input.params('id').substring(0, $n)",
+    "#set($input = $missing)[$input.body] #set($util = 'u')$util.length()",
     "#macro(m)#set($inner = $input.params('id'))#end#m()$inner",
 ]
 
