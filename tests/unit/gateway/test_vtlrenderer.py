@@ -38,6 +38,10 @@ TEMPLATES = [
     "$input.params().header.get($input.params('id').concat('x')) $util.urlEncode(${missing})",
     "#set($r = $input.path($input.params('id')))$r $input.params('id').substring(0, $n)",
     "#set($input = $missing)[$input.body] #set($util = 'u')$util.length()",
+    "#foreach($i in $input.path('$.items'))#set($j = $i)$j $velocityCount $!{i} $i.x $!i.x"
+    "#if($foreach.hasNext),#end#end[$j]",
+    "#if($input.params('id') == '7')#set($k = $input.params('id'))$k $util.parseJson('{')#end",
+    "#foreach($p in $input.params().header.keySet())#set($input = $missing)$p=$input.body;#end",
     "#macro(m)#set($inner = $input.params('id'))#end#m()$inner",
 ]
 
