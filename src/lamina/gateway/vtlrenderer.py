@@ -177,8 +177,9 @@ def _value(steps: tuple[_Step, ...], namespace: Any) -> Any:
 
 
 class _PlannedReference:
-    """A planned reference inside a nested block (``#if``, ``#foreach``, a macro's body), in
-    place of the ``FormalReference`` airspeed's block would evaluate: same output, same faults."""
+    """A planned reference: at the top level of a template, or inside a nested block (``#if``,
+    ``#foreach``, a macro's body) in place of the ``FormalReference`` airspeed's block would
+    evaluate; same output, same faults."""
 
     __slots__ = ("element", "steps")
 
@@ -186,7 +187,8 @@ class _PlannedReference:
         self.element = element
         self.steps = steps
 
-    def evaluate(self, stream: Any, namespace: Any, loader: Any) -> None:
+    def text(self, namespace: Any) -> str:
+        """What the reference renders as in ``namespace``."""
         try:
             value = _value(self.steps, namespace)
         except airspeed.TemplateExecutionError:
@@ -194,12 +196,15 @@ class _PlannedReference:
         except Exception as exc:
             raise airspeed.TemplateExecutionError(self.element) from exc
         if value is None:
-            value = "" if self.element.silent else self.element.my_text()
-        stream.write(str(value))
+            return "" if self.element.silent else str(self.element.my_text())
+        return str(value)
+
+    def evaluate(self, stream: Any, namespace: Any, loader: Any) -> None:
+        stream.write(self.text(namespace))
 
 
 class _PlannedSet:
-    """A planned ``#set($name = reference)`` inside a nested block."""
+    """A planned ``#set($name = reference)`` (top level or nested, as ``_PlannedReference``)."""
 
     __slots__ = ("element", "name", "steps")
 
@@ -208,7 +213,8 @@ class _PlannedSet:
         self.name = element.terms[0]
         self.steps = steps
 
-    def evaluate(self, stream: Any, namespace: Any, loader: Any) -> None:
+    def apply(self, namespace: Any) -> None:
+        """Set the name in ``namespace`` as airspeed's ``#set`` does."""
         try:
             value = _value(self.steps, namespace)
         except airspeed.TemplateExecutionError:
@@ -216,6 +222,9 @@ class _PlannedSet:
         except Exception as exc:
             raise airspeed.TemplateExecutionError(self.element) from exc
         namespace.set_inherited(self.name, value)
+
+    def evaluate(self, stream: Any, namespace: Any, loader: Any) -> None:
+        self.apply(namespace)
 
 
 def _plan_nested(element: Any, seen: set[int]) -> None:
@@ -257,16 +266,7 @@ class Renderer:
         seen: set[int] = set()
         for child in template.root_element.block.children:
             _plan_nested(child, seen)
-            if isinstance(child, airspeed.Text):
-                plan.append(child.text)
-            elif isinstance(child, airspeed.FormalReference):
-                steps = _plan_reference(child)
-                plan.append(child if steps is None else (child, steps))
-            elif isinstance(child, airspeed.SetDirective):
-                steps = _plan_set(child)
-                plan.append(child if steps is None else (child, child.terms[0], steps))
-            else:
-                plan.append(child)
+            plan.append(child.text if isinstance(child, airspeed.Text) else _planned(child))
         self._plan = plan
 
     def render(self, variables: dict[str, Any]) -> str:
@@ -278,20 +278,10 @@ class Renderer:
         for item in self._plan:
             if type(item) is str:
                 out.append(item)
-            elif type(item) is tuple:
-                element, steps = item[0], item[-1]
-                try:
-                    value = _value(steps, namespace)
-                except airspeed.TemplateExecutionError:
-                    raise
-                except Exception as exc:
-                    raise airspeed.TemplateExecutionError(element) from exc
-                if len(item) == 3:  # #set($name = reference)
-                    namespace.set_inherited(item[1], value)
-                    continue
-                if value is None:
-                    value = "" if element.silent else element.my_text()
-                out.append(str(value))
+            elif type(item) is _PlannedReference:
+                out.append(item.text(namespace))
+            elif type(item) is _PlannedSet:
+                item.apply(namespace)
             else:
                 stream = airspeed.StoppableStream()
                 item.evaluate(stream, namespace, _LOADER)
