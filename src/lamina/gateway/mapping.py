@@ -19,6 +19,19 @@ semantics. Values render as Java renders them (``true``, ``{a=1}``, ``[1, 2]``),
 Velocity runs on Java. An empty payload reads as ``{}`` in ``json``/``path``; a payload that is
 not JSON raises ``PayloadError`` there (API Gateway answers 400). A template that cannot be
 parsed raises ``TemplateError`` from ``compile``, one that fails while rendering from ``render``.
+
+Cost (issue 16's target: a request+response template at most 1.5x the plain proxy route). py-spy
+on ``lamina up`` under wrk -c32 (benchmarks/gateway_steps.py's VTL route) put airspeed's
+evaluation of the two templates at about 20% of the gateway process's samples, half of the mapped
+integration's time; building ``$input``/``$context``/``$util``, parsing the body (once per
+request, ``Input._parsed``), JSONPath (parsed expressions are cached by ``jsonpath``) and choosing
+the response were 1-2% together, and templates are parsed once, at deploy. Rendering therefore
+goes through ``vtlrenderer.Renderer``, a plan of each template made at compile time that evaluates
+its text, references and ``#set``s without airspeed's per-element layers (same output, same
+faults): the two templates went from 32-38 to 10-11 us per request in process, 7% of the
+gateway's samples under wrk, the rest of a mapped call being the function's invocation, as on the
+proxy route. gateway_steps (throughput/CPU per request against the proxy route): 1.28x/1.35x
+before, 1.13x/1.12x after, one run each at load averages of 0.2-3.1 and 1.4-2.7.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ import airspeed
 from lamina import fastjson
 from lamina.gateway import jsonpath
 from lamina.gateway.vtlliterals import velocity_literals
+from lamina.gateway.vtlrenderer import Renderer
 
 
 class TemplateError(Exception):
@@ -335,7 +349,7 @@ class Template:
 
     __slots__ = ("_template", "uses_context", "where")
 
-    def __init__(self, template: Any, where: str, uses_context: bool) -> None:
+    def __init__(self, template: Renderer, where: str, uses_context: bool) -> None:
         self._template = template
         self.where = where
         # Whether the template reads $context (building it costs a request context).
@@ -346,7 +360,7 @@ class Template:
         ``stageVariables``). Raises ``TemplateError``, or ``PayloadError`` for a payload the
         template reads as JSON and is not."""
         try:
-            return str(self._template.merge(variables))
+            return self._template.render(variables)
         except airspeed.TemplateError as exc:
             cause = exc.__cause__
             if isinstance(cause, PayloadError):
@@ -372,7 +386,7 @@ def compile(text: str, where: str) -> Template:
         template.ensure_compiled()
     except airspeed.TemplateError as exc:
         raise TemplateError(f"{where}: {_first_line(exc)}") from None
-    return Template(template, where, "context" in text)
+    return Template(Renderer(template), where, "context" in text)
 
 
 def json_java(value: Any) -> str:
