@@ -50,12 +50,15 @@ def statuses(events: Iterable[Mapping[str, Any]], running: bool) -> dict[str, st
     exited: dict[str, int] = {}
     errored: set[str] = set()
     owner: dict[int, str] = {}  # event id -> the state whose branch the event is on
+    last: str | None = None  # the state entered last (events without ids: one branch)
     for event in events:
         kind = str(event.get("type", ""))
-        event_id = event.get("id")
-        current = owner.get(event.get("previousEventId") or 0)
+        event_id, previous = event.get("id"), event.get("previousEventId")
+        current: str | None = last
+        if isinstance(previous, int) and previous in owner:
+            current = owner[previous]
         if kind.endswith("StateEntered"):
-            current = str((event.get("stateEnteredEventDetails") or {}).get("name", ""))
+            current = last = str((event.get("stateEnteredEventDetails") or {}).get("name", ""))
             entered[current] = entered.get(current, 0) + 1
         elif kind.endswith("StateExited"):
             name = str((event.get("stateExitedEventDetails") or {}).get("name", ""))

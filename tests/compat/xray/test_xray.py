@@ -546,3 +546,44 @@ def test_a_traced_execution_records_its_state_machine_segment_with_a_subsegment_
         "Type": "AWS::StepFunctions::StateMachine",
     } in mine["ServiceIds"]
     assert mine["HasFault"] is True
+
+
+def test_a_child_execution_joins_its_parents_trace_under_the_calling_task(
+    server: LaminaUp,
+) -> None:
+    """A traced execution that starts another state machine's execution (``states:
+    startExecution.sync:2``) passes its trace on: the child's state machine segment is in the
+    same trace, its parent the parent's ``SFN`` call subsegment of the calling state."""
+    sfn, xray = server.aws("stepfunctions"), server.aws("xray")
+    role = f"arn:aws:iam::{server.aws('sts').get_caller_identity()['Account']}:role/traced"
+    only = {"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "End": True}}}
+    child = sfn.create_state_machine(name="child-traced", definition=json.dumps(only), roleArn=role)
+    start = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child["stateMachineArn"], "Input": {}},
+        "End": True,
+    }
+    parent = sfn.create_state_machine(
+        name="parent-traced",
+        definition=json.dumps({"StartAt": "Start", "States": {"Start": start}}),
+        roleArn=role,
+        tracingConfiguration={"enabled": True},
+    )
+    arn = sfn.start_execution(stateMachineArn=parent["stateMachineArn"])["executionArn"]
+    root = sfn.describe_execution(executionArn=arn)["traceHeader"].split(";")[0][len("Root=") :]
+
+    def machines() -> dict[str, dict[str, Any]]:
+        traces = xray.batch_get_traces(TraceIds=[root])["Traces"]
+        docs = [json.loads(s["Document"]) for t in traces for s in t["Segments"]]
+        found = {
+            d["name"]: d for d in docs if d.get("origin") == "AWS::StepFunctions::StateMachine"
+        }
+        return found if len(found) == 2 else {}
+
+    found = wait_for(machines, timeout=30)
+    (state,) = found["parent-traced"]["subsegments"]
+    (call,) = state["subsegments"]
+    assert (call["name"], call["aws"]["operation"]) == ("SFN", "StartExecution")
+    assert found["child-traced"]["parent_id"] == call["id"]
+    assert found["child-traced"]["subsegments"][0]["name"] == "Inner"

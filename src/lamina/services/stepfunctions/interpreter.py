@@ -36,11 +36,21 @@ from lamina.states import Definition, Scope, State, StatesError
 
 _RUNTIME = "An error occurred while executing the state '"
 INTERRUPTED = "Lamina stopped while the task ran; its outcome is unknown"
-# (machine ARN, input text, name) -> the started execution's document (states:startExecution).
-Starter = Callable[[str, str, str | None], Coroutine[Any, Any, Doc]]
-# The X-Ray span of the state running in this task: a Parallel's branches and a Map's
-# iterations are tasks that inherit it, so their states' spans nest under their parent's.
-_SPAN: contextvars.ContextVar[Span | None] = contextvars.ContextVar("lamina_sfn_span", default=None)
+# (machine ARN, input text, name, trace header) -> the started execution's document
+# (states:startExecution).
+Starter = Callable[[str, str, str | None, str | None], Coroutine[Any, Any, Doc]]
+# The X-Ray span of the state running in this task, with the trace it is of: a Parallel's
+# branches and a Map's iterations are tasks that inherit it, so their states' spans nest under
+# their parent's. A child execution's task inherits it too, hence the trace kept beside it.
+_SPAN: contextvars.ContextVar[tuple[ExecutionTrace, Span] | None] = contextvars.ContextVar(
+    "lamina_sfn_span", default=None
+)
+
+
+def _within(xray: ExecutionTrace) -> Span | None:
+    """The span of the state this task runs in, if it is one of ``xray``'s."""
+    found = _SPAN.get()
+    return found[1] if found is not None and found[0] is xray else None
 
 
 @dataclass
@@ -163,8 +173,8 @@ class Interpreter:
         xray = run.xray
         if xray is None:
             return await self._state_run(run, state, value, track, top, resume, outer)
-        span = xray.enter(_SPAN.get(), state.name, state.type, self.clock.wall())
-        token = _SPAN.set(span)
+        span = xray.enter(_within(xray), state.name, state.type, self.clock.wall())
+        token = _SPAN.set((xray, span))
         error: str | None = None
         try:
             return await self._state_run(run, state, value, track, top, resume, outer)
@@ -469,18 +479,17 @@ class Interpreter:
             history.add(track, "ActivityStarted", {"workerName": worker})
             return await self.tokens.wait(token, waiter, heartbeat)
         history.add(track, "TaskStarted", detail)
-        if resource.kind == "states":
-            first = await self._start_child(resource, params)
-        else:
-            span, trace = self._calling(
-                run, resource, resource.action[:1].upper() + resource.action[1:], params
-            )
-            try:
+        operation = resource.action[:1].upper() + resource.action[1:]
+        span, trace = self._calling(run, resource, operation, params)
+        try:
+            if resource.kind == "states":
+                first = await self._start_child(resource, params, trace)
+            else:
                 first = await self.tasks.call(resource, params, trace=trace)
-            except StatesError as failure:
-                self._answered(run, span, failure.error)
-                raise
-            self._answered(run, span)
+        except StatesError as failure:
+            self._answered(run, span, failure.error)
+            raise
+        self._answered(run, span)
         submitted = {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION}
         if waiting is not None:
             history.add(track, "TaskSubmitted", submitted)
@@ -501,7 +510,7 @@ class Interpreter:
         if resource.kind == "lambda" and isinstance(params, Mapping):
             function = params.get("FunctionName")
         return run.xray.call(
-            _SPAN.get(),
+            _within(run.xray),
             service_name(resource.kind),
             operation,
             str(function) if function else None,
@@ -512,13 +521,15 @@ class Interpreter:
         if run.xray is not None and span is not None:
             run.xray.leave(span, self.clock.wall(), error)
 
-    async def _start_child(self, resource: Resource, params: Any) -> Any:
+    async def _start_child(self, resource: Resource, params: Any, trace: str | None) -> Any:
         if resource.action != "startExecution" or self.starter is None:
-            return await self.tasks.call(resource, params)
+            return await self.tasks.call(resource, params, trace=trace)
         members = params if isinstance(params, Mapping) else {}
         given = members.get("Input", {})
         text = given if isinstance(given, str) else fastjson.dumps_text(given)
-        doc = await self.starter(str(members.get("StateMachineArn", "")), text, members.get("Name"))
+        machine = str(members.get("StateMachineArn", ""))
+        # The child execution joins the trace, under this task's call (as on AWS).
+        doc = await self.starter(machine, text, members.get("Name"), trace)
         return {
             "ExecutionArn": doc["executionArn"],
             "StartDate": timestamps.iso_millis(float(doc["startDate"])),

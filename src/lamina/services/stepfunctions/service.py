@@ -900,11 +900,16 @@ class StepFunctionsService(ModelService):
         except Exception as exc:
             raise DeliveryError(f"{arn}: {exc}") from None
 
-    async def _start_child(self, machine: str, text: str, name: str | None) -> Doc:
-        """states:startExecution from a task: the execution's document once started."""
+    async def _start_child(
+        self, machine: str, text: str, name: str | None, trace: str | None = None
+    ) -> Doc:
+        """states:startExecution from a task: the execution's document once started (in the
+        calling execution's trace, ``trace`` its header)."""
         params: Params = {"stateMachineArn": machine, "input": text}
         if name:
             params["name"] = name
+        if trace:
+            params["traceHeader"] = trace
         answer = await self.api.start_execution(params)
         found = self.store.execution(answer["executionArn"])
         return found.doc if found is not None else {**params, **answer}
