@@ -213,6 +213,28 @@ def test_queue_peek_shows_messages_and_leaves_them_visible(page: Any, lamina: La
     assert received[0].get("Attributes", {}).get("ApproximateReceiveCount", "1") == "1"
 
 
+def test_buses_rules_and_schedules_are_listed_as_text(page: Any, lamina: LaminaUp) -> None:
+    """A rule put on the default bus through EventBridge's API is listed under its bus with
+    its pattern and target; the template's schedule is listed with its expression and as
+    disabled; a rule's pattern holding markup is shown as text."""
+    from playwright.sync_api import expect
+
+    events = lamina.aws("events")
+    pattern = json.dumps({"source": [MARKUP]})
+    events.put_rule(Name="notes-changed", EventPattern=pattern)
+    target = "arn:aws:sqs:us-east-1:123456789012:notes-sink"
+    events.put_targets(Rule="notes-changed", Targets=[{"Id": "sink", "Arn": target}])
+    page.reload()
+    rule = page.locator("#bus-list tr", has_text="notes-changed")
+    expect(rule).to_contain_text(target)
+    expect(rule).to_contain_text(MARKUP)
+    assert page.locator("#bus-list h3", has_text="default").count() == 1
+    assert page.locator("#bus-list script, #bus-list b").count() == 0
+    schedule = page.locator("#schedule-list tr", has_text="cron(0 3 * * ? *)")
+    expect(schedule.locator("td").nth(3)).to_have_text("no")  # Enabled: false
+    assert page.evaluate("window.__injected") is None
+
+
 def test_state_machines_and_the_metrics_placeholder(page: Any) -> None:
     """The template's state machine is listed (Step Functions is served); metrics and traces
     have their sections, filled by what Lamina measures and X-Ray holds."""
