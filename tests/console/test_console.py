@@ -213,6 +213,28 @@ def test_queue_peek_shows_messages_and_leaves_them_visible(page: Any, lamina: La
     assert received[0].get("Attributes", {}).get("ApproximateReceiveCount", "1") == "1"
 
 
+def test_buses_rules_and_schedules_are_listed_as_text(page: Any, lamina: LaminaUp) -> None:
+    """A rule put on the default bus through EventBridge's API is listed under its bus with
+    its pattern and target; the template's schedule is listed with its expression and as
+    disabled; a rule's pattern holding markup is shown as text."""
+    from playwright.sync_api import expect
+
+    events = lamina.aws("events")
+    pattern = json.dumps({"source": [MARKUP]})
+    events.put_rule(Name="notes-changed", EventPattern=pattern)
+    target = "arn:aws:sqs:us-east-1:123456789012:notes-sink"
+    events.put_targets(Rule="notes-changed", Targets=[{"Id": "sink", "Arn": target}])
+    page.reload()
+    rule = page.locator("#bus-list tr", has_text="notes-changed")
+    expect(rule).to_contain_text(target)
+    expect(rule).to_contain_text(MARKUP)
+    assert page.locator("#bus-list h3", has_text="default").count() == 1
+    assert page.locator("#bus-list script, #bus-list b").count() == 0
+    schedule = page.locator("#schedule-list tr", has_text="cron(0 3 * * ? *)")
+    expect(schedule.locator("td").nth(3)).to_have_text("no")  # Enabled: false
+    assert page.evaluate("window.__injected") is None
+
+
 def test_state_machines_and_the_metrics_placeholder(page: Any) -> None:
     """The template's state machine is listed (Step Functions is served); metrics and traces
     have their sections, filled by what Lamina measures and X-Ray holds."""
@@ -300,6 +322,71 @@ def test_an_execution_is_drawn_as_its_states_coloured_by_its_history(
         sfn.stop_execution(executionArn=held["executionArn"])
 
 
+def test_parallel_branches_and_map_iterator_states_are_drawn_inside_their_parent(
+    page: Any, lamina: LaminaUp
+) -> None:
+    """A Parallel's branch states and a Map's iterator states are drawn inside their parent's
+    box (``data-parent``), each with its status from the execution's history: the finished
+    branches' states succeeded, the iterator state both iterations wait in is running (and so
+    is the Map), the iterator state they passed succeeded, the state after the Map not
+    reached."""
+    from playwright.sync_api import expect
+
+    sfn = lamina.aws("stepfunctions")
+    item = {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "Next": "Nap"}}}
+    item["States"]["Nap"] = {"Type": "Wait", "Seconds": 600, "End": True}
+    definition = {
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}},
+                    {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "End": True}}},
+                ],
+                "ResultPath": None,
+                "Next": "Each",
+            },
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": item, "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="nested",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/nested",
+    )["stateMachineArn"]
+    started = sfn.start_execution(stateMachineArn=machine, name="nests", input='{"items": [1, 2]}')
+    arn = started["executionArn"]
+
+    def napping() -> bool:
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        return sum(e["type"] == "WaitStateEntered" for e in events) == 2
+
+    assert wait_for(napping, timeout=30)
+    try:
+        page.reload()
+        page.locator("#machine-list tr", has_text="nested").locator("button").click()
+        page.locator("#executions button", has_text="nests RUNNING").click()
+        graph = page.locator("#execution-graph svg.state-graph")
+        expect(graph.locator('g[data-state="Nap"]')).to_have_attribute("data-status", "running")
+        expected = {
+            "Fan": (None, "succeeded"),
+            "Left": ("Fan", "succeeded"),
+            "Right": ("Fan", "succeeded"),
+            "Each": (None, "running"),
+            "Item": ("Each", "succeeded"),
+            "Nap": ("Each", "running"),
+            "Done": (None, "not-reached"),
+        }
+        for name, (parent, status) in expected.items():
+            state = graph.locator(f'g[data-state="{name}"]')
+            assert state.get_attribute("data-parent") == parent, name
+            assert state.get_attribute("data-status") == status, name
+    finally:
+        sfn.stop_execution(executionArn=arn)
+
+
 def test_a_trace_opens_as_a_waterfall_of_its_segments(page: Any) -> None:
     """The request the route form sent was traced: its row in the traces panel opens a
     waterfall with a bar for the gateway's segment, its Lambda integration subsegment below
@@ -315,3 +402,47 @@ def test_a_trace_opens_as_a_waterfall_of_its_segments(page: Any) -> None:
     gateway = chart.locator('g.bar[data-kind="segment"]').first
     assert gateway.get_attribute("data-depth") == "0"
     assert chart.locator('g.bar[data-name="Lambda"]').get_attribute("data-depth") == "1"
+
+
+def test_a_traced_execution_shows_in_the_waterfall_with_its_states(
+    page: Any, lamina: LaminaUp
+) -> None:
+    """A state machine with X-Ray tracing on: its execution's trace opens as a waterfall whose
+    root bar is the state machine's segment, its states' subsegments one level below it, and
+    a Parallel's branch state one level below the Parallel."""
+    from playwright.sync_api import expect
+
+    sfn = lamina.aws("stepfunctions")
+    definition = {
+        "StartAt": "Begin",
+        "States": {
+            "Begin": {"Type": "Pass", "Next": "Split"},
+            "Split": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "Side", "States": {"Side": {"Type": "Pass", "End": True}}}
+                ],
+                "End": True,
+            },
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="traced-flow",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/traced",
+        tracingConfiguration={"enabled": True},
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    header = sfn.describe_execution(executionArn=arn)["traceHeader"]
+    root = header.split(";")[0].removeprefix("Root=")
+    xray = lamina.aws("xray")
+    assert wait_for(lambda: xray.batch_get_traces(TraceIds=[root])["Traces"], timeout=30)
+    page.reload()
+    page.locator(f'#panel-list button.trace[data-trace="{root}"]').click()
+    chart = page.locator("#trace-waterfall svg.waterfall")
+    machine_bar = chart.locator('g.bar[data-name="traced-flow"]')
+    expect(machine_bar).to_have_count(1)
+    assert machine_bar.get_attribute("data-depth") == "0"
+    assert machine_bar.get_attribute("data-kind") == "segment"
+    for name, depth in (("Begin", "1"), ("Split", "1"), ("Side", "2")):
+        assert chart.locator(f'g.bar[data-name="{name}"]').get_attribute("data-depth") == depth

@@ -867,6 +867,7 @@ def _step_functions(
         clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
         rate=rate,
         trace=settings.trace_executions,
+        tracing=engine.tracing,
     )
     tasks.serve("stepfunctions", states.handlers)
     deliveries.serve("states", states)

@@ -23,7 +23,7 @@ from rich.console import Console
 from lamina import app, credentials
 from lamina.app.statelock import StateDirectoryInUse
 from lamina.cli import debugging
-from lamina.cli.options import interrupt_on_ctrl_c, parse_overrides
+from lamina.cli.options import complete_function, interrupt_on_ctrl_c, parse_overrides
 from lamina.cli.progress import Notes
 from lamina.engine.api import InvokeRequest, InvokeResult
 from lamina.errors import AwsError, LaminaError
@@ -38,7 +38,11 @@ if TYPE_CHECKING:
 
 
 def command(
-    function: str = typer.Argument(..., help="Logical id, name or ARN of the function."),
+    function: str = typer.Argument(
+        ...,
+        help="Logical id, name or ARN of the function.",
+        autocompletion=complete_function,
+    ),
     template: Path = typer.Option(
         Path("template.yaml"), "--template", "-t", help="SAM template (file or directory)."
     ),

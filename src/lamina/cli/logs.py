@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from lamina import app
+from lamina.cli.options import complete_function
 from lamina.clock import SYSTEM
 from lamina.errors import LaminaError
 from lamina.observe.api import function_group
@@ -75,7 +76,12 @@ def _print(event: StoredEvent) -> None:
 
 
 def command(
-    function: Annotated[str, typer.Argument(help="Logical id or name of the function.")],
+    function: Annotated[
+        str,
+        typer.Argument(
+            help="Logical id or name of the function.", autocompletion=complete_function
+        ),
+    ],
     template: Annotated[
         Path, typer.Option("--template", "-t", help="SAM template (file or directory).")
     ] = Path("."),

@@ -58,4 +58,6 @@ app.add_typer(generate_event.app, name="generate-event")
 
 
 def main() -> None:
-    app()
+    # Named so under ``python -m lamina`` too: its usage lines, and the variable shell
+    # completion calls it with (``_LAMINA_COMPLETE``), are the ``lamina`` command's.
+    app(prog_name="lamina")

@@ -3,9 +3,35 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import typer
+
+_FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+
+
+def complete_function(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of a FUNCTION argument: the logical ids and literal ``FunctionName``s
+    of the template's functions (the command's template, else the one in the current
+    directory), or nothing when no template can be read: completion never prints an error."""
+    from lamina.template import loader  # only when completing: not on every command's start
+
+    given: Any = ctx.params.get("template") or Path(".")
+    try:
+        resources = loader.load(Path(given)).data["Resources"]
+    except Exception:  # a missing or broken template: nothing to offer
+        return []
+    names: list[str] = []
+    for logical, resource in resources.items():
+        if not isinstance(resource, dict) or resource.get("Type") not in _FUNCTION_TYPES:
+            continue
+        names.append(str(logical))
+        name = (resource.get("Properties") or {}).get("FunctionName")
+        if isinstance(name, str):
+            names.append(name)
+    return [n for n in dict.fromkeys(names) if n.startswith(incomplete)]
 
 
 def parse_overrides(items: list[str]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from lamina import app, compiled_modules
 from lamina.app.serve import Lamina, Served
 from lamina.cli import debugging
 from lamina.cli.lines import Lines
-from lamina.cli.options import parse_overrides
+from lamina.cli.options import complete_function, parse_overrides
 from lamina.cli.progress import Notes
 from lamina.errors import LaminaError
 from lamina.net.ports import PortInUseError
@@ -75,6 +75,7 @@ def command(
         typer.Option(
             "--debug",
             metavar="FUNCTION",
+            autocompletion=complete_function,
             help="Run FUNCTION (logical id or name) under debugpy: each of its environments "
             "waits for a debugger (VS Code, PyCharm) on 127.0.0.1:--debug-port before running.",
         ),

@@ -4,7 +4,9 @@ For a sampled trace (``Sampled=1`` in its ``X-Amzn-Trace-Id`` header) the gatewa
 ``AWS::ApiGateway::Stage`` segment named ``API/STAGE`` (the HTTP request and response, and a
 subsegment for its Lambda integration), and the engine records, for each invocation, the Lambda
 service's ``AWS::Lambda`` segment and the function's ``AWS::Lambda::Function`` segment with its
-``Initialization`` (cold starts), ``Invocation`` and ``Overhead`` subsegments. Parents chain as
+``Initialization`` (cold starts), ``Invocation`` and ``Overhead`` subsegments; a traced Step
+Functions execution records its ``AWS::StepFunctions::StateMachine`` segment
+(``observe.statetrace``), under which the functions its tasks invoke sit. Parents chain as
 on AWS: the integration subsegment is the Lambda segment's parent, the Lambda segment the
 function segment's, and the header the function is given names the function segment as its
 ``Parent``, so the subsegments an X-Ray SDK (powertools' ``Tracer``) sends from inside the
@@ -35,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lamina import ids
+from lamina.observe import statetrace
 
 log = logging.getLogger("lamina.tracing")
 
@@ -198,6 +201,12 @@ class Tracing:
 
     def invocation(self, hop: Hop, facts: InvocationFacts) -> None:
         self._add((_lambda_segments, hop, facts))
+
+    def execution(
+        self, trace: statetrace.ExecutionTrace, started: float, ended: float, status: str
+    ) -> None:
+        """A traced Step Functions execution ended (``observe.statetrace``)."""
+        self._add((statetrace.segment, trace, started, ended, status))
 
     def _add(self, item: tuple[Any, ...]) -> None:
         if self._closed:

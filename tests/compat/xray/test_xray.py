@@ -442,3 +442,148 @@ def test_a_failed_init_shows_in_the_trace(server: LaminaUp) -> None:
     (function,) = wait_for(lambda: _function_segments(xray, root, "broken"), timeout=30)
     assert function["fault"] is True
     assert function["subsegments"][0]["name"] == "Initialization"
+
+
+def _by_name(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {d["name"]: d for d in docs}
+
+
+def test_a_traced_execution_records_its_state_machine_segment_with_a_subsegment_per_state(
+    server: LaminaUp,
+) -> None:
+    """A state machine with X-Ray tracing on records, per execution, an
+    ``AWS::StepFunctions::StateMachine`` segment named after it (its resource the execution's
+    ARN) under the caller's Parent, with a subsegment per state in the order they ran; a
+    Parallel's branch states and a Map's iterator states nest under their parent state; a Lambda
+    task's ``Lambda`` call subsegment is the parent of the function's ``AWS::Lambda`` segment in
+    the same trace; a failed execution is a fault; GetTraceSummaries lists the machine as a
+    service of the trace."""
+    sfn, xray = server.aws("stepfunctions"), server.aws("xray")
+    account = server.aws("sts").get_caller_identity()["Account"]
+    sink = f"arn:aws:lambda:us-east-1:{account}:function:sink"
+    definition = {
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Result": {"items": [1, 2]}, "Next": "Call"},
+            "Call": {"Type": "Task", "Resource": sink, "ResultPath": None, "Next": "Fan"},
+            "Fan": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}},
+                    {
+                        "StartAt": "Right",
+                        "States": {
+                            "Right": {
+                                "Type": "Task",
+                                "Resource": "arn:aws:states:::lambda:invoke",
+                                "Parameters": {"FunctionName": "sink", "Payload": {}},
+                                "End": True,
+                            }
+                        },
+                    },
+                ],
+                "ResultPath": None,
+                "Next": "Each",
+            },
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "StartAt": "Item",
+                    "States": {"Item": {"Type": "Pass", "End": True}},
+                },
+                "Next": "Boom",
+            },
+            "Boom": {"Type": "Fail", "Error": "Nope", "Cause": "on purpose"},
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="nested-traced",
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{account}:role/traced",
+        tracingConfiguration={"enabled": True},
+    )["stateMachineArn"]
+    root = f"1-{int(time.time()):08x}-{'56' * 12}"
+    execution = sfn.start_execution(
+        stateMachineArn=machine, traceHeader=f"Root={root};Parent=0a1b2c3d4e5f6a7b;Sampled=1"
+    )["executionArn"]
+
+    def documents() -> list[dict[str, Any]]:
+        traces = xray.batch_get_traces(TraceIds=[root])["Traces"]
+        return [json.loads(s["Document"]) for t in traces for s in t["Segments"]]
+
+    def machine_segment() -> list[dict[str, Any]]:
+        return [d for d in documents() if d.get("origin") == "AWS::StepFunctions::StateMachine"]
+
+    (segment,) = wait_for(machine_segment, timeout=30)
+    assert segment["name"] == "nested-traced"
+    assert segment["resource_arn"] == execution
+    assert segment["parent_id"] == "0a1b2c3d4e5f6a7b"
+    assert segment["fault"] is True
+    states = segment["subsegments"]
+    assert [s["name"] for s in states] == ["First", "Call", "Fan", "Each", "Boom"]
+    by_state = _by_name(states)
+    assert by_state["Boom"]["cause"]["exceptions"][0]["type"] == "Nope"
+    assert by_state["Fan"]["aws"]["state_type"] == "Parallel"
+    branches = _by_name(by_state["Fan"]["subsegments"])
+    assert set(branches) == {"Left", "Right"}
+    assert [s["name"] for s in by_state["Each"]["subsegments"]] == ["Item", "Item"]
+    calls = [by_state["Call"]["subsegments"][0], branches["Right"]["subsegments"][0]]
+    assert [(c["name"], c["namespace"]) for c in calls] == [("Lambda", "aws")] * 2
+    assert [c["aws"]["function_name"] for c in calls] == ["sink", "sink"]
+
+    def lambda_segments() -> list[dict[str, Any]]:
+        found = [d for d in documents() if d.get("origin") == "AWS::Lambda"]
+        return found if len(found) == 2 else []
+
+    lambdas = wait_for(lambda_segments, timeout=30)
+    assert sorted(d["parent_id"] for d in lambdas) == sorted(c["id"] for c in calls)
+    summaries = xray.get_trace_summaries(**window())["TraceSummaries"]
+    (mine,) = [s for s in summaries if s["Id"] == root]
+    assert {
+        "Name": "nested-traced",
+        "Names": ["nested-traced"],
+        "Type": "AWS::StepFunctions::StateMachine",
+    } in mine["ServiceIds"]
+    assert mine["HasFault"] is True
+
+
+def test_a_child_execution_joins_its_parents_trace_under_the_calling_task(
+    server: LaminaUp,
+) -> None:
+    """A traced execution that starts another state machine's execution (``states:
+    startExecution.sync:2``) passes its trace on: the child's state machine segment is in the
+    same trace, its parent the parent's ``SFN`` call subsegment of the calling state."""
+    sfn, xray = server.aws("stepfunctions"), server.aws("xray")
+    role = f"arn:aws:iam::{server.aws('sts').get_caller_identity()['Account']}:role/traced"
+    only = {"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "End": True}}}
+    child = sfn.create_state_machine(name="child-traced", definition=json.dumps(only), roleArn=role)
+    start = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child["stateMachineArn"], "Input": {}},
+        "End": True,
+    }
+    parent = sfn.create_state_machine(
+        name="parent-traced",
+        definition=json.dumps({"StartAt": "Start", "States": {"Start": start}}),
+        roleArn=role,
+        tracingConfiguration={"enabled": True},
+    )
+    arn = sfn.start_execution(stateMachineArn=parent["stateMachineArn"])["executionArn"]
+    root = sfn.describe_execution(executionArn=arn)["traceHeader"].split(";")[0][len("Root=") :]
+
+    def machines() -> dict[str, dict[str, Any]]:
+        traces = xray.batch_get_traces(TraceIds=[root])["Traces"]
+        docs = [json.loads(s["Document"]) for t in traces for s in t["Segments"]]
+        found = {
+            d["name"]: d for d in docs if d.get("origin") == "AWS::StepFunctions::StateMachine"
+        }
+        return found if len(found) == 2 else {}
+
+    found = wait_for(machines, timeout=30)
+    (state,) = found["parent-traced"]["subsegments"]
+    (call,) = state["subsegments"]
+    assert (call["name"], call["aws"]["operation"]) == ("SFN", "StartExecution")
+    assert found["child-traced"]["parent_id"] == call["id"]
+    assert found["child-traced"]["subsegments"][0]["name"] == "Inner"

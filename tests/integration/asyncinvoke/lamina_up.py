@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,11 @@ class LaminaUp:
         env: Mapping[str, str] | None = None,
         *,
         watch: bool = False,
+        args: Sequence[str] = (),
     ) -> None:
         self.template = template
+        # More options for `lamina up` (``--debug FUNCTION``).
+        self.args = list(args)
         # Hot reload on (edits to the template or code are deployed while it runs).
         self.watch = watch
         self.state_dir = state_dir
@@ -65,6 +68,7 @@ class LaminaUp:
                 str(self.template),
                 "--state-dir",
                 str(self.state_dir),
+                *self.args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -153,3 +153,56 @@ def test_breakpoint_under_invoke_opens_pdb_on_the_terminal(tmp_path: Path) -> No
     assert '{"result": 42}' in output
     assert "BdbQuit" not in output
     assert child.exitstatus == 0
+
+
+def test_up_debug_waits_for_a_dap_client_then_serves_the_invocation(tmp_path: Path) -> None:
+    """`lamina up --debug FUNCTION`: an invocation of FUNCTION waits for a DAP client on the
+    printed port, stops at its breakpoint with the handler's variables, and after `continue`
+    answers its result although the handler ran past its 1 s timeout (suspended while a
+    debugger is attached)."""
+    import threading
+
+    from tests.integration.asyncinvoke.lamina_up import LaminaUp
+
+    root = project(tmp_path / "app", STEPPED)
+    port = free_port()
+    args = ("--debug", "Stepper", "--debug-port", str(port))
+    up = LaminaUp(root / "template.yaml", tmp_path / "state", args=args).start()
+    answers: list[object] = []
+    try:
+        assert f"127.0.0.1:{port}" in up.log()
+        call = threading.Thread(
+            target=lambda: answers.append(
+                json.loads(
+                    up.client()
+                    .invoke(FunctionName="Stepper", Payload=b'{"n": 3}')["Payload"]
+                    .read()
+                )
+            ),
+            daemon=True,
+        )
+        call.start()
+        client = DapClient("127.0.0.1", port)
+        client.send("initialize", clientID="test", adapterID="debugpy", pathFormat="path",
+                    linesStartAt1=True, columnsStartAt1=True)  # fmt: skip
+        assert client.wait("response", "initialize")["success"]
+        client.send("attach", justMyCode=True)
+        client.wait("event", "initialized")
+        source = {"path": str(root / "src" / "app.py")}
+        client.send("setBreakpoints", source=source, breakpoints=[{"line": 3}])
+        assert client.wait("response", "setBreakpoints")["body"]["breakpoints"][0]["verified"]
+        client.send("configurationDone")
+        client.wait("response", "configurationDone")
+        stopped = client.wait("event", "stopped")
+        thread = stopped["body"]["threadId"]
+        client.send("stackTrace", threadId=thread)
+        frame = client.wait("response", "stackTrace")["body"]["stackFrames"][0]
+        client.send("evaluate", expression="secret", frameId=frame["id"], context="repl")
+        assert client.wait("response", "evaluate")["body"]["result"] == "21"
+        client.send("continue", threadId=thread)
+        client.wait("response", "continue")
+        call.join(timeout=60)
+        client.close()
+    finally:
+        up.stop()
+    assert answers == [{"result": 42}]

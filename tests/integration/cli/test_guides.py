@@ -96,3 +96,29 @@ def test_help_is_not_truncated_at_80_columns() -> None:
     assert "serve its APIs and AWS" in shown["--help"]
     assert "--install-completion" in shown["--help"] and "logs" in shown["--help"]
     assert "--parameter-overrides" in shown["up"] and "--debug-port" in shown["invoke"]
+
+
+def test_shell_completion_offers_commands_and_the_templates_functions() -> None:
+    """Bash completion (what ``--install-completion`` sets up) completes command names, and a
+    FUNCTION argument (``invoke``, ``logs``, ``up --debug``) with the logical ids of the
+    template in the current directory; with no template there it offers nothing, silently."""
+
+    def complete(words: str, cwd: Path) -> list[str]:
+        env = {
+            **os.environ,
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+            "_LAMINA_COMPLETE": "complete_bash",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "lamina"],
+            capture_output=True, text=True, timeout=60, cwd=cwd, env=env,
+        )  # fmt: skip
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        return done.stdout.split()
+
+    assert complete("lamina lo", HELLO) == ["logs"]
+    assert complete("lamina invoke He", HELLO) == ["HelloFunction"]
+    assert complete("lamina logs ", HELLO) == ["HelloFunction"]
+    assert complete("lamina up --debug ", HELLO) == ["HelloFunction"]
+    assert complete("lamina invoke ", HELLO.parent) == []

@@ -81,6 +81,69 @@ def test_a_running_execution_and_a_caught_error() -> None:
     assert found["Work"] == "caught" and found["Done"] == "running"
 
 
+def test_an_error_belongs_to_the_branch_it_happened_on() -> None:
+    """In a Parallel, an error event on one branch's chain (its previousEventId) marks that
+    branch's state, not the state another branch entered after it; a state a Map's iterations
+    entered twice and exited once is still running."""
+    event_id = iter(range(1, 100))
+
+    def on(previous: int, event: dict[str, object]) -> dict[str, object]:
+        return {**event, "id": next(event_id), "previousEventId": previous}
+
+    events = [on(0, {"type": "ExecutionStarted"}), on(1, entered("Fan", "Parallel"))]
+    events.append(on(2, entered("A", "Task")))  # 3: branch A
+    events.append(on(2, entered("B", "Task")))  # 4: branch B, entered after A
+    events.append(on(3, {"type": "TaskFailed"}))  # 5: A's task failed
+    events.append(on(5, exited("A", "Task")))  # a Catch handled it
+    events.append(on(2, entered("Item")))
+    events.append(on(2, entered("Item")))
+    events.append(on(8, exited("Item")))
+    found = statuses(events, running=True)
+    assert found["A"] == "caught" and found["B"] == "running" and found["Item"] == "running"
+
+
+def test_parallel_and_map_states_are_drawn_inside_their_parent() -> None:
+    """A Parallel's branch states and a Map's iterator states are drawn (``data-parent``
+    naming the state they are in) inside the parent's box, each with its own status."""
+    definition = {
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}},
+                    {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}},
+                ],
+                "Next": "Each",
+            },
+            "Each": {
+                "Type": "Map",
+                "Iterator": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
+                "End": True,
+            },
+        },
+    }
+    svg = graph(definition, {"Fan": "succeeded", "A": "succeeded", "B": "caught"})
+    root = ET.fromstring(svg)
+    groups = {g.get("data-state"): g for g in root.iter(f"{SVG}g")}
+    assert {k: g.get("data-parent") for k, g in groups.items()} == {
+        "Fan": None, "A": "Fan", "B": "Fan", "Each": None, "Item": "Each",
+    }  # fmt: skip
+    assert groups["B"].get("data-status") == "caught"
+    assert groups["Item"].get("data-status") == "not-reached"
+
+    def box(name: str) -> tuple[float, float, float, float]:
+        rect = groups[name].find(f"{SVG}rect")
+        assert rect is not None
+        x, y = float(rect.get("x", 0)), float(rect.get("y", 0))
+        return x, y, x + float(rect.get("width", 0)), y + float(rect.get("height", 0))
+
+    for child, parent in (("A", "Fan"), ("B", "Fan"), ("Item", "Each")):
+        inner, outer = box(child), box(parent)
+        assert outer[0] < inner[0] and outer[1] < inner[1]
+        assert inner[2] < outer[2] and inner[3] < outer[3]
+
+
 def test_the_waterfall_nests_subsegments_under_their_parents_on_one_axis() -> None:
     """Segments, their nested subsegments and an SDK's independent subsegment (by parent_id)
     are one row each, in tree order with their depth; names are escaped text."""

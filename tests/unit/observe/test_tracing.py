@@ -119,3 +119,44 @@ def test_an_active_function_samples_what_no_caller_decided() -> None:
     assert decided.parent == "00000000000000aa"
     assert tracing.enter_lambda(undecided + ";Sampled=0", active=True, now=202.0) is None
     assert tracing.enter_lambda(None, active=False, now=203.0) is None
+
+
+def test_an_executions_segment_nests_its_states_and_a_span_left_open_ends_with_it() -> None:
+    """A traced execution's segment: named after its state machine, its resource the
+    execution, under the caller's Parent; states nest under the state they ran in; a call's
+    header names its subsegment as Parent; a failed state carries its error; a span still
+    open when the execution ended (a branch cancelled with its Parallel) ends with it; a
+    FAILED execution is a fault, an ABORTED one is not."""
+    from lamina.observe.statetrace import ExecutionTrace
+
+    arn = "arn:aws:states:us-east-1:123456789012:execution:flow:run-1"
+    trace = ExecutionTrace(
+        "1-5f84c7a1-" + "ab" * 12, "0a1b2c3d4e5f6a7b", "flow", arn, "us-east-1", "1"
+    )
+    fan = trace.enter(None, "Fan", "Parallel", 10.0)
+    left = trace.enter(fan, "Left", "Task", 10.1)
+    call, header = trace.call(
+        left, "Lambda", "Invoke", "arn:aws:lambda:us-east-1:1:function:f", 10.2
+    )
+    trace.leave(call, 10.3, "Lambda.Unknown")
+    trace.leave(left, 10.4, "Lambda.Unknown")
+    trace.enter(fan, "Right", "Wait", 10.1)  # never left: cancelled with the Parallel
+    trace.leave(fan, 10.5, "Lambda.Unknown")
+    got: list[dict[str, Any]] = []
+    tracing = Tracing([got.extend])
+    tracing.execution(trace, 10.0, 11.0, "FAILED")
+    tracing.execution(trace, 10.0, 11.0, "ABORTED")
+    tracing.close()
+    failed, aborted = got
+    assert header == f"Root={trace.root};Parent={call.id};Sampled=1"
+    assert (failed["name"], failed["origin"]) == ("flow", "AWS::StepFunctions::StateMachine")
+    assert (failed["resource_arn"], failed["parent_id"]) == (arn, "0a1b2c3d4e5f6a7b")
+    assert failed["fault"] is True and "fault" not in aborted
+    (fan_doc,) = failed["subsegments"]
+    left_doc, right_doc = fan_doc["subsegments"]
+    assert (left_doc["name"], right_doc["name"]) == ("Left", "Right")
+    assert right_doc["end_time"] == 11.0
+    (call_doc,) = left_doc["subsegments"]
+    assert call_doc["id"] == call.id and call_doc["namespace"] == "aws"
+    assert call_doc["aws"]["function_name"] == "f"
+    assert call_doc["cause"]["exceptions"][0]["type"] == "Lambda.Unknown"

@@ -41,6 +41,8 @@ from typing import Any
 
 from lamina import fastjson, timestamps
 from lamina.clock import Clock
+from lamina.observe import tracing
+from lamina.observe.statetrace import ExecutionTrace
 from lamina.services.stepfunctions import definitions
 from lamina.services.stepfunctions.errors import (
     execution_missing,
@@ -101,9 +103,20 @@ class Executor(Interpreter):
             },
             "StateMachine": {"Id": machine["stateMachineArn"], "Name": machine["name"]},
         }
-        return Run(
-            doc, machine, definition, History(self.clock, durable, last_id), durable, context
-        )
+        run = Run(doc, machine, definition, History(self.clock, durable, last_id), durable, context)
+        header = doc.get("traceHeader")
+        if self.tracing is not None and header:
+            found = tracing.parse(str(header))
+            if found.sampled and found.root:
+                run.xray = ExecutionTrace(
+                    found.root,
+                    found.parent,
+                    str(machine["name"]),
+                    run.arn,
+                    self.names.region,
+                    self.names.account_id,
+                )
+        return run
 
     async def start(self, machine: Doc, doc: Doc) -> bool:
         """Record a Standard execution and run it; False when its ARN is taken. Returns once
@@ -338,6 +351,9 @@ class Executor(Interpreter):
         run.history.add(track, kind, details or None)
         if self.trace is not None:
             self.trace(f"{doc['name']}: execution {status} ({doc['executionArn']})")
+        if run.xray is not None and self.tracing is not None:
+            began = float(doc.get("redriveDate") or doc["startDate"])
+            self.tracing.execution(run.xray, began, float(doc["stopDate"]), status)
         if run.durable:
             # A failed, timed-out or aborted execution keeps its last checkpoint (the top-level
             # state it was in): RedriveExecution resumes there.

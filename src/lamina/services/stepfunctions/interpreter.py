@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import random
 from collections.abc import Callable, Coroutine, Mapping
@@ -22,6 +23,8 @@ from typing import Any
 
 from lamina import fastjson, ids, states, timestamps
 from lamina.clock import Clock
+from lamina.observe.statetrace import ExecutionTrace, Span, service_name
+from lamina.observe.tracing import Tracing
 from lamina.services.stepfunctions import itemreader, resultwriter
 from lamina.services.stepfunctions.history import NO_TRUNCATION, History, Track
 from lamina.services.stepfunctions.names import Names
@@ -33,8 +36,21 @@ from lamina.states import Definition, Scope, State, StatesError
 
 _RUNTIME = "An error occurred while executing the state '"
 INTERRUPTED = "Lamina stopped while the task ran; its outcome is unknown"
-# (machine ARN, input text, name) -> the started execution's document (states:startExecution).
-Starter = Callable[[str, str, str | None], Coroutine[Any, Any, Doc]]
+# (machine ARN, input text, name, trace header) -> the started execution's document
+# (states:startExecution).
+Starter = Callable[[str, str, str | None, str | None], Coroutine[Any, Any, Doc]]
+# The X-Ray span of the state running in this task, with the trace it is of: a Parallel's
+# branches and a Map's iterations are tasks that inherit it, so their states' spans nest under
+# their parent's. A child execution's task inherits it too, hence the trace kept beside it.
+_SPAN: contextvars.ContextVar[tuple[ExecutionTrace, Span] | None] = contextvars.ContextVar(
+    "lamina_sfn_span", default=None
+)
+
+
+def _within(xray: ExecutionTrace) -> Span | None:
+    """The span of the state this task runs in, if it is one of ``xray``'s."""
+    found = _SPAN.get()
+    return found[1] if found is not None and found[0] is xray else None
 
 
 @dataclass
@@ -59,6 +75,8 @@ class Run:
     # A redriven execution whose failed state is a Parallel or Map: the fanout of its last
     # attempt, whose successful branches (iterations) the redriven attempt keeps.
     carry_from: str | None = None
+    # A traced execution's X-Ray facts (its header sampled and tracing on), else None.
+    xray: ExecutionTrace | None = None
 
     @property
     def arn(self) -> str:
@@ -77,6 +95,8 @@ class Interpreter:
     starter: Starter | None
     # Each transition as one line (LAMINA_TRACE_EXECUTIONS), or nothing.
     trace: Callable[[str], None] | None = None
+    # Where traced executions' X-Ray segments go (``observe.statetrace``), or nowhere.
+    tracing: Tracing | None = None
 
     def _flush(self, run: Run) -> None:
         raise NotImplementedError
@@ -141,6 +161,31 @@ class Interpreter:
             name = following
 
     async def _state(
+        self,
+        run: Run,
+        state: State,
+        value: Any,
+        track: Track,
+        top: bool,
+        resume: Doc | None,
+        outer: Scope,
+    ) -> tuple[str | None, Any, Scope]:
+        xray = run.xray
+        if xray is None:
+            return await self._state_run(run, state, value, track, top, resume, outer)
+        span = xray.enter(_within(xray), state.name, state.type, self.clock.wall())
+        token = _SPAN.set((xray, span))
+        error: str | None = None
+        try:
+            return await self._state_run(run, state, value, track, top, resume, outer)
+        except StatesError as failure:
+            error = failure.error
+            raise
+        finally:
+            xray.leave(span, self.clock.wall(), error)
+            _SPAN.reset(token)
+
+    async def _state_run(
         self,
         run: Run,
         state: State,
@@ -418,8 +463,13 @@ class Interpreter:
         history = run.history
         if resource.kind == "function":
             history.add(track, "LambdaFunctionStarted")
-            trace = run.doc.get("traceHeader")
-            value, _, _ = await self.tasks.invoke(resource.arn, params, trace=trace)
+            span, trace = self._calling(run, resource, "Invoke")
+            try:
+                value, _, _ = await self.tasks.invoke(resource.arn, params, trace=trace)
+            except StatesError as failure:
+                self._answered(run, span, failure.error)
+                raise
+            self._answered(run, span)
             return value
         if resource.kind == "activity":
             assert waiting is not None
@@ -429,10 +479,17 @@ class Interpreter:
             history.add(track, "ActivityStarted", {"workerName": worker})
             return await self.tokens.wait(token, waiter, heartbeat)
         history.add(track, "TaskStarted", detail)
-        if resource.kind == "states":
-            first = await self._start_child(resource, params)
-        else:
-            first = await self.tasks.call(resource, params, trace=run.doc.get("traceHeader"))
+        operation = resource.action[:1].upper() + resource.action[1:]
+        span, trace = self._calling(run, resource, operation, params)
+        try:
+            if resource.kind == "states":
+                first = await self._start_child(resource, params, trace)
+            else:
+                first = await self.tasks.call(resource, params, trace=trace)
+        except StatesError as failure:
+            self._answered(run, span, failure.error)
+            raise
+        self._answered(run, span)
         submitted = {**detail, "output": _text(first, run), "outputDetails": NO_TRUNCATION}
         if waiting is not None:
             history.add(track, "TaskSubmitted", submitted)
@@ -442,13 +499,37 @@ class Interpreter:
             return await self._child_result(str(first["ExecutionArn"]), resource.pattern)
         return first
 
-    async def _start_child(self, resource: Resource, params: Any) -> Any:
+    def _calling(
+        self, run: Run, resource: Resource, operation: str, params: Any = None
+    ) -> tuple[Span | None, Any]:
+        """The X-Ray span of a task's call (a traced execution's) and the trace header the
+        call carries: naming that span as its parent, else the execution's own header."""
+        if run.xray is None:
+            return None, run.doc.get("traceHeader")
+        function: Any = resource.arn if resource.kind == "function" else None
+        if resource.kind == "lambda" and isinstance(params, Mapping):
+            function = params.get("FunctionName")
+        return run.xray.call(
+            _within(run.xray),
+            service_name(resource.kind),
+            operation,
+            str(function) if function else None,
+            self.clock.wall(),
+        )
+
+    def _answered(self, run: Run, span: Span | None, error: str | None = None) -> None:
+        if run.xray is not None and span is not None:
+            run.xray.leave(span, self.clock.wall(), error)
+
+    async def _start_child(self, resource: Resource, params: Any, trace: str | None) -> Any:
         if resource.action != "startExecution" or self.starter is None:
-            return await self.tasks.call(resource, params)
+            return await self.tasks.call(resource, params, trace=trace)
         members = params if isinstance(params, Mapping) else {}
         given = members.get("Input", {})
         text = given if isinstance(given, str) else fastjson.dumps_text(given)
-        doc = await self.starter(str(members.get("StateMachineArn", "")), text, members.get("Name"))
+        machine = str(members.get("StateMachineArn", ""))
+        # The child execution joins the trace, under this task's call (as on AWS).
+        doc = await self.starter(machine, text, members.get("Name"), trace)
         return {
             "ExecutionArn": doc["executionArn"],
             "StartDate": timestamps.iso_millis(float(doc["startDate"])),

@@ -33,6 +33,7 @@ from lamina import fastjson, ids
 from lamina.clock import SYSTEM, Clock
 from lamina.delivery import Deliveries, DeliveryError, Message
 from lamina.model.specs import Stack
+from lamina.observe.tracing import Tracing
 from lamina.services.protocols.service import ModelService
 from lamina.services.stepfunctions import definitions, teststate
 from lamina.services.stepfunctions.errors import (
@@ -856,6 +857,7 @@ class StepFunctionsService(ModelService):
         clock: Clock = SYSTEM,
         rate: float = 1.0,
         trace: bool = False,
+        tracing: Tracing | None = None,
     ) -> None:
         self.store = Store(state_dir / DATABASE)
         self.names = Names(region, account_id)
@@ -866,6 +868,8 @@ class StepFunctionsService(ModelService):
         self.executor.starter = self._start_child
         if trace:
             self.executor.trace = log.info
+        # Traced executions record their X-Ray segments there (``observe.statetrace``).
+        self.executor.tracing = tracing
         self.api = StepFunctions(self.store, self.executor, self.names, clock)
         self.region = region
         self.account_id = account_id
@@ -896,11 +900,16 @@ class StepFunctionsService(ModelService):
         except Exception as exc:
             raise DeliveryError(f"{arn}: {exc}") from None
 
-    async def _start_child(self, machine: str, text: str, name: str | None) -> Doc:
-        """states:startExecution from a task: the execution's document once started."""
+    async def _start_child(
+        self, machine: str, text: str, name: str | None, trace: str | None = None
+    ) -> Doc:
+        """states:startExecution from a task: the execution's document once started (in the
+        calling execution's trace, ``trace`` its header)."""
         params: Params = {"stateMachineArn": machine, "input": text}
         if name:
             params["name"] = name
+        if trace:
+            params["traceHeader"] = trace
         answer = await self.api.start_execution(params)
         found = self.store.execution(answer["executionArn"])
         return found.doc if found is not None else {**params, **answer}
