@@ -30,7 +30,8 @@ Next = Callable[[Call], Awaitable[Response]]
 
 
 class Step(Protocol):
-    async def __call__(self, call: Call, next: Next, /) -> Response: ...
+    # A coroutine function, or a plain one returning ``next(call)`` itself when it passes.
+    def __call__(self, call: Call, next: Next, /) -> Awaitable[Response]: ...
 
 
 class Integration(Protocol):

@@ -28,6 +28,9 @@ from urllib.parse import unquote
 from lamina.model.apis import DEFAULT_ROUTE, DEFAULT_STAGE, Api, ApiKind, Route, Stage
 
 URL_PREFIX = "/_lamina/urls/"
+# Routes found, per (method, Host, path), kept by each Router (so a redeploy starts afresh);
+# emptied when full: a client walking through distinct paths costs a lookup each, as before.
+_FOUND_SIZE = 1024
 _STATIC, _PARAM, _GREEDY = 0, 1, 2
 
 
@@ -80,6 +83,18 @@ class Match:
         self.path = path
         self.stage_path = stage_path
         self.path_parameters = path_parameters
+
+    def copy(self) -> Match:
+        """An equal Match of its own (its path parameters too)."""
+        params = self.path_parameters
+        return Match(
+            self.api,
+            self.stage,
+            self.route,
+            self.path,
+            self.stage_path,
+            dict(params) if params else {},
+        )
 
 
 @dataclass(slots=True)
@@ -233,6 +248,7 @@ class Router:
         self._root_kind = ApiKind.HTTP if ApiKind.HTTP in kinds or not self.merged else ApiKind.REST
         if not kinds and self.merged:
             self._root_kind = self.merged[0].api.kind
+        self._found: dict[tuple[str, str, str], Match] = {}
 
     def conflicts(self) -> list[str]:
         """Routes on the merged port that another API's route hides, with where to reach them."""
@@ -254,6 +270,21 @@ class Router:
         return found
 
     def match(self, method: str, host: str, path: str) -> Match | NoRoute:
+        """The route of a request. Routing is pure, so a request like one seen before is
+        answered from ``_found`` (a fresh Match each time: callers may change theirs); a
+        request no route answers is looked up each time."""
+        key = (method, host, path)
+        seen = self._found.get(key)
+        if seen is not None:
+            return seen.copy()
+        found = self._match(method, host, path)
+        if isinstance(found, Match):
+            if len(self._found) >= _FOUND_SIZE:
+                self._found.clear()
+            self._found[key] = found.copy()
+        return found
+
+    def _match(self, method: str, host: str, path: str) -> Match | NoRoute:
         if self.domains:
             mappings = self.domains.get(_domain_of(host))
             if mappings is not None:

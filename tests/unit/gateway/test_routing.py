@@ -181,3 +181,25 @@ def test_custom_domain_base_paths() -> None:
     unmapped = other.match("GET", "x.example.com", "/items/7")
     assert isinstance(unmapped, NoRoute) and unmapped.unmapped
     assert matched(other, "GET", "/Prod/items/7").stage_path == "/items/7"
+
+
+def test_a_request_seen_before_gets_the_same_route_in_a_match_of_its_own() -> None:
+    """Routes found are remembered per (method, host, path): the same request is routed the
+    same way again, each caller gets its own Match (a caller changing its path or parameters
+    does not change the next request's), and another host or method is routed afresh."""
+    router = Router(
+        [api(lambda_route("GET", "/u/{id}"), lambda_route("POST", "/u/{id}", function="post"))]
+    )
+    first = matched(router, "GET", "/Prod/u/7")
+    first.path_parameters["id"] = "changed"
+    first.path = "/elsewhere"
+    again = matched(router, "GET", "/Prod/u/7")
+    assert again is not first
+    assert (again.route.path, again.path, again.path_parameters) == (
+        "/u/{id}",
+        "/Prod/u/7",
+        {"id": "7"},
+    )
+    assert matched(router, "POST", "/Prod/u/7").route.integration.function == "post"
+    assert isinstance(router.match("GET", "localhost:3000", "/Prod/nowhere"), NoRoute)
+    assert isinstance(router.match("GET", "localhost:3000", "/Prod/nowhere"), NoRoute)

@@ -94,9 +94,17 @@ class LambdaProxy:
     async def __call__(self, call: Call, /) -> Response:
         kind = self._kind
         payload = fastjson.dumps(self._event(call))
-        result = await self.invoke(call, payload)
-        if isinstance(result, Response):
-            return result
+        # ``invoke``'s steps inlined (its coroutine would be one more frame, resumed again when
+        # the function answers, on every request).
+        if len(payload) > MAX_SYNC_PAYLOAD:
+            return responses.too_large(kind)
+        try:
+            if self._race:
+                result = await self._within(self._invoker.invoke(self._request(call, payload)))
+            else:
+                result = await self._invoker.invoke(self._request(call, payload))
+        except (TimeoutError, AwsError) as exc:
+            return self._refused(exc)
         if result.function_error:
             return responses.integration_failed(kind)
         try:
@@ -113,13 +121,22 @@ class LambdaProxy:
         """The function's result for ``payload``, or API Gateway's answer when the invocation
         fails (too large, timed out, throttled, refused): also the seam of non-proxy Lambda
         integrations, which send a payload of their own (``is_json`` False: Lambda checks it)."""
-        kind = self._kind
         if len(payload) > MAX_SYNC_PAYLOAD:
-            return responses.too_large(kind)
+            return responses.too_large(self._kind)
+        try:
+            if self._race:
+                return await self._within(
+                    self._invoker.invoke(self._request(call, payload, is_json))
+                )
+            return await self._invoker.invoke(self._request(call, payload, is_json))
+        except (TimeoutError, AwsError) as exc:
+            return self._refused(exc)
+
+    def _request(self, call: Call, payload: bytes, is_json: bool = True) -> InvokeRequest:
         # Positional (function, payload, invocation_type, qualifier, client_context,
         # cognito_identity, trace_id, request_id, payload_is_json): keywords cost 0.2 us more,
         # on every request.
-        invocation = InvokeRequest(
+        return InvokeRequest(
             self._name,
             payload,
             InvocationType.REQUEST_RESPONSE,
@@ -130,21 +147,22 @@ class LambdaProxy:
             call.request_id,
             is_json,
         )
-        try:
-            if self._race:
-                return await self._within(self._invoker.invoke(invocation))
-            return await self._invoker.invoke(invocation)
-        except TimeoutError:
+
+    def _refused(self, exc: TimeoutError | AwsError) -> Response:
+        """API Gateway's answer to an invocation that failed: timed out, throttled, too
+        large, of a function that does not exist, or refused."""
+        kind = self._kind
+        if isinstance(exc, TimeoutError):
             log.warning(
                 "%s: %s timed out after %.0f s", self.function, self._where, self._timeout_s
             )
             return responses.timed_out(kind)
-        except TooManyRequestsException as exc:
+        if isinstance(exc, TooManyRequestsException):
             log.warning("%s throttled: %s", self.function, exc.message)
             return responses.throttled(kind)
-        except RequestEntityTooLargeException:
+        if isinstance(exc, RequestEntityTooLargeException):
             return responses.too_large(kind)
-        except ResourceNotFoundException as exc:
+        if isinstance(exc, ResourceNotFoundException):
             log.error(
                 "%s: the integration invokes %s, which does not exist (%s)",
                 self._where,
@@ -152,9 +170,8 @@ class LambdaProxy:
                 exc.message,
             )
             return responses.integration_failed(kind)
-        except AwsError as exc:
-            log.error("%s could not be invoked: %s (%s)", self.function, exc.message, exc.code)
-            return responses.lambda_rejected(kind)
+        log.error("%s could not be invoked: %s (%s)", self.function, exc.message, exc.code)
+        return responses.lambda_rejected(kind)
 
     async def _within(self, invocation: Coroutine[Any, Any, InvokeResult]) -> InvokeResult:
         """The invocation's result, or ``TimeoutError`` after the integration's timeout while
