@@ -11,7 +11,8 @@ Lambda's at-least-once delivery.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import contextlib
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,10 +89,16 @@ class EventQueue:
         if len(events) == 1:
             self._insert(events[0])
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             for event in events:
                 self._insert(event)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """The block's statements commit together, or none of them does."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -149,15 +156,10 @@ class EventQueue:
 
     def finish(self, event_id: int, follow_ups: Sequence[NewEvent] = ()) -> None:
         """Remove a decided event and enqueue what its outcome sends on, atomically."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self._db.execute("DELETE FROM events WHERE id = ?", (event_id,))
             for event in follow_ups:
                 self._insert(event)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def drop_function(self, function: str) -> int:
         """Forget the events of a deleted function; returns how many went."""

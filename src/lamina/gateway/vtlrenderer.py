@@ -176,6 +176,16 @@ def _value(steps: tuple[_Step, ...], namespace: Any) -> Any:
     return current
 
 
+def _evaluated(element: Any, steps: tuple[_Step, ...], namespace: Any) -> Any:
+    """The planned steps' value in ``namespace``; a fault is airspeed's, naming ``element``."""
+    try:
+        return _value(steps, namespace)
+    except airspeed.TemplateExecutionError:
+        raise
+    except Exception as exc:
+        raise airspeed.TemplateExecutionError(element) from exc
+
+
 class _PlannedReference:
     """A planned reference: at the top level of a template, or inside a nested block (``#if``,
     ``#foreach``, a macro's body) in place of the ``FormalReference`` airspeed's block would
@@ -189,12 +199,7 @@ class _PlannedReference:
 
     def text(self, namespace: Any) -> str:
         """What the reference renders as in ``namespace``."""
-        try:
-            value = _value(self.steps, namespace)
-        except airspeed.TemplateExecutionError:
-            raise
-        except Exception as exc:
-            raise airspeed.TemplateExecutionError(self.element) from exc
+        value = _evaluated(self.element, self.steps, namespace)
         if value is None:
             return "" if self.element.silent else str(self.element.my_text())
         return str(value)
@@ -215,13 +220,7 @@ class _PlannedSet:
 
     def apply(self, namespace: Any) -> None:
         """Set the name in ``namespace`` as airspeed's ``#set`` does."""
-        try:
-            value = _value(self.steps, namespace)
-        except airspeed.TemplateExecutionError:
-            raise
-        except Exception as exc:
-            raise airspeed.TemplateExecutionError(self.element) from exc
-        namespace.set_inherited(self.name, value)
+        namespace.set_inherited(self.name, _evaluated(self.element, self.steps, namespace))
 
     def evaluate(self, stream: Any, namespace: Any, loader: Any) -> None:
         self.apply(namespace)

@@ -102,20 +102,20 @@ class Endpoint:
     async def __call__(self, request: Request) -> Response:
         door = self.door
         if door is not None:
-            origin_allowed = False
-            origin = request.header("origin")
-            if origin is not None:
-                browsed = [s for s in self.services if isinstance(s, BrowserAccess)]
-                if request.method == "OPTIONS" and request.header("access-control-request-method"):
-                    turned = door.refuse_host(request)
-                    if turned is not None:
-                        return await self._turn_away(request, turned)
-                    for browser in browsed:
+            if (
+                request.method == "OPTIONS"
+                and request.header("origin") is not None
+                and request.header("access-control-request-method")
+            ):
+                turned = door.refuse_host(request)
+                if turned is not None:
+                    return await self._turn_away(request, turned)
+                for browser in self.services:
+                    if isinstance(browser, BrowserAccess):
                         answer = browser.preflight(request)
                         if answer is not None:
                             return answer
-                if origin not in door.origins:
-                    origin_allowed = any(s.allows_origin(request, origin) for s in browsed)
+            origin_allowed = self._origin_allowed(request)
             if len(request.body) > _HASH_ON_LOOP_BYTES:
                 loop = asyncio.get_running_loop()
                 turned = await loop.run_in_executor(

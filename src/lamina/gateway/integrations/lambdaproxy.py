@@ -94,17 +94,9 @@ class LambdaProxy:
     async def __call__(self, call: Call, /) -> Response:
         kind = self._kind
         payload = fastjson.dumps(self._event(call))
-        # ``invoke``'s steps inlined (its coroutine would be one more frame, resumed again when
-        # the function answers, on every request).
-        if len(payload) > MAX_SYNC_PAYLOAD:
-            return responses.too_large(kind)
-        try:
-            if self._race:
-                result = await self._within(self._invoker.invoke(self._request(call, payload)))
-            else:
-                result = await self._invoker.invoke(self._request(call, payload))
-        except (TimeoutError, AwsError) as exc:
-            return self._refused(exc)
+        result = await self.invoke(call, payload)
+        if isinstance(result, Response):
+            return result
         if result.function_error:
             return responses.integration_failed(kind)
         try:
