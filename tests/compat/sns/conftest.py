@@ -53,6 +53,14 @@ class Up:
         self.queues = queues
         self.sns = served.client("sns")
 
+    def pending_after_settling(self, seconds: float = 5.0) -> int:
+        """The outbox's row count once it empties or `seconds` pass: a delivery is done
+        (its row deleted) a moment after its target already holds the message."""
+        deadline = time.monotonic() + seconds
+        while self.service.store.pending_count() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.service.store.pending_count()
+
 
 def start(state_dir: Path, queues: Queues, **options: object) -> tuple[Served, SnsService]:
     deliveries = Deliveries()

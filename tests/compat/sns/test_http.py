@@ -5,7 +5,6 @@ headers; failed POSTs are retried as the delivery policy says."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -81,10 +80,7 @@ def test_failed_posts_are_retried_per_the_delivery_policy(up: Up, hook: Endpoint
     posts = hook.wait(4)
     assert [body for _, body in posts[1:]] == ["again"] * 3
     assert posts[1][0]["x-amz-sns-rawdelivery"] == "true"
-    deadline = time.monotonic() + 5
-    while up.service.store.pending_count() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert up.service.store.pending_count() == 0
+    assert up.pending_after_settling() == 0
     assert len(hook.posts) == 4
 
 

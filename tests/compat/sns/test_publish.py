@@ -284,7 +284,7 @@ def test_undeliverable_messages_go_to_the_dead_letter_queue(up: Up) -> None:
     published = up.sns.publish(TopicArn=topic, Message="lost?")
     [dead] = up.queues.wait(dlq)
     assert json.loads(dead.body)["MessageId"] == published["MessageId"]
-    assert up.service.store.pending_count() == 0
+    assert up.pending_after_settling() == 0
 
 
 def test_publish_errors(up: Up) -> None:
