@@ -278,7 +278,7 @@ class Lamina:
         if settings.otlp_endpoint:
             self.otlp = OtlpExport(settings.otlp_endpoint)
             if self.tracing is not None:
-                self.tracing.sinks.append(self.otlp)
+                self.tracing.sinks.append(self.otlp.recorded)
         self.engine = app.build_engine(
             settings, zygote, log_sink=sink, metrics=measured, tracing=self.tracing
         )

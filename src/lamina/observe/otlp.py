@@ -1,6 +1,7 @@
 """X-Ray segments sent on as OpenTelemetry spans to a user's collector (OTLP over HTTP).
 
-``OtlpExport(endpoint)`` is a tracing sink (``observe.tracing.Sink``): each segment and each
+``OtlpExport(endpoint)`` takes segment documents (and its ``recorded`` is a tracing sink,
+``observe.tracing.Sink``, drawing Lamina's recorded hops first): each segment and each
 subsegment in it becomes one span, its X-Ray ids kept (the trace id ``1-5f84c7a0-<24 hex>`` is
 the 128-bit ``5f84c7a0<24 hex>``, as AWS's X-Ray propagator maps it; segment ids are span ids)
 so the spans of a request chain by their parents as the segments do. Spans go through the
@@ -19,7 +20,7 @@ import threading
 from typing import Any
 
 from lamina.errors import LaminaError
-from lamina.observe.tracing import Segment
+from lamina.observe.tracing import Recorded, Segment, documents
 
 _NS = 1_000_000_000
 
@@ -56,6 +57,10 @@ class OtlpExport:
                 if trace_id is None:
                     continue
                 self._span(segment, trace_id, segment.get("parent_id"), top=True)
+
+    def recorded(self, recorded: list[Recorded]) -> None:
+        """Hops Lamina recorded itself (a ``Tracing`` sink): drawn, then sent."""
+        self(documents(recorded))
 
     def close(self) -> None:
         self._provider.shutdown()

@@ -20,21 +20,26 @@ every request). An unsampled request's functions get ``Sampled=0``, and nothing 
 Contract of ``Tracing``: ``enter``/``enter_lambda`` and ``gateway``/``invocation`` run on the
 request path, so they only make ids and append a tuple of facts (a few microseconds); an
 unsampled header makes ``enter*`` answer no hop and nothing is recorded. A worker thread wakes
-when facts wait, lets a batch gather for ``BATCH_S``, builds the segment documents and hands
-each batch to every sink (the X-Ray store, an OTLP exporter). A sink that raises is logged and
-misses that batch; the others still get it. ``close`` hands over what waits and stops the
-thread; facts recorded after it are dropped.
+when facts wait, lets a batch gather for ``BATCH_S`` and hands each batch to every sink as
+``Recorded`` rows: one per hop, holding the hop's facts as plain values (``kind`` says which),
+not its segment documents. Documents are drawn from them when someone reads (``documents``,
+``draw``): a trace is written hundreds of times a second under load and read when a person
+looks, so the work of building dictionaries, subsegments and JSON goes to the reader. The ids a
+drawing invents (subsegments, exceptions) derive from the hop's own ids, so every reading of a
+trace gives the same documents. A sink that raises is logged and misses that batch; the others
+still get it. ``close`` hands over what waits and stops the thread; facts recorded after it are
+dropped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
 
 from lamina import ids
 from lamina.observe import statetrace
@@ -42,7 +47,6 @@ from lamina.observe import statetrace
 log = logging.getLogger("lamina.tracing")
 
 Segment = dict[str, Any]
-Sink = Callable[[list[Segment]], None]
 # How long the worker lets facts gather before building them: documents are written in
 # batches (one SQLite transaction, one OTLP request) rather than one by one.
 BATCH_S = 0.2
@@ -130,6 +134,46 @@ class InvocationFacts:
     error: str | None
 
 
+_HTTP_FIELDS = tuple(f.name for f in fields(HttpFacts))
+_INVOCATION_FIELDS = tuple(f.name for f in fields(InvocationFacts))
+
+
+class Recorded(NamedTuple):
+    """One hop as recorded: ``kind`` names how ``facts`` (plain values, JSON-ready) are drawn
+    into segment documents: ``"gateway"`` (the stage segment), ``"lambda"`` (the Lambda
+    service's and the function's segments) or ``"document"`` (a finished segment, the facts
+    its only member). ``id`` is the hop's first segment's id; times are epoch seconds."""
+
+    trace_id: str
+    id: str
+    start: float
+    end: float
+    kind: str
+    facts: tuple[Any, ...]
+
+
+Sink = Callable[[list[Recorded]], None]
+
+
+def documents(recorded: Iterable[Recorded]) -> list[Segment]:
+    """The segment documents of recorded hops, drawn now."""
+    drawn: list[Segment] = []
+    for row in recorded:
+        drawn += draw(row.kind, row.facts)
+    return drawn
+
+
+def draw(kind: str, facts: Sequence[Any]) -> list[Segment]:
+    """The segment documents of one hop's facts (``Recorded.kind``/``facts``)."""
+    if kind == "gateway":
+        return _gateway_segment(facts)
+    if kind == "lambda":
+        return _lambda_segments(facts)
+    if kind == "document":
+        return [dict(facts[0])]
+    raise ValueError(f"no drawing for recorded {kind!r} facts")
+
+
 class Tracing:
     def __init__(
         self, sinks: list[Sink] | None = None, reservoir: int = 10, rate: float = 0.05
@@ -197,16 +241,16 @@ class Tracing:
     ) -> None:
         """The gateway answered: ``start``, ``called`` (its integration began) and
         ``answered`` in epoch seconds; ``facts`` is called off the request path."""
-        self._add((_gateway_segment, hop, start, called, answered, facts))
+        self._add((_gateway_recorded, hop, start, called, answered, facts))
 
     def invocation(self, hop: Hop, facts: InvocationFacts) -> None:
-        self._add((_lambda_segments, hop, facts))
+        self._add((_lambda_recorded, hop, facts))
 
     def execution(
         self, trace: statetrace.ExecutionTrace, started: float, ended: float, status: str
     ) -> None:
         """A traced Step Functions execution ended (``observe.statetrace``)."""
-        self._add((statetrace.segment, trace, started, ended, status))
+        self._add((_execution_recorded, trace, started, ended, status))
 
     def _add(self, item: tuple[Any, ...]) -> None:
         if self._closed:
@@ -231,26 +275,22 @@ class Tracing:
             self.flush()
 
     def flush(self) -> None:
-        """Build what waits and hand it to the sinks (the worker's turn; tests call it)."""
+        """Hand what waits to the sinks (the worker's turn; tests call it)."""
         # Swapping the list is atomic under the GIL: appends go to the new one.
         pending, self._pending = self._pending, []
         if not pending:
             return
-        segments: list[Segment] = []
+        recorded: list[Recorded] = []
         for build, *args in pending:
             try:
-                segments += build(*args)
-            except Exception:  # a fact that cannot be drawn must not lose the others
-                log.exception("tracing: a segment could not be built")
-            # Lets the loop's thread take the GIL between segments: without it, a batch is
-            # built in one stretch of up to the interpreter's switch interval (5 ms) during
-            # which no request is served.
-            time.sleep(0)
+                recorded.append(build(*args))
+            except Exception:  # a fact that cannot be read must not lose the others
+                log.exception("tracing: a hop could not be recorded")
         for sink in list(self.sinks):
             try:
-                sink(segments)
+                sink(recorded)
             except Exception:
-                log.exception("tracing: a sink refused %d segments", len(segments))
+                log.exception("tracing: a sink refused %d recorded hops", len(recorded))
 
     def close(self) -> None:
         self._closed = True
@@ -261,10 +301,50 @@ class Tracing:
         self.flush()
 
 
-def _gateway_segment(
+def _gateway_recorded(
     hop: Hop, start: float, called: float, answered: float, facts: Callable[[], HttpFacts]
-) -> list[Segment]:
+) -> Recorded:
     http = facts()
+    values = (hop.root, hop.parent, hop.id, hop.onward, start, called, answered)
+    return Recorded(
+        hop.root,
+        hop.id,
+        start,
+        answered,
+        "gateway",
+        values + tuple(getattr(http, name) for name in _HTTP_FIELDS),
+    )
+
+
+def _lambda_recorded(hop: Hop, facts: InvocationFacts) -> Recorded:
+    values = (hop.root, hop.parent, hop.id, hop.onward)
+    return Recorded(
+        hop.root,
+        hop.id,
+        facts.received,
+        facts.ended,
+        "lambda",
+        values + tuple(getattr(facts, name) for name in _INVOCATION_FIELDS),
+    )
+
+
+def _execution_recorded(
+    trace: statetrace.ExecutionTrace, started: float, ended: float, status: str
+) -> Recorded:
+    # Step Functions executions are few: their segment is drawn at once.
+    [doc] = statetrace.segment(trace, started, ended, status)
+    return Recorded(trace.root, doc["id"], started, ended, "document", (doc,))
+
+
+def _hop(facts: Sequence[Any]) -> Hop:
+    root, parent, segment_id, onward = facts[:4]
+    return Hop(root, parent, segment_id, onward, "")
+
+
+def _gateway_segment(facts: Sequence[Any]) -> list[Segment]:
+    hop = _hop(facts)
+    start, called, answered = facts[4:7]
+    http = HttpFacts(*facts[7:])
     kind = "restapis" if http.rest else "apis"
     stage_arn = f"arn:aws:apigateway:{http.region}::/{kind}/{http.api_id}/stages/{http.stage}"
     segment: Segment = {
@@ -337,7 +417,9 @@ def _flags(segment: Segment, status: int) -> None:
         segment["fault"] = True
 
 
-def _lambda_segments(hop: Hop, facts: InvocationFacts) -> list[Segment]:
+def _lambda_segments(values: Sequence[Any]) -> list[Segment]:
+    hop = _hop(values)
+    facts = InvocationFacts(*values[4:])
     service: Segment = {
         "id": hop.id,
         "trace_id": hop.root,
@@ -356,10 +438,10 @@ def _lambda_segments(hop: Hop, facts: InvocationFacts) -> list[Segment]:
     began = facts.invoked
     if facts.init_s is not None:
         began = facts.invoked - facts.init_s
-        subsegments.append(_sub("Initialization", began, facts.invoked))
-    invocation = _sub("Invocation", facts.invoked, invoke_end)
+        subsegments.append(_sub(hop, "Initialization", began, facts.invoked))
+    invocation = _sub(hop, "Invocation", facts.invoked, invoke_end)
     subsegments.append(invocation)
-    subsegments.append(_sub("Overhead", invoke_end, max(invoke_end, facts.ended)))
+    subsegments.append(_sub(hop, "Overhead", invoke_end, max(invoke_end, facts.ended)))
     function: Segment = {
         "id": hop.onward,
         "trace_id": hop.root,
@@ -375,9 +457,15 @@ def _lambda_segments(hop: Hop, facts: InvocationFacts) -> list[Segment]:
     if facts.error is not None:
         for failed in (function, invocation):
             failed["fault"] = True
-            failed["cause"] = {"exceptions": [{"id": ids.random_hex(16), "type": facts.error}]}
+            failed["cause"] = {"exceptions": [{"id": _derived(hop, "cause"), "type": facts.error}]}
     return [service, function]
 
 
-def _sub(name: str, start: float, end: float) -> Segment:
-    return {"id": ids.random_hex(16), "name": name, "start_time": start, "end_time": end}
+def _sub(hop: Hop, name: str, start: float, end: float) -> Segment:
+    return {"id": _derived(hop, name), "name": name, "start_time": start, "end_time": end}
+
+
+def _derived(hop: Hop, name: str) -> str:
+    """A stable 16-hex-digit id for a part the drawing adds to ``hop``'s function segment."""
+    seed = f"{hop.onward}/{name}".encode()
+    return hashlib.blake2b(seed, digest_size=8).hexdigest()

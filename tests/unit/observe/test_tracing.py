@@ -5,7 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from lamina.observe.tracing import HttpFacts, InvocationFacts, Tracing, parse
+from lamina.observe.tracing import (
+    HttpFacts,
+    InvocationFacts,
+    Recorded,
+    Tracing,
+    documents,
+    parse,
+)
+
+
+class Drawn(list[dict[str, Any]]):
+    """A sink that keeps the documents of what it is handed, drawn as a reader would."""
+
+    def __call__(self, recorded: list[Recorded]) -> None:
+        self.extend(documents(recorded))
 
 
 def facts(status: int = 200) -> HttpFacts:
@@ -57,8 +71,8 @@ def test_the_chain_gateway_lambda_function_links_by_parent_ids() -> None:
     subsegment), the Lambda service segment under that subsegment, and the function segment
     under it with Initialization/Invocation/Overhead on a cold start; the function is handed
     the function segment as its Parent; an error marks the function segment a fault."""
-    got: list[dict[str, Any]] = []
-    tracing = Tracing([got.extend])
+    got = Drawn()
+    tracing = Tracing([got])
     gateway, _ = tracing.enter(
         "Root=1-5f84c7a0-abcdefabcdefabcdefabcdef;Parent=00000000000000aa;Sampled=1", 10.0
     )
@@ -92,12 +106,12 @@ def test_the_chain_gateway_lambda_function_links_by_parent_ids() -> None:
 def test_a_failing_sink_does_not_starve_the_others_and_close_flushes() -> None:
     """A sink that raises is logged and the next sink still gets the batch; ``close`` hands
     over what waits (the worker thread's batch is not lost at shutdown)."""
-    got: list[dict[str, Any]] = []
+    got = Drawn()
 
-    def broken(segments: list[dict[str, Any]]) -> None:
+    def broken(recorded: list[Recorded]) -> None:
         raise RuntimeError("down")
 
-    tracing = Tracing([broken, got.extend])
+    tracing = Tracing([broken, got])
     hop, _ = tracing.enter(None, 10.0)
     assert hop is not None
     tracing.gateway(hop, 10.0, 10.0, 10.1, facts)
@@ -142,8 +156,8 @@ def test_an_executions_segment_nests_its_states_and_a_span_left_open_ends_with_i
     trace.leave(left, 10.4, "Lambda.Unknown")
     trace.enter(fan, "Right", "Wait", 10.1)  # never left: cancelled with the Parallel
     trace.leave(fan, 10.5, "Lambda.Unknown")
-    got: list[dict[str, Any]] = []
-    tracing = Tracing([got.extend])
+    got = Drawn()
+    tracing = Tracing([got])
     tracing.execution(trace, 10.0, 11.0, "FAILED")
     tracing.execution(trace, 10.0, 11.0, "ABORTED")
     tracing.close()
@@ -160,3 +174,35 @@ def test_an_executions_segment_nests_its_states_and_a_span_left_open_ends_with_i
     assert call_doc["id"] == call.id and call_doc["namespace"] == "aws"
     assert call_doc["aws"]["function_name"] == "f"
     assert call_doc["cause"]["exceptions"][0]["type"] == "Lambda.Unknown"
+
+
+def test_recorded_hops_are_plain_facts_drawn_the_same_on_every_reading() -> None:
+    """What a sink gets is one row per hop whose facts survive a JSON round trip (the X-Ray
+    store keeps them so), and drawing them twice gives the same documents: the ids of the
+    subsegments and exceptions the drawing adds derive from the hop, they are not invented
+    anew on each read."""
+    import json
+
+    kept: list[Recorded] = []
+    tracing = Tracing([kept.extend])
+    gateway, _ = tracing.enter(None, 10.0)
+    assert gateway is not None
+    lam = tracing.enter_lambda(gateway.header)
+    assert lam is not None
+    tracing.invocation(
+        lam, InvocationFacts("orders", "arn:aws:lambda:us-east-1:1:function:orders", "r-2",
+                             10.01, 0.2, 10.25, 0.05, 10.31, "Unhandled")
+    )  # fmt: skip
+    tracing.gateway(gateway, 10.0, 10.01, 10.32, facts)
+    tracing.flush()
+    assert [(r.kind, r.id, r.trace_id) for r in kept] == [
+        ("lambda", lam.id, lam.root),
+        ("gateway", gateway.id, gateway.root),
+    ]
+    stored = [r._replace(facts=json.loads(json.dumps(r.facts))) for r in kept]
+    first, again = documents(stored), documents(stored)
+    assert first == again == documents(kept)
+    function = next(d for d in first if d["origin"] == "AWS::Lambda::Function")
+    sub_ids = [s["id"] for s in function["subsegments"]]
+    assert len(set(sub_ids)) == 3 and all(len(i) == 16 for i in sub_ids)
+    assert function["cause"]["exceptions"][0]["id"] not in sub_ids

@@ -23,6 +23,7 @@ from typing import Any
 
 from lamina import fastjson
 from lamina.clock import SYSTEM, Clock
+from lamina.observe.tracing import Recorded
 from lamina.services.lambda_.pagination import paginate
 from lamina.services.protocols.service import ModelService
 from lamina.services.xray.errors import InvalidRequestException
@@ -80,9 +81,9 @@ class Traces:
                     log.exception("X-Ray: segments not forwarded")
         return bad
 
-    def record(self, segments: list[Params]) -> None:
-        """Segments Lamina built itself (``observe.tracing``): valid by construction."""
-        self.store.put(segments, self.clock.wall())
+    def record(self, recorded: list[Recorded]) -> None:
+        """Hops Lamina recorded itself (``observe.tracing``): valid by construction."""
+        self.store.put_recorded(recorded, self.clock.wall())
 
     def datagram(self, data: bytes) -> None:
         """One UDP datagram from an X-Ray SDK: a JSON header line, then a segment."""
