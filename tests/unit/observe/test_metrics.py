@@ -3,10 +3,19 @@ read it back."""
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from lamina.observe import prometheus
-from lamina.observe.metrics import API_GATEWAY, FOLD_AT, LAMBDA, Metrics, dims
+from lamina.observe.metrics import (
+    API_GATEWAY,
+    FOLD_AT,
+    LAMBDA,
+    LATENCY_BOUNDS_MS,
+    Metrics,
+    dims,
+)
 
 
 class Clock:
@@ -136,3 +145,31 @@ def test_deferred_datapoints_fold_into_their_own_minutes_and_stay_bounded() -> N
     assert len(route._seen) == 0  # the handle folded its full batch itself
     [count] = [s for s in metrics.all_series() if s.name == "Count" and s.namespace == API_GATEWAY]
     assert count.total == FOLD_AT
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(LATENCY_BOUNDS_MS),  # exactly on a bound: Prometheus's le is <=
+            st.floats(min_value=0.0, max_value=20_000.0, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_a_folded_batch_fills_the_histogram_as_values_added_one_by_one(
+    values: list[float],
+) -> None:
+    """Folding counts a batch into the latency histogram per bucket (a value on a bound goes
+    in that bound's bucket, as Prometheus's ``le``): the same counts as adding each value."""
+    one_by_one = Metrics(Clock(600.0)).series(
+        LAMBDA, "Duration", dims(FunctionName="a"), "Milliseconds", "histogram", ()
+    )
+    folded = Metrics(Clock(600.0)).series(
+        LAMBDA, "Duration", dims(FunctionName="b"), "Milliseconds", "histogram", ()
+    )
+    for value in values:
+        one_by_one.add(value)
+    folded.add_values(600, values)
+    assert folded.histogram == one_by_one.histogram
+    assert (folded.count, folded.total) == (one_by_one.count, one_by_one.total)
