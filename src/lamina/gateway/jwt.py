@@ -60,6 +60,9 @@ class KeySets:
         self._file = file if file is not None else os.environ.get("LAMINA_JWKS")
         self._clock = clock
         self._cache: dict[str, tuple[float, KeySet]] = {}
+        # The load under way per issuer: calls that find the keys missing or stale at once
+        # (every connection, when the TTL runs out under load) wait for one fetch, not one each.
+        self._loading: dict[str, asyncio.Future[KeySet | None]] = {}
 
     def cached(self, issuer: str) -> KeySet | None:
         """The issuer's keys if they were loaded less than the TTL ago, without waiting."""
@@ -69,13 +72,21 @@ class KeySets:
         return None
 
     async def get(self, issuer: str) -> KeySet | None:
-        """The issuer's keys, loaded again past the TTL (a new ``KeySet`` object each time);
-        None, with a warning logged, when they cannot be had."""
-        from joserfc.errors import JoseError
-
+        """The issuer's keys, loaded again past the TTL (a new ``KeySet`` object each time, one
+        load at a time per issuer); None, with a warning logged, when they cannot be had."""
         found = self.cached(issuer)
         if found is not None:
             return found
+        loading = self._loading.get(issuer)
+        if loading is None:
+            loading = self._loading[issuer] = asyncio.ensure_future(self._reload(issuer))
+            loading.add_done_callback(lambda _: self._loading.pop(issuer, None))
+        # Shielded: a caller that goes away (its client disconnected) leaves the load to the rest.
+        return await asyncio.shield(loading)
+
+    async def _reload(self, issuer: str) -> KeySet | None:
+        from joserfc.errors import JoseError
+
         try:
             keys = await asyncio.to_thread(self._load, issuer)
         except (OSError, ValueError, KeyError, JoseError) as exc:

@@ -3,14 +3,18 @@ expiry, not-before time and the route's scopes: an expired token is refused exac
 a token one character away from a remembered one is verified (and refused), the remembered
 tokens are bounded, and fetching the issuer's keys again (a key rotation) forgets them all.
 
-Real tokens signed with joserfc, real keys read from a ``LAMINA_JWKS``-style file; time is the
-call's arrival time, and the keys' TTL runs on a clock the test turns."""
+Real tokens signed with joserfc, real keys read from a ``LAMINA_JWKS``-style file or served by
+an identity provider on loopback; time is the call's arrival time, and the keys' TTL runs on a
+clock the test turns."""
 
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +205,54 @@ def test_a_remembered_token_without_the_routes_scope_is_403_every_time(keys: Key
         response = route.send(writer)
         assert (response.status, json.loads(response.body)) == (403, {"message": "Forbidden"})
     assert route.send(token(scope="write read")).status == 200
+
+
+class Provider(http.server.BaseHTTPRequestHandler):
+    """An issuer on loopback that counts the requests for its keys."""
+
+    fetched: list[str] = []
+
+    def do_GET(self) -> None:
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.fetched.append(self.path)
+        if self.path == "/.well-known/openid-configuration":
+            body: dict[str, Any] = {"issuer": base, "jwks_uri": f"{base}/jwks"}
+        else:
+            body = {"keys": [KEY.as_dict(private=False)]}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def provider() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    Provider.fetched = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_calls_that_find_the_keys_missing_together_wait_for_one_fetch(
+    provider: str, clock: Clock
+) -> None:
+    """Twenty calls asking for an issuer's keys at once, first and again past the TTL, cause
+    one fetch each time, and all get the same keys."""
+    keys = KeySets("", clock)
+
+    async def together() -> set[int]:
+        found = await asyncio.gather(*(keys.get(provider) for _ in range(20)))
+        assert all(k is not None for k in found)
+        return {id(k) for k in found}
+
+    assert len(asyncio.run(together())) == 1
+    assert Provider.fetched == ["/.well-known/openid-configuration", "/jwks"]
+    clock.now += 3601
+    assert len(asyncio.run(together())) == 1
+    assert len(Provider.fetched) == 4
