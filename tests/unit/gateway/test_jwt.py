@@ -62,21 +62,32 @@ def write_keys(path: Path, *keys: RSAKey) -> None:
 class Route:
     """One HTTP API route guarded by a JWT authorizer, its step, and what reached the function."""
 
-    def __init__(self, keys: KeySets, scopes: tuple[str, ...] = (), capacity: int = 1024) -> None:
+    def __init__(
+        self,
+        keys: KeySets,
+        scopes: tuple[str, ...] = (),
+        capacity: int = 1024,
+        kind: ApiKind = ApiKind.HTTP,
+    ) -> None:
+        rest = kind is ApiKind.REST
         authorizer = Authorizer(
             "Jwt",
-            AuthorizerType.JWT,
-            identity_sources=("$request.header.Authorization",),
+            AuthorizerType.COGNITO if rest else AuthorizerType.JWT,
+            identity_sources=(
+                "method.request.header.Authorization" if rest else "$request.header.Authorization",
+            ),
             issuer=ISSUER,
             audience=("app",),
         )
-        self.api = api(lambda_route("GET", "/a", "2.0"), kind=ApiKind.HTTP)
+        self.api = api(lambda_route("GET", "/a", "1.0" if rest else "2.0"), kind=kind)
+        self.prefix = "/Prod" if rest else ""
         self.step = JwtAuthorizer(authorizer, self.api, scopes, keys, capacity)
         self.seen: list[dict[str, Any] | None] = []
 
     def send(self, bearer: str, at: float = NOW) -> Response:
-        req = request("GET", "/a", headers=[("Host", "h"), ("Authorization", f"Bearer {bearer}")])
-        found = Router([self.api]).match("GET", "h", "/a")
+        path = f"{self.prefix}/a"
+        req = request("GET", path, headers=[("Host", "h"), ("Authorization", f"Bearer {bearer}")])
+        found = Router([self.api]).match("GET", "h", path)
         assert isinstance(found, Match)
         call = Call(req, found, "rid", "t", at, "1", "us-east-1")
 
@@ -141,6 +152,19 @@ def test_repeats_reach_the_function_with_the_tokens_claims(keys: KeySets) -> Non
     assert first["jwt"]["claims"]["sub"] == "user-1"
     assert first["jwt"]["claims"]["groups"] == '["a","b"]'
     assert first["jwt"]["scopes"] == ["read"]
+
+
+def test_a_cognito_authorizer_hands_a_rest_event_the_claims(keys: KeySets) -> None:
+    """A REST API's Cognito user pool authorizer puts the claims (no scopes block) in the
+    event's ``requestContext.authorizer.claims``, on the first call and on repeats."""
+    route = Route(keys, kind=ApiKind.REST)
+    genuine = token()
+    assert [route.send(genuine).status for _ in range(2)] == [200, 200]
+    assert route.seen[0] == route.seen[1]
+    assert route.seen[0] is not None
+    assert route.seen[0]["claims"]["sub"] == "user-1"
+    assert "jwt" not in route.seen[0]
+    assert refused(route.send(genuine, at=NOW + 61))
 
 
 def test_a_token_one_character_off_a_remembered_one_is_refused(keys: KeySets) -> None:
