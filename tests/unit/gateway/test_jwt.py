@@ -257,7 +257,8 @@ class Provider(http.server.BaseHTTPRequestHandler):
 def provider() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Provider)
     Provider.fetched = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll: shutdown() waits for the loop to look, 0.5 s by default.
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
