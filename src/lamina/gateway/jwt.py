@@ -10,6 +10,11 @@ the issuer, its ``aud`` (or an access token's ``client_id``) one of the audience
 are API Gateway's: 401 ``Unauthorized`` for a missing, tampered or expired token, 403
 ``Forbidden`` for missing scopes. The claims reach the event as API Gateway puts them
 (``requestContext.authorizer.jwt`` in 2.0 events, ``.claims`` in REST ones).
+
+A token's signature (RSA or ECDSA, the dearest part by far), issuer and audience are checked the
+first time it comes; each route's step then remembers it (bounded, forgotten when the keys are
+fetched again), so a repeat skips that work but is still held to ``exp``, ``nbf`` (against the
+call's arrival time) and the route's scopes.
 """
 
 from __future__ import annotations
@@ -17,15 +22,17 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import math
 import os
-import time
 import urllib.parse
 import urllib.request
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lamina import fastjson
-from lamina.clock import SYSTEM
+from lamina.clock import SYSTEM, Clock
 from lamina.gateway.authorizers import unauthorized
 from lamina.gateway.events import Call
 from lamina.gateway.plan import Next
@@ -41,30 +48,51 @@ log = logging.getLogger("lamina.gateway")
 # JWKS are cached per issuer for this long (API Gateway refreshes them about hourly).
 _JWKS_TTL_S = 3600.0
 _LEEWAY_S = 0
-# Verified tokens remembered per authorizer (all forgotten at once past this many).
-_VERIFIED_TOKENS = 4096
+# Verified tokens remembered per route's authorizer (the oldest forgotten past this many).
+_VERIFIED_TOKENS = 1024
 _ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"]
 
 
 class KeySets:
     """JWKS by issuer: from ``LAMINA_JWKS``'s file, else fetched (off the loop) and cached."""
 
-    def __init__(self, file: str | None = None) -> None:
+    def __init__(self, file: str | None = None, clock: Clock = SYSTEM) -> None:
         self._file = file if file is not None else os.environ.get("LAMINA_JWKS")
+        self._clock = clock
         self._cache: dict[str, tuple[float, KeySet]] = {}
+        # The load under way per issuer: calls that find the keys missing or stale at once
+        # (every connection, when the TTL runs out under load) wait for one fetch, not one each.
+        self._loading: dict[str, asyncio.Future[KeySet | None]] = {}
+
+    def cached(self, issuer: str) -> KeySet | None:
+        """The issuer's keys if they were loaded less than the TTL ago, without waiting."""
+        found = self._cache.get(issuer)
+        if found is not None and self._clock.monotonic() < found[0]:
+            return found[1]
+        return None
 
     async def get(self, issuer: str) -> KeySet | None:
+        """The issuer's keys, loaded again past the TTL (a new ``KeySet`` object each time, one
+        load at a time per issuer); None, with a warning logged, when they cannot be had."""
+        found = self.cached(issuer)
+        if found is not None:
+            return found
+        loading = self._loading.get(issuer)
+        if loading is None:
+            loading = self._loading[issuer] = asyncio.ensure_future(self._reload(issuer))
+            loading.add_done_callback(lambda _: self._loading.pop(issuer, None))
+        # Shielded: a caller that goes away (its client disconnected) leaves the load to the rest.
+        return await asyncio.shield(loading)
+
+    async def _reload(self, issuer: str) -> KeySet | None:
         from joserfc.errors import JoseError
 
-        found = self._cache.get(issuer)
-        if found is not None and time.monotonic() < found[0]:
-            return found[1]
         try:
             keys = await asyncio.to_thread(self._load, issuer)
         except (OSError, ValueError, KeyError, JoseError) as exc:
             log.warning("JWT authorizer: no keys for issuer %s: %s", issuer, exc)
             return None
-        self._cache[issuer] = (time.monotonic() + _JWKS_TTL_S, keys)
+        self._cache[issuer] = (self._clock.monotonic() + _JWKS_TTL_S, keys)
         return keys
 
     def _load(self, issuer: str) -> KeySet:
@@ -106,67 +134,136 @@ def _forbidden() -> Response:
     return json_response(403, fastjson.dumps({"message": "Forbidden"}))
 
 
-class JwtAuthorizer:
-    def __init__(
-        self, authorizer: Authorizer, api: Api, scopes: tuple[str, ...], keys: KeySets
-    ) -> None:
-        self._authorizer = authorizer
-        self._api = api
-        self._scopes = scopes
-        self._keys = keys
-        source = authorizer.identity_sources[0] if authorizer.identity_sources else ""
-        self._header = source.rsplit(".", 1)[-1] or "Authorization"
-        # Tokens whose signature checked out, with the key set that checked it and their
-        # claims: a signature is verified once per token (RSA costs more than the rest of the
-        # route), while expiry, audience and scopes are checked on every call.
-        self._verified: dict[str, tuple[KeySet, dict[str, Any]]] = {}
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """What a token whose signature, issuer and audience checked out is let in with."""
 
-    async def __call__(self, call: Call, next: Next, /) -> Response:
+    # ``exp`` and ``nbf`` (or -inf), checked against the call's time on every use.
+    expires: float
+    not_before: float
+    scopes: frozenset[str]
+    # requestContext.authorizer of the token's events: built once, shared, never changed.
+    for_event: dict[str, Any]
+
+
+async def _answer(response: Response) -> Response:
+    return response
+
+
+class JwtAuthorizer:
+    """One route's JWT or Cognito check.
+
+    A token's signature, issuer and audience are checked once: the verified token (its exact
+    string) is remembered, so a repeat costs a lookup and the expiry, not-before and scope
+    checks, which run on every call against the call's arrival time. Remembered tokens are
+    forgotten when the issuer's keys are fetched again (a key rotation: every token is verified
+    anew) and, oldest first, past ``capacity``, so tokens sent at random cannot grow memory.
+    """
+
+    def __init__(
+        self,
+        authorizer: Authorizer,
+        api: Api,
+        scopes: tuple[str, ...],
+        keys: KeySets,
+        capacity: int = _VERIFIED_TOKENS,
+    ) -> None:
+        self._issuer = authorizer.issuer
+        self._audiences = frozenset(authorizer.audience)
+        self._api = api
+        self._needed = frozenset(scopes)
+        self._keys = keys
+        self._capacity = capacity
+        source = authorizer.identity_sources[0] if authorizer.identity_sources else ""
+        self._header = (source.rsplit(".", 1)[-1] or "Authorization").lower()
+        self._keyset: KeySet | None = None
+        # Insertion-ordered: the first entry is the oldest.
+        self._verified: dict[str, _Verified] = {}
+
+    @property
+    def remembered(self) -> int:
+        """How many verified tokens the step keeps (at most ``capacity``)."""
+        return len(self._verified)
+
+    def __call__(self, call: Call, next: Next, /) -> Awaitable[Response]:
+        # A repeat of a token verified under the current keys, the common case, is answered
+        # without a coroutine of this step's own (the plan allows a plain callable).
+        if self._issuer is not None:
+            keys = self._keys.cached(self._issuer)
+            if keys is not None and keys is self._keyset:
+                known = self._verified.get(self._token(call))
+                if known is not None:
+                    return self._admit(call, next, known)
+        return self._check(call, next)
+
+    def _token(self, call: Call) -> str:
+        raw = call.request.header(self._header)
+        if not raw:
+            return ""
+        return raw[7:].strip() if raw[:7].lower() == "bearer " else raw.strip()
+
+    async def _check(self, call: Call, next: Next) -> Response:
+        token = self._token(call)
+        if not token or self._issuer is None:
+            return unauthorized(self._api)
+        keys = await self._keys.get(self._issuer)
+        if keys is None:
+            return unauthorized(self._api)
+        if keys is not self._keyset:
+            # New keys (the first, or fetched again): what the old ones verified is forgotten.
+            self._verified.clear()
+            self._keyset = keys
+        known = self._verified.get(token)
+        if known is None:
+            known = self._verify(token, keys)
+            if known is None:
+                return unauthorized(self._api)
+            self._remember(token, known)
+        return await self._admit(call, next, known)
+
+    def _remember(self, token: str, known: _Verified) -> None:
+        if len(self._verified) >= self._capacity:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = known
+
+    def _admit(self, call: Call, next: Next, known: _Verified) -> Awaitable[Response]:
+        # The call's arrival time on the wall clock: the gateway's clock, as the event's.
+        now = call.time
+        if now > known.expires + _LEEWAY_S or now < known.not_before - _LEEWAY_S:
+            return _answer(unauthorized(self._api))
+        if not self._needed <= known.scopes:
+            return _answer(_forbidden())
+        call.authorizer = known.for_event
+        return next(call)
+
+    def _verify(self, token: str, keys: KeySet) -> _Verified | None:
+        """The token's facts if a key of ``keys`` signed it, for this issuer and audience, with
+        an ``exp``; None otherwise."""
         from joserfc import jwt
         from joserfc.errors import JoseError
 
-        raw = call.request.header(self._header)
-        if not raw:
-            return unauthorized(self._api)
-        token = raw[7:].strip() if raw[:7].lower() == "bearer " else raw.strip()
-        issuer = self._authorizer.issuer
-        if not issuer:
-            return unauthorized(self._api)
-        keys = await self._keys.get(issuer)
-        if keys is None:
-            return unauthorized(self._api)
-        known = self._verified.get(token)
-        if known is not None and known[0] is keys:
-            claims = known[1]
-        else:
-            try:
-                claims = jwt.decode(token, keys, algorithms=_ALGORITHMS).claims
-            except (JoseError, ValueError):
-                return unauthorized(self._api)
-            if len(self._verified) >= _VERIFIED_TOKENS:
-                self._verified.clear()
-            self._verified[token] = (keys, claims)
-        if not self._valid(claims):
-            return unauthorized(self._api)
-        granted = str(claims.get("scope", "")).split()
-        if self._scopes and not set(self._scopes) <= set(granted):
-            return _forbidden()
-        call.authorizer = self._for_event(claims, granted)
-        return await next(call)
-
-    def _valid(self, claims: dict[str, Any]) -> bool:
-        now = SYSTEM.wall()
-        if claims.get("iss") != self._authorizer.issuer:
-            return False
-        audiences = set(self._authorizer.audience)
+        try:
+            claims = jwt.decode(token, keys, algorithms=_ALGORITHMS).claims
+        except (JoseError, ValueError):
+            return None
+        if claims.get("iss") != self._issuer:
+            return None
         given = claims.get("aud", claims.get("client_id"))
-        given_set = set(given) if isinstance(given, list) else {given}
-        if audiences and not audiences & given_set:
-            return False
+        given_list = given if isinstance(given, list) else [given]
+        if self._audiences and not any(
+            isinstance(one, str) and one in self._audiences for one in given_list
+        ):
+            return None
         exp, nbf = claims.get("exp"), claims.get("nbf")
-        if not isinstance(exp, int | float) or now > exp + _LEEWAY_S:
-            return False
-        return not (isinstance(nbf, int | float) and now < nbf - _LEEWAY_S)
+        if not isinstance(exp, int | float):
+            return None
+        granted = str(claims.get("scope", "")).split()
+        return _Verified(
+            float(exp),
+            float(nbf) if isinstance(nbf, int | float) else -math.inf,
+            frozenset(granted),
+            self._for_event(claims, granted),
+        )
 
     def _for_event(self, claims: dict[str, Any], scopes: list[str]) -> dict[str, Any]:
         shown = {k: v if isinstance(v, str) else fastjson.dumps_text(v) for k, v in claims.items()}

@@ -115,3 +115,21 @@ def test_bad_tokens_are_401(server: LaminaUp, issuer: str) -> None:
 def test_a_missing_scope_is_403(server: LaminaUp, issuer: str) -> None:
     assert get(server, "/read", token(issuer, scope="write")) == (403, {"message": "Forbidden"})
     assert get(server, "/any", token(issuer, scope="write"))[0] == 200
+
+
+def test_a_repeated_token_gets_in_and_a_copy_with_other_claims_does_not(
+    server: LaminaUp, issuer: str
+) -> None:
+    """A token the gateway verified and remembers lets each repeat in with its claims; its
+    signature over other claims (a later expiry) is 401 after it, and the original still gets in."""
+    genuine = token(issuer, sub="user-2")
+    for _ in range(3):
+        status, body = get(server, "/read", genuine)
+        assert (status, body["authorizer"]["jwt"]["claims"]["sub"]) == (200, "user-2")
+    header, _, signature = genuine.split(".")
+    longer = token(issuer, sub="user-2", exp=int(time.time()) + 3600).split(".")[1]
+    assert get(server, "/read", f"{header}.{longer}.{signature}") == (
+        401,
+        {"message": "Unauthorized"},
+    )
+    assert get(server, "/read", genuine)[0] == 200
