@@ -4,7 +4,10 @@
 authorizers and HTTP API ones (payload 1.0 or 2.0, IAM policy or simple ``isAuthorized``
 answers). It reads the identity sources (a missing one is 401 without asking), checks a TOKEN's
 validation expression, asks the function (its result reused for the same identity for the
-authorizer's TTL), evaluates the returned policy against the method ARN as API Gateway does
+authorizer's TTL, on every route of the stage the authorizer protects: API Gateway caches per
+authorizer, so a policy cached for one method is evaluated against the next method's ARN, and
+a policy naming only the first method refuses the second with 403, as on AWS), evaluates the
+returned policy against the method ARN as API Gateway does
 (an explicit Deny wins, an Allow must match; ``*`` and ``?`` wildcards), and hands the principal
 and ``context`` on to the integration's event (and ``usageIdentifierKey`` to the API key step
 of an API whose keys come from its authorizer). The function failing, or answering something
@@ -93,12 +96,47 @@ class Decision:
         return any(p.fullmatch(method_arn) for p in self.allow)
 
 
+class Decisions:
+    """One authorizer's cached decisions on one stage, by identity, each until its TTL ends
+    (at most ``_CACHE_ENTRIES``, the least recently cached dropped first)."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple[str, ...], tuple[float, Decision]] = OrderedDict()
+
+    def get(self, identity: tuple[str, ...]) -> Decision | None:
+        found = self._entries.get(identity)
+        if found is None:
+            return None
+        until, decision = found
+        if time.monotonic() >= until:
+            del self._entries[identity]
+            return None
+        return decision
+
+    def put(self, identity: tuple[str, ...], decision: Decision, ttl_s: float) -> None:
+        self._entries[identity] = (time.monotonic() + ttl_s, decision)
+        self._entries.move_to_end(identity)
+        while len(self._entries) > _CACHE_ENTRIES:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 class LambdaAuthorizer:
     def __init__(
-        self, authorizer: Authorizer, invoker: Invoker, api: Api, stage_variables: dict[str, str]
+        self,
+        authorizer: Authorizer,
+        invoker: Invoker,
+        api: Api,
+        stage_variables: dict[str, str],
+        decisions: Decisions | None = None,
     ) -> None:
+        """``decisions``: the cache this authorizer shares with the stage's other routes that
+        it protects (a new one when None)."""
         assert authorizer.function is not None
         self._authorizer = authorizer
+        self.name = authorizer.name
         self._invoker = invoker
         self._api = api
         self._name, self._qualifier = function_and_qualifier(authorizer.function)
@@ -109,7 +147,7 @@ class LambdaAuthorizer:
             if authorizer.validation_expression
             else None
         )
-        self._cache: OrderedDict[tuple[str, ...], tuple[float, Decision]] = OrderedDict()
+        self.decisions = decisions if decisions is not None else Decisions()
 
     async def __call__(self, call: Call, next: Next, /) -> Response:
         identity = self._identity(call)
@@ -118,7 +156,7 @@ class LambdaAuthorizer:
         token_type = self._authorizer.type is AuthorizerType.TOKEN
         if token_type and self._validation and not self._validation.fullmatch(identity[0]):
             return unauthorized(self._api)
-        decision = self._cached(identity)
+        decision = self.decisions.get(identity)
         if decision is None:
             started = time.perf_counter()
             asked = await self._ask(call, identity)
@@ -127,7 +165,7 @@ class LambdaAuthorizer:
             decision = asked
             latency = round((time.perf_counter() - started) * 1000)
             if self._authorizer.ttl_s > 0:
-                self._remember(identity, decision)
+                self.decisions.put(identity, decision, self._authorizer.ttl_s)
         else:
             latency = 0
         verdict = decision.verdict(self._method_arn(call))
@@ -152,23 +190,7 @@ class LambdaAuthorizer:
 
     def forget(self) -> None:
         """Every cached decision gone at once (``FlushStageAuthorizersCache``)."""
-        self._cache.clear()
-
-    def _cached(self, identity: tuple[str, ...]) -> Decision | None:
-        found = self._cache.get(identity)
-        if found is None:
-            return None
-        until, decision = found
-        if time.monotonic() >= until:
-            del self._cache[identity]
-            return None
-        return decision
-
-    def _remember(self, identity: tuple[str, ...], decision: Decision) -> None:
-        self._cache[identity] = (time.monotonic() + self._authorizer.ttl_s, decision)
-        self._cache.move_to_end(identity)
-        while len(self._cache) > _CACHE_ENTRIES:
-            self._cache.popitem(last=False)
+        self.decisions.clear()
 
     # -- asking the function ---------------------------------------------------------------
 

@@ -359,10 +359,17 @@ class Gateway:
         if authorizer.function is None:
             return Refused(api)
         function = stagevars.fill(authorizer.function, stage.variables)
+        others = authorizers.setdefault((api.id, stage.name), [])
+        # One cache per authorizer and stage, shared by the routes it protects (API Gateway's).
+        shared = next((o.decisions for o in others if o.name == authorizer.name), None)
         step = LambdaAuthorizer(
-            replace(authorizer, function=function), self._invoker, api, dict(stage.variables)
+            replace(authorizer, function=function),
+            self._invoker,
+            api,
+            dict(stage.variables),
+            shared,
         )
-        authorizers.setdefault((api.id, stage.name), []).append(step)
+        others.append(step)
         return step
 
     async def __call__(self, request: Request) -> Response:

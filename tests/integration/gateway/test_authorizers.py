@@ -92,6 +92,23 @@ def test_results_are_cached_for_the_ttl(server: LaminaUp) -> None:
     assert get(server, "/Prod/request")[:2] == (401, {"message": "Unauthorized"})
 
 
+def test_a_cached_policy_serves_every_route_of_its_authorizer(server: LaminaUp) -> None:
+    """API Gateway caches an authorizer's answer per identity for all the methods it protects
+    on the stage: a token already answered is not asked about again on another route, and
+    its cached policy is evaluated against that route's method ARN. A policy naming only the
+    first method refuses the second with 403 (AWS's "cached policy" pitfall, reproduced so it
+    shows up locally); a wildcard policy lets both in."""
+    assert get(server, "/Prod/token", "Bearer narrow")[0] == 200
+    status, body, _ = get(server, "/Prod/other", "Bearer narrow")
+    assert (status, body) == (403, {"Message": "User is not authorized to access this resource"})
+    assert get(server, "/Prod/token", "Bearer allow shared")[0] == 200
+    assert get(server, "/Prod/other", "Bearer allow shared")[0] == 200
+    get(server, "/Prod/token", "Bearer allow marker")
+    wait_for(lambda: any('"Bearer allow marker"' in line for line in asked(server)), timeout=10)
+    assert sum('"Bearer narrow"' in line for line in asked(server)) == 1
+    assert sum('"Bearer allow shared"' in line for line in asked(server)) == 1
+
+
 def test_flush_stage_authorizers_cache_asks_again(server: LaminaUp) -> None:
     """FlushStageAuthorizersCache answers 202 and a token cached for 30 s is asked about
     again on its next call, as API Gateway forgets the stage's cached policies."""

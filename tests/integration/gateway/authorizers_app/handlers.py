@@ -23,6 +23,14 @@ def authorize(event, context):
     effect = "Deny" if word == "deny" else "Allow"
     arn = event["methodArn"]
     api, stage = arn.split("/")[0], arn.split("/")[1]
+    if word == "narrow":  # a policy for the method asked about only
+        return {
+            "principalId": "alice",
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": arn}],
+            },
+        }
     return {
         "principalId": "alice",
         "policyDocument": {
