@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 from lamina import app, credentials
 from lamina.app import statelock
-from lamina.app.serve import build_services
+from lamina.app.services import build_services
 from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
 from lamina.engine.lambdatarget import LambdaTarget
