@@ -28,7 +28,7 @@ from lamina import app, credentials, fastjson
 from lamina.app import statelock
 from lamina.app.localurls import local_outputs, localiser
 from lamina.app.reload import Watcher, touched_functions, watched_roots
-from lamina.app.services import build_services, built_services
+from lamina.app.services import DATABASES, build_services, built_services
 from lamina.app.universal import UniversalTargets
 from lamina.clock import SYSTEM, ScaledClock
 from lamina.console.app import Console
@@ -772,10 +772,10 @@ def build_pollers(
             queues = SqsMessages(service.broker, settings.region)
     streams: dict[str, StreamRecords] = {}
     if "dynamodb" not in settings.endpoints:
-        from lamina.services.dynamodb.service import DATABASE
+        # Its name, not the service's module: DynamoDB may be built only when first called.
         from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
 
-        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASES["dynamodb"])
     shards = None
     if "kinesis" not in settings.endpoints:
         from lamina.services.kinesis.reader import KinesisShards
@@ -807,10 +807,10 @@ def _readers(
             queues = SqsMessages(service.broker, settings.region)
     streams: dict[str, StreamRecords] = {}
     if "dynamodb" not in settings.endpoints:
-        from lamina.services.dynamodb.service import DATABASE
+        # Its name, not the service's module: DynamoDB may be built only when first called.
         from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
 
-        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASES["dynamodb"])
     return queues, streams
 
 
