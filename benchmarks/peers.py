@@ -93,6 +93,43 @@ start ``lamina up`` on this app as ``--quick`` does, before -> after):
   client at import would pay it in their cold start. Making services lazy (built on a first
   request) would save at most the services' 10 MB and 0.15 CPU-s, and every link between
   them (deliveries, pollers, schedules, S3's streamed bodies) needs one first: not done.
+
+Third pass (issue 19, lean2; same machine, load average 2 to 11 from other work: CPU-seconds
+and PSS again, wall times only where the machine was near idle). Timeline of ``lamina up``'s
+start (each step wrapped, wall and CPU since the process began), peers app, load ~1.5:
+
+* First start: interpreter 0.06 CPU-s, ``lamina.cli.main`` imported at 0.23-0.27 s, ``start``
+  at 0.33-0.37 s; the SAM translation child 0.44 s of wall (0.41-0.46 CPU-s of its own) with
+  the main process waiting; services 0.10-0.12 s; deploy 0.02 s; gateway and the rest 0.02 s:
+  port open at 0.94 s. A restart (translation kept): the same imports, then ``engine.start``
+  waited 0.19 s for the zygote, launched only once the imports were done and needing ~0.3
+  CPU-s (boto3 and its warm clients): port open at 0.71 s. On the critical path: imports, the
+  translation (first start), the services, the zygote (restart). Not on it: nothing else
+  measurable.
+* Services built on their first call (``services/ondemand.py``): a service the template
+  declares nothing for and with no database in the state directory is not imported or built
+  until a client, or another service's delivery, calls it. Idle on this app: SQLite databases
+  17 -> 8, ``build_services`` 0.10-0.12 -> 0.02-0.07 s, modules in ``lamina up`` 751 -> 723
+  (with the dynamic-reference reader's and the pollers' imports of SSM, Secrets Manager and
+  DynamoDB's service made lazy too). ``lamina up``'s CPU to port open 0.51 -> 0.43 s (first
+  start), 0.49 -> 0.43 s (restart).
+* The zygote starts before ``lamina up`` imports its commands (``cli/early.py``), so its
+  warm-up overlaps the 0.3 s of imports instead of following them; under load it still
+  finishes after them (``engine.start`` waited 0.2 s at a load of 6).
+* Idle PSS, ``/work/main`` against this branch, same machine, one run each: ``lamina up`` 47
+  -> 40 MB, tree 93 -> 86 MB (the zygote and its pre-forked child 46 MB, unchanged). Of
+  ``lamina up``'s Python heap (tracemalloc, 28 MB traced): module code 15 MB for ~720
+  modules, pydantic 41 modules (typer 0.29 builds a pydantic ``TypeAdapter`` for every CLI
+  parameter, so no command escapes it), rich 53 (the banner).
+* The zygote's warm boto3 clients (``/proc/self/smaps_rollup`` of a process that imports
+  boto3, warms a set of clients, ``gc.freeze()``s and forks a child that creates one client,
+  as a function's INIT would; load 5 to 6, so times are rough): boto3 alone 23 MB PSS; one warm
+  client (DynamoDB) 34 MB; the seven of ``_WARM_SERVICES`` 44 MB. A child's first
+  ``boto3.client()``: nothing warmed, DynamoDB 550 ms, S3 230-500 ms, SQS 250-280 ms; all
+  seven warmed, DynamoDB 22 ms, S3 20 ms, SQS 6 ms, SSM (not warmed, sharing the endpoint
+  data) 25 ms. The 21 MB buy 200-500 ms off every cold start of a function that makes a
+  client at import, and the issue's cold-start bound (< 20 ms for a boto3 function's first
+  request) needs them: they stay.
 """
 
 from __future__ import annotations
