@@ -26,6 +26,7 @@ ON_DEMAND = (
     "dynamodb",
     "ssm",
     "secretsmanager",
+    "pipes",
     "kinesis",
     "firehose",
     "events",
@@ -127,6 +128,26 @@ def test_services_built_on_demand_deliver_to_each_other(up: Running) -> None:
     while not bodies and time.monotonic() < deadline:  # each receive waits up to 1 s
         bodies = received()
     assert bodies[0]["detail"] == {"n": 7} and bodies[0]["source"] == "shop"
+
+
+def test_a_pipe_made_on_demand_runs(up: Running) -> None:
+    """A pipe created through the Pipes API (Pipes built by that call) runs at once: a
+    message sent to its source queue reaches its target queue."""
+    sqs = _client(up, "sqs")
+    source = sqs.create_queue(QueueName="pipe-source")["QueueUrl"]
+    target = sqs.create_queue(QueueName="pipe-target")["QueueUrl"]
+    _client(up, "pipes").create_pipe(
+        Name="relay",
+        Source=f"arn:aws:sqs:{REGION}:{ACCOUNT}:pipe-source",
+        Target=f"arn:aws:sqs:{REGION}:{ACCOUNT}:pipe-target",
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/pipe",
+    )
+    sqs.send_message(QueueUrl=source, MessageBody="through the pipe")
+    deadline = time.monotonic() + 30
+    got: list[dict[str, Any]] = []
+    while not got and time.monotonic() < deadline:  # each receive waits up to 1 s
+        got = sqs.receive_message(QueueUrl=target, WaitTimeSeconds=1).get("Messages", [])
+    assert got and "through the pipe" in got[0]["Body"]
 
 
 def test_a_delivery_builds_the_service_it_is_for(up: Running) -> None:

@@ -431,6 +431,8 @@ class Lamina:
         self._tell_outputs(service)
         if isinstance(service, ScheduleOwner) and self.schedules is not None:
             await self._link_owner(self.schedules, service)
+        if service.name == "pipes" and self.engine is not None:
+            await run_pipes(self.settings, self.engine, self.deliveries, [service, *self.services])
 
     def _add_routes(self, service: Service) -> None:
         # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.

@@ -12,7 +12,7 @@ few of the two dozen services; the rest cost no import, no SQLite file and no ta
 with state from an earlier session are built at start, so what they run by themselves
 (schedules, deliveries in flight, executions to resume) runs as before. Built at start
 whatever the template says: Lambda, the gateway's partners (API Gateway, CloudWatch, X-Ray,
-Logs), S3, SQS and Pipes, which the start links to the pollers, the console and each other;
+Logs), S3 and SQS, which the start links to the pollers, the console and each other;
 and every service when Step Functions is built at start (its tasks call the others' handlers).
 """
 
@@ -40,6 +40,7 @@ ROUTING = {
     "secretsmanager": Routing(("secretsmanager",), ("secretsmanager",)),
     "cloudformation": Routing(("cloudformation",), ("cloudformation",)),
     "sts": Routing(("sts",), ("sts",)),
+    "pipes": Routing(("pipes",), ("pipes",)),
     "kinesis": Routing(("kinesis",)),
     "firehose": Routing(("firehose",)),
     "events": Routing(("events",), ("events",)),
@@ -51,6 +52,7 @@ DATABASES = {
     "dynamodb": "dynamodb.sqlite3",
     "ssm": "ssm.sqlite3",
     "secretsmanager": "secretsmanager.sqlite3",
+    "pipes": "pipes.sqlite3",
     "kinesis": "kinesis.sqlite3",
     "firehose": "firehose.sqlite3",
     "events": "events.sqlite3",
@@ -65,6 +67,7 @@ DECLARES: dict[str, Callable[[Stack], bool]] = {
     "secretsmanager": lambda s: bool(s.secrets),
     "cloudformation": lambda s: False,
     "sts": lambda s: False,
+    "pipes": lambda s: bool(s.pipes),
     "kinesis": lambda s: bool(s.streams),
     "firehose": lambda s: bool(s.delivery_streams),
     "events": lambda s: (
@@ -137,13 +140,9 @@ def build_services(
 
         add("sts", lambda: sts_service(settings.account_id))
     if "pipes" not in settings.endpoints:
-        from lamina.services.pipes.service import PipesService
-
         # Before the queues: services close in this order, and a pipe must stop reading its
         # queue before the queue closes (a closed broker answers every receive at once).
-        services.append(
-            PipesService(state, settings.region, settings.account_id, deliveries.serves)
-        )
+        add("pipes", lambda: _pipes(settings, deliveries))
     if "sqs" not in settings.endpoints:
         services.append(_sqs(settings, engine, deliveries))
     if "kinesis" not in settings.endpoints:
@@ -236,6 +235,12 @@ def _cloudformation(settings: Settings) -> Service:
     from lamina.services.cloudformation.service import CloudFormationService
 
     return CloudFormationService(settings.region, settings.account_id)
+
+
+def _pipes(settings: Settings, deliveries: Deliveries) -> Service:
+    from lamina.services.pipes.service import PipesService
+
+    return PipesService(settings.state_dir, settings.region, settings.account_id, deliveries.serves)
 
 
 def _sqs(settings: Settings, engine: LocalEngine, deliveries: Deliveries) -> Service:
