@@ -109,7 +109,7 @@ start (each step wrapped, wall and CPU since the process began), peers app, load
 * Services built on their first call (``services/ondemand.py``): a service the template
   declares nothing for and with no database in the state directory is not imported or built
   until a client, or another service's delivery, calls it. Idle on this app: SQLite databases
-  17 -> 8, ``build_services`` 0.10-0.12 -> 0.02-0.07 s, modules in ``lamina up`` 751 -> 723
+  17 -> 6 (Pipes' two included), ``build_services`` 0.10-0.12 -> 0.02-0.07 s, modules in ``lamina up`` 751 -> 723
   (with the dynamic-reference reader's and the pollers' imports of SSM, Secrets Manager and
   DynamoDB's service made lazy too). ``lamina up``'s CPU to port open 0.51 -> 0.43 s (first
   start), 0.49 -> 0.43 s (restart).
