@@ -94,7 +94,10 @@ class OneShot:
         sink = Fanout([self.log_sink, self._log_store])
         engine = self.engine = app.build_engine(settings, self.zygote, log_sink=sink)
         deliveries = Deliveries()
-        self.services = build_services(stack, settings, engine, self._log_store, deliveries)
+        # A run calls a few services at most: the others are built only if its code calls them.
+        self.services = build_services(
+            stack, settings, engine, self._log_store, deliveries, on_demand=True
+        )
         served = False
         for service in self.services:
             if isinstance(service, LambdaService):
