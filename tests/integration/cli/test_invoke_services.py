@@ -97,8 +97,19 @@ def test_invoke_builds_a_service_the_template_does_not_declare(tmp_path: Path) -
     (tmp_path / "template.yaml").write_text(UNDECLARED)
     state = tmp_path / "state"
     done = subprocess.run(
-        [sys.executable, "-m", "lamina", "invoke", "Keeper", "-t", str(tmp_path), "-e", "-"]
-        + ["--state-dir", str(state)],
+        [
+            sys.executable,
+            "-m",
+            "lamina",
+            "invoke",
+            "Keeper",
+            "-t",
+            str(tmp_path),
+            "-e",
+            "-",
+            "--state-dir",
+            str(state),
+        ],  # fmt: skip
         input=json.dumps({"value": "kept"}),
         capture_output=True,
         text=True,
