@@ -109,7 +109,7 @@ def test_invoke_builds_a_service_the_template_does_not_declare(tmp_path: Path) -
             "-",
             "--state-dir",
             str(state),
-        ],  # fmt: skip
+        ],
         input=json.dumps({"value": "kept"}),
         capture_output=True,
         text=True,
