@@ -73,7 +73,7 @@ from lamina.sources.criteria import compile_criteria
 from lamina.sources.pollers import Pollers
 from lamina.sources.positions import Positions
 from lamina.sources.schedules import Firings, Schedules
-from lamina.template import find_template
+from lamina.template import find_template, translator
 
 log = logging.getLogger("lamina")
 # API Gateway's own payload quota, answered before anything is invoked.
@@ -257,6 +257,9 @@ class Lamina:
                 self.template, settings, self.overrides, self.note, translate_elsewhere=True
             ),
         )
+        # A translator the CLI started ahead that this template did not need (no SAM
+        # transform) would otherwise wait for its input as long as Lamina runs.
+        translator.end_ahead()
         if "xray" not in settings.endpoints:
             # Bound before the engine exists: functions are told where it really listens.
             daemon = self._xray_daemon = XRayDaemon()

@@ -60,7 +60,8 @@ def test_launched_takes_the_prelaunched_zygote_only_when_alike() -> None:
 
 def test_lamina_up_runs_one_zygote(tmp_path: Path) -> None:
     """``python -m lamina up`` (which prelaunches) has exactly one zygote among its children:
-    the prelaunched one was taken over, not doubled."""
+    the prelaunched one was taken over, not doubled; the translator it started ahead (a first
+    start in a fresh state directory) has done its work and is gone."""
     up = LaminaUp(TEMPLATE, tmp_path / "state").start()
     try:
         assert up.process is not None
@@ -69,8 +70,11 @@ def test_lamina_up_runs_one_zygote(tmp_path: Path) -> None:
         for task in os.listdir(f"/proc/{engine}/task"):
             for child in Path(f"/proc/{engine}/task/{task}/children").read_text().split():
                 with contextlib.suppress(OSError):
-                    if b"lamina.runtime.zygote" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    command = Path(f"/proc/{child}/cmdline").read_bytes()
+                    if b"lamina.runtime.zygote" in command:
                         zygotes.append(int(child))
+                    assert b"translator.py" not in command or not _alive(int(child))
         assert len(zygotes) == 1
+        assert (up.state_dir / "translations").is_dir()  # the SAM template was translated
     finally:
         up.stop()
