@@ -113,9 +113,18 @@ start (each step wrapped, wall and CPU since the process began), peers app, load
   (with the dynamic-reference reader's and the pollers' imports of SSM, Secrets Manager and
   DynamoDB's service made lazy too). ``lamina up``'s CPU to port open 0.51 -> 0.43 s (first
   start), 0.49 -> 0.43 s (restart).
-* The zygote starts before ``lamina up`` imports its commands (``cli/early.py``), so its
-  warm-up overlaps the 0.3 s of imports instead of following them; under load it still
-  finishes after them (``engine.start`` waited 0.2 s at a load of 6).
+* The zygote, and on a first start in a state directory the SAM translator's process, start
+  before ``lamina up`` imports its commands (``cli/early.py``): the translator imports
+  samtranslator and the zygote warms boto3 while ``lamina up`` imports, instead of after.
+  Timeline at a load of 4: the wait on the translation 0.44 -> 0.10 s, ``engine.start``'s on
+  the zygote 0.19 -> 0.04 s; port open (probe, one run each) first start 1.07-1.9 -> 0.72 s,
+  restart 0.76-0.8 -> 0.43 s. A restart of an unchanged app (translations kept) starts no
+  translator; one a template does not need (no SAM transform) is ended once it is read.
+* ``python benchmarks/peers.py --rounds 1 --seconds 5`` (21:08, load 2 rising to 5): port
+  open 1.29 s, restart 0.73 s, PSS idle 93 MB, at 32 connections 132 MB in 11 processes
+  (17:00: 1.40 s, 1.95 s, 109 MB, 139 MB). Left above the targets: ``lamina up``'s own 0.3 s
+  of imports (~720 modules) on every start, and the idle tree's 86-93 MB: ``lamina up`` 40
+  MB and the zygote family 46 MB (boto3 and its warm clients, below).
 * Idle PSS, ``/work/main`` against this branch, same machine, one run each: ``lamina up`` 47
   -> 40 MB, tree 93 -> 86 MB (the zygote and its pre-forked child 46 MB, unchanged). Of
   ``lamina up``'s Python heap (tracemalloc, 28 MB traced): module code 15 MB for ~720
