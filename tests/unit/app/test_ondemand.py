@@ -6,8 +6,10 @@ one the service opens."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +134,40 @@ def test_state_from_an_earlier_run_builds_at_start(tmp_path: Path, name: str) ->
 
     deferred = asyncio.run(scenario())
     assert name not in deferred and "stepfunctions" in deferred
+
+
+def test_a_reload_that_declares_a_resource_builds_the_service(tmp_path: Path) -> None:
+    """A deployment whose stack now declares an SSM parameter (a hot reload adding one) builds
+    SSM at once, as a start with that template would, and the parameter is there; a stack
+    declaring nothing for DynamoDB leaves it unbuilt."""
+    from lamina.model.configs import ParameterSpec
+
+    settings = Settings(state_dir=tmp_path)
+    empty = Stack(name="s", template_path=tmp_path / "t.yaml", region="us-east-1", account_id="1")
+    param = ParameterSpec(logical_id="P", name="/app/p", type="String", value="v")
+    declaring = dataclasses.replace(empty, ssm_parameters=(param,))
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        services = build_services(
+            empty,
+            settings,
+            app.build_engine(settings, None),
+            app.build_log_store(settings),
+            on_demand=True,
+        )
+        deferred = {s.name: s for s in services if isinstance(s, OnDemand)}
+        before = deferred["ssm"].built is not None
+        for service in services:
+            await service.deploy(declaring)
+        ssm: Any = deferred["ssm"].built
+        after = (
+            ssm is not None
+            and ssm.api.get_parameter({"Name": "/app/p"})["Parameter"]["Value"] == "v"
+        )
+        dynamodb = deferred["dynamodb"].built is not None
+        for service in services:
+            await service.close()
+        return before, after, dynamodb
+
+    assert asyncio.run(scenario()) == (False, True, False)
+    assert (tmp_path / DATABASES["ssm"]).exists()
