@@ -1,6 +1,6 @@
 """A service built on its first call: ``OnDemand`` stands in for it until then.
 
-``lamina up`` serves two dozen AWS services, and a template uses a few. A service the template
+``lamina up`` serves nineteen AWS services, and a template uses a few. A service the template
 declares nothing for and that holds no state yet (no database in the state directory) is not
 imported, built or given a database at start: an ``OnDemand`` takes its place in the endpoint's
 list, knowing only how requests for it look (``Routing``: its ``X-Amz-Target`` prefixes, read
@@ -20,7 +20,7 @@ the others' handlers in process).
 Routing must agree with the built service's ``matches``: for a ``ModelService`` (and services
 that route as one does) a request carrying ``X-Amz-Target`` is the service's when the target
 starts with one of its models' prefixes, any other when its SigV4 scope names one of
-``signing``.
+``signing`` (``tests/unit/app/test_ondemand.py`` holds each service to it).
 """
 
 from __future__ import annotations
