@@ -5,7 +5,7 @@ stops reading its queue before the queue closes). A service sent to a real backe
 ``settings.endpoints`` is not built here. Services that receive messages from others register
 in ``deliveries`` (and as the engine's async destinations).
 
-With ``on_demand`` (``lamina up``), a service the template declares nothing for and that has
+With ``on_demand`` (``lamina up``, ``lamina invoke``), a service the template declares nothing for and that has
 no database in the state directory yet is an ``OnDemand`` (``services/ondemand.py``): built on
 its first call, whether from a client or from another service's delivery. Most sessions use a
 few of the nineteen services; the rest cost no import, no SQLite file and no task. Services
