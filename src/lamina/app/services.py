@@ -11,10 +11,10 @@ for and that has no database in the state directory yet is an ``OnDemand``
 service's delivery. Most sessions use a few of the nineteen services; the rest cost no
 import, no SQLite file and no task. Services with state from an earlier session are built at
 start, so what they run by themselves (schedules, deliveries in flight, executions to resume)
-runs as before. Built at start
-whatever the template says: Lambda, the gateway's partners (API Gateway, CloudWatch, X-Ray,
-Logs), S3 and SQS, which the start links to the pollers, the console and each other;
-and every service when Step Functions is built at start (its tasks call the others' handlers).
+runs as before. Built at start whatever the template says: Lambda, the gateway's partners
+(API Gateway, CloudWatch, X-Ray, Logs), S3 and SQS, which the start links to the pollers, the
+console and each other; and every service when Step Functions is built at start (its tasks
+call the others' handlers).
 """
 
 from __future__ import annotations
