@@ -93,6 +93,52 @@ start ``lamina up`` on this app as ``--quick`` does, before -> after):
   client at import would pay it in their cold start. Making services lazy (built on a first
   request) would save at most the services' 10 MB and 0.15 CPU-s, and every link between
   them (deliveries, pollers, schedules, S3's streamed bodies) needs one first: not done.
+
+Third pass (issue 19, lean2; same machine, load average 2 to 11 from other work: CPU-seconds
+and PSS again, wall times only where the machine was near idle). Timeline of ``lamina up``'s
+start (each step wrapped, wall and CPU since the process began), peers app, load ~1.5:
+
+* First start: interpreter 0.06 CPU-s, ``lamina.cli.main`` imported at 0.23-0.27 s, ``start``
+  at 0.33-0.37 s; the SAM translation child 0.44 s of wall (0.41-0.46 CPU-s of its own) with
+  the main process waiting; services 0.10-0.12 s; deploy 0.02 s; gateway and the rest 0.02 s:
+  port open at 0.94 s. A restart (translation kept): the same imports, then ``engine.start``
+  waited 0.19 s for the zygote, launched only once the imports were done and needing ~0.3
+  CPU-s (boto3 and its warm clients): port open at 0.71 s. On the critical path: imports, the
+  translation (first start), the services, the zygote (restart). Not on it: nothing else
+  measurable.
+* Services built on their first call (``services/ondemand.py``): a service the template
+  declares nothing for and with no database in the state directory is not imported or built
+  until a client, or another service's delivery, calls it. Idle on this app: SQLite databases
+  17 -> 6 (Pipes' two included), ``build_services`` 0.10-0.12 -> 0.02-0.07 s, modules in ``lamina up`` 751 -> 723
+  (with the dynamic-reference reader's and the pollers' imports of SSM, Secrets Manager and
+  DynamoDB's service made lazy too). ``lamina up``'s CPU to port open 0.51 -> 0.43 s (first
+  start), 0.49 -> 0.43 s (restart).
+* The zygote, and on a first start in a state directory the SAM translator's process, start
+  before ``lamina up`` imports its commands (``cli/early.py``): the translator imports
+  samtranslator and the zygote warms boto3 while ``lamina up`` imports, instead of after.
+  Timeline at a load of 4: the wait on the translation 0.44 -> 0.10 s, ``engine.start``'s on
+  the zygote 0.19 -> 0.04 s; port open (probe, one run each) first start 1.07-1.9 -> 0.72 s,
+  restart 0.76-0.8 -> 0.43 s. A restart of an unchanged app (translations kept) starts no
+  translator; one a template does not need (no SAM transform) is ended once it is read.
+* ``python benchmarks/peers.py --rounds 1 --seconds 5`` (21:08, load 2 rising to 5): port
+  open 1.29 s, restart 0.73 s, PSS idle 93 MB, at 32 connections 132 MB in 11 processes
+  (17:00: 1.40 s, 1.95 s, 109 MB, 139 MB). Left above the targets: ``lamina up``'s own 0.3 s
+  of imports (~720 modules) on every start, and the idle tree's 86-93 MB: ``lamina up`` 40
+  MB and the zygote family 46 MB (boto3 and its warm clients, below).
+* Idle PSS, ``/work/main`` against this branch, same machine, one run each: ``lamina up`` 47
+  -> 40 MB, tree 93 -> 86 MB (the zygote and its pre-forked child 46 MB, unchanged). Of
+  ``lamina up``'s Python heap (tracemalloc, 28 MB traced): module code 15 MB for ~720
+  modules, pydantic 41 modules (typer 0.29 builds a pydantic ``TypeAdapter`` for every CLI
+  parameter, so no command escapes it), rich 53 (the banner).
+* The zygote's warm boto3 clients (``/proc/self/smaps_rollup`` of a process that imports
+  boto3, warms a set of clients, ``gc.freeze()``s and forks a child that creates one client,
+  as a function's INIT would; load 5 to 6, so times are rough): boto3 alone 23 MB PSS; one warm
+  client (DynamoDB) 34 MB; the seven of ``_WARM_SERVICES`` 44 MB. A child's first
+  ``boto3.client()``: nothing warmed, DynamoDB 550 ms, S3 230-500 ms, SQS 250-280 ms; all
+  seven warmed, DynamoDB 22 ms, S3 20 ms, SQS 6 ms, SSM (not warmed, sharing the endpoint
+  data) 25 ms. The 21 MB buy 200-500 ms off every cold start of a function that makes a
+  client at import, and the issue's cold-start bound (< 20 ms for a boto3 function's first
+  request) needs them: they stay.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lamina.app.dynamic import StoredValues
+from lamina.engine import zygote as zygotes
 from lamina.engine.engine import LocalEngine
 from lamina.engine.zygote import ZygoteProcess
 from lamina.model.specs import Stack
@@ -73,10 +74,9 @@ def load(
 
 
 def launch_zygote(settings: Settings) -> ZygoteProcess:
-    """Start the zygote's process early (it warms up while the template is read)."""
-    zygote = ZygoteProcess(settings.python, settings.preload)
-    zygote.launch()
-    return zygote
+    """Start the zygote's process early (it warms up while the template is read), or take the
+    one the CLI started before its imports (``zygote.prelaunch``)."""
+    return zygotes.launched(settings.python, settings.preload)
 
 
 def build_engine(

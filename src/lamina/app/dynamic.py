@@ -12,14 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from lamina import fastjson
+from lamina.app.services import DATABASES
 from lamina.clock import SYSTEM
 from lamina.errors import AwsError, LaminaError
-from lamina.services.secretsmanager.service import DATABASE as SECRETS_DATABASE
-from lamina.services.secretsmanager.service import SecretsApi
-from lamina.services.secretsmanager.store import SecretStore
-from lamina.services.ssm.service import DATABASE as SSM_DATABASE
-from lamina.services.ssm.service import ParameterStoreApi
-from lamina.services.ssm.store import ParameterStore
 from lamina.settings import Settings
 
 
@@ -42,8 +37,13 @@ class StoredValues:
 
     def parameter(self, name: str, version: int | None) -> str | None:
         settings = self._settings
-        path = settings.state_dir / SSM_DATABASE
+        path = settings.state_dir / DATABASES["ssm"]
         if path.exists() and "ssm" not in settings.endpoints:
+            # Imported here: most templates have no dynamic reference, and the service's
+            # modules are otherwise imported only when it is first called.
+            from lamina.services.ssm.service import ParameterStoreApi
+            from lamina.services.ssm.store import ParameterStore
+
             store = ParameterStore(path)
             api = ParameterStoreApi(store, settings.region, settings.account_id, SYSTEM)
             try:
@@ -59,8 +59,11 @@ class StoredValues:
 
     def secret(self, secret_id: str, stage: str | None, version_id: str | None) -> str | None:
         settings = self._settings
-        path = settings.state_dir / SECRETS_DATABASE
+        path = settings.state_dir / DATABASES["secretsmanager"]
         if path.exists() and "secretsmanager" not in settings.endpoints:
+            from lamina.services.secretsmanager.service import SecretsApi
+            from lamina.services.secretsmanager.store import SecretStore
+
             store = SecretStore(path)
             api = SecretsApi(store, settings.region, settings.account_id, SYSTEM)
             try:

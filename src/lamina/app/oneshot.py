@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 from lamina import app, credentials
 from lamina.app import statelock
-from lamina.app.serve import build_services
+from lamina.app.services import build_services
 from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
 from lamina.engine.lambdatarget import LambdaTarget
@@ -94,7 +94,10 @@ class OneShot:
         sink = Fanout([self.log_sink, self._log_store])
         engine = self.engine = app.build_engine(settings, self.zygote, log_sink=sink)
         deliveries = Deliveries()
-        self.services = build_services(stack, settings, engine, self._log_store, deliveries)
+        # A run calls a few services at most: the others are built only if its code calls them.
+        self.services = build_services(
+            stack, settings, engine, self._log_store, deliveries, on_demand=True
+        )
         served = False
         for service in self.services:
             if isinstance(service, LambdaService):

@@ -23,12 +23,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from lamina import app, credentials, fastjson
 from lamina.app import statelock
 from lamina.app.localurls import local_outputs, localiser
 from lamina.app.reload import Watcher, touched_functions, watched_roots
+from lamina.app.services import DATABASES, build_services, built_services
 from lamina.app.universal import UniversalTargets
 from lamina.clock import SYSTEM, ScaledClock
 from lamina.console.app import Console
@@ -62,6 +62,7 @@ from lamina.services.cloudwatch.service import CloudWatchService, Sample
 from lamina.services.endpoint import Endpoint
 from lamina.services.lambda_ import mappings as lambda_mappings
 from lamina.services.lambda_.service import LambdaService
+from lamina.services.ondemand import OnDemand
 from lamina.services.sqs.mappingsource import SqsMessages
 from lamina.services.sqs.service import SqsService
 from lamina.services.xray.service import Daemon as XRayDaemon
@@ -72,7 +73,7 @@ from lamina.sources.criteria import compile_criteria
 from lamina.sources.pollers import Pollers
 from lamina.sources.positions import Positions
 from lamina.sources.schedules import Firings, Schedules
-from lamina.template import find_template
+from lamina.template import find_template, translator
 
 log = logging.getLogger("lamina")
 # API Gateway's own payload quota, answered before anything is invoked.
@@ -256,6 +257,9 @@ class Lamina:
                 self.template, settings, self.overrides, self.note, translate_elsewhere=True
             ),
         )
+        # A translator the CLI started ahead that this template did not need (no SAM
+        # transform) would otherwise wait for its input as long as Lamina runs.
+        translator.end_ahead()
         if "xray" not in settings.endpoints:
             # Bound before the engine exists: functions are told where it really listens.
             daemon = self._xray_daemon = XRayDaemon()
@@ -283,8 +287,17 @@ class Lamina:
             settings, zygote, log_sink=sink, metrics=measured, tracing=self.tracing
         )
         self.services = build_services(
-            self.stack, settings, self.engine, self.log_store, self.deliveries, self.metrics
+            self.stack,
+            settings,
+            self.engine,
+            self.log_store,
+            self.deliveries,
+            self.metrics,
+            on_demand=True,
         )
+        for service in self.services:
+            if isinstance(service, OnDemand):
+                service.on_built = self._adopt
         for service in self.services:
             if isinstance(service, XRayService):
                 if self._xray_daemon is not None:
@@ -299,18 +312,15 @@ class Lamina:
                 for other in self.services:
                     if isinstance(other, SqsService):
                         service.add_sampler(functools.partial(queue_depths, other))
-        for service in self.services:
-            # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
-            routes = getattr(service, "routes", None)
-            if routes is not None:
-                self.endpoint.routes.update(routes())
+        for service in built_services(self.services):
+            self._add_routes(service)
         # Deployed before the engine starts: start() waits for the provisioned environments.
         await self._deploy(self.stack, set())
         await self.engine.start()
         self.deliveries.serve("lambda", LambdaTarget(self.engine))
         # Scheduler's universal targets: any operation of a service Lamina serves.
         self.deliveries.serve("scheduler", UniversalTargets(self._call_service))
-        for service in self.services:
+        for service in built_services(self.services):
             # Work a previous run left in flight (Step Functions' executions) resumes now that
             # functions can run.
             resume = getattr(service, "resume", None)
@@ -368,11 +378,8 @@ class Lamina:
             await self._start_watching(self.stack)
         api_url = f"http://{settings.host}:{_port(api_server)}"
         self._api_url = f"http://{_console_host(settings.host)}:{_port(api_server)}"
-        from lamina.services.cloudformation.service import CloudFormationService
-
-        for service in self.services:
-            if isinstance(service, CloudFormationService):
-                service.view.outputs_for = self._outputs
+        for service in built_services(self.services):
+            self._tell_outputs(service)
         served = Served(
             api_url=api_url,
             services_url=f"http://{settings.host}:{_port(services_server)}",
@@ -419,6 +426,29 @@ class Lamina:
             announce(served)
         self._ready = True
         return served
+
+    async def _adopt(self, service: Service) -> None:
+        """What start does for each service, for one built on its first call (``OnDemand``):
+        it has no state from before, so nothing to resume."""
+        self._add_routes(service)
+        self._tell_outputs(service)
+        if isinstance(service, ScheduleOwner) and self.schedules is not None:
+            await self._link_owner(self.schedules, service)
+        if service.name == "pipes" and self.engine is not None:
+            await run_pipes(self.settings, self.engine, self.deliveries, [service, *self.services])
+
+    def _add_routes(self, service: Service) -> None:
+        # Links a service hands out unsigned (SNS's SubscribeURL) live under /_lamina/.
+        routes = getattr(service, "routes", None)
+        if routes is not None:
+            self.endpoint.routes.update(routes())
+
+    def _tell_outputs(self, service: Service) -> None:
+        if service.name == "cloudformation":
+            from lamina.services.cloudformation.service import CloudFormationService
+
+            if isinstance(service, CloudFormationService):
+                service.view.outputs_for = self._outputs
 
     async def _call_service(self, service: str, request: Request) -> Response:
         """A REST ``AWS`` integration's request to one of Lamina's services, in process. It
@@ -563,7 +593,7 @@ class Lamina:
             # Scheduler's schedules, the template's included, are the Scheduler API's to run.
             scheduler = any(
                 isinstance(s, ScheduleOwner) and s.schedule_owner == "scheduler"
-                for s in self.services
+                for s in built_services(self.services)
             )
             await self.schedules.deploy(
                 s for s in stack.schedules if s.kind == RULE or not scheduler
@@ -572,28 +602,33 @@ class Lamina:
     async def _link_schedules(self, schedules: Schedules) -> None:
         """The schedules the services' APIs make run, each service's set under its name."""
         loop = asyncio.get_running_loop()
-        owners = {s.schedule_owner: s for s in self.services if isinstance(s, ScheduleOwner)}
 
-        def reschedule(owner: str, specs: list[ScheduleSpec]) -> None:
-            task = loop.create_task(schedules.deploy(specs, owner))
+        def completed(spec: ScheduleSpec) -> None:
+            # The owners now: one built on its first call (``OnDemand``) is told too.
+            for owner in built_services(self.services):
+                if isinstance(owner, ScheduleOwner):
+                    loop.run_in_executor(None, owner.schedule_completed, spec)
+
+        schedules.on_complete = completed
+        for owner in built_services(self.services):
+            if isinstance(owner, ScheduleOwner):
+                await self._link_owner(schedules, owner)
+
+    async def _link_owner(self, schedules: Schedules, owner: ScheduleOwner) -> None:
+        """``owner``'s schedules run under its name, now and whenever its API changes them."""
+        loop = asyncio.get_running_loop()
+        name = owner.schedule_owner
+
+        def reschedule(specs: list[ScheduleSpec]) -> None:
+            task = loop.create_task(schedules.deploy(specs, name))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-        def completed(spec: ScheduleSpec) -> None:
-            for owner in owners.values():
-                loop.run_in_executor(None, owner.schedule_completed, spec)
+        def changed(specs: list[ScheduleSpec]) -> None:
+            loop.call_soon_threadsafe(reschedule, specs)
 
-        schedules.on_complete = completed
-
-        def teller(name: str) -> Callable[[list[ScheduleSpec]], None]:
-            def changed(specs: list[ScheduleSpec]) -> None:
-                loop.call_soon_threadsafe(reschedule, name, specs)
-
-            return changed
-
-        for name, owner in owners.items():
-            owner.on_schedules(teller(name))
-            await schedules.deploy(await asyncio.to_thread(owner.schedule_specs), name)
+        owner.on_schedules(changed)
+        await schedules.deploy(await asyncio.to_thread(owner.schedule_specs), name)
 
     def _deploy_gateway(self, stack: Stack) -> list[str]:
         """The gateway serves the template's APIs and the Function URLs the Lambda API holds
@@ -715,165 +750,6 @@ def _limits(settings: Settings, max_body: int, too_large: Response) -> Limits:
     )
 
 
-def build_services(
-    stack: Stack,
-    settings: Settings,
-    engine: LocalEngine,
-    log_store: LogStore,
-    deliveries: Deliveries | None = None,
-    metrics: Metrics | None = None,
-) -> list[Service]:
-    """The AWS services this deployment serves on the endpoint (each may be sent to a real
-    backend instead with ``settings.endpoints``, and is then not built here). Services that
-    receive messages from others register in ``deliveries``."""
-    deliveries = deliveries if deliveries is not None else Deliveries()
-    services: list[Service] = []
-    if "lambda" not in settings.endpoints:
-        services.append(LambdaService(settings, engine))
-    if "dynamodb" not in settings.endpoints:
-        from lamina.services.dynamodb.service import DynamoDBService
-
-        services.append(DynamoDBService(settings.state_dir, settings.region, settings.account_id))
-    if "s3" not in settings.endpoints:
-        from lamina.services.s3.service import S3Service
-
-        rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
-        services.append(
-            S3Service(
-                settings.state_dir,
-                settings.region,
-                deliveries,
-                settings.account_id,
-                clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
-                clock_rate=rate,
-            )
-        )
-    if "logs" not in settings.endpoints:
-        from lamina.services.logs.service import LogsService
-
-        services.append(LogsService(log_store, settings.region, settings.account_id))
-    if "ssm" not in settings.endpoints:
-        from lamina.services.ssm.service import SsmService
-
-        services.append(SsmService(settings.state_dir, settings.region, settings.account_id))
-    if "secretsmanager" not in settings.endpoints:
-        from lamina.services.secretsmanager.service import SecretsManagerService
-
-        services.append(
-            SecretsManagerService(
-                settings.state_dir, settings.region, settings.account_id, invoker=engine
-            )
-        )
-    if "cloudformation" not in settings.endpoints:
-        from lamina.services.cloudformation.service import CloudFormationService
-
-        services.append(CloudFormationService(settings.region, settings.account_id))
-    if "sts" not in settings.endpoints:
-        from lamina.services.sts.service import sts_service
-
-        services.append(sts_service(settings.account_id))
-    if "pipes" not in settings.endpoints:
-        from lamina.services.pipes.service import PipesService
-
-        # Before the queues: services close in this order, and a pipe must stop reading its
-        # queue before the queue closes (a closed broker answers every receive at once).
-        services.append(
-            PipesService(
-                settings.state_dir, settings.region, settings.account_id, deliveries.serves
-            )
-        )
-    if "sqs" not in settings.endpoints:
-        from lamina.services.sqs.service import SqsService
-
-        sqs = SqsService(
-            settings.state_dir,
-            settings.region,
-            settings.account_id,
-            settings.services_endpoint or f"http://localhost:{settings.services_port}",
-        )
-        deliveries.serve("sqs", sqs)
-        engine.add_destination("sqs", sqs)
-        services.append(sqs)
-    if "kinesis" not in settings.endpoints:
-        from lamina.services.kinesis.service import KinesisService
-
-        services.append(KinesisService(settings.state_dir, settings.region, settings.account_id))
-    if "firehose" not in settings.endpoints:
-        services.append(_firehose(settings, engine, services))
-    if "events" not in settings.endpoints:
-        from lamina.services.events.service import EventsService
-
-        events = EventsService(settings.state_dir, deliveries, settings.region, settings.account_id)
-        deliveries.serve("events", events)
-        engine.add_destination("events", events)
-        services.append(events)
-    if "scheduler" not in settings.endpoints:
-        from lamina.services.scheduler.service import SchedulerService
-
-        services.append(
-            SchedulerService(
-                settings.state_dir, settings.region, settings.account_id, deliveries.serves
-            )
-        )
-    if "xray" not in settings.endpoints:
-        services.append(XRayService(settings.state_dir))
-    if "sns" not in settings.endpoints:
-        from lamina.services.sns.service import SnsService
-
-        sns = SnsService(
-            settings.state_dir,
-            deliveries,
-            settings.region,
-            settings.account_id,
-            endpoint_url=settings.services_endpoint,
-        )
-        deliveries.serve("sns", sns)
-        engine.add_destination("sns", sns)
-        services.append(sns)
-    # Step Functions' service id (as in AWS_ENDPOINT_URL_SFN).
-    if "sfn" not in settings.endpoints:
-        services.append(_step_functions(settings, engine, deliveries, services))
-    if "apigateway" not in settings.endpoints:
-        services.append(ApiGatewayService(settings.state_dir, settings.region, settings.account_id))
-    if "cloudwatch" not in settings.endpoints:
-        services.append(
-            CloudWatchService(
-                settings.state_dir,
-                metrics if metrics is not None else Metrics(),
-                deliveries,
-                settings.region,
-                settings.account_id,
-            )
-        )
-    return services
-
-
-def _step_functions(
-    settings: Settings, engine: LocalEngine, deliveries: Deliveries, services: list[Service]
-) -> Service:
-    """Step Functions, whose tasks call the other services built here in process."""
-    from lamina.services.stepfunctions.service import StepFunctionsService
-    from lamina.services.stepfunctions.tasks import Tasks
-
-    tasks = Tasks(engine, settings.region, settings.account_id)
-    tasks.serve_services(services)
-    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
-    states = StepFunctionsService(
-        settings.state_dir,
-        deliveries,
-        tasks,
-        settings.region,
-        settings.account_id,
-        clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
-        rate=rate,
-        trace=settings.trace_executions,
-        tracing=engine.tracing,
-    )
-    tasks.serve("stepfunctions", states.handlers)
-    deliveries.serve("states", states)
-    return states
-
-
 def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
     """The template's queues and their URLs, for the banner."""
     endpoint = settings.services_endpoint or f"http://localhost:{settings.services_port}"
@@ -881,34 +757,6 @@ def _queues(stack: Stack, settings: Settings) -> list[tuple[str, str]]:
         (spec.logical_id, f"{endpoint}/{settings.account_id}/{spec.name}")
         for spec in stack.queues.values()
     ]
-
-
-def _firehose(settings: Settings, engine: LocalEngine, services: list[Service]) -> Service:
-    """Firehose, writing to the S3 and reading the Kinesis streams served here."""
-    from lamina.services.firehose.service import FirehoseService
-    from lamina.services.s3.service import S3Service
-
-    objects = None
-    for service in services:
-        if isinstance(service, S3Service):
-            put = service.handlers["PutObject"]
-
-            def objects(bucket: str, key: str, body: bytes, put: Any = put) -> None:
-                put({"Bucket": bucket, "Key": key, "Body": body})
-
-    shards = None
-    if "kinesis" not in settings.endpoints:
-        from lamina.services.kinesis.reader import KinesisShards
-
-        shards = KinesisShards(settings.state_dir, settings.region, settings.account_id)
-    return FirehoseService(
-        settings.state_dir,
-        settings.region,
-        settings.account_id,
-        objects=objects,
-        invoker=engine,
-        shards=shards,
-    )
 
 
 def _stream_arn(name: str, settings: Settings) -> str:
@@ -929,10 +777,10 @@ def build_pollers(
             queues = SqsMessages(service.broker, settings.region)
     streams: dict[str, StreamRecords] = {}
     if "dynamodb" not in settings.endpoints:
-        from lamina.services.dynamodb.service import DATABASE
+        # Its name, not the service's module: DynamoDB may be built only when first called.
         from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
 
-        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASES["dynamodb"])
     shards = None
     if "kinesis" not in settings.endpoints:
         from lamina.services.kinesis.reader import KinesisShards
@@ -964,10 +812,10 @@ def _readers(
             queues = SqsMessages(service.broker, settings.region)
     streams: dict[str, StreamRecords] = {}
     if "dynamodb" not in settings.endpoints:
-        from lamina.services.dynamodb.service import DATABASE
+        # Its name, not the service's module: DynamoDB may be built only when first called.
         from lamina.services.dynamodb.streamreader import DynamoDBStreamRecords
 
-        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASE)
+        streams["dynamodb"] = DynamoDBStreamRecords(settings.state_dir / DATABASES["dynamodb"])
     return queues, streams
 
 

@@ -25,6 +25,7 @@ from lamina.model.specs import FunctionSpec, Stack
 from lamina.net.messages import Request, Response
 from lamina.observe.store import LogStore
 from lamina.services.api import Service
+from lamina.services.ondemand import OnDemand
 
 # Items of a table's first page, and messages of a queue's peek.
 PAGE = 25
@@ -57,9 +58,11 @@ class _Operated(Protocol):
 
 
 def service(deployment: Deployment, name: str) -> Service | None:
+    """The service called ``name``; None when it is not served, or not yet built (an
+    ``OnDemand`` no client has called holds nothing to show)."""
     for candidate in deployment.services:
         if candidate.name == name:
-            return candidate
+            return candidate.built if isinstance(candidate, OnDemand) else candidate
     return None
 
 

@@ -13,6 +13,11 @@ failing. Environments the old zygote forked live on (they talk to the engine, no
 for a zygote started without root, whose PID namespace ends with it); their exit statuses are
 no longer known, so a wait for one answers ``SIGKILL``'s status, the engine having killed them
 by pidfd.
+
+``prelaunch`` starts a zygote before a command has even imported what it needs (``lamina
+up``'s imports take a few tenths of a second, as long as the zygote's warm-up): the first
+``launched`` asking for one like it takes it over; one unlike it is discarded (it exits on the
+EOF of its control socket, as it does when Lamina exits without taking it).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 
 from lamina import fastjson
@@ -110,6 +116,16 @@ class ZygoteProcess:
         theirs.close()
         ours.setblocking(False)
         self._sock = ours
+
+    def discard(self) -> None:
+        """Let a launched zygote go unused: it sees EOF and exits (once its warm-up is done),
+        reaped by a thread of its own."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            threading.Thread(target=proc.wait, name="lamina-zygote-reaper", daemon=True).start()
 
     async def start(self, timeout: float = 120.0) -> None:
         loop = self._loop = asyncio.get_running_loop()
@@ -270,3 +286,27 @@ class ZygoteProcess:
             else:
                 proc.kill()
                 proc.wait()
+
+
+# The zygote ``prelaunch`` started, until ``launched`` takes it.
+_early: list[ZygoteProcess] = []
+
+
+def prelaunch(python: str, preload: Sequence[str]) -> None:
+    """Start a zygote now, for the next ``launched`` call that asks for one like it."""
+    zygote = ZygoteProcess(python, preload)
+    zygote.launch()
+    _early.append(zygote)
+
+
+def launched(python: str, preload: Sequence[str]) -> ZygoteProcess:
+    """A zygote for ``python`` preloading ``preload``, already launched: the prelaunched one
+    when it is the same, else one launched now."""
+    while _early:
+        early = _early.pop()
+        if early._python == python and early._preload == tuple(preload):
+            return early
+        early.discard()
+    zygote = ZygoteProcess(python, preload)
+    zygote.launch()
+    return zygote

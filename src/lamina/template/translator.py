@@ -19,6 +19,11 @@ document, parameters and region, the translator's version and this file): the sa
 translated again, as on every ``lamina up`` of an unchanged app, starts no process (0.5 to 0.8
 CPU-seconds saved, and 1 to 2 s of start-up on a busy 2-core machine). Only translations that
 succeeded are kept, the ``CACHED`` latest.
+
+``prelaunch`` starts the process before the caller needs it (``lamina up``'s first start in a
+state directory, while its own modules import): it imports the translator, then waits for its
+document. The next ``translate_elsewhere`` that needs a process sends its document there; one
+that finds its translation kept, or cannot send it, ends it.
 """
 
 from __future__ import annotations
@@ -59,6 +64,14 @@ def _cause(cause: Any) -> dict[str, Any]:
     }
 
 
+def _import_translator() -> None:
+    """What ``translate`` imports, imported now (a prelaunched process, before its input)."""
+    import samtranslator.metrics.metrics
+    import samtranslator.model.exceptions
+    import samtranslator.parser.parser
+    import samtranslator.translator.translator  # noqa: F401
+
+
 def translate(data: dict[str, Any], parameters: Mapping[str, Any], region: str) -> Outcome:
     # Imported here: the translator takes ~0.3 s to import; plain CloudFormation needs none of it.
     from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
@@ -82,6 +95,33 @@ def translate(data: dict[str, Any], parameters: Mapping[str, Any], region: str) 
         metrics.publish()
 
 
+# The process ``prelaunch`` started, until a translation takes or ends it.
+_ahead: list[subprocess.Popen[bytes]] = []
+
+
+def _child() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _CHILD, __file__],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def prelaunch() -> None:
+    """Start the translating process now, for the next ``translate_elsewhere``."""
+    _ahead.append(_child())
+
+
+def end_ahead() -> None:
+    """End a prelaunched process no translation needs (it holds only imports): a kept
+    translation, or a template without SAM's transform (the caller says so once loaded)."""
+    while _ahead:
+        proc = _ahead.pop()
+        proc.kill()
+        proc.communicate()
+
+
 def translate_elsewhere(
     data: dict[str, Any], parameters: Mapping[str, Any], region: str, cache: Path | None = None
 ) -> Outcome | None:
@@ -89,8 +129,10 @@ def translate_elsewhere(
     try:
         sent = fastjson.dumps(asked)
     except (TypeError, ValueError):
+        end_ahead()
         return None
     if fastjson.loads(sent) != asked:  # a value JSON would change (a number as a key)
+        end_ahead()
         return None
     kept = cache / f"{_key(sent)}.json" if cache is not None else None
     if kept is not None:
@@ -100,20 +142,17 @@ def translate_elsewhere(
             pass  # not there (or cut short): translated again below
         else:
             if isinstance(outcome, dict) and "result" in outcome:
+                end_ahead()
                 return outcome
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, __file__],
-        input=sent,
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
+    proc = _ahead.pop() if _ahead else _child()
+    stdout, _ = proc.communicate(sent)
+    if proc.returncode != 0:
         return None
-    outcome = fastjson.loads(done.stdout)
+    outcome = fastjson.loads(stdout)
     if not isinstance(outcome, dict):
         return None
     if kept is not None and "result" in outcome:
-        _keep(kept, done.stdout)
+        _keep(kept, stdout)
     return outcome
 
 
@@ -159,6 +198,7 @@ def _plain(value: Any) -> Any:
 
 
 def main() -> None:
+    _import_translator()  # before reading: a prelaunched process imports while it waits
     asked = fastjson.loads(sys.stdin.buffer.read())
     outcome = translate(asked["data"], asked["parameters"], asked["region"])
     sys.stdout.buffer.write(fastjson.dumps(_plain(outcome)))

@@ -8,6 +8,7 @@ whose label is not a live stream's is read as the table's current stream.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,15 @@ class DynamoDBStreamRecords:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
-        self._conn = connect(path)
+        # Opened on the first read: a reader built at start must not create the database of a
+        # service that is itself built only when first called (``app/ondemand.py``).
+        self._opened: sqlite3.Connection | None = None
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._opened is None:
+            self._opened = connect(self._path)
+        return self._opened
 
     def resolve(self, arn: str) -> str | None:
         """The enabled stream ``arn`` stands for, None when its table has none."""
@@ -63,4 +72,5 @@ class DynamoDBStreamRecords:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._opened is not None:
+                self._opened.close()

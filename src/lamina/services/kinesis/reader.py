@@ -10,6 +10,7 @@ every function (Lamina does not assume roles).
 from __future__ import annotations
 
 import base64
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,20 @@ class KinesisShards:
     def __init__(
         self, state_dir: Path, region: str, account_id: str, clock: Clock = SYSTEM
     ) -> None:
-        # The service's store creates the schema; this connection only reads.
-        self._conn = connect(state_dir / DATABASE)
+        # The service's store creates the schema; this connection only reads, and opens on the
+        # first read (the service may be built only when first called: ``app/ondemand.py``).
+        self._path = state_dir / DATABASE
+        self._opened: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._region = region
         self._role = f"arn:aws:iam::{account_id}:role/lamina"
         self._clock = clock
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._opened is None:
+            self._opened = connect(self._path)
+        return self._opened
 
     def _stream(self, arn: str) -> Stream | None:
         found = arns.parse(arn)
@@ -130,7 +139,8 @@ class KinesisShards:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._opened is not None:
+                self._opened.close()
 
 
 def _named(arn: str) -> str:
