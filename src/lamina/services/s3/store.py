@@ -119,6 +119,7 @@ INLINE_MAX = 64 * 1024
 _INLINE = "="
 NULL_VERSION = "null"
 _COLUMNS = "bucket, key, size, etag, modified, headers, file, parts, version"
+_PREFIXED = ", ".join(f"objects.{column}" for column in _COLUMNS.split(", "))
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,6 +512,26 @@ class Store:
         marker); None when there is none."""
         with self._read_lock:
             return self._find(self._reader, bucket, key, version)
+
+    def get_with_blob(
+        self, bucket: str, key: str, version: str | None = None
+    ) -> tuple[StoredObject | None, bytes | None]:
+        """``get``, and the body's bytes when it is a blob: the key's current version and its
+        blob in one statement (GetObject's hot path: one round trip into SQLite, and the row
+        and the bytes of one commit, never a row whose blob a replacing write since dropped).
+        A version by id, or a body kept as a file, comes without its bytes (None)."""
+        if version is not None:
+            return self.get(bucket, key, version), None
+        with self._read_lock:
+            row = self._reader.execute(
+                f"SELECT {_PREFIXED}, blobs.data FROM objects LEFT JOIN blobs "
+                "ON blobs.name = objects.file WHERE bucket = ? AND key = ?",
+                (bucket, key),
+            ).fetchone()
+        if row is None:
+            return None, None
+        data = row[9]
+        return _object(row[:9]), None if data is None else bytes(data)
 
     def latest_marker(self, bucket: str, key: str) -> str | None:
         """The version id of the delete marker that is the key's latest version, if one is."""
