@@ -23,7 +23,8 @@ is a delete marker.
 All methods are safe to call from several threads: one connection, one lock, each call one
 transaction. Reading an object (``get``, and a blob's bytes) goes through a second connection
 under its own lock: in WAL mode it reads the last commit while a writer commits, or
-checkpoints, under the first; GetObject runs on the event loop and must not wait for those.
+checkpoints, under the first; GetObject runs on the event loop and must not wait for those
+(a small PutObject runs there too, only when ``writing`` says no other thread is).
 The store is its database's only writer, so it keeps each bucket's row and notification
 configuration in memory once read (every object request asks for them), dropping them in the
 calls that change them.
@@ -512,6 +513,10 @@ class Store:
         marker); None when there is none."""
         with self._read_lock:
             return self._find(self._reader, bucket, key, version)
+
+    def writing(self) -> bool:
+        """Whether a thread holds the write connection now (a hint: it may change at once)."""
+        return self._lock.locked()
 
     def get_with_blob(
         self, bucket: str, key: str, version: str | None = None
