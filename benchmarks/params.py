@@ -2,6 +2,7 @@
 through boto3, measured in the same run.
 
     python benchmarks/params.py [--seconds 3] [--clients 4]
+    python benchmarks/params.py --quick     # every figure once: 0.3 s each, 1 client
 
 Both servers run in their own process on 127.0.0.1: Lamina's AWS endpoint (its HTTP server, the
 SigV4 door, the SSM and Secrets Manager services on a temporary state directory) and
@@ -41,6 +42,7 @@ from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import s3
 from s3 import (
     KEY_ID,
     REGION,
@@ -48,7 +50,6 @@ from s3 import (
     free_port,
     pool,
     print_ratios,
-    start_in,
     start_lamina,
     start_moto,
 )
@@ -164,7 +165,7 @@ def concurrent_table(
         for operation in ratios:
             by: dict[str, float] = {}
             for name, port in ports.items():
-                start_at = start_in(clients)
+                start_at = s3.start_in(clients)
                 jobs = [(port, operation, start_at, seconds)] * clients
                 by[name] = sum(workers.map(_worker, jobs, chunksize=1)) / seconds
             ratios[operation].append(by["lamina"] / by["moto"])
@@ -179,12 +180,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (0: none)")
+    parser.add_argument("--quick", action="store_true", help="every figure once, short")
     args = parser.parse_args()
+    if args.quick:
+        s3.quick(args)
     ports = {"lamina": free_port(), "moto": free_port()}
     with tempfile.TemporaryDirectory(prefix="lamina-params-bench-") as state:
+        moto = start_moto(ports["moto"], wait=False)
         lamina = start_lamina(ports["lamina"], state, _serve_lamina)
-        moto = start_moto(ports["moto"])
         try:
+            s3.wait_listening(ports["moto"])
             for port in ports.values():
                 seed(port)
             by = {name: measure(port, args.seconds) for name, port in ports.items()}

@@ -1,6 +1,7 @@
 """S3 on Lamina against moto's server mode, through boto3, measured in the same run.
 
     python benchmarks/s3.py [--seconds 3] [--size 4096] [--size 8388608] [--clients 4]
+    python benchmarks/s3.py --quick     # every figure once, tiny: 0.3 s, 4 KB and 1 MB, 1 client
 
 Both servers run in their own process on 127.0.0.1: Lamina's AWS endpoint (its HTTP server,
 the SigV4 door and the S3 service on a temporary state directory; a body is written and renamed
@@ -123,13 +124,16 @@ def start_lamina(
     return process
 
 
-def start_moto(port: int) -> subprocess.Popen[bytes]:
+def start_moto(port: int, wait: bool = True) -> subprocess.Popen[bytes]:
+    """moto's server on ``port``, once it listens (``wait=False``: at once; it starts while
+    Lamina does, and the caller waits for it with ``wait_listening``)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-p", str(port), "-H", "127.0.0.1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_listening(port)
+    if wait:
+        wait_listening(port)
     return process
 
 
@@ -230,9 +234,23 @@ def pool(clients: int) -> Any:
     return workers
 
 
+# Seconds the workers get to build their clients before a concurrent figure starts (``--quick``
+# shortens it: one client, built once).
+LEAD_S = 1.0
+
+
 def start_in(clients: int) -> float:
     """When ``clients`` workers may all start together (epoch): time to build their clients."""
-    return time.time() + 1.0 + 0.25 * clients
+    return time.time() + LEAD_S + 0.25 * clients
+
+
+def quick(args: argparse.Namespace) -> None:
+    """``--quick``'s settings: every figure printed once, as fast as it can be measured at all
+    (the regression test's run, not a measurement)."""
+    global LEAD_S
+    LEAD_S = 0.2
+    args.seconds = 0.3
+    args.clients = min(args.clients, 1)
 
 
 def concurrent(
@@ -291,13 +309,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--size", type=int, action="append")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (0: none)")
+    parser.add_argument("--quick", action="store_true", help="every figure once, tiny and short")
     args = parser.parse_args()
-    sizes = args.size or [4096, 8 * 1024 * 1024]
+    if args.quick:
+        quick(args)
+    sizes = args.size or ([4096, 1024 * 1024] if args.quick else [4096, 8 * 1024 * 1024])
     ports = {"lamina": free_port(), "moto": free_port()}
     with tempfile.TemporaryDirectory(prefix="lamina-s3-bench-") as state:
+        moto = start_moto(ports["moto"], wait=False)
         lamina = start_lamina(ports["lamina"], state)
-        moto = start_moto(ports["moto"])
         try:
+            wait_listening(ports["moto"])
             for port in ports.values():
                 client(port).create_bucket(Bucket=BUCKET)
             print(
