@@ -27,7 +27,7 @@ checkpoints, under the first; GetObject runs on the event loop and must not wait
 (a small PutObject runs there too, only when ``writing`` says no other thread is).
 The store is its database's only writer, so it keeps each bucket's row and notification
 configuration in memory once read (every object request asks for them), dropping them in the
-calls that change them.
+calls that change them; a copy is read without the write lock.
 """
 
 from __future__ import annotations
@@ -338,6 +338,11 @@ class Store:
             return True
 
     def bucket(self, name: str) -> Bucket | None:
+        # A copy is read without the lock (one dict read: GetObject, on the event loop, must
+        # not wait for a writer); a writer drops it under the lock before changing the row,
+        # so a reader sees the row before the change or, missing it, waits for the change.
+        with contextlib.suppress(KeyError):
+            return self._bucket_rows[name]
         with self._lock:
             if name in self._bucket_rows:
                 return self._bucket_rows[name]
@@ -373,6 +378,9 @@ class Store:
 
     def notifications(self, name: str) -> dict[str, Any]:
         """The bucket's NotificationConfiguration as the API takes it ({} when none)."""
+        config = self._notification_rows.get(name)  # without the lock, as ``bucket``
+        if config is not None:
+            return dict(config)
         with self._lock:
             config = self._notification_rows.get(name)
             if config is None:
