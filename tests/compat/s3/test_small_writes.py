@@ -1,14 +1,17 @@
 """A small PutObject is answered on the event loop, but never at the price of the loop waiting
 for another thread's write: while the store's write connection is held elsewhere, the PutObject
 waits on a worker thread and the server keeps answering other requests (a GetObject here, whose
-bucket lookup must not take the write lock either), then the PutObject completes and its
-object is there."""
+bucket lookup must not take the write lock either, and a HeadObject of a missing key, whose
+look for a delete marker must not), then the PutObject completes and its object is there."""
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
 
 from tests.compat.protocols.served import Served
 
@@ -29,6 +32,9 @@ def test_a_small_put_waits_off_the_loop_while_another_write_runs(
             put = pool.submit(other.put_object, Bucket=bucket, Key="during", Body=b"x" * 4096)
             # The loop is free: a read is answered while the put waits for the lock.
             assert reader.get_object(Bucket=bucket, Key="before")["Body"].read() == b"old"
+            with pytest.raises(ClientError) as missing:  # NoSuchKey looks for a delete marker
+                reader.head_object(Bucket=bucket, Key="never-written")
+            assert missing.value.response["Error"]["Code"] == "404"
             assert not put.done()
         assert put.result(timeout=30)["ETag"]
     assert s3.get_object(Bucket=bucket, Key="during")["Body"].read() == b"x" * 4096

@@ -547,15 +547,25 @@ class Store:
         return _object(row[:9]), None if data is None else bytes(data)
 
     def latest_marker(self, bucket: str, key: str) -> str | None:
-        """The version id of the delete marker that is the key's latest version, if one is."""
-        with self._lock:
-            if self._current(self._conn, bucket, key) is not None:
-                return None
-            row = self._conn.execute(
-                "SELECT version, marker FROM versions WHERE bucket = ? AND key = ? "
-                "ORDER BY seq DESC LIMIT 1",
-                (bucket, key),
-            ).fetchone()
+        """The version id of the delete marker that is the key's latest version, if one is.
+        Read as ``get`` reads (a GetObject's NoSuchKey, on the event loop), both statements in
+        one read transaction: they see the same commit."""
+        with self._read_lock:
+            reader = self._reader
+            reader.execute("BEGIN")
+            try:
+                current = self._current(reader, bucket, key)
+                row = (
+                    None
+                    if current is not None
+                    else reader.execute(
+                        "SELECT version, marker FROM versions WHERE bucket = ? AND key = ? "
+                        "ORDER BY seq DESC LIMIT 1",
+                        (bucket, key),
+                    ).fetchone()
+                )
+            finally:
+                reader.execute("COMMIT")
         return str(row[0]) if row and row[1] else None
 
     def delete(self, bucket: str, key: str) -> bool:
