@@ -2,6 +2,7 @@
 through boto3, measured in the same run.
 
     python benchmarks/params.py [--seconds 3] [--clients 4]
+    python benchmarks/params.py --quick     # every figure once: 0.3 s each, 1 client
 
 Both servers run in their own process on 127.0.0.1: Lamina's AWS endpoint (its HTTP server, the
 SigV4 door, the SSM and Secrets Manager services on a temporary state directory) and
@@ -21,6 +22,11 @@ line). A boto3 client spends ~1 ms of its own CPU per call (signing, its event h
 the answer), so one sequential client cannot go faster than ~1,000 calls/s against any server:
 against moto's ~220/s, 5x would need 1,100/s. The concurrent figure shows the servers' own
 capacity, as far as two cores shared with the client processes allow.
+
+Measured again for issue 15's speed stop (/proc, 1,000 sequential boto3 calls, load 7-8): Lamina's
+server spends ~200 us of CPU per GetParameter and per GetSecretValue, moto's 2.0 and 1.8 ms
+(9-10x); boto3's client 0.8 ms per call against either. The end-to-end ratios this prints move
+with the machine's load more than with either server: moto's calls wait 4.7-5.2 ms loaded.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import s3
 from s3 import (
     KEY_ID,
     REGION,
@@ -48,7 +55,6 @@ from s3 import (
     free_port,
     pool,
     print_ratios,
-    start_in,
     start_lamina,
     start_moto,
 )
@@ -164,7 +170,7 @@ def concurrent_table(
         for operation in ratios:
             by: dict[str, float] = {}
             for name, port in ports.items():
-                start_at = start_in(clients)
+                start_at = s3.start_in(clients)
                 jobs = [(port, operation, start_at, seconds)] * clients
                 by[name] = sum(workers.map(_worker, jobs, chunksize=1)) / seconds
             ratios[operation].append(by["lamina"] / by["moto"])
@@ -179,12 +185,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (0: none)")
+    parser.add_argument("--quick", action="store_true", help="every figure once, short")
     args = parser.parse_args()
+    if args.quick:
+        s3.quick(args)
     ports = {"lamina": free_port(), "moto": free_port()}
     with tempfile.TemporaryDirectory(prefix="lamina-params-bench-") as state:
+        moto = start_moto(ports["moto"], wait=False)
         lamina = start_lamina(ports["lamina"], state, _serve_lamina)
-        moto = start_moto(ports["moto"])
         try:
+            s3.wait_listening(ports["moto"])
             for port in ports.values():
                 seed(port)
             by = {name: measure(port, args.seconds) for name, port in ports.items()}

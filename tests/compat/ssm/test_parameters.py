@@ -160,3 +160,17 @@ def test_the_aws_cli_reads_parameters(served: Served) -> None:
     assert json.loads(got.stdout)["Parameter"]["Value"] == "v1"
     missing = served.cli("ssm", "get-parameter", "--name", "/cli/none")
     assert missing.returncode != 0 and "ParameterNotFound" in missing.stderr
+
+
+def test_get_parameter_does_not_wait_for_a_writer(served: Served, ssm: Any) -> None:
+    """GetParameter runs on the event loop: it reads the last committed version through a
+    connection of its own, so a write holding the store (a long deploy, a PutParameter) stalls
+    neither it nor the rest of the services port. Holding the store's lock stands for that
+    write; a blocked loop fails the read in seconds."""
+    ssm.put_parameter(Name="/app/mode", Value="on", Type="String")
+    service = served.endpoint.services[0]
+    reader = served.client("ssm", read_timeout=10)
+    with service.api.store.lock:  # type: ignore[attr-defined]
+        assert reader.get_parameter(Name="/app/mode")["Parameter"]["Value"] == "on"
+    ssm.put_parameter(Name="/app/mode", Value="off", Overwrite=True)
+    assert reader.get_parameter(Name="/app/mode")["Parameter"]["Value"] == "off"

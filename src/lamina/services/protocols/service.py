@@ -20,7 +20,8 @@ that wait on other tasks, as Lambda's Invoke waits on the engine). ``inline=True
 synchronous handlers on the event loop instead, one at a time, for services whose operations
 are a few cheap statements and rely on not interleaving (DynamoDB); ``inline_operations`` does
 the same for the operations it names alone (a point read of a WAL database, as SSM's
-GetParameter: the hop to a worker thread and back costs more than the read). ``validate=False``
+GetParameter: the hop to a worker thread and back costs more than the read); ``on_loop`` may
+widen that per request. ``validate=False``
 skips the model's checks for services that word their own (DynamoDB). An operation the model
 has but the table does not is answered "Lamina does not serve sts:AssumeRole yet." with the code
 the protocol's clients expect for it.
@@ -158,7 +159,7 @@ class ModelService:
             args = (params, Call(request, request_id)) if self.calls else (params,)
             if name in self._coroutines:
                 result = await handler(*args)
-            elif name in self._inline_operations:
+            elif self.on_loop(name, request):
                 result = handler(*args)
             else:
                 result = await loop.run_in_executor(None, handler, *args)
@@ -190,6 +191,12 @@ class ModelService:
         return None
 
     # -- the steps ----------------------------------------------------------------------------
+
+    def on_loop(self, name: str | None, request: Request) -> bool:
+        """Whether this request's synchronous handler runs on the event loop rather than a
+        worker thread: the operations ``inline_operations`` names (a service may look at the
+        request too: S3 runs a small PutObject there)."""
+        return name in self._inline_operations
 
     def spoken(self, request: Request) -> tuple[str, str | None]:
         """The protocol the client spoke and the operation it names."""

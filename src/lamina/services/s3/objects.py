@@ -101,6 +101,12 @@ class Objects:
         version, MethodNotAllowed when ``version`` is a delete marker."""
         self.require_bucket(bucket)
         found = self.store.get(bucket, key, checked_version(version))
+        return self._checked(bucket, key, version, found)
+
+    def _checked(
+        self, bucket: str, key: str, version: str | None, found: StoredObject | None
+    ) -> StoredObject:
+        """``existing``'s answer once the store answered ``found``."""
         if found is None and version is None:
             marker = self.store.latest_marker(bucket, key)
             headers = _marker_headers(marker) if marker else []
@@ -185,7 +191,10 @@ class Objects:
         return {"ETag": stored.etag, **_checksums(stored), **self.version_of(stored)}
 
     def get_object(self, params: dict[str, Any]) -> dict[str, Any]:
-        stored = self.existing(params["Bucket"], params["Key"], params.get("VersionId"))
+        bucket, key, version = params["Bucket"], params["Key"], params.get("VersionId")
+        self.require_bucket(bucket)
+        found, data = self.store.get_with_blob(bucket, key, checked_version(version))
+        stored = self._checked(bucket, key, version, found)
         _check_read(params, stored)
         result = self._described(stored, params)
         start, end = _range(params.get("Range"), stored.size)
@@ -197,10 +206,12 @@ class Objects:
         result["ContentLength"] = end - start + 1 if stored.size else 0
         if end - start + 1 > STREAM_FROM:  # sent from the file by the server, a chunk at a time
             result["Body"] = BodyFile(str(self.store.path(stored.file)), start, end - start + 1)
+        elif not stored.size:
+            result["Body"] = b""
+        elif data is not None:
+            result["Body"] = data[start : end + 1]
         else:
-            result["Body"] = (
-                b"".join(self.store.read(stored.file, start, end)) if stored.size else b""
-            )
+            result["Body"] = b"".join(self.store.read(stored.file, start, end))
         return result
 
     def head_object(self, params: dict[str, Any]) -> dict[str, Any]:

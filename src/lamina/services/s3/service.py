@@ -76,7 +76,7 @@ from lamina.services.s3.multipart import Multipart
 from lamina.services.s3.notifications import Notifications
 from lamina.services.s3.objects import Objects
 from lamina.services.s3.postpolicy import PostPolicy
-from lamina.services.s3.store import Store
+from lamina.services.s3.store import INLINE_MAX, Store
 from lamina.services.s3.tagging import Tagging
 
 log = logging.getLogger("lamina.s3")
@@ -93,6 +93,10 @@ _PLAIN_OPERATIONS = {upload: plain for plain, upload in _UPLOAD_OPERATIONS.items
 # small GetObject's in the server): an indexed row read, then a small body's blob (at most
 # 64 KB) or a file of at most ``STREAM_FROM`` bytes; larger bodies are sent from their file.
 _ON_LOOP = frozenset({"GetObject", "HeadObject"})
+# So does a PutObject of a body SQLite keeps as a blob (at most ``INLINE_MAX`` bytes: hashed,
+# then one transaction, no file), when no other thread is writing at that moment: the loop then
+# waits at worst for one transaction begun since, never for a queue of them.
+_SMALL_PUT = "PutObject"
 # Records name the client's address; requests reach a handler without it.
 _CLIENT = "127.0.0.1"
 
@@ -162,9 +166,7 @@ class S3Service(ModelService):
         }
         handlers.update(self.configs.operations())
         self._notify_on(handlers)
-        super().__init__(
-            "s3", handlers, render_error=self._error, finish=_finish, inline_operations=_ON_LOOP
-        )
+        super().__init__("s3", handlers, render_error=self._error, finish=_finish)
 
     # -- Service ------------------------------------------------------------------------------
 
@@ -379,6 +381,17 @@ class S3Service(ModelService):
             else:
                 name = _PLAIN_OPERATIONS.get(name, name)
         return protocol, name
+
+    def on_loop(self, name: str | None, request: Request) -> bool:
+        if name in _ON_LOOP:
+            return True
+        return (
+            name == _SMALL_PUT
+            and request.stream is None
+            and len(request.body) <= INLINE_MAX
+            and not self.objects.writes.locked()
+            and not self.store.writing()
+        )
 
     def parse(self, request: Request, protocol: str, operation: Operation) -> dict[str, Any]:
         params = super().parse(request, protocol, operation)

@@ -23,10 +23,11 @@ is a delete marker.
 All methods are safe to call from several threads: one connection, one lock, each call one
 transaction. Reading an object (``get``, and a blob's bytes) goes through a second connection
 under its own lock: in WAL mode it reads the last commit while a writer commits, or
-checkpoints, under the first; GetObject runs on the event loop and must not wait for those.
+checkpoints, under the first; GetObject runs on the event loop and must not wait for those
+(a small PutObject runs there too, only when ``writing`` says no other thread is).
 The store is its database's only writer, so it keeps each bucket's row and notification
 configuration in memory once read (every object request asks for them), dropping them in the
-calls that change them.
+calls that change them; a copy is read without the write lock.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ INLINE_MAX = 64 * 1024
 _INLINE = "="
 NULL_VERSION = "null"
 _COLUMNS = "bucket, key, size, etag, modified, headers, file, parts, version"
+_PREFIXED = ", ".join(f"objects.{column}" for column in _COLUMNS.split(", "))
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +338,11 @@ class Store:
             return True
 
     def bucket(self, name: str) -> Bucket | None:
+        # A copy is read without the lock (one dict read: GetObject, on the event loop, must
+        # not wait for a writer); a writer drops it under the lock before changing the row,
+        # so a reader sees the row before the change or, missing it, waits for the change.
+        with contextlib.suppress(KeyError):
+            return self._bucket_rows[name]
         with self._lock:
             if name in self._bucket_rows:
                 return self._bucket_rows[name]
@@ -371,6 +378,9 @@ class Store:
 
     def notifications(self, name: str) -> dict[str, Any]:
         """The bucket's NotificationConfiguration as the API takes it ({} when none)."""
+        config = self._notification_rows.get(name)  # without the lock, as ``bucket``
+        if config is not None:
+            return dict(config)
         with self._lock:
             config = self._notification_rows.get(name)
             if config is None:
@@ -512,16 +522,50 @@ class Store:
         with self._read_lock:
             return self._find(self._reader, bucket, key, version)
 
-    def latest_marker(self, bucket: str, key: str) -> str | None:
-        """The version id of the delete marker that is the key's latest version, if one is."""
-        with self._lock:
-            if self._current(self._conn, bucket, key) is not None:
-                return None
-            row = self._conn.execute(
-                "SELECT version, marker FROM versions WHERE bucket = ? AND key = ? "
-                "ORDER BY seq DESC LIMIT 1",
+    def writing(self) -> bool:
+        """Whether a thread holds the write connection now (a hint: it may change at once)."""
+        return self._lock.locked()
+
+    def get_with_blob(
+        self, bucket: str, key: str, version: str | None = None
+    ) -> tuple[StoredObject | None, bytes | None]:
+        """``get``, and the body's bytes when it is a blob: the key's current version and its
+        blob in one statement (GetObject's hot path: one round trip into SQLite, and the row
+        and the bytes of one commit, never a row whose blob a replacing write since dropped).
+        A version by id, or a body kept as a file, comes without its bytes (None)."""
+        if version is not None:
+            return self.get(bucket, key, version), None
+        with self._read_lock:
+            row = self._reader.execute(
+                f"SELECT {_PREFIXED}, blobs.data FROM objects LEFT JOIN blobs "
+                "ON blobs.name = objects.file WHERE bucket = ? AND key = ?",
                 (bucket, key),
             ).fetchone()
+        if row is None:
+            return None, None
+        data = row[9]
+        return _object(row[:9]), None if data is None else bytes(data)
+
+    def latest_marker(self, bucket: str, key: str) -> str | None:
+        """The version id of the delete marker that is the key's latest version, if one is.
+        Read as ``get`` reads (a GetObject's NoSuchKey, on the event loop), both statements in
+        one read transaction: they see the same commit."""
+        with self._read_lock:
+            reader = self._reader
+            reader.execute("BEGIN")
+            try:
+                current = self._current(reader, bucket, key)
+                row = (
+                    None
+                    if current is not None
+                    else reader.execute(
+                        "SELECT version, marker FROM versions WHERE bucket = ? AND key = ? "
+                        "ORDER BY seq DESC LIMIT 1",
+                        (bucket, key),
+                    ).fetchone()
+                )
+            finally:
+                reader.execute("COMMIT")
         return str(row[0]) if row and row[1] else None
 
     def delete(self, bucket: str, key: str) -> bool:

@@ -321,7 +321,7 @@ class ParameterStoreApi:
         """A parameter by name, ARN, ``name:version`` or ``name:label``."""
         base, _, selector = _strip_arn(name).partition(":")
         if not selector:  # the common case reads one row, not the parameter's history
-            latest = self.store.latest(base)
+            latest = self.store.committed(base)
             if latest is None:
                 raise ParameterNotFound(f"Parameter {base} not found.")
             return latest

@@ -64,6 +64,8 @@ _COLUMNS = (
     "modified, labels"
 )
 
+_LATEST = f"SELECT {_COLUMNS} FROM versions WHERE name = ? ORDER BY version DESC LIMIT 1"
+
 
 def _version(row: tuple[object, ...]) -> Version:
     labels = fastjson.loads(str(row[10]))
@@ -87,13 +89,21 @@ class ParameterStore:
         self._conn = connect(path, _MIGRATIONS)
         self.lock = threading.RLock()
         self.templates = DeployedDocs(self._conn, self.lock)
+        # GetParameter's read, on the event loop, goes through a connection of its own: in WAL
+        # mode it reads the last commit while a writer holds ``lock`` and ``_conn``.
+        self._reader = connect(path)
+        self._read_lock = threading.Lock()
 
     def latest(self, name: str) -> Version | None:
+        """The parameter's latest version, as the writer sees it (inside its transactions)."""
         with self.lock:
-            row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM versions WHERE name = ? ORDER BY version DESC LIMIT 1",
-                (name,),
-            ).fetchone()
+            row = self._conn.execute(_LATEST, (name,)).fetchone()
+        return None if row is None else _version(row)
+
+    def committed(self, name: str) -> Version | None:
+        """``latest`` as last committed, without waiting for a writer (GetParameter's read)."""
+        with self._read_lock:
+            row = self._reader.execute(_LATEST, (name,)).fetchone()
         return None if row is None else _version(row)
 
     def versions(self, name: str) -> list[Version]:
@@ -182,5 +192,7 @@ class ParameterStore:
             )
 
     def close(self) -> None:
+        with self._read_lock:
+            self._reader.close()
         with self.lock:
             self._conn.close()
