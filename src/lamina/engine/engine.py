@@ -412,9 +412,12 @@ class LocalEngine:
         env = None
         tracing = self.tracing
         received = self._clock.wall()
+        header = request.trace_id
+        # Most calls come with an unsampled header: nothing to enter then (enter_lambda's rule).
         hop = (
-            tracing.enter_lambda(request.trace_id, fn.tracing_active, received)
+            tracing.enter_lambda(header, fn.tracing_active, received)
             if tracing is not None
+            and (fn.tracing_active or (header is not None and "Sampled=1" in header))
             else None
         )
         if pool.must_wait():

@@ -389,7 +389,7 @@ class Gateway:
         if tracing is None:
             trace = header or events.trace_id(now, request_id)
         else:
-            hop, trace = tracing.enter(header, now)
+            hop, trace = tracing.enter(header, now, request_id)
             if hop is not None and found.api.kind is ApiKind.FUNCTION_URL:
                 # No API Gateway in front of a function URL: Lambda's segment comes first.
                 trace, hop = hop.passed_through(), None

@@ -192,12 +192,20 @@ class Tracing:
 
     # -- the request path ----------------------------------------------------------------------
 
-    def enter(self, header: str | None, now: float) -> tuple[Hop | None, str]:
+    def enter(
+        self, header: str | None, now: float, request_id: str | None = None
+    ) -> tuple[Hop | None, str]:
         """The gateway's hop for a request that came with ``header`` (None: a trace starts
-        here, sampled by the rule), and the header its integration gets."""
+        here, sampled by the rule), and the header its integration gets. A trace started here
+        takes its random part from ``request_id`` (a random UUID) when given: most requests
+        are not sampled, and their header is all that tracing costs them."""
         if header is None:
-            root = f"1-{int(now):08x}-{ids.random_hex(24)}"
-            if not self._sampled(int(now)):
+            second = int(now)
+            if request_id is not None:
+                root = f"1-{second:08x}-{request_id.replace('-', '')[:24]}"
+            else:
+                root = f"1-{second:08x}-{ids.random_hex(24)}"
+            if not self._sampled(second):
                 return None, f"Root={root};Sampled=0"
             parent = None
         else:

@@ -63,6 +63,9 @@ def test_traces_started_here_are_sampled_by_reservoir_then_rate() -> None:
     assert first == [True, True, True, False, False]
     hop, header = tracing.enter(None, 100.9)
     assert hop is None and header.endswith(";Sampled=0") and parse(header).root
+    # Given the request's id (a random UUID), the root's random part is taken from it.
+    hop, header = tracing.enter(None, 100.9, "8d1c2f3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f")
+    assert (hop, header) == (None, f"Root=1-{100:08x}-8d1c2f3e4a5b4c6d8e7f0a1b;Sampled=0")
     assert tracing.enter(None, 101.0)[0] is not None
 
 
