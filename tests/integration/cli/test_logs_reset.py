@@ -4,6 +4,7 @@ Ctrl+C (no traceback); `lamina reset` wipes the state directory only after confi
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -70,6 +71,8 @@ def test_logs_of_a_stopped_lamina_and_follow(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # SIGABRT then dumps every thread's stack (see below: a hang should say where).
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
     )
     with follow:
         try:
@@ -87,7 +90,13 @@ def test_logs_of_a_stopped_lamina_and_follow(tmp_path: Path) -> None:
             else:
                 raise AssertionError("--follow did not print the new invocation")
             follow.send_signal(signal.SIGINT)
-            _, err = follow.communicate(timeout=30)
+            try:
+                _, err = follow.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                follow.send_signal(signal.SIGABRT)
+                _, stacks = follow.communicate(timeout=10)
+                message = f"--follow ignored Ctrl+C for 30 s; its threads:\n{stacks}"
+                raise AssertionError(message) from None
         finally:
             if follow.poll() is None:
                 follow.kill()
