@@ -39,6 +39,13 @@ def lamina(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[
     )
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """The child starts with SIGINT's default action, as a command typed at a terminal does.
+    A child inherits an ignored SIGINT (Python then keeps ignoring it, as POSIX asks of
+    background jobs), and the test worker may have had it ignored by an earlier test."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def project(root: Path) -> Path:
     (root / "src").mkdir(parents=True)
     (root / "src" / "app.py").write_text(HANDLER)
@@ -73,6 +80,7 @@ def test_logs_of_a_stopped_lamina_and_follow(tmp_path: Path) -> None:
         text=True,
         # SIGABRT then dumps every thread's stack (see below: a hang should say where).
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     with follow:
         try:
