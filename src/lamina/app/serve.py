@@ -28,9 +28,9 @@ from lamina import app, credentials, fastjson
 from lamina.app import statelock
 from lamina.app.localurls import local_outputs, localiser
 from lamina.app.reload import Watcher, touched_functions, watched_roots
-from lamina.app.services import DATABASES, build_services, built_services
+from lamina.app.services import DATABASES, build_services, built_services, scaled_clock
 from lamina.app.universal import UniversalTargets
-from lamina.clock import SYSTEM, ScaledClock
+from lamina.clock import SYSTEM
 from lamina.console.app import Console
 from lamina.console.feed import Feed
 from lamina.console.figures import MetricsPanel, TracesPanel
@@ -838,13 +838,13 @@ async def run_pipes(
 
 def build_schedules(settings: Settings, deliveries: Deliveries) -> Schedules:
     """The schedules' runner, on a clock ``LAMINA_CLOCK_RATE`` may speed up."""
-    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+    rate, clock = scaled_clock(settings)
     return Schedules(
         Firings(settings.state_dir / "schedules.sqlite3"),
         deliveries,
         settings.account_id,
         settings.region,
-        clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+        clock=clock,
         rate=rate,
         catch_up=settings.schedule_catch_up,
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lamina.clock import SYSTEM, ScaledClock
+from lamina.clock import SYSTEM, Clock, ScaledClock
 from lamina.delivery import Deliveries
 from lamina.engine.engine import LocalEngine
 from lamina.model.schedules import RULE, EventBridgeSpecs
@@ -198,6 +198,13 @@ def built_services(services: list[Service]) -> list[Service]:
     return found
 
 
+def scaled_clock(settings: Settings) -> tuple[float, Clock]:
+    """The rate ``LAMINA_CLOCK_RATE`` sets (1.0 unless positive) and the clock that runs at
+    it: what schedules, S3 lifecycles and Step Functions' waits are timed by."""
+    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+    return rate, ScaledClock(rate) if rate != 1.0 else SYSTEM
+
+
 def _dynamodb(settings: Settings) -> Service:
     from lamina.services.dynamodb.service import DynamoDBService
 
@@ -207,13 +214,13 @@ def _dynamodb(settings: Settings) -> Service:
 def _s3(settings: Settings, deliveries: Deliveries) -> Service:
     from lamina.services.s3.service import S3Service
 
-    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+    rate, clock = scaled_clock(settings)
     return S3Service(
         settings.state_dir,
         settings.region,
         deliveries,
         settings.account_id,
-        clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+        clock=clock,
         clock_rate=rate,
     )
 
@@ -305,14 +312,14 @@ def _step_functions(
 
     tasks = Tasks(engine, settings.region, settings.account_id)
     tasks.serve_services(services)
-    rate = settings.clock_rate if settings.clock_rate > 0 else 1.0
+    rate, clock = scaled_clock(settings)
     states = StepFunctionsService(
         settings.state_dir,
         deliveries,
         tasks,
         settings.region,
         settings.account_id,
-        clock=ScaledClock(rate) if rate != 1.0 else SYSTEM,
+        clock=clock,
         rate=rate,
         trace=settings.trace_executions,
         tracing=engine.tracing,
