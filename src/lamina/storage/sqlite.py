@@ -25,9 +25,17 @@ class _Connection(sqlite3.Connection):
 
     _unregister: Callable[[], object] | None = None
 
+    def checkpointed_by(self, checkpointer: Checkpointer, path: Path) -> None:
+        """Register ``path`` with ``checkpointer`` until this connection is closed or, dropped
+        unclosed, collected."""
+        checkpointer.register(path)
+        finalizer = weakref.finalize(self, checkpointer.unregister, path)
+        finalizer.atexit = False  # an exiting process has no checkpoints left to stop
+        self._unregister = finalizer
+
     def close(self) -> None:
         if self._unregister is not None:
-            self._unregister()
+            self._unregister()  # waits for a checkpoint of this database in progress
         super().close()
 
 
@@ -55,12 +63,9 @@ def connect(
     except BaseException:
         conn.close()
         raise
-    checkpointer.register(path)
-    # Unregisters on close() or, for a connection dropped unclosed, when it is collected.
-    unregister = weakref.finalize(conn, checkpointer.unregister, path)
-    unregister.atexit = False
     assert isinstance(conn, _Connection)
-    conn._unregister = unregister
+    # Resolved once: unregistering must name the same file after its directory is deleted.
+    conn.checkpointed_by(checkpointer, path.resolve())
     return conn
 
 
