@@ -139,16 +139,22 @@ class Checkpointer:
 
     def _run(self) -> None:
         wait = self.interval / 10  # a database just registered: writes usually follow
-        while True:
+        try:
+            while True:
+                with self._cond:
+                    if self._databases:
+                        self._cond.wait(wait)
+                    if not self._databases:
+                        self._thread = None  # decided under the lock a register takes
+                        return
+                # While writers are at work, look ten times as often: a WAL's bound is the
+                # threshold plus what they commit between two looks. Idle, once per interval.
+                wait = self.interval / 10 if self._look()[1] else self.interval
+        finally:
+            # Ended by an unforeseen error: the next register starts a thread again.
             with self._cond:
-                if self._databases:
-                    self._cond.wait(wait)
-                if not self._databases:
+                if self._thread is threading.current_thread():
                     self._thread = None
-                    return
-            # While writers are at work, look ten times as often: a WAL's bound is the threshold
-            # plus what they commit between two looks. An idle process wakes once per interval.
-            wait = self.interval / 10 if self._look()[1] else self.interval
 
     def _checkpoint(self, database: _Database, signature: tuple[int, int]) -> bool:
         size = signature[0]
