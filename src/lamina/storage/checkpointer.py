@@ -105,15 +105,19 @@ class Checkpointer:
     def unregister(self, path: Path) -> None:
         """Undo one ``register``; the last one waits for a checkpoint of ``path`` in progress."""
         key = path.resolve()
-        with self._cond:
-            database = self._databases.get(key)
-        if database is None:
-            return
-        with database.lock, self._cond:
-            database.refs -= 1
-            if database.refs <= 0 and self._databases.get(key) is database:
-                del self._databases[key]
-                self._cond.notify_all()
+        while True:
+            with self._cond:
+                database = self._databases.get(key)
+            if database is None:
+                return
+            with database.lock, self._cond:
+                if self._databases.get(key) is not database:
+                    continue  # dropped and registered anew meanwhile: count on the new entry
+                database.refs -= 1
+                if database.refs <= 0:
+                    del self._databases[key]
+                    self._cond.notify_all()
+                return
 
     def run_once(self) -> int:
         """One wake's work, on the calling thread; returns how many checkpoints ran."""
