@@ -47,6 +47,7 @@ from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import nullserver
 import s3
 from s3 import (
     KEY_ID,
@@ -158,8 +159,10 @@ def _worker(job: tuple[int, str, float, float]) -> int:
 
 def concurrent_table(
     ports: dict[str, int], clients: int, seconds: float, ratios: dict[str, list[float]]
-) -> None:
-    """Print the concurrent figures (Lamina and moto in turns), then both ratios."""
+) -> dict[str, dict[str, float]]:
+    """Print the concurrent figures (Lamina, moto and the null server in turns), then both
+    ratios. Returns {operation: {server: aggregate calls/s}}."""
+    rates: dict[str, dict[str, float]] = {}
     workers = pool(clients)
     try:
         print(
@@ -174,11 +177,13 @@ def concurrent_table(
                 jobs = [(port, operation, start_at, seconds)] * clients
                 by[name] = sum(workers.map(_worker, jobs, chunksize=1)) / seconds
             ratios[operation].append(by["lamina"] / by["moto"])
+            rates[operation] = by
             print(f"{operation:<22} {by['lamina']:>14,.0f} {by['moto']:>13,.0f}")
     finally:
         workers.terminate()
         workers.join()
     print_ratios(ratios, clients)
+    return rates
 
 
 def main() -> None:
@@ -189,14 +194,18 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         s3.quick(args)
-    ports = {"lamina": free_port(), "moto": free_port()}
+    ports = {"lamina": free_port(), "moto": free_port(), "null": free_port()}
     with tempfile.TemporaryDirectory(prefix="lamina-params-bench-") as state:
         moto = start_moto(ports["moto"], wait=False)
         lamina = start_lamina(ports["lamina"], state, _serve_lamina)
+        null = nullserver.start(ports["null"], "params")
         try:
             s3.wait_listening(ports["moto"])
-            for port in ports.values():
-                seed(port)
+            for name in ("lamina", "moto"):
+                seed(ports[name])
+            nullserver.check_params(
+                client("ssm", ports["null"]), client("secretsmanager", ports["null"])
+            )
             by = {name: measure(port, args.seconds) for name, port in ports.items()}
             print(
                 f"\nSSM and Secrets Manager through boto3, Lamina vs moto server "
@@ -207,6 +216,13 @@ def main() -> None:
                 f"{'moto calls/s':>13} {'p50 ms':>8} {'ratio':>7}"
             )
             ratios: dict[str, list[float]] = {}
+            # {mode: {operation: {server: calls/s}}}, the null server's included: the ceiling.
+            rates = {
+                "sequential": {
+                    operation: {name: figures[operation][0] for name, figures in by.items()}
+                    for operation in by["lamina"]
+                }
+            }
             for operation, (ours, our_p50) in by["lamina"].items():
                 theirs, their_p50 = by["moto"][operation]
                 ratios[operation] = [ours / theirs]
@@ -215,12 +231,15 @@ def main() -> None:
                     f"{theirs:>13,.0f} {their_p50:>8.2f} {ours / theirs:>6.2f}x"
                 )
             if args.clients > 0:
-                concurrent_table(ports, args.clients, args.seconds, ratios)
+                rates["concurrent"] = concurrent_table(ports, args.clients, args.seconds, ratios)
+            nullserver.print_ceiling(rates, args.clients)
         finally:
             lamina.terminate()
             lamina.join(timeout=30)
             moto.terminate()
             moto.wait(timeout=30)
+            null.terminate()
+            null.join(timeout=30)
 
 
 if __name__ == "__main__":

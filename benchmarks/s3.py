@@ -90,6 +90,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+import nullserver
+
 REGION = "us-east-1"
 KEY_ID, SECRET = "bench", "bench"
 BUCKET = "bench-bucket"
@@ -338,14 +340,16 @@ def main() -> None:
     if args.quick:
         quick(args)
     sizes = args.size or ([4096, 1024 * 1024] if args.quick else [4096, 8 * 1024 * 1024])
-    ports = {"lamina": free_port(), "moto": free_port()}
+    ports = {"lamina": free_port(), "moto": free_port(), "null": free_port()}
     with tempfile.TemporaryDirectory(prefix="lamina-s3-bench-") as state:
         moto = start_moto(ports["moto"], wait=False)
         lamina = start_lamina(ports["lamina"], state)
+        null = nullserver.start(ports["null"], "s3:" + ",".join(map(str, sizes)))
         try:
             wait_listening(ports["moto"])
             for port in ports.values():
                 client(port).create_bucket(Bucket=BUCKET)
+            nullserver.check_s3(client(ports["null"]), BUCKET, sizes)
             print(
                 f"\nS3 through boto3, Lamina vs moto server ({os.cpu_count()} cores; "
                 f"{args.seconds:g} s per figure)\n"
@@ -356,12 +360,17 @@ def main() -> None:
             )
             puts: dict[int, float] = {}
             ratios: dict[str, list[float]] = {}
+            # {mode: {operation: {server: ops/s}}}, the null server's included: the ceiling.
+            rates: dict[str, dict[str, dict[str, float]]] = {"sequential": {}}
             for size in sizes:
                 by = {name: measure(port, size, args.seconds) for name, port in ports.items()}
                 puts[size] = by["lamina"]["PutObject"][0]
                 for operation in ("PutObject", "GetObject"):
                     ours, theirs = by["lamina"][operation][0], by["moto"][operation][0]
                     ratios[f"{operation} {_size(size)}"] = [ours / theirs]
+                    rates["sequential"][f"{operation} {_size(size)}"] = {
+                        name: figures[operation][0] for name, figures in by.items()
+                    }
                 for operation in ("PutObject", "GetObject"):
                     (ours, our_p50), (theirs, their_p50) = (
                         by["lamina"][operation],
@@ -374,7 +383,10 @@ def main() -> None:
                         f"{ours / theirs:>6.2f}x"
                     )
             if args.clients > 0:
-                concurrent_table(ports, sizes, args.clients, args.seconds, ratios)
+                rates["concurrent"] = concurrent_table(
+                    ports, sizes, args.clients, args.seconds, ratios
+                )
+            nullserver.print_ceiling(rates, args.clients)
             print()
             for size in sizes:
                 disk = disk_rate(state, size, args.seconds)
@@ -396,6 +408,8 @@ def main() -> None:
             lamina.join(timeout=30)
             moto.terminate()
             moto.wait(timeout=30)
+            null.terminate()
+            null.join(timeout=30)
 
 
 def concurrent_table(
@@ -404,9 +418,11 @@ def concurrent_table(
     clients: int,
     seconds: float,
     ratios: dict[str, list[float]],
-) -> None:
-    """Print the concurrent figures (Lamina and moto in turns), then sequential and concurrent
-    ratios side by side; ``ratios`` holds the sequential ones by label."""
+) -> dict[str, dict[str, float]]:
+    """Print the concurrent figures (Lamina, moto and the null server in turns), then
+    sequential and concurrent ratios side by side; ``ratios`` holds the sequential ones by
+    label. Returns {operation: {server: aggregate ops/s}}."""
+    rates: dict[str, dict[str, float]] = {}
     workers = pool(clients)
     try:
         print(
@@ -423,6 +439,7 @@ def concurrent_table(
                 ours, theirs = by["lamina"][operation], by["moto"][operation]
                 label = f"{operation} {_size(size)}"
                 ratios[label].append(ours / theirs)
+                rates[label] = {name: figures[operation] for name, figures in by.items()}
                 print(
                     f"{label:<22} {ours:>12,.0f} {ours * size / 1e6:>8.1f} "
                     f"{theirs:>11,.0f} {theirs * size / 1e6:>8.1f}"
@@ -431,6 +448,7 @@ def concurrent_table(
         workers.terminate()
         workers.join()
     print_ratios(ratios, clients)
+    return rates
 
 
 def print_ratios(ratios: dict[str, list[float]], clients: int) -> None:
