@@ -1,5 +1,6 @@
 """SSM GetParameter and Secrets Manager GetSecretValue on Lamina against moto's server mode,
-through boto3, measured in the same run.
+through boto3, measured in the same run, with the ceiling boto3 allows (a null server's rate
+over moto's).
 
     python benchmarks/params.py [--seconds 3] [--clients 4]
     python benchmarks/params.py --quick     # every figure once: 0.3 s each, 1 client
@@ -14,14 +15,24 @@ ratio. Then ``--clients`` boto3 client processes (4 by default, each its own cli
 this) make the same calls together against each server in turn: aggregate calls per second,
 and the sequential and concurrent ratios side by side.
 
+The ceiling: a third server, the null server (``nullserver.py``: uvloop in its own process, each
+request read whole, the canned JSON answer for its ``X-Amz-Target`` rendered once, the values
+``seed`` writes), gets the same calls in the same rounds, sequential and concurrent; boto3
+parses its answers and their values are checked once first. Since boto3 spends ~1 ms of CPU
+per call whatever answers it, no server's ratio to moto can pass null rate / moto rate: the
+last table prints that ceiling per mode and operation, the null server's rate, and Lamina's
+ratio as a share of the ceiling (Lamina / null), so the bound the next paragraphs argue is a
+measured figure. Rounds run one server after another: load from elsewhere moves one of them.
+
 Where the time goes: Lamina's server spends ~45 us of CPU in the handler path of a
 GetParameter (SigV4 ~25 us, the JSON protocol and the SQLite read the rest; measured in process
 with cProfile) and ~0.3 ms per call in all (/proc), most of it the loopback socket's send and
 receive and the event loop around them (py-spy: the transport's write is the largest single
 line). A boto3 client spends ~1 ms of its own CPU per call (signing, its event hooks, parsing
 the answer), so one sequential client cannot go faster than ~1,000 calls/s against any server:
-against moto's ~220/s, 5x would need 1,100/s. The concurrent figure shows the servers' own
-capacity, as far as two cores shared with the client processes allow.
+against moto's ~220/s, 5x would need 1,100/s (the ceiling rows measure this bound). The
+concurrent figure shows the servers' own capacity, as far as two cores shared with the client
+processes allow.
 
 Measured again for issue 15's speed stop (/proc, 1,000 sequential boto3 calls, load 7-8): Lamina's
 server spends ~200 us of CPU per GetParameter and per GetSecretValue, moto's 2.0 and 1.8 ms
