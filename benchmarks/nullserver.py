@@ -17,7 +17,10 @@ the headers' framing and one choice of answer:
   serves CreateBucket); a GET gets GetObject's answer for the first size whose ``/<size>/``
   appears in the path (the benchmark's keys are ``k/<size>/<n>`` and ``c/<size>/...``), else for
   the first size: 200 with Content-Length, ETag, Last-Modified, Content-Type and a body of that
-  many bytes. No checksum header is sent, so boto3 validates none: a server could do as little.
+  many bytes, and the body's CRC32 (``x-amz-checksum-crc32``) when the request sets
+  ``x-amz-checksum-mode: ENABLED``, as S3, Lamina and moto answer it (boto3 sets it on every
+  GetObject and then checks the CRC32 over the body: part of the client's cost on any server
+  that keeps the checksum boto3 sent with PutObject).
 - ``kind="params"``: the JSON protocol's answer chosen by ``X-Amz-Target``: GetParameter (the
   String ``/app/table``, or the SecureString ``/app/token`` decrypted when the body names it) and
   GetSecretValue (``app/db``) with the values ``params.py`` seeds; any other target gets ``{}``.
@@ -33,10 +36,12 @@ Lamina's ratio as a share of it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import multiprocessing as mp
 import socket
 import time
+import zlib
 from email.utils import formatdate
 from typing import Any
 
@@ -52,24 +57,24 @@ def _response(status: str, headers: dict[str, str], body: bytes = b"") -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def s3_answers(sizes: list[int]) -> tuple[bytes, dict[int, bytes]]:
-    """PutObject's answer, and GetObject's by size."""
+def s3_answers(sizes: list[int]) -> tuple[bytes, dict[tuple[int, bool], bytes]]:
+    """PutObject's answer, and GetObject's by (size, with the checksum header)."""
     common = {"x-amz-request-id": "0" * 16, "Date": formatdate(usegmt=True)}
     put = _response("200 OK", {**common, "ETag": ETAG})
-    gets = {
-        size: _response(
-            "200 OK",
-            {
-                **common,
-                "ETag": ETAG,
-                "Last-Modified": formatdate(time.time(), usegmt=True),
-                "Content-Type": "binary/octet-stream",
-                "Accept-Ranges": "bytes",
-            },
-            bytes(size),
-        )
-        for size in sizes
-    }
+    gets: dict[tuple[int, bool], bytes] = {}
+    for size in sizes:
+        body = bytes(size)
+        headers = {
+            **common,
+            "ETag": ETAG,
+            "Last-Modified": formatdate(time.time(), usegmt=True),
+            "Content-Type": "binary/octet-stream",
+            "Accept-Ranges": "bytes",
+        }
+        crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+        checked = {**headers, "x-amz-checksum-crc32": crc, "x-amz-checksum-type": "FULL_OBJECT"}
+        gets[size, False] = _response("200 OK", headers, body)
+        gets[size, True] = _response("200 OK", checked, body)
     return put, gets
 
 
@@ -171,13 +176,14 @@ def _answerer(kind: str) -> Any:
     if kind.startswith("s3:"):
         sizes = [int(size) for size in kind[3:].split(",")]
         put, gets = s3_answers(sizes)
-        marks = [(f"/{size}/".encode(), gets[size]) for size in sizes]
+        marks = [(f"/{size}/".encode(), size) for size in sizes]
 
         def s3(head: bytes, _body: bytes) -> bytes:
             line = head[: head.find(b"\r\n")]
             if not line.startswith(b"get "):
                 return put
-            return next((got for mark, got in marks if mark in line), marks[0][1])
+            size = next((size for mark, size in marks if mark in line), sizes[0])
+            return gets[size, b"\nx-amz-checksum-mode: enabled" in head]
 
         return s3
     answers = params_answers()
@@ -220,7 +226,7 @@ def start(port: int, kind: str) -> mp.Process:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return process
         except OSError:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or not process.is_alive():
                 raise
             time.sleep(0.05)
 
@@ -233,6 +239,8 @@ def check_s3(s3: Any, bucket: str, sizes: list[int]) -> None:
         assert len(got["Body"].read()) == got["ContentLength"] == size, size
         assert got["ETag"] == ETAG and got["ContentType"] == "binary/octet-stream"
         assert got["LastModified"].year >= 2024
+        # boto3 asked for the checksum and checked it against the body (it raises if not).
+        assert got["ChecksumCRC32"], got
 
 
 def check_params(ssm: Any, secrets: Any) -> None:
