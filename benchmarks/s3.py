@@ -31,10 +31,11 @@ be shown end to end here by any server. The rounds run one server after the othe
 burst of load from elsewhere lands on one of them: on a shared machine a share can read over
 100% for a round, and the figures are worth reading across two runs. Measured (``--seconds 3``,
 load 0.5-2.4, three runs): the ceiling is 2.9-3.6x sequential and 3.8-4.9x with 4 clients for
-4 KB PutObject, 2.6-2.8x and 3.5-4.3x for 4 KB GetObject, 1.5-2.2x for 8 MB; Lamina reaches
-53-86% of it (61-83% in the run after the null server sent GetObject's CRC32). The null server
-itself spends 37-67 us of CPU per call, boto3 0.9 ms: no server reaches 5x moto through boto3 on
-this machine, sequential or with 4 clients.
+4 KB PutObject, 2.6-2.8x and 3.5-4.3x for 4 KB GetObject, 1.5-2.8x for 8 MB (1.5-2.1x once
+the null server sent GetObject's CRC32); Lamina reaches 53-86% of it (61-83% in that last
+run; the first run's concurrent 4 KB rounds read 136%, load from elsewhere on the null
+server's turn). The null server itself spends 37-67 us of CPU per call, boto3 0.9 ms: no
+ceiling measured here reached 5x moto through boto3, sequential or with 4 clients.
 
 Last, for each size, the disk's own rates for scale: writing files of that size and
 fsync'ing each (its durable per-file write rate), and writing one file sequentially in writes
