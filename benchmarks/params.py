@@ -1,5 +1,6 @@
 """SSM GetParameter and Secrets Manager GetSecretValue on Lamina against moto's server mode,
-through boto3, measured in the same run.
+through boto3, measured in the same run, with the ceiling boto3 allows (a null server's rate
+over moto's).
 
     python benchmarks/params.py [--seconds 3] [--clients 4]
     python benchmarks/params.py --quick     # every figure once: 0.3 s each, 1 client
@@ -14,14 +15,27 @@ ratio. Then ``--clients`` boto3 client processes (4 by default, each its own cli
 this) make the same calls together against each server in turn: aggregate calls per second,
 and the sequential and concurrent ratios side by side.
 
+The ceiling: a third server, the null server (``nullserver.py``: uvloop in its own process, each
+request read whole, the canned JSON answer for its ``X-Amz-Target`` rendered once, the values
+``seed`` writes), gets the same calls in the same rounds, sequential and concurrent; boto3
+parses its answers and their values are checked once first. Since boto3 spends ~1 ms of CPU
+per call whatever answers it, no server's ratio to moto can pass null rate / moto rate: the
+last table prints that ceiling per mode and operation, the null server's rate, and Lamina's
+ratio as a share of the ceiling (Lamina / null), so the bound the next paragraphs argue is a
+measured figure. Rounds run one server after another: load from elsewhere moves one of them.
+Measured (``--seconds 3``, load 2-3, two runs): the ceiling is 3.5-4.0x sequential and 5.4-5.8x
+with 4 clients; Lamina reaches 79-81% and 81-84% of it (2.8-3.1x and 4.4-4.9x moto). The null
+server spends ~33 us of CPU per GetParameter, boto3 ~0.7 ms.
+
 Where the time goes: Lamina's server spends ~45 us of CPU in the handler path of a
 GetParameter (SigV4 ~25 us, the JSON protocol and the SQLite read the rest; measured in process
 with cProfile) and ~0.3 ms per call in all (/proc), most of it the loopback socket's send and
 receive and the event loop around them (py-spy: the transport's write is the largest single
 line). A boto3 client spends ~1 ms of its own CPU per call (signing, its event hooks, parsing
 the answer), so one sequential client cannot go faster than ~1,000 calls/s against any server:
-against moto's ~220/s, 5x would need 1,100/s. The concurrent figure shows the servers' own
-capacity, as far as two cores shared with the client processes allow.
+against moto's ~220/s, 5x would need 1,100/s (the ceiling rows measure this bound). The
+concurrent figure shows the servers' own capacity, as far as two cores shared with the client
+processes allow.
 
 Measured again for issue 15's speed stop (/proc, 1,000 sequential boto3 calls, load 7-8): Lamina's
 server spends ~200 us of CPU per GetParameter and per GetSecretValue, moto's 2.0 and 1.8 ms
@@ -47,6 +61,7 @@ from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import nullserver
 import s3
 from s3 import (
     KEY_ID,
@@ -158,8 +173,10 @@ def _worker(job: tuple[int, str, float, float]) -> int:
 
 def concurrent_table(
     ports: dict[str, int], clients: int, seconds: float, ratios: dict[str, list[float]]
-) -> None:
-    """Print the concurrent figures (Lamina and moto in turns), then both ratios."""
+) -> dict[str, dict[str, float]]:
+    """Print the concurrent figures (Lamina, moto and the null server in turns), then both
+    ratios. Returns {operation: {server: aggregate calls/s}}."""
+    rates: dict[str, dict[str, float]] = {}
     workers = pool(clients)
     try:
         print(
@@ -174,11 +191,13 @@ def concurrent_table(
                 jobs = [(port, operation, start_at, seconds)] * clients
                 by[name] = sum(workers.map(_worker, jobs, chunksize=1)) / seconds
             ratios[operation].append(by["lamina"] / by["moto"])
+            rates[operation] = by
             print(f"{operation:<22} {by['lamina']:>14,.0f} {by['moto']:>13,.0f}")
     finally:
         workers.terminate()
         workers.join()
     print_ratios(ratios, clients)
+    return rates
 
 
 def main() -> None:
@@ -189,14 +208,18 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         s3.quick(args)
-    ports = {"lamina": free_port(), "moto": free_port()}
+    ports = {"lamina": free_port(), "moto": free_port(), "null": free_port()}
     with tempfile.TemporaryDirectory(prefix="lamina-params-bench-") as state:
         moto = start_moto(ports["moto"], wait=False)
         lamina = start_lamina(ports["lamina"], state, _serve_lamina)
+        null = nullserver.start(ports["null"], "params")
         try:
             s3.wait_listening(ports["moto"])
-            for port in ports.values():
-                seed(port)
+            for name in ("lamina", "moto"):
+                seed(ports[name])
+            nullserver.check_params(
+                client("ssm", ports["null"]), client("secretsmanager", ports["null"])
+            )
             by = {name: measure(port, args.seconds) for name, port in ports.items()}
             print(
                 f"\nSSM and Secrets Manager through boto3, Lamina vs moto server "
@@ -207,6 +230,13 @@ def main() -> None:
                 f"{'moto calls/s':>13} {'p50 ms':>8} {'ratio':>7}"
             )
             ratios: dict[str, list[float]] = {}
+            # {mode: {operation: {server: calls/s}}}, the null server's included: the ceiling.
+            rates = {
+                "sequential": {
+                    operation: {name: figures[operation][0] for name, figures in by.items()}
+                    for operation in by["lamina"]
+                }
+            }
             for operation, (ours, our_p50) in by["lamina"].items():
                 theirs, their_p50 = by["moto"][operation]
                 ratios[operation] = [ours / theirs]
@@ -215,12 +245,15 @@ def main() -> None:
                     f"{theirs:>13,.0f} {their_p50:>8.2f} {ours / theirs:>6.2f}x"
                 )
             if args.clients > 0:
-                concurrent_table(ports, args.clients, args.seconds, ratios)
+                rates["concurrent"] = concurrent_table(ports, args.clients, args.seconds, ratios)
+            nullserver.print_ceiling(rates, args.clients)
         finally:
             lamina.terminate()
             lamina.join(timeout=30)
             moto.terminate()
             moto.wait(timeout=30)
+            null.terminate()
+            null.join(timeout=30)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""The S3 and parameter benchmarks cannot rot: their quick forms run Lamina and moto's server
-side by side and print every figure line (not a timing test: only that each figure is there,
-a number, for each operation, size and table). Skipped with a message where moto's server is
+"""The S3 and parameter benchmarks cannot rot: their quick forms run Lamina, moto's server and
+the null server (benchmarks/nullserver.py, the ceiling boto3 allows) side by side and print
+every figure line (not a timing test: only that each figure is there, a number, for each
+operation, size and table). Skipped with a message where moto's server is
 not installed (it is a development dependency, as the benchmarks are)."""
 
 from __future__ import annotations
@@ -36,6 +37,15 @@ def quick(script: str) -> str:
     return done.stdout
 
 
+def ceiling_rows(out: str, operation: str) -> None:
+    """The ceiling table has a sequential and a concurrent row for ``operation``: the null
+    server's rate, the ceiling, Lamina / moto and Lamina's share of the ceiling."""
+    for mode in ("sequential", "concurrent"):
+        found = rows(out, f"{mode} {operation}")
+        assert len(found) == 1, (mode, operation, out)
+        assert re.search(rf"{NUMBER}\s+{NUMBER}x\s+{NUMBER}x\s+{NUMBER}%$", found[0]), found[0]
+
+
 def rows(out: str, label: str) -> list[str]:
     """The lines that begin with ``label`` followed by figures."""
     return [line for line in out.splitlines() if re.match(rf"{re.escape(label)}\s+{NUMBER}", line)]
@@ -43,8 +53,8 @@ def rows(out: str, label: str) -> list[str]:
 
 def test_the_quick_s3_benchmark_prints_every_figure() -> None:
     """Each operation and size has its sequential row (four figures and a ratio), its
-    concurrent row and its ratios row; each size its disk comparison, and 1 MB its
-    sequential-write comparison."""
+    concurrent row, its ratios row and its two ceiling rows (sequential, concurrent); each size
+    its disk comparison, and 1 MB its sequential-write comparison."""
     out = quick("s3.py")
     for size in ("4 KB", "1 MB"):
         for operation in ("PutObject", "GetObject"):
@@ -55,13 +65,15 @@ def test_the_quick_s3_benchmark_prints_every_figure() -> None:
             assert sequential.endswith("x")
             assert len(re.findall(NUMBER, concurrent.split(size, 1)[1])) == 4, concurrent
             assert re.search(rf"{NUMBER}x\s+{NUMBER}x$", ratios), ratios
+            ceiling_rows(out, f"{operation} {size}")
         assert re.search(rf"PutObject {size}: {NUMBER} MB/s, the disk writing .* {NUMBER}x", out)
     assert re.search(rf"PutObject 1 MB: {NUMBER} MB/s, the disk's sequential .* {NUMBER}x", out)
 
 
 def test_the_quick_params_benchmark_prints_every_figure() -> None:
     """GetParameter (plain and decrypted) and GetSecretValue each have their sequential row
-    (four figures and a ratio), their concurrent row and their ratios row."""
+    (four figures and a ratio), their concurrent row, their ratios row and their two ceiling
+    rows (sequential, concurrent)."""
     out = quick("params.py")
     for operation in ("GetParameter String", "GetParameter Secure", "GetSecretValue"):
         found = rows(out, operation)
@@ -70,3 +82,4 @@ def test_the_quick_params_benchmark_prints_every_figure() -> None:
         assert len(re.findall(NUMBER, sequential.split(operation, 1)[1])) == 5, sequential
         assert len(re.findall(NUMBER, concurrent.split(operation, 1)[1])) == 2, concurrent
         assert re.search(rf"{NUMBER}x\s+{NUMBER}x$", ratios), ratios
+        ceiling_rows(out, operation)
