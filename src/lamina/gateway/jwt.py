@@ -11,6 +11,11 @@ are API Gateway's: 401 ``Unauthorized`` for a missing, tampered or expired token
 ``Forbidden`` for missing scopes. The claims reach the event as API Gateway puts them
 (``requestContext.authorizer.jwt`` in 2.0 events, ``.claims`` in REST ones).
 
+A token signed with a key the cached keys do not have (its ``kid`` is not among them: the issuer
+rotated its keys) makes the keys be fetched again, as API Gateway does, and the token checked
+against them; at most once every ``REFETCH_S`` per issuer, so tokens naming made-up keys cannot
+make Lamina call the issuer on every request.
+
 A token's signature (RSA or ECDSA, the dearest part by far), issuer and audience are checked the
 first time it comes; each route's step then remembers it (bounded, forgotten when the keys are
 fetched again), so a repeat skips that work but is still held to ``exp``, ``nbf`` (against the
@@ -47,6 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("lamina.gateway")
 # JWKS are cached per issuer for this long (API Gateway refreshes them about hourly).
 _JWKS_TTL_S = 3600.0
+# A token signed by a key the cached JWKS lacks fetches them again, at most this often.
+REFETCH_S = 10.0
 _LEEWAY_S = 0
 # Verified tokens remembered per route's authorizer (the oldest forgotten past this many).
 _VERIFIED_TOKENS = 1024
@@ -60,6 +67,8 @@ class KeySets:
         self._file = file if file is not None else os.environ.get("LAMINA_JWKS")
         self._clock = clock
         self._cache: dict[str, tuple[float, KeySet]] = {}
+        # When each issuer's keys were last loaded (monotonic), for ``refetch``'s pace.
+        self._loaded_at: dict[str, float] = {}
         # The load under way per issuer: calls that find the keys missing or stale at once
         # (every connection, when the TTL runs out under load) wait for one fetch, not one each.
         self._loading: dict[str, asyncio.Future[KeySet | None]] = {}
@@ -84,9 +93,23 @@ class KeySets:
         # Shielded: a caller that goes away (its client disconnected) leaves the load to the rest.
         return await asyncio.shield(loading)
 
+    async def refetch(self, issuer: str, seen: KeySet) -> KeySet | None:
+        """The issuer's keys fetched again because a token names a key ``seen`` lacks: newer
+        keys when another call already fetched them, the same when they were loaded less than
+        ``REFETCH_S`` ago (or are being loaded), else loaded now."""
+        found = self.cached(issuer)
+        if found is not None and found is not seen:
+            return found
+        loaded = self._loaded_at.get(issuer)
+        if loaded is not None and self._clock.monotonic() < loaded + REFETCH_S:
+            return found
+        self._cache.pop(issuer, None)
+        return await self.get(issuer)
+
     async def _reload(self, issuer: str) -> KeySet | None:
         from joserfc.errors import JoseError
 
+        self._loaded_at[issuer] = self._clock.monotonic()
         try:
             keys = await asyncio.to_thread(self._load, issuer)
         except (OSError, ValueError, KeyError, JoseError) as exc:
@@ -216,6 +239,12 @@ class JwtAuthorizer:
         known = self._verified.get(token)
         if known is None:
             known = self._verify(token, keys)
+            if known is None and _unknown_key(token, keys):
+                newer = await self._keys.refetch(self._issuer, keys)
+                if newer is not None and newer is not keys:
+                    self._verified.clear()
+                    self._keyset = newer
+                    known = self._verify(token, newer)
             if known is None:
                 return unauthorized(self._api)
             self._remember(token, known)
@@ -270,6 +299,18 @@ class JwtAuthorizer:
         if self._api.kind is ApiKind.REST:
             return {"claims": shown}
         return {"jwt": {"claims": shown, "scopes": scopes or None}}
+
+
+def _unknown_key(token: str, keys: KeySet) -> bool:
+    """Whether ``token``'s header names a key id ``keys`` does not have."""
+    from joserfc.errors import JoseError
+    from joserfc.jws import extract_compact
+
+    try:
+        kid = extract_compact(token.encode()).headers().get("kid")
+    except (JoseError, ValueError, TypeError):
+        return False
+    return isinstance(kid, str) and all(key.kid != kid for key in keys.keys)
 
 
 VERIFIED = frozenset({AuthorizerType.JWT, AuthorizerType.COGNITO})

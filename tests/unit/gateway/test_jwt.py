@@ -23,7 +23,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from lamina.gateway.events import Call
-from lamina.gateway.jwt import JwtAuthorizer, KeySets
+from lamina.gateway.jwt import REFETCH_S, JwtAuthorizer, KeySets
 from lamina.gateway.routing import Match, Router
 from lamina.model.apis import ApiKind, Authorizer, AuthorizerType
 from lamina.net.messages import Response
@@ -34,6 +34,7 @@ ISSUER = "https://issuer.example"
 NOW = float(int(time.time()))
 KEY = RSAKey.generate_key(2048, private=True, parameters={"kid": "k1"})
 ROTATED = RSAKey.generate_key(2048, private=True, parameters={"kid": "k2"})
+MADE_UP = RSAKey.generate_key(2048, private=True, parameters={"kid": "k3"})
 
 
 class Clock:
@@ -219,6 +220,27 @@ def test_rotated_keys_forget_what_the_old_ones_verified(
     assert refused(route.send(old))
     assert route.send(token(key=ROTATED)).status == 200
     assert route.step.remembered == 1
+
+
+def test_a_token_signed_by_a_key_not_yet_fetched_fetches_the_keys_again(
+    keys: KeySets, clock: Clock, tmp_path: Path
+) -> None:
+    """As API Gateway does, a token whose ``kid`` the cached keys lack makes them be fetched
+    again before their TTL (the issuer rotated its keys): it gets in. Another unknown ``kid``
+    within ``REFETCH_S`` of that fetch is 401 without a fetch (even once the issuer has its
+    key), so tokens naming made-up keys cannot make Lamina call the issuer on every request;
+    past ``REFETCH_S`` it fetches again and gets in."""
+    route = Route(keys)
+    assert route.send(token()).status == 200
+    write_keys(tmp_path / "jwks.json", KEY, ROTATED)
+    clock.now += REFETCH_S + 1  # well within the keys' TTL
+    assert route.send(token(key=ROTATED)).status == 200
+    assert route.send(token()).status == 200  # the old key is still published
+    assert refused(route.send(token(key=MADE_UP)))
+    write_keys(tmp_path / "jwks.json", KEY, ROTATED, MADE_UP)
+    assert refused(route.send(token(key=MADE_UP, sub="user-2")))
+    clock.now += REFETCH_S + 1
+    assert route.send(token(key=MADE_UP, sub="user-3")).status == 200
 
 
 def test_a_remembered_token_without_the_routes_scope_is_403_every_time(keys: KeySets) -> None:
