@@ -14,7 +14,9 @@ are API Gateway's: 401 ``Unauthorized`` for a missing, tampered or expired token
 A token signed with a key the cached keys do not have (its ``kid`` is not among them: the issuer
 rotated its keys) makes the keys be fetched again, as API Gateway does, and the token checked
 against them; at most once every ``REFETCH_S`` per issuer, so tokens naming made-up keys cannot
-make Lamina call the issuer on every request.
+make Lamina call the issuer on every request. Keys that could not be had (the issuer did not
+answer) are not asked for again for ``REFETCH_S`` either: calls meanwhile are 401 at once
+instead of each waiting for a fetch that may take seconds.
 
 A token's signature (RSA or ECDSA, the dearest part by far), issuer and audience are checked the
 first time it comes; each route's step then remembers it (bounded, forgotten when the keys are
@@ -67,8 +69,10 @@ class KeySets:
         self._file = file if file is not None else os.environ.get("LAMINA_JWKS")
         self._clock = clock
         self._cache: dict[str, tuple[float, KeySet]] = {}
-        # When each issuer's keys were last loaded (monotonic), for ``refetch``'s pace.
+        # When each issuer's keys were last loaded (monotonic), for ``refetch``'s pace, and
+        # when a load last failed.
         self._loaded_at: dict[str, float] = {}
+        self._failed_at: dict[str, float] = {}
         # The load under way per issuer: calls that find the keys missing or stale at once
         # (every connection, when the TTL runs out under load) wait for one fetch, not one each.
         self._loading: dict[str, asyncio.Future[KeySet | None]] = {}
@@ -86,12 +90,19 @@ class KeySets:
         found = self.cached(issuer)
         if found is not None:
             return found
+        failed = self._failed_at.get(issuer)
+        if failed is not None and self._clock.monotonic() < failed + REFETCH_S:
+            return None  # it just failed: calls meanwhile are refused at once, not held 5 s each
+        return await self._load_once(issuer)
+
+    def _load_once(self, issuer: str) -> Awaitable[KeySet | None]:
+        """The issuer's keys from the load under way, or from one started now."""
         loading = self._loading.get(issuer)
         if loading is None:
             loading = self._loading[issuer] = asyncio.ensure_future(self._reload(issuer))
             loading.add_done_callback(lambda _: self._loading.pop(issuer, None))
         # Shielded: a caller that goes away (its client disconnected) leaves the load to the rest.
-        return await asyncio.shield(loading)
+        return asyncio.shield(loading)
 
     async def refetch(self, issuer: str, seen: KeySet) -> KeySet | None:
         """The issuer's keys fetched again because a token names a key ``seen`` lacks: newer
@@ -103,8 +114,9 @@ class KeySets:
         loaded = self._loaded_at.get(issuer)
         if loaded is not None and self._clock.monotonic() < loaded + REFETCH_S:
             return found
-        self._cache.pop(issuer, None)
-        return await self.get(issuer)
+        # The keys in hand stay cached if this load fails.
+        newer = await self._load_once(issuer)
+        return newer if newer is not None else found
 
     async def _reload(self, issuer: str) -> KeySet | None:
         from joserfc.errors import JoseError
@@ -114,7 +126,9 @@ class KeySets:
             keys = await asyncio.to_thread(self._load, issuer)
         except (OSError, ValueError, KeyError, JoseError) as exc:
             log.warning("JWT authorizer: no keys for issuer %s: %s", issuer, exc)
+            self._failed_at[issuer] = self._clock.monotonic()
             return None
+        self._failed_at.pop(issuer, None)
         self._cache[issuer] = (self._clock.monotonic() + _JWKS_TTL_S, keys)
         return keys
 

@@ -243,6 +243,19 @@ def test_a_token_signed_by_a_key_not_yet_fetched_fetches_the_keys_again(
     assert route.send(token(key=MADE_UP, sub="user-3")).status == 200
 
 
+def test_a_fetch_again_that_fails_keeps_the_keys_in_hand(
+    keys: KeySets, clock: Clock, tmp_path: Path
+) -> None:
+    """An unknown ``kid`` whose fetch fails (the issuer answers garbage) is 401, and the keys
+    already cached still verify new tokens."""
+    route = Route(keys)
+    assert route.send(token()).status == 200
+    (tmp_path / "jwks.json").write_text("not json")
+    clock.now += REFETCH_S + 1
+    assert refused(route.send(token(key=MADE_UP)))
+    assert route.send(token(sub="user-2")).status == 200
+
+
 def test_a_remembered_token_without_the_routes_scope_is_403_every_time(keys: KeySets) -> None:
     """A token verified but lacking the route's scope is 403 on the first call and repeats."""
     route = Route(keys, scopes=("read",))
@@ -254,13 +267,18 @@ def test_a_remembered_token_without_the_routes_scope_is_403_every_time(keys: Key
 
 
 class Provider(http.server.BaseHTTPRequestHandler):
-    """An issuer on loopback that counts the requests for its keys."""
+    """An issuer on loopback that counts the requests for its keys (and answers 503 while
+    ``down``)."""
 
     fetched: list[str] = []
+    down = False
 
     def do_GET(self) -> None:
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.fetched.append(self.path)
+        if self.down:
+            self.send_error(503)
+            return
         if self.path == "/.well-known/openid-configuration":
             body: dict[str, Any] = {"issuer": base, "jwks_uri": f"{base}/jwks"}
         else:
@@ -279,6 +297,7 @@ class Provider(http.server.BaseHTTPRequestHandler):
 def provider() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Provider)
     Provider.fetched = []
+    Provider.down = False
     # A short poll: shutdown() waits for the loop to look, 0.5 s by default.
     threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -303,3 +322,19 @@ def test_calls_that_find_the_keys_missing_together_wait_for_one_fetch(
     clock.now += 3601
     assert len(asyncio.run(together())) == 1
     assert len(Provider.fetched) == 4
+
+
+def test_an_issuer_that_failed_is_not_asked_again_for_a_while(provider: str, clock: Clock) -> None:
+    """Keys that could not be had are not fetched again for ``REFETCH_S``: calls meanwhile are
+    refused at once (each would otherwise wait for a fetch, up to 5 s); then the issuer is asked
+    again, and once it answers its keys are used."""
+    keys = KeySets("", clock)
+    Provider.down = True
+    assert asyncio.run(keys.get(provider)) is None
+    assert Provider.fetched == ["/.well-known/openid-configuration"]
+    assert asyncio.run(keys.get(provider)) is None
+    assert len(Provider.fetched) == 1
+    Provider.down = False
+    clock.now += REFETCH_S + 1
+    assert asyncio.run(keys.get(provider)) is not None
+    assert Provider.fetched[1:] == ["/.well-known/openid-configuration", "/jwks"]
