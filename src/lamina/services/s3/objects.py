@@ -80,6 +80,10 @@ def etag_matches(condition: str, etag: str) -> bool:
     return "*" in wanted or etag.strip('"') in wanted
 
 
+# How many times a GetObject reads an object whose body file a concurrent write removed.
+_READ_TRIES = 3
+
+
 class Objects:
     def __init__(self, store: Store, clock: Clock = SYSTEM) -> None:
         self.store = store
@@ -191,6 +195,20 @@ class Objects:
         return {"ETag": stored.etag, **_checksums(stored), **self.version_of(stored)}
 
     def get_object(self, params: dict[str, Any]) -> dict[str, Any]:
+        # A body read from its file is named by the object's row, and a write that replaces or
+        # deletes the object unlinks that file once it commits: between the row's read and the
+        # file's open, the file may be gone. The object is then read again from its new row, so
+        # the answer is one version of the object, whole (a few tries: the file of an object
+        # that stays put is never missing unless the state directory was tampered with).
+        for attempt in range(_READ_TRIES):
+            try:
+                return self._get_object(params)
+            except FileNotFoundError:
+                if attempt == _READ_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _get_object(self, params: dict[str, Any]) -> dict[str, Any]:
         bucket, key, version = params["Bucket"], params["Key"], params.get("VersionId")
         self.require_bucket(bucket)
         found, data = self.store.get_with_blob(bucket, key, checked_version(version))
